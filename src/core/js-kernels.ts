@@ -1,0 +1,206 @@
+/**
+ * @file The reference kernels in plain TypeScript: the readable definition of every kernel,
+ * the test oracle for the WebAssembly backend, and the fallback where it does not validate.
+ * With float64 buffers it is also the precise path for finite-difference gradient checks.
+ */
+import type { ActivationKind, Kernels } from './kernels.js';
+import { Matrix, type FloatArray } from './matrix.js';
+
+export type Precision = 'float32' | 'float64';
+
+export class JsKernels implements Kernels {
+  readonly name = 'js' as const;
+  readonly variant: Precision;
+
+  constructor(precision: Precision = 'float32') {
+    this.variant = precision;
+  }
+
+  allocate(length: number): FloatArray {
+    return this.variant === 'float64' ? new Float64Array(length) : new Float32Array(length);
+  }
+
+  matrix(rows: number, cols: number): Matrix {
+    return new Matrix(rows, cols, this.allocate(rows * cols));
+  }
+
+  // i-k-j order: the inner loop walks rows of b and out contiguously; a zero a[i,k] skips a row.
+  matmul(a: Matrix, b: Matrix, out: Matrix): void {
+    checkShapes('matmul', a.cols === b.rows && out.rows === a.rows && out.cols === b.cols, a, b, out);
+    const m = a.rows, k = a.cols, n = b.cols;
+    const A = a.data, B = b.data, C = out.data;
+    C.fill(0);
+    for (let i = 0; i < m; i++) {
+      const cRow = i * n;
+      for (let p = 0; p < k; p++) {
+        const aip = A[i * k + p]!;
+        if (aip === 0) continue;
+        const bRow = p * n;
+        for (let j = 0; j < n; j++) C[cRow + j] += aip * B[bRow + j]!;
+      }
+    }
+  }
+
+  matmulTransposeAAdd(a: Matrix, b: Matrix, out: Matrix): void {
+    checkShapes('matmulTransposeAAdd', a.rows === b.rows && out.rows === a.cols && out.cols === b.cols, a, b, out);
+    const m = a.rows, k = a.cols, n = b.cols;
+    const A = a.data, B = b.data, C = out.data;
+    for (let i = 0; i < m; i++) {
+      const bRow = i * n;
+      for (let p = 0; p < k; p++) {
+        const aip = A[i * k + p]!;
+        if (aip === 0) continue;
+        const cRow = p * n;
+        for (let j = 0; j < n; j++) C[cRow + j] += aip * B[bRow + j]!;
+      }
+    }
+  }
+
+  matmulTransposeB(a: Matrix, b: Matrix, out: Matrix): void {
+    checkShapes('matmulTransposeB', a.cols === b.cols && out.rows === a.rows && out.cols === b.rows, a, b, out);
+    const m = a.rows, n = a.cols, k = b.rows;
+    const A = a.data, B = b.data, C = out.data;
+    for (let i = 0; i < m; i++) {
+      for (let p = 0; p < k; p++) {
+        let sum = 0;
+        for (let j = 0; j < n; j++) sum += A[i * n + j]! * B[p * n + j]!;
+        C[i * k + p] = sum;
+      }
+    }
+  }
+
+  addRowVector(x: Matrix, v: Matrix): void {
+    checkShapes('addRowVector', v.rows === 1 && v.cols === x.cols, x, v);
+    const X = x.data, V = v.data, n = x.cols;
+    for (let i = 0; i < x.rows; i++) for (let j = 0; j < n; j++) X[i * n + j] += V[j]!;
+  }
+
+  addColumnSums(x: Matrix, out: Matrix): void {
+    checkShapes('addColumnSums', out.rows === 1 && out.cols === x.cols, x, out);
+    const X = x.data, O = out.data, n = x.cols;
+    for (let i = 0; i < x.rows; i++) for (let j = 0; j < n; j++) O[j] += X[i * n + j]!;
+  }
+
+  activationForward(kind: ActivationKind, x: Matrix, out: Matrix): void {
+    checkShapes('activationForward', x.size === out.size, x, out);
+    const X = x.data, Y = out.data, size = x.size;
+    switch (kind) {
+      case 'relu':
+        for (let i = 0; i < size; i++) Y[i] = X[i]! > 0 ? X[i]! : 0;
+        return;
+      case 'sigmoid':
+        for (let i = 0; i < size; i++) Y[i] = sigmoid(X[i]!);
+        return;
+      case 'tanh':
+        for (let i = 0; i < size; i++) Y[i] = Math.tanh(X[i]!);
+        return;
+      case 'identity':
+        if (X !== Y) Y.set(X);
+        return;
+      default:
+        kind satisfies never;
+        throw new Error(`unknown activation ${String(kind)}`);
+    }
+  }
+
+  activationBackward(kind: ActivationKind, y: Matrix, dy: Matrix, dx: Matrix): void {
+    checkShapes('activationBackward', y.size === dy.size && dy.size === dx.size, y, dy, dx);
+    const Y = y.data, G = dy.data, D = dx.data, size = y.size;
+    switch (kind) {
+      case 'relu': // f'(x) = 1 where y > 0
+        for (let i = 0; i < size; i++) D[i] = Y[i]! > 0 ? G[i]! : 0;
+        return;
+      case 'sigmoid': // f'(x) = y(1 − y)
+        for (let i = 0; i < size; i++) D[i] = G[i]! * Y[i]! * (1 - Y[i]!);
+        return;
+      case 'tanh': // f'(x) = 1 − y²
+        for (let i = 0; i < size; i++) D[i] = G[i]! * (1 - Y[i]! * Y[i]!);
+        return;
+      case 'identity':
+        if (G !== D) D.set(G);
+        return;
+      default:
+        kind satisfies never;
+        throw new Error(`unknown activation ${String(kind)}`);
+    }
+  }
+
+  batchNormForwardTrain(
+    x: Matrix, eps: number, gamma: Matrix | null, beta: Matrix | null,
+    mean: Matrix, variance: Matrix, invStd: Matrix, xhat: Matrix, y: Matrix,
+  ): void {
+    const m = x.rows, n = x.cols;
+    checkShapes('batchNormForwardTrain', mean.size === n && variance.size === n && invStd.size === n
+      && xhat.size === x.size && y.size === x.size, x, mean, variance, invStd, xhat, y);
+    const X = x.data, M = mean.data, V = variance.data, S = invStd.data, H = xhat.data, Y = y.data;
+    for (let j = 0; j < n; j++) {
+      let sum = 0;
+      for (let i = 0; i < m; i++) sum += X[i * n + j]!;
+      const mu = sum / m;
+      let squares = 0;
+      for (let i = 0; i < m; i++) {
+        const centred = X[i * n + j]! - mu;
+        squares += centred * centred;
+      }
+      const sigma2 = squares / m; // biased: divides by m, as the paper's training mode does
+      const inv = 1 / Math.sqrt(sigma2 + eps);
+      M[j] = mu;
+      V[j] = sigma2;
+      S[j] = inv;
+      const g = gamma ? gamma.data[j]! : 1;
+      const b = beta ? beta.data[j]! : 0;
+      for (let i = 0; i < m; i++) {
+        const h = (X[i * n + j]! - mu) * inv;
+        H[i * n + j] = h;
+        Y[i * n + j] = g * h + b;
+      }
+    }
+  }
+
+  batchNormBackward(
+    dy: Matrix, xhat: Matrix, invStd: Matrix, gamma: Matrix | null,
+    dx: Matrix, dGamma: Matrix | null, dBeta: Matrix | null,
+  ): void {
+    const m = dy.rows, n = dy.cols;
+    checkShapes('batchNormBackward', xhat.size === dy.size && dx.size === dy.size && invStd.size === n, dy, xhat, invStd, dx);
+    const G = dy.data, H = xhat.data, S = invStd.data, D = dx.data;
+    for (let j = 0; j < n; j++) {
+      let sumDy = 0, sumDyXhat = 0;
+      for (let i = 0; i < m; i++) {
+        sumDy += G[i * n + j]!;
+        sumDyXhat += G[i * n + j]! * H[i * n + j]!;
+      }
+      if (dGamma) dGamma.data[j] += sumDyXhat;
+      if (dBeta) dBeta.data[j] += sumDy;
+      // With g = dy·γ: Σg = γΣdy and Σg·x̂ = γΣdy·x̂, so γ factors out of the bracket.
+      const scale = (gamma ? gamma.data[j]! : 1) * S[j]! / m;
+      for (let i = 0; i < m; i++) {
+        D[i * n + j] = scale * (m * G[i * n + j]! - sumDy - H[i * n + j]! * sumDyXhat);
+      }
+    }
+  }
+
+  scaleShiftColumns(x: Matrix, scale: Matrix, shift: Matrix, y: Matrix): void {
+    const n = x.cols;
+    checkShapes('scaleShiftColumns', scale.size === n && shift.size === n && y.size === x.size, x, scale, shift, y);
+    const X = x.data, A = scale.data, B = shift.data, Y = y.data;
+    for (let i = 0; i < x.rows; i++) for (let j = 0; j < n; j++) Y[i * n + j] = X[i * n + j]! * A[j]! + B[j]!;
+  }
+
+  sgdStep(param: Matrix, grad: Matrix, learningRate: number): void {
+    checkShapes('sgdStep', param.size === grad.size, param, grad);
+    const P = param.data, G = grad.data;
+    for (let i = 0; i < P.length; i++) P[i] -= learningRate * G[i]!;
+  }
+}
+
+/** The logistic function, written so that neither branch overflows exp for large |x|. */
+export function sigmoid(x: number): number {
+  if (x >= 0) return 1 / (1 + Math.exp(-x));
+  const e = Math.exp(x);
+  return e / (1 + e);
+}
+
+function checkShapes(kernel: string, ok: boolean, ...matrices: Matrix[]): void {
+  if (!ok) throw new RangeError(`${kernel}: incompatible shapes ${matrices.map((m) => `${m.rows}x${m.cols}`).join(', ')}`);
+}

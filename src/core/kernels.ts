@@ -1,0 +1,65 @@
+/**
+ * @file The kernel interface: every floating-point loop a training step runs, behind one small
+ * surface. `js-kernels.ts` is the readable reference; the WebAssembly SIMD backend implements the
+ * same contract and is tested against it. Layers in nn/ call only these functions on Matrices
+ * that the same backend allocated.
+ *
+ * Shapes in comments are [rows, cols]; m = batch, k = inputs, n = outputs. "Add" in a name means
+ * the kernel accumulates into `out` (gradients), otherwise it overwrites.
+ */
+import type { FloatArray, Matrix } from './matrix.js';
+
+export type BackendName = 'js' | 'wasm';
+export type ActivationKind = 'relu' | 'sigmoid' | 'tanh' | 'identity';
+
+export interface Kernels {
+  readonly name: BackendName;
+  /** What this instance runs on, e.g. "float32", "float64", "wasm simd128", "wasm relaxed-simd". */
+  readonly variant: string;
+
+  /** A zeroed buffer of `length` elements that this backend's kernels work on in place. */
+  allocate(length: number): FloatArray;
+  /** A zeroed [rows, cols] matrix in this backend's memory. */
+  matrix(rows: number, cols: number): Matrix;
+
+  /** out[m,n] = a[m,k] · b[k,n]: forward x·W. `aIsSparse` says a is mostly zeros (MNIST pixels), so zeros may be skipped. */
+  matmul(a: Matrix, b: Matrix, out: Matrix, aIsSparse?: boolean): void;
+  /** out[k,n] += a[m,k]ᵀ · b[m,n]: weight gradient xᵀ·dY. */
+  matmulTransposeAAdd(a: Matrix, b: Matrix, out: Matrix, aIsSparse?: boolean): void;
+  /** out[m,k] = a[m,n] · b[k,n]ᵀ: input gradient dY·Wᵀ. */
+  matmulTransposeB(a: Matrix, b: Matrix, out: Matrix): void;
+
+  /** x[i,:] += v[1,n] for every row i: adding a bias. */
+  addRowVector(x: Matrix, v: Matrix): void;
+  /** out[1,n] += Σ_i x[i,:]: the bias gradient. */
+  addColumnSums(x: Matrix, out: Matrix): void;
+
+  /** out = f(x) element-wise (may alias x). */
+  activationForward(kind: ActivationKind, x: Matrix, out: Matrix): void;
+  /** dx = dy ⊙ f'(x), with f' written through the forward output y = f(x) (dx may alias dy). */
+  activationBackward(kind: ActivationKind, y: Matrix, dy: Matrix, dx: Matrix): void;
+
+  /**
+   * BatchNorm in training mode, per column j over the m rows of x[m,n]:
+   * mean[j] = Σx/m; variance[j] = Σ(x−mean)²/m (biased); invStd[j] = 1/√(variance+eps);
+   * xhat = (x−mean)·invStd; y = gamma·xhat + beta (gamma, beta null = 1 and 0).
+   */
+  batchNormForwardTrain(
+    x: Matrix, eps: number, gamma: Matrix | null, beta: Matrix | null,
+    mean: Matrix, variance: Matrix, invStd: Matrix, xhat: Matrix, y: Matrix,
+  ): void;
+  /**
+   * The full BatchNorm backward, through mean and variance (not the shortcut that treats them
+   * as constants). With g = dy·gamma:
+   * dx = invStd/m · (m·g − Σg − xhat·Σ(g·xhat)); dGamma += Σ dy·xhat; dBeta += Σ dy.
+   */
+  batchNormBackward(
+    dy: Matrix, xhat: Matrix, invStd: Matrix, gamma: Matrix | null,
+    dx: Matrix, dGamma: Matrix | null, dBeta: Matrix | null,
+  ): void;
+  /** y[i,j] = x[i,j]·scale[j] + shift[j]: inference-mode BatchNorm with population statistics folded in. */
+  scaleShiftColumns(x: Matrix, scale: Matrix, shift: Matrix, y: Matrix): void;
+
+  /** param −= learningRate · grad (plain SGD). */
+  sgdStep(param: Matrix, grad: Matrix, learningRate: number): void;
+}

@@ -1,0 +1,33 @@
+/**
+ * @file Dense (fully connected) layer: y = x·W (+ b), weights stored [in, out] as in the
+ * article's TensorFlow code. Forward and backward side by side; backward accumulates.
+ */
+import type { Kernels } from '../core/kernels.js';
+import type { Matrix } from '../core/matrix.js';
+
+export class Dense {
+  readonly weights: Matrix; // [in, out]
+  readonly weightGrad: Matrix; // [in, out]
+  readonly bias: Matrix | null; // [1, out]
+  readonly biasGrad: Matrix | null; // [1, out]
+
+  constructor(private readonly kernels: Kernels, readonly inputs: number, readonly outputs: number, useBias: boolean) {
+    this.weights = kernels.matrix(inputs, outputs);
+    this.weightGrad = kernels.matrix(inputs, outputs);
+    this.bias = useBias ? kernels.matrix(1, outputs) : null;
+    this.biasGrad = useBias ? kernels.matrix(1, outputs) : null;
+  }
+
+  /** y[m,out] = x[m,in]·W + b. `xIsSparse`: x is mostly zeros (raw pixels), a backend may skip them. */
+  forward(x: Matrix, y: Matrix, xIsSparse = false): void {
+    this.kernels.matmul(x, this.weights, y, xIsSparse);
+    if (this.bias) this.kernels.addRowVector(y, this.bias);
+  }
+
+  /** dW += xᵀ·dy; db += Σ_rows dy; dx = dy·Wᵀ unless dx is null (the first layer needs none). */
+  backward(x: Matrix, dy: Matrix, dx: Matrix | null, xIsSparse = false): void {
+    this.kernels.matmulTransposeAAdd(x, dy, this.weightGrad, xIsSparse);
+    if (this.biasGrad) this.kernels.addColumnSums(dy, this.biasGrad);
+    if (dx) this.kernels.matmulTransposeB(dy, this.weights, dx);
+  }
+}

@@ -1,0 +1,8 @@
+/** @file The nn layer's public surface. */
+export * from './spec.js';
+export * from './dense.js';
+export * from './batch-norm.js';
+export * from './activation.js';
+export * from './softmax-cross-entropy.js';
+export * from './sgd.js';
+export * from './mlp.js';
