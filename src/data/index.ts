@@ -1,0 +1,4 @@
+/** @file The data layer's public surface: IDX parsing, the MNIST split and mini-batching (no Node APIs). */
+export * from './idx.js';
+export * from './mnist.js';
+export * from './batcher.js';

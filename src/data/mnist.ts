@@ -1,0 +1,109 @@
+/**
+ * @file MNIST as the article's TensorFlow 1.x `input_data.read_data_sets` splits it: validation =
+ * the first 5,000 images of the training file, train = the remaining 55,000, test = the 10,000
+ * test images; pixels scaled to [0, 1] by /255. Pure array work: it runs in a browser or a worker.
+ */
+import { DataError, type IdxTensor } from './idx.js';
+
+/** The names MNIST (and Fashion-MNIST) ship their four IDX files under. */
+export const MNIST_FILE_NAMES = Object.freeze({
+  trainImages: 'train-images-idx3-ubyte',
+  trainLabels: 'train-labels-idx1-ubyte',
+  testImages: 't10k-images-idx3-ubyte',
+  testLabels: 't10k-labels-idx1-ubyte',
+});
+
+export const MNIST_IMAGE_SIDE = 28;
+export const MNIST_CLASSES = 10;
+/** TensorFlow's default `validation_size`. */
+export const DEFAULT_VALIDATION_SIZE = 5000;
+
+export interface Split {
+  /** [count, width] row-major, pixel / 255 in [0, 1]. May be a view that shares its buffer with another split. */
+  images: Float32Array;
+  /** [count], digits 0..9. */
+  labels: Uint8Array;
+  count: number;
+  /** Inputs per example: 784 for 28 × 28 images. */
+  width: number;
+}
+
+export interface MnistData {
+  train: Split;
+  validation: Split;
+  test: Split;
+  /** Where the files came from (a folder or a package), for records. */
+  source: string;
+}
+
+/**
+ * Builds the three splits from the four parsed IDX files. Throws a DataError naming the file when
+ * the images are not 28 × 28, image and label counts disagree, a label is outside 0..9, or the
+ * training file is too small to leave training examples after the validation split.
+ */
+export function splitMnist(
+  trainImages: IdxTensor,
+  trainLabels: IdxTensor,
+  testImages: IdxTensor,
+  testLabels: IdxTensor,
+  source: string,
+  validationSize = DEFAULT_VALIDATION_SIZE,
+): MnistData {
+  const trainImagesName = trainImages.fileName ?? MNIST_FILE_NAMES.trainImages;
+  const trainLabelsName = trainLabels.fileName ?? MNIST_FILE_NAMES.trainLabels;
+  const trainCount = checkPair(trainImages, trainImagesName, trainLabels, trainLabelsName);
+  const testCount = checkPair(testImages, testImages.fileName ?? MNIST_FILE_NAMES.testImages, testLabels, testLabels.fileName ?? MNIST_FILE_NAMES.testLabels);
+  if (!Number.isInteger(validationSize) || validationSize < 0) {
+    throw new RangeError(`the validation size must be a whole number ≥ 0, got ${validationSize}`);
+  }
+  if (validationSize >= trainCount) {
+    throw new DataError(`${trainImagesName} holds ${trainCount} images, but the validation split takes the first ${validationSize} and training needs at least one more: give the full MNIST training file`);
+  }
+  const width = MNIST_IMAGE_SIDE * MNIST_IMAGE_SIDE;
+  // One buffer for the whole training file; validation and train are views of its two parts.
+  const trainFilePixels = scalePixels(trainImages.data); // [trainCount, 784]
+  const validation: Split = {
+    images: trainFilePixels.subarray(0, validationSize * width),
+    labels: trainLabels.data.slice(0, validationSize),
+    count: validationSize,
+    width,
+  };
+  const train: Split = {
+    images: trainFilePixels.subarray(validationSize * width),
+    labels: trainLabels.data.slice(validationSize),
+    count: trainCount - validationSize,
+    width,
+  };
+  const test: Split = { images: scalePixels(testImages.data), labels: testLabels.data.slice(), count: testCount, width };
+  return { train, validation, test, source };
+}
+
+/** Checks one images/labels pair and returns its example count. */
+function checkPair(images: IdxTensor, imagesName: string, labels: IdxTensor, labelsName: string): number {
+  const [count, rows, cols] = images.dims;
+  if (images.dims.length !== 3 || rows !== MNIST_IMAGE_SIDE || cols !== MNIST_IMAGE_SIDE) {
+    throw new DataError(`${imagesName} holds images of shape [${images.dims.join(', ')}], but MNIST images are [count, 28, 28]: give MNIST-layout files (MNIST or Fashion-MNIST)`);
+  }
+  if (labels.dims.length !== 1) {
+    throw new DataError(`${labelsName} has ${labels.dims.length} dimensions, but a label file has 1: check that the file is the one its name says`);
+  }
+  if (labels.dims[0] !== count) {
+    throw new DataError(`${imagesName} holds ${count} images but ${labelsName} holds ${labels.dims[0]} labels: the two files must come from the same release`);
+  }
+  const labelData = labels.data;
+  for (let i = 0; i < labelData.length; i++) {
+    if (labelData[i]! >= MNIST_CLASSES) {
+      throw new DataError(`${labelsName} has label ${labelData[i]} at index ${i}, but MNIST labels are digits 0..9: the file is damaged or not a label file`);
+    }
+  }
+  return count!;
+}
+
+// pixel / 255 for every byte value, so the conversion is a table look-up (and bit-identical to it).
+const PIXEL_SCALE = Float32Array.from({ length: 256 }, (_, byte) => byte / 255);
+
+function scalePixels(bytes: Uint8Array): Float32Array {
+  const pixels = new Float32Array(bytes.length);
+  for (let i = 0; i < bytes.length; i++) pixels[i] = PIXEL_SCALE[bytes[i]!]!;
+  return pixels;
+}
