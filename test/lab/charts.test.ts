@@ -11,6 +11,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Resvg } from '@resvg/resvg-js';
+import { textMetrics } from 'vega';
 import { barChartSpec, lineChartSpec, panelGridSpec, type Point, type Series, type VegaLiteSpec } from '../../src/lab/charts/index.js';
 import { dejaVuSansTextWidth } from '../../src/lab/charts/text-width.js';
 import { chartFontFiles, compileChart, renderSvg, svgToPng, writeChart } from '../../src/node/render-chart.js';
@@ -230,6 +231,9 @@ describe('renderSvg and svgToPng', () => {
       const predicted = dejaVuSansTextWidth(text, fontSizePx, bold);
       // Within 0.5% (it is exact for these strings): kerning, which the measure ignores, is the only expected difference.
       assert.ok(Math.abs(predicted - drawnWidth) < 0.005 * predicted, `${text}: predicted ${predicted.toFixed(1)} px, resvg drew ${drawnWidth.toFixed(1)} px`);
+      // And vega lays text out with this measure, not its headless guess of 0.8 em per character.
+      const vegaWidth = textMetrics.width({ fontSize: fontSizePx, fontWeight: bold ? 'bold' : 'normal' }, text);
+      assert.ok(Math.abs(vegaWidth - drawnWidth) < 0.005 * drawnWidth, `${text}: vega measures ${vegaWidth.toFixed(1)} px`);
     }
   });
 });
