@@ -1,0 +1,144 @@
+/**
+ * @file Dense matrix products with register tiles: C (+)= A·B where B is row-major and A is read
+ * through two strides, so one family of tiles serves both x·W (A = x) and xᵀ·dY (A = xᵀ, read
+ * column by column without a transpose). A 4x8 tile keeps 8 independent accumulators in
+ * registers (enough to hide the multiply-add latency, few enough for V8's 15 vector registers)
+ * and loads 2 vectors of B and 4 broadcast scalars of A per 8 multiply-adds.
+ *
+ * Addresses are byte offsets into linear memory. A(i, t) lives at a + i·aRowStride + t·aStep;
+ * B[t, j] at b + t·bRowStride + 4j; C[i, j] at c + i·cRowStride + 4j.
+ */
+import { madd } from './simd';
+
+/**
+ * C[M,N] = A(M,K)·B[K,N], or C += A·B when `accumulate`.
+ */
+export function gemm(
+  a: usize, aRowStride: usize, aStep: usize,
+  b: usize, bRowStride: usize,
+  c: usize, cRowStride: usize,
+  rows: i32, cols: i32, depth: i32, accumulate: bool,
+): void {
+  let i = 0;
+  for (; i + 4 <= rows; i += 4) {
+    const aRow = a + <usize>i * aRowStride;
+    const cRow = c + <usize>i * cRowStride;
+    let j = 0;
+    for (; j + 8 <= cols; j += 8) {
+      tile4x8(aRow, aRowStride, aStep, b + (<usize>j << 2), bRowStride, cRow + (<usize>j << 2), cRowStride, depth, accumulate);
+    }
+    for (; j + 4 <= cols; j += 4) {
+      tile4x4(aRow, aRowStride, aStep, b + (<usize>j << 2), bRowStride, cRow + (<usize>j << 2), cRowStride, depth, accumulate);
+    }
+    for (; j < cols; j++) {
+      for (let r = 0; r < 4; r++) {
+        element(aRow + <usize>r * aRowStride, aStep, b + (<usize>j << 2), bRowStride, cRow + <usize>r * cRowStride + (<usize>j << 2), depth, accumulate);
+      }
+    }
+  }
+  for (; i < rows; i++) {
+    const aRow = a + <usize>i * aRowStride;
+    const cRow = c + <usize>i * cRowStride;
+    let j = 0;
+    for (; j + 16 <= cols; j += 16) {
+      tile1x16(aRow, aStep, b + (<usize>j << 2), bRowStride, cRow + (<usize>j << 2), depth, accumulate);
+    }
+    for (; j + 4 <= cols; j += 4) {
+      tile1x4(aRow, aStep, b + (<usize>j << 2), bRowStride, cRow + (<usize>j << 2), depth, accumulate);
+    }
+    for (; j < cols; j++) {
+      element(aRow, aStep, b + (<usize>j << 2), bRowStride, cRow + (<usize>j << 2), depth, accumulate);
+    }
+  }
+}
+
+// @ts-ignore: decorator
+@inline function storeTile(c: usize, value: v128, accumulate: bool): void {
+  v128.store(c, accumulate ? f32x4.add(v128.load(c), value) : value);
+}
+
+// @ts-ignore: decorator
+@inline function tile4x8(
+  a: usize, aRowStride: usize, aStep: usize, b: usize, bRowStride: usize,
+  c: usize, cRowStride: usize, depth: i32, accumulate: bool,
+): void {
+  let c00 = f32x4.splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+  let a0 = a, a1 = a + aRowStride, a2 = a1 + aRowStride, a3 = a2 + aRowStride;
+  let pb = b;
+  for (let t = 0; t < depth; t++) {
+    const b0 = v128.load(pb), b1 = v128.load(pb, 16);
+    let s = v128.load32_splat(a0);
+    c00 = madd(s, b0, c00); c01 = madd(s, b1, c01);
+    s = v128.load32_splat(a1);
+    c10 = madd(s, b0, c10); c11 = madd(s, b1, c11);
+    s = v128.load32_splat(a2);
+    c20 = madd(s, b0, c20); c21 = madd(s, b1, c21);
+    s = v128.load32_splat(a3);
+    c30 = madd(s, b0, c30); c31 = madd(s, b1, c31);
+    a0 += aStep; a1 += aStep; a2 += aStep; a3 += aStep; pb += bRowStride;
+  }
+  storeTile(c, c00, accumulate); storeTile(c + 16, c01, accumulate); c += cRowStride;
+  storeTile(c, c10, accumulate); storeTile(c + 16, c11, accumulate); c += cRowStride;
+  storeTile(c, c20, accumulate); storeTile(c + 16, c21, accumulate); c += cRowStride;
+  storeTile(c, c30, accumulate); storeTile(c + 16, c31, accumulate);
+}
+
+// @ts-ignore: decorator
+@inline function tile4x4(
+  a: usize, aRowStride: usize, aStep: usize, b: usize, bRowStride: usize,
+  c: usize, cRowStride: usize, depth: i32, accumulate: bool,
+): void {
+  let c0 = f32x4.splat(0), c1 = c0, c2 = c0, c3 = c0;
+  let a0 = a, a1 = a + aRowStride, a2 = a1 + aRowStride, a3 = a2 + aRowStride;
+  let pb = b;
+  for (let t = 0; t < depth; t++) {
+    const b0 = v128.load(pb);
+    c0 = madd(v128.load32_splat(a0), b0, c0);
+    c1 = madd(v128.load32_splat(a1), b0, c1);
+    c2 = madd(v128.load32_splat(a2), b0, c2);
+    c3 = madd(v128.load32_splat(a3), b0, c3);
+    a0 += aStep; a1 += aStep; a2 += aStep; a3 += aStep; pb += bRowStride;
+  }
+  storeTile(c, c0, accumulate); c += cRowStride;
+  storeTile(c, c1, accumulate); c += cRowStride;
+  storeTile(c, c2, accumulate); c += cRowStride;
+  storeTile(c, c3, accumulate);
+}
+
+// @ts-ignore: decorator
+@inline function tile1x16(a: usize, aStep: usize, b: usize, bRowStride: usize, c: usize, depth: i32, accumulate: bool): void {
+  let c0 = f32x4.splat(0), c1 = c0, c2 = c0, c3 = c0;
+  let pa = a, pb = b;
+  for (let t = 0; t < depth; t++) {
+    const s = v128.load32_splat(pa);
+    c0 = madd(s, v128.load(pb), c0);
+    c1 = madd(s, v128.load(pb, 16), c1);
+    c2 = madd(s, v128.load(pb, 32), c2);
+    c3 = madd(s, v128.load(pb, 48), c3);
+    pa += aStep; pb += bRowStride;
+  }
+  storeTile(c, c0, accumulate); storeTile(c + 16, c1, accumulate); storeTile(c + 32, c2, accumulate); storeTile(c + 48, c3, accumulate);
+}
+
+// @ts-ignore: decorator
+@inline function tile1x4(a: usize, aStep: usize, b: usize, bRowStride: usize, c: usize, depth: i32, accumulate: bool): void {
+  let c0 = f32x4.splat(0);
+  let pa = a, pb = b;
+  for (let t = 0; t < depth; t++) {
+    c0 = madd(v128.load32_splat(pa), v128.load(pb), c0);
+    pa += aStep; pb += bRowStride;
+  }
+  storeTile(c, c0, accumulate);
+}
+
+/** One element: a column of B that does not fill a vector. */
+// @ts-ignore: decorator
+@inline function element(a: usize, aStep: usize, b: usize, bRowStride: usize, c: usize, depth: i32, accumulate: bool): void {
+  let sum: f32 = 0;
+  let pa = a, pb = b;
+  for (let t = 0; t < depth; t++) {
+    sum += load<f32>(pa) * load<f32>(pb);
+    pa += aStep; pb += bRowStride;
+  }
+  store<f32>(c, accumulate ? load<f32>(c) + sum : sum);
+}

@@ -1,0 +1,20 @@
+/**
+ * @file The kernel module's exports: every kernel of bnlab's `Kernels` interface on raw byte
+ * addresses into linear memory (imported as env.memory, so the host sizes and grows it), plus
+ * where the host may start placing buffers. The host (src/core/wasm/) owns all allocation; this
+ * module never allocates.
+ */
+export { gemm } from './dense-matmul';
+export { matmulTransposeB } from './dot-matmul';
+export {
+  matmulSparse, matmulSparseScratchBytes, matmulTransposeASparseAdd, matmulTransposeASparseScratchBytes,
+} from './sparse-matmul';
+export {
+  addRowVector, addColumnSums, activationForward, activationBackward, scaleShiftColumns, sgdStep,
+} from './elementwise';
+export { batchNormForwardTrain, batchNormBackward } from './batch-norm';
+
+/** The first byte after the module's static data: the host's buffers go from here up. */
+export function heapBase(): usize {
+  return __heap_base;
+}

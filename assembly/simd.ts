@@ -1,0 +1,27 @@
+/**
+ * @file The SIMD building blocks every kernel shares: the fused multiply-add that differs between
+ * the two builds (relaxed SIMD's f32x4.relaxed_madd, or a multiply then an add in plain SIMD128),
+ * and the lane shuffles that turn four partial-sum vectors into four sums.
+ */
+
+/** a·b + c, four lanes. One rounding with relaxed SIMD on FMA hardware, two without. */
+// @ts-ignore: decorator
+@inline export function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(f32x4.mul(a, b), c);
+}
+
+/** [Σ lanes of s0, Σ lanes of s1, Σ lanes of s2, Σ lanes of s3]: the end of four dot products. */
+// @ts-ignore: decorator
+@inline export function sumLanes4(s0: v128, s1: v128, s2: v128, s3: v128): v128 {
+  const s01 = f32x4.add(v128.shuffle<f32>(s0, s1, 0, 1, 4, 5), v128.shuffle<f32>(s0, s1, 2, 3, 6, 7));
+  const s23 = f32x4.add(v128.shuffle<f32>(s2, s3, 0, 1, 4, 5), v128.shuffle<f32>(s2, s3, 2, 3, 6, 7));
+  return f32x4.add(v128.shuffle<f32>(s01, s23, 0, 2, 4, 6), v128.shuffle<f32>(s01, s23, 1, 3, 5, 7));
+}
+
+/** The sum of the four lanes of v. */
+// @ts-ignore: decorator
+@inline export function sumLanes(v: v128): f32 {
+  const pairs = f32x4.add(v, v128.shuffle<f32>(v, v, 2, 3, 0, 1));
+  return f32x4.extract_lane(pairs, 0) + f32x4.extract_lane(pairs, 1);
+}
