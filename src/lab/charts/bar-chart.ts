@@ -20,8 +20,8 @@ export interface BarChartOptions {
   yTitle: string;
   bars: Bar[];
   yDomain?: [number, number];
-  /** Width of one category's slot in pixels, and plot height. */
-  categoryWidth?: number;
+  /** Width of one bar in pixels (a category's slot is its bars plus padding), and plot height. */
+  barWidth?: number;
   height?: number;
 }
 
@@ -59,7 +59,7 @@ export function barChartSpec(options: BarChartOptions): VegaLiteSpec {
     title: note === undefined ? { text: options.title } : { text: options.title, subtitle: note },
     description: note === undefined ? options.title : `${options.title} (${note})`,
     usermeta: { droppedPoints: droppedLabels.length },
-    width: { step: options.categoryWidth ?? Math.max(40, 28 * groups.length) },
+    width: { step: options.barWidth ?? 30, for: 'offset' },
     height: options.height ?? 300,
     data: { values: rows },
     encoding: {
