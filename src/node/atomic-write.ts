@@ -1,0 +1,54 @@
+/**
+ * @file Writing a file so that no reader ever sees half of it: the bytes go to a temporary file
+ * in the target's own folder (a rename is atomic only within one file system), are flushed to
+ * disk with fsync, and the temporary file is then renamed over the target. On any failure the
+ * temporary file is removed and an existing target is left as it was.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+
+/** The temporary sibling of `path`: hidden, unique per process and call, recognizable by its suffix. */
+export function temporaryPathFor(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+}
+
+/**
+ * Writes `data` (a string is written as UTF-8) to `path` atomically, creating the parent folder
+ * if needed. Either `path` then holds exactly `data`, or the call throws and `path` is untouched.
+ */
+export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const temporaryPath = temporaryPathFor(path);
+  let created = false;
+  try {
+    // 'wx': fail rather than write through a file (or a planted symlink) that already exists.
+    const handle = await open(temporaryPath, 'wx', 0o666);
+    created = true;
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temporaryPath, path);
+    created = false;
+  } catch (error) {
+    if (created) await rm(temporaryPath, { force: true }).catch(() => undefined);
+    throw error;
+  }
+  await syncFolder(dirname(path));
+}
+
+/** Flushes the folder entry of the rename too, so the new file survives a power cut; best effort (not every platform can open a folder). */
+async function syncFolder(folder: string): Promise<void> {
+  let handle;
+  try {
+    handle = await open(folder, 'r');
+    await handle.sync();
+  } catch {
+    // Windows and some file systems refuse fsync on a directory; the rename itself is done.
+  } finally {
+    await handle?.close().catch(() => undefined);
+  }
+}
