@@ -1,0 +1,161 @@
+/**
+ * @file Where one bnlab training step with BN spends its time: matrix kernels, BatchNorm,
+ * activations, the loss, SGD, bias kernels, the batch copy and the rest (TypeScript glue:
+ * zeroGrad, parameter lists, the moving-average update). Kernel time comes from a timing wrapper
+ * around the backend; then the step's matrix multiplies are replayed alone, call by call, to give
+ * "matrix work at the kernels' own speed", and the whole step is compared with it.
+ */
+import type { Kernels } from '../src/core/kernels.js';
+import type { Split } from '../src/data/mnist.js';
+import { Sgd } from '../src/nn/sgd.js';
+import { describeMatmul, matmulFlops, replayMatmul, TimingKernels, type KernelMethod, type MatmulCall } from './timing-kernels.js';
+import { BATCH_SIZE, benchBatcher, buildBenchNetwork, LEARNING_RATE, median, type Variant } from './workload.js';
+
+export type SplitPart = 'matmul' | 'batchNorm' | 'activation' | 'loss' | 'sgd' | 'bias' | 'batchCopy' | 'rest';
+export const SPLIT_PARTS: readonly SplitPart[] = ['matmul', 'batchNorm', 'activation', 'loss', 'sgd', 'bias', 'batchCopy', 'rest'];
+export const SPLIT_PART_LABELS: Readonly<Record<SplitPart, string>> = {
+  matmul: 'matrix kernels (x·W, xᵀ·dY, dY·Wᵀ)',
+  batchNorm: 'BatchNorm kernels (forward, backward)',
+  activation: 'ReLU kernels (forward, backward)',
+  loss: 'softmax cross-entropy (TypeScript)',
+  sgd: 'SGD update kernel',
+  bias: 'output-layer bias kernels',
+  batchCopy: 'batch copy (Batcher.next)',
+  rest: 'the rest (TypeScript glue, timer overhead)',
+};
+
+/** Which part of the split each kernel method's time belongs to. */
+const PART_OF_METHOD: Readonly<Record<KernelMethod, SplitPart>> = {
+  matmul: 'matmul',
+  matmulTransposeAAdd: 'matmul',
+  matmulTransposeB: 'matmul',
+  addRowVector: 'bias',
+  addColumnSums: 'bias',
+  activationForward: 'activation',
+  activationBackward: 'activation',
+  batchNormForwardTrain: 'batchNorm',
+  batchNormBackward: 'batchNorm',
+  scaleShiftColumns: 'batchNorm',
+  sgdStep: 'sgd',
+};
+
+export interface MatmulInIsolation {
+  call: string;
+  /** Median microseconds per call, the call repeated alone. */
+  microseconds: number;
+  /** Dense-equivalent GFLOP/s (2·m·k·n per call). */
+  gflops: number;
+}
+
+export interface StepSplit {
+  variant: Variant;
+  steps: number;
+  /** Mean microseconds per step in each part, measured through the timing wrapper. */
+  microsecondsPerStep: Record<SplitPart, number>;
+  /** Mean microseconds of a step through the timing wrapper (the parts add up to it). */
+  timedStepMicroseconds: number;
+  /** Mean microseconds of the same step without the wrapper. */
+  plainStepMicroseconds: number;
+  /** The step's matrix multiplies, each replayed alone. */
+  matmulCalls: MatmulInIsolation[];
+  /** Σ of matmulCalls: the matrix work of one step at the kernels' own speed. */
+  matmulOnlyMicroseconds: number;
+  /** matmulOnlyMicroseconds / plainStepMicroseconds: how close the whole step comes to what the kernels allow (target ≥ 0.6). */
+  kernelEfficiency: number;
+}
+
+/**
+ * @param steps timed steps (after a warm-up of steps/4)
+ * @param replayRepeats repetitions of each matrix multiply in isolation
+ */
+export function measureStepSplit(kernels: Kernels, train: Split, steps: number, replayRepeats: number, variant: Variant = 'withBn'): StepSplit {
+  const timing = new TimingKernels(kernels);
+  const net = buildBenchNetwork(timing, variant);
+  const batcher = benchBatcher(train);
+  const optimizer = new Sgd(timing, LEARNING_RATE);
+  const x = net.inputFor(BATCH_SIZE); // [60, 784]
+  const labels = new Uint8Array(BATCH_SIZE); // [60]
+
+  let batchCopyMs = 0, lossMs = 0, stepMs = 0;
+  // The same sequence as MLP.trainStep, with the loss timed on its own (it is TypeScript, not a kernel).
+  const step = (): void => {
+    const started = performance.now();
+    batcher.next(x.data as Float32Array, labels);
+    const copied = performance.now();
+    net.zeroGrad();
+    net.forward(x, 'train');
+    const lossStarted = performance.now();
+    const { dLogits } = net.lossAndGradient(labels);
+    const lossDone = performance.now();
+    net.backward(x, dLogits);
+    optimizer.step(net.parameters());
+    const done = performance.now();
+    batchCopyMs += copied - started;
+    lossMs += lossDone - lossStarted;
+    stepMs += done - started;
+  };
+
+  const warmupSteps = Math.max(50, Math.round(steps / 4));
+  for (let i = 0; i < warmupSteps; i++) step();
+  timing.reset();
+  batchCopyMs = lossMs = stepMs = 0;
+  for (let i = 0; i < steps; i++) step();
+
+  const partMs: Record<SplitPart, number> = { matmul: 0, batchNorm: 0, activation: 0, loss: lossMs, sgd: 0, bias: 0, batchCopy: batchCopyMs, rest: 0 };
+  for (const method of Object.keys(PART_OF_METHOD) as KernelMethod[]) partMs[PART_OF_METHOD[method]] += timing.elapsedMs[method];
+  const accounted = SPLIT_PARTS.reduce((sum, part) => sum + partMs[part], 0);
+  partMs.rest = stepMs - accounted;
+  const microsecondsPerStep = Object.fromEntries(SPLIT_PARTS.map((part) => [part, (partMs[part] / steps) * 1000])) as Record<SplitPart, number>;
+
+  // One more step, recording its matrix multiplies with their real operands.
+  timing.recordedMatmuls = [];
+  step();
+  const calls: MatmulCall[] = timing.recordedMatmuls;
+  timing.recordedMatmuls = null;
+  const matmulCalls = calls.map((call) => timeInIsolation(kernels, call, replayRepeats));
+  const matmulOnlyMicroseconds = matmulCalls.reduce((sum, call) => sum + call.microseconds, 0);
+
+  const plainStepMicroseconds = plainStepTime(kernels, train, variant, steps);
+  return {
+    variant,
+    steps,
+    microsecondsPerStep,
+    timedStepMicroseconds: (stepMs / steps) * 1000,
+    plainStepMicroseconds,
+    matmulCalls,
+    matmulOnlyMicroseconds,
+    kernelEfficiency: matmulOnlyMicroseconds / plainStepMicroseconds,
+  };
+}
+
+/** One recorded call repeated alone on the unwrapped backend: the median of 5 blocks of `repeats` calls. */
+function timeInIsolation(kernels: Kernels, call: MatmulCall, repeats: number): MatmulInIsolation {
+  for (let i = 0; i < repeats; i++) replayMatmul(kernels, call); // warm-up / tier-up
+  const blockMicroseconds: number[] = [];
+  for (let block = 0; block < 5; block++) {
+    const started = performance.now();
+    for (let i = 0; i < repeats; i++) replayMatmul(kernels, call);
+    blockMicroseconds.push(((performance.now() - started) / repeats) * 1000);
+  }
+  const microseconds = median(blockMicroseconds);
+  return { call: describeMatmul(call), microseconds, gflops: matmulFlops(call) / (microseconds * 1000) };
+}
+
+/** Mean microseconds of a training step without the wrapper, on a fresh network, the same steps. */
+function plainStepTime(kernels: Kernels, train: Split, variant: Variant, steps: number): number {
+  const net = buildBenchNetwork(kernels, variant);
+  const batcher = benchBatcher(train);
+  const optimizer = new Sgd(kernels, LEARNING_RATE);
+  const x = net.inputFor(BATCH_SIZE);
+  const labels = new Uint8Array(BATCH_SIZE);
+  const run = (count: number): void => {
+    for (let i = 0; i < count; i++) {
+      batcher.next(x.data as Float32Array, labels);
+      net.trainStep(x, labels, optimizer);
+    }
+  };
+  run(Math.max(50, Math.round(steps / 4)));
+  const started = performance.now();
+  run(steps);
+  return ((performance.now() - started) / steps) * 1000;
+}

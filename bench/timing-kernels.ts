@@ -1,0 +1,172 @@
+/**
+ * @file A `Kernels` wrapper that times every kernel call: it forwards each call to the real
+ * backend and adds the performance.now() delta to that method's total. It can also record the
+ * matrix-multiply calls of a step (method, operands, sparse flag) so they can be replayed alone.
+ */
+import type { ActivationKind, BackendName, Kernels } from '../src/core/kernels.js';
+import type { FloatArray, Matrix } from '../src/core/matrix.js';
+
+/** Every computing method of the Kernels interface (allocation is passed through untimed). */
+export type KernelMethod = Exclude<keyof Kernels, 'name' | 'variant' | 'allocate' | 'matrix'>;
+export type MatmulMethod = 'matmul' | 'matmulTransposeAAdd' | 'matmulTransposeB';
+
+export interface MatmulCall {
+  method: MatmulMethod;
+  a: Matrix;
+  b: Matrix;
+  out: Matrix;
+  aIsSparse: boolean;
+}
+
+export class TimingKernels implements Kernels {
+  readonly name: BackendName;
+  readonly variant: string;
+  /** Accumulated wall time per method since the last reset. */
+  readonly elapsedMs: Record<KernelMethod, number> = emptyTotals();
+  readonly callCounts: Record<KernelMethod, number> = emptyTotals();
+  /** When not null, matmul-family calls are appended here. */
+  recordedMatmuls: MatmulCall[] | null = null;
+
+  constructor(readonly inner: Kernels) {
+    this.name = inner.name;
+    this.variant = inner.variant;
+  }
+
+  reset(): void {
+    for (const method of Object.keys(this.elapsedMs) as KernelMethod[]) {
+      this.elapsedMs[method] = 0;
+      this.callCounts[method] = 0;
+    }
+  }
+
+  allocate(length: number): FloatArray {
+    return this.inner.allocate(length);
+  }
+
+  matrix(rows: number, cols: number): Matrix {
+    return this.inner.matrix(rows, cols);
+  }
+
+  matmul(a: Matrix, b: Matrix, out: Matrix, aIsSparse = false): void {
+    this.recordedMatmuls?.push({ method: 'matmul', a, b, out, aIsSparse });
+    const started = performance.now();
+    this.inner.matmul(a, b, out, aIsSparse);
+    this.add('matmul', started);
+  }
+
+  matmulTransposeAAdd(a: Matrix, b: Matrix, out: Matrix, aIsSparse = false): void {
+    this.recordedMatmuls?.push({ method: 'matmulTransposeAAdd', a, b, out, aIsSparse });
+    const started = performance.now();
+    this.inner.matmulTransposeAAdd(a, b, out, aIsSparse);
+    this.add('matmulTransposeAAdd', started);
+  }
+
+  matmulTransposeB(a: Matrix, b: Matrix, out: Matrix): void {
+    this.recordedMatmuls?.push({ method: 'matmulTransposeB', a, b, out, aIsSparse: false });
+    const started = performance.now();
+    this.inner.matmulTransposeB(a, b, out);
+    this.add('matmulTransposeB', started);
+  }
+
+  addRowVector(x: Matrix, v: Matrix): void {
+    const started = performance.now();
+    this.inner.addRowVector(x, v);
+    this.add('addRowVector', started);
+  }
+
+  addColumnSums(x: Matrix, out: Matrix): void {
+    const started = performance.now();
+    this.inner.addColumnSums(x, out);
+    this.add('addColumnSums', started);
+  }
+
+  activationForward(kind: ActivationKind, x: Matrix, out: Matrix): void {
+    const started = performance.now();
+    this.inner.activationForward(kind, x, out);
+    this.add('activationForward', started);
+  }
+
+  activationBackward(kind: ActivationKind, y: Matrix, dy: Matrix, dx: Matrix): void {
+    const started = performance.now();
+    this.inner.activationBackward(kind, y, dy, dx);
+    this.add('activationBackward', started);
+  }
+
+  batchNormForwardTrain(
+    x: Matrix, eps: number, gamma: Matrix | null, beta: Matrix | null,
+    mean: Matrix, variance: Matrix, invStd: Matrix, xhat: Matrix, y: Matrix,
+  ): void {
+    const started = performance.now();
+    this.inner.batchNormForwardTrain(x, eps, gamma, beta, mean, variance, invStd, xhat, y);
+    this.add('batchNormForwardTrain', started);
+  }
+
+  batchNormBackward(
+    dy: Matrix, xhat: Matrix, invStd: Matrix, gamma: Matrix | null,
+    dx: Matrix, dGamma: Matrix | null, dBeta: Matrix | null,
+  ): void {
+    const started = performance.now();
+    this.inner.batchNormBackward(dy, xhat, invStd, gamma, dx, dGamma, dBeta);
+    this.add('batchNormBackward', started);
+  }
+
+  scaleShiftColumns(x: Matrix, scale: Matrix, shift: Matrix, y: Matrix): void {
+    const started = performance.now();
+    this.inner.scaleShiftColumns(x, scale, shift, y);
+    this.add('scaleShiftColumns', started);
+  }
+
+  sgdStep(param: Matrix, grad: Matrix, learningRate: number): void {
+    const started = performance.now();
+    this.inner.sgdStep(param, grad, learningRate);
+    this.add('sgdStep', started);
+  }
+
+  private add(method: KernelMethod, startedMs: number): void {
+    this.elapsedMs[method] += performance.now() - startedMs;
+    this.callCounts[method]++;
+  }
+}
+
+function emptyTotals(): Record<KernelMethod, number> {
+  return {
+    matmul: 0, matmulTransposeAAdd: 0, matmulTransposeB: 0,
+    addRowVector: 0, addColumnSums: 0,
+    activationForward: 0, activationBackward: 0,
+    batchNormForwardTrain: 0, batchNormBackward: 0, scaleShiftColumns: 0,
+    sgdStep: 0,
+  };
+}
+
+/** Dense-equivalent floating-point operations of one matmul-family call (2·m·k·n). */
+export function matmulFlops(call: MatmulCall): number {
+  const { a, b } = call;
+  switch (call.method) {
+    case 'matmul': return 2 * a.rows * a.cols * b.cols; // a[m,k]·b[k,n]
+    case 'matmulTransposeAAdd': return 2 * a.rows * a.cols * b.cols; // a[m,k]ᵀ·b[m,n]
+    case 'matmulTransposeB': return 2 * a.rows * a.cols * b.rows; // a[m,n]·b[k,n]ᵀ
+    default: return call.method satisfies never;
+  }
+}
+
+/** e.g. "matmul [60x784]·[784x128] sparse". */
+export function describeMatmul(call: MatmulCall): string {
+  const { a, b } = call;
+  const sparse = call.aIsSparse ? ' sparse' : '';
+  switch (call.method) {
+    case 'matmul': return `x·W    [${a.rows}x${a.cols}]·[${b.rows}x${b.cols}]${sparse}`;
+    case 'matmulTransposeAAdd': return `xᵀ·dY  [${a.cols}x${a.rows}]·[${b.rows}x${b.cols}]${sparse}`;
+    case 'matmulTransposeB': return `dY·Wᵀ  [${a.rows}x${a.cols}]·[${b.cols}x${b.rows}]`;
+    default: return call.method satisfies never;
+  }
+}
+
+/** Runs one recorded call again on the given backend. */
+export function replayMatmul(kernels: Kernels, call: MatmulCall): void {
+  switch (call.method) {
+    case 'matmul': kernels.matmul(call.a, call.b, call.out, call.aIsSparse); return;
+    case 'matmulTransposeAAdd': kernels.matmulTransposeAAdd(call.a, call.b, call.out, call.aIsSparse); return;
+    case 'matmulTransposeB': kernels.matmulTransposeB(call.a, call.b, call.out); return;
+    default: call.method satisfies never;
+  }
+}
