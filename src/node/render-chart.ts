@@ -27,8 +27,8 @@ interface TextItem {
 
 /**
  * Measures text as DejaVu Sans draws it (the font resvg is given), in place of vega's headless
- * guess of 0.8 em per character. Vega's documented hook for this is replacing
- * textMetrics.width. A width over the item's limit is reported as the limit: vega truncates such
+ * guess of 0.8 em per character. Replacing textMetrics.width is the hook vega's own source
+ * names for this (vl-convert uses it); it applies to every vega view in this process. A width over the item's limit is reported as the limit: vega truncates such
  * text with an ellipsis to fit, and its truncation search still sees the text as too wide.
  */
 function measureChartText(item: TextItem, text: unknown): number {
