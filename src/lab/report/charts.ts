@@ -1,0 +1,60 @@
+/**
+ * @file The report's chart specs, like the article's figures: per configuration one chart with
+ * both validation curves (mean over seeds), and one overview with all configurations as panels.
+ * Series are named "Without BN" and "With BN" so colours match every other bnlab chart. Pure.
+ */
+import { lineChartSpec } from '../charts/line-chart.js';
+import { panelGridSpec } from '../charts/panel-grid.js';
+import type { Series, VegaLiteSpec } from '../charts/types.js';
+import { describeConfiguration } from '../article.js';
+import type { ConfigSummary, GridReport, NetworkSummary } from './summary.js';
+
+export const WITHOUT_BN_SERIES = 'Without BN';
+export const WITH_BN_SERIES = 'With BN';
+
+function curveSeries(network: NetworkSummary | null, name: string): Series[] {
+  if (!network) return [];
+  return [{ name, points: network.meanCurve.map((point) => ({ x: point.step, y: point.validationAccuracy })) }];
+}
+
+function seriesOf(summary: ConfigSummary): Series[] {
+  return [...curveSeries(summary.withoutBn, WITHOUT_BN_SERIES), ...curveSeries(summary.withBn, WITH_BN_SERIES)];
+}
+
+function seedNote(summary: ConfigSummary): string {
+  const seeds = Math.max(summary.withoutBn?.runs.length ?? 0, summary.withBn?.runs.length ?? 0);
+  return seeds > 1 ? ` (mean of ${seeds} seeds)` : '';
+}
+
+export function panelTitle(summary: ConfigSummary): string {
+  return `Model ${summary.config.id}: ${describeConfiguration(summary.config)}`;
+}
+
+/** Chart file base name for a configuration: `model-3`. */
+export function configChartName(summary: ConfigSummary): string {
+  return `model-${summary.config.id}`;
+}
+
+export const OVERVIEW_CHART_NAME = 'overview';
+
+export function configChartSpec(summary: ConfigSummary): VegaLiteSpec {
+  return lineChartSpec({
+    title: `${panelTitle(summary)}${seedNote(summary)}`,
+    xTitle: 'training step',
+    yTitle: 'validation accuracy',
+    series: seriesOf(summary),
+    yDomain: [0, 1],
+  });
+}
+
+/** All configurations' curves as a grid of panels, four to a row like the article's 2 × 4 layout. */
+export function overviewChartSpec(report: GridReport): VegaLiteSpec {
+  return panelGridSpec({
+    title: `Validation accuracy without and with BN, ${report.settings.steps} steps, batch ${report.settings.batchSize}`,
+    xTitle: 'training step',
+    yTitle: 'validation accuracy',
+    panels: report.configs.map((summary) => ({ title: panelTitle(summary), series: seriesOf(summary) })),
+    columns: Math.min(4, Math.max(1, report.configs.length)),
+    yDomain: [0, 1],
+  });
+}

@@ -1,0 +1,75 @@
+/**
+ * @file The report as CSV, one row per configuration in the article's layout (its columns
+ * model, init_std, learning_rate, activation, steps, batch_size, then without BN val/test, with
+ * BN val/test, it/s), each bnlab figure followed by its std over seeds, the article's figure,
+ * the signed difference and the verdict. Pure.
+ */
+import type { ConfigSummary, GridReport, NetworkSummary } from './summary.js';
+import type { Verdict } from './verdict.js';
+
+const CELLS = [
+  { prefix: 'no_bn_val_acc', batchNorm: false, split: 'validation' },
+  { prefix: 'no_bn_test_acc', batchNorm: false, split: 'test' },
+  { prefix: 'bn_val_acc', batchNorm: true, split: 'validation' },
+  { prefix: 'bn_test_acc', batchNorm: true, split: 'test' },
+] as const;
+
+export const REPORT_CSV_HEADER = [
+  'model', 'init_std', 'learning_rate', 'activation', 'steps', 'batch_size', 'seeds',
+  ...CELLS.flatMap(({ prefix }) => [`bnlab_${prefix}`, `bnlab_${prefix}_std`, `article_${prefix}`, `${prefix}_difference`, `${prefix}_verdict`]),
+  'bnlab_no_bn_it_per_s', 'bnlab_bn_it_per_s', 'article_no_bn_it_per_s', 'article_bn_it_per_s',
+];
+
+function number(value: number | null | undefined, digits: number): string {
+  return value === null || value === undefined || !Number.isFinite(value) ? '' : value.toFixed(digits);
+}
+
+function verdictWord(verdict: Verdict | undefined): string {
+  if (!verdict) return '';
+  switch (verdict.kind) {
+    case 'agrees':
+      return 'agrees';
+    case 'differs':
+      return 'differs';
+    case 'not-compared':
+      return 'not compared';
+    default:
+      return verdict satisfies never;
+  }
+}
+
+function row(summary: ConfigSummary): string[] {
+  const { config, article } = summary;
+  const seeds = Math.max(summary.withoutBn?.runs.length ?? 0, summary.withBn?.runs.length ?? 0);
+  const steps = summary.withoutBn?.runs[0]?.settings.steps ?? summary.withBn?.runs[0]?.settings.steps;
+  const batchSize = summary.withoutBn?.runs[0]?.settings.batchSize ?? summary.withBn?.runs[0]?.settings.batchSize;
+  const values = [String(config.id), String(config.initStd), String(config.learningRate), config.activation, String(steps ?? ''), String(batchSize ?? ''), String(seeds)];
+  for (const { batchNorm, split } of CELLS) {
+    const network: NetworkSummary | null = batchNorm ? summary.withBn : summary.withoutBn;
+    const articleValue = article === null ? null : (batchNorm ? article.withBn : article.withoutBn)[split];
+    const verdict = network?.verdicts[split];
+    values.push(
+      number(network?.[split].mean, 4),
+      number(network?.[split].std, 4),
+      number(articleValue, 4),
+      verdict && verdict.kind !== 'not-compared' ? number(verdict.difference, 4) : '',
+      verdictWord(verdict),
+    );
+  }
+  values.push(
+    number(summary.withoutBn?.stepsPerSecond.mean, 1),
+    number(summary.withBn?.stepsPerSecond.mean, 1),
+    number(article?.withoutBnStepsPerSecond, 2),
+    number(article?.withBnStepsPerSecond, 2),
+  );
+  return values;
+}
+
+function csvField(value: string): string {
+  return /[",\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+}
+
+export function buildCsvReport(report: GridReport): string {
+  const rows = [REPORT_CSV_HEADER, ...report.configs.map(row)];
+  return `${rows.map((fields) => fields.map(csvField).join(',')).join('\n')}\n`;
+}

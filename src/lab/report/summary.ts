@@ -1,0 +1,167 @@
+/**
+ * @file From the finished run records of a runs dir to the report's figures: per configuration
+ * and network, the mean ± std over seeds of the final validation and test accuracy, the mean
+ * validation curve, the speed, and the verdict of every cell against the article. Every builder
+ * of the report (Markdown, CSV, HTML, charts) reads this one model. Pure.
+ */
+import {
+  ARTICLE_CONFIGURATIONS, ARTICLE_STEPS, articleFiguresFor, type ArticleAccuracies, type ArticleConfiguration,
+  type ArticleFigures, type ConfigurationId,
+} from '../article.js';
+import type { GridSettings } from '../grid.js';
+import type { RunRecord } from './run-record.js';
+import { verdictFor, type Verdict } from './verdict.js';
+
+export interface SeedStats {
+  mean: number;
+  /** Sample standard deviation (n − 1) over seeds; 0 with one seed. */
+  std: number;
+  count: number;
+}
+
+export interface MeanCurvePoint {
+  step: number;
+  /** Mean over the seeds that have a point at this step. */
+  validationAccuracy: number;
+}
+
+export interface NetworkSummary {
+  batchNorm: boolean;
+  /** The records, by seed. */
+  runs: RunRecord[];
+  validation: SeedStats;
+  test: SeedStats;
+  stepsPerSecond: SeedStats;
+  meanCurve: MeanCurvePoint[];
+  /** How many of the seeds' runs had a NaN or infinite loss at some step. */
+  divergedRuns: number;
+  verdicts: { validation: Verdict; test: Verdict };
+}
+
+export interface ConfigSummary {
+  config: ArticleConfiguration;
+  /** The article's figures for the steps run, or null when it measured none. */
+  article: ArticleFigures | null;
+  withoutBn: NetworkSummary | null;
+  withBn: NetworkSummary | null;
+}
+
+/** One `bnlab reproduce` invocation on a runs dir (a grid may take several: Ctrl-C, resume). */
+export interface GridSession {
+  startedAt: string;
+  wallMs: number;
+  jobs: number;
+  runsFinished: number;
+  interrupted: boolean;
+}
+
+export interface GridReport {
+  settings: GridSettings;
+  /** Configurations with at least one finished run, in the article's order. */
+  configs: ConfigSummary[];
+  /** Every record, in grid order (config, seed, without BN before with BN). */
+  runs: RunRecord[];
+  seedCounts: number[];
+  sessions: GridSession[];
+  /** Sum of the sessions' wall times. */
+  wallMs: number;
+  backends: string[];
+  bnlabVersions: string[];
+  dataSources: string[];
+}
+
+export function seedStats(values: readonly number[]): SeedStats {
+  const count = values.length;
+  if (count === 0) return { mean: NaN, std: NaN, count };
+  const mean = values.reduce((sum, value) => sum + value, 0) / count;
+  if (count === 1) return { mean, std: 0, count };
+  const squares = values.reduce((sum, value) => sum + (value - mean) ** 2, 0);
+  return { mean, std: Math.sqrt(squares / (count - 1)), count };
+}
+
+/** The mean over runs of the validation-accuracy curves, step by step. */
+export function meanCurve(runs: readonly RunRecord[]): MeanCurvePoint[] {
+  const byStep = new Map<number, { sum: number; count: number }>();
+  for (const run of runs) {
+    for (const point of run.curve) {
+      const entry = byStep.get(point.step) ?? { sum: 0, count: 0 };
+      entry.sum += point.validationAccuracy;
+      entry.count++;
+      byStep.set(point.step, entry);
+    }
+  }
+  return [...byStep.entries()].sort(([a], [b]) => a - b).map(([step, { sum, count }]) => ({ step, validationAccuracy: sum / count }));
+}
+
+function notComparedReason(settings: GridSettings): string {
+  return `bnlab ran ${settings.steps} steps; the article's table is for ${ARTICLE_STEPS} steps`;
+}
+
+function summarizeNetwork(runs: RunRecord[], batchNorm: boolean, article: ArticleAccuracies | null, settings: GridSettings): NetworkSummary | null {
+  if (runs.length === 0) return null;
+  const sorted = [...runs].sort((a, b) => a.seed - b.seed);
+  const validation = seedStats(sorted.map((run) => run.validation.accuracy));
+  const test = seedStats(sorted.map((run) => run.test.accuracy));
+  const reason = notComparedReason(settings);
+  return {
+    batchNorm,
+    runs: sorted,
+    validation,
+    test,
+    stepsPerSecond: seedStats(sorted.map((run) => run.stepsPerSecond)),
+    meanCurve: meanCurve(sorted),
+    divergedRuns: sorted.filter((run) => run.divergedAtStep !== null).length,
+    verdicts: {
+      validation: verdictFor(validation.mean, validation.std, article?.validation ?? null, reason),
+      test: verdictFor(test.mean, test.std, article?.test ?? null, reason),
+    },
+  };
+}
+
+function unique(values: string[]): string[] {
+  return [...new Set(values)].sort();
+}
+
+/** The report's model from the records of one runs dir (all made with `settings`). */
+export function buildGridReport(records: readonly RunRecord[], settings: GridSettings, sessions: readonly GridSession[] = []): GridReport {
+  const runs = [...records].sort((a, b) => a.configId - b.configId || a.seed - b.seed || Number(a.batchNorm) - Number(b.batchNorm));
+  const configs: ConfigSummary[] = [];
+  for (const config of ARTICLE_CONFIGURATIONS) {
+    const ofConfig = runs.filter((run) => run.configId === config.id);
+    if (ofConfig.length === 0) continue;
+    const article = articleFiguresFor(config.id, settings.steps);
+    configs.push({
+      config,
+      article,
+      withoutBn: summarizeNetwork(ofConfig.filter((run) => !run.batchNorm), false, article?.withoutBn ?? null, settings),
+      withBn: summarizeNetwork(ofConfig.filter((run) => run.batchNorm), true, article?.withBn ?? null, settings),
+    });
+  }
+  const seedCounts = unique(configs.flatMap((c) => [c.withoutBn?.runs.length, c.withBn?.runs.length]).filter((n): n is number => n !== undefined).map(String)).map(Number);
+  return {
+    settings,
+    configs,
+    runs,
+    seedCounts,
+    sessions: [...sessions],
+    wallMs: sessions.reduce((sum, session) => sum + session.wallMs, 0),
+    backends: unique(runs.map((run) => run.backend)),
+    bnlabVersions: unique(runs.map((run) => run.bnlab)),
+    dataSources: unique(runs.map((run) => run.data)),
+  };
+}
+
+/** Every cell of the table with its verdict, in table order (for lists of differing cells). */
+export function reportCells(report: GridReport): Array<{ configId: ConfigurationId; batchNorm: boolean; split: 'validation' | 'test'; network: NetworkSummary; article: number | null; verdict: Verdict }> {
+  const cells = [];
+  for (const summary of report.configs) {
+    for (const network of [summary.withoutBn, summary.withBn]) {
+      if (!network) continue;
+      const articleAccuracies = summary.article === null ? null : network.batchNorm ? summary.article.withBn : summary.article.withoutBn;
+      for (const split of ['validation', 'test'] as const) {
+        cells.push({ configId: summary.config.id, batchNorm: network.batchNorm, split, network, article: articleAccuracies?.[split] ?? null, verdict: network.verdicts[split] });
+      }
+    }
+  }
+  return cells;
+}
