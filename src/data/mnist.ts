@@ -99,11 +99,9 @@ function checkPair(images: IdxTensor, imagesName: string, labels: IdxTensor, lab
   return count!;
 }
 
-// pixel / 255 for every byte value, so the conversion is a table look-up (and bit-identical to it).
-const PIXEL_SCALE = Float32Array.from({ length: 256 }, (_, byte) => byte / 255);
-
+/** pixel / 255 rounded once to float32 (double division then rounding is exact for these quotients). */
 function scalePixels(bytes: Uint8Array): Float32Array {
-  const pixels = new Float32Array(bytes.length);
-  for (let i = 0; i < bytes.length; i++) pixels[i] = PIXEL_SCALE[bytes[i]!]!;
+  const pixels = new Float32Array(bytes.length); // [bytes.length]; a 256-entry look-up table measured no faster
+  for (let i = 0; i < bytes.length; i++) pixels[i] = bytes[i]! / 255;
   return pixels;
 }
