@@ -27,12 +27,19 @@ export async function loadMnist(options: LoadMnistOptions = {}): Promise<MnistDa
   const fromPackage = options.dataDir === undefined;
   const { dir, source } = fromPackage ? packageDataDir() : { dir: resolve(options.dataDir!), source: resolve(options.dataDir!) };
   if (!fromPackage) await checkIsDirectory(dir);
-  const [trainImages, trainLabels, testImages, testLabels] = await Promise.all([
+  const reads = await Promise.allSettled([
     readIdx(dir, MNIST_FILE_NAMES.trainImages, 3, fromPackage),
     readIdx(dir, MNIST_FILE_NAMES.trainLabels, 1, fromPackage),
     readIdx(dir, MNIST_FILE_NAMES.testImages, 3, fromPackage),
     readIdx(dir, MNIST_FILE_NAMES.testLabels, 1, fromPackage),
   ]);
+  const tensors: IdxTensor[] = [];
+  for (const read of reads) {
+    // The first failing file in the fixed order above, not whichever read failed first.
+    if (read.status === 'rejected') throw read.reason;
+    tensors.push(read.value);
+  }
+  const [trainImages, trainLabels, testImages, testLabels] = tensors as [IdxTensor, IdxTensor, IdxTensor, IdxTensor];
   return splitMnist(trainImages, trainLabels, testImages, testLabels, source);
 }
 

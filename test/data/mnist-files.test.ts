@@ -80,8 +80,8 @@ describe('loadMnist with --data-dir', () => {
     assert.equal(data.validation.images[784 + 3], Math.fround((7 + 3) / 255)); // image 1, pixel 3
   });
 
-  test('a missing file names its path and the four files the folder must hold', async () => {
-    const dir = makeDataDir('no-train-images', (key) => (key === 'trainImages' ? 'absent' : 'gz'));
+  test('a missing file names its path (the first missing one in the usual order) and the four files the folder must hold', async () => {
+    const dir = makeDataDir('only-test-images', (key) => (key === 'testImages' ? 'gz' : 'absent'));
     await assertLoadFails(
       dir,
       `${join(dir, 'train-images-idx3-ubyte')} not found: --data-dir must hold the four MNIST IDX files ` +
