@@ -1,0 +1,64 @@
+/**
+ * @file The compiled kernel module (assembly/index.ts) as TypeScript sees it: the signatures of
+ * its exports, its two build variants, and instantiation against a memory the host creates.
+ * Every pointer argument is a byte offset into that memory; sizes are element counts.
+ */
+
+/** The builds of the kernel module: relaxed SIMD (fused multiply-add) or plain SIMD128. */
+export type WasmVariant = 'relaxed-simd' | 'simd128';
+export const WASM_VARIANTS: readonly WasmVariant[] = ['relaxed-simd', 'simd128'];
+
+/** Activation codes, as assembly/elementwise.ts numbers them. */
+export const ACTIVATION_CODES = { relu: 0, sigmoid: 1, tanh: 2, identity: 3 } as const;
+export type ActivationCode = (typeof ACTIVATION_CODES)[keyof typeof ACTIVATION_CODES];
+
+export interface KernelExports {
+  heapBase(): number;
+  /** C[rows,cols] (+)= A(rows,depth)·B[depth,cols], A(i,t) at a + i·aRowStride + t·aStep (bytes). */
+  gemm(
+    a: number, aRowStride: number, aStep: number, b: number, bRowStride: number, c: number, cRowStride: number,
+    rows: number, cols: number, depth: number, accumulate: number,
+  ): void;
+  matmulTransposeB(a: number, b: number, out: number, m: number, n: number, k: number): void;
+  matmulSparse(a: number, b: number, out: number, m: number, k: number, n: number, scratch: number): void;
+  matmulSparseScratchBytes(k: number): number;
+  matmulTransposeASparseAdd(a: number, b: number, out: number, m: number, k: number, n: number, scratch: number): void;
+  matmulTransposeASparseScratchBytes(m: number, k: number): number;
+  addRowVector(x: number, v: number, m: number, n: number): void;
+  addColumnSums(x: number, out: number, m: number, n: number): void;
+  activationForward(kind: ActivationCode, x: number, out: number, count: number): void;
+  activationBackward(kind: ActivationCode, y: number, dy: number, dx: number, count: number): void;
+  scaleShiftColumns(x: number, scale: number, shift: number, y: number, m: number, n: number): void;
+  sgdStep(param: number, grad: number, count: number, learningRate: number): void;
+  batchNormForwardTrain(
+    x: number, m: number, n: number, eps: number, gamma: number, beta: number,
+    mean: number, variance: number, invStd: number, xhat: number, y: number,
+  ): void;
+  batchNormBackward(
+    dy: number, xhat: number, invStd: number, gamma: number, m: number, n: number,
+    dx: number, dGamma: number, dBeta: number,
+  ): void;
+}
+
+const EXPORT_NAMES: ReadonlyArray<keyof KernelExports> = [
+  'heapBase', 'gemm', 'matmulTransposeB', 'matmulSparse', 'matmulSparseScratchBytes', 'matmulTransposeASparseAdd',
+  'matmulTransposeASparseScratchBytes', 'addRowVector', 'addColumnSums', 'activationForward', 'activationBackward',
+  'scaleShiftColumns', 'sgdStep', 'batchNormForwardTrain', 'batchNormBackward',
+];
+
+/** Compiles kernel module bytes (e.g. fetched in a browser, read from build/ in Node). */
+export function compileKernelModule(bytes: BufferSource): Promise<WebAssembly.Module> {
+  return WebAssembly.compile(bytes);
+}
+
+/** An instance of the kernel module working in `memory`; checks that every export is there. */
+export async function instantiateKernelModule(module: WebAssembly.Module, memory: WebAssembly.Memory): Promise<KernelExports> {
+  const instance = await WebAssembly.instantiate(module, { env: { memory } });
+  const exports = instance.exports as Record<string, unknown>;
+  const missing = EXPORT_NAMES.filter((name) => typeof exports[name] !== 'function');
+  if (missing.length > 0) {
+    throw new Error(`the kernel module lacks ${missing.join(', ')}; it is out of date: rebuild it with \`npm run build\``);
+  }
+  // Checked just above: every name is a function; their signatures are assembly/index.ts's.
+  return exports as unknown as KernelExports;
+}

@@ -1,0 +1,230 @@
+/**
+ * @file The WebAssembly SIMD backend: every kernel of `Kernels`, run by the AssemblyScript module
+ * (assembly/) on matrices in its linear memory. The TypeScript side checks shapes, turns each
+ * Matrix into the byte offset of its data, and calls one export; it allocates nothing per call
+ * on that path. A matrix whose data lives elsewhere is copied in and out (foreign-staging.ts):
+ * correct, slower, and meant for tests and small inputs, not for a training loop.
+ *
+ * Differences from the reference a caller may see: results differ in the last bits (other
+ * summation orders, fused multiply-adds in the relaxed-SIMD build); the dense matmul paths
+ * multiply zeros (0·∞ = NaN) where the reference skips a zero left factor.
+ */
+import type { ActivationKind, Kernels } from '../kernels.js';
+import type { Matrix } from '../matrix.js';
+import { ForeignStaging } from './foreign-staging.js';
+import {
+  ACTIVATION_CODES, instantiateKernelModule, type ActivationCode, type KernelExports, type WasmVariant,
+} from './kernel-module.js';
+import { DEFAULT_INITIAL_MEMORY_BYTES, WasmArena } from './wasm-memory.js';
+
+export interface WasmKernelsOptions {
+  /** Memory reserved up front (it grows beyond when needed); default 32 MiB. */
+  initialMemoryBytes?: number;
+}
+
+export class WasmKernels implements Kernels {
+  readonly name = 'wasm' as const;
+  readonly variant: string;
+  private readonly staging: ForeignStaging;
+  /** Scratch for the sparse products (packed nonzeros), reused and grown on demand. */
+  private scratchOffset = 0;
+  private scratchBytes = 0;
+
+  private constructor(
+    private readonly kernels: KernelExports,
+    private readonly arena: WasmArena,
+    readonly wasmVariant: WasmVariant,
+  ) {
+    this.variant = `wasm ${wasmVariant}`;
+    this.staging = new ForeignStaging(arena);
+  }
+
+  /** A backend with its own memory, from a compiled kernel module of the given variant. */
+  static async create(module: WebAssembly.Module, variant: WasmVariant, options: WasmKernelsOptions = {}): Promise<WasmKernels> {
+    const initialBytes = options.initialMemoryBytes ?? DEFAULT_INITIAL_MEMORY_BYTES;
+    const memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil(initialBytes / 65536)) });
+    const kernels = await instantiateKernelModule(module, memory);
+    return new WasmKernels(kernels, new WasmArena(memory, kernels.heapBase()), variant);
+  }
+
+  /** Bytes of wasm memory now reserved (it grows by doubling when an allocation does not fit). */
+  get memoryBytes(): number {
+    return this.arena.capacityBytes;
+  }
+
+  /**
+   * A zeroed float32 view on wasm memory. Unlike a matrix's data it is NOT rebound when memory
+   * grows: it is valid until the next allocation that grows memory. Prefer `matrix`.
+   */
+  allocate(length: number): Float32Array {
+    if (!Number.isInteger(length) || length < 0) throw new RangeError(`cannot allocate ${length} elements`);
+    return this.arena.view(this.arena.reserve(length * 4), length);
+  }
+
+  /** A zeroed [rows, cols] matrix in wasm memory; its data is rebound whenever memory grows. */
+  matrix(rows: number, cols: number): Matrix {
+    return this.arena.matrix(rows, cols);
+  }
+
+  matmul(a: Matrix, b: Matrix, out: Matrix, aIsSparse = false): void {
+    if (!(a.cols === b.rows && out.rows === a.rows && out.cols === b.cols)) throw shapeError('matmul', a, b, out);
+    const m = a.rows, k = a.cols, n = b.cols;
+    this.staging.begin();
+    const pa = this.read(a, 'matmul'), pb = this.read(b, 'matmul'), po = this.write(out, 'matmul');
+    if (aIsSparse) {
+      this.kernels.matmulSparse(pa, pb, po, m, k, n, this.scratch(this.kernels.matmulSparseScratchBytes(k)));
+    } else {
+      this.kernels.gemm(pa, k * 4, 4, pb, n * 4, po, n * 4, m, n, k, 0);
+    }
+    this.staging.finish();
+  }
+
+  matmulTransposeAAdd(a: Matrix, b: Matrix, out: Matrix, aIsSparse = false): void {
+    if (!(a.rows === b.rows && out.rows === a.cols && out.cols === b.cols)) throw shapeError('matmulTransposeAAdd', a, b, out);
+    const m = a.rows, k = a.cols, n = b.cols;
+    this.staging.begin();
+    const pa = this.read(a, 'matmulTransposeAAdd'), pb = this.read(b, 'matmulTransposeAAdd'), po = this.write(out, 'matmulTransposeAAdd');
+    if (aIsSparse) {
+      this.kernels.matmulTransposeASparseAdd(pa, pb, po, m, k, n, this.scratch(this.kernels.matmulTransposeASparseScratchBytes(m, k)));
+    } else {
+      // aᵀ read in place: element (p, i) of aᵀ is a[i, p], so a row of aᵀ steps 4 bytes and a column k·4.
+      this.kernels.gemm(pa, 4, k * 4, pb, n * 4, po, n * 4, k, n, m, 1);
+    }
+    this.staging.finish();
+  }
+
+  matmulTransposeB(a: Matrix, b: Matrix, out: Matrix): void {
+    if (!(a.cols === b.cols && out.rows === a.rows && out.cols === b.rows)) throw shapeError('matmulTransposeB', a, b, out);
+    this.staging.begin();
+    const pa = this.read(a, 'matmulTransposeB'), pb = this.read(b, 'matmulTransposeB'), po = this.write(out, 'matmulTransposeB');
+    this.kernels.matmulTransposeB(pa, pb, po, a.rows, a.cols, b.rows);
+    this.staging.finish();
+  }
+
+  addRowVector(x: Matrix, v: Matrix): void {
+    if (!(v.rows === 1 && v.cols === x.cols)) throw shapeError('addRowVector', x, v);
+    this.staging.begin();
+    const px = this.write(x, 'addRowVector'), pv = this.read(v, 'addRowVector');
+    this.kernels.addRowVector(px, pv, x.rows, x.cols);
+    this.staging.finish();
+  }
+
+  addColumnSums(x: Matrix, out: Matrix): void {
+    if (!(out.rows === 1 && out.cols === x.cols)) throw shapeError('addColumnSums', x, out);
+    this.staging.begin();
+    const px = this.read(x, 'addColumnSums'), po = this.write(out, 'addColumnSums');
+    this.kernels.addColumnSums(px, po, x.rows, x.cols);
+    this.staging.finish();
+  }
+
+  activationForward(kind: ActivationKind, x: Matrix, out: Matrix): void {
+    if (x.size !== out.size) throw shapeError('activationForward', x, out);
+    const code = activationCode(kind);
+    this.staging.begin();
+    const px = this.read(x, 'activationForward'), po = this.write(out, 'activationForward');
+    this.kernels.activationForward(code, px, po, x.size);
+    this.staging.finish();
+  }
+
+  activationBackward(kind: ActivationKind, y: Matrix, dy: Matrix, dx: Matrix): void {
+    if (!(y.size === dy.size && dy.size === dx.size)) throw shapeError('activationBackward', y, dy, dx);
+    const code = activationCode(kind);
+    this.staging.begin();
+    const py = this.read(y, 'activationBackward'), pdy = this.read(dy, 'activationBackward'), pdx = this.write(dx, 'activationBackward');
+    this.kernels.activationBackward(code, py, pdy, pdx, y.size);
+    this.staging.finish();
+  }
+
+  batchNormForwardTrain(
+    x: Matrix, eps: number, gamma: Matrix | null, beta: Matrix | null,
+    mean: Matrix, variance: Matrix, invStd: Matrix, xhat: Matrix, y: Matrix,
+  ): void {
+    const m = x.rows, n = x.cols;
+    if (!(mean.size === n && variance.size === n && invStd.size === n && xhat.size === x.size && y.size === x.size
+      && (gamma === null || gamma.size === n) && (beta === null || beta.size === n))) {
+      throw shapeError('batchNormForwardTrain', x, mean, variance, invStd, xhat, y);
+    }
+    const kernel = 'batchNormForwardTrain';
+    this.staging.begin();
+    const px = this.read(x, kernel);
+    const pGamma = gamma ? this.read(gamma, kernel) : 0, pBeta = beta ? this.read(beta, kernel) : 0;
+    const pMean = this.write(mean, kernel), pVariance = this.write(variance, kernel), pInvStd = this.write(invStd, kernel);
+    const pXhat = this.write(xhat, kernel), pY = this.write(y, kernel);
+    this.kernels.batchNormForwardTrain(px, m, n, eps, pGamma, pBeta, pMean, pVariance, pInvStd, pXhat, pY);
+    this.staging.finish();
+  }
+
+  batchNormBackward(
+    dy: Matrix, xhat: Matrix, invStd: Matrix, gamma: Matrix | null,
+    dx: Matrix, dGamma: Matrix | null, dBeta: Matrix | null,
+  ): void {
+    const m = dy.rows, n = dy.cols;
+    if (!(xhat.size === dy.size && dx.size === dy.size && invStd.size === n && (gamma === null || gamma.size === n)
+      && (dGamma === null || dGamma.size === n) && (dBeta === null || dBeta.size === n))) {
+      throw shapeError('batchNormBackward', dy, xhat, invStd, dx);
+    }
+    const kernel = 'batchNormBackward';
+    this.staging.begin();
+    const pdy = this.read(dy, kernel), pXhat = this.read(xhat, kernel), pInvStd = this.read(invStd, kernel);
+    const pGamma = gamma ? this.read(gamma, kernel) : 0;
+    const pdx = this.write(dx, kernel);
+    const pdGamma = dGamma ? this.write(dGamma, kernel) : 0, pdBeta = dBeta ? this.write(dBeta, kernel) : 0;
+    this.kernels.batchNormBackward(pdy, pXhat, pInvStd, pGamma, m, n, pdx, pdGamma, pdBeta);
+    this.staging.finish();
+  }
+
+  scaleShiftColumns(x: Matrix, scale: Matrix, shift: Matrix, y: Matrix): void {
+    const n = x.cols;
+    if (!(scale.size === n && shift.size === n && y.size === x.size)) throw shapeError('scaleShiftColumns', x, scale, shift, y);
+    const kernel = 'scaleShiftColumns';
+    this.staging.begin();
+    const px = this.read(x, kernel), pScale = this.read(scale, kernel), pShift = this.read(shift, kernel), py = this.write(y, kernel);
+    this.kernels.scaleShiftColumns(px, pScale, pShift, py, x.rows, n);
+    this.staging.finish();
+  }
+
+  sgdStep(param: Matrix, grad: Matrix, learningRate: number): void {
+    if (param.size !== grad.size) throw shapeError('sgdStep', param, grad);
+    this.staging.begin();
+    const pParam = this.write(param, 'sgdStep'), pGrad = this.read(grad, 'sgdStep');
+    this.kernels.sgdStep(pParam, pGrad, param.size, learningRate);
+    this.staging.finish();
+  }
+
+  /** The byte offset of a matrix the kernel reads: its own when in wasm memory, else a staged copy. */
+  private read(matrix: Matrix, kernel: string): number {
+    const data = matrix.data;
+    return data.buffer === this.arena.buffer ? data.byteOffset : this.staging.place(matrix, kernel, false);
+  }
+
+  /** The byte offset of a matrix the kernel writes (or reads and writes). */
+  private write(matrix: Matrix, kernel: string): number {
+    const data = matrix.data;
+    return data.buffer === this.arena.buffer ? data.byteOffset : this.staging.place(matrix, kernel, true);
+  }
+
+  /** At least `bytes` of scratch; grows (a new region) only when a larger shape arrives. */
+  private scratch(bytes: number): number {
+    if (bytes > this.scratchBytes) {
+      this.scratchOffset = this.arena.reserve(bytes);
+      this.scratchBytes = bytes;
+    }
+    return this.scratchOffset;
+  }
+}
+
+function activationCode(kind: ActivationKind): ActivationCode {
+  switch (kind) {
+    case 'relu': return ACTIVATION_CODES.relu;
+    case 'sigmoid': return ACTIVATION_CODES.sigmoid;
+    case 'tanh': return ACTIVATION_CODES.tanh;
+    case 'identity': return ACTIVATION_CODES.identity;
+    default:
+      kind satisfies never;
+      throw new Error(`unknown activation ${String(kind)}`);
+  }
+}
+
+function shapeError(kernel: string, ...matrices: Matrix[]): RangeError {
+  return new RangeError(`${kernel}: incompatible shapes ${matrices.map((m) => `${m.rows}x${m.cols}`).join(', ')}`);
+}

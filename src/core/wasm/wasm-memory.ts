@@ -1,0 +1,103 @@
+/**
+ * @file The wasm backend's memory: one WebAssembly.Memory, a bump allocator above the kernel
+ * module's static data, and the bookkeeping that keeps handed-out matrices valid when it grows.
+ *
+ * Growth policy (chosen over pre-sizing alone): memory starts at a generous size (32 MiB by
+ * default; the article's network with an evaluation batch of 1000 needs about 15 MiB) and, when
+ * an allocation does not fit, grows by at least doubling. `memory.grow` detaches every view on
+ * the old buffer, so the arena rebinds `Matrix.data` of every matrix it handed out to a view at
+ * the same byte offset of the new buffer. Kernels address memory by byte offset, which growth
+ * never changes. Bare arrays from `allocate` cannot be rebound: they stay valid until the next
+ * growth (WasmKernels.allocate says so).
+ *
+ * Nothing is freed: an arena lives as long as the networks built on its backend. Create one
+ * backend per run (instances are cheap once the module is compiled) rather than one per process.
+ */
+import { Matrix } from '../matrix.js';
+
+const PAGE_BYTES = 65536;
+const MAX_PAGES = 65536; // 4 GiB: wasm32's limit
+/** Every allocation starts on a cache line, which also aligns every vector. */
+const ALIGNMENT = 64;
+export const DEFAULT_INITIAL_MEMORY_BYTES = 32 * 1024 * 1024;
+
+export class WasmArena {
+  private currentBuffer: ArrayBuffer;
+  private next: number;
+  /** Every matrix handed out, and the byte offset of its data: what growth rebinds. */
+  private readonly matrices: Matrix[] = [];
+  private readonly offsets: number[] = [];
+
+  constructor(readonly memory: WebAssembly.Memory, heapBase: number) {
+    this.currentBuffer = memory.buffer;
+    this.next = alignUp(heapBase);
+  }
+
+  /** The memory's current buffer: a Float32Array on it is in this arena. */
+  get buffer(): ArrayBuffer {
+    return this.currentBuffer;
+  }
+
+  get capacityBytes(): number {
+    return this.currentBuffer.byteLength;
+  }
+
+  get allocatedBytes(): number {
+    return this.next;
+  }
+
+  /** The byte offset of `bytes` fresh bytes (zero: memory is never reused), growing memory if needed. */
+  reserve(bytes: number): number {
+    if (!Number.isInteger(bytes) || bytes < 0) throw new RangeError(`cannot reserve ${bytes} bytes`);
+    const offset = this.next;
+    const end = alignUp(offset + bytes);
+    if (end > this.currentBuffer.byteLength) this.grow(end);
+    this.next = end;
+    return offset;
+  }
+
+  /** A zeroed [rows, cols] matrix that stays valid when memory grows. */
+  matrix(rows: number, cols: number): Matrix {
+    if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 0 || cols < 0) {
+      throw new RangeError(`a matrix needs whole, non-negative dimensions, got ${rows}x${cols}`);
+    }
+    const offset = this.reserve(rows * cols * 4);
+    const matrix = new Matrix(rows, cols, new Float32Array(this.currentBuffer, offset, rows * cols));
+    this.matrices.push(matrix);
+    this.offsets.push(offset);
+    return matrix;
+  }
+
+  /** A view of `length` floats at byte `offset` of the current buffer. */
+  view(offset: number, length: number): Float32Array {
+    return new Float32Array(this.currentBuffer, offset, length);
+  }
+
+  private grow(endBytes: number): void {
+    const pages = this.currentBuffer.byteLength / PAGE_BYTES;
+    const neededPages = Math.ceil(endBytes / PAGE_BYTES);
+    const targetPages = Math.min(MAX_PAGES, Math.max(neededPages, pages * 2));
+    if (neededPages > MAX_PAGES) {
+      throw new RangeError(`the wasm backend needs ${endBytes} bytes, more than WebAssembly's 4 GiB; use smaller batches`);
+    }
+    try {
+      this.memory.grow(targetPages - pages);
+    } catch (error) {
+      throw new RangeError(
+        `the wasm backend could not grow its memory to ${targetPages * PAGE_BYTES} bytes (${String(error)}); use smaller batches or --backend js`,
+      );
+    }
+    const oldBuffer = this.currentBuffer;
+    this.currentBuffer = this.memory.buffer;
+    for (let i = 0; i < this.matrices.length; i++) {
+      const matrix = this.matrices[i]!;
+      // Only views this arena made: a caller may have pointed a matrix at other data since.
+      if (matrix.data.buffer !== oldBuffer) continue;
+      matrix.data = new Float32Array(this.currentBuffer, this.offsets[i]!, matrix.rows * matrix.cols);
+    }
+  }
+}
+
+function alignUp(bytes: number): number {
+  return Math.ceil(bytes / ALIGNMENT) * ALIGNMENT;
+}
