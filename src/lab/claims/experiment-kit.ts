@@ -1,0 +1,165 @@
+/**
+ * @file The small tools every claim's experiment shares: networks without and with BN from the
+ * same initial weights, a training loop with checkpoints, predictions and accuracies on a slice
+ * of a split, percentiles, and number formatting. Pure (no Node APIs): runs in a browser too.
+ */
+import type { Kernels } from '../../core/kernels.js';
+import type { Matrix } from '../../core/matrix.js';
+import { Rng } from '../../core/rng.js';
+import { Batcher } from '../../data/batcher.js';
+import type { Split } from '../../data/mnist.js';
+import { drawInitialWeights, MLP } from '../../nn/mlp.js';
+import { Sgd } from '../../nn/sgd.js';
+import { argmaxRow } from '../../nn/softmax-cross-entropy.js';
+import { makeSpec, type BatchNormOptions, type NetworkSpec } from '../../nn/spec.js';
+import type { ActivationKind } from '../../core/kernels.js';
+import { deriveSeed } from '../../train/seeds.js';
+
+export interface NetworkChoice {
+  hiddenSizes: number[];
+  activation: ActivationKind;
+  initStd: number;
+}
+
+/** The spec of the article's network (784-…-10) with or without BN after every hidden linear layer. */
+export function specFor(choice: NetworkChoice, batchNorm: boolean | Partial<BatchNormOptions>, hiddenBias?: boolean): NetworkSpec {
+  return makeSpec({ hiddenSizes: choice.hiddenSizes, activation: choice.activation, batchNorm, ...(hiddenBias === undefined ? {} : { hiddenBias }) });
+}
+
+/** N(0, initStd²) weights for every linear layer, drawn from the seed's `weights` stream. */
+export function initialWeightsFor(choice: NetworkChoice, seed: number): Matrix[] {
+  return drawInitialWeights(specFor(choice, false), choice.initStd, new Rng(deriveSeed(seed, 'weights')));
+}
+
+/** The article's pair: the network without BN and the one with BN, from the same initial weight matrices. */
+export function networkPair(kernels: Kernels, choice: NetworkChoice, seed: number, bnOptions: Partial<BatchNormOptions> = {}): { withoutBn: MLP; withBn: MLP } {
+  const weights = initialWeightsFor(choice, seed);
+  return {
+    withoutBn: new MLP(kernels, specFor(choice, false), weights),
+    withBn: new MLP(kernels, specFor(choice, bnOptions), weights),
+  };
+}
+
+export interface TrainLoopOptions {
+  steps: number;
+  batchSize: number;
+  learningRate: number;
+  /** Seeds the batch order; two networks trained with the same seed see the same batches. */
+  seed: number;
+  /** Call `onCheckpoint` before the first step and after every this many steps (and after the last). */
+  checkpointEvery?: number;
+  onCheckpoint?(step: number): void;
+}
+
+export interface TrainLoopResult {
+  steps: number;
+  finalLoss: number;
+  /** The first step whose loss was NaN or infinite, or null. */
+  divergedAtStep: number | null;
+  trainingMs: number;
+}
+
+const YIELD_EVERY_MS = 50;
+
+/** Plain SGD on mini-batches of `split` (TensorFlow's next_batch order), yielding to the event loop now and then. */
+export async function trainSteps(net: MLP, split: Split, options: TrainLoopOptions): Promise<TrainLoopResult> {
+  const { steps, batchSize, checkpointEvery, onCheckpoint } = options;
+  const batcher = new Batcher(split, batchSize, { shuffle: true, seed: deriveSeed(options.seed, 'batches') });
+  const optimizer = new Sgd(net.kernels, options.learningRate);
+  const x = net.inputFor(batchSize); // [batchSize, 784]
+  const labels = new Uint8Array(batchSize);
+  net.sparseInput = true; // MNIST pixels: ~81% zeros
+  let divergedAtStep: number | null = null;
+  let finalLoss = NaN;
+  let trainingMs = 0;
+  let lastYield = performance.now();
+  onCheckpoint?.(0);
+  for (let step = 1; step <= steps; step++) {
+    const started = performance.now();
+    batcher.next(x.data as Float32Array, labels);
+    finalLoss = net.trainStep(x, labels, optimizer);
+    trainingMs += performance.now() - started;
+    if (!Number.isFinite(finalLoss) && divergedAtStep === null) divergedAtStep = step;
+    if (onCheckpoint && checkpointEvery && (step % checkpointEvery === 0 || step === steps)) onCheckpoint(step);
+    if (performance.now() - lastYield > YIELD_EVERY_MS) {
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      lastYield = performance.now();
+    }
+  }
+  return { steps, finalLoss, divergedAtStep, trainingMs };
+}
+
+/** The first `count` examples of a split, as a split (views, no copy). */
+export function headOf(split: Split, count: number): Split {
+  const n = Math.min(count, split.count);
+  return { images: split.images.subarray(0, n * split.width), labels: split.labels.subarray(0, n), count: n, width: split.width };
+}
+
+/** The predicted class of every example of `split`, in inference mode, `batchSize` rows at a time. */
+export function predictClasses(net: MLP, split: Split, batchSize: number): Uint8Array {
+  const predictions = new Uint8Array(split.count);
+  const width = split.width;
+  for (let start = 0; start < split.count; start += batchSize) {
+    const rows = Math.min(batchSize, split.count - start);
+    const x = net.inputFor(rows); // [rows, 784]
+    (x.data as Float32Array).set(split.images.subarray(start * width, (start + rows) * width));
+    const logits = net.forward(x, 'infer'); // [rows, 10]
+    for (let i = 0; i < rows; i++) predictions[start + i] = argmaxRow(logits, i);
+  }
+  return predictions;
+}
+
+export function accuracyOf(predictions: Uint8Array, labels: Uint8Array): number {
+  let correct = 0;
+  for (let i = 0; i < predictions.length; i++) if (predictions[i] === labels[i]) correct++;
+  return predictions.length ? correct / predictions.length : NaN;
+}
+
+/** Accuracy of `net` on `split` in inference mode. */
+export function accuracyOn(net: MLP, split: Split, batchSize = 500): number {
+  return accuracyOf(predictClasses(net, split, batchSize), split.labels);
+}
+
+/** The p-th percentile (0..100) of ascending `sorted` values, linearly interpolated (numpy's default). */
+export function percentileOfSorted(sorted: ArrayLike<number>, p: number): number {
+  if (sorted.length === 0) return NaN;
+  const position = (p / 100) * (sorted.length - 1);
+  const low = Math.floor(position), high = Math.ceil(position);
+  return sorted[low]! + (sorted[high]! - sorted[low]!) * (position - low);
+}
+
+/** Σ|v[i+1] − v[i]|: how far a quantity travels over a run (its total variation). */
+export function totalVariation(values: readonly number[]): number {
+  let sum = 0;
+  for (let i = 1; i < values.length; i++) sum += Math.abs(values[i]! - values[i - 1]!);
+  return sum;
+}
+
+/** A number with a fixed number of decimals, or in exponent notation when tiny or huge (NaN stays "NaN"). */
+export function formatNumber(value: number, digits = 4): string {
+  if (!Number.isFinite(value)) return String(value);
+  if (value !== 0 && (Math.abs(value) < 1e-3 || Math.abs(value) >= 1e6)) return value.toExponential(2);
+  return value.toFixed(digits);
+}
+
+export function formatPercent(fraction: number, digits = 1): string {
+  return Number.isFinite(fraction) ? `${(fraction * 100).toFixed(digits)}%` : String(fraction);
+}
+
+/** Least-squares slope of log(y) against log(x): the exponent of a power law y ∝ x^slope. */
+export function logLogSlope(xs: readonly number[], ys: readonly number[]): number {
+  const lx = xs.map(Math.log), ly = ys.map(Math.log);
+  const n = lx.length;
+  const mx = lx.reduce((a, b) => a + b, 0) / n, my = ly.reduce((a, b) => a + b, 0) / n;
+  let num = 0, den = 0;
+  for (let i = 0; i < n; i++) {
+    num += (lx[i]! - mx) * (ly[i]! - my);
+    den += (lx[i]! - mx) ** 2;
+  }
+  return num / den;
+}
+
+/** Milliseconds since `started` (a performance.now() reading). */
+export function elapsedSince(started: number): number {
+  return performance.now() - started;
+}
