@@ -2,7 +2,8 @@
  * @file The report as CSV, one row per configuration in the article's layout (its columns
  * model, init_std, learning_rate, activation, steps, batch_size, then without BN val/test, with
  * BN val/test, it/s), each bnlab figure followed by its std over seeds, the article's figure,
- * the signed difference and the verdict. Pure.
+ * the signed difference and the verdict. `article_steps` says which of the article's runs the
+ * figures come from (its 50,000-step table, or its 3,000-step run of model 1). Pure.
  */
 import type { ConfigSummary, GridReport, NetworkSummary } from './summary.js';
 import type { Verdict } from './verdict.js';
@@ -15,7 +16,7 @@ const CELLS = [
 ] as const;
 
 export const REPORT_CSV_HEADER = [
-  'model', 'init_std', 'learning_rate', 'activation', 'steps', 'batch_size', 'seeds',
+  'model', 'init_std', 'learning_rate', 'activation', 'steps', 'batch_size', 'seeds', 'article_steps',
   ...CELLS.flatMap(({ prefix }) => [`bnlab_${prefix}`, `bnlab_${prefix}_std`, `article_${prefix}`, `${prefix}_difference`, `${prefix}_verdict`]),
   'bnlab_no_bn_it_per_s', 'bnlab_bn_it_per_s', 'article_no_bn_it_per_s', 'article_bn_it_per_s',
 ];
@@ -39,14 +40,14 @@ function verdictWord(verdict: Verdict | undefined): string {
 }
 
 function row(summary: ConfigSummary): string[] {
-  const { config, article } = summary;
+  const { config, articleShown: article } = summary;
   const seeds = Math.max(summary.withoutBn?.runs.length ?? 0, summary.withBn?.runs.length ?? 0);
   const steps = summary.withoutBn?.runs[0]?.settings.steps ?? summary.withBn?.runs[0]?.settings.steps;
   const batchSize = summary.withoutBn?.runs[0]?.settings.batchSize ?? summary.withBn?.runs[0]?.settings.batchSize;
-  const values = [String(config.id), String(config.initStd), String(config.learningRate), config.activation, String(steps ?? ''), String(batchSize ?? ''), String(seeds)];
+  const values = [String(config.id), String(config.initStd), String(config.learningRate), config.activation, String(steps ?? ''), String(batchSize ?? ''), String(seeds), String(article.steps)];
   for (const { batchNorm, split } of CELLS) {
     const network: NetworkSummary | null = batchNorm ? summary.withBn : summary.withoutBn;
-    const articleValue = article === null ? null : (batchNorm ? article.withBn : article.withoutBn)[split];
+    const articleValue = (batchNorm ? article.withBn : article.withoutBn)[split];
     const verdict = network?.verdicts[split];
     values.push(
       number(network?.[split].mean, 4),
@@ -59,8 +60,8 @@ function row(summary: ConfigSummary): string[] {
   values.push(
     number(summary.withoutBn?.stepsPerSecond.mean, 1),
     number(summary.withBn?.stepsPerSecond.mean, 1),
-    number(article?.withoutBnStepsPerSecond, 2),
-    number(article?.withBnStepsPerSecond, 2),
+    number(article.withoutBnStepsPerSecond, 2),
+    number(article.withBnStepsPerSecond, 2),
   );
   return values;
 }

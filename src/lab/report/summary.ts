@@ -5,7 +5,7 @@
  * of the report (Markdown, CSV, HTML, charts) reads this one model. Pure.
  */
 import {
-  ARTICLE_CONFIGURATIONS, ARTICLE_STEPS, articleFiguresFor, type ArticleAccuracies, type ArticleConfiguration,
+  ARTICLE_CONFIGURATIONS, ARTICLE_RESULTS, ARTICLE_STEPS, articleFiguresFor, type ArticleAccuracies, type ArticleConfiguration,
   type ArticleFigures, type ConfigurationId,
 } from '../article.js';
 import type { GridSettings } from '../grid.js';
@@ -40,8 +40,10 @@ export interface NetworkSummary {
 
 export interface ConfigSummary {
   config: ArticleConfiguration;
-  /** The article's figures for the steps run, or null when it measured none. */
+  /** The article's figures for the steps run, or null when it measured none (then nothing is compared). */
   article: ArticleFigures | null;
+  /** The figures shown beside bnlab's: `article`, or the 50,000-step table when `article` is null. */
+  articleShown: ArticleFigures;
   withoutBn: NetworkSummary | null;
   withBn: NetworkSummary | null;
 }
@@ -133,6 +135,7 @@ export function buildGridReport(records: readonly RunRecord[], settings: GridSet
     configs.push({
       config,
       article,
+      articleShown: article ?? ARTICLE_RESULTS[config.id - 1]!,
       withoutBn: summarizeNetwork(ofConfig.filter((run) => !run.batchNorm), false, article?.withoutBn ?? null, settings),
       withBn: summarizeNetwork(ofConfig.filter((run) => run.batchNorm), true, article?.withBn ?? null, settings),
     });

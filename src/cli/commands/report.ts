@@ -1,0 +1,82 @@
+/**
+ * @file `bnlab report [RUNS_DIR]`: the report of a runs dir, beside the article's figures, written
+ * into `<runs-dir>/report/`: report.md, report.csv, report.html (self-contained, charts inlined),
+ * and one chart per configuration plus an overview, each as SVG and PNG. `bnlab reproduce`
+ * writes the same report when its grid ends (or is interrupted).
+ */
+import { Command } from 'commander';
+import { join } from 'node:path';
+import type { VegaLiteSpec } from '../../lab/charts/types.js';
+import { configChartName, configChartSpec, OVERVIEW_CHART_NAME, overviewChartSpec } from '../../lab/report/charts.js';
+import { buildCsvReport } from '../../lab/report/csv.js';
+import { buildHtmlReport } from '../../lab/report/html.js';
+import { buildMarkdownReport } from '../../lab/report/markdown.js';
+import { buildGridReport, type GridReport } from '../../lab/report/summary.js';
+import { writeFileAtomic } from '../../node/atomic-write.js';
+import { renderSvg, svgToPng } from '../../node/render-chart.js';
+import { RunStore } from '../../node/run-store.js';
+
+export const DEFAULT_RUNS_DIR = 'bnlab-runs';
+
+export interface WrittenReport {
+  report: GridReport;
+  markdownPath: string;
+  csvPath: string;
+  htmlPath: string;
+  chartPaths: string[];
+  /** Files in the runs dir that could not be used (said on stderr too). */
+  problems: string[];
+}
+
+/** Renders one chart to SVG (kept for the HTML page) and writes it as SVG and PNG. */
+async function writeChartFiles(spec: VegaLiteSpec, basePath: string): Promise<string> {
+  const svg = await renderSvg(spec);
+  await writeFileAtomic(`${basePath}.svg`, svg);
+  await writeFileAtomic(`${basePath}.png`, svgToPng(svg));
+  return svg;
+}
+
+/** Builds and writes the report of every finished run in `store`. */
+export async function writeReport(store: RunStore, stderr: NodeJS.WritableStream = process.stderr): Promise<WrittenReport> {
+  const { records, problems } = await store.listRuns();
+  for (const problem of problems) stderr.write(`bnlab: ${problem}\n`);
+  const report = buildGridReport(records, store.settings, store.manifest.sessions);
+  const dir = store.reportDir;
+  const svgs = new Map<string, string>();
+  const chartPaths: string[] = [];
+  if (report.configs.length > 0) {
+    const charts: Array<[string, VegaLiteSpec]> = [
+      [OVERVIEW_CHART_NAME, overviewChartSpec(report)],
+      ...report.configs.map((summary): [string, VegaLiteSpec] => [configChartName(summary), configChartSpec(summary)]),
+    ];
+    for (const [name, spec] of charts) {
+      const base = join(dir, name);
+      svgs.set(name, await writeChartFiles(spec, base));
+      chartPaths.push(`${base}.svg`, `${base}.png`);
+    }
+  }
+  const markdownPath = join(dir, 'report.md');
+  const csvPath = join(dir, 'report.csv');
+  const htmlPath = join(dir, 'report.html');
+  await writeFileAtomic(markdownPath, buildMarkdownReport(report));
+  await writeFileAtomic(csvPath, buildCsvReport(report));
+  await writeFileAtomic(htmlPath, buildHtmlReport(report, svgs));
+  return { report, markdownPath, csvPath, htmlPath, chartPaths, problems };
+}
+
+/** The action of `bnlab report`, callable from tests. */
+export async function runReport(runsDir: string = DEFAULT_RUNS_DIR, out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<WrittenReport> {
+  const store = await RunStore.openExisting(runsDir);
+  const written = await writeReport(store, err);
+  out.write(`${written.report.runs.length} finished runs in ${runsDir}. Wrote ${written.markdownPath}, ${written.csvPath}, ${written.htmlPath} and ${written.chartPaths.length} chart files.\n`);
+  return written;
+}
+
+export function reportCommand(): Command {
+  return new Command('report')
+    .description('write the report of a runs dir (tables beside the article\'s figures with verdicts, charts, an HTML page) into <runs-dir>/report/')
+    .argument('[runs-dir]', 'the folder bnlab reproduce wrote to', DEFAULT_RUNS_DIR)
+    .action(async (runsDir: string) => {
+      await runReport(runsDir);
+    });
+}

