@@ -208,7 +208,8 @@ export function decodeSafetensors(bytes: Uint8Array): SafetensorsFile {
 
   const tensors = new Map<string, DecodedTensor>();
   for (const { name, dtype, shape, begin, end } of infos) {
-    tensors.set(name, { dtype, shape, bytes: bytes.slice(dataStart + begin, dataStart + end) });
+    // new Uint8Array(view) copies into a fresh buffer; a Node Buffer's slice() would share memory.
+    tensors.set(name, { dtype, shape, bytes: new Uint8Array(bytes.subarray(dataStart + begin, dataStart + end)) });
   }
   return { tensors, metadata };
 }

@@ -98,6 +98,17 @@ describe('safetensors decoding', () => {
     assert.deepEqual(file.metadata, { k: 'v' });
   });
 
+  test('reads from a view at an odd offset into a larger buffer, and returns copies', () => {
+    const file = encodeSafetensors({ x: { dtype: 'F64', shape: [2], values: [0.5, -7] } });
+    const backing = new Uint8Array(3 + file.length);
+    backing.set(file, 3);
+    const decoded = decodeSafetensors(backing.subarray(3));
+    backing.fill(0);
+    const tensor = decoded.tensors.get('x')!;
+    assert.equal(tensor.bytes.byteOffset, 0);
+    assert.deepEqual(tensorValues(tensor, 'F64'), Float64Array.from([0.5, -7]));
+  });
+
   test('dtypes it cannot convert are still validated and returned as raw bytes', () => {
     const file = decodeSafetensors(rawFile({ h: { dtype: 'BF16', shape: [2], data_offsets: [0, 4] } }, [1, 2, 3, 4]));
     assert.deepEqual(Array.from(file.tensors.get('h')!.bytes), [1, 2, 3, 4]);
