@@ -1,44 +1,19 @@
 /**
- * @file The kernel backend the benchmark measures: `loadKernels` from src/node/wasm-files.ts
- * (relaxed SIMD switched on first, as the CLI does), or the plain-TypeScript reference where that
- * module is not part of this build yet, with a note that says so.
+ * @file The kernel backend the benchmark measures, loaded as the CLI loads it: relaxed SIMD is
+ * switched on before any WebAssembly compiles (V8 reads the flag at compile time, and the
+ * TensorFlow.js wasm peer compiles a module too), then `loadKernels` picks the backend.
  */
-import { createKernels, type BackendChoice } from '../src/core/backend.js';
+import type { BackendChoice } from '../src/core/backend.js';
 import type { Kernels } from '../src/core/kernels.js';
+import { enableRelaxedSimd, loadKernels } from '../src/node/wasm-files.js';
 
-export interface LoadedKernels {
-  kernels: Kernels;
-  /** Why the backend is not what was asked for, or null. */
-  note: string | null;
+/** Call first thing in every benchmark process. */
+export function prepareWasm(): void {
+  enableRelaxedSimd();
 }
 
-let relaxedSimdEnabled = false;
-
-/** Must run before any WebAssembly compiles in this process (V8 reads the flag at compile time). */
-export async function prepareWasm(): Promise<void> {
-  if (relaxedSimdEnabled) return;
-  const wasmFiles = await importWasmFiles();
-  wasmFiles?.enableRelaxedSimd();
-  relaxedSimdEnabled = true;
-}
-
-export async function loadBenchKernels(choice: BackendChoice): Promise<LoadedKernels> {
-  await prepareWasm();
-  const wasmFiles = await importWasmFiles();
-  if (wasmFiles) return { kernels: await wasmFiles.loadKernels(choice), note: null };
-  return {
-    kernels: await createKernels(choice === 'wasm' ? 'auto' : choice, null),
-    note: 'src/node/wasm-files.ts is not in this build: bnlab ran on the plain-TypeScript reference kernels',
-  };
-}
-
-type WasmFilesModule = typeof import('../src/node/wasm-files.js');
-
-async function importWasmFiles(): Promise<WasmFilesModule | null> {
-  try {
-    return await import('../src/node/wasm-files.js');
-  } catch (error) {
-    if ((error as { code?: string }).code === 'ERR_MODULE_NOT_FOUND') return null;
-    throw error;
-  }
+/** A fresh backend (its own memory) for one measurement. */
+export async function loadBenchKernels(choice: BackendChoice): Promise<Kernels> {
+  prepareWasm();
+  return loadKernels(choice);
 }

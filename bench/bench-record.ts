@@ -1,0 +1,53 @@
+/**
+ * @file The training benchmark's record: what machine, which systems, what they measured, and
+ * each target of the speed issue checked against the measurement. `--json` prints it as it is;
+ * report.ts turns it into the readable table.
+ */
+import type { EvaluationTiming } from './bnlab-runs.js';
+import type { PeakMemoryReport } from './peak-memory-child.js';
+import type { StepSplit } from './split.js';
+import type { Throughput, Variant } from './workload.js';
+
+export interface MachineInfo {
+  cpu: string;
+  logicalCores: number;
+  node: string;
+  platform: string;
+  /** 1-minute load average when the bench started and ended: other work on the machine skews every number. */
+  loadAverageAtStart: number;
+  loadAverageAtEnd: number;
+}
+
+/** One row of the throughput table: a system on a backend, both networks. */
+export interface SystemRow {
+  system: string;
+  backend: string;
+  version: string;
+  /** null where the system was not measured on that network (or was skipped). */
+  throughput: Record<Variant, Throughput | null>;
+  /** bnlab's steps/s divided by this row's, per network (1 for bnlab's own row). */
+  bnlabRatio: Record<Variant, number | null>;
+  note: string | null;
+}
+
+export interface TargetCheck {
+  name: string;
+  target: string;
+  measured: string;
+  met: boolean | null; // null: not measured
+}
+
+export interface BenchRecord {
+  benchmark: 'bnlab training';
+  date: string;
+  quick: boolean;
+  machine: MachineInfo;
+  bnlab: { version: string; backendVariant: string };
+  workload: string;
+  rows: SystemRow[];
+  skippedPeers: Array<{ system: string; reason: string }>;
+  evaluation: { bnlab: EvaluationTiming; pytorch: EvaluationTiming | null };
+  split: StepSplit;
+  peakMemory: PeakMemoryReport;
+  targets: TargetCheck[];
+}
