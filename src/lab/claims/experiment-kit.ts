@@ -8,7 +8,7 @@ import type { Matrix } from '../../core/matrix.js';
 import { Rng } from '../../core/rng.js';
 import { Batcher } from '../../data/batcher.js';
 import type { Split } from '../../data/mnist.js';
-import { drawInitialWeights, MLP } from '../../nn/mlp.js';
+import { drawInitialWeights, MLP, type HiddenBuffers } from '../../nn/mlp.js';
 import { Sgd } from '../../nn/sgd.js';
 import { argmaxRow } from '../../nn/softmax-cross-entropy.js';
 import { makeSpec, type BatchNormOptions, type NetworkSpec } from '../../nn/spec.js';
@@ -162,4 +162,30 @@ export function logLogSlope(xs: readonly number[], ys: readonly number[]): numbe
 /** Milliseconds since `started` (a performance.now() reading). */
 export function elapsedSince(started: number): number {
   return performance.now() - started;
+}
+
+/**
+ * The hidden layers' buffers after an inference-mode forward of `probe` in which every BN layer
+ * normalizes with the probe's own statistics (estimator `batch`): with a probe of hundreds of
+ * images these are close to population statistics, without the lag of the moving averages, and
+ * no estimate of the network is touched.
+ */
+export function probeHiddenLayers(net: MLP, probe: Split): readonly HiddenBuffers[] {
+  const saved = net.norms.map((norm) => norm?.options.estimator);
+  for (const norm of net.norms) if (norm) norm.options.estimator = 'batch';
+  try {
+    const x = net.inputFor(probe.count); // [probe, 784]
+    (x.data as Float32Array).set(probe.images);
+    net.forward(x, 'infer');
+    return net.hiddenBuffers(probe.count);
+  } finally {
+    net.norms.forEach((norm, l) => { if (norm) norm.options.estimator = saved[l]!; });
+  }
+}
+
+/** Column `column` of a [rows, cols] matrix, sorted ascending. */
+export function sortedColumn(matrix: Matrix, column: number): Float64Array {
+  const values = new Float64Array(matrix.rows);
+  for (let i = 0; i < matrix.rows; i++) values[i] = matrix.data[i * matrix.cols + column]!;
+  return values.sort();
 }
