@@ -160,8 +160,7 @@ export class RunStore {
   static async openExisting(dir: string): Promise<RunStore> {
     const path = resolve(dir);
     const manifest = await RunStore.readExistingManifest(path, dir, false);
-    if (manifest === null) throw new RunStoreError(`${dir} holds no bnlab runs (no ${MANIFEST_NAME}): give the folder \`bnlab reproduce --runs-dir\` wrote to`);
-    return new RunStore(path, manifest);
+    return new RunStore(path, manifest!); // never null when it may not create
   }
 
   /**
@@ -170,23 +169,27 @@ export class RunStore {
    * damaged manifest.
    */
   private static async readExistingManifest(path: string, shown: string, mayCreate: boolean): Promise<RunsManifest | null> {
+    // reproduce names its flag; report takes the folder as an argument.
+    const named = mayCreate ? `--runs-dir ${shown}` : shown;
     const info = await stat(path).catch((error: unknown) => {
       if (errorCode(error) === 'ENOENT') return null;
-      if (errorCode(error) === 'ENOTDIR') throw new RunStoreError(`--runs-dir ${shown} lies inside a file, not a folder: give a folder path`);
-      throw new RunStoreError(`--runs-dir ${shown} cannot be read (${(error as Error).message}): check the path and its permissions`);
+      if (errorCode(error) === 'ENOTDIR') throw new RunStoreError(`${named} lies inside a file, not a folder: give a folder path`);
+      throw new RunStoreError(`${named} cannot be read (${(error as Error).message}): check the path and its permissions`);
     });
     if (info === null) {
       if (mayCreate) return null;
-      throw new RunStoreError(`${shown} does not exist: give the folder \`bnlab reproduce --runs-dir\` wrote to`);
+      throw new RunStoreError(`${named} does not exist: give the folder \`bnlab reproduce --runs-dir\` wrote to`);
     }
-    if (!info.isDirectory()) throw new RunStoreError(`--runs-dir ${shown} is a file, not a folder: give a new or empty folder, or one bnlab reproduce made`);
+    if (!info.isDirectory()) throw new RunStoreError(`${named} is a file, not a folder: give a new or empty folder, or one bnlab reproduce made`);
     const entries = await readdir(path).catch((error: unknown) => {
-      throw new RunStoreError(`--runs-dir ${shown} cannot be read (${(error as Error).message}): check its permissions`);
+      throw new RunStoreError(`${named} cannot be read (${(error as Error).message}): check its permissions`);
     });
     if (!entries.includes(MANIFEST_NAME)) {
       if (entries.length === 0 && mayCreate) return null;
+      if (entries.length === 0) throw new RunStoreError(`${named} holds no bnlab runs (it is empty): give the folder \`bnlab reproduce --runs-dir\` wrote to`);
       throw new RunStoreError(
-        `--runs-dir ${shown} is not a bnlab runs dir (it holds other files and no ${MANIFEST_NAME}): give a new or empty folder, or one bnlab reproduce made`,
+        `${named} is not a bnlab runs dir (it holds other files and no ${MANIFEST_NAME}): ` +
+          (mayCreate ? 'give a new or empty folder, or one bnlab reproduce made' : 'give the folder `bnlab reproduce --runs-dir` wrote to'),
       );
     }
     const manifest = parseManifest(await readFile(join(path, MANIFEST_NAME), 'utf8').catch(() => ''));
