@@ -81,6 +81,16 @@ describe('Rng', () => {
     for (const count of counts) assert.ok(Math.abs(count - 10_000) < 5 * 92.6, `counts ${counts}`);
   });
 
+  test('int(n) has no modulo bias even where 2^32 mod n is large', () => {
+    // n = 3·2^30: a plain nextUint32() % n would return values below 2^30 twice as often (2 of
+    // every 4 draws instead of 1 of 3). Over 30,000 draws the fraction's std is √(pq/N) = 0.0027.
+    const rng = new Rng(11);
+    const n = 3 * 2 ** 30, draws = 30_000;
+    let low = 0;
+    for (let i = 0; i < draws; i++) if (rng.int(n) < 2 ** 30) low++;
+    assert.ok(Math.abs(low / draws - 1 / 3) < 5 * Math.sqrt((1 / 3) * (2 / 3) / draws), `fraction below 2^30: ${low / draws}`);
+  });
+
   test('shuffle gives a permutation', () => {
     const values = Float64Array.from({ length: 100 }, (_, i) => i);
     new Rng(3).shuffle(values);

@@ -17,12 +17,14 @@ export function numericGradient(values: FloatArray, loss: () => number, h: numbe
   for (let i = 0; i < values.length; i++) {
     const saved = values[i]!;
     values[i] = saved + h;
+    const up = values[i]!; // saved + h as the buffer holds it, rounded to its precision
     const lossPlus = loss();
     values[i] = saved - h;
+    const down = values[i]!;
     const lossMinus = loss();
     values[i] = saved;
-    // Divide by the step actually taken: saved ± h may round in the buffer's precision.
-    gradient[i] = (lossPlus - lossMinus) / (values instanceof Float64Array ? 2 * h : (saved + h) - (saved - h));
+    // Divide by the step actually taken, not the 2h asked for.
+    gradient[i] = (lossPlus - lossMinus) / (up - down);
   }
   return gradient;
 }

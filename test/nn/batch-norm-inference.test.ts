@@ -41,7 +41,7 @@ function makeNorm(kernels: Kernels, options: Partial<BatchNormOptions>, features
 }
 
 for (const kernels of await backendsUnderTest()) {
-  describe(`BatchNorm population statistics and inference (${kernels.name} ${kernels.variant})`, () => {
+  describe(`BatchNorm population statistics and inference [${kernels.name}: ${kernels.variant}]`, () => {
     const float32 = { rtol: 1e-6, atol: 1e-7 };
 
     test('average, unbiased: mean of batch means and m/(m−1)·mean of batch variances', () => {

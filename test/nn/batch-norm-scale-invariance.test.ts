@@ -58,7 +58,7 @@ function run(kernels: Kernels, u: Matrix, weights: Float32Array, scale: number, 
 }
 
 for (const kernels of await backendsUnderTest()) {
-  describe(`BatchNorm's scale properties (${kernels.name} ${kernels.variant})`, () => {
+  describe(`BatchNorm's scale properties [${kernels.name}: ${kernels.variant}]`, () => {
     const rng = new Rng(91);
     const u = kernels.matrix(batch, inputs); // [m, k]
     rng.fillNormal(u.data, 1);

@@ -22,7 +22,7 @@ const cases = [
 ];
 
 for (const kernels of await backendsUnderTest()) {
-  describe(`BatchNorm (${kernels.name} ${kernels.variant}) agrees with tf.layers.batchNormalization in training mode`, () => {
+  describe(`BatchNorm [${kernels.name}: ${kernels.variant}] agrees with tf.layers.batchNormalization in training mode`, () => {
     for (const { name, batch, features, seed, tinyColumn, columnStd } of cases) {
       test(name, async () => {
         const rng = new Rng(seed);

@@ -14,7 +14,7 @@ const row = [1.0, 1.5, 1.2, 0.9, 1.7, 2.1, 3.1, 1.7];
 const normalized = [-0.98, -0.23, -0.68, -1.13, 0.08, 0.68, 2.19, 0.08];
 
 for (const kernels of await backendsUnderTest()) {
-  describe(`the article's worked example (${kernels.name} ${kernels.variant})`, () => {
+  describe(`the article's worked example [${kernels.name}: ${kernels.variant}]`, () => {
     test('mean 1.65, variance 0.44 and the normalized row to two decimals', () => {
       const norm = new BatchNorm(kernels, 1, { ...BATCH_NORM_DEFAULTS, eps: 1e-8 });
       const x = kernels.matrix(8, 1); // [8 examples, 1 feature]
