@@ -2,6 +2,7 @@
  * @file The result lines as the article prints them ("With Batch Norm: The final accuracy on
  * validation data is …"), and curves as chart series.
  */
+import { withBnName, withoutBnName } from '../lab/charts/series-colors.js';
 import type { Series } from '../lab/charts/types.js';
 import type { CurvePoint, TrainResult } from '../train/trainer.js';
 
@@ -9,8 +10,9 @@ export function networkName(batchNorm: boolean): string {
   return batchNorm ? 'With Batch Norm' : 'Without Batch Norm';
 }
 
-export function curveSeries(label: string, curve: readonly CurvePoint[]): Series {
-  return { name: label, points: curve.map((point) => ({ x: point.step, y: point.validationAccuracy })) };
+/** A validation curve as a chart series, named so that charts colour it like every other without/with-BN pair. */
+export function curveSeries(batchNorm: boolean, curve: readonly CurvePoint[]): Series {
+  return { name: batchNorm ? withBnName : withoutBnName, points: curve.map((point) => ({ x: point.step, y: point.validationAccuracy })) };
 }
 
 export function printResults(runs: Array<{ label: string; result: TrainResult }>, backend: string, out: NodeJS.WriteStream = process.stdout): void {

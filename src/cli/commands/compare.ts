@@ -58,7 +58,7 @@ export function compareCommand(): Command {
         title: `Validation accuracy: ${title}`,
         xTitle: 'training step',
         yTitle: 'validation accuracy',
-        series: runs.map(({ label, result }) => curveSeries(label, result.curve)),
+        series: runs.map(({ batchNorm, result }) => curveSeries(batchNorm, result.curve)),
         yDomain: [0, 1],
       }),
       join(outDir, 'compare'),

@@ -47,7 +47,7 @@ export function trainCommand(): Command {
     if (raw.out) {
       await writeFileAtomic(join(raw.out, 'train.json'), toJson(record));
       await writeChart(
-        lineChartSpec({ title: `Validation accuracy: ${record.run.network}`, xTitle: 'training step', yTitle: 'validation accuracy', series: [curveSeries(label, result.curve)], yDomain: [0, 1] }),
+        lineChartSpec({ title: `Validation accuracy: ${record.run.network}`, xTitle: 'training step', yTitle: 'validation accuracy', series: [curveSeries(config.batchNorm, result.curve)], yDomain: [0, 1] }),
         join(raw.out, 'train'),
       );
     }
