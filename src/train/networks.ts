@@ -5,14 +5,15 @@
 import type { Kernels } from '../core/kernels.js';
 import type { Matrix } from '../core/matrix.js';
 import { Rng } from '../core/rng.js';
+import { MNIST_CLASSES, MNIST_IMAGE_SIDE } from '../data/mnist.js';
 import { drawInitialWeights, MLP } from '../nn/mlp.js';
 import { layerShapes } from '../nn/spec.js';
 import type { TrainConfig } from './config.js';
 import { specFromConfig } from './config.js';
 import { deriveSeed } from './seeds.js';
 
-export const MNIST_INPUTS = 784;
-export const MNIST_CLASSES = 10;
+/** Inputs of the article's network: one per pixel of a 28 × 28 image. */
+export const MNIST_INPUTS = MNIST_IMAGE_SIDE * MNIST_IMAGE_SIDE;
 
 /** The initial weights a config's seed gives: N(0, initStd²) for every linear layer. */
 export function initialWeightsFor(config: TrainConfig, inputSize = MNIST_INPUTS, outputSize = MNIST_CLASSES): Matrix[] {
