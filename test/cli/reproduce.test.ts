@@ -1,0 +1,194 @@
+/**
+ * @file `bnlab reproduce` end to end on a reduced grid (two configurations, a few hundred steps):
+ * records and report are written; a second invocation runs nothing and leaves every record
+ * byte-identical; a corrupt record is named and re-run; other settings are refused; a kill -9
+ * mid-grid resumes with the finished records untouched; Ctrl-C exits 130 after writing the
+ * report; bad flags are one-line errors with exit code 2.
+ */
+import { afterEach, beforeEach, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { planFromOptions, reproduce, type RawReproduceOptions, type ReproduceIo } from '../../src/cli/commands/reproduce.js';
+import { UsageError } from '../../src/cli/errors.js';
+import { parseRunRecord } from '../../src/lab/report/run-record.js';
+import { RunStoreError } from '../../src/node/run-store.js';
+
+const entry = fileURLToPath(new URL('./fixtures/bnlab-grid-entry.js', import.meta.url));
+
+let root = '';
+beforeEach(async () => {
+  root = await mkdtemp(join(tmpdir(), 'bnlab-reproduce-'));
+});
+afterEach(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+function collect(): Writable & { text: () => string } {
+  const chunks: string[] = [];
+  const stream = new Writable({ write(chunk, _encoding, done) { chunks.push(String(chunk)); done(); } }) as Writable & { text: () => string };
+  stream.text = () => chunks.join('');
+  return stream;
+}
+
+function quietIo(): ReproduceIo & { out: ReturnType<typeof collect>; err: ReturnType<typeof collect> } {
+  const out = collect(), err = collect();
+  return { stdout: out, stderr: err, watchInterrupt: () => ({ dispose() {} }), out, err };
+}
+
+async function recordBytes(runsDir: string): Promise<Map<string, string>> {
+  const folder = join(runsDir, 'runs');
+  const names = (await readdir(folder)).filter((name) => name.endsWith('.json') && !name.startsWith('.')).sort();
+  return new Map(await Promise.all(names.map(async (name): Promise<[string, string]> => [name, await readFile(join(folder, name), 'utf8')])));
+}
+
+describe('flags', () => {
+  const usage = (raw: RawReproduceOptions, pattern: RegExp) => assert.throws(() => planFromOptions(raw), (error: Error) => error instanceof UsageError && pattern.test(error.message));
+
+  test('defaults are the article\'s grid: 8 configurations, 50,000 steps, batch 60, validation every 500, 1 seed', () => {
+    const plan = planFromOptions({});
+    assert.deepEqual(plan.configs, [1, 2, 3, 4, 5, 6, 7, 8]);
+    assert.deepEqual(plan.settings, { steps: 50_000, batchSize: 60, validateEvery: 500 });
+    assert.equal(plan.seeds, 1);
+    assert.ok(plan.jobs >= 1);
+    assert.equal(plan.runsDir, 'bnlab-runs');
+    assert.equal(planFromOptions({ quick: true }).settings.steps, 3000);
+  });
+
+  test('bad values are one-line usage errors', () => {
+    usage({ configs: '9' }, /^unknown configuration 9; the article's configurations are 1-8$/);
+    usage({ configs: '1,0' }, /^unknown configuration 0;/);
+    usage({ configs: '1,x' }, /--configs must be a comma-separated list/);
+    usage({ seeds: '0' }, /^--seeds must be a whole number of at least 1, got 0$/);
+    usage({ jobs: '0' }, /^--jobs must be a whole number of at least 1, got 0$/);
+    usage({ steps: '-5' }, /--steps must be a whole number of at least 1/);
+    usage({ quick: true, steps: '100' }, /--quick and --steps cannot be used together/);
+    usage({ backend: 'gpu' }, /--backend must be one of js, wasm, auto/);
+    assert.deepEqual(planFromOptions({ configs: '8,3,3' }).configs, [8, 3]);
+  });
+
+  test('the CLI ends bad input with one line on stderr and exit code 2', async () => {
+    const result = await runChild(['reproduce', '--configs', '9', '--runs-dir', join(root, 'r')]);
+    assert.equal(result.code, 2);
+    assert.equal(result.stderr, 'bnlab: unknown configuration 9; the article\'s configurations are 1-8\n');
+    await writeFile(join(root, 'foreign.txt'), 'not bnlab');
+    const foreign = await runChild(['reproduce', '--configs', '1', '--steps', '10', '--runs-dir', root]);
+    assert.equal(foreign.code, 2);
+    assert.match(foreign.stderr, /^bnlab: --runs-dir .* is not a bnlab runs dir .*\n$/);
+  });
+});
+
+describe('a reduced grid, in process', () => {
+  test('runs, records, reports; a second invocation runs nothing and rewrites nothing; a corrupt record is re-run', async () => {
+    const runsDir = join(root, 'grid');
+    const raw: RawReproduceOptions = { configs: '1,3', steps: '200', validateEvery: '100', jobs: '2', runsDir, backend: 'auto' };
+    const first = await reproduce(planFromOptions(raw), quietIo());
+    assert.equal(first.finished, 4);
+    assert.equal(first.interrupted, false);
+    const bytes = await recordBytes(runsDir);
+    assert.deepEqual([...bytes.keys()], ['c1-bn-s1.json', 'c1-nobn-s1.json', 'c3-bn-s1.json', 'c3-nobn-s1.json']);
+    for (const [name, text] of bytes) {
+      const record = parseRunRecord(text, name.replace('.json', ''));
+      assert.equal(record.steps, 200);
+      assert.deepEqual(record.curve.map((point) => point.step), [0, 100, 200]);
+      assert.ok(record.stepsPerSecond > 0 && record.durationMs > 0);
+    }
+    // Same std (0.05) and seed: the without-BN networks of configurations 1 and 3 start equal, so they score equal at step 0.
+    const c1 = parseRunRecord(bytes.get('c1-nobn-s1.json')!, 'c1-nobn-s1');
+    const c3 = parseRunRecord(bytes.get('c3-nobn-s1.json')!, 'c3-nobn-s1');
+    assert.equal(c1.curve[0]!.validationAccuracy, c3.curve[0]!.validationAccuracy);
+    const markdown = await readFile(first.report.markdownPath, 'utf8');
+    assert.match(markdown, /Runs: 4 finished/);
+    assert.ok(markdown.includes('(0.9774) not compared'), 'the article\'s figures stand beside bnlab\'s');
+
+    const mtimes = await Promise.all([...bytes.keys()].map(async (name) => (await stat(join(runsDir, 'runs', name))).mtimeMs));
+    const second = await reproduce(planFromOptions(raw), quietIo());
+    assert.equal(second.skipped, 4);
+    assert.equal(second.finished, 0);
+    assert.deepEqual(await recordBytes(runsDir), bytes, 'finished records are byte-identical');
+    assert.deepEqual(await Promise.all([...bytes.keys()].map(async (name) => (await stat(join(runsDir, 'runs', name))).mtimeMs)), mtimes, 'and not rewritten');
+
+    await writeFile(join(runsDir, 'runs', 'c3-bn-s1.json'), '{"format": "bnlab-run/1", "id": ');
+    const io = quietIo();
+    const third = await reproduce(planFromOptions(raw), io);
+    assert.equal(third.finished, 1);
+    assert.match(io.err.text(), /^bnlab: run c3-bn-s1: record is corrupt \(not valid JSON: .*\), running it again$/m);
+    const after = await recordBytes(runsDir);
+    assert.equal(after.get('c1-bn-s1.json'), bytes.get('c1-bn-s1.json'));
+    parseRunRecord(after.get('c3-bn-s1.json')!, 'c3-bn-s1');
+
+    await assert.rejects(reproduce(planFromOptions({ ...raw, steps: '300' }), quietIo()), (error: Error) => error instanceof RunStoreError && /--force/.test(error.message));
+  });
+});
+
+interface ChildResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+function runChild(args: string[], whileRunning?: (child: ReturnType<typeof spawn>) => Promise<void>): Promise<ChildResult> {
+  const child = spawn(process.execPath, [entry, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '', stderr = '';
+  child.stdout!.on('data', (chunk) => (stdout += String(chunk)));
+  child.stderr!.on('data', (chunk) => (stderr += String(chunk)));
+  const exited = new Promise<ChildResult>((resolveExit) => child.on('exit', (code, signal) => resolveExit({ code, signal, stdout, stderr })));
+  if (whileRunning) void whileRunning(child).catch((error) => { child.kill('SIGKILL'); throw error; });
+  return exited.then((result) => ({ ...result, stdout, stderr }));
+}
+
+/** Resolves once `runsDir/runs` holds at least `count` records. */
+async function waitForRecords(runsDir: string, count: number, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const folder = join(runsDir, 'runs');
+    if (existsSync(folder) && (await readdir(folder)).filter((name) => /^c\d.*\.json$/.test(name)).length >= count) return;
+    await new Promise((resolveWait) => setTimeout(resolveWait, 20));
+  }
+  throw new Error(`no ${count} records in ${runsDir} after ${timeoutMs} ms`);
+}
+
+describe('interruptions, in a child process', () => {
+  test('kill -9 mid-grid: the rerun keeps finished records byte-identical and completes the rest', async () => {
+    const runsDir = join(root, 'killed');
+    const args = ['reproduce', '--configs', '1,2', '--steps', '400', '--validate-every', '200', '--jobs', '1', '--runs-dir', runsDir];
+    const killed = await runChild(args, async (child) => {
+      await waitForRecords(runsDir, 1);
+      child.kill('SIGKILL');
+    });
+    assert.equal(killed.signal, 'SIGKILL');
+    const before = await recordBytes(runsDir);
+    assert.ok(before.size >= 1 && before.size < 4, `${before.size} records when killed`);
+
+    const resumed = await runChild(args);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.match(resumed.stdout, new RegExp(`${before.size} finished already, ${4 - before.size} to run`));
+    const after = await recordBytes(runsDir);
+    assert.equal(after.size, 4);
+    for (const [name, text] of before) assert.equal(after.get(name), text, `${name} is byte-identical`);
+    assert.ok(existsSync(join(runsDir, 'report', 'report.html')));
+  });
+
+  test('Ctrl-C: workers stop, unfinished runs are not recorded, the report is written, exit code 130', async () => {
+    const runsDir = join(root, 'interrupted');
+    const args = ['reproduce', '--configs', '4,8', '--steps', '1500', '--validate-every', '500', '--jobs', '1', '--runs-dir', runsDir];
+    const result = await runChild(args, async (child) => {
+      await waitForRecords(runsDir, 1);
+      child.kill('SIGINT');
+    });
+    assert.equal(result.code, 130, result.stderr);
+    const records = await recordBytes(runsDir);
+    assert.ok(records.size >= 1 && records.size < 4);
+    const markdown = await readFile(join(runsDir, 'report', 'report.md'), 'utf8');
+    assert.match(markdown, new RegExp(`Runs: ${records.size} finished`));
+    const manifest = JSON.parse(await readFile(join(runsDir, 'bnlab-runs.json'), 'utf8')) as { sessions: Array<{ interrupted: boolean; runsFinished: number }> };
+    assert.deepEqual(manifest.sessions.map((s) => [s.interrupted, s.runsFinished]), [[true, records.size]]);
+    assert.match(result.stdout, /Interrupted: .* not run \(run the same command again to resume\)/);
+  });
+});
