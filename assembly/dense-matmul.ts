@@ -5,6 +5,9 @@
  * registers (enough to hide the multiply-add latency, few enough for V8's 15 vector registers)
  * and loads 2 vectors of B and 4 broadcast scalars of A per 8 multiply-adds.
  *
+ * Columns past the last multiple of 4 are computed by one more 4-wide tile over the last 4
+ * columns that stores only its new lanes (a masked store), rather than one column at a time.
+ *
  * Addresses are byte offsets into linear memory. A(i, t) lives at a + i·aRowStride + t·aStep;
  * B[t, j] at b + t·bRowStride + 4j; C[i, j] at c + i·cRowStride + 4j.
  */
@@ -28,11 +31,17 @@ export function gemm(
       tile4x8(aRow, aRowStride, aStep, b + (<usize>j << 2), bRowStride, cRow + (<usize>j << 2), cRowStride, depth, accumulate);
     }
     for (; j + 4 <= cols; j += 4) {
-      tile4x4(aRow, aRowStride, aStep, b + (<usize>j << 2), bRowStride, cRow + (<usize>j << 2), cRowStride, depth, accumulate);
+      tile4x4(aRow, aRowStride, aStep, b + (<usize>j << 2), bRowStride, cRow + (<usize>j << 2), cRowStride, depth, accumulate, ALL_LANES);
     }
-    for (; j < cols; j++) {
-      for (let r = 0; r < 4; r++) {
-        element(aRow + <usize>r * aRowStride, aStep, b + (<usize>j << 2), bRowStride, cRow + <usize>r * cRowStride + (<usize>j << 2), depth, accumulate);
+    if (j < cols && cols >= 4) {
+      // The last 1-3 columns: a tile over the last 4 columns that writes only its new lanes.
+      const last = <usize>(cols - 4) << 2;
+      tile4x4(aRow, aRowStride, aStep, b + last, bRowStride, cRow + last, cRowStride, depth, accumulate, lastLanes(cols - j));
+    } else {
+      for (; j < cols; j++) {
+        for (let r = 0; r < 4; r++) {
+          element(aRow + <usize>r * aRowStride, aStep, b + (<usize>j << 2), bRowStride, cRow + <usize>r * cRowStride + (<usize>j << 2), depth, accumulate);
+        }
       }
     }
   }
@@ -44,10 +53,13 @@ export function gemm(
       tile1x16(aRow, aStep, b + (<usize>j << 2), bRowStride, cRow + (<usize>j << 2), depth, accumulate);
     }
     for (; j + 4 <= cols; j += 4) {
-      tile1x4(aRow, aStep, b + (<usize>j << 2), bRowStride, cRow + (<usize>j << 2), depth, accumulate);
+      tile1x4(aRow, aStep, b + (<usize>j << 2), bRowStride, cRow + (<usize>j << 2), depth, accumulate, ALL_LANES);
     }
-    for (; j < cols; j++) {
-      element(aRow, aStep, b + (<usize>j << 2), bRowStride, cRow + (<usize>j << 2), depth, accumulate);
+    if (j < cols && cols >= 4) {
+      const last = <usize>(cols - 4) << 2;
+      tile1x4(aRow, aStep, b + last, bRowStride, cRow + last, depth, accumulate, lastLanes(cols - j));
+    } else {
+      for (; j < cols; j++) element(aRow, aStep, b + (<usize>j << 2), bRowStride, cRow + (<usize>j << 2), depth, accumulate);
     }
   }
 }
@@ -55,6 +67,22 @@ export function gemm(
 // @ts-ignore: decorator
 @inline function storeTile(c: usize, value: v128, accumulate: bool): void {
   v128.store(c, accumulate ? f32x4.add(v128.load(c), value) : value);
+}
+
+/** A lane mask that keeps every lane. */
+const ALL_LANES = i32x4(-1, -1, -1, -1);
+
+/** A lane mask that keeps the last `count` (1-3) lanes. */
+// @ts-ignore: decorator
+@inline function lastLanes(count: i32): v128 {
+  return i32x4.ge_s(i32x4(0, 1, 2, 3), i32x4.splat(4 - count));
+}
+
+/** Stores the lanes of `value` that `mask` keeps (added to c when accumulating); c's other lanes stay as they are. */
+// @ts-ignore: decorator
+@inline function storeLanes(c: usize, value: v128, accumulate: bool, mask: v128): void {
+  const old = v128.load(c);
+  v128.store(c, accumulate ? f32x4.add(old, v128.and(value, mask)) : v128.bitselect(value, old, mask));
 }
 
 // @ts-ignore: decorator
@@ -86,7 +114,7 @@ export function gemm(
 // @ts-ignore: decorator
 @inline function tile4x4(
   a: usize, aRowStride: usize, aStep: usize, b: usize, bRowStride: usize,
-  c: usize, cRowStride: usize, depth: i32, accumulate: bool,
+  c: usize, cRowStride: usize, depth: i32, accumulate: bool, mask: v128,
 ): void {
   let c0 = f32x4.splat(0), c1 = c0, c2 = c0, c3 = c0;
   let a0 = a, a1 = a + aRowStride, a2 = a1 + aRowStride, a3 = a2 + aRowStride;
@@ -99,10 +127,10 @@ export function gemm(
     c3 = madd(v128.load32_splat(a3), b0, c3);
     a0 += aStep; a1 += aStep; a2 += aStep; a3 += aStep; pb += bRowStride;
   }
-  storeTile(c, c0, accumulate); c += cRowStride;
-  storeTile(c, c1, accumulate); c += cRowStride;
-  storeTile(c, c2, accumulate); c += cRowStride;
-  storeTile(c, c3, accumulate);
+  storeLanes(c, c0, accumulate, mask); c += cRowStride;
+  storeLanes(c, c1, accumulate, mask); c += cRowStride;
+  storeLanes(c, c2, accumulate, mask); c += cRowStride;
+  storeLanes(c, c3, accumulate, mask);
 }
 
 // @ts-ignore: decorator
@@ -121,14 +149,14 @@ export function gemm(
 }
 
 // @ts-ignore: decorator
-@inline function tile1x4(a: usize, aStep: usize, b: usize, bRowStride: usize, c: usize, depth: i32, accumulate: bool): void {
+@inline function tile1x4(a: usize, aStep: usize, b: usize, bRowStride: usize, c: usize, depth: i32, accumulate: bool, mask: v128): void {
   let c0 = f32x4.splat(0);
   let pa = a, pb = b;
   for (let t = 0; t < depth; t++) {
     c0 = madd(v128.load32_splat(pa), v128.load(pb), c0);
     pa += aStep; pb += bRowStride;
   }
-  storeTile(c, c0, accumulate);
+  storeLanes(c, c0, accumulate, mask);
 }
 
 /** One element: a column of B that does not fill a vector. */

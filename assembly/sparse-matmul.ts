@@ -3,7 +3,8 @@
  * nonzeros are multiplied. Each row's nonzeros are first packed into entries
  * (u32 byte offset of the matching row of the right factor, f32 value), found 16 pixels at a time
  * with one vector comparison per 4; then every output row is a sum of scaled rows of the right
- * factor, kept in 8 vector accumulators (32 columns) per pass.
+ * factor. x·W (W is 400 kB) reads whole rows of W four at a time and updates the output row in
+ * L1; xᵀ·dY (dY is 30 kB, in L1) keeps 28 columns of the sum in registers per pass.
  */
 import { madd } from './simd';
 
@@ -17,7 +18,7 @@ export function matmulSparse(a: usize, b: usize, out: usize, m: i32, k: i32, n: 
   const aRowBytes = <usize>k << 2, bRowBytes = <usize>n << 2;
   for (let i = 0; i < m; i++) {
     const end = packNonzeros(a + <usize>i * aRowBytes, k, <u32>bRowBytes, scratch);
-    combineRows(scratch, end, b, out + <usize>i * bRowBytes, n, false);
+    sumScaledRows(scratch, end, b, out + <usize>i * bRowBytes, n);
   }
 }
 
@@ -73,7 +74,7 @@ export function matmulTransposeASparseAdd(a: usize, b: usize, out: usize, m: i32
   let start = byColumn;
   for (let p = 0; p < k; p++) {
     const end = byColumn + (<usize>load<u32>(cursor + (<usize>p << 2)) << 3);
-    if (end != start) combineRows(start, end, b, out + <usize>p * bRowBytes, n, true);
+    if (end != start) addScaledRowsInRegisters(start, end, b, out + <usize>p * bRowBytes, n);
     start = end;
   }
 }
@@ -122,9 +123,66 @@ const ROW_END: u32 = 0xffffffff;
   return e;
 }
 
-/** out[0,n] (+)= Σ over entries (offset, v) of v·b[offset + 4j], j < n. */
+/**
+ * out[0,n] = Σ over entries (offset, v) of v·b[offset + 4j], j < n, four entries at a time:
+ * each pass reads four whole rows of b front to back and updates the output row (which stays in
+ * L1) once, so every vector of out costs one load and one store per four multiply-adds. Reading
+ * whole rows matters: a narrow column slice of many rows of a 512-byte-stride matrix falls into a
+ * few cache sets and misses L1 every time.
+ */
 // @ts-ignore: decorator
-@inline function combineRows(entries: usize, end: usize, b: usize, out: usize, n: i32, accumulate: bool): void {
+@inline function sumScaledRows(entries: usize, end: usize, b: usize, out: usize, n: i32): void {
+  const bytes = <usize>n << 2, vectorBytes = <usize>(n & ~3) << 2;
+  let e = entries;
+  // The first entry overwrites: out = v0·b[row0] (or 0 when the row has no nonzero).
+  if (e < end) {
+    const s0 = v128.load32_splat(e, 4), r0 = b + <usize>load<u32>(e);
+    let j: usize = 0;
+    for (; j < vectorBytes; j += 16) v128.store(out + j, f32x4.mul(s0, v128.load(r0 + j)));
+    for (; j < bytes; j += 4) store<f32>(out + j, load<f32>(e, 4) * load<f32>(r0 + j));
+    e += 8;
+  } else {
+    memory.fill(out, 0, bytes);
+  }
+  for (; e + 32 <= end; e += 32) {
+    const s0 = v128.load32_splat(e, 4), s1 = v128.load32_splat(e, 12), s2 = v128.load32_splat(e, 20), s3 = v128.load32_splat(e, 28);
+    const r0 = b + <usize>load<u32>(e), r1 = b + <usize>load<u32>(e, 8), r2 = b + <usize>load<u32>(e, 16), r3 = b + <usize>load<u32>(e, 24);
+    let j: usize = 0;
+    // 16 columns per iteration, so the five address computations serve four vectors each.
+    for (; j + 64 <= vectorBytes; j += 64) {
+      const o = out + j, p0 = r0 + j, p1 = r1 + j, p2 = r2 + j, p3 = r3 + j;
+      v128.store(o, madd(s3, v128.load(p3), madd(s2, v128.load(p2), madd(s1, v128.load(p1), madd(s0, v128.load(p0), v128.load(o))))));
+      v128.store(o, madd(s3, v128.load(p3, 16), madd(s2, v128.load(p2, 16), madd(s1, v128.load(p1, 16), madd(s0, v128.load(p0, 16), v128.load(o, 16))))), 16);
+      v128.store(o, madd(s3, v128.load(p3, 32), madd(s2, v128.load(p2, 32), madd(s1, v128.load(p1, 32), madd(s0, v128.load(p0, 32), v128.load(o, 32))))), 32);
+      v128.store(o, madd(s3, v128.load(p3, 48), madd(s2, v128.load(p2, 48), madd(s1, v128.load(p1, 48), madd(s0, v128.load(p0, 48), v128.load(o, 48))))), 48);
+    }
+    for (; j < vectorBytes; j += 16) {
+      let sum = v128.load(out + j);
+      sum = madd(s0, v128.load(r0 + j), sum);
+      sum = madd(s1, v128.load(r1 + j), sum);
+      sum = madd(s2, v128.load(r2 + j), sum);
+      sum = madd(s3, v128.load(r3 + j), sum);
+      v128.store(out + j, sum);
+    }
+    for (; j < bytes; j += 4) {
+      store<f32>(out + j, load<f32>(out + j) + load<f32>(e, 4) * load<f32>(r0 + j) + load<f32>(e, 12) * load<f32>(r1 + j)
+        + load<f32>(e, 20) * load<f32>(r2 + j) + load<f32>(e, 28) * load<f32>(r3 + j));
+    }
+  }
+  for (; e < end; e += 8) {
+    const s0 = v128.load32_splat(e, 4), r0 = b + <usize>load<u32>(e);
+    let j: usize = 0;
+    for (; j < vectorBytes; j += 16) v128.store(out + j, madd(s0, v128.load(r0 + j), v128.load(out + j)));
+    for (; j < bytes; j += 4) store<f32>(out + j, load<f32>(out + j) + load<f32>(e, 4) * load<f32>(r0 + j));
+  }
+}
+
+/**
+ * out[0,n] += Σ over entries (offset, v) of v·b[offset + 4j], j < n, with the sums in registers:
+ * out is read and written once per 28 columns. For a small b (dY, 30 kB, which stays in L1).
+ */
+// @ts-ignore: decorator
+@inline function addScaledRowsInRegisters(entries: usize, end: usize, b: usize, out: usize, n: i32): void {
   const bytes = <usize>n << 2;
   let j: usize = 0;
   // 7 accumulators (28 columns) per pass: V8 loads all of a pass's vectors before its
@@ -143,12 +201,10 @@ const ROW_END: u32 = 0xffffffff;
       c6 = madd(s, v128.load(row, 96), c6);
     }
     const o = out + j;
-    if (accumulate) {
-      c0 = f32x4.add(v128.load(o), c0); c1 = f32x4.add(v128.load(o, 16), c1);
-      c2 = f32x4.add(v128.load(o, 32), c2); c3 = f32x4.add(v128.load(o, 48), c3);
-      c4 = f32x4.add(v128.load(o, 64), c4); c5 = f32x4.add(v128.load(o, 80), c5);
-      c6 = f32x4.add(v128.load(o, 96), c6);
-    }
+    c0 = f32x4.add(v128.load(o), c0); c1 = f32x4.add(v128.load(o, 16), c1);
+    c2 = f32x4.add(v128.load(o, 32), c2); c3 = f32x4.add(v128.load(o, 48), c3);
+    c4 = f32x4.add(v128.load(o, 64), c4); c5 = f32x4.add(v128.load(o, 80), c5);
+    c6 = f32x4.add(v128.load(o, 96), c6);
     v128.store(o, c0); v128.store(o, c1, 16); v128.store(o, c2, 32); v128.store(o, c3, 48);
     v128.store(o, c4, 64); v128.store(o, c5, 80); v128.store(o, c6, 96);
   }
@@ -163,10 +219,8 @@ const ROW_END: u32 = 0xffffffff;
       c3 = madd(s, v128.load(row, 48), c3);
     }
     const o = out + j;
-    if (accumulate) {
-      c0 = f32x4.add(v128.load(o), c0); c1 = f32x4.add(v128.load(o, 16), c1);
-      c2 = f32x4.add(v128.load(o, 32), c2); c3 = f32x4.add(v128.load(o, 48), c3);
-    }
+    c0 = f32x4.add(v128.load(o), c0); c1 = f32x4.add(v128.load(o, 16), c1);
+    c2 = f32x4.add(v128.load(o, 32), c2); c3 = f32x4.add(v128.load(o, 48), c3);
     v128.store(o, c0); v128.store(o, c1, 16); v128.store(o, c2, 32); v128.store(o, c3, 48);
   }
   for (; j + 16 <= bytes; j += 16) {
@@ -175,12 +229,12 @@ const ROW_END: u32 = 0xffffffff;
       c0 = madd(v128.load32_splat(e, 4), v128.load(b + <usize>load<u32>(e) + j), c0);
     }
     const o = out + j;
-    v128.store(o, accumulate ? f32x4.add(v128.load(o), c0) : c0);
+    v128.store(o, f32x4.add(v128.load(o), c0));
   }
   for (; j < bytes; j += 4) {
     let sum: f32 = 0;
     for (let e = entries; e < end; e += 8) sum += load<f32>(e, 4) * load<f32>(b + <usize>load<u32>(e) + j);
     const o = out + j;
-    store<f32>(o, accumulate ? load<f32>(o) + sum : sum);
+    store<f32>(o, load<f32>(o) + sum);
   }
 }
