@@ -27,6 +27,8 @@ export interface SystemRow {
   throughput: Record<Variant, Throughput | null>;
   /** bnlab's steps/s divided by this row's, per network (1 for bnlab's own row). */
   bnlabRatio: Record<Variant, number | null>;
+  /** The same ratio in steps per CPU-second, steadier where other work shares the cores. */
+  bnlabCpuRatio: Record<Variant, number | null>;
   note: string | null;
 }
 

@@ -7,7 +7,7 @@ import type { Kernels } from '../src/core/kernels.js';
 import type { Split } from '../src/data/mnist.js';
 import type { MLP } from '../src/nn/mlp.js';
 import { Sgd } from '../src/nn/sgd.js';
-import { BATCH_SIZE, benchBatcher, buildBenchNetwork, LEARNING_RATE, median, throughputOf, type RunPlan, type Throughput, type Variant } from './workload.js';
+import { BATCH_SIZE, benchBatcher, buildBenchNetwork, LEARNING_RATE, median, stopwatch, throughputOf, type Elapsed, type RunPlan, type Throughput, type Variant } from './workload.js';
 
 export interface BnlabTraining {
   throughput: Throughput;
@@ -29,13 +29,13 @@ export function timeBnlabTraining(kernels: Kernels, train: Split, variant: Varia
     }
   };
   runSteps(plan.warmupSteps);
-  const runMs: number[] = [];
+  const runs: Elapsed[] = [];
   for (let run = 0; run < plan.runs; run++) {
-    const started = performance.now();
+    const elapsed = stopwatch();
     runSteps(plan.stepsPerRun);
-    runMs.push(performance.now() - started);
+    runs.push(elapsed());
   }
-  return { throughput: throughputOf(plan, runMs, lastLoss), net };
+  return { throughput: throughputOf(plan, runs, lastLoss), net };
 }
 
 export interface EvaluationTiming {

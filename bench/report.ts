@@ -29,8 +29,8 @@ function stepsPerSecondCell(throughput: Throughput | null): string {
   return throughput ? fixed(throughput.stepsPerSecond, throughput.stepsPerSecond >= 100 ? 0 : 1) : '—';
 }
 
-function ratioCell(row: SystemRow, variant: 'withoutBn' | 'withBn'): string {
-  const ratio = row.bnlabRatio[variant];
+function ratioCell(row: SystemRow, variant: 'withoutBn' | 'withBn', cpu = false): string {
+  const ratio = cpu ? row.bnlabCpuRatio[variant] : row.bnlabRatio[variant];
   return ratio === null ? '—' : `${fixed(ratio, ratio >= 10 ? 0 : 2)}×`;
 }
 
@@ -43,19 +43,20 @@ export function formatReport(record: BenchRecord): string {
   out.push(`bnlab ${record.bnlab.version}, backend: ${record.bnlab.backendVariant}`);
   out.push(`workload: ${record.workload}`);
   out.push('');
-  out.push('Training steps per second, median of the timed runs (ratio = bnlab / that system):');
+  out.push('Training steps per second (wall time), median of the timed runs; ratio = bnlab / that system,');
+  out.push('"cpu ratio" = the same in steps per CPU-second of each process (steadier when other work shares the cores):');
   out.push(table(
-    ['system', 'backend', 'version', 'without BN', 'ratio', 'with BN', 'ratio', 'runs (+warm-up)'],
+    ['system', 'backend', 'version', 'without BN', 'ratio', 'cpu ratio', 'with BN', 'ratio', 'cpu ratio', 'runs (+warm-up)'],
     record.rows.map((row) => {
       const plan = row.throughput.withBn?.plan ?? row.throughput.withoutBn?.plan;
       return [
         row.system, row.backend, row.version,
-        stepsPerSecondCell(row.throughput.withoutBn), ratioCell(row, 'withoutBn'),
-        stepsPerSecondCell(row.throughput.withBn), ratioCell(row, 'withBn'),
+        stepsPerSecondCell(row.throughput.withoutBn), ratioCell(row, 'withoutBn'), ratioCell(row, 'withoutBn', true),
+        stepsPerSecondCell(row.throughput.withBn), ratioCell(row, 'withBn'), ratioCell(row, 'withBn', true),
         plan ? planText(plan) : '—',
       ];
     }),
-    ['left', 'left', 'left', 'right', 'right', 'right', 'right', 'left'],
+    ['left', 'left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'left'],
   ));
   const notes = record.rows.filter((row) => row.note).map((row) => `  ${row.system} (${row.backend}): ${row.note}`);
   for (const skipped of record.skippedPeers) notes.push(`  ${skipped.system}: not measured: ${skipped.reason}`);
@@ -86,12 +87,12 @@ export function formatReport(record: BenchRecord): string {
   ));
   out.push(`The step's matrix multiplies, each repeated alone (the kernels' own speed):`);
   out.push(table(
-    ['call', 'µs', 'GFLOP/s'],
-    split.matmulCalls.map((call) => [call.call, fixed(call.microseconds, 2), fixed(call.gflops, 1)]),
-    ['left', 'right', 'right'],
+    ['call', 'µs', 'CPU µs', 'GFLOP/s'],
+    split.matmulCalls.map((call) => [call.call, fixed(call.microseconds, 2), fixed(call.cpuMicroseconds, 2), fixed(call.gflops, 1)]),
+    ['left', 'right', 'right', 'right'],
   ));
-  out.push(`  matrix work alone: ${fixed(split.matmulOnlyMicroseconds, 1)} µs; whole step without the wrapper: ${fixed(split.plainStepMicroseconds, 1)} µs`);
-  out.push(`  the step runs at ${fixed(100 * split.kernelEfficiency, 1)}% of what the matrix kernels allow (matmul-only time / step time; target ≥ 60%)`);
+  out.push(`  matrix work alone: ${fixed(split.matmulOnlyMicroseconds, 1)} µs (CPU ${fixed(split.matmulOnlyCpuMicroseconds, 1)} µs); whole step without the wrapper: ${fixed(split.plainStepMicroseconds, 1)} µs (CPU ${fixed(split.plainStepCpuMicroseconds, 1)} µs)`);
+  out.push(`  the step runs at ${fixed(100 * split.kernelEfficiency, 1)}% of what the matrix kernels allow (CPU time: ${fixed(100 * split.kernelEfficiencyCpu, 1)}%; matmul-only time / step time, target ≥ 60%)`);
 
   out.push('');
   const memory = record.peakMemory;

@@ -9,7 +9,7 @@ import type { Kernels } from '../src/core/kernels.js';
 import type { Split } from '../src/data/mnist.js';
 import { Sgd } from '../src/nn/sgd.js';
 import { describeMatmul, matmulFlops, replayMatmul, TimingKernels, type KernelMethod, type MatmulCall } from './timing-kernels.js';
-import { BATCH_SIZE, benchBatcher, buildBenchNetwork, LEARNING_RATE, median, type Variant } from './workload.js';
+import { BATCH_SIZE, benchBatcher, buildBenchNetwork, LEARNING_RATE, median, stopwatch, type Elapsed, type Variant } from './workload.js';
 
 export type SplitPart = 'matmul' | 'batchNorm' | 'activation' | 'loss' | 'sgd' | 'bias' | 'batchCopy' | 'rest';
 export const SPLIT_PARTS: readonly SplitPart[] = ['matmul', 'batchNorm', 'activation', 'loss', 'sgd', 'bias', 'batchCopy', 'rest'];
@@ -43,6 +43,8 @@ export interface MatmulInIsolation {
   call: string;
   /** Median microseconds per call, the call repeated alone. */
   microseconds: number;
+  /** The same in process CPU time. */
+  cpuMicroseconds: number;
   /** Dense-equivalent GFLOP/s (2·m·k·n per call). */
   gflops: number;
 }
@@ -56,12 +58,16 @@ export interface StepSplit {
   timedStepMicroseconds: number;
   /** Mean microseconds of the same step without the wrapper. */
   plainStepMicroseconds: number;
+  plainStepCpuMicroseconds: number;
   /** The step's matrix multiplies, each replayed alone. */
   matmulCalls: MatmulInIsolation[];
   /** Σ of matmulCalls: the matrix work of one step at the kernels' own speed. */
   matmulOnlyMicroseconds: number;
+  matmulOnlyCpuMicroseconds: number;
   /** matmulOnlyMicroseconds / plainStepMicroseconds: how close the whole step comes to what the kernels allow (target ≥ 0.6). */
   kernelEfficiency: number;
+  /** The same ratio in CPU time, steadier where other work shares the cores. */
+  kernelEfficiencyCpu: number;
 }
 
 /**
@@ -114,35 +120,40 @@ export function measureStepSplit(kernels: Kernels, train: Split, steps: number, 
   timing.recordedMatmuls = null;
   const matmulCalls = calls.map((call) => timeInIsolation(kernels, call, replayRepeats));
   const matmulOnlyMicroseconds = matmulCalls.reduce((sum, call) => sum + call.microseconds, 0);
+  const matmulOnlyCpuMicroseconds = matmulCalls.reduce((sum, call) => sum + call.cpuMicroseconds, 0);
 
-  const plainStepMicroseconds = plainStepTime(kernels, train, variant, steps);
+  const plainStep = plainStepTime(kernels, train, variant, steps);
   return {
     variant,
     steps,
     microsecondsPerStep,
     timedStepMicroseconds: (stepMs / steps) * 1000,
-    plainStepMicroseconds,
+    plainStepMicroseconds: plainStep.wallMs * 1000,
+    plainStepCpuMicroseconds: plainStep.cpuMs * 1000,
     matmulCalls,
     matmulOnlyMicroseconds,
-    kernelEfficiency: matmulOnlyMicroseconds / plainStepMicroseconds,
+    matmulOnlyCpuMicroseconds,
+    kernelEfficiency: matmulOnlyMicroseconds / (plainStep.wallMs * 1000),
+    kernelEfficiencyCpu: matmulOnlyCpuMicroseconds / (plainStep.cpuMs * 1000),
   };
 }
 
 /** One recorded call repeated alone on the unwrapped backend: the median of 5 blocks of `repeats` calls. */
 function timeInIsolation(kernels: Kernels, call: MatmulCall, repeats: number): MatmulInIsolation {
   for (let i = 0; i < repeats; i++) replayMatmul(kernels, call); // warm-up / tier-up
-  const blockMicroseconds: number[] = [];
+  const blocks: Elapsed[] = [];
   for (let block = 0; block < 5; block++) {
-    const started = performance.now();
+    const elapsed = stopwatch();
     for (let i = 0; i < repeats; i++) replayMatmul(kernels, call);
-    blockMicroseconds.push(((performance.now() - started) / repeats) * 1000);
+    blocks.push(elapsed());
   }
-  const microseconds = median(blockMicroseconds);
-  return { call: describeMatmul(call), microseconds, gflops: matmulFlops(call) / (microseconds * 1000) };
+  const microseconds = median(blocks.map((b) => (b.wallMs / repeats) * 1000));
+  const cpuMicroseconds = median(blocks.map((b) => (b.cpuMs / repeats) * 1000));
+  return { call: describeMatmul(call), microseconds, cpuMicroseconds, gflops: matmulFlops(call) / (microseconds * 1000) };
 }
 
-/** Mean microseconds of a training step without the wrapper, on a fresh network, the same steps. */
-function plainStepTime(kernels: Kernels, train: Split, variant: Variant, steps: number): number {
+/** Mean wall and CPU milliseconds of a training step without the wrapper, on a fresh network, the same steps. */
+function plainStepTime(kernels: Kernels, train: Split, variant: Variant, steps: number): Elapsed {
   const net = buildBenchNetwork(kernels, variant);
   const batcher = benchBatcher(train);
   const optimizer = new Sgd(kernels, LEARNING_RATE);
@@ -155,7 +166,8 @@ function plainStepTime(kernels: Kernels, train: Split, variant: Variant, steps: 
     }
   };
   run(Math.max(50, Math.round(steps / 4)));
-  const started = performance.now();
+  const elapsed = stopwatch();
   run(steps);
-  return ((performance.now() - started) / steps) * 1000;
+  const { wallMs, cpuMs } = elapsed();
+  return { wallMs: wallMs / steps, cpuMs: cpuMs / steps };
 }

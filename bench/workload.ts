@@ -73,15 +73,38 @@ export interface RunPlan {
 
 /** One system's throughput on one network: the median of the timed runs. */
 export interface Throughput {
+  /** Steps per second of wall time: what a user waits for. */
   stepsPerSecond: number;
   /** steps/s of every timed run, in order. */
   runStepsPerSecond: number[];
+  /**
+   * Steps per second of the process's CPU time (all its threads): on a machine whose cores other
+   * work shares, wall time counts the waiting too, CPU time much less so.
+   */
+  cpuStepsPerSecond: number;
   plan: RunPlan;
   /** The training loss of the last step: a sign the system really trained. */
   lastLoss: number;
 }
 
-export function throughputOf(plan: RunPlan, runMs: readonly number[], lastLoss: number): Throughput {
-  const runStepsPerSecond = runMs.map((ms) => (plan.stepsPerRun / ms) * 1000);
-  return { stepsPerSecond: median(runStepsPerSecond), runStepsPerSecond, plan, lastLoss };
+/** Wall and CPU milliseconds of one timed stretch. */
+export interface Elapsed {
+  wallMs: number;
+  cpuMs: number;
+}
+
+/** Starts a stopwatch; calling the result gives the wall and process CPU time since. */
+export function stopwatch(): () => Elapsed {
+  const wallStart = performance.now();
+  const cpuStart = process.cpuUsage();
+  return () => {
+    const cpu = process.cpuUsage(cpuStart); // microseconds, user + system, all threads
+    return { wallMs: performance.now() - wallStart, cpuMs: (cpu.user + cpu.system) / 1000 };
+  };
+}
+
+export function throughputOf(plan: RunPlan, runs: readonly Elapsed[], lastLoss: number): Throughput {
+  const runStepsPerSecond = runs.map((run) => (plan.stepsPerRun / run.wallMs) * 1000);
+  const runCpuStepsPerSecond = runs.map((run) => (plan.stepsPerRun / run.cpuMs) * 1000);
+  return { stepsPerSecond: median(runStepsPerSecond), runStepsPerSecond, cpuStepsPerSecond: median(runCpuStepsPerSecond), plan, lastLoss };
 }

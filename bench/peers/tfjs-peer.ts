@@ -13,8 +13,8 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import type { Matrix } from '../../src/core/matrix.js';
 import type { Split } from '../../src/data/mnist.js';
 import {
-  BATCH_SIZE, benchBatcher, benchInitialWeights, BN_DECAY, BN_EPS, LEARNING_RATE, throughputOf, usesBatchNorm,
-  type RunPlan, type Throughput, type Variant,
+  BATCH_SIZE, benchBatcher, benchInitialWeights, BN_DECAY, BN_EPS, LEARNING_RATE, stopwatch, throughputOf, usesBatchNorm,
+  type Elapsed, type RunPlan, type Throughput, type Variant,
 } from '../workload.js';
 
 export type TfjsBackend = 'cpu' | 'wasm';
@@ -143,16 +143,16 @@ export async function measureTfjs(backend: TfjsBackend, train: Split, variant: V
   try {
     runSteps(plan.warmupSteps);
     const tensorsAfterWarmup = tf.memory().numTensors;
-    const runMs: number[] = [];
+    const runs: Elapsed[] = [];
     for (let run = 0; run < plan.runs; run++) {
-      const started = performance.now();
+      const elapsed = stopwatch();
       runSteps(plan.stepsPerRun);
-      runMs.push(performance.now() - started);
+      runs.push(elapsed());
     }
     if (tf.memory().numTensors !== tensorsAfterWarmup) {
       throw new Error(`the TensorFlow.js step leaks tensors (${tensorsAfterWarmup} after warm-up, ${tf.memory().numTensors} after timing): its timing would be skewed`);
     }
-    return { system: 'TensorFlow.js', version: tf.version.tfjs, backend, throughput: throughputOf(plan, runMs, lastLoss) };
+    return { system: 'TensorFlow.js', version: tf.version.tfjs, backend, throughput: throughputOf(plan, runs, lastLoss) };
   } finally {
     net.dispose();
     for (const { x, oneHot } of batches) tf.dispose([x, oneHot]);
