@@ -17,7 +17,7 @@ import { CONFIGURATION_IDS, isConfigurationId, type ConfigurationId } from '../.
 import { describeSettings, GRID_DEFAULTS, gridRuns, QUICK_STEPS, type GridSettings, type RunSpec } from '../../lab/grid.js';
 import { RUN_RECORD_FORMAT, type RunRecord } from '../../lab/report/run-record.js';
 import { formatDuration } from '../../lab/report/format.js';
-import { shareMnist } from '../../node/grid-messages.js';
+import { shareMnist, type SharedMnist } from '../../node/grid-messages.js';
 import { GridPool, type FinishedRun } from '../../node/grid-pool.js';
 import { loadMnist } from '../../node/mnist-files.js';
 import { bnlabVersion } from '../../node/package-info.js';
@@ -130,6 +130,14 @@ function recordOf(spec: RunSpec, settings: GridSettings, run: FinishedRun, dataS
   };
 }
 
+/**
+ * MNIST decoded once and copied into shared memory for the workers. In its own function so the
+ * decoded copy (~220 MB) is garbage as soon as it returns, not kept alive across the grid's awaits.
+ */
+async function loadSharedMnist(dataDir: string | null): Promise<SharedMnist> {
+  return shareMnist(await loadMnist(dataDir === null ? {} : { dataDir }));
+}
+
 export interface ReproduceIo {
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
@@ -165,10 +173,10 @@ export async function reproduce(plan: ReproducePlan, io: ReproduceIo = defaultIo
   if (pending.length > 0) {
     // Checked here so that a backend that cannot run is one clear error, not a failing worker.
     const kernels = await loadKernels(plan.backend);
-    const data = await loadMnist(plan.dataDir === null ? {} : { dataDir: plan.dataDir });
-    const shared = shareMnist(data);
+    const shared = await loadSharedMnist(plan.dataDir);
+    const dataSource = shared.source;
     const jobs = Math.min(plan.jobs, pending.length);
-    stdout.write(`${jobs} worker thread${jobs === 1 ? '' : 's'}, kernel backend ${kernels.variant}, data: ${data.source}.\n`);
+    stdout.write(`${jobs} worker thread${jobs === 1 ? '' : 's'}, kernel backend ${kernels.variant}, data: ${dataSource}.\n`);
     const style: GridProgressStyle = stderr.isTTY ? 'live' : 'lines';
     const progress = createGridProgress({ totalRuns: specs.length, alreadyFinished: skipped, stepsPerRun: plan.settings.steps, jobs, style }, stderr);
     const pool = new GridPool({ jobs, backend: plan.backend, data: shared });
@@ -181,7 +189,7 @@ export async function reproduce(plan: ReproducePlan, io: ReproduceIo = defaultIo
         onStart: (worker, spec) => progress.start(worker, spec),
         onProgress: (worker, _spec, step, stepsPerSecond) => progress.progress(worker, step, stepsPerSecond),
         onFinish: async (worker, spec, run) => {
-          const record = recordOf(spec, plan.settings, run, data.source);
+          const record = recordOf(spec, plan.settings, run, dataSource);
           await store.writeRecord(record);
           finished++;
           const diverged = record.divergedAtStep === null ? '' : `, diverged at step ${record.divergedAtStep}`;
