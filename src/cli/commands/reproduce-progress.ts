@@ -20,7 +20,6 @@ interface WorkerState {
   spec: RunSpec | null;
   step: number;
   stepsPerSecond: number;
-  startedMs: number;
 }
 
 const REDRAW_MS = 200;
@@ -39,7 +38,7 @@ export function createGridProgress(
   stream: NodeJS.WritableStream = process.stderr,
 ): GridProgress {
   const { totalRuns, stepsPerRun, jobs, style } = options;
-  const workers: WorkerState[] = Array.from({ length: jobs }, () => ({ spec: null, step: 0, stepsPerSecond: 0, startedMs: 0 }));
+  const workers: WorkerState[] = Array.from({ length: jobs }, () => ({ spec: null, step: 0, stepsPerSecond: 0 }));
   const started = performance.now();
   let finishedRuns = options.alreadyFinished;
   let finishedThisSession = 0;
@@ -47,18 +46,13 @@ export function createGridProgress(
   let drawnLines = 0;
   let lastDraw = 0;
 
-  /** Grid ETA from the wall-clock rate of the runs going on (validation included). */
+  /** Grid ETA from this session's overall rate (steps done / wall time, validation and test included). */
   const eta = (): number => {
-    const now = performance.now();
-    let rate = 0;
-    let remaining = (totalRuns - finishedRuns - workers.filter((w) => w.spec).length) * stepsPerRun;
-    for (const worker of workers) {
-      if (!worker.spec) continue;
-      remaining += stepsPerRun - worker.step;
-      const seconds = (now - worker.startedMs) / 1000;
-      if (seconds > 0.5) rate += worker.step / seconds;
-    }
-    return rate > 0 ? remaining / rate : NaN;
+    const activeSteps = workers.reduce((sum, worker) => sum + (worker.spec ? worker.step : 0), 0);
+    const doneSteps = finishedThisSession * stepsPerRun + activeSteps;
+    const seconds = (performance.now() - started) / 1000;
+    const remaining = (totalRuns - finishedRuns) * stepsPerRun - activeSteps;
+    return doneSteps > 0 && seconds > 1 ? remaining / (doneSteps / seconds) : NaN;
   };
 
   const clear = (): void => {
@@ -85,7 +79,7 @@ export function createGridProgress(
 
   return {
     start(worker, spec) {
-      workers[worker] = { spec, step: 0, stepsPerSecond: 0, startedMs: performance.now() };
+      workers[worker] = { spec, step: 0, stepsPerSecond: 0 };
       startedThisSession++;
       if (style === 'lines') stream.write(`started ${spec.id} on worker ${worker + 1} (${startedThisSession} started, ${finishedRuns}/${totalRuns} finished)\n`);
       else maybeDraw();
@@ -100,7 +94,7 @@ export function createGridProgress(
     finish(worker, spec, summary) {
       finishedRuns++;
       finishedThisSession++;
-      workers[worker] = { spec: null, step: 0, stepsPerSecond: 0, startedMs: 0 };
+      workers[worker] = { spec: null, step: 0, stepsPerSecond: 0 };
       const remaining = eta();
       const line = `finished ${spec.id}: ${summary} [${finishedRuns}/${totalRuns}${Number.isFinite(remaining) ? `, grid ETA ${clock(remaining)}` : ''}]`;
       if (style === 'live') {
