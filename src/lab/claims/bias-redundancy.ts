@@ -126,7 +126,7 @@ export async function runBiasRedundancy(context: Pick<ClaimContext, 'kernels' | 
     figures: [
       {
         name: 'gradients',
-        caption: 'Per hidden layer, on a log scale: the weight gradient, the bias gradient (zero up to rounding) and the difference the bias makes to the BN output.',
+        caption: 'Per hidden layer, on a log scale: the weight gradient, the bias gradient (zero up to rounding) and the largest change the bias makes to the BN output, |BN(xW+b) − BN(xW)|.',
         spec: lineChartSpec({
           title: 'Under BN the bias changes nothing and gets no gradient',
           xTitle: 'hidden layer',
@@ -135,7 +135,7 @@ export async function runBiasRedundancy(context: Pick<ClaimContext, 'kernels' | 
           series: [
             { name: 'max |∂L/∂W|', points: layers.map((layer) => ({ x: layer.layer, y: layer.weightGradient })) },
             { name: 'max |∂L/∂b|', points: layers.map((layer) => ({ x: layer.layer, y: layer.biasGradient })) },
-            { name: 'max |BN(xW+b) − BN(xW)|', points: layers.map((layer) => ({ x: layer.layer, y: layer.bnOutputDifference })) },
+            { name: 'max BN output change', points: layers.map((layer) => ({ x: layer.layer, y: layer.bnOutputDifference })) },
           ],
         }),
       },
