@@ -44,7 +44,7 @@ export function createGridProgress(
   let finishedThisSession = 0;
   let startedThisSession = 0;
   let drawnLines = 0;
-  let lastDraw = 0;
+  let lastDraw = -Infinity;
 
   /** Grid ETA from this session's overall rate (steps done / wall time, validation and test included). */
   const eta = (): number => {
