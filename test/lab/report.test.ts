@@ -82,6 +82,9 @@ describe('run records', () => {
     const badCurve = JSON.parse(json) as { curve: Array<Record<string, unknown>> };
     badCurve.curve[1]!.validationAccuracy = 'high';
     assert.throws(() => parseRunRecord(JSON.stringify(badCurve), 'c1-bn-s1'), /curve\[1\]\.validationAccuracy/);
+    const otherLr = JSON.parse(json) as { config: { learningRate: number } };
+    otherLr.config.learningRate = 2;
+    assert.throws(() => parseRunRecord(JSON.stringify(otherLr), 'c1-bn-s1'), /not the article's configuration 1/);
   });
 });
 

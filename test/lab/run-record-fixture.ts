@@ -2,15 +2,14 @@
  * @file Test helper: run records written by hand from a small template, for report and run-store
  * tests that need a runs dir without training anything.
  */
-import { articleConfiguration, type ConfigurationId } from '../../src/lab/article.js';
-import { runId, type GridSettings } from '../../src/lab/grid.js';
+import type { ConfigurationId } from '../../src/lab/article.js';
+import { runConfig, runId, type GridSettings } from '../../src/lab/grid.js';
 import { RUN_RECORD_FORMAT, type RunRecord } from '../../src/lab/report/run-record.js';
 
 export const FIXTURE_SETTINGS: GridSettings = { steps: 50_000, batchSize: 60, validateEvery: 25_000 };
 
 /** A record of config `configId` whose final validation/test accuracy are given; the curve rises linearly to them. */
 export function fixtureRecord(configId: ConfigurationId, batchNorm: boolean, seed: number, validation: number, test: number, overrides: Partial<RunRecord> = {}): RunRecord {
-  const config = articleConfiguration(configId);
   const settings = overrides.settings ?? FIXTURE_SETTINGS;
   return {
     format: RUN_RECORD_FORMAT,
@@ -19,9 +18,7 @@ export function fixtureRecord(configId: ConfigurationId, batchNorm: boolean, see
     seed,
     batchNorm,
     settings,
-    initStd: config.initStd,
-    learningRate: config.learningRate,
-    activation: config.activation,
+    config: runConfig(configId, batchNorm, seed, settings),
     curve: [
       { step: 0, validationAccuracy: 0.1, validationLoss: 2.3, trainingLoss: NaN },
       { step: settings.steps / 2, validationAccuracy: (0.1 + validation) / 2, validationLoss: 1, trainingLoss: 1.1 },

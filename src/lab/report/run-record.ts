@@ -5,8 +5,9 @@
  * written as null and read back as NaN. Pure: parsing checks every field, so a damaged file is
  * named and re-run, never half-used.
  */
+import type { TrainConfig } from '../../train/config.js';
 import type { CurvePoint } from '../../train/trainer.js';
-import { isConfigurationId, type ConfigurationId } from '../article.js';
+import { articleConfiguration, isConfigurationId, type ConfigurationId } from '../article.js';
 import { runId, type GridSettings } from '../grid.js';
 
 export const RUN_RECORD_FORMAT = 'bnlab-run/1';
@@ -23,9 +24,8 @@ export interface RunRecord {
   seed: number;
   batchNorm: boolean;
   settings: GridSettings;
-  initStd: number;
-  learningRate: number;
-  activation: string;
+  /** The full training config the run used (std, lr, activation, BN eps and momentum, …). */
+  config: TrainConfig;
   curve: CurvePoint[];
   validation: FinalFigures;
   test: FinalFigures;
@@ -100,6 +100,20 @@ function finalFigures(object: Json, key: string): FinalFigures {
   return { accuracy: finiteNumber(value, 'accuracy', `${key}.`), loss: numberOrNaN(value, 'loss', `${key}.`) };
 }
 
+/** The stored TrainConfig, checked where it matters: the fields that must agree with the record's own. */
+function trainConfig(object: Json, configId: ConfigurationId, settings: GridSettings, batchNorm: boolean, seed: number): TrainConfig {
+  const value = field(object, 'config');
+  if (!isObject(value)) throw new CorruptRecordError('field "config" is not an object');
+  const article = articleConfiguration(configId);
+  if (value.initStd !== article.initStd || value.learningRate !== article.learningRate || value.activation !== article.activation) {
+    throw new CorruptRecordError(`its config is not the article's configuration ${configId}`);
+  }
+  if (value.steps !== settings.steps || value.batchSize !== settings.batchSize || value.batchNorm !== batchNorm || value.seed !== seed) {
+    throw new CorruptRecordError('its config disagrees with its settings, BN or seed');
+  }
+  return value as unknown as TrainConfig;
+}
+
 /**
  * Parses a stored record and checks it is the record of `expectedId`. Throws CorruptRecordError
  * (bad JSON, a missing or mistyped field, an id that does not match its file name).
@@ -151,9 +165,7 @@ export function parseRunRecord(jsonText: string, expectedId: string): RunRecord 
     seed,
     batchNorm,
     settings,
-    initStd: finiteNumber(parsed, 'initStd'),
-    learningRate: finiteNumber(parsed, 'learningRate'),
-    activation: text(parsed, 'activation'),
+    config: trainConfig(parsed, configId, settings, batchNorm, seed),
     curve,
     validation: finalFigures(parsed, 'validation'),
     test: finalFigures(parsed, 'test'),
