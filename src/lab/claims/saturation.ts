@@ -107,7 +107,8 @@ export async function runSaturation(context: ClaimContext, budget: SaturationBud
       `${context.quick ? ' Quick budget: fewer steps and a smaller probe than the full run.' : ''}`,
     numbers: Object.fromEntries(runs.flatMap((run) => {
       const key = `std${run.initStd}${run.label === withBnName ? 'WithBn' : 'WithoutBn'}`;
-      return [[`${key}SaturatedOverRun`, overRun(run)], [`${key}SaturatedFinal`, final(run)], [`${key}ProbeAccuracy`, run.finalAccuracy]];
+      const atStart = mean(run.fractions.map((track) => track[0]!));
+      return [[`${key}SaturatedAtStart`, atStart], [`${key}SaturatedOverRun`, overRun(run)], [`${key}SaturatedFinal`, final(run)], [`${key}ProbeAccuracy`, run.finalAccuracy]];
     })),
     tables: [
       {
