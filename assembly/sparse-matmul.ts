@@ -1,33 +1,57 @@
 /**
  * @file Products whose left factor is mostly zeros (raw MNIST pixels, 81% zeros): only the
- * nonzeros are multiplied. Each row's nonzeros are first packed into entries
- * (u32 byte offset of the matching row of the right factor, f32 value), found 16 pixels at a time
- * with one vector comparison per 4; then every output row is a sum of scaled rows of the right
- * factor. x·W (W is 400 kB) reads whole rows of W four at a time and updates the output row in
- * L1; xᵀ·dY (dY is 30 kB, in L1) keeps 28 columns of the sum in registers per pass.
+ * nonzeros are multiplied. Each row's nonzeros are first packed, without a branch per pixel
+ * (a data-dependent branch mispredicts on every new batch): 4 pixels at a time, a comparison
+ * gives a 4-bit mask, a 16-entry table gives the byte shuffle that moves the nonzero lanes to
+ * the front, and the write position advances by the mask's population count. Then every output
+ * row is a sum of scaled rows of the right factor. x·W (W is 400 kB) reads whole rows of W four
+ * at a time and updates the output row in L1; xᵀ·dY (dY is 30 kB, in L1) regroups the nonzeros
+ * by column (a counting sort) and keeps 28 columns of each output row's sum in registers.
  */
 import { madd } from './simd';
 
-/** Bytes of scratch `matmulSparse` needs: one packed row. */
+/** For each 4-bit mask, the i8x16.swizzle control that packs the selected 32-bit lanes first (0x80: zero). */
+const PACK_TABLE = memory.data<u8>([
+  128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128,
+  0, 1, 2, 3, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128,
+  4, 5, 6, 7, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128,
+  0, 1, 2, 3, 4, 5, 6, 7, 128, 128, 128, 128, 128, 128, 128, 128,
+  8, 9, 10, 11, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128,
+  0, 1, 2, 3, 8, 9, 10, 11, 128, 128, 128, 128, 128, 128, 128, 128,
+  4, 5, 6, 7, 8, 9, 10, 11, 128, 128, 128, 128, 128, 128, 128, 128,
+  0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 128, 128, 128, 128,
+  12, 13, 14, 15, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128,
+  0, 1, 2, 3, 12, 13, 14, 15, 128, 128, 128, 128, 128, 128, 128, 128,
+  4, 5, 6, 7, 12, 13, 14, 15, 128, 128, 128, 128, 128, 128, 128, 128,
+  0, 1, 2, 3, 4, 5, 6, 7, 12, 13, 14, 15, 128, 128, 128, 128,
+  8, 9, 10, 11, 12, 13, 14, 15, 128, 128, 128, 128, 128, 128, 128, 128,
+  0, 1, 2, 3, 8, 9, 10, 11, 12, 13, 14, 15, 128, 128, 128, 128,
+  4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 128, 128, 128, 128,
+  0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+]);
+
+/** Bytes of scratch `matmulSparse` needs: one packed row (indices and values, 3 lanes of slack each). */
 export function matmulSparseScratchBytes(k: i32): f64 {
-  return <f64>k * 8;
+  return (<f64>k + 4) * 8;
 }
 
 /** out[m,n] = a[m,k]·b[k,n], skipping the zeros of a. */
 export function matmulSparse(a: usize, b: usize, out: usize, m: i32, k: i32, n: i32, scratch: usize): void {
   const aRowBytes = <usize>k << 2, bRowBytes = <usize>n << 2;
+  const offsets = scratch, values = scratch + (<usize>(k + 4) << 2); // [k + 4] u32 byte offsets of rows of b, [k + 4] f32
   for (let i = 0; i < m; i++) {
-    const end = packNonzeros(a + <usize>i * aRowBytes, k, <u32>bRowBytes, scratch);
-    sumScaledRows(scratch, end, b, out + <usize>i * bRowBytes, n);
+    const count = packNonzeros(a + <usize>i * aRowBytes, k, <u32>bRowBytes, offsets, values);
+    sumScaledRows(offsets, values, count, b, out + <usize>i * bRowBytes, n);
   }
 }
 
 /**
- * Bytes of scratch `matmulTransposeASparseAdd` needs: a cursor per column, the nonzeros by row
- * (with an end marker per row), then the nonzeros by column; 8 bytes per entry.
+ * Bytes of scratch `matmulTransposeASparseAdd` needs: a cursor per column, each row's entry
+ * count, the nonzeros by row (indices and values), then by column (row offset and value pairs).
  */
 export function matmulTransposeASparseScratchBytes(m: i32, k: i32): f64 {
-  return (<f64>k + 4) * 4 + (<f64>m * k + m) * 8 + <f64>m * k * 8;
+  const entries = <f64>m * k;
+  return (<f64>k + 4) * 4 + (<f64>m + 4) * 4 + (entries + 4) * 8 + entries * 8;
 }
 
 /**
@@ -37,21 +61,24 @@ export function matmulTransposeASparseScratchBytes(m: i32, k: i32): f64 {
  */
 export function matmulTransposeASparseAdd(a: usize, b: usize, out: usize, m: i32, k: i32, n: i32, scratch: usize): void {
   const aRowBytes = <usize>k << 2, bRowBytes = <usize>n << 2;
-  const cursor = scratch; // [k] i32: entries per column, then where each column's next entry goes, then where it ends
-  const byRow = cursor + (<usize>(k + 4) << 2); // entries (pixel index, value), row after row
+  const entries = <usize>m * <usize>k;
+  const cursor = scratch; // [k] u32: entries per column, then where each column's next entry goes, then where it ends
+  const rowCounts = cursor + (<usize>(k + 4) << 2); // [m] u32
+  const byRowIndex = rowCounts + (<usize>(m + 4) << 2); // [m·k + 4] u32 pixel indices, row after row
+  const byRowValue = byRowIndex + ((entries + 4) << 2); // [m·k + 4] f32
+  const byColumn = byRowValue + ((entries + 4) << 2); // [m·k] (u32 row byte offset into b, f32 value)
   memory.fill(cursor, 0, <usize>k << 2);
-  let byRowEnd = byRow;
+  let packed: usize = 0; // bytes
   for (let i = 0; i < m; i++) {
-    const rowEnd = packNonzeros(a + <usize>i * aRowBytes, k, 1, byRowEnd);
-    for (let e = byRowEnd; e < rowEnd; e += 8) {
+    const count = packNonzeros(a + <usize>i * aRowBytes, k, 1, byRowIndex + packed, byRowValue + packed);
+    store<u32>(rowCounts + (<usize>i << 2), count);
+    for (let e = byRowIndex + packed, end = e + (<usize>count << 2); e < end; e += 4) {
       const counter = cursor + (<usize>load<u32>(e) << 2);
       store<u32>(counter, load<u32>(counter) + 1);
     }
-    // A marker after each row: the scatter below recovers the row index by counting them.
-    byRowEnd = markRowEnd(rowEnd);
+    packed += <usize>count << 2;
   }
   // Exclusive prefix sums: cursor[p] = where column p's entries start.
-  const byColumn = byRowEnd;
   let total: u32 = 0;
   for (let p = 0; p < k; p++) {
     const at = cursor + (<usize>p << 2);
@@ -60,15 +87,16 @@ export function matmulTransposeASparseAdd(a: usize, b: usize, out: usize, m: i32
     total += count;
   }
   // Scatter, row by row, so each column's entries come in increasing row order.
-  let row: usize = 0;
-  for (let e = byRow; e < byRowEnd; e += 8) {
-    const p = load<u32>(e);
-    if (p == ROW_END) { row += bRowBytes; continue; }
-    const at = cursor + (<usize>p << 2);
-    const slot = byColumn + (<usize>load<u32>(at) << 3);
-    store<u32>(at, load<u32>(at) + 1);
-    store<u32>(slot, <u32>row);
-    store<f32>(slot, load<f32>(e, 4), 4);
+  let e: usize = 0;
+  for (let i = 0; i < m; i++) {
+    const rowOffset = <u32>(<usize>i * bRowBytes);
+    for (let end = e + (<usize>load<u32>(rowCounts + (<usize>i << 2)) << 2); e < end; e += 4) {
+      const at = cursor + (<usize>load<u32>(byRowIndex + e) << 2);
+      const slot = byColumn + (<usize>load<u32>(at) << 3);
+      store<u32>(at, load<u32>(at) + 1);
+      store<u32>(slot, rowOffset);
+      store<f32>(slot, load<f32>(byRowValue + e), 4);
+    }
   }
   // cursor[p] now holds where column p ends, which is where column p+1 starts.
   let start = byColumn;
@@ -79,74 +107,84 @@ export function matmulTransposeASparseAdd(a: usize, b: usize, out: usize, m: i32
   }
 }
 
-/** The pixel index that marks the end of a row in the by-row list (no real index reaches it). */
-const ROW_END: u32 = 0xffffffff;
-
+/** Packs the selected lanes of `v` (and of `lanes`, their indices) to the front; returns the new write position. */
 // @ts-ignore: decorator
-@inline function markRowEnd(at: usize): usize {
-  store<u32>(at, ROW_END);
-  store<f32>(at, 0, 4);
-  return at + 8;
+@inline function packGroup(v: v128, mask: v128, lanes: v128, offsets: usize, values: usize, e: usize): usize {
+  const bits = i32x4.bitmask(mask);
+  const control = v128.load(PACK_TABLE + (<usize>bits << 4));
+  v128.store(values + e, i8x16.swizzle(v, control));
+  v128.store(offsets + e, i8x16.swizzle(lanes, control));
+  return e + (<usize>popcnt(bits) << 2);
 }
 
 /**
- * Writes an entry (index·scale, value) for every nonzero of the `count` floats at `row`, into
- * `entries`; returns the end of what it wrote. NaN counts as nonzero, as in the reference.
+ * Writes index·scale to `offsets` and the value to `values` for every nonzero of the `count`
+ * floats at `row`; returns how many. Up to 3 lanes past the count are overwritten. NaN counts
+ * as nonzero, as in the reference.
  */
 // @ts-ignore: decorator
-@inline function packNonzeros(row: usize, count: i32, scale: u32, entries: usize): usize {
+@inline function packNonzeros(row: usize, count: i32, scale: u32, offsets: usize, values: usize): u32 {
   const zero = f32x4.splat(0);
-  let e = entries;
+  const groupStep = i32x4.splat(<i32>(scale << 2)), blockStep = i32x4.splat(<i32>(scale << 4));
+  let lanes = i32x4.mul(i32x4(0, 1, 2, 3), i32x4.splat(<i32>scale)); // index·scale of the group's 4 lanes
+  let e: usize = 0;
   let p = 0;
   for (; p + 16 <= count; p += 16) {
     const at = row + (<usize>p << 2);
-    const m0 = f32x4.ne(v128.load(at), zero), m1 = f32x4.ne(v128.load(at, 16), zero);
-    const m2 = f32x4.ne(v128.load(at, 32), zero), m3 = f32x4.ne(v128.load(at, 48), zero);
-    if (!v128.any_true(v128.or(v128.or(m0, m1), v128.or(m2, m3)))) continue;
-    let bits = i32x4.bitmask(m0) | (i32x4.bitmask(m1) << 4) | (i32x4.bitmask(m2) << 8) | (i32x4.bitmask(m3) << 12);
-    while (bits != 0) {
-      const q = p + ctz(bits);
-      bits &= bits - 1;
-      store<u32>(e, <u32>q * scale);
-      store<f32>(e, load<f32>(row + (<usize>q << 2)), 4);
-      e += 8;
+    const v0 = v128.load(at), v1 = v128.load(at, 16), v2 = v128.load(at, 32), v3 = v128.load(at, 48);
+    const m0 = f32x4.ne(v0, zero), m1 = f32x4.ne(v1, zero), m2 = f32x4.ne(v2, zero), m3 = f32x4.ne(v3, zero);
+    if (v128.any_true(v128.or(v128.or(m0, m1), v128.or(m2, m3)))) { // runs of 16 zeros (image borders) are common
+      e = packGroup(v0, m0, lanes, offsets, values, e);
+      e = packGroup(v1, m1, i32x4.add(lanes, groupStep), offsets, values, e);
+      lanes = i32x4.add(lanes, i32x4.add(groupStep, groupStep));
+      e = packGroup(v2, m2, lanes, offsets, values, e);
+      e = packGroup(v3, m3, i32x4.add(lanes, groupStep), offsets, values, e);
+      lanes = i32x4.sub(lanes, i32x4.add(groupStep, groupStep));
     }
+    lanes = i32x4.add(lanes, blockStep);
+  }
+  for (; p + 4 <= count; p += 4) {
+    const v = v128.load(row + (<usize>p << 2));
+    e = packGroup(v, f32x4.ne(v, zero), lanes, offsets, values, e);
+    lanes = i32x4.add(lanes, groupStep);
   }
   for (; p < count; p++) {
     const value = load<f32>(row + (<usize>p << 2));
     if (value != 0) {
-      store<u32>(e, <u32>p * scale);
-      store<f32>(e, value, 4);
-      e += 8;
+      store<u32>(offsets + e, <u32>p * scale);
+      store<f32>(values + e, value);
+      e += 4;
     }
   }
-  return e;
+  return <u32>(e >> 2);
 }
 
 /**
- * out[0,n] = Σ over entries (offset, v) of v·b[offset + 4j], j < n, four entries at a time:
- * each pass reads four whole rows of b front to back and updates the output row (which stays in
- * L1) once, so every vector of out costs one load and one store per four multiply-adds. Reading
- * whole rows matters: a narrow column slice of many rows of a 512-byte-stride matrix falls into a
- * few cache sets and misses L1 every time.
+ * out[0,n] = Σ over the `count` entries (offset, v) of v·b[offset + 4j], j < n, four entries at a
+ * time: each pass reads four whole rows of b front to back and updates the output row (which
+ * stays in L1) once, so every vector of out costs one load and one store per four multiply-adds.
+ * Reading whole rows matters: a narrow column slice of many rows of a 512-byte-stride matrix
+ * falls into a few cache sets and misses L1 every time.
  */
 // @ts-ignore: decorator
-@inline function sumScaledRows(entries: usize, end: usize, b: usize, out: usize, n: i32): void {
+@inline function sumScaledRows(offsets: usize, values: usize, count: u32, b: usize, out: usize, n: i32): void {
   const bytes = <usize>n << 2, vectorBytes = <usize>(n & ~3) << 2;
-  let e = entries;
+  let e: usize = 0;
+  const end = <usize>count << 2;
   // The first entry overwrites: out = v0·b[row0] (or 0 when the row has no nonzero).
   if (e < end) {
-    const s0 = v128.load32_splat(e, 4), r0 = b + <usize>load<u32>(e);
+    const s0 = v128.load32_splat(values), r0 = b + <usize>load<u32>(offsets);
     let j: usize = 0;
     for (; j < vectorBytes; j += 16) v128.store(out + j, f32x4.mul(s0, v128.load(r0 + j)));
-    for (; j < bytes; j += 4) store<f32>(out + j, load<f32>(e, 4) * load<f32>(r0 + j));
-    e += 8;
+    for (; j < bytes; j += 4) store<f32>(out + j, load<f32>(values) * load<f32>(r0 + j));
+    e += 4;
   } else {
     memory.fill(out, 0, bytes);
   }
-  for (; e + 32 <= end; e += 32) {
-    const s0 = v128.load32_splat(e, 4), s1 = v128.load32_splat(e, 12), s2 = v128.load32_splat(e, 20), s3 = v128.load32_splat(e, 28);
-    const r0 = b + <usize>load<u32>(e), r1 = b + <usize>load<u32>(e, 8), r2 = b + <usize>load<u32>(e, 16), r3 = b + <usize>load<u32>(e, 24);
+  for (; e + 16 <= end; e += 16) {
+    const pv = values + e, po = offsets + e;
+    const s0 = v128.load32_splat(pv), s1 = v128.load32_splat(pv, 4), s2 = v128.load32_splat(pv, 8), s3 = v128.load32_splat(pv, 12);
+    const r0 = b + <usize>load<u32>(po), r1 = b + <usize>load<u32>(po, 4), r2 = b + <usize>load<u32>(po, 8), r3 = b + <usize>load<u32>(po, 12);
     let j: usize = 0;
     // 16 columns per iteration, so the five address computations serve four vectors each.
     for (; j + 64 <= vectorBytes; j += 64) {
@@ -165,15 +203,15 @@ const ROW_END: u32 = 0xffffffff;
       v128.store(out + j, sum);
     }
     for (; j < bytes; j += 4) {
-      store<f32>(out + j, load<f32>(out + j) + load<f32>(e, 4) * load<f32>(r0 + j) + load<f32>(e, 12) * load<f32>(r1 + j)
-        + load<f32>(e, 20) * load<f32>(r2 + j) + load<f32>(e, 28) * load<f32>(r3 + j));
+      store<f32>(out + j, load<f32>(out + j) + load<f32>(pv) * load<f32>(r0 + j) + load<f32>(pv, 4) * load<f32>(r1 + j)
+        + load<f32>(pv, 8) * load<f32>(r2 + j) + load<f32>(pv, 12) * load<f32>(r3 + j));
     }
   }
-  for (; e < end; e += 8) {
-    const s0 = v128.load32_splat(e, 4), r0 = b + <usize>load<u32>(e);
+  for (; e < end; e += 4) {
+    const s0 = v128.load32_splat(values + e), r0 = b + <usize>load<u32>(offsets + e);
     let j: usize = 0;
     for (; j < vectorBytes; j += 16) v128.store(out + j, madd(s0, v128.load(r0 + j), v128.load(out + j)));
-    for (; j < bytes; j += 4) store<f32>(out + j, load<f32>(out + j) + load<f32>(e, 4) * load<f32>(r0 + j));
+    for (; j < bytes; j += 4) store<f32>(out + j, load<f32>(out + j) + load<f32>(values + e) * load<f32>(r0 + j));
   }
 }
 
