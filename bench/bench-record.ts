@@ -25,10 +25,15 @@ export interface SystemRow {
   version: string;
   /** null where the system was not measured on that network (or was skipped). */
   throughput: Record<Variant, Throughput | null>;
-  /** bnlab's steps/s divided by this row's, per network (1 for bnlab's own row). */
+  /**
+   * bnlab's steps/s over this row's, per network: for a peer, the median over rounds in which
+   * bnlab and the peer ran alternately (see interleave.ts); for bnlab's own rows, of the medians.
+   */
   bnlabRatio: Record<Variant, number | null>;
   /** The same ratio in steps per CPU-second, steadier where other work shares the cores. */
   bnlabCpuRatio: Record<Variant, number | null>;
+  /** bnlab's own throughput in the rounds alternating with this peer (null for bnlab's rows). */
+  bnlabInPairs: Record<Variant, Throughput | null> | null;
   note: string | null;
 }
 

@@ -7,7 +7,34 @@ import type { Kernels } from '../src/core/kernels.js';
 import type { Split } from '../src/data/mnist.js';
 import type { MLP } from '../src/nn/mlp.js';
 import { Sgd } from '../src/nn/sgd.js';
-import { BATCH_SIZE, benchBatcher, buildBenchNetwork, LEARNING_RATE, median, stopwatch, throughputOf, type Elapsed, type RunPlan, type Throughput, type Variant } from './workload.js';
+import {
+  BATCH_SIZE, benchBatcher, buildBenchNetwork, LEARNING_RATE, median, stopwatch, throughputOfRuns,
+  type RunPlan, type RunResult, type Throughput, type TrainingSession, type Variant,
+} from './workload.js';
+
+export interface BnlabSession extends TrainingSession {
+  /** The network being trained, for the validation timing. */
+  net: MLP;
+}
+
+/** A bnlab network of the workload with its batches and optimizer, trained stretch by stretch. */
+export function openBnlabSession(kernels: Kernels, train: Split, variant: Variant): BnlabSession {
+  const net = buildBenchNetwork(kernels, variant);
+  const batcher = benchBatcher(train);
+  const optimizer = new Sgd(kernels, LEARNING_RATE);
+  const x = net.inputFor(BATCH_SIZE); // [60, 784] in the backend's memory
+  const labels = new Uint8Array(BATCH_SIZE); // [60]
+  const runSync = (steps: number): RunResult => {
+    let lastLoss = NaN;
+    const elapsed = stopwatch();
+    for (let step = 0; step < steps; step++) {
+      batcher.next(x.data as Float32Array, labels); // x.data, not a saved view: a growing wasm memory rebinds it
+      lastLoss = net.trainStep(x, labels, optimizer);
+    }
+    return { ...elapsed(), steps, lastLoss };
+  };
+  return { net, run: (steps) => Promise.resolve(runSync(steps)), close: () => Promise.resolve() };
+}
 
 export interface BnlabTraining {
   throughput: Throughput;
@@ -15,27 +42,13 @@ export interface BnlabTraining {
   net: MLP;
 }
 
-export function timeBnlabTraining(kernels: Kernels, train: Split, variant: Variant, plan: RunPlan): BnlabTraining {
-  const net = buildBenchNetwork(kernels, variant);
-  const batcher = benchBatcher(train);
-  const optimizer = new Sgd(kernels, LEARNING_RATE);
-  const x = net.inputFor(BATCH_SIZE); // [60, 784] in the backend's memory
-  const labels = new Uint8Array(BATCH_SIZE); // [60]
-  let lastLoss = NaN;
-  const runSteps = (steps: number): void => {
-    for (let step = 0; step < steps; step++) {
-      batcher.next(x.data as Float32Array, labels); // x.data, not a saved view: a growing wasm memory rebinds it
-      lastLoss = net.trainStep(x, labels, optimizer);
-    }
-  };
-  runSteps(plan.warmupSteps);
-  const runs: Elapsed[] = [];
-  for (let run = 0; run < plan.runs; run++) {
-    const elapsed = stopwatch();
-    runSteps(plan.stepsPerRun);
-    runs.push(elapsed());
-  }
-  return { throughput: throughputOf(plan, runs, lastLoss), net };
+/** bnlab alone: `plan.runs` timed runs after the warm-up. */
+export async function timeBnlabTraining(kernels: Kernels, train: Split, variant: Variant, plan: RunPlan): Promise<BnlabTraining> {
+  const session = openBnlabSession(kernels, train, variant);
+  await session.run(plan.warmupSteps);
+  const runs: RunResult[] = [];
+  for (let run = 0; run < plan.runs; run++) runs.push(await session.run(plan.stepsPerRun));
+  return { throughput: throughputOfRuns(plan, runs), net: session.net };
 }
 
 export interface EvaluationTiming {

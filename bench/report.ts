@@ -43,8 +43,9 @@ export function formatReport(record: BenchRecord): string {
   out.push(`bnlab ${record.bnlab.version}, backend: ${record.bnlab.backendVariant}`);
   out.push(`workload: ${record.workload}`);
   out.push('');
-  out.push('Training steps per second (wall time), median of the timed runs; ratio = bnlab / that system,');
-  out.push('"cpu ratio" = the same in steps per CPU-second of each process (steadier when other work shares the cores):');
+  out.push('Training steps per second (wall time), median of the timed runs. ratio = bnlab / that system: for a peer, the');
+  out.push('median over rounds in which bnlab and the peer ran alternately (so a passing load hits both); "cpu ratio" = the');
+  out.push('same in steps per CPU-second of each process (steadier when other work shares the cores):');
   out.push(table(
     ['system', 'backend', 'version', 'without BN', 'ratio', 'cpu ratio', 'with BN', 'ratio', 'cpu ratio', 'runs (+warm-up)'],
     record.rows.map((row) => {
@@ -58,7 +59,12 @@ export function formatReport(record: BenchRecord): string {
     }),
     ['left', 'left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'left'],
   ));
-  const notes = record.rows.filter((row) => row.note).map((row) => `  ${row.system} (${row.backend}): ${row.note}`);
+  const notes = record.rows.filter((row) => row.note).map((row) => {
+    const inPairs = row.bnlabInPairs
+      ? `; bnlab in the alternating rounds: ${VARIANTS.map((v) => stepsPerSecondCell(row.bnlabInPairs![v])).join(' / ')} steps/s (without / with BN)`
+      : '';
+    return `  ${row.system} (${row.backend}): ${row.note}${inPairs}`;
+  });
   for (const skipped of record.skippedPeers) notes.push(`  ${skipped.system}: not measured: ${skipped.reason}`);
   if (notes.length) out.push('notes:', ...notes);
   out.push('loss after the last timed step (a check that each system trained):');

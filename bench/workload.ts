@@ -108,3 +108,25 @@ export function throughputOf(plan: RunPlan, runs: readonly Elapsed[], lastLoss: 
   const runCpuStepsPerSecond = runs.map((run) => (plan.stepsPerRun / run.cpuMs) * 1000);
   return { stepsPerSecond: median(runStepsPerSecond), runStepsPerSecond, cpuStepsPerSecond: median(runCpuStepsPerSecond), plan, lastLoss };
 }
+
+/** What one timed stretch of training gives. */
+export interface RunResult extends Elapsed {
+  steps: number;
+  /** The training loss of the stretch's last step. */
+  lastLoss: number;
+}
+
+/**
+ * A system ready to train one network, kept alive between timed stretches so that runs of two
+ * systems can alternate (see interleave.ts): on shared cores, a load that comes and goes then
+ * hits both alike.
+ */
+export interface TrainingSession {
+  run(steps: number): Promise<RunResult>;
+  close(): Promise<void>;
+}
+
+/** The median throughput of a session's timed runs (all of `plan.stepsPerRun` steps). */
+export function throughputOfRuns(plan: RunPlan, runs: readonly RunResult[]): Throughput {
+  return throughputOf(plan, runs, runs[runs.length - 1]?.lastLoss ?? NaN);
+}

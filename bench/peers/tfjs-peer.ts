@@ -13,18 +13,11 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import type { Matrix } from '../../src/core/matrix.js';
 import type { Split } from '../../src/data/mnist.js';
 import {
-  BATCH_SIZE, benchBatcher, benchInitialWeights, BN_DECAY, BN_EPS, LEARNING_RATE, stopwatch, throughputOf, usesBatchNorm,
-  type Elapsed, type RunPlan, type Throughput, type Variant,
+  BATCH_SIZE, benchBatcher, benchInitialWeights, BN_DECAY, BN_EPS, LEARNING_RATE, stopwatch, usesBatchNorm,
+  type RunResult, type TrainingSession, type Variant,
 } from '../workload.js';
 
 export type TfjsBackend = 'cpu' | 'wasm';
-
-export interface TfjsMeasurement {
-  system: string;
-  version: string;
-  backend: TfjsBackend;
-  throughput: Throughput;
-}
 
 /** Distinct batches cycled through: enough to vary the data, few enough to stay small (100 × 60 × 784 floats = 19 MB). */
 const DISTINCT_BATCHES = 100;
@@ -126,35 +119,44 @@ function preBatch(train: Split): Array<{ x: tf.Tensor2D; oneHot: tf.Tensor2D }> 
   return batches;
 }
 
-export async function measureTfjs(backend: TfjsBackend, train: Split, variant: Variant, plan: RunPlan): Promise<TfjsMeasurement> {
+export interface TfjsSession extends TrainingSession {
+  version: string;
+}
+
+/**
+ * The workload's network on a tfjs backend, trained stretch by stretch. One tfjs backend is
+ * active per process: close a session before opening one on the other backend.
+ */
+export async function openTfjsSession(backend: TfjsBackend, train: Split, variant: Variant): Promise<TfjsSession> {
   await useBackend(backend);
   const batches = preBatch(train);
   const net = buildTfjsNetwork(benchInitialWeights(), usesBatchNorm(variant));
   let next = 0;
-  let lastLoss = NaN;
-  const runSteps = (steps: number): void => {
+  let tensorsAfterFirstRun: number | null = null;
+  const run = (steps: number): RunResult => {
+    let lastLoss = NaN;
+    const elapsed = stopwatch();
     for (let i = 0; i < steps; i++) {
       const batch = batches[next]!;
       next = (next + 1) % batches.length;
-      const loss = net.step(batch.x, batch.oneHot, i === steps - 1);
+      const loss = net.step(batch.x, batch.oneHot, i === steps - 1); // reading the loss waits for it: only once per stretch
       if (i === steps - 1) lastLoss = loss;
     }
+    const result = { ...elapsed(), steps, lastLoss };
+    const tensors = tf.memory().numTensors;
+    tensorsAfterFirstRun ??= tensors;
+    if (tensors !== tensorsAfterFirstRun) {
+      throw new Error(`the TensorFlow.js step leaks tensors (${tensorsAfterFirstRun} after the first run, ${tensors} now): its timing would be skewed`);
+    }
+    return result;
   };
-  try {
-    runSteps(plan.warmupSteps);
-    const tensorsAfterWarmup = tf.memory().numTensors;
-    const runs: Elapsed[] = [];
-    for (let run = 0; run < plan.runs; run++) {
-      const elapsed = stopwatch();
-      runSteps(plan.stepsPerRun);
-      runs.push(elapsed());
-    }
-    if (tf.memory().numTensors !== tensorsAfterWarmup) {
-      throw new Error(`the TensorFlow.js step leaks tensors (${tensorsAfterWarmup} after warm-up, ${tf.memory().numTensors} after timing): its timing would be skewed`);
-    }
-    return { system: 'TensorFlow.js', version: tf.version.tfjs, backend, throughput: throughputOf(plan, runs, lastLoss) };
-  } finally {
-    net.dispose();
-    for (const { x, oneHot } of batches) tf.dispose([x, oneHot]);
-  }
+  return {
+    version: tf.version.tfjs,
+    run: (steps) => Promise.resolve(run(steps)),
+    close: () => {
+      net.dispose();
+      for (const { x, oneHot } of batches) tf.dispose([x, oneHot]);
+      return Promise.resolve();
+    },
+  };
 }

@@ -2,10 +2,11 @@
 with ReLU (nn.Linear without bias under BN, BatchNorm1d with eps 1e-3 and momentum 0.01, which is
 1 - bnlab's decay 0.99), batch 60, SGD lr 0.01, mean cross-entropy. Reads the MNIST IDX files itself
 from the folder it is given and splits them as TensorFlow does (validation = the first 5,000 training
-images). Batches are pre-made tensors, so the data pipeline is not measured. Prints one JSON record.
+images). Batches are pre-made tensors, so the data pipeline is not measured. Prints one JSON record,
+or with --serve answers run/evaluate commands on stdin so a caller can alternate its runs with ours.
 
 Usage: python3 torch_mlp.py --data-dir DIR [--weights FILE] [--warmup N] [--runs N] [--steps N]
-       [--eval-repeats N] [--seed N]
+       [--eval-repeats N] [--seed N] [--serve]
 """
 import argparse
 import gzip
@@ -101,41 +102,76 @@ def make_batches(train, seed):
     return batches
 
 
-def time_training(batch_norm, batches, initial_weights, warmup, runs, steps):
-    model = build_model(batch_norm, initial_weights)
-    model.train()
-    optimizer = torch.optim.SGD(model.parameters(), lr=LEARNING_RATE)
-    position = 0
+class Trainer:
+    """One network of the workload with its optimizer, trained stretch by stretch on the pre-made batches."""
 
-    def run_steps(count):
-        nonlocal position
-        loss = None
-        for _ in range(count):
-            x, y = batches[position]
-            position = (position + 1) % len(batches)
-            optimizer.zero_grad(set_to_none=True)
-            loss = F.cross_entropy(model(x), y)
-            loss.backward()
-            optimizer.step()
-        return loss
+    def __init__(self, batch_norm, batches, initial_weights):
+        self.model = build_model(batch_norm, initial_weights)
+        self.model.train()
+        self.optimizer = torch.optim.SGD(self.model.parameters(), lr=LEARNING_RATE)
+        self.batches = batches
+        self.position = 0
 
-    run_steps(warmup)
-    run_steps_per_second, run_cpu_steps_per_second, last_loss = [], [], float('nan')
-    for _ in range(runs):
+    def run(self, steps):
+        """Trains `steps` steps; returns wall and process CPU milliseconds and the last loss."""
+        self.model.train()
         started, cpu_started = time.perf_counter(), time.process_time()
-        loss = run_steps(steps)
-        elapsed, cpu_elapsed = time.perf_counter() - started, time.process_time() - cpu_started
-        last_loss = loss.item()
-        run_steps_per_second.append(steps / elapsed)
-        run_cpu_steps_per_second.append(steps / cpu_elapsed)
+        loss = None
+        for _ in range(steps):
+            x, y = self.batches[self.position]
+            self.position = (self.position + 1) % len(self.batches)
+            self.optimizer.zero_grad(set_to_none=True)
+            loss = F.cross_entropy(self.model(x), y)
+            loss.backward()
+            self.optimizer.step()
+        wall_ms = (time.perf_counter() - started) * 1000
+        cpu_ms = (time.process_time() - cpu_started) * 1000  # all threads of the process
+        return {'steps': steps, 'wallMs': wall_ms, 'cpuMs': cpu_ms, 'lastLoss': loss.item() if loss is not None else float('nan')}
+
+
+def time_training(batch_norm, batches, initial_weights, warmup, runs, steps):
+    trainer = Trainer(batch_norm, batches, initial_weights)
+    trainer.run(warmup)
+    results = [trainer.run(steps) for _ in range(runs)]
     record = {
-        'stepsPerSecond': statistics.median(run_steps_per_second),
-        'runStepsPerSecond': run_steps_per_second,
-        'cpuStepsPerSecond': statistics.median(run_cpu_steps_per_second),  # process CPU time, all threads
+        'stepsPerSecond': statistics.median(steps / r['wallMs'] * 1000 for r in results),
+        'runStepsPerSecond': [steps / r['wallMs'] * 1000 for r in results],
+        'cpuStepsPerSecond': statistics.median(steps / r['cpuMs'] * 1000 for r in results),
         'plan': {'warmupSteps': warmup, 'runs': runs, 'stepsPerRun': steps},
-        'lastLoss': last_loss,
+        'lastLoss': results[-1]['lastLoss'] if results else float('nan'),
     }
-    return record, model
+    return record, trainer.model
+
+
+def serve(batches, initial_weights, validation):
+    """Answers one JSON line per command line on stdin, so the caller can alternate its own runs with ours:
+    `run withoutBn|withBn STEPS`, `evaluate REPEATS` (the BN network). Ends at end of input."""
+    trainers = {}
+    print(json.dumps(describe()), flush=True)
+    for line in iter(input_line, None):
+        words = line.split()
+        if not words:
+            continue
+        if words[0] == 'run' and len(words) == 3 and words[1] in ('withoutBn', 'withBn'):
+            trainer = trainers.get(words[1])
+            if trainer is None:
+                trainer = trainers[words[1]] = Trainer(words[1] == 'withBn', batches, initial_weights)
+            print(json.dumps(trainer.run(int(words[2]))), flush=True)
+        elif words[0] == 'evaluate' and len(words) == 2 and 'withBn' in trainers:
+            print(json.dumps(time_evaluation(trainers['withBn'].model, validation, int(words[1]))), flush=True)
+        else:
+            print(json.dumps({'error': f'unknown command: {line.strip()}'}), flush=True)
+
+
+def input_line():
+    try:
+        return input()
+    except EOFError:
+        return None
+
+
+def describe():
+    return {'version': torch.__version__, 'threads': torch.get_num_threads(), 'blas': loaded_blas()}
 
 
 def time_evaluation(model, validation, repeats):
@@ -185,6 +221,7 @@ def main():
     parser.add_argument('--steps', type=int, default=2000)
     parser.add_argument('--eval-repeats', type=int, default=5)
     parser.add_argument('--seed', type=int, default=1)
+    parser.add_argument('--serve', action='store_true', help='answer run/evaluate commands on stdin (see serve)')
     args = parser.parse_args()
 
     torch.set_num_threads(1)  # one core, as bnlab uses
@@ -192,13 +229,14 @@ def main():
     train, validation = load_split(args.data_dir)
     batches = make_batches(train, args.seed)
     initial_weights = initial_weights_from(args.weights, args.seed)
+    if args.serve:
+        serve(batches, initial_weights, validation)
+        return
     without_bn, _ = time_training(False, batches, initial_weights, args.warmup, args.runs, args.steps)
     with_bn, model_with_bn = time_training(True, batches, initial_weights, args.warmup, args.runs, args.steps)
     evaluation = time_evaluation(model_with_bn, validation, args.eval_repeats)
     print(json.dumps({
-        'version': torch.__version__,
-        'threads': torch.get_num_threads(),
-        'blas': loaded_blas(),
+        **describe(),
         'withoutBn': without_bn,
         'withBn': with_bn,
         'evaluate': evaluation,
