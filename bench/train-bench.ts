@@ -184,7 +184,7 @@ async function main(): Promise<void> {
     progress(`bnlab js reference, ${variant}: ${planText(plans.jsReference)}`);
     reference[variant] = (await timeBnlabTraining(kernels, data.train, variant, plans.jsReference)).throughput;
   }
-  rows.push(systemRow('bnlab', 'js reference (float32)', bnlabVersion(), reference, medianRatios(bnlabThroughput, reference), null, 'measured alone'));
+  rows.push(systemRow('bnlab', 'js reference, float32', bnlabVersion(), reference, medianRatios(bnlabThroughput, reference), null, 'measured alone'));
 
   const skippedPeers: BenchRecord['skippedPeers'] = [];
   let torchEvaluation: EvaluationTiming | null = null;
