@@ -5,8 +5,8 @@
  * gives a 4-bit mask, a 16-entry table gives the byte shuffle that moves the nonzero lanes to
  * the front, and the write position advances by the mask's population count. Then every output
  * row is a sum of scaled rows of the right factor. x·W (W is 400 kB) reads whole rows of W four
- * at a time and updates the output row in L1; xᵀ·dY (dY is 30 kB, in L1) regroups the nonzeros
- * by column (a counting sort) and keeps 28 columns of each output row's sum in registers.
+ * at a time and updates the output row in L1; xᵀ·dY (dY is 30 kB, in L1) transposes x, packs
+ * each column's nonzeros the same way, and keeps 28 columns of each output row's sum in registers.
  */
 import { madd } from './simd';
 
@@ -45,65 +45,56 @@ export function matmulSparse(a: usize, b: usize, out: usize, m: i32, k: i32, n: 
   }
 }
 
-/**
- * Bytes of scratch `matmulTransposeASparseAdd` needs: a cursor per column, each row's entry
- * count, the nonzeros by row (indices and values), then by column (row offset and value pairs).
- */
+/** Bytes of scratch `matmulTransposeASparseAdd` needs: aᵀ, then one packed row of it (indices and values). */
 export function matmulTransposeASparseScratchBytes(m: i32, k: i32): f64 {
-  const entries = <f64>m * k;
-  return (<f64>k + 4) * 4 + (<f64>m + 4) * 4 + (entries + 4) * 8 + entries * 8;
+  return <f64>k * m * 4 + (<f64>m + 4) * 8;
 }
 
 /**
- * out[k,n] += a[m,k]ᵀ·b[m,n], skipping the zeros of a. The nonzeros are regrouped by column of a
- * (a counting sort), so each output row p is accumulated in registers over the examples whose
- * pixel p is lit, and written once.
+ * out[k,n] += a[m,k]ᵀ·b[m,n], skipping the zeros of a. a is transposed first (4x4 blocks of
+ * shuffles), so that the nonzeros of each column of a pack like a row; each output row p is
+ * then accumulated in registers over the examples whose pixel p is lit, and written once.
  */
 export function matmulTransposeASparseAdd(a: usize, b: usize, out: usize, m: i32, k: i32, n: i32, scratch: usize): void {
-  const aRowBytes = <usize>k << 2, bRowBytes = <usize>n << 2;
-  const entries = <usize>m * <usize>k;
-  const cursor = scratch; // [k] u32: entries per column, then where each column's next entry goes, then where it ends
-  const rowCounts = cursor + (<usize>(k + 4) << 2); // [m] u32
-  const byRowIndex = rowCounts + (<usize>(m + 4) << 2); // [m·k + 4] u32 pixel indices, row after row
-  const byRowValue = byRowIndex + ((entries + 4) << 2); // [m·k + 4] f32
-  const byColumn = byRowValue + ((entries + 4) << 2); // [m·k] (u32 row byte offset into b, f32 value)
-  memory.fill(cursor, 0, <usize>k << 2);
-  let packed: usize = 0; // bytes
-  for (let i = 0; i < m; i++) {
-    const count = packNonzeros(a + <usize>i * aRowBytes, k, 1, byRowIndex + packed, byRowValue + packed);
-    store<u32>(rowCounts + (<usize>i << 2), count);
-    for (let e = byRowIndex + packed, end = e + (<usize>count << 2); e < end; e += 4) {
-      const counter = cursor + (<usize>load<u32>(e) << 2);
-      store<u32>(counter, load<u32>(counter) + 1);
-    }
-    packed += <usize>count << 2;
-  }
-  // Exclusive prefix sums: cursor[p] = where column p's entries start.
-  let total: u32 = 0;
+  const bRowBytes = <usize>n << 2, columnBytes = <usize>m << 2;
+  const transposed = scratch; // [k, m]: aᵀ
+  const offsets = transposed + <usize>k * columnBytes, values = offsets + (<usize>(m + 4) << 2); // [m + 4] u32, [m + 4] f32
+  transpose(a, m, k, transposed);
   for (let p = 0; p < k; p++) {
-    const at = cursor + (<usize>p << 2);
-    const count = load<u32>(at);
-    store<u32>(at, total);
-    total += count;
+    const count = packNonzeros(transposed + <usize>p * columnBytes, m, <u32>bRowBytes, offsets, values);
+    if (count != 0) addScaledRowsInRegisters(offsets, values, count, b, out + <usize>p * bRowBytes, n);
   }
-  // Scatter, row by row, so each column's entries come in increasing row order.
-  let e: usize = 0;
-  for (let i = 0; i < m; i++) {
-    const rowOffset = <u32>(<usize>i * bRowBytes);
-    for (let end = e + (<usize>load<u32>(rowCounts + (<usize>i << 2)) << 2); e < end; e += 4) {
-      const at = cursor + (<usize>load<u32>(byRowIndex + e) << 2);
-      const slot = byColumn + (<usize>load<u32>(at) << 3);
-      store<u32>(at, load<u32>(at) + 1);
-      store<u32>(slot, rowOffset);
-      store<f32>(slot, load<f32>(byRowValue + e), 4);
+}
+
+/** t[k,m] = a[m,k]ᵀ, 4x4 blocks at a time. */
+function transpose(a: usize, m: i32, k: i32, t: usize): void {
+  const aRowBytes = <usize>k << 2, tRowBytes = <usize>m << 2;
+  let i = 0;
+  for (; i + 4 <= m; i += 4) {
+    const a0 = a + <usize>i * aRowBytes, a1 = a0 + aRowBytes, a2 = a1 + aRowBytes, a3 = a2 + aRowBytes;
+    let p = 0;
+    for (; p + 4 <= k; p += 4) {
+      const offset = <usize>p << 2;
+      const r0 = v128.load(a0 + offset), r1 = v128.load(a1 + offset), r2 = v128.load(a2 + offset), r3 = v128.load(a3 + offset);
+      const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
+      const t2 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7), t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+      const column = t + <usize>p * tRowBytes + (<usize>i << 2);
+      v128.store(column, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
+      v128.store(column + tRowBytes, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7));
+      v128.store(column + 2 * tRowBytes, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5));
+      v128.store(column + 3 * tRowBytes, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7));
+    }
+    for (; p < k; p++) {
+      const column = t + <usize>p * tRowBytes + (<usize>i << 2), offset = <usize>p << 2;
+      store<f32>(column, load<f32>(a0 + offset));
+      store<f32>(column, load<f32>(a1 + offset), 4);
+      store<f32>(column, load<f32>(a2 + offset), 8);
+      store<f32>(column, load<f32>(a3 + offset), 12);
     }
   }
-  // cursor[p] now holds where column p ends, which is where column p+1 starts.
-  let start = byColumn;
-  for (let p = 0; p < k; p++) {
-    const end = byColumn + (<usize>load<u32>(cursor + (<usize>p << 2)) << 3);
-    if (end != start) addScaledRowsInRegisters(start, end, b, out + <usize>p * bRowBytes, n);
-    start = end;
+  for (; i < m; i++) {
+    const row = a + <usize>i * aRowBytes;
+    for (let p = 0; p < k; p++) store<f32>(t + <usize>p * tRowBytes + (<usize>i << 2), load<f32>(row + (<usize>p << 2)));
   }
 }
 
@@ -216,20 +207,20 @@ export function matmulTransposeASparseAdd(a: usize, b: usize, out: usize, m: i32
 }
 
 /**
- * out[0,n] += Σ over entries (offset, v) of v·b[offset + 4j], j < n, with the sums in registers:
- * out is read and written once per 28 columns. For a small b (dY, 30 kB, which stays in L1).
+ * out[0,n] += Σ over the `count` entries (offset, v) of v·b[offset + 4j], j < n, with the sums in
+ * registers: out is read and written once per 28 columns. For a small b (dY, 30 kB, in L1).
+ * 7 accumulators per pass: V8 loads all of a pass's vectors before its multiply-adds, so
+ * accumulators + loads + the broadcast value must fit its 15 vector registers.
  */
 // @ts-ignore: decorator
-@inline function addScaledRowsInRegisters(entries: usize, end: usize, b: usize, out: usize, n: i32): void {
-  const bytes = <usize>n << 2;
+@inline function addScaledRowsInRegisters(offsets: usize, values: usize, count: u32, b: usize, out: usize, n: i32): void {
+  const bytes = <usize>n << 2, end = <usize>count << 2;
   let j: usize = 0;
-  // 7 accumulators (28 columns) per pass: V8 loads all of a pass's vectors before its
-  // multiply-adds, so accumulators + loads + the broadcast value must fit 15 registers.
   for (; j + 112 <= bytes; j += 112) {
     let c0 = f32x4.splat(0), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0;
-    for (let e = entries; e < end; e += 8) {
-      const s = v128.load32_splat(e, 4);
-      const row = b + <usize>load<u32>(e) + j;
+    for (let e: usize = 0; e < end; e += 4) {
+      const s = v128.load32_splat(values + e);
+      const row = b + <usize>load<u32>(offsets + e) + j;
       c0 = madd(s, v128.load(row), c0);
       c1 = madd(s, v128.load(row, 16), c1);
       c2 = madd(s, v128.load(row, 32), c2);
@@ -239,40 +230,33 @@ export function matmulTransposeASparseAdd(a: usize, b: usize, out: usize, m: i32
       c6 = madd(s, v128.load(row, 96), c6);
     }
     const o = out + j;
-    c0 = f32x4.add(v128.load(o), c0); c1 = f32x4.add(v128.load(o, 16), c1);
-    c2 = f32x4.add(v128.load(o, 32), c2); c3 = f32x4.add(v128.load(o, 48), c3);
-    c4 = f32x4.add(v128.load(o, 64), c4); c5 = f32x4.add(v128.load(o, 80), c5);
-    c6 = f32x4.add(v128.load(o, 96), c6);
-    v128.store(o, c0); v128.store(o, c1, 16); v128.store(o, c2, 32); v128.store(o, c3, 48);
-    v128.store(o, c4, 64); v128.store(o, c5, 80); v128.store(o, c6, 96);
+    v128.store(o, f32x4.add(v128.load(o), c0)); v128.store(o, f32x4.add(v128.load(o, 16), c1), 16);
+    v128.store(o, f32x4.add(v128.load(o, 32), c2), 32); v128.store(o, f32x4.add(v128.load(o, 48), c3), 48);
+    v128.store(o, f32x4.add(v128.load(o, 64), c4), 64); v128.store(o, f32x4.add(v128.load(o, 80), c5), 80);
+    v128.store(o, f32x4.add(v128.load(o, 96), c6), 96);
   }
   for (; j + 64 <= bytes; j += 64) {
     let c0 = f32x4.splat(0), c1 = c0, c2 = c0, c3 = c0;
-    for (let e = entries; e < end; e += 8) {
-      const s = v128.load32_splat(e, 4);
-      const row = b + <usize>load<u32>(e) + j;
+    for (let e: usize = 0; e < end; e += 4) {
+      const s = v128.load32_splat(values + e);
+      const row = b + <usize>load<u32>(offsets + e) + j;
       c0 = madd(s, v128.load(row), c0);
       c1 = madd(s, v128.load(row, 16), c1);
       c2 = madd(s, v128.load(row, 32), c2);
       c3 = madd(s, v128.load(row, 48), c3);
     }
     const o = out + j;
-    c0 = f32x4.add(v128.load(o), c0); c1 = f32x4.add(v128.load(o, 16), c1);
-    c2 = f32x4.add(v128.load(o, 32), c2); c3 = f32x4.add(v128.load(o, 48), c3);
-    v128.store(o, c0); v128.store(o, c1, 16); v128.store(o, c2, 32); v128.store(o, c3, 48);
+    v128.store(o, f32x4.add(v128.load(o), c0)); v128.store(o, f32x4.add(v128.load(o, 16), c1), 16);
+    v128.store(o, f32x4.add(v128.load(o, 32), c2), 32); v128.store(o, f32x4.add(v128.load(o, 48), c3), 48);
   }
   for (; j + 16 <= bytes; j += 16) {
     let c0 = f32x4.splat(0);
-    for (let e = entries; e < end; e += 8) {
-      c0 = madd(v128.load32_splat(e, 4), v128.load(b + <usize>load<u32>(e) + j), c0);
-    }
-    const o = out + j;
-    v128.store(o, f32x4.add(v128.load(o), c0));
+    for (let e: usize = 0; e < end; e += 4) c0 = madd(v128.load32_splat(values + e), v128.load(b + <usize>load<u32>(offsets + e) + j), c0);
+    v128.store(out + j, f32x4.add(v128.load(out + j), c0));
   }
   for (; j < bytes; j += 4) {
     let sum: f32 = 0;
-    for (let e = entries; e < end; e += 8) sum += load<f32>(e, 4) * load<f32>(b + <usize>load<u32>(e) + j);
-    const o = out + j;
-    store<f32>(o, load<f32>(o) + sum);
+    for (let e: usize = 0; e < end; e += 4) sum += load<f32>(values + e) * load<f32>(b + <usize>load<u32>(offsets + e) + j);
+    store<f32>(out + j, load<f32>(out + j) + sum);
   }
 }
