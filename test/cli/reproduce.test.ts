@@ -13,13 +13,13 @@ import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
+import { BNLAB_BIN } from './run-cli.js';
 import { planFromOptions, reproduce, type RawReproduceOptions, type ReproduceIo } from '../../src/cli/commands/reproduce.js';
 import { UsageError } from '../../src/cli/errors.js';
 import { parseRunRecord } from '../../src/lab/report/run-record.js';
 import { RunStoreError } from '../../src/node/run-store.js';
 
-const entry = fileURLToPath(new URL('./fixtures/bnlab-grid-entry.js', import.meta.url));
+const entry = BNLAB_BIN; // the real command, as a user runs it
 
 let root = '';
 beforeEach(async () => {
