@@ -27,6 +27,9 @@ export const BATCH_SIZE_FULL: BatchSizeBudget = {
 
 export const BATCH_SIZE_QUICK: BatchSizeBudget = { ...BATCH_SIZE_FULL, examplesSeen: 60 * 300, validationCount: 2000 };
 
+/** Below this accuracy a network has failed (chance is 10%). */
+const FAILED_BELOW = 0.2;
+
 export const batchSizeClaim: Claim = {
   name: 'batch-size',
   title: 'BN needs a large enough batch',
@@ -37,7 +40,7 @@ export const batchSizeClaim: Claim = {
   run: (context) => runBatchSize(context, context.quick ? BATCH_SIZE_QUICK : BATCH_SIZE_FULL),
 };
 
-interface BatchSizeRun {
+export interface BatchSizeRun {
   batchSize: number;
   steps: number;
   withoutBn: number;
@@ -60,9 +63,10 @@ export async function runBatchSize(context: ClaimContext, budget: BatchSizeBudge
     }
     runs.push({ batchSize, steps, withoutBn: accuracies[0]!, withBn: accuracies[1]! });
   }
-  const gain = (run: BatchSizeRun): number => run.withBn - run.withoutBn;
-  const smallest = runs[0]!, largest = runs.at(-1)!;
-  const holds = gain(largest) > gain(smallest);
+  const { holds, smallest, largest, failedWithoutBn } = compareBatchSizes(runs);
+  const failedNote = failedWithoutBn.length === 0
+    ? ''
+    : ` (at batch ${failedWithoutBn.map((run) => run.batchSize).join(', ')} the network without BN fails too, ${failedWithoutBn.map((run) => formatPercent(run.withoutBn)).join(', ')}, so the comparison starts at batch ${smallest.batchSize})`;
 
   const lines = [
     `784-${budget.network.hiddenSizes.join('-')}-10 ${budget.network.activation}, std ${budget.network.initStd}, learning rate ${budget.learningRate} for every batch size, ${budget.examplesSeen} training examples seen per run`,
@@ -76,7 +80,8 @@ export async function runBatchSize(context: ClaimContext, budget: BatchSizeBudge
     method:
       `For each batch size m ∈ {${budget.batchSizes.join(', ')}}: networks 784-${budget.network.hiddenSizes.join('-')}-10 (${budget.network.activation}, N(0, ${budget.network.initStd}²)) without and with BN from the same weights, ` +
       `trained on ${budget.examplesSeen} examples (${budget.examplesSeen}/m SGD steps) at a fixed learning rate ${budget.learningRate} (not scaled with m); ` +
-      `accuracy on the first ${validation.count} validation images, BN with its moving averages.` +
+      `accuracy on the first ${validation.count} validation images, BN with its moving averages. The verdict compares BN's gain at batch ${budget.batchSizes.at(-1)} with its gain at the smallest batch ` +
+      `where the network without BN trains (accuracy ≥ ${FAILED_BELOW * 100}%; below that it has failed and the gain says nothing about BN).` +
       `${context.quick ? ' Quick budget: fewer examples seen than the full run.' : ''}`,
     numbers: Object.fromEntries(runs.flatMap((run) => [[`withoutBn@m${run.batchSize}`, run.withoutBn], [`withBn@m${run.batchSize}`, run.withBn]])),
     tables: [
@@ -89,8 +94,8 @@ export async function runBatchSize(context: ClaimContext, budget: BatchSizeBudge
     verdict: {
       holds,
       text: holds
-        ? `holds: BN's gain over the network without BN is ${signedPercent(gain(largest))} at batch ${largest.batchSize} but ${signedPercent(gain(smallest))} at batch ${smallest.batchSize}: its batch statistics need enough examples.`
-        : `not shown: BN's gain is ${signedPercent(gain(smallest))} at batch ${smallest.batchSize} and ${signedPercent(gain(largest))} at batch ${largest.batchSize}.`,
+        ? `holds: BN's gain over the network without BN is ${signedPercent(gain(largest))} at batch ${largest.batchSize} but ${signedPercent(gain(smallest))} at batch ${smallest.batchSize}: its batch statistics need enough examples${failedNote}.`
+        : `not shown: BN's gain is ${signedPercent(gain(smallest))} at batch ${smallest.batchSize} and ${signedPercent(gain(largest))} at batch ${largest.batchSize}${failedNote}.`,
     },
     figures: [
       {
@@ -111,6 +116,21 @@ export async function runBatchSize(context: ClaimContext, budget: BatchSizeBudge
     lines,
     elapsedMs: elapsedSince(started),
   };
+}
+
+const gain = (run: BatchSizeRun): number => run.withBn - run.withoutBn;
+
+/**
+ * The verdict rule: BN's gain (with − without) at the largest batch must exceed its gain at the
+ * smallest batch where the network without BN trains. Where that network fails too (small
+ * batches at a fixed learning rate can diverge), the gain says nothing about BN.
+ */
+export function compareBatchSizes(runs: readonly BatchSizeRun[]): { holds: boolean; smallest: BatchSizeRun; largest: BatchSizeRun; failedWithoutBn: BatchSizeRun[] } {
+  const largest = runs.at(-1)!;
+  const failedWithoutBn = runs.filter((run) => run.withoutBn < FAILED_BELOW);
+  const comparable = runs.find((run) => run.withoutBn >= FAILED_BELOW);
+  const smallest = comparable ?? runs[0]!;
+  return { holds: comparable !== undefined && comparable !== largest && gain(largest) > gain(comparable), smallest, largest, failedWithoutBn };
 }
 
 function signedPercent(fraction: number): string {

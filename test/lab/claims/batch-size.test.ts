@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BATCH_SIZE_QUICK, batchSizeClaim, runBatchSize, type BatchSizeBudget } from '../../../src/lab/claims/batch-size.js';
+import { BATCH_SIZE_QUICK, batchSizeClaim, compareBatchSizes, runBatchSize, type BatchSizeBudget } from '../../../src/lab/claims/batch-size.js';
 import { assertFiguresRender, assertWellFormed, testContext } from './claim-test-kit.js';
 
 const TEST_BUDGET: BatchSizeBudget = {
@@ -26,4 +26,16 @@ test('claim batch-size: same examples seen per batch size, accuracies in [0, 1],
     }
   }
   await assertFiguresRender(result);
+});
+
+test('the batch-size verdict compares from the smallest batch where the network without BN trains', () => {
+  const run = (batchSize: number, withoutBn: number, withBn: number) => ({ batchSize, steps: 1, withoutBn, withBn });
+  // The full budget's measurement: at batch 2 both fail, so batch 4 (gain −1.6) is compared with 60 (+1.5).
+  const full = compareBatchSizes([run(2, 0.099, 0.167), run(4, 0.966, 0.950), run(60, 0.964, 0.979)]);
+  assert.equal(full.smallest.batchSize, 4);
+  assert.equal(full.holds, true);
+  assert.deepEqual(full.failedWithoutBn.map((r) => r.batchSize), [2]);
+  assert.equal(compareBatchSizes([run(2, 0.9, 0.2), run(60, 0.9, 0.95)]).holds, true);
+  assert.equal(compareBatchSizes([run(2, 0.9, 0.95), run(60, 0.9, 0.91)]).holds, false);
+  assert.equal(compareBatchSizes([run(2, 0.1, 0.5), run(60, 0.1, 0.9)]).holds, false, 'nothing to compare when the network without BN fails everywhere');
 });
