@@ -34,10 +34,9 @@ export interface KernelExports {
     x: number, m: number, n: number, eps: number, gamma: number, beta: number,
     mean: number, variance: number, invStd: number, xhat: number, y: number,
   ): void;
-  /** `factors`: scratch for three [n] f32 rows. */
   batchNormBackward(
     dy: number, xhat: number, invStd: number, gamma: number, m: number, n: number,
-    dx: number, dGamma: number, dBeta: number, factors: number,
+    dx: number, dGamma: number, dBeta: number,
   ): void;
 }
 

@@ -26,7 +26,7 @@ export class WasmKernels implements Kernels {
   readonly name = 'wasm' as const;
   readonly variant: string;
   private readonly staging: ForeignStaging;
-  /** Scratch for the sparse products (packed nonzeros) and BatchNorm's per-column factors, reused and grown on demand. */
+  /** Scratch for the sparse products (packed nonzeros, aᵀ), reused and grown on demand. */
   private scratchOffset = 0;
   private scratchBytes = 0;
 
@@ -169,7 +169,7 @@ export class WasmKernels implements Kernels {
     const pGamma = gamma ? this.read(gamma, kernel) : 0;
     const pdx = this.write(dx, kernel);
     const pdGamma = dGamma ? this.write(dGamma, kernel) : 0, pdBeta = dBeta ? this.write(dBeta, kernel) : 0;
-    this.kernels.batchNormBackward(pdy, pXhat, pInvStd, pGamma, m, n, pdx, pdGamma, pdBeta, this.scratch(3 * n * 4));
+    this.kernels.batchNormBackward(pdy, pXhat, pInvStd, pGamma, m, n, pdx, pdGamma, pdBeta);
     this.staging.finish();
   }
 
