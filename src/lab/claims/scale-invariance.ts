@@ -187,7 +187,7 @@ export async function runScaleInvariance(context: ClaimContext, budget: ScaleInv
     figures: [
       {
         name: 'gradient-ratios',
-        caption: 'Gradient norms at weight scale a relative to a = 1 (log-log): the input gradient stays at 1, the weight gradient follows 1/a.',
+        caption: 'Gradient norms at weight scale a relative to a = 1 (log-log): the input gradient stays at 1; the weight gradient is drawn over the expected 1/a line, which it covers where they agree.',
         spec: lineChartSpec({
           title: 'Scaling W by a: gradients relative to a = 1',
           xTitle: 'scale a of the first layer\'s weights',
@@ -195,9 +195,10 @@ export async function runScaleInvariance(context: ClaimContext, budget: ScaleInv
           xScale: 'log',
           yScale: 'log',
           series: [
+            // The expected 1/a first, so the measured line is drawn over it (where they agree it hides it).
+            { name: '1/a (expected)', points: measurements.map((m) => ({ x: m.scale, y: 1 / m.scale })) },
             { name: '‖∂L/∂u‖ ratio', points: measurements.map((m) => ({ x: m.scale, y: m.inputGradientRatio })) },
             { name: '‖∂L/∂(aW)‖ ratio', points: measurements.map((m) => ({ x: m.scale, y: m.weightGradientRatio })) },
-            { name: '1/a', points: measurements.map((m) => ({ x: m.scale, y: 1 / m.scale })) },
           ],
         }),
       },
