@@ -6,6 +6,7 @@
  */
 export { gemm } from './dense-matmul';
 export { matmulTransposeB } from './dot-matmul';
+export { transpose } from './transpose';
 export {
   matmulSparse, matmulSparseScratchBytes, matmulTransposeASparseAdd, matmulTransposeASparseScratchBytes,
 } from './sparse-matmul';

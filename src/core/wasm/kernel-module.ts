@@ -20,6 +20,8 @@ export interface KernelExports {
     rows: number, cols: number, depth: number, accumulate: number,
   ): void;
   matmulTransposeB(a: number, b: number, out: number, m: number, n: number, k: number): void;
+  /** t[k,m] = a[m,k]ᵀ. */
+  transpose(a: number, m: number, k: number, t: number): void;
   matmulSparse(a: number, b: number, out: number, m: number, k: number, n: number, scratch: number): void;
   matmulSparseScratchBytes(k: number): number;
   matmulTransposeASparseAdd(a: number, b: number, out: number, m: number, k: number, n: number, scratch: number): void;
@@ -41,7 +43,7 @@ export interface KernelExports {
 }
 
 const EXPORT_NAMES: ReadonlyArray<keyof KernelExports> = [
-  'heapBase', 'gemm', 'matmulTransposeB', 'matmulSparse', 'matmulSparseScratchBytes', 'matmulTransposeASparseAdd',
+  'heapBase', 'gemm', 'matmulTransposeB', 'transpose', 'matmulSparse', 'matmulSparseScratchBytes', 'matmulTransposeASparseAdd',
   'matmulTransposeASparseScratchBytes', 'addRowVector', 'addColumnSums', 'activationForward', 'activationBackward',
   'scaleShiftColumns', 'sgdStep', 'batchNormForwardTrain', 'batchNormBackward',
 ];

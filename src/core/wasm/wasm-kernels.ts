@@ -17,6 +17,9 @@ import {
 } from './kernel-module.js';
 import { DEFAULT_INITIAL_MEMORY_BYTES, WasmArena } from './wasm-memory.js';
 
+/** Below this many columns, dY·Wᵀ transposes W and uses the tiled product (the output layer: 10). */
+const SHORT_DOT_PRODUCT = 16;
+
 export interface WasmKernelsOptions {
   /** Memory reserved up front (it grows beyond when needed); default 32 MiB. */
   initialMemoryBytes?: number;
@@ -26,7 +29,7 @@ export class WasmKernels implements Kernels {
   readonly name = 'wasm' as const;
   readonly variant: string;
   private readonly staging: ForeignStaging;
-  /** Scratch for the sparse products (packed nonzeros, aᵀ), reused and grown on demand. */
+  /** Scratch for the sparse products (packed nonzeros, aᵀ) and short dY·Wᵀ (Wᵀ), reused and grown on demand. */
   private scratchOffset = 0;
   private scratchBytes = 0;
 
@@ -96,8 +99,17 @@ export class WasmKernels implements Kernels {
   matmulTransposeB(a: Matrix, b: Matrix, out: Matrix): void {
     if (!(a.cols === b.cols && out.rows === a.rows && out.cols === b.rows)) throw shapeError('matmulTransposeB', a, b, out);
     this.staging.begin();
+    const m = a.rows, n = a.cols, k = b.rows;
     const pa = this.read(a, 'matmulTransposeB'), pb = this.read(b, 'matmulTransposeB'), po = this.write(out, 'matmulTransposeB');
-    this.kernels.matmulTransposeB(pa, pb, po, a.rows, a.cols, b.rows);
+    if (n < SHORT_DOT_PRODUCT) {
+      // Dot products this short spend more on folding lanes than on multiplying: transpose b
+      // (small: n·k floats) and run the register-tiled product a·bᵀ instead.
+      const transposed = this.scratch(n * k * 4);
+      this.kernels.transpose(pb, k, n, transposed);
+      this.kernels.gemm(pa, n * 4, 4, transposed, k * 4, po, k * 4, m, k, n, 0);
+    } else {
+      this.kernels.matmulTransposeB(pa, pb, po, m, n, k);
+    }
     this.staging.finish();
   }
 
