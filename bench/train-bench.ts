@@ -218,7 +218,7 @@ async function main(): Promise<void> {
         const paired = await pairedRows(bnlabSessions, bnlabPairPlan, plans.torch, `PyTorch (${python})`, (variant) => Promise.resolve(torch.session(variant)));
         torchEvaluation = await torch.evaluate(plans.evalRepeats);
         rows.push(systemRow('PyTorch', `${torch.threads} thread, ${torch.blas.split(' (')[0]}`, torch.version, paired.peer, paired, paired.bnlab,
-          `BLAS loaded: ${torch.blas}; batches pre-made as tensors (its data pipeline is not measured)`));
+          `BLAS loaded: ${torch.blas}; batches pre-made as tensors (its data pipeline is not measured)${slowBlasWarning(torch.blas)}`));
       } catch (error) {
         skippedPeers.push({ system: 'PyTorch', reason: (error as Error).message.split('\n')[0]! });
       } finally {
@@ -250,6 +250,13 @@ async function main(): Promise<void> {
   };
   record.targets = checkTargets(record);
   process.stdout.write(options.json ? `${JSON.stringify(record, (_key, value: unknown) => (typeof value === 'number' && !Number.isFinite(value) ? null : value), 2)}\n` : `${formatReport(record)}\n`);
+}
+
+/** Debian's python3-torch runs on whatever provides libblas.so.3; the reference BLAS makes it many times slower than PyTorch really is. */
+function slowBlasWarning(blas: string): string {
+  return blas.startsWith('OpenBLAS')
+    ? ''
+    : '. WARNING: not OpenBLAS, so PyTorch runs far below its real speed and the ratios flatter bnlab: install Debian\'s libopenblas0-pthread, or point BNLAB_OPENBLAS_DIR at a folder holding OpenBLAS\'s libblas.so.3';
 }
 
 function planText(plan: RunPlan): string {
