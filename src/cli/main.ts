@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { enableRelaxedSimd } from '../node/wasm-files.js';
 import { compareCommand } from './commands/compare.js';
 import { evalCommand } from './commands/eval.js';
+import { explainCommand } from './commands/explain.js';
 import { reportCommand } from './commands/report.js';
 import { reproduceCommand } from './commands/reproduce.js';
 import { trainCommand } from './commands/train.js';
@@ -21,7 +22,7 @@ const program = new Command('bnlab')
   .exitOverride()
   .configureOutput({ writeErr: (text) => process.stderr.write(text.startsWith('error: ') ? `bnlab: ${text.slice(7)}` : text) });
 
-for (const command of [trainCommand(), compareCommand(), evalCommand(), reproduceCommand(), reportCommand()]) {
+for (const command of [trainCommand(), compareCommand(), evalCommand(), reproduceCommand(), reportCommand(), explainCommand()]) {
   program.addCommand(command.exitOverride().showHelpAfterError('(run with --help for usage)'));
 }
 
