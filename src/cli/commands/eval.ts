@@ -50,7 +50,7 @@ export function evalCommand(): Command {
         command: 'eval',
         checkpoint: path,
         backend: kernels.variant,
-        network: `${[net.spec.inputSize, ...net.spec.hiddenSizes, net.spec.outputSize].join('-')} ${net.spec.activation}${batchNorm ? ` with BN (${net.spec.batchNorm!.estimator} statistics)` : ''}`,
+        network: `${[net.spec.inputSize, ...net.spec.hiddenSizes, net.spec.outputSize].join('-')} ${net.spec.activation}${batchNorm ? ` with BN (${estimator ?? net.spec.batchNorm!.estimator} statistics)` : ''}`,
         metadata,
         validation,
         test,
