@@ -15,6 +15,14 @@ import { versionLine } from './version.js';
 
 enableRelaxedSimd(); // before any WebAssembly compiles: Node 20 keeps relaxed SIMD behind a flag
 
+// `bnlab … | head` closes the pipe early: that is the reader's choice, not an error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    throw error;
+  });
+}
+
 const program = new Command('bnlab')
   .description('bnlab: a batch-normalization laboratory. The article\'s MNIST experiments as commands, every claim measured.')
   .option('-V, --version', 'print the version and the kernel backend that runs here')
