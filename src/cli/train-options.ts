@@ -25,6 +25,7 @@ export interface RawTrainOptions {
   bnEps?: string;
   bnMomentum?: string;
   bnEstimator?: string;
+  bnAverageBatches?: string;
   evalBatchSize?: string;
   stopOnDivergence?: boolean;
   initFrom?: string;
@@ -54,6 +55,7 @@ export function addTrainOptions(command: Command, withBnSwitch: boolean): Comman
     .option('--bn-eps <number>', 'BatchNorm epsilon (TensorFlow default)', String(d.bnEps))
     .option('--bn-momentum <number>', 'BatchNorm moving-average decay (TensorFlow default; PyTorch momentum = 1 - this)', String(d.bnMomentum))
     .addOption(new Option('--bn-estimator <name>', `inference statistics: ${ESTIMATORS.join('|')}`).default(d.bnEstimator))
+    .option('--bn-average-batches <n>', 'with --bn-estimator average: recompute the averages over n training batches with frozen weights before each evaluation (Algorithm 2); 0 = over every training batch seen', String(d.bnAverageBatches))
     .option('--eval-batch-size <n>', 'rows per inference batch when evaluating', String(d.evalBatchSize))
     .option('--stop-on-divergence', 'stop at the first NaN or infinite loss')
     .option('--init-from <checkpoint>', 'take the initial weight matrices from a checkpoint instead of drawing them')
@@ -80,6 +82,7 @@ export function trainConfigFromOptions(raw: RawTrainOptions): TrainConfig {
       bnEps: parseNumber('--bn-eps', raw.bnEps ?? String(d.bnEps)),
       bnMomentum: parseNumber('--bn-momentum', raw.bnMomentum ?? String(d.bnMomentum)),
       bnEstimator: parseChoice<Estimator>('--bn-estimator', raw.bnEstimator ?? d.bnEstimator, ESTIMATORS),
+      bnAverageBatches: parseInteger('--bn-average-batches', raw.bnAverageBatches ?? String(d.bnAverageBatches)),
       evalBatchSize: parseInteger('--eval-batch-size', raw.evalBatchSize ?? String(d.evalBatchSize)),
       stopOnDivergence: raw.stopOnDivergence ?? false,
     });

@@ -24,6 +24,12 @@ export interface TrainConfig {
   bnEps: number;
   bnMomentum: number;
   bnEstimator: Estimator;
+  /**
+   * With the `average` estimator: before every evaluation, recompute E[μ_B] and E[σ²_B] over this
+   * many training batches with the weights frozen (the paper's Algorithm 2); 0 averages over every
+   * training batch seen instead (early batches of a still-changing network included).
+   */
+  bnAverageBatches: number;
   /** Rows per inference batch when evaluating (matters only for the `batch` estimator). */
   evalBatchSize: number;
   /** Stop at the first NaN or infinite loss instead of finishing the run. */
@@ -45,6 +51,7 @@ export const TRAIN_DEFAULTS: Readonly<TrainConfig> = Object.freeze({
   bnEps: BATCH_NORM_DEFAULTS.eps,
   bnMomentum: BATCH_NORM_DEFAULTS.momentum,
   bnEstimator: BATCH_NORM_DEFAULTS.estimator,
+  bnAverageBatches: 100,
   evalBatchSize: 1000,
   stopOnDivergence: false,
 });
@@ -72,6 +79,7 @@ const FLAG_NAMES: Record<keyof TrainConfig, string> = {
   bnEps: '--bn-eps',
   bnMomentum: '--bn-momentum',
   bnEstimator: '--bn-estimator',
+  bnAverageBatches: '--bn-average-batches',
   evalBatchSize: '--eval-batch-size',
   stopOnDivergence: '--stop-on-divergence',
 };
@@ -101,6 +109,7 @@ export function resolveTrainConfig(overrides: Partial<TrainConfig> = {}): TrainC
   wholeAtLeast('batchSize', 1);
   wholeAtLeast('validateEvery', 1);
   wholeAtLeast('evalBatchSize', 1);
+  wholeAtLeast('bnAverageBatches', 0);
   if (!Number.isSafeInteger(config.seed) || config.seed < 0) fail('seed', `must be a whole number of at least 0, got ${config.seed}`);
   positive('learningRate');
   positive('initStd');

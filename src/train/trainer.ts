@@ -9,6 +9,7 @@ import type { Evaluation, MLP } from '../nn/mlp.js';
 import { Batcher } from '../data/batcher.js';
 import type { MnistData } from '../data/mnist.js';
 import type { TrainConfig } from './config.js';
+import { recomputeAverageStatistics } from './population-statistics.js';
 import { deriveSeed } from './seeds.js';
 
 export interface CurvePoint {
@@ -59,7 +60,14 @@ export async function train(net: MLP, data: MnistData, config: TrainConfig, hook
 
   const curve: CurvePoint[] = [];
   let validation = null as Evaluation | null; // the latest, which is the final one once the loop ends
+  // Algorithm 2: the `average` estimate of the network as it is now, before each evaluation.
+  const refreshAverages = (): void => {
+    if (net.spec.batchNorm?.estimator === 'average' && config.bnAverageBatches > 0) {
+      recomputeAverageStatistics(net, data.train, config.batchSize, config.bnAverageBatches, config.seed);
+    }
+  };
   const validate = (step: number, trainingLoss: number): void => {
+    refreshAverages();
     const evaluation = net.evaluate(data.validation.images, data.validation.labels, config.evalBatchSize);
     validation = evaluation;
     const point = { step, validationAccuracy: evaluation.accuracy, validationLoss: evaluation.loss, trainingLoss };

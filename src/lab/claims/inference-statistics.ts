@@ -6,10 +6,8 @@
  * batches and one example at a time. With `batch` and one example, σ² = 0, x̂ = 0 and every
  * example gets the output of β alone: the same class for all.
  */
-import { Batcher } from '../../data/batcher.js';
-import type { MLP } from '../../nn/mlp.js';
 import type { Estimator } from '../../nn/spec.js';
-import { deriveSeed } from '../../train/seeds.js';
+import { recomputeAverageStatistics } from '../../train/population-statistics.js';
 import { barChartSpec } from '../charts/bar-chart.js';
 import type { Claim, ClaimContext, ClaimResult } from './claim.js';
 import { accuracyOf, elapsedSince, formatPercent, headOf, networkPair, predictClasses, trainSteps, type NetworkChoice } from './experiment-kit.js';
@@ -84,7 +82,7 @@ export async function runInferenceStatistics(context: ClaimContext, budget: Infe
   context.onProgress?.(`inference-statistics: training the BN network, ${budget.steps} steps`);
   await trainSteps(net, data.train, { steps: budget.steps, batchSize: budget.batchSize, learningRate: budget.learningRate, seed });
   context.onProgress?.(`inference-statistics: averaging batch statistics over ${budget.averageBatches} batches with frozen weights`);
-  recomputeAverages(net, data.train, budget.batchSize, budget.averageBatches, seed);
+  recomputeAverageStatistics(net, data.train, budget.batchSize, budget.averageBatches, seed);
 
   const test = headOf(data.test, budget.testCount);
   const single = headOf(data.test, budget.singleCount);
@@ -179,24 +177,3 @@ export async function runInferenceStatistics(context: ClaimContext, budget: Infe
   };
 }
 
-/**
- * The paper's Algorithm 2, steps 8-11: with the trained weights frozen, run training-mode forwards
- * over `batches` mini-batches so that the `average` sums hold E[μ_B] and E[σ²_B] of the final
- * network. The moving averages take these batches in too, so they are put back afterwards.
- */
-export function recomputeAverages(net: MLP, split: Parameters<typeof headOf>[0], batchSize: number, batches: number, seed: number): void {
-  const saved = net.norms.map((norm) => norm && { mean: norm.movingMean.data.slice(), variance: norm.movingVariance.data.slice() });
-  for (const norm of net.norms) norm?.resetAverage();
-  const batcher = new Batcher(split, batchSize, { shuffle: true, seed: deriveSeed(seed, 'experiment') });
-  const x = net.inputFor(batchSize); // [batchSize, 784]
-  const labels = new Uint8Array(batchSize);
-  for (let b = 0; b < batches; b++) {
-    batcher.next(x.data as Float32Array, labels);
-    net.forward(x, 'train');
-  }
-  net.norms.forEach((norm, l) => {
-    if (!norm) return;
-    norm.movingMean.data.set(saved[l]!.mean);
-    norm.movingVariance.data.set(saved[l]!.variance);
-  });
-}
