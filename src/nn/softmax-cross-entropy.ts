@@ -27,15 +27,14 @@ export function softmaxCrossEntropy(logits: Matrix, labels: Labels, dLogits: Mat
     let max = -Infinity;
     for (let c = 0; c < classes; c++) if (Z[row + c]! > max) max = Z[row + c]!;
     let sumExp = 0;
-    for (let c = 0; c < classes; c++) sumExp += Math.exp(Z[row + c]! - max);
-    const logSumExp = Math.log(sumExp);
-    total += logSumExp - (Z[row + label]! - max);
     if (D) {
-      for (let c = 0; c < classes; c++) {
-        const probability = Math.exp(Z[row + c]! - max - logSumExp);
-        D[row + c] = (probability - (c === label ? 1 : 0)) / m;
-      }
+      // Each exponential once: kept in dLogits, then scaled into probabilities.
+      for (let c = 0; c < classes; c++) sumExp += D[row + c] = Math.exp(Z[row + c]! - max);
+      for (let c = 0; c < classes; c++) D[row + c] = (D[row + c]! / sumExp - (c === label ? 1 : 0)) / m;
+    } else {
+      for (let c = 0; c < classes; c++) sumExp += Math.exp(Z[row + c]! - max);
     }
+    total += Math.log(sumExp) - (Z[row + label]! - max);
   }
   return total / m;
 }

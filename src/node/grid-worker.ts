@@ -21,8 +21,11 @@ const post = (message: WorkerToMain): void => port.postMessage(message);
 const { data: sharedData, backend } = workerData as GridWorkerData;
 let stopRequested = false;
 
-async function runOne(spec: RunSpec, kernels: Awaited<ReturnType<typeof loadKernels>>, data: ReturnType<typeof mnistFromShared>): Promise<void> {
+async function runOne(spec: RunSpec, data: ReturnType<typeof mnistFromShared>): Promise<void> {
   const started = performance.now();
+  // A fresh backend per run: the wasm arena never frees, so one shared backend would keep every
+  // finished run's buffers (~15 MB each). The module compiles once per thread; this is cheap.
+  const kernels = await loadKernels(backend);
   const net = buildNetwork(kernels, spec.config, spec.batchNorm, initialWeightsFor(spec.config));
   let lastProgress = 0;
   let progressStart = started;
@@ -58,7 +61,7 @@ try {
         break;
       case 'run':
         // One run at a time; the main thread sends the next only after this one is done.
-        queue = queue.then(() => runOne(message.spec, kernels, data)).catch((error: unknown) => {
+        queue = queue.then(() => runOne(message.spec, data)).catch((error: unknown) => {
           post({ type: 'failed', id: message.spec.id, message: error instanceof Error ? error.message : String(error) });
         });
         break;
