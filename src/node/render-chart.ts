@@ -5,8 +5,8 @@
  */
 
 import { existsSync } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { writeFileAtomic } from './atomic-write.js';
+import { join } from 'node:path';
 import { Resvg, type ResvgRenderOptions } from '@resvg/resvg-js';
 import { parse, textMetrics, View, type Spec as VegaSpec } from 'vega';
 import { compile } from 'vega-lite';
@@ -165,21 +165,6 @@ export function svgToPng(svg: string, scale = 2): Uint8Array {
   return resvg.render().asPng();
 }
 
-let temporaryFileCounter = 0;
-
-/** Writes a file so a reader never sees half of it: a temporary file in the same folder, then a rename. */
-async function writeFileAtomically(path: string, contents: string | Uint8Array): Promise<void> {
-  temporaryFileCounter++;
-  const temporaryPath = join(dirname(path), `.${basename(path)}.${process.pid}.${temporaryFileCounter}.tmp`);
-  try {
-    await writeFile(temporaryPath, contents);
-    await rename(temporaryPath, path);
-  } catch (error) {
-    await rm(temporaryPath, { force: true });
-    throw error;
-  }
-}
-
 /**
  * Renders a chart and writes `basePath.svg` and `basePath.png` (creating the folder if needed),
  * each atomically. Returns the two paths.
@@ -189,8 +174,7 @@ export async function writeChart(spec: VegaLiteSpec, basePath: string): Promise<
   const png = svgToPng(svg);
   const svgPath = `${basePath}.svg`;
   const pngPath = `${basePath}.png`;
-  await mkdir(dirname(basePath), { recursive: true });
-  await writeFileAtomically(svgPath, svg);
-  await writeFileAtomically(pngPath, png);
+  await writeFileAtomic(svgPath, svg);
+  await writeFileAtomic(pngPath, png);
   return { svgPath, pngPath };
 }
