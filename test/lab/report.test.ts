@@ -166,7 +166,7 @@ describe('the report', () => {
   test('chart specs: one per configuration with both curves, and an overview of all panels', () => {
     const spec = configChartSpec(report.configs[2]!) as { title: { text: string }; data: { values: Array<{ series: string }> } };
     assert.match(spec.title.text, /^Model 3: std 0.05, lr 2, ReLU \(mean of 2 seeds\)/);
-    assert.deepEqual([...new Set(spec.data.values.map((row) => row.series))], ['Without BN', 'With BN']);
+    assert.deepEqual([...new Set(spec.data.values.map((row) => row.series))], ['without BN', 'with BN'], 'the names every bnlab chart colours alike');
     const overview = overviewChartSpec(report) as { concat: unknown[]; columns: number };
     assert.equal(overview.concat.length, 8);
     assert.equal(overview.columns, 4);

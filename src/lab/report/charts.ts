@@ -1,16 +1,17 @@
 /**
  * @file The report's chart specs, like the article's figures: per configuration one chart with
  * both validation curves (mean over seeds), and one overview with all configurations as panels.
- * Series are named "Without BN" and "With BN" so colours match every other bnlab chart. Pure.
+ * Series carry the shared without/with-BN names, so colours match every other bnlab chart. Pure.
  */
 import { lineChartSpec } from '../charts/line-chart.js';
 import { panelGridSpec } from '../charts/panel-grid.js';
+import { withBnName, withoutBnName } from '../charts/series-colors.js';
 import type { Series, VegaLiteSpec } from '../charts/types.js';
 import { describeConfiguration } from '../article.js';
 import type { ConfigSummary, GridReport, NetworkSummary } from './summary.js';
 
-export const WITHOUT_BN_SERIES = 'Without BN';
-export const WITH_BN_SERIES = 'With BN';
+export const WITHOUT_BN_SERIES = withoutBnName;
+export const WITH_BN_SERIES = withBnName;
 
 function curveSeries(network: NetworkSummary | null, name: string): Series[] {
   if (!network) return [];
