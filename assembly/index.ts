@@ -14,6 +14,7 @@ export {
   addRowVector, addColumnSums, activationForward, activationBackward, scaleShiftColumns, sgdStep,
 } from './elementwise';
 export { batchNormForwardTrain, batchNormBackward } from './batch-norm';
+export { bytesToFloats } from './bytes-to-floats';
 
 /** The first byte after the module's static data: the host's buffers go from here up. */
 export function heapBase(): usize {

@@ -1,10 +1,11 @@
 /**
  * @file Timing bnlab itself: training steps per second exactly as `bnlab train` runs them (each
- * step copies its batch into the network's input buffer with Batcher.next, then forward, loss,
- * backward and the SGD update), and the time of one validation pass over 5,000 images.
+ * step draws its batch's bytes with Batcher.next, converts them into the network's input with
+ * bytesToFloats, then forward, loss, backward and the SGD update), and the time of one validation
+ * pass over 5,000 images.
  */
 import type { Kernels } from '../src/core/kernels.js';
-import type { Split } from '../src/data/mnist.js';
+import { PIXEL_SCALE, splitExamples, type Split } from '../src/data/mnist.js';
 import type { MLP } from '../src/nn/mlp.js';
 import { Sgd } from '../src/nn/sgd.js';
 import {
@@ -23,12 +24,14 @@ export function openBnlabSession(kernels: Kernels, train: Split, variant: Varian
   const batcher = benchBatcher(train);
   const optimizer = new Sgd(kernels, LEARNING_RATE);
   const x = net.inputFor(BATCH_SIZE); // [60, 784] in the backend's memory
+  const pixels = kernels.byteBuffer(x.size); // [60, 784] bytes in the backend's memory
   const labels = new Uint8Array(BATCH_SIZE); // [60]
   const runSync = (steps: number): RunResult => {
     let lastLoss = NaN;
     const elapsed = stopwatch();
     for (let step = 0; step < steps; step++) {
-      batcher.next(x.data as Float32Array, labels); // x.data, not a saved view: a growing wasm memory rebinds it
+      batcher.next(pixels.data, labels); // .data, not a saved view: a growing wasm memory rebinds it
+      kernels.bytesToFloats(pixels.data, PIXEL_SCALE, x);
       lastLoss = net.trainStep(x, labels, optimizer);
     }
     return { ...elapsed(), steps, lastLoss };
@@ -60,11 +63,12 @@ export interface EvaluationTiming {
 
 /** `net.evaluate` over the validation split in batches of 1,000 (the trainer's default), `repeats` times after one warm-up pass. */
 export function timeEvaluation(net: MLP, validation: Split, repeats: number): EvaluationTiming {
-  let accuracy = net.evaluate(validation.images, validation.labels, 1000).accuracy;
+  const examples = splitExamples(validation);
+  let accuracy = net.evaluate(examples, 1000).accuracy;
   const elapsedMs: number[] = [];
   for (let i = 0; i < repeats; i++) {
     const started = performance.now();
-    accuracy = net.evaluate(validation.images, validation.labels, 1000).accuracy;
+    accuracy = net.evaluate(examples, 1000).accuracy;
     elapsedMs.push(performance.now() - started);
   }
   return { medianMs: median(elapsedMs), images: validation.count, accuracy };

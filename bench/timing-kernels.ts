@@ -3,11 +3,11 @@
  * backend and adds the performance.now() delta to that method's total. It can also record the
  * matrix-multiply calls of a step (method, operands, sparse flag) so they can be replayed alone.
  */
-import type { ActivationKind, BackendName, Kernels } from '../src/core/kernels.js';
+import type { ActivationKind, BackendName, ByteBuffer, Kernels } from '../src/core/kernels.js';
 import type { FloatArray, Matrix } from '../src/core/matrix.js';
 
 /** Every computing method of the Kernels interface (allocation is passed through untimed). */
-export type KernelMethod = Exclude<keyof Kernels, 'name' | 'variant' | 'allocate' | 'matrix'>;
+export type KernelMethod = Exclude<keyof Kernels, 'name' | 'variant' | 'allocate' | 'matrix' | 'byteBuffer'>;
 export type MatmulMethod = 'matmul' | 'matmulTransposeAAdd' | 'matmulTransposeB';
 
 export interface MatmulCall {
@@ -45,6 +45,16 @@ export class TimingKernels implements Kernels {
 
   matrix(rows: number, cols: number): Matrix {
     return this.inner.matrix(rows, cols);
+  }
+
+  byteBuffer(length: number): ByteBuffer {
+    return this.inner.byteBuffer(length);
+  }
+
+  bytesToFloats(bytes: Uint8Array, scale: number, out: Matrix): void {
+    const started = performance.now();
+    this.inner.bytesToFloats(bytes, scale, out);
+    this.add('bytesToFloats', started);
   }
 
   matmul(a: Matrix, b: Matrix, out: Matrix, aIsSparse = false): void {
@@ -134,7 +144,7 @@ function emptyTotals(): Record<KernelMethod, number> {
     addRowVector: 0, addColumnSums: 0,
     activationForward: 0, activationBackward: 0,
     batchNormForwardTrain: 0, batchNormBackward: 0, scaleShiftColumns: 0,
-    sgdStep: 0,
+    sgdStep: 0, bytesToFloats: 0,
   };
 }
 

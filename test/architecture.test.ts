@@ -1,8 +1,9 @@
 /**
- * @file The architecture rule: src/core, src/nn, src/train and src/data run in a browser and in
+ * @file The architecture rules: src/core, src/nn, src/train and src/data run in a browser and in
  * worker threads, so none of their .ts files may import a Node builtin ('node:*' or a bare name
  * such as 'fs', 'path', 'worker_threads'). Node-only edge files (*-node.ts, anything under
- * src/node) are exempt. A failure names each file and import.
+ * src/node) are exempt. And arrows point down: core imports no other layer, nn only core (never
+ * data/: MLP.evaluate takes an ExampleSource). A failure names each file and import.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -75,5 +76,18 @@ describe('architecture', () => {
     const violations = files.flatMap((file) =>
       importSpecifiers(readFileSync(file, 'utf8')).filter(isNodeBuiltin).map((specifier) => `${relative(root, file)} imports '${specifier}'`));
     assert.deepEqual(violations, [], `these files must run in a browser and worker threads; move Node access to src/node/ or a *-node.ts file:\n${violations.join('\n')}`);
+  });
+
+  test('core imports no other layer of src/, and nn imports only core', () => {
+    const allowed: Record<string, string[]> = { core: ['core'], nn: ['core', 'nn'] };
+    const violations = Object.entries(allowed).flatMap(([layer, layers]) =>
+      portableSourceFiles(join(root, 'src', layer)).flatMap((file) =>
+        importSpecifiers(readFileSync(file, 'utf8'))
+          .filter((specifier) => specifier.startsWith('.'))
+          .map((specifier) => relative(join(root, 'src'), join(file, '..', specifier)).split(sep)[0]!)
+          .filter((target) => !layers.includes(target))
+          .map((target) => `${relative(root, file)} imports from src/${target}`)));
+    assert.ok(portableSourceFiles(join(root, 'src', 'nn')).length > 0, 'no sources found under src/nn');
+    assert.deepEqual(violations, [], `an arrow points up or sideways:\n${violations.join('\n')}`);
   });
 });

@@ -11,7 +11,7 @@ import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import type { Matrix } from '../../src/core/matrix.js';
-import type { Split } from '../../src/data/mnist.js';
+import { pixelValue, type Split } from '../../src/data/mnist.js';
 import {
   BATCH_SIZE, benchBatcher, benchInitialWeights, BN_DECAY, BN_EPS, LEARNING_RATE, stopwatch, usesBatchNorm,
   type RunResult, type TrainingSession, type Variant,
@@ -106,11 +106,13 @@ function buildTfjsNetwork(initialWeights: readonly Matrix[], batchNorm: boolean)
 /** The first DISTINCT_BATCHES batches bnlab draws with the benchmark's seed, as tensors. */
 function preBatch(train: Split): Array<{ x: tf.Tensor2D; oneHot: tf.Tensor2D }> {
   const batcher = benchBatcher(train);
-  const images = new Float32Array(BATCH_SIZE * train.width); // [60, 784]
+  const pixels = new Uint8Array(BATCH_SIZE * train.width); // [60, 784] bytes
+  const images = new Float32Array(BATCH_SIZE * train.width); // [60, 784] the same pixels as bnlab's floats
   const labels = new Uint8Array(BATCH_SIZE); // [60]
   const batches: Array<{ x: tf.Tensor2D; oneHot: tf.Tensor2D }> = [];
   for (let i = 0; i < DISTINCT_BATCHES; i++) {
-    batcher.next(images, labels);
+    batcher.next(pixels, labels);
+    for (let p = 0; p < pixels.length; p++) images[p] = pixelValue(pixels[p]!);
     batches.push({
       x: tf.tensor2d(images, [BATCH_SIZE, train.width]),
       oneHot: tf.tidy(() => tf.oneHot(tf.tensor1d(labels, 'int32'), CLASSES).toFloat() as tf.Tensor2D),

@@ -3,7 +3,7 @@
  * the test oracle for the WebAssembly backend, and the fallback where it does not validate.
  * With float64 buffers it is also the precise path for finite-difference gradient checks.
  */
-import type { ActivationKind, Kernels } from './kernels.js';
+import type { ActivationKind, ByteBuffer, Kernels } from './kernels.js';
 import { Matrix, type FloatArray } from './matrix.js';
 
 export type Precision = 'float32' | 'float64';
@@ -22,6 +22,17 @@ export class JsKernels implements Kernels {
 
   matrix(rows: number, cols: number): Matrix {
     return new Matrix(rows, cols, this.allocate(rows * cols));
+  }
+
+  byteBuffer(length: number): ByteBuffer {
+    return { data: new Uint8Array(length) };
+  }
+
+  bytesToFloats(bytes: Uint8Array, scale: number, out: Matrix): void {
+    if (bytes.length !== out.size) throw new RangeError(`bytesToFloats: ${bytes.length} bytes for a ${out.rows}x${out.cols} matrix`);
+    const factor = Math.fround(scale), Y = out.data;
+    // The double product of an 8-bit and a 24-bit integer significand is exact; fround rounds it once, as float32 arithmetic does.
+    for (let i = 0; i < bytes.length; i++) Y[i] = Math.fround(bytes[i]! * factor);
   }
 
   // i-k-j order: the inner loop walks rows of b and out contiguously; a zero a[i,k] skips a row.

@@ -10,6 +10,14 @@
 import type { FloatArray, Matrix } from './matrix.js';
 
 export type BackendName = 'js' | 'wasm';
+
+/**
+ * Bytes in a backend's memory (a batch of raw pixels). Like `Matrix.data`, `data` is rebound when
+ * that memory grows: read it at each use rather than keeping the array.
+ */
+export interface ByteBuffer {
+  data: Uint8Array;
+}
 export type ActivationKind = 'relu' | 'sigmoid' | 'tanh' | 'identity';
 
 export interface Kernels {
@@ -21,6 +29,15 @@ export interface Kernels {
   allocate(length: number): FloatArray;
   /** A zeroed [rows, cols] matrix in this backend's memory. */
   matrix(rows: number, cols: number): Matrix;
+  /** `length` zeroed bytes in this backend's memory, for inputs stored as bytes (MNIST pixels). */
+  byteBuffer(length: number): ByteBuffer;
+
+  /**
+   * out[i] = f32(bytes[i]) · f32(scale), one float32 rounding of the product (TensorFlow's pixel
+   * scaling, `images.astype(float32) * float32(1/255)`), over bytes[length] and out of the same
+   * size. `bytes` may live anywhere; from a `byteBuffer` of this backend it is not copied first.
+   */
+  bytesToFloats(bytes: Uint8Array, scale: number, out: Matrix): void;
 
   /** out[m,n] = a[m,k] · b[k,n]: forward x·W. `aIsSparse` says a is mostly zeros (MNIST pixels), so zeros may be skipped. */
   matmul(a: Matrix, b: Matrix, out: Matrix, aIsSparse?: boolean): void;

@@ -4,6 +4,8 @@
  * shuffled once before the first batch; a batch that runs past the end of an epoch takes the rest
  * of this epoch, reshuffles, and fills up from the start of the next. Shuffling uses the project's
  * seeded Rng on an index permutation, so a seed gives the same batches on every machine.
+ * Batches are raw pixel bytes (a quarter of float32's memory traffic); the backend turns them
+ * into the network's float input in one `bytesToFloats` call.
  */
 import { Rng } from '../core/rng.js';
 import type { Split } from './mnist.js';
@@ -20,8 +22,8 @@ export class Batcher {
   private readonly rng: Rng | null;
   /** [count] the order of this epoch: position p in the epoch is example order[p]. */
   private readonly order: Uint32Array;
-  /** [count] one view [width] per example, made once so next() copies rows with memcpy-speed `set` and allocates nothing. */
-  private readonly rows: Float32Array[];
+  /** [count] one byte view [width] per example, made once so next() copies rows with memcpy-speed `set` and allocates nothing. */
+  private readonly rows: Uint8Array[];
   /** Next position in `order` to take. */
   private position = 0;
   private completedEpochs = 0;
@@ -29,15 +31,15 @@ export class Batcher {
   constructor(split: Split, batchSize: number, options: BatcherOptions) {
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`the batch size must be a whole number ≥ 1, got ${batchSize}`);
     if (split.count < 1) throw new RangeError('cannot draw batches from an empty split');
-    if (split.images.length !== split.count * split.width || split.labels.length !== split.count) {
-      throw new RangeError(`a split of ${split.count} × ${split.width} needs ${split.count * split.width} pixels and ${split.count} labels, got ${split.images.length} and ${split.labels.length}`);
+    if (split.pixels.length !== split.count * split.width || split.labels.length !== split.count) {
+      throw new RangeError(`a split of ${split.count} × ${split.width} needs ${split.count * split.width} pixels and ${split.count} labels, got ${split.pixels.length} and ${split.labels.length}`);
     }
     this.split = split;
     this.batchSize = batchSize;
     this.order = new Uint32Array(split.count);
     for (let i = 0; i < split.count; i++) this.order[i] = i;
     this.rows = [];
-    for (let i = 0; i < split.count; i++) this.rows.push(split.images.subarray(i * split.width, (i + 1) * split.width));
+    for (let i = 0; i < split.count; i++) this.rows.push(split.pixels.subarray(i * split.width, (i + 1) * split.width));
     this.rng = options.shuffle ? new Rng(options.seed) : null;
     this.rng?.shuffle(this.order); // TensorFlow shuffles before the first epoch too
   }
@@ -48,14 +50,15 @@ export class Batcher {
   }
 
   /**
-   * Fills `images` [batchSize, width] and `labels` [batchSize] with the next batch, in place.
-   * Allocates nothing: rows are copied from the per-example views made in the constructor.
+   * Fills `pixels` [batchSize, width] (bytes, e.g. a backend's `byteBuffer(…).data`) and `labels`
+   * [batchSize] with the next batch, in place. Allocates nothing: rows are copied from the
+   * per-example views made in the constructor.
    */
-  next(images: Float32Array, labels: Uint8Array): void {
+  next(pixels: Uint8Array, labels: Uint8Array): void {
     const { batchSize, order, rows } = this;
     const { width, count } = this.split;
-    if (images.length !== batchSize * width || labels.length !== batchSize) {
-      throw new RangeError(`next() needs images of ${batchSize} × ${width} and ${batchSize} labels, got ${images.length} and ${labels.length}`);
+    if (pixels.length !== batchSize * width || labels.length !== batchSize) {
+      throw new RangeError(`next() needs pixels of ${batchSize} × ${width} and ${batchSize} labels, got ${pixels.length} and ${labels.length}`);
     }
     const sourceLabels = this.split.labels; // [count]
     let position = this.position;
@@ -68,7 +71,7 @@ export class Batcher {
       }
       const example = order[position++]!;
       labels[row] = sourceLabels[example]!;
-      images.set(rows[example]!, row * width);
+      pixels.set(rows[example]!, row * width);
     }
     this.position = position;
   }

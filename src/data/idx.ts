@@ -85,7 +85,8 @@ export function parseIdx(bytes: Uint8Array, fileName: string, expectedRank?: num
   if (dataBytes > elementCount) {
     throw new DataError(`${fileName} has ${dataBytes - elementCount} trailing bytes after the ${elementCount} data bytes its header announces (${shape}): the file is damaged or not the IDX file its name says`);
   }
-  return { dims, data: bytes.subarray(headerBytes), fileName };
+  // A plain Uint8Array view even when `bytes` is a Node Buffer, whose slice() would not copy.
+  return { dims, data: new Uint8Array(bytes.buffer, bytes.byteOffset + headerBytes, elementCount), fileName };
 }
 
 function hex(byte: number): string {

@@ -1,8 +1,12 @@
 /**
  * @file MNIST as the article's TensorFlow 1.x `input_data.read_data_sets` splits it: validation =
  * the first 5,000 images of the training file, train = the remaining 55,000, test = the 10,000
- * test images; pixels scaled to [0, 1] by × float32(1/255) as TensorFlow does. Pure array work: it runs in a browser or a worker.
+ * test images. Pixels stay the files' bytes (a quarter of float32's memory); their values are
+ * TensorFlow's, byte × float32(1/255) in float32, made where floats are needed: `copyRows` here,
+ * the kernels' `bytesToFloats` for batches and evaluation. Pure array work: runs in a browser or a worker.
  */
+import type { Kernels } from '../core/kernels.js';
+import type { Matrix } from '../core/matrix.js';
 import { DataError, type IdxTensor } from './idx.js';
 
 /** The names MNIST (and Fashion-MNIST) ship their four IDX files under. */
@@ -19,8 +23,11 @@ export const MNIST_CLASSES = 10;
 export const DEFAULT_VALIDATION_SIZE = 5000;
 
 export interface Split {
-  /** [count, width] row-major, pixel × float32(1/255) in [0, 1] (TensorFlow's scaling). May be a view that shares its buffer with another split. */
-  images: Float32Array;
+  /**
+   * [count, width] row-major raw pixel bytes 0..255; the network sees byte × PIXEL_SCALE. Usually
+   * a view of the IDX file's bytes, and train and validation share one buffer.
+   */
+  pixels: Uint8Array;
   /** [count], digits 0..9. */
   labels: Uint8Array;
   count: number;
@@ -60,21 +67,21 @@ export function splitMnist(
     throw new DataError(`${trainImagesName} holds ${trainCount} images, but the validation split takes the first ${validationSize} and training needs at least one more: give the full MNIST training file`);
   }
   const width = MNIST_IMAGE_SIDE * MNIST_IMAGE_SIDE;
-  // One buffer for the whole training file; validation and train are views of its two parts.
-  const trainFilePixels = scalePixels(trainImages.data); // [trainCount, 784]
+  // No copy of the pixels: validation and train are views of the two parts of the training file's bytes.
+  const trainFilePixels = trainImages.data; // [trainCount, 784]
   const validation: Split = {
-    images: trainFilePixels.subarray(0, validationSize * width),
+    pixels: trainFilePixels.subarray(0, validationSize * width),
     labels: trainLabels.data.slice(0, validationSize),
     count: validationSize,
     width,
   };
   const train: Split = {
-    images: trainFilePixels.subarray(validationSize * width),
+    pixels: trainFilePixels.subarray(validationSize * width),
     labels: trainLabels.data.slice(validationSize),
     count: trainCount - validationSize,
     width,
   };
-  const test: Split = { images: scalePixels(testImages.data), labels: testLabels.data.slice(), count: testCount, width };
+  const test: Split = { pixels: testImages.data, labels: testLabels.data.slice(), count: testCount, width };
   return { train, validation, test, source };
 }
 
@@ -99,17 +106,62 @@ function checkPair(images: IdxTensor, imagesName: string, labels: IdxTensor, lab
   return count!;
 }
 
-/** float32(1/255): TensorFlow scales by this factor, not by a division. */
-const PIXEL_SCALE = Math.fround(1 / 255);
+/** float32(1/255): TensorFlow scales pixels by this factor, not by a division. */
+export const PIXEL_SCALE = Math.fround(1 / 255);
 
 /**
- * Pixels as TensorFlow's DataSet makes them, `numpy.multiply(images.astype(float32), 1.0 / 255.0)`:
- * a float32 product with float32(1/255), which differs from byte / 255 by one ulp for 126 of the 256
- * byte values (0 → 0 and 255 → 1 exactly). The double product is exact (8 × 24 bits), so storing
- * it into the Float32Array rounds once, as float32 arithmetic does.
+ * [256] the float value of every byte, as TensorFlow's DataSet makes pixels,
+ * `numpy.multiply(images.astype(float32), 1.0 / 255.0)`: a float32 product with float32(1/255),
+ * which differs from byte / 255 by one ulp for 126 of the 256 byte values (0 → 0 and 255 → 1
+ * exactly). The double product is exact (8 × 24 bits), so fround rounds it once, as float32 does.
  */
-function scalePixels(bytes: Uint8Array): Float32Array {
-  const pixels = new Float32Array(bytes.length); // [bytes.length]; a 256-entry look-up table measured no faster
-  for (let i = 0; i < bytes.length; i++) pixels[i] = bytes[i]! * PIXEL_SCALE;
-  return pixels;
+const PIXEL_VALUES = Float32Array.from({ length: 256 }, (_, byte) => Math.fround(byte * PIXEL_SCALE));
+
+/** The float value the network sees for a pixel byte. */
+export function pixelValue(byte: number): number {
+  return PIXEL_VALUES[byte]!;
+}
+
+/**
+ * Writes the float values of rows [start, start + rows) of `split` into `into` from `intoOffset`
+ * (rows × width elements), through a 256-entry table: for code that needs floats outside a kernel
+ * backend (another framework's tensors, float64 checks). Batches and evaluation use the kernels'
+ * `bytesToFloats` instead, which gives the same floats.
+ */
+export function copyRows(split: Split, start: number, rows: number, into: Float32Array | Float64Array, intoOffset = 0): void {
+  checkRowRange(split, start, rows);
+  const length = rows * split.width;
+  if (!Number.isInteger(intoOffset) || intoOffset < 0 || intoOffset + length > into.length) {
+    throw new RangeError(`copyRows: ${rows} rows of ${split.width} do not fit in ${into.length} elements from offset ${intoOffset}`);
+  }
+  const source = split.pixels, first = start * split.width;
+  for (let i = 0; i < length; i++) into[intoOffset + i] = PIXEL_VALUES[source[first + i]!]!;
+}
+
+/**
+ * A split as a network's example source (nn/'s `ExampleSource`, for `MLP.evaluate`): rows are
+ * converted by the network's own backend, straight into its input matrix.
+ */
+export function splitExamples(split: Split): SplitExamples {
+  return {
+    count: split.count,
+    labels: split.labels,
+    copyRows(start: number, rows: number, into: Matrix, kernels: Kernels): void {
+      checkRowRange(split, start, rows);
+      kernels.bytesToFloats(split.pixels.subarray(start * split.width, (start + rows) * split.width), PIXEL_SCALE, into);
+    },
+  };
+}
+
+/** What `splitExamples` returns; the same shape as nn/'s ExampleSource, which data/ does not import. */
+export interface SplitExamples {
+  readonly count: number;
+  readonly labels: Uint8Array;
+  copyRows(start: number, rows: number, into: Matrix, kernels: Kernels): void;
+}
+
+function checkRowRange(split: Split, start: number, rows: number): void {
+  if (!Number.isInteger(start) || !Number.isInteger(rows) || start < 0 || rows < 0 || start + rows > split.count) {
+    throw new RangeError(`rows ${start}..${start + rows} are outside a split of ${split.count} examples`);
+  }
 }

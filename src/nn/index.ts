@@ -6,3 +6,4 @@ export * from './activation.js';
 export * from './softmax-cross-entropy.js';
 export * from './sgd.js';
 export * from './mlp.js';
+export * from './example-source.js';

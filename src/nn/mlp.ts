@@ -9,6 +9,7 @@ import type { Rng } from '../core/rng.js';
 import { Activation } from './activation.js';
 import { BatchNorm, type BatchNormCache } from './batch-norm.js';
 import { Dense } from './dense.js';
+import type { ExampleSource } from './example-source.js';
 import { countCorrect, softmaxCrossEntropy, type Labels } from './softmax-cross-entropy.js';
 import type { Sgd } from './sgd.js';
 import { layerShapes, validateSpec, type Mode, type NetworkSpec } from './spec.js';
@@ -172,17 +173,17 @@ export class MLP {
   }
 
   /**
-   * Accuracy and mean loss over `count` examples stored row by row in `inputs`, in inference
-   * mode, `batchSize` rows at a time (which matters only for the `batch` estimator).
+   * Accuracy and mean loss over every example of `source`, in inference mode, `batchSize` rows at
+   * a time (which matters only for the `batch` estimator).
    */
-  evaluate(inputs: ArrayLike<number> & { subarray(start: number, end: number): ArrayLike<number> }, labels: Labels, batchSize = 1000): Evaluation {
-    const count = labels.length;
-    const width = this.spec.inputSize;
+  evaluate(source: ExampleSource, batchSize = 1000): Evaluation {
+    const { count, labels } = source;
+    if (labels.length !== count) throw new RangeError(`an example source of ${count} examples has ${labels.length} labels`);
     let correct = 0, lossSum = 0;
     for (let start = 0; start < count; start += batchSize) {
       const rows = Math.min(batchSize, count - start);
       const x = this.inputFor(rows);
-      (x.data as Float32Array).set(inputs.subarray(start * width, (start + rows) * width) as Float32Array);
+      source.copyRows(start, rows, x, this.kernels);
       const logits = this.forward(x, 'infer');
       const batchLabels = Array.prototype.slice.call(labels, start, start + rows) as number[];
       lossSum += softmaxCrossEntropy(logits, batchLabels, null) * rows;

@@ -4,23 +4,29 @@
  * E[μ_B] and E[σ²_B] of the network as it is now, not of the early, still-changing network.
  */
 import { Batcher } from '../data/batcher.js';
-import type { Split } from '../data/mnist.js';
+import type { ByteBuffer } from '../core/kernels.js';
+import { PIXEL_SCALE, type Split } from '../data/mnist.js';
 import type { MLP } from '../nn/mlp.js';
 import { deriveSeed } from './seeds.js';
 
 /**
  * Recomputes the `average` sums over `batches` batches of `batchSize` drawn (shuffled, from
  * `seed`) from `split`. The moving averages take these batches in too, so they are put back:
- * only the `average` estimate changes.
+ * only the `average` estimate changes. `pixels` [batchSize, width] is where batches are drawn to:
+ * a caller that recomputes often passes its own (a wasm backend never frees a new one).
  */
-export function recomputeAverageStatistics(net: MLP, split: Split, batchSize: number, batches: number, seed: number): void {
+export function recomputeAverageStatistics(
+  net: MLP, split: Split, batchSize: number, batches: number, seed: number,
+  pixels: ByteBuffer = net.kernels.byteBuffer(batchSize * split.width),
+): void {
   const saved = net.norms.map((norm) => norm && { mean: norm.movingMean.data.slice(), variance: norm.movingVariance.data.slice() });
   for (const norm of net.norms) norm?.resetAverage();
   const batcher = new Batcher(split, batchSize, { shuffle: true, seed: deriveSeed(seed, 'experiment') });
   const x = net.inputFor(batchSize); // [batchSize, inputs]
   const labels = new Uint8Array(batchSize);
   for (let b = 0; b < batches; b++) {
-    batcher.next(x.data as Float32Array, labels);
+    batcher.next(pixels.data, labels);
+    net.kernels.bytesToFloats(pixels.data, PIXEL_SCALE, x);
     net.forward(x, 'train');
   }
   net.norms.forEach((norm, l) => {

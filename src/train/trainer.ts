@@ -7,7 +7,7 @@
 import { Sgd } from '../nn/sgd.js';
 import type { Evaluation, MLP } from '../nn/mlp.js';
 import { Batcher } from '../data/batcher.js';
-import type { MnistData } from '../data/mnist.js';
+import { PIXEL_SCALE, splitExamples, type MnistData } from '../data/mnist.js';
 import type { TrainConfig } from './config.js';
 import { recomputeAverageStatistics } from './population-statistics.js';
 import { deriveSeed } from './seeds.js';
@@ -54,8 +54,10 @@ export async function train(net: MLP, data: MnistData, config: TrainConfig, hook
   const started = now();
   const optimizer = new Sgd(net.kernels, config.learningRate);
   const batcher = new Batcher(data.train, config.batchSize, { shuffle: config.shuffle, seed: deriveSeed(config.seed, 'batches') });
-  const x = net.inputFor(config.batchSize);
+  const x = net.inputFor(config.batchSize); // [batchSize, 784] floats, the network's input
+  const pixels = net.kernels.byteBuffer(x.size); // [batchSize, 784] the batch's bytes, in the backend's memory
   const labels = new Uint8Array(config.batchSize);
+  const validationExamples = splitExamples(data.validation);
   net.sparseInput = true; // MNIST pixels: ~81% zeros
 
   const curve: CurvePoint[] = [];
@@ -63,12 +65,12 @@ export async function train(net: MLP, data: MnistData, config: TrainConfig, hook
   // Algorithm 2: the `average` estimate of the network as it is now, before each evaluation.
   const refreshAverages = (): void => {
     if (net.spec.batchNorm?.estimator === 'average' && config.bnAverageBatches > 0) {
-      recomputeAverageStatistics(net, data.train, config.batchSize, config.bnAverageBatches, config.seed);
+      recomputeAverageStatistics(net, data.train, config.batchSize, config.bnAverageBatches, config.seed, pixels);
     }
   };
   const validate = (step: number, trainingLoss: number): void => {
     refreshAverages();
-    const evaluation = net.evaluate(data.validation.images, data.validation.labels, config.evalBatchSize);
+    const evaluation = net.evaluate(validationExamples, config.evalBatchSize);
     validation = evaluation;
     const point = { step, validationAccuracy: evaluation.accuracy, validationLoss: evaluation.loss, trainingLoss };
     curve.push(point);
@@ -85,7 +87,8 @@ export async function train(net: MLP, data: MnistData, config: TrainConfig, hook
   while (step < config.steps) {
     if (hooks.shouldStop?.()) { stopReason = 'interrupted'; break; }
     const stepStart = now();
-    batcher.next(x.data as Float32Array, labels);
+    batcher.next(pixels.data, labels); // pixels.data and x.data read at each use: a growing wasm memory rebinds them
+    net.kernels.bytesToFloats(pixels.data, PIXEL_SCALE, x);
     const loss = net.trainStep(x, labels, optimizer);
     trainingMs += now() - stepStart;
     step++;
@@ -109,7 +112,7 @@ export async function train(net: MLP, data: MnistData, config: TrainConfig, hook
   }
   if (curve[curve.length - 1]!.step !== step) validate(step, lossCount ? lossSum / lossCount : NaN);
 
-  const test = net.evaluate(data.test.images, data.test.labels, config.evalBatchSize);
+  const test = net.evaluate(splitExamples(data.test), config.evalBatchSize);
   return {
     curve,
     validation: validation!,

@@ -255,6 +255,34 @@ for (const kernels of backends) {
       }
     });
 
+    test('bytesToFloats equals the float32 reference bit for bit, over every vector edge, from its own and from foreign bytes', () => {
+      const rng = new Rng(21);
+      const reference = new JsKernels();
+      // 47,040 = one batch of 60 MNIST images; the rest hit the 16-byte blocks' edges.
+      for (const length of [0, 1, 3, 15, 16, 17, 31, 33, 784, 47040]) {
+        for (const scale of [Math.fround(1 / 255), 0.3, 1, -2.5e-3]) {
+          const values = Uint8Array.from({ length }, () => (rng.uniform() < 0.8 ? 0 : rng.int(256)));
+          if (length >= 2) values.set([0, 255]); // the ends of the range
+          const expected = reference.matrix(1, length);
+          reference.bytesToFloats(values, scale, expected);
+          const own = kernels.byteBuffer(length);
+          own.data.set(values);
+          const out = place(kernels, 1, length, new Float32Array(length).fill(7)); // overwritten
+          kernels.bytesToFloats(own.data, scale, out);
+          assert.deepEqual(out.data, expected.data, `length ${length}, scale ${scale}, the backend's bytes`);
+          const foreign = Matrix.from(1, length, new Float32Array(length));
+          kernels.bytesToFloats(values, scale, foreign);
+          assert.deepEqual(foreign.data, expected.data, `length ${length}, scale ${scale}, foreign bytes and output`);
+        }
+      }
+      // TensorFlow's pixel values (numpy's float32 product, see the data tests' tensorflowPixel) for all 256 bytes.
+      const allBytes = Uint8Array.from({ length: 256 }, (_, byte) => byte);
+      const out = kernels.matrix(16, 16);
+      kernels.bytesToFloats(allBytes, 1 / 255, out);
+      assert.deepEqual(Array.from(out.data), Array.from(allBytes, (byte) => Math.fround(byte * Math.fround(1 / 255))));
+      assert.throws(() => kernels.bytesToFloats(new Uint8Array(5), 1, kernels.matrix(2, 3)), /bytesToFloats: 5 bytes for a 2x3 matrix/);
+    });
+
     test('matrices outside the backend\'s memory work (copied in and out), in place too', () => {
       const rng = new Rng(20);
       const aValues = randomValues(rng, 6 * 9, 0.8), bValues = randomValues(rng, 9 * 5);
@@ -299,6 +327,20 @@ describe('wasm memory growth', () => {
       kernels.matmul(a, b, out);
       assert.deepEqual(out.toArrays(), [[4, 6], [12, 14], [20, 22]]);
       assert.ok(big.data.every((v) => v === 0), 'fresh memory is zeroed');
+    });
+
+    test(`byte buffers stay valid and usable after memory grows (${variant})`, async () => {
+      const kernels = await WasmKernels.create(await compileKernelModule(bytes), variant, { initialMemoryBytes: 65536 });
+      const pixels = kernels.byteBuffer(20);
+      pixels.data.set(Array.from({ length: 20 }, (_, i) => 10 * i));
+      const kept = pixels.data;
+      const big = kernels.matrix(1000, 100); // 400 kB: more than the 64 kB reserved
+      assert.equal(pixels.data.buffer, big.data.buffer, 'the byte buffer was rebound to the grown memory');
+      assert.deepEqual(Array.from(pixels.data), Array.from({ length: 20 }, (_, i) => 10 * i));
+      const out = kernels.matrix(4, 5);
+      kernels.bytesToFloats(pixels.data, 0.5, out);
+      assert.deepEqual(Array.from(out.data), Array.from({ length: 20 }, (_, i) => 5 * i));
+      assert.throws(() => kernels.bytesToFloats(kept, 0.5, out), /detached.*read byteBuffer\.data at each use/);
     });
   }
 });

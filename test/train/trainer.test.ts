@@ -15,18 +15,18 @@ import { train } from '../../src/train/trainer.js';
 const WIDTH = 784;
 const kernels = new JsKernels();
 
-/** `count` images whose label c lights pixels [78c, 78c + 78) plus a little noise. */
+/** `count` images whose label c lights pixels [78c, 78c + 78) (bytes 128..255) plus a little noise. */
 function syntheticSplit(count: number, seed: number): Split {
   const rng = new Rng(seed);
-  const images = new Float32Array(count * WIDTH);
+  const pixels = new Uint8Array(count * WIDTH); // [count, 784]
   const labels = new Uint8Array(count);
   for (let i = 0; i < count; i++) {
     const label = i % 10;
     labels[i] = label;
-    for (let p = 0; p < 78; p++) images[i * WIDTH + label * 78 + p] = 0.5 + 0.5 * rng.uniform();
-    for (let n = 0; n < 20; n++) images[i * WIDTH + rng.int(WIDTH)] = rng.uniform();
+    for (let p = 0; p < 78; p++) pixels[i * WIDTH + label * 78 + p] = 128 + rng.int(128);
+    for (let n = 0; n < 20; n++) pixels[i * WIDTH + rng.int(WIDTH)] = rng.int(256);
   }
-  return { images, labels, count, width: WIDTH };
+  return { pixels, labels, count, width: WIDTH };
 }
 
 const data: MnistData = { train: syntheticSplit(600, 1), validation: syntheticSplit(100, 2), test: syntheticSplit(100, 3), source: 'synthetic' };

@@ -6,6 +6,7 @@ import { Command, Option } from 'commander';
 import type { Estimator } from '../../nn/spec.js';
 import { ESTIMATORS } from '../../nn/spec.js';
 import { BACKEND_CHOICES } from '../../core/backend.js';
+import { splitExamples } from '../../data/mnist.js';
 import { loadCheckpoint } from '../../node/checkpoint-files.js';
 import { loadMnist } from '../../node/mnist-files.js';
 import { bnlabVersion } from '../../node/package-info.js';
@@ -42,8 +43,8 @@ export function evalCommand(): Command {
       if (estimator) for (const norm of net.norms) if (norm) norm.options.estimator = estimator;
       const data = await loadMnist(raw.dataDir ? { dataDir: raw.dataDir } : {});
       net.sparseInput = true;
-      const validation = net.evaluate(data.validation.images, data.validation.labels, evalBatchSize);
-      const test = net.evaluate(data.test.images, data.test.labels, evalBatchSize);
+      const validation = net.evaluate(splitExamples(data.validation), evalBatchSize);
+      const test = net.evaluate(splitExamples(data.test), evalBatchSize);
       const batchNorm = net.spec.batchNorm !== null;
       const record = {
         bnlab: bnlabVersion(),

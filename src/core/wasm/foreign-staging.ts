@@ -1,6 +1,7 @@
 /**
  * @file The slow path for matrices whose data is not in the wasm backend's memory (plain
- * `Matrix.from` arrays, another backend's views): each is copied into a staging region of the
+ * `Matrix.from` arrays, another backend's views), and for input bytes read from anywhere (a
+ * split's pixels in evaluation): each is copied into a staging region of the
  * arena before the kernel runs, and the ones the kernel writes are copied back after. The same
  * array passed twice (an in-place activation) is staged once, so aliasing means the same thing
  * as on the fast path. Distinct views that overlap in one foreign buffer are staged separately,
@@ -45,7 +46,25 @@ export class ForeignStaging {
         return this.offsets[s]!;
       }
     }
-    const bytes = Math.ceil(data.byteLength / ALIGNMENT) * ALIGNMENT;
+    const offset = this.claim(data.byteLength);
+    this.arena.view(offset, data.length).set(data);
+    this.arrays[this.count] = data;
+    this.offsets[this.count] = offset;
+    this.writesBack[this.count] = writes;
+    this.count++;
+    return offset;
+  }
+
+  /** The byte offset where the kernel finds a copy of `bytes` (read only: nothing is copied back). */
+  placeBytes(bytes: Uint8Array): number {
+    const offset = this.claim(bytes.length);
+    this.arena.byteView(offset, bytes.length).set(bytes);
+    return offset;
+  }
+
+  /** The offset of `byteLength` bytes of the staging region, which grows when they do not fit. */
+  private claim(byteLength: number): number {
+    const bytes = Math.ceil(byteLength / ALIGNMENT) * ALIGNMENT;
     if (this.cursor + bytes > this.regionEnd) {
       // A new, larger region; the old one stays valid for what this call already staged in it.
       const size = Math.max(bytes, 2 * (this.regionEnd - this.regionStart), MIN_REGION_BYTES);
@@ -55,11 +74,6 @@ export class ForeignStaging {
     }
     const offset = this.cursor;
     this.cursor += bytes;
-    this.arena.view(offset, data.length).set(data);
-    this.arrays[this.count] = data;
-    this.offsets[this.count] = offset;
-    this.writesBack[this.count] = writes;
-    this.count++;
     return offset;
   }
 

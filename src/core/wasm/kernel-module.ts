@@ -40,12 +40,14 @@ export interface KernelExports {
     dy: number, xhat: number, invStd: number, gamma: number, m: number, n: number,
     dx: number, dGamma: number, dBeta: number,
   ): void;
+  /** out[count] (f32) = bytes[count] (u8) · scale. */
+  bytesToFloats(bytes: number, out: number, count: number, scale: number): void;
 }
 
 const EXPORT_NAMES: ReadonlyArray<keyof KernelExports> = [
   'heapBase', 'gemm', 'matmulTransposeB', 'transpose', 'matmulSparse', 'matmulSparseScratchBytes', 'matmulTransposeASparseAdd',
   'matmulTransposeASparseScratchBytes', 'addRowVector', 'addColumnSums', 'activationForward', 'activationBackward',
-  'scaleShiftColumns', 'sgdStep', 'batchNormForwardTrain', 'batchNormBackward',
+  'scaleShiftColumns', 'sgdStep', 'batchNormForwardTrain', 'batchNormBackward', 'bytesToFloats',
 ];
 
 /** Compiles kernel module bytes (e.g. fetched in a browser, read from build/ in Node). */

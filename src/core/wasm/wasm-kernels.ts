@@ -9,7 +9,7 @@
  * summation orders, fused multiply-adds in the relaxed-SIMD build); the dense matmul paths
  * multiply zeros (0·∞ = NaN) where the reference skips a zero left factor.
  */
-import type { ActivationKind, Kernels } from '../kernels.js';
+import type { ActivationKind, ByteBuffer, Kernels } from '../kernels.js';
 import type { Matrix } from '../matrix.js';
 import { ForeignStaging } from './foreign-staging.js';
 import {
@@ -67,6 +67,25 @@ export class WasmKernels implements Kernels {
   /** A zeroed [rows, cols] matrix in wasm memory; its data is rebound whenever memory grows. */
   matrix(rows: number, cols: number): Matrix {
     return this.arena.matrix(rows, cols);
+  }
+
+  /** Zeroed bytes in wasm memory; their `data` is rebound whenever memory grows, as a matrix's is. */
+  byteBuffer(length: number): ByteBuffer {
+    return this.arena.bytes(length);
+  }
+
+  bytesToFloats(bytes: Uint8Array, scale: number, out: Matrix): void {
+    if (bytes.length !== out.size) {
+      const detached = bytes.buffer.byteLength === 0 && out.size > 0;
+      throw new RangeError(detached
+        ? 'bytesToFloats: the bytes\' buffer was detached, probably a byteBuffer\'s data kept across a growth of wasm memory; read byteBuffer.data at each use'
+        : `bytesToFloats: ${bytes.length} bytes for a ${out.rows}x${out.cols} matrix`);
+    }
+    this.staging.begin();
+    const pBytes = bytes.buffer === this.arena.buffer ? bytes.byteOffset : this.staging.placeBytes(bytes);
+    const po = this.write(out, 'bytesToFloats');
+    this.kernels.bytesToFloats(pBytes, po, bytes.length, scale);
+    this.staging.finish();
   }
 
   matmul(a: Matrix, b: Matrix, out: Matrix, aIsSparse = false): void {

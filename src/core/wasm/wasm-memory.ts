@@ -5,14 +5,15 @@
  * Growth policy (chosen over pre-sizing alone): memory starts at a generous size (32 MiB by
  * default; the article's network with an evaluation batch of 1000 needs about 15 MiB) and, when
  * an allocation does not fit, grows by at least doubling. `memory.grow` detaches every view on
- * the old buffer, so the arena rebinds `Matrix.data` of every matrix it handed out to a view at
- * the same byte offset of the new buffer. Kernels address memory by byte offset, which growth
+ * the old buffer, so the arena rebinds `Matrix.data` of every matrix (and `ByteBuffer.data` of
+ * every byte buffer) it handed out to a view at the same byte offset of the new buffer. Kernels address memory by byte offset, which growth
  * never changes. Bare arrays from `allocate` cannot be rebound: they stay valid until the next
  * growth (WasmKernels.allocate says so).
  *
  * Nothing is freed: an arena lives as long as the networks built on its backend. Create one
  * backend per run (instances are cheap once the module is compiled) rather than one per process.
  */
+import type { ByteBuffer } from '../kernels.js';
 import { Matrix } from '../matrix.js';
 
 const PAGE_BYTES = 65536;
@@ -27,6 +28,10 @@ export class WasmArena {
   /** Every matrix handed out, and the byte offset of its data: what growth rebinds. */
   private readonly matrices: Matrix[] = [];
   private readonly offsets: number[] = [];
+  /** Every byte buffer handed out, its byte offset and length (a detached view reads 0): growth rebinds these too. */
+  private readonly byteBuffers: ByteBuffer[] = [];
+  private readonly byteOffsets: number[] = [];
+  private readonly byteLengths: number[] = [];
 
   constructor(readonly memory: WebAssembly.Memory, heapBase: number) {
     this.currentBuffer = memory.buffer;
@@ -68,6 +73,22 @@ export class WasmArena {
     return matrix;
   }
 
+  /** `length` zeroed bytes that stay valid when memory grows (through `data`, which is rebound). */
+  bytes(length: number): ByteBuffer {
+    if (!Number.isInteger(length) || length < 0) throw new RangeError(`cannot allocate ${length} bytes`);
+    const offset = this.reserve(length);
+    const buffer: ByteBuffer = { data: new Uint8Array(this.currentBuffer, offset, length) };
+    this.byteBuffers.push(buffer);
+    this.byteOffsets.push(offset);
+    this.byteLengths.push(length);
+    return buffer;
+  }
+
+  /** A view of `length` bytes at byte `offset` of the current buffer. */
+  byteView(offset: number, length: number): Uint8Array {
+    return new Uint8Array(this.currentBuffer, offset, length);
+  }
+
   /** A view of `length` floats at byte `offset` of the current buffer. */
   view(offset: number, length: number): Float32Array {
     return new Float32Array(this.currentBuffer, offset, length);
@@ -94,6 +115,11 @@ export class WasmArena {
       // Only views this arena made: a caller may have pointed a matrix at other data since.
       if (matrix.data.buffer !== oldBuffer) continue;
       matrix.data = new Float32Array(this.currentBuffer, this.offsets[i]!, matrix.rows * matrix.cols);
+    }
+    for (let i = 0; i < this.byteBuffers.length; i++) {
+      const buffer = this.byteBuffers[i]!;
+      if (buffer.data.buffer !== oldBuffer) continue;
+      buffer.data = new Uint8Array(this.currentBuffer, this.byteOffsets[i]!, this.byteLengths[i]!);
     }
   }
 }

@@ -5,6 +5,7 @@
  * and backward on a real MNIST batch, and comparing the outputs and the bias gradient.
  */
 import { Rng } from '../../core/rng.js';
+import { splitExamples } from '../../data/mnist.js';
 import { MLP } from '../../nn/mlp.js';
 import { deriveSeed } from '../../train/seeds.js';
 import { lineChartSpec } from '../charts/line-chart.js';
@@ -50,7 +51,7 @@ export async function runBiasRedundancy(context: Pick<ClaimContext, 'kernels' | 
   const batch = headOf(data.train, budget.batchSize);
   const run = (net: MLP) => {
     const x = net.inputFor(batch.count); // [m, 784]
-    (x.data as Float32Array).set(batch.images);
+    splitExamples(batch).copyRows(0, batch.count, x, kernels);
     net.zeroGrad();
     const logits = net.forward(x, 'train'); // [m, 10]
     const { loss, dLogits } = net.lossAndGradient(batch.labels);

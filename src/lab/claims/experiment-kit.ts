@@ -7,7 +7,7 @@ import type { Kernels } from '../../core/kernels.js';
 import type { Matrix } from '../../core/matrix.js';
 import { Rng } from '../../core/rng.js';
 import { Batcher } from '../../data/batcher.js';
-import type { Split } from '../../data/mnist.js';
+import { PIXEL_SCALE, splitExamples, type Split } from '../../data/mnist.js';
 import { drawInitialWeights, MLP, type HiddenBuffers } from '../../nn/mlp.js';
 import { Sgd } from '../../nn/sgd.js';
 import { argmaxRow } from '../../nn/softmax-cross-entropy.js';
@@ -67,6 +67,7 @@ export async function trainSteps(net: MLP, split: Split, options: TrainLoopOptio
   const batcher = new Batcher(split, batchSize, { shuffle: true, seed: deriveSeed(options.seed, 'batches') });
   const optimizer = new Sgd(net.kernels, options.learningRate);
   const x = net.inputFor(batchSize); // [batchSize, 784]
+  const pixels = net.kernels.byteBuffer(x.size); // [batchSize, 784] bytes
   const labels = new Uint8Array(batchSize);
   net.sparseInput = true; // MNIST pixels: ~81% zeros
   let divergedAtStep: number | null = null;
@@ -76,7 +77,8 @@ export async function trainSteps(net: MLP, split: Split, options: TrainLoopOptio
   onCheckpoint?.(0);
   for (let step = 1; step <= steps; step++) {
     const started = performance.now();
-    batcher.next(x.data as Float32Array, labels);
+    batcher.next(pixels.data, labels);
+    net.kernels.bytesToFloats(pixels.data, PIXEL_SCALE, x);
     finalLoss = net.trainStep(x, labels, optimizer);
     trainingMs += performance.now() - started;
     if (!Number.isFinite(finalLoss) && divergedAtStep === null) divergedAtStep = step;
@@ -92,17 +94,17 @@ export async function trainSteps(net: MLP, split: Split, options: TrainLoopOptio
 /** The first `count` examples of a split, as a split (views, no copy). */
 export function headOf(split: Split, count: number): Split {
   const n = Math.min(count, split.count);
-  return { images: split.images.subarray(0, n * split.width), labels: split.labels.subarray(0, n), count: n, width: split.width };
+  return { pixels: split.pixels.subarray(0, n * split.width), labels: split.labels.subarray(0, n), count: n, width: split.width };
 }
 
 /** The predicted class of every example of `split`, in inference mode, `batchSize` rows at a time. */
 export function predictClasses(net: MLP, split: Split, batchSize: number): Uint8Array {
   const predictions = new Uint8Array(split.count);
-  const width = split.width;
+  const examples = splitExamples(split);
   for (let start = 0; start < split.count; start += batchSize) {
     const rows = Math.min(batchSize, split.count - start);
     const x = net.inputFor(rows); // [rows, 784]
-    (x.data as Float32Array).set(split.images.subarray(start * width, (start + rows) * width));
+    examples.copyRows(start, rows, x, net.kernels);
     const logits = net.forward(x, 'infer'); // [rows, 10]
     for (let i = 0; i < rows; i++) predictions[start + i] = argmaxRow(logits, i);
   }
@@ -175,7 +177,7 @@ export function probeHiddenLayers(net: MLP, probe: Split): readonly HiddenBuffer
   for (const norm of net.norms) if (norm) norm.options.estimator = 'batch';
   try {
     const x = net.inputFor(probe.count); // [probe, 784]
-    (x.data as Float32Array).set(probe.images);
+    splitExamples(probe).copyRows(0, probe.count, x, net.kernels);
     net.forward(x, 'infer');
     return net.hiddenBuffers(probe.count);
   } finally {

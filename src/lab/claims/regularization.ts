@@ -6,7 +6,7 @@
  * subset (small so that overfitting shows within a short run).
  */
 import { Batcher } from '../../data/batcher.js';
-import type { Split } from '../../data/mnist.js';
+import { PIXEL_SCALE, type Split } from '../../data/mnist.js';
 import type { MLP } from '../../nn/mlp.js';
 import { deriveSeed } from '../../train/seeds.js';
 import { barChartSpec } from '../charts/bar-chart.js';
@@ -189,10 +189,10 @@ function bnOutputSpread(net: MLP, train: Split, validation: Split, batchSize: nu
   const dense = net.dense[0]!, norm = net.norms[0]!;
   const width = train.width, units = Math.min(budget.noiseUnits, dense.outputs);
   const x = kernels.matrix(batchSize, width); // [m, 784]
+  const pixels = kernels.byteBuffer(batchSize * width); // [m, 784] bytes: the example, then m − 1 training images
   const linear = kernels.matrix(batchSize, dense.outputs); // [m, h]
   const output = kernels.matrix(batchSize, dense.outputs); // [m, h]
   const cache = norm.createCache(batchSize);
-  const others = new Float32Array((batchSize - 1) * width); // [m − 1, 784]
   const otherLabels = new Uint8Array(batchSize - 1);
   const batcher = new Batcher(train, batchSize - 1, { shuffle: true, seed: deriveSeed(seed + batchSize, 'experiment') });
   const sums = new Float64Array(units), squares = new Float64Array(units);
@@ -200,9 +200,9 @@ function bnOutputSpread(net: MLP, train: Split, validation: Split, batchSize: nu
   norm.options.estimator = 'batch';
   try {
     for (let sample = 0; sample < budget.noiseSamples; sample++) {
-      batcher.next(others, otherLabels);
-      (x.data as Float32Array).set(validation.images.subarray(0, width), 0);
-      (x.data as Float32Array).set(others, width);
+      pixels.data.set(validation.pixels.subarray(0, width), 0);
+      batcher.next(pixels.data.subarray(width), otherLabels);
+      kernels.bytesToFloats(pixels.data, PIXEL_SCALE, x);
       dense.forward(x, linear, true);
       norm.forward(linear, output, 'infer', cache);
       for (let j = 0; j < units; j++) {

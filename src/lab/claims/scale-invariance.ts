@@ -5,6 +5,7 @@
  * article draws: a learning rate of 2 trains the ReLU network with BN and breaks it without.
  */
 import { Matrix } from '../../core/matrix.js';
+import { splitExamples } from '../../data/mnist.js';
 import { MLP } from '../../nn/mlp.js';
 import { lineChartSpec } from '../charts/line-chart.js';
 import { withBnName, withoutBnName } from '../charts/series-colors.js';
@@ -79,7 +80,7 @@ export async function runScaleInvariance(context: ClaimContext, budget: ScaleInv
     const scaled = weights.map((w, i) => (i === 0 ? scaledCopy(w, scale) : w));
     const net = new MLP(kernels, specFor(budget.network, { eps }), scaled);
     const x = net.inputFor(batch.count); // [m, 784]
-    (x.data as Float32Array).set(batch.images);
+    splitExamples(batch).copyRows(0, batch.count, x, kernels);
     net.zeroGrad();
     net.forward(x, 'train');
     net.backward(x, net.lossAndGradient(batch.labels).dLogits);
