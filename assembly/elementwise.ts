@@ -1,8 +1,10 @@
 /**
  * @file The element-wise and per-column kernels: bias add, bias gradient, activations forward and
  * backward, inference-mode scale-and-shift, and the SGD update. Vector loops over 4 floats with a
- * scalar tail; sigmoid and tanh go through f64 Math, as the reference does, so they round alike.
+ * scalar tail; sigmoid and tanh are the SIMD float32 versions of fast-math.ts (within ~2 ulp of the
+ * reference's f64 Math).
  */
+import { sigmoidForward, tanhForward } from './fast-math';
 
 /** x[i,:] += v[0,:] for every row i of x[m,n]. */
 export function addRowVector(x: usize, v: usize, m: i32, n: i32): void {
@@ -61,19 +63,12 @@ export function activationForward(kind: i32, x: usize, out: usize, count: i32): 
       store<f32>(out + j, v > 0 ? v : 0);
     }
   } else if (kind == SIGMOID) {
-    for (let j: usize = 0; j < bytes; j += 4) store<f32>(out + j, <f32>sigmoid(<f64>load<f32>(x + j)));
+    sigmoidForward(x, out, count);
   } else if (kind == TANH) {
-    for (let j: usize = 0; j < bytes; j += 4) store<f32>(out + j, <f32>Math.tanh(<f64>load<f32>(x + j)));
+    tanhForward(x, out, count);
   } else if (out != x) {
     memory.copy(out, x, bytes);
   }
-}
-
-/** The logistic function, written so that neither branch overflows exp (the reference's formula). */
-function sigmoid(x: f64): f64 {
-  if (x >= 0) return 1 / (1 + Math.exp(-x));
-  const e = Math.exp(x);
-  return e / (1 + e);
 }
 
 /** dx = dy ⊙ f'(x) through y = f(x), over `count` floats; dx may be dy. */
