@@ -14,33 +14,36 @@
 import { madd } from './simd';
 
 /**
- * C[M,N] = A(M,K)·B[K,N], or C += A·B when `accumulate`.
+ * C[M,N] = A(M,K)·B[K,N], or C += scale·(A·B) when `accumulate`. The scale lets the weight
+ * gradient land in the weights directly (W += −lr·xᵀ·dY, SGD fused into its gradient); with
+ * scale 1 the product is added unchanged (multiplying by 1 is exact).
  */
 export function gemm(
   a: usize, aRowStride: usize, aStep: usize,
   b: usize, bRowStride: usize,
   c: usize, cRowStride: usize,
-  rows: i32, cols: i32, depth: i32, accumulate: bool,
+  rows: i32, cols: i32, depth: i32, accumulate: bool, scale: f32,
 ): void {
+  const scales = f32x4.splat(scale);
   let i = 0;
   for (; i + 4 <= rows; i += 4) {
     const aRow = a + <usize>i * aRowStride;
     const cRow = c + <usize>i * cRowStride;
     let j = 0;
     for (; j + 8 <= cols; j += 8) {
-      tile4x8(aRow, aRowStride, aStep, b + (<usize>j << 2), bRowStride, cRow + (<usize>j << 2), cRowStride, depth, accumulate);
+      tile4x8(aRow, aRowStride, aStep, b + (<usize>j << 2), bRowStride, cRow + (<usize>j << 2), cRowStride, depth, accumulate, scales);
     }
     for (; j + 4 <= cols; j += 4) {
-      tile4x4(aRow, aRowStride, aStep, b + (<usize>j << 2), bRowStride, cRow + (<usize>j << 2), cRowStride, depth, accumulate, ALL_LANES);
+      tile4x4(aRow, aRowStride, aStep, b + (<usize>j << 2), bRowStride, cRow + (<usize>j << 2), cRowStride, depth, accumulate, scales, ALL_LANES);
     }
     if (j < cols && cols >= 4) {
       // The last 1-3 columns: a tile over the last 4 columns that writes only its new lanes.
       const last = <usize>(cols - 4) << 2;
-      tile4x4(aRow, aRowStride, aStep, b + last, bRowStride, cRow + last, cRowStride, depth, accumulate, lastLanes(cols - j));
+      tile4x4(aRow, aRowStride, aStep, b + last, bRowStride, cRow + last, cRowStride, depth, accumulate, scales, lastLanes(cols - j));
     } else {
       for (; j < cols; j++) {
         for (let r = 0; r < 4; r++) {
-          element(aRow + <usize>r * aRowStride, aStep, b + (<usize>j << 2), bRowStride, cRow + <usize>r * cRowStride + (<usize>j << 2), depth, accumulate);
+          element(aRow + <usize>r * aRowStride, aStep, b + (<usize>j << 2), bRowStride, cRow + <usize>r * cRowStride + (<usize>j << 2), depth, accumulate, scale);
         }
       }
     }
@@ -50,23 +53,23 @@ export function gemm(
     const cRow = c + <usize>i * cRowStride;
     let j = 0;
     for (; j + 16 <= cols; j += 16) {
-      tile1x16(aRow, aStep, b + (<usize>j << 2), bRowStride, cRow + (<usize>j << 2), depth, accumulate);
+      tile1x16(aRow, aStep, b + (<usize>j << 2), bRowStride, cRow + (<usize>j << 2), depth, accumulate, scales);
     }
     for (; j + 4 <= cols; j += 4) {
-      tile1x4(aRow, aStep, b + (<usize>j << 2), bRowStride, cRow + (<usize>j << 2), depth, accumulate, ALL_LANES);
+      tile1x4(aRow, aStep, b + (<usize>j << 2), bRowStride, cRow + (<usize>j << 2), depth, accumulate, scales, ALL_LANES);
     }
     if (j < cols && cols >= 4) {
       const last = <usize>(cols - 4) << 2;
-      tile1x4(aRow, aStep, b + last, bRowStride, cRow + last, depth, accumulate, lastLanes(cols - j));
+      tile1x4(aRow, aStep, b + last, bRowStride, cRow + last, depth, accumulate, scales, lastLanes(cols - j));
     } else {
-      for (; j < cols; j++) element(aRow, aStep, b + (<usize>j << 2), bRowStride, cRow + (<usize>j << 2), depth, accumulate);
+      for (; j < cols; j++) element(aRow, aStep, b + (<usize>j << 2), bRowStride, cRow + (<usize>j << 2), depth, accumulate, scale);
     }
   }
 }
 
 // @ts-ignore: decorator
-@inline function storeTile(c: usize, value: v128, accumulate: bool): void {
-  v128.store(c, accumulate ? f32x4.add(v128.load(c), value) : value);
+@inline function storeTile(c: usize, value: v128, accumulate: bool, scales: v128): void {
+  v128.store(c, accumulate ? f32x4.add(v128.load(c), f32x4.mul(scales, value)) : value);
 }
 
 /** A lane mask that keeps every lane. */
@@ -78,17 +81,17 @@ const ALL_LANES = i32x4(-1, -1, -1, -1);
   return i32x4.ge_s(i32x4(0, 1, 2, 3), i32x4.splat(4 - count));
 }
 
-/** Stores the lanes of `value` that `mask` keeps (added to c when accumulating); c's other lanes stay as they are. */
+/** Stores the lanes of `value` that `mask` keeps (scaled and added to c when accumulating); c's other lanes stay as they are. */
 // @ts-ignore: decorator
-@inline function storeLanes(c: usize, value: v128, accumulate: bool, mask: v128): void {
+@inline function storeLanes(c: usize, value: v128, accumulate: bool, scales: v128, mask: v128): void {
   const old = v128.load(c);
-  v128.store(c, accumulate ? f32x4.add(old, v128.and(value, mask)) : v128.bitselect(value, old, mask));
+  v128.store(c, accumulate ? f32x4.add(old, v128.and(f32x4.mul(scales, value), mask)) : v128.bitselect(value, old, mask));
 }
 
 // @ts-ignore: decorator
 @inline function tile4x8(
   a: usize, aRowStride: usize, aStep: usize, b: usize, bRowStride: usize,
-  c: usize, cRowStride: usize, depth: i32, accumulate: bool,
+  c: usize, cRowStride: usize, depth: i32, accumulate: bool, scales: v128,
 ): void {
   let c00 = f32x4.splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
   let a0 = a, a1 = a + aRowStride, a2 = a1 + aRowStride, a3 = a2 + aRowStride;
@@ -105,16 +108,16 @@ const ALL_LANES = i32x4(-1, -1, -1, -1);
     c30 = madd(s, b0, c30); c31 = madd(s, b1, c31);
     a0 += aStep; a1 += aStep; a2 += aStep; a3 += aStep; pb += bRowStride;
   }
-  storeTile(c, c00, accumulate); storeTile(c + 16, c01, accumulate); c += cRowStride;
-  storeTile(c, c10, accumulate); storeTile(c + 16, c11, accumulate); c += cRowStride;
-  storeTile(c, c20, accumulate); storeTile(c + 16, c21, accumulate); c += cRowStride;
-  storeTile(c, c30, accumulate); storeTile(c + 16, c31, accumulate);
+  storeTile(c, c00, accumulate, scales); storeTile(c + 16, c01, accumulate, scales); c += cRowStride;
+  storeTile(c, c10, accumulate, scales); storeTile(c + 16, c11, accumulate, scales); c += cRowStride;
+  storeTile(c, c20, accumulate, scales); storeTile(c + 16, c21, accumulate, scales); c += cRowStride;
+  storeTile(c, c30, accumulate, scales); storeTile(c + 16, c31, accumulate, scales);
 }
 
 // @ts-ignore: decorator
 @inline function tile4x4(
   a: usize, aRowStride: usize, aStep: usize, b: usize, bRowStride: usize,
-  c: usize, cRowStride: usize, depth: i32, accumulate: bool, mask: v128,
+  c: usize, cRowStride: usize, depth: i32, accumulate: bool, scales: v128, mask: v128,
 ): void {
   let c0 = f32x4.splat(0), c1 = c0, c2 = c0, c3 = c0;
   let a0 = a, a1 = a + aRowStride, a2 = a1 + aRowStride, a3 = a2 + aRowStride;
@@ -127,14 +130,14 @@ const ALL_LANES = i32x4(-1, -1, -1, -1);
     c3 = madd(v128.load32_splat(a3), b0, c3);
     a0 += aStep; a1 += aStep; a2 += aStep; a3 += aStep; pb += bRowStride;
   }
-  storeLanes(c, c0, accumulate, mask); c += cRowStride;
-  storeLanes(c, c1, accumulate, mask); c += cRowStride;
-  storeLanes(c, c2, accumulate, mask); c += cRowStride;
-  storeLanes(c, c3, accumulate, mask);
+  storeLanes(c, c0, accumulate, scales, mask); c += cRowStride;
+  storeLanes(c, c1, accumulate, scales, mask); c += cRowStride;
+  storeLanes(c, c2, accumulate, scales, mask); c += cRowStride;
+  storeLanes(c, c3, accumulate, scales, mask);
 }
 
 // @ts-ignore: decorator
-@inline function tile1x16(a: usize, aStep: usize, b: usize, bRowStride: usize, c: usize, depth: i32, accumulate: bool): void {
+@inline function tile1x16(a: usize, aStep: usize, b: usize, bRowStride: usize, c: usize, depth: i32, accumulate: bool, scales: v128): void {
   let c0 = f32x4.splat(0), c1 = c0, c2 = c0, c3 = c0;
   let pa = a, pb = b;
   for (let t = 0; t < depth; t++) {
@@ -145,28 +148,28 @@ const ALL_LANES = i32x4(-1, -1, -1, -1);
     c3 = madd(s, v128.load(pb, 48), c3);
     pa += aStep; pb += bRowStride;
   }
-  storeTile(c, c0, accumulate); storeTile(c + 16, c1, accumulate); storeTile(c + 32, c2, accumulate); storeTile(c + 48, c3, accumulate);
+  storeTile(c, c0, accumulate, scales); storeTile(c + 16, c1, accumulate, scales); storeTile(c + 32, c2, accumulate, scales); storeTile(c + 48, c3, accumulate, scales);
 }
 
 // @ts-ignore: decorator
-@inline function tile1x4(a: usize, aStep: usize, b: usize, bRowStride: usize, c: usize, depth: i32, accumulate: bool, mask: v128): void {
+@inline function tile1x4(a: usize, aStep: usize, b: usize, bRowStride: usize, c: usize, depth: i32, accumulate: bool, scales: v128, mask: v128): void {
   let c0 = f32x4.splat(0);
   let pa = a, pb = b;
   for (let t = 0; t < depth; t++) {
     c0 = madd(v128.load32_splat(pa), v128.load(pb), c0);
     pa += aStep; pb += bRowStride;
   }
-  storeLanes(c, c0, accumulate, mask);
+  storeLanes(c, c0, accumulate, scales, mask);
 }
 
 /** One element: a column of B that does not fill a vector. */
 // @ts-ignore: decorator
-@inline function element(a: usize, aStep: usize, b: usize, bRowStride: usize, c: usize, depth: i32, accumulate: bool): void {
+@inline function element(a: usize, aStep: usize, b: usize, bRowStride: usize, c: usize, depth: i32, accumulate: bool, scale: f32): void {
   let sum: f32 = 0;
   let pa = a, pb = b;
   for (let t = 0; t < depth; t++) {
     sum += load<f32>(pa) * load<f32>(pb);
     pa += aStep; pb += bRowStride;
   }
-  store<f32>(c, accumulate ? load<f32>(c) + sum : sum);
+  store<f32>(c, accumulate ? load<f32>(c) + scale * sum : sum);
 }

@@ -52,18 +52,19 @@ export function matmulTransposeASparseScratchBytes(m: i32, k: i32): f64 {
 }
 
 /**
- * out[k,n] += a[m,k]ᵀ·b[m,n], skipping the zeros of a. a is transposed first (4x4 blocks of
- * shuffles), so that the nonzeros of each column of a pack like a row; each output row p is
+ * out[k,n] += scale·(a[m,k]ᵀ·b[m,n]), skipping the zeros of a. a is transposed first (4x4 blocks
+ * of shuffles), so that the nonzeros of each column of a pack like a row; each output row p is
  * then accumulated in registers over the examples whose pixel p is lit, and written once.
+ * scale −lr makes this the SGD update of the first layer's weights itself.
  */
-export function matmulTransposeASparseAdd(a: usize, b: usize, out: usize, m: i32, k: i32, n: i32, scratch: usize): void {
+export function matmulTransposeASparseAdd(a: usize, b: usize, out: usize, m: i32, k: i32, n: i32, scale: f32, scratch: usize): void {
   const bRowBytes = <usize>n << 2, columnBytes = <usize>m << 2;
   const transposed = scratch; // [k, m]: aᵀ
   const offsets = transposed + <usize>k * columnBytes, values = offsets + (<usize>(m + 4) << 2); // [m + 4] u32, [m + 4] f32
   transpose(a, m, k, transposed);
   for (let p = 0; p < k; p++) {
     const count = packNonzeros(transposed + <usize>p * columnBytes, m, <u32>bRowBytes, offsets, values);
-    if (count != 0) addScaledRowsInRegisters(offsets, values, count, b, out + <usize>p * bRowBytes, n);
+    if (count != 0) addScaledRowsInRegisters(offsets, values, count, b, out + <usize>p * bRowBytes, n, scale);
   }
 }
 
@@ -176,14 +177,15 @@ export function matmulTransposeASparseAdd(a: usize, b: usize, out: usize, m: i32
 }
 
 /**
- * out[0,n] += Σ over the `count` entries (offset, v) of v·b[offset + 4j], j < n, with the sums in
+ * out[0,n] += scale·Σ over the `count` entries (offset, v) of v·b[offset + 4j], j < n, with the sums in
  * registers: out is read and written once per 28 columns. For a small b (dY, 30 kB, in L1).
  * 7 accumulators per pass: V8 loads all of a pass's vectors before its multiply-adds, so
  * accumulators + loads + the broadcast value must fit its 15 vector registers.
  */
 // @ts-ignore: decorator
-@inline function addScaledRowsInRegisters(offsets: usize, values: usize, count: u32, b: usize, out: usize, n: i32): void {
+@inline function addScaledRowsInRegisters(offsets: usize, values: usize, count: u32, b: usize, out: usize, n: i32, scale: f32): void {
   const bytes = <usize>n << 2, end = <usize>count << 2;
+  // The scale is splat after each pass, not before: one more live vector would spill an accumulator.
   let j: usize = 0;
   for (; j + 112 <= bytes; j += 112) {
     let c0 = f32x4.splat(0), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0;
@@ -199,10 +201,10 @@ export function matmulTransposeASparseAdd(a: usize, b: usize, out: usize, m: i32
       c6 = madd(s, v128.load(row, 96), c6);
     }
     const o = out + j;
-    v128.store(o, f32x4.add(v128.load(o), c0)); v128.store(o, f32x4.add(v128.load(o, 16), c1), 16);
-    v128.store(o, f32x4.add(v128.load(o, 32), c2), 32); v128.store(o, f32x4.add(v128.load(o, 48), c3), 48);
-    v128.store(o, f32x4.add(v128.load(o, 64), c4), 64); v128.store(o, f32x4.add(v128.load(o, 80), c5), 80);
-    v128.store(o, f32x4.add(v128.load(o, 96), c6), 96);
+    v128.store(o, f32x4.add(v128.load(o), f32x4.mul(f32x4.splat(scale), c0))); v128.store(o, f32x4.add(v128.load(o, 16), f32x4.mul(f32x4.splat(scale), c1)), 16);
+    v128.store(o, f32x4.add(v128.load(o, 32), f32x4.mul(f32x4.splat(scale), c2)), 32); v128.store(o, f32x4.add(v128.load(o, 48), f32x4.mul(f32x4.splat(scale), c3)), 48);
+    v128.store(o, f32x4.add(v128.load(o, 64), f32x4.mul(f32x4.splat(scale), c4)), 64); v128.store(o, f32x4.add(v128.load(o, 80), f32x4.mul(f32x4.splat(scale), c5)), 80);
+    v128.store(o, f32x4.add(v128.load(o, 96), f32x4.mul(f32x4.splat(scale), c6)), 96);
   }
   for (; j + 64 <= bytes; j += 64) {
     let c0 = f32x4.splat(0), c1 = c0, c2 = c0, c3 = c0;
@@ -215,17 +217,17 @@ export function matmulTransposeASparseAdd(a: usize, b: usize, out: usize, m: i32
       c3 = madd(s, v128.load(row, 48), c3);
     }
     const o = out + j;
-    v128.store(o, f32x4.add(v128.load(o), c0)); v128.store(o, f32x4.add(v128.load(o, 16), c1), 16);
-    v128.store(o, f32x4.add(v128.load(o, 32), c2), 32); v128.store(o, f32x4.add(v128.load(o, 48), c3), 48);
+    v128.store(o, f32x4.add(v128.load(o), f32x4.mul(f32x4.splat(scale), c0))); v128.store(o, f32x4.add(v128.load(o, 16), f32x4.mul(f32x4.splat(scale), c1)), 16);
+    v128.store(o, f32x4.add(v128.load(o, 32), f32x4.mul(f32x4.splat(scale), c2)), 32); v128.store(o, f32x4.add(v128.load(o, 48), f32x4.mul(f32x4.splat(scale), c3)), 48);
   }
   for (; j + 16 <= bytes; j += 16) {
     let c0 = f32x4.splat(0);
     for (let e: usize = 0; e < end; e += 4) c0 = madd(v128.load32_splat(values + e), v128.load(b + <usize>load<u32>(offsets + e) + j), c0);
-    v128.store(out + j, f32x4.add(v128.load(out + j), c0));
+    v128.store(out + j, f32x4.add(v128.load(out + j), f32x4.mul(f32x4.splat(scale), c0)));
   }
   for (; j < bytes; j += 4) {
     let sum: f32 = 0;
     for (let e: usize = 0; e < end; e += 4) sum += load<f32>(values + e) * load<f32>(b + <usize>load<u32>(offsets + e) + j);
-    store<f32>(out + j, load<f32>(out + j) + sum);
+    store<f32>(out + j, load<f32>(out + j) + scale * sum);
   }
 }

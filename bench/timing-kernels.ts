@@ -16,6 +16,8 @@ export interface MatmulCall {
   b: Matrix;
   out: Matrix;
   aIsSparse: boolean;
+  /** matmulTransposeAAdd's scale (−lr when the call is the fused SGD update). */
+  scale?: number;
 }
 
 export class TimingKernels implements Kernels {
@@ -64,10 +66,10 @@ export class TimingKernels implements Kernels {
     this.add('matmul', started);
   }
 
-  matmulTransposeAAdd(a: Matrix, b: Matrix, out: Matrix, aIsSparse = false): void {
-    this.recordedMatmuls?.push({ method: 'matmulTransposeAAdd', a, b, out, aIsSparse });
+  matmulTransposeAAdd(a: Matrix, b: Matrix, out: Matrix, aIsSparse = false, scale = 1): void {
+    this.recordedMatmuls?.push({ method: 'matmulTransposeAAdd', a, b, out, aIsSparse, scale });
     const started = performance.now();
-    this.inner.matmulTransposeAAdd(a, b, out, aIsSparse);
+    this.inner.matmulTransposeAAdd(a, b, out, aIsSparse, scale);
     this.add('matmulTransposeAAdd', started);
   }
 
@@ -175,7 +177,7 @@ export function describeMatmul(call: MatmulCall): string {
 export function replayMatmul(kernels: Kernels, call: MatmulCall): void {
   switch (call.method) {
     case 'matmul': kernels.matmul(call.a, call.b, call.out, call.aIsSparse); return;
-    case 'matmulTransposeAAdd': kernels.matmulTransposeAAdd(call.a, call.b, call.out, call.aIsSparse); return;
+    case 'matmulTransposeAAdd': kernels.matmulTransposeAAdd(call.a, call.b, call.out, call.aIsSparse, call.scale); return;
     case 'matmulTransposeB': kernels.matmulTransposeB(call.a, call.b, call.out); return;
     default: call.method satisfies never;
   }

@@ -52,10 +52,13 @@ export class JsKernels implements Kernels {
     }
   }
 
-  matmulTransposeAAdd(a: Matrix, b: Matrix, out: Matrix): void {
+  matmulTransposeAAdd(a: Matrix, b: Matrix, out: Matrix, _aIsSparse = false, scale = 1): void {
     checkShapes('matmulTransposeAAdd', a.rows === b.rows && out.rows === a.cols && out.cols === b.cols, a, b, out);
     const m = a.rows, k = a.cols, n = b.cols;
-    const A = a.data, B = b.data, C = out.data;
+    const A = a.data, B = b.data;
+    // Scaled, the product is summed in full first (in a scratch buffer), so that out + scale·Σ
+    // rounds exactly as a gradient buffer followed by sgdStep does.
+    const C = scale === 1 ? out.data : this.zeroedScratch(out.size);
     for (let i = 0; i < m; i++) {
       const bRow = i * n;
       for (let p = 0; p < k; p++) {
@@ -65,6 +68,18 @@ export class JsKernels implements Kernels {
         for (let j = 0; j < n; j++) C[cRow + j] += aip * B[bRow + j]!;
       }
     }
+    if (C === out.data) return;
+    const O = out.data;
+    for (let i = 0; i < O.length; i++) O[i] += scale * C[i]!;
+  }
+
+  private scratch: FloatArray | null = null;
+
+  private zeroedScratch(length: number): FloatArray {
+    if (!this.scratch || this.scratch.length < length) this.scratch = this.allocate(length);
+    const view = this.scratch.subarray(0, length);
+    view.fill(0);
+    return view;
   }
 
   matmulTransposeB(a: Matrix, b: Matrix, out: Matrix): void {

@@ -41,8 +41,12 @@ export interface Kernels {
 
   /** out[m,n] = a[m,k] · b[k,n]: forward x·W. `aIsSparse` says a is mostly zeros (MNIST pixels), so zeros may be skipped. */
   matmul(a: Matrix, b: Matrix, out: Matrix, aIsSparse?: boolean): void;
-  /** out[k,n] += a[m,k]ᵀ · b[m,n]: weight gradient xᵀ·dY. */
-  matmulTransposeAAdd(a: Matrix, b: Matrix, out: Matrix, aIsSparse?: boolean): void;
+  /**
+   * out[k,n] += scale · (a[m,k]ᵀ · b[m,n]): the weight gradient xᵀ·dY (scale 1, the default), or
+   * with out = W and scale = −lr the SGD update W −= lr·xᵀ·dY itself, without a gradient buffer.
+   * The product is summed in full before it is scaled, so W + (−lr)·g rounds as W − lr·g does.
+   */
+  matmulTransposeAAdd(a: Matrix, b: Matrix, out: Matrix, aIsSparse?: boolean, scale?: number): void;
   /** out[m,k] = a[m,n] · b[k,n]ᵀ: input gradient dY·Wᵀ. */
   matmulTransposeB(a: Matrix, b: Matrix, out: Matrix): void;
 

@@ -24,10 +24,16 @@ export class Dense {
     if (this.bias) this.kernels.addRowVector(y, this.bias);
   }
 
-  /** dW += xᵀ·dy; db += Σ_rows dy; dx = dy·Wᵀ unless dx is null (the first layer needs none). */
-  backward(x: Matrix, dy: Matrix, dx: Matrix | null, xIsSparse = false): void {
-    this.kernels.matmulTransposeAAdd(x, dy, this.weightGrad, xIsSparse);
-    if (this.biasGrad) this.kernels.addColumnSums(dy, this.biasGrad);
+  /**
+   * dx = dy·Wᵀ unless dx is null (the first layer needs none); db += Σ_rows dy; then dW += xᵀ·dy,
+   * or, given `learningRate`, the SGD update W −= lr·xᵀ·dy straight into the weights (weightGrad
+   * untouched): one pass over W instead of three (zero the gradient, accumulate it, apply it).
+   * dx is computed first because it needs W before the update.
+   */
+  backward(x: Matrix, dy: Matrix, dx: Matrix | null, xIsSparse = false, learningRate?: number): void {
     if (dx) this.kernels.matmulTransposeB(dy, this.weights, dx);
+    if (this.biasGrad) this.kernels.addColumnSums(dy, this.biasGrad);
+    if (learningRate === undefined) this.kernels.matmulTransposeAAdd(x, dy, this.weightGrad, xIsSparse);
+    else this.kernels.matmulTransposeAAdd(x, dy, this.weights, xIsSparse, -learningRate);
   }
 }

@@ -55,6 +55,7 @@ export class MLP {
   private readonly workspaces = new Map<number, Workspace>();
   private lastWorkspace: Workspace | null = null;
   private lastMode: Mode | null = null;
+  private vectorParameterList: Parameter[] | null = null;
 
   /**
    * @param initialWeights one [in, out] matrix per linear layer (see `drawInitialWeights`);
@@ -135,6 +136,14 @@ export class MLP {
 
   /** Adds ∂L/∂(every parameter) into the gradients, given ∂L/∂logits of the latest forward (which must be a training-mode one). */
   backward(x: Matrix, dLogits: Matrix): void {
+    this.backpropagate(x, dLogits, undefined);
+  }
+
+  /**
+   * backward, where `weightLearningRate` (if given) applies each weight matrix's SGD update
+   * inside its gradient kernel instead of adding to weightGrad; biases, γ and β get gradients.
+   */
+  private backpropagate(x: Matrix, dLogits: Matrix, weightLearningRate: number | undefined): void {
     const ws = this.lastWorkspace;
     if (!ws || ws.logits.rows !== x.rows) throw new Error('backward needs a forward pass on the same batch first');
     if (this.lastMode !== 'train' && this.norms.some((norm) => norm !== null)) {
@@ -145,7 +154,7 @@ export class MLP {
     for (let l = hiddenCount; l >= 0; l--) {
       const layerInput = l === 0 ? x : ws.hidden[l - 1]!.activation;
       const dInput = l === 0 ? null : ws.hidden[l - 1]!.dActivation;
-      this.dense[l]!.backward(layerInput, upstream, dInput, l === 0 && this.sparseInput);
+      this.dense[l]!.backward(layerInput, upstream, dInput, l === 0 && this.sparseInput, weightLearningRate);
       if (l === 0) break;
       const below = ws.hidden[l - 1]!;
       this.activation.backward(below.activation, below.dActivation, below.dActivation);
@@ -162,14 +171,27 @@ export class MLP {
     return { loss: softmaxCrossEntropy(ws.logits, labels, ws.dLogits), dLogits: ws.dLogits };
   }
 
-  /** One SGD step on a batch: forward (training mode), loss, backward, update. Returns the batch's mean loss. */
+  /**
+   * One SGD step on a batch: forward (training mode), loss, backward, update. Returns the batch's
+   * mean loss. The weight matrices (99.7% of the parameters) are updated inside their gradient
+   * kernels as backward reaches them (the same numbers as gradient-then-update, see
+   * `Kernels.matmulTransposeAAdd`); the small vectors (biases, γ, β) take the optimizer's usual path.
+   * weightGrad is therefore not filled by trainStep: call backward for gradients.
+   */
   trainStep(x: Matrix, labels: Labels, optimizer: Sgd): number {
-    this.zeroGrad();
+    const vectors = this.vectorParameters();
+    for (const { grad } of vectors) grad.data.fill(0);
     this.forward(x, 'train');
     const { loss, dLogits } = this.lossAndGradient(labels);
-    this.backward(x, dLogits);
-    optimizer.step(this.parameters());
+    this.backpropagate(x, dLogits, optimizer.learningRate);
+    optimizer.step(vectors);
     return loss;
+  }
+
+  /** The parameters other than weight matrices (biases, γ, β), made once: trainStep allocates nothing. */
+  private vectorParameters(): Parameter[] {
+    this.vectorParameterList ??= this.parameters().filter(({ name }) => !name.endsWith('.weight'));
+    return this.vectorParameterList;
   }
 
   /**

@@ -14,17 +14,17 @@ export type ActivationCode = (typeof ACTIVATION_CODES)[keyof typeof ACTIVATION_C
 
 export interface KernelExports {
   heapBase(): number;
-  /** C[rows,cols] (+)= A(rows,depth)·B[depth,cols], A(i,t) at a + i·aRowStride + t·aStep (bytes). */
+  /** C[rows,cols] = A(rows,depth)·B[depth,cols], or C += scale·A·B when accumulate; A(i,t) at a + i·aRowStride + t·aStep (bytes). */
   gemm(
     a: number, aRowStride: number, aStep: number, b: number, bRowStride: number, c: number, cRowStride: number,
-    rows: number, cols: number, depth: number, accumulate: number,
+    rows: number, cols: number, depth: number, accumulate: number, scale: number,
   ): void;
   matmulTransposeB(a: number, b: number, out: number, m: number, n: number, k: number): void;
   /** t[k,m] = a[m,k]ᵀ. */
   transpose(a: number, m: number, k: number, t: number): void;
   matmulSparse(a: number, b: number, out: number, m: number, k: number, n: number, scratch: number): void;
   matmulSparseScratchBytes(k: number): number;
-  matmulTransposeASparseAdd(a: number, b: number, out: number, m: number, k: number, n: number, scratch: number): void;
+  matmulTransposeASparseAdd(a: number, b: number, out: number, m: number, k: number, n: number, scale: number, scratch: number): void;
   matmulTransposeASparseScratchBytes(m: number, k: number): number;
   addRowVector(x: number, v: number, m: number, n: number): void;
   addColumnSums(x: number, out: number, m: number, n: number): void;

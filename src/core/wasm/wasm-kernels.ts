@@ -96,21 +96,21 @@ export class WasmKernels implements Kernels {
     if (aIsSparse) {
       this.kernels.matmulSparse(pa, pb, po, m, k, n, this.scratch(this.kernels.matmulSparseScratchBytes(k)));
     } else {
-      this.kernels.gemm(pa, k * 4, 4, pb, n * 4, po, n * 4, m, n, k, 0);
+      this.kernels.gemm(pa, k * 4, 4, pb, n * 4, po, n * 4, m, n, k, 0, 1);
     }
     this.staging.finish();
   }
 
-  matmulTransposeAAdd(a: Matrix, b: Matrix, out: Matrix, aIsSparse = false): void {
+  matmulTransposeAAdd(a: Matrix, b: Matrix, out: Matrix, aIsSparse = false, scale = 1): void {
     if (!(a.rows === b.rows && out.rows === a.cols && out.cols === b.cols)) throw shapeError('matmulTransposeAAdd', a, b, out);
     const m = a.rows, k = a.cols, n = b.cols;
     this.staging.begin();
     const pa = this.read(a, 'matmulTransposeAAdd'), pb = this.read(b, 'matmulTransposeAAdd'), po = this.write(out, 'matmulTransposeAAdd');
     if (aIsSparse) {
-      this.kernels.matmulTransposeASparseAdd(pa, pb, po, m, k, n, this.scratch(this.kernels.matmulTransposeASparseScratchBytes(m, k)));
+      this.kernels.matmulTransposeASparseAdd(pa, pb, po, m, k, n, scale, this.scratch(this.kernels.matmulTransposeASparseScratchBytes(m, k)));
     } else {
       // aᵀ read in place: element (p, i) of aᵀ is a[i, p], so a row of aᵀ steps 4 bytes and a column k·4.
-      this.kernels.gemm(pa, 4, k * 4, pb, n * 4, po, n * 4, k, n, m, 1);
+      this.kernels.gemm(pa, 4, k * 4, pb, n * 4, po, n * 4, k, n, m, 1, scale);
     }
     this.staging.finish();
   }
@@ -125,7 +125,7 @@ export class WasmKernels implements Kernels {
       // (small: n·k floats) and run the register-tiled product a·bᵀ instead.
       const transposed = this.scratch(n * k * 4);
       this.kernels.transpose(pb, k, n, transposed);
-      this.kernels.gemm(pa, n * 4, 4, transposed, k * 4, po, k * 4, m, k, n, 0);
+      this.kernels.gemm(pa, n * 4, 4, transposed, k * 4, po, k * 4, m, k, n, 0, 1);
     } else {
       this.kernels.matmulTransposeB(pa, pb, po, m, n, k);
     }
