@@ -1,15 +1,15 @@
 /**
  * @file Timing bnlab itself: training steps per second exactly as `bnlab train` runs them (each
- * step draws its batch's bytes with Batcher.next, converts them into the network's input with
- * bytesToFloats, then forward, loss, backward and the SGD update), and the time of one validation
+ * step draws its batch with BatchFeeder (the batch's bytes, then one bytesToFloats into the
+ * network's input), then forward, loss, backward and the SGD update), and the time of one validation
  * pass over 5,000 images.
  */
 import type { Kernels } from '../src/core/kernels.js';
-import { PIXEL_SCALE, splitExamples, type Split } from '../src/data/mnist.js';
+import { splitExamples, type Split } from '../src/data/mnist.js';
 import type { MLP } from '../src/nn/mlp.js';
 import { Sgd } from '../src/nn/sgd.js';
 import {
-  BATCH_SIZE, benchBatcher, buildBenchNetwork, LEARNING_RATE, median, stopwatch, throughputOfRuns,
+  BATCH_SIZE, benchFeeder, buildBenchNetwork, LEARNING_RATE, median, stopwatch, throughputOfRuns,
   type RunPlan, type RunResult, type Throughput, type TrainingSession, type Variant,
 } from './workload.js';
 
@@ -21,17 +21,15 @@ export interface BnlabSession extends TrainingSession {
 /** A bnlab network of the workload with its batches and optimizer, trained stretch by stretch. */
 export function openBnlabSession(kernels: Kernels, train: Split, variant: Variant): BnlabSession {
   const net = buildBenchNetwork(kernels, variant);
-  const batcher = benchBatcher(train);
+  const feeder = benchFeeder(kernels, train);
   const optimizer = new Sgd(kernels, LEARNING_RATE);
   const x = net.inputFor(BATCH_SIZE); // [60, 784] in the backend's memory
-  const pixels = kernels.byteBuffer(x.size); // [60, 784] bytes in the backend's memory
   const labels = new Uint8Array(BATCH_SIZE); // [60]
   const runSync = (steps: number): RunResult => {
     let lastLoss = NaN;
     const elapsed = stopwatch();
     for (let step = 0; step < steps; step++) {
-      batcher.next(pixels.data, labels); // .data, not a saved view: a growing wasm memory rebinds it
-      kernels.bytesToFloats(pixels.data, PIXEL_SCALE, x);
+      feeder.next(x, labels);
       lastLoss = net.trainStep(x, labels, optimizer);
     }
     return { ...elapsed(), steps, lastLoss };

@@ -7,10 +7,10 @@
  * "matrix work at the kernels' own speed", and the whole step is compared with it.
  */
 import type { Kernels } from '../src/core/kernels.js';
-import { PIXEL_SCALE, type Split } from '../src/data/mnist.js';
+import type { Split } from '../src/data/mnist.js';
 import { Sgd } from '../src/nn/sgd.js';
 import { describeMatmul, matmulFlops, replayMatmul, TimingKernels, type KernelMethod, type MatmulCall } from './timing-kernels.js';
-import { BATCH_SIZE, benchBatcher, buildBenchNetwork, LEARNING_RATE, median, stopwatch, type Elapsed, type Variant } from './workload.js';
+import { BATCH_SIZE, benchFeeder, buildBenchNetwork, LEARNING_RATE, median, stopwatch, type Elapsed, type Variant } from './workload.js';
 
 export type SplitPart = 'matmul' | 'batchNorm' | 'activation' | 'loss' | 'sgd' | 'bias' | 'batchCopy' | 'rest';
 export const SPLIT_PARTS: readonly SplitPart[] = ['matmul', 'batchNorm', 'activation', 'loss', 'sgd', 'bias', 'batchCopy', 'rest'];
@@ -21,7 +21,7 @@ export const SPLIT_PART_LABELS: Readonly<Record<SplitPart, string>> = {
   loss: 'softmax cross-entropy (TypeScript)',
   sgd: 'SGD of biases, γ, β (W: in xᵀ·dY)',
   bias: 'output-layer bias kernels',
-  batchCopy: 'batch bytes (Batcher.next) → floats',
+  batchCopy: 'batch draw (bytes) → floats',
   rest: 'the rest (TypeScript glue, timer overhead)',
 };
 
@@ -79,10 +79,9 @@ export interface StepSplit {
 export function measureStepSplit(kernels: Kernels, train: Split, steps: number, replayRepeats: number, variant: Variant = 'withBn'): StepSplit {
   const timing = new TimingKernels(kernels);
   const net = buildBenchNetwork(timing, variant);
-  const batcher = benchBatcher(train);
+  const feeder = benchFeeder(timing, train);
   const optimizer = new Sgd(timing, LEARNING_RATE);
   const x = net.inputFor(BATCH_SIZE); // [60, 784]
-  const pixels = timing.byteBuffer(x.size); // [60, 784] bytes
   const labels = new Uint8Array(BATCH_SIZE); // [60]
 
   let batchCopyMs = 0, lossMs = 0, stepMs = 0;
@@ -96,9 +95,8 @@ export function measureStepSplit(kernels: Kernels, train: Split, steps: number, 
   };
   const step = (): void => {
     const started = performance.now();
-    batcher.next(pixels.data, labels);
+    feeder.next(x, labels); // the draw, then bytesToFloats (which the wrapper times too)
     const copied = performance.now();
-    timing.bytesToFloats(pixels.data, PIXEL_SCALE, x); // timed by the wrapper, added to batchCopy
     net.trainStep(x, labels, optimizer);
     const done = performance.now();
     batchCopyMs += copied - started;
@@ -113,6 +111,7 @@ export function measureStepSplit(kernels: Kernels, train: Split, steps: number, 
 
   const partMs: Record<SplitPart, number> = { matmul: 0, batchNorm: 0, activation: 0, loss: lossMs, sgd: 0, bias: 0, batchCopy: batchCopyMs, rest: 0 };
   for (const method of Object.keys(PART_OF_METHOD) as KernelMethod[]) partMs[PART_OF_METHOD[method]] += timing.elapsedMs[method];
+  partMs.batchCopy = batchCopyMs; // the feeder's whole time already holds its bytesToFloats
   const accounted = SPLIT_PARTS.reduce((sum, part) => sum + partMs[part], 0);
   partMs.rest = stepMs - accounted;
   const microsecondsPerStep = Object.fromEntries(SPLIT_PARTS.map((part) => [part, (partMs[part] / steps) * 1000])) as Record<SplitPart, number>;
@@ -159,15 +158,13 @@ function timeInIsolation(kernels: Kernels, call: MatmulCall, repeats: number): M
 /** Mean wall and CPU milliseconds of a training step without the wrapper, on a fresh network, the same steps. */
 function plainStepTime(kernels: Kernels, train: Split, variant: Variant, steps: number): Elapsed {
   const net = buildBenchNetwork(kernels, variant);
-  const batcher = benchBatcher(train);
+  const feeder = benchFeeder(kernels, train);
   const optimizer = new Sgd(kernels, LEARNING_RATE);
   const x = net.inputFor(BATCH_SIZE);
-  const pixels = kernels.byteBuffer(x.size);
   const labels = new Uint8Array(BATCH_SIZE);
   const run = (count: number): void => {
     for (let i = 0; i < count; i++) {
-      batcher.next(pixels.data, labels);
-      kernels.bytesToFloats(pixels.data, PIXEL_SCALE, x);
+      feeder.next(x, labels);
       net.trainStep(x, labels, optimizer);
     }
   };

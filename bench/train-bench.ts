@@ -175,7 +175,7 @@ async function main(): Promise<void> {
   }
   const ownRatios: Ratios = { wall: { withoutBn: 1, withBn: 1 }, cpu: { withoutBn: 1, withBn: 1 } };
   const rows: SystemRow[] = [systemRow('bnlab', backendVariant, bnlabVersion(), bnlabThroughput, ownRatios, null,
-    'measured alone; includes drawing each batch as bytes (Batcher.next) and converting it into the input buffer (bytesToFloats), as training does')];
+    'measured alone; includes drawing each batch (BatchFeeder: the batch as bytes, then one bytesToFloats into the input), as training does')];
 
   // The plain-TypeScript reference, briefly: what `auto` falls back to without WebAssembly SIMD.
   const reference: PerVariant<Throughput | null> = { withoutBn: null, withBn: null };

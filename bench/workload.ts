@@ -7,6 +7,7 @@ import type { Kernels } from '../src/core/kernels.js';
 import type { Matrix } from '../src/core/matrix.js';
 import type { Split } from '../src/data/mnist.js';
 import { Batcher } from '../src/data/batcher.js';
+import { BatchFeeder } from '../src/data/batch-feeder.js';
 import type { MLP } from '../src/nn/mlp.js';
 import { resolveTrainConfig, type TrainConfig } from '../src/train/config.js';
 import { buildNetwork, initialWeightsFor } from '../src/train/networks.js';
@@ -51,9 +52,16 @@ export function buildBenchNetwork(kernels: Kernels, variant: Variant, initialWei
   return net;
 }
 
+const BENCH_BATCH_OPTIONS = { shuffle: true, seed: deriveSeed(BENCH_SEED, 'batches') };
+
 /** The training batches in the order `bnlab train` draws them with the benchmark's seed. */
 export function benchBatcher(train: Split): Batcher {
-  return new Batcher(train, BATCH_SIZE, { shuffle: true, seed: deriveSeed(BENCH_SEED, 'batches') });
+  return new Batcher(train, BATCH_SIZE, BENCH_BATCH_OPTIONS);
+}
+
+/** The same batches fed into a bnlab network's input as `bnlab train` feeds them (bytes, converted by the backend). */
+export function benchFeeder(kernels: Kernels, train: Split): BatchFeeder {
+  return new BatchFeeder(kernels, train, BATCH_SIZE, BENCH_BATCH_OPTIONS);
 }
 
 /** The median of a non-empty list. */

@@ -2,3 +2,4 @@
 export * from './idx.js';
 export * from './mnist.js';
 export * from './batcher.js';
+export * from './batch-feeder.js';

@@ -3,9 +3,9 @@
  * frozen, run training-mode forwards over N mini-batches so that every BatchNorm's sums hold
  * E[μ_B] and E[σ²_B] of the network as it is now, not of the early, still-changing network.
  */
-import { Batcher } from '../data/batcher.js';
+import { BatchFeeder } from '../data/batch-feeder.js';
 import type { ByteBuffer } from '../core/kernels.js';
-import { PIXEL_SCALE, type Split } from '../data/mnist.js';
+import type { Split } from '../data/mnist.js';
 import type { MLP } from '../nn/mlp.js';
 import { deriveSeed } from './seeds.js';
 
@@ -21,12 +21,11 @@ export function recomputeAverageStatistics(
 ): void {
   const saved = net.norms.map((norm) => norm && { mean: norm.movingMean.data.slice(), variance: norm.movingVariance.data.slice() });
   for (const norm of net.norms) norm?.resetAverage();
-  const batcher = new Batcher(split, batchSize, { shuffle: true, seed: deriveSeed(seed, 'experiment') });
+  const feeder = new BatchFeeder(net.kernels, split, batchSize, { shuffle: true, seed: deriveSeed(seed, 'experiment') }, pixels);
   const x = net.inputFor(batchSize); // [batchSize, inputs]
   const labels = new Uint8Array(batchSize);
   for (let b = 0; b < batches; b++) {
-    batcher.next(pixels.data, labels);
-    net.kernels.bytesToFloats(pixels.data, PIXEL_SCALE, x);
+    feeder.next(x, labels);
     net.forward(x, 'train');
   }
   net.norms.forEach((norm, l) => {

@@ -6,8 +6,8 @@
  */
 import { Sgd } from '../nn/sgd.js';
 import type { Evaluation, MLP } from '../nn/mlp.js';
-import { Batcher } from '../data/batcher.js';
-import { PIXEL_SCALE, splitExamples, type MnistData } from '../data/mnist.js';
+import { BatchFeeder } from '../data/batch-feeder.js';
+import { splitExamples, type MnistData } from '../data/mnist.js';
 import type { TrainConfig } from './config.js';
 import { recomputeAverageStatistics } from './population-statistics.js';
 import { deriveSeed } from './seeds.js';
@@ -53,9 +53,8 @@ const YIELD_EVERY_MS = 50;
 export async function train(net: MLP, data: MnistData, config: TrainConfig, hooks: TrainHooks = {}): Promise<TrainResult> {
   const started = now();
   const optimizer = new Sgd(net.kernels, config.learningRate);
-  const batcher = new Batcher(data.train, config.batchSize, { shuffle: config.shuffle, seed: deriveSeed(config.seed, 'batches') });
+  const feeder = new BatchFeeder(net.kernels, data.train, config.batchSize, { shuffle: config.shuffle, seed: deriveSeed(config.seed, 'batches') });
   const x = net.inputFor(config.batchSize); // [batchSize, 784] floats, the network's input
-  const pixels = net.kernels.byteBuffer(x.size); // [batchSize, 784] the batch's bytes, in the backend's memory
   const labels = new Uint8Array(config.batchSize);
   const validationExamples = splitExamples(data.validation);
   net.sparseInput = true; // MNIST pixels: ~81% zeros
@@ -65,7 +64,7 @@ export async function train(net: MLP, data: MnistData, config: TrainConfig, hook
   // Algorithm 2: the `average` estimate of the network as it is now, before each evaluation.
   const refreshAverages = (): void => {
     if (net.spec.batchNorm?.estimator === 'average' && config.bnAverageBatches > 0) {
-      recomputeAverageStatistics(net, data.train, config.batchSize, config.bnAverageBatches, config.seed, pixels);
+      recomputeAverageStatistics(net, data.train, config.batchSize, config.bnAverageBatches, config.seed, feeder.pixels); // between steps the training batch's buffer is free
     }
   };
   const validate = (step: number, trainingLoss: number): void => {
@@ -87,8 +86,7 @@ export async function train(net: MLP, data: MnistData, config: TrainConfig, hook
   while (step < config.steps) {
     if (hooks.shouldStop?.()) { stopReason = 'interrupted'; break; }
     const stepStart = now();
-    batcher.next(pixels.data, labels); // pixels.data and x.data read at each use: a growing wasm memory rebinds them
-    net.kernels.bytesToFloats(pixels.data, PIXEL_SCALE, x);
+    feeder.next(x, labels);
     const loss = net.trainStep(x, labels, optimizer);
     trainingMs += now() - stepStart;
     step++;

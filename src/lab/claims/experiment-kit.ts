@@ -6,8 +6,8 @@
 import type { Kernels } from '../../core/kernels.js';
 import type { Matrix } from '../../core/matrix.js';
 import { Rng } from '../../core/rng.js';
-import { Batcher } from '../../data/batcher.js';
-import { PIXEL_SCALE, splitExamples, type Split } from '../../data/mnist.js';
+import { BatchFeeder } from '../../data/batch-feeder.js';
+import { splitExamples, type Split } from '../../data/mnist.js';
 import { drawInitialWeights, MLP, type HiddenBuffers } from '../../nn/mlp.js';
 import { Sgd } from '../../nn/sgd.js';
 import { argmaxRow } from '../../nn/softmax-cross-entropy.js';
@@ -64,10 +64,9 @@ const YIELD_EVERY_MS = 50;
 /** Plain SGD on mini-batches of `split` (TensorFlow's next_batch order), yielding to the event loop now and then. */
 export async function trainSteps(net: MLP, split: Split, options: TrainLoopOptions): Promise<TrainLoopResult> {
   const { steps, batchSize, checkpointEvery, onCheckpoint } = options;
-  const batcher = new Batcher(split, batchSize, { shuffle: true, seed: deriveSeed(options.seed, 'batches') });
+  const feeder = new BatchFeeder(net.kernels, split, batchSize, { shuffle: true, seed: deriveSeed(options.seed, 'batches') });
   const optimizer = new Sgd(net.kernels, options.learningRate);
   const x = net.inputFor(batchSize); // [batchSize, 784]
-  const pixels = net.kernels.byteBuffer(x.size); // [batchSize, 784] bytes
   const labels = new Uint8Array(batchSize);
   net.sparseInput = true; // MNIST pixels: ~81% zeros
   let divergedAtStep: number | null = null;
@@ -77,8 +76,7 @@ export async function trainSteps(net: MLP, split: Split, options: TrainLoopOptio
   onCheckpoint?.(0);
   for (let step = 1; step <= steps; step++) {
     const started = performance.now();
-    batcher.next(pixels.data, labels);
-    net.kernels.bytesToFloats(pixels.data, PIXEL_SCALE, x);
+    feeder.next(x, labels);
     finalLoss = net.trainStep(x, labels, optimizer);
     trainingMs += performance.now() - started;
     if (!Number.isFinite(finalLoss) && divergedAtStep === null) divergedAtStep = step;
