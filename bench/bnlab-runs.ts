@@ -9,7 +9,7 @@ import { splitExamples, type Split } from '../src/data/mnist.js';
 import type { MLP } from '../src/nn/mlp.js';
 import { Sgd } from '../src/nn/sgd.js';
 import {
-  BATCH_SIZE, benchFeeder, buildBenchNetwork, LEARNING_RATE, median, stopwatch, throughputOfRuns,
+  BATCH_SIZE, benchFeeder, buildBenchNetwork, LEARNING_RATE, PREMADE_BATCHES, median, stopwatch, throughputOfRuns,
   type RunPlan, type RunResult, type Throughput, type TrainingSession, type Variant,
 } from './workload.js';
 
@@ -18,19 +18,40 @@ export interface BnlabSession extends TrainingSession {
   net: MLP;
 }
 
+/**
+ * How a session gets its batches: `drawn` as `bnlab train` does (a new random batch each step),
+ * or `premade`, as the peers get theirs: the first PREMADE_BATCHES batches, drawn once into
+ * float matrices in the backend's memory and then cycled, so that a step is only the step.
+ */
+export type BatchFeed = 'drawn' | 'premade';
+
 /** A bnlab network of the workload with its batches and optimizer, trained stretch by stretch. */
-export function openBnlabSession(kernels: Kernels, train: Split, variant: Variant): BnlabSession {
+export function openBnlabSession(kernels: Kernels, train: Split, variant: Variant, feed: BatchFeed = 'drawn'): BnlabSession {
   const net = buildBenchNetwork(kernels, variant);
   const feeder = benchFeeder(kernels, train);
   const optimizer = new Sgd(kernels, LEARNING_RATE);
   const x = net.inputFor(BATCH_SIZE); // [60, 784] in the backend's memory
   const labels = new Uint8Array(BATCH_SIZE); // [60]
+  const premade = feed === 'premade' ? Array.from({ length: PREMADE_BATCHES }, () => {
+    const batch = { x: kernels.matrix(BATCH_SIZE, x.cols), labels: new Uint8Array(BATCH_SIZE) };
+    feeder.next(batch.x, batch.labels);
+    return batch;
+  }) : [];
+  let position = 0;
   const runSync = (steps: number): RunResult => {
     let lastLoss = NaN;
     const elapsed = stopwatch();
-    for (let step = 0; step < steps; step++) {
-      feeder.next(x, labels);
-      lastLoss = net.trainStep(x, labels, optimizer);
+    if (feed === 'drawn') {
+      for (let step = 0; step < steps; step++) {
+        feeder.next(x, labels);
+        lastLoss = net.trainStep(x, labels, optimizer);
+      }
+    } else {
+      for (let step = 0; step < steps; step++) {
+        const batch = premade[position]!;
+        position = (position + 1) % premade.length;
+        lastLoss = net.trainStep(batch.x, batch.labels, optimizer);
+      }
     }
     return { ...elapsed(), steps, lastLoss };
   };
@@ -44,8 +65,8 @@ export interface BnlabTraining {
 }
 
 /** bnlab alone: `plan.runs` timed runs after the warm-up. */
-export async function timeBnlabTraining(kernels: Kernels, train: Split, variant: Variant, plan: RunPlan): Promise<BnlabTraining> {
-  const session = openBnlabSession(kernels, train, variant);
+export async function timeBnlabTraining(kernels: Kernels, train: Split, variant: Variant, plan: RunPlan, feed: BatchFeed = 'drawn'): Promise<BnlabTraining> {
+  const session = openBnlabSession(kernels, train, variant, feed);
   await session.run(plan.warmupSteps);
   const runs: RunResult[] = [];
   for (let run = 0; run < plan.runs; run++) runs.push(await session.run(plan.stepsPerRun));

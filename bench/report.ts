@@ -43,9 +43,9 @@ export function formatReport(record: BenchRecord): string {
   out.push(`bnlab ${record.bnlab.version}, backend: ${record.bnlab.backendVariant}`);
   out.push(`workload: ${record.workload}`);
   out.push('');
-  out.push('Training steps per second (wall time), median of the timed runs. ratio = bnlab / that system: for a peer, the');
-  out.push('median over rounds in which bnlab and the peer ran alternately (so a passing load hits both); "cpu ratio" = the');
-  out.push('same in steps per CPU-second of each process (steadier when other work shares the cores):');
+  out.push('Training steps per second (wall time), median of the timed runs. ratio = bnlab (first row) / that system; for a');
+  out.push('peer, bnlab on pre-made batches as the peer is fed, and the median over rounds in which the two ran alternately');
+  out.push('(so a passing load hits both); "cpu ratio" = the same in steps per CPU-second of each process:');
   out.push(table(
     ['system', 'backend', 'version', 'without BN', 'ratio', 'cpu ratio', 'with BN', 'ratio', 'cpu ratio', 'runs (+warm-up)'],
     record.rows.map((row) => {

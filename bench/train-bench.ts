@@ -23,7 +23,7 @@ import { openTfjsSession, type TfjsBackend } from './peers/tfjs-peer.js';
 import { findTorchPython, startTorchServer, type TorchServer } from './peers/torch-peer.js';
 import { formatReport } from './report.js';
 import { measureStepSplit } from './split.js';
-import { benchInitialWeights, LAYER_SIZES, VARIANTS, type RunPlan, type Throughput, type TrainingSession, type Variant } from './workload.js';
+import { benchInitialWeights, LAYER_SIZES, PREMADE_BATCHES, VARIANTS, type RunPlan, type Throughput, type TrainingSession, type Variant } from './workload.js';
 
 interface Options {
   quick: boolean;
@@ -161,8 +161,10 @@ async function main(): Promise<void> {
   const loadAverageAtStart = loadavg()[0]!;
   const data: MnistData = await loadMnist();
 
-  // bnlab alone on the backend `auto` picks, a fresh backend (its own memory) per network.
+  // bnlab alone on the backend `auto` picks, a fresh backend (its own memory) per network: first
+  // with batches drawn as `bnlab train` draws them, then on pre-made batches as the peers train.
   const bnlabThroughput: PerVariant<Throughput | null> = { withoutBn: null, withBn: null };
+  const premadeThroughput: PerVariant<Throughput | null> = { withoutBn: null, withBn: null };
   let evaluation: EvaluationTiming | null = null;
   let backendVariant = '';
   for (const variant of VARIANTS) {
@@ -173,9 +175,18 @@ async function main(): Promise<void> {
     bnlabThroughput[variant] = throughput;
     if (variant === 'withBn') evaluation = timeEvaluation(net, data.validation, plans.evalRepeats);
   }
+  for (const variant of VARIANTS) {
+    const kernels = await loadBenchKernels('auto');
+    progress(`bnlab ${kernels.variant} on pre-made batches, ${variant}: ${planText(plans.bnlab)}`);
+    premadeThroughput[variant] = (await timeBnlabTraining(kernels, data.train, variant, plans.bnlab, 'premade')).throughput;
+  }
   const ownRatios: Ratios = { wall: { withoutBn: 1, withBn: 1 }, cpu: { withoutBn: 1, withBn: 1 } };
-  const rows: SystemRow[] = [systemRow('bnlab', backendVariant, bnlabVersion(), bnlabThroughput, ownRatios, null,
-    'measured alone; includes drawing each batch (BatchFeeder: the batch as bytes, then one bytesToFloats into the input), as training does')];
+  const rows: SystemRow[] = [
+    systemRow('bnlab', backendVariant, bnlabVersion(), bnlabThroughput, ownRatios, null,
+      'measured alone; a new random batch each step (BatchFeeder: its bytes, then one bytesToFloats into the input), as `bnlab train` runs'),
+    systemRow('bnlab', `${backendVariant}, pre-made`, bnlabVersion(), premadeThroughput, medianRatios(bnlabThroughput, premadeThroughput), null,
+      `measured alone; ${PREMADE_BATCHES} batches drawn once into float matrices and cycled, as the peers below are fed: the like-for-like row their ratios use`),
+  ];
 
   // The plain-TypeScript reference, briefly: what `auto` falls back to without WebAssembly SIMD.
   const reference: PerVariant<Throughput | null> = { withoutBn: null, withBn: null };
@@ -189,10 +200,11 @@ async function main(): Promise<void> {
   const skippedPeers: BenchRecord['skippedPeers'] = [];
   let torchEvaluation: EvaluationTiming | null = null;
   if (options.peers) {
-    // One bnlab session per network, shared by every peer: its runs alternate with theirs.
+    // One bnlab session per network, shared by every peer: its runs alternate with theirs. Like
+    // the peers it trains on pre-made batches, so that a ratio compares the same work.
     const bnlabSessions: PerVariant<TrainingSession> = {
-      withoutBn: openBnlabSession(await loadBenchKernels('auto'), data.train, 'withoutBn'),
-      withBn: openBnlabSession(await loadBenchKernels('auto'), data.train, 'withBn'),
+      withoutBn: openBnlabSession(await loadBenchKernels('auto'), data.train, 'withoutBn', 'premade'),
+      withBn: openBnlabSession(await loadBenchKernels('auto'), data.train, 'withBn', 'premade'),
     };
     const bnlabPairPlan: RunPlan = { ...plans.bnlab, warmupSteps: Math.min(200, plans.bnlab.warmupSteps) };
     for (const backend of ['wasm', 'cpu'] as const) {

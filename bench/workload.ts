@@ -52,6 +52,9 @@ export function buildBenchNetwork(kernels: Kernels, variant: Variant, initialWei
   return net;
 }
 
+/** How many distinct batches the peers (and bnlab's like-for-like rows) pre-make and cycle through; torch_mlp.py has its own copy. */
+export const PREMADE_BATCHES = 100;
+
 const BENCH_BATCH_OPTIONS = { shuffle: true, seed: deriveSeed(BENCH_SEED, 'batches') };
 
 /** The training batches in the order `bnlab train` draws them with the benchmark's seed. */

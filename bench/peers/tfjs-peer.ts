@@ -13,14 +13,13 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import type { Matrix } from '../../src/core/matrix.js';
 import { pixelValue, type Split } from '../../src/data/mnist.js';
 import {
-  BATCH_SIZE, benchBatcher, benchInitialWeights, BN_DECAY, BN_EPS, LEARNING_RATE, stopwatch, usesBatchNorm,
+  BATCH_SIZE, benchBatcher, benchInitialWeights, BN_DECAY, BN_EPS, LEARNING_RATE, PREMADE_BATCHES, stopwatch, usesBatchNorm,
   type RunResult, type TrainingSession, type Variant,
 } from '../workload.js';
 
 export type TfjsBackend = 'cpu' | 'wasm';
 
 /** Distinct batches cycled through: enough to vary the data, few enough to stay small (100 × 60 × 784 floats = 19 MB). */
-const DISTINCT_BATCHES = 100;
 const CLASSES = 10;
 
 let wasmPathsSet = false;
@@ -103,14 +102,14 @@ function buildTfjsNetwork(initialWeights: readonly Matrix[], batchNorm: boolean)
   return { step, dispose };
 }
 
-/** The first DISTINCT_BATCHES batches bnlab draws with the benchmark's seed, as tensors. */
+/** The first PREMADE_BATCHES batches bnlab draws with the benchmark's seed, as tensors. */
 function preBatch(train: Split): Array<{ x: tf.Tensor2D; oneHot: tf.Tensor2D }> {
   const batcher = benchBatcher(train);
   const pixels = new Uint8Array(BATCH_SIZE * train.width); // [60, 784] bytes
   const images = new Float32Array(BATCH_SIZE * train.width); // [60, 784] the same pixels as bnlab's floats
   const labels = new Uint8Array(BATCH_SIZE); // [60]
   const batches: Array<{ x: tf.Tensor2D; oneHot: tf.Tensor2D }> = [];
-  for (let i = 0; i < DISTINCT_BATCHES; i++) {
+  for (let i = 0; i < PREMADE_BATCHES; i++) {
     batcher.next(pixels, labels);
     for (let p = 0; p < pixels.length; p++) images[p] = pixelValue(pixels[p]!);
     batches.push({

@@ -27,7 +27,7 @@ INIT_STD = 0.05
 BN_EPS = 1e-3
 BN_MOMENTUM = 0.01  # PyTorch's momentum is 1 - the decay 0.99 of bnlab and TensorFlow
 VALIDATION_SIZE = 5000
-DISTINCT_BATCHES = 100
+DISTINCT_BATCHES = 100  # PREMADE_BATCHES in bench/workload.ts
 EVAL_BATCH_SIZE = 1000
 
 
