@@ -185,7 +185,6 @@ export function matmulTransposeASparseAdd(a: usize, b: usize, out: usize, m: i32
 // @ts-ignore: decorator
 @inline function addScaledRowsInRegisters(offsets: usize, values: usize, count: u32, b: usize, out: usize, n: i32, scale: f32): void {
   const bytes = <usize>n << 2, end = <usize>count << 2;
-  // The scale is splat after each pass, not before: one more live vector would spill an accumulator.
   let j: usize = 0;
   for (; j + 112 <= bytes; j += 112) {
     let c0 = f32x4.splat(0), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0;
@@ -200,11 +199,12 @@ export function matmulTransposeASparseAdd(a: usize, b: usize, out: usize, m: i32
       c5 = madd(s, v128.load(row, 80), c5);
       c6 = madd(s, v128.load(row, 96), c6);
     }
-    const o = out + j;
-    v128.store(o, f32x4.add(v128.load(o), f32x4.mul(f32x4.splat(scale), c0))); v128.store(o, f32x4.add(v128.load(o, 16), f32x4.mul(f32x4.splat(scale), c1)), 16);
-    v128.store(o, f32x4.add(v128.load(o, 32), f32x4.mul(f32x4.splat(scale), c2)), 32); v128.store(o, f32x4.add(v128.load(o, 48), f32x4.mul(f32x4.splat(scale), c3)), 48);
-    v128.store(o, f32x4.add(v128.load(o, 64), f32x4.mul(f32x4.splat(scale), c4)), 64); v128.store(o, f32x4.add(v128.load(o, 80), f32x4.mul(f32x4.splat(scale), c5)), 80);
-    v128.store(o, f32x4.add(v128.load(o, 96), f32x4.mul(f32x4.splat(scale), c6)), 96);
+    // The scale is splat after the pass, not before: one more live vector would spill an accumulator.
+    const o = out + j, k = f32x4.splat(scale);
+    v128.store(o, f32x4.add(v128.load(o), f32x4.mul(k, c0))); v128.store(o, f32x4.add(v128.load(o, 16), f32x4.mul(k, c1)), 16);
+    v128.store(o, f32x4.add(v128.load(o, 32), f32x4.mul(k, c2)), 32); v128.store(o, f32x4.add(v128.load(o, 48), f32x4.mul(k, c3)), 48);
+    v128.store(o, f32x4.add(v128.load(o, 64), f32x4.mul(k, c4)), 64); v128.store(o, f32x4.add(v128.load(o, 80), f32x4.mul(k, c5)), 80);
+    v128.store(o, f32x4.add(v128.load(o, 96), f32x4.mul(k, c6)), 96);
   }
   for (; j + 64 <= bytes; j += 64) {
     let c0 = f32x4.splat(0), c1 = c0, c2 = c0, c3 = c0;
@@ -216,9 +216,9 @@ export function matmulTransposeASparseAdd(a: usize, b: usize, out: usize, m: i32
       c2 = madd(s, v128.load(row, 32), c2);
       c3 = madd(s, v128.load(row, 48), c3);
     }
-    const o = out + j;
-    v128.store(o, f32x4.add(v128.load(o), f32x4.mul(f32x4.splat(scale), c0))); v128.store(o, f32x4.add(v128.load(o, 16), f32x4.mul(f32x4.splat(scale), c1)), 16);
-    v128.store(o, f32x4.add(v128.load(o, 32), f32x4.mul(f32x4.splat(scale), c2)), 32); v128.store(o, f32x4.add(v128.load(o, 48), f32x4.mul(f32x4.splat(scale), c3)), 48);
+    const o = out + j, k = f32x4.splat(scale);
+    v128.store(o, f32x4.add(v128.load(o), f32x4.mul(k, c0))); v128.store(o, f32x4.add(v128.load(o, 16), f32x4.mul(k, c1)), 16);
+    v128.store(o, f32x4.add(v128.load(o, 32), f32x4.mul(k, c2)), 32); v128.store(o, f32x4.add(v128.load(o, 48), f32x4.mul(k, c3)), 48);
   }
   for (; j + 16 <= bytes; j += 16) {
     let c0 = f32x4.splat(0);
