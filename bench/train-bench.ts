@@ -47,7 +47,8 @@ const FULL: Plans = {
   bnlab: { warmupSteps: 500, runs: 5, stepsPerRun: 2000 },
   jsReference: { warmupSteps: 50, runs: 1, stepsPerRun: 200 },
   tfjs: { cpu: { warmupSteps: 20, runs: 3, stepsPerRun: 100 }, wasm: { warmupSteps: 20, runs: 3, stepsPerRun: 100 } },
-  torch: { warmupSteps: 500, runs: 5, stepsPerRun: 2000 },
+  // Many short rounds: on a shared machine a burst of outside load then hits both sides alike.
+  torch: { warmupSteps: 500, runs: 11, stepsPerRun: 1000 },
   splitSteps: 1000,
   replayRepeats: 500,
   evalRepeats: 5,
@@ -227,7 +228,8 @@ async function main(): Promise<void> {
       try {
         server = await startTorchServer(python, mnistDataDir(), benchInitialWeights());
         const torch = server;
-        const paired = await pairedRows(bnlabSessions, bnlabPairPlan, plans.torch, `PyTorch (${python})`, (variant) => Promise.resolve(torch.session(variant)));
+        const torchPairPlan: RunPlan = { ...bnlabPairPlan, stepsPerRun: plans.torch.stepsPerRun }; // rounds of the same steps on both sides
+        const paired = await pairedRows(bnlabSessions, torchPairPlan, plans.torch, `PyTorch (${python})`, (variant) => Promise.resolve(torch.session(variant)));
         torchEvaluation = await torch.evaluate(plans.evalRepeats);
         rows.push(systemRow('PyTorch', `${torch.threads} thread, ${torch.blas.split(' (')[0]}`, torch.version, paired.peer, paired, paired.bnlab,
           `BLAS loaded: ${torch.blas}; batches pre-made as tensors (its data pipeline is not measured)${slowBlasWarning(torch.blas)}`));
