@@ -1,10 +1,11 @@
 /**
  * @file Where one bnlab training step with BN spends its time: matrix kernels, BatchNorm,
  * activations, the loss, SGD, bias kernels, the batch copy and the rest (TypeScript glue:
- * zeroing the small gradients, the moving-average update). The step is MLP.trainStep itself, whose
- * weight updates happen inside the xᵀ·dY kernels (SGD fused into the weight gradient). Kernel time comes from a timing wrapper
- * around the backend; then the step's matrix multiplies are replayed alone, call by call, to give
- * "matrix work at the kernels' own speed", and the whole step is compared with it.
+ * zeroing the small gradients, the moving-average update). The step is MLP.trainStep itself,
+ * whose weight updates happen inside the xᵀ·dY kernels (SGD fused into the weight gradient).
+ * Kernel time comes from a timing wrapper around the backend; then the step's matrix multiplies
+ * are replayed alone, call by call, to give "matrix work at the kernels' own speed", and the
+ * whole step is compared with it.
  */
 import type { Kernels } from '../src/core/kernels.js';
 import type { Split } from '../src/data/mnist.js';

@@ -23,11 +23,6 @@ export class BatchFeeder {
     this.batcher = new Batcher(split, batchSize, options);
   }
 
-  /** Epochs completed, as Batcher counts them. */
-  get epoch(): number {
-    return this.batcher.epoch;
-  }
-
   /** Fills x [batchSize, width] with the next batch's pixels as floats and labels [batchSize] with its labels. */
   next(x: Matrix, labels: Uint8Array): void {
     // pixels.data read at each use: a growing wasm memory rebinds it.
