@@ -6,8 +6,9 @@
  * correct, slower, and meant for tests and small inputs, not for a training loop.
  *
  * Differences from the reference a caller may see: results differ in the last bits (other
- * summation orders, fused multiply-adds in the relaxed-SIMD build); the dense matmul paths
- * multiply zeros (0·∞ = NaN) where the reference skips a zero left factor.
+ * summation orders, fused multiply-adds in the relaxed-SIMD build); sigmoid and tanh are float32
+ * SIMD approximations within 2 ulp of the reference's double-precision Math; the dense matmul
+ * paths multiply zeros (0·∞ = NaN) where the reference skips a zero left factor.
  */
 import type { ActivationKind, ByteBuffer, Kernels } from '../kernels.js';
 import type { Matrix } from '../matrix.js';
