@@ -68,7 +68,7 @@ export class JsKernels implements Kernels {
         for (let j = 0; j < n; j++) C[cRow + j] += aip * B[bRow + j]!;
       }
     }
-    if (C === out.data) return;
+    if (scale === 1) return;
     const O = out.data;
     for (let i = 0; i < O.length; i++) O[i] += scale * C[i]!;
   }

@@ -176,7 +176,7 @@ export class MLP {
    * mean loss. The weight matrices (99.7% of the parameters) are updated inside their gradient
    * kernels as backward reaches them (the same numbers as gradient-then-update, see
    * `Kernels.matmulTransposeAAdd`); the small vectors (biases, γ, β) take the optimizer's usual path.
-   * weightGrad is therefore not filled by trainStep: call backward for gradients.
+   * weightGrad is therefore not filled by trainStep: call computeGradients for gradients.
    */
   trainStep(x: Matrix, labels: Labels, optimizer: Sgd): number {
     const vectors = this.vectorParameters();
@@ -186,6 +186,19 @@ export class MLP {
     this.backpropagate(x, dLogits, optimizer.learningRate);
     optimizer.step(vectors);
     return loss;
+  }
+
+  /**
+   * Forward in training mode, the loss, and every parameter's gradient in its buffer (zeroed
+   * first): what trainStep computes, without the update, for experiments that read gradients.
+   * Returns the batch's mean loss and the logits (a workspace buffer, as forward's).
+   */
+  computeGradients(x: Matrix, labels: Labels): { loss: number; logits: Matrix } {
+    this.zeroGrad();
+    const logits = this.forward(x, 'train');
+    const { loss, dLogits } = this.lossAndGradient(labels);
+    this.backward(x, dLogits);
+    return { loss, logits };
   }
 
   /** The parameters other than weight matrices (biases, γ, β), made once: trainStep allocates nothing. */

@@ -22,10 +22,7 @@ function randomMatrix(kernels: Kernels, rows: number, cols: number, rng: Rng, ze
 
 /** One SGD step the unfused way: every gradient into its buffer, then the optimizer over all parameters. */
 function unfusedStep(net: MLP, x: ReturnType<MLP['inputFor']>, labels: number[], optimizer: Sgd): number {
-  net.zeroGrad();
-  net.forward(x, 'train');
-  const { loss, dLogits } = net.lossAndGradient(labels);
-  net.backward(x, dLogits);
+  const { loss } = net.computeGradients(x, labels);
   optimizer.step(net.parameters());
   return loss;
 }

@@ -1,8 +1,9 @@
 /**
  * @file One full SGD step of the article's 784-128-128-128-10 network against TensorFlow.js: the
  * same initial weights, a batch of 60 MNIST-like inputs (uniform [0, 1), ~80% zeros, as MNIST's
- * pixels are 81% zeros), lr 0.01. bnlab's `trainStep` (updates) and `backward` (gradients) and a tf-ops model of the same math (BN by
- * `tf.layers.batchNormalization` in training mode) must give the same loss, gradients, updated
+ * pixels are 81% zeros), lr 0.01. bnlab's `trainStep` (updates) and `computeGradients`
+ * (gradients) and a tf-ops model of the same math (BN by `tf.layers.batchNormalization` in
+ * training mode) must give the same loss, gradients, updated
  * weights, biases, gamma and beta, and moving statistics, to float32 precision.
  */
 import { describe, test } from 'node:test';
@@ -38,15 +39,13 @@ for (const kernels of await backendsUnderTest()) {
         const labels = Array.from({ length: batch }, () => rng.int(spec.outputSize));
         const initial = new Map(model.parameters().map((p) => [p.name, Float32Array.from(p.value.data)]));
 
-        // The gradients from backward on a twin (trainStep applies the weights' updates inside
+        // The gradients from computeGradients on a twin (trainStep applies the weights' updates inside
         // their gradient kernels and leaves weightGrad alone); the updates from trainStep itself.
         const twin = new MLP(kernels, spec, initialWeights);
         twin.sparseInput = true;
         const twinX = twin.inputFor(batch);
         twinX.data.set(x.data);
-        twin.zeroGrad();
-        twin.forward(twinX, 'train');
-        twin.backward(twinX, twin.lossAndGradient(labels).dLogits);
+        twin.computeGradients(twinX, labels);
         const gradients = new Map(twin.parameters().map((p) => [p.name, p.grad.data]));
         const loss = model.trainStep(x, labels, new Sgd(kernels, learningRate));
 

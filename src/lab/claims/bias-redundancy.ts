@@ -52,11 +52,7 @@ export async function runBiasRedundancy(context: Pick<ClaimContext, 'kernels' | 
   const run = (net: MLP) => {
     const x = net.inputFor(batch.count); // [m, 784]
     splitExamples(batch).copyRows(0, batch.count, x, kernels);
-    net.zeroGrad();
-    const logits = net.forward(x, 'train'); // [m, 10]
-    const { loss, dLogits } = net.lossAndGradient(batch.labels);
-    net.backward(x, dLogits);
-    return { logits, loss };
+    return net.computeGradients(x, batch.labels); // logits [m, 10]
   };
   const a = run(withBias);
   const b = run(withoutBias);

@@ -81,9 +81,7 @@ export async function runScaleInvariance(context: ClaimContext, budget: ScaleInv
     const net = new MLP(kernels, specFor(budget.network, { eps }), scaled);
     const x = net.inputFor(batch.count); // [m, 784]
     splitExamples(batch).copyRows(0, batch.count, x, kernels);
-    net.zeroGrad();
-    net.forward(x, 'train');
-    net.backward(x, net.lossAndGradient(batch.labels).dLogits);
+    net.computeGradients(x, batch.labels);
     const first = net.hiddenBuffers(batch.count)[0]!;
     // The network needs no ∂L/∂u for its input layer; compute it here: ∂L/∂u = ∂L/∂(u·aW) · (aW)ᵀ.
     const inputGradient = kernels.matrix(batch.count, batch.width); // [m, 784]
