@@ -15,6 +15,8 @@ export {
 } from './elementwise';
 export { batchNormForwardTrain, batchNormBackward } from './batch-norm';
 export { bytesToFloats } from './bytes-to-floats';
+export { softmaxCrossEntropy } from './softmax-cross-entropy';
+export { exactExpArray } from './exact-exp';
 
 /** The first byte after the module's static data: the host's buffers go from here up. */
 export function heapBase(): usize {

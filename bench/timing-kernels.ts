@@ -4,6 +4,7 @@
  * matrix-multiply calls of a step (method, operands, sparse flag) so they can be replayed alone.
  */
 import type { ActivationKind, BackendName, ByteBuffer, Kernels } from '../src/core/kernels.js';
+import type { Labels } from '../src/core/softmax-cross-entropy.js';
 import type { FloatArray, Matrix } from '../src/core/matrix.js';
 
 /** Every computing method of the Kernels interface (allocation is passed through untimed). */
@@ -134,6 +135,13 @@ export class TimingKernels implements Kernels {
     this.add('sgdStep', started);
   }
 
+  softmaxCrossEntropy(logits: Matrix, labels: Labels, dLogits: Matrix | null): number {
+    const started = performance.now();
+    const loss = this.inner.softmaxCrossEntropy(logits, labels, dLogits);
+    this.add('softmaxCrossEntropy', started);
+    return loss;
+  }
+
   private add(method: KernelMethod, startedMs: number): void {
     this.elapsedMs[method] += performance.now() - startedMs;
     this.callCounts[method]++;
@@ -146,7 +154,7 @@ function emptyTotals(): Record<KernelMethod, number> {
     addRowVector: 0, addColumnSums: 0,
     activationForward: 0, activationBackward: 0,
     batchNormForwardTrain: 0, batchNormBackward: 0, scaleShiftColumns: 0,
-    sgdStep: 0, bytesToFloats: 0,
+    sgdStep: 0, bytesToFloats: 0, softmaxCrossEntropy: 0,
   };
 }
 

@@ -5,6 +5,7 @@
  */
 import type { ActivationKind, ByteBuffer, Kernels } from './kernels.js';
 import { Matrix, type FloatArray } from './matrix.js';
+import { softmaxCrossEntropy, type Labels } from './softmax-cross-entropy.js';
 
 export type Precision = 'float32' | 'float64';
 
@@ -217,6 +218,11 @@ export class JsKernels implements Kernels {
     checkShapes('sgdStep', param.size === grad.size, param, grad);
     const P = param.data, G = grad.data;
     for (let i = 0; i < P.length; i++) P[i] -= learningRate * G[i]!;
+  }
+
+  softmaxCrossEntropy(logits: Matrix, labels: Labels, dLogits: Matrix | null): number {
+    if (dLogits) checkShapes('softmaxCrossEntropy', dLogits.rows === logits.rows && dLogits.cols === logits.cols, logits, dLogits);
+    return softmaxCrossEntropy(logits, labels, dLogits);
   }
 }
 

@@ -8,6 +8,7 @@
  * the kernel accumulates into `out` (gradients), otherwise it overwrites.
  */
 import type { FloatArray, Matrix } from './matrix.js';
+import type { Labels } from './softmax-cross-entropy.js';
 
 export type BackendName = 'js' | 'wasm';
 
@@ -83,4 +84,11 @@ export interface Kernels {
 
   /** param −= learningRate · grad (plain SGD). */
   sgdStep(param: Matrix, grad: Matrix, learningRate: number): void;
+
+  /**
+   * The mean softmax cross-entropy of logits[m,classes] against m labels (class indices), as
+   * `softmaxCrossEntropy` in softmax-cross-entropy.ts defines it to the bit; with dLogits[m,classes],
+   * also ∂(mean loss)/∂logits into it. A label outside 0..classes−1 is a RangeError.
+   */
+  softmaxCrossEntropy(logits: Matrix, labels: Labels, dLogits: Matrix | null): number;
 }

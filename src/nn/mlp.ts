@@ -10,7 +10,7 @@ import { Activation } from './activation.js';
 import { BatchNorm, type BatchNormCache } from './batch-norm.js';
 import { Dense } from './dense.js';
 import type { ExampleSource } from './example-source.js';
-import { countCorrect, softmaxCrossEntropy, type Labels } from './softmax-cross-entropy.js';
+import { countCorrect, type Labels } from './softmax-cross-entropy.js';
 import type { Sgd } from './sgd.js';
 import { layerShapes, validateSpec, type Mode, type NetworkSpec } from './spec.js';
 
@@ -168,7 +168,7 @@ export class MLP {
   lossAndGradient(labels: Labels): { loss: number; dLogits: Matrix } {
     const ws = this.lastWorkspace;
     if (!ws) throw new Error('lossAndGradient needs a forward pass first');
-    return { loss: softmaxCrossEntropy(ws.logits, labels, ws.dLogits), dLogits: ws.dLogits };
+    return { loss: this.kernels.softmaxCrossEntropy(ws.logits, labels, ws.dLogits), dLogits: ws.dLogits };
   }
 
   /**
@@ -221,7 +221,7 @@ export class MLP {
       source.copyRows(start, rows, x, this.kernels);
       const logits = this.forward(x, 'infer');
       const batchLabels = Array.prototype.slice.call(labels, start, start + rows) as number[];
-      lossSum += softmaxCrossEntropy(logits, batchLabels, null) * rows;
+      lossSum += this.kernels.softmaxCrossEntropy(logits, batchLabels, null) * rows;
       correct += countCorrect(logits, batchLabels);
     }
     return { accuracy: count ? correct / count : NaN, loss: count ? lossSum / count : NaN, correct, count };

@@ -42,12 +42,19 @@ export interface KernelExports {
   ): void;
   /** out[count] (f32) = bytes[count] (u8) · scale. */
   bytesToFloats(bytes: number, out: number, count: number, scale: number): void;
+  /**
+   * dLogits[m,classes] (0: none) and, per row, Σexp(z − max) and z_label − max into rowTerms[m,2]
+   * (f64), from logits[m,classes] and labels[m] (i32 class indices).
+   */
+  softmaxCrossEntropy(logits: number, labels: number, m: number, classes: number, dLogits: number, rowTerms: number): void;
+  /** out[count] (f64) = Math.exp(x[count]) to the bit (fdlibm's algorithm, as V8 runs it), as the softmax computes it. */
+  exactExpArray(x: number, out: number, count: number): void;
 }
 
 const EXPORT_NAMES: ReadonlyArray<keyof KernelExports> = [
   'heapBase', 'gemm', 'matmulTransposeB', 'transpose', 'matmulSparse', 'matmulSparseScratchBytes', 'matmulTransposeASparseAdd',
   'matmulTransposeASparseScratchBytes', 'addRowVector', 'addColumnSums', 'activationForward', 'activationBackward',
-  'scaleShiftColumns', 'sgdStep', 'batchNormForwardTrain', 'batchNormBackward', 'bytesToFloats',
+  'scaleShiftColumns', 'sgdStep', 'batchNormForwardTrain', 'batchNormBackward', 'bytesToFloats', 'softmaxCrossEntropy', 'exactExpArray',
 ];
 
 /** Compiles kernel module bytes (e.g. fetched in a browser, read from build/ in Node). */

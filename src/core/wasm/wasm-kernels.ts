@@ -12,6 +12,7 @@
  */
 import type { ActivationKind, ByteBuffer, Kernels } from '../kernels.js';
 import type { Matrix } from '../matrix.js';
+import { checkLabel, checkLabelCount, type Labels } from '../softmax-cross-entropy.js';
 import { ForeignStaging } from './foreign-staging.js';
 import {
   ACTIVATION_CODES, instantiateKernelModule, type ActivationCode, type KernelExports, type WasmVariant,
@@ -33,6 +34,12 @@ export class WasmKernels implements Kernels {
   /** Scratch for the sparse products (packed nonzeros, aᵀ) and short dY·Wᵀ (Wᵀ), reused and grown on demand. */
   private scratchOffset = 0;
   private scratchBytes = 0;
+  /** The loss kernel's labels (i32) and per-row terms (f64) for up to `lossRows` rows, with views rebuilt when memory grows. */
+  private lossRows = 0;
+  private lossLabelsOffset = 0;
+  private lossTermsOffset = 0;
+  private lossLabels = new Int32Array(0);
+  private lossTerms = new Float64Array(0);
 
   private constructor(
     private readonly kernels: KernelExports,
@@ -221,6 +228,51 @@ export class WasmKernels implements Kernels {
     const pParam = this.write(param, 'sgdStep'), pGrad = this.read(grad, 'sgdStep');
     this.kernels.sgdStep(pParam, pGrad, param.size, learningRate);
     this.staging.finish();
+  }
+
+  softmaxCrossEntropy(logits: Matrix, labels: Labels, dLogits: Matrix | null): number {
+    const m = logits.rows, classes = logits.cols;
+    if (dLogits && !(dLogits.rows === m && dLogits.cols === classes)) throw shapeError('softmaxCrossEntropy', logits, dLogits);
+    checkLabelCount(labels, m);
+    this.bindLossBuffers(m);
+    for (let i = 0; i < m; i++) {
+      const label = labels[i]!;
+      checkLabel(label, i, classes);
+      this.lossLabels[i] = label;
+    }
+    this.staging.begin();
+    const pz = this.read(logits, 'softmaxCrossEntropy'), pd = dLogits ? this.write(dLogits, 'softmaxCrossEntropy') : 0;
+    this.kernels.softmaxCrossEntropy(pz, this.lossLabelsOffset, m, classes, pd, this.lossTermsOffset);
+    this.staging.finish();
+    this.bindLossBuffers(m); // staging may have grown memory
+    // The logarithms here, in row order, as the reference adds them (Math.log is the reference's).
+    const terms = this.lossTerms;
+    let total = 0;
+    for (let i = 0; i < m; i++) total += Math.log(terms[2 * i]!) - terms[2 * i + 1]!;
+    return total / m;
+  }
+
+  /** Room for the loss kernel's labels and row terms of m rows, and views on the current buffer. */
+  private bindLossBuffers(m: number): void {
+    if (m > this.lossRows) {
+      const labelBytes = Math.ceil(m / 2) * 8; // keeps the f64 terms 8-byte aligned
+      this.lossLabelsOffset = this.arena.reserve(labelBytes + m * 16);
+      this.lossTermsOffset = this.lossLabelsOffset + labelBytes;
+      this.lossRows = m;
+    }
+    if (this.lossLabels.buffer !== this.arena.buffer || this.lossLabels.length !== this.lossRows) {
+      this.lossLabels = new Int32Array(this.arena.buffer, this.lossLabelsOffset, this.lossRows);
+      this.lossTerms = new Float64Array(this.arena.buffer, this.lossTermsOffset, 2 * this.lossRows);
+    }
+  }
+
+  /** Math.exp of each value, computed by the kernel module's exp (the one its softmax uses): for the test that it is Math.exp to the bit. */
+  exactExp(values: Float64Array): Float64Array {
+    const bytes = values.length * 8;
+    const offset = this.scratch(2 * bytes);
+    new Float64Array(this.arena.buffer, offset, values.length).set(values);
+    this.kernels.exactExpArray(offset, offset + bytes, values.length);
+    return new Float64Array(this.arena.buffer, offset + bytes, values.length).slice();
   }
 
   /** The byte offset of a matrix the kernel reads: its own when in wasm memory, else a staged copy. */
