@@ -11,6 +11,8 @@ import type { Throughput, Variant } from './workload.js';
 export interface MachineInfo {
   cpu: string;
   logicalCores: number;
+  /** The logical CPU every system ran on (pinned: the same core for bnlab and each peer), or why nothing was pinned. */
+  pinning: { cpu: number } | { reason: string };
   node: string;
   platform: string;
   /** 1-minute load average when the bench started and ended: other work on the machine skews every number. */
@@ -34,6 +36,8 @@ export interface SystemRow {
   bnlabCpuRatio: Record<Variant, number | null>;
   /** bnlab's own throughput in the rounds alternating with this peer (null for bnlab's rows). */
   bnlabInPairs: Record<Variant, Throughput | null> | null;
+  /** The quartiles of the per-round ratios behind bnlabRatio (null for bnlab's rows). */
+  bnlabRatioQuartiles: Record<Variant, [number, number] | null> | null;
   note: string | null;
 }
 

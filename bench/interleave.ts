@@ -3,7 +3,7 @@
  * peer, ...): on cores that other work shares, a load that comes and goes then slows both alike,
  * and the ratio of each adjacent pair is a fairer comparison than two medians taken minutes apart.
  */
-import { median, throughputOfRuns, type RunPlan, type RunResult, type Throughput, type TrainingSession } from './workload.js';
+import { median, quantile, throughputOfRuns, type RunPlan, type RunResult, type Throughput, type TrainingSession } from './workload.js';
 
 export interface PairedMeasurement {
   bnlab: Throughput;
@@ -12,6 +12,8 @@ export interface PairedMeasurement {
   ratio: number;
   /** The same in steps per CPU-second. */
   cpuRatio: number;
+  /** The lower and upper quartiles of the rounds' wall-time ratios: how much the rounds agree. */
+  ratioQuartiles: [number, number];
 }
 
 export async function measurePaired(bnlab: TrainingSession, bnlabPlan: RunPlan, peer: TrainingSession, peerPlan: RunPlan): Promise<PairedMeasurement> {
@@ -24,10 +26,12 @@ export async function measurePaired(bnlab: TrainingSession, bnlabPlan: RunPlan, 
     theirs.push(await peer.run(peerPlan.stepsPerRun));
   }
   const perSecond = (run: RunResult, ms: number): number => (run.steps / ms) * 1000;
+  const roundRatios = ours.map((run, i) => perSecond(run, run.wallMs) / perSecond(theirs[i]!, theirs[i]!.wallMs));
   return {
     bnlab: throughputOfRuns(bnlabPlan, ours),
     peer: throughputOfRuns(peerPlan, theirs),
-    ratio: median(ours.map((run, i) => perSecond(run, run.wallMs) / perSecond(theirs[i]!, theirs[i]!.wallMs))),
+    ratio: median(roundRatios),
     cpuRatio: median(ours.map((run, i) => perSecond(run, run.cpuMs) / perSecond(theirs[i]!, theirs[i]!.cpuMs))),
+    ratioQuartiles: [quantile(roundRatios, 0.25), quantile(roundRatios, 0.75)],
   };
 }

@@ -39,6 +39,9 @@ export function formatReport(record: BenchRecord): string {
   const out: string[] = [];
   out.push(`bnlab training benchmark${record.quick ? ' (--quick: fewer repetitions)' : ''}, ${record.date}`);
   out.push(`machine: ${machine.cpu}, ${machine.logicalCores} logical cores, Node ${machine.node} (${machine.platform})`);
+  out.push('cpu' in machine.pinning
+    ? `every system ran on logical CPU ${machine.pinning.cpu} (pinned with taskset, the PyTorch process too): the same core for bnlab and each peer`
+    : `not pinned to one CPU (${machine.pinning.reason}): bnlab and a peer may have run on different cores`);
   out.push(`load average (1 min): ${fixed(machine.loadAverageAtStart, 2)} at start, ${fixed(machine.loadAverageAtEnd, 2)} at end (above ~0.5, other work shares the cores and every number is low)`);
   out.push(`bnlab ${record.bnlab.version}, backend: ${record.bnlab.backendVariant}`);
   out.push(`workload: ${record.workload}`);
@@ -60,8 +63,10 @@ export function formatReport(record: BenchRecord): string {
     ['left', 'left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'left'],
   ));
   const notes = record.rows.filter((row) => row.note).map((row) => {
+    const quartiles = row.bnlabRatioQuartiles;
     const inPairs = row.bnlabInPairs
       ? `; bnlab in the alternating rounds: ${VARIANTS.map((v) => stepsPerSecondCell(row.bnlabInPairs![v])).join(' / ')} steps/s (without / with BN)`
+        + (quartiles ? `; middle half of the rounds' ratios: ${VARIANTS.map((v) => quartileCell(quartiles[v])).join(' / ')}` : '')
       : '';
     return `  ${row.system} (${row.backend}): ${row.note}${inPairs}`;
   });
@@ -113,4 +118,9 @@ export function formatReport(record: BenchRecord): string {
     ['left', 'left', 'left', 'left'],
   ));
   return out.join('\n');
+}
+
+/** "1.41-1.58×": the quartiles of a peer's per-round ratios. */
+function quartileCell(quartiles: [number, number] | null): string {
+  return quartiles ? `${quartiles[0].toFixed(2)}-${quartiles[1].toFixed(2)}×` : '-';
 }

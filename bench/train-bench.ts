@@ -5,7 +5,7 @@
  * bnlab / peer, the validation pass, the split of a bnlab step, and peak memory of one training
  * run. A benchmark, not a test: nothing here asserts a time; the targets are reported.
  *
- * Usage: node dist/bench/train-bench.js [--quick] [--no-peers] [--json]
+ * Usage: node dist/bench/train-bench.js [--quick] [--no-peers] [--no-pin] [--json]
  */
 import { cpus, loadavg } from 'node:os';
 import { createRequire } from 'node:module';
@@ -20,6 +20,7 @@ import { openBnlabSession, timeBnlabTraining, timeEvaluation, type EvaluationTim
 import { measurePaired } from './interleave.js';
 import { measurePeakMemory } from './peak-memory.js';
 import { openTfjsSession, type TfjsBackend } from './peers/tfjs-peer.js';
+import { pinToOneCpu } from './pin-cpu.js';
 import { findTorchPython, startTorchServer, type TorchServer } from './peers/torch-peer.js';
 import { formatReport } from './report.js';
 import { measureStepSplit } from './split.js';
@@ -28,6 +29,8 @@ import { benchInitialWeights, LAYER_SIZES, PREMADE_BATCHES, VARIANTS, type RunPl
 interface Options {
   quick: boolean;
   peers: boolean;
+  /** Run everything on one logical CPU (see pin-cpu.ts); --no-pin lets the OS place each process. */
+  pin: boolean;
   json: boolean;
 }
 
@@ -48,7 +51,7 @@ const FULL: Plans = {
   jsReference: { warmupSteps: 50, runs: 1, stepsPerRun: 200 },
   tfjs: { cpu: { warmupSteps: 20, runs: 3, stepsPerRun: 100 }, wasm: { warmupSteps: 20, runs: 3, stepsPerRun: 100 } },
   // Many short rounds: on a shared machine a burst of outside load then hits both sides alike.
-  torch: { warmupSteps: 500, runs: 11, stepsPerRun: 1000 },
+  torch: { warmupSteps: 500, runs: 21, stepsPerRun: 500 },
   splitSteps: 1000,
   replayRepeats: 500,
   evalRepeats: 5,
@@ -66,24 +69,26 @@ const QUICK: Plans = {
   memorySteps: 500,
 };
 
-const USAGE = 'usage: node dist/bench/train-bench.js [--quick] [--no-peers] [--json]';
+const USAGE = 'usage: node dist/bench/train-bench.js [--quick] [--no-peers] [--no-pin] [--json]';
 
 function parseOptions(argv: readonly string[]): Options {
-  const options: Options = { quick: false, peers: true, json: false };
+  const options: Options = { quick: false, peers: true, pin: true, json: false };
   for (const arg of argv) {
     if (arg === '--quick') options.quick = true;
     else if (arg === '--no-peers') options.peers = false;
+    else if (arg === '--no-pin') options.pin = false;
     else if (arg === '--json') options.json = true;
     else throw new UsageError(`unknown option "${arg}"; ${USAGE}`);
   }
   return options;
 }
 
-function machineInfo(loadAverageAtStart: number): MachineInfo {
+function machineInfo(loadAverageAtStart: number, pinning: MachineInfo['pinning']): MachineInfo {
   const cores = cpus();
   return {
     cpu: cores[0]?.model.trim() ?? 'unknown CPU',
     logicalCores: cores.length,
+    pinning,
     node: process.version,
     platform: `${process.platform} ${process.arch}`,
     loadAverageAtStart,
@@ -104,12 +109,15 @@ function mnistDataDir(): string {
 type PerVariant<T> = Record<Variant, T>;
 type Ratios = { wall: PerVariant<number | null>; cpu: PerVariant<number | null> };
 
-/** A table row with bnlab's ratios to it; `bnlabInPairs` is bnlab in the rounds alternating with a peer (null for bnlab's own rows). */
+/** A table row with bnlab's ratios to it; `pairs`: the rounds alternating with a peer (null for bnlab's own rows). */
 function systemRow(
   system: string, backend: string, version: string, throughput: PerVariant<Throughput | null>,
-  ratios: Ratios, bnlabInPairs: PerVariant<Throughput | null> | null, note: string | null,
+  ratios: Ratios, pairs: PairedRows | null, note: string | null,
 ): SystemRow {
-  return { system, backend, version, throughput, bnlabRatio: ratios.wall, bnlabCpuRatio: ratios.cpu, bnlabInPairs, note };
+  return {
+    system, backend, version, throughput, bnlabRatio: ratios.wall, bnlabCpuRatio: ratios.cpu,
+    bnlabInPairs: pairs?.bnlab ?? null, bnlabRatioQuartiles: pairs?.quartiles ?? null, note,
+  };
 }
 
 /** Ratios of bnlab's alone-measured medians to another row measured alone (the js reference). */
@@ -125,6 +133,7 @@ function medianRatios(bnlab: PerVariant<Throughput | null>, other: PerVariant<Th
 interface PairedRows extends Ratios {
   peer: PerVariant<Throughput | null>;
   bnlab: PerVariant<Throughput | null>;
+  quartiles: PerVariant<[number, number] | null>;
 }
 
 /** Runs bnlab and a peer alternately on both networks; `openPeer` opens the peer's session for a network. */
@@ -135,6 +144,7 @@ async function pairedRows(
   const result: PairedRows = {
     peer: { withoutBn: null, withBn: null },
     bnlab: { withoutBn: null, withBn: null },
+    quartiles: { withoutBn: null, withBn: null },
     wall: { withoutBn: null, withBn: null },
     cpu: { withoutBn: null, withBn: null },
   };
@@ -148,6 +158,7 @@ async function pairedRows(
       result.bnlab[variant] = paired.bnlab;
       result.wall[variant] = paired.ratio;
       result.cpu[variant] = paired.cpuRatio;
+      result.quartiles[variant] = paired.ratioQuartiles;
     } finally {
       await peer.close();
     }
@@ -157,6 +168,7 @@ async function pairedRows(
 
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
+  const pinning = options.pin ? pinToOneCpu() : { reason: '--no-pin' };
   prepareWasm(); // before any WebAssembly compiles, TensorFlow.js's included
   const plans = options.quick ? QUICK : FULL;
   const loadAverageAtStart = loadavg()[0]!;
@@ -216,7 +228,7 @@ async function main(): Promise<void> {
           version = session.version;
           return session;
         });
-        rows.push(systemRow('TensorFlow.js', backend, version, paired.peer, paired, paired.bnlab,
+        rows.push(systemRow('TensorFlow.js', backend, version, paired.peer, paired, paired,
           `${backend === 'wasm' ? 'SIMD build, no threads in Node; ' : ''}batches pre-made as tensors`));
       } catch (error) {
         skippedPeers.push({ system: `TensorFlow.js ${backend}`, reason: (error as Error).message });
@@ -231,7 +243,7 @@ async function main(): Promise<void> {
         const torchPairPlan: RunPlan = { ...bnlabPairPlan, stepsPerRun: plans.torch.stepsPerRun }; // rounds of the same steps on both sides
         const paired = await pairedRows(bnlabSessions, torchPairPlan, plans.torch, `PyTorch (${python})`, (variant) => Promise.resolve(torch.session(variant)));
         torchEvaluation = await torch.evaluate(plans.evalRepeats);
-        rows.push(systemRow('PyTorch', `${torch.threads} thread, ${torch.blas.split(' (')[0]}`, torch.version, paired.peer, paired, paired.bnlab,
+        rows.push(systemRow('PyTorch', `${torch.threads} thread, ${torch.blas.split(' (')[0]}`, torch.version, paired.peer, paired, paired,
           `BLAS loaded: ${torch.blas}; batches pre-made as tensors (its data pipeline is not measured)${slowBlasWarning(torch.blas)}`));
       } catch (error) {
         skippedPeers.push({ system: 'PyTorch', reason: (error as Error).message.split('\n')[0]! });
@@ -252,7 +264,7 @@ async function main(): Promise<void> {
     benchmark: 'bnlab training',
     date: new Date().toISOString(),
     quick: options.quick,
-    machine: machineInfo(loadAverageAtStart),
+    machine: machineInfo(loadAverageAtStart, pinning),
     bnlab: { version: bnlabVersion(), backendVariant },
     workload: `MLP ${LAYER_SIZES.join('-')}, ReLU, batch 60, SGD lr 0.01, init N(0, 0.05²) (the same initial weights everywhere), with and without BN (eps 1e-3, decay 0.99), MNIST's 55,000 training images, fixed seeds`,
     rows,

@@ -75,6 +75,14 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
+/** The q-quantile (0 ≤ q ≤ 1) of a non-empty list, interpolating between neighbours. */
+export function quantile(values: readonly number[], q: number): number {
+  if (values.length === 0) throw new RangeError('quantile of an empty list');
+  const sorted = [...values].sort((a, b) => a - b);
+  const position = q * (sorted.length - 1), below = Math.floor(position), above = Math.ceil(position);
+  return sorted[below]! + (sorted[above]! - sorted[below]!) * (position - below);
+}
+
 /** How many steps one measurement times: `runs` timed runs of `stepsPerRun`, after `warmupSteps`. */
 export interface RunPlan {
   warmupSteps: number;
