@@ -4,8 +4,9 @@
  * src/base/ieee754.cc). Reduce x = k·ln2 + r with |r| ≤ ln2/2 (ln2 split in a high part whose
  * products with k are exact and a low part), approximate exp(r) by a degree-5 rational form,
  * then scale by 2^k. Every operation is an IEEE double operation in the same order, so the
- * result is the same double: the wasm softmax then gives the reference's numbers exactly
- * (test/core/exact-exp.test.ts compares millions of arguments).
+ * result is the same double, and the wasm softmax gives the reference's numbers exactly
+ * (test/core/exact-softmax.test.ts compares millions of arguments). exactExp is the scalar form,
+ * exactExp2 the same steps on two float64 lanes at once (what the softmax uses).
  */
 
 const LN2_HI: f64 = 6.93147180369123816490e-01; // ln2's high part (0x3FE62E42FEE00000)
@@ -29,52 +30,45 @@ const E: f64 = 2.718281828459045;
   return reinterpret<f64>(<u64>(0x3ff + e) << 52);
 }
 
-/**
- * In the range that matters (|x| < 709.78) every path of fdlibm's exp is computed and the right
- * result selected, with no branch on x: the reductions k = 0 (|x| ≤ ln2/2), k = ±1 (below
- * 1.5·ln2) and k = x/ln2 rounded are one formula with a selected k, and the two final forms
- * (k = 0, scaled by 2^k) are both evaluated. Softmax arguments fall on either side of those
- * boundaries at random, and a mispredicted branch costs more than the arithmetic it skips.
- */
+/** Math.exp(x) to the bit: fdlibm's steps in fdlibm's order (the scalar path: odd tails and |x| ≥ 704). */
 export function exactExp(x: f64): f64 {
   const high = <u32>(reinterpret<u64>(x) >>> 32);
+  const negative = high >>> 31;
   const absHigh = high & 0x7fffffff;
-  if (absHigh >= 0x40862e42) return outOfRange(x, high); // |x| ≥ 709.78, ∞ and NaN: never in a softmax
-  if (x == 1.0) return E;
-  const negative = (high >>> 31) != 0;
-  const rounded = <i32>(INV_LN2 * x + select<f64>(-0.5, 0.5, negative)); // x/ln2 to nearest, by truncation
-  const k = select<i32>(0, select<i32>(select<i32>(-1, 1, negative), rounded, absHigh < 0x3ff0a2b2), absHigh <= 0x3fd62e42);
-  const kf = <f64>k;
-  const hi = x - kf * LN2_HI; // exact: kf·LN2_HI has trailing zero bits to spare; x itself when k = 0
-  const lo = kf * LN2_LO;
-  const r = hi - lo; // the reduced argument, |r| ≤ ln2/2
-  const t = r * r;
-  const c = r - t * (P1 + t * (P2 + t * (P3 + t * (P4 + t * P5))));
-  const unscaled = 1 - ((r * c) / (c - 2.0) - r); // k = 0
-  const y = 1 - ((lo - (r * c) / (2.0 - c)) - hi);
-  const scaled = select<f64>(
-    select<f64>(y * 2.0 * TWO_TO_1023, y * powerOfTwo(k), k == 1024),
-    y * powerOfTwo(k + 1000) * TWO_TO_MINUS_1000,
-    k >= -1021,
-  );
-  return select<f64>(1 + x, select<f64>(unscaled, scaled, k == 0), absHigh < 0x3e300000); // |x| < 2^−28: 1 + x
-}
 
-/** exp for |x| ≥ 709.78 (high word ≥ 0x40862E42): NaN, ±∞, overflow to ∞, underflow to 0, or the last finite values. */
-function outOfRange(x: f64, high: u32): f64 {
-  const absHigh = high & 0x7fffffff;
-  if (absHigh >= 0x7ff00000) {
-    if (((absHigh & 0xfffff) | <u32>reinterpret<u64>(x)) != 0) return x + x; // NaN
-    return high >>> 31 ? 0 : x; // exp(−∞) = 0, exp(+∞) = +∞
+  if (absHigh >= 0x40862e42) { // |x| ≥ 709.78: overflow, underflow, infinities and NaN
+    if (absHigh >= 0x7ff00000) {
+      if (((absHigh & 0xfffff) | <u32>reinterpret<u64>(x)) != 0) return x + x; // NaN
+      return negative ? 0 : x; // exp(−∞) = 0, exp(+∞) = +∞
+    }
+    if (x > OVERFLOW_ABOVE) return Infinity;
+    if (x < UNDERFLOW_BELOW) return 0;
   }
-  if (x > OVERFLOW_ABOVE) return Infinity;
-  if (x < UNDERFLOW_BELOW) return 0;
-  // 709.78 ≤ |x| within range: the general reduction (k = x/ln2 rounded), then scale.
-  const k = <i32>(INV_LN2 * x + (high >>> 31 ? -0.5 : 0.5));
-  const kf = <f64>k;
-  const hi = x - kf * LN2_HI, lo = kf * LN2_LO, r = hi - lo, t = r * r;
-  const c = r - t * (P1 + t * (P2 + t * (P3 + t * (P4 + t * P5))));
-  const y = 1 - ((lo - (r * c) / (2.0 - c)) - hi);
+
+  let hi: f64 = 0, lo: f64 = 0, k: i32 = 0;
+  if (absHigh > 0x3fd62e42) { // |x| > ln2/2: reduce
+    if (absHigh < 0x3ff0a2b2) { // and |x| < 1.5·ln2: k = ±1
+      if (x == 1.0) return E;
+      if (negative) {
+        hi = x + LN2_HI; lo = -LN2_LO; k = -1;
+      } else {
+        hi = x - LN2_HI; lo = LN2_LO; k = 1;
+      }
+    } else {
+      k = <i32>(INV_LN2 * x + (negative ? -0.5 : 0.5)); // x/ln2 rounded to nearest, by truncation
+      const t = <f64>k;
+      hi = x - t * LN2_HI; // exact: t·LN2_HI has trailing zero bits to spare
+      lo = t * LN2_LO;
+    }
+    x = hi - lo;
+  } else if (absHigh < 0x3e300000) { // |x| < 2^−28: exp(x) rounds to 1 + x
+    return 1 + x;
+  }
+
+  const t = x * x;
+  const c = x - t * (P1 + t * (P2 + t * (P3 + t * (P4 + t * P5))));
+  if (k == 0) return 1 - ((x * c) / (c - 2.0) - x);
+  const y = 1 - ((lo - (x * c) / (2.0 - c)) - hi);
   if (k >= -1021) return k == 1024 ? y * 2.0 * TWO_TO_1023 : y * powerOfTwo(k);
   return y * powerOfTwo(k + 1000) * TWO_TO_MINUS_1000;
 }

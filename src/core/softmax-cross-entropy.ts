@@ -6,7 +6,7 @@
  * loss_i = logΣexp(z_i − max_i) − (z_iy − max_i), so exp never overflows, and the gradient
  * (softmax − onehot)/m lies in [−1/m, 1/m].
  */
-import type { Matrix } from '../core/matrix.js';
+import type { Matrix } from './matrix.js';
 
 export type Labels = ArrayLike<number>;
 
