@@ -1,19 +1,8 @@
 /**
  * @file The result lines as the article prints them ("With Batch Norm: The final accuracy on
- * validation data is …"), and curves as chart series.
+ * validation data is …").
  */
-import { withBnName, withoutBnName } from '../lab/charts/series-colors.js';
-import type { Series } from '../lab/charts/types.js';
-import type { CurvePoint, TrainResult } from '../train/trainer.js';
-
-export function networkName(batchNorm: boolean): string {
-  return batchNorm ? 'With Batch Norm' : 'Without Batch Norm';
-}
-
-/** A validation curve as a chart series, named so that charts colour it like every other without/with-BN pair. */
-export function curveSeries(batchNorm: boolean, curve: readonly CurvePoint[]): Series {
-  return { name: batchNorm ? withBnName : withoutBnName, points: curve.map((point) => ({ x: point.step, y: point.validationAccuracy })) };
-}
+import type { TrainResult } from '../train/trainer.js';
 
 export function printResults(runs: Array<{ label: string; result: TrainResult }>, backend: string, out: NodeJS.WriteStream = process.stdout): void {
   out.write('Training result:\n');

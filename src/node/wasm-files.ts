@@ -9,12 +9,9 @@ import { setFlagsFromString } from 'node:v8';
 import { createKernels, type BackendChoice, type KernelModules } from '../core/backend.js';
 import type { Kernels } from '../core/kernels.js';
 import { supportsRelaxedSimd } from '../core/wasm/feature-probe.js';
+import { KERNEL_MODULE_FILES } from '../core/wasm/kernel-module.js';
 
-/** The build outputs of scripts/build-wasm.mjs. */
-export const KERNEL_MODULE_FILES = {
-  relaxedSimd: 'bnlab-kernels.relaxed-simd.wasm',
-  simd128: 'bnlab-kernels.simd128.wasm',
-} as const;
+export { KERNEL_MODULE_FILES };
 
 /** build/ at the package root: this file is dist/src/node/wasm-files.js. */
 export function kernelBuildDirectory(): URL {

@@ -3,11 +3,13 @@
  * inference mode, a curve, final validation and test accuracy. A NaN or infinite loss is a
  * result (recorded with its step), never a crash. The loop yields to the event loop now and
  * then, so Ctrl-C and progress output stay live; it runs unchanged in a browser or a worker.
+ * `TrainingRun` is the same loop in steps, for a page that plays, pauses and steps it.
  */
 import { Sgd } from '../nn/sgd.js';
 import type { Evaluation, MLP } from '../nn/mlp.js';
 import { BatchFeeder } from '../data/batch-feeder.js';
-import { splitExamples, type MnistData } from '../data/mnist.js';
+import { splitExamples, type MnistData, type SplitExamples } from '../data/mnist.js';
+import type { Matrix } from '../core/matrix.js';
 import type { TrainConfig } from './config.js';
 import { recomputeAverageStatistics } from './population-statistics.js';
 import { deriveSeed } from './seeds.js';
@@ -50,78 +52,137 @@ export interface TrainHooks {
 
 const YIELD_EVERY_MS = 50;
 
+/** Runs `config.steps` steps (fewer when stopped) and returns the result, yielding about every 50 ms. */
 export async function train(net: MLP, data: MnistData, config: TrainConfig, hooks: TrainHooks = {}): Promise<TrainResult> {
-  const started = now();
-  const optimizer = new Sgd(net.kernels, config.learningRate);
-  const feeder = new BatchFeeder(net.kernels, data.train, config.batchSize, { shuffle: config.shuffle, seed: deriveSeed(config.seed, 'batches') });
-  const x = net.inputFor(config.batchSize); // [batchSize, 784] floats, the network's input
-  const labels = new Uint8Array(config.batchSize);
-  const validationExamples = splitExamples(data.validation);
-  net.sparseInput = true; // MNIST pixels: ~81% zeros
+  const run = new TrainingRun(net, data, config, hooks);
+  while (!run.ended) {
+    run.advance(Infinity, now() + YIELD_EVERY_MS);
+    if (!run.ended) await yieldToEventLoop();
+  }
+  return run.finish();
+}
 
-  const curve: CurvePoint[] = [];
-  let validation = null as Evaluation | null; // the latest, which is the final one once the loop ends
-  // Algorithm 2: the `average` estimate of the network as it is now, before each evaluation.
-  const refreshAverages = (): void => {
-    if (net.spec.batchNorm?.estimator === 'average' && config.bnAverageBatches > 0) {
-      recomputeAverageStatistics(net, data.train, config.batchSize, config.bnAverageBatches, config.seed, feeder.pixels); // between steps the training batch's buffer is free
-    }
-  };
-  const validate = (step: number, trainingLoss: number): void => {
-    refreshAverages();
-    const evaluation = net.evaluate(validationExamples, config.evalBatchSize);
-    validation = evaluation;
-    const point = { step, validationAccuracy: evaluation.accuracy, validationLoss: evaluation.loss, trainingLoss };
-    curve.push(point);
-    hooks.onValidation?.(point);
-  };
+/**
+ * One run of the loop, steppable: `advance` runs steps until a step count or a deadline, so a
+ * page can play, pause and step a network, and `train` above is this run to the end. Validation
+ * at step 0 happens on construction; `finish` adds the final validation and the test accuracy.
+ */
+export class TrainingRun {
+  readonly curve: CurvePoint[] = [];
+  /** Steps completed. */
+  step = 0;
+  divergedAtStep: number | null = null;
+  /** Wall time of the training steps alone (validation excluded). */
+  trainingMs = 0;
+  private stopReason: StopReason = 'completed';
+  /** The latest validation, which is the final one once the loop ends. */
+  private validation: Evaluation | null = null;
+  private result: TrainResult | null = null;
+  private readonly started = now();
+  private readonly optimizer: Sgd;
+  private readonly feeder: BatchFeeder;
+  private readonly x: Matrix; // [batchSize, 784] floats, the network's input
+  private readonly labels: Uint8Array;
+  private readonly validationExamples: SplitExamples;
+  private lossSum = 0;
+  private lossCount = 0;
 
-  validate(0, NaN);
-  let divergedAtStep: number | null = null;
-  let stopReason: StopReason = 'completed';
-  let trainingMs = 0;
-  let lossSum = 0, lossCount = 0;
-  let lastYield = now();
-  let step = 0;
-  while (step < config.steps) {
-    if (hooks.shouldStop?.()) { stopReason = 'interrupted'; break; }
-    const stepStart = now();
-    feeder.next(x, labels);
-    const loss = net.trainStep(x, labels, optimizer);
-    trainingMs += now() - stepStart;
-    step++;
-    lossSum += loss;
-    lossCount++;
-    hooks.onStep?.(step, loss);
-    if (!Number.isFinite(loss) && divergedAtStep === null) {
-      divergedAtStep = step;
-      hooks.onDivergence?.(step, loss);
-      if (config.stopOnDivergence) { stopReason = 'diverged'; break; }
+  constructor(readonly net: MLP, readonly data: MnistData, readonly config: TrainConfig, private readonly hooks: TrainHooks = {}) {
+    this.optimizer = new Sgd(net.kernels, config.learningRate);
+    this.feeder = new BatchFeeder(net.kernels, data.train, config.batchSize, { shuffle: config.shuffle, seed: deriveSeed(config.seed, 'batches') });
+    this.x = net.inputFor(config.batchSize);
+    this.labels = new Uint8Array(config.batchSize);
+    this.validationExamples = splitExamples(data.validation);
+    net.sparseInput = true; // MNIST pixels: ~81% zeros
+    this.validate(0, NaN);
+  }
+
+  /** True once every step has run, or the run stopped (interrupted, or diverged with stopOnDivergence). */
+  get ended(): boolean {
+    return this.step >= this.config.steps || this.stopReason !== 'completed';
+  }
+
+  /**
+   * Runs steps until `maxSteps` more have run, `deadline` (a performance.now() time) has passed,
+   * or the run ends; returns how many ran. `shouldStop` is polled before every step.
+   */
+  advance(maxSteps = Infinity, deadline = Infinity): number {
+    const { config, hooks, net } = this;
+    let ran = 0;
+    while (ran < maxSteps && !this.ended) {
+      if (hooks.shouldStop?.()) { this.stopReason = 'interrupted'; break; }
+      const stepStart = now();
+      this.feeder.next(this.x, this.labels);
+      const loss = net.trainStep(this.x, this.labels, this.optimizer);
+      this.trainingMs += now() - stepStart;
+      const step = ++this.step;
+      ran++;
+      this.lossSum += loss;
+      this.lossCount++;
+      hooks.onStep?.(step, loss);
+      if (!Number.isFinite(loss) && this.divergedAtStep === null) {
+        this.divergedAtStep = step;
+        hooks.onDivergence?.(step, loss);
+        if (config.stopOnDivergence) { this.stopReason = 'diverged'; break; }
+      }
+      if (step % config.validateEvery === 0 || step === config.steps) {
+        this.validate(step, this.lossSum / this.lossCount);
+        this.lossSum = 0;
+        this.lossCount = 0;
+      }
+      if (now() > deadline) break;
     }
-    if (step % config.validateEvery === 0 || step === config.steps) {
-      validate(step, lossSum / lossCount);
-      lossSum = 0;
-      lossCount = 0;
-    }
-    if (now() - lastYield > YIELD_EVERY_MS) {
-      await yieldToEventLoop();
-      lastYield = now();
+    return ran;
+  }
+
+  /** Ends the run where it is (the remaining steps are not run): final validation, test accuracy. Idempotent. */
+  finish(): TrainResult {
+    if (this.result) return this.result;
+    const { step, config } = this;
+    if (this.step < config.steps && this.stopReason === 'completed') this.stopReason = 'interrupted';
+    if (this.curve[this.curve.length - 1]!.step !== step) this.validate(step, this.lossCount ? this.lossSum / this.lossCount : NaN);
+    const test = this.net.evaluate(splitExamples(this.data.test), config.evalBatchSize);
+    this.result = {
+      curve: this.curve,
+      validation: this.validation!,
+      test,
+      steps: step,
+      divergedAtStep: this.divergedAtStep,
+      stopReason: this.stopReason,
+      trainingMs: this.trainingMs,
+      elapsedMs: now() - this.started,
+      stepsPerSecond: this.trainingMs > 0 ? (step / this.trainingMs) * 1000 : 0,
+    };
+    return this.result;
+  }
+
+  /** The latest validation (step 0's right after construction). */
+  get latestValidation(): Evaluation | null {
+    return this.validation;
+  }
+
+  /**
+   * Algorithm 2: the `average` estimate of the network as it is now, over `bnAverageBatches`
+   * training batches with frozen weights (0 keeps the average over every batch seen). Call it
+   * between steps, before inferring with the `average` estimator.
+   */
+  refreshAverages(): void {
+    const { net, config, data } = this;
+    if (net.spec.batchNorm && config.bnAverageBatches > 0) {
+      recomputeAverageStatistics(net, data.train, config.batchSize, config.bnAverageBatches, config.seed, this.feeder.pixels); // between steps the training batch's buffer is free
     }
   }
-  if (curve[curve.length - 1]!.step !== step) validate(step, lossCount ? lossSum / lossCount : NaN);
 
-  const test = net.evaluate(splitExamples(data.test), config.evalBatchSize);
-  return {
-    curve,
-    validation: validation!,
-    test,
-    steps: step,
-    divergedAtStep,
-    stopReason,
-    trainingMs,
-    elapsedMs: now() - started,
-    stepsPerSecond: trainingMs > 0 ? (step / trainingMs) * 1000 : 0,
-  };
+  /** Validation in inference mode, after Algorithm 2's recompute for the `average` estimator. */
+  private validate(step: number, trainingLoss: number): void {
+    const { net, config } = this;
+    if (net.spec.batchNorm?.estimator === 'average') this.refreshAverages();
+    const evaluation = net.evaluate(this.validationExamples, config.evalBatchSize);
+    this.validation = evaluation;
+    const point = { step, validationAccuracy: evaluation.accuracy, validationLoss: evaluation.loss, trainingLoss };
+    this.curve.push(point);
+    this.hooks.onValidation?.(point);
+  }
 }
 
 function now(): number {

@@ -13,8 +13,8 @@ import { buildNetwork } from '../../train/networks.js';
 import type { TrainResult } from '../../train/trainer.js';
 import { watchInterrupt } from '../interrupt.js';
 import { progressStyleFor } from '../progress.js';
-import { summarizeRun, toJson } from '../record.js';
-import { curveSeries, networkName, printResults } from '../results.js';
+import { compareRecord, curveSeries, networkName, toJson } from '../../lab/run-summary.js';
+import { printResults } from '../results.js';
 import { runWithProgress } from '../run-training.js';
 import { setUp } from '../setup.js';
 import { addTrainOptions, backendFromOptions, trainConfigFromOptions, type RawTrainOptions } from '../train-options.js';
@@ -44,14 +44,7 @@ export function compareCommand(): Command {
     interrupt.dispose();
 
     const title = `std ${config.initStd}, lr ${config.learningRate}, ${config.activation}, batch ${config.batchSize}`;
-    const record = {
-      bnlab: bnlabVersion(),
-      command: 'compare',
-      backend: kernels.variant,
-      data: data.source,
-      config: { ...config, batchNorm: undefined },
-      runs: runs.map(({ label, batchNorm, result }) => summarizeRun(label, batchNorm, config, result)),
-    };
+    const record = compareRecord(bnlabVersion(), kernels.variant, data.source, config, runs);
     await writeFileAtomic(join(outDir, 'compare.json'), toJson(record));
     const chart = await writeChart(
       lineChartSpec({

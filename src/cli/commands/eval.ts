@@ -13,9 +13,8 @@ import { bnlabVersion } from '../../node/package-info.js';
 import { loadKernels } from '../../node/wasm-files.js';
 import { UsageError } from '../errors.js';
 import { parseChoice, parseInteger } from '../parse.js';
-import { toJson } from '../record.js';
+import { networkName, toJson } from '../../lab/run-summary.js';
 import { backendFromOptions } from '../train-options.js';
-import { networkName } from '../results.js';
 
 interface RawEvalOptions {
   bnEstimator?: string;

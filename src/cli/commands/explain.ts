@@ -17,7 +17,7 @@ import { loadKernels } from '../../node/wasm-files.js';
 import { UsageError } from '../errors.js';
 import { watchInterrupt } from '../interrupt.js';
 import { parseChoice, parseInteger } from '../parse.js';
-import { toJson } from '../record.js';
+import { toJson } from '../../lab/run-summary.js';
 
 export const DEFAULT_EXPLAIN_DIR = 'bnlab-explain';
 

@@ -12,11 +12,11 @@ import { writeChart } from '../../node/render-chart.js';
 import { buildNetwork } from '../../train/networks.js';
 import { watchInterrupt } from '../interrupt.js';
 import { progressStyleFor } from '../progress.js';
-import { summarizeRun, toJson } from '../record.js';
+import { curveSeries, networkName, summarizeRun, toJson } from '../../lab/run-summary.js';
 import { runWithProgress } from '../run-training.js';
 import { setUp } from '../setup.js';
 import { addTrainOptions, backendFromOptions, trainConfigFromOptions, type RawTrainOptions } from '../train-options.js';
-import { curveSeries, networkName, printResults } from '../results.js';
+import { printResults } from '../results.js';
 
 export function trainCommand(): Command {
   const command = new Command('train')

@@ -8,6 +8,12 @@
 export type WasmVariant = 'relaxed-simd' | 'simd128';
 export const WASM_VARIANTS: readonly WasmVariant[] = ['relaxed-simd', 'simd128'];
 
+/** The file names scripts/build-wasm.mjs gives the two builds (in build/, and in the page's wasm/). */
+export const KERNEL_MODULE_FILES = {
+  relaxedSimd: 'bnlab-kernels.relaxed-simd.wasm',
+  simd128: 'bnlab-kernels.simd128.wasm',
+} as const;
+
 /** Activation codes, as assembly/elementwise.ts numbers them. */
 export const ACTIVATION_CODES = { relu: 0, sigmoid: 1, tanh: 2, identity: 3 } as const;
 export type ActivationCode = (typeof ACTIVATION_CODES)[keyof typeof ACTIVATION_CODES];

@@ -11,7 +11,7 @@ import { splitExamples, type Split } from '../../data/mnist.js';
 import { drawInitialWeights, MLP, type HiddenBuffers } from '../../nn/mlp.js';
 import { Sgd } from '../../nn/sgd.js';
 import { argmaxRow } from '../../nn/softmax-cross-entropy.js';
-import { makeSpec, type BatchNormOptions, type NetworkSpec } from '../../nn/spec.js';
+import { makeSpec, type BatchNormOptions, type Estimator, type NetworkSpec } from '../../nn/spec.js';
 import type { ActivationKind } from '../../core/kernels.js';
 import { deriveSeed } from '../../train/seeds.js';
 
@@ -171,13 +171,20 @@ export function elapsedSince(started: number): number {
  * no estimate of the network is touched.
  */
 export function probeHiddenLayers(net: MLP, probe: Split): readonly HiddenBuffers[] {
-  const saved = net.norms.map((norm) => norm?.options.estimator);
-  for (const norm of net.norms) if (norm) norm.options.estimator = 'batch';
-  try {
+  return withEstimator(net, 'batch', () => {
     const x = net.inputFor(probe.count); // [probe, 784]
     splitExamples(probe).copyRows(0, probe.count, x, net.kernels);
     net.forward(x, 'infer');
     return net.hiddenBuffers(probe.count);
+  });
+}
+
+/** `fn`'s result with every BN layer of `net` inferring by `estimator`; the network's own estimator is put back after. */
+export function withEstimator<T>(net: MLP, estimator: Estimator, fn: () => T): T {
+  const saved = net.norms.map((norm) => norm?.options.estimator);
+  for (const norm of net.norms) if (norm) norm.options.estimator = estimator;
+  try {
+    return fn();
   } finally {
     net.norms.forEach((norm, l) => { if (norm) norm.options.estimator = saved[l]!; });
   }
