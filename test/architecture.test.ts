@@ -2,8 +2,9 @@
  * @file The architecture rules: src/core, src/nn, src/train and src/data run in a browser and in
  * worker threads, so none of their .ts files may import a Node builtin ('node:*' or a bare name
  * such as 'fs', 'path', 'worker_threads'). Node-only edge files (*-node.ts, anything under
- * src/node) are exempt. And arrows point down: core imports no other layer, nn only core (never
- * data/: MLP.evaluate takes an ExampleSource). A failure names each file and import.
+ * src/node) are exempt; lab/ and the page (web/) are browser code too. And arrows point down: core
+ * imports no other layer, nn only core (never data/: MLP.evaluate takes an ExampleSource), and
+ * neither the engine, lab/ nor the page imports an edge (cli/, node/). A failure names each file and import.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 
 // dist/test/architecture.test.js -> the repository root
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const portableDirectories = ['src/core', 'src/nn', 'src/train', 'src/data'];
+const portableDirectories = ['src/core', 'src/nn', 'src/train', 'src/data', 'src/lab', 'src/web'];
 const builtins = new Set(builtinModules);
 
 /** Every module specifier a TypeScript source imports or re-exports, statically or dynamically. */
@@ -70,7 +71,7 @@ describe('architecture', () => {
     assert.ok(!isNodeBuiltin('@tensorflow/tfjs') && !isNodeBuiltin('./fs.js') && !isNodeBuiltin('commander'));
   });
 
-  test('src/core, src/nn, src/train and src/data import no Node builtin', () => {
+  test('src/core, src/nn, src/train, src/data, src/lab and src/web import no Node builtin', () => {
     const files = portableDirectories.flatMap((directory) => portableSourceFiles(join(root, directory)));
     assert.ok(files.some((file) => file.endsWith(`core${sep}rng.ts`)), `no sources found under ${root}src: is the test running from dist/test/?`);
     const violations = files.flatMap((file) =>
@@ -78,8 +79,11 @@ describe('architecture', () => {
     assert.deepEqual(violations, [], `these files must run in a browser and worker threads; move Node access to src/node/ or a *-node.ts file:\n${violations.join('\n')}`);
   });
 
-  test('core imports no other layer of src/, and nn imports only core', () => {
-    const allowed: Record<string, string[]> = { core: ['core'], nn: ['core', 'nn'] };
+  test('arrows point down: core imports no other layer, nn only core, and no engine layer or the page imports an edge', () => {
+    const engine = ['core', 'nn', 'data', 'train'];
+    const allowed: Record<string, string[]> = {
+      core: ['core'], nn: ['core', 'nn'], data: ['core', 'data'], train: engine, lab: [...engine, 'lab'], web: [...engine, 'lab', 'web'],
+    };
     const violations = Object.entries(allowed).flatMap(([layer, layers]) =>
       portableSourceFiles(join(root, 'src', layer)).flatMap((file) =>
         importSpecifiers(readFileSync(file, 'utf8'))
