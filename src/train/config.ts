@@ -88,15 +88,16 @@ export function flagName(key: keyof TrainConfig): string {
   return FLAG_NAMES[key];
 }
 
+function fail(key: keyof TrainConfig, message: string): never {
+  throw new ConfigError(FLAG_NAMES[key], message);
+}
+
 /** Defaults overlaid with `overrides`, every value checked. Throws ConfigError. */
 export function resolveTrainConfig(overrides: Partial<TrainConfig> = {}): TrainConfig {
   const config: TrainConfig = { ...TRAIN_DEFAULTS, hiddenSizes: [...TRAIN_DEFAULTS.hiddenSizes] };
   for (const [key, value] of Object.entries(overrides) as Array<[keyof TrainConfig, unknown]>) {
     if (value !== undefined) (config as unknown as Record<string, unknown>)[key] = value;
   }
-  const fail = (key: keyof TrainConfig, message: string): never => {
-    throw new ConfigError(FLAG_NAMES[key], message);
-  };
   const wholeAtLeast = (key: keyof TrainConfig, min: number): void => {
     const value = config[key];
     if (typeof value !== 'number' || !Number.isInteger(value) || value < min) fail(key, `must be a whole number of at least ${min}, got ${String(value)}`);
@@ -123,7 +124,69 @@ export function resolveTrainConfig(overrides: Partial<TrainConfig> = {}): TrainC
   if (config.batchNorm && config.batchSize < 2) {
     fail('batchSize', `must be at least 2 in training mode with BatchNorm: a single example has no variance (got ${config.batchSize})`);
   }
+  for (const [key, max] of Object.entries(COUNT_LIMITS) as Array<[keyof typeof COUNT_LIMITS, number]>) {
+    if ((config[key] as number) > max) fail(key, `must be at most ${max.toLocaleString('en-US')}, got ${(config[key] as number).toLocaleString('en-US')}`);
+  }
+  if (config.hiddenSizes.length > MAX_HIDDEN_LAYERS) fail('hiddenSizes', `may list at most ${MAX_HIDDEN_LAYERS} layers, got ${config.hiddenSizes.length}`);
+  checkMemory(config);
   return config;
+}
+
+/**
+ * Upper bounds on the counts a user can pass, so that no run starts that cannot end: a week of
+ * steps at 2,000 steps/s is about 10⁹; Algorithm 2's recompute over 10⁴ batches takes seconds.
+ */
+const COUNT_LIMITS = {
+  steps: 1_000_000_000,
+  validateEvery: 1_000_000_000,
+  bnAverageBatches: 10_000,
+  batchSize: 1_000_000,
+  evalBatchSize: 1_000_000,
+} as const satisfies Partial<Record<keyof TrainConfig, number>>;
+const MAX_HIDDEN_LAYERS = 64;
+
+/**
+ * The most memory one network's estimate may come to: 1 GiB. Buffers the estimate leaves out
+ * (scratch, caches) and wasm memory's growth by doubling take it up to 2-3 GiB of wasm32's 4.
+ */
+export const MAX_NETWORK_BYTES = 1024 ** 3;
+const MNIST_INPUTS = 784;
+const MNIST_OUTPUTS = 10;
+/** Rows the evaluation workspace can have at most: the largest MNIST split (the training file's 60,000). */
+const LARGEST_SPLIT = 60_000;
+
+/**
+ * The bytes a network of `config` holds (float32): weights and their gradients, and one
+ * workspace of activations and gradients per batch size it runs (training and evaluation).
+ * Parts named by the flag that sizes them, so a refusal can say which flag to lower.
+ */
+export function networkMemoryBytes(config: TrainConfig): { total: number; parts: Array<{ flag: keyof TrainConfig; bytes: number }> } {
+  const widths = [MNIST_INPUTS, ...config.hiddenSizes, MNIST_OUTPUTS];
+  let parameters = 0, hiddenUnits = 0;
+  for (let l = 0; l + 1 < widths.length; l++) parameters += widths[l]! * widths[l + 1]! + widths[l + 1]!;
+  for (const width of config.hiddenSizes) hiddenUnits += width;
+  // Per example: the input, up to six [m, h] buffers per hidden layer with BN (three without), logits and their gradient.
+  const perExample = MNIST_INPUTS + (config.batchNorm ? 6 : 3) * hiddenUnits + 2 * MNIST_OUTPUTS;
+  const parts: Array<{ flag: keyof TrainConfig; bytes: number }> = [
+    { flag: 'hiddenSizes', bytes: 2 * parameters * 4 },
+    { flag: 'batchSize', bytes: config.batchSize * (perExample * 4 + MNIST_INPUTS) },
+    { flag: 'evalBatchSize', bytes: Math.min(config.evalBatchSize, LARGEST_SPLIT) * perExample * 4 },
+  ];
+  return { total: parts.reduce((sum, part) => sum + part.bytes, 0), parts };
+}
+
+function checkMemory(config: TrainConfig): void {
+  const { total, parts } = networkMemoryBytes(config);
+  if (total <= MAX_NETWORK_BYTES) return;
+  const gib = (bytes: number): string => `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
+  const limit = `more than the ${gib(MAX_NETWORK_BYTES)} one network may use`;
+  // Layers too wide even for batches of one example: the widths are at fault, not the batch sizes.
+  const smallest = networkMemoryBytes({ ...config, batchSize: 1, evalBatchSize: 1 }).total;
+  if (smallest > MAX_NETWORK_BYTES) {
+    fail('hiddenSizes', `${config.hiddenSizes.join(',')} asks for layers that need about ${gib(smallest)} of memory even one example at a time, ${limit}: use narrower layers`);
+  }
+  const largest = parts.filter((part) => part.flag !== 'hiddenSizes').reduce((a, b) => (b.bytes > a.bytes ? b : a));
+  fail(largest.flag, `${String(config[largest.flag])} with --hidden ${config.hiddenSizes.join(',')} needs about ${gib(total)} of memory, ${limit}: lower ${FLAG_NAMES[largest.flag]}`);
 }
 
 /** The network a config describes, for inputs of `inputSize` and `outputSize` classes. */

@@ -106,4 +106,30 @@ describe('loadMnist with --data-dir', () => {
     writeFileSync(join(dir, 't10k-labels-idx1-ubyte'), idxBytes([TEST_COUNT - 1], patternLabels(TEST_COUNT - 1)));
     await assertLoadFails(dir, /t10k-images-idx3-ubyte holds 4 images but .*t10k-labels-idx1-ubyte holds 3 labels/);
   });
+
+  test('a gzipped file that inflates past what its IDX header announces is refused there, not decompressed whole', async () => {
+    const dir = makeDataDir('bomb', (key) => (key === 'testLabels' ? 'absent' : 'plain'));
+    const header = idxBytes([TEST_COUNT], patternLabels(TEST_COUNT));
+    const bomb = Buffer.concat([header, Buffer.alloc(64 * 1024 * 1024)]); // 64 MiB of zeros gzip to ~64 KB
+    writeFileSync(join(dir, 't10k-labels-idx1-ubyte.gz'), gzipSync(bomb));
+    await assertLoadFails(dir, new RegExp(`^${join(dir, 't10k-labels-idx1-ubyte.gz')} decompresses to more bytes than its IDX header announces \\(12\\)`));
+  });
+
+  test('a gzipped header that announces more than any MNIST-layout file is refused before its data is inflated', async () => {
+    const dir = makeDataDir('huge-header', (key) => (key === 'trainImages' ? 'absent' : 'plain'));
+    const header = Buffer.from([0, 0, 8, 3, 0, 0x1e, 0x84, 0x80, 0, 0, 0, 28, 0, 0, 0, 28]); // [2,000,000, 28, 28]: 1.57 GB
+    writeFileSync(join(dir, 'train-images-idx3-ubyte.gz'), gzipSync(Buffer.concat([header, Buffer.alloc(1024)])));
+    await assertLoadFails(dir, /train-images-idx3-ubyte\.gz announces 1,568 MB of IDX data, larger than any MNIST-layout file/);
+  });
+
+  test('a folder in place of a file, or a test set without images, is refused with its name', async () => {
+    const folder = makeDataDir('folder-in-place', (key) => (key === 'testLabels' ? 'absent' : 'plain'));
+    mkdirSync(join(folder, 't10k-labels-idx1-ubyte'));
+    await assertLoadFails(folder, new RegExp(`^${join(folder, 't10k-labels-idx1-ubyte')} is not a regular file`));
+
+    const empty = makeDataDir('no-test-images', (key) => (key.startsWith('test') ? 'absent' : 'plain'));
+    writeFileSync(join(empty, 't10k-images-idx3-ubyte'), idxBytes([0, 28, 28], new Uint8Array(0)));
+    writeFileSync(join(empty, 't10k-labels-idx1-ubyte'), idxBytes([0], new Uint8Array(0)));
+    await assertLoadFails(empty, /t10k-images-idx3-ubyte holds no images: an accuracy on no test images means nothing/);
+  });
 });

@@ -1,0 +1,43 @@
+/**
+ * @file Every size a user can pass is bounded before anything is allocated: counts have upper
+ * limits, and a network whose memory estimate is over the limit is refused naming the flag to
+ * lower. The estimate is the sum of its parts, written out here from the layer shapes.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ConfigError, MAX_NETWORK_BYTES, networkMemoryBytes, resolveTrainConfig } from '../../src/train/config.js';
+
+function refusal(overrides: Parameters<typeof resolveTrainConfig>[0]): string {
+  try {
+    resolveTrainConfig(overrides);
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
+    return error.message;
+  }
+  assert.fail(`${JSON.stringify(overrides)} was accepted`);
+}
+
+test('the article network needs about 14 MB: weights twice, a workspace for batch 60 and one for evaluation batches of 1000', () => {
+  const config = resolveTrainConfig({});
+  const parameters = 784 * 128 + 128 + 2 * (128 * 128 + 128) + 128 * 10 + 10;
+  const perExample = 784 + 6 * 3 * 128 + 2 * 10; // the input, six [m, h] buffers per layer with BN, logits and their gradient
+  const expected = 2 * parameters * 4 + 60 * (perExample * 4 + 784) + 1000 * perExample * 4;
+  assert.equal(networkMemoryBytes(config).total, expected);
+  assert.ok(expected > 13e6 && expected < 15e6);
+});
+
+test('counts past their limits are refused, naming the flag', () => {
+  assert.equal(refusal({ batchSize: 1_000_000_000 }), '--batch-size must be at most 1,000,000, got 1,000,000,000');
+  assert.equal(refusal({ bnAverageBatches: 1_000_000_000 }), '--bn-average-batches must be at most 10,000, got 1,000,000,000');
+  assert.equal(refusal({ steps: 2_000_000_000 }), '--steps must be at most 1,000,000,000, got 2,000,000,000');
+  assert.match(refusal({ hiddenSizes: new Array(65).fill(4) }), /^--hidden may list at most 64 layers/);
+});
+
+test('a network too large for memory is refused before anything is allocated, naming the flag that makes it so', () => {
+  assert.match(refusal({ hiddenSizes: [100_000_000] }), /^--hidden 100000000 asks for layers that need about 596\.8 GiB of memory even one example at a time, more than the 1\.0 GiB one network may use: use narrower layers$/);
+  assert.match(refusal({ evalBatchSize: 60_000, hiddenSizes: [4096, 4096] }), /^--eval-batch-size 60000 with --hidden 4096,4096 needs about \d+\.\d GiB of memory, .*: lower --eval-batch-size$/);
+  assert.match(refusal({ batchSize: 400_000 }), /^--batch-size 400000 with --hidden 128,128,128 needs about .*: lower --batch-size$/);
+  // Just under the limit is fine: the widest single hidden layer whose estimate fits.
+  const fits = resolveTrainConfig({ hiddenSizes: [60_000], batchSize: 2, evalBatchSize: 1 });
+  assert.ok(networkMemoryBytes(fits).total <= MAX_NETWORK_BYTES);
+});
