@@ -2,12 +2,15 @@
  * @file Checkpoints on disk: the Node edge around train/checkpoint.ts. Saving writes the
  * safetensors bytes atomically; loading reads the file and names it in every error.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import type { Kernels } from '../core/kernels.js';
 import type { MLP } from '../nn/mlp.js';
 import { CheckpointError, decodeCheckpoint, encodeCheckpoint, type ExpectedLayout } from '../train/checkpoint.js';
 import { writeFileAtomic } from './atomic-write.js';
 import { bnlabVersion } from './package-info.js';
+
+/** A network's memory estimate may come to 1 GiB (train/config.ts); its checkpoint holds less than that. */
+export const MAX_CHECKPOINT_BYTES = 1024 ** 3;
 
 /** Saves `net` (and `extra` metadata, e.g. steps and seed) to `path` as a safetensors checkpoint, creating the folder if needed. */
 export async function saveCheckpoint(path: string, net: MLP, extra?: Record<string, string>): Promise<void> {
@@ -21,10 +24,19 @@ export async function saveCheckpoint(path: string, net: MLP, extra?: Record<stri
 export async function loadCheckpoint(path: string, kernels: Kernels, expected?: ExpectedLayout): Promise<{ net: MLP; metadata: Record<string, string> }> {
   let bytes: Uint8Array;
   try {
+    const info = await stat(path);
+    if (!info.isFile()) {
+      const what = info.isDirectory() ? 'it is a folder' : 'it is not a regular file (a device, a pipe or a socket)';
+      throw new CheckpointError(`cannot read the checkpoint ${path}: ${what}; give a .safetensors file written by bnlab train --save.`);
+    }
+    if (info.size > MAX_CHECKPOINT_BYTES) {
+      throw new CheckpointError(`${path} is ${Math.round(info.size / 1e6).toLocaleString('en-US')} MB, larger than any network bnlab can train (at most ${MAX_CHECKPOINT_BYTES / 1024 ** 3} GiB): it is not a bnlab checkpoint.`);
+    }
     bytes = await readFile(path);
   } catch (error) {
+    if (error instanceof CheckpointError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
-    const reason = code === 'ENOENT' ? 'there is no such file' : code === 'EISDIR' ? 'it is a folder' : code === 'EACCES' ? 'permission was denied' : (error as Error).message;
+    const reason = code === 'ENOENT' ? 'there is no such file' : code === 'EACCES' ? 'permission was denied' : (error as Error).message;
     throw new CheckpointError(`cannot read the checkpoint ${path}: ${reason}; check the path.`);
   }
   return decodeCheckpoint(bytes, kernels, path, expected);

@@ -8,12 +8,22 @@ import { Rng } from '../core/rng.js';
 import { MNIST_CLASSES, MNIST_IMAGE_SIDE } from '../data/mnist.js';
 import { drawInitialWeights, MLP } from '../nn/mlp.js';
 import { layerShapes } from '../nn/spec.js';
+import { CheckpointError, describeNetwork, type ExpectedLayout } from './checkpoint.js';
 import type { TrainConfig } from './config.js';
 import { specFromConfig } from './config.js';
 import { deriveSeed } from './seeds.js';
 
 /** Inputs of the article's network: one per pixel of a 28 × 28 image. */
 export const MNIST_INPUTS = MNIST_IMAGE_SIDE * MNIST_IMAGE_SIDE;
+
+/** Refuses (CheckpointError) a network that cannot read MNIST: 784 inputs (28 × 28 pixels), 10 outputs (digits). */
+export function assertMnistNetwork(spec: ExpectedLayout, source: string): void {
+  if (spec.inputSize !== MNIST_INPUTS || spec.outputSize !== MNIST_CLASSES) {
+    throw new CheckpointError(
+      `${source} holds a ${describeNetwork(spec)} network, but MNIST needs ${MNIST_INPUTS} inputs (28 × 28 pixels) and ${MNIST_CLASSES} outputs (the digits): give a checkpoint of an MNIST network (bnlab train --save).`,
+    );
+  }
+}
 
 /** The initial weights a config's seed gives: N(0, initStd²) for every linear layer. */
 export function initialWeightsFor(config: TrainConfig, inputSize = MNIST_INPUTS, outputSize = MNIST_CLASSES): Matrix[] {

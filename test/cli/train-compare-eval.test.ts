@@ -4,7 +4,12 @@
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, existsSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { JsKernels } from '../../src/core/js-kernels.js';
+import { Rng } from '../../src/core/rng.js';
+import { drawInitialWeights, MLP } from '../../src/nn/mlp.js';
+import { makeSpec } from '../../src/nn/spec.js';
+import { encodeCheckpoint } from '../../src/train/checkpoint.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from './run-cli.js';
@@ -34,6 +39,21 @@ describe('flag errors: one line, exit code 2', () => {
       assert.ok(!/\n\s+at /.test(result.stderr), `no stack trace: ${result.stderr}`);
       assert.equal(result.stdout, '');
     });
+  }
+});
+
+test('eval refuses a device and a valid checkpoint of a network that cannot read MNIST, in one line each', async () => {
+  const spec = makeSpec({ inputSize: 10, hiddenSizes: [4], outputSize: 10, batchNorm: false });
+  const path = join(scratch, 'ten-inputs.safetensors');
+  writeFileSync(path, encodeCheckpoint(new MLP(new JsKernels(), spec, drawInitialWeights(spec, 0.1, new Rng(1)))));
+  for (const [file, message] of [
+    [path, /ten-inputs\.safetensors holds a 10-4-10 network, but MNIST needs 784 inputs \(28 × 28 pixels\) and 10 outputs/],
+    ['/dev/zero', /cannot read the checkpoint \/dev\/zero: it is not a regular file/],
+  ] as const) {
+    const result = await runCli(['eval', file]);
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, message);
+    assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
   }
 });
 

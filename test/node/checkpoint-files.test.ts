@@ -5,14 +5,14 @@
  */
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { JsKernels } from '../../src/core/js-kernels.js';
 import { Rng } from '../../src/core/rng.js';
 import { drawInitialWeights, MLP } from '../../src/nn/mlp.js';
 import { makeSpec } from '../../src/nn/spec.js';
-import { loadCheckpoint, saveCheckpoint } from '../../src/node/checkpoint-files.js';
+import { loadCheckpoint, MAX_CHECKPOINT_BYTES, saveCheckpoint } from '../../src/node/checkpoint-files.js';
 import { bnlabVersion } from '../../src/node/package-info.js';
 import { CheckpointError, encodeCheckpoint } from '../../src/train/checkpoint.js';
 
@@ -59,6 +59,15 @@ describe('checkpoint files', () => {
     const text = join(folder, 'notes.txt');
     writeFileSync(text, 'just some notes, not a checkpoint');
     await assert.rejects(loadCheckpoint(text, new JsKernels()), (error) => assertRefused(error, text, /not a readable safetensors file/));
+    // A device that never ends is refused before a byte is read, not read forever.
+    await assert.rejects(loadCheckpoint('/dev/zero', new JsKernels()), (error) => assertRefused(error, '/dev/zero', /it is not a regular file/));
+  });
+
+  test('a file larger than any checkpoint bnlab can write is refused before it is read', async () => {
+    const huge = join(folder, 'huge.safetensors');
+    writeFileSync(huge, '');
+    truncateSync(huge, MAX_CHECKPOINT_BYTES + 1); // sparse: no disk used
+    await assert.rejects(loadCheckpoint(huge, new JsKernels()), (error) => assertRefused(error, huge, /is 1,074 MB, larger than any network bnlab can train/));
   });
 
   test('a checkpoint of other layer sizes than expected names both', async () => {

@@ -11,6 +11,7 @@ import { loadCheckpoint } from '../../node/checkpoint-files.js';
 import { loadMnist } from '../../node/mnist-files.js';
 import { bnlabVersion } from '../../node/package-info.js';
 import { loadKernels } from '../../node/wasm-files.js';
+import { assertMnistNetwork } from '../../train/networks.js';
 import { UsageError } from '../errors.js';
 import { parseChoice, parseInteger } from '../parse.js';
 import { networkName, toJson } from '../../lab/run-summary.js';
@@ -39,6 +40,7 @@ export function evalCommand(): Command {
       const estimator = raw.bnEstimator === undefined ? undefined : parseChoice<Estimator>('--bn-estimator', raw.bnEstimator, ESTIMATORS);
       const kernels = await loadKernels(backendFromOptions(raw));
       const { net, metadata } = await loadCheckpoint(path, kernels);
+      assertMnistNetwork(net.spec, path);
       if (estimator) for (const norm of net.norms) if (norm) norm.options.estimator = estimator;
       const data = await loadMnist(raw.dataDir ? { dataDir: raw.dataDir } : {});
       net.sparseInput = true;
