@@ -12,7 +12,7 @@ export class UsageError extends Error {
 }
 
 /** Errors whose message is written for the user: printed as they are, exit code 2. */
-const USER_ERROR_NAMES = new Set(['UsageError', 'ConfigError', 'DataError', 'CheckpointError', 'RunStoreError', 'CommanderError']);
+const USER_ERROR_NAMES = new Set(['UsageError', 'ConfigError', 'DataError', 'CheckpointError', 'RunStoreError', 'ServeError', 'CommanderError']);
 
 export function isUserError(error: unknown): error is Error {
   return error instanceof Error && (USER_ERROR_NAMES.has(error.name) || USER_ERROR_NAMES.has(error.constructor.name));
