@@ -9,6 +9,7 @@ import { evalCommand } from './commands/eval.js';
 import { explainCommand } from './commands/explain.js';
 import { reportCommand } from './commands/report.js';
 import { reproduceCommand } from './commands/reproduce.js';
+import { serveCommand } from './commands/serve.js';
 import { trainCommand } from './commands/train.js';
 import { reportError } from './errors.js';
 import { versionLine } from './version.js';
@@ -30,7 +31,7 @@ const program = new Command('bnlab')
   .exitOverride()
   .configureOutput({ writeErr: (text) => process.stderr.write(text.startsWith('error: ') ? `bnlab: ${text.slice(7)}` : text) });
 
-for (const command of [trainCommand(), compareCommand(), evalCommand(), reproduceCommand(), reportCommand(), explainCommand()]) {
+for (const command of [trainCommand(), compareCommand(), evalCommand(), reproduceCommand(), reportCommand(), explainCommand(), serveCommand()]) {
   program.addCommand(command.exitOverride().showHelpAfterError('(run with --help for usage)'));
 }
 
