@@ -4,6 +4,7 @@
  * as one self-contained HTML page with the SVGs inlined. Pure: text in, text out.
  */
 import type { ClaimResult, ClaimTable } from './claims/claim.js';
+import { escapeHtml, scopeSvgIds } from './report/inline-html.js';
 
 /** A figure as written to disk, relative to the report's folder. */
 export interface WrittenFigure {
@@ -86,21 +87,7 @@ export function explainReportMarkdown(input: ExplainReportInput): string {
 
 // ---------------------------------------------------------------- HTML
 
-export function escapeHtml(text: string | number): string {
-  return String(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
-
-/**
- * Prefixes every id an SVG defines and every reference to one, so that several SVGs inlined in
- * one page do not resolve each other's clip paths (vega numbers them clip1, clip2… in each).
- */
-export function scopeSvgIds(svg: string, prefix: string): string {
-  return svg
-    .replace(/<\?xml[^>]*>\s*/, '')
-    .replace(/\sid="([^"]+)"/g, (_m, id: string) => ` id="${prefix}-${id}"`)
-    .replace(/url\(#([^)]+)\)/g, (_m, id: string) => `url(#${prefix}-${id})`)
-    .replace(/(xlink:href|href)="#([^"]+)"/g, (_m, attribute: string, id: string) => `${attribute}="#${prefix}-${id}"`);
-}
+export { escapeHtml, scopeSvgIds };
 
 function htmlTable(table: ClaimTable): string {
   return [

@@ -154,6 +154,17 @@ describe('the report', () => {
     assert.ok(html.includes('0.7802'));
   });
 
+  test('charts inlined side by side keep their own clip paths: every id is unique in the page and every reference finds its own chart\'s', () => {
+    // vega numbers clip paths clip1, clip2… in each SVG; a browser resolves url(#clip1) to the page's first.
+    const svg = '<svg xmlns="http://www.w3.org/2000/svg"><defs><clipPath id="clip1"><rect width="5" height="5"/></clipPath></defs><path clip-path="url(#clip1)" d="M0,0L9,9"/></svg>';
+    const html = buildHtmlReport(report, new Map([['overview', svg], ['model-1', svg], ['model-2', svg]]));
+    const ids = Array.from(html.matchAll(/\sid="([^"]+)"/g), (match) => match[1]!);
+    assert.equal(ids.length, 3);
+    assert.equal(new Set(ids).size, ids.length, `ids repeat: ${ids.join(', ')}`);
+    const references = Array.from(html.matchAll(/url\(#([^)]+)\)/g), (match) => match[1]!);
+    assert.deepEqual(references, ids, 'each chart refers to the clip path it defines');
+  });
+
   test('a short grid is shown beside the 50,000-step table but not compared', () => {
     const settings = { steps: 200, batchSize: 60, validateEvery: 100 };
     const short = buildGridReport([fixtureRecord(2, true, 1, 0.5, 0.5, { settings })], settings);

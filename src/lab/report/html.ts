@@ -9,18 +9,12 @@ import { configChartName, OVERVIEW_CHART_NAME, panelTitle } from './charts.js';
 import { activationName, configurationLabel, formatAccuracy, formatDuration, formatRate, formatStats, seedsLabel, wallTimeSentence } from './format.js';
 import { reportCells, type GridReport, type NetworkSummary } from './summary.js';
 import { VERDICT_RULE, verdictExplanation, verdictLabel, type Verdict } from './verdict.js';
+import { escapeHtml, scopeSvgIds } from './inline-html.js';
+
+export { escapeHtml };
 
 /** SVG documents by chart name (`overview`, `model-1`, …). */
 export type ChartSvgs = ReadonlyMap<string, string>;
-
-export function escapeHtml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
-
-/** An SVG document made fit for inlining: no XML prolog or doctype. */
-function inlineSvg(svg: string): string {
-  return svg.replace(/^\s*<\?xml[^>]*>\s*/, '').replace(/<!DOCTYPE[^>]*>\s*/i, '');
-}
 
 function verdictClass(verdict: Verdict): string {
   return verdict.kind;
@@ -93,10 +87,11 @@ export function buildHtmlReport(report: GridReport, charts: ChartSvgs): string {
 
   parts.push('<h2>Charts</h2>');
   const overview = charts.get(OVERVIEW_CHART_NAME);
-  if (overview) parts.push(`<div class="chart">${inlineSvg(overview)}</div>`);
+  if (overview) parts.push(`<div class="chart">${scopeSvgIds(overview, OVERVIEW_CHART_NAME)}</div>`);
   for (const summary of report.configs) {
-    const svg = charts.get(configChartName(summary));
-    if (svg) parts.push(`<h3>${escapeHtml(panelTitle(summary))}</h3>`, `<div class="chart">${inlineSvg(svg)}</div>`);
+    const name = configChartName(summary);
+    const svg = charts.get(name);
+    if (svg) parts.push(`<h3>${escapeHtml(panelTitle(summary))}</h3>`, `<div class="chart">${scopeSvgIds(svg, name)}</div>`);
   }
 
   parts.push('<h2>Throughput</h2>');
