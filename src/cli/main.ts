@@ -11,7 +11,8 @@ import { reportCommand } from './commands/report.js';
 import { reproduceCommand } from './commands/reproduce.js';
 import { serveCommand } from './commands/serve.js';
 import { trainCommand } from './commands/train.js';
-import { reportError } from './errors.js';
+import { reportError, UsageError } from './errors.js';
+import { unknownWordMessage } from './suggest.js';
 import { versionLine } from './version.js';
 
 enableRelaxedSimd(); // before any WebAssembly compiles: Node 20 keeps relaxed SIMD behind a flag
@@ -27,21 +28,31 @@ for (const stream of [process.stdout, process.stderr]) {
 const program = new Command('bnlab')
   .description('bnlab: a batch-normalization laboratory. The article\'s MNIST experiments as commands, every claim measured.')
   .option('-V, --version', 'print the version and the kernel backend that runs here')
-  .showHelpAfterError('(run with --help for usage)')
+  // Unknown words reach the action below, which names an unknown command as one (not as an unknown option after it).
+  .allowUnknownOption()
+  .allowExcessArguments()
   .exitOverride()
-  .configureOutput({ writeErr: (text) => process.stderr.write(text.startsWith('error: ') ? `bnlab: ${text.slice(7)}` : text) });
+  .configureOutput(oneLineErrors('bnlab'));
 
-for (const command of [trainCommand(), compareCommand(), evalCommand(), reproduceCommand(), reportCommand(), explainCommand(), serveCommand()]) {
-  program.addCommand(command.exitOverride().showHelpAfterError('(run with --help for usage)'));
-}
+const commands = [trainCommand(), compareCommand(), evalCommand(), reproduceCommand(), reportCommand(), explainCommand(), serveCommand()];
+for (const command of commands) program.addCommand(command.exitOverride().configureOutput(oneLineErrors(`bnlab ${command.name()}`)));
 
 program.action(async (options: { version?: boolean }) => {
+  const [word] = program.args;
+  if (word !== undefined) throw new UsageError(unknownWordMessage(word, commands.map((command) => command.name())));
   if (options.version) {
     process.stdout.write(`${await versionLine()}\n`);
     return;
   }
   program.outputHelp();
 });
+
+/** Commander's errors as one line that names the command and where help is: `bnlab train: unknown option '--x' (bnlab train --help lists them)`. */
+function oneLineErrors(name: string): { outputError: (text: string, write: (text: string) => void) => void } {
+  return {
+    outputError: (text, write) => write(`${name}: ${text.replace(/^error: /, '').trim().replace(/\s*\n\s*/g, ' ')} (${name} --help shows the usage)\n`),
+  };
+}
 
 try {
   await program.parseAsync(process.argv);
