@@ -12,18 +12,13 @@ import { reproduceCommand } from './commands/reproduce.js';
 import { serveCommand } from './commands/serve.js';
 import { trainCommand } from './commands/train.js';
 import { reportError, UsageError } from './errors.js';
+import { guardOutputStreams } from './output-streams.js';
 import { unknownWordMessage } from './suggest.js';
 import { versionLine } from './version.js';
 
 enableRelaxedSimd(); // before any WebAssembly compiles: Node 20 keeps relaxed SIMD behind a flag
 
-// `bnlab … | head` closes the pipe early: that is the reader's choice, not an error.
-for (const stream of [process.stdout, process.stderr]) {
-  stream.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE') process.exit(0);
-    throw error;
-  });
-}
+guardOutputStreams(); // `bnlab … | head -1` stops the printing, never the work
 
 const program = new Command('bnlab')
   .description('bnlab: a batch-normalization laboratory. The article\'s MNIST experiments as commands, every claim measured.')
