@@ -12,7 +12,9 @@ export class UsageError extends Error {
 }
 
 /** Errors whose message is written for the user: printed as they are, exit code 2. */
-const USER_ERROR_NAMES = new Set(['UsageError', 'ConfigError', 'DataError', 'CheckpointError', 'RunStoreError', 'ServeError', 'CommanderError']);
+const USER_ERROR_NAMES = new Set(['UsageError', 'ConfigError', 'DataError', 'CheckpointError', 'RunStoreError', 'ServeError', 'OutputPathError', 'CommanderError']);
+/** Failures that are not bad input and not bugs (an output that failed after the work): one line, exit code 1. */
+const FAILURE_NAMES = new Set(['OutputWriteError']);
 
 export function isUserError(error: unknown): error is Error {
   return error instanceof Error && (USER_ERROR_NAMES.has(error.name) || USER_ERROR_NAMES.has(error.constructor.name));
@@ -23,6 +25,11 @@ export function reportError(error: unknown): void {
   if (isUserError(error)) {
     process.stderr.write(`bnlab: ${error.message}\n`);
     process.exitCode = 2;
+    return;
+  }
+  if (error instanceof Error && FAILURE_NAMES.has(error.name)) {
+    process.stderr.write(`bnlab: ${error.message}\n`);
+    process.exitCode = 1;
     return;
   }
   const message = error instanceof Error ? error.message : String(error);

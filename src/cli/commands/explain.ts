@@ -10,6 +10,7 @@ import { BACKEND_CHOICES, type BackendChoice } from '../../core/backend.js';
 import { CLAIMS, CLAIM_NAMES, selectClaims, type ClaimResult } from '../../lab/claims/index.js';
 import { explainReportHtml, explainReportMarkdown, verdictLine, type ExplainReportInput, type WrittenFigure } from '../../lab/explain-report.js';
 import { writeFileAtomic } from '../../node/atomic-write.js';
+import { checkFolderWritable, OutputWriteError } from '../../node/output-paths.js';
 import { loadMnist } from '../../node/mnist-files.js';
 import { bnlabVersion } from '../../node/package-info.js';
 import { writeChart } from '../../node/render-chart.js';
@@ -70,32 +71,37 @@ async function runExplain(names: string[], raw: RawExplainOptions): Promise<void
     if (!json) process.stderr.write(`${text}\n`);
   };
 
+  await checkFolderWritable('--out', outDir);
   const kernels = await loadKernels(backend);
   const data = await loadMnist(raw.dataDir ? { dataDir: raw.dataDir } : {});
   const interrupt = watchInterrupt(() => note('Stopping after this claim (Ctrl-C again quits at once); the report will hold the claims finished so far.'));
   const report: ExplainReportInput = { results: [], bnlabVersion: bnlabVersion(), backend: kernels.variant, dataSource: data.source, quick, seed };
   const records: unknown[] = [];
+  let writeFailure: unknown;
   try {
     for (const claim of claims) {
       if (interrupt.requested) break;
       say(`\n== ${claim.name}: ${claim.title}`);
       const result = await claim.run({ kernels, data, quick, seed, onProgress: (message) => note(`  … ${message}`) });
-      const figures = await writeFigures(result, outDir);
+      // A failed write loses no measurement: the claim's lines are printed and the next claims run; the failure is reported at the end.
+      const figures = await writeFigures(result, outDir).catch((error: unknown) => { writeFailure ??= error; return []; });
       for (const line of result.lines) say(`  ${line}`);
-      say(`  figures: ${figures.map((figure) => join(outDir, figure.svgFile)).join(', ')} (and .png)`);
+      if (figures.length > 0) say(`  figures: ${figures.map((figure) => join(outDir, figure.svgFile)).join(', ')} (and .png)`);
       say(`  ${verdictLine(result)} (${(result.elapsedMs / 1000).toFixed(1)} s)`);
       report.results = [...report.results, { result, figures }];
       records.push(recordOf(result, figures));
       // The report is rewritten after every claim, so an interrupted run still leaves one.
-      await writeReports(report, records, outDir);
+      await writeReports(report, records, outDir).catch((error: unknown) => { writeFailure ??= error; });
     }
   } finally {
     interrupt.dispose();
   }
-  if (json) {
-    process.stdout.write(toJson(recordFile(report, records)));
-    return;
+  if (json) process.stdout.write(toJson(recordFile(report, records)));
+  if (writeFailure !== undefined) {
+    const error = writeFailure as NodeJS.ErrnoException;
+    throw new OutputWriteError(`could not write into ${outDir} (${error.code ?? error.message}); the results above are complete`);
   }
+  if (json) return;
   const held = report.results.filter(({ result }) => result.verdict.holds).length;
   say(`\n${held} of ${report.results.length} claim${report.results.length === 1 ? '' : 's'} hold${report.results.length === 1 ? 's' : ''} as measured. Wrote ${join(outDir, 'report.md')}, ${join(outDir, 'report.html')} and ${join(outDir, 'explain.json')}.`);
 }

@@ -14,6 +14,7 @@ import { buildMarkdownReport } from '../../lab/report/markdown.js';
 import { buildGridReport, type GridReport } from '../../lab/report/summary.js';
 import { writeFileAtomic } from '../../node/atomic-write.js';
 import { renderSvg, svgToPng } from '../../node/render-chart.js';
+import { writeAll } from '../../node/output-paths.js';
 import { RunStore } from '../../node/run-store.js';
 
 export const DEFAULT_RUNS_DIR = 'bnlab-runs';
@@ -28,20 +29,13 @@ export interface WrittenReport {
   problems: string[];
 }
 
-/** Renders one chart to SVG (kept for the HTML page) and writes it as SVG and PNG. */
-async function writeChartFiles(spec: VegaLiteSpec, basePath: string): Promise<string> {
-  const svg = await renderSvg(spec);
-  await writeFileAtomic(`${basePath}.svg`, svg);
-  await writeFileAtomic(`${basePath}.png`, svgToPng(svg));
-  return svg;
-}
-
-/** Builds and writes the report of every finished run in `store`. */
 export async function writeReport(store: RunStore, stderr: NodeJS.WritableStream = process.stderr): Promise<WrittenReport> {
   const { records, problems } = await store.listRuns();
   for (const problem of problems) stderr.write(`bnlab: ${problem}\n`);
   const report = buildGridReport(records, store.settings, store.manifest.sessions);
   const dir = store.reportDir;
+  // Every file is attempted even when one fails (writeAll), so one unwritable chart costs no other output.
+  const writes: Array<{ path: string; write: () => Promise<void> }> = [];
   const svgs = new Map<string, string>();
   const chartPaths: string[] = [];
   if (report.configs.length > 0) {
@@ -51,16 +45,21 @@ export async function writeReport(store: RunStore, stderr: NodeJS.WritableStream
     ];
     for (const [name, spec] of charts) {
       const base = join(dir, name);
-      svgs.set(name, await writeChartFiles(spec, base));
+      const svg = await renderSvg(spec); // kept for the HTML page
+      svgs.set(name, svg);
+      writes.push({ path: `${base}.svg`, write: () => writeFileAtomic(`${base}.svg`, svg) }, { path: `${base}.png`, write: () => writeFileAtomic(`${base}.png`, svgToPng(svg)) });
       chartPaths.push(`${base}.svg`, `${base}.png`);
     }
   }
   const markdownPath = join(dir, 'report.md');
   const csvPath = join(dir, 'report.csv');
   const htmlPath = join(dir, 'report.html');
-  await writeFileAtomic(markdownPath, buildMarkdownReport(report));
-  await writeFileAtomic(csvPath, buildCsvReport(report));
-  await writeFileAtomic(htmlPath, buildHtmlReport(report, svgs));
+  writes.push(
+    { path: markdownPath, write: () => writeFileAtomic(markdownPath, buildMarkdownReport(report)) },
+    { path: csvPath, write: () => writeFileAtomic(csvPath, buildCsvReport(report)) },
+    { path: htmlPath, write: () => writeFileAtomic(htmlPath, buildHtmlReport(report, svgs)) },
+  );
+  await writeAll(writes);
   return { report, markdownPath, csvPath, htmlPath, chartPaths, problems };
 }
 

@@ -6,6 +6,7 @@ import { Command } from 'commander';
 import { join } from 'node:path';
 import { lineChartSpec } from '../../lab/charts/line-chart.js';
 import { writeFileAtomic } from '../../node/atomic-write.js';
+import { checkFileWritable, checkFolderWritable, writeAll } from '../../node/output-paths.js';
 import { saveCheckpoint } from '../../node/checkpoint-files.js';
 import { bnlabVersion } from '../../node/package-info.js';
 import { writeChart } from '../../node/render-chart.js';
@@ -26,6 +27,8 @@ export function trainCommand(): Command {
   return command.action(async (raw: RawTrainOptions & { save?: string }) => {
     const config = trainConfigFromOptions(raw);
     const backend = backendFromOptions(raw);
+    if (raw.save !== undefined) await checkFileWritable('--save', raw.save);
+    if (raw.out !== undefined) await checkFolderWritable('--out', raw.out);
     const { kernels, data, initialWeights } = await setUp(config, { backend, dataDir: raw.dataDir, initFrom: raw.initFrom });
     const net = buildNetwork(kernels, config, config.batchNorm, initialWeights);
     const interrupt = watchInterrupt(() => undefined);
@@ -41,22 +44,25 @@ export function trainCommand(): Command {
       config,
       run: summarizeRun(label, config.batchNorm, config, result),
     };
-    if (raw.save) {
-      await saveCheckpoint(raw.save, net, { steps: String(result.steps), seed: String(config.seed), config: JSON.stringify(config) });
+    const writes = [];
+    if (raw.save !== undefined) {
+      const path = raw.save;
+      writes.push({ path, write: () => saveCheckpoint(path, net, { steps: String(result.steps), seed: String(config.seed), config: JSON.stringify(config) }) });
     }
-    if (raw.out) {
-      await writeFileAtomic(join(raw.out, 'train.json'), toJson(record));
-      await writeChart(
-        lineChartSpec({ title: `Validation accuracy: ${record.run.network}`, xTitle: 'training step', yTitle: 'validation accuracy', series: [curveSeries(config.batchNorm, result.curve)], yDomain: [0, 1] }),
-        join(raw.out, 'train'),
-      );
+    if (raw.out !== undefined) {
+      const out = raw.out;
+      writes.push({ path: join(out, 'train.json'), write: () => writeFileAtomic(join(out, 'train.json'), toJson(record)) });
+      const chart = lineChartSpec({ title: `Validation accuracy: ${record.run.network}`, xTitle: 'training step', yTitle: 'validation accuracy', series: [curveSeries(config.batchNorm, result.curve)], yDomain: [0, 1] });
+      writes.push({ path: join(out, 'train.svg'), write: () => writeChart(chart, join(out, 'train')) });
     }
     if (raw.json) {
       process.stdout.write(toJson(record));
-      return;
+    } else {
+      printResults([{ label, result }], kernels.variant);
     }
-    printResults([{ label, result }], kernels.variant);
-    if (raw.save) process.stdout.write(`Saved the network to ${raw.save}\n`);
-    if (raw.out) process.stdout.write(`Wrote ${join(raw.out, 'train.json')}, train.svg and train.png\n`);
+    await writeAll(writes);
+    if (raw.json) return;
+    if (raw.save !== undefined) process.stdout.write(`Saved the network to ${raw.save}\n`);
+    if (raw.out !== undefined) process.stdout.write(`Wrote ${join(raw.out, 'train.json')}, train.svg and train.png\n`);
   });
 }
