@@ -1,13 +1,17 @@
 /**
- * @file What the grid's main thread and its worker threads say to each other, and MNIST shared
+ * @file What the training pool's main thread and its worker threads say to each other (a job
+ * is one network to train: a grid run, or one of `compare`'s two networks), and MNIST shared
  * between them: the main thread copies the pixel bytes once into SharedArrayBuffers, and every
  * worker trains on views of the same memory (one ~55 MB copy for the whole pool, not one each).
  * Splits whose pixels share a buffer (train and validation: two parts of one file) share one.
  */
 import type { BackendChoice } from '../core/backend.js';
-import type { MnistData, Split } from '../data/mnist.js';
-import type { RunSpec } from '../lab/grid.js';
-import type { TrainResult } from '../train/trainer.js';
+import { Matrix } from '../core/matrix.js';
+import { MNIST_CLASSES, type MnistData, type Split } from '../data/mnist.js';
+import { layerShapes } from '../nn/spec.js';
+import { specFromConfig, type TrainConfig } from '../train/config.js';
+import { MNIST_INPUTS } from '../train/networks.js';
+import type { CurvePoint, TrainResult } from '../train/trainer.js';
 
 export interface SharedSplit {
   /** Holds the [count, width] uint8 pixels at byte `pixelOffset`; other splits may share it. */
@@ -31,14 +35,60 @@ export interface GridWorkerData {
   backend: BackendChoice;
 }
 
-export type MainToWorker = { type: 'run'; spec: RunSpec } | { type: 'stop' };
+/** One network to train: all a worker needs to build it and run train(). */
+export interface TrainJob {
+  /** Names the job in every message about it (a grid run id such as `c3-bn-s1`, or a compare network). */
+  id: string;
+  config: TrainConfig;
+  batchNorm: boolean;
+  /**
+   * The linear layers' initial weights, one row-major [in, out] array per layer, shaped by
+   * `config` (see `weightsOfJob`); absent, they are drawn from `config.seed` (`initialWeightsFor`).
+   */
+  initialWeights?: Float32Array[];
+}
+
+export type MainToWorker = { type: 'run'; job: TrainJob } | { type: 'stop' };
+
+/** A run as its worker ends it, normally or stopped. */
+export interface RunOutcome {
+  result: TrainResult;
+  /** The kernel backend the worker trained on (e.g. `wasm relaxed-simd`). */
+  backend: string;
+  /** Wall time in the worker, kernels and network set-up included. */
+  durationMs: number;
+}
 
 export type WorkerToMain =
   | { type: 'ready'; backend: string }
   | { type: 'progress'; id: string; step: number; stepsPerSecond: number }
-  | { type: 'finished'; id: string; result: TrainResult; backend: string; durationMs: number }
-  | { type: 'interrupted'; id: string; step: number }
+  | { type: 'validation'; id: string; point: CurvePoint }
+  | { type: 'diverged'; id: string; step: number; loss: number }
+  | ({ type: 'finished'; id: string } & RunOutcome)
+  /** Stopped by a 'stop' message: the run ended early, with the result of the steps it ran. */
+  | ({ type: 'interrupted'; id: string } & RunOutcome)
   | { type: 'failed'; id: string | null; message: string };
+
+/** The job's part of a message: only what the worker needs (a grid RunSpec carries more). */
+export function jobMessage(job: TrainJob): TrainJob {
+  const { id, config, batchNorm, initialWeights } = job;
+  return initialWeights === undefined ? { id, config, batchNorm } : { id, config, batchNorm, initialWeights };
+}
+
+/** Initial weights as a job carries them: plain float32 copies (the matrices may be views of a backend's memory). */
+export function jobWeights(weights: readonly Matrix[]): Float32Array[] {
+  return weights.map((matrix) => new Float32Array(matrix.data));
+}
+
+/** A job's initial weights as matrices shaped by its config, or undefined when it has none. */
+export function weightsOfJob(job: TrainJob): Matrix[] | undefined {
+  if (job.initialWeights === undefined) return undefined;
+  const shapes = layerShapes(specFromConfig(job.config, MNIST_INPUTS, MNIST_CLASSES, job.batchNorm));
+  if (shapes.length !== job.initialWeights.length) {
+    throw new RangeError(`job ${job.id} has ${job.initialWeights.length} initial weight arrays for a network of ${shapes.length} linear layers`);
+  }
+  return shapes.map(([rows, cols], i) => new Matrix(rows, cols, job.initialWeights![i]!));
+}
 
 /** Copies MNIST into shared memory (once, in the main thread). */
 export function shareMnist(data: MnistData): SharedMnist {

@@ -1,29 +1,32 @@
 /**
- * @file The grid's pool of worker threads, one per job: each worker loads its kernels once and
- * trains on the MNIST the main thread shared with it; the pool hands out run specs one at a time
- * (the next to whichever worker is free) and passes progress and results on. A finished run is
- * handed to `onFinish` (which writes its record) before that worker gets its next spec.
- * `stop()` (Ctrl-C) asks every worker to end its run cleanly; unfinished runs are not reported.
+ * @file The pool of training worker threads (the grid's runs of `reproduce`, the two networks of
+ * `compare`): each worker loads its kernels once and trains on the MNIST the main thread shared
+ * with it; the pool hands out jobs one at a time (the next to whichever worker is free) and
+ * passes progress, validation points, divergence and results on. A finished run is handed to
+ * `onFinish` (which may write its record) before that worker gets its next job. `stop()`
+ * (Ctrl-C) asks every worker to end its run cleanly: a stopped run goes to `onInterrupted` with
+ * the result of the steps it ran, never to `onFinish`; jobs not started are not run.
  */
 import { Worker } from 'node:worker_threads';
 import type { BackendChoice } from '../core/backend.js';
-import type { RunSpec } from '../lab/grid.js';
-import type { TrainResult } from '../train/trainer.js';
-import type { GridWorkerData, MainToWorker, SharedMnist, WorkerToMain } from './grid-messages.js';
+import type { CurvePoint } from '../train/trainer.js';
+import { jobMessage, type GridWorkerData, type MainToWorker, type RunOutcome, type SharedMnist, type TrainJob, type WorkerToMain } from './grid-messages.js';
 
-export interface FinishedRun {
-  result: TrainResult;
-  backend: string;
-  durationMs: number;
-}
+export type FinishedRun = RunOutcome;
 
-export interface GridPoolEvents {
+/** What the pool reports; `J` is the caller's job type (a grid RunSpec, say), handed back as given. */
+export interface GridPoolEvents<J extends TrainJob = TrainJob> {
   onReady?(worker: number, backend: string): void;
-  onStart?(worker: number, spec: RunSpec): void;
-  onProgress?(worker: number, spec: RunSpec, step: number, stepsPerSecond: number): void;
+  onStart?(worker: number, job: J): void;
+  onProgress?(worker: number, job: J, step: number, stepsPerSecond: number): void;
+  /** Every validation point of the run (step 0, every validateEvery steps, the last), in order. */
+  onValidation?(worker: number, job: J, point: CurvePoint): void;
+  /** The first step whose loss was NaN or infinite. */
+  onDivergence?(worker: number, job: J, step: number, loss: number): void;
   /** Awaited before the worker takes its next run. */
-  onFinish?(worker: number, spec: RunSpec, run: FinishedRun): Promise<void> | void;
-  onInterrupted?(worker: number, spec: RunSpec, step: number): void;
+  onFinish?(worker: number, job: J, run: FinishedRun): Promise<void> | void;
+  /** A run ended early by stop(), with its result so far (stopReason 'interrupted'). */
+  onInterrupted?(worker: number, job: J, run: FinishedRun): Promise<void> | void;
 }
 
 export interface GridPoolOptions {
@@ -36,7 +39,7 @@ export interface GridPoolOptions {
 
 export interface GridPoolOutcome {
   finished: number;
-  /** True when stop() ended the grid before every spec ran. */
+  /** True when stop() ended the pool before every job ran to its end. */
   interrupted: boolean;
 }
 
@@ -50,10 +53,10 @@ export class GridWorkerError extends Error {
   }
 }
 
-interface Slot {
+interface Slot<J> {
   worker: Worker;
   index: number;
-  spec: RunSpec | null;
+  job: J | null;
   ready: boolean;
   done: boolean;
 }
@@ -70,24 +73,24 @@ export class GridPool {
     return this.stopping;
   }
 
-  /** Asks every worker to end its current run cleanly; the pending specs are not started. */
+  /** Asks every worker to end its current run cleanly; the pending jobs are not started. */
   stop(): void {
     if (this.stopping) return;
     this.stopping = true;
     for (const listener of this.stopListeners) listener();
   }
 
-  /** Runs `specs` on `jobs` workers (fewer if there are fewer specs); resolves when all are done or the pool is stopped. */
-  run(specs: readonly RunSpec[], events: GridPoolEvents = {}): Promise<GridPoolOutcome> {
-    const queue = [...specs];
-    const jobs = Math.min(this.options.jobs, queue.length);
-    if (jobs === 0) return Promise.resolve({ finished: 0, interrupted: false });
+  /** Runs `pending` on `jobs` workers (fewer if there are fewer jobs); resolves when all are done or the pool is stopped. */
+  run<J extends TrainJob>(pending: readonly J[], events: GridPoolEvents<J> = {}): Promise<GridPoolOutcome> {
+    const queue = [...pending];
+    const workers = Math.min(this.options.jobs, queue.length);
+    if (workers === 0) return Promise.resolve({ finished: 0, interrupted: false });
     const workerUrl = this.options.workerUrl ?? new URL('./grid-worker.js', import.meta.url);
     const workerData: GridWorkerData = { data: this.options.data, backend: this.options.backend };
     let finished = 0;
 
     return new Promise<GridPoolOutcome>((resolvePool, rejectPool) => {
-      const slots: Slot[] = [];
+      const slots: Array<Slot<J>> = [];
       let settled = false;
       let graceTimer: NodeJS.Timeout | null = null;
 
@@ -106,29 +109,29 @@ export class GridPool {
       };
       const maybeFinish = (): void => {
         if (settled) return;
-        const busy = slots.some((slot) => slot.spec !== null);
+        const busy = slots.some((slot) => slot.job !== null);
         if (busy) return;
         if (queue.length > 0 && !this.stopping) return;
         settled = true;
         terminateAll();
         resolvePool({ finished, interrupted: queue.length > 0 || this.stopping });
       };
-      const send = (slot: Slot, message: MainToWorker): void => slot.worker.postMessage(message);
-      const dispatch = (slot: Slot): void => {
-        if (settled || this.stopping || !slot.ready || slot.spec !== null) return maybeFinish();
-        const spec = queue.shift();
-        if (!spec) return maybeFinish();
-        slot.spec = spec;
-        events.onStart?.(slot.index, spec);
-        send(slot, { type: 'run', spec });
+      const send = (slot: Slot<J>, message: MainToWorker): void => slot.worker.postMessage(message);
+      const dispatch = (slot: Slot<J>): void => {
+        if (settled || this.stopping || !slot.ready || slot.job !== null) return maybeFinish();
+        const job = queue.shift();
+        if (!job) return maybeFinish();
+        slot.job = job;
+        events.onStart?.(slot.index, job);
+        send(slot, { type: 'run', job: jobMessage(job) });
       };
 
       this.stopListeners.push(() => {
         for (const slot of slots) if (!slot.done) send(slot, { type: 'stop' });
         graceTimer = setTimeout(() => {
-          // A worker that does not answer in time is ended; its run was not going to be recorded anyway.
+          // A worker that does not answer in time is ended, and its run is lost: better than a Ctrl-C that never returns.
           if (!settled) {
-            for (const slot of slots) slot.spec = null;
+            for (const slot of slots) slot.job = null;
             maybeFinish();
           }
         }, STOP_GRACE_MS);
@@ -136,7 +139,7 @@ export class GridPool {
         maybeFinish();
       });
 
-      const onMessage = async (slot: Slot, message: WorkerToMain): Promise<void> => {
+      const onMessage = async (slot: Slot<J>, message: WorkerToMain): Promise<void> => {
         switch (message.type) {
           case 'ready':
             slot.ready = true;
@@ -144,38 +147,52 @@ export class GridPool {
             dispatch(slot);
             return;
           case 'progress':
-            if (slot.spec && slot.spec.id === message.id) events.onProgress?.(slot.index, slot.spec, message.step, message.stepsPerSecond);
+            if (slot.job && slot.job.id === message.id) events.onProgress?.(slot.index, slot.job, message.step, message.stepsPerSecond);
+            return;
+          case 'validation':
+            if (slot.job && slot.job.id === message.id) events.onValidation?.(slot.index, slot.job, message.point);
+            return;
+          case 'diverged':
+            if (slot.job && slot.job.id === message.id) events.onDivergence?.(slot.index, slot.job, message.step, message.loss);
             return;
           case 'finished': {
-            const spec = slot.spec;
-            if (!spec || spec.id !== message.id) return fail(new GridWorkerError(`worker ${slot.index + 1} reported run ${message.id}, which it was not running`));
+            const job = slot.job;
+            if (!job || job.id !== message.id) return fail(new GridWorkerError(`worker ${slot.index + 1} reported run ${message.id}, which it was not running`));
             try {
-              await events.onFinish?.(slot.index, spec, { result: message.result, backend: message.backend, durationMs: message.durationMs });
+              await events.onFinish?.(slot.index, job, { result: message.result, backend: message.backend, durationMs: message.durationMs });
             } catch (error) {
               return fail(error as Error);
             }
             finished++;
-            slot.spec = null;
+            slot.job = null;
             dispatch(slot);
             return;
           }
-          case 'interrupted':
-            if (slot.spec) events.onInterrupted?.(slot.index, slot.spec, message.step);
-            slot.spec = null;
+          case 'interrupted': {
+            const job = slot.job;
+            if (job && job.id === message.id) {
+              try {
+                await events.onInterrupted?.(slot.index, job, { result: message.result, backend: message.backend, durationMs: message.durationMs });
+              } catch (error) {
+                return fail(error as Error);
+              }
+            }
+            slot.job = null;
             maybeFinish();
             return;
+          }
           case 'failed':
             return fail(new GridWorkerError(message.id === null
-              ? `a grid worker could not start: ${message.message}`
+              ? `a training worker could not start: ${message.message}`
               : `run ${message.id} failed in worker ${slot.index + 1}: ${message.message}`));
           default:
             message satisfies never;
         }
       };
 
-      for (let index = 0; index < jobs; index++) {
+      for (let index = 0; index < workers; index++) {
         const worker = new Worker(workerUrl, { workerData });
-        const slot: Slot = { worker, index, spec: null, ready: false, done: false };
+        const slot: Slot<J> = { worker, index, job: null, ready: false, done: false };
         slots.push(slot);
         // Messages of one worker are handled in order: a finished run's record is written before the next message.
         let chain = Promise.resolve();

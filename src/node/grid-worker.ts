@@ -1,36 +1,38 @@
 /**
- * @file One worker thread of the grid pool. It loads the kernels once, trains on the shared
- * MNIST views, and runs one spec at a time as the main thread sends them: both networks of a
- * pair build their initial weights from the same seed (`initialWeightsFor`), so they start
- * equal. Progress goes back about five times a second; a 'stop' message ends the current run
- * cleanly (it is reported as interrupted and never recorded).
+ * @file One worker thread of the training pool (the grid's runs, `compare`'s two networks). It
+ * loads the kernels once, trains on the shared MNIST views, and runs one job at a time as the
+ * main thread sends them. A job's initial weights are its own (compare passes the pair's, drawn
+ * or from --init-from) or drawn from its seed (`initialWeightsFor`), so both networks of a grid
+ * pair start equal too. Progress goes back about five times a second; every validation point and
+ * the first divergence go back as they happen. A 'stop' message ends the current run cleanly: it
+ * is reported as interrupted, with the result of the steps it ran.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { RunSpec } from '../lab/grid.js';
-import { buildNetwork, initialWeightsFor } from '../train/networks.js';
+import { buildNetwork } from '../train/networks.js';
 import { train } from '../train/trainer.js';
-import { mnistFromShared, type GridWorkerData, type MainToWorker, type WorkerToMain } from './grid-messages.js';
+import { mnistFromShared, weightsOfJob, type GridWorkerData, type MainToWorker, type TrainJob, type WorkerToMain } from './grid-messages.js';
 import { enableRelaxedSimd, loadKernels } from './wasm-files.js';
 
 const PROGRESS_EVERY_MS = 200;
 
-if (!parentPort) throw new Error('grid-worker.js runs as a worker thread of the grid pool');
+if (!parentPort) throw new Error('grid-worker.js runs as a worker thread of the training pool');
 const port = parentPort;
 const post = (message: WorkerToMain): void => port.postMessage(message);
 
 const { data: sharedData, backend } = workerData as GridWorkerData;
 let stopRequested = false;
 
-async function runOne(spec: RunSpec, data: ReturnType<typeof mnistFromShared>): Promise<void> {
+async function runOne(job: TrainJob, data: ReturnType<typeof mnistFromShared>): Promise<void> {
   const started = performance.now();
   // A fresh backend per run: the wasm arena never frees, so one shared backend would keep every
   // finished run's buffers (~15 MB each). The module compiles once per thread; this is cheap.
   const kernels = await loadKernels(backend);
-  const net = buildNetwork(kernels, spec.config, spec.batchNorm, initialWeightsFor(spec.config));
+  const net = buildNetwork(kernels, job.config, job.batchNorm, weightsOfJob(job));
+  const { id } = job;
   let lastProgress = 0;
   let progressStart = started;
   let progressStep = 0;
-  const result = await train(net, data, spec.config, {
+  const result = await train(net, data, job.config, {
     onStep(step) {
       const time = performance.now();
       if (time - lastProgress < PROGRESS_EVERY_MS) return;
@@ -38,15 +40,13 @@ async function runOne(spec: RunSpec, data: ReturnType<typeof mnistFromShared>): 
       lastProgress = time;
       progressStart = time;
       progressStep = step;
-      post({ type: 'progress', id: spec.id, step, stepsPerSecond });
+      post({ type: 'progress', id, step, stepsPerSecond });
     },
+    onValidation: (point) => post({ type: 'validation', id, point }),
+    onDivergence: (step, loss) => post({ type: 'diverged', id, step, loss }),
     shouldStop: () => stopRequested,
   });
-  if (result.stopReason === 'interrupted') {
-    post({ type: 'interrupted', id: spec.id, step: result.steps });
-    return;
-  }
-  post({ type: 'finished', id: spec.id, result, backend: kernels.variant, durationMs: performance.now() - started });
+  post({ type: result.stopReason === 'interrupted' ? 'interrupted' : 'finished', id, result, backend: kernels.variant, durationMs: performance.now() - started });
 }
 
 try {
@@ -61,8 +61,8 @@ try {
         break;
       case 'run':
         // One run at a time; the main thread sends the next only after this one is done.
-        queue = queue.then(() => runOne(message.spec, data)).catch((error: unknown) => {
-          post({ type: 'failed', id: message.spec.id, message: error instanceof Error ? error.message : String(error) });
+        queue = queue.then(() => runOne(message.job, data)).catch((error: unknown) => {
+          post({ type: 'failed', id: message.job.id, message: error instanceof Error ? error.message : String(error) });
         });
         break;
       default:

@@ -1,0 +1,139 @@
+/**
+ * @file The training pool on real worker threads, over a small crafted MNIST-shaped data set: a
+ * job with its own initial weights trains to exactly the numbers of train() in this thread; every
+ * validation point and the first divergence reach the main thread in order; stop() ends a long
+ * run cleanly and hands back its result; a grid RunSpec (a job with more fields) still runs.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { MnistData, Split } from '../../src/data/mnist.js';
+import { Rng } from '../../src/core/rng.js';
+import { articleGrid } from '../../src/lab/grid.js';
+import { jobWeights, shareMnist, weightsOfJob, type TrainJob } from '../../src/node/grid-messages.js';
+import { GridPool, type FinishedRun } from '../../src/node/grid-pool.js';
+import { loadKernels } from '../../src/node/wasm-files.js';
+import { resolveTrainConfig, type TrainConfig } from '../../src/train/config.js';
+import { buildNetwork, initialWeightsFor } from '../../src/train/networks.js';
+import { train, type CurvePoint, type TrainResult } from '../../src/train/trainer.js';
+
+const WIDTH = 784;
+
+/** Random digits, sparse like MNIST's (most pixels 0), so that a few steps learn something. */
+function craftedMnist(): MnistData {
+  const rng = new Rng(42);
+  const split = (count: number): Split => {
+    const pixels = new Uint8Array(count * WIDTH);
+    const labels = new Uint8Array(count);
+    for (let i = 0; i < count; i++) {
+      labels[i] = Math.floor(rng.uniform() * 10);
+      // Each digit lights its own band of pixels, plus noise.
+      for (let p = 0; p < WIDTH; p++) {
+        const band = Math.floor(p / 78) === labels[i];
+        if (band ? rng.uniform() < 0.7 : rng.uniform() < 0.05) pixels[i * WIDTH + p] = Math.floor(rng.uniform() * 256);
+      }
+    }
+    return { pixels, labels, count, width: WIDTH };
+  };
+  return { train: split(240), validation: split(60), test: split(60), source: 'crafted' };
+}
+
+const data = craftedMnist();
+const shared = shareMnist(data);
+
+function config(overrides: Partial<TrainConfig> = {}): TrainConfig {
+  return resolveTrainConfig({ steps: 40, batchSize: 20, validateEvery: 10, hiddenSizes: [32, 16], evalBatchSize: 30, ...overrides });
+}
+
+async function inProcess(job: TrainJob): Promise<TrainResult> {
+  const kernels = await loadKernels('auto');
+  return train(buildNetwork(kernels, job.config, job.batchNorm, weightsOfJob(job) ?? initialWeightsFor(job.config)), data, job.config);
+}
+
+/** A result without its timings, which differ run to run. */
+function numbers(result: TrainResult): Omit<TrainResult, 'trainingMs' | 'elapsedMs' | 'stepsPerSecond'> {
+  const { trainingMs: _t, elapsedMs: _e, stepsPerSecond: _s, ...rest } = result;
+  return rest;
+}
+
+test('jobs with their own initial weights train on workers to exactly the numbers of train() here, validation points forwarded in order', async () => {
+  const base = config();
+  // Weights that the seed would not draw, so that a worker ignoring them would be caught.
+  const weights = jobWeights(initialWeightsFor(resolveTrainConfig({ ...base, seed: 99 })));
+  const jobs: TrainJob[] = [false, true].map((batchNorm) => ({ id: batchNorm ? 'bn' : 'nobn', config: base, batchNorm, initialWeights: weights }));
+  const finished = new Map<string, FinishedRun>();
+  const points = new Map<string, CurvePoint[]>();
+  const started: string[] = [];
+  const outcome = await new GridPool({ jobs: 2, backend: 'auto', data: shared }).run(jobs, {
+    onStart: (_worker, job) => started.push(job.id),
+    onValidation: (_worker, job, point) => points.set(job.id, [...(points.get(job.id) ?? []), point]),
+    onFinish: (_worker, job, run) => { finished.set(job.id, run); },
+  });
+  assert.deepEqual(outcome, { finished: 2, interrupted: false });
+  assert.deepEqual(started, ['nobn', 'bn']);
+  for (const job of jobs) {
+    const run = finished.get(job.id)!;
+    const expected = await inProcess(job);
+    assert.deepEqual(numbers(run.result), numbers(expected), `${job.id}: same curve, validation and test to the bit`);
+    assert.equal(run.result.stepsPerSecond > 0, true);
+    assert.deepEqual(points.get(job.id), expected.curve, `${job.id}: every validation point, in order`);
+    assert.equal(run.backend, (await loadKernels('auto')).variant);
+  }
+  const seedDrawn = await inProcess({ ...jobs[1]!, initialWeights: undefined });
+  assert.notDeepEqual(seedDrawn.curve, finished.get('bn')!.result.curve, 'the given weights, not the seed\'s, were used');
+});
+
+test('a diverging run: the first NaN step reaches the main thread before its validation point', async () => {
+  const job: TrainJob = { id: 'wild', config: config({ steps: 20, learningRate: 1000, initStd: 1 }), batchNorm: false };
+  const events: string[] = [];
+  let result: TrainResult | null = null;
+  await new GridPool({ jobs: 1, backend: 'auto', data: shared }).run([job], {
+    onValidation: (_worker, _job, point) => events.push(`validation ${point.step}`),
+    onDivergence: (_worker, _job, step, loss) => events.push(`diverged ${step} ${loss}`),
+    onFinish: (_worker, _job, run) => { result = run.result; },
+  });
+  const expected = await inProcess(job);
+  assert.ok(expected.divergedAtStep !== null, 'the settings diverge');
+  assert.deepEqual(numbers(result!), numbers(expected));
+  const divergence = events.findIndex((event) => event.startsWith('diverged'));
+  assert.match(events[divergence]!, new RegExp(`^diverged ${expected.divergedAtStep} (NaN|-?Infinity)$`));
+  assert.equal(events.filter((event) => event.startsWith('diverged')).length, 1);
+  const nextValidation = expected.curve.find((point) => point.step >= expected.divergedAtStep!)!.step;
+  assert.ok(divergence < events.indexOf(`validation ${nextValidation}`));
+});
+
+test('stop() ends long runs cleanly: each goes to onInterrupted with its result so far, never to onFinish', async () => {
+  const long = config({ steps: 1_000_000, validateEvery: 50 });
+  const jobs: TrainJob[] = [false, true].map((batchNorm) => ({ id: String(batchNorm), config: long, batchNorm }));
+  const pool = new GridPool({ jobs: 2, backend: 'auto', data: shared });
+  const interrupted = new Map<string, FinishedRun>();
+  const validated = new Set<string>();
+  const outcome = await pool.run(jobs, {
+    onValidation: (_worker, job, point) => {
+      if (point.step >= 50) validated.add(job.id);
+      if (validated.size === 2) pool.stop();
+    },
+    onFinish: () => assert.fail('a stopped run is not finished'),
+    onInterrupted: (_worker, job, run) => { interrupted.set(job.id, run); },
+  });
+  assert.deepEqual(outcome, { finished: 0, interrupted: true });
+  for (const job of jobs) {
+    const { result } = interrupted.get(job.id)!;
+    assert.equal(result.stopReason, 'interrupted');
+    assert.ok(result.steps >= 50 && result.steps < 1_000_000, `${job.id}: ${result.steps} steps`);
+    assert.equal(result.curve.at(-1)!.step, result.steps, 'a final validation where it stopped');
+    assert.ok(result.test.count === 60, 'the test set evaluated');
+  }
+});
+
+test('a grid RunSpec is a job: its own fields come back in the events, the worker gets only the job', async () => {
+  const [spec] = articleGrid(1, { steps: 10, batchSize: 60, validateEvery: 5 });
+  let seen: typeof spec | null = null;
+  await new GridPool({ jobs: 1, backend: 'js', data: shared }).run([spec!], {
+    onFinish: (_worker, job, run) => {
+      seen = job;
+      assert.equal(run.backend, 'float32', '--backend js reaches the worker (the TypeScript kernels in float32)');
+      assert.equal(run.result.steps, 10);
+    },
+  });
+  assert.equal(seen, spec, 'the caller\'s own object');
+});
