@@ -5,6 +5,9 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { editDistance, nearestWord } from '../../src/cli/suggest.js';
 import { runCli } from './run-cli.js';
 
@@ -26,6 +29,18 @@ describe('usage errors: one line, exit code 2', () => {
       assert.equal(result.stdout, '');
     });
   }
+});
+
+test('reproduce refuses more workers than cores, and seeds past 1,000, before it touches the runs dir', async () => {
+  const cores = availableParallelism();
+  const runsDir = join(tmpdir(), `bnlab-never-made-${process.pid}`);
+  const jobs = await runCli(['reproduce', '--jobs', String(cores + 1), '--runs-dir', runsDir]);
+  assert.equal(jobs.code, 2);
+  assert.equal(jobs.stderr, `bnlab: --jobs ${cores + 1} is more than the ${cores} core${cores === 1 ? '' : 's'} here: extra workers would only share them; use --jobs ${cores} or fewer\n`);
+  const seeds = await runCli(['reproduce', '--seeds', '100000', '--runs-dir', runsDir]);
+  assert.equal(seeds.code, 2);
+  assert.equal(seeds.stderr, 'bnlab: --seeds must be at most 1000, got 100000\n');
+  assert.ok(!existsSync(runsDir), 'no runs dir was made');
 });
 
 test('the nearest command: edit distance with swaps, within two edits and a third of the word', () => {

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import type { BackendChoice } from '../../core/backend.js';
 import { lineChartSpec } from '../../lab/charts/line-chart.js';
 import { writeFileAtomic } from '../../node/atomic-write.js';
+import { checkFolderWritable, writeAll } from '../../node/output-paths.js';
 import { jobWeights, shareMnist, type SharedMnist } from '../../node/grid-messages.js';
 import { GridPool } from '../../node/grid-pool.js';
 import { bnlabVersion } from '../../node/package-info.js';
@@ -36,6 +37,7 @@ export function compareCommand(): Command {
     const config = trainConfigFromOptions({ ...raw, bn: true });
     const backend = backendFromOptions(raw);
     const outDir = raw.out ?? DEFAULT_OUT_DIR;
+    await checkFolderWritable('--out', outDir);
     const { backendName, shared, initialWeights } = await prepare(config, { backend, dataDir: raw.dataDir, initFrom: raw.initFrom });
     const style = progressStyleFor(process.stderr, raw.json === true);
 
@@ -54,23 +56,20 @@ export function compareCommand(): Command {
 
     const title = `std ${config.initStd}, lr ${config.learningRate}, ${config.activation}, batch ${config.batchSize}`;
     const record = compareRecord(bnlabVersion(), backendName, shared.source, config, runs);
-    await writeFileAtomic(join(outDir, 'compare.json'), toJson(record));
-    const chart = await writeChart(
-      lineChartSpec({
-        title: `Validation accuracy: ${title}`,
-        xTitle: 'training step',
-        yTitle: 'validation accuracy',
-        series: runs.map(({ batchNorm, result }) => curveSeries(batchNorm, result.curve)),
-        yDomain: [0, 1],
-      }),
-      join(outDir, 'compare'),
-    );
-    if (raw.json) {
-      process.stdout.write(toJson(record));
-      return;
-    }
-    printResults(runs, backendName);
-    process.stdout.write(`Wrote ${chart.svgPath}, ${chart.pngPath} and ${join(outDir, 'compare.json')}\n`);
+    const chart = lineChartSpec({
+      title: `Validation accuracy: ${title}`,
+      xTitle: 'training step',
+      yTitle: 'validation accuracy',
+      series: runs.map(({ batchNorm, result }) => curveSeries(batchNorm, result.curve)),
+      yDomain: [0, 1],
+    });
+    if (raw.json) process.stdout.write(toJson(record));
+    else printResults(runs, backendName);
+    await writeAll([
+      { path: join(outDir, 'compare.json'), write: () => writeFileAtomic(join(outDir, 'compare.json'), toJson(record)) },
+      { path: join(outDir, 'compare.svg'), write: () => writeChart(chart, join(outDir, 'compare')) },
+    ]);
+    if (!raw.json) process.stdout.write(`Wrote ${join(outDir, 'compare.svg')}, ${join(outDir, 'compare.png')} and ${join(outDir, 'compare.json')}\n`);
   });
 }
 

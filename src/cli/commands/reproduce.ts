@@ -70,6 +70,21 @@ function atLeastOne(flag: string, text: string): number {
   return value;
 }
 
+/** Seeds per network: 1,000 already make 16,000 runs. */
+const MAX_SEEDS = 1000;
+
+function atMost(flag: string, value: number, max: number): number {
+  if (value > max) throw new UsageError(`${flag} must be at most ${max}, got ${value}`);
+  return value;
+}
+
+/** Training is compute-bound: a worker beyond the core count only shares a core, and each holds its own network and buffers. */
+function jobsAtMostCores(jobs: number): number {
+  const cores = availableParallelism();
+  if (jobs > cores) throw new UsageError(`--jobs ${jobs} is more than the ${cores} core${cores === 1 ? '' : 's'} here: extra workers would only share them; use --jobs ${cores} or fewer`);
+  return jobs;
+}
+
 /** "1,3,8" -> [1, 3, 8]; an unknown id is named with the valid range. */
 export function parseConfigs(text: string): ConfigurationId[] {
   const ids: ConfigurationId[] = [];
@@ -95,8 +110,8 @@ export function planFromOptions(raw: RawReproduceOptions): ReproducePlan {
   return {
     settings: { steps, batchSize: GRID_DEFAULTS.batchSize, validateEvery },
     configs: raw.configs === undefined ? [...CONFIGURATION_IDS] : parseConfigs(raw.configs),
-    seeds: raw.seeds === undefined ? 1 : atLeastOne('--seeds', raw.seeds),
-    jobs: raw.jobs === undefined ? availableParallelism() : atLeastOne('--jobs', raw.jobs),
+    seeds: raw.seeds === undefined ? 1 : atMost('--seeds', atLeastOne('--seeds', raw.seeds), MAX_SEEDS),
+    jobs: raw.jobs === undefined ? availableParallelism() : jobsAtMostCores(atLeastOne('--jobs', raw.jobs)),
     runsDir: raw.runsDir ?? DEFAULT_RUNS_DIR,
     force: raw.force === true,
     backend: parseChoice<BackendChoice>('--backend', raw.backend ?? 'auto', BACKEND_CHOICES),
