@@ -52,6 +52,8 @@ export interface OpenForGridOptions {
   dataDir: string | null;
   /** Replace a runs dir made with other settings (its records are deleted). */
   force: boolean;
+  /** Told what the store did on its own (a manifest rebuilt from the records). */
+  onNote?: (text: string) => void;
 }
 
 function errorCode(error: unknown): string | undefined {
@@ -125,7 +127,7 @@ export class RunStore {
    */
   static async openForGrid(dir: string, options: OpenForGridOptions): Promise<RunStore> {
     const path = resolve(dir);
-    const existing = await RunStore.readExistingManifest(path, dir, true);
+    const existing = await RunStore.readExistingManifest(path, dir, true, options.onNote ?? (() => undefined));
     const fresh = (): RunsManifest => ({
       format: MANIFEST_FORMAT, settings: options.settings, dataDir: options.dataDir, bnlab: bnlabVersion(), createdAt: new Date().toISOString(), sessions: [],
     });
@@ -139,6 +141,12 @@ export class RunStore {
     const sameData = existing.dataDir === options.dataDir;
     if (sameSettings(existing.settings, options.settings) && sameData) {
       await store.removeStaleTemporaryFiles();
+      return store;
+    }
+    // A runs dir without a record holds nothing to protect (say, a first command that failed on a mistyped --data-dir): it is new.
+    if ((await store.recordNames()).length === 0) {
+      store.currentManifest = fresh();
+      await store.saveManifest(dir);
       return store;
     }
     const theirs = `${describeSettings(existing.settings)}, ${describeData(existing.dataDir)}`;
@@ -157,9 +165,9 @@ export class RunStore {
   }
 
   /** Opens an existing runs dir to read (for `bnlab report`); refuses a folder that is not one. */
-  static async openExisting(dir: string): Promise<RunStore> {
+  static async openExisting(dir: string, onNote: (text: string) => void = () => undefined): Promise<RunStore> {
     const path = resolve(dir);
-    const manifest = await RunStore.readExistingManifest(path, dir, false);
+    const manifest = await RunStore.readExistingManifest(path, dir, false, onNote);
     return new RunStore(path, manifest!); // never null when it may not create
   }
 
@@ -168,7 +176,7 @@ export class RunStore {
    * allowed only when `mayCreate`). Throws a RunStoreError for a file, a foreign folder, or a
    * damaged manifest.
    */
-  private static async readExistingManifest(path: string, shown: string, mayCreate: boolean): Promise<RunsManifest | null> {
+  private static async readExistingManifest(path: string, shown: string, mayCreate: boolean, onNote: (text: string) => void): Promise<RunsManifest | null> {
     // reproduce names its flag; report takes the folder as an argument.
     const named = mayCreate ? `--runs-dir ${shown}` : shown;
     const info = await stat(path).catch((error: unknown) => {
@@ -186,6 +194,8 @@ export class RunStore {
     });
     if (!entries.includes(MANIFEST_NAME)) {
       if (entries.length === 0 && mayCreate) return null;
+      const rebuilt = entries.includes(RUNS_FOLDER) ? await RunStore.rebuildManifest(path, named, onNote) : null;
+      if (rebuilt) return rebuilt;
       if (entries.length === 0) throw new RunStoreError(`${named} holds no bnlab runs (it is empty): give the folder \`bnlab reproduce --runs-dir\` wrote to`);
       throw new RunStoreError(
         `${named} is not a bnlab runs dir (it holds other files and no ${MANIFEST_NAME}): ` +
@@ -197,6 +207,42 @@ export class RunStore {
       throw new RunStoreError(`${join(shown, MANIFEST_NAME)} is damaged or not bnlab's: move the folder aside, or give another --runs-dir`);
     }
     return manifest;
+  }
+
+  /**
+   * The manifest of a runs dir whose bnlab-runs.json was deleted, rebuilt from its records (each
+   * holds its settings and data) and written back; null when the folder holds no record. Records
+   * of mixed settings cannot be pinned to one: refused, naming them.
+   */
+  private static async rebuildManifest(path: string, named: string, onNote: (text: string) => void): Promise<RunsManifest | null> {
+    const store = new RunStore(path, null as unknown as RunsManifest);
+    const records: RunRecord[] = [];
+    for (const name of await store.recordNames()) {
+      try {
+        records.push(parseRunRecord(await readFile(join(path, RUNS_FOLDER, name), 'utf8'), name.slice(0, -'.json'.length)));
+      } catch {
+        // A damaged record does not decide the settings; reproduce runs it again later.
+      }
+    }
+    if (records.length === 0) return null;
+    const first = records[0]!;
+    const odd = records.find((record) => !sameSettings(record.settings, first.settings) || record.data !== first.data);
+    if (odd) {
+      throw new RunStoreError(`${named} has no ${MANIFEST_NAME} and its records disagree (${first.id}: ${describeSettings(first.settings)}, ${first.data}; ${odd.id}: ${describeSettings(odd.settings)}, ${odd.data}): move the ones you do not want out of ${join(named.replace(/^--runs-dir /, ''), RUNS_FOLDER)}`);
+    }
+    store.currentManifest = {
+      format: MANIFEST_FORMAT, settings: first.settings, dataDir: first.data.startsWith('npm package ') ? null : first.data,
+      bnlab: bnlabVersion(), createdAt: new Date().toISOString(), sessions: [],
+    };
+    await store.saveManifest(named);
+    onNote(`${named} had no ${MANIFEST_NAME}; rebuilt it from ${records.length} record${records.length === 1 ? '' : 's'} (${describeSettings(first.settings)}, ${describeData(store.currentManifest.dataDir)})`);
+    return store.currentManifest;
+  }
+
+  /** The file names in runs/ that may be records (`<id>.json`, not hidden temporary files). */
+  private async recordNames(): Promise<string[]> {
+    const names = await readdir(join(this.dir, RUNS_FOLDER)).catch(() => [] as string[]);
+    return names.filter((name) => name.endsWith('.json') && !name.startsWith('.')).sort();
   }
 
   private async saveManifest(shown = this.dir): Promise<void> {
@@ -223,6 +269,10 @@ export class RunStore {
       text = await readFile(this.recordPath(id), 'utf8');
     } catch (error) {
       if (errorCode(error) === 'ENOENT') return { kind: 'missing' };
+      if (errorCode(error) === 'EISDIR') {
+        // A record is never written over a folder: the run would train, then fail to be kept.
+        throw new RunStoreError(`${this.recordPath(id)} is a folder where run ${id}'s record belongs: remove it (it is not bnlab's), then run the command again`);
+      }
       return { kind: 'corrupt', reason: `cannot be read: ${(error as Error).message}` };
     }
     try {
@@ -243,7 +293,7 @@ export class RunStore {
 
   /** Every finished run in the store, in file-name order, and a line for each file that cannot be used. */
   async listRuns(): Promise<{ records: RunRecord[]; problems: string[] }> {
-    const names = (await readdir(join(this.dir, RUNS_FOLDER)).catch(() => [] as string[])).filter((name) => name.endsWith('.json') && !name.startsWith('.')).sort();
+    const names = await this.recordNames();
     const records: RunRecord[] = [];
     const problems: string[] = [];
     for (const name of names) {

@@ -87,6 +87,44 @@ describe('opening a runs dir', () => {
   });
 });
 
+describe('a runs dir that tripped over its own manifest', () => {
+  test('a manifest without records is no obstacle: a first command that failed (a mistyped --data-dir) does not pin the next one', async () => {
+    await RunStore.openForGrid(root, { settings: FIXTURE_SETTINGS, dataDir: join(root, 'typo'), force: false });
+    const corrected = await open(root, { ...FIXTURE_SETTINGS, steps: 3000 });
+    assert.equal(corrected.manifest.dataDir, null);
+    assert.equal(corrected.settings.steps, 3000);
+  });
+
+  test('a deleted manifest is rebuilt from the records, which keep counting as finished, and the rebuild is said', async () => {
+    const store = await open(root);
+    await store.writeRecord(fixtureRecord(1, true, 1, 0.98, 0.98));
+    await store.writeRecord(fixtureRecord(1, false, 1, 0.97, 0.97));
+    await rm(join(root, MANIFEST_NAME));
+    const notes: string[] = [];
+    const reopened = await RunStore.openForGrid(root, { settings: FIXTURE_SETTINGS, dataDir: null, force: false, onNote: (text) => notes.push(text) });
+    assert.deepEqual(reopened.settings, FIXTURE_SETTINGS);
+    assert.equal((await reopened.readRun('c1-bn-s1')).kind, 'finished');
+    assert.match(notes.join('\n'), /had no bnlab-runs\.json; rebuilt it from 2 records \(50000 steps/);
+    assert.ok(existsSync(join(root, MANIFEST_NAME)), 'written back');
+    await rm(join(root, MANIFEST_NAME));
+    assert.equal((await RunStore.openExisting(root)).settings.steps, FIXTURE_SETTINGS.steps, 'bnlab report rebuilds it too');
+  });
+
+  test('records of mixed settings cannot be pinned to one manifest: refused, naming two of them', async () => {
+    const store = await open(root);
+    await store.writeRecord(fixtureRecord(1, true, 1, 0.98, 0.98));
+    await writeFile(store.recordPath('c2-bn-s1'), runRecordJson(fixtureRecord(2, true, 1, 0.97, 0.97, { settings: { ...FIXTURE_SETTINGS, steps: 10 } })));
+    await rm(join(root, MANIFEST_NAME));
+    await assert.rejects(open(root), /has no bnlab-runs\.json and its records disagree \(c1-bn-s1: 50000 steps.*c2-bn-s1: 10 steps/);
+  });
+
+  test('a folder where a record belongs stops the grid before any run, naming it', async () => {
+    const store = await open(root);
+    await mkdir(store.recordPath('c1-bn-s1'));
+    await assert.rejects(store.readRun('c1-bn-s1'), (error: Error) => error instanceof RunStoreError && /c1-bn-s1\.json is a folder where run c1-bn-s1's record belongs: remove it/.test(error.message));
+  });
+});
+
 describe('records', () => {
   test('written, read back, listed; stale temporary files are cleared on open', async () => {
     const store = await open(root);

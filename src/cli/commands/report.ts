@@ -65,7 +65,7 @@ export async function writeReport(store: RunStore, stderr: NodeJS.WritableStream
 
 /** The action of `bnlab report`, callable from tests. */
 export async function runReport(runsDir: string = DEFAULT_RUNS_DIR, out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<WrittenReport> {
-  const store = await RunStore.openExisting(runsDir);
+  const store = await RunStore.openExisting(runsDir, (text) => err.write(`bnlab: ${text}\n`));
   const written = await writeReport(store, err);
   out.write(`${written.report.runs.length} finished runs in ${runsDir}. Wrote ${written.markdownPath}, ${written.csvPath}, ${written.htmlPath} and ${written.chartPaths.length} chart files.\n`);
   return written;

@@ -165,7 +165,9 @@ export async function reproduce(plan: ReproducePlan, io: ReproduceIo = defaultIo
   const { stdout, stderr } = io;
   const started = performance.now();
   const startedAt = new Date().toISOString();
-  const store = await RunStore.openForGrid(plan.runsDir, { settings: plan.settings, dataDir: plan.dataDir, force: plan.force });
+  const store = await RunStore.openForGrid(plan.runsDir, {
+    settings: plan.settings, dataDir: plan.dataDir, force: plan.force, onNote: (text) => stderr.write(`bnlab: ${text}\n`),
+  });
   const specs = gridRuns({ configs: plan.configs, seeds: plan.seeds }, plan.settings);
 
   const pending: RunSpec[] = [];
