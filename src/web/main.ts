@@ -1,0 +1,268 @@
+/**
+ * @file The lab page: reads the settings from the link, starts two training workers (the network
+ * without BN and the one with BN, from the same weights on the same batches, as `bnlab compare`),
+ * lays out the controls and views, folds the workers' updates into each network's trace and
+ * redraws on a throttle. `window.bnlabLab` exposes the state and the drawing cost to the
+ * browser tests and the benchmark.
+ */
+import { articleFiguresFor } from '../lab/article.js';
+import type { ImageSource, InferenceChoice } from '../lab/live/session-messages.js';
+import { toJson, type CompareRecord } from '../lab/run-summary.js';
+import { fetchBuildInfo, type BuildInfo } from './fetch-assets.js';
+import { TrainingClient } from './training-client.js';
+import { AccuracyFigure } from './ui/accuracy-figure.js';
+import { BatchNormFigure } from './ui/batch-norm-figure.js';
+import { checkpointHasBatchNorm } from './ui/checkpoint-target.js';
+import { Controls } from './ui/controls.js';
+import { byId, formatAccuracy, saveFile } from './ui/dom.js';
+import { FilesPanel } from './ui/files-panel.js';
+import { InferencePanel, type InferenceResult } from './ui/inference-panel.js';
+import { LayersFigure } from './ui/layers-figure.js';
+import { AlertRegion, NoticeList } from './ui/messages.js';
+import { applyUpdate, emptyTrace, type NetworkTrace } from './ui/network-trace.js';
+import { NETWORKS } from './ui/network-style.js';
+import { RedrawScheduler } from './ui/redraw-scheduler.js';
+import { SaturationFigure } from './ui/saturation-figure.js';
+import { isWasmVariant, StatusView } from './ui/status-view.js';
+import { queryFromSettings, settingsFromQuery, type LabSettings } from './url-state.js';
+
+/** Without BN first, with BN second, in every array of this file. */
+type PerNetwork<T> = { withoutBn: T; withBn: T };
+
+/** What tests and the benchmark read from the page. */
+export interface LabApi {
+  /** True once both networks answered their first configure. */
+  ready: boolean;
+  readonly settings: LabSettings;
+  readonly stats: {
+    drawMs: number;
+    wallMs: number;
+    drawFraction: number;
+    draws: number;
+    redrawIntervalMs: number;
+    stepsPerSecond: PerNetwork<number>;
+    step: PerNetwork<number>;
+    state: PerNetwork<string>;
+  };
+  readonly backends: PerNetwork<string | null>;
+  readonly results: PerNetwork<{ validationAccuracy: number; testAccuracy: number; divergedAtStep: number | null } | null>;
+  readonly inference: InferenceResult | null;
+  readonly alert: string;
+  /** compare.json for the finished run, or null while a network still trains. */
+  compareRecord(): CompareRecord | null;
+}
+
+declare global {
+  interface Window {
+    bnlabLab: LabApi;
+  }
+}
+
+const base = new URL('./', location.href);
+const buildInfo: Promise<BuildInfo> = fetchBuildInfo(base).catch(() => ({ bnlab: 'unknown', data: 'unknown' }));
+
+const linkSettings = settingsFromQuery(location.search);
+let settings = linkSettings.settings;
+
+const alertRegion = new AlertRegion();
+const notices = new NoticeList();
+notices.set('link', linkSettings.notices);
+byId('messages').append(alertRegion.element, notices.element);
+
+// One worker per network, so the two train on two cores.
+const clients = NETWORKS.map(() => new TrainingClient(new Worker('training-worker.js', { type: 'module' })));
+const traces: NetworkTrace[] = NETWORKS.map((batchNorm) => emptyTrace(batchNorm));
+const backends: Array<string | null> = [null, null];
+let ready = false;
+
+const statuses = NETWORKS.map((batchNorm) => new StatusView(batchNorm));
+byId('status').append(...statuses.map((status) => status.element));
+
+const accuracy = new AccuracyFigure();
+const layers = new LayersFigure((unit) => clients.forEach((client) => client.watchUnit(unit)));
+const saturation = new SaturationFigure();
+const batchNormFigure = new BatchNormFigure();
+const inference = new InferencePanel({
+  classify: (image: ImageSource, choice: InferenceChoice) => Promise.all(clients.map((client) => client.classify(image, choice))),
+  confusion: (choice: InferenceChoice) => Promise.all(clients.map((client) => client.confusion(choice))),
+  testImages: 10_000,
+  evalBatchSize: () => settings.config.evalBatchSize,
+  onError: (error) => alertRegion.show(error),
+}, settings.config.bnEstimator);
+const files = new FilesPanel({ download, load: loadFile, exportRun });
+byId('views').append(accuracy.figure.section, layers.figure.section, saturation.figure.section, batchNormFigure.figure.section,
+  inference.figure.section, files.figure.section);
+
+const controls = new Controls(settings, {
+  onSettings: (next) => {
+    settings = next;
+    writeLink();
+    void reset();
+  },
+  onPlay: () => clients.forEach((client) => client.play()),
+  onPause: () => clients.forEach((client) => client.pause()),
+  onAdvance: (steps) => clients.forEach((client) => client.advance(steps)),
+  onReset: () => void reset(),
+});
+byId('controls-area').append(controls.element);
+
+const scheduler = new RedrawScheduler(draw);
+
+clients.forEach((client, i) => {
+  client.onUpdate((update) => {
+    const trace = traces[i]!;
+    const wasFinished = trace.state === 'finished';
+    applyUpdate(trace, update);
+    scheduler.setTraining(traces.some((t) => t.state === 'running'));
+    files.setExportable(traces.every((t) => t.summary !== null));
+    // The end of a run (its accuracies, the article's figures) shows at once.
+    if (trace.state === 'finished' && !wasFinished) scheduler.requestNow();
+    else scheduler.request();
+  });
+  client.onFailure((failure) => alertRegion.show(failure));
+});
+
+window.addEventListener('resize', () => scheduler.request());
+
+window.bnlabLab = {
+  get ready() {
+    return ready;
+  },
+  set ready(value: boolean) {
+    ready = value;
+  },
+  get settings() {
+    return settings;
+  },
+  get stats() {
+    const wallMs = scheduler.wallMs();
+    return {
+      drawMs: scheduler.stats.drawMs,
+      wallMs,
+      drawFraction: wallMs > 0 ? scheduler.stats.drawMs / wallMs : 0,
+      draws: scheduler.stats.draws,
+      redrawIntervalMs: scheduler.stats.intervalMs,
+      stepsPerSecond: perNetwork((trace) => trace.stepsPerSecond),
+      step: perNetwork((trace) => trace.step),
+      state: perNetwork((trace) => trace.state),
+    };
+  },
+  get backends() {
+    return { withoutBn: backends[0]!, withBn: backends[1]! };
+  },
+  get results() {
+    return perNetwork((trace) => trace.summary && {
+      validationAccuracy: trace.summary.validationAccuracy, testAccuracy: trace.summary.testAccuracy, divergedAtStep: trace.summary.divergedAtStep,
+    });
+  },
+  get inference() {
+    return inference.last;
+  },
+  get alert() {
+    return alertRegion.message;
+  },
+  compareRecord: () => null,
+};
+
+function perNetwork<T>(pick: (trace: NetworkTrace) => T): PerNetwork<T> {
+  return { withoutBn: pick(traces[0]!), withBn: pick(traces[1]!) };
+}
+
+function writeLink(): void {
+  history.replaceState(null, '', queryFromSettings(settings) + location.hash);
+}
+
+/** Both networks rebuilt from the settings at step 0 (the same initial weights, from the seed). */
+async function reset(): Promise<void> {
+  const { config } = settings;
+  traces.forEach((trace, i) => Object.assign(trace, emptyTrace(NETWORKS[i]!), { version: trace.version + 1 }));
+  statuses.forEach((status) => status.setLoaded(''));
+  layers.setLayers(config.hiddenSizes);
+  batchNormFigure.setLayers(config.hiddenSizes);
+  saturation.setActivation(config.activation);
+  inference.setEstimator(config.bnEstimator);
+  files.setExportable(false);
+  scheduler.setTraining(false);
+  scheduler.requestNow();
+  const answers = await Promise.allSettled(clients.map((client, i) => client.configure(config, NETWORKS[i]!, settings.backend)));
+  answers.forEach((answer, i) => {
+    if (answer.status === 'rejected') {
+      alertRegion.show(answer.reason);
+      return;
+    }
+    backends[i] = answer.value.backend;
+    statuses[i]!.setBackend(answer.value.backend);
+  });
+  notices.set('kernels', backends.some((variant) => variant !== null && !isWasmVariant(variant))
+    ? [settings.backend === 'js'
+      ? 'The plain TypeScript kernels run, as the link asks (backend=js): slower than WebAssembly SIMD.'
+      : 'This browser lacks WebAssembly SIMD, so the plain TypeScript kernels run: slower, and the steps/s show it.']
+    : []);
+  ready = answers.every((answer) => answer.status === 'fulfilled');
+  inference.refresh();
+}
+
+async function draw(): Promise<void> {
+  const figures = settings.model === null ? null : articleFiguresFor(settings.model, settings.config.steps);
+  const label = figures ? `article (model ${figures.configId}, ${figures.steps.toLocaleString('en-US')} steps)` : '';
+  traces.forEach((trace, i) => {
+    // The article's figures apply to a run of these settings to its end, not to a loaded network.
+    const article = figures && trace.summary && trace.steps === figures.steps ? (i === 1 ? figures.withBn : figures.withoutBn) : null;
+    statuses[i]!.render(trace, article, label);
+  });
+  layers.draw(traces);
+  saturation.draw(traces);
+  batchNormFigure.draw(traces[1]!);
+  await accuracy.draw(traces);
+}
+
+function compareRecordNow(info: BuildInfo): CompareRecord | null {
+  const [withoutBn, withBn] = traces.map((trace) => trace.summary);
+  if (!withoutBn || !withBn) return null;
+  const { batchNorm: _both, ...config } = settings.config;
+  return { bnlab: info.bnlab, command: 'compare', backend: backends[1] ?? backends[0] ?? 'unknown', data: info.data, config, runs: [withoutBn, withBn] };
+}
+
+function exportRun(): void {
+  void buildInfo.then((info) => {
+    const record = compareRecordNow(info);
+    if (!record) {
+      alertRegion.show(new Error('Both networks must finish their run before it can be exported.'));
+      return;
+    }
+    saveFile(new Blob([toJson(record)], { type: 'application/json' }), 'compare.json');
+  });
+}
+
+async function download(batchNorm: boolean): Promise<void> {
+  try {
+    const checkpoint = await clients[batchNorm ? 1 : 0]!.save();
+    saveFile(new Blob([checkpoint.bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }), checkpoint.fileName);
+  } catch (error) {
+    alertRegion.show(error);
+  }
+}
+
+/**
+ * A checkpoint goes to the network of its kind, read from its header; a file whose header
+ * cannot be read goes to the with-BN worker, which refuses it with a sentence that says why.
+ */
+async function loadFile(file: File): Promise<void> {
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  const index = (checkpointHasBatchNorm(bytes) ?? true) ? 1 : 0;
+  try {
+    const loaded = await clients[index]!.load(bytes, file.name);
+    alertRegion.clear();
+    statuses[index]!.setLoaded(`Loaded ${loaded.fileName} (${loaded.network}): validation ${formatAccuracy(loaded.validation.accuracy)}, `
+      + `test ${formatAccuracy(loaded.test.accuracy)}. It trains on from here with the page's settings.`);
+    inference.refresh();
+  } catch (error) {
+    alertRegion.show(error);
+  }
+}
+
+void buildInfo.then((info) => {
+  window.bnlabLab.compareRecord = () => compareRecordNow(info);
+});
+writeLink();
+void reset();

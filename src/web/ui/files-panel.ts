@@ -1,0 +1,69 @@
+/**
+ * @file Files in and out: download either network as a `.safetensors` checkpoint (the CLI's
+ * format), load one by drag-and-drop anywhere on the page or with a file picker, and export the
+ * run as JSON in the schema of `bnlab compare`'s compare.json.
+ */
+import { el } from './dom.js';
+import { createFigure, type Figure } from './figure.js';
+import { NETWORKS, networkLabel } from './network-style.js';
+
+export interface FilesHandlers {
+  download(batchNorm: boolean): Promise<void>;
+  load(file: File): Promise<void>;
+  exportRun(): void;
+}
+
+export class FilesPanel {
+  readonly figure: Figure;
+  readonly fileInput: HTMLInputElement;
+  private readonly exportButton: HTMLButtonElement;
+
+  constructor(handlers: FilesHandlers) {
+    this.figure = createFigure({
+      id: 'files',
+      title: 'Files',
+      note: 'A downloaded network is a bnlab checkpoint: bnlab eval reads it and reports the same accuracy. '
+        + 'A checkpoint from bnlab train --save loads into the network of its kind (with or without BN) if its layers and activation match the settings; '
+        + 'drop it anywhere on the page. The JSON is the record bnlab compare writes.',
+      claim: null,
+    });
+    const downloads = NETWORKS.map((batchNorm) => {
+      const button = el('button', { type: 'button', id: `download-${batchNorm ? 'with' : 'without'}-bn` }, `Download network ${networkLabel(batchNorm)}`);
+      button.addEventListener('click', () => void handlers.download(batchNorm));
+      return button;
+    });
+    this.fileInput = el('input', { type: 'file', id: 'load-network', accept: '.safetensors,application/octet-stream' });
+    this.fileInput.addEventListener('change', () => {
+      const file = this.fileInput.files?.[0];
+      this.fileInput.value = ''; // the same file can be chosen again
+      if (file) void handlers.load(file);
+    });
+    this.exportButton = el('button', { type: 'button', id: 'export-json', disabled: true }, 'Export run as JSON (compare.json)');
+    this.exportButton.addEventListener('click', () => handlers.exportRun());
+    this.figure.body.append(
+      el('div', { class: 'button-row' }, ...downloads),
+      el('p', { class: 'file-row' }, el('label', { for: 'load-network' }, 'Load a network (.safetensors): '), this.fileInput),
+      el('div', { class: 'button-row' }, this.exportButton));
+
+    // Drag-and-drop anywhere on the page; the browser would otherwise open the file.
+    document.addEventListener('dragover', (event) => {
+      event.preventDefault();
+      document.body.classList.add('dragging');
+    });
+    document.addEventListener('dragleave', (event) => {
+      if (event.relatedTarget === null) document.body.classList.remove('dragging');
+    });
+    document.addEventListener('drop', (event) => {
+      event.preventDefault();
+      document.body.classList.remove('dragging');
+      const file = event.dataTransfer?.files[0];
+      if (file) void handlers.load(file);
+    });
+  }
+
+  /** The export needs both runs finished. */
+  setExportable(ready: boolean): void {
+    this.exportButton.disabled = !ready;
+    this.exportButton.title = ready ? '' : 'available once both networks have finished their run';
+  }
+}

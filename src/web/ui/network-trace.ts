@@ -1,0 +1,60 @@
+/**
+ * @file What the page has heard of one network's current run: the session sends increments
+ * (curve points, probe samples and losses since its previous update), and this gathers them into
+ * the whole history the views draw. A new runId (a reset or a loaded file) starts it afresh.
+ */
+import type { LayerView, ProbeSample, SessionState, SessionUpdate } from '../../lab/live/session-messages.js';
+import type { RunSummary } from '../../lab/run-summary.js';
+import type { CurvePoint } from '../../train/trainer.js';
+
+export interface NetworkTrace {
+  readonly batchNorm: boolean;
+  runId: number;
+  state: SessionState | 'starting';
+  step: number;
+  steps: number;
+  stepsPerSecond: number;
+  curve: CurvePoint[];
+  probes: ProbeSample[];
+  /** [step, mean training loss over the probe interval]. */
+  losses: Array<[number, number]>;
+  /** The layers at the latest probe (kept until a newer probe replaces them). */
+  layers: LayerView[] | null;
+  watchedUnit: number;
+  divergedAtStep: number | null;
+  summary: RunSummary | null;
+  /** Bumped on every change, so a view can skip a redraw when nothing it shows moved. */
+  version: number;
+}
+
+export function emptyTrace(batchNorm: boolean): NetworkTrace {
+  return {
+    batchNorm, runId: 0, state: 'starting', step: 0, steps: 0, stepsPerSecond: 0, curve: [], probes: [], losses: [], layers: null,
+    watchedUnit: 0, divergedAtStep: null, summary: null, version: 0,
+  };
+}
+
+/** Folds one update into the trace (stale runs were dropped by the client already). */
+export function applyUpdate(trace: NetworkTrace, update: SessionUpdate): void {
+  if (update.runId !== trace.runId) {
+    trace.runId = update.runId;
+    trace.curve = [];
+    trace.probes = [];
+    trace.losses = [];
+    trace.layers = null;
+  }
+  trace.state = update.state;
+  trace.step = update.step;
+  trace.steps = update.steps;
+  trace.stepsPerSecond = update.stepsPerSecond;
+  trace.curve.push(...update.curve);
+  // A watched unit that changed restarts the percentile history: older samples followed another unit.
+  if (update.watchedUnit !== trace.watchedUnit) trace.probes = [];
+  trace.watchedUnit = update.watchedUnit;
+  trace.probes.push(...update.probes);
+  trace.losses.push(...update.losses);
+  if (update.layers) trace.layers = update.layers;
+  trace.divergedAtStep = update.divergedAtStep;
+  trace.summary = update.summary;
+  trace.version++;
+}
