@@ -97,6 +97,11 @@ test('train --save then eval restores the same accuracy; the same seed gives the
   const again = JSON.parse((await runCli(args)).stdout) as typeof trained;
   assert.deepEqual(again.run.curve, trained.run.curve);
   assert.equal(again.run.testAccuracy, trained.run.testAccuracy);
+
+  // The plain TypeScript backend, the one pinned for numbers that must match across machines, is as repeatable.
+  const js = ['train', '--steps', '20', '--validate-every', '10', '--seed', '7', '--backend', 'js', '--json'];
+  const [jsFirst, jsSecond] = await Promise.all([runCli(js), runCli(js)]);
+  assert.deepEqual((JSON.parse(jsFirst.stdout) as typeof trained).run.curve, (JSON.parse(jsSecond.stdout) as typeof trained).run.curve);
 });
 
 test('Ctrl-C stops the run cleanly and still writes the record', async () => {

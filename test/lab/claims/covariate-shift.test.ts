@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { COVARIATE_SHIFT_QUICK, covariateShiftClaim, PERCENTILES, runCovariateShift, type CovariateShiftBudget } from '../../../src/lab/claims/covariate-shift.js';
+import { BURN_IN_FRACTION, COVARIATE_SHIFT_QUICK, covariateShiftClaim, PERCENTILES, runCovariateShift, type CovariateShiftBudget } from '../../../src/lab/claims/covariate-shift.js';
 import { assertFiguresRender, assertWellFormed, testContext } from './claim-test-kit.js';
 
 const TEST_BUDGET: CovariateShiftBudget = {
@@ -17,12 +17,21 @@ const TEST_BUDGET: CovariateShiftBudget = {
   checkpointEvery: 10,
 };
 
-test('claim covariate-shift: drifts measured for both networks, figure renders', async () => {
+test('claim covariate-shift: at step 0 the BN input is x̂ of the probe; drifts measured for both networks, figure renders', async () => {
   const result = await runCovariateShift(await testContext(), TEST_BUDGET);
   assertWellFormed(result, covariateShiftClaim.name);
-  for (const p of PERCENTILES) {
-    assert.ok((result.numbers[`driftWithoutBn@p${p}`] as number) >= 0);
-    assert.ok((result.numbers[`driftWithBn@p${p}`] as number) >= 0);
+  // The plotted tracks, [panel][series = percentile] -> points, from the figure's own data.
+  const spec = result.figures[0]!.spec as unknown as { concat: Array<{ title: { text: string }; data: { values: Array<{ x: number; y: number; series: string }> } }> };
+  const withBn = spec.concat.find((panel) => panel.title.text === 'with BN')!.data.values;
+  const atStart = PERCENTILES.map((p) => withBn.find((row) => row.x === 0 && row.series === `${p}th percentile`)!.y);
+  // x̂ has mean 0 and variance σ²/(σ² + eps) < 1 over the probe: its median lies within one std of 0, and 0 between the 15th and 85th percentiles.
+  assert.ok(atStart[0]! < 0 && atStart[2]! > 0, `15th ${atStart[0]} < 0 < 85th ${atStart[2]}`);
+  assert.ok(Math.abs(atStart[1]!) <= 1, `median ${atStart[1]}`);
+  // The drift is the range of each plotted track after the burn-in, whatever network: checked against the figure.
+  const firstCounted = TEST_BUDGET.steps * BURN_IN_FRACTION;
+  for (const [k, p] of PERCENTILES.entries()) {
+    const track = withBn.filter((row) => row.series === `${p}th percentile` && row.x >= firstCounted).map((row) => row.y);
+    assert.ok(Math.abs((result.numbers[`driftWithBn@p${p}`] as number) - (Math.max(...track) - Math.min(...track))) < 1e-12, `p${p} (k ${k})`);
   }
   assert.equal(result.numbers.units, 16);
   assert.equal(result.verdict.holds, result.verdict.text.startsWith('holds'), 'the verdict text follows the measurement');
