@@ -16,7 +16,7 @@ import { checkpointHasBatchNorm } from './ui/checkpoint-target.js';
 import { Controls } from './ui/controls.js';
 import { byId, formatAccuracy, saveFile } from './ui/dom.js';
 import { FilesPanel } from './ui/files-panel.js';
-import { InferencePanel, type InferenceResult } from './ui/inference-panel.js';
+import { InferencePanel, type ConfusionResult, type InferenceResult } from './ui/inference-panel.js';
 import { LayersFigure } from './ui/layers-figure.js';
 import { AlertRegion, NoticeList } from './ui/messages.js';
 import { applyUpdate, emptyTrace, type NetworkTrace } from './ui/network-trace.js';
@@ -47,6 +47,7 @@ export interface LabApi {
   readonly backends: PerNetwork<string | null>;
   readonly results: PerNetwork<{ validationAccuracy: number; testAccuracy: number; divergedAtStep: number | null } | null>;
   readonly inference: InferenceResult | null;
+  readonly confusion: ConfusionResult | null;
   readonly alert: string;
   /** compare.json for the finished run, or null while a network still trains. */
   compareRecord(): CompareRecord | null;
@@ -157,6 +158,9 @@ window.bnlabLab = {
   },
   get inference() {
     return inference.last;
+  },
+  get confusion() {
+    return inference.lastConfusion;
   },
   get alert() {
     return alertRegion.message;

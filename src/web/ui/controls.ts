@@ -101,9 +101,10 @@ export class Controls {
       button('100 steps', 'step-100', () => handlers.onAdvance(100)),
       button('Reset', 'reset', () => handlers.onReset()));
 
-    // On a phone the form starts folded, so the networks show without scrolling past eleven fields.
-    const settingsBox = el('details', { class: 'settings-box', open: !matchMedia('(max-width: 640px)').matches },
-      el('summary', {}, el('h2', {}, 'Settings')), form);
+    // On a phone the form is folded, so the networks show without scrolling past eleven fields.
+    const narrow = matchMedia('(max-width: 640px)');
+    const settingsBox = el('details', { class: 'settings-box', open: !narrow.matches }, el('summary', {}, el('h2', {}, 'Settings')), form);
+    narrow.addEventListener('change', () => { settingsBox.open = !narrow.matches; });
     this.element = el('div', { class: 'controls' }, transport, models, settingsBox);
     this.show(initial);
   }

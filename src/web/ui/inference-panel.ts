@@ -36,6 +36,12 @@ export interface InferenceResult {
   probabilities: number[][];
 }
 
+/** The last confusion matrices' accuracies, [without BN, with BN], and how they were computed. */
+export interface ConfusionResult {
+  inference: InferenceChoice;
+  accuracy: number[];
+}
+
 const ESTIMATOR_LABELS: Record<Estimator, string> = {
   ema: 'moving average (ema)',
   average: 'Algorithm 2\'s average',
@@ -45,6 +51,7 @@ const ESTIMATOR_LABELS: Record<Estimator, string> = {
 export class InferencePanel {
   readonly figure: Figure;
   last: InferenceResult | null = null;
+  lastConfusion: ConfusionResult | null = null;
   private readonly pad: DrawPad;
   private readonly preview: HTMLCanvasElement;
   private readonly imageCaption: HTMLElement;
@@ -168,6 +175,7 @@ export class InferencePanel {
       const answers = await this.target.confusion(inference);
       const how = describeInference(inference, this.target.evalBatchSize());
       answers.forEach((answer, i) => drawConfusion(this.confusionCanvases[i]!, i === 1, answer.matrix, answer.accuracy, how));
+      this.lastConfusion = { inference, accuracy: answers.map((answer) => answer.accuracy) };
     } catch (error) {
       this.target.onError(error);
     } finally {

@@ -1,8 +1,10 @@
 /**
- * @file When the page redraws: at most every 500 ms, and less often when drawing took more than
- * 5% of the time since the previous draw, so the main thread never takes much from the two
- * training workers (the issue's budget is 10%). It measures what drawing costs: drawMs over
- * wallMs while training runs, the figure the browser benchmark reads.
+ * @file When the page redraws: at most every 500 ms, and less often when drawing takes more than
+ * 5% of the time between draws, so the main thread never takes much from the two training
+ * workers (the issue's budget is 10%). Only draws during training set the pace (building the
+ * charts once at a reset is not what a redraw costs), smoothed over the last few and capped at
+ * 5 s. It measures what drawing costs: drawMs over wallMs while training runs, the figure the
+ * browser benchmark reads.
  */
 
 export interface DrawStats {
@@ -22,8 +24,15 @@ export class RedrawScheduler {
   private lastDrawStart = -Infinity;
   private drawing = false;
   private runningSince: number | null = null;
+  /** Moving average of the draw time while training. */
+  private typicalDrawMs = 0;
 
-  constructor(private readonly draw: () => Promise<void> | void, private readonly minIntervalMs = 500, private readonly budget = 0.05) {
+  constructor(
+    private readonly draw: () => Promise<void> | void,
+    private readonly minIntervalMs = 500,
+    private readonly budget = 0.05,
+    private readonly maxIntervalMs = 5000,
+  ) {
     this.stats = { drawMs: 0, wallMs: 0, draws: 0, intervalMs: minIntervalMs };
   }
 
@@ -76,10 +85,13 @@ export class RedrawScheduler {
       await this.draw();
     } finally {
       const took = performance.now() - start;
-      if (this.runningSince !== null) this.stats.drawMs += took;
       this.stats.draws++;
-      // Spend at most `budget` of wall time drawing: a 40 ms draw waits 800 ms for the next.
-      this.stats.intervalMs = Math.max(this.minIntervalMs, took / this.budget);
+      if (this.runningSince !== null) {
+        this.stats.drawMs += took;
+        this.typicalDrawMs = this.typicalDrawMs === 0 ? took : 0.7 * this.typicalDrawMs + 0.3 * took;
+        // Spend at most `budget` of wall time drawing: 40 ms draws wait 800 ms for the next.
+        this.stats.intervalMs = Math.min(this.maxIntervalMs, Math.max(this.minIntervalMs, this.typicalDrawMs / this.budget));
+      }
       this.drawing = false;
       if (this.dirty) this.schedule();
     }
