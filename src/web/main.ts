@@ -100,7 +100,7 @@ const controls = new Controls(settings, {
     writeLink();
     void reset();
   },
-  onPlay: () => clients.forEach((client) => client.play()),
+  onPlay: () => void play(),
   onPause: () => clients.forEach((client) => client.pause()),
   onAdvance: (steps) => clients.forEach((client) => client.advance(steps)),
   onReset: () => void reset(),
@@ -204,6 +204,12 @@ async function reset(): Promise<void> {
     : []);
   ready = answers.every((answer) => answer.status === 'fulfilled');
   inference.refresh();
+}
+
+/** Play; after both runs ended, Play starts the same run again (a finished session ignores play). */
+async function play(): Promise<void> {
+  if (traces.every((trace) => trace.state === 'finished')) await reset();
+  clients.forEach((client) => client.play());
 }
 
 async function draw(): Promise<void> {

@@ -9,7 +9,7 @@ import { formatAccuracy } from './dom.js';
 import { networkLabel } from './network-style.js';
 
 const CELL = 30;
-const LEFT = 34, TOP = 38;
+const LEFT = 34, TOP = 48;
 
 /** "ema, in batches of 1000" / "batch, one example at a time". */
 export function describeInference(inference: InferenceChoice, evalBatchSize: number): string {
@@ -52,7 +52,7 @@ export function drawConfusion(canvas: HTMLCanvasElement, batchNorm: boolean, mat
   });
   for (let predicted = 0; predicted < size; predicted++) {
     ctx.fillStyle = '#333';
-    ctx.fillText(String(predicted), LEFT + predicted * CELL + CELL / 2, TOP - 8);
+    ctx.fillText(String(predicted), LEFT + predicted * CELL + CELL / 2, TOP - 9);
   }
 }
 

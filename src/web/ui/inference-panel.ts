@@ -6,6 +6,7 @@
  */
 import { barChartSpec } from '../../lab/charts/bar-chart.js';
 import { withBnName, withoutBnName } from '../../lab/charts/series-colors.js';
+import type { VegaLiteSpec } from '../../lab/charts/types.js';
 import type { ImageSource, InferenceChoice, SessionEvent } from '../../lab/live/session-messages.js';
 import type { Estimator } from '../../nn/spec.js';
 import { describeInference, drawConfusion } from './confusion-view.js';
@@ -84,7 +85,7 @@ export class InferencePanel {
     this.preview = el('canvas', { class: 'digit-preview', width: 28, height: 28, 'aria-label': 'The 28×28 image the networks see' });
     this.imageCaption = el('p', { class: 'caption', 'data-field': 'image-caption' }, 'Draw a digit, or take a random test image.');
 
-    this.chart = new VegaChart(el('div', { class: 'probabilities' }));
+    this.chart = new VegaChart(el('div', { class: 'chart probabilities' }));
     this.predictions = el('p', { class: 'predictions', 'data-field': 'predictions', 'aria-live': 'polite' });
     this.estimatorInputs = (['ema', 'average', 'batch'] as const).map((name) =>
       el('input', { type: 'radio', name: 'inference-estimator', value: name, id: `inference-${name}`, checked: name === estimator }));
@@ -152,16 +153,8 @@ export class InferencePanel {
         return el('span', { class: 'prediction', 'data-network': i === 1 ? 'with-bn' : 'without-bn' },
           `${i === 1 ? withBnName : withoutBnName}: ${best} (${(answer.probabilities[best]! * 100).toFixed(1)}%)`);
       }));
-      const width = this.chart.container.clientWidth || 320;
-      await this.chart.show(barChartSpec({
-        title: `Class probabilities (${describeInference(inference, this.target.evalBatchSize())})`,
-        xTitle: 'digit',
-        yTitle: 'probability',
-        bars: answers.flatMap((answer, i) => answer.probabilities.map((value, digit) => ({ category: String(digit), group: i === 1 ? withBnName : withoutBnName, value }))),
-        yDomain: [0, 1],
-        barWidth: Math.max(8, Math.min(16, Math.floor((width - 90) / 26))),
-        height: 170,
-      }));
+      await this.chart.show(probabilitiesSpec(answers.map((answer) => answer.probabilities), describeInference(inference, this.target.evalBatchSize()),
+        this.chart.container.clientWidth || 320));
     } catch (error) {
       this.target.onError(error);
     }
@@ -183,6 +176,26 @@ export class InferencePanel {
       this.confusionButton.textContent = 'Confusion matrix on the test set';
     }
   }
+}
+
+/**
+ * Both networks' ten probabilities as src/lab/charts' grouped bars, fitted to `width` pixels:
+ * the legend on top and without a printed value on each of the twenty bars (the line under the
+ * chart names each network's answer).
+ */
+export function probabilitiesSpec(probabilities: readonly number[][], how: string, width: number): VegaLiteSpec {
+  const spec = barChartSpec({
+    title: 'Class probabilities',
+    xTitle: 'digit',
+    yTitle: 'probability',
+    bars: probabilities.flatMap((values, i) => values.map((value, digit) => ({ category: String(digit), group: i === 1 ? withBnName : withoutBnName, value }))),
+    yDomain: [0, 1],
+    // A digit's slot is two bars and the padding between slots: about 2.5 bar widths.
+    barWidth: Math.max(6, Math.min(16, Math.floor((width - 70) / 25))),
+    height: 160,
+  });
+  const layers = 'layer' in spec ? { layer: spec.layer.slice(0, 1) } : {};
+  return { ...spec, ...layers, title: { text: 'Class probabilities', subtitle: how }, config: { ...spec.config, legend: { ...spec.config?.legend, orient: 'top' } } };
 }
 
 function argmax(values: readonly number[]): number {

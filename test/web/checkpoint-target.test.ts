@@ -1,0 +1,32 @@
+/**
+ * @file Where the page sends a dropped checkpoint (src/web/ui/checkpoint-target.ts): real
+ * checkpoints of both networks by the "bnlab.spec" in their header, and null (the with-BN worker
+ * then explains) for random bytes, a truncated file and a safetensors file that is not bnlab's.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { JsKernels } from '../../src/core/js-kernels.js';
+import { encodeCheckpoint } from '../../src/train/checkpoint.js';
+import { resolveTrainConfig } from '../../src/train/config.js';
+import { buildNetwork } from '../../src/train/networks.js';
+import { encodeSafetensors } from '../../src/train/safetensors.js';
+import { checkpointHasBatchNorm } from '../../src/web/ui/checkpoint-target.js';
+
+describe('checkpointHasBatchNorm', () => {
+  const config = resolveTrainConfig({ hiddenSizes: [8, 4] });
+  const kernels = new JsKernels();
+
+  test('reads BN or no BN from a real checkpoint\'s spec', () => {
+    assert.equal(checkpointHasBatchNorm(encodeCheckpoint(buildNetwork(kernels, config, true))), true);
+    assert.equal(checkpointHasBatchNorm(encodeCheckpoint(buildNetwork(kernels, config, false))), false);
+  });
+
+  test('gives null for what is not a readable bnlab checkpoint', () => {
+    const bytes = encodeCheckpoint(buildNetwork(kernels, config, false));
+    assert.equal(checkpointHasBatchNorm(Uint8Array.from({ length: 4096 }, (_, i) => (i * 7919) % 251)), null);
+    assert.equal(checkpointHasBatchNorm(bytes.subarray(0, 20)), null, 'cut inside the header');
+    assert.equal(checkpointHasBatchNorm(new Uint8Array(0)), null);
+    assert.equal(checkpointHasBatchNorm(encodeSafetensors({ w: { dtype: 'F32', shape: [2], values: [1, 2] } }, { note: 'not bnlab' })), null);
+    assert.equal(checkpointHasBatchNorm(encodeSafetensors({ w: { dtype: 'F32', shape: [1], values: [1] } }, { 'bnlab.spec': '{oops' })), null);
+  });
+});
