@@ -29,7 +29,11 @@ describe('the lab page in Chromium', { timeout: 180_000 }, () => {
   let trained: Page;
 
   before(async () => {
-    [server, browser] = await Promise.all([startServer(), launchBrowser()]);
+    const [started, launched] = await Promise.allSettled([startServer(), launchBrowser()]);
+    if (started.status === 'fulfilled') server = started.value;
+    if (launched.status === 'fulfilled') browser = launched.value;
+    // Whatever failed fails every test (no skipping), after() stops what did start.
+    for (const outcome of [launched, started]) if (outcome.status === 'rejected') throw outcome.reason;
   });
 
   after(async () => {
