@@ -3,9 +3,10 @@
  * in Debian's Chromium by playwright-core. It loads without a console error; model 1 trains 500
  * steps and BN passes 0.85 validation accuracy; the page's numbers are the CLI's; the link keeps
  * the settings; a drawn digit is classified; batch statistics one example at a time collapse the
- * BN network as the article warns; a checkpoint goes out and back in; a corrupt file changes
- * nothing but the alert; the server refuses paths that climb out; screenshots are saved. One
- * server and one browser serve every test of this file.
+ * BN network as the article warns; a checkpoint goes out and back in; charts save as SVG and
+ * PNG; a corrupt file changes nothing but the alert; a diverging network says so and the page
+ * goes on; the server refuses paths that climb out; screenshots are saved. One server and one
+ * browser serve every test of this file.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -139,6 +140,16 @@ describe('the lab page in Chromium', { timeout: 180_000 }, () => {
     assert.match((await loaded.textContent())!, new RegExp(`validation ${results.withBn!.validationAccuracy.toFixed(4)}, test ${results.withBn!.testAccuracy.toFixed(4)}`));
   });
 
+  test('a chart saves as SVG, a canvas view as PNG', async () => {
+    await trained.locator('#accuracy').scrollIntoViewIfNeeded();
+    const [svg] = await Promise.all([trained.waitForEvent('download'), trained.click('#accuracy button:text("Save accuracy SVG")')]);
+    assert.equal(svg.suggestedFilename(), 'bnlab-accuracy.svg');
+    assert.match(readFileSync(await svg.path(), 'utf8'), /^<svg[^>]*>[\s\S]*validation accuracy/);
+    const [png] = await Promise.all([trained.waitForEvent('download'), trained.click('#saturation button:text("Save PNG (canvas)")')]);
+    assert.equal(png.suggestedFilename(), 'bnlab-saturation.png');
+    assert.deepEqual([...readFileSync(await png.path()).subarray(1, 4)], [0x50, 0x4e, 0x47]);
+  });
+
   test('a corrupt file shows its message in the alert and nothing else changes', async () => {
     const snapshot = (): Promise<unknown> => trained.evaluate(() => ({
       url: location.href, stats: window.bnlabLab.stats.step, results: window.bnlabLab.results, settings: window.bnlabLab.settings,
@@ -181,6 +192,17 @@ describe('the lab page in Chromium', { timeout: 180_000 }, () => {
     assert.equal(await page.inputValue('#setting-hidden'), '64,32');
     assert.equal(await page.inputValue('#setting-act'), 'tanh');
     assert.equal(await page.locator('#notices').isVisible(), false);
+    await page.close();
+  });
+
+  test('a diverging network shows "diverged at step N" and both runs go on to their end', async () => {
+    const page = await browser.context.newPage();
+    await openLab(page, server.url, '/?lr=50&steps=40');
+    await playToEnd(page);
+    const results = await page.evaluate(() => window.bnlabLab.results);
+    assert.ok(results.withoutBn!.divergedAtStep !== null, 'at lr 50 the network without BN diverges');
+    assert.equal(await page.locator('#status-without-bn [data-field=diverged]').textContent(), `diverged at step ${results.withoutBn!.divergedAtStep} (loss NaN or infinite)`);
+    assert.equal(await page.locator('#status-without-bn [data-field=step]').textContent(), '40 / 40');
     await page.close();
   });
 

@@ -69,7 +69,7 @@ export class StatusView {
     this.progress.max = Math.max(1, trace.steps);
     this.progress.value = trace.step;
     this.diverged.hidden = trace.divergedAtStep === null;
-    this.diverged.textContent = trace.divergedAtStep === null ? '' : `diverged at step ${trace.divergedAtStep} (the loss became NaN or infinite; training goes on)`;
+    this.diverged.textContent = trace.divergedAtStep === null ? '' : `diverged at step ${trace.divergedAtStep} (loss NaN or infinite)`;
     const latest = trace.curve.at(-1);
     const rows: HTMLElement[] = [];
     if (trace.summary) {
