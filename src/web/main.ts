@@ -31,8 +31,8 @@ type PerNetwork<T> = { withoutBn: T; withBn: T };
 
 /** What tests and the benchmark read from the page. */
 export interface LabApi {
-  /** True once both networks answered their first configure. */
-  ready: boolean;
+  /** True once both networks answered their latest configure. */
+  readonly ready: boolean;
   readonly settings: LabSettings;
   readonly stats: {
     drawMs: number;
@@ -128,9 +128,6 @@ window.addEventListener('resize', () => scheduler.request());
 window.bnlabLab = {
   get ready() {
     return ready;
-  },
-  set ready(value: boolean) {
-    ready = value;
   },
   get settings() {
     return settings;

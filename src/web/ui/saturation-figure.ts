@@ -54,7 +54,7 @@ export class SaturationFigure {
       const frame = preparePlot(canvas, {
         title: `${networkLabel(trace.batchNorm)}: ${saturationLabel(this.activation)}`,
         xDomain: steps.length > 1 ? [steps[0]!, steps.at(-1)!] : [0, Math.max(1, trace.steps)],
-        yDomain: [0, 1],
+        yDomain: [-0.03, 1.03], // a line at exactly 0 or 1 stays visible above the frame
         height: 170,
         xLabel: 'training step',
         xWhole: true,
