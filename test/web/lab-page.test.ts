@@ -138,6 +138,23 @@ describe('the lab page in Chromium', { timeout: 180_000 }, () => {
     const loaded = trained.locator('#status-with-bn [data-field=loaded]');
     await loaded.waitFor({ state: 'visible' });
     assert.match((await loaded.textContent())!, new RegExp(`validation ${results.withBn!.validationAccuracy.toFixed(4)}, test ${results.withBn!.testAccuracy.toFixed(4)}`));
+    // The CLI reads the page's file and finds the same accuracy.
+    const evaluated = await runCli(['eval', path, '--json']);
+    assert.equal(evaluated.code, 0, evaluated.stderr);
+    const record = JSON.parse(evaluated.stdout) as { validation: { accuracy: number }; test: { accuracy: number } };
+    assert.equal(record.validation.accuracy, results.withBn!.validationAccuracy);
+    assert.equal(record.test.accuracy, results.withBn!.testAccuracy);
+  });
+
+  test('a network saved by bnlab train --save evaluates in the page to the CLI\'s numbers', async () => {
+    const checkpoint = join(mkdtempSync(join(tmpdir(), 'bnlab-page-load-')), 'cli.safetensors');
+    const trainedByCli = await runCli(['train', '--steps', '200', '--validate-every', '100', '--seed', '3', '--save', checkpoint, '--json']);
+    assert.equal(trainedByCli.code, 0, trainedByCli.stderr);
+    const run = (JSON.parse(trainedByCli.stdout) as { run: { validationAccuracy: number; testAccuracy: number } }).run;
+    await trained.setInputFiles('#load-network', checkpoint);
+    const loaded = trained.locator('#status-with-bn [data-field=loaded]');
+    await trained.waitForFunction((name) => document.querySelector('#status-with-bn [data-field=loaded]')?.textContent?.includes(name) === true, 'cli.safetensors');
+    assert.match((await loaded.textContent())!, new RegExp(`validation ${run.validationAccuracy.toFixed(4)}, test ${run.testAccuracy.toFixed(4)}`));
   });
 
   test('a chart saves as SVG, a canvas view as PNG', async () => {
