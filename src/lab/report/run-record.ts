@@ -41,6 +41,8 @@ export interface RunRecord {
   durationMs: number;
   /** Where the MNIST files came from. */
   data: string;
+  /** The sha256 of the data's content (absent in records written before it was pinned). */
+  dataHash?: string;
   finishedAt: string;
 }
 
@@ -114,6 +116,12 @@ function trainConfig(object: Json, configId: ConfigurationId, settings: GridSett
   return value as unknown as TrainConfig;
 }
 
+function optionalDataHash(object: Json): { dataHash?: string } {
+  if (!('dataHash' in object)) return {};
+  if (typeof object.dataHash !== 'string') throw new CorruptRecordError('field "dataHash" is not a string');
+  return { dataHash: object.dataHash };
+}
+
 /**
  * Parses a stored record and checks it is the record of `expectedId`. Throws CorruptRecordError
  * (bad JSON, a missing or mistyped field, an id that does not match its file name).
@@ -176,6 +184,7 @@ export function parseRunRecord(jsonText: string, expectedId: string): RunRecord 
     bnlab: text(parsed, 'bnlab'),
     durationMs: finiteNumber(parsed, 'durationMs'),
     data: text(parsed, 'data'),
+    ...optionalDataHash(parsed),
     finishedAt: text(parsed, 'finishedAt'),
   };
 }
