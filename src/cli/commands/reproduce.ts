@@ -6,8 +6,14 @@
  * report of what is finished, and exits with code 130.
  *
  * Settings are pinned per runs dir (see src/node/run-store.ts): a runs dir made with other
- * --steps (or --validate-every, or --data-dir) is refused with a message suggesting --force or
- * another --runs-dir, so records of different settings never mix.
+ * --steps (or --validate-every, or other data: pinned by the sha256 of its content) is refused
+ * with a message suggesting --force or another --runs-dir, so records of different settings
+ * never mix.
+ *
+ * Processes share a runs dir: each run is claimed before it trains (src/node/run-store.ts), so
+ * two `bnlab reproduce` on one runs dir split the grid between them; a process whose own queue
+ * is empty waits for the runs another process holds (polling for their records) and takes over
+ * those whose owner died, so that every process ends with the whole grid in its report.
  */
 import { Command, Option } from 'commander';
 import { availableParallelism } from 'node:os';
@@ -17,11 +23,11 @@ import { CONFIGURATION_IDS, isConfigurationId, type ConfigurationId } from '../.
 import { describeSettings, GRID_DEFAULTS, gridRuns, QUICK_STEPS, type GridSettings, type RunSpec } from '../../lab/grid.js';
 import { RUN_RECORD_FORMAT, type RunRecord } from '../../lab/report/run-record.js';
 import { formatDuration } from '../../lab/report/format.js';
-import { shareMnist, type SharedMnist } from '../../node/grid-messages.js';
+import { mnistFromShared, shareMnist, type SharedMnist } from '../../node/grid-messages.js';
 import { GridPool, type FinishedRun } from '../../node/grid-pool.js';
 import { loadMnist } from '../../node/mnist-files.js';
 import { bnlabVersion } from '../../node/package-info.js';
-import { RunStore } from '../../node/run-store.js';
+import { describeOwner, mnistContentHash, RunStore, type RunClaim, type StoredRun } from '../../node/run-store.js';
 import { loadKernels } from '../../node/wasm-files.js';
 import { UsageError } from '../errors.js';
 import { watchInterrupt } from '../interrupt.js';
@@ -59,6 +65,12 @@ export interface ReproduceOutcome {
   skipped: number;
   /** Runs finished in this session. */
   finished: number;
+  /** Runs held by another process when this one started. */
+  claimedElsewhere: number;
+  /** Runs recorded by another process during this session (this one did not train them). */
+  finishedElsewhere: number;
+  /** Runs this process trained whose record another process had written meanwhile (its record was kept). */
+  keptExisting: number;
   interrupted: boolean;
   report: WrittenReport;
   wallMs: number;
@@ -119,7 +131,7 @@ export function planFromOptions(raw: RawReproduceOptions): ReproducePlan {
   };
 }
 
-function recordOf(spec: RunSpec, settings: GridSettings, run: FinishedRun, dataSource: string): RunRecord {
+function recordOf(spec: RunSpec, settings: GridSettings, run: FinishedRun, dataSource: string, dataHash: string): RunRecord {
   const { result } = run;
   return {
     format: RUN_RECORD_FORMAT,
@@ -139,6 +151,7 @@ function recordOf(spec: RunSpec, settings: GridSettings, run: FinishedRun, dataS
     bnlab: bnlabVersion(),
     durationMs: Math.round(run.durationMs),
     data: dataSource,
+    dataHash,
     finishedAt: new Date().toISOString(),
   };
 }
@@ -160,58 +173,135 @@ export interface ReproduceIo {
 
 const defaultIo = (): ReproduceIo => ({ stdout: process.stdout, stderr: process.stderr, watchInterrupt });
 
+/** How often a process with nothing left to claim looks again at the runs other processes hold. */
+const CLAIM_POLL_MS = 500;
+
+const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
+
 /** The whole of `bnlab reproduce` for a validated plan. */
 export async function reproduce(plan: ReproducePlan, io: ReproduceIo = defaultIo()): Promise<ReproduceOutcome> {
   const { stdout, stderr } = io;
   const started = performance.now();
   const startedAt = new Date().toISOString();
+  // The data first: the runs dir is pinned by the hash of its content.
+  const shared = await loadSharedMnist(plan.dataDir);
+  const dataSource = shared.source;
+  const dataHash = mnistContentHash(mnistFromShared(shared));
   const store = await RunStore.openForGrid(plan.runsDir, {
-    settings: plan.settings, dataDir: plan.dataDir, force: plan.force, onNote: (text) => stderr.write(`bnlab: ${text}\n`),
+    settings: plan.settings, dataDir: plan.dataDir, dataHash, force: plan.force, onNote: (text) => stderr.write(`bnlab: ${text}\n`),
   });
   const specs = gridRuns({ configs: plan.configs, seeds: plan.seeds }, plan.settings);
+  // With --force a run counts as done once a record of this session's time is there (written by this process or another).
+  const isDone = (stored: StoredRun): boolean => stored.kind === 'finished' && (!plan.force || stored.record.finishedAt >= startedAt);
 
-  const pending: RunSpec[] = [];
+  const remaining: RunSpec[] = [];
+  let claimedElsewhere = 0;
   for (const spec of specs) {
-    const stored = plan.force ? { kind: 'missing' as const } : await store.readRun(spec.id);
-    if (stored.kind === 'finished') continue;
+    const stored = await store.readRun(spec.id);
+    if (isDone(stored)) continue;
     if (stored.kind === 'corrupt') stderr.write(`bnlab: run ${spec.id}: record is corrupt (${stored.reason}), running it again\n`);
-    pending.push(spec);
+    remaining.push(spec);
+    const claim = await store.claimState(spec.id);
+    if (claim.kind === 'live' && !claim.mine) claimedElsewhere++;
   }
-  const skipped = specs.length - pending.length;
+  const skipped = specs.length - remaining.length;
   stdout.write(
     `bnlab reproduce: ${specs.length} runs (${plan.configs.length} configurations × without/with BN × ${plan.seeds} seed${plan.seeds === 1 ? '' : 's'}), ` +
-      `${describeSettings(plan.settings)}, in ${plan.runsDir}; ${skipped} finished already, ${pending.length} to run.\n`,
+      `${describeSettings(plan.settings)}, in ${plan.runsDir}; ${skipped} finished already, ` +
+      `${claimedElsewhere > 0 ? `${claimedElsewhere} claimed by another process, ` : ''}${remaining.length - claimedElsewhere} to run.\n`,
   );
 
   let finished = 0;
+  let finishedElsewhere = 0;
+  let keptExisting = 0;
   let interrupted = false;
-  if (pending.length > 0) {
+  if (remaining.length > 0) {
     // Checked here so that a backend that cannot run is one clear error, not a failing worker.
     const kernels = await loadKernels(plan.backend);
-    const shared = await loadSharedMnist(plan.dataDir);
-    const dataSource = shared.source;
-    const jobs = Math.min(plan.jobs, pending.length);
-    stdout.write(`${jobs} worker thread${jobs === 1 ? '' : 's'}, kernel backend ${kernels.variant}, data: ${dataSource}.\n`);
+    const jobs = Math.min(plan.jobs, remaining.length);
+    stdout.write(`${jobs} worker thread${jobs === 1 ? '' : 's'}, kernel backend ${kernels.variant}, data: ${dataSource} (sha256 ${dataHash.slice(0, 12)}…).\n`);
     const style: GridProgressStyle = stderr.isTTY ? 'live' : 'lines';
     const progress = createGridProgress({ totalRuns: specs.length, alreadyFinished: skipped, stepsPerRun: plan.settings.steps, jobs, style }, stderr);
-    const pool = new GridPool({ jobs, backend: plan.backend, data: shared });
+    // One run at a time per slot, each claimed just before it starts: a run is never handed to a worker unclaimed.
+    const pool = new GridPool({ jobs: 1, backend: plan.backend, data: shared });
     const interrupt = io.watchInterrupt(() => {
       progress.note('bnlab reproduce: stopping (unfinished runs are not recorded; run the same command again to resume; Ctrl-C again quits at once)');
       pool.stop();
     });
+
+    /** The next run this process may train (claimed), 'wait' while the only ones left are held by other processes, or 'done'. */
+    const takeNext = async (): Promise<{ spec: RunSpec; claim: RunClaim } | 'wait' | 'done'> => {
+      for (const spec of [...remaining]) {
+        if (pool.stopped) return 'done';
+        if (!remaining.includes(spec)) continue; // taken by another slot meanwhile
+        const attempt = await store.claimRun(spec.id);
+        if (attempt.kind === 'busy') continue;
+        const { claim } = attempt;
+        if (!remaining.includes(spec)) {
+          await claim.release();
+          continue;
+        }
+        const stored = await store.readRun(spec.id).catch(async (error: unknown) => {
+          await claim.release();
+          throw error;
+        });
+        remaining.splice(remaining.indexOf(spec), 1);
+        if (isDone(stored)) {
+          // Recorded by another process since this one looked.
+          await claim.release();
+          finishedElsewhere++;
+          progress.note(`bnlab: run ${spec.id} was recorded by another process`);
+          continue;
+        }
+        if (attempt.tookOverFrom !== undefined && attempt.tookOverFrom !== null) {
+          progress.note(`bnlab: run ${spec.id}: took over the claim of ${describeOwner(attempt.tookOverFrom)}, which stopped its heartbeat`);
+        }
+        return { spec, claim };
+      }
+      return remaining.length === 0 ? 'done' : 'wait';
+    };
+
+    const slot = async (worker: number): Promise<void> => {
+      while (!pool.stopped) {
+        const next = await takeNext();
+        if (next === 'done') return;
+        if (next === 'wait') {
+          await sleep(CLAIM_POLL_MS);
+          continue;
+        }
+        const { spec, claim } = next;
+        try {
+          const outcome = await pool.run([spec], {
+            onStart: (_worker, job) => progress.start(worker, job),
+            onProgress: (_worker, _job, step, stepsPerSecond) => progress.progress(worker, step, stepsPerSecond),
+            onFinish: async (_worker, job, run) => {
+              const record = recordOf(job, plan.settings, run, dataSource, dataHash);
+              const put = await store.putRecord(record, { replace: plan.force });
+              const diverged = record.divergedAtStep === null ? '' : `, diverged at step ${record.divergedAtStep}`;
+              if (put.kept) {
+                keptExisting++;
+                progress.note(`bnlab: run ${job.id}: another process recorded it meanwhile; its record is kept and this run's result is dropped`);
+                return;
+              }
+              finished++;
+              progress.finish(worker, job, `validation ${record.validation.accuracy.toFixed(4)}, test ${record.test.accuracy.toFixed(4)}, ${record.stepsPerSecond.toFixed(0)} steps/s, ${formatDuration(record.durationMs)}${diverged}`);
+            },
+          });
+          if (outcome.interrupted) interrupted = true;
+        } finally {
+          await claim.release();
+        }
+      }
+    };
+
     try {
-      const outcome = await pool.run(pending, {
-        onStart: (worker, spec) => progress.start(worker, spec),
-        onProgress: (worker, _spec, step, stepsPerSecond) => progress.progress(worker, step, stepsPerSecond),
-        onFinish: async (worker, spec, run) => {
-          const record = recordOf(spec, plan.settings, run, dataSource);
-          await store.writeRecord(record);
-          finished++;
-          const diverged = record.divergedAtStep === null ? '' : `, diverged at step ${record.divergedAtStep}`;
-          progress.finish(worker, spec, `validation ${record.validation.accuracy.toFixed(4)}, test ${record.test.accuracy.toFixed(4)}, ${record.stepsPerSecond.toFixed(0)} steps/s, ${formatDuration(record.durationMs)}${diverged}`);
-        },
-      });
-      interrupted = outcome.interrupted;
+      const slots = await Promise.allSettled(Array.from({ length: jobs }, (_, worker) => slot(worker).catch((error: unknown) => {
+        pool.stop(); // one failure ends the others' runs too
+        throw error;
+      })));
+      const failure = slots.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+      if (failure) throw failure.reason;
+      if (pool.stopped) interrupted = true;
     } finally {
       interrupt.dispose();
       progress.done();
@@ -221,12 +311,14 @@ export async function reproduce(plan: ReproducePlan, io: ReproduceIo = defaultIo
 
   const report = await writeReport(store, stderr);
   const wallMs = performance.now() - started;
+  const notRun = specs.length - skipped - finished - finishedElsewhere - keptExisting;
+  const elsewhere = finishedElsewhere + keptExisting > 0 ? `, ${finishedElsewhere + keptExisting} by another process` : '';
   stdout.write(
-    `${interrupted ? 'Interrupted' : 'Done'}: ${finished} run${finished === 1 ? '' : 's'} finished in ${formatDuration(wallMs)}` +
-      `${interrupted ? `, ${pending.length - finished} not run (run the same command again to resume)` : ''}. ` +
+    `${interrupted ? 'Interrupted' : 'Done'}: ${finished} run${finished === 1 ? '' : 's'} finished in ${formatDuration(wallMs)}${elsewhere}` +
+      `${interrupted ? `, ${notRun} not run (run the same command again to resume)` : ''}. ` +
       `Report: ${report.markdownPath}, ${report.htmlPath}\n`,
   );
-  return { plan, skipped, finished, interrupted, report, wallMs };
+  return { plan, skipped, finished, claimedElsewhere, finishedElsewhere, keptExisting, interrupted, report, wallMs };
 }
 
 export function reproduceCommand(): Command {
