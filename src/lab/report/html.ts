@@ -54,6 +54,7 @@ export function buildHtmlReport(report: GridReport, charts: ChartSvgs): string {
   parts.push(`<li>Runs: ${report.runs.length} finished; kernel backend ${escapeHtml(report.backends.join(', ') || '—')}; bnlab ${escapeHtml(report.bnlabVersions.join(', ') || '—')}; data: ${escapeHtml(report.dataSources.join(', ') || '—')}.</li>`);
   parts.push(`<li>${escapeHtml(wallTimeSentence(report))}</li>`);
   parts.push('</ul>');
+  for (const note of report.mixedNotes) parts.push(`<p class="note"><strong>Note:</strong> ${escapeHtml(note)}.</p>`);
 
   parts.push('<h2>Final accuracy</h2>');
   parts.push(`<p class="rule">Verdict rule: ${escapeHtml(VERDICT_RULE)}</p>`);

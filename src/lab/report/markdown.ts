@@ -31,6 +31,7 @@ export function buildMarkdownReport(report: GridReport): string {
     `- ${wallTimeSentence(report)}`,
     '',
   );
+  for (const note of report.mixedNotes) lines.push(`**Note:** ${note}.`, '');
 
   lines.push('## Final accuracy', '');
   lines.push('Each cell: **bnlab** (mean ± std over seeds when there are several), then (the article\'s figure), then the verdict.', '');

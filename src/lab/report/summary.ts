@@ -70,6 +70,11 @@ export interface GridReport {
   backends: string[];
   bnlabVersions: string[];
   dataSources: string[];
+  /**
+   * One sentence per way the runs are not alike ("runs of this report ran on several backends: …",
+   * "… on different data: …"); empty when they ran on one backend and one data set.
+   */
+  mixedNotes: string[];
 }
 
 export function seedStats(values: readonly number[]): SeedStats {
@@ -151,7 +156,22 @@ export function buildGridReport(records: readonly RunRecord[], settings: GridSet
     backends: unique(runs.map((run) => run.backend)),
     bnlabVersions: unique(runs.map((run) => run.bnlab)),
     dataSources: unique(runs.map((run) => run.data)),
+    mixedNotes: mixedNotes(runs),
   };
+}
+
+/** Data is told apart by its content hash when the records carry one, else by where it came from. */
+function mixedNotes(runs: readonly RunRecord[]): string[] {
+  const notes: string[] = [];
+  const backends = unique(runs.map((run) => run.backend));
+  if (backends.length > 1) notes.push(`runs of this report ran on several backends: ${backends.join(', ')}`);
+  const data = new Map<string, string>();
+  for (const run of runs) {
+    const key = run.dataHash ?? `source ${run.data}`;
+    if (!data.has(key)) data.set(key, run.dataHash === undefined ? run.data : `${run.data} (sha256 ${run.dataHash.slice(0, 12)}…)`);
+  }
+  if (data.size > 1) notes.push(`runs of this report ran on different data: ${unique([...data.values()]).join('; ')}`);
+  return notes;
 }
 
 /** Every cell of the table with its verdict, in table order (for lists of differing cells). */
