@@ -12,7 +12,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:f
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runRecordJson } from '../../src/lab/report/run-record.js';
-import { buildGridReport } from '../../src/lab/report/summary.js';
+import { buildGridReport, sessionsWallMs } from '../../src/lab/report/summary.js';
 import { buildMarkdownReport } from '../../src/lab/report/markdown.js';
 import { buildHtmlReport } from '../../src/lab/report/html.js';
 import { CLAIM_TIMEOUT_MS, MANIFEST_NAME, mnistContentHash, RunStore, RunStoreError } from '../../src/node/run-store.js';
@@ -241,5 +241,14 @@ describe('a report of mixed runs', () => {
     const html = buildHtmlReport(report, new Map());
     assert.ok(html.includes('runs of this report ran on several backends: js, wasm relaxed-simd.'));
     assert.ok(html.includes('runs of this report ran on different data: /data/fashion'));
+  });
+});
+
+describe('the wall time of sessions that ran at once', () => {
+  test('overlapping sessions count once; sessions one after the other add up', () => {
+    const at = (iso: string, wallMs: number) => ({ startedAt: iso, wallMs, jobs: 1, runsFinished: 1, interrupted: false });
+    assert.equal(sessionsWallMs([at('2026-01-01T00:00:00.000Z', 10_000), at('2026-01-01T00:00:02.000Z', 10_000)]), 12_000);
+    assert.equal(sessionsWallMs([at('2026-01-01T00:00:00.000Z', 10_000), at('2026-01-01T01:00:00.000Z', 5_000)]), 15_000);
+    assert.equal(sessionsWallMs([at('2026-01-01T00:00:00.000Z', 10_000), at('2026-01-01T00:00:01.000Z', 2_000), at('not a time', 7)]), 10_007);
   });
 });

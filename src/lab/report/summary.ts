@@ -65,7 +65,7 @@ export interface GridReport {
   runs: RunRecord[];
   seedCounts: number[];
   sessions: GridSession[];
-  /** Sum of the sessions' wall times. */
+  /** The wall time the sessions took together: sessions that ran at once (processes sharing a runs dir) count once. */
   wallMs: number;
   backends: string[];
   bnlabVersions: string[];
@@ -152,12 +152,31 @@ export function buildGridReport(records: readonly RunRecord[], settings: GridSet
     runs,
     seedCounts,
     sessions: [...sessions],
-    wallMs: sessions.reduce((sum, session) => sum + session.wallMs, 0),
+    wallMs: sessionsWallMs(sessions),
     backends: unique(runs.map((run) => run.backend)),
     bnlabVersions: unique(runs.map((run) => run.bnlab)),
     dataSources: unique(runs.map((run) => run.data)),
     mixedNotes: mixedNotes(runs),
   };
+}
+
+/** The length of the union of the sessions' [start, start + wall time] intervals (a session without a readable start adds its own). */
+export function sessionsWallMs(sessions: readonly GridSession[]): number {
+  let total = 0;
+  const spans: Array<[number, number]> = [];
+  for (const session of sessions) {
+    const start = Date.parse(session.startedAt);
+    if (Number.isFinite(start)) spans.push([start, start + session.wallMs]);
+    else total += session.wallMs;
+  }
+  spans.sort((x, y) => x[0] - y[0]);
+  let end = -Infinity;
+  for (const [from, to] of spans) {
+    if (to <= end) continue;
+    total += to - Math.max(from, end);
+    end = to;
+  }
+  return total;
 }
 
 /** Data is told apart by its content hash when the records carry one, else by where it came from. */
