@@ -97,6 +97,32 @@ describe('two processes on one runs dir', () => {
   });
 });
 
+describe('a process killed while the other waits', () => {
+  test('kill -9 of one: the other takes its run over (its pid is dead) and completes the grid', async () => {
+    const runsDir = join(root, 'killed');
+    const args = ['reproduce', '--configs', '1', '--steps', '3000', '--validate-every', '1000', '--jobs', '1', '--runs-dir', runsDir];
+    const started = { a: false, b: false };
+    let killedPid = 0;
+    let victim: { kill(signal: NodeJS.Signals): boolean; pid?: number } | null = null;
+    const maybeKill = () => {
+      if (started.a && started.b && victim && killedPid === 0) {
+        killedPid = victim.pid!;
+        victim.kill('SIGKILL');
+      }
+    };
+    const [a, b] = await Promise.all([
+      runCli(args, { onStderr: (text, child) => { victim = child; if (/^started /m.test(text)) { started.a = true; maybeKill(); } } }),
+      runCli(args, { onStderr: (text) => { if (/^started /m.test(text)) { started.b = true; maybeKill(); } } }),
+    ]);
+    assert.equal(a.signal, 'SIGKILL', 'the first process was killed mid-run');
+    assert.equal(b.code, 0, b.stderr);
+    assert.deepEqual([...(await records(runsDir)).keys()], ['c1-bn-s1', 'c1-nobn-s1'], 'the survivor completed the grid');
+    assert.match(b.stderr, new RegExp(`took over the claim of pid ${killedPid} on `));
+    assert.deepEqual(finishedIds(b).sort(), ['c1-bn-s1', 'c1-nobn-s1']);
+    assert.deepEqual(await readdir(join(runsDir, 'claims')), []);
+  });
+});
+
 describe('data pinned by content', () => {
   test('a runs dir made on other data is refused naming both; the same data at another path is the same runs dir', async () => {
     const require = createRequire(import.meta.url);

@@ -339,8 +339,13 @@ export function reproduceCommand(): Command {
       'Resuming: each finished run is recorded in <runs-dir>/runs/<id>.json (ids like c3-bn-s1). Run the same',
       'command again after Ctrl-C or a crash and only the unfinished runs run; finished records are never rewritten.',
       'More seeds or configurations can be added to a runs dir later. A runs dir holds runs of one setting',
-      '(--steps, --validate-every, --data-dir): other settings are refused; use another --runs-dir, or --force',
+      '(--steps, --validate-every, the data): other settings are refused; use another --runs-dir, or --force',
       'to delete its runs and start over. Ctrl-C writes the report of what is finished and exits with code 130.',
+      '',
+      'Sharing: several processes may run the same command on one runs dir at once. Each run is claimed before it',
+      'trains (<runs-dir>/claims/<id>.claim, kept alive by a heartbeat); the others skip it and wait for its record,',
+      'or take it over when its owner dies (at once on this host, after 30 s elsewhere). The data is pinned by the',
+      'sha256 of its content, so the same files at another path are the same data.',
     ].join('\n'))
     .action(async (raw: RawReproduceOptions) => {
       const outcome = await reproduce(planFromOptions(raw));
