@@ -43,7 +43,7 @@ const MANIFEST_LOCK_NAME = `${MANIFEST_NAME}.lock`;
 /** A claim whose heartbeat (its mtime) is older than this is taken over: its owner died or hangs. */
 export const CLAIM_TIMEOUT_MS = 30_000;
 /** How long the manifest lock is waited for, and the age at which a left-over lock (its holder died) is removed. */
-const MANIFEST_LOCK_WAIT_MS = 10_000;
+const MANIFEST_LOCK_WAIT_MS = 15_000;
 const MANIFEST_LOCK_STALE_MS = 10_000;
 
 /** The sha256 of the data's content (every split's pixels, labels and shape), which pins a runs dir to its data wherever it lies. */
@@ -337,7 +337,8 @@ export class RunStore {
         }
         const info = await stat(lockPath).catch(() => null);
         if (info !== null && Date.now() - info.mtimeMs > MANIFEST_LOCK_STALE_MS) {
-          await rm(lockPath, { force: true });
+          // Its holder died: moved aside, and put back if what moved was a newer lock that replaced it meanwhile.
+          await moveAsideIfSame(lockPath, info.ino, info.dev);
           continue;
         }
         if (Date.now() > deadline) {
@@ -386,7 +387,7 @@ export class RunStore {
       throw new RunStoreError(`${named} cannot be read (${(error as Error).message}): check its permissions`);
     });
     // What another process opening this runs dir at this moment leaves: its manifest lock, the manifest's temporary file, claims.
-    const entries = allEntries.filter((name) => name !== MANIFEST_LOCK_NAME && name !== CLAIMS_FOLDER && !(name.startsWith(`.${MANIFEST_NAME}.`) && name.endsWith('.tmp')));
+    const entries = allEntries.filter((name) => name !== MANIFEST_LOCK_NAME && !name.startsWith(`${MANIFEST_LOCK_NAME}.stale.`) && name !== CLAIMS_FOLDER && !(name.startsWith(`.${MANIFEST_NAME}.`) && name.endsWith('.tmp')));
     if (!entries.includes(MANIFEST_NAME)) {
       if (entries.length === 0 && mayCreate) return null;
       const rebuilt = entries.includes(RUNS_FOLDER) ? await RunStore.rebuildManifest(path, named, onNote) : null;
@@ -610,25 +611,37 @@ export class RunStore {
       const { state, ino, dev } = await this.inspectClaim(id);
       if (state.kind === 'none') continue; // released meanwhile
       if (state.kind === 'live') return { kind: 'busy', owner: state.owner };
-      const aside = `${path}.stale.${process.pid}.${randomBytes(6).toString('hex')}`;
-      try {
-        await rename(path, aside);
-      } catch (error) {
-        if (errorCode(error) === 'ENOENT') continue; // another taker moved it first
-        throw error;
-      }
-      const moved = await stat(aside);
-      if (moved.ino !== ino || moved.dev !== dev) {
-        // Another taker replaced the stale claim between our look and our rename: put its claim back (link never overwrites).
-        await link(aside, path).catch(() => undefined);
-        await rm(aside, { force: true });
-        return { kind: 'busy', owner: parseOwner(await readFile(path, 'utf8').catch(() => '')) };
-      }
-      await rm(aside, { force: true });
+      const moved = await moveAsideIfSame(path, ino, dev);
+      if (moved === 'gone') continue; // another taker moved it first
+      if (moved === 'other') return { kind: 'busy', owner: parseOwner(await readFile(path, 'utf8').catch(() => '')) };
       tookOverFrom = state.owner;
     }
     return { kind: 'busy', owner: null };
   }
+}
+
+/**
+ * Removes the file at `path` if it is still the one judged stale (inode `ino` on `dev`): renamed
+ * aside first (atomic, so of two takers only one moves it), then deleted. When what moved is a
+ * newer file (another taker replaced the stale one between the look and the rename), it is put
+ * back with link(), which never overwrites: 'other'. 'gone' when nothing was there to move.
+ */
+async function moveAsideIfSame(path: string, ino: number, dev: number): Promise<'moved' | 'other' | 'gone'> {
+  const aside = `${path}.stale.${process.pid}.${randomBytes(6).toString('hex')}`;
+  try {
+    await rename(path, aside);
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return 'gone';
+    throw error;
+  }
+  const moved = await stat(aside);
+  if (moved.ino !== ino || moved.dev !== dev) {
+    await link(aside, path).catch(() => undefined);
+    await rm(aside, { force: true });
+    return 'other';
+  }
+  await rm(aside, { force: true });
+  return 'moved';
 }
 
 /** Flushes a folder's entries (a new record's name) to disk; best effort. */

@@ -180,6 +180,22 @@ describe('the manifest', () => {
     assert.equal(existsSync(join(root, `${MANIFEST_NAME}.lock`)), false, 'the lock is released');
   });
 
+  test('a manifest lock left by a process that died is removed once old; a fresh one is waited for', async () => {
+    const store = await open();
+    const lock = join(root, `${MANIFEST_NAME}.lock`);
+    await writeFile(lock, '{}');
+    const old = new Date(Date.now() - 60_000);
+    await utimes(lock, old, old);
+    await store.addSession({ startedAt: '2026-01-01T00:00:00Z', wallMs: 1, jobs: 1, runsFinished: 0, interrupted: false });
+    await writeFile(lock, '{}');
+    setTimeout(() => void rm(lock, { force: true }), 300);
+    const before = Date.now();
+    await store.addSession({ startedAt: '2026-01-01T00:00:01Z', wallMs: 1, jobs: 1, runsFinished: 0, interrupted: false });
+    assert.ok(Date.now() - before >= 250, 'waited for the holder');
+    assert.equal(JSON.parse(await readFile(join(root, MANIFEST_NAME), 'utf8')).sessions.length, 2);
+    assert.deepEqual((await readdir(root)).sort(), [MANIFEST_NAME, 'runs']);
+  });
+
   test('stores opened at the same moment on a new folder agree on one manifest', async () => {
     const stores = await Promise.all(Array.from({ length: 6 }, () => open({ dataHash: HASH_A })));
     assert.equal(new Set(stores.map((store) => store.manifest.createdAt)).size, 1);

@@ -253,7 +253,7 @@ export async function reproduce(plan: ReproducePlan, io: ReproduceIo = defaultIo
           progress.note(`bnlab: run ${spec.id} was recorded by another process`);
           continue;
         }
-        if (attempt.tookOverFrom !== undefined && attempt.tookOverFrom !== null) {
+        if (attempt.tookOverFrom) {
           progress.note(`bnlab: run ${spec.id}: took over the claim of ${describeOwner(attempt.tookOverFrom)}, which stopped its heartbeat`);
         }
         return { spec, claim };
