@@ -55,17 +55,33 @@ const YIELD_EVERY_MS = 50;
 /** Runs `config.steps` steps (fewer when stopped) and returns the result, yielding about every 50 ms. */
 export async function train(net: MLP, data: MnistData, config: TrainConfig, hooks: TrainHooks = {}): Promise<TrainResult> {
   const run = new TrainingRun(net, data, config, hooks);
+  await runToEnd(run);
+  return run.finish();
+}
+
+/** Advances `run` until it ends, yielding to the event loop about every 50 ms; evaluates nothing beyond what the run itself does. */
+export async function runToEnd(run: TrainingRun): Promise<void> {
   while (!run.ended) {
     run.advance(Infinity, now() + YIELD_EVERY_MS);
     if (!run.ended) await yieldToEventLoop();
   }
-  return run.finish();
+}
+
+export interface TrainingRunOptions {
+  /**
+   * false: no validation at all while the run advances (none at step 0, every `validateEvery`
+   * steps or at the last step), for a caller that measures the network itself (the claims). Such
+   * a caller reads `step`, `divergedAtStep` and `trainingMs` and need not call `finish`, which
+   * evaluates (final validation and test set) whenever it is called. Default true.
+   */
+  validate?: boolean;
 }
 
 /**
  * One run of the loop, steppable: `advance` runs steps until a step count or a deadline, so a
  * page can play, pause and step a network, and `train` above is this run to the end. Validation
  * at step 0 happens on construction; `finish` adds the final validation and the test accuracy.
+ * With `{ validate: false }` the run only trains (see TrainingRunOptions).
  */
 export class TrainingRun {
   readonly curve: CurvePoint[] = [];
@@ -86,15 +102,20 @@ export class TrainingRun {
   private readonly validationExamples: SplitExamples;
   private lossSum = 0;
   private lossCount = 0;
+  private readonly validates: boolean;
 
-  constructor(readonly net: MLP, readonly data: MnistData, readonly config: TrainConfig, private readonly hooks: TrainHooks = {}) {
+  constructor(
+    readonly net: MLP, readonly data: MnistData, readonly config: TrainConfig, private readonly hooks: TrainHooks = {},
+    options: TrainingRunOptions = {},
+  ) {
     this.optimizer = new Sgd(net.kernels, config.learningRate);
     this.feeder = new BatchFeeder(net.kernels, data.train, config.batchSize, { shuffle: config.shuffle, seed: deriveSeed(config.seed, 'batches') });
     this.x = net.inputFor(config.batchSize);
     this.labels = new Uint8Array(config.batchSize);
     this.validationExamples = splitExamples(data.validation);
     net.sparseInput = true; // MNIST pixels: ~81% zeros
-    this.validate(0, NaN);
+    this.validates = options.validate ?? true;
+    if (this.validates) this.validate(0, NaN);
   }
 
   /** True once every step has run, or the run stopped (interrupted, or diverged with stopOnDivergence). */
@@ -125,7 +146,7 @@ export class TrainingRun {
         hooks.onDivergence?.(step, loss);
         if (config.stopOnDivergence) { this.stopReason = 'diverged'; break; }
       }
-      if (step % config.validateEvery === 0 || step === config.steps) {
+      if (this.validates && (step % config.validateEvery === 0 || step === config.steps)) {
         this.validate(step, this.lossSum / this.lossCount);
         this.lossSum = 0;
         this.lossCount = 0;
@@ -140,7 +161,7 @@ export class TrainingRun {
     if (this.result) return this.result;
     const { step, config } = this;
     if (this.step < config.steps && this.stopReason === 'completed') this.stopReason = 'interrupted';
-    if (this.curve[this.curve.length - 1]!.step !== step) this.validate(step, this.lossCount ? this.lossSum / this.lossCount : NaN);
+    if (this.curve[this.curve.length - 1]?.step !== step) this.validate(step, this.lossCount ? this.lossSum / this.lossCount : NaN);
     const test = this.net.evaluate(splitExamples(this.data.test), config.evalBatchSize);
     this.result = {
       curve: this.curve,

@@ -10,7 +10,7 @@ import { Rng } from '../../src/core/rng.js';
 import type { MnistData, Split } from '../../src/data/mnist.js';
 import { resolveTrainConfig, type TrainConfig } from '../../src/train/config.js';
 import { buildNetwork } from '../../src/train/networks.js';
-import { train } from '../../src/train/trainer.js';
+import { runToEnd, train, TrainingRun } from '../../src/train/trainer.js';
 
 const WIDTH = 784;
 const kernels = new JsKernels();
@@ -94,4 +94,23 @@ test('`average` recomputes E[μ_B], E[σ²_B] over N batches with frozen weights
     assert.deepEqual(r.movingVariance.data, a.movingVariance.data);
   }
   recomputed.parameters().forEach((parameter, i) => assert.deepEqual(parameter.value.data, accumulated.parameters()[i]!.value.data, parameter.name));
+});
+
+test('{ validate: false } trains the same weights as train() without evaluating anything; finish() then evaluates once, at the end', async () => {
+  const settings = config({ steps: 45, validateEvery: 10 });
+  const validated = buildNetwork(kernels, settings, true);
+  const result = await train(validated, data, settings);
+  const quiet = buildNetwork(kernels, settings, true);
+  let validations = 0, steps = 0;
+  const run = new TrainingRun(quiet, data, settings, { onValidation: () => validations++, onStep: () => steps++ }, { validate: false });
+  assert.equal(run.latestValidation, null, 'no validation at step 0');
+  await runToEnd(run);
+  assert.equal(steps, 45);
+  assert.equal(validations, 0);
+  assert.deepEqual(run.curve, []);
+  quiet.parameters().forEach((parameter, i) => assert.deepEqual(parameter.value.data, validated.parameters()[i]!.value.data, parameter.name));
+  const finished = run.finish();
+  assert.deepEqual(finished.curve.map((point) => point.step), [45]);
+  assert.equal(finished.validation.accuracy, result.validation.accuracy);
+  assert.equal(finished.test.loss, result.test.loss);
 });
