@@ -6,7 +6,7 @@
 import { barChartSpec } from '../charts/bar-chart.js';
 import { withBnName, withoutBnName } from '../charts/series-colors.js';
 import type { Claim, ClaimContext, ClaimResult } from './claim.js';
-import { accuracyOn, elapsedSince, formatPercent, headOf, networkPair, trainSteps, type NetworkChoice } from './experiment-kit.js';
+import { accuracyOn, elapsedSince, formatPercent, headOf, networkPair, trainForClaim, type NetworkChoice } from './experiment-kit.js';
 
 export interface BatchSizeBudget {
   network: NetworkChoice;
@@ -58,7 +58,7 @@ export async function runBatchSize(context: ClaimContext, budget: BatchSizeBudge
     const accuracies: number[] = [];
     for (const [label, net] of [[withoutBnName, withoutBn], [withBnName, withBn]] as const) {
       context.onProgress?.(`batch-size: batch ${batchSize}, ${label}, ${steps} steps`);
-      await trainSteps(net, data.train, { steps, batchSize, learningRate: budget.learningRate, seed });
+      await trainForClaim(net, data, { steps, batchSize, learningRate: budget.learningRate, seed });
       accuracies.push(accuracyOn(net, validation));
     }
     runs.push({ batchSize, steps, withoutBn: accuracies[0]!, withBn: accuracies[1]! });

@@ -8,7 +8,7 @@ import { panelGridSpec } from '../charts/panel-grid.js';
 import { withBnName, withoutBnName } from '../charts/series-colors.js';
 import type { Claim, ClaimContext, ClaimResult } from './claim.js';
 import {
-  accuracyOn, elapsedSince, formatNumber, formatPercent, headOf, networkPair, percentileOfSorted, probeHiddenLayers, sortedColumn, trainSteps, type NetworkChoice,
+  accuracyOn, elapsedSince, formatNumber, formatPercent, headOf, networkPair, percentileOfSorted, probeHiddenLayers, sortedColumn, trainForClaim, type NetworkChoice,
 } from './experiment-kit.js';
 
 export interface CovariateShiftBudget {
@@ -69,7 +69,7 @@ export async function runCovariateShift(context: ClaimContext, budget: Covariate
   const track = async (label: string, net: MLP): Promise<Tracks> => {
     context.onProgress?.(`covariate-shift: ${budget.steps} steps, ${label}`);
     const tracks: Tracks = { steps: [], unitTracks: PERCENTILES.map(() => []), allUnits: Array.from({ length: width }, () => PERCENTILES.map(() => [])), finalAccuracy: NaN };
-    await trainSteps(net, data.train, {
+    await trainForClaim(net, data, {
       steps: budget.steps, batchSize: budget.batchSize, learningRate: budget.learningRate, seed, checkpointEvery: budget.checkpointEvery,
       onCheckpoint: (step) => {
         const inputs = probeHiddenLayers(net, probe)[lastLayer]!.preActivation; // [probe, width]: the sigmoid's input

@@ -1,19 +1,19 @@
 /**
  * @file The small tools every claim's experiment shares: networks without and with BN from the
- * same initial weights, a training loop with checkpoints, predictions and accuracies on a slice
- * of a split, percentiles, and number formatting. Pure (no Node APIs): runs in a browser too.
+ * same initial weights, training with checkpoints on train/'s one loop, predictions and
+ * accuracies on a slice of a split, percentiles, and number formatting. Pure (no Node APIs): runs in a browser too.
  */
 import type { Kernels } from '../../core/kernels.js';
 import type { Matrix } from '../../core/matrix.js';
 import { Rng } from '../../core/rng.js';
-import { BatchFeeder } from '../../data/batch-feeder.js';
-import { splitExamples, type Split } from '../../data/mnist.js';
+import { splitExamples, type MnistData, type Split } from '../../data/mnist.js';
 import { drawInitialWeights, MLP, type HiddenBuffers } from '../../nn/mlp.js';
-import { Sgd } from '../../nn/sgd.js';
 import { argmaxRow } from '../../nn/softmax-cross-entropy.js';
 import { makeSpec, type BatchNormOptions, type Estimator, type NetworkSpec } from '../../nn/spec.js';
 import type { ActivationKind } from '../../core/kernels.js';
+import { resolveTrainConfig } from '../../train/config.js';
 import { deriveSeed } from '../../train/seeds.js';
+import { runToEnd, TrainingRun, type TrainHooks } from '../../train/trainer.js';
 
 export interface NetworkChoice {
   hiddenSizes: number[];
@@ -40,7 +40,7 @@ export function networkPair(kernels: Kernels, choice: NetworkChoice, seed: numbe
   };
 }
 
-export interface TrainLoopOptions {
+export interface ClaimTraining {
   steps: number;
   batchSize: number;
   learningRate: number;
@@ -51,42 +51,22 @@ export interface TrainLoopOptions {
   onCheckpoint?(step: number): void;
 }
 
-export interface TrainLoopResult {
-  steps: number;
-  finalLoss: number;
-  /** The first step whose loss was NaN or infinite, or null. */
-  divergedAtStep: number | null;
-  trainingMs: number;
-}
-
-const YIELD_EVERY_MS = 50;
-
-/** Plain SGD on mini-batches of `split` (TensorFlow's next_batch order), yielding to the event loop now and then. */
-export async function trainSteps(net: MLP, split: Split, options: TrainLoopOptions): Promise<TrainLoopResult> {
-  const { steps, batchSize, checkpointEvery, onCheckpoint } = options;
-  const feeder = new BatchFeeder(net.kernels, split, batchSize, { shuffle: true, seed: deriveSeed(options.seed, 'batches') });
-  const optimizer = new Sgd(net.kernels, options.learningRate);
-  const x = net.inputFor(batchSize); // [batchSize, 784]
-  const labels = new Uint8Array(batchSize);
-  net.sparseInput = true; // MNIST pixels: ~81% zeros
-  let divergedAtStep: number | null = null;
-  let finalLoss = NaN;
-  let trainingMs = 0;
-  let lastYield = performance.now();
+/**
+ * Plain SGD on shuffled mini-batches of `data.train` (TensorFlow's next_batch order) with the
+ * one training loop (train/trainer.ts's TrainingRun), without its validations and test
+ * evaluation: a claim measures the network itself, at its checkpoints. To train on part of the
+ * training split, pass `{ ...data, train: headOf(data.train, n) }`. Returns the run: `step`,
+ * `divergedAtStep`, `trainingMs`.
+ */
+export async function trainForClaim(net: MLP, data: MnistData, training: ClaimTraining): Promise<TrainingRun> {
+  const { steps, batchSize, learningRate, seed, checkpointEvery, onCheckpoint } = training;
+  const config = resolveTrainConfig({ steps, batchSize, learningRate, seed, shuffle: true, stopOnDivergence: false });
+  const hooks: TrainHooks = {};
+  if (onCheckpoint && checkpointEvery) hooks.onStep = (step) => { if (step % checkpointEvery === 0 || step === steps) onCheckpoint(step); };
+  const run = new TrainingRun(net, data, config, hooks, { validate: false });
   onCheckpoint?.(0);
-  for (let step = 1; step <= steps; step++) {
-    const started = performance.now();
-    feeder.next(x, labels);
-    finalLoss = net.trainStep(x, labels, optimizer);
-    trainingMs += performance.now() - started;
-    if (!Number.isFinite(finalLoss) && divergedAtStep === null) divergedAtStep = step;
-    if (onCheckpoint && checkpointEvery && (step % checkpointEvery === 0 || step === steps)) onCheckpoint(step);
-    if (performance.now() - lastYield > YIELD_EVERY_MS) {
-      await new Promise((resolve) => setTimeout(resolve, 0));
-      lastYield = performance.now();
-    }
-  }
-  return { steps, finalLoss, divergedAtStep, trainingMs };
+  await runToEnd(run);
+  return run;
 }
 
 /** The first `count` examples of a split, as a split (views, no copy). */

@@ -10,7 +10,7 @@ import type { Estimator } from '../../nn/spec.js';
 import { recomputeAverageStatistics } from '../../train/population-statistics.js';
 import { barChartSpec } from '../charts/bar-chart.js';
 import type { Claim, ClaimContext, ClaimResult } from './claim.js';
-import { accuracyOf, elapsedSince, formatPercent, headOf, networkPair, predictClasses, trainSteps, type NetworkChoice } from './experiment-kit.js';
+import { accuracyOf, elapsedSince, formatPercent, headOf, networkPair, predictClasses, trainForClaim, type NetworkChoice } from './experiment-kit.js';
 
 export interface InferenceStatisticsBudget {
   network: NetworkChoice;
@@ -80,7 +80,7 @@ export async function runInferenceStatistics(context: ClaimContext, budget: Infe
   const { kernels, data, seed } = context;
   const { withBn: net } = networkPair(kernels, budget.network, seed);
   context.onProgress?.(`inference-statistics: training the BN network, ${budget.steps} steps`);
-  await trainSteps(net, data.train, { steps: budget.steps, batchSize: budget.batchSize, learningRate: budget.learningRate, seed });
+  await trainForClaim(net, data, { steps: budget.steps, batchSize: budget.batchSize, learningRate: budget.learningRate, seed });
   context.onProgress?.(`inference-statistics: averaging batch statistics over ${budget.averageBatches} batches with frozen weights`);
   recomputeAverageStatistics(net, data.train, budget.batchSize, budget.averageBatches, seed);
 

@@ -14,7 +14,7 @@ import { lineChartSpec } from '../charts/line-chart.js';
 import { withBnName, withoutBnName } from '../charts/series-colors.js';
 import type { Claim, ClaimContext, ClaimResult } from './claim.js';
 import {
-  accuracyOf, accuracyOn, elapsedSince, formatNumber, formatPercent, headOf, logLogSlope, networkPair, predictClasses, trainSteps, type NetworkChoice,
+  accuracyOf, accuracyOn, elapsedSince, formatNumber, formatPercent, headOf, logLogSlope, networkPair, predictClasses, trainForClaim, type NetworkChoice,
 } from './experiment-kit.js';
 
 export interface RegularizationBudget {
@@ -74,7 +74,7 @@ export async function runRegularization(context: ClaimContext, budget: Regulariz
   const validationPredictions: Record<string, Uint8Array> = {};
   for (const [label, net] of [[withoutBnName, withoutBn], [withBnName, withBn]] as const) {
     context.onProgress?.(`regularization: ${label}, ${budget.steps} steps on ${subset.count} training images`);
-    await trainSteps(net, subset, { steps: budget.steps, batchSize: budget.batchSize, learningRate: budget.learningRate, seed });
+    await trainForClaim(net, { ...data, train: subset }, { steps: budget.steps, batchSize: budget.batchSize, learningRate: budget.learningRate, seed });
     const train = accuracyOn(net, subset);
     validationPredictions[label] = predictClasses(net, validation, 500);
     const valid = accuracyOf(validationPredictions[label]!, validation.labels);

@@ -7,7 +7,7 @@
 import { panelGridSpec } from '../charts/panel-grid.js';
 import { withBnName, withoutBnName } from '../charts/series-colors.js';
 import type { Claim, ClaimContext, ClaimResult } from './claim.js';
-import { accuracyOn, elapsedSince, formatPercent, headOf, networkPair, probeHiddenLayers, trainSteps, type NetworkChoice } from './experiment-kit.js';
+import { accuracyOn, elapsedSince, formatPercent, headOf, networkPair, probeHiddenLayers, trainForClaim, type NetworkChoice } from './experiment-kit.js';
 
 export interface SaturationBudget {
   hiddenSizes: number[];
@@ -68,7 +68,7 @@ export async function runSaturation(context: ClaimContext, budget: SaturationBud
     for (const [label, net] of [[withoutBnName, withoutBn], [withBnName, withBn]] as const) {
       context.onProgress?.(`saturation: std ${initStd}, ${label}, ${budget.steps} steps`);
       const run: SaturationRun = { initStd, label, steps: [], fractions: budget.hiddenSizes.map(() => []), finalAccuracy: NaN };
-      await trainSteps(net, data.train, {
+      await trainForClaim(net, data, {
         steps: budget.steps, batchSize: budget.batchSize, learningRate: budget.learningRate, seed, checkpointEvery: budget.checkpointEvery,
         onCheckpoint: (step) => {
           run.steps.push(step);

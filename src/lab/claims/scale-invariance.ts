@@ -11,7 +11,7 @@ import { lineChartSpec } from '../charts/line-chart.js';
 import { withBnName, withoutBnName } from '../charts/series-colors.js';
 import type { Claim, ClaimContext, ClaimResult } from './claim.js';
 import {
-  accuracyOn, elapsedSince, formatNumber, formatPercent, headOf, initialWeightsFor, networkPair, specFor, trainSteps, type NetworkChoice,
+  accuracyOn, elapsedSince, formatNumber, formatPercent, headOf, initialWeightsFor, networkPair, specFor, trainForClaim, type NetworkChoice,
 } from './experiment-kit.js';
 
 export interface ScaleInvarianceBudget {
@@ -121,7 +121,7 @@ export async function runScaleInvariance(context: ClaimContext, budget: ScaleInv
   const finals: Record<string, { accuracy: number; divergedAtStep: number | null }> = {};
   for (const [label, net] of [[withoutBnName, withoutBn], [withBnName, withBn]] as const) {
     context.onProgress?.(`scale-invariance: ${budget.trainingSteps} steps at learning rate ${budget.largeLearningRate}, ${label}`);
-    const result = await trainSteps(net, data.train, {
+    const result = await trainForClaim(net, data, {
       steps: budget.trainingSteps, batchSize: budget.batchSize, learningRate: budget.largeLearningRate, seed,
       checkpointEvery: budget.checkpointEvery,
       onCheckpoint: (step) => curves[label]!.push({ x: step, y: accuracyOn(net, validation) }),
