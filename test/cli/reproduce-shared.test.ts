@@ -97,6 +97,37 @@ describe('two processes on one runs dir', () => {
   });
 });
 
+describe('a run held by a live process elsewhere', () => {
+  test('is counted as claimed in the first line, not trained while held, and trained once its claim is given up', async () => {
+    const runsDir = join(root, 'held');
+    await mkdir(join(runsDir, 'claims'), { recursive: true });
+    const claim = join(runsDir, 'claims', 'c1-nobn-s1.claim');
+    await writeFile(claim, JSON.stringify({ pid: 1, hostname: 'another-host', startedAt: '2026-01-01T00:00:00.000Z' }));
+    let sawOwnRun = false;
+    let startedWhileHeld = false;
+    let released = false;
+    const args = ['reproduce', '--configs', '1', '--steps', '100', '--validate-every', '50', '--jobs', '1', '--runs-dir', runsDir];
+    const result = await runCli(args, {
+      onStderr: (text) => {
+        if (!released && /^started c1-nobn-s1 /m.test(text)) startedWhileHeld = true;
+        if (!sawOwnRun && /^finished c1-bn-s1:/m.test(text)) {
+          sawOwnRun = true;
+          // The other owner keeps its claim alive a while longer, then gives it up (as an interrupted run does).
+          setTimeout(() => {
+            released = true;
+            void rm(claim, { force: true });
+          }, 1_500);
+        }
+      },
+    });
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /0 finished already, 1 claimed by another process, 1 to run\./);
+    assert.equal(startedWhileHeld, false, 'the held run did not start while its claim was held');
+    assert.deepEqual(finishedIds(result), ['c1-bn-s1', 'c1-nobn-s1']);
+    assert.deepEqual([...(await records(runsDir)).keys()], ['c1-bn-s1', 'c1-nobn-s1']);
+  });
+});
+
 describe('a process killed while the other waits', () => {
   test('kill -9 of one: the other takes its run over (its pid is dead) and completes the grid', async () => {
     const runsDir = join(root, 'killed');
