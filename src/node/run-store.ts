@@ -11,9 +11,9 @@
  * Several processes may share one runs dir. A run is claimed before it trains: its claim file is
  * created exclusively ('wx') and its mtime is touched every few seconds while it trains; a claim
  * whose heartbeat is older than CLAIM_TIMEOUT_MS (or whose owner is a dead process on this host)
- * is taken over: renamed aside (atomic: of two takers only one moves the stale file; one that
- * moved a fresh claim puts it back with link(), which never overwrites), then created anew with
- * 'wx'. A record is put in place with link(temp, final), which fails when a record exists: an
+ * is taken over: takers go one at a time (a `<id>.claim.takeover` file created with 'wx'); the
+ * one holding it judges the claim again, renames the stale file aside (checking by its inode that
+ * it moved the file it judged) and creates its own with 'wx', so two takers cannot both win. A record is put in place with link(temp, final), which fails when a record exists: an
  * existing record is never replaced (a corrupt one is, by the process that claimed its run).
  * Sessions are appended to the manifest as it is on disk, under a lock file created with 'wx'.
  *
@@ -586,37 +586,75 @@ export class RunStore {
 
   /**
    * Claims run `id` for this process: creates its claim file exclusively, or takes over a stale
-   * one (renamed aside, then created anew; of two takers only one can win). 'busy' when a live
-   * owner holds it.
+   * one (see takeOver). 'busy' when a live owner holds it, or another process is taking it over.
    */
   async claimRun(id: string): Promise<ClaimAttempt> {
-    const path = this.claimPath(id);
     await mkdir(join(this.dir, CLAIMS_FOLDER), { recursive: true });
-    let tookOverFrom: ClaimOwner | null = null;
     for (let attempt = 0; attempt < 5; attempt++) {
-      try {
-        const handle = await open(path, 'wx');
-        try {
-          await handle.writeFile(`${JSON.stringify({ ...this.owner(), run: id, claimedAt: new Date().toISOString() })}\n`);
-        } catch (error) {
-          await handle.close().catch(() => undefined);
-          await rm(path, { force: true });
-          throw error;
-        }
-        const heartbeatMs = Math.max(50, Math.min(5_000, Math.floor(this.claimTimeoutMs / 6)));
-        return { kind: 'claimed', claim: new RunClaim(id, path, handle, heartbeatMs), tookOverFrom };
-      } catch (error) {
-        if (errorCode(error) !== 'EEXIST') throw error;
-      }
-      const { state, ino, dev } = await this.inspectClaim(id);
+      const created = await this.createClaim(id, null);
+      if (created) return created;
+      const { state } = await this.inspectClaim(id);
       if (state.kind === 'none') continue; // released meanwhile
       if (state.kind === 'live') return { kind: 'busy', owner: state.owner };
-      const moved = await moveAsideIfSame(path, ino, dev);
-      if (moved === 'gone') continue; // another taker moved it first
-      if (moved === 'other') return { kind: 'busy', owner: parseOwner(await readFile(path, 'utf8').catch(() => '')) };
-      tookOverFrom = state.owner;
+      const taken = await this.takeOver(id);
+      if (taken !== 'retry') return taken;
     }
     return { kind: 'busy', owner: null };
+  }
+
+  /** Creates run `id`'s claim file with 'wx' and starts its heartbeat; null when a claim exists. */
+  private async createClaim(id: string, tookOverFrom: ClaimOwner | null): Promise<ClaimAttempt | null> {
+    const path = this.claimPath(id);
+    let handle: FileHandle;
+    try {
+      handle = await open(path, 'wx');
+    } catch (error) {
+      if (errorCode(error) === 'EEXIST') return null;
+      throw error;
+    }
+    try {
+      await handle.writeFile(`${JSON.stringify({ ...this.owner(), run: id, claimedAt: new Date().toISOString() })}\n`);
+    } catch (error) {
+      await handle.close().catch(() => undefined);
+      await rm(path, { force: true });
+      throw error;
+    }
+    const heartbeatMs = Math.max(50, Math.min(5_000, Math.floor(this.claimTimeoutMs / 6)));
+    return { kind: 'claimed', claim: new RunClaim(id, path, handle, heartbeatMs), tookOverFrom };
+  }
+
+  /**
+   * Takes over run `id`'s stale claim. Takers of one claim go one at a time, through
+   * `<id>.claim.takeover` created with 'wx' (another taker's: 'busy'; one left by a taker that
+   * died is moved aside once older than the claim timeout: 'retry'). Holding it, the claim is
+   * judged again, the stale file moved aside (only if it is still the file judged), and the new
+   * claim created with 'wx': a process that claimed the run in between wins, and this one is 'busy'.
+   */
+  private async takeOver(id: string): Promise<ClaimAttempt | 'retry'> {
+    const path = this.claimPath(id);
+    const lockPath = `${path}.takeover`;
+    try {
+      await (await open(lockPath, 'wx')).close();
+    } catch (error) {
+      if (errorCode(error) !== 'EEXIST') throw error;
+      const info = await stat(lockPath).catch(() => null);
+      if (info === null) return 'retry';
+      if (Date.now() - info.mtimeMs > this.claimTimeoutMs) {
+        await moveAsideIfSame(lockPath, info.ino, info.dev);
+        return 'retry';
+      }
+      return { kind: 'busy', owner: null };
+    }
+    try {
+      const { state, ino, dev } = await this.inspectClaim(id);
+      if (state.kind === 'live') return { kind: 'busy', owner: state.owner };
+      if (state.kind === 'stale' && (await moveAsideIfSame(path, ino, dev)) === 'other') {
+        return { kind: 'busy', owner: parseOwner(await readFile(path, 'utf8').catch(() => '')) };
+      }
+      return (await this.createClaim(id, state.kind === 'stale' ? state.owner : null)) ?? { kind: 'busy', owner: null };
+    } finally {
+      await rm(lockPath, { force: true });
+    }
   }
 }
 

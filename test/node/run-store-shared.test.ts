@@ -108,8 +108,8 @@ describe('claims', () => {
   });
 
   test('of takers racing for one stale claim, exactly one wins, every time', async () => {
-    for (let round = 0; round < 30; round++) {
-      const stores = await Promise.all([open(), open(), open()]);
+    for (let round = 0; round < 60; round++) {
+      const stores = await Promise.all([open(), open(), open(), open()]);
       const id = `c7-bn-s${round + 1}`;
       await writeClaim(stores[0]!, id, { pid: DEAD_PID, hostname: 'another-host' }, CLAIM_TIMEOUT_MS + 5_000);
       const attempts = await Promise.all(stores.map((store) => store.claimRun(id)));
