@@ -234,6 +234,14 @@ export async function reproduce(plan: ReproducePlan, io: ReproduceIo = defaultIo
       for (const spec of [...remaining]) {
         if (pool.stopped) return 'done';
         if (!remaining.includes(spec)) continue; // taken by another slot meanwhile
+        // A record written by another process ends the wait at once (its claim may outlive it a moment, or its owner died just after).
+        if (isDone(await store.readRun(spec.id))) {
+          if (!remaining.includes(spec)) continue;
+          remaining.splice(remaining.indexOf(spec), 1);
+          finishedElsewhere++;
+          progress.note(`bnlab: run ${spec.id} was recorded by another process`);
+          continue;
+        }
         const attempt = await store.claimRun(spec.id);
         if (attempt.kind === 'busy') continue;
         const { claim } = attempt;
