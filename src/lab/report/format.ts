@@ -54,6 +54,6 @@ export function wallTimeSentence(report: GridReport): string {
   const sessions = report.sessions.length;
   if (sessions === 0) return 'The grid\'s wall time was not recorded.';
   const jobs = [...new Set(report.sessions.map((session) => session.jobs))].join('/');
-  const parts = sessions === 1 ? 'in one session' : `over ${sessions} sessions (resumed after an interruption, or run again with more seeds or configurations)`;
+  const parts = sessions === 1 ? 'in one session' : `over ${sessions} sessions (processes sharing the runs dir, a resume after an interruption, or a run again with more seeds or configurations; sessions that overlapped count once)`;
   return `Grid wall time: ${formatDuration(report.wallMs)} ${parts}, ${jobs} worker thread${jobs === '1' ? '' : 's'}.`;
 }
