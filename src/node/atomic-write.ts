@@ -5,7 +5,7 @@
  * temporary file is removed and an existing target is left as it was.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { link, mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /** The temporary sibling of `path`: hidden, unique per process and call, recognizable by its suffix. */
@@ -18,6 +18,29 @@ export function temporaryPathFor(path: string): string {
  * if needed. Either `path` then holds exactly `data`, or the call throws and `path` is untouched.
  */
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  await putInPlace(path, data, (temporaryPath) => rename(temporaryPath, path));
+}
+
+/**
+ * As writeFileAtomic, but never over an existing file: the temporary file is linked to `path`
+ * (link fails when the name exists, where rename would replace). Returns false, leaving the
+ * existing file as it was, when `path` was taken; two writers racing for one name: one wins.
+ */
+export async function writeFileIfAbsent(path: string, data: string | Uint8Array): Promise<boolean> {
+  let placed = true;
+  await putInPlace(path, data, async (temporaryPath) => {
+    try {
+      await link(temporaryPath, path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      placed = false;
+    }
+  });
+  return placed;
+}
+
+/** The bytes into a flushed temporary sibling of `path`, then `place` moves or links it to `path`; the temporary file never stays. */
+async function putInPlace(path: string, data: string | Uint8Array, place: (temporaryPath: string) => Promise<void>): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const temporaryPath = temporaryPathFor(path);
   let created = false;
@@ -31,17 +54,16 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
     } finally {
       await handle.close();
     }
-    await rename(temporaryPath, path);
-    created = false;
-  } catch (error) {
+    await place(temporaryPath);
+  } finally {
+    // After a rename there is nothing left to remove; after a link (or a failure) the temporary name goes.
     if (created) await rm(temporaryPath, { force: true }).catch(() => undefined);
-    throw error;
   }
   await syncFolder(dirname(path));
 }
 
 /** Flushes the folder entry of the rename too, so the new file survives a power cut; best effort (not every platform can open a folder). */
-async function syncFolder(folder: string): Promise<void> {
+export async function syncFolder(folder: string): Promise<void> {
   let handle;
   try {
     handle = await open(folder, 'r');

@@ -31,7 +31,7 @@ import type { MnistData } from '../data/mnist.js';
 import { describeSettings, parseRunId, sameSettings, type GridSettings } from '../lab/grid.js';
 import { CorruptRecordError, parseRunRecord, runRecordJson, type RunRecord } from '../lab/report/run-record.js';
 import type { GridSession } from '../lab/report/summary.js';
-import { temporaryPathFor, writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomic, writeFileIfAbsent } from './atomic-write.js';
 import { bnlabVersion } from './package-info.js';
 
 export const MANIFEST_NAME = 'bnlab-runs.json';
@@ -509,30 +509,13 @@ export class RunStore {
    */
   async putRecord(record: RunRecord, options: { replace?: boolean } = {}): Promise<{ path: string; kept: boolean }> {
     const path = this.recordPath(record.id);
-    await mkdir(join(this.dir, RUNS_FOLDER), { recursive: true });
-    const temporaryPath = temporaryPathFor(path);
-    try {
-      const handle = await open(temporaryPath, 'wx', 0o666);
-      try {
-        await handle.writeFile(runRecordJson(record));
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      try {
-        await link(temporaryPath, path);
-      } catch (error) {
-        if (errorCode(error) !== 'EEXIST') throw error;
-        const existing = await this.readRun(record.id);
-        if (existing.kind === 'finished' && !options.replace) return { path, kept: true };
-        await rename(temporaryPath, path);
-      }
-      return { path, kept: false };
-    } finally {
-      await rm(temporaryPath, { force: true }).catch(() => undefined);
-      await syncFolder(join(this.dir, RUNS_FOLDER));
-    }
+    if (await writeFileIfAbsent(path, runRecordJson(record))) return { path, kept: false };
+    const existing = await this.readRun(record.id);
+    if (existing.kind === 'finished' && !options.replace) return { path, kept: true };
+    await writeFileAtomic(path, runRecordJson(record));
+    return { path, kept: false };
   }
+
 
   /** Every finished run in the store, in file-name order, and a line for each file that cannot be used. */
   async listRuns(): Promise<{ records: RunRecord[]; problems: string[] }> {
@@ -680,19 +663,6 @@ async function moveAsideIfSame(path: string, ino: number, dev: number): Promise<
   }
   await rm(aside, { force: true });
   return 'moved';
-}
-
-/** Flushes a folder's entries (a new record's name) to disk; best effort. */
-async function syncFolder(folder: string): Promise<void> {
-  let handle: FileHandle | undefined;
-  try {
-    handle = await open(folder, 'r');
-    await handle.sync();
-  } catch {
-    // Not every platform or file system can fsync a folder.
-  } finally {
-    await handle?.close().catch(() => undefined);
-  }
 }
 
 async function checkWritable(path: string, shown: string): Promise<void> {
