@@ -3,26 +3,15 @@
  * (curve points, probe samples and losses since its previous update), and this gathers them into
  * the whole history the views draw. A new runId (a reset or a loaded file) starts it afresh.
  */
-import type { LayerView, ProbeSample, SessionState, SessionUpdate } from '../../lab/live/session-messages.js';
-import type { RunSummary } from '../../lab/run-summary.js';
-import type { CurvePoint } from '../../train/trainer.js';
+import type { SessionState, SessionUpdate } from '../../lab/live/session-messages.js';
 
-export interface NetworkTrace {
+/**
+ * The fields of an update, held whole: where an update carries increments (curve, probes,
+ * losses), the trace holds the run's history so far; `layers` is kept until a newer probe.
+ */
+export interface NetworkTrace extends Omit<SessionUpdate, 'state'> {
   readonly batchNorm: boolean;
-  runId: number;
   state: SessionState | 'starting';
-  step: number;
-  steps: number;
-  stepsPerSecond: number;
-  curve: CurvePoint[];
-  probes: ProbeSample[];
-  /** [step, mean training loss over the probe interval]. */
-  losses: Array<[number, number]>;
-  /** The layers at the latest probe (kept until a newer probe replaces them). */
-  layers: LayerView[] | null;
-  watchedUnit: number;
-  divergedAtStep: number | null;
-  summary: RunSummary | null;
   /** Bumped on every change, so a view can skip a redraw when nothing it shows moved. */
   version: number;
 }
