@@ -13,7 +13,8 @@
  * whose heartbeat is older than CLAIM_TIMEOUT_MS (or whose owner is a dead process on this host)
  * is taken over: takers go one at a time (a `<id>.claim.takeover` file created with 'wx'); the
  * one holding it judges the claim again, renames the stale file aside (checking by its inode that
- * it moved the file it judged) and creates its own with 'wx', so two takers cannot both win. A record is put in place with link(temp, final), which fails when a record exists: an
+ * it moved the file it judged) and creates its own with 'wx', so two takers cannot both win.
+ * A record is put in place with link(temp, final), which fails when a record exists: an
  * existing record is never replaced (a corrupt one is, by the process that claimed its run).
  * Sessions are appended to the manifest as it is on disk, under a lock file created with 'wx'.
  *
@@ -263,7 +264,7 @@ export class RunStore {
     }
     return store.withManifestLock(dir, async () => {
       // What another process may have written since: the manifest as it is now.
-      const existing = (await store.readManifestFile(dir)) ?? seen;
+      const existing = (await readManifestAt(path, dir)) ?? seen;
       if (existing === null) {
         store.currentManifest = fresh();
         await store.saveManifest(dir);
@@ -282,7 +283,7 @@ export class RunStore {
         return store;
       }
       // A runs dir without a record holds nothing to protect (say, a first command that failed on a mistyped --data-dir): it is new.
-      if ((await store.recordNames()).length === 0) {
+      if ((await recordFileNames(path)).length === 0) {
         store.currentManifest = fresh();
         await store.saveManifest(dir);
         return store;
@@ -302,20 +303,6 @@ export class RunStore {
       await store.saveManifest(dir);
       return store;
     });
-  }
-
-  /** The manifest file as it is on disk now; null when there is none. */
-  private async readManifestFile(shown: string): Promise<RunsManifest | null> {
-    let text: string;
-    try {
-      text = await readFile(this.manifestPath, 'utf8');
-    } catch (error) {
-      if (errorCode(error) === 'ENOENT') return null;
-      text = '';
-    }
-    const manifest = parseManifest(text);
-    if (manifest === null) throw new RunStoreError(`${join(shown, MANIFEST_NAME)} is damaged or not bnlab's: move the folder aside, or give another --runs-dir`);
-    return manifest;
   }
 
   /**
@@ -388,21 +375,18 @@ export class RunStore {
     });
     // What another process opening this runs dir at this moment leaves: its manifest lock, the manifest's temporary file, claims.
     const entries = allEntries.filter((name) => name !== MANIFEST_LOCK_NAME && !name.startsWith(`${MANIFEST_LOCK_NAME}.stale.`) && name !== CLAIMS_FOLDER && !(name.startsWith(`.${MANIFEST_NAME}.`) && name.endsWith('.tmp')));
-    if (!entries.includes(MANIFEST_NAME)) {
-      if (entries.length === 0 && mayCreate) return null;
-      const rebuilt = entries.includes(RUNS_FOLDER) ? await RunStore.rebuildManifest(path, named, onNote) : null;
-      if (rebuilt) return rebuilt;
-      if (entries.length === 0) throw new RunStoreError(`${named} holds no bnlab runs (it is empty): give the folder \`bnlab reproduce --runs-dir\` wrote to`);
-      throw new RunStoreError(
-        `${named} is not a bnlab runs dir (it holds other files and no ${MANIFEST_NAME}): ` +
-          (mayCreate ? 'give a new or empty folder, or one bnlab reproduce made' : 'give the folder `bnlab reproduce --runs-dir` wrote to'),
-      );
-    }
-    const manifest = parseManifest(await readFile(join(path, MANIFEST_NAME), 'utf8').catch(() => ''));
-    if (manifest === null) {
-      throw new RunStoreError(`${join(shown, MANIFEST_NAME)} is damaged or not bnlab's: move the folder aside, or give another --runs-dir`);
-    }
-    return manifest;
+    // Listed but gone by now (another process rebuilding it): treated as a folder without one.
+    const manifest = entries.includes(MANIFEST_NAME) ? await readManifestAt(path, shown) : null;
+    if (manifest) return manifest;
+    const others = entries.filter((name) => name !== MANIFEST_NAME);
+    if (others.length === 0 && mayCreate) return null;
+    const rebuilt = others.includes(RUNS_FOLDER) ? await RunStore.rebuildManifest(path, named, onNote) : null;
+    if (rebuilt) return rebuilt;
+    if (others.length === 0) throw new RunStoreError(`${named} holds no bnlab runs (it is empty): give the folder \`bnlab reproduce --runs-dir\` wrote to`);
+    throw new RunStoreError(
+      `${named} is not a bnlab runs dir (it holds other files and no ${MANIFEST_NAME}): ` +
+        (mayCreate ? 'give a new or empty folder, or one bnlab reproduce made' : 'give the folder `bnlab reproduce --runs-dir` wrote to'),
+    );
   }
 
   /**
@@ -411,9 +395,8 @@ export class RunStore {
    * of mixed settings cannot be pinned to one: refused, naming them.
    */
   private static async rebuildManifest(path: string, named: string, onNote: (text: string) => void): Promise<RunsManifest | null> {
-    const store = new RunStore(path, null as unknown as RunsManifest);
     const records: RunRecord[] = [];
-    for (const name of await store.recordNames()) {
+    for (const name of await recordFileNames(path)) {
       try {
         records.push(parseRunRecord(await readFile(join(path, RUNS_FOLDER, name), 'utf8'), name.slice(0, -'.json'.length)));
       } catch {
@@ -427,21 +410,16 @@ export class RunStore {
     if (odd) {
       throw new RunStoreError(`${named} has no ${MANIFEST_NAME} and its records disagree (${first.id}: ${describeSettings(first.settings)}, ${first.data}; ${odd.id}: ${describeSettings(odd.settings)}, ${odd.data}): move the ones you do not want out of ${join(named.replace(/^--runs-dir /, ''), RUNS_FOLDER)}`);
     }
-    store.currentManifest = {
+    const store = new RunStore(path, {
       format: MANIFEST_FORMAT, settings: first.settings, dataDir: first.data.startsWith('npm package ') ? null : first.data,
       ...(first.dataHash === undefined ? {} : { dataHash: first.dataHash }),
       bnlab: bnlabVersion(), createdAt: new Date().toISOString(), sessions: [],
-    };
+    });
     await store.saveManifest(named);
     onNote(`${named} had no ${MANIFEST_NAME}; rebuilt it from ${records.length} record${records.length === 1 ? '' : 's'} (${describeSettings(first.settings)}, ${describeData(store.currentManifest.dataDir)})`);
     return store.currentManifest;
   }
 
-  /** The file names in runs/ that may be records (`<id>.json`, not hidden temporary files). */
-  private async recordNames(): Promise<string[]> {
-    const names = await readdir(join(this.dir, RUNS_FOLDER)).catch(() => [] as string[]);
-    return names.filter((name) => name.endsWith('.json') && !name.startsWith('.')).sort();
-  }
 
   private async saveManifest(shown = this.dir): Promise<void> {
     try {
@@ -516,10 +494,9 @@ export class RunStore {
     return { path, kept: false };
   }
 
-
   /** Every finished run in the store, in file-name order, and a line for each file that cannot be used. */
   async listRuns(): Promise<{ records: RunRecord[]; problems: string[] }> {
-    const names = await this.recordNames();
+    const names = await recordFileNames(this.dir);
     const records: RunRecord[] = [];
     const problems: string[] = [];
     for (const name of names) {
@@ -541,7 +518,7 @@ export class RunStore {
    */
   async addSession(session: GridSession): Promise<void> {
     await this.withManifestLock(this.dir, async () => {
-      const onDisk = await this.readManifestFile(this.dir).catch(() => null);
+      const onDisk = await readManifestAt(this.dir, this.dir).catch(() => null);
       const base = onDisk ?? this.currentManifest;
       this.currentManifest = { ...base, sessions: [...base.sessions, session] };
       await this.saveManifest();
@@ -663,6 +640,26 @@ async function moveAsideIfSame(path: string, ino: number, dev: number): Promise<
   }
   await rm(aside, { force: true });
   return 'moved';
+}
+
+/** The file names in `<dir>/runs/` that may be records (`<id>.json`, not hidden temporary files). */
+async function recordFileNames(dir: string): Promise<string[]> {
+  const names = await readdir(join(dir, RUNS_FOLDER)).catch(() => [] as string[]);
+  return names.filter((name) => name.endsWith('.json') && !name.startsWith('.')).sort();
+}
+
+/** The manifest in `dir` as it is on disk now; null when there is none; a RunStoreError when it is damaged or not bnlab's. */
+async function readManifestAt(dir: string, shown: string): Promise<RunsManifest | null> {
+  let text: string;
+  try {
+    text = await readFile(join(dir, MANIFEST_NAME), 'utf8');
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return null;
+    text = '';
+  }
+  const manifest = parseManifest(text);
+  if (manifest === null) throw new RunStoreError(`${join(shown, MANIFEST_NAME)} is damaged or not bnlab's: move the folder aside, or give another --runs-dir`);
+  return manifest;
 }
 
 async function checkWritable(path: string, shown: string): Promise<void> {
