@@ -229,6 +229,12 @@ export async function reproduce(plan: ReproducePlan, io: ReproduceIo = defaultIo
       pool.stop();
     });
 
+    const recordedElsewhere = (spec: RunSpec): void => {
+      remaining.splice(remaining.indexOf(spec), 1);
+      finishedElsewhere++;
+      progress.note(`bnlab: run ${spec.id} was recorded by another process`);
+    };
+
     /** The next run this process may train (claimed), 'wait' while the only ones left are held by other processes, or 'done'. */
     const takeNext = async (): Promise<{ spec: RunSpec; claim: RunClaim } | 'wait' | 'done'> => {
       for (const spec of [...remaining]) {
@@ -236,10 +242,7 @@ export async function reproduce(plan: ReproducePlan, io: ReproduceIo = defaultIo
         if (!remaining.includes(spec)) continue; // taken by another slot meanwhile
         // A record written by another process ends the wait at once (its claim may outlive it a moment, or its owner died just after).
         if (isDone(await store.readRun(spec.id))) {
-          if (!remaining.includes(spec)) continue;
-          remaining.splice(remaining.indexOf(spec), 1);
-          finishedElsewhere++;
-          progress.note(`bnlab: run ${spec.id} was recorded by another process`);
+          if (remaining.includes(spec)) recordedElsewhere(spec);
           continue;
         }
         const attempt = await store.claimRun(spec.id);
@@ -253,14 +256,13 @@ export async function reproduce(plan: ReproducePlan, io: ReproduceIo = defaultIo
           await claim.release();
           throw error;
         });
-        remaining.splice(remaining.indexOf(spec), 1);
         if (isDone(stored)) {
           // Recorded by another process since this one looked.
           await claim.release();
-          finishedElsewhere++;
-          progress.note(`bnlab: run ${spec.id} was recorded by another process`);
+          recordedElsewhere(spec);
           continue;
         }
+        remaining.splice(remaining.indexOf(spec), 1);
         if (attempt.tookOverFrom) {
           progress.note(`bnlab: run ${spec.id}: took over the claim of ${describeOwner(attempt.tookOverFrom)}, which stopped its heartbeat`);
         }
