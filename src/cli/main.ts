@@ -10,6 +10,7 @@ import { explainCommand } from './commands/explain.js';
 import { reportCommand } from './commands/report.js';
 import { reproduceCommand } from './commands/reproduce.js';
 import { serveCommand } from './commands/serve.js';
+import { sweepCommand } from './commands/sweep.js';
 import { trainCommand } from './commands/train.js';
 import { reportError, UsageError } from './errors.js';
 import { guardOutputStreams } from './output-streams.js';
@@ -29,7 +30,7 @@ const program = new Command('bnlab')
   .exitOverride()
   .configureOutput(oneLineErrors('bnlab'));
 
-const commands = [trainCommand(), compareCommand(), evalCommand(), reproduceCommand(), reportCommand(), explainCommand(), serveCommand()];
+const commands = [trainCommand(), compareCommand(), evalCommand(), reproduceCommand(), sweepCommand(), reportCommand(), explainCommand(), serveCommand()];
 for (const command of commands) program.addCommand(command.exitOverride().configureOutput(oneLineErrors(`bnlab ${command.name()}`)));
 
 program.action(async (options: { version?: boolean }) => {

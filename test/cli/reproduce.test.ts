@@ -14,7 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { BNLAB_BIN } from './run-cli.js';
-import { planFromOptions, reproduce, type RawReproduceOptions, type ReproduceIo } from '../../src/cli/commands/reproduce.js';
+import { reproduce, reproducePlan, type RawReproduceOptions } from '../../src/cli/commands/reproduce.js';
+import type { SweepIo } from '../../src/cli/sweep-runner.js';
 import { UsageError } from '../../src/cli/errors.js';
 import { parseRunRecord } from '../../src/lab/report/run-record.js';
 import { RunStoreError } from '../../src/node/run-store.js';
@@ -36,7 +37,7 @@ function collect(): Writable & { text: () => string } {
   return stream;
 }
 
-function quietIo(): ReproduceIo & { out: ReturnType<typeof collect>; err: ReturnType<typeof collect> } {
+function quietIo(): SweepIo & { out: ReturnType<typeof collect>; err: ReturnType<typeof collect> } {
   const out = collect(), err = collect();
   return { stdout: out, stderr: err, watchInterrupt: () => ({ dispose() {} }), out, err };
 }
@@ -48,28 +49,29 @@ async function recordBytes(runsDir: string): Promise<Map<string, string>> {
 }
 
 describe('flags', () => {
-  const usage = (raw: RawReproduceOptions, pattern: RegExp) => assert.throws(() => planFromOptions(raw), (error: Error) => error instanceof UsageError && pattern.test(error.message));
+  const usage = (raw: RawReproduceOptions, pattern: RegExp) => assert.rejects(reproducePlan(raw), (error: Error) => error instanceof UsageError && pattern.test(error.message));
 
-  test('defaults are the article\'s grid: 8 configurations, 50,000 steps, batch 60, validation every 500, 1 seed', () => {
-    const plan = planFromOptions({});
-    assert.deepEqual(plan.configs, [1, 2, 3, 4, 5, 6, 7, 8]);
-    assert.deepEqual(plan.settings, { steps: 50_000, batchSize: 60, validateEvery: 500 });
-    assert.equal(plan.seeds, 1);
+  test('defaults are the article\'s grid: 8 configurations, 50,000 steps, batch 60, validation every 500, 1 seed', async () => {
+    const plan = await reproducePlan({});
+    assert.equal(plan.runs.length, 16);
+    assert.deepEqual(new Set(plan.runs.map((run) => run.id.split('-')[0])), new Set(['c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7', 'c8']));
+    assert.deepEqual(plan.pinned, { steps: 50_000, batchSize: 60, validateEvery: 500 });
+    assert.ok(plan.runs.every((run) => run.seed === 1 && run.config.steps === 50_000 && run.config.batchSize === 60));
     assert.ok(plan.jobs >= 1);
     assert.equal(plan.runsDir, 'bnlab-runs');
-    assert.equal(planFromOptions({ quick: true }).settings.steps, 3000);
+    assert.equal((await reproducePlan({ quick: true })).pinned.steps, 3000);
   });
 
-  test('bad values are one-line usage errors', () => {
-    usage({ configs: '9' }, /^unknown configuration 9; the article's configurations are 1-8$/);
-    usage({ configs: '1,0' }, /^unknown configuration 0;/);
-    usage({ configs: '1,x' }, /--configs must be a comma-separated list/);
-    usage({ seeds: '0' }, /^--seeds must be a whole number of at least 1, got 0$/);
-    usage({ jobs: '0' }, /^--jobs must be a whole number of at least 1, got 0$/);
-    usage({ steps: '-5' }, /--steps must be a whole number of at least 1/);
-    usage({ quick: true, steps: '100' }, /--quick and --steps cannot be used together/);
-    usage({ backend: 'gpu' }, /--backend must be one of js, wasm, auto/);
-    assert.deepEqual(planFromOptions({ configs: '8,3,3' }).configs, [8, 3]);
+  test('bad values are one-line usage errors', async () => {
+    await usage({ configs: '9' }, /^unknown configuration 9; the article's configurations are 1-8$/);
+    await usage({ configs: '1,0' }, /^unknown configuration 0;/);
+    await usage({ configs: '1,x' }, /--configs must be a comma-separated list/);
+    await usage({ seeds: '0' }, /^--seeds must be a whole number of at least 1, got 0$/);
+    await usage({ jobs: '0' }, /^--jobs must be a whole number of at least 1, got 0$/);
+    await usage({ steps: '-5' }, /--steps must be a whole number of at least 1/);
+    await usage({ quick: true, steps: '100' }, /--quick and --steps cannot be used together/);
+    await usage({ backend: 'gpu' }, /--backend must be one of js, wasm, auto/);
+    assert.deepEqual(new Set((await reproducePlan({ configs: '8,3,3' })).runs.map((run) => run.id)), new Set(['c3-nobn-s1', 'c3-bn-s1', 'c8-nobn-s1', 'c8-bn-s1']));
   });
 
   test('the CLI ends bad input with one line on stderr and exit code 2', async () => {
@@ -87,7 +89,7 @@ describe('a reduced grid, in process', () => {
   test('runs, records, reports; a second invocation runs nothing and rewrites nothing; a corrupt record is re-run', async () => {
     const runsDir = join(root, 'grid');
     const raw: RawReproduceOptions = { configs: '1,3', steps: '200', validateEvery: '100', jobs: '2', runsDir, backend: 'auto' };
-    const first = await reproduce(planFromOptions(raw), quietIo());
+    const first = await reproduce(await reproducePlan(raw), quietIo());
     assert.equal(first.finished, 4);
     assert.equal(first.interrupted, false);
     const bytes = await recordBytes(runsDir);
@@ -107,7 +109,7 @@ describe('a reduced grid, in process', () => {
     assert.ok(markdown.includes('(0.9774) not compared'), 'the article\'s figures stand beside bnlab\'s');
 
     const mtimes = await Promise.all([...bytes.keys()].map(async (name) => (await stat(join(runsDir, 'runs', name))).mtimeMs));
-    const second = await reproduce(planFromOptions(raw), quietIo());
+    const second = await reproduce(await reproducePlan(raw), quietIo());
     assert.equal(second.skipped, 4);
     assert.equal(second.finished, 0);
     assert.deepEqual(await recordBytes(runsDir), bytes, 'finished records are byte-identical');
@@ -115,14 +117,14 @@ describe('a reduced grid, in process', () => {
 
     await writeFile(join(runsDir, 'runs', 'c3-bn-s1.json'), '{"format": "bnlab-run/1", "id": ');
     const io = quietIo();
-    const third = await reproduce(planFromOptions(raw), io);
+    const third = await reproduce(await reproducePlan(raw), io);
     assert.equal(third.finished, 1);
-    assert.match(io.err.text(), /^bnlab: run c3-bn-s1: record is corrupt \(not valid JSON: .*\), running it again$/m);
+    assert.match(io.err.text(), /^bnlab: run c3-bn-s1: record is not usable \(not valid JSON: .*\), running it again$/m);
     const after = await recordBytes(runsDir);
     assert.equal(after.get('c1-bn-s1.json'), bytes.get('c1-bn-s1.json'));
     parseRunRecord(after.get('c3-bn-s1.json')!, 'c3-bn-s1');
 
-    await assert.rejects(reproduce(planFromOptions({ ...raw, steps: '300' }), quietIo()), (error: Error) => error instanceof RunStoreError && /--force/.test(error.message));
+    await assert.rejects(reproduce(await reproducePlan({ ...raw, steps: '300' }), quietIo()), (error: Error) => error instanceof RunStoreError && /--force/.test(error.message));
   });
 });
 

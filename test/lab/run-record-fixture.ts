@@ -3,7 +3,9 @@
  * tests that need a runs dir without training anything.
  */
 import type { ConfigurationId } from '../../src/lab/article.js';
-import { runConfig, runId, type GridSettings } from '../../src/lab/grid.js';
+import { articleConfiguration } from '../../src/lab/article.js';
+import type { GridSettings } from '../../src/lab/grid.js';
+import { resolveTrainConfig } from '../../src/train/config.js';
 import { RUN_RECORD_FORMAT, type RunRecord } from '../../src/lab/report/run-record.js';
 
 export const FIXTURE_SETTINGS: GridSettings = { steps: 50_000, batchSize: 60, validateEvery: 25_000 };
@@ -13,12 +15,14 @@ export function fixtureRecord(configId: ConfigurationId, batchNorm: boolean, see
   const settings = overrides.settings ?? FIXTURE_SETTINGS;
   return {
     format: RUN_RECORD_FORMAT,
-    id: runId(configId, batchNorm, seed),
+    id: `c${configId}-${batchNorm ? 'bn' : 'nobn'}-s${seed}`,
+    sweep: 'article',
+    axes: [{ axis: 'config', label: `c${configId}`, numeric: null }, { axis: 'norm', label: batchNorm ? 'bn' : 'nobn', numeric: null }],
     configId,
     seed,
     batchNorm,
     settings,
-    config: runConfig(configId, batchNorm, seed, settings),
+    config: resolveTrainConfig({ ...settings, ...articleConfiguration(configId), id: undefined, seed, batchNorm } as Parameters<typeof resolveTrainConfig>[0]),
     curve: [
       { step: 0, validationAccuracy: 0.1, validationLoss: 2.3, trainingLoss: NaN },
       { step: settings.steps / 2, validationAccuracy: (0.1 + validation) / 2, validationLoss: 1, trainingLoss: 1.1 },
@@ -26,6 +30,7 @@ export function fixtureRecord(configId: ConfigurationId, batchNorm: boolean, see
     ],
     validation: { accuracy: validation, loss: 0.1 },
     test: { accuracy: test, loss: 0.11 },
+    lastHalfValidation: ((0.1 + validation) / 2 + validation) / 2,
     steps: settings.steps,
     divergedAtStep: null,
     stepsPerSecond: batchNorm ? 1200 : 1500,

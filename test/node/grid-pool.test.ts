@@ -2,13 +2,12 @@
  * @file The training pool on real worker threads, over a small crafted MNIST-shaped data set: a
  * job with its own initial weights trains to exactly the numbers of train() in this thread; every
  * validation point and the first divergence reach the main thread in order; stop() ends a long
- * run cleanly and hands back its result; a grid RunSpec (a job with more fields) still runs.
+ * run cleanly and hands back its result; a sweep's run (a job with more fields) still runs.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { MnistData, Split } from '../../src/data/mnist.js';
 import { Rng } from '../../src/core/rng.js';
-import { articleGrid } from '../../src/lab/grid.js';
 import { jobWeights, shareMnist, weightsOfJob, type TrainJob } from '../../src/node/grid-messages.js';
 import { GridPool, type FinishedRun } from '../../src/node/grid-pool.js';
 import { loadKernels } from '../../src/node/wasm-files.js';
@@ -125,10 +124,11 @@ test('stop() ends long runs cleanly: each goes to onInterrupted with its result 
   }
 });
 
-test('a grid RunSpec is a job: its own fields come back in the events, the worker gets only the job', async () => {
-  const [spec] = articleGrid(1, { steps: 10, batchSize: 60, validateEvery: 5 });
+test('a sweep\'s run is a job: its own fields come back in the events, the worker gets only the job', async () => {
+  const config = resolveTrainConfig({ steps: 10, validateEvery: 5, batchNorm: false });
+  const spec = { id: 'c1-nobn-s1', seed: 1, axes: [{ axis: 'config', label: 'c1', numeric: null }], config, batchNorm: false };
   let seen: typeof spec | null = null;
-  await new GridPool({ jobs: 1, backend: 'js', data: shared }).run([spec!], {
+  await new GridPool({ jobs: 1, backend: 'js', data: shared }).run([spec], {
     onFinish: (_worker, job, run) => {
       seen = job;
       assert.equal(run.backend, 'float32', '--backend js reaches the worker (the TypeScript kernels in float32)');

@@ -30,7 +30,7 @@ const HASH_A = 'a'.repeat(64);
 const HASH_B = 'b'.repeat(64);
 
 const open = (options: { dataHash?: string; dataDir?: string | null; claimTimeoutMs?: number } = {}) =>
-  RunStore.openForGrid(root, { settings: FIXTURE_SETTINGS, dataDir: options.dataDir ?? null, force: false, dataHash: options.dataHash, claimTimeoutMs: options.claimTimeoutMs });
+  RunStore.open(root, { sweep: 'article', pinned: FIXTURE_SETTINGS, dataDir: options.dataDir ?? null, force: false, dataHash: options.dataHash, claimTimeoutMs: options.claimTimeoutMs });
 
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 

@@ -25,7 +25,7 @@ afterEach(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-const open = (dir: string, settings = FIXTURE_SETTINGS, force = false) => RunStore.openForGrid(dir, { settings, dataDir: null, force });
+const open = (dir: string, settings = FIXTURE_SETTINGS, force = false) => RunStore.open(dir, { sweep: 'article', pinned: settings, dataDir: null, force });
 
 function collect(): Writable & { text: () => string } {
   const chunks: string[] = [];
@@ -39,9 +39,10 @@ describe('opening a runs dir', () => {
     const dir = join(root, 'new', 'runs');
     const store = await open(dir);
     const manifest = JSON.parse(await readFile(join(dir, MANIFEST_NAME), 'utf8'));
-    assert.equal(manifest.format, 'bnlab-runs/1');
-    assert.deepEqual(manifest.settings, FIXTURE_SETTINGS);
-    assert.deepEqual(store.settings, FIXTURE_SETTINGS);
+    assert.equal(manifest.format, 'bnlab-runs/2');
+    assert.equal(manifest.sweep, 'article');
+    assert.deepEqual(manifest.pinned, FIXTURE_SETTINGS);
+    assert.deepEqual(store.manifest.pinned, FIXTURE_SETTINGS);
     assert.ok(existsSync(join(dir, 'runs')));
   });
 
@@ -73,9 +74,9 @@ describe('opening a runs dir', () => {
     await store.writeRecord(fixtureRecord(1, true, 1, 0.98, 0.98));
     const other = { ...FIXTURE_SETTINGS, steps: 3000 };
     await assert.rejects(open(root, other), (error: Error) =>
-      error instanceof RunStoreError && /50000 steps/.test(error.message) && /3000 steps/.test(error.message) && /--force/.test(error.message) && /another --runs-dir/.test(error.message));
+      error instanceof RunStoreError && /steps 50000/.test(error.message) && /steps 3000/.test(error.message) && /--force/.test(error.message) && /another --runs-dir/.test(error.message));
     const replaced = await open(root, other, true);
-    assert.deepEqual(replaced.settings, other);
+    assert.deepEqual(replaced.manifest.pinned, other);
     assert.deepEqual((await replaced.listRuns()).records, [], '--force deleted the runs of the old settings');
   });
 
@@ -89,10 +90,10 @@ describe('opening a runs dir', () => {
 
 describe('a runs dir that tripped over its own manifest', () => {
   test('a manifest without records is no obstacle: a first command that failed (a mistyped --data-dir) does not pin the next one', async () => {
-    await RunStore.openForGrid(root, { settings: FIXTURE_SETTINGS, dataDir: join(root, 'typo'), force: false });
+    await RunStore.open(root, { sweep: 'article', pinned: FIXTURE_SETTINGS, dataDir: join(root, 'typo'), force: false });
     const corrected = await open(root, { ...FIXTURE_SETTINGS, steps: 3000 });
     assert.equal(corrected.manifest.dataDir, null);
-    assert.equal(corrected.settings.steps, 3000);
+    assert.equal(corrected.manifest.pinned.steps, 3000);
   });
 
   test('a deleted manifest is rebuilt from the records, which keep counting as finished, and the rebuild is said', async () => {
@@ -101,21 +102,36 @@ describe('a runs dir that tripped over its own manifest', () => {
     await store.writeRecord(fixtureRecord(1, false, 1, 0.97, 0.97));
     await rm(join(root, MANIFEST_NAME));
     const notes: string[] = [];
-    const reopened = await RunStore.openForGrid(root, { settings: FIXTURE_SETTINGS, dataDir: null, force: false, onNote: (text) => notes.push(text) });
-    assert.deepEqual(reopened.settings, FIXTURE_SETTINGS);
+    const reopened = await RunStore.open(root, { sweep: 'article', pinned: FIXTURE_SETTINGS, dataDir: null, force: false, onNote: (text) => notes.push(text) });
+    assert.deepEqual(reopened.manifest.pinned, FIXTURE_SETTINGS);
     assert.equal((await reopened.readRun('c1-bn-s1')).kind, 'finished');
-    assert.match(notes.join('\n'), /had no bnlab-runs\.json; rebuilt it from 2 records \(50000 steps/);
+    assert.match(notes.join('\n'), /had no bnlab-runs\.json; rebuilt it from 2 records \(sweep article \(steps 50000, batchSize 60, learningRate 0.01/);
     assert.ok(existsSync(join(root, MANIFEST_NAME)), 'written back');
     await rm(join(root, MANIFEST_NAME));
-    assert.equal((await RunStore.openExisting(root)).settings.steps, FIXTURE_SETTINGS.steps, 'bnlab report rebuilds it too');
+    assert.equal((await RunStore.openExisting(root)).manifest.pinned.steps, FIXTURE_SETTINGS.steps, 'bnlab report rebuilds it too');
   });
 
-  test('records of mixed settings cannot be pinned to one manifest: refused, naming two of them', async () => {
+  test('records of different sweeps cannot be pinned to one manifest: refused, naming two of them', async () => {
     const store = await open(root);
     await store.writeRecord(fixtureRecord(1, true, 1, 0.98, 0.98));
-    await writeFile(store.recordPath('c2-bn-s1'), runRecordJson(fixtureRecord(2, true, 1, 0.97, 0.97, { settings: { ...FIXTURE_SETTINGS, steps: 10 } })));
+    await store.writeRecord(fixtureRecord(2, true, 1, 0.97, 0.97, { sweep: 'other' }));
     await rm(join(root, MANIFEST_NAME));
-    await assert.rejects(open(root), /has no bnlab-runs\.json and its records disagree \(c1-bn-s1: 50000 steps.*c2-bn-s1: 10 steps/);
+    await assert.rejects(open(root), /has no bnlab-runs\.json and its records disagree \(c1-bn-s1: sweep article.*c2-bn-s1: sweep other/);
+  });
+
+  test('a rebuilt manifest pins what its records share, and a sweep that fixes fewer of those settings opens it', async () => {
+    const store = await open(root);
+    await store.writeRecord(fixtureRecord(1, true, 1, 0.98, 0.98));
+    await store.writeRecord(fixtureRecord(5, true, 1, 0.97, 0.97));
+    await rm(join(root, MANIFEST_NAME));
+    const rebuilt = await RunStore.openExisting(root);
+    assert.equal(rebuilt.manifest.rebuilt, true);
+    assert.equal(rebuilt.manifest.pinned.learningRate, 0.01, 'both records have lr 0.01: pinned');
+    assert.equal(rebuilt.manifest.pinned.initStd, undefined, 'their stds differ: not pinned');
+    const reopened = await open(root);
+    assert.deepEqual(reopened.manifest.pinned, FIXTURE_SETTINGS, 'pinned again as the sweep fixes them');
+    assert.equal(reopened.manifest.rebuilt, undefined);
+    assert.equal((await reopened.listRuns()).records.length, 2);
   });
 
   test('a folder where a record belongs stops the grid before any run, naming it', async () => {
@@ -148,7 +164,7 @@ describe('records', () => {
     const bad = await store.readRun('c1-bn-s1');
     assert.ok(bad.kind === 'corrupt' && /not valid JSON/.test(bad.reason));
     const otherSettings = await store.readRun('c2-bn-s1');
-    assert.ok(otherSettings.kind === 'corrupt' && /made with 10 steps/.test(otherSettings.reason));
+    assert.ok(otherSettings.kind === 'corrupt' && /not made with this runs dir's steps 50000/.test(otherSettings.reason));
     const { records, problems } = await store.listRuns();
     assert.equal(records.length, 0);
     assert.equal(problems.length, 3);

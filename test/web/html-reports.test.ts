@@ -72,7 +72,7 @@ describe('the HTML reports in Chromium', { timeout: 120_000 }, () => {
   };
 
   test('reproduce\'s report: the overview and every model\'s chart draw their own curves whole', async () => {
-    const store = await RunStore.openForGrid(join(folder, 'runs'), { settings: FIXTURE_SETTINGS, dataDir: null, force: false });
+    const store = await RunStore.open(join(folder, 'runs'), { sweep: 'article', pinned: FIXTURE_SETTINGS, dataDir: null, force: false });
     for (const configId of [1, 2, 3] as const) {
       for (const batchNorm of [false, true]) await store.writeRecord(fixtureRecord(configId, batchNorm, 1, 0.9, 0.9));
     }

@@ -7,6 +7,8 @@
 import { Command } from 'commander';
 import { join } from 'node:path';
 import type { VegaLiteSpec } from '../../lab/charts/types.js';
+import { GRID_DEFAULTS, type GridSettings } from '../../lab/grid.js';
+import type { RunRecord } from '../../lab/report/run-record.js';
 import { configChartName, configChartSpec, OVERVIEW_CHART_NAME, overviewChartSpec } from '../../lab/report/charts.js';
 import { buildCsvReport } from '../../lab/report/csv.js';
 import { buildHtmlReport } from '../../lab/report/html.js';
@@ -29,10 +31,21 @@ export interface WrittenReport {
   problems: string[];
 }
 
-export async function writeReport(store: RunStore, stderr: NodeJS.WritableStream = process.stderr): Promise<WrittenReport> {
+/** What a sweep's report ranks by: the mean validation accuracy over the last half of each run, or its final value. */
+export type ReportMetric = 'last-half' | 'final';
+export const REPORT_METRICS: readonly ReportMetric[] = ['last-half', 'final'];
+
+/** The article grid's settings: its runs dir pins them (a rebuilt manifest may not: then its first record's). */
+function gridSettingsOf(store: RunStore, records: readonly RunRecord[]): GridSettings {
+  const { steps, batchSize, validateEvery } = store.manifest.pinned;
+  if (steps !== undefined && batchSize !== undefined && validateEvery !== undefined) return { steps, batchSize, validateEvery };
+  return records[0]?.settings ?? GRID_DEFAULTS;
+}
+
+export async function writeReport(store: RunStore, stderr: NodeJS.WritableStream = process.stderr, _options: { metric: ReportMetric } = { metric: 'last-half' }): Promise<WrittenReport> {
   const { records, problems } = await store.listRuns();
   for (const problem of problems) stderr.write(`bnlab: ${problem}\n`);
-  const report = buildGridReport(records, store.settings, store.manifest.sessions);
+  const report = buildGridReport(records, gridSettingsOf(store, records), store.manifest.sessions);
   const dir = store.reportDir;
   // Every file is attempted even when one fails (writeAll), so one unwritable chart costs no other output.
   const writes: Array<{ path: string; write: () => Promise<void> }> = [];

@@ -4,7 +4,8 @@
  * ANSI cursor-up at most five times a second; finished runs are printed above the block. Not on
  * a terminal (a log, CI): one plain line per started and per finished run.
  */
-import type { RunSpec } from '../../lab/grid.js';
+/** What the display needs of a run. */
+type RunSpec = { readonly id: string };
 
 export type GridProgressStyle = 'live' | 'lines';
 

@@ -1,16 +1,27 @@
 /**
- * @file One finished grid run as it is stored (`<runs-dir>/runs/<id>.json`) and read back: what
- * ran (id, configuration, seed, BN, settings, backend, version) and what came out (curve, final
- * validation and test accuracy and loss, divergence, speed). JSON has no NaN: a NaN loss is
- * written as null and read back as NaN. Pure: parsing checks every field, so a damaged file is
- * named and re-run, never half-used.
+ * @file One finished run of a sweep as it is stored (`<runs-dir>/runs/<id>.json`) and read back:
+ * what ran (id, sweep, its values on the sweep's axes, seed, config, backend, version) and what
+ * came out (curve, final validation and test accuracy and loss, the mean validation accuracy over
+ * the last half of the curve, divergence, speed). JSON has no NaN: a NaN loss is written as null
+ * and read back as NaN. Pure: parsing checks every field, so a damaged file is named and re-run,
+ * never half-used. Records of format bnlab-run/1 (the article's grid before sweeps) still load:
+ * their axes come from their ids (c3-bn-s1), their last-half mean from their curves.
  */
 import type { TrainConfig } from '../../train/config.js';
-import type { CurvePoint } from '../../train/trainer.js';
-import { articleConfiguration, isConfigurationId, type ConfigurationId } from '../article.js';
-import { runId, type GridSettings } from '../grid.js';
+import type { CurvePoint, TrainResult } from '../../train/trainer.js';
+import { ARTICLE_CONFIGURATIONS, type ConfigurationId } from '../article.js';
+import type { GridSettings } from '../grid.js';
+import { isRunId, runIdOf, type RunAxisValue, type SweepRun } from '../sweep/sweep-runs.js';
+import { lastHalfMean } from './last-half.js';
 
-export const RUN_RECORD_FORMAT = 'bnlab-run/1';
+export const RUN_RECORD_FORMAT = 'bnlab-run/2';
+const LEGACY_FORMAT = 'bnlab-run/1';
+
+/** The article's configuration (std, lr, activation) a config trains, or null when it is none of the eight. */
+export function articleConfigurationOf(config: Pick<TrainConfig, 'initStd' | 'learningRate' | 'activation'>): ConfigurationId | null {
+  const match = ARTICLE_CONFIGURATIONS.find((article) => article.initStd === config.initStd && article.learningRate === config.learningRate && article.activation === config.activation);
+  return match?.id ?? null;
+}
 
 export interface FinalFigures {
   accuracy: number;
@@ -20,7 +31,12 @@ export interface FinalFigures {
 export interface RunRecord {
   format: typeof RUN_RECORD_FORMAT;
   id: string;
-  configId: ConfigurationId;
+  /** The name of the sweep spec it belongs to (`article` for `bnlab reproduce`). */
+  sweep: string;
+  /** Its value on each of the sweep's axes, in the spec's order. */
+  axes: RunAxisValue[];
+  /** The article's configuration its std, lr and activation are, or null. */
+  configId: ConfigurationId | null;
   seed: number;
   batchNorm: boolean;
   settings: GridSettings;
@@ -29,6 +45,11 @@ export interface RunRecord {
   curve: CurvePoint[];
   validation: FinalFigures;
   test: FinalFigures;
+  /**
+   * The mean validation accuracy over the last half of the curve (its points at step ≥ steps/2):
+   * for a run that oscillates, the final accuracy is one sample of its swing; this is its level.
+   */
+  lastHalfValidation: number;
   /** Steps run (equals settings.steps: an interrupted run is never recorded). */
   steps: number;
   divergedAtStep: number | null;
@@ -103,17 +124,35 @@ function finalFigures(object: Json, key: string): FinalFigures {
 }
 
 /** The stored TrainConfig, checked where it matters: the fields that must agree with the record's own. */
-function trainConfig(object: Json, configId: ConfigurationId, settings: GridSettings, batchNorm: boolean, seed: number): TrainConfig {
+function trainConfig(object: Json, settings: GridSettings, batchNorm: boolean, seed: number): TrainConfig {
   const value = field(object, 'config');
   if (!isObject(value)) throw new CorruptRecordError('field "config" is not an object');
-  const article = articleConfiguration(configId);
-  if (value.initStd !== article.initStd || value.learningRate !== article.learningRate || value.activation !== article.activation) {
-    throw new CorruptRecordError(`its config is not the article's configuration ${configId}`);
+  if (typeof value.initStd !== 'number' || typeof value.learningRate !== 'number' || typeof value.activation !== 'string' || !Array.isArray(value.hiddenSizes)) {
+    throw new CorruptRecordError('field "config" lacks the std, learning rate, activation or hidden sizes');
   }
-  if (value.steps !== settings.steps || value.batchSize !== settings.batchSize || value.batchNorm !== batchNorm || value.seed !== seed) {
+  if (value.steps !== settings.steps || value.batchSize !== settings.batchSize || value.validateEvery !== settings.validateEvery || value.batchNorm !== batchNorm || value.seed !== seed) {
     throw new CorruptRecordError('its config disagrees with its settings, BN or seed');
   }
   return value as unknown as TrainConfig;
+}
+
+const LEGACY_ID = /^c([1-8])-(bn|nobn)-s\d+$/;
+
+/** A record's axis values; a bnlab-run/1 record (the article's grid) has them in its id. */
+function axisValues(object: Json, legacy: boolean, id: string): RunAxisValue[] {
+  if (legacy) {
+    const match = LEGACY_ID.exec(id);
+    if (!match) throw new CorruptRecordError(`its id ${id} is not one of the article's grid`);
+    return [{ axis: 'config', label: `c${match[1]}`, numeric: null }, { axis: 'norm', label: match[2]!, numeric: null }];
+  }
+  const value = field(object, 'axes');
+  if (!Array.isArray(value)) throw new CorruptRecordError('field "axes" is not a list');
+  return value.map((item: unknown, index): RunAxisValue => {
+    if (!isObject(item) || typeof item.axis !== 'string' || typeof item.label !== 'string' || (item.numeric !== null && typeof item.numeric !== 'number')) {
+      throw new CorruptRecordError(`axes[${index}] is not { axis, label, numeric }`);
+    }
+    return { axis: item.axis, label: item.label, numeric: item.numeric as number | null };
+  });
 }
 
 function optionalDataHash(object: Json): { dataHash?: string } {
@@ -134,15 +173,16 @@ export function parseRunRecord(jsonText: string, expectedId: string): RunRecord 
     throw new CorruptRecordError(`not valid JSON: ${(error as Error).message}`);
   }
   if (!isObject(parsed)) throw new CorruptRecordError('not a JSON object');
-  if (parsed.format !== RUN_RECORD_FORMAT) throw new CorruptRecordError(`field "format" is not "${RUN_RECORD_FORMAT}"`);
+  if (parsed.format !== RUN_RECORD_FORMAT && parsed.format !== LEGACY_FORMAT) throw new CorruptRecordError(`field "format" is not "${RUN_RECORD_FORMAT}"`);
+  const legacy = parsed.format === LEGACY_FORMAT;
   const id = text(parsed, 'id');
   if (id !== expectedId) throw new CorruptRecordError(`it holds run ${id}`);
-  const configId = finiteNumber(parsed, 'configId');
-  if (!isConfigurationId(configId)) throw new CorruptRecordError('field "configId" is not 1-8');
+  if (!isRunId(id)) throw new CorruptRecordError(`its id ${id} is not a run id`);
   const seed = wholeNumber(parsed, 'seed', 0);
   const batchNorm = field(parsed, 'batchNorm');
   if (typeof batchNorm !== 'boolean') throw new CorruptRecordError('field "batchNorm" is not true or false');
-  if (runId(configId, batchNorm, seed) !== id) throw new CorruptRecordError(`its configuration, BN and seed do not make the id ${id}`);
+  const axes = axisValues(parsed, legacy, id);
+  if (runIdOf(axes, seed) !== id) throw new CorruptRecordError(`its axis values and seed do not make the id ${id}`);
   const settingsValue = field(parsed, 'settings');
   if (!isObject(settingsValue)) throw new CorruptRecordError('field "settings" is not an object');
   const settings: GridSettings = {
@@ -162,6 +202,11 @@ export function parseRunRecord(jsonText: string, expectedId: string): RunRecord 
       trainingLoss: numberOrNaN(point, 'trainingLoss', where),
     };
   });
+  const config = trainConfig(parsed, settings, batchNorm, seed);
+  const configId = articleConfigurationOf(config);
+  if (!legacy && field(parsed, 'configId') !== configId) throw new CorruptRecordError('field "configId" is not the article configuration of its config');
+  if (legacy && field(parsed, 'configId') !== configId) throw new CorruptRecordError(`its config is not the article's configuration ${String(parsed.configId)}`);
+  const sweep = legacy ? 'article' : text(parsed, 'sweep');
   const divergedValue = field(parsed, 'divergedAtStep');
   if (divergedValue !== null && (typeof divergedValue !== 'number' || !Number.isInteger(divergedValue))) {
     throw new CorruptRecordError('field "divergedAtStep" is neither null nor a step');
@@ -169,14 +214,18 @@ export function parseRunRecord(jsonText: string, expectedId: string): RunRecord 
   return {
     format: RUN_RECORD_FORMAT,
     id,
+    sweep,
+    axes,
     configId,
     seed,
     batchNorm,
     settings,
-    config: trainConfig(parsed, configId, settings, batchNorm, seed),
+    config,
     curve,
     validation: finalFigures(parsed, 'validation'),
     test: finalFigures(parsed, 'test'),
+    // Derived from the curve, so a record's figure is never out of step with it.
+    lastHalfValidation: lastHalfMean(curve, settings.steps),
     steps: wholeNumber(parsed, 'steps', 0),
     divergedAtStep: divergedValue as number | null,
     stepsPerSecond: finiteNumber(parsed, 'stepsPerSecond'),
@@ -186,5 +235,46 @@ export function parseRunRecord(jsonText: string, expectedId: string): RunRecord 
     data: text(parsed, 'data'),
     ...optionalDataHash(parsed),
     finishedAt: text(parsed, 'finishedAt'),
+  };
+}
+
+/** How a run was trained: its outcome in a worker (local thread or remote process). */
+export interface RunProvenance {
+  result: TrainResult;
+  backend: string;
+  durationMs: number;
+  bnlab: string;
+  data: string;
+  dataHash: string;
+  finishedAt: string;
+}
+
+/** The record of sweep run `run`, trained as `provenance` says. */
+export function makeRunRecord(sweep: string, run: SweepRun, provenance: RunProvenance): RunRecord {
+  const { result } = provenance;
+  const { config } = run;
+  return {
+    format: RUN_RECORD_FORMAT,
+    id: run.id,
+    sweep,
+    axes: run.axes,
+    configId: articleConfigurationOf(config),
+    seed: run.seed,
+    batchNorm: config.batchNorm,
+    settings: { steps: config.steps, batchSize: config.batchSize, validateEvery: config.validateEvery },
+    config,
+    curve: result.curve,
+    validation: { accuracy: result.validation.accuracy, loss: result.validation.loss },
+    test: { accuracy: result.test.accuracy, loss: result.test.loss },
+    lastHalfValidation: lastHalfMean(result.curve, config.steps),
+    steps: result.steps,
+    divergedAtStep: result.divergedAtStep,
+    stepsPerSecond: Math.round(result.stepsPerSecond * 10) / 10,
+    backend: provenance.backend,
+    bnlab: provenance.bnlab,
+    durationMs: Math.round(provenance.durationMs),
+    data: provenance.data,
+    dataHash: provenance.dataHash,
+    finishedAt: provenance.finishedAt,
   };
 }

@@ -1,0 +1,30 @@
+/**
+ * @file The flags `bnlab sweep`, `bnlab reproduce` and `bnlab worker` share, each checked once
+ * with a one-line error: counts with bounds, worker threads at most the cores.
+ */
+import { availableParallelism } from 'node:os';
+import { UsageError } from './errors.js';
+import { parseInteger } from './parse.js';
+
+export function atLeastOne(flag: string, text: string): number {
+  const value = parseInteger(flag, text);
+  if (value < 1) throw new UsageError(`${flag} must be a whole number of at least 1, got ${text}`);
+  return value;
+}
+
+export function atMost(flag: string, value: number, max: number): number {
+  if (value > max) throw new UsageError(`${flag} must be at most ${max}, got ${value}`);
+  return value;
+}
+
+/** Training is compute-bound: a worker beyond the core count only shares a core, and each holds its own network and buffers. */
+export function jobsAtMostCores(jobs: number): number {
+  const cores = availableParallelism();
+  if (jobs > cores) throw new UsageError(`--jobs ${jobs} is more than the ${cores} core${cores === 1 ? '' : 's'} here: extra workers would only share them; use --jobs ${cores} or fewer`);
+  return jobs;
+}
+
+/** One worker thread per core. */
+export function defaultJobs(): number {
+  return availableParallelism();
+}
