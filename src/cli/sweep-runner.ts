@@ -130,7 +130,7 @@ export async function runSweep(plan: SweepPlan, executor: SweepExecutor, command
   }
   const skipped = plan.runs.length - remaining.length;
   stdout.write(
-    `bnlab ${command}: ${plan.describeRuns} in ${plan.runsDir}; ${skipped} finished already, ` +
+    `bnlab ${command}: ${plan.describeRuns}, in ${plan.runsDir}; ${skipped} finished already, ` +
       `${claimedElsewhere > 0 ? `${claimedElsewhere} claimed by another process, ` : ''}${remaining.length - claimedElsewhere} to run.\n`,
   );
 

@@ -40,7 +40,7 @@ export function sweepSpecFromText(text: string, path: string): SweepSpec {
     } catch (error) {
       if (!(error instanceof YAMLParseError)) throw error;
       const where = error.linePos?.[0] ? ` at line ${error.linePos[0].line}, column ${error.linePos[0].col}` : '';
-      throw new SweepFileError(`${path} is not valid YAML${where}: ${error.message.split('\n')[0]}`);
+      throw new SweepFileError(`${path} is not valid YAML${where}: ${error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`);
     }
   }
   try {

@@ -82,7 +82,7 @@ export async function reproducePlan(raw: RawReproduceOptions): Promise<SweepPlan
     pinned: spec.fixed,
     runs: sweepRuns(spec),
     describeRuns: `${configs.length * 2 * seeds} runs (${configs.length} configurations × without/with BN × ${seeds} seed${seeds === 1 ? '' : 's'}), ` +
-      `${steps} steps, batch ${GRID_DEFAULTS.batchSize}, validation every ${validateEvery} steps,`,
+      `${steps} steps, batch ${GRID_DEFAULTS.batchSize}, validation every ${validateEvery} steps`,
     jobs: jobs ?? defaultJobs(),
     runsDir: raw.runsDir ?? DEFAULT_RUNS_DIR,
     force: raw.force === true,

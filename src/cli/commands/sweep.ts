@@ -63,7 +63,7 @@ export async function sweepPlan(specPath: string, raw: RawSweepOptions): Promise
     sweep: spec.name,
     pinned: spec.fixed,
     runs,
-    describeRuns: `${describeSweep(spec, runs)},`,
+    describeRuns: describeSweep(spec, runs),
     jobs,
     runsDir: raw.runsDir ?? defaultSweepRunsDir(spec.name),
     force: raw.force === true,
@@ -79,7 +79,7 @@ export async function sweepPlan(specPath: string, raw: RawSweepOptions): Promise
  * only (a runs dir that does not exist yet: every run is to run).
  */
 export async function dryRun(plan: SweepPlan, out: NodeJS.WritableStream): Promise<{ finished: number; toRun: number }> {
-  out.write(`bnlab sweep --dry-run: ${plan.describeRuns} in ${plan.runsDir}\n`);
+  out.write(`bnlab sweep --dry-run: ${plan.describeRuns}, in ${plan.runsDir}\n`);
   const store = await RunStore.openExisting(plan.runsDir).catch(() => null);
   if (store !== null && (store.manifest.sweep !== plan.sweep || !samePins(store.manifest.pinned, plan.pinned))) {
     out.write(`${plan.runsDir} holds sweep ${store.manifest.sweep} (${describePins(store.manifest.pinned)}): this sweep would be refused there; give another --runs-dir, or --force to start it over\n`);

@@ -1,8 +1,9 @@
 /**
  * @file From the finished run records of a runs dir to the report's figures: per configuration
- * and network, the mean ± std over seeds of the final validation and test accuracy, the mean
- * validation curve, the speed, and the verdict of every cell against the article. Every builder
- * of the report (Markdown, CSV, HTML, charts) reads this one model. Pure.
+ * and network, the mean ± std over seeds of the final validation and test accuracy and of the
+ * last-half validation mean, the mean validation curve, the speed, and the verdict of every cell
+ * against the article. Every builder of the report (Markdown, CSV, HTML, charts) reads this one
+ * model. Pure.
  */
 import {
   ARTICLE_CONFIGURATIONS, ARTICLE_RESULTS, ARTICLE_STEPS, articleFiguresFor, type ArticleAccuracies, type ArticleConfiguration,
@@ -29,7 +30,10 @@ export interface NetworkSummary {
   batchNorm: boolean;
   /** The records, by seed. */
   runs: RunRecord[];
+  /** Final validation accuracy: what the verdicts compare, as the article's table reports final values. */
   validation: SeedStats;
+  /** Mean validation accuracy over the last half of the curve (see last-half.ts), shown beside the final value. */
+  lastHalf: SeedStats;
   test: SeedStats;
   stepsPerSecond: SeedStats;
   meanCurve: MeanCurvePoint[];
@@ -114,6 +118,7 @@ function summarizeNetwork(runs: RunRecord[], batchNorm: boolean, article: Articl
     batchNorm,
     runs: sorted,
     validation,
+    lastHalf: seedStats(sorted.map((run) => run.lastHalfValidation)),
     test,
     stepsPerSecond: seedStats(sorted.map((run) => run.stepsPerSecond)),
     meanCurve: meanCurve(sorted),
@@ -125,7 +130,8 @@ function summarizeNetwork(runs: RunRecord[], batchNorm: boolean, article: Articl
   };
 }
 
-function unique(values: string[]): string[] {
+/** The distinct values, sorted. */
+export function unique(values: string[]): string[] {
   return [...new Set(values)].sort();
 }
 
@@ -180,7 +186,7 @@ export function sessionsWallMs(sessions: readonly GridSession[]): number {
 }
 
 /** Data is told apart by its content hash when the records carry one, else by where it came from. */
-function mixedNotes(runs: readonly RunRecord[]): string[] {
+export function mixedNotes(runs: readonly RunRecord[]): string[] {
   const notes: string[] = [];
   const backends = unique(runs.map((run) => run.backend));
   if (backends.length > 1) notes.push(`runs of this report ran on several backends: ${backends.join(', ')}`);
