@@ -13,6 +13,7 @@ import { buildMarkdownReport } from '../../src/lab/report/markdown.js';
 import { CorruptRecordError, parseRunRecord, runRecordJson } from '../../src/lab/report/run-record.js';
 import { buildGridReport, meanCurve, seedStats } from '../../src/lab/report/summary.js';
 import { verdictFor, VERDICT_RULE } from '../../src/lab/report/verdict.js';
+import { ARTICLE_VERDICT_BASIS, LAST_HALF_EXPLANATION } from '../../src/lab/report/last-half-note.js';
 import { configChartSpec, overviewChartSpec } from '../../src/lab/report/charts.js';
 import { FIXTURE_SETTINGS, fixtureRecord } from './run-record-fixture.js';
 
@@ -84,7 +85,7 @@ describe('run records', () => {
     assert.throws(() => parseRunRecord(JSON.stringify(badCurve), 'c1-bn-s1'), /curve\[1\]\.validationAccuracy/);
     const otherLr = JSON.parse(json) as { config: { learningRate: number } };
     otherLr.config.learningRate = 2;
-    assert.throws(() => parseRunRecord(JSON.stringify(otherLr), 'c1-bn-s1'), /not the article's configuration 1/);
+    assert.throws(() => parseRunRecord(JSON.stringify(otherLr), 'c1-bn-s1'), /field "configId" is not the article configuration of its config/);
   });
 });
 
@@ -124,6 +125,10 @@ describe('the report', () => {
     }
     assert.ok(markdown.includes(VERDICT_RULE));
     assert.ok(markdown.includes('**0.9774 ± 0.0028** (0.9774) agrees'), 'model 1 without BN validation');
+    // The fixture's last-half mean is (0.1 + v) / 4 + v / 2 = 0.025 + 0.75 v: 0.7581 ± 0.75 · 0.0028.
+    assert.ok(markdown.includes('**0.9774 ± 0.0028** (0.9774) agrees; last half 0.7581 ± 0.0021 |'), 'the last-half mean beside the final validation accuracy');
+    assert.ok(markdown.includes(ARTICLE_VERDICT_BASIS), 'the report says the verdicts compare final values');
+    assert.ok(markdown.includes(LAST_HALF_EXPLANATION));
     assert.ok(markdown.includes('**0.9500 ± 0.0000** (0.7802) differs (+0.1698)'));
     assert.match(markdown, /31 of 32 cells agree, 1 differ/);
     assert.match(markdown, /Model 5 \(std 10, lr 0.01, ReLU\), with BN, validation: bnlab 0.9500 ± 0.0000, article 0.7802: differs by \+0.1698 \(16.98 percentage points/);
@@ -141,6 +146,9 @@ describe('the report', () => {
     assert.equal(model5.bn_val_acc_difference, '0.1698');
     assert.equal(model5.bn_val_acc_verdict, 'differs');
     assert.equal(model5.no_bn_val_acc_verdict, 'agrees');
+    assert.equal(model5.bnlab_bn_val_acc_last_half, (0.025 + 0.75 * 0.95).toFixed(4));
+    assert.equal(model5.bnlab_bn_val_acc_last_half_std, '0.0000');
+    assert.ok(REPORT_CSV_HEADER.indexOf('bnlab_no_bn_val_acc_last_half') === REPORT_CSV_HEADER.indexOf('no_bn_val_acc_verdict') + 1, 'beside the validation figures');
   });
 
   test('the HTML page is self-contained: tables, inlined SVG, nothing fetched', () => {
@@ -152,6 +160,8 @@ describe('the report', () => {
     assert.ok(!/<script|<link|\ssrc=|href="http/i.test(html), 'no script, stylesheet link, or fetched resource');
     assert.ok(html.includes('<td class="differs"><strong>0.9500 ± 0.0000</strong>'));
     assert.ok(html.includes('0.7802'));
+    assert.ok(html.includes('<span class="last-half">last half 0.7581 ± 0.0021</span>'));
+    assert.ok(html.includes('The verdicts compare the final validation and test accuracy'));
   });
 
   test('charts inlined side by side keep their own clip paths: every id is unique in the page and every reference finds its own chart\'s', () => {

@@ -2,8 +2,9 @@
  * @file The report as CSV, one row per configuration in the article's layout (its columns
  * model, init_std, learning_rate, activation, steps, batch_size, then without BN val/test, with
  * BN val/test, it/s), each bnlab figure followed by its std over seeds, the article's figure,
- * the signed difference and the verdict. `article_steps` says which of the article's runs the
- * figures come from (its 50,000-step table, or its 3,000-step run of model 1). Pure.
+ * the signed difference and the verdict, and after a validation figure bnlab's last-half mean and
+ * its std. `article_steps` says which of the article's runs the figures come from (its
+ * 50,000-step table, or its 3,000-step run of model 1). Pure.
  */
 import type { ConfigSummary, GridReport, NetworkSummary } from './summary.js';
 import type { Verdict } from './verdict.js';
@@ -17,7 +18,11 @@ const CELLS = [
 
 export const REPORT_CSV_HEADER = [
   'model', 'init_std', 'learning_rate', 'activation', 'steps', 'batch_size', 'seeds', 'article_steps',
-  ...CELLS.flatMap(({ prefix }) => [`bnlab_${prefix}`, `bnlab_${prefix}_std`, `article_${prefix}`, `${prefix}_difference`, `${prefix}_verdict`]),
+  ...CELLS.flatMap(({ prefix, split }) => [
+    `bnlab_${prefix}`, `bnlab_${prefix}_std`, `article_${prefix}`, `${prefix}_difference`, `${prefix}_verdict`,
+    // The last-half mean sits beside the final validation accuracy; the verdict is on the final value.
+    ...(split === 'validation' ? [`bnlab_${prefix}_last_half`, `bnlab_${prefix}_last_half_std`] : []),
+  ]),
   'bnlab_no_bn_it_per_s', 'bnlab_bn_it_per_s', 'article_no_bn_it_per_s', 'article_bn_it_per_s',
 ];
 
@@ -56,6 +61,7 @@ function row(summary: ConfigSummary): string[] {
       verdict && verdict.kind !== 'not-compared' ? number(verdict.difference, 4) : '',
       verdictWord(verdict),
     );
+    if (split === 'validation') values.push(number(network?.lastHalf.mean, 4), number(network?.lastHalf.std, 4));
   }
   values.push(
     number(summary.withoutBn?.stepsPerSecond.mean, 1),
@@ -66,7 +72,8 @@ function row(summary: ConfigSummary): string[] {
   return values;
 }
 
-function csvField(value: string): string {
+/** A CSV field, quoted (its quotes doubled) when it holds a quote, a comma or a line break. */
+export function csvField(value: string): string {
   return /[",\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }
 

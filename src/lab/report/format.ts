@@ -49,11 +49,11 @@ export function seedsLabel(report: GridReport): string {
   return `${range} seed${high === 1 ? '' : 's'}`;
 }
 
-/** What the report says about when and how the grid ran. */
-export function wallTimeSentence(report: GridReport): string {
+/** What the report says about when and how the grid (or a sweep: `what`) ran. */
+export function wallTimeSentence(report: Pick<GridReport, 'sessions' | 'wallMs'>, what = 'grid'): string {
   const sessions = report.sessions.length;
-  if (sessions === 0) return 'The grid\'s wall time was not recorded.';
+  if (sessions === 0) return `The ${what}'s wall time was not recorded.`;
   const jobs = [...new Set(report.sessions.map((session) => session.jobs))].join('/');
   const parts = sessions === 1 ? 'in one session' : `over ${sessions} sessions (processes sharing the runs dir, a resume after an interruption, or a run again with more seeds or configurations; sessions that overlapped count once)`;
-  return `Grid wall time: ${formatDuration(report.wallMs)} ${parts}, ${jobs} worker thread${jobs === '1' ? '' : 's'}.`;
+  return `${what[0]!.toUpperCase()}${what.slice(1)} wall time: ${formatDuration(report.wallMs)} ${parts}, ${jobs} worker thread${jobs === '1' ? '' : 's'}.`;
 }

@@ -1,7 +1,8 @@
 /**
  * @file The report as one self-contained HTML page: the same tables as the Markdown (as HTML
- * tables) and every chart inlined as SVG, with its styles inline, so it opens from disk with no
- * network and no other file. Pure: the caller renders the SVGs and passes them in.
+ * tables, the last-half validation mean beside the final one) and every chart inlined as SVG,
+ * with its styles inline, so it opens from disk with no network and no other file. Pure: the
+ * caller renders the SVGs and passes them in.
  */
 import { ARTICLE_CITATION, ARTICLE_STEPS } from '../article.js';
 import { describeSettings } from '../grid.js';
@@ -10,6 +11,7 @@ import { activationName, configurationLabel, formatAccuracy, formatDuration, for
 import { reportCells, type GridReport, type NetworkSummary } from './summary.js';
 import { VERDICT_RULE, verdictExplanation, verdictLabel, type Verdict } from './verdict.js';
 import { escapeHtml, scopeSvgIds } from './inline-html.js';
+import { ARTICLE_VERDICT_BASIS, LAST_HALF_EXPLANATION } from './last-half-note.js';
 
 export { escapeHtml };
 
@@ -23,9 +25,10 @@ function verdictClass(verdict: Verdict): string {
 function cell(network: NetworkSummary | null, split: 'validation' | 'test', article: number | null): string {
   if (!network) return `<td class="missing">not run<br><span class="article">article ${formatAccuracy(article)}</span></td>`;
   const verdict = network.verdicts[split];
+  const lastHalf = split === 'validation' ? `<br><span class="last-half">last half ${escapeHtml(formatStats(network.lastHalf))}</span>` : '';
   return (
     `<td class="${verdictClass(verdict)}"><strong>${escapeHtml(formatStats(network[split]))}</strong>` +
-    `<br><span class="article">article ${formatAccuracy(article)}</span><br><span class="verdict">${escapeHtml(verdictLabel(verdict))}</span></td>`
+    `<br><span class="article">article ${formatAccuracy(article)}</span><br><span class="verdict">${escapeHtml(verdictLabel(verdict))}</span>${lastHalf}</td>`
   );
 }
 
@@ -37,7 +40,7 @@ th { background: #f4f4f4; }
 td.agrees { background: #eef8ee; }
 td.differs { background: #fdeeee; }
 td.not-compared, td.missing { background: #f6f6f6; }
-.article { color: #666; font-size: 0.9em; }
+.article, .last-half { color: #666; font-size: 0.9em; }
 .verdict { font-size: 0.9em; }
 .chart { margin: 1em 0; overflow-x: auto; }
 .rule { background: #f8f8f8; border-left: 3px solid #999; padding: 0.5em 1em; }
@@ -58,6 +61,7 @@ export function buildHtmlReport(report: GridReport, charts: ChartSvgs): string {
 
   parts.push('<h2>Final accuracy</h2>');
   parts.push(`<p class="rule">Verdict rule: ${escapeHtml(VERDICT_RULE)}</p>`);
+  parts.push(`<p>${escapeHtml(`${ARTICLE_VERDICT_BASIS} ${LAST_HALF_EXPLANATION}`)}</p>`);
   if (report.configs.some((summary) => summary.article === null)) {
     parts.push(`<p>The article's figures are for ${ARTICLE_STEPS} steps; bnlab ran ${settings.steps}, so those cells are shown, not compared.</p>`);
   }

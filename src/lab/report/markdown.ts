@@ -1,7 +1,8 @@
 /**
  * @file The report as Markdown: bnlab's final accuracies beside the article's in the article's
- * layout (per configuration: without BN val/test, with BN val/test), a verdict per cell by the
- * rule it states, the cells that differ and by how much, throughput, wall time, the charts. Pure.
+ * layout (per configuration: without BN val/test, with BN val/test), the last-half validation
+ * mean beside the final one, a verdict per cell (on the final values) by the rule it states, the
+ * cells that differ and by how much, throughput, wall time, the charts. Pure.
  */
 import { ARTICLE_CITATION, ARTICLE_STEPS } from '../article.js';
 import { describeSettings } from '../grid.js';
@@ -10,10 +11,12 @@ import { reportCells, type GridReport } from './summary.js';
 import { activationName, configurationLabel, formatAccuracy, formatDuration, formatRate, formatStats, seedsLabel, wallTimeSentence } from './format.js';
 import { configChartName, OVERVIEW_CHART_NAME } from './charts.js';
 import { VERDICT_RULE, verdictExplanation, verdictLabel } from './verdict.js';
+import { ARTICLE_VERDICT_BASIS, LAST_HALF_EXPLANATION } from './last-half-note.js';
 
 function cell(network: NetworkSummary | null, split: 'validation' | 'test', article: number | null): string {
   if (!network) return `not run (article ${formatAccuracy(article)})`;
-  return `**${formatStats(network[split])}** (${formatAccuracy(article)}) ${verdictLabel(network.verdicts[split])}`;
+  const lastHalf = split === 'validation' ? `; last half ${formatStats(network.lastHalf)}` : '';
+  return `**${formatStats(network[split])}** (${formatAccuracy(article)}) ${verdictLabel(network.verdicts[split])}${lastHalf}`;
 }
 
 function networkName(batchNorm: boolean): string {
@@ -34,7 +37,8 @@ export function buildMarkdownReport(report: GridReport): string {
   for (const note of report.mixedNotes) lines.push(`**Note:** ${note}.`, '');
 
   lines.push('## Final accuracy', '');
-  lines.push('Each cell: **bnlab** (mean ± std over seeds when there are several), then (the article\'s figure), then the verdict.', '');
+  lines.push('Each cell: **bnlab** (mean ± std over seeds when there are several), then (the article\'s figure), then the verdict; a validation cell ends with bnlab\'s last-half mean.', '');
+  lines.push(`${ARTICLE_VERDICT_BASIS} ${LAST_HALF_EXPLANATION}`, '');
   if (report.configs.some((summary) => summary.article === null)) {
     lines.push(`The article's figures in parentheses are for ${ARTICLE_STEPS} steps; bnlab ran ${settings.steps}, so those cells are shown, not compared.`, '');
   }
