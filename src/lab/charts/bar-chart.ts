@@ -1,6 +1,7 @@
 /**
  * @file Grouped bars: one value per (category, group), categories along x and one bar per group
- * side by side, e.g. accuracy per batch size, without and with BN.
+ * side by side, e.g. accuracy per batch size, without and with BN; optionally each with a ± std
+ * error bar (a mean over seeds).
  */
 
 import { chartConfig, vegaLiteSchemaUrl } from './chart-config.js';
@@ -12,6 +13,17 @@ export interface Bar {
   category: string;
   group: string;
   value: number;
+  /** A spread drawn as an error bar from value − std to value + std (a standard deviation over seeds). */
+  std?: number;
+}
+
+interface BarRow {
+  category: string;
+  group: string;
+  value: number;
+  /** The top of its error bar, where its label goes (the value itself without one). */
+  top: number;
+  low?: number;
 }
 
 export interface BarChartOptions {
@@ -20,6 +32,8 @@ export interface BarChartOptions {
   yTitle: string;
   bars: Bar[];
   yDomain?: [number, number];
+  /** False leaves the legend out (one group that the title names); shown by default. */
+  legend?: boolean;
   /** Width of one bar in pixels (a category's slot is its bars plus padding), and plot height. */
   barWidth?: number;
   height?: number;
@@ -35,7 +49,7 @@ export function barChartSpec(options: BarChartOptions): VegaLiteSpec {
   const categories: string[] = [];
   const groups: string[] = [];
   const seenPairs = new Set<string>();
-  const rows: Bar[] = [];
+  const rows: BarRow[] = [];
   const droppedLabels: string[] = [];
   for (const bar of options.bars) {
     const pairKey = JSON.stringify([bar.category, bar.group]);
@@ -45,7 +59,8 @@ export function barChartSpec(options: BarChartOptions): VegaLiteSpec {
     seenPairs.add(pairKey);
     if (!categories.includes(bar.category)) categories.push(bar.category);
     if (!groups.includes(bar.group)) groups.push(bar.group);
-    if (Number.isFinite(bar.value)) rows.push({ category: bar.category, group: bar.group, value: bar.value });
+    const std = bar.std !== undefined && Number.isFinite(bar.std) && bar.std > 0 ? bar.std : 0;
+    if (Number.isFinite(bar.value)) rows.push({ category: bar.category, group: bar.group, value: bar.value, top: bar.value + std, ...(std > 0 ? { low: bar.value - std } : {}) });
     else droppedLabels.push(`${bar.category} / ${bar.group}`);
   }
   const note = droppedLabels.length === 0
@@ -54,6 +69,13 @@ export function barChartSpec(options: BarChartOptions): VegaLiteSpec {
 
   // clamp: a value above a fixed domain is drawn to the frame, and its printed value still tells the truth.
   const yScale = options.yDomain === undefined ? {} : { domain: [...options.yDomain], nice: false, clamp: true };
+  const errorBars = rows.some((row) => row.low !== undefined)
+    ? [{
+      transform: [{ filter: 'isValid(datum.low)' }],
+      mark: { type: 'rule' as const, color: '#333', clip: true },
+      encoding: { y: { field: 'low', type: 'quantitative' as const, title: options.yTitle, scale: yScale }, y2: { field: 'top' } },
+    }]
+    : [];
   return {
     $schema: vegaLiteSchemaUrl,
     title: note === undefined ? { text: options.title } : { text: options.title, subtitle: note },
@@ -71,12 +93,13 @@ export function barChartSpec(options: BarChartOptions): VegaLiteSpec {
     layer: [
       {
         mark: { type: 'bar', clip: true },
-        encoding: { color: { field: 'group', type: 'nominal', scale: colorScaleFor(groups), legend: { title: null } } },
+        encoding: { color: { field: 'group', type: 'nominal', scale: colorScaleFor(groups), legend: options.legend === false ? null : { title: null } } },
       },
+      ...errorBars,
       {
-        // Not clipped: a label over a bar that reaches the top of the frame sits just above it.
+        // Not clipped: a label over a bar that reaches the top of the frame sits just above it (or above its error bar).
         mark: { type: 'text', baseline: 'bottom', dy: -2, fontSize: 9, color: '#333' },
-        encoding: { text: { field: 'value', type: 'quantitative', format: '.3~g' } },
+        encoding: { y: { field: 'top', type: 'quantitative', title: options.yTitle, scale: yScale }, text: { field: 'value', type: 'quantitative', format: '.3~g' } },
       },
     ],
     config: chartConfig,
