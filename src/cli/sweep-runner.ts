@@ -20,7 +20,8 @@ import { loadMnist } from '../node/mnist-files.js';
 import { bnlabVersion } from '../node/package-info.js';
 import { mnistContentHash, RunStore, type StoredRun } from '../node/run-store.js';
 import { watchInterrupt } from './interrupt.js';
-import { writeReport, type ReportMetric, type WrittenReport } from './commands/report.js';
+import type { SweepMetric } from '../lab/sweep/sweep-report.js';
+import { writeReport, type WrittenReport } from './commands/report.js';
 import { createGridProgress, type GridProgress, type GridProgressStyle } from './commands/reproduce-progress.js';
 
 export interface SweepPlan {
@@ -37,7 +38,7 @@ export interface SweepPlan {
   backend: BackendChoice;
   dataDir: string | null;
   /** The metric a sweep's report ranks by. */
-  metric: ReportMetric;
+  metric: SweepMetric;
   /** `redis://…`: train on `bnlab worker` processes through this queue instead of local threads. */
   queue: string | null;
 }

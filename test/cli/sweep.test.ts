@@ -79,6 +79,15 @@ describe('a small sweep, in process', () => {
     const halfPoints = record.curve.filter((point) => point.step >= 60);
     assert.equal(record.lastHalfValidation, halfPoints.reduce((sum, point) => sum + point.validationAccuracy, 0) / halfPoints.length);
 
+    // The report drawn for two axes: a ranked table, a heat map and a line per norm against the batch size.
+    const markdown = await readFile(first.report.markdownPath, 'utf8');
+    assert.match(markdown, /^# bnlab sweep: tiny$/m);
+    assert.match(markdown, /^## Ranking by last-half validation accuracy$/m);
+    assert.equal(first.report.runs, 8);
+    assert.deepEqual(first.report.chartPaths.map((path) => path.slice(path.lastIndexOf('/') + 1)).filter((name) => name.endsWith('.png')).sort(), ['curves.png', 'heat-map.png', 'metric-lines.png']);
+    const csv = (await readFile(first.report.csvPath, 'utf8')).trim().split('\n');
+    assert.equal(csv.length, 1 + 8, 'a header and a row per run');
+
     const after = collect();
     assert.deepEqual(await dryRun(plan, after), { finished: 8, toRun: 0 });
     assert.match(after.text(), /^ {2}bn-b48-s2 +finished: validation 0\.\d{4}, last half 0\.\d{4}$/m);

@@ -1,14 +1,17 @@
 /**
- * @file `bnlab report [RUNS_DIR]`: the report of a runs dir, beside the article's figures, written
- * into `<runs-dir>/report/`: report.md, report.csv, report.html (self-contained, charts inlined),
- * and one chart per configuration plus an overview, each as SVG and PNG. `bnlab reproduce`
- * writes the same report when its grid ends (or is interrupted).
+ * @file `bnlab report [RUNS_DIR]`: the report of a runs dir, written into `<runs-dir>/report/`:
+ * report.md, report.csv, report.html (self-contained, charts inlined) and charts as SVG and PNG.
+ * For the article's grid (`bnlab reproduce`): tables beside the article's figures with verdicts,
+ * one chart per configuration and an overview; for any other sweep: the combinations ranked by a
+ * metric, and the charts its axes call for (src/lab/sweep/sweep-report.ts). `bnlab reproduce` and
+ * `bnlab sweep` write the same report when they end (or are interrupted).
  */
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { join } from 'node:path';
 import type { VegaLiteSpec } from '../../lab/charts/types.js';
 import { GRID_DEFAULTS, type GridSettings } from '../../lab/grid.js';
 import type { RunRecord } from '../../lab/report/run-record.js';
+import { buildSweepCsv, buildSweepHtml, buildSweepMarkdown, buildSweepReport, DEFAULT_SWEEP_METRIC, SWEEP_METRICS, sweepChartSpecs, type SweepMetric, type SweepReport } from '../../lab/sweep/sweep-report.js';
 import { configChartName, configChartSpec, OVERVIEW_CHART_NAME, overviewChartSpec } from '../../lab/report/charts.js';
 import { buildCsvReport } from '../../lab/report/csv.js';
 import { buildHtmlReport } from '../../lab/report/html.js';
@@ -18,11 +21,15 @@ import { writeFileAtomic } from '../../node/atomic-write.js';
 import { renderSvg, svgToPng } from '../../node/render-chart.js';
 import { writeAll } from '../../node/output-paths.js';
 import { RunStore } from '../../node/run-store.js';
+import { parseChoice } from '../parse.js';
 
 export const DEFAULT_RUNS_DIR = 'bnlab-runs';
 
 export interface WrittenReport {
-  report: GridReport;
+  /** The article grid's report (for `bnlab reproduce`'s runs dirs), or a sweep's. */
+  report: { kind: 'article'; model: GridReport } | { kind: 'sweep'; model: SweepReport };
+  /** How many finished runs the report holds. */
+  runs: number;
   markdownPath: string;
   csvPath: string;
   htmlPath: string;
@@ -31,10 +38,6 @@ export interface WrittenReport {
   problems: string[];
 }
 
-/** What a sweep's report ranks by: the mean validation accuracy over the last half of each run, or its final value. */
-export type ReportMetric = 'last-half' | 'final';
-export const REPORT_METRICS: readonly ReportMetric[] = ['last-half', 'final'];
-
 /** The article grid's settings: its runs dir pins them (a rebuilt manifest may not: then its first record's). */
 function gridSettingsOf(store: RunStore, records: readonly RunRecord[]): GridSettings {
   const { steps, batchSize, validateEvery } = store.manifest.pinned;
@@ -42,53 +45,71 @@ function gridSettingsOf(store: RunStore, records: readonly RunRecord[]): GridSet
   return records[0]?.settings ?? GRID_DEFAULTS;
 }
 
-export async function writeReport(store: RunStore, stderr: NodeJS.WritableStream = process.stderr, _options: { metric: ReportMetric } = { metric: 'last-half' }): Promise<WrittenReport> {
+interface ReportParts {
+  charts: Array<[string, VegaLiteSpec]>;
+  markdown: () => string;
+  csv: () => string;
+  html: (svgs: ReadonlyMap<string, string>) => string;
+}
+
+/** The article's report beside its figures for the article's grid (`bnlab reproduce`); a sweep's report, drawn for its axes, otherwise. */
+function reportOf(store: RunStore, records: RunRecord[], metric: SweepMetric): { report: WrittenReport['report']; parts: ReportParts } {
+  const sessions = store.manifest.sessions;
+  if (store.manifest.sweep === 'article') {
+    const model = buildGridReport(records, gridSettingsOf(store, records), sessions);
+    const charts: Array<[string, VegaLiteSpec]> = model.configs.length === 0 ? [] : [
+      [OVERVIEW_CHART_NAME, overviewChartSpec(model)],
+      ...model.configs.map((summary): [string, VegaLiteSpec] => [configChartName(summary), configChartSpec(summary)]),
+    ];
+    return { report: { kind: 'article', model }, parts: { charts, markdown: () => buildMarkdownReport(model), csv: () => buildCsvReport(model), html: (svgs) => buildHtmlReport(model, svgs) } };
+  }
+  const model = buildSweepReport(records, { metric, sessions, name: store.manifest.sweep });
+  const charts = records.length === 0 ? [] : sweepChartSpecs(model);
+  return { report: { kind: 'sweep', model }, parts: { charts, markdown: () => buildSweepMarkdown(model), csv: () => buildSweepCsv(model), html: (svgs) => buildSweepHtml(model, svgs) } };
+}
+
+export async function writeReport(store: RunStore, stderr: NodeJS.WritableStream = process.stderr, options: { metric: SweepMetric } = { metric: DEFAULT_SWEEP_METRIC }): Promise<WrittenReport> {
   const { records, problems } = await store.listRuns();
   for (const problem of problems) stderr.write(`bnlab: ${problem}\n`);
-  const report = buildGridReport(records, gridSettingsOf(store, records), store.manifest.sessions);
+  const { report, parts } = reportOf(store, records, options.metric);
   const dir = store.reportDir;
   // Every file is attempted even when one fails (writeAll), so one unwritable chart costs no other output.
   const writes: Array<{ path: string; write: () => Promise<void> }> = [];
   const svgs = new Map<string, string>();
   const chartPaths: string[] = [];
-  if (report.configs.length > 0) {
-    const charts: Array<[string, VegaLiteSpec]> = [
-      [OVERVIEW_CHART_NAME, overviewChartSpec(report)],
-      ...report.configs.map((summary): [string, VegaLiteSpec] => [configChartName(summary), configChartSpec(summary)]),
-    ];
-    for (const [name, spec] of charts) {
-      const base = join(dir, name);
-      const svg = await renderSvg(spec); // kept for the HTML page
-      svgs.set(name, svg);
-      writes.push({ path: `${base}.svg`, write: () => writeFileAtomic(`${base}.svg`, svg) }, { path: `${base}.png`, write: () => writeFileAtomic(`${base}.png`, svgToPng(svg)) });
-      chartPaths.push(`${base}.svg`, `${base}.png`);
-    }
+  for (const [name, spec] of parts.charts) {
+    const base = join(dir, name);
+    const svg = await renderSvg(spec); // kept for the HTML page
+    svgs.set(name, svg);
+    writes.push({ path: `${base}.svg`, write: () => writeFileAtomic(`${base}.svg`, svg) }, { path: `${base}.png`, write: () => writeFileAtomic(`${base}.png`, svgToPng(svg)) });
+    chartPaths.push(`${base}.svg`, `${base}.png`);
   }
   const markdownPath = join(dir, 'report.md');
   const csvPath = join(dir, 'report.csv');
   const htmlPath = join(dir, 'report.html');
   writes.push(
-    { path: markdownPath, write: () => writeFileAtomic(markdownPath, buildMarkdownReport(report)) },
-    { path: csvPath, write: () => writeFileAtomic(csvPath, buildCsvReport(report)) },
-    { path: htmlPath, write: () => writeFileAtomic(htmlPath, buildHtmlReport(report, svgs)) },
+    { path: markdownPath, write: () => writeFileAtomic(markdownPath, parts.markdown()) },
+    { path: csvPath, write: () => writeFileAtomic(csvPath, parts.csv()) },
+    { path: htmlPath, write: () => writeFileAtomic(htmlPath, parts.html(svgs)) },
   );
   await writeAll(writes);
-  return { report, markdownPath, csvPath, htmlPath, chartPaths, problems };
+  return { report, runs: records.length, markdownPath, csvPath, htmlPath, chartPaths, problems };
 }
 
 /** The action of `bnlab report`, callable from tests. */
-export async function runReport(runsDir: string = DEFAULT_RUNS_DIR, out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<WrittenReport> {
+export async function runReport(runsDir: string = DEFAULT_RUNS_DIR, out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr, metric: SweepMetric = DEFAULT_SWEEP_METRIC): Promise<WrittenReport> {
   const store = await RunStore.openExisting(runsDir, (text) => err.write(`bnlab: ${text}\n`));
-  const written = await writeReport(store, err);
-  out.write(`${written.report.runs.length} finished runs in ${runsDir}. Wrote ${written.markdownPath}, ${written.csvPath}, ${written.htmlPath} and ${written.chartPaths.length} chart files.\n`);
+  const written = await writeReport(store, err, { metric });
+  out.write(`${written.runs} finished runs in ${runsDir}. Wrote ${written.markdownPath}, ${written.csvPath}, ${written.htmlPath} and ${written.chartPaths.length} chart files.\n`);
   return written;
 }
 
 export function reportCommand(): Command {
   return new Command('report')
-    .description('write the report of a runs dir (tables beside the article\'s figures with verdicts, charts, an HTML page) into <runs-dir>/report/')
-    .argument('[runs-dir]', 'the folder bnlab reproduce wrote to', DEFAULT_RUNS_DIR)
-    .action(async (runsDir: string) => {
-      await runReport(runsDir);
+    .description('write the report of a runs dir (the article\'s grid beside its figures, or a sweep ranked and charted by its axes) into <runs-dir>/report/')
+    .argument('[runs-dir]', 'the folder bnlab reproduce or bnlab sweep wrote to', DEFAULT_RUNS_DIR)
+    .addOption(new Option('--metric <name>', `what a sweep's report ranks by: ${SWEEP_METRICS.join('|')} (last-half: mean validation accuracy over the last half of each run)`).default(DEFAULT_SWEEP_METRIC))
+    .action(async (runsDir: string, options: { metric: string }) => {
+      await runReport(runsDir, process.stdout, process.stderr, parseChoice<SweepMetric>('--metric', options.metric, SWEEP_METRICS));
     });
 }

