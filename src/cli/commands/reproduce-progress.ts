@@ -10,7 +10,8 @@ type RunSpec = { readonly id: string };
 export type GridProgressStyle = 'live' | 'lines';
 
 export interface GridProgress {
-  start(worker: number, spec: RunSpec): void;
+  /** `where` names the worker when it is not one of this process's threads (a `bnlab worker` on host:pid). */
+  start(worker: number, spec: RunSpec, where?: string): void;
   progress(worker: number, step: number, stepsPerSecond: number): void;
   finish(worker: number, spec: RunSpec, summary: string): void;
   note(message: string): void;
@@ -19,6 +20,7 @@ export interface GridProgress {
 
 interface WorkerState {
   spec: RunSpec | null;
+  where?: string;
   step: number;
   stepsPerSecond: number;
 }
@@ -68,7 +70,7 @@ export function createGridProgress(
       const what = worker.spec
         ? `${worker.spec.id.padEnd(12)} step ${String(worker.step).padStart(String(stepsPerRun).length)}/${stepsPerRun}  ${worker.stepsPerSecond.toFixed(0).padStart(5)} steps/s`
         : 'idle';
-      lines.push(`  worker ${index + 1}: ${what}`);
+      lines.push(`  ${worker.where ?? `worker ${index + 1}`}: ${what}`);
     });
     stream.write(lines.map((line) => `${line}\x1b[K\n`).join(''));
     drawnLines = lines.length;
@@ -79,10 +81,10 @@ export function createGridProgress(
   };
 
   return {
-    start(worker, spec) {
-      workers[worker] = { spec, step: 0, stepsPerSecond: 0 };
+    start(worker, spec, where) {
+      workers[worker] = { spec, step: 0, stepsPerSecond: 0, ...(where === undefined ? {} : { where }) };
       startedThisSession++;
-      if (style === 'lines') stream.write(`started ${spec.id} on worker ${worker + 1} (${startedThisSession} started, ${finishedRuns}/${totalRuns} finished)\n`);
+      if (style === 'lines') stream.write(`started ${spec.id} on ${where ?? `worker ${worker + 1}`} (${startedThisSession} started, ${finishedRuns}/${totalRuns} finished)\n`);
       else maybeDraw();
     },
     progress(worker, step, stepsPerSecond) {
