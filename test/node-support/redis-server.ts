@@ -32,7 +32,7 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** True when a PING on 127.0.0.1:port gets +PONG within `timeoutMs`. */
+/** True when a PING on 127.0.0.1:port gets an answer within `timeoutMs` (+PONG, or -NOAUTH from a server with a password). */
 export function pingRedis(port: number, timeoutMs = 500): Promise<boolean> {
   return new Promise((answer) => {
     const socket = connect({ host: '127.0.0.1', port });
@@ -46,13 +46,20 @@ export function pingRedis(port: number, timeoutMs = 500): Promise<boolean> {
     socket.once('connect', () => socket.write('PING\r\n'));
     socket.on('data', (chunk) => {
       reply += chunk.toString('latin1');
-      if (reply.includes('\r\n')) done(reply.startsWith('+PONG'));
+      if (reply.includes('\r\n')) done(reply.startsWith('+PONG') || reply.startsWith('-NOAUTH'));
     });
   });
 }
 
-async function startOnce(port: number, dir: string): Promise<ChildProcess | null> {
-  const child = spawn(REDIS_SERVER, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no'], {
+export interface StartRedisOptions {
+  /** Clients must give this password (redis-server --requirepass). */
+  password?: string;
+}
+
+async function startOnce(port: number, dir: string, options: StartRedisOptions): Promise<ChildProcess | null> {
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no'];
+  if (options.password !== undefined) args.push('--requirepass', options.password);
+  const child = spawn(REDIS_SERVER, args, {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let exited = false;
@@ -72,11 +79,11 @@ async function startOnce(port: number, dir: string): Promise<ChildProcess | null
 }
 
 /** Starts redis-server and resolves once it answers PING. */
-export async function startRedis(): Promise<TestRedis> {
+export async function startRedis(options: StartRedisOptions = {}): Promise<TestRedis> {
   const dir = await mkdtemp(join(tmpdir(), 'bnlab-redis-'));
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
-    const child = await startOnce(port, dir);
+    const child = await startOnce(port, dir, options);
     if (child === null) continue; // the port was taken meanwhile, most likely
     const onExit = (): void => {
       child.kill('SIGKILL');
@@ -84,7 +91,7 @@ export async function startRedis(): Promise<TestRedis> {
     process.once('exit', onExit);
     let stopped: Promise<void> | null = null;
     return {
-      url: `redis://127.0.0.1:${port}/0`,
+      url: `redis://${options.password === undefined ? '' : `:${encodeURIComponent(options.password)}@`}127.0.0.1:${port}/0`,
       port,
       pid: child.pid!,
       stop: () => {

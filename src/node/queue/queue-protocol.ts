@@ -96,6 +96,10 @@ function parseConfig(value: unknown, refuse: (reason: string) => never): TrainCo
   // A missing setting would silently take this worker's default, which may not be the coordinator's.
   if (missing.length > 0) refuse(`its config lacks ${missing.join(', ')}: the coordinator must send every setting`);
   if (unknown.length > 0) refuse(`its config has settings this version does not know (${unknown.join(', ')}): run the same bnlab version on the coordinator and the workers`);
+  // resolveTrainConfig checks ranges; the types of settings it does not range-check (booleans) are checked here.
+  const defaults = TRAIN_DEFAULTS as unknown as Record<string, unknown>;
+  const mistyped = CONFIG_KEYS.filter((key) => Array.isArray(defaults[key]) !== Array.isArray(value[key]) || typeof defaults[key] !== typeof value[key]);
+  if (mistyped.length > 0) refuse(`its config has values of the wrong type (${mistyped.map((key) => `${key}: ${JSON.stringify(value[key])}`).join(', ')})`);
   let config: TrainConfig;
   try {
     config = resolveTrainConfig(value as Partial<TrainConfig>);

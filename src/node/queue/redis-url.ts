@@ -31,11 +31,17 @@ export function parseRedisUrl(text: string): RedisAddress {
   if (scheme === undefined) throw new QueueUrlError(`"${shown}" is not a Redis address: write ${EXAMPLE}`);
   if (scheme === 'rediss') throw new QueueUrlError(`"${shown}" asks for TLS (rediss://), which bnlab does not set up: use redis:// on a trusted network or through an SSH tunnel`);
   if (scheme !== 'redis') throw new QueueUrlError(`"${shown}" is a ${scheme}:// address, not a Redis one: write ${EXAMPLE}`);
+  // Checked before URL parsing, which refuses a port above 65535 without saying so.
+  const writtenPort = /:(\d+)(?:\/[^@]*)?$/.exec(text)?.[1];
+  if (writtenPort !== undefined && (Number(writtenPort) < 1 || Number(writtenPort) > 65535)) {
+    throw new QueueUrlError(`"${shown}" has port ${writtenPort}: a port is a whole number from 1 to 65535`);
+  }
   let url: URL;
   try {
     url = new URL(text);
   } catch {
-    throw new QueueUrlError(`"${shown}" is not a valid address: write ${EXAMPLE}`);
+    const hint = credentialsOf(text) === '' ? '' : ' (in a user or password, write / @ : % and other special characters as %XX, e.g. %2F for /)';
+    throw new QueueUrlError(`"${shown}" is not a valid address: write ${EXAMPLE}${hint}`);
   }
   if (url.search !== '' || url.hash !== '') throw new QueueUrlError(`"${shown}" has a ?query or #fragment, which bnlab does not read: write ${EXAMPLE}`);
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1'); // an IPv6 address without its brackets, as sockets take it

@@ -156,6 +156,8 @@ export class RunQueue {
 
   /** Removes a run's job (after its record is written, or to enqueue a failed run afresh); false if there was none or it is active. */
   async remove(id: string): Promise<boolean> {
+    // BullMQ answers 1 for an id it does not hold too, so absence is asked first.
+    if ((await this.jobState(id)) === 'unknown') return false;
     return (await this.queue.remove(id)) === 1;
   }
 
