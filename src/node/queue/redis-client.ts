@@ -90,7 +90,8 @@ async function probe(address: RedisAddress, shown: string, timeoutMs: number): P
     throw new QueueUnreachableError(explain(lastError ?? error, shown, timeoutMs));
   } finally {
     clearTimeout(timer);
-    client.disconnect();
+    // A client that ended already (refused, no retries) is left alone: ioredis's disconnect would arm a 2 s timer on its dead socket that keeps the process alive.
+    if (client.status !== 'end') client.disconnect();
   }
 }
 
