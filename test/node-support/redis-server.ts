@@ -9,7 +9,8 @@ import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export const REDIS_SERVER = process.env.BNLAB_REDIS_SERVER ?? '/usr/bin/redis-server';
+/** Debian's redis-server from PATH (.ci/run installs it); BNLAB_REDIS_SERVER names another. */
+export const REDIS_SERVER = process.env.BNLAB_REDIS_SERVER ?? 'redis-server';
 
 export interface TestRedis {
   url: string;
