@@ -52,7 +52,7 @@ interface Child {
 }
 
 function startWorker(t: TestContext, args: string[]): Child {
-  const child = spawn(process.execPath, [...WORKER_ARGS, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...WORKER_ARGS, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, BNLAB_WORKER_MAIN: '1' } });
   let stdout = '';
   let stderr = '';
   const waiters: Array<() => void> = [];

@@ -80,7 +80,9 @@ export async function runWorker(plan: WorkerPlan): Promise<void> {
   process.stdout.write('waiting for runs (Ctrl-C stops this worker; its runs in progress go back to the queue)\n');
   await new Promise<void>((stopped) => {
     const interrupt = watchInterrupt(() => {
-      process.stdout.write(`bnlab worker: stopping; ${worker.activeRuns} run${worker.activeRuns === 1 ? '' : 's'} in progress go${worker.activeRuns === 1 ? 'es' : ''} back to the queue (Ctrl-C again quits at once)\n`);
+      const runs = worker.activeRuns;
+      const handedBack = runs === 0 ? 'no run in progress' : `${runs} run${runs === 1 ? '' : 's'} in progress go${runs === 1 ? 'es' : ''} back to the queue`;
+      process.stdout.write(`bnlab worker: stopping; ${handedBack} (Ctrl-C again quits at once)\n`);
       void worker.stop().finally(() => {
         interrupt.dispose();
         stopped();
