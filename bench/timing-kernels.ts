@@ -5,10 +5,10 @@
  */
 import type { ActivationKind, BackendName, ByteBuffer, Kernels } from '../src/core/kernels.js';
 import type { Labels } from '../src/core/softmax-cross-entropy.js';
-import type { FloatArray, Matrix } from '../src/core/matrix.js';
+import type { Matrix } from '../src/core/matrix.js';
 
 /** Every computing method of the Kernels interface (allocation is passed through untimed). */
-export type KernelMethod = Exclude<keyof Kernels, 'name' | 'variant' | 'allocate' | 'matrix' | 'byteBuffer'>;
+export type KernelMethod = Exclude<keyof Kernels, 'name' | 'variant' | 'reserveMemory' | 'matrix' | 'firstRows' | 'byteBuffer'>;
 export type MatmulMethod = 'matmul' | 'matmulTransposeAAdd' | 'matmulTransposeB';
 
 export interface MatmulCall {
@@ -42,8 +42,12 @@ export class TimingKernels implements Kernels {
     }
   }
 
-  allocate(length: number): FloatArray {
-    return this.inner.allocate(length);
+  reserveMemory(bytes: number): void {
+    this.inner.reserveMemory(bytes);
+  }
+
+  firstRows(matrix: Matrix, rows: number): Matrix {
+    return this.inner.firstRows(matrix, rows);
   }
 
   matrix(rows: number, cols: number): Matrix {

@@ -4,7 +4,7 @@
  * With float64 buffers it is also the precise path for finite-difference gradient checks.
  */
 import type { ActivationKind, ByteBuffer, Kernels } from './kernels.js';
-import { Matrix, type FloatArray } from './matrix.js';
+import { assertHasRows, Matrix, type FloatArray } from './matrix.js';
 import { softmaxCrossEntropy, type Labels } from './softmax-cross-entropy.js';
 
 export type Precision = 'float32' | 'float64';
@@ -17,12 +17,20 @@ export class JsKernels implements Kernels {
     this.variant = precision;
   }
 
-  allocate(length: number): FloatArray {
-    return this.variant === 'float64' ? new Float64Array(length) : new Float32Array(length);
+  reserveMemory(): void {
+    // Plain arrays never move: nothing to reserve.
   }
 
   matrix(rows: number, cols: number): Matrix {
     return new Matrix(rows, cols, this.allocate(rows * cols));
+  }
+
+  firstRows(matrix: Matrix, rows: number): Matrix {
+    return (assertHasRows(matrix, rows), new Matrix(rows, matrix.cols, matrix.data.subarray(0, rows * matrix.cols)));
+  }
+
+  private allocate(length: number): FloatArray {
+    return this.variant === 'float64' ? new Float64Array(length) : new Float32Array(length);
   }
 
   byteBuffer(length: number): ByteBuffer {

@@ -7,7 +7,7 @@
  * Shapes in comments are [rows, cols]; m = batch, k = inputs, n = outputs. "Add" in a name means
  * the kernel accumulates into `out` (gradients), otherwise it overwrites.
  */
-import type { FloatArray, Matrix } from './matrix.js';
+import type { Matrix } from './matrix.js';
 import type { Labels } from './softmax-cross-entropy.js';
 
 export type BackendName = 'js' | 'wasm';
@@ -26,10 +26,20 @@ export interface Kernels {
   /** What this instance runs on, e.g. "float32", "float64", "wasm simd128", "wasm relaxed-simd". */
   readonly variant: string;
 
-  /** A zeroed buffer of `length` elements that this backend's kernels work on in place. */
-  allocate(length: number): FloatArray;
-  /** A zeroed [rows, cols] matrix in this backend's memory. */
+  /**
+   * Makes room now for `bytes` more of this backend's memory, so that allocations and kernel
+   * calls within them never grow it later: growing wasm memory detaches every array a caller
+   * holds (a Matrix is rebound, a `const data = matrix.data` kept aside is not). A network calls
+   * it once, sized from its spec and its largest batch, before it allocates (js: nothing to do).
+   */
+  reserveMemory(bytes: number): void;
+  /** A zeroed [rows, cols] matrix in this backend's memory; its `data` is rebound if memory grows. */
   matrix(rows: number, cols: number): Matrix;
+  /**
+   * The first `rows` rows of `matrix` (one this backend allocated), sharing its memory and rebound
+   * with it: a buffer sized for the largest batch serves every smaller one without allocating.
+   */
+  firstRows(matrix: Matrix, rows: number): Matrix;
   /** `length` zeroed bytes in this backend's memory, for inputs stored as bytes (MNIST pixels). */
   byteBuffer(length: number): ByteBuffer;
 

@@ -63,3 +63,10 @@ export function assertSameShape(a: Matrix, b: Matrix, where: string): void {
     throw new RangeError(`${where}: shapes differ, ${a.rows}x${a.cols} vs ${b.rows}x${b.cols}`);
   }
 }
+
+/** Checks that `matrix` has at least `rows` rows (a whole number), for a view of its first rows. */
+export function assertHasRows(matrix: Matrix, rows: number): void {
+  if (!Number.isInteger(rows) || rows < 0 || rows > matrix.rows) {
+    throw new RangeError(`a view of the first ${rows} rows of a ${matrix.rows}x${matrix.cols} matrix does not fit in it`);
+  }
+}

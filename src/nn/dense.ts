@@ -1,39 +1,92 @@
 /**
  * @file Dense (fully connected) layer: y = x·W (+ b), weights stored [in, out] as in the
- * article's TensorFlow code. Forward and backward side by side; backward accumulates.
+ * article's TensorFlow code. Forward and backward side by side; backward accumulates, or applies
+ * SGD to W inside its gradient kernel during a training step.
  */
 import type { Kernels } from '../core/kernels.js';
 import type { Matrix } from '../core/matrix.js';
+import { matrixTensor, type CheckpointTensor, type ForwardPass, type Layer, type Parameter } from './layer.js';
+import { allocated, RowBuffer } from './row-buffer.js';
 
-export class Dense {
+export class Dense implements Layer {
   readonly weights: Matrix; // [in, out]
   readonly weightGrad: Matrix; // [in, out]
   readonly bias: Matrix | null; // [1, out]
   readonly biasGrad: Matrix | null; // [1, out]
+  /** x is mostly zeros (raw pixels): the kernels may skip them. Set by the network on its first layer. */
+  inputIsSparse = false;
+  private readonly parameterList: Parameter[];
+  private output: RowBuffer | null = null; // [m, out] x·W (+ b)
+  private inputGradient: RowBuffer | null = null; // [m, in] ∂L/∂x
 
-  constructor(private readonly kernels: Kernels, readonly inputs: number, readonly outputs: number, useBias: boolean) {
+  /** @param name the checkpoint prefix, `dense.{i}` */
+  constructor(private readonly kernels: Kernels, readonly name: string, readonly inputs: number, readonly outputs: number, useBias: boolean) {
     this.weights = kernels.matrix(inputs, outputs);
     this.weightGrad = kernels.matrix(inputs, outputs);
     this.bias = useBias ? kernels.matrix(1, outputs) : null;
     this.biasGrad = useBias ? kernels.matrix(1, outputs) : null;
+    this.parameterList = [{ name: `${name}.weight`, value: this.weights, grad: this.weightGrad, updatedInBackward: true }];
+    if (this.bias && this.biasGrad) this.parameterList.push({ name: `${name}.bias`, value: this.bias, grad: this.biasGrad, updatedInBackward: false });
   }
 
-  /** y[m,out] = x[m,in]·W + b. `xIsSparse`: x is mostly zeros (raw pixels), a backend may skip them. */
-  forward(x: Matrix, y: Matrix, xIsSparse = false): void {
-    this.kernels.matmul(x, this.weights, y, xIsSparse);
+  get inputWidth(): number {
+    return this.inputs;
+  }
+
+  get outputWidth(): number {
+    return this.outputs;
+  }
+
+  allocate(maxRows: number, needsInputGradient: boolean): void {
+    this.output = new RowBuffer(this.kernels, maxRows, this.outputs);
+    this.inputGradient = needsInputGradient ? new RowBuffer(this.kernels, maxRows, this.inputs) : null;
+  }
+
+  /** y[m,out] = x[m,in]·W + b. */
+  forward(x: Matrix, _pass?: ForwardPass): Matrix {
+    const y = allocated(this.output).rows(x.rows);
+    this.kernels.matmul(x, this.weights, y, this.inputIsSparse);
     if (this.bias) this.kernels.addRowVector(y, this.bias);
+    return y;
   }
 
   /**
-   * dx = dy·Wᵀ unless dx is null (the first layer needs none); db += Σ_rows dy; then dW += xᵀ·dy,
-   * or, given `learningRate`, the SGD update W −= lr·xᵀ·dy straight into the weights (weightGrad
+   * dx = dy·Wᵀ (none for a first layer); db += Σ_rows dy; then dW += xᵀ·dy, or, given
+   * `learningRate`, the SGD update W −= lr·xᵀ·dy straight into the weights (weightGrad
    * untouched): one pass over W instead of three (zero the gradient, accumulate it, apply it).
    * dx is computed first because it needs W before the update.
    */
-  backward(x: Matrix, dy: Matrix, dx: Matrix | null, xIsSparse = false, learningRate?: number): void {
+  backward(x: Matrix, dy: Matrix, learningRate?: number): Matrix | null {
+    const dx = this.inputGradient?.rows(x.rows) ?? null;
     if (dx) this.kernels.matmulTransposeB(dy, this.weights, dx);
     if (this.biasGrad) this.kernels.addColumnSums(dy, this.biasGrad);
-    if (learningRate === undefined) this.kernels.matmulTransposeAAdd(x, dy, this.weightGrad, xIsSparse);
-    else this.kernels.matmulTransposeAAdd(x, dy, this.weights, xIsSparse, -learningRate);
+    if (learningRate === undefined) this.kernels.matmulTransposeAAdd(x, dy, this.weightGrad, this.inputIsSparse);
+    else this.kernels.matmulTransposeAAdd(x, dy, this.weights, this.inputIsSparse, -learningRate);
+    return dx;
+  }
+
+  parameters(): readonly Parameter[] {
+    return this.parameterList;
+  }
+
+  state(): readonly CheckpointTensor[] {
+    return [];
+  }
+
+  /** dense.{i}.weight [in, out], dense.{i}.bias [out] where the layer has one. */
+  checkpointTensors(): readonly CheckpointTensor[] {
+    const tensors = [matrixTensor(`${this.name}.weight`, this.weights, [this.inputs, this.outputs])];
+    if (this.bias) tensors.push(matrixTensor(`${this.name}.bias`, this.bias, [this.outputs]));
+    return tensors;
+  }
+
+  /** The output buffer of the latest forward of m rows (for experiments that look inside). */
+  outputFor(rows: number): Matrix {
+    return allocated(this.output).rows(rows);
+  }
+
+  /** ∂L/∂x [m, in] of the latest backward of m rows. */
+  inputGradientFor(rows: number): Matrix {
+    return allocated(this.inputGradient).rows(rows);
   }
 }

@@ -1,9 +1,12 @@
 /** @file The nn layer's public surface. */
 export * from './spec.js';
+export * from './layer.js';
 export * from './dense.js';
 export * from './batch-norm.js';
 export * from './activation.js';
 export * from './softmax-cross-entropy.js';
 export * from './sgd.js';
+export * from './build-layers.js';
+export * from './network-memory.js';
 export * from './mlp.js';
 export * from './example-source.js';

@@ -1,41 +1,38 @@
 /**
- * @file The article's network as code: hidden = act([BN](x·W (+ b))), output = x·W + b (logits).
- * A network owns its parameters and, per batch size it has seen, one workspace of activation and
- * gradient buffers, so a training step after the first allocates nothing.
+ * @file The network: a sequence of layers built from its spec (build-layers.ts; the article's
+ * hidden = act([BN](x·W (+ b))), output = x·W + b), run forward and backward in order. It owns
+ * which statistics its normalizations use at inference (its spec says, one method changes it),
+ * and its memory: reserved from the spec and its largest batch when it is built, so a training
+ * step allocates nothing and running it never grows memory under an array a caller holds.
  */
 import type { Kernels } from '../core/kernels.js';
 import { Matrix } from '../core/matrix.js';
 import type { Rng } from '../core/rng.js';
-import { Activation } from './activation.js';
-import { BatchNorm, type BatchNormCache } from './batch-norm.js';
-import { Dense } from './dense.js';
+import type { BatchNorm } from './batch-norm.js';
+import { buildLayers, type HiddenBlock } from './build-layers.js';
+import type { Dense } from './dense.js';
 import type { ExampleSource } from './example-source.js';
+import { TRAINING_PASS, type CheckpointTensor, type ForwardPass, type Layer, type Parameter } from './layer.js';
+import { networkMemory } from './network-memory.js';
+import { RowBuffer } from './row-buffer.js';
 import { countCorrect, type Labels } from './softmax-cross-entropy.js';
 import type { Sgd } from './sgd.js';
-import { layerShapes, validateSpec, type Mode, type NetworkSpec } from './spec.js';
+import { BATCH_NORM_DEFAULTS, layerShapes, validateSpec, type InferenceStatistics, type Mode, type NetworkSpec } from './spec.js';
 
-/** A learnable tensor and its gradient buffer, named as in checkpoints. */
-export interface Parameter {
-  name: string;
-  value: Matrix;
-  grad: Matrix;
+/** The largest batch a network runs unless told otherwise: the evaluation batch of the article's code (and bnlab's default). */
+export const DEFAULT_MAX_BATCH_SIZE = 1000;
+
+export interface NetworkOptions {
+  /** The largest batch it will run, training or evaluating (default 1000): its buffers and memory are sized for it. */
+  maxBatchSize?: number;
 }
 
-/** The buffers of one hidden layer for one batch size m (h = the layer's width). */
+/** The buffers of one hidden layer for a batch of m rows (h = the layer's width), from the latest forward and backward. */
 export interface HiddenBuffers {
   linear: Matrix; // [m, h] x·W (+ b)
   preActivation: Matrix; // [m, h] BN(linear), or linear itself without BN: the activation's input
   activation: Matrix; // [m, h] f(preActivation): the next layer's input
-  dActivation: Matrix; // [m, h] ∂L/∂activation, then ∂L/∂preActivation in place
-  dLinear: Matrix; // [m, h] ∂L/∂linear (dActivation itself without BN)
-  bnCache: BatchNormCache | null;
-}
-
-interface Workspace {
-  input: Matrix; // [m, inputSize]
-  hidden: HiddenBuffers[];
-  logits: Matrix; // [m, outputSize]
-  dLogits: Matrix; // [m, outputSize]
+  dLinear: Matrix; // [m, h] ∂L/∂linear (after a backward)
 }
 
 export interface Evaluation {
@@ -46,92 +43,149 @@ export interface Evaluation {
 }
 
 export class MLP {
-  readonly spec: NetworkSpec;
-  readonly dense: Dense[]; // hidden layers, then the output layer
-  readonly norms: Array<BatchNorm | null>; // one per hidden layer
-  readonly activation: Activation;
-  /** The input is mostly zeros (raw MNIST pixels): the first layer's kernels may skip them. */
-  sparseInput = false;
-  private readonly workspaces = new Map<number, Workspace>();
-  private lastWorkspace: Workspace | null = null;
+  /** Input to logits. */
+  readonly layers: readonly Layer[];
+  /** Every linear layer, the output layer last. */
+  readonly dense: readonly Dense[];
+  /** The BatchNorm of each hidden layer, or null. */
+  readonly norms: ReadonlyArray<BatchNorm | null>;
+  readonly maxBatchSize: number;
+  private currentSpec: Readonly<NetworkSpec>;
+  private inferencePass: ForwardPass;
+  private readonly hidden: readonly HiddenBlock[];
+  private readonly parameterList: readonly Parameter[];
+  /** The parameters a training step updates through the optimizer (biases, γ, β), listed once: trainStep allocates nothing. */
+  private readonly optimizerParameters: readonly Parameter[];
+  private readonly input: RowBuffer; // [m, inputSize]
+  private readonly dLogits: RowBuffer; // [m, outputSize]
+  /** Each layer's input in the latest forward (layer 0's is x), for backward. */
+  private readonly layerInputs: Matrix[];
+  private logits: Matrix | null = null;
   private lastMode: Mode | null = null;
-  private vectorParameterList: Parameter[] | null = null;
 
   /**
    * @param initialWeights one [in, out] matrix per linear layer (see `drawInitialWeights`);
    *   biases start at 0, gamma at 1, beta at 0. Two networks built from the same matrices start
    *   from the same weights, whatever their BatchNorm settings.
    */
-  constructor(readonly kernels: Kernels, spec: NetworkSpec, initialWeights: readonly Matrix[]) {
+  constructor(readonly kernels: Kernels, spec: NetworkSpec, initialWeights: readonly Matrix[], options: NetworkOptions = {}) {
     validateSpec(spec);
-    this.spec = structuredClone(spec);
+    const maxBatchSize = options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE;
+    if (!Number.isInteger(maxBatchSize) || maxBatchSize < 1) throw new RangeError(`the largest batch must be a whole number of at least 1, got ${maxBatchSize}`);
     const shapes = layerShapes(spec);
     if (initialWeights.length !== shapes.length) {
       throw new RangeError(`the network has ${shapes.length} linear layers but ${initialWeights.length} initial weight matrices were given`);
     }
-    this.dense = shapes.map(([inputs, outputs], i) => {
-      const isOutput = i === shapes.length - 1;
-      const layer = new Dense(kernels, inputs, outputs, isOutput || spec.hiddenBias);
+    shapes.forEach(([inputs, outputs], i) => {
       const weights = initialWeights[i]!;
       if (weights.rows !== inputs || weights.cols !== outputs) {
         throw new RangeError(`initial weights ${i} are ${weights.rows}x${weights.cols}, the layer needs ${inputs}x${outputs}`);
       }
-      layer.weights.data.set(weights.data);
-      return layer;
     });
-    this.norms = spec.hiddenSizes.map((width) => (spec.batchNorm ? new BatchNorm(kernels, width, spec.batchNorm) : null));
-    this.activation = new Activation(kernels, spec.activation);
+    this.maxBatchSize = maxBatchSize;
+    this.currentSpec = frozenSpec(spec);
+    this.inferencePass = inferencePassOf(this.currentSpec);
+    const memory = networkMemory(spec);
+    kernels.reserveMemory(memory.fixedBytes + maxBatchSize * memory.bytesPerRow);
+    const built = buildLayers(kernels, spec);
+    this.layers = built.layers;
+    this.hidden = built.hidden;
+    this.dense = built.dense;
+    this.norms = built.hidden.map((block) => block.norm);
+    this.dense.forEach((layer, i) => layer.weights.data.set(initialWeights[i]!.data));
+    this.layers.forEach((layer, i) => layer.allocate(maxBatchSize, i > 0));
+    this.input = new RowBuffer(kernels, maxBatchSize, spec.inputSize);
+    this.dLogits = new RowBuffer(kernels, maxBatchSize, spec.outputSize);
+    this.layerInputs = new Array<Matrix>(this.layers.length);
+    this.parameterList = [...this.dense, ...this.norms.filter((norm) => norm !== null)].flatMap((layer) => layer.parameters());
+    this.optimizerParameters = this.parameterList.filter((parameter) => !parameter.updatedInBackward);
   }
 
-  /** Learnable parameters with their gradients: dense.{i}.weight/bias, bn.{i}.gamma/beta. */
+  /** The network as data (frozen): what a checkpoint saves, inference statistics included. */
+  get spec(): Readonly<NetworkSpec> {
+    return this.currentSpec;
+  }
+
+  /** Which statistics BatchNorm uses at inference (null without BN). */
+  get inferenceStatistics(): InferenceStatistics | null {
+    const bn = this.currentSpec.batchNorm;
+    return bn && { estimator: bn.estimator, unbiased: bn.unbiased };
+  }
+
+  /**
+   * The one way to change which statistics BatchNorm uses at inference: the spec (and so a
+   * checkpoint saved after) follows. A network without BN has none to choose; nothing changes.
+   */
+  useInferenceStatistics(statistics: Partial<InferenceStatistics>): void {
+    const bn = this.currentSpec.batchNorm;
+    if (!bn) return;
+    const spec = { ...this.currentSpec, hiddenSizes: [...this.currentSpec.hiddenSizes], batchNorm: { ...bn, ...statistics } };
+    validateSpec(spec);
+    this.currentSpec = frozenSpec(spec);
+    this.inferencePass = inferencePassOf(this.currentSpec);
+  }
+
+  /** The input is mostly zeros (raw MNIST pixels): the first layer's kernels may skip them. */
+  get sparseInput(): boolean {
+    return this.dense[0]!.inputIsSparse;
+  }
+
+  set sparseInput(sparse: boolean) {
+    this.dense[0]!.inputIsSparse = sparse;
+  }
+
+  /** Learnable parameters with their gradients: dense.{i}.weight/bias, then bn.{i}.gamma/beta. */
   parameters(): Parameter[] {
-    const list: Parameter[] = [];
-    this.dense.forEach((layer, i) => {
-      list.push({ name: `dense.${i}.weight`, value: layer.weights, grad: layer.weightGrad });
-      if (layer.bias && layer.biasGrad) list.push({ name: `dense.${i}.bias`, value: layer.bias, grad: layer.biasGrad });
-    });
-    this.norms.forEach((norm, i) => {
-      if (norm?.gamma && norm.gammaGrad) list.push({ name: `bn.${i}.gamma`, value: norm.gamma, grad: norm.gammaGrad });
-      if (norm?.beta && norm.betaGrad) list.push({ name: `bn.${i}.beta`, value: norm.beta, grad: norm.betaGrad });
-    });
-    return list;
+    return [...this.parameterList];
+  }
+
+  /** Every tensor a checkpoint holds, layer by layer (names as in the README). */
+  checkpointTensors(): CheckpointTensor[] {
+    return this.layers.flatMap((layer) => layer.checkpointTensors());
   }
 
   zeroGrad(): void {
-    for (const { grad } of this.parameters()) grad.data.fill(0);
+    for (const { grad } of this.parameterList) grad.data.fill(0);
   }
 
   /** An input matrix of `batchSize` rows in the backend's memory: fill it, then call forward. */
   inputFor(batchSize: number): Matrix {
-    return this.workspace(batchSize).input;
+    this.assertFits(batchSize);
+    return this.input.rows(batchSize);
   }
 
-  /** Buffers of the hidden layers from the latest forward (for experiments that look inside). */
-  hiddenBuffers(batchSize: number): readonly HiddenBuffers[] {
-    return this.workspace(batchSize).hidden;
+  /** Buffers of the hidden layers from the latest forward (and backward) of `batchSize` rows, for experiments that look inside. */
+  hiddenBuffers(batchSize: number): HiddenBuffers[] {
+    this.assertFits(batchSize);
+    return this.hidden.map(({ dense, norm, activation }, l) => {
+      const linear = dense.outputFor(batchSize);
+      const below = this.dense[l + 1]!;
+      return {
+        linear,
+        preActivation: norm ? norm.buffersFor(batchSize).output : linear,
+        activation: activation.outputFor(batchSize),
+        dLinear: norm ? norm.inputGradientFor(batchSize) : below.inputGradientFor(batchSize),
+      };
+    });
   }
 
   /**
    * Logits [m, outputSize] for x [m, inputSize]. `train`: BatchNorm uses batch statistics and
-   * updates its estimates; `infer`: population statistics. The result is a workspace buffer,
-   * valid until the next forward with the same batch size.
+   * updates its estimates; `infer`: the network's inference statistics, or for one call (a probe)
+   * `statistics`, which changes nothing. The result is a buffer, valid until the next forward.
    */
-  forward(x: Matrix, mode: Mode): Matrix {
-    if (x.cols !== this.spec.inputSize) throw new RangeError(`the network takes ${this.spec.inputSize} inputs per example, got ${x.cols}`);
-    const ws = this.workspace(x.rows);
-    let input = x;
-    for (let l = 0; l < this.spec.hiddenSizes.length; l++) {
-      const buffers = ws.hidden[l]!;
-      this.dense[l]!.forward(input, buffers.linear, l === 0 && this.sparseInput);
-      const norm = this.norms[l];
-      if (norm) norm.forward(buffers.linear, buffers.preActivation, mode, buffers.bnCache!);
-      this.activation.forward(buffers.preActivation, buffers.activation);
-      input = buffers.activation;
+  forward(x: Matrix, mode: Mode, statistics?: InferenceStatistics): Matrix {
+    if (x.cols !== this.currentSpec.inputSize) throw new RangeError(`the network takes ${this.currentSpec.inputSize} inputs per example, got ${x.cols}`);
+    this.assertFits(x.rows);
+    const pass = mode === 'train' ? TRAINING_PASS : statistics ? { mode, statistics } : this.inferencePass;
+    let output = x;
+    for (let i = 0; i < this.layers.length; i++) {
+      this.layerInputs[i] = output;
+      output = this.layers[i]!.forward(output, pass);
     }
-    this.dense[this.dense.length - 1]!.forward(input, ws.logits, this.spec.hiddenSizes.length === 0 && this.sparseInput);
-    this.lastWorkspace = ws;
+    this.logits = output;
     this.lastMode = mode;
-    return ws.logits;
+    return output;
   }
 
   /** Adds ∂L/∂(every parameter) into the gradients, given ∂L/∂logits of the latest forward (which must be a training-mode one). */
@@ -144,31 +198,24 @@ export class MLP {
    * inside its gradient kernel instead of adding to weightGrad; biases, γ and β get gradients.
    */
   private backpropagate(x: Matrix, dLogits: Matrix, weightLearningRate: number | undefined): void {
-    const ws = this.lastWorkspace;
-    if (!ws || ws.logits.rows !== x.rows) throw new Error('backward needs a forward pass on the same batch first');
+    if (!this.logits || this.logits.rows !== x.rows) throw new Error('backward needs a forward pass on the same batch first');
     if (this.lastMode !== 'train' && this.norms.some((norm) => norm !== null)) {
       throw new Error('backward through BatchNorm needs a training-mode forward (batch statistics)');
     }
-    const hiddenCount = this.spec.hiddenSizes.length;
     let upstream = dLogits;
-    for (let l = hiddenCount; l >= 0; l--) {
-      const layerInput = l === 0 ? x : ws.hidden[l - 1]!.activation;
-      const dInput = l === 0 ? null : ws.hidden[l - 1]!.dActivation;
-      this.dense[l]!.backward(layerInput, upstream, dInput, l === 0 && this.sparseInput, weightLearningRate);
-      if (l === 0) break;
-      const below = ws.hidden[l - 1]!;
-      this.activation.backward(below.activation, below.dActivation, below.dActivation);
-      const norm = this.norms[l - 1];
-      if (norm) norm.backward(below.dActivation, below.dLinear, below.bnCache!);
-      upstream = below.dLinear;
+    for (let i = this.layers.length - 1; i >= 0; i--) {
+      const dInput = this.layers[i]!.backward(i === 0 ? x : this.layerInputs[i]!, upstream, weightLearningRate);
+      if (!dInput) break;
+      upstream = dInput;
     }
   }
 
-  /** Mean softmax cross-entropy of the latest logits against labels; writes ∂loss/∂logits into the workspace. */
+  /** Mean softmax cross-entropy of the latest logits against labels; writes ∂loss/∂logits into a buffer of the network. */
   lossAndGradient(labels: Labels): { loss: number; dLogits: Matrix } {
-    const ws = this.lastWorkspace;
-    if (!ws) throw new Error('lossAndGradient needs a forward pass first');
-    return { loss: this.kernels.softmaxCrossEntropy(ws.logits, labels, ws.dLogits), dLogits: ws.dLogits };
+    const logits = this.logits;
+    if (!logits) throw new Error('lossAndGradient needs a forward pass first');
+    const dLogits = this.dLogits.rows(logits.rows);
+    return { loss: this.kernels.softmaxCrossEntropy(logits, labels, dLogits), dLogits };
   }
 
   /**
@@ -179,7 +226,7 @@ export class MLP {
    * weightGrad is therefore not filled by trainStep: call computeGradients for gradients.
    */
   trainStep(x: Matrix, labels: Labels, optimizer: Sgd): number {
-    const vectors = this.vectorParameters();
+    const vectors = this.optimizerParameters;
     for (const { grad } of vectors) grad.data.fill(0);
     this.forward(x, 'train');
     const { loss, dLogits } = this.lossAndGradient(labels);
@@ -191,7 +238,7 @@ export class MLP {
   /**
    * Forward in training mode, the loss, and every parameter's gradient in its buffer (zeroed
    * first): what trainStep computes, without the update, for experiments that read gradients.
-   * Returns the batch's mean loss and the logits (a workspace buffer, as forward's).
+   * Returns the batch's mean loss and the logits (a buffer, as forward's).
    */
   computeGradients(x: Matrix, labels: Labels): { loss: number; logits: Matrix } {
     this.zeroGrad();
@@ -201,17 +248,11 @@ export class MLP {
     return { loss, logits };
   }
 
-  /** The parameters other than weight matrices (biases, γ, β), made once: trainStep allocates nothing. */
-  private vectorParameters(): Parameter[] {
-    this.vectorParameterList ??= this.parameters().filter(({ name }) => !name.endsWith('.weight'));
-    return this.vectorParameterList;
-  }
-
   /**
    * Accuracy and mean loss over every example of `source`, in inference mode, `batchSize` rows at
    * a time (which matters only for the `batch` estimator).
    */
-  evaluate(source: ExampleSource, batchSize = 1000): Evaluation {
+  evaluate(source: ExampleSource, batchSize = DEFAULT_MAX_BATCH_SIZE): Evaluation {
     const { count, labels } = source;
     if (labels.length !== count) throw new RangeError(`an example source of ${count} examples has ${labels.length} labels`);
     let correct = 0, lossSum = 0;
@@ -227,32 +268,26 @@ export class MLP {
     return { accuracy: count ? correct / count : NaN, loss: count ? lossSum / count : NaN, correct, count };
   }
 
-  private workspace(batchSize: number): Workspace {
-    let ws = this.workspaces.get(batchSize);
-    if (ws) return ws;
-    const k = this.kernels, m = batchSize;
-    const hidden = this.spec.hiddenSizes.map((h, l): HiddenBuffers => {
-      const norm = this.norms[l];
-      const linear = k.matrix(m, h);
-      const dActivation = k.matrix(m, h);
-      return {
-        linear,
-        preActivation: norm ? k.matrix(m, h) : linear,
-        activation: k.matrix(m, h),
-        dActivation,
-        dLinear: norm ? k.matrix(m, h) : dActivation,
-        bnCache: norm ? norm.createCache(m) : null,
-      };
-    });
-    ws = {
-      input: k.matrix(m, this.spec.inputSize),
-      hidden,
-      logits: k.matrix(m, this.spec.outputSize),
-      dLogits: k.matrix(m, this.spec.outputSize),
-    };
-    this.workspaces.set(batchSize, ws);
-    return ws;
+  private assertFits(rows: number): void {
+    if (rows > this.maxBatchSize) {
+      throw new RangeError(
+        `a batch of ${rows} rows is larger than the ${this.maxBatchSize} this network's memory was sized for; build it with a larger maxBatchSize (in training: the larger of --batch-size and --eval-batch-size)`,
+      );
+    }
   }
+}
+
+/** A deep-frozen copy: the spec changes only through the network's own methods. */
+function frozenSpec(spec: NetworkSpec): Readonly<NetworkSpec> {
+  const copy = structuredClone(spec);
+  Object.freeze(copy.hiddenSizes);
+  if (copy.batchNorm) Object.freeze(copy.batchNorm);
+  return Object.freeze(copy);
+}
+
+function inferencePassOf(spec: Readonly<NetworkSpec>): ForwardPass {
+  const bn = spec.batchNorm ?? BATCH_NORM_DEFAULTS;
+  return Object.freeze({ mode: 'infer', statistics: Object.freeze({ estimator: bn.estimator, unbiased: bn.unbiased }) });
 }
 
 /**

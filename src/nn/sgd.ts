@@ -2,7 +2,7 @@
  * @file Plain stochastic gradient descent, the article's GradientDescentOptimizer: p −= lr·∂L/∂p.
  */
 import type { Kernels } from '../core/kernels.js';
-import type { Parameter } from './mlp.js';
+import type { Parameter } from './layer.js';
 
 export class Sgd {
   constructor(private readonly kernels: Kernels, public learningRate: number) {

@@ -1,5 +1,5 @@
 /**
- * @file What a network is, as data: the spec an MLP is built from and the BatchNorm settings,
+ * @file What a network is, as data: the spec its layers are built from and the BatchNorm settings,
  * with their defaults in one place. The defaults are those of the article's TensorFlow code.
  */
 import type { ActivationKind } from '../core/kernels.js';
@@ -11,6 +11,13 @@ export const ACTIVATIONS: readonly ActivationKind[] = ['relu', 'sigmoid', 'tanh'
 
 /** Whether a call normalizes with the batch's own statistics (and updates the population estimates) or with the population estimates. */
 export type Mode = 'train' | 'infer';
+
+/** Which statistics a network's normalizations use at inference: a setting of the network (its spec's `batchNorm`), never of a layer. */
+export interface InferenceStatistics {
+  estimator: Estimator;
+  /** With `average`: E[σ²_B] times m/(m−1). */
+  unbiased: boolean;
+}
 
 export interface BatchNormOptions {
   /** Added to the variance before the square root. TensorFlow's default 1e-3 (PyTorch: 1e-5). */

@@ -4,7 +4,7 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import type { Kernels } from '../core/kernels.js';
-import type { MLP } from '../nn/mlp.js';
+import type { MLP, NetworkOptions } from '../nn/mlp.js';
 import { CheckpointError, decodeCheckpoint, encodeCheckpoint, type ExpectedLayout } from '../train/checkpoint.js';
 import { writeFileAtomic } from './atomic-write.js';
 import { bnlabVersion } from './package-info.js';
@@ -19,9 +19,11 @@ export async function saveCheckpoint(path: string, net: MLP, extra?: Record<stri
 
 /**
  * Restores the network saved at `path` onto `kernels`. With `expected`, a checkpoint of other
- * layer sizes is refused with a CheckpointError naming both.
+ * layer sizes is refused with a CheckpointError naming both; `options` size it for its batches.
  */
-export async function loadCheckpoint(path: string, kernels: Kernels, expected?: ExpectedLayout): Promise<{ net: MLP; metadata: Record<string, string> }> {
+export async function loadCheckpoint(
+  path: string, kernels: Kernels, expected?: ExpectedLayout, options: NetworkOptions = {},
+): Promise<{ net: MLP; metadata: Record<string, string> }> {
   let bytes: Uint8Array;
   try {
     const info = await stat(path);
@@ -39,5 +41,5 @@ export async function loadCheckpoint(path: string, kernels: Kernels, expected?: 
     const reason = code === 'ENOENT' ? 'there is no such file' : code === 'EACCES' ? 'permission was denied' : (error as Error).message;
     throw new CheckpointError(`cannot read the checkpoint ${path}: ${reason}; check the path.`);
   }
-  return decodeCheckpoint(bytes, kernels, path, expected);
+  return decodeCheckpoint(bytes, kernels, path, expected, options);
 }

@@ -1,7 +1,7 @@
 /**
- * @file A network as a safetensors checkpoint and back: every tensor an MLP needs to resume or
- * to infer (weights, biases, BatchNorm's gamma/beta and all its population statistics), with the
- * spec as JSON in the metadata. Pure: bytes in, bytes out; file access lives in node/.
+ * @file A network as a safetensors checkpoint and back: every tensor its layers list (weights,
+ * biases, BatchNorm's gamma/beta and all its population statistics; `Layer.checkpointTensors`),
+ * with the spec as JSON in the metadata. Pure: bytes in, bytes out; file access lives in node/.
  *
  * Tensor names (weights are [in, out] as in the article's TensorFlow; PyTorch's Linear is [out, in]):
  *   dense.{i}.weight [in, out] F32, dense.{i}.bias [out] F32 where the layer has one,
@@ -12,11 +12,11 @@
  */
 import type { Kernels } from '../core/kernels.js';
 import { Matrix } from '../core/matrix.js';
-import { MLP } from '../nn/mlp.js';
+import { MLP, type NetworkOptions } from '../nn/mlp.js';
 import { ACTIVATIONS, ESTIMATORS, layerShapes, validateSpec, type BatchNormOptions, type NetworkSpec } from '../nn/spec.js';
 import {
   decodeSafetensors, encodeSafetensors, SafetensorsError, tensorValues,
-  type DecodedTensor, type NumericDtype, type TensorInput,
+  type TensorInput,
 } from './safetensors.js';
 
 /** The layout version this code writes and the only one it reads. */
@@ -41,36 +41,6 @@ export interface ExpectedLayout {
   outputSize: number;
 }
 
-interface TensorSlot {
-  dtype: NumericDtype;
-  shape: number[];
-}
-
-/** Every tensor a network of `spec` has in a checkpoint, with its dtype and shape, in layer order. */
-export function checkpointTensorLayout(spec: NetworkSpec): Map<string, TensorSlot> {
-  const slots = new Map<string, TensorSlot>();
-  const shapes = layerShapes(spec);
-  shapes.forEach(([inputs, outputs], i) => {
-    slots.set(`dense.${i}.weight`, { dtype: 'F32', shape: [inputs, outputs] });
-    const isOutput = i === shapes.length - 1;
-    if (isOutput || spec.hiddenBias) slots.set(`dense.${i}.bias`, { dtype: 'F32', shape: [outputs] });
-  });
-  const bn = spec.batchNorm;
-  if (bn) {
-    spec.hiddenSizes.forEach((features, i) => {
-      if (bn.scale) slots.set(`bn.${i}.gamma`, { dtype: 'F32', shape: [features] });
-      if (bn.center) slots.set(`bn.${i}.beta`, { dtype: 'F32', shape: [features] });
-      slots.set(`bn.${i}.moving_mean`, { dtype: 'F32', shape: [features] });
-      slots.set(`bn.${i}.moving_variance`, { dtype: 'F32', shape: [features] });
-      slots.set(`bn.${i}.batch_mean_sum`, { dtype: 'F64', shape: [features] });
-      slots.set(`bn.${i}.batch_variance_sum`, { dtype: 'F64', shape: [features] });
-      slots.set(`bn.${i}.unbiased_variance_sum`, { dtype: 'F64', shape: [features] });
-      slots.set(`bn.${i}.averaged_batches`, { dtype: 'I64', shape: [] });
-    });
-  }
-  return slots;
-}
-
 /**
  * The safetensors bytes of `net`. `extra` is free-form metadata (training steps, seed, flags);
  * keys starting with "bnlab." are reserved. Float32 tensors are stored as F32, so a network on a
@@ -88,31 +58,14 @@ export function encodeCheckpoint(net: MLP, extra?: Record<string, string>, versi
   if (version !== undefined) metadata[METADATA_VERSION] = version;
 
   const tensors = new Map<string, TensorInput>();
-  const put = (name: string, dtype: NumericDtype, shape: number[], values: TensorInput['values']): void => {
-    tensors.set(name, { dtype, shape, values });
-  };
-  net.dense.forEach((layer, i) => {
-    put(`dense.${i}.weight`, 'F32', [layer.inputs, layer.outputs], layer.weights.data);
-    if (layer.bias) put(`dense.${i}.bias`, 'F32', [layer.outputs], layer.bias.data);
-  });
-  net.norms.forEach((norm, i) => {
-    if (!norm) return;
-    const features = [norm.features];
-    if (norm.gamma) put(`bn.${i}.gamma`, 'F32', features, norm.gamma.data);
-    if (norm.beta) put(`bn.${i}.beta`, 'F32', features, norm.beta.data);
-    put(`bn.${i}.moving_mean`, 'F32', features, norm.movingMean.data);
-    put(`bn.${i}.moving_variance`, 'F32', features, norm.movingVariance.data);
-    put(`bn.${i}.batch_mean_sum`, 'F64', features, norm.batchMeanSum);
-    put(`bn.${i}.batch_variance_sum`, 'F64', features, norm.batchVarianceSum);
-    put(`bn.${i}.unbiased_variance_sum`, 'F64', features, norm.unbiasedVarianceSum);
-    put(`bn.${i}.averaged_batches`, 'I64', [], [norm.averagedBatches]);
-  });
+  for (const tensor of net.checkpointTensors()) tensors.set(tensor.name, { dtype: tensor.dtype, shape: tensor.shape, values: tensor.read() });
   return encodeSafetensors(tensors, metadata);
 }
 
 /**
  * Restores the network in a checkpoint onto `kernels`. `source` names the file in error
- * messages; `expected`, when given, refuses a checkpoint whose layer sizes differ.
+ * messages; `expected`, when given, refuses a checkpoint whose layer sizes differ; `options`
+ * size the network for the batches it will run.
  * Returns the network and every metadata entry (including bnlab.spec, bnlab.format, bnlab.version).
  */
 export function decodeCheckpoint(
@@ -120,6 +73,7 @@ export function decodeCheckpoint(
   kernels: Kernels,
   source = 'checkpoint',
   expected?: ExpectedLayout,
+  options: NetworkOptions = {},
 ): { net: MLP; metadata: Record<string, string> } {
   let file;
   try {
@@ -132,48 +86,43 @@ export function decodeCheckpoint(
   const spec = specFromMetadata(metadata, source);
   if (expected) assertCheckpointLayout(spec, expected, source);
 
-  const layout = checkpointTensorLayout(spec);
+  const slotProblem = (slot: { name: string; dtype: string; shape: number[] }): string | null => {
+    const tensor = tensors.get(slot.name);
+    if (!tensor) return `${source} lacks tensor "${slot.name}", which a ${describeNetwork(spec)} network needs; the file is incomplete, so save the network again.`;
+    if (tensor.dtype !== slot.dtype || !sameShape(tensor.shape, slot.shape, slot.name)) {
+      return `${source} holds "${slot.name}" as ${tensor.dtype} [${tensor.shape.join(', ')}], but a ${describeNetwork(spec)} network needs ${slot.dtype} [${slot.shape.join(', ')}]; the file does not match its own spec, so save the network again.`;
+    }
+    return null;
+  };
+  // The weights first: a spec whose layers the file's weights do not fill is refused before anything that large is allocated.
+  const weightSlots = layerShapes(spec).map(([inputs, outputs], i) => ({ name: `dense.${i}.weight`, dtype: 'F32', shape: [inputs, outputs] }));
+  for (const slot of weightSlots) {
+    const problem = slotProblem(slot);
+    if (problem) throw new CheckpointError(problem);
+  }
+  const weights = weightSlots.map(({ name, shape: [inputs, outputs] }) => new Matrix(inputs!, outputs!, tensorValues(tensors.get(name)!, 'F32')));
+  // The network the spec describes lists every tensor it needs; the file must hold exactly those.
+  const net = new MLP(kernels, spec, weights, options);
+  const needed = net.checkpointTensors();
+  const neededNames = new Set(needed.map((slot) => slot.name));
   for (const name of tensors.keys()) {
-    if (!layout.has(name)) {
+    if (!neededNames.has(name)) {
       throw new CheckpointError(`${source} holds a tensor "${name}" that a ${describeNetwork(spec)} network does not have; the file does not match its own spec, so save the network again.`);
     }
   }
-  const read = new Map<string, DecodedTensor>();
-  for (const [name, slot] of layout) {
-    const tensor = tensors.get(name);
-    if (!tensor) {
-      throw new CheckpointError(`${source} lacks tensor "${name}", which a ${describeNetwork(spec)} network needs; the file is incomplete, so save the network again.`);
-    }
-    if (tensor.dtype !== slot.dtype || !sameShape(tensor.shape, slot.shape, name)) {
-      throw new CheckpointError(
-        `${source} holds "${name}" as ${tensor.dtype} [${tensor.shape.join(', ')}], but a ${describeNetwork(spec)} network needs ${slot.dtype} [${slot.shape.join(', ')}]; the file does not match its own spec, so save the network again.`,
-      );
-    }
-    read.set(name, tensor);
+  for (const slot of needed) {
+    const problem = slotProblem(slot);
+    if (problem) throw new CheckpointError(problem);
   }
-  const f32 = (name: string): Float32Array => tensorValues(read.get(name)!, 'F32');
-  const f64 = (name: string): Float64Array => tensorValues(read.get(name)!, 'F64');
-
-  const weights = layerShapes(spec).map(([inputs, outputs], i) => new Matrix(inputs, outputs, f32(`dense.${i}.weight`)));
-  const net = new MLP(kernels, spec, weights);
-  net.dense.forEach((layer, i) => {
-    if (layer.bias) layer.bias.data.set(f32(`dense.${i}.bias`));
-  });
-  net.norms.forEach((norm, i) => {
-    if (!norm) return;
-    if (norm.gamma) norm.gamma.data.set(f32(`bn.${i}.gamma`));
-    if (norm.beta) norm.beta.data.set(f32(`bn.${i}.beta`));
-    norm.movingMean.data.set(f32(`bn.${i}.moving_mean`));
-    norm.movingVariance.data.set(f32(`bn.${i}.moving_variance`));
-    norm.batchMeanSum.set(f64(`bn.${i}.batch_mean_sum`));
-    norm.batchVarianceSum.set(f64(`bn.${i}.batch_variance_sum`));
-    norm.unbiasedVarianceSum.set(f64(`bn.${i}.unbiased_variance_sum`));
-    const averagedBatches = tensorValues(read.get(`bn.${i}.averaged_batches`)!, 'I64')[0]!;
-    if (averagedBatches < 0n || averagedBatches > BigInt(Number.MAX_SAFE_INTEGER)) {
-      throw new CheckpointError(`${source} says BatchNorm layer ${i} averaged ${averagedBatches} batches, which is not a count; the file is damaged, so save the network again.`);
+  for (const slot of needed) {
+    const tensor = tensors.get(slot.name)!;
+    try {
+      slot.write(slot.dtype === 'F32' ? tensorValues(tensor, 'F32') : slot.dtype === 'F64' ? tensorValues(tensor, 'F64') : tensorValues(tensor, 'I64'));
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error;
+      throw new CheckpointError(`${source} says ${error.message}; the file is damaged, so save the network again.`);
     }
-    norm.averagedBatches = Number(averagedBatches);
-  });
+  }
   return { net, metadata: { ...metadata } };
 }
 

@@ -4,6 +4,7 @@
  * wrong value is caught once, with a message that names the flag.
  */
 import type { ActivationKind } from '../core/kernels.js';
+import { networkMemory } from '../nn/network-memory.js';
 import { ACTIVATIONS, BATCH_NORM_DEFAULTS, ESTIMATORS, makeSpec, type Estimator, type NetworkSpec } from '../nn/spec.js';
 
 export interface TrainConfig {
@@ -146,31 +147,32 @@ const COUNT_LIMITS = {
 const MAX_HIDDEN_LAYERS = 64;
 
 /**
- * The most memory one network's estimate may come to: 1 GiB. Buffers the estimate leaves out
- * (scratch, caches) and wasm memory's growth by doubling take it up to 2-3 GiB of wasm32's 4.
+ * The most memory one network's estimate may come to: 1 GiB. Wasm memory's growth by doubling
+ * beyond it takes it up to 2 GiB of wasm32's 4.
  */
 export const MAX_NETWORK_BYTES = 1024 ** 3;
 const MNIST_INPUTS = 784;
 const MNIST_OUTPUTS = 10;
-/** Rows the evaluation workspace can have at most: the largest MNIST split (the training file's 60,000). */
-const LARGEST_SPLIT = 60_000;
+/** Rows an evaluation batch can have at most: the largest MNIST split (the training file's 60,000). */
+export const LARGEST_SPLIT = 60_000;
+
+/** The largest batch a run of `config` puts through its network (training or evaluating): what the network is sized for. */
+export function largestBatch(config: TrainConfig): number {
+  return Math.max(config.batchSize, Math.min(config.evalBatchSize, LARGEST_SPLIT));
+}
 
 /**
- * The bytes a network of `config` holds (float32): weights and their gradients, and one
- * workspace of activations and gradients per batch size it runs (training and evaluation).
- * Parts named by the flag that sizes them, so a refusal can say which flag to lower.
+ * The bytes a network of `config` needs (nn/'s estimate, which the network reserves when built):
+ * parameters and state, and buffers for its largest batch. Parts named by the flag that sizes
+ * them, so a refusal can say which flag to lower.
  */
 export function networkMemoryBytes(config: TrainConfig): { total: number; parts: Array<{ flag: keyof TrainConfig; bytes: number }> } {
-  const widths = [MNIST_INPUTS, ...config.hiddenSizes, MNIST_OUTPUTS];
-  let parameters = 0, hiddenUnits = 0;
-  for (let l = 0; l + 1 < widths.length; l++) parameters += widths[l]! * widths[l + 1]! + widths[l + 1]!;
-  for (const width of config.hiddenSizes) hiddenUnits += width;
-  // Per example: the input, up to six [m, h] buffers per hidden layer with BN (three without), logits and their gradient.
-  const perExample = MNIST_INPUTS + (config.batchNorm ? 6 : 3) * hiddenUnits + 2 * MNIST_OUTPUTS;
+  const { fixedBytes, bytesPerRow } = networkMemory(specFromConfig(config, MNIST_INPUTS, MNIST_OUTPUTS));
+  const rows = largestBatch(config);
+  const rowsFlag: keyof TrainConfig = config.batchSize >= rows ? 'batchSize' : 'evalBatchSize';
   const parts: Array<{ flag: keyof TrainConfig; bytes: number }> = [
-    { flag: 'hiddenSizes', bytes: 2 * parameters * 4 },
-    { flag: 'batchSize', bytes: config.batchSize * (perExample * 4 + MNIST_INPUTS) },
-    { flag: 'evalBatchSize', bytes: Math.min(config.evalBatchSize, LARGEST_SPLIT) * perExample * 4 },
+    { flag: 'hiddenSizes', bytes: fixedBytes },
+    { flag: rowsFlag, bytes: rows * bytesPerRow },
   ];
   return { total: parts.reduce((sum, part) => sum + part.bytes, 0), parts };
 }

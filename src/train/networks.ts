@@ -10,7 +10,7 @@ import { drawInitialWeights, MLP } from '../nn/mlp.js';
 import { layerShapes } from '../nn/spec.js';
 import { CheckpointError, describeNetwork, type ExpectedLayout } from './checkpoint.js';
 import type { TrainConfig } from './config.js';
-import { specFromConfig } from './config.js';
+import { largestBatch, specFromConfig } from './config.js';
 import { deriveSeed } from './seeds.js';
 
 /** Inputs of the article's network: one per pixel of a 28 × 28 image. */
@@ -31,7 +31,7 @@ export function initialWeightsFor(config: TrainConfig, inputSize = MNIST_INPUTS,
   return drawInitialWeights(spec, config.initStd, new Rng(deriveSeed(config.seed, 'weights')));
 }
 
-/** A network for `config`, with or without BN, from `initialWeights` (default: drawn from the seed). */
+/** A network for `config`, with or without BN, from `initialWeights` (default: drawn from the seed), sized for the config's batches. */
 export function buildNetwork(
   kernels: Kernels,
   config: TrainConfig,
@@ -50,7 +50,7 @@ export function buildNetwork(
       );
     }
   });
-  return new MLP(kernels, spec, initialWeights);
+  return new MLP(kernels, spec, initialWeights, { maxBatchSize: largestBatch(config) });
 }
 
 function describeWeights(weights: Matrix[]): string {

@@ -18,7 +18,8 @@ const h = 1e-6;
 function setUp(kind: ActivationKind, seed: number) {
   const kernels = new JsKernels('float64');
   const rng = new Rng(seed);
-  const activation = new Activation(kernels, kind);
+  const activation = new Activation(kernels, kind, cols);
+  activation.allocate(rows);
   const x = kernels.matrix(rows, cols); // [m, n]
   // Spread over [-4, 4] so sigmoid and tanh are checked in their curved and flat parts; keep
   // every |x| ≥ 0.05 so that no ±h step crosses ReLU's kink.
@@ -28,46 +29,39 @@ function setUp(kind: ActivationKind, seed: number) {
   }
   const r = kernels.matrix(rows, cols);
   rng.fillNormal(r.data, 1);
-  const y = kernels.matrix(rows, cols);
-  const loss = (): number => {
-    activation.forward(x, y);
-    return weightedSum(r.data, y.data);
-  };
-  return { kernels, activation, x, r, y, loss };
+  const loss = (): number => weightedSum(r.data, activation.forward(x).data);
+  return { kernels, activation, x, r, loss };
 }
 
 describe('activation gradients match central differences', () => {
   ACTIVATIONS.forEach((kind, index) => {
     test(kind, () => {
-      const { kernels, activation, x, r, y, loss } = setUp(kind, 31 + index);
+      const { kernels, activation, x, r, loss } = setUp(kind, 31 + index);
       loss();
+      // Backward multiplies dy in place and returns it.
       const dx = kernels.matrix(rows, cols);
-      activation.backward(y, r, dx);
+      dx.data.set(r.data);
+      assert.equal(activation.backward(x, dx), dx);
       assertGradientsMatch(`${kind} dx`, dx.data, numericGradient(x.data, loss, h));
-      // In place (dx = dy), the way the MLP calls it; y again at the unperturbed x.
-      loss();
-      const dInPlace = kernels.matrix(rows, cols);
-      dInPlace.data.set(r.data);
-      activation.backward(y, dInPlace, dInPlace);
-      assert.deepEqual(Array.from(dInPlace.data), Array.from(dx.data), `${kind}: backward in place differs`);
     });
   });
 
   test('relu passes exactly dy where x > 0 and exactly 0 where x < 0', () => {
-    const { kernels, activation, x, r, y, loss } = setUp('relu', 41);
+    const { kernels, activation, x, r, loss } = setUp('relu', 41);
     loss();
     const dx = kernels.matrix(rows, cols);
-    activation.backward(y, r, dx);
+    dx.data.set(r.data);
+    activation.backward(x, dx);
     for (let i = 0; i < x.size; i++) assert.equal(dx.data[i], x.data[i]! > 0 ? r.data[i] : 0);
   });
 
   test('sigmoid saturates to exactly 0 and 1 at ∓800 without NaN, and is 1/2 at 0', () => {
     const kernels = new JsKernels('float64');
-    const activation = new Activation(kernels, 'sigmoid');
+    const activation = new Activation(kernels, 'sigmoid', 3);
+    activation.allocate(1);
     const x = kernels.matrix(1, 3);
     x.data.set([-800, 0, 800]);
-    const y = kernels.matrix(1, 3);
-    activation.forward(x, y);
+    const y = activation.forward(x);
     assert.deepEqual(Array.from(y.data), [0, 0.5, 1]);
   });
 });

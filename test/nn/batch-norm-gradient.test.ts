@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { JsKernels } from '../../src/core/js-kernels.js';
 import { Rng } from '../../src/core/rng.js';
 import { BatchNorm } from '../../src/nn/batch-norm.js';
+import { TRAINING_PASS } from '../../src/nn/layer.js';
 import { BATCH_NORM_DEFAULTS, type BatchNormOptions } from '../../src/nn/spec.js';
 import { assertGradientsMatch, numericGradient, weightedSum } from '../helpers/gradient-check.js';
 
@@ -20,7 +21,8 @@ const h = 1e-5;
 function checkBatchNorm(options: Partial<BatchNormOptions>, seed: number, inputStd: number, inputMean: number): void {
   const kernels = new JsKernels('float64');
   const rng = new Rng(seed);
-  const norm = new BatchNorm(kernels, features, { ...BATCH_NORM_DEFAULTS, ...options });
+  const norm = new BatchNorm(kernels, 'bn.0', features, { ...BATCH_NORM_DEFAULTS, ...options });
+  norm.allocate(batch, true);
   // Non-trivial affine parameters, so a backward that forgot γ in dx would show.
   if (norm.gamma) for (let j = 0; j < features; j++) norm.gamma.data[j] = 0.5 + rng.uniform() * 2;
   if (norm.beta) rng.fillNormal(norm.beta.data, 1);
@@ -28,15 +30,9 @@ function checkBatchNorm(options: Partial<BatchNormOptions>, seed: number, inputS
   for (let i = 0; i < x.size; i++) x.data[i] = inputMean + inputStd * rng.normal();
   const r = kernels.matrix(batch, features); // [m, n]
   rng.fillNormal(r.data, 1);
-  const y = kernels.matrix(batch, features);
-  const cache = norm.createCache(batch);
-  const loss = (): number => {
-    norm.forward(x, y, 'train', cache);
-    return weightedSum(r.data, y.data);
-  };
+  const loss = (): number => weightedSum(r.data, norm.forward(x, TRAINING_PASS).data);
   loss();
-  const dx = kernels.matrix(batch, features);
-  norm.backward(r, dx, cache);
+  const dx = norm.backward(x, r)!;
   assertGradientsMatch('dx', dx.data, numericGradient(x.data, loss, h * inputStd));
   if (norm.gamma) assertGradientsMatch('dgamma', norm.gammaGrad!.data, numericGradient(norm.gamma.data, loss, h));
   else assert.equal(norm.gammaGrad, null);
@@ -54,17 +50,15 @@ describe('BatchNorm (training mode) gradients match central differences', () => 
   test('batch of 2, the smallest trainable batch', () => {
     // With m = 2 each column normalizes to ±√(σ²/(σ²+eps)): dx is nearly zero except through eps, a hard case.
     const kernels = new JsKernels('float64');
-    const norm = new BatchNorm(kernels, 1, { ...BATCH_NORM_DEFAULTS, eps: 0.5 });
+    const norm = new BatchNorm(kernels, 'bn.0', 1, { ...BATCH_NORM_DEFAULTS, eps: 0.5 });
+    norm.allocate(2, true);
     const x = kernels.matrix(2, 1);
     x.data.set([0.3, -0.9]);
     const r = kernels.matrix(2, 1);
     r.data.set([1.7, -0.4]);
-    const y = kernels.matrix(2, 1);
-    const cache = norm.createCache(2);
-    const loss = (): number => { norm.forward(x, y, 'train', cache); return weightedSum(r.data, y.data); };
+    const loss = (): number => weightedSum(r.data, norm.forward(x, TRAINING_PASS).data);
     loss();
-    const dx = kernels.matrix(2, 1);
-    norm.backward(r, dx, cache);
+    const dx = norm.backward(x, r)!;
     assertGradientsMatch('dx (m = 2)', dx.data, numericGradient(x.data, loss, h));
   });
 });

@@ -10,7 +10,8 @@ import assert from 'node:assert/strict';
 import type { Kernels } from '../../src/core/kernels.js';
 import { Rng } from '../../src/core/rng.js';
 import { BatchNorm } from '../../src/nn/batch-norm.js';
-import { BATCH_NORM_DEFAULTS, type BatchNormOptions } from '../../src/nn/spec.js';
+import { TRAINING_PASS, type ForwardPass } from '../../src/nn/layer.js';
+import { BATCH_NORM_DEFAULTS, type BatchNormOptions, type Estimator } from '../../src/nn/spec.js';
 import { assertAllClose } from '../helpers/assert-close.js';
 import { backendsUnderTest } from '../helpers/backends.js';
 
@@ -33,11 +34,18 @@ const bessel = 4 / 3; // m/(m−1), m = 4
 function feed(kernels: Kernels, norm: BatchNorm, rows: number[][]): void {
   const x = kernels.matrix(rows.length, norm.features);
   x.data.set(rows.flat());
-  norm.forward(x, kernels.matrix(rows.length, norm.features), 'train', norm.createCache(rows.length));
+  norm.forward(x, TRAINING_PASS);
 }
 
 function makeNorm(kernels: Kernels, options: Partial<BatchNormOptions>, features = 2): BatchNorm {
-  return new BatchNorm(kernels, features, { ...BATCH_NORM_DEFAULTS, ...options });
+  const norm = new BatchNorm(kernels, 'bn.0', features, { ...BATCH_NORM_DEFAULTS, ...options });
+  norm.allocate(8, true);
+  return norm;
+}
+
+/** An inference pass with the estimator (and m/(m−1) or not) a network's spec would name. */
+function inferring(estimator: Estimator, unbiased = true): ForwardPass {
+  return { mode: 'infer', statistics: { estimator, unbiased } };
 }
 
 for (const kernels of await backendsUnderTest()) {
@@ -45,40 +53,39 @@ for (const kernels of await backendsUnderTest()) {
     const float32 = { rtol: 1e-6, atol: 1e-7 };
 
     test('average, unbiased: mean of batch means and m/(m−1)·mean of batch variances', () => {
-      const norm = makeNorm(kernels, { estimator: 'average', unbiased: true });
+      const norm = makeNorm(kernels, {});
       for (const rows of handBatches) feed(kernels, norm, rows);
-      const { mean, variance } = norm.populationStatistics();
+      const { mean, variance } = norm.populationStatistics({ estimator: 'average', unbiased: true });
       assertAllClose(mean, averageMean, float32, 'mean');
       assertAllClose(variance, averageBiasedVariance.map((v) => bessel * v), float32, 'variance');
     });
 
     test('average, unbiased = false: the plain mean of batch variances', () => {
-      const norm = makeNorm(kernels, { estimator: 'average', unbiased: false });
+      const norm = makeNorm(kernels, {});
       for (const rows of handBatches) feed(kernels, norm, rows);
-      const { mean, variance } = norm.populationStatistics();
+      const { mean, variance } = norm.populationStatistics({ estimator: 'average', unbiased: false });
       assertAllClose(mean, averageMean, float32, 'mean');
       assertAllClose(variance, averageBiasedVariance, float32, 'variance');
     });
 
     test('average after resetAverage counts only the batches since', () => {
-      const norm = makeNorm(kernels, { estimator: 'average', unbiased: false });
+      const norm = makeNorm(kernels, {});
       feed(kernels, norm, [[100, -100], [-50, 70]]);
       norm.resetAverage();
       for (const rows of handBatches) feed(kernels, norm, rows);
-      assertAllClose(norm.populationStatistics().mean, averageMean, float32, 'mean');
+      assertAllClose(norm.populationStatistics({ estimator: 'average', unbiased: false }).mean, averageMean, float32, 'mean');
     });
 
     test('inference with the average estimator is γ(x − E[μ_B])/√(m/(m−1)·E[σ²_B] + eps) + β', () => {
       const eps = 0.01;
-      const norm = makeNorm(kernels, { estimator: 'average', unbiased: true, eps });
+      const norm = makeNorm(kernels, { eps });
       norm.gamma!.data.set([2, -0.5]);
       norm.beta!.data.set([0.25, 3]);
       for (const rows of handBatches) feed(kernels, norm, rows);
       const examples = [[0.5, 9], [3, -1], [-2, 7]];
       const x = kernels.matrix(3, 2);
       x.data.set(examples.flat());
-      const y = kernels.matrix(3, 2);
-      norm.forward(x, y, 'infer', norm.createCache(3));
+      const y = norm.forward(x, inferring('average'));
       const gamma = [2, -0.5], beta = [0.25, 3];
       const expected = examples.flatMap((row) => row.map((v, j) =>
         gamma[j]! * (v - averageMean[j]!) / Math.sqrt(bessel * averageBiasedVariance[j]! + eps) + beta[j]!));
@@ -87,7 +94,7 @@ for (const kernels of await backendsUnderTest()) {
 
     test('ema after k updates equals momentum^k·init + Σ (1−momentum)·momentum^(k−i)·stat_i', () => {
       const momentum = 0.9, k = 6, m = 5, features = 3;
-      const norm = makeNorm(kernels, { estimator: 'ema', momentum }, features);
+      const norm = makeNorm(kernels, { momentum }, features);
       const rng = new Rng(101);
       const expectedMean = new Array<number>(features).fill(0); // TensorFlow's initial moving mean
       const expectedVariance = new Array<number>(features).fill(0);
@@ -104,14 +111,14 @@ for (const kernels of await backendsUnderTest()) {
           expectedVariance[j]! += (1 - momentum) * momentum ** (k - i) * sigma2;
         }
       }
-      const { mean, variance } = norm.populationStatistics('ema');
+      const { mean, variance } = norm.populationStatistics({ estimator: 'ema', unbiased: true });
       assertAllClose(mean, expectedMean, { rtol: 1e-5, atol: 1e-6 }, 'moving mean');
       assertAllClose(variance, expectedVariance, { rtol: 1e-5, atol: 1e-6 }, 'moving variance');
     });
 
     test('inference with the ema estimator uses the moving statistics, and does not move them', () => {
       const eps = 1e-3;
-      const norm = makeNorm(kernels, { estimator: 'ema', momentum: 0.5, eps });
+      const norm = makeNorm(kernels, { momentum: 0.5, eps });
       norm.gamma!.data.set([1.5, 0.5]);
       norm.beta!.data.set([-1, 2]);
       feed(kernels, norm, handBatches[0]!);
@@ -119,8 +126,7 @@ for (const kernels of await backendsUnderTest()) {
       const movingMean = [2.5 / 2, 5 / 2], movingVariance = [(1 + 1.25) / 2, (1 + 5) / 2];
       const x = kernels.matrix(2, 2);
       x.data.set([0, 1, 2, -3]);
-      const y = kernels.matrix(2, 2);
-      norm.forward(x, y, 'infer', norm.createCache(2));
+      const y = norm.forward(x, inferring('ema'));
       const gamma = [1.5, 0.5], beta = [-1, 2];
       const expected = [0, 1, 2, -3].map((v, i) => gamma[i % 2]! * (v - movingMean[i % 2]!) / Math.sqrt(movingVariance[i % 2]! + eps) + beta[i % 2]!);
       assertAllClose(y.data, expected, { rtol: 1e-6, atol: 1e-6 }, 'inference output');
@@ -129,13 +135,12 @@ for (const kernels of await backendsUnderTest()) {
     });
 
     test('the batch estimator on a single example gives β for every feature (its own variance is 0)', () => {
-      const norm = makeNorm(kernels, { estimator: 'batch' }, 4);
+      const norm = makeNorm(kernels, {}, 4);
       norm.gamma!.data.set([2, 3, -1, 0.5]);
       norm.beta!.data.set([0.5, -1.25, 4, 0]);
       const x = kernels.matrix(1, 4);
       x.data.set([7, -3, 0.1, 1e3]);
-      const y = kernels.matrix(1, 4);
-      norm.forward(x, y, 'infer', norm.createCache(1));
+      const y = norm.forward(x, inferring('batch'));
       assert.deepEqual(Array.from(y.data), [0.5, -1.25, 4, 0]);
     });
 
@@ -143,7 +148,7 @@ for (const kernels of await backendsUnderTest()) {
       const norm = makeNorm(kernels, {});
       const x = kernels.matrix(1, 2);
       assert.throws(
-        () => norm.forward(x, kernels.matrix(1, 2), 'train', norm.createCache(1)),
+        () => norm.forward(x, TRAINING_PASS),
         (error: unknown) => error instanceof Error && /batch/i.test(error.message) && /\b1\b/.test(error.message) && /at least 2/.test(error.message),
       );
     });

@@ -16,6 +16,7 @@ import type { Kernels } from '../../src/core/kernels.js';
 import type { Matrix } from '../../src/core/matrix.js';
 import { Rng } from '../../src/core/rng.js';
 import { BatchNorm } from '../../src/nn/batch-norm.js';
+import { TRAINING_PASS } from '../../src/nn/layer.js';
 import { Dense } from '../../src/nn/dense.js';
 import { BATCH_NORM_DEFAULTS } from '../../src/nn/spec.js';
 import { assertAllClose, maxAbs } from '../helpers/assert-close.js';
@@ -35,21 +36,19 @@ interface Pass {
 
 /** BN(u·(scale·W) + bias) with L = Σ r⊙BN(·), forward and backward. */
 function run(kernels: Kernels, u: Matrix, weights: Float32Array, scale: number, bias: Float32Array | null, r: Matrix, gamma: Float32Array, beta: Float32Array): Pass {
-  const dense = new Dense(kernels, inputs, features, bias !== null);
+  const dense = new Dense(kernels, 'dense.0', inputs, features, bias !== null);
+  dense.allocate(batch, true);
   for (let i = 0; i < weights.length; i++) dense.weights.data[i] = scale * weights[i]!;
   if (bias) dense.bias!.data.set(bias);
-  const norm = new BatchNorm(kernels, features, { ...BATCH_NORM_DEFAULTS, eps });
+  const norm = new BatchNorm(kernels, 'bn.0', features, { ...BATCH_NORM_DEFAULTS, eps });
+  norm.allocate(batch, true);
   norm.gamma!.data.set(gamma);
   norm.beta!.data.set(beta);
-  const linear = kernels.matrix(batch, features); // [m, n]
-  const y = kernels.matrix(batch, features);
-  const cache = norm.createCache(batch);
-  dense.forward(u, linear);
-  norm.forward(linear, y, 'train', cache);
-  const dLinear = kernels.matrix(batch, features);
-  const du = kernels.matrix(batch, inputs);
-  norm.backward(r, dLinear, cache);
-  dense.backward(u, dLinear, du);
+  const linear = dense.forward(u); // [m, n]
+  const y = norm.forward(linear, TRAINING_PASS); // [m, n]
+  const dLinear = norm.backward(linear, r)!; // [m, n]
+  const du = dense.backward(u, dLinear)!; // [m, k]
+  const cache = norm.trainingBatch;
   return {
     y: Float64Array.from(y.data), du: Float64Array.from(du.data), dW: Float64Array.from(dense.weightGrad.data),
     db: dense.biasGrad ? Float64Array.from(dense.biasGrad.data) : null, dLinearScale: maxAbs(dLinear.data),

@@ -8,6 +8,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../../src/core/rng.js';
 import { BatchNorm } from '../../src/nn/batch-norm.js';
+import { TRAINING_PASS } from '../../src/nn/layer.js';
 import { BATCH_NORM_DEFAULTS } from '../../src/nn/spec.js';
 import { assertAllClose, assertCloseToScale, maxAbs } from '../helpers/assert-close.js';
 import { backendsUnderTest } from '../helpers/backends.js';
@@ -27,7 +28,8 @@ for (const kernels of await backendsUnderTest()) {
       test(name, async () => {
         const rng = new Rng(seed);
         const options = { ...BATCH_NORM_DEFAULTS }; // momentum 0.99, eps 1e-3: tf's defaults
-        const norm = new BatchNorm(kernels, features, options);
+        const norm = new BatchNorm(kernels, 'bn.0', features, options);
+        norm.allocate(batch, true);
         const x = kernels.matrix(batch, features); // [m, n]
         for (let j = 0; j < features; j++) {
           // Columns with their own offset and spread, like pre-activations of different units.
@@ -41,11 +43,9 @@ for (const kernels of await backendsUnderTest()) {
         const upstream = kernels.matrix(batch, features); // [m, n] ∂L/∂y
         rng.fillNormal(upstream.data, 1);
 
-        const y = kernels.matrix(batch, features);
-        const dx = kernels.matrix(batch, features);
-        const cache = norm.createCache(batch);
-        norm.forward(x, y, 'train', cache);
-        norm.backward(upstream, dx, cache);
+        const y = norm.forward(x, TRAINING_PASS);
+        const dx = norm.backward(x, upstream)!;
+        const cache = norm.trainingBatch;
 
         const oracle = await tfjsBatchNormTraining({
           x, gamma: norm.gamma!.data, beta: norm.beta!.data, upstream, momentum: options.momentum, epsilon: options.eps,

@@ -17,28 +17,24 @@ const h = 1e-5;
 function setUp(useBias: boolean, seed: number) {
   const kernels = new JsKernels('float64');
   const rng = new Rng(seed);
-  const dense = new Dense(kernels, inputs, outputs, useBias);
+  const dense = new Dense(kernels, 'dense.0', inputs, outputs, useBias);
+  dense.allocate(batch, true);
   rng.fillNormal(dense.weights.data, 1);
   if (dense.bias) rng.fillNormal(dense.bias.data, 1);
   const x = kernels.matrix(batch, inputs); // [m, in]
   rng.fillNormal(x.data, 1);
   const r = kernels.matrix(batch, outputs); // [m, out] fixed weights of the loss
   rng.fillNormal(r.data, 1);
-  const y = kernels.matrix(batch, outputs); // [m, out]
-  const loss = (): number => {
-    dense.forward(x, y);
-    return weightedSum(r.data, y.data);
-  };
-  return { kernels, dense, x, r, y, loss };
+  const loss = (): number => weightedSum(r.data, dense.forward(x).data); // y [m, out]
+  return { dense, x, r, loss };
 }
 
 for (const useBias of [true, false]) {
   describe(`Dense ${useBias ? 'with' : 'without'} bias: gradients match central differences`, () => {
     test('dW, db and dx', () => {
-      const { kernels, dense, x, r, loss } = setUp(useBias, useBias ? 11 : 12);
-      const dx = kernels.matrix(batch, inputs);
+      const { dense, x, r, loss } = setUp(useBias, useBias ? 11 : 12);
       loss();
-      dense.backward(x, r, dx); // ∂L/∂y = r
+      const dx = dense.backward(x, r)!; // ∂L/∂y = r
       assertGradientsMatch('dW', dense.weightGrad.data, numericGradient(dense.weights.data, loss, h));
       assertGradientsMatch('dx', dx.data, numericGradient(x.data, loss, h));
       if (useBias) assertGradientsMatch('db', dense.biasGrad!.data, numericGradient(dense.bias!.data, loss, h));
@@ -48,10 +44,10 @@ for (const useBias of [true, false]) {
     test('backward accumulates into dW and db instead of overwriting', () => {
       const { dense, x, r, loss } = setUp(useBias, 13);
       loss();
-      dense.backward(x, r, null);
+      dense.backward(x, r);
       const once = Float64Array.from(dense.weightGrad.data);
       const onceBias = dense.biasGrad ? Float64Array.from(dense.biasGrad.data) : null;
-      dense.backward(x, r, null);
+      dense.backward(x, r);
       // Twice the gradient, up to the rounding of adding term by term onto a non-zero start.
       assertAllClose(dense.weightGrad.data, once.map((g) => 2 * g), { rtol: 1e-14, atol: 1e-14 }, 'dW after two backward calls');
       if (onceBias) assertAllClose(dense.biasGrad!.data, onceBias.map((g) => 2 * g), { rtol: 1e-14, atol: 1e-14 }, 'db after two backward calls');

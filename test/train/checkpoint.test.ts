@@ -20,7 +20,7 @@ import { drawInitialWeights, MLP } from '../../src/nn/mlp.js';
 import { Sgd } from '../../src/nn/sgd.js';
 import { makeSpec, type BatchNormOptions, type Estimator } from '../../src/nn/spec.js';
 import {
-  CheckpointError, checkpointTensorLayout, decodeCheckpoint, encodeCheckpoint,
+  CheckpointError, decodeCheckpoint, encodeCheckpoint,
 } from '../../src/train/checkpoint.js';
 
 const inputSize = 6, hiddenSizes = [5, 4], outputSize = 3, batch = 8;
@@ -40,6 +40,11 @@ function trainedNet(batchNorm: boolean | Partial<BatchNormOptions>, steps = 5, h
     net.trainStep(x, labels, optimizer);
   }
   return net;
+}
+
+/** The tensors the network lists for a checkpoint, by name. */
+function layoutOf(net: MLP): Map<string, { dtype: string; shape: number[] }> {
+  return new Map(net.checkpointTensors().map(({ name, dtype, shape }) => [name, { dtype, shape }]));
 }
 
 /** Every tensor a checkpoint holds, by name, as the network holds it (for bitwise comparison). */
@@ -169,10 +174,14 @@ describe('checkpoint round trip', () => {
   test('the estimator in the spec comes back, and changing it after loading changes the outputs', () => {
     const net = trainedNet({ estimator: 'average' });
     const restored = decodeCheckpoint(encodeCheckpoint(net), new JsKernels(), SOURCE).net;
-    assert.equal(restored.norms[0]!.options.estimator satisfies Estimator, 'average');
+    assert.equal(restored.inferenceStatistics?.estimator satisfies Estimator | undefined, 'average');
     const averageBits = inferenceBits(restored, 5);
-    for (const norm of restored.norms) norm!.options.estimator = 'ema';
+    restored.useInferenceStatistics({ estimator: 'ema' });
     assert.notDeepEqual(inferenceBits(restored, 5), averageBits);
+    // The network saves what it now infers with (once saved with the estimator it had before).
+    const saved = decodeCheckpoint(encodeCheckpoint(restored), new JsKernels(), SOURCE).net;
+    assert.equal(saved.spec.batchNorm?.estimator, 'ema');
+    assert.deepEqual(inferenceBits(saved, 5), inferenceBits(restored, 5));
   });
 
   test('a checkpoint loads bit for bit into every backend under test (the tensors land in its own memory)', async () => {
@@ -202,7 +211,7 @@ describe('checkpoint bytes are a safetensors file', () => {
     assert.equal(metadata['bnlab.format'], '1');
     assert.equal(metadata['bnlab.version'], '9.9.9');
 
-    const layout = checkpointTensorLayout(net.spec);
+    const layout = layoutOf(net);
     const names = Object.keys(header).filter((name) => name !== '__metadata__');
     assert.deepEqual(names.sort(), [...layout.keys()].sort());
     const state = stateOf(net);
@@ -259,7 +268,7 @@ describe('checkpoint bytes are a safetensors file', () => {
       assert.equal(read.metadata['bnlab.format'], '1');
       assert.equal(read.metadata.steps, '5');
       const state = stateOf(net);
-      const layout = checkpointTensorLayout(net.spec);
+      const layout = layoutOf(net);
       assert.deepEqual(Object.keys(read.tensors).sort(), [...layout.keys()].sort());
       for (const [name, tensor] of Object.entries(read.tensors)) {
         assert.equal(tensor.dtype, layout.get(name)!.dtype, `${name}: dtype`);

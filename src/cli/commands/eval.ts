@@ -11,6 +11,7 @@ import { loadCheckpoint } from '../../node/checkpoint-files.js';
 import { loadMnist } from '../../node/mnist-files.js';
 import { bnlabVersion } from '../../node/package-info.js';
 import { loadKernels } from '../../node/wasm-files.js';
+import { LARGEST_SPLIT } from '../../train/config.js';
 import { assertMnistNetwork } from '../../train/networks.js';
 import { UsageError } from '../errors.js';
 import { parseChoice, parseInteger } from '../parse.js';
@@ -39,9 +40,9 @@ export function evalCommand(): Command {
       if (evalBatchSize < 1) throw new UsageError(`--eval-batch-size must be at least 1, got ${evalBatchSize}`);
       const estimator = raw.bnEstimator === undefined ? undefined : parseChoice<Estimator>('--bn-estimator', raw.bnEstimator, ESTIMATORS);
       const kernels = await loadKernels(backendFromOptions(raw));
-      const { net, metadata } = await loadCheckpoint(path, kernels);
+      const { net, metadata } = await loadCheckpoint(path, kernels, undefined, { maxBatchSize: Math.min(evalBatchSize, LARGEST_SPLIT) });
       assertMnistNetwork(net.spec, path);
-      if (estimator) for (const norm of net.norms) if (norm) norm.options.estimator = estimator;
+      if (estimator) net.useInferenceStatistics({ estimator });
       const data = await loadMnist(raw.dataDir ? { dataDir: raw.dataDir } : {});
       net.sparseInput = true;
       const validation = net.evaluate(splitExamples(data.validation), evalBatchSize);
@@ -52,7 +53,7 @@ export function evalCommand(): Command {
         command: 'eval',
         checkpoint: path,
         backend: kernels.variant,
-        network: `${[net.spec.inputSize, ...net.spec.hiddenSizes, net.spec.outputSize].join('-')} ${net.spec.activation}${batchNorm ? ` with BN (${estimator ?? net.spec.batchNorm!.estimator} statistics)` : ''}`,
+        network: `${[net.spec.inputSize, ...net.spec.hiddenSizes, net.spec.outputSize].join('-')} ${net.spec.activation}${batchNorm ? ` with BN (${net.spec.batchNorm!.estimator} statistics)` : ''}`,
         metadata,
         validation,
         test,

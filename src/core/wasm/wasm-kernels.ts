@@ -23,7 +23,7 @@ import { DEFAULT_INITIAL_MEMORY_BYTES, WasmArena } from './wasm-memory.js';
 const SHORT_DOT_PRODUCT = 16;
 
 export interface WasmKernelsOptions {
-  /** Memory reserved up front (it grows beyond when needed); default 32 MiB. */
+  /** Memory at the start (a network reserves what it needs; it grows beyond when needed); default 32 MiB. */
   initialMemoryBytes?: number;
 }
 
@@ -63,18 +63,17 @@ export class WasmKernels implements Kernels {
     return this.arena.capacityBytes;
   }
 
-  /**
-   * A zeroed float32 view on wasm memory. Unlike a matrix's data it is NOT rebound when memory
-   * grows: it is valid until the next allocation that grows memory. Prefer `matrix`.
-   */
-  allocate(length: number): Float32Array {
-    if (!Number.isInteger(length) || length < 0) throw new RangeError(`cannot allocate ${length} elements`);
-    return this.arena.view(this.arena.reserve(length * 4), length);
+  reserveMemory(bytes: number): void {
+    this.arena.ensureFree(bytes);
   }
 
   /** A zeroed [rows, cols] matrix in wasm memory; its data is rebound whenever memory grows. */
   matrix(rows: number, cols: number): Matrix {
     return this.arena.matrix(rows, cols);
+  }
+
+  firstRows(matrix: Matrix, rows: number): Matrix {
+    return this.arena.firstRows(matrix, rows);
   }
 
   /** Zeroed bytes in wasm memory; their `data` is rebound whenever memory grows, as a matrix's is. */

@@ -2,19 +2,20 @@
  * @file The wasm backend's memory: one WebAssembly.Memory, a bump allocator above the kernel
  * module's static data, and the bookkeeping that keeps handed-out matrices valid when it grows.
  *
- * Growth policy (chosen over pre-sizing alone): memory starts at a generous size (32 MiB by
- * default; the article's network with an evaluation batch of 1000 needs about 15 MiB) and, when
- * an allocation does not fit, grows by at least doubling. `memory.grow` detaches every view on
- * the old buffer, so the arena rebinds `Matrix.data` of every matrix (and `ByteBuffer.data` of
- * every byte buffer) it handed out to a view at the same byte offset of the new buffer. Kernels address memory by byte offset, which growth
- * never changes. Bare arrays from `allocate` cannot be rebound: they stay valid until the next
- * growth (WasmKernels.allocate says so).
+ * Growth policy: a network reserves what it will need (`ensureFree`, sized from its spec and its
+ * largest batch) before it allocates, so running it never grows memory; beyond that, memory
+ * starts at 32 MiB and, when an allocation does not fit, grows by at least doubling.
+ * `memory.grow` detaches every view on the old buffer, so the arena rebinds `Matrix.data` of
+ * every matrix (and `ByteBuffer.data` of every byte buffer) it handed out to a view at the same
+ * byte offset of the new buffer. Kernels address memory by byte offset, which growth never
+ * changes. An array a caller took out of a matrix and kept cannot be rebound: that is what the
+ * reservation is for.
  *
  * Nothing is freed: an arena lives as long as the networks built on its backend. Create one
  * backend per run (instances are cheap once the module is compiled) rather than one per process.
  */
 import type { ByteBuffer } from '../kernels.js';
-import { Matrix } from '../matrix.js';
+import { assertHasRows, Matrix } from '../matrix.js';
 
 const PAGE_BYTES = 65536;
 const MAX_PAGES = 65536; // 4 GiB: wasm32's limit
@@ -61,15 +62,33 @@ export class WasmArena {
     return offset;
   }
 
+  /** Grows memory now, if needed, so that `bytes` more can be reserved without growing it. */
+  ensureFree(bytes: number): void {
+    if (!Number.isFinite(bytes) || bytes < 0) throw new RangeError(`cannot make room for ${bytes} bytes`);
+    const end = alignUp(this.next + bytes);
+    if (end > this.currentBuffer.byteLength) this.grow(end);
+  }
+
   /** A zeroed [rows, cols] matrix that stays valid when memory grows. */
   matrix(rows: number, cols: number): Matrix {
     if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 0 || cols < 0) {
       throw new RangeError(`a matrix needs whole, non-negative dimensions, got ${rows}x${cols}`);
     }
-    const offset = this.reserve(rows * cols * 4);
-    const matrix = new Matrix(rows, cols, new Float32Array(this.currentBuffer, offset, rows * cols));
+    const offset = this.reserve(rows * cols * 4); // first: it may grow memory, replacing the buffer
+    return this.track(new Matrix(rows, cols, new Float32Array(this.currentBuffer, offset, rows * cols)));
+  }
+
+  /** The first `rows` rows of a matrix of this arena, on the same memory, rebound as it is. */
+  firstRows(matrix: Matrix, rows: number): Matrix {
+    assertHasRows(matrix, rows);
+    if (matrix.data.buffer !== this.currentBuffer) throw new RangeError('firstRows: the matrix is not in this backend\'s memory');
+    const data = matrix.data as Float32Array;
+    return this.track(new Matrix(rows, matrix.cols, data.subarray(0, rows * matrix.cols)));
+  }
+
+  private track(matrix: Matrix): Matrix {
     this.matrices.push(matrix);
-    this.offsets.push(offset);
+    this.offsets.push(matrix.data.byteOffset);
     return matrix;
   }
 

@@ -9,7 +9,7 @@ import { Rng } from '../../core/rng.js';
 import { splitExamples, type MnistData, type Split } from '../../data/mnist.js';
 import { drawInitialWeights, MLP, type HiddenBuffers } from '../../nn/mlp.js';
 import { argmaxRow } from '../../nn/softmax-cross-entropy.js';
-import { makeSpec, type BatchNormOptions, type Estimator, type NetworkSpec } from '../../nn/spec.js';
+import { makeSpec, type BatchNormOptions, type InferenceStatistics, type NetworkSpec } from '../../nn/spec.js';
 import type { ActivationKind } from '../../core/kernels.js';
 import { resolveTrainConfig } from '../../train/config.js';
 import { deriveSeed } from '../../train/seeds.js';
@@ -75,15 +75,18 @@ export function headOf(split: Split, count: number): Split {
   return { pixels: split.pixels.subarray(0, n * split.width), labels: split.labels.subarray(0, n), count: n, width: split.width };
 }
 
-/** The predicted class of every example of `split`, in inference mode, `batchSize` rows at a time. */
-export function predictClasses(net: MLP, split: Split, batchSize: number): Uint8Array {
+/**
+ * The predicted class of every example of `split`, in inference mode, `batchSize` rows at a time,
+ * with the network's inference statistics or, for this call only, `statistics`.
+ */
+export function predictClasses(net: MLP, split: Split, batchSize: number, statistics?: InferenceStatistics): Uint8Array {
   const predictions = new Uint8Array(split.count);
   const examples = splitExamples(split);
   for (let start = 0; start < split.count; start += batchSize) {
     const rows = Math.min(batchSize, split.count - start);
     const x = net.inputFor(rows); // [rows, 784]
     examples.copyRows(start, rows, x, net.kernels);
-    const logits = net.forward(x, 'infer'); // [rows, 10]
+    const logits = net.forward(x, 'infer', statistics); // [rows, 10]
     for (let i = 0; i < rows; i++) predictions[start + i] = argmaxRow(logits, i);
   }
   return predictions;
@@ -144,6 +147,9 @@ export function elapsedSince(started: number): number {
   return performance.now() - started;
 }
 
+/** A probe's own statistics: every BN layer normalizes the batch by itself, and no estimate is touched. */
+export const BATCH_STATISTICS: InferenceStatistics = Object.freeze({ estimator: 'batch', unbiased: true });
+
 /**
  * The hidden layers' buffers after an inference-mode forward of `probe` in which every BN layer
  * normalizes with the probe's own statistics (estimator `batch`): with a probe of hundreds of
@@ -151,23 +157,10 @@ export function elapsedSince(started: number): number {
  * no estimate of the network is touched.
  */
 export function probeHiddenLayers(net: MLP, probe: Split): readonly HiddenBuffers[] {
-  return withEstimator(net, 'batch', () => {
-    const x = net.inputFor(probe.count); // [probe, 784]
-    splitExamples(probe).copyRows(0, probe.count, x, net.kernels);
-    net.forward(x, 'infer');
-    return net.hiddenBuffers(probe.count);
-  });
-}
-
-/** `fn`'s result with every BN layer of `net` inferring by `estimator`; the network's own estimator is put back after. */
-export function withEstimator<T>(net: MLP, estimator: Estimator, fn: () => T): T {
-  const saved = net.norms.map((norm) => norm?.options.estimator);
-  for (const norm of net.norms) if (norm) norm.options.estimator = estimator;
-  try {
-    return fn();
-  } finally {
-    net.norms.forEach((norm, l) => { if (norm) norm.options.estimator = saved[l]!; });
-  }
+  const x = net.inputFor(probe.count); // [probe, 784]
+  splitExamples(probe).copyRows(0, probe.count, x, net.kernels);
+  net.forward(x, 'infer', BATCH_STATISTICS);
+  return net.hiddenBuffers(probe.count);
 }
 
 /** Column `column` of a [rows, cols] matrix, sorted ascending. */

@@ -88,12 +88,9 @@ export async function runInferenceStatistics(context: ClaimContext, budget: Infe
   const single = headOf(data.test, budget.singleCount);
   const results: EstimatorResult[] = CHOICES.map((choice) => {
     context.onProgress?.(`inference-statistics: evaluating with ${choice.label}`);
-    for (const norm of net.norms) {
-      norm!.options.estimator = choice.estimator;
-      norm!.options.unbiased = choice.unbiased;
-    }
-    const batched = predictClasses(net, test, budget.evalBatchSize);
-    const oneByOne = predictClasses(net, single, 1);
+    const statistics = { estimator: choice.estimator, unbiased: choice.unbiased };
+    const batched = predictClasses(net, test, budget.evalBatchSize, statistics);
+    const oneByOne = predictClasses(net, single, 1, statistics);
     const counts = new Array<number>(10).fill(0);
     for (const predicted of oneByOne) counts[predicted]!++;
     const commonest = counts.indexOf(Math.max(...counts));

@@ -7,6 +7,7 @@
  */
 import { Batcher } from '../../data/batcher.js';
 import { PIXEL_SCALE, type Split } from '../../data/mnist.js';
+import type { ForwardPass } from '../../nn/layer.js';
 import type { MLP } from '../../nn/mlp.js';
 import { deriveSeed } from '../../train/seeds.js';
 import { barChartSpec } from '../charts/bar-chart.js';
@@ -14,7 +15,7 @@ import { lineChartSpec } from '../charts/line-chart.js';
 import { withBnName, withoutBnName } from '../charts/series-colors.js';
 import type { Claim, ClaimContext, ClaimResult } from './claim.js';
 import {
-  accuracyOf, accuracyOn, elapsedSince, formatNumber, formatPercent, headOf, logLogSlope, networkPair, predictClasses, trainForClaim, type NetworkChoice,
+  accuracyOf, accuracyOn, BATCH_STATISTICS, elapsedSince, formatNumber, formatPercent, headOf, logLogSlope, networkPair, predictClasses, trainForClaim, type NetworkChoice,
 } from './experiment-kit.js';
 
 export interface RegularizationBudget {
@@ -188,31 +189,22 @@ function bnOutputSpread(net: MLP, train: Split, validation: Split, batchSize: nu
   const { kernels } = net;
   const dense = net.dense[0]!, norm = net.norms[0]!;
   const width = train.width, units = Math.min(budget.noiseUnits, dense.outputs);
-  const x = kernels.matrix(batchSize, width); // [m, 784]
+  const x = net.inputFor(batchSize); // [m, 784]
   const pixels = kernels.byteBuffer(batchSize * width); // [m, 784] bytes: the example, then m − 1 training images
-  const linear = kernels.matrix(batchSize, dense.outputs); // [m, h]
-  const output = kernels.matrix(batchSize, dense.outputs); // [m, h]
-  const cache = norm.createCache(batchSize);
   const otherLabels = new Uint8Array(batchSize - 1);
   const batcher = new Batcher(train, batchSize - 1, { shuffle: true, seed: deriveSeed(seed + batchSize, 'experiment') });
   const sums = new Float64Array(units), squares = new Float64Array(units);
-  const savedEstimator = norm.options.estimator;
-  norm.options.estimator = 'batch';
-  try {
-    for (let sample = 0; sample < budget.noiseSamples; sample++) {
-      pixels.data.set(validation.pixels.subarray(0, width), 0);
-      batcher.next(pixels.data.subarray(width), otherLabels);
-      kernels.bytesToFloats(pixels.data, PIXEL_SCALE, x);
-      dense.forward(x, linear, true);
-      norm.forward(linear, output, 'infer', cache);
-      for (let j = 0; j < units; j++) {
-        const value = output.data[j]!; // row 0, unit j
-        sums[j] += value;
-        squares[j] += value * value;
-      }
+  const probe: ForwardPass = { mode: 'infer', statistics: BATCH_STATISTICS };
+  for (let sample = 0; sample < budget.noiseSamples; sample++) {
+    pixels.data.set(validation.pixels.subarray(0, width), 0);
+    batcher.next(pixels.data.subarray(width), otherLabels);
+    kernels.bytesToFloats(pixels.data, PIXEL_SCALE, x);
+    const output = norm.forward(dense.forward(x), probe); // [m, h]
+    for (let j = 0; j < units; j++) {
+      const value = output.data[j]!; // row 0, unit j
+      sums[j] += value;
+      squares[j] += value * value;
     }
-  } finally {
-    norm.options.estimator = savedEstimator;
   }
   let spread = 0;
   const n = budget.noiseSamples;

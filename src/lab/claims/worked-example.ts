@@ -5,6 +5,7 @@
  */
 import { BATCH_NORM_DEFAULTS } from '../../nn/spec.js';
 import { BatchNorm } from '../../nn/batch-norm.js';
+import { TRAINING_PASS } from '../../nn/layer.js';
 import { barChartSpec } from '../charts/bar-chart.js';
 import type { Claim, ClaimContext, ClaimResult } from './claim.js';
 import { elapsedSince, formatNumber } from './experiment-kit.js';
@@ -46,29 +47,27 @@ export async function runWorkedExample(context: Pick<ClaimContext, 'kernels'>): 
   const started = performance.now();
   const { kernels } = context;
   const rows = [ARTICLE_FEATURE_ROW, ...OTHER_FEATURE_ROWS]; // [features][examples], the article's layout
-  const norm = new BatchNorm(kernels, FEATURES, { ...BATCH_NORM_DEFAULTS, eps: ARTICLE_EPS });
-  const cache = norm.createCache(EXAMPLES);
+  const norm = new BatchNorm(kernels, 'bn.0', FEATURES, { ...BATCH_NORM_DEFAULTS, eps: ARTICLE_EPS });
+  norm.allocate(EXAMPLES, false);
   const z = kernels.matrix(EXAMPLES, FEATURES); // [8, 4]: our layers take [batch, features], the transpose of the article's Z
   for (let j = 0; j < FEATURES; j++) for (let i = 0; i < EXAMPLES; i++) z.set(i, j, rows[j]![i]!);
-  const y = kernels.matrix(EXAMPLES, FEATURES); // [8, 4]
 
   // Stage 1-3: γ = 1, β = 0 (the layer's initial values), so y = x̂.
-  norm.forward(z, y, 'train', cache);
-  const mean = Array.from(cache.mean.data);
-  const variance = Array.from(cache.variance.data);
-  const invStd = Array.from(cache.invStd.data);
-  const xhat = cache.xhat.toArrays(); // [8][4]
+  norm.forward(z, TRAINING_PASS);
+  const mean = Array.from(norm.trainingBatch.mean.data);
+  const variance = Array.from(norm.trainingBatch.variance.data);
+  const invStd = Array.from(norm.trainingBatch.invStd.data);
+  const xhat = norm.buffersFor(EXAMPLES).xhat.toArrays(); // [8][4]
 
   // Stage 4: a learnable scale and shift.
   norm.gamma!.data.set(EXAMPLE_GAMMA);
   norm.beta!.data.set(EXAMPLE_BETA);
-  norm.forward(z, y, 'train', cache);
-  const affine = y.toArrays();
+  const affine = norm.forward(z, TRAINING_PASS).toArrays(); // [8][4]
 
   // Stage 5: γ = √(σ²+ε), β = μ make BN the identity: the affine step can undo the normalization.
   norm.gamma!.data.set(variance.map((v) => Math.sqrt(v + ARTICLE_EPS)));
   norm.beta!.data.set(mean);
-  norm.forward(z, y, 'train', cache);
+  const y = norm.forward(z, TRAINING_PASS); // [8, 4]
   let identityError = 0;
   for (let i = 0; i < z.data.length; i++) identityError = Math.max(identityError, Math.abs(y.data[i]! - z.data[i]!));
 

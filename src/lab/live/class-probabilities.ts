@@ -4,13 +4,14 @@
  */
 import type { Split } from '../../data/mnist.js';
 import type { MLP } from '../../nn/mlp.js';
+import type { InferenceStatistics } from '../../nn/spec.js';
 import { splitExamples } from '../../data/mnist.js';
 
-/** softmax(logits of row `row`) after an inference-mode forward of every example of `batch`. */
-export function classProbabilities(net: MLP, batch: Split, row: number): number[] {
+/** softmax(logits of row `row`) after an inference-mode forward of every example of `batch`, with `statistics` for this call. */
+export function classProbabilities(net: MLP, batch: Split, row: number, statistics?: InferenceStatistics): number[] {
   const x = net.inputFor(batch.count); // [count, 784]
   splitExamples(batch).copyRows(0, batch.count, x, net.kernels);
-  const logits = net.forward(x, 'infer'); // [count, classes]
+  const logits = net.forward(x, 'infer', statistics); // [count, classes]
   const rowLogits = Array.from(logits.data.subarray(row * logits.cols, (row + 1) * logits.cols));
   const largest = Math.max(...rowLogits);
   const exps = rowLogits.map((z) => Math.exp(z - largest));

@@ -8,6 +8,7 @@
 import type { ActivationKind } from '../../core/kernels.js';
 import type { Matrix } from '../../core/matrix.js';
 import type { Split } from '../../data/mnist.js';
+import type { BatchNorm } from '../../nn/batch-norm.js';
 import type { MLP } from '../../nn/mlp.js';
 import { PERCENTILES } from '../claims/covariate-shift.js';
 import { percentileOfSorted, probeHiddenLayers, sortedColumn } from '../claims/experiment-kit.js';
@@ -20,9 +21,8 @@ export const HISTOGRAM_BINS = 40;
 const TANH_SATURATION_THRESHOLD = Math.atanh(Math.sqrt(1 - SATURATED_DERIVATIVE));
 
 /** One probe of `net` at `step`: the sample for the curves over training, and each layer's view now. */
-export function probeLayers(net: MLP, probe: Split, step: number, watchedUnit: number, batchSize: number): { sample: ProbeSample; layers: LayerView[] } {
-  // The training batch's statistics first: the probe's forward may share its buffers when the batch sizes are equal.
-  const batchNorm = net.norms.map((norm, l) => (norm ? batchNormView(net, l, batchSize) : null));
+export function probeLayers(net: MLP, probe: Split, step: number, watchedUnit: number): { sample: ProbeSample; layers: LayerView[] } {
+  const batchNorm = net.norms.map((norm) => (norm ? batchNormView(norm) : null));
   const hidden = probeHiddenLayers(net, probe);
   const sample: ProbeSample = { step, percentiles: [], saturation: [] };
   const layers: LayerView[] = hidden.map((buffers, l) => {
@@ -87,17 +87,15 @@ export function histogramOf(values: ArrayLike<number>, bins: number): Histogram 
   return { start: low, binWidth, counts };
 }
 
-/** Layer `l`'s γ, β, population estimates and the statistics of the latest training batch of `batchSize` rows. */
-function batchNormView(net: MLP, l: number, batchSize: number): BatchNormView {
-  const norm = net.norms[l]!;
-  const cache = net.hiddenBuffers(batchSize)[l]!.bnCache!;
+/** A BN layer's γ, β, population estimates and the statistics of the latest training batch. */
+function batchNormView(norm: BatchNorm): BatchNormView {
   const width = norm.features;
   return {
     gamma: Array.from(norm.gamma?.data ?? new Float32Array(width).fill(1)),
     beta: Array.from(norm.beta?.data ?? new Float32Array(width)),
     movingMean: Array.from(norm.movingMean.data),
     movingVariance: Array.from(norm.movingVariance.data),
-    batchMean: Array.from(cache.mean.data),
-    batchVariance: Array.from(cache.variance.data),
+    batchMean: Array.from(norm.trainingBatch.mean.data),
+    batchVariance: Array.from(norm.trainingBatch.variance.data),
   };
 }

@@ -9,12 +9,12 @@ import type { BackendChoice } from '../../core/backend.js';
 import type { Kernels } from '../../core/kernels.js';
 import { MNIST_CLASSES, splitExamples, type MnistData, type Split } from '../../data/mnist.js';
 import type { MLP } from '../../nn/mlp.js';
-import type { Estimator } from '../../nn/spec.js';
+import { BATCH_NORM_DEFAULTS, type Estimator, type InferenceStatistics } from '../../nn/spec.js';
 import { decodeCheckpoint, describeNetwork, encodeCheckpoint } from '../../train/checkpoint.js';
-import type { TrainConfig } from '../../train/config.js';
+import { largestBatch, type TrainConfig } from '../../train/config.js';
 import { buildNetwork } from '../../train/networks.js';
 import { TrainingRun } from '../../train/trainer.js';
-import { headOf, predictClasses, withEstimator } from '../claims/experiment-kit.js';
+import { headOf, predictClasses } from '../claims/experiment-kit.js';
 import { networkName, summarizeRun, type RunSummary } from '../run-summary.js';
 import { classProbabilities } from './class-probabilities.js';
 import { probeLayers } from './layer-probe.js';
@@ -187,7 +187,7 @@ export class TrainingSession {
   private probe(run: Run): void {
     const step = run.training.step;
     const probe = headOf(run.training.data.validation, PROBE_IMAGES);
-    const { sample, layers } = probeLayers(run.net, probe, step, this.watchedUnit, run.config.batchSize);
+    const { sample, layers } = probeLayers(run.net, probe, step, this.watchedUnit);
     run.probes.push(sample);
     run.layers = layers;
     if (run.lossCount > 0) run.losses.push([step, run.lossSum / run.lossCount]);
@@ -236,7 +236,7 @@ export class TrainingSession {
     const batch: Split = { pixels: new Uint8Array((1 + company) * width), labels: new Uint8Array(1 + company), count: 1 + company, width };
     batch.pixels.set(pixels);
     batch.pixels.set(data.test.pixels.subarray(0, company * width), width);
-    const probabilities = this.inferWith(run, inference.estimator, () => classProbabilities(run.net, batch, 0));
+    const probabilities = classProbabilities(run.net, batch, 0, this.inferenceFor(run, inference.estimator));
     const label = image.kind === 'test' ? data.test.labels[image.index]! : null;
     this.host.post({ type: 'classified', requestId, probabilities, pixels, label });
   }
@@ -246,7 +246,7 @@ export class TrainingSession {
     const run = this.requireRun();
     const test = run.training.data.test;
     const batchSize = inference.oneAtATime ? 1 : run.config.evalBatchSize;
-    const predictions = this.inferWith(run, inference.estimator, () => predictClasses(run.net, test, batchSize));
+    const predictions = predictClasses(run.net, test, batchSize, this.inferenceFor(run, inference.estimator));
     const matrix = Array.from({ length: MNIST_CLASSES }, () => new Array<number>(MNIST_CLASSES).fill(0));
     let correct = 0;
     for (let i = 0; i < test.count; i++) {
@@ -256,10 +256,10 @@ export class TrainingSession {
     this.host.post({ type: 'confusion', requestId, matrix, accuracy: test.count ? correct / test.count : NaN, inference });
   }
 
-  /** `fn` with the network inferring by `estimator`; Algorithm 2's averages recomputed first, as validation does. */
-  private inferWith<T>(run: Run, estimator: Estimator, fn: () => T): T {
+  /** The statistics to infer with by `estimator` (the network's own are left as they are); Algorithm 2's averages recomputed first, as validation does. */
+  private inferenceFor(run: Run, estimator: Estimator): InferenceStatistics {
     if (estimator === 'average') run.training.refreshAverages();
-    return withEstimator(run.net, estimator, fn);
+    return { estimator, unbiased: run.net.inferenceStatistics?.unbiased ?? BATCH_NORM_DEFAULTS.unbiased };
   }
 
   private async save(requestId: number): Promise<void> {
@@ -278,7 +278,7 @@ export class TrainingSession {
     const current = this.requireRun();
     const { config, batchNorm } = current;
     const expected = { inputSize: current.net.spec.inputSize, hiddenSizes: config.hiddenSizes, outputSize: current.net.spec.outputSize };
-    const { net } = decodeCheckpoint(bytes, current.kernels, fileName, expected);
+    const { net } = decodeCheckpoint(bytes, current.kernels, fileName, expected, { maxBatchSize: largestBatch(config) });
     const found = `${describeNetwork(net.spec)} ${net.spec.activation}`;
     if (net.spec.activation !== config.activation) {
       throw new Error(`${fileName} holds a ${found} network, but the page trains ${config.activation}: set the activation to ${net.spec.activation}, then load it again.`);
