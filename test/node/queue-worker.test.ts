@@ -62,9 +62,9 @@ function queued(id: string, trainConfig: TrainConfig, overrides: Partial<QueuedR
 }
 
 /** The same run on a local pool, as a local sweep trains it. */
-async function locally(id: string, trainConfig: TrainConfig): Promise<FinishedRun> {
+async function locally(id: string, trainConfig: TrainConfig, backend: 'auto' | 'js' = 'auto'): Promise<FinishedRun> {
   let outcome: FinishedRun | null = null;
-  await new GridPool({ jobs: 1, backend: 'auto', data: shared }).run([{ id, config: trainConfig, batchNorm: trainConfig.batchNorm }], {
+  await new GridPool({ jobs: 1, backend, data: shared }).run([{ id, config: trainConfig, batchNorm: trainConfig.batchNorm }], {
     onFinish: (_worker, _job, run) => {
       outcome = run;
     },
@@ -115,20 +115,22 @@ test('a run trained by a queue worker equals the same run on a local pool, bit f
   const bn = config({ seed: 3 });
   const plain = config({ seed: 4, batchNorm: false, learningRate: 0.5 });
   const foreign = queued('foreign-1', config(), { dataHash: 'ef'.repeat(32) });
-  assert.deepEqual((await queue.enqueue([queued('bn-1', bn), foreign, queued('plain-1', plain)])).added, ['bn-1', 'foreign-1', 'plain-1']);
+  // A run that pins the kernels gets them, whatever the worker's --backend.
+  const pinned = queued('pinned-js', config({ seed: 5 }), { backend: 'js' });
+  assert.deepEqual((await queue.enqueue([queued('bn-1', bn), foreign, queued('plain-1', plain), pinned])).added, ['bn-1', 'foreign-1', 'plain-1', 'pinned-js']);
 
-  const collected = await until('two results and the malformed failure', async () => {
+  const collected = await until('three results and the malformed failure', async () => {
     const now = await queue.collect();
-    return now.completed.length === 2 && now.failed.length === 1 ? now : null;
+    return now.completed.length === 3 && now.failed.length === 1 ? now : null;
   });
   assert.deepEqual(collected.failed, [{ id: 'bad-1', reason: 'job "bad-1": its config is invalid: --steps must be a whole number of at least 0, got -5', attemptsMade: 1 }]);
   const byId = new Map(collected.completed.map((result) => [result.id, result]));
-  for (const [id, trainConfig] of [['bn-1', bn], ['plain-1', plain]] as const) {
+  for (const [id, trainConfig, backend] of [['bn-1', bn, 'auto'], ['plain-1', plain, 'auto'], ['pinned-js', pinned.config, 'js']] as const) {
     const remote = byId.get(id)!;
     assert.equal(remote.worker, 'test-worker:1');
     assert.equal(remote.dataHash, dataHash);
     assert.equal(remote.dataSource, 'crafted 42');
-    const local = await locally(id, trainConfig);
+    const local = await locally(id, trainConfig, backend);
     assert.equal(remote.outcome.backend, local.backend);
     // deepStrictEqual compares numbers with Object.is: every float64 of the curve, the NaN at step 0 included.
     assert.deepStrictEqual(numbers(remote.outcome.result), numbers(local.result));
@@ -143,7 +145,7 @@ test('a run trained by a queue worker equals the same run on a local pool, bit f
 
   // Collected results are removed once recorded; a removed run can be enqueued afresh.
   assert.equal(await queue.remove('bn-1'), true);
-  assert.deepEqual((await queue.collect()).completed.map((result) => result.id), ['plain-1']);
+  assert.deepEqual((await queue.collect()).completed.map((result) => result.id).sort(), ['pinned-js', 'plain-1']);
 });
 
 test('an active run shows its progress, and stop() hands it back to the queue at once', async (t) => {
