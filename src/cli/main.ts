@@ -11,6 +11,7 @@ import { reportCommand } from './commands/report.js';
 import { reproduceCommand } from './commands/reproduce.js';
 import { serveCommand } from './commands/serve.js';
 import { sweepCommand } from './commands/sweep.js';
+import { workerCommand } from './commands/worker.js';
 import { trainCommand } from './commands/train.js';
 import { reportError, UsageError } from './errors.js';
 import { guardOutputStreams } from './output-streams.js';
@@ -30,7 +31,7 @@ const program = new Command('bnlab')
   .exitOverride()
   .configureOutput(oneLineErrors('bnlab'));
 
-const commands = [trainCommand(), compareCommand(), evalCommand(), reproduceCommand(), sweepCommand(), reportCommand(), explainCommand(), serveCommand()];
+const commands = [trainCommand(), compareCommand(), evalCommand(), reproduceCommand(), sweepCommand(), workerCommand(), reportCommand(), explainCommand(), serveCommand()];
 for (const command of commands) program.addCommand(command.exitOverride().configureOutput(oneLineErrors(`bnlab ${command.name()}`)));
 
 program.action(async (options: { version?: boolean }) => {

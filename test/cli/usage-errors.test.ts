@@ -13,9 +13,9 @@ import { runCli } from './run-cli.js';
 
 describe('usage errors: one line, exit code 2', () => {
   const cases: Array<[string[], string]> = [
-    [['trian', '--steps', '10'], "bnlab: unknown command 'trian' (did you mean train?); the commands are train, compare, eval, reproduce, report, explain, serve"],
-    [['explian'], "bnlab: unknown command 'explian' (did you mean explain?); the commands are train, compare, eval, reproduce, report, explain, serve"],
-    [['fit'], "bnlab: unknown command 'fit'; the commands are train, compare, eval, reproduce, report, explain, serve"],
+    [['trian', '--steps', '10'], "bnlab: unknown command 'trian' (did you mean train?); the commands are train, compare, eval, reproduce, sweep, worker, report, explain, serve"],
+    [['explian'], "bnlab: unknown command 'explian' (did you mean explain?); the commands are train, compare, eval, reproduce, sweep, worker, report, explain, serve"],
+    [['fit'], "bnlab: unknown command 'fit'; the commands are train, compare, eval, reproduce, sweep, worker, report, explain, serve"],
     [['--steps', '10'], "bnlab: unknown option '--steps': options go after a command (bnlab train --steps …); bnlab --help lists the commands"],
     [['train', '--step', '10'], "bnlab train: unknown option '--step' (Did you mean --steps?) (bnlab train --help shows the usage)"],
     [['compare', '--lr'], "bnlab compare: option '--lr <number>' argument missing (bnlab compare --help shows the usage)"],

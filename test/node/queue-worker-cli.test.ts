@@ -7,7 +7,6 @@
 import { after, before, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { shareMnist } from '../../src/node/grid-messages.js';
@@ -20,11 +19,8 @@ import { resolveTrainConfig, type TrainConfig } from '../../src/train/config.js'
 import { freePort, startRedis, type TestRedis } from '../node-support/redis-server.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const MAIN = `${ROOT}dist/src/cli/main.js`;
-/** bnlab's own entry once main.ts registers the command; until then the command alone, run the same way. */
-const WORKER_ARGS = readFileSync(MAIN, 'utf8').includes('workerCommand')
-  ? [`${ROOT}bin/bnlab.js`, 'worker']
-  : [`${ROOT}dist/test/node-support/worker-main.js`];
+/** The real command, as a user runs it. */
+const WORKER_ARGS = [`${ROOT}bin/bnlab.js`, 'worker'];
 
 let redis: TestRedis;
 let dataHash: string;
@@ -52,7 +48,7 @@ interface Child {
 }
 
 function startWorker(t: TestContext, args: string[]): Child {
-  const child = spawn(process.execPath, [...WORKER_ARGS, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, BNLAB_WORKER_MAIN: '1' } });
+  const child = spawn(process.execPath, [...WORKER_ARGS, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   const waiters: Array<() => void> = [];
