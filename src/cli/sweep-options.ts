@@ -24,6 +24,14 @@ export function jobsAtMostCores(jobs: number): number {
   return jobs;
 }
 
+const QUEUE_NAME = /^[A-Za-z0-9._-]{1,100}$/;
+
+/** A BullMQ queue name as --queue-name gives it. */
+export function parseQueueName(text: string): string {
+  if (!QUEUE_NAME.test(text)) throw new UsageError(`--queue-name must be 1-100 letters, digits, '.', '_' or '-', got "${text}"`);
+  return text;
+}
+
 /** One worker thread per core. */
 export function defaultJobs(): number {
   return availableParallelism();

@@ -9,10 +9,12 @@
  * same command again collects them.
  */
 import type { SweepRun } from '../lab/sweep/sweep-runs.js';
-import { QUEUED_RUN_FORMAT, type QueuedResult, type QueuedRun } from '../node/queue/queue-protocol.js';
+import { QUEUE_NAME_DEFAULT, QUEUED_RUN_FORMAT, type QueuedResult, type QueuedRun } from '../node/queue/queue-protocol.js';
 import { parseRedisUrl, redactRedisUrl } from '../node/queue/redis-url.js';
 import { RunQueue } from '../node/queue/run-queue.js';
 import type { GridProgress } from './commands/reproduce-progress.js';
+import { UsageError } from './errors.js';
+import { parseQueueName } from './sweep-options.js';
 import type { SweepExecution, SweepExecutor } from './sweep-runner.js';
 
 /** How often the coordinator asks Redis what finished and what trains. */
@@ -24,10 +26,20 @@ const SHOWN_SLOTS = 8;
 
 const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
 
-/** Checks the address of `--queue` (one line, exit 2, before any data is loaded); the URL as given. */
-export function parseQueueUrl(text: string): string {
-  parseRedisUrl(text);
-  return text;
+/** Where a sweep's runs go with --queue: a Redis address and a queue name. */
+export interface QueueTarget {
+  url: string;
+  name: string;
+}
+
+/** Checks --queue and --queue-name (one line, exit 2, before any data is loaded); null without --queue. */
+export function queueTargetOf(url: string | undefined, name: string | undefined): QueueTarget | null {
+  if (url === undefined) {
+    if (name !== undefined) throw new UsageError('--queue-name names the queue of --queue: give --queue redis://host:port too');
+    return null;
+  }
+  parseRedisUrl(url);
+  return { url, name: parseQueueName(name ?? QUEUE_NAME_DEFAULT) };
 }
 
 function queuedRunOf(run: SweepRun, execution: SweepExecution): QueuedRun {
@@ -75,8 +87,8 @@ class SlotMap {
 
 export const trainOnQueue: SweepExecutor = async (execution) => {
   const { plan, remaining, io } = execution;
-  const url = plan.queue!;
-  const queue = await RunQueue.connect(url);
+  const { url, name } = plan.queue!;
+  const queue = await RunQueue.connect(url, { queueName: name });
   const byId = new Map(remaining.map((run) => [run.id, run]));
   const workersSeen = new Set<string>();
   const progress = execution.createProgress(Math.min(SHOWN_SLOTS, remaining.length));
@@ -129,7 +141,7 @@ export const trainOnQueue: SweepExecutor = async (execution) => {
     const enqueued = await queue.enqueue(remaining.map((run) => queuedRunOf(run, execution)));
     io.stdout.write(
       `Queue ${queue.queueName} on ${redactRedisUrl(url)}: ${enqueued.added.length} run${enqueued.added.length === 1 ? '' : 's'} enqueued, ` +
-        `${enqueued.present.length} already there; start workers with: npx bnlab worker ${redactRedisUrl(url)}\n`,
+        `${enqueued.present.length} already there; start workers with: npx bnlab worker ${redactRedisUrl(url)}${name === QUEUE_NAME_DEFAULT ? '' : ` --queue-name ${name}`}\n`,
     );
     let lastEnqueue = Date.now();
     while (remaining.length > 0 && !stopped) {

@@ -20,6 +20,7 @@ import { loadMnist } from '../node/mnist-files.js';
 import { bnlabVersion } from '../node/package-info.js';
 import { mnistContentHash, RunStore, type StoredRun } from '../node/run-store.js';
 import { watchInterrupt } from './interrupt.js';
+import type { QueueTarget } from './sweep-queue.js';
 import type { SweepMetric } from '../lab/sweep/sweep-report.js';
 import { writeReport, type WrittenReport } from './commands/report.js';
 import { createGridProgress, type GridProgress, type GridProgressStyle } from './commands/reproduce-progress.js';
@@ -39,8 +40,8 @@ export interface SweepPlan {
   dataDir: string | null;
   /** The metric a sweep's report ranks by. */
   metric: SweepMetric;
-  /** `redis://…`: train on `bnlab worker` processes through this queue instead of local threads. */
-  queue: string | null;
+  /** Train on `bnlab worker` processes through this Redis queue instead of local threads. */
+  queue: QueueTarget | null;
 }
 
 export interface SweepIo {

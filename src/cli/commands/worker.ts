@@ -15,7 +15,7 @@ import { QueueWorker, STALL_TIMEOUT_MS_DEFAULT } from '../../node/queue/queue-wo
 import { UsageError } from '../errors.js';
 import { watchInterrupt } from '../interrupt.js';
 import { parseChoice, parseInteger } from '../parse.js';
-import { atLeastOne, defaultJobs, jobsAtMostCores } from '../sweep-options.js';
+import { atLeastOne, defaultJobs, jobsAtMostCores, parseQueueName } from '../sweep-options.js';
 
 interface RawWorkerOptions {
   jobs?: string;
@@ -27,7 +27,6 @@ interface RawWorkerOptions {
 
 /** Below this a busy machine's late lock renewal could pass for a dead worker; above it a dead worker's runs wait too long. */
 const STALL_TIMEOUT_BOUNDS_S = { min: 5, max: 3600 } as const;
-const QUEUE_NAME = /^[A-Za-z0-9._-]{1,100}$/;
 
 export interface WorkerPlan {
   url: string;
@@ -50,7 +49,7 @@ export function workerPlanFromOptions(url: string, raw: RawWorkerOptions): Worke
   if (stallTimeout < STALL_TIMEOUT_BOUNDS_S.min || stallTimeout > STALL_TIMEOUT_BOUNDS_S.max) {
     throw new UsageError(`--stall-timeout must be a whole number of seconds from ${STALL_TIMEOUT_BOUNDS_S.min} to ${STALL_TIMEOUT_BOUNDS_S.max}, got ${raw.stallTimeout}`);
   }
-  if (!QUEUE_NAME.test(raw.queueName)) throw new UsageError(`--queue-name must be 1-100 letters, digits, '.', '_' or '-', got "${raw.queueName}"`);
+  parseQueueName(raw.queueName);
   return {
     url,
     jobs: raw.jobs === undefined ? defaultJobs() : jobsAtMostCores(atLeastOne('--jobs', raw.jobs)),
