@@ -135,7 +135,10 @@ function axesOf(records: readonly RunRecord[]): SweepAxisSummary[] {
       const value = record.axes[index]!;
       if (!values.some((seen) => seen.label === value.label)) values.push({ label: value.label, numeric: value.numeric });
     }
-    return { name, values, numeric: values.every((value) => value.numeric !== null) };
+    const numeric = values.every((value) => value.numeric !== null);
+    // Records come in file-name order (b16 before b8): a numeric axis reads in its values' order.
+    if (numeric) values.sort((a, b) => a.numeric! - b.numeric!);
+    return { name, values, numeric };
   });
 }
 
