@@ -42,6 +42,11 @@ export function queueTargetOf(url: string | undefined, name: string | undefined)
   return { url, name: parseQueueName(name ?? QUEUE_NAME_DEFAULT) };
 }
 
+/** Connects once and lets go: an unreachable Redis is one line before any data is loaded or any runs dir written. */
+export async function checkQueueReachable(target: QueueTarget): Promise<void> {
+  await (await RunQueue.connect(target.url, { queueName: target.name })).close();
+}
+
 function queuedRunOf(run: SweepRun, execution: SweepExecution): QueuedRun {
   return { format: QUEUED_RUN_FORMAT, id: run.id, sweep: execution.plan.sweep, config: run.config, dataHash: execution.data.hash, backend: execution.plan.backend };
 }

@@ -20,7 +20,7 @@ import { loadMnist } from '../node/mnist-files.js';
 import { bnlabVersion } from '../node/package-info.js';
 import { mnistContentHash, RunStore, type StoredRun } from '../node/run-store.js';
 import { watchInterrupt } from './interrupt.js';
-import type { QueueTarget } from './sweep-queue.js';
+import { checkQueueReachable, type QueueTarget } from './sweep-queue.js';
 import type { SweepMetric } from '../lab/sweep/sweep-report.js';
 import { writeReport, type WrittenReport } from './commands/report.js';
 import { createGridProgress, type GridProgress, type GridProgressStyle } from './commands/reproduce-progress.js';
@@ -111,6 +111,7 @@ export async function runSweep(plan: SweepPlan, executor: SweepExecutor, command
   const { stdout, stderr } = io;
   const started = performance.now();
   const startedAt = new Date().toISOString();
+  if (plan.queue !== null) await checkQueueReachable(plan.queue);
   // The data first: the runs dir is pinned by the hash of its content.
   const shared = await loadSharedMnist(plan.dataDir);
   const data = { source: shared.source, hash: mnistContentHash(mnistFromShared(shared)) };

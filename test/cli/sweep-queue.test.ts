@@ -15,7 +15,9 @@ import { sweep, sweepPlan } from '../../src/cli/commands/sweep.js';
 import { parseRunRecord, type RunRecord } from '../../src/lab/report/run-record.js';
 import { RunQueue } from '../../src/node/queue/run-queue.js';
 import { startBnlab } from '../node-support/bnlab-child.js';
-import { startRedis, type TestRedis } from '../node-support/redis-server.js';
+import { freePort, startRedis, type TestRedis } from '../node-support/redis-server.js';
+import { runCli } from './run-cli.js';
+import { existsSync } from 'node:fs';
 
 const PASSWORD = 'hunter2-sweep';
 let redis: TestRedis;
@@ -125,5 +127,17 @@ describe('a sweep on worker processes', () => {
     assert.match(second.stdout(), /^Queue restart-test on .*: 0 runs enqueued, 0 already there/m, 'nothing enqueued again: every result was collected first');
     assertSameNumbers(await recordsIn(runsDir));
     assert.equal((await queue.counts()).completed, 0, 'each collected job is removed once its record is written');
+  });
+
+  test('an unreachable Redis: one line naming it without its password, exit 2, within seconds, nothing written', async () => {
+    const port = await freePort();
+    const runsDir = join(root, 'never');
+    const started = Date.now();
+    const result = await runCli(['sweep', join(root, 'queued.yaml'), '--runs-dir', runsDir, '--queue', `redis://:${PASSWORD}@127.0.0.1:${port}/0`]);
+    assert.equal(result.code, 2);
+    assert.equal(result.stdout, '');
+    assert.match(result.stderr, new RegExp(`^bnlab: cannot reach Redis at redis://:\\*\\*\\*@127\\.0\\.0\\.1:${port}/0 .*\n$`));
+    assert.ok(Date.now() - started < 10_000, `${Date.now() - started} ms`);
+    assert.equal(existsSync(runsDir), false);
   });
 });
