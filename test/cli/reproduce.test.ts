@@ -12,13 +12,12 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { BNLAB_BIN } from './run-cli.js';
 import { reproduce, reproducePlan, type RawReproduceOptions } from '../../src/cli/commands/reproduce.js';
-import type { SweepIo } from '../../src/cli/sweep-runner.js';
 import { UsageError } from '../../src/cli/errors.js';
 import { parseRunRecord } from '../../src/lab/report/run-record.js';
 import { RunStoreError } from '../../src/node/run-store.js';
+import { quietIo } from './sweep-io.js';
 
 const entry = BNLAB_BIN; // the real command, as a user runs it
 
@@ -30,17 +29,6 @@ afterEach(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-function collect(): Writable & { text: () => string } {
-  const chunks: string[] = [];
-  const stream = new Writable({ write(chunk, _encoding, done) { chunks.push(String(chunk)); done(); } }) as Writable & { text: () => string };
-  stream.text = () => chunks.join('');
-  return stream;
-}
-
-function quietIo(): SweepIo & { out: ReturnType<typeof collect>; err: ReturnType<typeof collect> } {
-  const out = collect(), err = collect();
-  return { stdout: out, stderr: err, watchInterrupt: () => ({ dispose() {} }), out, err };
-}
 
 async function recordBytes(runsDir: string): Promise<Map<string, string>> {
   const folder = join(runsDir, 'runs');

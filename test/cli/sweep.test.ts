@@ -11,12 +11,11 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { dryRun, sweep, sweepPlan } from '../../src/cli/commands/sweep.js';
-import type { SweepIo } from '../../src/cli/sweep-runner.js';
 import { parseRunRecord } from '../../src/lab/report/run-record.js';
 import { RunStoreError } from '../../src/node/run-store.js';
 import { runCli } from './run-cli.js';
+import { collect, quietIo } from './sweep-io.js';
 
 let root = '';
 beforeEach(async () => {
@@ -26,17 +25,6 @@ afterEach(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-function collect(): Writable & { text: () => string } {
-  const chunks: string[] = [];
-  const stream = new Writable({ write(chunk, _encoding, done) { chunks.push(String(chunk)); done(); } }) as Writable & { text: () => string };
-  stream.text = () => chunks.join('');
-  return stream;
-}
-
-function quietIo(): SweepIo & { out: ReturnType<typeof collect> } {
-  const out = collect();
-  return { stdout: out, stderr: collect(), watchInterrupt: () => ({ dispose() {} }), out };
-}
 
 const SPEC = `name: tiny
 seeds: 2

@@ -6,35 +6,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { MnistData, Split } from '../../src/data/mnist.js';
-import { Rng } from '../../src/core/rng.js';
 import { jobWeights, shareMnist, weightsOfJob, type TrainJob } from '../../src/node/grid-messages.js';
 import { GridPool, type FinishedRun } from '../../src/node/grid-pool.js';
 import { loadKernels } from '../../src/node/wasm-files.js';
 import { resolveTrainConfig, type TrainConfig } from '../../src/train/config.js';
 import { buildNetwork, initialWeightsFor } from '../../src/train/networks.js';
 import { train, type CurvePoint, type TrainResult } from '../../src/train/trainer.js';
-
-const WIDTH = 784;
-
-/** Random digits, sparse like MNIST's (most pixels 0), so that a few steps learn something. */
-function craftedMnist(): MnistData {
-  const rng = new Rng(42);
-  const split = (count: number): Split => {
-    const pixels = new Uint8Array(count * WIDTH);
-    const labels = new Uint8Array(count);
-    for (let i = 0; i < count; i++) {
-      labels[i] = Math.floor(rng.uniform() * 10);
-      // Each digit lights its own band of pixels, plus noise.
-      for (let p = 0; p < WIDTH; p++) {
-        const band = Math.floor(p / 78) === labels[i];
-        if (band ? rng.uniform() < 0.7 : rng.uniform() < 0.05) pixels[i * WIDTH + p] = Math.floor(rng.uniform() * 256);
-      }
-    }
-    return { pixels, labels, count, width: WIDTH };
-  };
-  return { train: split(240), validation: split(60), test: split(60), source: 'crafted' };
-}
+import { craftedMnist } from '../node-support/crafted-mnist.js';
 
 const data = craftedMnist();
 const shared = shareMnist(data);

@@ -16,6 +16,7 @@ import { mnistContentHash } from '../../src/node/run-store.js';
 import { resolveTrainConfig, type TrainConfig } from '../../src/train/config.js';
 import { startBnlab } from '../node-support/bnlab-child.js';
 import { freePort, startRedis, type TestRedis } from '../node-support/redis-server.js';
+import { until } from '../node-support/wait-until.js';
 
 
 let redis: TestRedis;
@@ -34,15 +35,6 @@ function queued(id: string, config: TrainConfig): QueuedRun {
 
 const LONG = (): TrainConfig => resolveTrainConfig({ steps: 1_000_000, validateEvery: 1_000_000, hiddenSizes: [16] });
 
-async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((wake) => setTimeout(wake, 50));
-  }
-}
 
 test('a worker process trains a run, and Ctrl-C hands its run in progress back at once and exits 0', async (t) => {
   const queueName = 'cli-sigint';

@@ -9,8 +9,6 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { Rng } from '../../src/core/rng.js';
-import type { MnistData, Split } from '../../src/data/mnist.js';
 import { shareMnist } from '../../src/node/grid-messages.js';
 import { GridPool, type FinishedRun } from '../../src/node/grid-pool.js';
 import { QueueWorker, stallSettings } from '../../src/node/queue/queue-worker.js';
@@ -19,27 +17,9 @@ import { RunQueue } from '../../src/node/queue/run-queue.js';
 import { mnistContentHash } from '../../src/node/run-store.js';
 import { resolveTrainConfig, type TrainConfig } from '../../src/train/config.js';
 import type { TrainResult } from '../../src/train/trainer.js';
+import { craftedMnist } from '../node-support/crafted-mnist.js';
 import { startRedis, type TestRedis } from '../node-support/redis-server.js';
-
-const WIDTH = 784;
-
-/** Random digits, each lighting its own band of pixels, so that a few steps learn something. */
-function craftedMnist(seed: number): MnistData {
-  const rng = new Rng(seed);
-  const split = (count: number): Split => {
-    const pixels = new Uint8Array(count * WIDTH);
-    const labels = new Uint8Array(count);
-    for (let i = 0; i < count; i++) {
-      labels[i] = Math.floor(rng.uniform() * 10);
-      for (let p = 0; p < WIDTH; p++) {
-        const band = Math.floor(p / 78) === labels[i];
-        if (band ? rng.uniform() < 0.7 : rng.uniform() < 0.05) pixels[i * WIDTH + p] = Math.floor(rng.uniform() * 256);
-      }
-    }
-    return { pixels, labels, count, width: WIDTH };
-  };
-  return { train: split(240), validation: split(60), test: split(60), source: `crafted ${seed}` };
-}
+import { until } from '../node-support/wait-until.js';
 
 const data = craftedMnist(42);
 const shared = shareMnist(data);
@@ -79,15 +59,6 @@ function numbers(result: TrainResult): Omit<TrainResult, 'trainingMs' | 'elapsed
   return rest;
 }
 
-async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((wake) => setTimeout(wake, 50));
-  }
-}
 
 test('the stall timeout sets the lock to it and checks twice per timeout', () => {
   assert.deepEqual(stallSettings(30_000), { lockDuration: 30_000, stalledInterval: 15_000, maxStalledCount: 2 });
