@@ -38,6 +38,8 @@ const PART_OF_METHOD: Readonly<Record<KernelMethod, SplitPart>> = {
   batchNormForwardTrain: 'batchNorm',
   batchNormBackward: 'batchNorm',
   scaleShiftColumns: 'batchNorm',
+  groupNormForward: 'batchNorm',
+  groupNormBackward: 'batchNorm',
   sgdStep: 'sgd',
   bytesToFloats: 'batchCopy',
   softmaxCrossEntropy: 'loss',

@@ -127,6 +127,24 @@ export class TimingKernels implements Kernels {
     this.add('batchNormBackward', started);
   }
 
+  groupNormForward(
+    x: Matrix, groups: number, centered: boolean, eps: number, gamma: Matrix | null, beta: Matrix | null,
+    invStd: Matrix, xhat: Matrix, y: Matrix,
+  ): void {
+    const started = performance.now();
+    this.inner.groupNormForward(x, groups, centered, eps, gamma, beta, invStd, xhat, y);
+    this.add('groupNormForward', started);
+  }
+
+  groupNormBackward(
+    dy: Matrix, xhat: Matrix, invStd: Matrix, groups: number, centered: boolean, gamma: Matrix | null,
+    dx: Matrix, dGamma: Matrix | null, dBeta: Matrix | null,
+  ): void {
+    const started = performance.now();
+    this.inner.groupNormBackward(dy, xhat, invStd, groups, centered, gamma, dx, dGamma, dBeta);
+    this.add('groupNormBackward', started);
+  }
+
   scaleShiftColumns(x: Matrix, scale: Matrix, shift: Matrix, y: Matrix): void {
     const started = performance.now();
     this.inner.scaleShiftColumns(x, scale, shift, y);
@@ -157,7 +175,7 @@ function emptyTotals(): Record<KernelMethod, number> {
     matmul: 0, matmulTransposeAAdd: 0, matmulTransposeB: 0,
     addRowVector: 0, addColumnSums: 0,
     activationForward: 0, activationBackward: 0,
-    batchNormForwardTrain: 0, batchNormBackward: 0, scaleShiftColumns: 0,
+    batchNormForwardTrain: 0, batchNormBackward: 0, scaleShiftColumns: 0, groupNormForward: 0, groupNormBackward: 0,
     sgdStep: 0, bytesToFloats: 0, softmaxCrossEntropy: 0,
   };
 }

@@ -6,6 +6,7 @@
  */
 import type { MnistData } from '../data/mnist.js';
 import type { MLP } from '../nn/mlp.js';
+import type { NormKind } from '../nn/spec.js';
 import type { GridPool } from '../node/grid-pool.js';
 import type { TrainJob } from '../node/grid-messages.js';
 import type { TrainConfig } from '../train/config.js';
@@ -35,6 +36,8 @@ export interface LabeledJob {
 export interface LabeledResult {
   label: string;
   batchNorm: boolean;
+  /** The job's own norm, when it named one (compare --norms). */
+  norm?: NormKind;
   result: TrainResult;
 }
 
@@ -69,7 +72,7 @@ export async function runOnPool(pool: GridPool, runs: readonly LabeledJob[], sty
   } finally {
     group.close();
   }
-  return runs.flatMap(({ label, job }, i) => (results[i] ? [{ label, batchNorm: job.batchNorm, result: results[i]! }] : []));
+  return runs.flatMap(({ label, job }, i) => (results[i] ? [{ label, batchNorm: job.batchNorm, ...(job.norm === undefined ? {} : { norm: job.norm }), result: results[i]! }] : []));
 }
 
 function divergenceNote(label: string, step: number, loss: number, config: TrainConfig): string {

@@ -5,7 +5,7 @@
 import { Option, type Command } from 'commander';
 import { BACKEND_CHOICES, type BackendChoice } from '../core/backend.js';
 import type { ActivationKind } from '../core/kernels.js';
-import { ACTIVATIONS, ESTIMATORS, type Estimator } from '../nn/spec.js';
+import { ACTIVATIONS, ESTIMATORS, NORM_KINDS, type Estimator, type NormKind } from '../nn/spec.js';
 import { ConfigError, resolveTrainConfig, TRAIN_DEFAULTS, type TrainConfig } from '../train/config.js';
 import { UsageError } from './errors.js';
 import { parseChoice, parseInteger, parseIntegerList, parseNumber } from './parse.js';
@@ -13,6 +13,8 @@ import { parseChoice, parseInteger, parseIntegerList, parseNumber } from './pars
 /** Raw option values as commander hands them over (strings until parsed). */
 export interface RawTrainOptions {
   bn?: boolean;
+  norm?: string;
+  normGroups?: string;
   act?: string;
   initStd?: string;
   lr?: string;
@@ -37,11 +39,16 @@ export interface RawTrainOptions {
 
 const d = TRAIN_DEFAULTS;
 
-/** Adds the shared flags; `withBnSwitch` adds --bn/--no-bn (train), compare trains both. */
+/**
+ * Adds the shared flags; `withBnSwitch` adds --bn/--no-bn and --norm (train), while compare
+ * names its norms itself. --norm-groups is shared.
+ */
 export function addTrainOptions(command: Command, withBnSwitch: boolean): Command {
   if (withBnSwitch) {
     command.option('--bn', 'with BatchNorm after every hidden linear layer (default)').option('--no-bn', 'without BatchNorm (hidden layers get a bias instead)');
+    command.addOption(new Option('--norm <name>', `the normalization after every hidden linear layer: ${NORM_KINDS.join('|')} (bn = --bn, none = --no-bn)`));
   }
+  command.option('--norm-groups <n>', `Group Norm's groups of units per hidden layer (with gn; must divide every width)`, String(d.normGroups));
   return command
     .addOption(new Option('--act <name>', `hidden activation: ${ACTIVATIONS.filter((a) => a !== 'identity').join('|')}`).default(d.activation))
     .option('--init-std <number>', 'std of the N(0, std²) initial weights', String(d.initStd))
@@ -67,9 +74,15 @@ export function addTrainOptions(command: Command, withBnSwitch: boolean): Comman
 
 /** The validated config; flag errors become UsageErrors naming the flag. */
 export function trainConfigFromOptions(raw: RawTrainOptions): TrainConfig {
+  const norm = raw.norm === undefined ? undefined : parseChoice<NormKind>('--norm', raw.norm, NORM_KINDS);
+  if (norm !== undefined && raw.bn !== undefined && raw.bn !== (norm === 'bn')) {
+    throw new UsageError(`--norm ${norm} contradicts ${raw.bn ? '--bn' : '--no-bn'}: give one of them`);
+  }
   try {
     return resolveTrainConfig({
-      batchNorm: raw.bn ?? true,
+      batchNorm: norm === undefined ? raw.bn ?? true : undefined,
+      norm,
+      normGroups: parseInteger('--norm-groups', raw.normGroups ?? String(d.normGroups)),
       activation: parseChoice<ActivationKind>('--act', raw.act ?? d.activation, ACTIVATIONS),
       initStd: parseNumber('--init-std', raw.initStd ?? String(d.initStd)),
       learningRate: parseNumber('--lr', raw.lr ?? String(d.learningRate)),
@@ -89,6 +102,13 @@ export function trainConfigFromOptions(raw: RawTrainOptions): TrainConfig {
   } catch (error) {
     if (error instanceof ConfigError) throw new UsageError(error.message);
     throw error;
+  }
+}
+
+/** Refuses --norm-groups given for networks none of which has Group Norm (it would be silently ignored). */
+export function checkNormGroupsUsed(command: Command, norms: readonly NormKind[]): void {
+  if (command.getOptionValueSource('normGroups') === 'cli' && !norms.includes('gn')) {
+    throw new UsageError(`--norm-groups applies to Group Norm only; add gn to the norms (--norm gn${norms.length > 1 ? ' or --norms …,gn' : ''})`);
   }
 }
 

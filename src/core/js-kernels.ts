@@ -215,6 +215,69 @@ export class JsKernels implements Kernels {
     }
   }
 
+  groupNormForward(
+    x: Matrix, groups: number, centered: boolean, eps: number, gamma: Matrix | null, beta: Matrix | null,
+    invStd: Matrix, xhat: Matrix, y: Matrix,
+  ): void {
+    const m = x.rows, n = x.cols, s = n / groups;
+    checkShapes('groupNormForward', Number.isInteger(s) && invStd.rows === m && invStd.cols === groups && xhat.size === x.size
+      && y.size === x.size && (gamma === null || gamma.size === n) && (beta === null || beta.size === n), x, invStd, xhat, y);
+    const X = x.data, S = invStd.data, H = xhat.data, Y = y.data;
+    const G = gamma?.data ?? null, B = beta?.data ?? null;
+    for (let i = 0; i < m; i++) {
+      for (let g = 0; g < groups; g++) {
+        const start = i * n + g * s, end = start + s;
+        let mu = 0;
+        if (centered) {
+          let sum = 0;
+          for (let k = start; k < end; k++) sum += X[k]!;
+          mu = sum / s;
+        }
+        let squares = 0;
+        for (let k = start; k < end; k++) {
+          const centred = X[k]! - mu;
+          squares += centred * centred;
+        }
+        const inv = 1 / Math.sqrt(squares / s + eps);
+        S[i * groups + g] = inv;
+        for (let k = start, j = g * s; k < end; k++, j++) {
+          const h = (X[k]! - mu) * inv;
+          H[k] = h;
+          Y[k] = (G ? G[j]! : 1) * h + (B ? B[j]! : 0);
+        }
+      }
+    }
+  }
+
+  groupNormBackward(
+    dy: Matrix, xhat: Matrix, invStd: Matrix, groups: number, centered: boolean, gamma: Matrix | null,
+    dx: Matrix, dGamma: Matrix | null, dBeta: Matrix | null,
+  ): void {
+    const m = dy.rows, n = dy.cols, s = n / groups;
+    checkShapes('groupNormBackward', Number.isInteger(s) && xhat.size === dy.size && dx.size === dy.size && invStd.rows === m
+      && invStd.cols === groups && (gamma === null || gamma.size === n), dy, xhat, invStd, dx);
+    const D = dy.data, H = xhat.data, S = invStd.data, DX = dx.data;
+    const G = gamma?.data ?? null, DG = dGamma?.data ?? null, DB = dBeta?.data ?? null;
+    for (let i = 0; i < m; i++) {
+      for (let g = 0; g < groups; g++) {
+        const start = i * n + g * s, end = start + s;
+        let sumG = 0, sumGXhat = 0;
+        for (let k = start, j = g * s; k < end; k++, j++) {
+          const grad = D[k]! * (G ? G[j]! : 1);
+          sumG += grad;
+          sumGXhat += grad * H[k]!;
+          if (DG) DG[j] += D[k]! * H[k]!;
+          if (DB) DB[j] += D[k]!;
+        }
+        if (!centered) sumG = 0;
+        const scale = S[i * groups + g]! / s;
+        for (let k = start, j = g * s; k < end; k++, j++) {
+          DX[k] = scale * (s * D[k]! * (G ? G[j]! : 1) - sumG - H[k]! * sumGXhat);
+        }
+      }
+    }
+  }
+
   scaleShiftColumns(x: Matrix, scale: Matrix, shift: Matrix, y: Matrix): void {
     const n = x.cols;
     checkShapes('scaleShiftColumns', scale.size === n && shift.size === n && y.size === x.size, x, scale, shift, y);

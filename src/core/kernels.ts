@@ -89,6 +89,27 @@ export interface Kernels {
     dy: Matrix, xhat: Matrix, invStd: Matrix, gamma: Matrix | null,
     dx: Matrix, dGamma: Matrix | null, dBeta: Matrix | null,
   ): void;
+  /**
+   * Group Norm (Wu & He 2018) and its special cases, per example: each row i of x[m,n] in `groups`
+   * consecutive groups of s = n/groups units, each with its own mean μ (0 when not `centered`),
+   * σ² = Σ(x−μ)²/s (the mean square when not centered), invStd[i,g] = 1/√(σ² + eps) into
+   * invStd[m, groups], xhat = (x−μ)·invStd and y = gamma[j]·xhat + beta[j] (null: 1 and 0).
+   * Layer Norm is one centered group; RMSNorm one uncentered group without beta.
+   */
+  groupNormForward(
+    x: Matrix, groups: number, centered: boolean, eps: number, gamma: Matrix | null, beta: Matrix | null,
+    invStd: Matrix, xhat: Matrix, y: Matrix,
+  ): void;
+  /**
+   * Its full backward, through each example's μ and σ². With g = dy·gamma (γ varies along the
+   * normalized units, so unlike BatchNorm it does not factor out), per row and group of s units:
+   * dx = invStd/s · (s·g − Σg − xhat·Σ(g·xhat)), without the Σg term when not centered.
+   * dGamma[j] += Σ_i dy·xhat; dBeta[j] += Σ_i dy.
+   */
+  groupNormBackward(
+    dy: Matrix, xhat: Matrix, invStd: Matrix, groups: number, centered: boolean, gamma: Matrix | null,
+    dx: Matrix, dGamma: Matrix | null, dBeta: Matrix | null,
+  ): void;
   /** y[i,j] = x[i,j]·scale[j] + shift[j]: inference-mode BatchNorm with population statistics folded in. */
   scaleShiftColumns(x: Matrix, scale: Matrix, shift: Matrix, y: Matrix): void;
 

@@ -4,24 +4,43 @@
  * compare.json, which the page exports too). JSON has no NaN or Infinity: such values are
  * written as null, and a diverged run says so in `divergedAtStep`.
  */
-import type { TrainConfig } from '../train/config.js';
+import type { NormKind } from '../nn/spec.js';
+import { normKindOf, type TrainConfig } from '../train/config.js';
 import type { CurvePoint, TrainResult } from '../train/trainer.js';
-import { withBnName, withoutBnName } from './charts/series-colors.js';
+import { withBnName, withGnName, withLnName, withoutBnName, withRmsName } from './charts/series-colors.js';
 import type { Series } from './charts/types.js';
 
-/** The article's names of the two networks, as results and progress print them. */
-export function networkName(batchNorm: boolean): string {
-  return batchNorm ? 'With Batch Norm' : 'Without Batch Norm';
+/** The article's names of the networks ("Without Batch Norm", "With Layer Norm", …), as results and progress print them. */
+export function networkName(norm: NormKind | boolean): string {
+  return NETWORK_NAMES[normKindOf(norm)];
 }
 
-/** A validation curve as a chart series, named so that charts colour it like every other without/with-BN pair. */
-export function curveSeries(batchNorm: boolean, curve: readonly CurvePoint[]): Series {
-  return { name: batchNorm ? withBnName : withoutBnName, points: curve.map((point) => ({ x: point.step, y: point.validationAccuracy })) };
+const NETWORK_NAMES: Readonly<Record<NormKind, string>> = {
+  none: 'Without Batch Norm',
+  bn: 'With Batch Norm',
+  ln: 'With Layer Norm',
+  gn: 'With Group Norm',
+  rms: 'With RMSNorm',
+};
+
+const SERIES_NAMES: Readonly<Record<NormKind, string>> = {
+  none: withoutBnName,
+  bn: withBnName,
+  ln: withLnName,
+  gn: withGnName,
+  rms: withRmsName,
+};
+
+/** A validation curve as a chart series, named so that charts colour each norm as every other chart does. */
+export function curveSeries(norm: NormKind | boolean, curve: readonly CurvePoint[]): Series {
+  return { name: SERIES_NAMES[normKindOf(norm)], points: curve.map((point) => ({ x: point.step, y: point.validationAccuracy })) };
 }
 
 export interface RunSummary {
   label: string;
   batchNorm: boolean;
+  /** Present for the norms beyond BN (ln, gn, rms); `batchNorm` says none or BN, as records always have. */
+  norm?: NormKind;
   network: string;
   validationAccuracy: number;
   testAccuracy: number;
@@ -36,11 +55,13 @@ export interface RunSummary {
   curve: TrainResult['curve'];
 }
 
-export function summarizeRun(label: string, batchNorm: boolean, config: TrainConfig, result: TrainResult): RunSummary {
+export function summarizeRun(label: string, norm: NormKind | boolean, config: TrainConfig, result: TrainResult): RunSummary {
+  const kind = normKindOf(norm);
   return {
     label,
-    batchNorm,
-    network: describeNetwork(config, batchNorm),
+    batchNorm: kind === 'bn',
+    ...(kind === 'none' || kind === 'bn' ? {} : { norm: kind }),
+    network: describeNetwork(config, kind),
     validationAccuracy: result.validation.accuracy,
     testAccuracy: result.test.accuracy,
     validationLoss: result.validation.loss,
@@ -61,26 +82,31 @@ export interface CompareRecord {
   command: 'compare';
   backend: string;
   data: string;
-  config: Omit<TrainConfig, 'batchNorm'>;
+  /** The settings the networks share (each run's norm is in its summary). */
+  config: Omit<TrainConfig, 'batchNorm' | 'norm'>;
   runs: RunSummary[];
 }
 
 export function compareRecord(
-  bnlab: string, backend: string, data: string, config: TrainConfig, runs: ReadonlyArray<{ batchNorm: boolean; result: TrainResult }>,
+  bnlab: string, backend: string, data: string, config: TrainConfig,
+  runs: ReadonlyArray<{ batchNorm: boolean; norm?: NormKind; result: TrainResult }>,
 ): CompareRecord {
-  const { batchNorm: _unused, ...settings } = config;
+  const { batchNorm: _unused, norm: _norm, ...settings } = config;
   return {
     bnlab,
     command: 'compare',
     backend,
     data,
     config: settings,
-    runs: runs.map(({ batchNorm, result }) => summarizeRun(networkName(batchNorm), batchNorm, config, result)),
+    runs: runs.map(({ batchNorm, norm, result }) => summarizeRun(networkName(norm ?? batchNorm), norm ?? batchNorm, config, result)),
   };
 }
 
-export function describeNetwork(config: TrainConfig, batchNorm: boolean): string {
-  return `784-${config.hiddenSizes.join('-')}-10 ${config.activation}${batchNorm ? ' with BN' : ''}`;
+/** "784-128-128-128-10 relu with BN", "… with GN (4 groups)". */
+export function describeNetwork(config: TrainConfig, norm: NormKind | boolean): string {
+  const kind = normKindOf(norm);
+  const suffix = kind === 'none' ? '' : kind === 'gn' ? ` with GN (${config.normGroups} groups)` : ` with ${kind === 'rms' ? 'RMSNorm' : kind.toUpperCase()}`;
+  return `784-${config.hiddenSizes.join('-')}-10 ${config.activation}${suffix}`;
 }
 
 /** JSON text in which NaN and ±Infinity become null (JSON has neither). */

@@ -1,19 +1,33 @@
 /**
  * @file From a spec to the sequence of layers, in the article's order: every hidden layer is
- * act([BN](x·W (+ b))), the output layer x·W + b (logits). A new kind of layer is its own file
- * and a line here; checkpoint names (`dense.{i}`, `bn.{i}`) are given here, once.
+ * act([norm](x·W (+ b))), the output layer x·W + b (logits). A new kind of layer is its own file
+ * and a line here; checkpoint names (`dense.{i}`, `bn.{i}`, `ln.{i}`, `gn.{i}`, `rms.{i}`) are
+ * given here, once.
  */
 import type { Kernels } from '../core/kernels.js';
+import type { Matrix } from '../core/matrix.js';
 import { Activation } from './activation.js';
 import { BatchNorm } from './batch-norm.js';
 import { Dense } from './dense.js';
+import { GroupNorm } from './group-norm.js';
 import type { Layer } from './layer.js';
+import { LayerNorm } from './layer-norm.js';
+import { RmsNorm } from './rms-norm.js';
 import { layerShapes, type NetworkSpec } from './spec.js';
+
+/** A normalization layer, with the buffers experiments look at. */
+export interface NormLayer extends Layer {
+  buffersFor(rows: number): { xhat: Matrix; output: Matrix };
+  inputGradientFor(rows: number): Matrix;
+}
 
 /** The layers of one hidden layer of the article's network, by role (for experiments that look inside). */
 export interface HiddenBlock {
   dense: Dense;
-  norm: BatchNorm | null;
+  /** Its normalization, of any kind, or null. */
+  norm: NormLayer | null;
+  /** The same layer when it is a BatchNorm (what BN's views and claims read), else null. */
+  batchNorm: BatchNorm | null;
   activation: Activation;
 }
 
@@ -27,13 +41,32 @@ export interface NetworkLayers {
 
 export function buildLayers(kernels: Kernels, spec: NetworkSpec): NetworkLayers {
   const shapes = layerShapes(spec);
-  const hidden = spec.hiddenSizes.map((width, l): HiddenBlock => ({
-    dense: new Dense(kernels, `dense.${l}`, shapes[l]![0], width, spec.hiddenBias),
-    norm: spec.batchNorm ? new BatchNorm(kernels, `bn.${l}`, width, spec.batchNorm) : null,
-    activation: new Activation(kernels, spec.activation, width),
-  }));
+  const hidden = spec.hiddenSizes.map((width, l): HiddenBlock => {
+    const norm = normLayer(kernels, spec, l, width);
+    return {
+      dense: new Dense(kernels, `dense.${l}`, shapes[l]![0], width, spec.hiddenBias),
+      norm,
+      batchNorm: norm instanceof BatchNorm ? norm : null,
+      activation: new Activation(kernels, spec.activation, width),
+    };
+  });
   const [inputs, outputs] = shapes[shapes.length - 1]!;
   const output = new Dense(kernels, `dense.${shapes.length - 1}`, inputs, outputs, true);
   const layers = hidden.flatMap(({ dense, norm, activation }): Layer[] => (norm ? [dense, norm, activation] : [dense, activation]));
   return { layers: [...layers, output], hidden, dense: [...hidden.map((block) => block.dense), output] };
+}
+
+/** The normalization of hidden layer `l` (of `width` units) the spec asks for, or null. */
+function normLayer(kernels: Kernels, spec: NetworkSpec, l: number, width: number): NormLayer | null {
+  const eps = spec.exampleNorm?.eps ?? 0;
+  switch (spec.norm) {
+    case 'none': return null;
+    case 'bn': return new BatchNorm(kernels, `bn.${l}`, width, spec.batchNorm!);
+    case 'ln': return new LayerNorm(kernels, `ln.${l}`, width, eps);
+    case 'gn': return new GroupNorm(kernels, `gn.${l}`, width, spec.exampleNorm!.groups, eps);
+    case 'rms': return new RmsNorm(kernels, `rms.${l}`, width, eps);
+    default:
+      spec.norm satisfies never;
+      throw new RangeError(`unknown normalization ${String(spec.norm)}`);
+  }
 }

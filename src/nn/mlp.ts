@@ -1,6 +1,6 @@
 /**
  * @file The network: a sequence of layers built from its spec (build-layers.ts; the article's
- * hidden = act([BN](x·W (+ b))), output = x·W + b), run forward and backward in order. It owns
+ * hidden = act([norm](x·W (+ b))), output = x·W + b), run forward and backward in order. It owns
  * which statistics its normalizations use at inference (its spec says, one method changes it),
  * and its memory: reserved from the spec and its largest batch when it is built, so a training
  * step allocates nothing and running it never grows memory under an array a caller holds.
@@ -9,7 +9,7 @@ import type { Kernels } from '../core/kernels.js';
 import { Matrix } from '../core/matrix.js';
 import type { Rng } from '../core/rng.js';
 import type { BatchNorm } from './batch-norm.js';
-import { buildLayers, type HiddenBlock } from './build-layers.js';
+import { buildLayers, type HiddenBlock, type NormLayer } from './build-layers.js';
 import type { Dense } from './dense.js';
 import type { ExampleSource } from './example-source.js';
 import { TRAINING_PASS, type CheckpointTensor, type ForwardPass, type Layer, type Parameter } from './layer.js';
@@ -30,7 +30,7 @@ export interface NetworkOptions {
 /** The buffers of one hidden layer for a batch of m rows (h = the layer's width), from the latest forward and backward. */
 export interface HiddenBuffers {
   linear: Matrix; // [m, h] x·W (+ b)
-  preActivation: Matrix; // [m, h] BN(linear), or linear itself without BN: the activation's input
+  preActivation: Matrix; // [m, h] norm(linear), or linear itself without a norm: the activation's input
   activation: Matrix; // [m, h] f(preActivation): the next layer's input
   dLinear: Matrix; // [m, h] ∂L/∂linear (after a backward)
 }
@@ -47,8 +47,10 @@ export class MLP {
   readonly layers: readonly Layer[];
   /** Every linear layer, the output layer last. */
   readonly dense: readonly Dense[];
-  /** The BatchNorm of each hidden layer, or null. */
+  /** The BatchNorm of each hidden layer, or null (also for the other norms: see `normLayers`). */
   readonly norms: ReadonlyArray<BatchNorm | null>;
+  /** The normalization of each hidden layer, of any kind, or null. */
+  readonly normLayers: ReadonlyArray<NormLayer | null>;
   readonly maxBatchSize: number;
   private currentSpec: Readonly<NetworkSpec>;
   private inferencePass: ForwardPass;
@@ -91,13 +93,14 @@ export class MLP {
     this.layers = built.layers;
     this.hidden = built.hidden;
     this.dense = built.dense;
-    this.norms = built.hidden.map((block) => block.norm);
+    this.norms = built.hidden.map((block) => block.batchNorm);
+    this.normLayers = built.hidden.map((block) => block.norm);
     this.dense.forEach((layer, i) => layer.weights.data.set(initialWeights[i]!.data));
     this.layers.forEach((layer, i) => layer.allocate(maxBatchSize, i > 0));
     this.input = new RowBuffer(kernels, maxBatchSize, spec.inputSize);
     this.dLogits = new RowBuffer(kernels, maxBatchSize, spec.outputSize);
     this.layerInputs = new Array<Matrix>(this.layers.length);
-    this.parameterList = [...this.dense, ...this.norms.filter((norm) => norm !== null)].flatMap((layer) => layer.parameters());
+    this.parameterList = [...this.dense, ...this.normLayers.filter((norm) => norm !== null)].flatMap((layer) => layer.parameters());
     this.optimizerParameters = this.parameterList.filter((parameter) => !parameter.updatedInBackward);
   }
 
@@ -134,7 +137,7 @@ export class MLP {
     this.dense[0]!.inputIsSparse = sparse;
   }
 
-  /** Learnable parameters with their gradients: dense.{i}.weight/bias, then bn.{i}.gamma/beta. */
+  /** Learnable parameters with their gradients: dense.{i}.weight/bias, then the norms' gamma/beta (bn.{i}, ln.{i}, …). */
   parameters(): Parameter[] {
     return [...this.parameterList];
   }
@@ -282,6 +285,7 @@ function frozenSpec(spec: NetworkSpec): Readonly<NetworkSpec> {
   const copy = structuredClone(spec);
   Object.freeze(copy.hiddenSizes);
   if (copy.batchNorm) Object.freeze(copy.batchNorm);
+  if (copy.exampleNorm) Object.freeze(copy.exampleNorm);
   return Object.freeze(copy);
 }
 

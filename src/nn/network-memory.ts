@@ -11,6 +11,8 @@ const FLOAT_BYTES = 4;
 const KERNEL_FIXED_BYTES = 1024 * 1024;
 /** BatchNorm per feature, float32: γ, β, their gradients, the moving averages, the folded scale and shift, two batches' mean, variance and 1/σ. */
 const BATCH_NORM_FLOATS_PER_FEATURE = 14;
+/** Layer, Group and RMS Norm per feature: γ, β and their gradients (no running state). */
+const EXAMPLE_NORM_FLOATS_PER_FEATURE = 4;
 
 export interface NetworkMemory {
   /** Parameters, their gradients and the layers' state: independent of the batch size. */
@@ -25,9 +27,11 @@ export function networkMemory(spec: NetworkSpec): NetworkMemory {
   let hiddenUnits = 0;
   for (const width of spec.hiddenSizes) hiddenUnits += width;
   if (spec.batchNorm) fixedFloats += BATCH_NORM_FLOATS_PER_FEATURE * hiddenUnits;
-  // Per example: the input; per hidden unit x·W, f(·) and ∂L/∂input of the next layer, with BN also
-  // its output, x̂ and ∂L/∂input; the logits and their gradient.
-  const rowFloats = spec.inputSize + (spec.batchNorm ? 6 : 3) * hiddenUnits + 2 * spec.outputSize;
+  if (spec.exampleNorm) fixedFloats += EXAMPLE_NORM_FLOATS_PER_FEATURE * hiddenUnits;
+  // Per example: the input; per hidden unit x·W, f(·) and ∂L/∂input of the next layer, with a norm
+  // also its output, x̂ and ∂L/∂input (and Group Norm's 1/σ per group); the logits and their gradient.
+  const normGroups = spec.exampleNorm ? spec.exampleNorm.groups * spec.hiddenSizes.length : 0;
+  const rowFloats = spec.inputSize + (spec.norm === 'none' ? 3 : 6) * hiddenUnits + normGroups + 2 * spec.outputSize;
   // The kernels' working memory per example: the input as bytes twice (a batch drawn, a split's
   // rows staged; staging regions double), xᵀ of the sparse first layer's weight gradient (at most
   // twice, as its scratch grows), and the loss's label and terms.

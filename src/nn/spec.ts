@@ -1,6 +1,8 @@
 /**
- * @file What a network is, as data: the spec its layers are built from and the BatchNorm settings,
- * with their defaults in one place. The defaults are those of the article's TensorFlow code.
+ * @file What a network is, as data: the spec its layers are built from, which normalization
+ * follows every hidden linear layer (none, BatchNorm, Layer Norm, Group Norm, RMSNorm) and its
+ * settings, with their defaults in one place. BatchNorm's defaults are those of the article's
+ * TensorFlow code; the per-example norms' are PyTorch's.
  */
 import type { ActivationKind } from '../core/kernels.js';
 
@@ -43,16 +45,36 @@ export const BATCH_NORM_DEFAULTS: Readonly<BatchNormOptions> = Object.freeze({
   center: true,
 });
 
+/** The normalization after every hidden linear layer (before its activation). */
+export type NormKind = 'none' | 'bn' | 'ln' | 'gn' | 'rms';
+export const NORM_KINDS: readonly NormKind[] = ['none', 'bn', 'ln', 'gn', 'rms'];
+/** The norms whose statistics are each example's own (no batch statistics, no running state). */
+export const EXAMPLE_NORMS: readonly NormKind[] = ['ln', 'gn', 'rms'];
+
+/** Layer Norm, Group Norm and RMSNorm: statistics per example, over its units (or a group of them). */
+export interface ExampleNormOptions {
+  /** Added to the variance (the mean square for RMSNorm) before the square root: PyTorch's 1e-5. */
+  eps: number;
+  /** Group Norm's groups of units (they must divide every hidden width); 1 for Layer Norm and RMSNorm. */
+  groups: number;
+}
+
+export const EXAMPLE_NORM_DEFAULTS: Readonly<ExampleNormOptions> = Object.freeze({ eps: 1e-5, groups: 1 });
+
 export interface NetworkSpec {
   inputSize: number;
   hiddenSizes: number[];
   outputSize: number;
   /** The hidden layers' activation; the output layer has none (logits). */
   activation: ActivationKind;
-  /** BatchNorm after every hidden linear layer, or null for none. */
+  /** BatchNorm's settings: an object exactly when `norm` is 'bn'. */
   batchNorm: BatchNormOptions | null;
   /** A bias in the hidden linear layers. The article drops it under BN, where BN(Wu + b) = BN(Wu). */
   hiddenBias: boolean;
+  /** The normalization after every hidden linear layer. */
+  norm: NormKind;
+  /** The settings of Layer, Group or RMS Norm: an object exactly when `norm` is 'ln', 'gn' or 'rms'. */
+  exampleNorm: ExampleNormOptions | null;
 }
 
 /** The article's network: 784-128-128-128-10. */
@@ -64,19 +86,32 @@ export function makeSpec(options: {
   hiddenSizes?: number[];
   outputSize?: number;
   activation?: ActivationKind;
+  /** BatchNorm (true or its settings) or none (false); ignored when `norm` names another norm. */
   batchNorm?: boolean | Partial<BatchNormOptions>;
   hiddenBias?: boolean;
+  /** The normalization; absent, `batchNorm` decides between 'bn' and 'none'. */
+  norm?: NormKind;
+  /** Settings of ln, gn and rms (groups: gn only). */
+  exampleNorm?: Partial<ExampleNormOptions>;
 }): NetworkSpec {
-  const batchNorm = options.batchNorm === undefined || options.batchNorm === false
+  const norm: NormKind = options.norm ?? (options.batchNorm === undefined || options.batchNorm === false ? 'none' : 'bn');
+  const batchNorm = norm !== 'bn'
     ? null
-    : { ...BATCH_NORM_DEFAULTS, ...(options.batchNorm === true ? {} : options.batchNorm) };
+    : { ...BATCH_NORM_DEFAULTS, ...(typeof options.batchNorm === 'object' ? options.batchNorm : {}) };
+  const exampleNorm = EXAMPLE_NORMS.includes(norm)
+    ? { ...EXAMPLE_NORM_DEFAULTS, ...options.exampleNorm, ...(norm === 'gn' ? {} : { groups: 1 }) }
+    : null;
   const spec: NetworkSpec = {
     inputSize: options.inputSize ?? ARTICLE_LAYOUT.inputSize,
     hiddenSizes: [...(options.hiddenSizes ?? ARTICLE_LAYOUT.hiddenSizes)],
     outputSize: options.outputSize ?? ARTICLE_LAYOUT.outputSize,
     activation: options.activation ?? 'relu',
     batchNorm,
+    // Only BN makes a bias redundant (it subtracts each unit's batch mean); LN and GN centre over
+    // the units of an example, which a per-unit bias changes, and RMSNorm does not centre.
     hiddenBias: options.hiddenBias ?? batchNorm === null,
+    norm,
+    exampleNorm,
   };
   validateSpec(spec);
   return spec;
@@ -88,6 +123,17 @@ export function validateSpec(spec: NetworkSpec): void {
     if (!Number.isInteger(size) || size < 1) throw new RangeError(`layer sizes must be whole numbers of at least 1, got ${sizes.join('-')}`);
   }
   if (!ACTIVATIONS.includes(spec.activation)) throw new RangeError(`unknown activation "${spec.activation}"; use one of ${ACTIVATIONS.join(', ')}`);
+  if (!NORM_KINDS.includes(spec.norm)) throw new RangeError(`unknown normalization "${spec.norm}"; use one of ${NORM_KINDS.join(', ')}`);
+  if ((spec.batchNorm !== null) !== (spec.norm === 'bn')) throw new RangeError(`a spec with norm "${spec.norm}" ${spec.norm === 'bn' ? 'needs' : 'cannot have'} BatchNorm settings`);
+  if ((spec.exampleNorm !== null) !== EXAMPLE_NORMS.includes(spec.norm)) throw new RangeError(`a spec with norm "${spec.norm}" ${EXAMPLE_NORMS.includes(spec.norm) ? 'needs' : 'cannot have'} Layer/Group/RMS Norm settings`);
+  const example = spec.exampleNorm;
+  if (example) {
+    if (!(example.eps > 0)) throw new RangeError(`the ${spec.norm} eps must be positive, got ${example.eps}`);
+    if (!Number.isInteger(example.groups) || example.groups < 1) throw new RangeError(`--norm-groups must be a whole number of at least 1, got ${example.groups}`);
+    if (spec.norm !== 'gn' && example.groups !== 1) throw new RangeError(`only Group Norm has groups (--norm-groups), but norm is "${spec.norm}" with ${example.groups}`);
+    const misfit = spec.hiddenSizes.find((width) => width % example.groups !== 0);
+    if (misfit !== undefined) throw new RangeError(`--norm-groups ${example.groups} does not divide the hidden layer width ${misfit}: Group Norm needs groups of equal size`);
+  }
   const bn = spec.batchNorm;
   if (bn) {
     if (!(bn.eps > 0)) throw new RangeError(`BatchNorm eps must be positive, got ${bn.eps}`);

@@ -8,7 +8,7 @@
 import type { BackendChoice } from '../core/backend.js';
 import { Matrix } from '../core/matrix.js';
 import { MNIST_CLASSES, type MnistData, type Split } from '../data/mnist.js';
-import { layerShapes } from '../nn/spec.js';
+import { layerShapes, type NormKind } from '../nn/spec.js';
 import { specFromConfig, type TrainConfig } from '../train/config.js';
 import { MNIST_INPUTS } from '../train/networks.js';
 import type { CurvePoint, TrainResult } from '../train/trainer.js';
@@ -41,6 +41,8 @@ export interface TrainJob {
   id: string;
   config: TrainConfig;
   batchNorm: boolean;
+  /** The network's norm, when `batchNorm` does not say it (compare --norms); see `jobNorm`. */
+  norm?: NormKind;
   /**
    * The linear layers' initial weights, one row-major [in, out] array per layer, shaped by
    * `config` (see `weightsOfJob`); absent, they are drawn from `config.seed` (`initialWeightsFor`).
@@ -71,8 +73,18 @@ export type WorkerToMain =
 
 /** The job's part of a message: only what the worker needs (a grid RunSpec carries more). */
 export function jobMessage(job: TrainJob): TrainJob {
-  const { id, config, batchNorm, initialWeights } = job;
-  return initialWeights === undefined ? { id, config, batchNorm } : { id, config, batchNorm, initialWeights };
+  const { id, config, batchNorm, norm, initialWeights } = job;
+  return { id, config, batchNorm, ...(norm === undefined ? {} : { norm }), ...(initialWeights === undefined ? {} : { initialWeights }) };
+}
+
+/**
+ * The norm of a job's network: its `norm`; else BN where `batchNorm` says so; else the config's
+ * norm unless that is BN (compare's network without BN, from a config with BN).
+ */
+export function jobNorm(job: TrainJob): NormKind {
+  if (job.norm !== undefined) return job.norm;
+  if (job.batchNorm) return 'bn';
+  return job.config.norm === 'bn' ? 'none' : job.config.norm;
 }
 
 /** Initial weights as a job carries them: plain float32 copies (the matrices may be views of a backend's memory). */
@@ -83,7 +95,7 @@ export function jobWeights(weights: readonly Matrix[]): Float32Array[] {
 /** A job's initial weights as matrices shaped by its config, or undefined when it has none. */
 export function weightsOfJob(job: TrainJob): Matrix[] | undefined {
   if (job.initialWeights === undefined) return undefined;
-  const shapes = layerShapes(specFromConfig(job.config, MNIST_INPUTS, MNIST_CLASSES, job.batchNorm));
+  const shapes = layerShapes(specFromConfig(job.config, MNIST_INPUTS, MNIST_CLASSES, jobNorm(job)));
   if (shapes.length !== job.initialWeights.length) {
     throw new RangeError(`job ${job.id} has ${job.initialWeights.length} initial weight arrays for a network of ${shapes.length} linear layers`);
   }

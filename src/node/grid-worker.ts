@@ -10,7 +10,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { buildNetwork } from '../train/networks.js';
 import { train } from '../train/trainer.js';
-import { mnistFromShared, weightsOfJob, type GridWorkerData, type MainToWorker, type TrainJob, type WorkerToMain } from './grid-messages.js';
+import { jobNorm, mnistFromShared, weightsOfJob, type GridWorkerData, type MainToWorker, type TrainJob, type WorkerToMain } from './grid-messages.js';
 import { enableRelaxedSimd, loadKernels } from './wasm-files.js';
 
 const PROGRESS_EVERY_MS = 200;
@@ -27,7 +27,7 @@ async function runOne(job: TrainJob, data: ReturnType<typeof mnistFromShared>): 
   // A fresh backend per run: the wasm arena never frees, so one shared backend would keep every
   // finished run's buffers (~15 MB each). The module compiles once per thread; this is cheap.
   const kernels = await loadKernels(backend);
-  const net = buildNetwork(kernels, job.config, job.batchNorm, weightsOfJob(job));
+  const net = buildNetwork(kernels, job.config, jobNorm(job), weightsOfJob(job));
   const { id } = job;
   let lastProgress = 0;
   let progressStart = started;

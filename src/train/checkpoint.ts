@@ -8,19 +8,30 @@
  *   bn.{i}.gamma / bn.{i}.beta [features] F32 where learned,
  *   bn.{i}.moving_mean / bn.{i}.moving_variance [features] F32,
  *   bn.{i}.batch_mean_sum / bn.{i}.batch_variance_sum / bn.{i}.unbiased_variance_sum [features] F64,
- *   bn.{i}.averaged_batches [] I64.
+ *   bn.{i}.averaged_batches [] I64,
+ *   ln.{i}.gamma / ln.{i}.beta, gn.{i}.gamma / gn.{i}.beta, rms.{i}.gamma [features] F32.
+ *
+ * Format "1" (every checkpoint before Layer, Group and RMS Norm, and still every one without a
+ * norm or with BN, byte for byte): the spec's `batchNorm` says the norm (null: none). Format "2"
+ * (ln, gn, rms): the spec also holds `norm` and `exampleNorm`, so a reader that knows only "1"
+ * refuses it by its format rather than misreading it.
  */
 import type { Kernels } from '../core/kernels.js';
 import { Matrix } from '../core/matrix.js';
 import { MLP, type NetworkOptions } from '../nn/mlp.js';
-import { ACTIVATIONS, ESTIMATORS, layerShapes, validateSpec, type BatchNormOptions, type NetworkSpec } from '../nn/spec.js';
+import {
+  ACTIVATIONS, ESTIMATORS, layerShapes, NORM_KINDS, validateSpec, type BatchNormOptions, type ExampleNormOptions, type NetworkSpec,
+} from '../nn/spec.js';
 import {
   decodeSafetensors, encodeSafetensors, SafetensorsError, tensorValues,
   type TensorInput,
 } from './safetensors.js';
 
-/** The layout version this code writes and the only one it reads. */
+/** The layout version of a network without a norm or with BN (as before Layer, Group and RMS Norm). */
 export const CHECKPOINT_FORMAT = '1';
+/** The layout version of a network with a per-example norm (ln, gn, rms): its spec says which. */
+export const CHECKPOINT_FORMAT_EXAMPLE_NORM = '2';
+const READABLE_FORMATS = [CHECKPOINT_FORMAT, CHECKPOINT_FORMAT_EXAMPLE_NORM];
 export const METADATA_FORMAT = 'bnlab.format';
 export const METADATA_SPEC = 'bnlab.spec';
 export const METADATA_VERSION = 'bnlab.version';
@@ -53,13 +64,25 @@ export function encodeCheckpoint(net: MLP, extra?: Record<string, string>, versi
     if (typeof value !== 'string') throw new RangeError(`checkpoint metadata "${key}" must be a string, got ${typeof value}`);
     metadata[key] = value;
   }
-  metadata[METADATA_FORMAT] = CHECKPOINT_FORMAT;
-  metadata[METADATA_SPEC] = JSON.stringify(net.spec);
+  const { format, spec } = specForCheckpoint(net.spec);
+  metadata[METADATA_FORMAT] = format;
+  metadata[METADATA_SPEC] = JSON.stringify(spec);
   if (version !== undefined) metadata[METADATA_VERSION] = version;
 
   const tensors = new Map<string, TensorInput>();
   for (const tensor of net.checkpointTensors()) tensors.set(tensor.name, { dtype: tensor.dtype, shape: tensor.shape, values: tensor.read() });
   return encodeSafetensors(tensors, metadata);
+}
+
+/**
+ * The spec as a checkpoint stores it, and its format: without a norm or with BN exactly the
+ * format-1 spec (whose `batchNorm` says the norm), so those files keep their bytes; with ln, gn
+ * or rms the whole spec, in format 2.
+ */
+function specForCheckpoint(spec: Readonly<NetworkSpec>): { format: string; spec: object } {
+  if (spec.norm !== 'none' && spec.norm !== 'bn') return { format: CHECKPOINT_FORMAT_EXAMPLE_NORM, spec };
+  const { norm: _norm, exampleNorm: _exampleNorm, ...formatOne } = spec;
+  return { format: CHECKPOINT_FORMAT, spec: formatOne };
 }
 
 /**
@@ -153,8 +176,8 @@ function specFromMetadata(metadata: Record<string, string>, source: string): Net
   if (format === undefined) {
     throw new CheckpointError(`${source} is a safetensors file but not a bnlab checkpoint (its metadata has no "${METADATA_FORMAT}"); pass a file written by bnlab train --save.`);
   }
-  if (format !== CHECKPOINT_FORMAT) {
-    throw new CheckpointError(`${source} uses checkpoint format "${format}", but this bnlab reads only format "${CHECKPOINT_FORMAT}"; open it with the bnlab version that wrote it${metadata[METADATA_VERSION] ? ` (${metadata[METADATA_VERSION]})` : ''}.`);
+  if (!READABLE_FORMATS.includes(format)) {
+    throw new CheckpointError(`${source} uses checkpoint format "${format}", but this bnlab reads only formats ${READABLE_FORMATS.map((f) => `"${f}"`).join(' and ')}; open it with the bnlab version that wrote it${metadata[METADATA_VERSION] ? ` (${metadata[METADATA_VERSION]})` : ''}.`);
   }
   const text = metadata[METADATA_SPEC];
   if (text === undefined) {
@@ -166,9 +189,9 @@ function specFromMetadata(metadata: Record<string, string>, source: string): Net
   } catch (error) {
     throw new CheckpointError(`${source} has a network spec (metadata "${METADATA_SPEC}") that is not valid JSON (${(error as Error).message}); save the network again.`);
   }
-  const problem = specProblem(parsed);
+  const problem = specProblem(parsed) ?? (format === CHECKPOINT_FORMAT ? null : exampleNormProblem(parsed));
   if (problem) throw new CheckpointError(`${source} has an unusable network spec (metadata "${METADATA_SPEC}"): ${problem}; save the network again.`);
-  const spec = cleanSpec(parsed as NetworkSpec);
+  const spec = cleanSpec(parsed as NetworkSpec, format);
   try {
     validateSpec(spec);
   } catch (error) {
@@ -177,9 +200,10 @@ function specFromMetadata(metadata: Record<string, string>, source: string): Net
   return spec;
 }
 
-/** Only the fields a NetworkSpec has, so nothing else in the file's JSON rides along. */
-function cleanSpec(parsed: NetworkSpec): NetworkSpec {
+/** Only the fields a NetworkSpec has, so nothing else in the file's JSON rides along; format 1's norm is its batchNorm's. */
+function cleanSpec(parsed: NetworkSpec, format: string): NetworkSpec {
   const bn = parsed.batchNorm;
+  const example = format === CHECKPOINT_FORMAT ? null : parsed.exampleNorm;
   return {
     inputSize: parsed.inputSize,
     hiddenSizes: [...parsed.hiddenSizes],
@@ -187,7 +211,22 @@ function cleanSpec(parsed: NetworkSpec): NetworkSpec {
     activation: parsed.activation,
     batchNorm: bn && { eps: bn.eps, momentum: bn.momentum, estimator: bn.estimator, unbiased: bn.unbiased, scale: bn.scale, center: bn.center },
     hiddenBias: parsed.hiddenBias,
+    norm: format === CHECKPOINT_FORMAT ? (bn ? 'bn' : 'none') : parsed.norm,
+    exampleNorm: example && { eps: example.eps, groups: example.groups },
   };
+}
+
+/** What is wrong with a format-2 spec's norm fields, or null. */
+function exampleNormProblem(value: unknown): string | null {
+  const spec = value as Record<string, unknown>;
+  if (typeof spec.norm !== 'string' || !(NORM_KINDS as readonly string[]).includes(spec.norm)) {
+    return `"norm" is ${JSON.stringify(spec.norm)}, not one of ${NORM_KINDS.join(', ')}`;
+  }
+  if (spec.exampleNorm === null) return null;
+  if (typeof spec.exampleNorm !== 'object' || Array.isArray(spec.exampleNorm)) return '"exampleNorm" is neither null nor an object';
+  const example = spec.exampleNorm as Record<keyof ExampleNormOptions, unknown>;
+  for (const key of ['eps', 'groups'] as const) if (typeof example[key] !== 'number') return `"exampleNorm.${key}" is not a number`;
+  return null;
 }
 
 /** What is wrong with a parsed spec's types, or null when it has every field a NetworkSpec needs. */

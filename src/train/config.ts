@@ -5,7 +5,9 @@
  */
 import type { ActivationKind } from '../core/kernels.js';
 import { networkMemory } from '../nn/network-memory.js';
-import { ACTIVATIONS, BATCH_NORM_DEFAULTS, ESTIMATORS, makeSpec, type Estimator, type NetworkSpec } from '../nn/spec.js';
+import {
+  ACTIVATIONS, BATCH_NORM_DEFAULTS, ESTIMATORS, EXAMPLE_NORMS, makeSpec, NORM_KINDS, type Estimator, type NetworkSpec, type NormKind,
+} from '../nn/spec.js';
 
 export interface TrainConfig {
   /** Training steps (mini-batches). */
@@ -21,7 +23,12 @@ export interface TrainConfig {
   initStd: number;
   activation: ActivationKind;
   hiddenSizes: number[];
+  /** BatchNorm after every hidden linear layer: `norm === 'bn'`, kept for the records and flags that say --bn/--no-bn. */
   batchNorm: boolean;
+  /** The normalization after every hidden linear layer (before its activation). */
+  norm: NormKind;
+  /** Group Norm's groups of units per hidden layer (they must divide every width); read by gn only. */
+  normGroups: number;
   bnEps: number;
   bnMomentum: number;
   bnEstimator: Estimator;
@@ -49,6 +56,8 @@ export const TRAIN_DEFAULTS: Readonly<TrainConfig> = Object.freeze({
   activation: 'relu',
   hiddenSizes: [128, 128, 128],
   batchNorm: true,
+  norm: 'bn',
+  normGroups: 32, // Wu & He's default G = 32: groups of 4 units in the article's 128-wide layers
   bnEps: BATCH_NORM_DEFAULTS.eps,
   bnMomentum: BATCH_NORM_DEFAULTS.momentum,
   bnEstimator: BATCH_NORM_DEFAULTS.estimator,
@@ -77,6 +86,8 @@ const FLAG_NAMES: Record<keyof TrainConfig, string> = {
   activation: '--act',
   hiddenSizes: '--hidden',
   batchNorm: '--bn',
+  norm: '--norm',
+  normGroups: '--norm-groups',
   bnEps: '--bn-eps',
   bnMomentum: '--bn-momentum',
   bnEstimator: '--bn-estimator',
@@ -93,12 +104,25 @@ function fail(key: keyof TrainConfig, message: string): never {
   throw new ConfigError(FLAG_NAMES[key], message);
 }
 
-/** Defaults overlaid with `overrides`, every value checked. Throws ConfigError. */
+/**
+ * Defaults overlaid with `overrides`, every value checked. Throws ConfigError. `norm` and
+ * `batchNorm` overlap: batchNorm true is 'bn', false 'none', and a batchNorm given decides between
+ * those two; a norm of ln, gn or rms stands (batchNorm false) and refuses batchNorm true.
+ */
 export function resolveTrainConfig(overrides: Partial<TrainConfig> = {}): TrainConfig {
   const config: TrainConfig = { ...TRAIN_DEFAULTS, hiddenSizes: [...TRAIN_DEFAULTS.hiddenSizes] };
   for (const [key, value] of Object.entries(overrides) as Array<[keyof TrainConfig, unknown]>) {
     if (value !== undefined) (config as unknown as Record<string, unknown>)[key] = value;
   }
+  if (typeof config.batchNorm !== 'boolean') fail('batchNorm', `must be true or false, got ${String(config.batchNorm)}`);
+  if (!NORM_KINDS.includes(config.norm)) fail('norm', `must be one of ${NORM_KINDS.join(', ')}, got "${String(config.norm)}"`);
+  if (EXAMPLE_NORMS.includes(config.norm)) {
+    if (overrides.batchNorm === true) fail('norm', `${config.norm} contradicts --bn: give one of them`);
+  } else if (overrides.norm === undefined || overrides.batchNorm !== undefined) {
+    // batchNorm alone, or over a norm of none or bn (a config copied, then switched on or off: compare's pair, the page).
+    config.norm = config.batchNorm ? 'bn' : 'none';
+  }
+  config.batchNorm = config.norm === 'bn';
   const wholeAtLeast = (key: keyof TrainConfig, min: number): void => {
     const value = config[key];
     if (typeof value !== 'number' || !Number.isInteger(value) || value < min) fail(key, `must be a whole number of at least ${min}, got ${String(value)}`);
@@ -112,6 +136,7 @@ export function resolveTrainConfig(overrides: Partial<TrainConfig> = {}): TrainC
   wholeAtLeast('validateEvery', 1);
   wholeAtLeast('evalBatchSize', 1);
   wholeAtLeast('bnAverageBatches', 0);
+  wholeAtLeast('normGroups', 1);
   if (!Number.isSafeInteger(config.seed) || config.seed < 0) fail('seed', `must be a whole number of at least 0, got ${config.seed}`);
   positive('learningRate');
   positive('initStd');
@@ -122,6 +147,8 @@ export function resolveTrainConfig(overrides: Partial<TrainConfig> = {}): TrainC
   if (!Array.isArray(config.hiddenSizes) || config.hiddenSizes.some((size) => !Number.isInteger(size) || size < 1)) {
     fail('hiddenSizes', `must be a comma-separated list of layer widths such as 128,128,128, got ${String(config.hiddenSizes)}`);
   }
+  const misfit = config.norm === 'gn' ? config.hiddenSizes.find((width) => width % config.normGroups !== 0) : undefined;
+  if (misfit !== undefined) fail('normGroups', `${config.normGroups} does not divide the hidden layer width ${misfit}: Group Norm needs groups of equal size (choose a divisor of every --hidden width)`);
   if (config.batchNorm && config.batchSize < 2) {
     fail('batchSize', `must be at least 2 in training mode with BatchNorm: a single example has no variance (got ${config.batchSize})`);
   }
@@ -141,6 +168,7 @@ const COUNT_LIMITS = {
   steps: 1_000_000_000,
   validateEvery: 1_000_000_000,
   bnAverageBatches: 10_000,
+  normGroups: 1_000_000,
   batchSize: 1_000_000,
   evalBatchSize: 1_000_000,
 } as const satisfies Partial<Record<keyof TrainConfig, number>>;
@@ -191,13 +219,24 @@ function checkMemory(config: TrainConfig): void {
   fail(largest.flag, `${String(config[largest.flag])} with --hidden ${config.hiddenSizes.join(',')} needs about ${gib(total)} of memory, ${limit}: lower ${FLAG_NAMES[largest.flag]}`);
 }
 
-/** The network a config describes, for inputs of `inputSize` and `outputSize` classes. */
-export function specFromConfig(config: TrainConfig, inputSize: number, outputSize: number, batchNorm = config.batchNorm): NetworkSpec {
+/**
+ * The network a config describes, for inputs of `inputSize` and `outputSize` classes, with its
+ * norm or another (`true`/`false`: BN or none, as `compare` pairs them).
+ */
+export function specFromConfig(config: TrainConfig, inputSize: number, outputSize: number, norm: NormKind | boolean = config.norm): NetworkSpec {
+  const kind = normKindOf(norm);
   return makeSpec({
     inputSize,
     outputSize,
     hiddenSizes: config.hiddenSizes,
     activation: config.activation,
-    batchNorm: batchNorm ? { eps: config.bnEps, momentum: config.bnMomentum, estimator: config.bnEstimator } : false,
+    norm: kind,
+    batchNorm: kind === 'bn' ? { eps: config.bnEps, momentum: config.bnMomentum, estimator: config.bnEstimator } : false,
+    exampleNorm: { groups: kind === 'gn' ? config.normGroups : 1 },
   });
+}
+
+/** A norm given as a kind, or as BatchNorm on (true) or off (false). */
+export function normKindOf(norm: NormKind | boolean): NormKind {
+  return norm === true ? 'bn' : norm === false ? 'none' : norm;
 }

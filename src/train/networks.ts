@@ -1,13 +1,13 @@
 /**
- * @file Building the article's networks from a config: one network, or the pair without and
- * with BN from the same initial weight matrices (the article's `initial_weights` list).
+ * @file Building the article's networks from a config: one network, or several (without and
+ * with BN, or any norms) from the same initial weight matrices (the article's `initial_weights` list).
  */
 import type { Kernels } from '../core/kernels.js';
 import type { Matrix } from '../core/matrix.js';
 import { Rng } from '../core/rng.js';
 import { MNIST_CLASSES, MNIST_IMAGE_SIDE } from '../data/mnist.js';
 import { drawInitialWeights, MLP } from '../nn/mlp.js';
-import { layerShapes } from '../nn/spec.js';
+import { layerShapes, type NormKind } from '../nn/spec.js';
 import { CheckpointError, describeNetwork, type ExpectedLayout } from './checkpoint.js';
 import type { TrainConfig } from './config.js';
 import { largestBatch, specFromConfig } from './config.js';
@@ -31,16 +31,19 @@ export function initialWeightsFor(config: TrainConfig, inputSize = MNIST_INPUTS,
   return drawInitialWeights(spec, config.initStd, new Rng(deriveSeed(config.seed, 'weights')));
 }
 
-/** A network for `config`, with or without BN, from `initialWeights` (default: drawn from the seed), sized for the config's batches. */
+/**
+ * A network for `config` with the norm `norm` (true/false: BN or none), from `initialWeights`
+ * (default: drawn from the seed), sized for the config's batches.
+ */
 export function buildNetwork(
   kernels: Kernels,
   config: TrainConfig,
-  batchNorm: boolean,
+  norm: NormKind | boolean,
   initialWeights: Matrix[] = initialWeightsFor(config),
   inputSize = MNIST_INPUTS,
   outputSize = MNIST_CLASSES,
 ): MLP {
-  const spec = specFromConfig(config, inputSize, outputSize, batchNorm);
+  const spec = specFromConfig(config, inputSize, outputSize, norm);
   const expected = layerShapes(spec);
   initialWeights.forEach((weights, i) => {
     const shape = expected[i];

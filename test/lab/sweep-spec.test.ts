@@ -30,6 +30,14 @@ describe('runs', () => {
     assert.deepEqual(run.axes.map((value) => [value.axis, value.label, value.numeric]), [['norm', 'bn', null], ['batchSize', 'b32', 32], ['hiddenSizes', 'h64x64', null]]);
   });
 
+  test('the norms beyond BN on an axis, Group Norm\'s groups as a setting', () => {
+    const runs = sweepRuns(parseSweepSpec({ fixed: { normGroups: 4 }, axes: { norm: ['none', 'bn', 'ln', 'gn', 'rms'] } }));
+    assert.deepEqual(runs.map((run) => run.id), ['none-s1', 'bn-s1', 'ln-s1', 'gn-s1', 'rms-s1']);
+    assert.deepEqual(runs.map((run) => [run.config.norm, run.config.batchNorm]), [['none', false], ['bn', true], ['ln', false], ['gn', false], ['rms', false]]);
+    assert.equal(runs[3]!.config.normGroups, 4);
+    assert.throws(() => sweepRuns(parseSweepSpec({ fixed: { normGroups: 5 }, axes: { norm: ['gn'] } })), /does not divide the hidden layer width 128/);
+  });
+
   test('named values set several settings under one label; a list of seeds', () => {
     const runs = sweepRuns(parseSweepSpec({ seeds: [7, 3], axes: { model: [{ label: 'deep', hiddenSizes: [32, 32, 32, 32], learningRate: 0.1 }, { initStd: 1 }] } }));
     assert.deepEqual(runs.map((run) => run.id), ['deep-s7', 'std1-s7', 'deep-s3', 'std1-s3']);
@@ -78,6 +86,6 @@ describe('errors name the offending key', () => {
     assert.deepEqual(yaml, sweepSpecFromText('{"axes": {"norm": ["none", "bn"]}}', 'a.json'));
     assert.throws(() => sweepSpecFromText('axes: {norm: [bn}\n', 'b.yaml'), /b\.yaml is not valid YAML at line 1, column \d+: /);
     assert.throws(() => sweepSpecFromText('{"axes": ', 'c.json'), /c\.json is not valid JSON/);
-    assert.throws(() => sweepSpecFromText('axes:\n  norm: [gn]\n', 'd.yaml'), /sweep spec d\.yaml: axes\.norm\[0\]: must be one of none, bn/);
+    assert.throws(() => sweepSpecFromText('axes:\n  norm: [wn]\n', 'd.yaml'), /sweep spec d\.yaml: axes\.norm\[0\]: must be one of none, bn, ln, gn, rms/);
   });
 });

