@@ -12,7 +12,7 @@ import type { SweepRun } from '../lab/sweep/sweep-runs.js';
 import { QUEUE_NAME_DEFAULT, QUEUED_RUN_FORMAT, type QueuedResult, type QueuedRun } from '../node/queue/queue-protocol.js';
 import { parseRedisUrl, redactRedisUrl } from '../node/queue/redis-url.js';
 import { RunQueue } from '../node/queue/run-queue.js';
-import type { GridProgress } from './commands/reproduce-progress.js';
+import type { SweepProgress } from './sweep-progress.js';
 import { UsageError } from './errors.js';
 import { parseQueueName } from './sweep-options.js';
 import type { SweepExecution, SweepExecutor } from './sweep-runner.js';
@@ -111,7 +111,7 @@ export const trainOnQueue: SweepExecutor = async (execution) => {
   };
 
   /** Writes what finished (once each) and removes its job; names what failed for good. */
-  const collect = async (progressView: GridProgress): Promise<void> => {
+  const collect = async (progressView: SweepProgress): Promise<void> => {
     const { completed, failed } = await queue.collect();
     for (const result of completed) {
       const run = byId.get(result.id);

@@ -23,7 +23,7 @@ import { watchInterrupt } from './interrupt.js';
 import { checkQueueReachable, type QueueTarget } from './sweep-queue.js';
 import type { SweepMetric } from '../lab/sweep/sweep-report.js';
 import { writeReport, type WrittenReport } from './commands/report.js';
-import { createGridProgress, type GridProgress, type GridProgressStyle } from './commands/reproduce-progress.js';
+import { createSweepProgress, type SweepProgress, type SweepProgressStyle } from './sweep-progress.js';
 
 export interface SweepPlan {
   /** The sweep's name (pins the runs dir; names the records). */
@@ -81,11 +81,11 @@ export interface SweepExecution {
   /** Whether a stored run counts as done for this session (with --force: recorded since it started). */
   isDone(stored: StoredRun): boolean;
   /** Writes a finished run's record (once: an existing record is kept) and shows it. */
-  record(run: SweepRun, outcome: RunOutcome, progress: GridProgress, slot: number, worker?: string): Promise<void>;
+  record(run: SweepRun, outcome: RunOutcome, progress: SweepProgress, slot: number, worker?: string): Promise<void>;
   /** Notes a run another process recorded. */
-  recordedElsewhere(run: SweepRun, progress: GridProgress): void;
+  recordedElsewhere(run: SweepRun, progress: SweepProgress): void;
   /** The progress display for `slots` lines. */
-  createProgress(slots: number): GridProgress;
+  createProgress(slots: number): SweepProgress;
 }
 
 /** How the runs get trained; resolves when none is left or it was stopped. */
@@ -143,10 +143,10 @@ export async function runSweep(plan: SweepPlan, executor: SweepExecutor, command
   let interrupted = false;
   if (remaining.length > 0) {
     const stepsPerRun = Math.max(...plan.runs.map((run) => run.config.steps));
-    const style: GridProgressStyle = stderr.isTTY ? 'live' : 'lines';
+    const style: SweepProgressStyle = stderr.isTTY ? 'live' : 'lines';
     const execution: SweepExecution = {
       plan, store, remaining, shared, data, io, isDone,
-      createProgress: (slots) => createGridProgress({ totalRuns: plan.runs.length, alreadyFinished: skipped, stepsPerRun, jobs: slots, style }, stderr),
+      createProgress: (slots) => createSweepProgress({ totalRuns: plan.runs.length, alreadyFinished: skipped, stepsPerRun, jobs: slots, style }, stderr),
       record: async (run, outcome, progress, slot, worker) => {
         const record = makeRunRecord(plan.sweep, run, { ...outcome, bnlab: bnlabVersion(), data: data.source, dataHash: data.hash, finishedAt: new Date().toISOString() });
         const put = await store.putRecord(record, { replace: plan.force });

@@ -1,15 +1,15 @@
 /**
- * @file What `bnlab reproduce` shows while its grid runs. On a terminal: a block of lines, one per
- * worker (its run, step, steps/s) under a head line (runs done, grid ETA), redrawn in place with
- * ANSI cursor-up at most five times a second; finished runs are printed above the block. Not on
- * a terminal (a log, CI): one plain line per started and per finished run.
+ * @file What `bnlab sweep` and `bnlab reproduce` show while a sweep runs. On a terminal: a block
+ * of lines, one per worker (its run, step, steps/s) under a head line (runs done, ETA), redrawn in
+ * place with ANSI cursor-up at most five times a second; finished runs are printed above the
+ * block. Not on a terminal (a log, CI): one plain line per started and per finished run.
  */
 /** What the display needs of a run. */
 type RunSpec = { readonly id: string };
 
-export type GridProgressStyle = 'live' | 'lines';
+export type SweepProgressStyle = 'live' | 'lines';
 
-export interface GridProgress {
+export interface SweepProgress {
   /** `where` names the worker when it is not one of this process's threads (a `bnlab worker` on host:pid). */
   start(worker: number, spec: RunSpec, where?: string): void;
   progress(worker: number, step: number, stepsPerSecond: number): void;
@@ -36,10 +36,10 @@ function clock(seconds: number): string {
   return hours > 0 ? `${hours}:${mmss}` : mmss;
 }
 
-export function createGridProgress(
-  options: { totalRuns: number; alreadyFinished: number; stepsPerRun: number; jobs: number; style: GridProgressStyle },
+export function createSweepProgress(
+  options: { totalRuns: number; alreadyFinished: number; stepsPerRun: number; jobs: number; style: SweepProgressStyle },
   stream: NodeJS.WritableStream = process.stderr,
-): GridProgress {
+): SweepProgress {
   const { totalRuns, stepsPerRun, jobs, style } = options;
   const workers: WorkerState[] = Array.from({ length: jobs }, () => ({ spec: null, step: 0, stepsPerSecond: 0 }));
   const started = performance.now();
@@ -65,7 +65,7 @@ export function createGridProgress(
   const draw = (): void => {
     clear();
     const elapsed = (performance.now() - started) / 1000;
-    const lines = [`${finishedRuns}/${totalRuns} runs finished [${clock(elapsed)} elapsed, grid ETA ${clock(eta())}]`];
+    const lines = [`${finishedRuns}/${totalRuns} runs finished [${clock(elapsed)} elapsed, ETA ${clock(eta())}]`];
     workers.forEach((worker, index) => {
       const what = worker.spec
         ? `${worker.spec.id.padEnd(12)} step ${String(worker.step).padStart(String(stepsPerRun).length)}/${stepsPerRun}  ${worker.stepsPerSecond.toFixed(0).padStart(5)} steps/s`
@@ -99,7 +99,7 @@ export function createGridProgress(
       finishedThisSession++;
       workers[worker] = { spec: null, step: 0, stepsPerSecond: 0 };
       const remaining = eta();
-      const line = `finished ${spec.id}: ${summary} [${finishedRuns}/${totalRuns}${Number.isFinite(remaining) ? `, grid ETA ${clock(remaining)}` : ''}]`;
+      const line = `finished ${spec.id}: ${summary} [${finishedRuns}/${totalRuns}${Number.isFinite(remaining) ? `, ETA ${clock(remaining)}` : ''}]`;
       if (style === 'live') {
         clear();
         stream.write(`${line}\n`);

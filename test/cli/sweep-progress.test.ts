@@ -1,12 +1,12 @@
 /**
- * @file The grid's progress display (cli/commands/reproduce-progress.ts): plain lines per started
+ * @file The sweep's progress display (cli/sweep-progress.ts): plain lines per started
  * and finished run when not on a terminal; on a terminal, a block of one line per worker redrawn
  * in place (cursor up by exactly the lines drawn, then clear), with finished runs above it.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
-import { createGridProgress } from '../../src/cli/commands/reproduce-progress.js';
+import { createSweepProgress } from '../../src/cli/sweep-progress.js';
 
 function collect(): Writable & { text: () => string } {
   const chunks: string[] = [];
@@ -20,7 +20,7 @@ const [first, second] = [{ id: 'c3-nobn-s1' }, { id: 'c3-bn-s1' }];
 describe('grid progress', () => {
   test('not on a terminal: one line per started and finished run, no escape codes', () => {
     const stream = collect();
-    const progress = createGridProgress({ totalRuns: 4, alreadyFinished: 2, stepsPerRun: 1000, jobs: 2, style: 'lines' }, stream);
+    const progress = createSweepProgress({ totalRuns: 4, alreadyFinished: 2, stepsPerRun: 1000, jobs: 2, style: 'lines' }, stream);
     progress.start(0, first!);
     progress.progress(0, 500, 800);
     progress.finish(0, first!, 'validation 0.0958');
@@ -34,7 +34,7 @@ describe('grid progress', () => {
 
   test('on a terminal: a block of head line + one line per worker, redrawn with cursor-up', () => {
     const stream = collect();
-    const progress = createGridProgress({ totalRuns: 2, alreadyFinished: 0, stepsPerRun: 1000, jobs: 2, style: 'live' }, stream);
+    const progress = createSweepProgress({ totalRuns: 2, alreadyFinished: 0, stepsPerRun: 1000, jobs: 2, style: 'live' }, stream);
     progress.start(0, first!);
     progress.start(1, second!); // within 200 ms of the first draw: throttled
     progress.finish(0, first!, 'validation 0.0958');
