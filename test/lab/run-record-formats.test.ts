@@ -44,4 +44,12 @@ describe('formats', () => {
     assert.equal(record.lastHalfValidation, (0.25 + 0.5) / 2);
     assert.deepEqual(parseRunRecord(runRecordJson(record), 'lr0.5-bn-s1'), record);
   });
+
+  test('a record written before a setting existed reads with that setting\'s default, so its run is not run again', () => {
+    const record = fixtureRecord(1, true, 1, 0.98, 0.98);
+    const stored = JSON.parse(runRecordJson(record)) as { config: Record<string, unknown> };
+    delete stored.config.evalBatchSize;
+    const parsed = parseRunRecord(JSON.stringify(stored), 'c1-bn-s1');
+    assert.deepEqual(parsed.config, record.config);
+  });
 });

@@ -7,7 +7,7 @@
  * never half-used. Records of format bnlab-run/1 (the article's grid before sweeps) still load:
  * their axes come from their ids (c3-bn-s1), their last-half mean from their curves.
  */
-import type { TrainConfig } from '../../train/config.js';
+import { resolveTrainConfig, type TrainConfig } from '../../train/config.js';
 import type { CurvePoint, TrainResult } from '../../train/trainer.js';
 import { ARTICLE_CONFIGURATIONS, type ConfigurationId } from '../article.js';
 import type { GridSettings } from '../grid.js';
@@ -133,7 +133,12 @@ function trainConfig(object: Json, settings: GridSettings, batchNorm: boolean, s
   if (value.steps !== settings.steps || value.batchSize !== settings.batchSize || value.validateEvery !== settings.validateEvery || value.batchNorm !== batchNorm || value.seed !== seed) {
     throw new CorruptRecordError('its config disagrees with its settings, BN or seed');
   }
-  return value as unknown as TrainConfig;
+  try {
+    // Resolved as bnlab resolves a config today, so a record from before a setting existed reads with that setting's default.
+    return resolveTrainConfig(value as Partial<TrainConfig>);
+  } catch (error) {
+    throw new CorruptRecordError(`its config is not valid: ${(error as Error).message}`);
+  }
 }
 
 const LEGACY_ID = /^c([1-8])-(bn|nobn)-s\d+$/;
