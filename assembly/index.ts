@@ -14,6 +14,7 @@ export {
   addRowVector, addColumnSums, activationForward, activationBackward, scaleShiftColumns, sgdStep,
 } from './elementwise';
 export { batchNormForwardTrain, batchNormBackward } from './batch-norm';
+export { groupNormForward, groupNormBackward } from './group-norm';
 export { bytesToFloats } from './bytes-to-floats';
 export { softmaxCrossEntropy } from './softmax-cross-entropy';
 export { exactExpArray } from './exact-exp';

@@ -46,6 +46,15 @@ export interface KernelExports {
     dy: number, xhat: number, invStd: number, gamma: number, m: number, n: number,
     dx: number, dGamma: number, dBeta: number,
   ): void;
+  /** Group Norm per example (Layer Norm: one group; RMSNorm: one group, centered 0); invStd is [m, groups]. */
+  groupNormForward(
+    x: number, m: number, n: number, groups: number, centered: number, eps: number, gamma: number, beta: number,
+    invStd: number, xhat: number, y: number,
+  ): void;
+  groupNormBackward(
+    dy: number, xhat: number, invStd: number, groups: number, centered: number, gamma: number, m: number, n: number,
+    dx: number, dGamma: number, dBeta: number,
+  ): void;
   /** out[count] (f32) = bytes[count] (u8) · scale. */
   bytesToFloats(bytes: number, out: number, count: number, scale: number): void;
   /**
@@ -60,7 +69,7 @@ export interface KernelExports {
 const EXPORT_NAMES: ReadonlyArray<keyof KernelExports> = [
   'heapBase', 'gemm', 'matmulTransposeB', 'transpose', 'matmulSparse', 'matmulSparseScratchBytes', 'matmulTransposeASparseAdd',
   'matmulTransposeASparseScratchBytes', 'addRowVector', 'addColumnSums', 'activationForward', 'activationBackward',
-  'scaleShiftColumns', 'sgdStep', 'batchNormForwardTrain', 'batchNormBackward', 'bytesToFloats', 'softmaxCrossEntropy', 'exactExpArray',
+  'scaleShiftColumns', 'sgdStep', 'batchNormForwardTrain', 'batchNormBackward', 'groupNormForward', 'groupNormBackward', 'bytesToFloats', 'softmaxCrossEntropy', 'exactExpArray',
 ];
 
 /** Compiles kernel module bytes (e.g. fetched in a browser, read from build/ in Node). */

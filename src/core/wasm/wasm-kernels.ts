@@ -13,7 +13,6 @@
 import type { ActivationKind, ByteBuffer, Kernels } from '../kernels.js';
 import type { Matrix } from '../matrix.js';
 import { checkLabel, checkLabelCount, type Labels } from '../softmax-cross-entropy.js';
-import { JsKernels } from '../js-kernels.js';
 import { ForeignStaging } from './foreign-staging.js';
 import {
   ACTIVATION_CODES, instantiateKernelModule, type ActivationCode, type KernelExports, type WasmVariant,
@@ -32,7 +31,6 @@ export class WasmKernels implements Kernels {
   readonly name = 'wasm' as const;
   readonly variant: string;
   private readonly staging: ForeignStaging;
-  private readonly reference = new JsKernels('float32');
   /** Scratch for the sparse products (packed nonzeros, aᵀ) and short dY·Wᵀ (Wᵀ), reused and grown on demand. */
   private scratchOffset = 0;
   private scratchBytes = 0;
@@ -213,20 +211,42 @@ export class WasmKernels implements Kernels {
     this.staging.finish();
   }
 
-  // Group, Layer and RMS Norm: for now the TypeScript reference, run on the matrices' views of
-  // this backend's memory (the same float32 numbers, not yet SIMD; see assembly/ for BatchNorm's).
   groupNormForward(
     x: Matrix, groups: number, centered: boolean, eps: number, gamma: Matrix | null, beta: Matrix | null,
     invStd: Matrix, xhat: Matrix, y: Matrix,
   ): void {
-    this.reference.groupNormForward(x, groups, centered, eps, gamma, beta, invStd, xhat, y);
+    const m = x.rows, n = x.cols;
+    if (!(Number.isInteger(groups) && groups >= 1 && n % groups === 0 && invStd.rows === m && invStd.cols === groups
+      && xhat.size === x.size && y.size === x.size && (gamma === null || gamma.size === n) && (beta === null || beta.size === n))) {
+      throw shapeError('groupNormForward', x, invStd, xhat, y);
+    }
+    const kernel = 'groupNormForward';
+    this.staging.begin();
+    const px = this.read(x, kernel);
+    const pGamma = gamma ? this.read(gamma, kernel) : 0, pBeta = beta ? this.read(beta, kernel) : 0;
+    const pInvStd = this.write(invStd, kernel), pXhat = this.write(xhat, kernel), pY = this.write(y, kernel);
+    this.kernels.groupNormForward(px, m, n, groups, centered ? 1 : 0, eps, pGamma, pBeta, pInvStd, pXhat, pY);
+    this.staging.finish();
   }
 
   groupNormBackward(
     dy: Matrix, xhat: Matrix, invStd: Matrix, groups: number, centered: boolean, gamma: Matrix | null,
     dx: Matrix, dGamma: Matrix | null, dBeta: Matrix | null,
   ): void {
-    this.reference.groupNormBackward(dy, xhat, invStd, groups, centered, gamma, dx, dGamma, dBeta);
+    const m = dy.rows, n = dy.cols;
+    if (!(Number.isInteger(groups) && groups >= 1 && n % groups === 0 && xhat.size === dy.size && dx.size === dy.size
+      && invStd.rows === m && invStd.cols === groups && (gamma === null || gamma.size === n)
+      && (dGamma === null || dGamma.size === n) && (dBeta === null || dBeta.size === n))) {
+      throw shapeError('groupNormBackward', dy, xhat, invStd, dx);
+    }
+    const kernel = 'groupNormBackward';
+    this.staging.begin();
+    const pdy = this.read(dy, kernel), pXhat = this.read(xhat, kernel), pInvStd = this.read(invStd, kernel);
+    const pGamma = gamma ? this.read(gamma, kernel) : 0;
+    const pdx = this.write(dx, kernel);
+    const pdGamma = dGamma ? this.write(dGamma, kernel) : 0, pdBeta = dBeta ? this.write(dBeta, kernel) : 0;
+    this.kernels.groupNormBackward(pdy, pXhat, pInvStd, groups, centered ? 1 : 0, pGamma, m, n, pdx, pdGamma, pdBeta);
+    this.staging.finish();
   }
 
   scaleShiftColumns(x: Matrix, scale: Matrix, shift: Matrix, y: Matrix): void {
