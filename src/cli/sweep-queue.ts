@@ -99,6 +99,7 @@ export const trainOnQueue: SweepExecutor = async (execution) => {
   const progress = execution.createProgress(Math.min(SHOWN_SLOTS, remaining.length));
   const slots = new SlotMap(Math.min(SHOWN_SLOTS, remaining.length));
   let stopped = false;
+  let failedRuns = 0;
   const interrupt = io.watchInterrupt(() => {
     stopped = true;
     progress.note('bnlab: stopping the coordinator; the queued runs go on on the workers (run the same command again to collect them)');
@@ -132,6 +133,7 @@ export const trainOnQueue: SweepExecutor = async (execution) => {
     for (const failure of failed) {
       const run = byId.get(failure.id);
       if (run === undefined) continue;
+      failedRuns++;
       progress.note(`bnlab: run ${run.id} failed on the workers after ${failure.attemptsMade} attempt${failure.attemptsMade === 1 ? '' : 's'}: ${failure.reason}; not recorded (run the command again to retry it)`);
       done(run.id);
       slots.release(run.id);
@@ -175,5 +177,5 @@ export const trainOnQueue: SweepExecutor = async (execution) => {
     progress.done();
     await queue.close();
   }
-  return { interrupted, jobs: Math.max(1, workersSeen.size) };
+  return { interrupted, jobs: Math.max(1, workersSeen.size), failed: failedRuns };
 };

@@ -65,6 +65,8 @@ export interface SweepOutcome {
   /** Runs trained here whose record another process had written meanwhile (its record was kept). */
   keptExisting: number;
   interrupted: boolean;
+  /** Runs that failed for good on the workers (a queue's attempts used up): not recorded. */
+  failed: number;
   report: WrittenReport;
   wallMs: number;
 }
@@ -89,7 +91,7 @@ export interface SweepExecution {
 }
 
 /** How the runs get trained; resolves when none is left or it was stopped. */
-export type SweepExecutor = (execution: SweepExecution) => Promise<{ interrupted: boolean; jobs: number }>;
+export type SweepExecutor = (execution: SweepExecution) => Promise<{ interrupted: boolean; jobs: number; failed?: number }>;
 
 /**
  * MNIST decoded once and copied into shared memory for the workers. In its own function so the
@@ -141,6 +143,7 @@ export async function runSweep(plan: SweepPlan, executor: SweepExecutor, command
   let finishedElsewhere = 0;
   let keptExisting = 0;
   let interrupted = false;
+  let failed = 0;
   if (remaining.length > 0) {
     const stepsPerRun = Math.max(...plan.runs.map((run) => run.config.steps));
     const style: SweepProgressStyle = stderr.isTTY ? 'live' : 'lines';
@@ -167,17 +170,19 @@ export async function runSweep(plan: SweepPlan, executor: SweepExecutor, command
     };
     const executed = await executor(execution);
     interrupted = executed.interrupted;
+    failed = executed.failed ?? 0;
     await store.addSession({ startedAt, wallMs: Math.round(performance.now() - started), jobs: executed.jobs, runsFinished: finished, interrupted });
   }
 
   const report = await writeReport(store, stderr, { metric: plan.metric });
   const wallMs = performance.now() - started;
-  const notRun = plan.runs.length - skipped - finished - finishedElsewhere - keptExisting;
+  const notRun = plan.runs.length - skipped - finished - finishedElsewhere - keptExisting - failed;
   const elsewhere = finishedElsewhere + keptExisting > 0 ? `, ${finishedElsewhere + keptExisting} by another process` : '';
   stdout.write(
     `${interrupted ? 'Interrupted' : 'Done'}: ${finished} run${finished === 1 ? '' : 's'} finished in ${formatDuration(wallMs)}${elsewhere}` +
+      `${failed > 0 ? `, ${failed} failed on the workers (run the same command again to retry them)` : ''}` +
       `${interrupted ? `, ${notRun} not run (run the same command again to resume)` : ''}. ` +
       `Report: ${report.markdownPath}, ${report.htmlPath}\n`,
   );
-  return { skipped, finished, claimedElsewhere, finishedElsewhere, keptExisting, interrupted, report, wallMs };
+  return { skipped, finished, claimedElsewhere, finishedElsewhere, keptExisting, interrupted, failed, report, wallMs };
 }

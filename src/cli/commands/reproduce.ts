@@ -125,6 +125,8 @@ export function reproduceCommand(): Command {
     ].join('\n'))
     .action(async (raw: RawReproduceOptions) => {
       const outcome = await reproduce(await reproducePlan(raw));
+      // The work not done is said in the last line; the exit code says it too.
       if (outcome.interrupted) process.exitCode = 130;
+      else if (outcome.failed > 0) process.exitCode = 1;
     });
 }

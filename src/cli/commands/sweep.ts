@@ -132,6 +132,8 @@ export function sweepCommand(): Command {
         return;
       }
       const outcome = await sweep(plan);
+      // The work not done is said in the last line; the exit code says it too.
       if (outcome.interrupted) process.exitCode = 130;
+      else if (outcome.failed > 0) process.exitCode = 1;
     });
 }
