@@ -226,7 +226,7 @@ async function draw(): Promise<void> {
 function compareRecordNow(info: BuildInfo): CompareRecord | null {
   const [withoutBn, withBn] = traces.map((trace) => trace.summary);
   if (!withoutBn || !withBn) return null;
-  const { batchNorm: _both, ...config } = settings.config;
+  const { batchNorm: _both, norm: _norm, ...config } = settings.config;
   return { bnlab: info.bnlab, command: 'compare', backend: backends[1] ?? backends[0] ?? 'unknown', data: info.data, config, runs: [withoutBn, withBn] };
 }
 
