@@ -31,9 +31,14 @@ const SERIES_NAMES: Readonly<Record<NormKind, string>> = {
   rms: withRmsName,
 };
 
+/** The name (and so the colour) every chart gives the network with `norm`: "with BN", "with LN"… */
+export function normSeriesName(norm: NormKind | boolean): string {
+  return SERIES_NAMES[normKindOf(norm)];
+}
+
 /** A validation curve as a chart series, named so that charts colour each norm as every other chart does. */
 export function curveSeries(norm: NormKind | boolean, curve: readonly CurvePoint[]): Series {
-  return { name: SERIES_NAMES[normKindOf(norm)], points: curve.map((point) => ({ x: point.step, y: point.validationAccuracy })) };
+  return { name: normSeriesName(norm), points: curve.map((point) => ({ x: point.step, y: point.validationAccuracy })) };
 }
 
 export interface RunSummary {

@@ -25,7 +25,7 @@ export function configHasPins(config: TrainConfig, pins: SweepSettings): boolean
 export function sharedPins(configs: readonly TrainConfig[]): SweepSettings {
   const pins: Record<string, unknown> = {};
   for (const name of SWEEP_SETTING_NAMES) {
-    const valueOf = (config: TrainConfig): unknown => (name === 'norm' ? (config.batchNorm ? 'bn' : 'none') : config[name as keyof TrainConfig]);
+    const valueOf = (config: TrainConfig): unknown => config[name as keyof TrainConfig];
     const first = valueOf(configs[0]!);
     if (configs.every((config) => sameValue(valueOf(config), first))) pins[name] = first;
   }

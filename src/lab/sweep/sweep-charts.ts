@@ -12,7 +12,8 @@ import { barChartSpec } from '../charts/bar-chart.js';
 import { errorLineChartSpec, type ErrorPanel } from '../charts/error-line-chart.js';
 import { heatMapSpec } from '../charts/heat-map.js';
 import { lineChartSpec } from '../charts/line-chart.js';
-import { withBnName, withoutBnName } from '../charts/series-colors.js';
+import { normSeriesName } from '../run-summary.js';
+import { SWEEP_NORMS, type SweepNorm } from './sweep-spec.js';
 import type { AxisScale, VegaLiteSpec } from '../charts/types.js';
 import { metricStats, metricTitle, type SweepAxisSummary, type SweepGroup, type SweepReport } from './sweep-summary.js';
 
@@ -34,9 +35,8 @@ const LOG_SPAN = 10;
 /** A norm axis's values under the names (and colours) every other bnlab chart gives the two networks. */
 function seriesName(axis: string, label: string): string {
   if (axis !== 'norm') return label;
-  if (label === 'bn') return withBnName;
-  if (label === 'none' || label === 'nobn') return withoutBnName;
-  return label;
+  if (label === 'nobn') return normSeriesName('none'); // the article's grid labels its network without BN so
+  return (SWEEP_NORMS as readonly string[]).includes(label) ? normSeriesName(label as SweepNorm) : label;
 }
 
 function capitalized(text: string): string {

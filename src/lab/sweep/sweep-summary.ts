@@ -165,8 +165,8 @@ function sharedSettingsOf(records: readonly RunRecord[]): SharedSetting[] {
     if (UNREPORTED_SETTINGS.has(name) || (!anyBatchNorm && BATCH_NORM_SETTINGS.has(name))) continue;
     const text = JSON.stringify(first[name]);
     if (!records.every((run) => JSON.stringify(run.config[name]) === text)) continue;
-    if (name === 'batchNorm') shared.push({ name: 'norm', value: first.batchNorm ? 'bn' : 'none' });
-    else shared.push({ name, value: settingText(first[name]) });
+    // batchNorm follows norm, which a sweep spec names.
+    if (name !== 'batchNorm') shared.push({ name, value: settingText(first[name]) });
   }
   return shared;
 }
