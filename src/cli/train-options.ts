@@ -15,6 +15,10 @@ export interface RawTrainOptions {
   bn?: boolean;
   norm?: string;
   normGroups?: string;
+  renormRmax?: string;
+  renormDmax?: string;
+  renormWarmup?: string;
+  ghostBatch?: string;
   act?: string;
   initStd?: string;
   lr?: string;
@@ -41,7 +45,7 @@ const d = TRAIN_DEFAULTS;
 
 /**
  * Adds the shared flags; `withBnSwitch` adds --bn/--no-bn and --norm (train), while compare
- * names its norms itself. --norm-groups is shared.
+ * names its norms itself. The norms' own flags (--norm-groups, --renorm-*, --ghost-batch) are shared.
  */
 export function addTrainOptions(command: Command, withBnSwitch: boolean): Command {
   if (withBnSwitch) {
@@ -49,6 +53,10 @@ export function addTrainOptions(command: Command, withBnSwitch: boolean): Comman
     command.addOption(new Option('--norm <name>', `the normalization after every hidden linear layer: ${NORM_KINDS.join('|')} (bn = --bn, none = --no-bn)`));
   }
   command.option('--norm-groups <n>', `Group Norm's groups of units per hidden layer (with gn; must divide every width)`, String(d.normGroups));
+  command.option('--renorm-rmax <number>', `Batch Renormalization's final limit on r, reached halfway through the run (with brn; 1 with --renorm-dmax 0 is BN)`, String(d.renormRmax));
+  command.option('--renorm-dmax <number>', `Batch Renormalization's final limit on d, reached at 5/16 of the run (with brn)`, String(d.renormDmax));
+  command.option('--renorm-warmup <fraction>', `Batch Renormalization's warm-up as plain BN, a fraction of the run (with brn)`, String(d.renormWarmup));
+  command.option('--ghost-batch <n>', `Ghost BN's virtual batch in rows (with ghost; must divide --batch-size)`, String(d.ghostBatch));
   return command
     .addOption(new Option('--act <name>', `hidden activation: ${ACTIVATIONS.filter((a) => a !== 'identity').join('|')}`).default(d.activation))
     .option('--init-std <number>', 'std of the N(0, std²) initial weights', String(d.initStd))
@@ -83,6 +91,10 @@ export function trainConfigFromOptions(raw: RawTrainOptions): TrainConfig {
       batchNorm: norm === undefined ? raw.bn ?? true : undefined,
       norm,
       normGroups: parseInteger('--norm-groups', raw.normGroups ?? String(d.normGroups)),
+      renormRmax: parseNumber('--renorm-rmax', raw.renormRmax ?? String(d.renormRmax)),
+      renormDmax: parseNumber('--renorm-dmax', raw.renormDmax ?? String(d.renormDmax)),
+      renormWarmup: parseNumber('--renorm-warmup', raw.renormWarmup ?? String(d.renormWarmup)),
+      ghostBatch: parseInteger('--ghost-batch', raw.ghostBatch ?? String(d.ghostBatch)),
       activation: parseChoice<ActivationKind>('--act', raw.act ?? d.activation, ACTIVATIONS),
       initStd: parseNumber('--init-std', raw.initStd ?? String(d.initStd)),
       learningRate: parseNumber('--lr', raw.lr ?? String(d.learningRate)),
@@ -105,10 +117,21 @@ export function trainConfigFromOptions(raw: RawTrainOptions): TrainConfig {
   }
 }
 
-/** Refuses --norm-groups given for networks none of which has Group Norm (it would be silently ignored). */
+/** Each norm's own flags, by the option's key: given for networks none of which has that norm, they would be silently ignored. */
+const NORM_FLAGS: ReadonlyArray<{ key: string; flag: string; norm: NormKind; name: string }> = [
+  { key: 'normGroups', flag: '--norm-groups', norm: 'gn', name: 'Group Norm' },
+  { key: 'renormRmax', flag: '--renorm-rmax', norm: 'brn', name: 'Batch Renormalization' },
+  { key: 'renormDmax', flag: '--renorm-dmax', norm: 'brn', name: 'Batch Renormalization' },
+  { key: 'renormWarmup', flag: '--renorm-warmup', norm: 'brn', name: 'Batch Renormalization' },
+  { key: 'ghostBatch', flag: '--ghost-batch', norm: 'ghost', name: 'Ghost BN' },
+];
+
+/** Refuses a norm's flag (--norm-groups, --renorm-*, --ghost-batch) given for networks none of which has that norm. */
 export function checkNormGroupsUsed(command: Command, norms: readonly NormKind[]): void {
-  if (command.getOptionValueSource('normGroups') === 'cli' && !norms.includes('gn')) {
-    throw new UsageError(`--norm-groups applies to Group Norm only; add gn to the norms (--norm gn${norms.length > 1 ? ' or --norms …,gn' : ''})`);
+  for (const { key, flag, norm, name } of NORM_FLAGS) {
+    if (command.getOptionValueSource(key) === 'cli' && !norms.includes(norm)) {
+      throw new UsageError(`${flag} applies to ${name} only; add ${norm} to the norms (--norm ${norm}${norms.length > 1 ? ` or --norms …,${norm}` : ''})`);
+    }
   }
 }
 

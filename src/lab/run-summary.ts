@@ -7,7 +7,7 @@
 import type { NormKind } from '../nn/spec.js';
 import { normKindOf, type TrainConfig } from '../train/config.js';
 import type { CurvePoint, TrainResult } from '../train/trainer.js';
-import { withBnName, withGnName, withLnName, withoutBnName, withRmsName } from './charts/series-colors.js';
+import { withBnName, withBrnName, withGhostName, withGnName, withLnName, withoutBnName, withRmsName } from './charts/series-colors.js';
 import type { Series } from './charts/types.js';
 
 /** The article's names of the networks ("Without Batch Norm", "With Layer Norm", …), as results and progress print them. */
@@ -18,6 +18,8 @@ export function networkName(norm: NormKind | boolean): string {
 const NETWORK_NAMES: Readonly<Record<NormKind, string>> = {
   none: 'Without Batch Norm',
   bn: 'With Batch Norm',
+  brn: 'With Batch Renorm',
+  ghost: 'With Ghost Batch Norm',
   ln: 'With Layer Norm',
   gn: 'With Group Norm',
   rms: 'With RMSNorm',
@@ -26,6 +28,8 @@ const NETWORK_NAMES: Readonly<Record<NormKind, string>> = {
 const SERIES_NAMES: Readonly<Record<NormKind, string>> = {
   none: withoutBnName,
   bn: withBnName,
+  brn: withBrnName,
+  ghost: withGhostName,
   ln: withLnName,
   gn: withGnName,
   rms: withRmsName,

@@ -47,12 +47,12 @@ export class BatchNorm implements Layer {
   private readonly foldedScale: Matrix; // [1, n] γ/√(var+eps) at inference
   private readonly foldedShift: Matrix; // [1, n] β − mean·scale at inference
   private readonly parameterList: Parameter[] = [];
-  private output: RowBuffer | null = null; // [m, n] y
-  private xhat: RowBuffer | null = null; // [m, n] normalized input
-  private inputGradient: RowBuffer | null = null; // [m, n] ∂L/∂x
+  protected output: RowBuffer | null = null; // [m, n] y
+  protected xhat: RowBuffer | null = null; // [m, n] normalized input
+  protected inputGradient: RowBuffer | null = null; // [m, n] ∂L/∂x
 
   /** @param name the checkpoint prefix, `bn.{i}` */
-  constructor(private readonly kernels: Kernels, readonly name: string, readonly features: number, settings: BatchNormSettings) {
+  constructor(protected readonly kernels: Kernels, readonly name: string, readonly features: number, settings: BatchNormSettings) {
     this.settings = Object.freeze({ eps: settings.eps, momentum: settings.momentum, scale: settings.scale, center: settings.center });
     this.gamma = settings.scale ? kernels.matrix(1, features) : null;
     this.gamma?.data.fill(1);
@@ -197,7 +197,7 @@ export class BatchNorm implements Layer {
     return { mean: this.kernels.matrix(1, n), variance: this.kernels.matrix(1, n), invStd: this.kernels.matrix(1, n) };
   }
 
-  private updatePopulationStatistics(mean: Matrix, variance: Matrix, m: number): void {
+  protected updatePopulationStatistics(mean: Matrix, variance: Matrix, m: number): void {
     const decay = this.settings.momentum;
     const movingMean = this.movingMean.data, movingVariance = this.movingVariance.data;
     const bessel = m / (m - 1);

@@ -1,14 +1,17 @@
 /**
  * @file From a spec to the sequence of layers, in the article's order: every hidden layer is
  * act([norm](x·W (+ b))), the output layer x·W + b (logits). A new kind of layer is its own file
- * and a line here; checkpoint names (`dense.{i}`, `bn.{i}`, `ln.{i}`, `gn.{i}`, `rms.{i}`) are
+ * and a line here; checkpoint names (`dense.{i}`, `bn.{i}`, `brn.{i}`, `ghost.{i}`, `ln.{i}`, `gn.{i}`,
+ * `rms.{i}`) are
  * given here, once.
  */
 import type { Kernels } from '../core/kernels.js';
 import type { Matrix } from '../core/matrix.js';
 import { Activation } from './activation.js';
 import { BatchNorm } from './batch-norm.js';
+import { BatchRenorm } from './batch-renorm.js';
 import { Dense } from './dense.js';
+import { GhostBatchNorm } from './ghost-batch-norm.js';
 import { GroupNorm } from './group-norm.js';
 import type { Layer } from './layer.js';
 import { LayerNorm } from './layer-norm.js';
@@ -26,7 +29,7 @@ export interface HiddenBlock {
   dense: Dense;
   /** Its normalization, of any kind, or null. */
   norm: NormLayer | null;
-  /** The same layer when it is a BatchNorm (what BN's views and claims read), else null. */
+  /** The same layer when it is plain BatchNorm (what BN's views and claims read; not its successors), else null. */
   batchNorm: BatchNorm | null;
   activation: Activation;
 }
@@ -46,7 +49,7 @@ export function buildLayers(kernels: Kernels, spec: NetworkSpec): NetworkLayers 
     return {
       dense: new Dense(kernels, `dense.${l}`, shapes[l]![0], width, spec.hiddenBias),
       norm,
-      batchNorm: norm instanceof BatchNorm ? norm : null,
+      batchNorm: spec.norm === 'bn' ? (norm as BatchNorm) : null,
       activation: new Activation(kernels, spec.activation, width),
     };
   });
@@ -62,6 +65,8 @@ function normLayer(kernels: Kernels, spec: NetworkSpec, l: number, width: number
   switch (spec.norm) {
     case 'none': return null;
     case 'bn': return new BatchNorm(kernels, `bn.${l}`, width, spec.batchNorm!);
+    case 'brn': return new BatchRenorm(kernels, `brn.${l}`, width, spec.renorm!);
+    case 'ghost': return new GhostBatchNorm(kernels, `ghost.${l}`, width, spec.ghost!);
     case 'ln': return new LayerNorm(kernels, `ln.${l}`, width, eps);
     case 'gn': return new GroupNorm(kernels, `gn.${l}`, width, spec.exampleNorm!.groups, eps);
     case 'rms': return new RmsNorm(kernels, `rms.${l}`, width, eps);

@@ -8,7 +8,7 @@
 import type { Kernels } from '../core/kernels.js';
 import { Matrix } from '../core/matrix.js';
 import type { Rng } from '../core/rng.js';
-import type { BatchNorm } from './batch-norm.js';
+import { BatchNorm } from './batch-norm.js';
 import { buildLayers, type HiddenBlock, type NormLayer } from './build-layers.js';
 import type { Dense } from './dense.js';
 import type { ExampleSource } from './example-source.js';
@@ -202,7 +202,7 @@ export class MLP {
    */
   private backpropagate(x: Matrix, dLogits: Matrix, weightLearningRate: number | undefined): void {
     if (!this.logits || this.logits.rows !== x.rows) throw new Error('backward needs a forward pass on the same batch first');
-    if (this.lastMode !== 'train' && this.norms.some((norm) => norm !== null)) {
+    if (this.lastMode !== 'train' && this.normLayers.some((norm) => norm instanceof BatchNorm)) {
       throw new Error('backward through BatchNorm needs a training-mode forward (batch statistics)');
     }
     let upstream = dLogits;
@@ -286,6 +286,8 @@ function frozenSpec(spec: NetworkSpec): Readonly<NetworkSpec> {
   Object.freeze(copy.hiddenSizes);
   if (copy.batchNorm) Object.freeze(copy.batchNorm);
   if (copy.exampleNorm) Object.freeze(copy.exampleNorm);
+  if (copy.renorm) Object.freeze(copy.renorm);
+  if (copy.ghost) Object.freeze(copy.ghost);
   return Object.freeze(copy);
 }
 

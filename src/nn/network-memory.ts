@@ -13,6 +13,8 @@ const KERNEL_FIXED_BYTES = 1024 * 1024;
 const BATCH_NORM_FLOATS_PER_FEATURE = 14;
 /** Layer, Group and RMS Norm per feature: γ, β and their gradients (no running state). */
 const EXAMPLE_NORM_FLOATS_PER_FEATURE = 4;
+/** Batch Renormalization adds r, d, their folded scale and shift, and two backward sums. */
+const RENORM_EXTRA_FLOATS_PER_FEATURE = 6;
 
 export interface NetworkMemory {
   /** Parameters, their gradients and the layers' state: independent of the batch size. */
@@ -26,12 +28,16 @@ export function networkMemory(spec: NetworkSpec): NetworkMemory {
   for (const [inputs, outputs] of layerShapes(spec)) fixedFloats += 2 * (inputs * outputs + outputs); // W and b, with gradients
   let hiddenUnits = 0;
   for (const width of spec.hiddenSizes) hiddenUnits += width;
-  if (spec.batchNorm) fixedFloats += BATCH_NORM_FLOATS_PER_FEATURE * hiddenUnits;
+  if (spec.batchNorm || spec.renorm || spec.ghost) fixedFloats += BATCH_NORM_FLOATS_PER_FEATURE * hiddenUnits;
+  if (spec.renorm) fixedFloats += RENORM_EXTRA_FLOATS_PER_FEATURE * hiddenUnits;
+  // Ghost BN: μ, σ² and 1/σ per virtual batch (one more row of each for a batch it does not divide).
+  if (spec.ghost) fixedFloats += 3 * hiddenUnits;
   if (spec.exampleNorm) fixedFloats += EXAMPLE_NORM_FLOATS_PER_FEATURE * hiddenUnits;
   // Per example: the input; per hidden unit x·W, f(·) and ∂L/∂input of the next layer, with a norm
   // also its output, x̂ and ∂L/∂input (and Group Norm's 1/σ per group); the logits and their gradient.
   const normGroups = spec.exampleNorm ? spec.exampleNorm.groups * spec.hiddenSizes.length : 0;
-  const rowFloats = spec.inputSize + (spec.norm === 'none' ? 3 : 6) * hiddenUnits + normGroups + 2 * spec.outputSize;
+  const ghostStatistics = spec.ghost ? (3 * hiddenUnits) / spec.ghost.virtualBatch : 0;
+  const rowFloats = spec.inputSize + (spec.norm === 'none' ? 3 : 6) * hiddenUnits + normGroups + ghostStatistics + 2 * spec.outputSize;
   // The kernels' working memory per example: the input as bytes twice (a batch drawn, a split's
   // rows staged; staging regions double), xᵀ of the sparse first layer's weight gradient (at most
   // twice, as its scratch grows), and the loss's label and terms.

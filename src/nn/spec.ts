@@ -1,6 +1,7 @@
 /**
  * @file What a network is, as data: the spec its layers are built from, which normalization
- * follows every hidden linear layer (none, BatchNorm, Layer Norm, Group Norm, RMSNorm) and its
+ * follows every hidden linear layer (none, BatchNorm, Batch Renormalization, Ghost BN, Layer
+ * Norm, Group Norm, RMSNorm) and its
  * settings, with their defaults in one place. BatchNorm's defaults are those of the article's
  * TensorFlow code; the per-example norms' are PyTorch's.
  */
@@ -46,8 +47,10 @@ export const BATCH_NORM_DEFAULTS: Readonly<BatchNormOptions> = Object.freeze({
 });
 
 /** The normalization after every hidden linear layer (before its activation). */
-export type NormKind = 'none' | 'bn' | 'ln' | 'gn' | 'rms';
-export const NORM_KINDS: readonly NormKind[] = ['none', 'bn', 'ln', 'gn', 'rms'];
+export type NormKind = 'none' | 'bn' | 'brn' | 'ghost' | 'ln' | 'gn' | 'rms';
+export const NORM_KINDS: readonly NormKind[] = ['none', 'bn', 'brn', 'ghost', 'ln', 'gn', 'rms'];
+/** BN's successors that keep its batch statistics and moving averages (Batch Renormalization, Ghost BN). */
+export const BATCH_VARIANT_NORMS: readonly NormKind[] = ['brn', 'ghost'];
 /** The norms whose statistics are each example's own (no batch statistics, no running state). */
 export const EXAMPLE_NORMS: readonly NormKind[] = ['ln', 'gn', 'rms'];
 
@@ -60,6 +63,29 @@ export interface ExampleNormOptions {
 }
 
 export const EXAMPLE_NORM_DEFAULTS: Readonly<ExampleNormOptions> = Object.freeze({ eps: 1e-5, groups: 1 });
+
+/**
+ * Batch Renormalization (Ioffe 2017): BN's statistics and moving averages, with the correction
+ * r = clip(σ_B/σ, 1/rmax, rmax), d = clip((μ_B − μ)/σ, −dmax, dmax). The limits follow the
+ * paper's schedule, in training steps of this network: 1 and 0 until `warmupSteps`, then linear
+ * to `rmax` at `rmaxSteps` and to `dmax` at `dmaxSteps`, constant after.
+ */
+export interface BatchRenormOptions {
+  eps: number;
+  momentum: number;
+  rmax: number;
+  dmax: number;
+  warmupSteps: number;
+  rmaxSteps: number;
+  dmaxSteps: number;
+}
+
+/** Ghost BN (Hoffer et al. 2017): BN's statistics per virtual batch of `virtualBatch` consecutive rows. */
+export interface GhostBatchOptions {
+  eps: number;
+  momentum: number;
+  virtualBatch: number;
+}
 
 export interface NetworkSpec {
   inputSize: number;
@@ -75,6 +101,10 @@ export interface NetworkSpec {
   norm: NormKind;
   /** The settings of Layer, Group or RMS Norm: an object exactly when `norm` is 'ln', 'gn' or 'rms'. */
   exampleNorm: ExampleNormOptions | null;
+  /** Batch Renormalization's settings: an object exactly when `norm` is 'brn'. */
+  renorm: BatchRenormOptions | null;
+  /** Ghost BN's settings: an object exactly when `norm` is 'ghost'. */
+  ghost: GhostBatchOptions | null;
 }
 
 /** The article's network: 784-128-128-128-10. */
@@ -93,6 +123,10 @@ export function makeSpec(options: {
   norm?: NormKind;
   /** Settings of ln, gn and rms (groups: gn only). */
   exampleNorm?: Partial<ExampleNormOptions>;
+  /** Batch Renormalization's settings (brn only): eps and momentum default to BN's, the limits to no correction. */
+  renorm?: Partial<BatchRenormOptions>;
+  /** Ghost BN's settings (ghost only); `virtualBatch` is required with ghost. */
+  ghost?: Partial<GhostBatchOptions>;
 }): NetworkSpec {
   const norm: NormKind = options.norm ?? (options.batchNorm === undefined || options.batchNorm === false ? 'none' : 'bn');
   const batchNorm = norm !== 'bn'
@@ -112,6 +146,12 @@ export function makeSpec(options: {
     hiddenBias: options.hiddenBias ?? batchNorm === null,
     norm,
     exampleNorm,
+    renorm: norm === 'brn'
+      ? { eps: BATCH_NORM_DEFAULTS.eps, momentum: BATCH_NORM_DEFAULTS.momentum, rmax: 1, dmax: 0, warmupSteps: 0, rmaxSteps: 0, dmaxSteps: 0, ...options.renorm }
+      : null,
+    ghost: norm === 'ghost'
+      ? { eps: BATCH_NORM_DEFAULTS.eps, momentum: BATCH_NORM_DEFAULTS.momentum, virtualBatch: 0, ...options.ghost }
+      : null,
   };
   validateSpec(spec);
   return spec;
@@ -133,6 +173,25 @@ export function validateSpec(spec: NetworkSpec): void {
     if (spec.norm !== 'gn' && example.groups !== 1) throw new RangeError(`only Group Norm has groups (--norm-groups), but norm is "${spec.norm}" with ${example.groups}`);
     const misfit = spec.hiddenSizes.find((width) => width % example.groups !== 0);
     if (misfit !== undefined) throw new RangeError(`--norm-groups ${example.groups} does not divide the hidden layer width ${misfit}: Group Norm needs groups of equal size`);
+  }
+  if ((spec.renorm !== null) !== (spec.norm === 'brn')) throw new RangeError(`a spec with norm "${spec.norm}" ${spec.norm === 'brn' ? 'needs' : 'cannot have'} Batch Renormalization settings`);
+  if ((spec.ghost !== null) !== (spec.norm === 'ghost')) throw new RangeError(`a spec with norm "${spec.norm}" ${spec.norm === 'ghost' ? 'needs' : 'cannot have'} Ghost BN settings`);
+  const variant = spec.renorm ?? spec.ghost;
+  if (variant) {
+    if (!(variant.eps > 0)) throw new RangeError(`the ${spec.norm} eps must be positive, got ${variant.eps}`);
+    if (!(variant.momentum >= 0 && variant.momentum < 1)) throw new RangeError(`the ${spec.norm} momentum must be in [0, 1), got ${variant.momentum}`);
+  }
+  const renorm = spec.renorm;
+  if (renorm) {
+    if (!(renorm.rmax >= 1) || !Number.isFinite(renorm.rmax)) throw new RangeError(`--renorm-rmax must be a number of at least 1, got ${renorm.rmax}`);
+    if (!(renorm.dmax >= 0) || !Number.isFinite(renorm.dmax)) throw new RangeError(`--renorm-dmax must be a number of at least 0, got ${renorm.dmax}`);
+    for (const key of ['warmupSteps', 'rmaxSteps', 'dmaxSteps'] as const) {
+      if (!Number.isSafeInteger(renorm[key]) || renorm[key] < 0) throw new RangeError(`Batch Renormalization's ${key} must be a whole number of at least 0, got ${renorm[key]}`);
+    }
+  }
+  const ghost = spec.ghost;
+  if (ghost && (!Number.isInteger(ghost.virtualBatch) || ghost.virtualBatch < 2)) {
+    throw new RangeError(`--ghost-batch must be a whole number of at least 2 (a virtual batch of one example has no variance), got ${ghost.virtualBatch}`);
   }
   const bn = spec.batchNorm;
   if (bn) {

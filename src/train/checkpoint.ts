@@ -9,12 +9,15 @@
  *   bn.{i}.moving_mean / bn.{i}.moving_variance [features] F32,
  *   bn.{i}.batch_mean_sum / bn.{i}.batch_variance_sum / bn.{i}.unbiased_variance_sum [features] F64,
  *   bn.{i}.averaged_batches [] I64,
- *   ln.{i}.gamma / ln.{i}.beta, gn.{i}.gamma / gn.{i}.beta, rms.{i}.gamma [features] F32.
+ *   ln.{i}.gamma / ln.{i}.beta, gn.{i}.gamma / gn.{i}.beta, rms.{i}.gamma [features] F32,
+ *   brn.{i}.* and ghost.{i}.* as bn.{i}.* (Batch Renormalization, Ghost BN), and brn.{i}.steps []
+ *   I64 (the training steps its schedule has reached).
  *
  * Format "1" (every checkpoint before Layer, Group and RMS Norm, and still every one without a
  * norm or with BN, byte for byte): the spec's `batchNorm` says the norm (null: none). Format "2"
- * (ln, gn, rms): the spec also holds `norm` and `exampleNorm`, so a reader that knows only "1"
- * refuses it by its format rather than misreading it.
+ * (ln, gn, rms, brn, ghost): the spec also holds `norm`, `exampleNorm`, `renorm` and `ghost` (the
+ * last two absent in files written before Batch Renormalization and Ghost BN: null), so a reader
+ * that knows only "1" refuses it by its format rather than misreading it.
  */
 import type { Kernels } from '../core/kernels.js';
 import { Matrix } from '../core/matrix.js';
@@ -29,7 +32,7 @@ import {
 
 /** The layout version of a network without a norm or with BN (as before Layer, Group and RMS Norm). */
 export const CHECKPOINT_FORMAT = '1';
-/** The layout version of a network with a per-example norm (ln, gn, rms): its spec says which. */
+/** The layout version of a network with any other norm (ln, gn, rms, brn, ghost): its spec says which. */
 export const CHECKPOINT_FORMAT_EXAMPLE_NORM = '2';
 const READABLE_FORMATS = [CHECKPOINT_FORMAT, CHECKPOINT_FORMAT_EXAMPLE_NORM];
 export const METADATA_FORMAT = 'bnlab.format';
@@ -81,7 +84,7 @@ export function encodeCheckpoint(net: MLP, extra?: Record<string, string>, versi
  */
 function specForCheckpoint(spec: Readonly<NetworkSpec>): { format: string; spec: object } {
   if (spec.norm !== 'none' && spec.norm !== 'bn') return { format: CHECKPOINT_FORMAT_EXAMPLE_NORM, spec };
-  const { norm: _norm, exampleNorm: _exampleNorm, ...formatOne } = spec;
+  const { norm: _norm, exampleNorm: _exampleNorm, renorm: _renorm, ghost: _ghost, ...formatOne } = spec;
   return { format: CHECKPOINT_FORMAT, spec: formatOne };
 }
 
@@ -167,7 +170,7 @@ export function describeNetwork(layout: ExpectedLayout): string {
 
 function sameShape(found: readonly number[], wanted: readonly number[], name: string): boolean {
   // A scalar count may also be stored as [1], which some writers prefer to a 0-d tensor.
-  if (name.endsWith('.averaged_batches') && found.length === 1 && found[0] === 1) return true;
+  if ((name.endsWith('.averaged_batches') || name.endsWith('.steps')) && found.length === 1 && found[0] === 1) return true;
   return found.length === wanted.length && found.every((dim, i) => dim === wanted[i]);
 }
 
@@ -189,7 +192,7 @@ function specFromMetadata(metadata: Record<string, string>, source: string): Net
   } catch (error) {
     throw new CheckpointError(`${source} has a network spec (metadata "${METADATA_SPEC}") that is not valid JSON (${(error as Error).message}); save the network again.`);
   }
-  const problem = specProblem(parsed) ?? (format === CHECKPOINT_FORMAT ? null : exampleNormProblem(parsed));
+  const problem = specProblem(parsed) ?? (format === CHECKPOINT_FORMAT ? null : exampleNormProblem(parsed) ?? batchVariantProblem(parsed));
   if (problem) throw new CheckpointError(`${source} has an unusable network spec (metadata "${METADATA_SPEC}"): ${problem}; save the network again.`);
   const spec = cleanSpec(parsed as NetworkSpec, format);
   try {
@@ -213,6 +216,11 @@ function cleanSpec(parsed: NetworkSpec, format: string): NetworkSpec {
     hiddenBias: parsed.hiddenBias,
     norm: format === CHECKPOINT_FORMAT ? (bn ? 'bn' : 'none') : parsed.norm,
     exampleNorm: example && { eps: example.eps, groups: example.groups },
+    renorm: format === CHECKPOINT_FORMAT || !parsed.renorm ? null : {
+      eps: parsed.renorm.eps, momentum: parsed.renorm.momentum, rmax: parsed.renorm.rmax, dmax: parsed.renorm.dmax,
+      warmupSteps: parsed.renorm.warmupSteps, rmaxSteps: parsed.renorm.rmaxSteps, dmaxSteps: parsed.renorm.dmaxSteps,
+    },
+    ghost: format === CHECKPOINT_FORMAT || !parsed.ghost ? null : { eps: parsed.ghost.eps, momentum: parsed.ghost.momentum, virtualBatch: parsed.ghost.virtualBatch },
   };
 }
 
@@ -226,6 +234,19 @@ function exampleNormProblem(value: unknown): string | null {
   if (typeof spec.exampleNorm !== 'object' || Array.isArray(spec.exampleNorm)) return '"exampleNorm" is neither null nor an object';
   const example = spec.exampleNorm as Record<keyof ExampleNormOptions, unknown>;
   for (const key of ['eps', 'groups'] as const) if (typeof example[key] !== 'number') return `"exampleNorm.${key}" is not a number`;
+  return null;
+}
+
+/** What is wrong with a format-2 spec's Batch Renormalization or Ghost BN fields (absent: null), or null. */
+function batchVariantProblem(value: unknown): string | null {
+  const spec = value as Record<string, unknown>;
+  const fields = { renorm: ['eps', 'momentum', 'rmax', 'dmax', 'warmupSteps', 'rmaxSteps', 'dmaxSteps'], ghost: ['eps', 'momentum', 'virtualBatch'] } as const;
+  for (const [field, keys] of Object.entries(fields)) {
+    const options = spec[field];
+    if (options === undefined || options === null) continue;
+    if (typeof options !== 'object' || Array.isArray(options)) return `"${field}" is neither null nor an object`;
+    for (const key of keys) if (typeof (options as Record<string, unknown>)[key] !== 'number') return `"${field}.${key}" is not a number`;
+  }
   return null;
 }
 

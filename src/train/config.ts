@@ -6,8 +6,9 @@
 import type { ActivationKind } from '../core/kernels.js';
 import { networkMemory } from '../nn/network-memory.js';
 import {
-  ACTIVATIONS, BATCH_NORM_DEFAULTS, ESTIMATORS, EXAMPLE_NORMS, makeSpec, NORM_KINDS, type Estimator, type NetworkSpec, type NormKind,
+  ACTIVATIONS, BATCH_NORM_DEFAULTS, BATCH_VARIANT_NORMS, ESTIMATORS, EXAMPLE_NORMS, makeSpec, NORM_KINDS, type Estimator, type NetworkSpec, type NormKind,
 } from '../nn/spec.js';
+import { RENORM_FRACTIONS, renormSchedule } from '../nn/renorm-schedule.js';
 
 export interface TrainConfig {
   /** Training steps (mini-batches). */
@@ -29,6 +30,14 @@ export interface TrainConfig {
   norm: NormKind;
   /** Group Norm's groups of units per hidden layer (they must divide every width); read by gn only. */
   normGroups: number;
+  /** Batch Renormalization's final limits on r and d (brn; the paper's 3 and 5); 1 and 0 make it BN. */
+  renormRmax: number;
+  renormDmax: number;
+  /** Batch Renormalization's warm-up with r = 1 and d = 0, as a fraction of the run (brn). */
+  renormWarmup: number;
+  /** Ghost BN's virtual batch, in rows (ghost; it must divide the batch size). */
+  ghostBatch: number;
+  /** BatchNorm's eps, also Batch Renormalization's and Ghost BN's. */
   bnEps: number;
   bnMomentum: number;
   bnEstimator: Estimator;
@@ -58,6 +67,10 @@ export const TRAIN_DEFAULTS: Readonly<TrainConfig> = Object.freeze({
   batchNorm: true,
   norm: 'bn',
   normGroups: 32, // Wu & He's default G = 32: groups of 4 units in the article's 128-wide layers
+  renormRmax: 3,
+  renormDmax: 5,
+  renormWarmup: RENORM_FRACTIONS.warmup,
+  ghostBatch: 20, // three virtual batches in the article's batch of 60
   bnEps: BATCH_NORM_DEFAULTS.eps,
   bnMomentum: BATCH_NORM_DEFAULTS.momentum,
   bnEstimator: BATCH_NORM_DEFAULTS.estimator,
@@ -88,6 +101,10 @@ const FLAG_NAMES: Record<keyof TrainConfig, string> = {
   batchNorm: '--bn',
   norm: '--norm',
   normGroups: '--norm-groups',
+  renormRmax: '--renorm-rmax',
+  renormDmax: '--renorm-dmax',
+  renormWarmup: '--renorm-warmup',
+  ghostBatch: '--ghost-batch',
   bnEps: '--bn-eps',
   bnMomentum: '--bn-momentum',
   bnEstimator: '--bn-estimator',
@@ -107,7 +124,7 @@ function fail(key: keyof TrainConfig, message: string): never {
 /**
  * Defaults overlaid with `overrides`, every value checked. Throws ConfigError. `norm` and
  * `batchNorm` overlap: batchNorm true is 'bn', false 'none', and a batchNorm given decides between
- * those two; a norm of ln, gn or rms stands (batchNorm false) and refuses batchNorm true.
+ * those two; a norm of brn, ghost, ln, gn or rms stands (batchNorm false) and refuses batchNorm true.
  */
 export function resolveTrainConfig(overrides: Partial<TrainConfig> = {}): TrainConfig {
   const config: TrainConfig = { ...TRAIN_DEFAULTS, hiddenSizes: [...TRAIN_DEFAULTS.hiddenSizes] };
@@ -116,7 +133,7 @@ export function resolveTrainConfig(overrides: Partial<TrainConfig> = {}): TrainC
   }
   if (typeof config.batchNorm !== 'boolean') fail('batchNorm', `must be true or false, got ${String(config.batchNorm)}`);
   if (!NORM_KINDS.includes(config.norm)) fail('norm', `must be one of ${NORM_KINDS.join(', ')}, got "${String(config.norm)}"`);
-  if (EXAMPLE_NORMS.includes(config.norm)) {
+  if (EXAMPLE_NORMS.includes(config.norm) || BATCH_VARIANT_NORMS.includes(config.norm)) {
     if (overrides.batchNorm === true) fail('norm', `${config.norm} contradicts --bn: give one of them`);
   } else if (overrides.norm === undefined || overrides.batchNorm !== undefined) {
     // batchNorm alone, or over a norm of none or bn (a config copied, then switched on or off: compare's pair, the page).
@@ -137,6 +154,10 @@ export function resolveTrainConfig(overrides: Partial<TrainConfig> = {}): TrainC
   wholeAtLeast('evalBatchSize', 1);
   wholeAtLeast('bnAverageBatches', 0);
   wholeAtLeast('normGroups', 1);
+  wholeAtLeast('ghostBatch', 2);
+  if (typeof config.renormRmax !== 'number' || !(config.renormRmax >= 1) || !Number.isFinite(config.renormRmax)) fail('renormRmax', `must be a number of at least 1 (r is clipped to [1/rmax, rmax]), got ${String(config.renormRmax)}`);
+  if (typeof config.renormDmax !== 'number' || !(config.renormDmax >= 0) || !Number.isFinite(config.renormDmax)) fail('renormDmax', `must be a number of at least 0 (d is clipped to [−dmax, dmax]), got ${String(config.renormDmax)}`);
+  if (typeof config.renormWarmup !== 'number' || !(config.renormWarmup >= 0 && config.renormWarmup <= 1)) fail('renormWarmup', `must be a fraction of the run from 0 to 1, got ${String(config.renormWarmup)}`);
   if (!Number.isSafeInteger(config.seed) || config.seed < 0) fail('seed', `must be a whole number of at least 0, got ${config.seed}`);
   positive('learningRate');
   positive('initStd');
@@ -149,7 +170,13 @@ export function resolveTrainConfig(overrides: Partial<TrainConfig> = {}): TrainC
   }
   const misfit = config.norm === 'gn' ? config.hiddenSizes.find((width) => width % config.normGroups !== 0) : undefined;
   if (misfit !== undefined) fail('normGroups', `${config.normGroups} does not divide the hidden layer width ${misfit}: Group Norm needs groups of equal size (choose a divisor of every --hidden width)`);
-  if (config.batchNorm && config.batchSize < 2) {
+  if (config.norm === 'ghost' && config.batchSize % config.ghostBatch !== 0) {
+    fail('ghostBatch', `${config.ghostBatch} does not divide the batch size ${config.batchSize}: Ghost BN needs virtual batches of equal size (choose a divisor of --batch-size)`);
+  }
+  if (BATCH_VARIANT_NORMS.includes(config.norm) && config.bnEstimator !== 'ema') {
+    fail('bnEstimator', `${config.bnEstimator} applies to bn only: ${config.norm} infers with its moving averages (ema)`);
+  }
+  if ((config.batchNorm || config.norm === 'brn') && config.batchSize < 2) {
     fail('batchSize', `must be at least 2 in training mode with BatchNorm: a single example has no variance (got ${config.batchSize})`);
   }
   for (const [key, max] of Object.entries(COUNT_LIMITS) as Array<[keyof typeof COUNT_LIMITS, number]>) {
@@ -169,6 +196,7 @@ const COUNT_LIMITS = {
   validateEvery: 1_000_000_000,
   bnAverageBatches: 10_000,
   normGroups: 1_000_000,
+  ghostBatch: 1_000_000,
   batchSize: 1_000_000,
   evalBatchSize: 1_000_000,
 } as const satisfies Partial<Record<keyof TrainConfig, number>>;
@@ -233,6 +261,11 @@ export function specFromConfig(config: TrainConfig, inputSize: number, outputSiz
     norm: kind,
     batchNorm: kind === 'bn' ? { eps: config.bnEps, momentum: config.bnMomentum, estimator: config.bnEstimator } : false,
     exampleNorm: { groups: kind === 'gn' ? config.normGroups : 1 },
+    renorm: {
+      eps: config.bnEps, momentum: config.bnMomentum, rmax: config.renormRmax, dmax: config.renormDmax,
+      ...renormSchedule(config.steps, config.renormWarmup),
+    },
+    ghost: { eps: config.bnEps, momentum: config.bnMomentum, virtualBatch: config.ghostBatch },
   });
 }
 

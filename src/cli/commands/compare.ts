@@ -43,7 +43,8 @@ export function compareCommand(): Command {
     const norms = normsFromOptions(raw);
     checkNormGroupsUsed(self, norms ?? []);
     const config = trainConfigFromOptions({ ...raw, norm: undefined, bn: true });
-    if (norms?.includes('gn')) trainConfigFromOptions({ ...raw, norm: 'gn', bn: undefined }); // refuses groups that do not divide a width
+    // The checks a norm's own settings get (groups that do not divide a width, a ghost batch that does not divide the batch).
+    for (const norm of norms ?? []) if (norm !== 'none' && norm !== 'bn') trainConfigFromOptions({ ...raw, norm, bn: undefined });
     const backend = backendFromOptions(raw);
     const outDir = raw.out ?? DEFAULT_OUT_DIR;
     await checkFolderWritable('--out', outDir);

@@ -79,9 +79,11 @@ export function evalCommand(): Command {
     });
 }
 
-/** "LN", "GN (32 groups)", "RMSNorm": a per-example norm as eval describes it. */
+/** "LN", "GN (32 groups)", "RMSNorm", "Batch Renorm (rmax 3, dmax 5)", "Ghost BN (virtual batch 20)": a norm other than BN as eval describes it. */
 function normShortName(spec: Readonly<NetworkSpec>): string {
   if (spec.norm === 'gn') return `GN (${spec.exampleNorm!.groups} groups)`;
+  if (spec.norm === 'brn') return `Batch Renorm (rmax ${spec.renorm!.rmax}, dmax ${spec.renorm!.dmax}, moving statistics)`;
+  if (spec.norm === 'ghost') return `Ghost BN (virtual batch ${spec.ghost!.virtualBatch}, moving statistics)`;
   return spec.norm === 'rms' ? 'RMSNorm' : spec.norm.toUpperCase();
 }
 
