@@ -110,7 +110,7 @@ export interface NetworkSpec {
 /** The article's network: 784-128-128-128-10. */
 export const ARTICLE_LAYOUT = Object.freeze({ inputSize: 784, hiddenSizes: [128, 128, 128], outputSize: 10 });
 
-/** A spec with defaults filled in: hiddenBias follows the article (none under BN). */
+/** A spec with defaults filled in: hiddenBias follows the article (none under BN, nor under its successors). */
 export function makeSpec(options: {
   inputSize?: number;
   hiddenSizes?: number[];
@@ -141,9 +141,10 @@ export function makeSpec(options: {
     outputSize: options.outputSize ?? ARTICLE_LAYOUT.outputSize,
     activation: options.activation ?? 'relu',
     batchNorm,
-    // Only BN makes a bias redundant (it subtracts each unit's batch mean); LN and GN centre over
-    // the units of an example, which a per-unit bias changes, and RMSNorm does not centre.
-    hiddenBias: options.hiddenBias ?? batchNorm === null,
+    // Only BN and its successors make a bias redundant (they subtract each unit's batch mean;
+    // Batch Renormalization's d moves with it, clipped, where β can follow); LN and GN centre
+    // over the units of an example, which a per-unit bias changes, and RMSNorm does not centre.
+    hiddenBias: options.hiddenBias ?? (norm !== 'bn' && !BATCH_VARIANT_NORMS.includes(norm)),
     norm,
     exampleNorm,
     renorm: norm === 'brn'
