@@ -95,6 +95,7 @@ export const trainOnQueue: SweepExecutor = async (execution) => {
   const { url, name } = plan.queue!;
   const queue = await RunQueue.connect(url, { queueName: name });
   const byId = new Map(remaining.map((run) => [run.id, run]));
+  const ofThisSweep = new Set(plan.runs.map((run) => run.id));
   const workersSeen = new Set<string>();
   const progress = execution.createProgress(Math.min(SHOWN_SLOTS, remaining.length));
   const slots = new SlotMap(Math.min(SHOWN_SLOTS, remaining.length));
@@ -116,7 +117,11 @@ export const trainOnQueue: SweepExecutor = async (execution) => {
     const { completed, failed } = await queue.collect();
     for (const result of completed) {
       const run = byId.get(result.id);
-      if (run === undefined) continue; // another sweep's run on the same queue, or recorded already
+      if (run === undefined) {
+        // A run of this sweep recorded already (by a coordinator that died before removing its job): stale. Another sweep's: left alone.
+        if (ofThisSweep.has(result.id)) await queue.remove(result.id);
+        continue;
+      }
       const wrong = mismatch(run, result, execution.data.hash);
       if (wrong !== null) {
         progress.note(`bnlab: run ${run.id}: the queue's result is not this sweep's (${wrong}); its job is removed and the run enqueued again`);
@@ -132,7 +137,10 @@ export const trainOnQueue: SweepExecutor = async (execution) => {
     }
     for (const failure of failed) {
       const run = byId.get(failure.id);
-      if (run === undefined) continue;
+      if (run === undefined) {
+        if (ofThisSweep.has(failure.id)) await queue.remove(failure.id); // recorded since: the failure is stale
+        continue;
+      }
       failedRuns++;
       progress.note(`bnlab: run ${run.id} failed on the workers after ${failure.attemptsMade} attempt${failure.attemptsMade === 1 ? '' : 's'}: ${failure.reason}; not recorded (run the command again to retry it)`);
       done(run.id);
@@ -143,6 +151,8 @@ export const trainOnQueue: SweepExecutor = async (execution) => {
 
   let interrupted = false;
   try {
+    // --force trains every run again: results and failures left from before are dropped, not collected.
+    if (plan.force) for (const run of remaining) await queue.remove(run.id);
     // What finished while no coordinator was there is recorded before anything is enqueued again.
     await collect(progress);
     const enqueued = await queue.enqueue(remaining.map((run) => queuedRunOf(run, execution)));
