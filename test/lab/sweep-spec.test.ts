@@ -38,6 +38,17 @@ describe('runs', () => {
     assert.throws(() => sweepRuns(parseSweepSpec({ fixed: { normGroups: 5 }, axes: { norm: ['gn'] } })), /does not divide the hidden layer width 128/);
   });
 
+  test('Batch Renormalization and Ghost BN on an axis, their settings with short labels; errors name the sweep key', () => {
+    const runs = sweepRuns(parseSweepSpec({ fixed: { renormWarmup: 0.1 }, axes: { norm: ['bn', 'brn', 'ghost'], renormRmax: [1, 3], renormDmax: [0, 5], ghostBatch: [5, 20] } }));
+    assert.equal(runs[0]!.id, 'bn-rmax1-dmax0-gb5-s1');
+    const brn = runs.find((run) => run.id === 'brn-rmax3-dmax5-gb20-s1')!;
+    assert.deepEqual([brn.config.norm, brn.config.batchNorm, brn.config.renormRmax, brn.config.renormDmax, brn.config.renormWarmup], ['brn', false, 3, 5, 0.1]);
+    assert.equal(runs.find((run) => run.id === 'ghost-rmax1-dmax0-gb20-s1')!.config.ghostBatch, 20);
+    assert.equal(sweepRuns(parseSweepSpec({ axes: { renormWarmup: [0.25] } }))[0]!.id, 'rw0.25-s1');
+    refused({ fixed: { batchSize: 60 }, axes: { norm: ['ghost'], ghostBatch: [20, 7] } }, 'axes.ghostBatch[1]', /ghostBatch 7 does not divide the batch size 60/);
+    refused({ fixed: { renormRmax: 0.5 }, axes: { norm: ['brn'] } }, 'fixed', /renormRmax must be a number of at least 1/);
+  });
+
   test('named values set several settings under one label; a list of seeds', () => {
     const runs = sweepRuns(parseSweepSpec({ seeds: [7, 3], axes: { model: [{ label: 'deep', hiddenSizes: [32, 32, 32, 32], learningRate: 0.1 }, { initStd: 1 }] } }));
     assert.deepEqual(runs.map((run) => run.id), ['deep-s7', 'std1-s7', 'deep-s3', 'std1-s3']);
@@ -86,6 +97,6 @@ describe('errors name the offending key', () => {
     assert.deepEqual(yaml, sweepSpecFromText('{"axes": {"norm": ["none", "bn"]}}', 'a.json'));
     assert.throws(() => sweepSpecFromText('axes: {norm: [bn}\n', 'b.yaml'), /b\.yaml is not valid YAML at line 1, column \d+: /);
     assert.throws(() => sweepSpecFromText('{"axes": ', 'c.json'), /c\.json is not valid JSON/);
-    assert.throws(() => sweepSpecFromText('axes:\n  norm: [wn]\n', 'd.yaml'), /sweep spec d\.yaml: axes\.norm\[0\]: must be one of none, bn, ln, gn, rms/);
+    assert.throws(() => sweepSpecFromText('axes:\n  norm: [wn]\n', 'd.yaml'), /sweep spec d\.yaml: axes\.norm\[0\]: must be one of none, bn, brn, ghost, ln, gn, rms/);
   });
 });

@@ -16,8 +16,12 @@ import type { ActivationKind } from '../../core/kernels.js';
 import { ACTIVATIONS, ESTIMATORS, type Estimator, type NormKind } from '../../nn/spec.js';
 import type { TrainConfig } from '../../train/config.js';
 
-/** The normalizations a sweep can name (a network's `norm`): none, BatchNorm, Layer Norm, Group Norm (groups: `normGroups`), RMSNorm. */
-export const SWEEP_NORMS = ['none', 'bn', 'ln', 'gn', 'rms'] as const satisfies readonly NormKind[];
+/**
+ * The normalizations a sweep can name (a network's `norm`): none, BatchNorm, Batch Renormalization
+ * (limits and warm-up: `renormRmax`, `renormDmax`, `renormWarmup`), Ghost BN (virtual batch:
+ * `ghostBatch`), Layer Norm, Group Norm (groups: `normGroups`), RMSNorm.
+ */
+export const SWEEP_NORMS = ['none', 'bn', 'brn', 'ghost', 'ln', 'gn', 'rms'] as const satisfies readonly NormKind[];
 export type SweepNorm = (typeof SWEEP_NORMS)[number];
 
 /** The settings a sweep may fix or put on an axis: TrainConfig's training settings, and `norm`. */
@@ -32,6 +36,10 @@ export interface SweepSettings {
   hiddenSizes?: number[];
   norm?: SweepNorm;
   normGroups?: number;
+  renormRmax?: number;
+  renormDmax?: number;
+  renormWarmup?: number;
+  ghostBatch?: number;
   bnEps?: number;
   bnMomentum?: number;
   bnEstimator?: Estimator;
@@ -54,6 +62,10 @@ const SETTINGS: Record<SweepSettingName, { kind: Kind; short: string }> = {
   hiddenSizes: { kind: 'numbers', short: 'h' },
   norm: { kind: { oneOf: SWEEP_NORMS }, short: '' },
   normGroups: { kind: 'number', short: 'g' },
+  renormRmax: { kind: 'number', short: 'rmax' },
+  renormDmax: { kind: 'number', short: 'dmax' },
+  renormWarmup: { kind: 'number', short: 'rw' },
+  ghostBatch: { kind: 'number', short: 'gb' },
   bnEps: { kind: 'number', short: 'eps' },
   bnMomentum: { kind: 'number', short: 'mom' },
   bnEstimator: { kind: { oneOf: ESTIMATORS }, short: '' },
