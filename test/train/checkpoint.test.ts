@@ -377,7 +377,7 @@ describe('damaged checkpoints are refused with a CheckpointError that names the 
 
   test('a format version it does not know, or none', () => {
     assertRefused(withMetadata(good, (metadata) => { metadata['bnlab.format'] = '3'; }), /format "3", but this bnlab reads only formats "1" and "2"/);
-    assertRefused(withMetadata(good, (metadata) => { metadata['bnlab.format'] = '2'; }), /"norm" is undefined, not one of none, bn, ln, gn, rms/);
+    assertRefused(withMetadata(good, (metadata) => { metadata['bnlab.format'] = '2'; }), /"norm" is undefined, not one of none, bn, brn, ghost, ln, gn, rms/);
     assertRefused(withMetadata(good, (metadata) => { delete metadata['bnlab.format']; }), /not a bnlab checkpoint/);
     assertRefused(withHeader(good, (header) => { delete header.__metadata__; }), /not a bnlab checkpoint/);
   });
