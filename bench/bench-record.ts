@@ -7,6 +7,7 @@ import type { EvaluationTiming } from './bnlab-runs.js';
 import type { PeakMemoryReport } from './peak-memory-child.js';
 import type { StepSplit } from './split.js';
 import type { Throughput, Variant } from './workload.js';
+import type { NormRow } from './norm-rows.js';
 
 export interface MachineInfo {
   cpu: string;
@@ -60,5 +61,7 @@ export interface BenchRecord {
   evaluation: { bnlab: EvaluationTiming; pytorch: EvaluationTiming | null };
   split: StepSplit;
   peakMemory: PeakMemoryReport;
+  /** Model 1's network with each norm, in alternating rounds (norm-rows.ts). */
+  norms: NormRow[];
   targets: TargetCheck[];
 }

@@ -1,7 +1,7 @@
 /**
  * @file The training benchmark's record as a readable plain-text report: the machine, the
  * steps/s table with bnlab's ratio to every peer, the validation pass, the split of a step, peak
- * memory and the targets.
+ * memory, the rows per norm and the targets.
  */
 import type { BenchRecord, SystemRow } from './bench-record.js';
 import { SPLIT_PART_LABELS, SPLIT_PARTS } from './split.js';
@@ -109,6 +109,14 @@ export function formatReport(record: BenchRecord): string {
   const memory = record.peakMemory;
   out.push(`Peak resident memory of one training run with BN (${memory.steps} steps, validation every 500, test pass; a child process on ${memory.backendVariant}, ${memory.measuredWith}):`);
   out.push(`  ${fixed(memory.maxRssMb, 1)} MB peak; ${fixed(memory.maxRssAtStartMb, 1)} MB before loading MNIST, ${fixed(memory.maxRssAfterLoadMb, 1)} MB right after loading it (validation accuracy ${fixed(100 * memory.validationAccuracy, 2)}%)`);
+
+  out.push('');
+  out.push(`Model 1's network with each norm (${record.bnlab.backendVariant}, pre-made batches; the norms' runs alternate round by round; step time vs BN's: median and quartiles of the rounds' ratios):`);
+  out.push(table(
+    ['norm', 'steps/s', 'runs', 'step time vs BN', 'quartiles'],
+    record.norms.map((row) => [row.norm, stepsPerSecondCell(row.throughput), planText(row.throughput.plan), `${fixed(row.stepTimeVsBn, 3)}×`, quartileCell(row.stepTimeVsBnQuartiles)]),
+    ['left', 'right', 'right', 'right', 'right'],
+  ));
 
   out.push('');
   out.push('Targets:');

@@ -207,7 +207,7 @@ describe('checkpoint bytes are a safetensors file', () => {
     const { header, dataStart } = readHeader(bytes);
     assert.equal(dataStart % 8, 0, 'the header is padded to a multiple of 8');
     const metadata = header.__metadata__ as Record<string, string>;
-    const { norm: _norm, exampleNorm: _exampleNorm, ...formatOneSpec } = net.spec;
+    const { norm: _norm, exampleNorm: _exampleNorm, renorm: _renorm, ghost: _ghost, ...formatOneSpec } = net.spec;
     assert.deepEqual(JSON.parse(metadata['bnlab.spec']!), formatOneSpec, 'a BN network\'s spec as format 1 wrote it (its batchNorm says the norm)');
     assert.equal(metadata['bnlab.format'], '1');
     assert.equal(metadata['bnlab.version'], '9.9.9');
