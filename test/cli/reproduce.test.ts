@@ -116,6 +116,42 @@ describe('a reduced grid, in process', () => {
   });
 });
 
+describe('--norms: other norms beside the article\'s two', () => {
+  test('adds runs of each norm to a runs dir, leaves the article\'s runs alone, and reports them beside none and bn', async () => {
+    const runsDir = join(root, 'norms');
+    const raw: RawReproduceOptions = { configs: '1', steps: '200', validateEvery: '100', jobs: '2', runsDir, backend: 'auto' };
+    await reproduce(await reproducePlan(raw), quietIo());
+    const article = await recordBytes(runsDir);
+    const plan = await reproducePlan({ ...raw, norms: 'none,bn,ln,gn' });
+    assert.deepEqual(plan.runs.map((run) => run.id), ['c1-nobn-s1', 'c1-bn-s1', 'c1-ln-s1', 'c1-gn-s1']);
+    assert.match(plan.describeRuns, /^4 runs \(1 configuration × 4 norms \(none, bn, ln, gn\) × 1 seed\)/);
+    const outcome = await reproduce(plan, quietIo());
+    assert.equal(outcome.skipped, 2, 'none and bn were recorded already');
+    assert.equal(outcome.finished, 2);
+    const bytes = await recordBytes(runsDir);
+    for (const name of article.keys()) assert.equal(bytes.get(name), article.get(name), `${name} untouched`);
+    const ln = parseRunRecord(bytes.get('c1-ln-s1.json')!, 'c1-ln-s1');
+    const gn = parseRunRecord(bytes.get('c1-gn-s1.json')!, 'c1-gn-s1');
+    assert.equal(ln.config.norm, 'ln');
+    assert.equal(gn.config.norm, 'gn');
+    assert.equal(gn.config.initStd, 0.05);
+
+    const markdown = await readFile(outcome.report.markdownPath, 'utf8');
+    assert.match(markdown, /## Beside them: the other norms/);
+    assert.ok(markdown.includes(`| 1 | **${ln.validation.accuracy.toFixed(4)}**; last half ${ln.lastHalfValidation.toFixed(4)} | **${ln.test.accuracy.toFixed(4)}** | **${gn.validation.accuracy.toFixed(4)}**`), 'LN and GN cells hold their records\' figures');
+    assert.match(markdown, /^0 of 4 cells agree/m, 'only none and bn have cells with verdicts');
+    const csv = (await readFile(join(runsDir, 'report', 'report.csv'), 'utf8')).trim().split('\n').map((line) => line.split(','));
+    const row = Object.fromEntries(csv[0]!.map((name, i) => [name, csv[1]![i]]));
+    assert.equal(row.bnlab_ln_val_acc, ln.validation.accuracy.toFixed(4));
+    assert.equal(row.bnlab_gn_test_acc, gn.test.accuracy.toFixed(4));
+  });
+
+  test('an unknown or repeated norm is a usage error naming it', async () => {
+    await assert.rejects(reproducePlan({ norms: 'bn,xn' }), (error: Error) => error instanceof UsageError && /--norms/.test(error.message) && /xn/.test(error.message));
+    await assert.rejects(reproducePlan({ norms: 'ln,ln' }), (error: Error) => error instanceof UsageError && /--norms lists ln twice/.test(error.message));
+  });
+});
+
 interface ChildResult {
   code: number | null;
   signal: NodeJS.Signals | null;

@@ -26,6 +26,7 @@ import { runOnPool, type LabeledJob, type LabeledResult } from '../run-training.
 import { setUp } from '../setup.js';
 import { addTrainOptions, backendFromOptions, checkNormGroupsUsed, trainConfigFromOptions, type RawTrainOptions } from '../train-options.js';
 import { UsageError } from '../errors.js';
+import { parseNormList } from '../norm-list.js';
 import { parseChoice } from '../parse.js';
 import { NORM_KINDS, type NormKind } from '../../nn/spec.js';
 
@@ -97,10 +98,7 @@ function normsFromOptions(raw: { norms?: string; norm?: string }): NormKind[] | 
     return norm === 'none' ? ['none'] : ['none', norm];
   }
   if (raw.norms === undefined) return null;
-  const norms = raw.norms.split(',').map((part) => parseChoice<NormKind>('--norms', part.trim(), NORM_KINDS));
-  const twice = norms.find((norm, i) => norms.indexOf(norm) !== i);
-  if (twice !== undefined) throw new UsageError(`--norms lists ${twice} twice: name each norm once`);
-  return norms;
+  return parseNormList('--norms', raw.norms);
 }
 
 /**

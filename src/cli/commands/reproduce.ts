@@ -1,7 +1,7 @@
 /**
  * @file `bnlab reproduce`: the article's grid (8 configurations × without/with BN × seeds), the
  * sweep shipped as sweeps/article.yaml, changed by this command's flags (--steps, --configs,
- * --seeds, --validate-every) and run through the same code as `bnlab sweep` (../sweep-runner.ts):
+ * --seeds, --validate-every, --norms) and run through the same code as `bnlab sweep` (../sweep-runner.ts):
  * on worker threads or a Redis queue, resumably, each finished run recorded in a runs dir, then
  * the report beside the article's figures.
  */
@@ -13,7 +13,9 @@ import { GRID_DEFAULTS, QUICK_STEPS } from '../../lab/grid.js';
 import { sweepRuns } from '../../lab/sweep/sweep-runs.js';
 import type { SweepSpec } from '../../lab/sweep/sweep-spec.js';
 import { articleSpecPath, readSweepSpec } from '../../node/sweep-files.js';
+import { NORM_KINDS, type NormKind } from '../../nn/spec.js';
 import { UsageError } from '../errors.js';
+import { parseNormList } from '../norm-list.js';
 import { parseChoice } from '../parse.js';
 import { trainLocally } from '../sweep-local.js';
 import { defaultSweepIo, runSweep, type SweepIo, type SweepOutcome, type SweepPlan } from '../sweep-runner.js';
@@ -34,6 +36,7 @@ export interface RawReproduceOptions {
   validateEvery?: string;
   queue?: string;
   queueName?: string;
+  norms?: string;
 }
 
 /** "1,3,8" -> [1, 3, 8]; an unknown id is named with the valid range. */
@@ -54,13 +57,28 @@ export function parseConfigs(text: string): ConfigurationId[] {
 /** Seeds per network: 1,000 already make 16,000 runs. */
 const MAX_SEEDS = 1000;
 
-/** The article's spec with this command's flags applied. */
-export function articleSweep(spec: SweepSpec, options: { steps: number; validateEvery: number; configs: readonly ConfigurationId[]; seeds: number }): SweepSpec {
+/** The article's two networks, as its spec labels them in run ids (c3-nobn-s1, c3-bn-s1). */
+const ARTICLE_NORM_LABELS: ReadonlyMap<NormKind, string> = new Map([['none', 'nobn'], ['bn', 'bn']]);
+
+/** The norm axis's value for `norm`: the spec's own for none and bn (so their ids never change), else labelled by the norm (c3-ln-s1). */
+function normAxisValue(spec: SweepSpec, norm: NormKind): SweepSpec['axes'][number]['values'][number] {
+  const axis = spec.axes.find((candidate) => candidate.name === 'norm')!;
+  const label = ARTICLE_NORM_LABELS.get(norm) ?? norm;
+  return axis.values.find((value) => value.label === label) ?? { label, settings: { norm }, numeric: null };
+}
+
+/** The article's spec with this command's flags applied (`norms` replaces the spec's none and bn). */
+export function articleSweep(spec: SweepSpec, options: { steps: number; validateEvery: number; configs: readonly ConfigurationId[]; seeds: number; norms?: readonly NormKind[] }): SweepSpec {
   const labels = new Set(options.configs.map((id) => `c${id}`));
+  const norms = options.norms ?? ['none', 'bn'];
   return {
     ...spec,
     fixed: { ...spec.fixed, steps: options.steps, validateEvery: options.validateEvery },
-    axes: spec.axes.map((axis) => (axis.name === 'config' ? { ...axis, values: axis.values.filter((value) => labels.has(value.label)) } : axis)),
+    axes: spec.axes.map((axis) => {
+      if (axis.name === 'config') return { ...axis, values: axis.values.filter((value) => labels.has(value.label)) };
+      if (axis.name === 'norm') return { ...axis, values: norms.map((norm) => normAxisValue(spec, norm)) };
+      return axis;
+    }),
     seeds: Array.from({ length: options.seeds }, (_, i) => i + 1),
   };
 }
@@ -77,12 +95,14 @@ export async function reproducePlan(raw: RawReproduceOptions): Promise<SweepPlan
   const jobs = raw.jobs === undefined ? undefined : jobsAtMostCores(atLeastOne('--jobs', raw.jobs));
   const backend = parseChoice<BackendChoice>('--backend', raw.backend ?? 'auto', BACKEND_CHOICES);
   const queue = queueTargetOf(raw.queue, raw.queueName);
-  const spec = articleSweep(await readSweepSpec(articleSpecPath()), { steps, validateEvery, configs, seeds });
+  const norms = raw.norms === undefined ? undefined : parseNormList('--norms', raw.norms);
+  const spec = articleSweep(await readSweepSpec(articleSpecPath()), { steps, validateEvery, configs, seeds, norms });
+  const networks = norms === undefined ? 'without/with BN' : `${norms.length} norm${norms.length === 1 ? '' : 's'} (${norms.join(', ')})`;
   return {
     sweep: spec.name,
     pinned: spec.fixed,
     runs: sweepRuns(spec),
-    describeRuns: `${configs.length * 2 * seeds} runs (${configs.length} configurations × without/with BN × ${seeds} seed${seeds === 1 ? '' : 's'}), ` +
+    describeRuns: `${configs.length * (norms?.length ?? 2) * seeds} runs (${configs.length} configuration${configs.length === 1 ? '' : 's'} × ${networks} × ${seeds} seed${seeds === 1 ? '' : 's'}), ` +
       `${steps} steps, batch ${GRID_DEFAULTS.batchSize}, validation every ${validateEvery} steps`,
     jobs: jobs ?? defaultJobs(),
     runsDir: raw.runsDir ?? DEFAULT_RUNS_DIR,
@@ -106,15 +126,16 @@ export function reproduceCommand(): Command {
     .option('--quick', `a short preset for a first look: --steps ${QUICK_STEPS}`)
     .option('--seeds <n>', 'seeds 1..n per network (mean ± std in the report)', '1')
     .option('--configs <ids>', 'configurations to run, e.g. 1,3,8 (default: all eight)')
+    .option('--norms <list>', `the networks of each configuration, comma-separated from ${NORM_KINDS.join(',')} (default: none,bn, the article's; the others are reported beside them)`)
     .option('--jobs <n>', 'worker threads (default: the number of cores)')
     .option('--runs-dir <dir>', 'where run records and the report go', DEFAULT_RUNS_DIR)
     .option('--force', 're-run finished runs (and replace a runs dir made with other settings)')
     .option('--validate-every <n>', 'validate every n steps', String(GRID_DEFAULTS.validateEvery)))
     .addHelpText('after', [
       '',
-      'Resuming: each finished run is recorded in <runs-dir>/runs/<id>.json (ids like c3-bn-s1). Run the same',
+      'Resuming: each finished run is recorded in <runs-dir>/runs/<id>.json (ids like c3-bn-s1, c3-ln-s1). Run the same',
       'command again after Ctrl-C or a crash and only the unfinished runs run; finished records are never rewritten.',
-      'More seeds or configurations can be added to a runs dir later. A runs dir holds runs of one setting',
+      'More seeds, configurations or norms can be added to a runs dir later. A runs dir holds runs of one setting',
       '(--steps, --validate-every, the data): other settings are refused; use another --runs-dir, or --force',
       'to delete its runs and start over. Ctrl-C writes the report of what is finished and exits with code 130.',
       '',

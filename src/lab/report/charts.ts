@@ -1,13 +1,15 @@
 /**
  * @file The report's chart specs, like the article's figures: per configuration one chart with
  * both validation curves (mean over seeds), and one overview with all configurations as panels.
- * Series carry the shared without/with-BN names, so colours match every other bnlab chart. Pure.
+ * Series carry the shared without/with-BN names (and "with LN"… for the other norms of
+ * `reproduce --norms`), so colours match every other bnlab chart. Pure.
  */
 import { lineChartSpec } from '../charts/line-chart.js';
 import { panelGridSpec } from '../charts/panel-grid.js';
 import { withBnName, withoutBnName } from '../charts/series-colors.js';
 import type { Series, VegaLiteSpec } from '../charts/types.js';
 import { describeConfiguration } from '../article.js';
+import { normSeriesName } from '../run-summary.js';
 import type { ConfigSummary, GridReport, NetworkSummary } from './summary.js';
 
 export const WITHOUT_BN_SERIES = withoutBnName;
@@ -19,11 +21,15 @@ function curveSeries(network: NetworkSummary | null, name: string): Series[] {
 }
 
 function seriesOf(summary: ConfigSummary): Series[] {
-  return [...curveSeries(summary.withoutBn, WITHOUT_BN_SERIES), ...curveSeries(summary.withBn, WITH_BN_SERIES)];
+  return [
+    ...curveSeries(summary.withoutBn, WITHOUT_BN_SERIES),
+    ...curveSeries(summary.withBn, WITH_BN_SERIES),
+    ...summary.others.flatMap((network) => (network ? curveSeries(network, normSeriesName(network.norm)) : [])),
+  ];
 }
 
 function seedNote(summary: ConfigSummary): string {
-  const seeds = Math.max(summary.withoutBn?.runs.length ?? 0, summary.withBn?.runs.length ?? 0);
+  const seeds = Math.max(...[summary.withoutBn, summary.withBn, ...summary.others].map((network) => network?.runs.length ?? 0));
   return seeds > 1 ? ` (mean of ${seeds} seeds)` : '';
 }
 
@@ -51,7 +57,7 @@ export function configChartSpec(summary: ConfigSummary): VegaLiteSpec {
 /** All configurations' curves as a grid of panels, four to a row like the article's 2 × 4 layout. */
 export function overviewChartSpec(report: GridReport): VegaLiteSpec {
   return panelGridSpec({
-    title: `Validation accuracy without and with BN, ${report.settings.steps} steps, batch ${report.settings.batchSize}`,
+    title: `Validation accuracy without and with BN${report.otherNorms.length > 0 ? ` (and ${report.otherNorms.length} other norm${report.otherNorms.length === 1 ? '' : 's'})` : ''}, ${report.settings.steps} steps, batch ${report.settings.batchSize}`,
     xTitle: 'training step',
     yTitle: 'validation accuracy',
     panels: report.configs.map((summary) => ({ title: panelTitle(summary), series: seriesOf(summary) })),

@@ -3,9 +3,10 @@
  * model, init_std, learning_rate, activation, steps, batch_size, then without BN val/test, with
  * BN val/test, it/s), each bnlab figure followed by its std over seeds, the article's figure,
  * the signed difference and the verdict, and after a validation figure bnlab's last-half mean and
- * its std. `article_steps` says which of the article's runs the figures come from (its
+ * its std; then, for each other norm of `reproduce --norms`, its figures (no article's, no verdict). `article_steps` says which of the article's runs the figures come from (its
  * 50,000-step table, or its 3,000-step run of model 1). Pure.
  */
+import type { NormKind } from '../../nn/spec.js';
 import type { ConfigSummary, GridReport, NetworkSummary } from './summary.js';
 import type { Verdict } from './verdict.js';
 
@@ -25,6 +26,24 @@ export const REPORT_CSV_HEADER = [
   ]),
   'bnlab_no_bn_it_per_s', 'bnlab_bn_it_per_s', 'article_no_bn_it_per_s', 'article_bn_it_per_s',
 ];
+
+/** The columns of a network with another norm: `bnlab_ln_val_acc`, …, `bnlab_ln_it_per_s`. */
+function otherNormColumns(norm: NormKind): string[] {
+  const prefix = `bnlab_${norm}`;
+  return [`${prefix}_val_acc`, `${prefix}_val_acc_std`, `${prefix}_val_acc_last_half`, `${prefix}_val_acc_last_half_std`, `${prefix}_test_acc`, `${prefix}_test_acc_std`, `${prefix}_it_per_s`];
+}
+
+/** The header of a report whose runs include `otherNorms` besides none and bn. */
+export function reportCsvHeader(otherNorms: readonly NormKind[]): string[] {
+  return [...REPORT_CSV_HEADER, ...otherNorms.flatMap(otherNormColumns)];
+}
+
+function otherNormValues(network: NetworkSummary | null): string[] {
+  return [
+    number(network?.validation.mean, 4), number(network?.validation.std, 4), number(network?.lastHalf.mean, 4), number(network?.lastHalf.std, 4),
+    number(network?.test.mean, 4), number(network?.test.std, 4), number(network?.stepsPerSecond.mean, 1),
+  ];
+}
 
 function number(value: number | null | undefined, digits: number): string {
   return value === null || value === undefined || !Number.isFinite(value) ? '' : value.toFixed(digits);
@@ -46,9 +65,11 @@ function verdictWord(verdict: Verdict | undefined): string {
 
 function row(summary: ConfigSummary): string[] {
   const { config, articleShown: article } = summary;
-  const seeds = Math.max(summary.withoutBn?.runs.length ?? 0, summary.withBn?.runs.length ?? 0);
-  const steps = summary.withoutBn?.runs[0]?.settings.steps ?? summary.withBn?.runs[0]?.settings.steps;
-  const batchSize = summary.withoutBn?.runs[0]?.settings.batchSize ?? summary.withBn?.runs[0]?.settings.batchSize;
+  const networks = [summary.withoutBn, summary.withBn, ...summary.others];
+  const seeds = Math.max(...networks.map((network) => network?.runs.length ?? 0));
+  const settings = networks.find((network) => network !== null)?.runs[0]?.settings;
+  const steps = settings?.steps;
+  const batchSize = settings?.batchSize;
   const values = [String(config.id), String(config.initStd), String(config.learningRate), config.activation, String(steps ?? ''), String(batchSize ?? ''), String(seeds), String(article.steps)];
   for (const { batchNorm, split } of CELLS) {
     const network: NetworkSummary | null = batchNorm ? summary.withBn : summary.withoutBn;
@@ -69,6 +90,7 @@ function row(summary: ConfigSummary): string[] {
     number(article.withoutBnStepsPerSecond, 2),
     number(article.withBnStepsPerSecond, 2),
   );
+  for (const network of summary.others) values.push(...otherNormValues(network));
   return values;
 }
 
@@ -78,6 +100,6 @@ export function csvField(value: string): string {
 }
 
 export function buildCsvReport(report: GridReport): string {
-  const rows = [REPORT_CSV_HEADER, ...report.configs.map(row)];
+  const rows = [reportCsvHeader(report.otherNorms), ...report.configs.map(row)];
   return `${rows.map((fields) => fields.map(csvField).join(',')).join('\n')}\n`;
 }

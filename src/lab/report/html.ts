@@ -12,6 +12,7 @@ import { reportCells, type GridReport, type NetworkSummary } from './summary.js'
 import { VERDICT_RULE, verdictExplanation, verdictLabel, type Verdict } from './verdict.js';
 import { escapeHtml, scopeSvgIds } from './inline-html.js';
 import { ARTICLE_VERDICT_BASIS, LAST_HALF_EXPLANATION } from './last-half-note.js';
+import { normSeriesName } from '../run-summary.js';
 
 export { escapeHtml };
 
@@ -76,6 +77,7 @@ export function buildHtmlReport(report: GridReport, charts: ChartSvgs): string {
     );
   }
   parts.push('</tbody></table>');
+  parts.push(...otherNormsTable(report));
 
   const cells = reportCells(report);
   const differing = cells.filter((c) => c.verdict.kind === 'differs');
@@ -101,10 +103,12 @@ export function buildHtmlReport(report: GridReport, charts: ChartSvgs): string {
 
   parts.push('<h2>Throughput</h2>');
   parts.push('<p>Training steps per second (validation excluded), mean over seeds; the article\'s figures are tqdm it/s of TensorFlow 1.6 on the author\'s machine.</p>');
-  parts.push('<table><thead><tr><th>Model</th><th>bnlab without BN</th><th>bnlab with BN</th><th>article without BN</th><th>article with BN</th></tr></thead><tbody>');
+  const others = report.otherNorms.map((norm) => `<th>bnlab ${escapeHtml(normSeriesName(norm))}</th>`).join('');
+  parts.push(`<table><thead><tr><th>Model</th><th>bnlab without BN</th><th>bnlab with BN</th>${others}<th>article without BN</th><th>article with BN</th></tr></thead><tbody>`);
   for (const summary of report.configs) {
     parts.push(
       `<tr><td>${summary.config.id}</td><td>${formatRate(summary.withoutBn?.stepsPerSecond.mean ?? null)}</td><td>${formatRate(summary.withBn?.stepsPerSecond.mean ?? null)}</td>` +
+        summary.others.map((network) => `<td>${formatRate(network?.stepsPerSecond.mean ?? null)}</td>`).join('') +
         `<td>${formatRate(summary.articleShown.withoutBnStepsPerSecond)}</td><td>${formatRate(summary.articleShown.withBnStepsPerSecond)}</td></tr>`,
     );
   }
@@ -117,4 +121,22 @@ export function buildHtmlReport(report: GridReport, charts: ChartSvgs): string {
   parts.push('</tbody></table>');
   parts.push('</body>', '</html>', '');
   return parts.join('\n');
+}
+
+/** The networks with the other norms (`reproduce --norms`), beside the article's two: no article figures, so no verdicts. */
+function otherNormsTable(report: GridReport): string[] {
+  if (report.otherNorms.length === 0) return [];
+  const names = report.otherNorms.map((norm) => escapeHtml(normSeriesName(norm)));
+  const parts = ['<h2>Beside them: the other norms</h2>'];
+  parts.push('<p>The same configurations, initial weights and batches, with the norms the article did not train: final accuracy (mean ± std over seeds) and the last-half validation mean. The article has no figures for them.</p>');
+  parts.push(`<table><thead><tr><th rowspan="2">Model</th>${names.map((name) => `<th colspan="2">${name}</th>`).join('')}</tr>`);
+  parts.push(`<tr>${'<th>validation</th><th>test</th>'.repeat(names.length)}</tr></thead><tbody>`);
+  for (const summary of report.configs) {
+    const cells = summary.others.map((network) => (network
+      ? `<td><strong>${escapeHtml(formatStats(network.validation))}</strong><br><span class="last-half">last half ${escapeHtml(formatStats(network.lastHalf))}</span></td><td><strong>${escapeHtml(formatStats(network.test))}</strong></td>`
+      : '<td class="missing">not run</td><td class="missing">not run</td>'));
+    parts.push(`<tr><td>${summary.config.id}</td>${cells.join('')}</tr>`);
+  }
+  parts.push('</tbody></table>');
+  return parts;
 }

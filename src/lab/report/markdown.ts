@@ -12,6 +12,7 @@ import { activationName, configurationLabel, formatAccuracy, formatDuration, for
 import { configChartName, OVERVIEW_CHART_NAME } from './charts.js';
 import { VERDICT_RULE, verdictExplanation, verdictLabel } from './verdict.js';
 import { ARTICLE_VERDICT_BASIS, LAST_HALF_EXPLANATION } from './last-half-note.js';
+import { normSeriesName } from '../run-summary.js';
 
 function cell(network: NetworkSummary | null, split: 'validation' | 'test', article: number | null): string {
   if (!network) return `not run (article ${formatAccuracy(article)})`;
@@ -54,6 +55,7 @@ export function buildMarkdownReport(report: GridReport): string {
     );
   }
   lines.push('');
+  lines.push(...otherNormsTable(report));
 
   const cells = reportCells(report);
   const agreeing = cells.filter((c) => c.verdict.kind === 'agrees').length;
@@ -69,11 +71,13 @@ export function buildMarkdownReport(report: GridReport): string {
 
   lines.push('## Throughput', '');
   lines.push('Training steps per second (validation excluded), mean over seeds; the article\'s figures are tqdm it/s of TensorFlow 1.6 on the author\'s machine.', '');
-  lines.push('| Model | bnlab without BN | bnlab with BN | article without BN | article with BN |');
-  lines.push('|---|---|---|---|---|');
+  const others = report.otherNorms.map((norm) => ` bnlab ${normSeriesName(norm)} |`).join('');
+  lines.push(`| Model | bnlab without BN | bnlab with BN |${others} article without BN | article with BN |`);
+  lines.push(`|---|---|---|${'---|'.repeat(report.otherNorms.length)}---|---|`);
   for (const summary of report.configs) {
     lines.push(
       `| ${summary.config.id} | ${formatRate(summary.withoutBn?.stepsPerSecond.mean ?? null)} | ${formatRate(summary.withBn?.stepsPerSecond.mean ?? null)} | ` +
+        summary.others.map((network) => `${formatRate(network?.stepsPerSecond.mean ?? null)} | `).join('') +
         `${formatRate(summary.articleShown.withoutBnStepsPerSecond)} | ${formatRate(summary.articleShown.withBnStepsPerSecond)} |`,
     );
   }
@@ -94,4 +98,22 @@ export function buildMarkdownReport(report: GridReport): string {
   }
   lines.push('');
   return lines.join('\n');
+}
+
+/** The networks with the other norms (`reproduce --norms`), beside the article's two: no article figures, so no verdicts. */
+function otherNormsTable(report: GridReport): string[] {
+  if (report.otherNorms.length === 0) return [];
+  const names = report.otherNorms.map(normSeriesName);
+  const lines = ['## Beside them: the other norms', ''];
+  lines.push('The same configurations, initial weights and batches, with the norms the article did not train; each cell: final accuracy (mean ± std over seeds), then the last-half validation mean. The article has no figures for them.', '');
+  lines.push(`| Model | ${names.map((name) => `${name}: validation | ${name}: test`).join(' | ')} |`);
+  lines.push(`|---|${'---|---|'.repeat(names.length)}`);
+  for (const summary of report.configs) {
+    const cells = summary.others.map((network) => (network
+      ? `**${formatStats(network.validation)}**; last half ${formatStats(network.lastHalf)} | **${formatStats(network.test)}**`
+      : 'not run | not run'));
+    lines.push(`| ${summary.config.id} | ${cells.join(' | ')} |`);
+  }
+  lines.push('');
+  return lines;
 }

@@ -10,6 +10,7 @@ import {
   type ArticleFigures, type ConfigurationId,
 } from '../article.js';
 import type { GridSettings } from '../grid.js';
+import { NORM_KINDS, type NormKind } from '../../nn/spec.js';
 import type { RunRecord } from './run-record.js';
 import { verdictFor, type Verdict } from './verdict.js';
 
@@ -28,6 +29,8 @@ export interface MeanCurvePoint {
 
 export interface NetworkSummary {
   batchNorm: boolean;
+  /** Its normalization: none and bn are the article's two networks, the others (`reproduce --norms`) stand beside them. */
+  norm: NormKind;
   /** The records, by seed. */
   runs: RunRecord[];
   /** Final validation accuracy: what the verdicts compare, as the article's table reports final values. */
@@ -50,6 +53,8 @@ export interface ConfigSummary {
   articleShown: ArticleFigures;
   withoutBn: NetworkSummary | null;
   withBn: NetworkSummary | null;
+  /** The networks with the report's other norms (`otherNorms`, in that order; null where not run): no article figures, no verdicts. */
+  others: Array<NetworkSummary | null>;
 }
 
 /** One `bnlab reproduce` invocation on a runs dir (a grid may take several: Ctrl-C, resume). */
@@ -95,6 +100,8 @@ export interface GridReport extends RunsProvenance {
   /** Every record, in grid order (config, seed, without BN before with BN). */
   runs: RunRecord[];
   seedCounts: number[];
+  /** The norms besides none and bn that some run of the report trained (`reproduce --norms`), in NORM_KINDS order. */
+  otherNorms: NormKind[];
 }
 
 export function seedStats(values: readonly number[]): SeedStats {
@@ -124,14 +131,18 @@ function notComparedReason(settings: GridSettings): string {
   return `bnlab ran ${settings.steps} steps; the article's table is for ${ARTICLE_STEPS} steps`;
 }
 
-function summarizeNetwork(runs: RunRecord[], batchNorm: boolean, article: ArticleAccuracies | null, settings: GridSettings): NetworkSummary | null {
+/** The article's two networks; every other norm is shown beside them. */
+const ARTICLE_NORMS: readonly NormKind[] = ['none', 'bn'];
+
+function summarizeNetwork(runs: RunRecord[], norm: NormKind, article: ArticleAccuracies | null, settings: GridSettings): NetworkSummary | null {
   if (runs.length === 0) return null;
   const sorted = [...runs].sort((a, b) => a.seed - b.seed);
   const validation = seedStats(sorted.map((run) => run.validation.accuracy));
   const test = seedStats(sorted.map((run) => run.test.accuracy));
-  const reason = notComparedReason(settings);
+  const reason = ARTICLE_NORMS.includes(norm) ? notComparedReason(settings) : 'the article trained no network with this norm';
   return {
-    batchNorm,
+    batchNorm: norm === 'bn',
+    norm,
     runs: sorted,
     validation,
     lastHalf: seedStats(sorted.map((run) => run.lastHalfValidation)),
@@ -154,7 +165,9 @@ export function unique(values: string[]): string[] {
 /** The report's model from the records of one runs dir (all made with `settings`). */
 export function buildGridReport(records: readonly RunRecord[], settings: GridSettings, sessions: readonly GridSession[] = []): GridReport {
   // Runs of none of the article's configurations have no place in its table.
-  const runs = records.filter((run) => run.configId !== null).sort((a, b) => a.configId! - b.configId! || a.seed - b.seed || Number(a.batchNorm) - Number(b.batchNorm));
+  const normOrder = (run: RunRecord): number => NORM_KINDS.indexOf(run.config.norm);
+  const runs = records.filter((run) => run.configId !== null).sort((a, b) => a.configId! - b.configId! || a.seed - b.seed || normOrder(a) - normOrder(b));
+  const otherNorms = NORM_KINDS.filter((norm) => !ARTICLE_NORMS.includes(norm) && runs.some((run) => run.config.norm === norm));
   const configs: ConfigSummary[] = [];
   for (const config of ARTICLE_CONFIGURATIONS) {
     const ofConfig = runs.filter((run) => run.configId === config.id);
@@ -164,16 +177,18 @@ export function buildGridReport(records: readonly RunRecord[], settings: GridSet
       config,
       article,
       articleShown: article ?? ARTICLE_RESULTS[config.id - 1]!,
-      withoutBn: summarizeNetwork(ofConfig.filter((run) => !run.batchNorm), false, article?.withoutBn ?? null, settings),
-      withBn: summarizeNetwork(ofConfig.filter((run) => run.batchNorm), true, article?.withBn ?? null, settings),
+      withoutBn: summarizeNetwork(ofConfig.filter((run) => run.config.norm === 'none'), 'none', article?.withoutBn ?? null, settings),
+      withBn: summarizeNetwork(ofConfig.filter((run) => run.config.norm === 'bn'), 'bn', article?.withBn ?? null, settings),
+      others: otherNorms.map((norm) => summarizeNetwork(ofConfig.filter((run) => run.config.norm === norm), norm, null, settings)),
     });
   }
-  const seedCounts = unique(configs.flatMap((c) => [c.withoutBn?.runs.length, c.withBn?.runs.length]).filter((n): n is number => n !== undefined).map(String)).map(Number);
+  const seedCounts = unique(configs.flatMap((c) => [c.withoutBn, c.withBn, ...c.others].map((network) => network?.runs.length)).filter((n): n is number => n !== undefined).map(String)).map(Number);
   return {
     settings,
     configs,
     runs,
     seedCounts,
+    otherNorms,
     ...provenanceOf(runs, sessions),
   };
 }
