@@ -4,7 +4,9 @@
  * such as 'fs', 'path', 'worker_threads'). Node-only edge files (*-node.ts, anything under
  * src/node) are exempt; lab/ and the page (web/) are browser code too. And arrows point down: core
  * imports no other layer, nn only core (never data/: MLP.evaluate takes an ExampleSource), and
- * neither the engine, lab/ nor the page imports an edge (cli/, node/). A failure names each file and import.
+ * neither the engine, lab/ nor the page imports an edge (cli/, node/); of the edges, node/ imports
+ * no command (cli/) and neither imports the page (web/, which reaches Node only over HTTP). Every
+ * folder of src/ has its rule (a new one fails until it gets one). A failure names each file and import.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -50,6 +52,32 @@ function portableSourceFiles(directory: string): string[] {
   });
 }
 
+/** Every .ts file under `directory`, edge files included. */
+function allSourceFiles(directory: string): string[] {
+  return readdirSync(directory, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(directory, entry.name);
+    if (entry.isDirectory()) return allSourceFiles(path);
+    return entry.name.endsWith('.ts') ? [path] : [];
+  });
+}
+
+/** The layers (src/ folders) the relative imports of `files` reach, other than `allowed`, as "file imports from src/x". */
+function importsOutside(files: readonly string[], allowed: readonly string[]): string[] {
+  return files.flatMap((file) =>
+    importSpecifiers(readFileSync(file, 'utf8'))
+      .filter((specifier) => specifier.startsWith('.'))
+      .map((specifier) => relative(join(root, 'src'), join(file, '..', specifier)).split(sep)[0]!)
+      .filter((target) => !allowed.includes(target))
+      .map((target) => `${relative(root, file)} imports from src/${target}`));
+}
+
+const ENGINE = ['core', 'nn', 'data', 'train'];
+/** What each folder of src/ may import, lowest first; the arrows only point down. */
+const ALLOWED_IMPORTS: Readonly<Record<string, readonly string[]>> = {
+  core: ['core'], nn: ['core', 'nn'], data: ['core', 'data'], train: ENGINE, lab: [...ENGINE, 'lab'], web: [...ENGINE, 'lab', 'web'],
+  node: [...ENGINE, 'lab', 'node'], cli: [...ENGINE, 'lab', 'node', 'cli'],
+};
+
 describe('architecture', () => {
   test('the import scanner finds every form of import and only builtins are flagged', () => {
     const source = [
@@ -80,18 +108,17 @@ describe('architecture', () => {
   });
 
   test('arrows point down: core imports no other layer, nn only core, and no engine layer or the page imports an edge', () => {
-    const engine = ['core', 'nn', 'data', 'train'];
-    const allowed: Record<string, string[]> = {
-      core: ['core'], nn: ['core', 'nn'], data: ['core', 'data'], train: engine, lab: [...engine, 'lab'], web: [...engine, 'lab', 'web'],
-    };
-    const violations = Object.entries(allowed).flatMap(([layer, layers]) =>
-      portableSourceFiles(join(root, 'src', layer)).flatMap((file) =>
-        importSpecifiers(readFileSync(file, 'utf8'))
-          .filter((specifier) => specifier.startsWith('.'))
-          .map((specifier) => relative(join(root, 'src'), join(file, '..', specifier)).split(sep)[0]!)
-          .filter((target) => !layers.includes(target))
-          .map((target) => `${relative(root, file)} imports from src/${target}`)));
+    const violations = Object.entries(ALLOWED_IMPORTS).filter(([layer]) => !['node', 'cli'].includes(layer)).flatMap(([layer, layers]) =>
+      importsOutside(portableSourceFiles(join(root, 'src', layer)), layers));
     assert.ok(portableSourceFiles(join(root, 'src', 'nn')).length > 0, 'no sources found under src/nn');
+    assert.deepEqual(violations, [], `an arrow points up or sideways:\n${violations.join('\n')}`);
+  });
+
+  test('every folder of src/ has a rule, and the edges point down too: node/ imports no command, neither edge imports the page', () => {
+    const folders = readdirSync(join(root, 'src'), { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) => entry.name);
+    assert.deepEqual(folders.filter((folder) => !(folder in ALLOWED_IMPORTS)), [], 'a folder of src/ without a rule in ALLOWED_IMPORTS');
+    const violations = ['node', 'cli'].flatMap((layer) => importsOutside(allSourceFiles(join(root, 'src', layer)), ALLOWED_IMPORTS[layer]!));
+    assert.ok(allSourceFiles(join(root, 'src', 'cli')).length > 10, 'no sources found under src/cli');
     assert.deepEqual(violations, [], `an arrow points up or sideways:\n${violations.join('\n')}`);
   });
 });
