@@ -5,6 +5,7 @@ import type { Claim } from './claim.js';
 import { batchSizeClaim } from './batch-size.js';
 import { biasRedundancyClaim } from './bias-redundancy.js';
 import { covariateShiftClaim } from './covariate-shift.js';
+import { foldingClaim } from './folding.js';
 import { inferenceStatisticsClaim } from './inference-statistics.js';
 import { regularizationClaim } from './regularization.js';
 import { saturationClaim } from './saturation.js';
@@ -22,6 +23,7 @@ export const CLAIMS: readonly Claim[] = [
   regularizationClaim,
   batchSizeClaim,
   biasRedundancyClaim,
+  foldingClaim,
 ];
 
 export const CLAIM_NAMES: readonly string[] = CLAIMS.map((claim) => claim.name);

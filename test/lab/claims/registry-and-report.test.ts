@@ -1,5 +1,5 @@
 /**
- * @file The claim registry (eight claims, unique names, selection keeps registry order and
+ * @file The claim registry (the article's eight claims and issue 12's, unique names, selection keeps registry order and
  * reports unknown names) and the report text (sections, escaping, SVG ids scoped per figure).
  */
 import { test } from 'node:test';
@@ -8,8 +8,10 @@ import { CLAIM_NAMES, CLAIMS, selectClaims } from '../../../src/lab/claims/index
 import type { ClaimResult } from '../../../src/lab/claims/claim.js';
 import { escapeHtml, explainReportHtml, explainReportMarkdown, scopeSvgIds, verdictLine } from '../../../src/lab/explain-report.js';
 
-test('the registry holds the eight claims of the brief, each with a description', () => {
-  assert.deepEqual([...CLAIM_NAMES].sort(), ['batch-size', 'bias-redundancy', 'covariate-shift', 'inference-statistics', 'regularization', 'saturation', 'scale-invariance', 'worked-example']);
+test('the registry holds the eight claims of the article and those of issue 12, each with a description', () => {
+  assert.deepEqual([...CLAIM_NAMES].sort(), [
+    'batch-size', 'bias-redundancy', 'covariate-shift', 'folding', 'inference-statistics', 'regularization', 'saturation', 'scale-invariance', 'worked-example',
+  ]);
   for (const claim of CLAIMS) assert.ok(claim.description.length > 10 && claim.articleSays.length > 10, claim.name);
 });
 
