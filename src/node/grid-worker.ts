@@ -45,7 +45,7 @@ async function runOne(job: TrainJob, data: ReturnType<typeof mnistFromShared>): 
     onValidation: (point) => post({ type: 'validation', id, point }),
     onDivergence: (step, loss) => post({ type: 'diverged', id, step, loss }),
     shouldStop: () => stopRequested,
-  });
+  }, { skipDiverged: true }); // a run here is kept only as its result: a network NaN for good skips the steps that cannot change it
   post({ type: result.stopReason === 'interrupted' ? 'interrupted' : 'finished', id, result, backend: kernels.variant, durationMs: performance.now() - started });
 }
 

@@ -4,6 +4,13 @@
  * result (recorded with its step), never a crash. The loop yields to the event loop now and
  * then, so Ctrl-C and progress output stay live; it runs unchanged in a browser or a worker.
  * `TrainingRun` is the same loop in steps, for a page that plays, pauses and steps it.
+ *
+ * A diverged network can end early without changing its record (`skipDiverged`): once every
+ * entry of the output layer's bias is NaN, every logit it will ever compute is NaN (logits =
+ * h·W + b, and SGD's b − lr·g keeps a NaN a NaN), so every later training loss is NaN and every
+ * later evaluation predicts, for every example, the class argmax picks in a row of NaNs. The
+ * remaining steps are then not run: their curve points and final numbers are what running them
+ * would give, to the bit.
  */
 import { Sgd } from '../nn/sgd.js';
 import type { Evaluation, MLP } from '../nn/mlp.js';
@@ -39,6 +46,11 @@ export interface TrainResult {
   /** Wall time of the whole run, validation included. */
   elapsedMs: number;
   stepsPerSecond: number;
+  /**
+   * Steps recorded without running them because the network had diverged for good (see
+   * `skipDiverged`); absent when none were. `stepsPerSecond` counts the steps that ran.
+   */
+  skippedSteps?: number;
 }
 
 export interface TrainHooks {
@@ -53,8 +65,8 @@ export interface TrainHooks {
 const YIELD_EVERY_MS = 50;
 
 /** Runs `config.steps` steps (fewer when stopped) and returns the result, yielding about every 50 ms. */
-export async function train(net: MLP, data: MnistData, config: TrainConfig, hooks: TrainHooks = {}): Promise<TrainResult> {
-  const run = new TrainingRun(net, data, config, hooks);
+export async function train(net: MLP, data: MnistData, config: TrainConfig, hooks: TrainHooks = {}, options: TrainingRunOptions = {}): Promise<TrainResult> {
+  const run = new TrainingRun(net, data, config, hooks, options);
   await runToEnd(run);
   return run.finish();
 }
@@ -75,6 +87,28 @@ export interface TrainingRunOptions {
    * evaluates (final validation and test set) whenever it is called. Default true.
    */
   validate?: boolean;
+  /**
+   * true: once the output layer's bias is all NaN (checked after each step from the first
+   * non-finite loss on), record the remaining steps as they would come out (every later training
+   * loss NaN, every later validation equal to the network's evaluation now) without running them.
+   * The curve, final validation and test are those of the full run bit for bit; the network's
+   * weights are not (they stop where it was). For callers that keep only the result (the worker
+   * pool's runs: compare, reproduce, sweeps). Default false.
+   */
+  skipDiverged?: boolean;
+}
+
+/**
+ * True when every logit `net` computes from now on is NaN, whatever its input and however long
+ * it trains: its last layer is a Dense with a bias (logits = h·W + b) and every entry of that
+ * bias is NaN (x + NaN is NaN for any x, and SGD only ever adds to b).
+ */
+export function logitsNaNForGood(net: MLP): boolean {
+  const output = net.dense[net.dense.length - 1];
+  if (!output || net.layers[net.layers.length - 1] !== output || !output.bias) return false;
+  const bias = output.bias.data;
+  for (let j = 0; j < bias.length; j++) if (!Number.isNaN(bias[j]!)) return false;
+  return bias.length > 0;
 }
 
 /**
@@ -103,6 +137,9 @@ export class TrainingRun {
   private lossSum = 0;
   private lossCount = 0;
   private readonly validates: boolean;
+  private readonly skipsDiverged: boolean;
+  /** Steps recorded by `skipDivergedSteps` without running. */
+  private skippedSteps = 0;
 
   constructor(
     readonly net: MLP, readonly data: MnistData, readonly config: TrainConfig, private readonly hooks: TrainHooks = {},
@@ -115,6 +152,7 @@ export class TrainingRun {
     this.validationExamples = splitExamples(data.validation);
     net.sparseInput = true; // MNIST pixels: ~81% zeros
     this.validates = options.validate ?? true;
+    this.skipsDiverged = options.skipDiverged ?? false;
     if (this.validates) this.validate(0, NaN);
   }
 
@@ -151,9 +189,45 @@ export class TrainingRun {
         this.lossSum = 0;
         this.lossCount = 0;
       }
+      if (this.skipsDiverged && this.divergedAtStep !== null && !this.ended && logitsNaNForGood(net)) {
+        ran += this.skipDivergedSteps();
+        break;
+      }
       if (now() > deadline) break;
     }
     return ran;
+  }
+
+  /**
+   * Records the remaining steps of a network whose logits are NaN for good (`logitsNaNForGood`)
+   * as running them would: each step's loss NaN (so each later point's training loss, a mean
+   * that includes it, NaN), each validation the evaluation of the network as it is now (every
+   * later one sees NaN logits too: the same predicted class for every example, loss NaN). Returns
+   * how many steps it recorded; `finish` then evaluates the test set on the network as it is.
+   */
+  private skipDivergedSteps(): number {
+    const { config, hooks } = this;
+    const from = this.step;
+    if (this.validates) {
+      let evaluation: Evaluation | null = null;
+      const firstPoint = (Math.floor(from / config.validateEvery) + 1) * config.validateEvery;
+      for (let step = firstPoint; step < config.steps + config.validateEvery; step += config.validateEvery) {
+        const pointStep = Math.min(step, config.steps);
+        // The network's evaluation now is every later one's (NaN logits whatever the inference statistics): made once.
+        evaluation ??= this.net.evaluate(this.validationExamples, config.evalBatchSize);
+        this.validation = { ...evaluation };
+        const point = { step: pointStep, validationAccuracy: evaluation.accuracy, validationLoss: evaluation.loss, trainingLoss: NaN };
+        this.curve.push(point);
+        hooks.onValidation?.(point);
+        if (pointStep === config.steps) break;
+      }
+    }
+    this.step = config.steps;
+    this.lossSum = 0;
+    this.lossCount = 0;
+    this.skippedSteps = config.steps - from;
+    hooks.onStep?.(config.steps, NaN);
+    return this.skippedSteps;
   }
 
   /** Ends the run where it is (the remaining steps are not run): final validation, test accuracy. Idempotent. */
@@ -172,7 +246,8 @@ export class TrainingRun {
       stopReason: this.stopReason,
       trainingMs: this.trainingMs,
       elapsedMs: now() - this.started,
-      stepsPerSecond: this.trainingMs > 0 ? (step / this.trainingMs) * 1000 : 0,
+      stepsPerSecond: this.trainingMs > 0 ? ((step - this.skippedSteps) / this.trainingMs) * 1000 : 0,
+      ...(this.skippedSteps > 0 ? { skippedSteps: this.skippedSteps } : {}),
     };
     return this.result;
   }

@@ -26,9 +26,9 @@ async function inProcess(job: TrainJob): Promise<TrainResult> {
   return train(buildNetwork(kernels, job.config, job.batchNorm, weightsOfJob(job) ?? initialWeightsFor(job.config)), data, job.config);
 }
 
-/** A result without its timings, which differ run to run. */
-function numbers(result: TrainResult): Omit<TrainResult, 'trainingMs' | 'elapsedMs' | 'stepsPerSecond'> {
-  const { trainingMs: _t, elapsedMs: _e, stepsPerSecond: _s, ...rest } = result;
+/** A result without its timings, which differ run to run (nor skippedSteps: workers skip the steps of a network NaN for good). */
+function numbers(result: TrainResult): Omit<TrainResult, 'trainingMs' | 'elapsedMs' | 'stepsPerSecond' | 'skippedSteps'> {
+  const { trainingMs: _t, elapsedMs: _e, stepsPerSecond: _s, skippedSteps: _k, ...rest } = result;
   return rest;
 }
 

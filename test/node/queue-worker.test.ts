@@ -54,8 +54,8 @@ async function locally(id: string, trainConfig: TrainConfig, backend: 'auto' | '
 }
 
 /** A result without its timings, which differ run to run. */
-function numbers(result: TrainResult): Omit<TrainResult, 'trainingMs' | 'elapsedMs' | 'stepsPerSecond'> {
-  const { trainingMs: _t, elapsedMs: _e, stepsPerSecond: _s, ...rest } = result;
+function numbers(result: TrainResult): Omit<TrainResult, 'trainingMs' | 'elapsedMs' | 'stepsPerSecond' | 'skippedSteps'> {
+  const { trainingMs: _t, elapsedMs: _e, stepsPerSecond: _s, skippedSteps: _k, ...rest } = result;
   return rest;
 }
 
