@@ -10,6 +10,7 @@ import { inferenceStatisticsClaim } from './inference-statistics.js';
 import { regularizationClaim } from './regularization.js';
 import { saturationClaim } from './saturation.js';
 import { scaleInvarianceClaim } from './scale-invariance.js';
+import { smoothnessClaim } from './smoothness.js';
 import { workedExampleClaim } from './worked-example.js';
 
 export type { Claim, ClaimContext, ClaimFigure, ClaimResult, ClaimTable, ClaimVerdict } from './claim.js';
@@ -24,6 +25,7 @@ export const CLAIMS: readonly Claim[] = [
   batchSizeClaim,
   biasRedundancyClaim,
   foldingClaim,
+  smoothnessClaim,
 ];
 
 export const CLAIM_NAMES: readonly string[] = CLAIMS.map((claim) => claim.name);
