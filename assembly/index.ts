@@ -15,6 +15,7 @@ export {
 } from './elementwise';
 export { batchNormForwardTrain, batchNormBackward } from './batch-norm';
 export { groupNormForward, groupNormBackward } from './group-norm';
+export { weightNormScale, weightNormBackward, addScaledColumns } from './weight-norm';
 export { bytesToFloats } from './bytes-to-floats';
 export { softmaxCrossEntropy } from './softmax-cross-entropy';
 export { exactExpArray } from './exact-exp';

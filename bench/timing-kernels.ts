@@ -145,6 +145,27 @@ export class TimingKernels implements Kernels {
     this.add('groupNormBackward', started);
   }
 
+  weightNormScale(v: Matrix, g: Matrix, norms: Matrix, scale: Matrix): void {
+    const started = performance.now();
+    this.inner.weightNormScale(v, g, norms, scale);
+    this.add('weightNormScale', started);
+  }
+
+  weightNormBackward(
+    dy: Matrix, t: Matrix, tMean: Matrix | null, norms: Matrix, scale: Matrix, g: Matrix,
+    dt: Matrix, dg: Matrix, coefficient: Matrix,
+  ): void {
+    const started = performance.now();
+    this.inner.weightNormBackward(dy, t, tMean, norms, scale, g, dt, dg, coefficient);
+    this.add('weightNormBackward', started);
+  }
+
+  addScaledColumns(v: Matrix, coefficient: Matrix, factor: number, out: Matrix): void {
+    const started = performance.now();
+    this.inner.addScaledColumns(v, coefficient, factor, out);
+    this.add('addScaledColumns', started);
+  }
+
   scaleShiftColumns(x: Matrix, scale: Matrix, shift: Matrix, y: Matrix): void {
     const started = performance.now();
     this.inner.scaleShiftColumns(x, scale, shift, y);
@@ -176,6 +197,7 @@ function emptyTotals(): Record<KernelMethod, number> {
     addRowVector: 0, addColumnSums: 0,
     activationForward: 0, activationBackward: 0,
     batchNormForwardTrain: 0, batchNormBackward: 0, scaleShiftColumns: 0, groupNormForward: 0, groupNormBackward: 0,
+    weightNormScale: 0, weightNormBackward: 0, addScaledColumns: 0,
     sgdStep: 0, bytesToFloats: 0, softmaxCrossEntropy: 0,
   };
 }

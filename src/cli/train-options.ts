@@ -5,7 +5,7 @@
 import { Option, type Command } from 'commander';
 import { BACKEND_CHOICES, type BackendChoice } from '../core/backend.js';
 import type { ActivationKind } from '../core/kernels.js';
-import { ACTIVATIONS, ESTIMATORS, NORM_KINDS, type Estimator, type NormKind } from '../nn/spec.js';
+import { ACTIVATIONS, AFFINE_NORMS, ESTIMATORS, NORM_KINDS, NORM_PLACEMENTS, WEIGHT_NORM_INITS, type Estimator, type NormKind, type NormPlacement, type WeightNormOptions } from '../nn/spec.js';
 import { ConfigError, resolveTrainConfig, TRAIN_DEFAULTS, type TrainConfig } from '../train/config.js';
 import { UsageError } from './errors.js';
 import { parseChoice, parseInteger, parseIntegerList, parseNumber } from './parse.js';
@@ -19,6 +19,10 @@ export interface RawTrainOptions {
   renormDmax?: string;
   renormWarmup?: string;
   ghostBatch?: string;
+  normPlacement?: string;
+  affine?: boolean;
+  wnInit?: string;
+  wnMeanOnly?: boolean;
   act?: string;
   initStd?: string;
   lr?: string;
@@ -57,6 +61,10 @@ export function addTrainOptions(command: Command, withBnSwitch: boolean): Comman
   command.option('--renorm-dmax <number>', `Batch Renormalization's final limit on d, reached at 5/16 of the run (with brn)`, String(d.renormDmax));
   command.option('--renorm-warmup <fraction>', `Batch Renormalization's warm-up as plain BN, a fraction of the run (with brn)`, String(d.renormWarmup));
   command.option('--ghost-batch <n>', `Ghost BN's virtual batch in rows (with ghost; must divide --batch-size)`, String(d.ghostBatch));
+  command.addOption(new Option('--norm-placement <where>', `where the norm layer sits: ${NORM_PLACEMENTS.join('|')} (pre: act(norm(xW)), the article's; post: norm(act(xW + b)); not with wn)`).default(d.normPlacement));
+  command.option('--no-affine', `norm layers without learnable γ/β (bn, brn, ghost, ln, gn, rms)`);
+  command.addOption(new Option('--wn-init <how>', `Weight Norm's initialization: ${WEIGHT_NORM_INITS.join('|')} (data: the paper's, each unit's pre-activation mean 0, variance 1 on the first batch; none: w = the initial weights)`).default(d.wnInit));
+  command.option('--wn-mean-only', `Weight Norm with the paper's mean-only batch normalization (with wn)`);
   return command
     .addOption(new Option('--act <name>', `hidden activation: ${ACTIVATIONS.filter((a) => a !== 'identity').join('|')}`).default(d.activation))
     .option('--init-std <number>', 'std of the N(0, std²) initial weights', String(d.initStd))
@@ -95,6 +103,10 @@ export function trainConfigFromOptions(raw: RawTrainOptions): TrainConfig {
       renormDmax: parseNumber('--renorm-dmax', raw.renormDmax ?? String(d.renormDmax)),
       renormWarmup: parseNumber('--renorm-warmup', raw.renormWarmup ?? String(d.renormWarmup)),
       ghostBatch: parseInteger('--ghost-batch', raw.ghostBatch ?? String(d.ghostBatch)),
+      normPlacement: parseChoice<NormPlacement>('--norm-placement', raw.normPlacement ?? d.normPlacement, NORM_PLACEMENTS),
+      normAffine: raw.affine ?? d.normAffine,
+      wnInit: parseChoice<WeightNormOptions['init']>('--wn-init', raw.wnInit ?? d.wnInit, WEIGHT_NORM_INITS),
+      wnMeanOnly: raw.wnMeanOnly ?? d.wnMeanOnly,
       activation: parseChoice<ActivationKind>('--act', raw.act ?? d.activation, ACTIVATIONS),
       initStd: parseNumber('--init-std', raw.initStd ?? String(d.initStd)),
       learningRate: parseNumber('--lr', raw.lr ?? String(d.learningRate)),
@@ -124,13 +136,26 @@ const NORM_FLAGS: ReadonlyArray<{ key: string; flag: string; norm: NormKind; nam
   { key: 'renormDmax', flag: '--renorm-dmax', norm: 'brn', name: 'Batch Renormalization' },
   { key: 'renormWarmup', flag: '--renorm-warmup', norm: 'brn', name: 'Batch Renormalization' },
   { key: 'ghostBatch', flag: '--ghost-batch', norm: 'ghost', name: 'Ghost BN' },
+  { key: 'wnInit', flag: '--wn-init', norm: 'wn', name: 'Weight Norm' },
+  { key: 'wnMeanOnly', flag: '--wn-mean-only', norm: 'wn', name: 'Weight Norm' },
 ];
 
-/** Refuses a norm's flag (--norm-groups, --renorm-*, --ghost-batch) given for networks none of which has that norm. */
+/** The flags that apply to every norm with a layer (or with γ/β), and which norms those are. */
+const LAYER_NORM_FLAGS: ReadonlyArray<{ key: string; flag: string; norms: readonly NormKind[]; why: string }> = [
+  { key: 'normPlacement', flag: '--norm-placement', norms: AFFINE_NORMS, why: 'the norms with a layer of their own (none has no norm; Weight Norm reparametrizes the weights, so it has no place)' },
+  { key: 'affine', flag: '--no-affine', norms: AFFINE_NORMS, why: 'the norms with learnable γ/β (Weight Norm\'s g is the norm itself)' },
+];
+
+/** Refuses a norm's flag (--norm-groups, --renorm-*, --ghost-batch, --wn-*, --norm-placement, --no-affine) given for networks none of which has that norm. */
 export function checkNormGroupsUsed(command: Command, norms: readonly NormKind[]): void {
   for (const { key, flag, norm, name } of NORM_FLAGS) {
     if (command.getOptionValueSource(key) === 'cli' && !norms.includes(norm)) {
       throw new UsageError(`${flag} applies to ${name} only; add ${norm} to the norms (--norm ${norm}${norms.length > 1 ? ` or --norms …,${norm}` : ''})`);
+    }
+  }
+  for (const { key, flag, norms: applicable, why } of LAYER_NORM_FLAGS) {
+    if (command.getOptionValueSource(key) === 'cli' && !norms.some((norm) => applicable.includes(norm))) {
+      throw new UsageError(`${flag} applies to ${applicable.join(', ')} only, ${why}; got --norm${norms.length > 1 ? 's' : ''} ${norms.join(',')}`);
     }
   }
 }

@@ -278,6 +278,49 @@ export class JsKernels implements Kernels {
     }
   }
 
+  weightNormScale(v: Matrix, g: Matrix, norms: Matrix, scale: Matrix): void {
+    const k = v.rows, n = v.cols;
+    checkShapes('weightNormScale', g.size === n && norms.size === n && scale.size === n, v, g, norms, scale);
+    const V = v.data, G = g.data, N = norms.data, S = scale.data;
+    for (let j = 0; j < n; j++) {
+      let squares = 0;
+      for (let i = 0; i < k; i++) squares += V[i * n + j]! * V[i * n + j]!;
+      N[j] = Math.sqrt(squares);
+      S[j] = G[j]! / N[j]!; // from the stored norm: g = norms gives exactly 1
+    }
+  }
+
+  weightNormBackward(
+    dy: Matrix, t: Matrix, tMean: Matrix | null, norms: Matrix, scale: Matrix, g: Matrix,
+    dt: Matrix, dg: Matrix, coefficient: Matrix,
+  ): void {
+    const m = dy.rows, n = dy.cols;
+    checkShapes('weightNormBackward', t.size === dy.size && dt.size === dy.size && norms.size === n && scale.size === n && g.size === n
+      && dg.size === n && coefficient.size === n && (tMean === null || tMean.size === n), dy, t, norms, scale, g, dt, dg, coefficient);
+    const D = dy.data, T = t.data, N = norms.data, S = scale.data, G = g.data, DT = dt.data, DG = dg.data, C = coefficient.data;
+    const M = tMean?.data ?? null;
+    for (let j = 0; j < n; j++) {
+      const mu = M ? M[j]! : 0;
+      let sumDy = 0, sumDyT = 0;
+      for (let i = 0; i < m; i++) {
+        sumDy += D[i * n + j]!;
+        sumDyT += D[i * n + j]! * (T[i * n + j]! - mu);
+      }
+      const meanDy = M ? sumDy / m : 0;
+      const grad = sumDyT / N[j]!;
+      DG[j] = grad;
+      C[j] = G[j]! * DG[j]! / (N[j]! * N[j]!);
+      for (let i = 0; i < m; i++) DT[i * n + j] = S[j]! * (D[i * n + j]! - meanDy);
+    }
+  }
+
+  addScaledColumns(v: Matrix, coefficient: Matrix, factor: number, out: Matrix): void {
+    const n = v.cols;
+    checkShapes('addScaledColumns', coefficient.size === n && out.rows === v.rows && out.cols === n, v, coefficient, out);
+    const V = v.data, C = coefficient.data, O = out.data;
+    for (let i = 0; i < v.rows; i++) for (let j = 0; j < n; j++) O[i * n + j] += factor * C[j]! * V[i * n + j]!;
+  }
+
   scaleShiftColumns(x: Matrix, scale: Matrix, shift: Matrix, y: Matrix): void {
     const n = x.cols;
     checkShapes('scaleShiftColumns', scale.size === n && shift.size === n && y.size === x.size, x, scale, shift, y);

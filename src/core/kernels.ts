@@ -110,6 +110,26 @@ export interface Kernels {
     dy: Matrix, xhat: Matrix, invStd: Matrix, groups: number, centered: boolean, gamma: Matrix | null,
     dx: Matrix, dGamma: Matrix | null, dBeta: Matrix | null,
   ): void;
+  /**
+   * Weight Norm's per-unit factor (Salimans & Kingma 2016, w = g·v/‖v‖ per column of v[k,n]):
+   * norms[j] = ‖v[:,j]‖ (rounded to the backend's float, so that g = norms gives scale exactly 1)
+   * and scale[j] = g[j]/norms[j]. The layer computes y = scale·(x·v) + b, never w itself.
+   */
+  weightNormScale(v: Matrix, g: Matrix, norms: Matrix, scale: Matrix): void;
+  /**
+   * Weight Norm's backward through y = scale·(t − tMean) + b, t = x·v[m,n] (tMean null: 0; given,
+   * the mean-only BN's batch mean of t, whose gradient flows as BN's mean does). With
+   * dy' = dy − Σ_i dy/m when tMean is given (else dy):
+   * dg[j] = Σ_i dy[i,j]·(t[i,j] − tMean[j]) / norms[j] (overwritten; = Σ_k ∇w[k,j]·v[k,j]/‖v_j‖ as
+   * ∇w = xᵀ·dy'), dt[i,j] = scale[j]·dy'[i,j] (so ∇v = xᵀ·dt − coefficient·v and dx = dt·vᵀ) and
+   * coefficient[j] = g[j]·dg[j]/norms[j]²: ∇v = g/‖v‖·∇w − g·∇g/‖v‖²·v.
+   */
+  weightNormBackward(
+    dy: Matrix, t: Matrix, tMean: Matrix | null, norms: Matrix, scale: Matrix, g: Matrix,
+    dt: Matrix, dg: Matrix, coefficient: Matrix,
+  ): void;
+  /** out[i,j] += factor·coefficient[j]·v[i,j] (out may be v): Weight Norm's −c·v term of ∇v, or, with out = v, its SGD step. */
+  addScaledColumns(v: Matrix, coefficient: Matrix, factor: number, out: Matrix): void;
   /** y[i,j] = x[i,j]·scale[j] + shift[j]: inference-mode BatchNorm with population statistics folded in. */
   scaleShiftColumns(x: Matrix, scale: Matrix, shift: Matrix, y: Matrix): void;
 

@@ -7,7 +7,7 @@
 import type { NormKind } from '../nn/spec.js';
 import { normKindOf, type TrainConfig } from '../train/config.js';
 import type { CurvePoint, TrainResult } from '../train/trainer.js';
-import { withBnName, withBrnName, withGhostName, withGnName, withLnName, withoutBnName, withRmsName } from './charts/series-colors.js';
+import { withBnName, withBrnName, withGhostName, withGnName, withLnName, withoutBnName, withRmsName, withWnName } from './charts/series-colors.js';
 import type { Series } from './charts/types.js';
 
 /** The article's names of the networks ("Without Batch Norm", "With Layer Norm", …), as results and progress print them. */
@@ -23,6 +23,7 @@ const NETWORK_NAMES: Readonly<Record<NormKind, string>> = {
   ln: 'With Layer Norm',
   gn: 'With Group Norm',
   rms: 'With RMSNorm',
+  wn: 'With Weight Norm',
 };
 
 const SERIES_NAMES: Readonly<Record<NormKind, string>> = {
@@ -33,6 +34,7 @@ const SERIES_NAMES: Readonly<Record<NormKind, string>> = {
   ln: withLnName,
   gn: withGnName,
   rms: withRmsName,
+  wn: withWnName,
 };
 
 /** The name (and so the colour) every chart gives the network with `norm`: "with BN", "with LN"… */

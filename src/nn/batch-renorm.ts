@@ -34,7 +34,7 @@ export class BatchRenorm extends BatchNorm {
 
   /** @param name the checkpoint prefix, `brn.{i}` */
   constructor(kernels: Kernels, name: string, features: number, renorm: BatchRenormOptions) {
-    super(kernels, name, features, { eps: renorm.eps, momentum: renorm.momentum, scale: true, center: true });
+    super(kernels, name, features, { eps: renorm.eps, momentum: renorm.momentum, scale: renorm.affine, center: renorm.affine });
     this.renorm = Object.freeze({ ...renorm });
     this.r = kernels.matrix(1, features);
     this.d = kernels.matrix(1, features);
@@ -71,10 +71,12 @@ export class BatchRenorm extends BatchNorm {
     this.sumDy.data.fill(0);
     this.kernels.batchNormBackward(dy, allocated(this.xhat).rows(x.rows), this.trainingBatch.invStd, this.correctedScale, dx, this.sumDyXhat, this.sumDy);
     const r = this.r.data, d = this.d.data, sumDyXhat = this.sumDyXhat.data, sumDy = this.sumDy.data;
-    const dGamma = this.gammaGrad!.data, dBeta = this.betaGrad!.data;
-    for (let j = 0; j < this.features; j++) {
-      dGamma[j] += r[j]! * sumDyXhat[j]! + d[j]! * sumDy[j]!;
-      dBeta[j] += sumDy[j]!;
+    const dGamma = this.gammaGrad?.data, dBeta = this.betaGrad?.data;
+    if (dGamma && dBeta) {
+      for (let j = 0; j < this.features; j++) {
+        dGamma[j] += r[j]! * sumDyXhat[j]! + d[j]! * sumDy[j]!;
+        dBeta[j] += sumDy[j]!;
+      }
     }
     return dx;
   }
@@ -102,7 +104,8 @@ export class BatchRenorm extends BatchNorm {
   private correction(mean: Matrix, variance: Matrix): boolean {
     const { rmax, dmax } = renormLimits(this.renorm, this.steps);
     if (rmax === 1 && dmax === 0) return false;
-    const eps = this.settings.eps, gamma = this.gamma!.data, beta = this.beta!.data;
+    // Without affine (no γ, β): γ = 1 and β = 0.
+    const eps = this.settings.eps, gamma = this.gamma?.data, beta = this.beta?.data;
     const movingMean = this.movingMean.data, movingVariance = this.movingVariance.data;
     const R = this.r.data, D = this.d.data, scale = this.correctedScale.data, shift = this.correctedShift.data;
     let any = false;
@@ -112,8 +115,8 @@ export class BatchRenorm extends BatchNorm {
       const d = clip((mean.data[j]! - movingMean[j]!) / sigma, -dmax, dmax);
       R[j] = r;
       D[j] = d;
-      scale[j] = gamma[j]! * R[j]!;
-      shift[j] = gamma[j]! * D[j]! + beta[j]!;
+      scale[j] = (gamma ? gamma[j]! : 1) * R[j]!;
+      shift[j] = (gamma ? gamma[j]! : 1) * D[j]! + (beta ? beta[j]! : 0);
       if (r !== 1 || d !== 0) any = true;
     }
     return any;

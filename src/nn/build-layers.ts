@@ -1,6 +1,7 @@
 /**
  * @file From a spec to the sequence of layers, in the article's order: every hidden layer is
- * act([norm](x·W (+ b))), the output layer x·W + b (logits). A new kind of layer is its own file
+ * act([norm](x·W (+ b))), or with `placement: 'post'` norm(act(x·W + b)), the output layer x·W + b
+ * (logits); under Weight Norm the hidden linear layers are WeightNormDense (`wn.{i}`). A new kind of layer is its own file
  * and a line here; checkpoint names (`dense.{i}`, `bn.{i}`, `brn.{i}`, `ghost.{i}`, `ln.{i}`, `gn.{i}`,
  * `rms.{i}`) are
  * given here, once.
@@ -16,6 +17,7 @@ import { GroupNorm } from './group-norm.js';
 import type { Layer } from './layer.js';
 import { LayerNorm } from './layer-norm.js';
 import { RmsNorm } from './rms-norm.js';
+import { WeightNormDense } from './weight-norm.js';
 import { layerShapes, type NetworkSpec } from './spec.js';
 
 /** A normalization layer, with the buffers experiments look at. */
@@ -46,8 +48,11 @@ export function buildLayers(kernels: Kernels, spec: NetworkSpec): NetworkLayers 
   const shapes = layerShapes(spec);
   const hidden = spec.hiddenSizes.map((width, l): HiddenBlock => {
     const norm = normLayer(kernels, spec, l, width);
+    const inputs = shapes[l]![0];
     return {
-      dense: new Dense(kernels, `dense.${l}`, shapes[l]![0], width, spec.hiddenBias),
+      dense: spec.weightNorm
+        ? new WeightNormDense(kernels, `wn.${l}`, inputs, width, spec.weightNorm)
+        : new Dense(kernels, `dense.${l}`, inputs, width, spec.hiddenBias),
       norm,
       batchNorm: spec.norm === 'bn' ? (norm as BatchNorm) : null,
       activation: new Activation(kernels, spec.activation, width),
@@ -55,21 +60,23 @@ export function buildLayers(kernels: Kernels, spec: NetworkSpec): NetworkLayers 
   });
   const [inputs, outputs] = shapes[shapes.length - 1]!;
   const output = new Dense(kernels, `dense.${shapes.length - 1}`, inputs, outputs, true);
-  const layers = hidden.flatMap(({ dense, norm, activation }): Layer[] => (norm ? [dense, norm, activation] : [dense, activation]));
+  const post = spec.placement === 'post';
+  const layers = hidden.flatMap(({ dense, norm, activation }): Layer[] => (!norm ? [dense, activation] : post ? [dense, activation, norm] : [dense, norm, activation]));
   return { layers: [...layers, output], hidden, dense: [...hidden.map((block) => block.dense), output] };
 }
 
 /** The normalization of hidden layer `l` (of `width` units) the spec asks for, or null. */
 function normLayer(kernels: Kernels, spec: NetworkSpec, l: number, width: number): NormLayer | null {
-  const eps = spec.exampleNorm?.eps ?? 0;
+  const eps = spec.exampleNorm?.eps ?? 0, affine = spec.exampleNorm?.affine ?? true;
   switch (spec.norm) {
     case 'none': return null;
+    case 'wn': return null; // no layer of its own: the hidden linear layers are WeightNormDense
     case 'bn': return new BatchNorm(kernels, `bn.${l}`, width, spec.batchNorm!);
     case 'brn': return new BatchRenorm(kernels, `brn.${l}`, width, spec.renorm!);
     case 'ghost': return new GhostBatchNorm(kernels, `ghost.${l}`, width, spec.ghost!);
-    case 'ln': return new LayerNorm(kernels, `ln.${l}`, width, eps);
-    case 'gn': return new GroupNorm(kernels, `gn.${l}`, width, spec.exampleNorm!.groups, eps);
-    case 'rms': return new RmsNorm(kernels, `rms.${l}`, width, eps);
+    case 'ln': return new LayerNorm(kernels, `ln.${l}`, width, eps, affine);
+    case 'gn': return new GroupNorm(kernels, `gn.${l}`, width, spec.exampleNorm!.groups, eps, affine);
+    case 'rms': return new RmsNorm(kernels, `rms.${l}`, width, eps, affine);
     default:
       spec.norm satisfies never;
       throw new RangeError(`unknown normalization ${String(spec.norm)}`);

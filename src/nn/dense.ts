@@ -16,11 +16,11 @@ export class Dense implements Layer {
   /** x is mostly zeros (raw pixels): the kernels may skip them. Set by the network on its first layer. */
   inputIsSparse = false;
   private readonly parameterList: Parameter[];
-  private output: RowBuffer | null = null; // [m, out] x·W (+ b)
-  private inputGradient: RowBuffer | null = null; // [m, in] ∂L/∂x
+  protected output: RowBuffer | null = null; // [m, out] x·W (+ b)
+  protected inputGradient: RowBuffer | null = null; // [m, in] ∂L/∂x
 
   /** @param name the checkpoint prefix, `dense.{i}` */
-  constructor(private readonly kernels: Kernels, readonly name: string, readonly inputs: number, readonly outputs: number, useBias: boolean) {
+  constructor(protected readonly kernels: Kernels, readonly name: string, readonly inputs: number, readonly outputs: number, useBias: boolean) {
     this.weights = kernels.matrix(inputs, outputs);
     this.weightGrad = kernels.matrix(inputs, outputs);
     this.bias = useBias ? kernels.matrix(1, outputs) : null;

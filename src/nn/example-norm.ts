@@ -15,12 +15,14 @@ export interface ExampleNormShape {
   /** Subtract the mean (Layer, Group Norm); RMSNorm does not, and has no β. */
   centered: boolean;
   eps: number;
+  /** Learn γ (and β where centered); false: y = x̂, no parameters (default true). */
+  affine?: boolean;
 }
 
 export class ExampleNorm implements Layer {
-  readonly gamma: Matrix; // [1, n] learnable scale, starts at 1
-  readonly beta: Matrix | null; // [1, n] learnable shift, starts at 0 (centered norms only)
-  readonly gammaGrad: Matrix;
+  readonly gamma: Matrix | null; // [1, n] learnable scale, starts at 1 (null without affine)
+  readonly beta: Matrix | null; // [1, n] learnable shift, starts at 0 (centered affine norms only)
+  readonly gammaGrad: Matrix | null;
   readonly betaGrad: Matrix | null;
   readonly groups: number;
   readonly centered: boolean;
@@ -39,12 +41,14 @@ export class ExampleNorm implements Layer {
     this.groups = shape.groups;
     this.centered = shape.centered;
     this.eps = shape.eps;
-    this.gamma = kernels.matrix(1, features);
-    this.gamma.data.fill(1);
-    this.gammaGrad = kernels.matrix(1, features);
-    this.beta = shape.centered ? kernels.matrix(1, features) : null;
-    this.betaGrad = shape.centered ? kernels.matrix(1, features) : null;
-    this.parameterList = [{ name: `${name}.gamma`, value: this.gamma, grad: this.gammaGrad, updatedInBackward: false }];
+    const affine = shape.affine ?? true;
+    this.gamma = affine ? kernels.matrix(1, features) : null;
+    this.gamma?.data.fill(1);
+    this.gammaGrad = affine ? kernels.matrix(1, features) : null;
+    this.beta = affine && shape.centered ? kernels.matrix(1, features) : null;
+    this.betaGrad = affine && shape.centered ? kernels.matrix(1, features) : null;
+    this.parameterList = [];
+    if (this.gamma && this.gammaGrad) this.parameterList.push({ name: `${name}.gamma`, value: this.gamma, grad: this.gammaGrad, updatedInBackward: false });
     if (this.beta && this.betaGrad) this.parameterList.push({ name: `${name}.beta`, value: this.beta, grad: this.betaGrad, updatedInBackward: false });
   }
 
@@ -86,7 +90,7 @@ export class ExampleNorm implements Layer {
     return [];
   }
 
-  /** {name}.gamma [features], and {name}.beta where centered. */
+  /** {name}.gamma [features], and {name}.beta where centered; nothing without affine. */
   checkpointTensors(): readonly CheckpointTensor[] {
     return this.parameterList.map(({ name, value }) => matrixTensor(name, value, [this.features]));
   }

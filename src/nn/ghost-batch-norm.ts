@@ -22,7 +22,7 @@ export class GhostBatchNorm extends BatchNorm {
 
   /** @param name the checkpoint prefix, `ghost.{i}` */
   constructor(kernels: Kernels, name: string, features: number, ghost: GhostBatchOptions) {
-    super(kernels, name, features, { eps: ghost.eps, momentum: ghost.momentum, scale: true, center: true });
+    super(kernels, name, features, { eps: ghost.eps, momentum: ghost.momentum, scale: ghost.affine, center: ghost.affine });
     this.virtualBatch = ghost.virtualBatch;
   }
 

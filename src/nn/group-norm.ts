@@ -8,7 +8,7 @@ import { ExampleNorm } from './example-norm.js';
 
 export class GroupNorm extends ExampleNorm {
   /** @param name the checkpoint prefix, `gn.{i}` */
-  constructor(kernels: Kernels, name: string, features: number, groups: number, eps: number) {
-    super(kernels, name, features, { groups, centered: true, eps });
+  constructor(kernels: Kernels, name: string, features: number, groups: number, eps: number, affine = true) {
+    super(kernels, name, features, { groups, centered: true, eps, affine });
   }
 }

@@ -8,6 +8,7 @@
 import type { Kernels } from '../core/kernels.js';
 import { Matrix } from '../core/matrix.js';
 import type { Rng } from '../core/rng.js';
+import { insertAfterNorms } from './activation-noise.js';
 import { BatchNorm } from './batch-norm.js';
 import { buildLayers, type HiddenBlock, type NormLayer } from './build-layers.js';
 import type { Dense } from './dense.js';
@@ -25,13 +26,18 @@ export const DEFAULT_MAX_BATCH_SIZE = 1000;
 export interface NetworkOptions {
   /** The largest batch it will run, training or evaluating (default 1000): its buffers and memory are sized for it. */
   maxBatchSize?: number;
+  /**
+   * Experiments only: a layer put right after each hidden layer's normalization (e.g. the noise of
+   * nn/activation-noise.ts), or null for none; hidden layers without a norm get nothing.
+   */
+  afterNorm?(hiddenLayer: number, width: number): Layer | null;
 }
 
 /** The buffers of one hidden layer for a batch of m rows (h = the layer's width), from the latest forward and backward. */
 export interface HiddenBuffers {
   linear: Matrix; // [m, h] x·W (+ b)
-  preActivation: Matrix; // [m, h] norm(linear), or linear itself without a norm: the activation's input
-  activation: Matrix; // [m, h] f(preActivation): the next layer's input
+  preActivation: Matrix; // [m, h] norm(linear), or linear itself without a norm or with the norm after the activation: the activation's input
+  activation: Matrix; // [m, h] f(preActivation): the next layer's input, or with the norm after the activation the norm's
   dLinear: Matrix; // [m, h] ∂L/∂linear (after a backward)
 }
 
@@ -90,7 +96,7 @@ export class MLP {
     const memory = networkMemory(spec);
     kernels.reserveMemory(memory.fixedBytes + maxBatchSize * memory.bytesPerRow);
     const built = buildLayers(kernels, spec);
-    this.layers = built.layers;
+    this.layers = options.afterNorm ? insertAfterNorms(built, options.afterNorm) : built.layers;
     this.hidden = built.hidden;
     this.dense = built.dense;
     this.norms = built.hidden.map((block) => block.batchNorm);
@@ -160,12 +166,14 @@ export class MLP {
   /** Buffers of the hidden layers from the latest forward (and backward) of `batchSize` rows, for experiments that look inside. */
   hiddenBuffers(batchSize: number): HiddenBuffers[] {
     this.assertFits(batchSize);
+    const post = this.currentSpec.placement === 'post';
     return this.hidden.map(({ dense, norm, activation }, l) => {
       const linear = dense.outputFor(batchSize);
       const below = this.dense[l + 1]!;
+      // The activation multiplies its upstream gradient in place: ∂L/∂linear is the buffer of whatever follows it.
       return {
         linear,
-        preActivation: norm ? norm.buffersFor(batchSize).output : linear,
+        preActivation: norm && !post ? norm.buffersFor(batchSize).output : linear,
         activation: activation.outputFor(batchSize),
         dLinear: norm ? norm.inputGradientFor(batchSize) : below.inputGradientFor(batchSize),
       };
@@ -288,6 +296,7 @@ function frozenSpec(spec: NetworkSpec): Readonly<NetworkSpec> {
   if (copy.exampleNorm) Object.freeze(copy.exampleNorm);
   if (copy.renorm) Object.freeze(copy.renorm);
   if (copy.ghost) Object.freeze(copy.ghost);
+  if (copy.weightNorm) Object.freeze(copy.weightNorm);
   return Object.freeze(copy);
 }
 

@@ -13,6 +13,8 @@ const KERNEL_FIXED_BYTES = 1024 * 1024;
 const BATCH_NORM_FLOATS_PER_FEATURE = 14;
 /** Layer, Group and RMS Norm per feature: γ, β and their gradients (no running state). */
 const EXAMPLE_NORM_FLOATS_PER_FEATURE = 4;
+/** Weight Norm per unit: g and its gradient, ‖v‖, g/‖v‖, the moving and batch means, the shift, ∇g of a step and v's coefficient. */
+const WEIGHT_NORM_FLOATS_PER_FEATURE = 9;
 /** Batch Renormalization adds r, d, their folded scale and shift, and two backward sums. */
 const RENORM_EXTRA_FLOATS_PER_FEATURE = 6;
 
@@ -33,6 +35,7 @@ export function networkMemory(spec: NetworkSpec): NetworkMemory {
   // Ghost BN: μ, σ² and 1/σ per virtual batch (one more row of each for a batch it does not divide).
   if (spec.ghost) fixedFloats += 3 * hiddenUnits;
   if (spec.exampleNorm) fixedFloats += EXAMPLE_NORM_FLOATS_PER_FEATURE * hiddenUnits;
+  if (spec.weightNorm) fixedFloats += WEIGHT_NORM_FLOATS_PER_FEATURE * hiddenUnits;
   // Per example: the input; per hidden unit x·W, f(·) and ∂L/∂input of the next layer, with a norm
   // also its output, x̂ and ∂L/∂input (and Group Norm's 1/σ per group); the logits and their gradient.
   const normGroups = spec.exampleNorm ? spec.exampleNorm.groups * spec.hiddenSizes.length : 0;

@@ -7,7 +7,7 @@ import { ExampleNorm } from './example-norm.js';
 
 export class RmsNorm extends ExampleNorm {
   /** @param name the checkpoint prefix, `rms.{i}` */
-  constructor(kernels: Kernels, name: string, features: number, eps: number) {
-    super(kernels, name, features, { groups: 1, centered: false, eps });
+  constructor(kernels: Kernels, name: string, features: number, eps: number, affine = true) {
+    super(kernels, name, features, { groups: 1, centered: false, eps, affine });
   }
 }

@@ -46,9 +46,40 @@ export const BATCH_NORM_DEFAULTS: Readonly<BatchNormOptions> = Object.freeze({
   center: true,
 });
 
-/** The normalization after every hidden linear layer (before its activation). */
-export type NormKind = 'none' | 'bn' | 'brn' | 'ghost' | 'ln' | 'gn' | 'rms';
-export const NORM_KINDS: readonly NormKind[] = ['none', 'bn', 'brn', 'ghost', 'ln', 'gn', 'rms'];
+/** The normalization of every hidden layer (after its linear layer; wn: of the linear layer's weights). */
+export type NormKind = 'none' | 'bn' | 'brn' | 'ghost' | 'ln' | 'gn' | 'rms' | 'wn';
+export const NORM_KINDS: readonly NormKind[] = ['none', 'bn', 'brn', 'ghost', 'ln', 'gn', 'rms', 'wn'];
+
+/**
+ * Where a norm layer sits in a hidden layer: `pre` act(norm(x·W)), the article's (and the BN
+ * paper's) place, or `post` norm(act(x·W + b)), after the activation. Weight Norm is no layer of
+ * its own (it reparametrizes W), so it has no placement: always `pre`, as is a network without a norm.
+ */
+export type NormPlacement = 'pre' | 'post';
+export const NORM_PLACEMENTS: readonly NormPlacement[] = ['pre', 'post'];
+/** The norms with a learnable per-unit γ (and β where they centre) that `affine: false` removes. */
+export const AFFINE_NORMS: readonly NormKind[] = ['bn', 'brn', 'ghost', 'ln', 'gn', 'rms'];
+
+/**
+ * Weight Normalization (Salimans & Kingma 2016): every hidden linear layer's weights are
+ * w = g·v/‖v‖ per output unit (a column of the [in, out] matrix), g learnable, v starting as the
+ * drawn weights and g as ‖v‖ (so w starts equal to them), and the bias kept.
+ */
+export interface WeightNormOptions {
+  /**
+   * `data`: the paper's data-dependent initialization (§3) on the first training batch, g = 1/σ[t]
+   * and b = −μ[t]/σ[t] with t = v·x/‖v‖, so each unit's pre-activation has mean 0 and variance 1
+   * on that batch (b = 0 with `meanOnly`, which removes the mean anyway); `none`: g = ‖v‖, b = 0.
+   */
+  init: 'data' | 'none';
+  /** The paper's mean-only batch normalization (§2.2): subtract each unit's minibatch mean of w·x (a moving mean at inference), no division by σ. */
+  meanOnly: boolean;
+  /** Decay of the moving mean (mean-only): new = momentum·old + (1 − momentum)·batch, as BN's. */
+  momentum: number;
+}
+
+export const WEIGHT_NORM_INITS: ReadonlyArray<WeightNormOptions['init']> = ['data', 'none'];
+export const WEIGHT_NORM_DEFAULTS: Readonly<WeightNormOptions> = Object.freeze({ init: 'data', meanOnly: false, momentum: 0.99 });
 /** BN's successors that keep its batch statistics and moving averages (Batch Renormalization, Ghost BN). */
 export const BATCH_VARIANT_NORMS: readonly NormKind[] = ['brn', 'ghost'];
 /** The norms whose statistics are each example's own (no batch statistics, no running state). */
@@ -60,9 +91,11 @@ export interface ExampleNormOptions {
   eps: number;
   /** Group Norm's groups of units (they must divide every hidden width); 1 for Layer Norm and RMSNorm. */
   groups: number;
+  /** Learn γ (and β where centered); false: y = x̂. Absent in files written before it existed: true. */
+  affine: boolean;
 }
 
-export const EXAMPLE_NORM_DEFAULTS: Readonly<ExampleNormOptions> = Object.freeze({ eps: 1e-5, groups: 1 });
+export const EXAMPLE_NORM_DEFAULTS: Readonly<ExampleNormOptions> = Object.freeze({ eps: 1e-5, groups: 1, affine: true });
 
 /**
  * Batch Renormalization (Ioffe 2017): BN's statistics and moving averages, with the correction
@@ -78,6 +111,8 @@ export interface BatchRenormOptions {
   warmupSteps: number;
   rmaxSteps: number;
   dmaxSteps: number;
+  /** Learn γ and β (false: y = x̂'). */
+  affine: boolean;
 }
 
 /** Ghost BN (Hoffer et al. 2017): BN's statistics per virtual batch of `virtualBatch` consecutive rows. */
@@ -85,6 +120,8 @@ export interface GhostBatchOptions {
   eps: number;
   momentum: number;
   virtualBatch: number;
+  /** Learn γ and β (false: y = x̂). */
+  affine: boolean;
 }
 
 export interface NetworkSpec {
@@ -105,6 +142,10 @@ export interface NetworkSpec {
   renorm: BatchRenormOptions | null;
   /** Ghost BN's settings: an object exactly when `norm` is 'ghost'. */
   ghost: GhostBatchOptions | null;
+  /** Where the norm layer sits: before the activation (`pre`, the article's) or after it (`post`). */
+  placement: NormPlacement;
+  /** Weight Norm's settings: an object exactly when `norm` is 'wn'. */
+  weightNorm: WeightNormOptions | null;
 }
 
 /** The article's network: 784-128-128-128-10. */
@@ -127,7 +168,12 @@ export function makeSpec(options: {
   renorm?: Partial<BatchRenormOptions>;
   /** Ghost BN's settings (ghost only); `virtualBatch` is required with ghost. */
   ghost?: Partial<GhostBatchOptions>;
+  /** Where the norm layer sits (default `pre`). */
+  placement?: NormPlacement;
+  /** Weight Norm's settings (wn only). */
+  weightNorm?: Partial<WeightNormOptions>;
 }): NetworkSpec {
+  const placement = options.placement ?? 'pre';
   const norm: NormKind = options.norm ?? (options.batchNorm === undefined || options.batchNorm === false ? 'none' : 'bn');
   const batchNorm = norm !== 'bn'
     ? null
@@ -144,15 +190,19 @@ export function makeSpec(options: {
     // Only BN and its successors make a bias redundant (they subtract each unit's batch mean;
     // Batch Renormalization's d moves with it, clipped, where β can follow); LN and GN centre
     // over the units of an example, which a per-unit bias changes, and RMSNorm does not centre.
-    hiddenBias: options.hiddenBias ?? (norm !== 'bn' && !BATCH_VARIANT_NORMS.includes(norm)),
+    // After the activation (post) BN no longer follows the linear layer: the bias moves the
+    // activation's input, which the activation bends, so it is not redundant and stays.
+    hiddenBias: options.hiddenBias ?? (placement === 'post' || (norm !== 'bn' && !BATCH_VARIANT_NORMS.includes(norm))),
     norm,
     exampleNorm,
     renorm: norm === 'brn'
-      ? { eps: BATCH_NORM_DEFAULTS.eps, momentum: BATCH_NORM_DEFAULTS.momentum, rmax: 1, dmax: 0, warmupSteps: 0, rmaxSteps: 0, dmaxSteps: 0, ...options.renorm }
+      ? { eps: BATCH_NORM_DEFAULTS.eps, momentum: BATCH_NORM_DEFAULTS.momentum, rmax: 1, dmax: 0, warmupSteps: 0, rmaxSteps: 0, dmaxSteps: 0, affine: true, ...options.renorm }
       : null,
     ghost: norm === 'ghost'
-      ? { eps: BATCH_NORM_DEFAULTS.eps, momentum: BATCH_NORM_DEFAULTS.momentum, virtualBatch: 0, ...options.ghost }
+      ? { eps: BATCH_NORM_DEFAULTS.eps, momentum: BATCH_NORM_DEFAULTS.momentum, virtualBatch: 0, affine: true, ...options.ghost }
       : null,
+    placement,
+    weightNorm: norm === 'wn' ? { ...WEIGHT_NORM_DEFAULTS, ...options.weightNorm } : null,
   };
   validateSpec(spec);
   return spec;
@@ -193,6 +243,18 @@ export function validateSpec(spec: NetworkSpec): void {
   const ghost = spec.ghost;
   if (ghost && (!Number.isInteger(ghost.virtualBatch) || ghost.virtualBatch < 2)) {
     throw new RangeError(`--ghost-batch must be a whole number of at least 2 (a virtual batch of one example has no variance), got ${ghost.virtualBatch}`);
+  }
+  if (!NORM_PLACEMENTS.includes(spec.placement)) throw new RangeError(`unknown norm placement "${String(spec.placement)}"; use one of ${NORM_PLACEMENTS.join(', ')}`);
+  if (spec.placement === 'post' && (spec.norm === 'none' || spec.norm === 'wn')) {
+    throw new RangeError(`--norm-placement post needs a norm layer to place after the activation; ${spec.norm === 'wn' ? 'Weight Norm reparametrizes the linear layer\'s weights, so it has no place of its own' : 'this network has no norm'} (use pre)`);
+  }
+  if ((spec.weightNorm !== null) !== (spec.norm === 'wn')) throw new RangeError(`a spec with norm "${spec.norm}" ${spec.norm === 'wn' ? 'needs' : 'cannot have'} Weight Norm settings`);
+  const wn = spec.weightNorm;
+  if (wn) {
+    if (!WEIGHT_NORM_INITS.includes(wn.init)) throw new RangeError(`unknown Weight Norm initialization "${String(wn.init)}"; use one of ${WEIGHT_NORM_INITS.join(', ')}`);
+    if (typeof wn.meanOnly !== 'boolean') throw new RangeError(`Weight Norm's meanOnly must be true or false, got ${String(wn.meanOnly)}`);
+    if (!(wn.momentum >= 0 && wn.momentum < 1)) throw new RangeError(`the wn momentum must be in [0, 1), got ${wn.momentum}`);
+    if (!spec.hiddenBias) throw new RangeError('Weight Norm keeps the hidden layers\' bias (its initialization sets it)');
   }
   const bn = spec.batchNorm;
   if (bn) {

@@ -11,19 +11,25 @@
  *   bn.{i}.averaged_batches [] I64,
  *   ln.{i}.gamma / ln.{i}.beta, gn.{i}.gamma / gn.{i}.beta, rms.{i}.gamma [features] F32,
  *   brn.{i}.* and ghost.{i}.* as bn.{i}.* (Batch Renormalization, Ghost BN), and brn.{i}.steps []
- *   I64 (the training steps its schedule has reached).
+ *   I64 (the training steps its schedule has reached),
+ *   wn.{i}.v [in, out], wn.{i}.g [out], wn.{i}.bias [out] F32 (Weight Norm's hidden layers, in
+ *   place of dense.{i}.weight and dense.{i}.bias), wn.{i}.moving_mean [out] F32 (mean-only).
+ *   γ/β are absent where not learned (--no-affine).
  *
  * Format "1" (every checkpoint before Layer, Group and RMS Norm, and still every one without a
  * norm or with BN, byte for byte): the spec's `batchNorm` says the norm (null: none). Format "2"
  * (ln, gn, rms, brn, ghost): the spec also holds `norm`, `exampleNorm`, `renorm` and `ghost` (the
  * last two absent in files written before Batch Renormalization and Ghost BN: null), so a reader
- * that knows only "1" refuses it by its format rather than misreading it.
+ * that knows only "1" refuses it by its format rather than misreading it. Format "3" (Weight Norm,
+ * a norm after the activation, or brn/ghost/ln/gn/rms without γ/β): the whole spec, with
+ * `placement`, `weightNorm` and the norms' `affine`; files of formats 1 and 2 read as `pre`,
+ * without Weight Norm, and with γ/β (format 1: BN's own scale/center).
  */
 import type { Kernels } from '../core/kernels.js';
 import { Matrix } from '../core/matrix.js';
 import { MLP, type NetworkOptions } from '../nn/mlp.js';
 import {
-  ACTIVATIONS, ESTIMATORS, layerShapes, NORM_KINDS, validateSpec, type BatchNormOptions, type ExampleNormOptions, type NetworkSpec,
+  ACTIVATIONS, ESTIMATORS, layerShapes, NORM_KINDS, NORM_PLACEMENTS, validateSpec, WEIGHT_NORM_INITS, type BatchNormOptions, type ExampleNormOptions, type NetworkSpec,
 } from '../nn/spec.js';
 import {
   decodeSafetensors, encodeSafetensors, SafetensorsError, tensorValues,
@@ -34,7 +40,9 @@ import {
 export const CHECKPOINT_FORMAT = '1';
 /** The layout version of a network with any other norm (ln, gn, rms, brn, ghost): its spec says which. */
 export const CHECKPOINT_FORMAT_EXAMPLE_NORM = '2';
-const READABLE_FORMATS = [CHECKPOINT_FORMAT, CHECKPOINT_FORMAT_EXAMPLE_NORM];
+/** The layout version of a network with Weight Norm, a norm after the activation, or a norm other than BN without γ/β. */
+export const CHECKPOINT_FORMAT_PLACEMENT = '3';
+const READABLE_FORMATS = [CHECKPOINT_FORMAT, CHECKPOINT_FORMAT_EXAMPLE_NORM, CHECKPOINT_FORMAT_PLACEMENT];
 export const METADATA_FORMAT = 'bnlab.format';
 export const METADATA_SPEC = 'bnlab.spec';
 export const METADATA_VERSION = 'bnlab.version';
@@ -83,8 +91,19 @@ export function encodeCheckpoint(net: MLP, extra?: Record<string, string>, versi
  * or rms the whole spec, in format 2.
  */
 function specForCheckpoint(spec: Readonly<NetworkSpec>): { format: string; spec: object } {
-  if (spec.norm !== 'none' && spec.norm !== 'bn') return { format: CHECKPOINT_FORMAT_EXAMPLE_NORM, spec };
-  const { norm: _norm, exampleNorm: _exampleNorm, renorm: _renorm, ghost: _ghost, ...formatOne } = spec;
+  const { placement: _placement, weightNorm: _weightNorm, ...formatTwo } = spec;
+  const affine = (spec.exampleNorm ?? spec.renorm ?? spec.ghost)?.affine ?? true;
+  if (spec.placement !== 'pre' || spec.norm === 'wn' || !affine) return { format: CHECKPOINT_FORMAT_PLACEMENT, spec };
+  if (spec.norm !== 'none' && spec.norm !== 'bn') {
+    // Exactly the format-2 spec of the release before `affine` and `placement` (affine is true here).
+    const strip = <T extends { affine: boolean }>(options: T | null): Omit<T, 'affine'> | null => {
+      if (!options) return null;
+      const { affine: _affine, ...rest } = options;
+      return rest;
+    };
+    return { format: CHECKPOINT_FORMAT_EXAMPLE_NORM, spec: { ...formatTwo, exampleNorm: strip(spec.exampleNorm), renorm: strip(spec.renorm), ghost: strip(spec.ghost) } };
+  }
+  const { norm: _norm, exampleNorm: _exampleNorm, renorm: _renorm, ghost: _ghost, ...formatOne } = formatTwo;
   return { format: CHECKPOINT_FORMAT, spec: formatOne };
 }
 
@@ -121,7 +140,8 @@ export function decodeCheckpoint(
     return null;
   };
   // The weights first: a spec whose layers the file's weights do not fill is refused before anything that large is allocated.
-  const weightSlots = layerShapes(spec).map(([inputs, outputs], i) => ({ name: `dense.${i}.weight`, dtype: 'F32', shape: [inputs, outputs] }));
+  const weightName = (i: number): string => (spec.norm === 'wn' && i < spec.hiddenSizes.length ? `wn.${i}.v` : `dense.${i}.weight`);
+  const weightSlots = layerShapes(spec).map(([inputs, outputs], i) => ({ name: weightName(i), dtype: 'F32', shape: [inputs, outputs] }));
   for (const slot of weightSlots) {
     const problem = slotProblem(slot);
     if (problem) throw new CheckpointError(problem);
@@ -180,7 +200,7 @@ function specFromMetadata(metadata: Record<string, string>, source: string): Net
     throw new CheckpointError(`${source} is a safetensors file but not a bnlab checkpoint (its metadata has no "${METADATA_FORMAT}"); pass a file written by bnlab train --save.`);
   }
   if (!READABLE_FORMATS.includes(format)) {
-    throw new CheckpointError(`${source} uses checkpoint format "${format}", but this bnlab reads only formats ${READABLE_FORMATS.map((f) => `"${f}"`).join(' and ')}; open it with the bnlab version that wrote it${metadata[METADATA_VERSION] ? ` (${metadata[METADATA_VERSION]})` : ''}.`);
+    throw new CheckpointError(`${source} uses checkpoint format "${format}", but this bnlab reads only formats ${READABLE_FORMATS.slice(0, -1).map((f) => `"${f}"`).join(', ')} and "${READABLE_FORMATS.at(-1)!}"; open it with the bnlab version that wrote it${metadata[METADATA_VERSION] ? ` (${metadata[METADATA_VERSION]})` : ''}.`);
   }
   const text = metadata[METADATA_SPEC];
   if (text === undefined) {
@@ -192,7 +212,9 @@ function specFromMetadata(metadata: Record<string, string>, source: string): Net
   } catch (error) {
     throw new CheckpointError(`${source} has a network spec (metadata "${METADATA_SPEC}") that is not valid JSON (${(error as Error).message}); save the network again.`);
   }
-  const problem = specProblem(parsed) ?? (format === CHECKPOINT_FORMAT ? null : exampleNormProblem(parsed) ?? batchVariantProblem(parsed));
+  const problem = specProblem(parsed)
+    ?? (format === CHECKPOINT_FORMAT ? null : exampleNormProblem(parsed) ?? batchVariantProblem(parsed))
+    ?? (format === CHECKPOINT_FORMAT_PLACEMENT ? placementProblem(parsed) : null);
   if (problem) throw new CheckpointError(`${source} has an unusable network spec (metadata "${METADATA_SPEC}"): ${problem}; save the network again.`);
   const spec = cleanSpec(parsed as NetworkSpec, format);
   try {
@@ -207,6 +229,10 @@ function specFromMetadata(metadata: Record<string, string>, source: string): Net
 function cleanSpec(parsed: NetworkSpec, format: string): NetworkSpec {
   const bn = parsed.batchNorm;
   const example = format === CHECKPOINT_FORMAT ? null : parsed.exampleNorm;
+  const three = format === CHECKPOINT_FORMAT_PLACEMENT;
+  // Formats 1 and 2 predate `affine`: their norms learn γ/β.
+  const affineOf = (options: { affine?: unknown }): boolean => (three ? options.affine as boolean : true);
+  const wn = three ? parsed.weightNorm : null;
   return {
     inputSize: parsed.inputSize,
     hiddenSizes: [...parsed.hiddenSizes],
@@ -215,12 +241,16 @@ function cleanSpec(parsed: NetworkSpec, format: string): NetworkSpec {
     batchNorm: bn && { eps: bn.eps, momentum: bn.momentum, estimator: bn.estimator, unbiased: bn.unbiased, scale: bn.scale, center: bn.center },
     hiddenBias: parsed.hiddenBias,
     norm: format === CHECKPOINT_FORMAT ? (bn ? 'bn' : 'none') : parsed.norm,
-    exampleNorm: example && { eps: example.eps, groups: example.groups },
+    exampleNorm: example && { eps: example.eps, groups: example.groups, affine: affineOf(example) },
     renorm: format === CHECKPOINT_FORMAT || !parsed.renorm ? null : {
       eps: parsed.renorm.eps, momentum: parsed.renorm.momentum, rmax: parsed.renorm.rmax, dmax: parsed.renorm.dmax,
-      warmupSteps: parsed.renorm.warmupSteps, rmaxSteps: parsed.renorm.rmaxSteps, dmaxSteps: parsed.renorm.dmaxSteps,
+      warmupSteps: parsed.renorm.warmupSteps, rmaxSteps: parsed.renorm.rmaxSteps, dmaxSteps: parsed.renorm.dmaxSteps, affine: affineOf(parsed.renorm),
     },
-    ghost: format === CHECKPOINT_FORMAT || !parsed.ghost ? null : { eps: parsed.ghost.eps, momentum: parsed.ghost.momentum, virtualBatch: parsed.ghost.virtualBatch },
+    ghost: format === CHECKPOINT_FORMAT || !parsed.ghost ? null : {
+      eps: parsed.ghost.eps, momentum: parsed.ghost.momentum, virtualBatch: parsed.ghost.virtualBatch, affine: affineOf(parsed.ghost),
+    },
+    placement: three ? parsed.placement : 'pre',
+    weightNorm: wn ? { init: wn.init, meanOnly: wn.meanOnly, momentum: wn.momentum } : null,
   };
 }
 
@@ -234,6 +264,26 @@ function exampleNormProblem(value: unknown): string | null {
   if (typeof spec.exampleNorm !== 'object' || Array.isArray(spec.exampleNorm)) return '"exampleNorm" is neither null nor an object';
   const example = spec.exampleNorm as Record<keyof ExampleNormOptions, unknown>;
   for (const key of ['eps', 'groups'] as const) if (typeof example[key] !== 'number') return `"exampleNorm.${key}" is not a number`;
+  return null;
+}
+
+/** What is wrong with a format-3 spec's placement, Weight Norm and affine fields, or null. */
+function placementProblem(value: unknown): string | null {
+  const spec = value as Record<string, unknown>;
+  if (typeof spec.placement !== 'string' || !(NORM_PLACEMENTS as readonly string[]).includes(spec.placement)) {
+    return `"placement" is ${JSON.stringify(spec.placement)}, not one of ${NORM_PLACEMENTS.join(', ')}`;
+  }
+  for (const field of ['exampleNorm', 'renorm', 'ghost'] as const) {
+    const options = spec[field];
+    if (options && typeof (options as Record<string, unknown>).affine !== 'boolean') return `"${field}.affine" is not true or false`;
+  }
+  const wn = spec.weightNorm;
+  if (wn === null || wn === undefined) return null;
+  if (typeof wn !== 'object' || Array.isArray(wn)) return '"weightNorm" is neither null nor an object';
+  const options = wn as Record<string, unknown>;
+  if (typeof options.init !== 'string' || !(WEIGHT_NORM_INITS as readonly string[]).includes(options.init)) return `"weightNorm.init" is ${JSON.stringify(options.init)}, not one of ${WEIGHT_NORM_INITS.join(', ')}`;
+  if (typeof options.meanOnly !== 'boolean') return '"weightNorm.meanOnly" is not true or false';
+  if (typeof options.momentum !== 'number') return '"weightNorm.momentum" is not a number';
   return null;
 }
 

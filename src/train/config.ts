@@ -6,7 +6,8 @@
 import type { ActivationKind } from '../core/kernels.js';
 import { networkMemory } from '../nn/network-memory.js';
 import {
-  ACTIVATIONS, BATCH_NORM_DEFAULTS, BATCH_VARIANT_NORMS, ESTIMATORS, EXAMPLE_NORMS, makeSpec, NORM_KINDS, type Estimator, type NetworkSpec, type NormKind,
+  ACTIVATIONS, BATCH_NORM_DEFAULTS, BATCH_VARIANT_NORMS, ESTIMATORS, EXAMPLE_NORMS, makeSpec, NORM_KINDS, NORM_PLACEMENTS, WEIGHT_NORM_DEFAULTS,
+  WEIGHT_NORM_INITS, type Estimator, type NetworkSpec, type NormKind, type NormPlacement, type WeightNormOptions,
 } from '../nn/spec.js';
 import { RENORM_FRACTIONS, renormSchedule } from '../nn/renorm-schedule.js';
 
@@ -37,6 +38,14 @@ export interface TrainConfig {
   renormWarmup: number;
   /** Ghost BN's virtual batch, in rows (ghost; it must divide the batch size). */
   ghostBatch: number;
+  /** Where a norm layer sits: before the activation (`pre`, the article's) or after it (`post`); read by the norms with a layer (not none, wn). */
+  normPlacement: NormPlacement;
+  /** Learnable γ and β in the norm layers (false: --no-affine); read by bn, brn, ghost, ln, gn, rms. */
+  normAffine: boolean;
+  /** Weight Norm's initialization: the paper's data-dependent one, or none (g = ‖v‖, b = 0). */
+  wnInit: WeightNormOptions['init'];
+  /** Weight Norm with the paper's mean-only batch normalization. */
+  wnMeanOnly: boolean;
   /** BatchNorm's eps, also Batch Renormalization's and Ghost BN's. */
   bnEps: number;
   bnMomentum: number;
@@ -71,6 +80,10 @@ export const TRAIN_DEFAULTS: Readonly<TrainConfig> = Object.freeze({
   renormDmax: 5,
   renormWarmup: RENORM_FRACTIONS.warmup,
   ghostBatch: 20, // three virtual batches in the article's batch of 60
+  normPlacement: 'pre',
+  normAffine: true,
+  wnInit: WEIGHT_NORM_DEFAULTS.init,
+  wnMeanOnly: WEIGHT_NORM_DEFAULTS.meanOnly,
   bnEps: BATCH_NORM_DEFAULTS.eps,
   bnMomentum: BATCH_NORM_DEFAULTS.momentum,
   bnEstimator: BATCH_NORM_DEFAULTS.estimator,
@@ -105,6 +118,10 @@ const FLAG_NAMES: Record<keyof TrainConfig, string> = {
   renormDmax: '--renorm-dmax',
   renormWarmup: '--renorm-warmup',
   ghostBatch: '--ghost-batch',
+  normPlacement: '--norm-placement',
+  normAffine: '--no-affine',
+  wnInit: '--wn-init',
+  wnMeanOnly: '--wn-mean-only',
   bnEps: '--bn-eps',
   bnMomentum: '--bn-momentum',
   bnEstimator: '--bn-estimator',
@@ -158,6 +175,10 @@ export function resolveTrainConfig(overrides: Partial<TrainConfig> = {}): TrainC
   if (typeof config.renormRmax !== 'number' || !(config.renormRmax >= 1) || !Number.isFinite(config.renormRmax)) fail('renormRmax', `must be a number of at least 1 (r is clipped to [1/rmax, rmax]), got ${String(config.renormRmax)}`);
   if (typeof config.renormDmax !== 'number' || !(config.renormDmax >= 0) || !Number.isFinite(config.renormDmax)) fail('renormDmax', `must be a number of at least 0 (d is clipped to [−dmax, dmax]), got ${String(config.renormDmax)}`);
   if (typeof config.renormWarmup !== 'number' || !(config.renormWarmup >= 0 && config.renormWarmup <= 1)) fail('renormWarmup', `must be a fraction of the run from 0 to 1, got ${String(config.renormWarmup)}`);
+  if (!NORM_PLACEMENTS.includes(config.normPlacement)) fail('normPlacement', `must be one of ${NORM_PLACEMENTS.join(', ')}, got "${String(config.normPlacement)}"`);
+  if (typeof config.normAffine !== 'boolean') fail('normAffine', `must be true or false, got ${String(config.normAffine)}`);
+  if (!WEIGHT_NORM_INITS.includes(config.wnInit)) fail('wnInit', `must be one of ${WEIGHT_NORM_INITS.join(', ')}, got "${String(config.wnInit)}"`);
+  if (typeof config.wnMeanOnly !== 'boolean') fail('wnMeanOnly', `must be true or false, got ${String(config.wnMeanOnly)}`);
   if (!Number.isSafeInteger(config.seed) || config.seed < 0) fail('seed', `must be a whole number of at least 0, got ${config.seed}`);
   positive('learningRate');
   positive('initStd');
@@ -173,7 +194,7 @@ export function resolveTrainConfig(overrides: Partial<TrainConfig> = {}): TrainC
   if (config.norm === 'ghost' && config.batchSize % config.ghostBatch !== 0) {
     fail('ghostBatch', `${config.ghostBatch} does not divide the batch size ${config.batchSize}: Ghost BN needs virtual batches of equal size (choose a divisor of --batch-size)`);
   }
-  if (BATCH_VARIANT_NORMS.includes(config.norm) && config.bnEstimator !== 'ema') {
+  if ((BATCH_VARIANT_NORMS.includes(config.norm) || config.norm === 'wn') && config.bnEstimator !== 'ema') {
     fail('bnEstimator', `${config.bnEstimator} applies to bn only: ${config.norm} infers with its moving averages (ema)`);
   }
   if ((config.batchNorm || config.norm === 'brn') && config.batchSize < 2) {
@@ -253,19 +274,23 @@ function checkMemory(config: TrainConfig): void {
  */
 export function specFromConfig(config: TrainConfig, inputSize: number, outputSize: number, norm: NormKind | boolean = config.norm): NetworkSpec {
   const kind = normKindOf(norm);
+  const affine = config.normAffine;
   return makeSpec({
     inputSize,
     outputSize,
     hiddenSizes: config.hiddenSizes,
     activation: config.activation,
     norm: kind,
-    batchNorm: kind === 'bn' ? { eps: config.bnEps, momentum: config.bnMomentum, estimator: config.bnEstimator } : false,
-    exampleNorm: { groups: kind === 'gn' ? config.normGroups : 1 },
+    batchNorm: kind === 'bn' ? { eps: config.bnEps, momentum: config.bnMomentum, estimator: config.bnEstimator, scale: affine, center: affine } : false,
+    exampleNorm: { groups: kind === 'gn' ? config.normGroups : 1, affine },
     renorm: {
       eps: config.bnEps, momentum: config.bnMomentum, rmax: config.renormRmax, dmax: config.renormDmax,
-      ...renormSchedule(config.steps, config.renormWarmup),
+      ...renormSchedule(config.steps, config.renormWarmup), affine,
     },
-    ghost: { eps: config.bnEps, momentum: config.bnMomentum, virtualBatch: config.ghostBatch },
+    ghost: { eps: config.bnEps, momentum: config.bnMomentum, virtualBatch: config.ghostBatch, affine },
+    // The norms without a layer of their own have no place: none and Weight Norm stay `pre`.
+    placement: kind === 'none' || kind === 'wn' ? 'pre' : config.normPlacement,
+    weightNorm: { init: config.wnInit, meanOnly: config.wnMeanOnly, momentum: config.bnMomentum },
   });
 }
 

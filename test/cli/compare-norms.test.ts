@@ -68,7 +68,7 @@ test('compare --norms bn,brn,ghost --backend js: Batch Renorm and Ghost BN besid
 test('the norm flags refuse bad input in one line with exit code 2', async () => {
   const cases: Array<[string[], RegExp]> = [
     [['compare', '--norms', 'ln,ln'], /--norms lists ln twice/],
-    [['compare', '--norms', 'ln,wn'], /--norms must be one of none, bn, brn, ghost, ln, gn, rms, got "wn"/],
+    [['compare', '--norms', 'ln,xn'], /--norms must be one of none, bn, brn, ghost, ln, gn, rms, wn, got "xn"/],
     [['compare', '--norms', 'bn,ghost', '--ghost-batch', '7'], /--ghost-batch 7 does not divide the batch size 60/],
     [['train', '--norm', 'ghost', '--ghost-batch', '1'], /--ghost-batch must be a whole number of at least 2/],
     [['train', '--norm', 'bn', '--ghost-batch', '10'], /--ghost-batch applies to Ghost BN only; add ghost to the norms \(--norm ghost\)/],

@@ -24,7 +24,7 @@ import { assertGradientsMatch, numericGradient, weightedSum } from '../helpers/g
 
 const EPS = 1e-3, MOMENTUM = 0.99;
 const batch = 8, features = 21; // 21 = 5 vectors of 4 and a scalar tail in the SIMD kernels
-const FULL: BatchRenormOptions = { eps: EPS, momentum: MOMENTUM, rmax: 3, dmax: 5, warmupSteps: 0, rmaxSteps: 0, dmaxSteps: 0 };
+const FULL: BatchRenormOptions = { eps: EPS, momentum: MOMENTUM, rmax: 3, dmax: 5, warmupSteps: 0, rmaxSteps: 0, dmaxSteps: 0, affine: true };
 
 interface Reference {
   y: Float64Array;

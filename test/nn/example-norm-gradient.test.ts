@@ -27,7 +27,7 @@ function check(make: Make, seed: number, inputStd: number, inputMean: number, ep
   const rng = new Rng(seed);
   const norm = make(kernels, eps);
   norm.allocate(batch, true);
-  for (let j = 0; j < features; j++) norm.gamma.data[j] = 0.5 + rng.uniform() * 2;
+  for (let j = 0; j < features; j++) norm.gamma!.data[j] = 0.5 + rng.uniform() * 2;
   if (norm.beta) rng.fillNormal(norm.beta.data, 1);
   const x = kernels.matrix(batch, features);
   for (let i = 0; i < x.size; i++) x.data[i] = inputMean + inputStd * rng.normal();
@@ -37,7 +37,7 @@ function check(make: Make, seed: number, inputStd: number, inputMean: number, ep
   loss();
   const dx = norm.backward(x, r)!;
   assertGradientsMatch('dx', dx.data, numericGradient(x.data, loss, h * inputStd));
-  assertGradientsMatch('dgamma', norm.gammaGrad.data, numericGradient(norm.gamma.data, loss, h));
+  assertGradientsMatch('dgamma', norm.gammaGrad!.data, numericGradient(norm.gamma!.data, loss, h));
   if (norm.beta) assertGradientsMatch('dbeta', norm.betaGrad!.data, numericGradient(norm.beta.data, loss, h));
   else assert.equal(norm.betaGrad, null);
 }

@@ -66,7 +66,7 @@ function run(kernels: Kernels, c: Case, seed: number, n = features) {
   const rng = new Rng(seed);
   const norm = c.make(kernels, n);
   norm.allocate(batch, true);
-  for (let j = 0; j < n; j++) norm.gamma.data[j] = 0.5 + rng.uniform() * 2;
+  for (let j = 0; j < n; j++) norm.gamma!.data[j] = 0.5 + rng.uniform() * 2;
   if (norm.beta) rng.fillNormal(norm.beta.data, 1);
   const x = kernels.matrix(batch, n);
   for (let i = 0; i < x.size; i++) x.data[i] = 2 + 3 * rng.normal();
@@ -74,7 +74,7 @@ function run(kernels: Kernels, c: Case, seed: number, n = features) {
   rng.fillNormal(r.data, 1);
   const y = Float64Array.from(norm.forward(x, TRAINING_PASS).data);
   const dx = Float64Array.from(norm.backward(x, r)!.data);
-  return { norm, x: Float64Array.from(x.data), r: Float64Array.from(r.data), y, dx, dGamma: Float64Array.from(norm.gammaGrad.data), dBeta: norm.betaGrad && Float64Array.from(norm.betaGrad.data) };
+  return { norm, x: Float64Array.from(x.data), r: Float64Array.from(r.data), y, dx, dGamma: Float64Array.from(norm.gammaGrad!.data), dBeta: norm.betaGrad && Float64Array.from(norm.betaGrad.data) };
 }
 
 describe('Layer, Group and RMS Norm agree with a float64 reference from the papers', async () => {
@@ -82,7 +82,7 @@ describe('Layer, Group and RMS Norm agree with a float64 reference from the pape
     for (const c of CASES) {
       test(`${c.name} [${kernels.name}: ${kernels.variant}]`, () => {
         const got = run(kernels, c, 41);
-        const gamma = Float64Array.from(got.norm.gamma.data), beta = got.norm.beta && Float64Array.from(got.norm.beta.data);
+        const gamma = Float64Array.from(got.norm.gamma!.data), beta = got.norm.beta && Float64Array.from(got.norm.beta.data);
         assertAllClose(got.y, reference(got.x, batch, features, c.groups, c.centered, gamma, beta), { rtol: 1e-5, atol: 1e-5 }, 'y');
         // Gradients of L = Σ r·y, by central differences of the reference in float64.
         const loss = (xs: Float64Array, g: Float64Array, b: Float64Array | null): number => {

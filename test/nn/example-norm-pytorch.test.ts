@@ -38,7 +38,7 @@ function check(kernels: Kernels, tolerance: { y: number; grad: number }): void {
   for (const c of golden.cases) {
     const norm = layerOf(kernels, c.name, c.groups);
     norm.allocate(m, true);
-    norm.gamma.data.set(golden.gamma);
+    norm.gamma!.data.set(golden.gamma);
     norm.beta!.data.set(golden.beta);
     const x = kernels.matrix(m, n);
     x.data.set(golden.x.flat());
@@ -49,7 +49,7 @@ function check(kernels: Kernels, tolerance: { y: number; grad: number }): void {
     const what = `${c.name} (${c.groups} group${c.groups === 1 ? '' : 's'})`;
     assertAllClose(y, c.y.flat(), { rtol: tolerance.y, atol: tolerance.y }, `${what}: y`);
     assertAllClose(dx, c.dx.flat(), { rtol: tolerance.grad, atol: tolerance.grad }, `${what}: dx`);
-    assertAllClose(norm.gammaGrad.data, c.dgamma, { rtol: tolerance.grad, atol: tolerance.grad }, `${what}: dgamma`);
+    assertAllClose(norm.gammaGrad!.data, c.dgamma, { rtol: tolerance.grad, atol: tolerance.grad }, `${what}: dgamma`);
     assertAllClose(norm.betaGrad!.data, c.dbeta, { rtol: tolerance.grad, atol: tolerance.grad }, `${what}: dbeta`);
   }
 }

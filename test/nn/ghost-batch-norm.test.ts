@@ -26,7 +26,7 @@ const virtualBatch = 4, batch = 12, features = 13;
 
 function ghostLayer(kernels: Kernels, size: number, rows: number, seed: number): { norm: GhostBatchNorm; x: Matrix } {
   const rng = new Rng(seed);
-  const norm = new GhostBatchNorm(kernels, 'ghost.0', features, { eps: EPS, momentum: MOMENTUM, virtualBatch: size });
+  const norm = new GhostBatchNorm(kernels, 'ghost.0', features, { eps: EPS, momentum: MOMENTUM, virtualBatch: size, affine: true });
   norm.allocate(rows, true);
   for (let j = 0; j < features; j++) {
     norm.gamma!.data[j] = 0.5 + rng.uniform() * 2;

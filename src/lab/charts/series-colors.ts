@@ -1,6 +1,6 @@
 /**
  * @file Series colors: "without BN" and "with BN" get the same two colors in every chart, and
- * each other normalization its own (Batch Renorm, Ghost BN, Layer, Group, RMS Norm), so a reader learns them once; any
+ * each other normalization its own (Batch Renorm, Ghost BN, Layer, Group, RMS, Weight Norm), so a reader learns them once; any
  * other name takes the next color of a default palette.
  */
 
@@ -13,6 +13,7 @@ export const withGnName = 'with GN';
 export const withRmsName = 'with RMSNorm';
 export const withBrnName = 'with BRN';
 export const withGhostName = 'with Ghost BN';
+export const withWnName = 'with WN';
 
 /** Tableau 10, the Vega default palette, split into the reserved colors and the rest. */
 const fixedColorByName: ReadonlyMap<string, string> = new Map([
@@ -23,6 +24,7 @@ const fixedColorByName: ReadonlyMap<string, string> = new Map([
   [withRmsName, '#e45756'], // red
   [withBrnName, '#72b7b2'], // teal
   [withGhostName, '#eeca3b'], // yellow
+  [withWnName, '#9d755d'], // brown
 ]);
 const defaultPalette: readonly string[] = [
   '#54a24b', '#e45756', '#72b7b2', '#b279a2', '#eeca3b', '#9d755d', '#ff9da6', '#bab0ac',

@@ -35,7 +35,7 @@ export function isRunId(id: string): boolean {
 }
 
 const FLAG_TO_SETTING: ReadonlyMap<string, SweepSettingName> = new Map([
-  ...(['steps', 'batchSize', 'learningRate', 'validateEvery', 'shuffle', 'initStd', 'activation', 'hiddenSizes', 'norm', 'normGroups', 'renormRmax', 'renormDmax', 'renormWarmup', 'ghostBatch', 'bnEps', 'bnMomentum', 'bnEstimator', 'bnAverageBatches', 'evalBatchSize'] as const)
+  ...(['steps', 'batchSize', 'learningRate', 'validateEvery', 'shuffle', 'initStd', 'activation', 'hiddenSizes', 'norm', 'normGroups', 'renormRmax', 'renormDmax', 'renormWarmup', 'ghostBatch', 'normPlacement', 'normAffine', 'wnInit', 'wnMeanOnly', 'bnEps', 'bnMomentum', 'bnEstimator', 'bnAverageBatches', 'evalBatchSize'] as const)
     .map((setting): [string, SweepSettingName] => [flagName(setting), setting]),
   [flagName('batchNorm'), 'norm'],
 ]);

@@ -13,15 +13,16 @@
  *       - { label: c1, initStd: 0.05, learningRate: 0.01, activation: relu }
  */
 import type { ActivationKind } from '../../core/kernels.js';
-import { ACTIVATIONS, ESTIMATORS, type Estimator, type NormKind } from '../../nn/spec.js';
+import { ACTIVATIONS, ESTIMATORS, NORM_PLACEMENTS, WEIGHT_NORM_INITS, type Estimator, type NormKind, type NormPlacement, type WeightNormOptions } from '../../nn/spec.js';
 import type { TrainConfig } from '../../train/config.js';
 
 /**
  * The normalizations a sweep can name (a network's `norm`): none, BatchNorm, Batch Renormalization
  * (limits and warm-up: `renormRmax`, `renormDmax`, `renormWarmup`), Ghost BN (virtual batch:
- * `ghostBatch`), Layer Norm, Group Norm (groups: `normGroups`), RMSNorm.
+ * `ghostBatch`), Layer Norm, Group Norm (groups: `normGroups`), RMSNorm, Weight Norm
+ * (`wnInit`, `wnMeanOnly`); any norm's place (`normPlacement`) and learnable γ/β (`normAffine`).
  */
-export const SWEEP_NORMS = ['none', 'bn', 'brn', 'ghost', 'ln', 'gn', 'rms'] as const satisfies readonly NormKind[];
+export const SWEEP_NORMS = ['none', 'bn', 'brn', 'ghost', 'ln', 'gn', 'rms', 'wn'] as const satisfies readonly NormKind[];
 export type SweepNorm = (typeof SWEEP_NORMS)[number];
 
 /** The settings a sweep may fix or put on an axis: TrainConfig's training settings, and `norm`. */
@@ -40,6 +41,10 @@ export interface SweepSettings {
   renormDmax?: number;
   renormWarmup?: number;
   ghostBatch?: number;
+  normPlacement?: NormPlacement;
+  normAffine?: boolean;
+  wnInit?: WeightNormOptions['init'];
+  wnMeanOnly?: boolean;
   bnEps?: number;
   bnMomentum?: number;
   bnEstimator?: Estimator;
@@ -66,6 +71,10 @@ const SETTINGS: Record<SweepSettingName, { kind: Kind; short: string }> = {
   renormDmax: { kind: 'number', short: 'dmax' },
   renormWarmup: { kind: 'number', short: 'rw' },
   ghostBatch: { kind: 'number', short: 'gb' },
+  normPlacement: { kind: { oneOf: NORM_PLACEMENTS }, short: '' },
+  normAffine: { kind: 'boolean', short: 'affine' },
+  wnInit: { kind: { oneOf: WEIGHT_NORM_INITS }, short: 'init' },
+  wnMeanOnly: { kind: 'boolean', short: 'meanonly' },
   bnEps: { kind: 'number', short: 'eps' },
   bnMomentum: { kind: 'number', short: 'mom' },
   bnEstimator: { kind: { oneOf: ESTIMATORS }, short: '' },

@@ -1,0 +1,79 @@
+/**
+ * @file The norms' shared options as a user runs them: `--norm-placement post` and `--no-affine`
+ * on train, the checkpoint they save (format 3, γ/β absent when not learned) restored by eval with
+ * the same accuracy and described, eval's --norm-placement refusal, and the flags' one-line
+ * refusals (exit 2) where no network has what they set.
+ */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { runCli } from './run-cli.js';
+
+const scratch = mkdtempSync(join(tmpdir(), 'bnlab-norm-options-'));
+
+/** The tensor names and metadata of a safetensors file, read by hand. */
+function header(path: string): { names: string[]; metadata: Record<string, string> } {
+  const bytes = readFileSync(path);
+  const length = Number(bytes.readBigUInt64LE(0));
+  const parsed = JSON.parse(bytes.subarray(8, 8 + length).toString('utf8')) as Record<string, unknown>;
+  const { __metadata__: metadata, ...tensors } = parsed;
+  return { names: Object.keys(tensors), metadata: metadata as Record<string, string> };
+}
+
+function accuracies(stdout: string): string[] {
+  return [...stdout.matchAll(/The final accuracy on (?:validation|test) data is (0\.\d{4})/g)].map((match) => match[1]!);
+}
+
+test('train --norm-placement post --save, then eval: the same accuracies, the placement shown and checked', async () => {
+  const path = join(scratch, 'post.safetensors');
+  const trained = await runCli(['train', '--norm-placement', 'post', '--steps', '60', '--validate-every', '30', '--backend', 'js', '--save', path]);
+  assert.equal(trained.code, 0, trained.stderr);
+  const { names, metadata } = header(path);
+  assert.equal(metadata['bnlab.format'], '3');
+  assert.equal((JSON.parse(metadata['bnlab.spec']!) as { placement: string }).placement, 'post');
+  assert.ok(names.includes('dense.0.bias'), 'BN after the activation keeps the hidden bias');
+  const restored = await runCli(['eval', path, '--backend', 'js']);
+  assert.equal(restored.code, 0, restored.stderr);
+  assert.match(restored.stdout, /784-128-128-128-10 relu with BN \(ema statistics\), the norm after the activation/);
+  assert.deepEqual(accuracies(restored.stdout), accuracies(trained.stdout));
+  const checked = await runCli(['eval', path, '--norm-placement', 'post', '--backend', 'js']);
+  assert.equal(checked.code, 0, checked.stderr);
+  const refused = await runCli(['eval', path, '--norm-placement', 'pre']);
+  assert.equal(refused.code, 2);
+  assert.match(refused.stderr, /norm layers sit after the activation \(post\), not before the activation \(pre\) \(--norm-placement pre\)/);
+  assert.equal(refused.stderr.trim().split('\n').length, 1);
+});
+
+test('train --no-affine: BN without bn.{i}.gamma/beta (format 1, as BN\'s scale/center always said), Layer Norm without ln.{i}.* (format 3)', async () => {
+  for (const [norm, format] of [['bn', '1'], ['ln', '3']] as const) {
+    const path = join(scratch, `${norm}-plain.safetensors`);
+    const trained = await runCli(['train', '--norm', norm, '--no-affine', '--steps', '40', '--validate-every', '20', '--backend', 'js', '--save', path]);
+    assert.equal(trained.code, 0, trained.stderr);
+    const { names, metadata } = header(path);
+    assert.equal(metadata['bnlab.format'], format, norm);
+    assert.deepEqual(names.filter((name) => /\.(gamma|beta)$/.test(name)), [], `${norm}: no γ/β tensors`);
+    const restored = await runCli(['eval', path, '--backend', 'js']);
+    assert.equal(restored.code, 0, restored.stderr);
+    assert.match(restored.stdout, /without γ\/β/);
+    assert.deepEqual(accuracies(restored.stdout), accuracies(trained.stdout));
+  }
+});
+
+test('the placement and affine flags refuse, in one line with exit code 2, where no network has a norm layer', async () => {
+  const cases: Array<[string[], RegExp]> = [
+    [['train', '--no-bn', '--norm-placement', 'post'], /--norm-placement applies to bn, brn, ghost, ln, gn, rms only, the norms with a layer of their own .*; got --norm none/],
+    [['train', '--norm', 'wn', '--norm-placement', 'post'], /--norm-placement applies to bn, brn, ghost, ln, gn, rms only.*Weight Norm reparametrizes the weights/],
+    [['train', '--norm', 'wn', '--no-affine'], /--no-affine applies to bn, brn, ghost, ln, gn, rms only, the norms with learnable γ\/β/],
+    [['compare', '--norms', 'none,wn', '--no-affine'], /--no-affine applies to .*; got --norms none,wn/],
+    [['train', '--norm-placement', 'sideways'], /--norm-placement must be one of pre, post, got "sideways"/],
+    [['eval', 'test/fixtures/format1-bn.safetensors', '--norm-placement', 'post'], /holds a network whose norm layers sit before the activation \(pre\), not after the activation \(post\)/],
+  ];
+  for (const [args, pattern] of cases) {
+    const result = await runCli(args);
+    assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
+    assert.match(result.stderr, pattern);
+    assert.equal(result.stderr.trim().split('\n').length, 1, `${args.join(' ')}: one line`);
+  }
+});
