@@ -7,6 +7,7 @@ import { biasRedundancyClaim } from './bias-redundancy.js';
 import { covariateShiftClaim } from './covariate-shift.js';
 import { foldingClaim } from './folding.js';
 import { inferenceStatisticsClaim } from './inference-statistics.js';
+import { noisyBnClaim } from './noisy-bn.js';
 import { regularizationClaim } from './regularization.js';
 import { saturationClaim } from './saturation.js';
 import { scaleInvarianceClaim } from './scale-invariance.js';
@@ -26,6 +27,7 @@ export const CLAIMS: readonly Claim[] = [
   biasRedundancyClaim,
   foldingClaim,
   smoothnessClaim,
+  noisyBnClaim,
 ];
 
 export const CLAIM_NAMES: readonly string[] = CLAIMS.map((claim) => claim.name);
