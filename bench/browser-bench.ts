@@ -42,7 +42,7 @@ async function pageRound(): Promise<PageRound> {
     await openLab(page, server.url, `/?model=1&steps=${steps}`);
     await playToEnd(page, 600_000);
     const stats = await page.evaluate(() => window.bnlabLab.stats);
-    return { withoutBn: stats.stepsPerSecond.withoutBn, withBn: stats.stepsPerSecond.withBn, drawFraction: stats.drawFraction, draws: stats.draws };
+    return { withoutBn: stats.stepsPerSecond.left, withBn: stats.stepsPerSecond.right, drawFraction: stats.drawFraction, draws: stats.draws };
   } finally {
     await browser.close();
     await server.close();

@@ -1,9 +1,10 @@
 /**
- * @file The lab page: reads the settings from the link, starts two training workers (the network
- * without BN and the one with BN, from the same weights on the same batches, as `bnlab compare`),
- * lays out the controls and views, folds the workers' updates into each network's trace and
- * redraws on a throttle. `window.bnlabLab` exposes the state and the drawing cost to the
- * browser tests and the benchmark.
+ * @file The lab page: reads the settings from the link, starts two training workers (the left
+ * and the right network, of the norms the settings name: without BN and with BN unless told
+ * otherwise; from the same weights on the same batches, as `bnlab compare --norms`), lays out the
+ * controls and views, folds the workers' updates into each network's trace and redraws on a
+ * throttle. `window.bnlabLab` exposes the state and the drawing cost to the browser tests and the
+ * benchmark.
  */
 import { articleFiguresFor } from '../lab/article.js';
 import type { ImageSource, InferenceChoice } from '../lab/live/session-messages.js';
@@ -12,7 +13,7 @@ import { fetchBuildInfo, type BuildInfo } from './fetch-assets.js';
 import { TrainingClient } from './training-client.js';
 import { AccuracyFigure } from './ui/accuracy-figure.js';
 import { BatchNormFigure } from './ui/batch-norm-figure.js';
-import { checkpointHasBatchNorm } from './ui/checkpoint-target.js';
+import { checkpointNorm } from './ui/checkpoint-target.js';
 import { Controls } from './ui/controls.js';
 import { byId, formatAccuracy, saveFile } from './ui/dom.js';
 import { FilesPanel } from './ui/files-panel.js';
@@ -20,14 +21,14 @@ import { InferencePanel, type ConfusionResult, type InferenceResult } from './ui
 import { LayersFigure } from './ui/layers-figure.js';
 import { AlertRegion, NoticeList } from './ui/messages.js';
 import { applyUpdate, emptyTrace, type NetworkTrace } from './ui/network-trace.js';
-import { NETWORKS } from './ui/network-style.js';
+import { DEFAULT_NORMS, networkPhrase, type NormPair } from './ui/network-style.js';
 import { RedrawScheduler } from './ui/redraw-scheduler.js';
 import { SaturationFigure } from './ui/saturation-figure.js';
 import { isWasmVariant, StatusView } from './ui/status-view.js';
 import { queryFromSettings, settingsFromQuery, type LabSettings } from './url-state.js';
 
-/** Without BN first, with BN second, in every array of this file. */
-type PerNetwork<T> = { withoutBn: T; withBn: T };
+/** The left network (index 0 in every array of this file; without BN by default) and the right one (index 1; with BN by default). */
+type PerNetwork<T> = { left: T; right: T };
 
 /** What tests and the benchmark read from the page. */
 export interface LabApi {
@@ -71,13 +72,14 @@ notices.set('link', linkSettings.notices);
 byId('messages').append(alertRegion.element, notices.element);
 
 // One worker per network, so the two train on two cores.
-const clients = NETWORKS.map(() => new TrainingClient(new Worker('training-worker.js', { type: 'module' })));
-const traces: NetworkTrace[] = NETWORKS.map((batchNorm) => emptyTrace(batchNorm));
+const clients = settings.norms.map(() => new TrainingClient(new Worker('training-worker.js', { type: 'module' })));
+const traces: NetworkTrace[] = settings.norms.map((norm) => emptyTrace(norm));
 const backends: Array<string | null> = [null, null];
 let ready = false;
 
-const statuses = NETWORKS.map((batchNorm) => new StatusView(batchNorm));
-byId('status').append(...statuses.map((status) => status.element));
+let statuses: StatusView[] = [];
+/** The norms the views are laid out for. */
+let shownNorms: NormPair | null = null;
 
 const accuracy = new AccuracyFigure();
 const layers = new LayersFigure((unit) => clients.forEach((client) => client.watchUnit(unit)));
@@ -146,7 +148,7 @@ window.bnlabLab = {
     };
   },
   get backends() {
-    return { withoutBn: backends[0]!, withBn: backends[1]! };
+    return { left: backends[0]!, right: backends[1]! };
   },
   get results() {
     return perNetwork((trace) => trace.summary && {
@@ -166,26 +168,42 @@ window.bnlabLab = {
 };
 
 function perNetwork<T>(pick: (trace: NetworkTrace) => T): PerNetwork<T> {
-  return { withoutBn: pick(traces[0]!), withBn: pick(traces[1]!) };
+  return { left: pick(traces[0]!), right: pick(traces[1]!) };
+}
+
+/** Lays out everything that names the networks for `norms` (nothing to do when they did not change). */
+function showNorms(norms: NormPair): void {
+  if (shownNorms && shownNorms[0] === norms[0] && shownNorms[1] === norms[1]) return;
+  shownNorms = norms;
+  statuses = norms.map((norm) => new StatusView(norm));
+  byId('status').replaceChildren(...statuses.map((status) => status.element));
+  backends.forEach((variant, i) => { if (variant !== null) statuses[i]!.setBackend(variant); });
+  accuracy.setNorms(norms);
+  saturation.setNorms(norms);
+  inference.setNorms(norms);
+  files.setNorms(norms);
+  const defaultPair = norms[0] === DEFAULT_NORMS[0] && norms[1] === DEFAULT_NORMS[1];
+  byId('lede-pair').textContent = defaultPair ? 'one without and one with Batch Normalization' : `one ${networkPhrase(norms[0])} and one ${networkPhrase(norms[1])}`;
 }
 
 function writeLink(): void {
   history.replaceState(null, '', queryFromSettings(settings) + location.hash);
 }
 
-/** Both networks rebuilt from the settings at step 0 (the same initial weights, from the seed). */
+/** Both networks rebuilt from the settings at step 0 (the same initial weights, from the seed, whatever their norms). */
 async function reset(): Promise<void> {
-  const { config } = settings;
-  traces.forEach((trace, i) => Object.assign(trace, emptyTrace(NETWORKS[i]!), { version: trace.version + 1 }));
+  const { config, norms } = settings;
+  traces.forEach((trace, i) => Object.assign(trace, emptyTrace(norms[i]!), { version: trace.version + 1 }));
+  showNorms(norms);
   statuses.forEach((status) => status.setLoaded(''));
-  layers.setLayers(config.hiddenSizes);
-  batchNormFigure.setLayers(config.hiddenSizes);
+  layers.setLayers(config.hiddenSizes, norms);
+  batchNormFigure.setLayers(config.hiddenSizes, norms);
   saturation.setActivation(config.activation);
   inference.setEstimator(config.bnEstimator);
   files.setExportable(false);
   scheduler.setTraining(false);
   scheduler.requestNow();
-  const answers = await Promise.allSettled(clients.map((client, i) => client.configure(config, NETWORKS[i]!, settings.backend)));
+  const answers = await Promise.allSettled(clients.map((client, i) => client.configure(config, norms[i]!, settings.backend)));
   answers.forEach((answer, i) => {
     if (answer.status === 'rejected') {
       alertRegion.show(answer.reason);
@@ -213,21 +231,22 @@ async function draw(): Promise<void> {
   const figures = settings.model === null ? null : articleFiguresFor(settings.model, settings.config.steps);
   const label = figures ? `article (model ${figures.configId}, ${figures.steps.toLocaleString('en-US')} steps)` : '';
   traces.forEach((trace, i) => {
-    // The article's figures apply to a run of these settings to its end, not to a loaded network.
-    const article = figures && trace.summary && trace.steps === figures.steps ? (i === 1 ? figures.withBn : figures.withoutBn) : null;
+    // The article's figures apply to a run of these settings to its end, not to a loaded network, and only without BN or with BN.
+    const ofNorm = trace.norm === 'bn' ? figures?.withBn : trace.norm === 'none' ? figures?.withoutBn : null;
+    const article = figures && ofNorm && trace.summary && trace.steps === figures.steps ? ofNorm : null;
     statuses[i]!.render(trace, article, label);
   });
   layers.draw(traces);
   saturation.draw(traces);
-  batchNormFigure.draw(traces[1]!);
+  batchNormFigure.draw(traces);
   await accuracy.draw(traces);
 }
 
 function compareRecordNow(info: BuildInfo): CompareRecord | null {
-  const [withoutBn, withBn] = traces.map((trace) => trace.summary);
-  if (!withoutBn || !withBn) return null;
+  const [left, right] = traces.map((trace) => trace.summary);
+  if (!left || !right) return null;
   const { batchNorm: _both, norm: _norm, ...config } = settings.config;
-  return { bnlab: info.bnlab, command: 'compare', backend: backends[1] ?? backends[0] ?? 'unknown', data: info.data, config, runs: [withoutBn, withBn] };
+  return { bnlab: info.bnlab, command: 'compare', backend: backends[1] ?? backends[0] ?? 'unknown', data: info.data, config, runs: [left, right] };
 }
 
 function exportRun(): void {
@@ -241,9 +260,9 @@ function exportRun(): void {
   });
 }
 
-async function download(batchNorm: boolean): Promise<void> {
+async function download(network: number): Promise<void> {
   try {
-    const checkpoint = await clients[batchNorm ? 1 : 0]!.save();
+    const checkpoint = await clients[network]!.save();
     saveFile(new Blob([checkpoint.bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }), checkpoint.fileName);
   } catch (error) {
     alertRegion.show(error);
@@ -251,12 +270,20 @@ async function download(batchNorm: boolean): Promise<void> {
 }
 
 /**
- * A checkpoint goes to the network of its kind, read from its header; a file whose header
- * cannot be read goes to the with-BN worker, which refuses it with a sentence that says why.
+ * A checkpoint goes to the network with its norm, read from its header, and is refused in one
+ * sentence when neither network has it; a file whose header cannot be read goes to the right
+ * network's worker, which refuses it with a sentence that says why.
  */
 async function loadFile(file: File): Promise<void> {
   const bytes = new Uint8Array(await file.arrayBuffer());
-  const index = (checkpointHasBatchNorm(bytes) ?? true) ? 1 : 0;
+  const norm = checkpointNorm(bytes);
+  const { norms } = settings;
+  const index = norm === null ? 1 : norms.indexOf(norm);
+  if (norm !== null && index < 0) {
+    alertRegion.show(new Error(`${file.name} holds a network ${networkPhrase(norm)}, but the page trains the one ${networkPhrase(norms[0])} and the one `
+      + `${networkPhrase(norms[1])}: choose ${norm} for the left or the right network, then load it again.`));
+    return;
+  }
   try {
     const loaded = await clients[index]!.load(bytes, file.name);
     alertRegion.clear();

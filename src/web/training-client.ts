@@ -7,6 +7,7 @@
  */
 import type { BackendChoice } from '../core/backend.js';
 import type { ImageSource, InferenceChoice, SessionCommand, SessionEvent, SessionUpdate } from '../lab/live/session-messages.js';
+import type { NormKind } from '../nn/spec.js';
 import type { TrainConfig } from '../train/config.js';
 
 type EventOf<T extends SessionEvent['type']> = Extract<SessionEvent, { type: T }>;
@@ -62,11 +63,11 @@ export class TrainingClient {
     this.failureListeners.push(listener);
   }
 
-  /** (Re)builds the network at step 0; resolves with its `configured` event (the backend it runs on). */
-  configure(config: TrainConfig, batchNorm: boolean, backend: BackendChoice): Promise<EventOf<'configured'>> {
+  /** (Re)builds the network with `norm` at step 0; resolves with its `configured` event (the backend it runs on). */
+  configure(config: TrainConfig, norm: NormKind, backend: BackendChoice): Promise<EventOf<'configured'>> {
     return new Promise((resolve, reject) => {
       this.pendingConfigures.push({ resolve: (event) => resolve(event as EventOf<'configured'>), reject });
-      this.worker.postMessage({ type: 'configure', config, batchNorm, backend });
+      this.worker.postMessage({ type: 'configure', config, norm, backend });
     });
   }
 

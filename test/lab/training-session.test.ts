@@ -44,7 +44,7 @@ function openSession() {
 async function configured(batchNorm: boolean, settings: TrainConfig = config) {
   const session = openSession();
   const ready = session.next('configured');
-  session.send({ type: 'configure', config: settings, batchNorm, backend: 'wasm' });
+  session.send({ type: 'configure', config: settings, norm: batchNorm, backend: 'wasm' });
   await ready;
   return session;
 }
@@ -155,7 +155,7 @@ test('save, then load: the loaded network validates as the saved one did; a corr
   const noBn = await configured(false);
   const wrongSlot = noBn.next('failed', (event) => event.requestId === 6);
   noBn.send({ type: 'load', requestId: 6, bytes, fileName });
-  assert.match((await wrongSlot).message, /holds a network with BN; load it into the with-BN network/);
+  assert.match((await wrongSlot).message, /holds a network with Batch Norm, and this one is without Batch Norm: load it into the network with Batch Norm\./);
 
   // Nothing changed: the next update is still of the loaded run.
   const after = other.next('update');

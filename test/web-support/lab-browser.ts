@@ -104,6 +104,6 @@ export async function playToEnd(page: Page, timeoutMs = 90_000): Promise<void> {
   await page.click('#play');
   await page.waitForFunction(() => {
     const { state } = window.bnlabLab.stats;
-    return state.withoutBn === 'finished' && state.withBn === 'finished';
+    return state.left === 'finished' && state.right === 'finished';
   }, null, { timeout: timeoutMs, polling: 100 });
 }

@@ -49,8 +49,8 @@ describe('the lab page in Chromium', { timeout: 180_000 }, () => {
     await page.waitForTimeout(300); // a first redraw
     assert.deepEqual(errors, []);
     const backends = await page.evaluate(() => window.bnlabLab.backends);
-    assert.match(backends.withoutBn ?? '', /^wasm /);
-    assert.match(backends.withBn ?? '', /^wasm /);
+    assert.match(backends.left ?? '', /^wasm /);
+    assert.match(backends.right ?? '', /^wasm /);
     assert.equal(await page.locator('#status-with-bn [data-field=backend]').textContent(), 'WebAssembly relaxed SIMD');
     // Nothing to report: no alert, no notice.
     assert.equal(await page.locator('#alert').isVisible(), false);
@@ -66,13 +66,13 @@ describe('the lab page in Chromium', { timeout: 180_000 }, () => {
     await trained.waitForFunction(() => window.bnlabLab.ready && window.bnlabLab.settings.model === 1);
     await playToEnd(trained);
     const results = await trained.evaluate(() => window.bnlabLab.results);
-    assert.ok(results.withBn && results.withoutBn, 'both networks report results');
-    assert.ok(results.withBn.validationAccuracy > 0.85, `with BN: validation accuracy ${results.withBn.validationAccuracy} after 500 steps`);
+    assert.ok(results.right && results.left, 'both networks report results');
+    assert.ok(results.right.validationAccuracy > 0.85, `with BN: validation accuracy ${results.right.validationAccuracy} after 500 steps`);
     // The article's point at this length: BN is well ahead (measured: 0.90 against 0.43).
-    assert.ok(results.withBn.validationAccuracy > results.withoutBn.validationAccuracy + 0.2);
+    assert.ok(results.right.validationAccuracy > results.left.validationAccuracy + 0.2);
     // The status cards show the same numbers, as the CLI prints them.
-    assert.equal(await trained.locator('#status-with-bn [data-field=validation-accuracy]').textContent(), results.withBn.validationAccuracy.toFixed(4));
-    assert.equal(await trained.locator('#status-without-bn [data-field=test-accuracy]').textContent(), results.withoutBn.testAccuracy.toFixed(4));
+    assert.equal(await trained.locator('#status-with-bn [data-field=validation-accuracy]').textContent(), results.right.validationAccuracy.toFixed(4));
+    assert.equal(await trained.locator('#status-without-bn [data-field=test-accuracy]').textContent(), results.left.testAccuracy.toFixed(4));
     assert.equal(await trained.locator('#status-with-bn [data-field=step]').textContent(), '500 / 500');
     assert.deepEqual(errors, []);
   });
@@ -103,7 +103,7 @@ describe('the lab page in Chromium', { timeout: 180_000 }, () => {
     const confusion = (await trained.evaluate(() => window.bnlabLab.confusion))!;
     assert.deepEqual(confusion.inference, { estimator: 'ema', oneAtATime: false });
     // The same images, weights and statistics as the run's final test evaluation.
-    assert.deepEqual(confusion.accuracy, [results.withoutBn!.testAccuracy, results.withBn!.testAccuracy]);
+    assert.deepEqual(confusion.accuracy, [results.left!.testAccuracy, results.right!.testAccuracy]);
   });
 
   test('the batch\'s own statistics one example at a time: the network with BN answers every image alike', async () => {
@@ -137,13 +137,13 @@ describe('the lab page in Chromium', { timeout: 180_000 }, () => {
     await trained.setInputFiles('#load-network', path);
     const loaded = trained.locator('#status-with-bn [data-field=loaded]');
     await loaded.waitFor({ state: 'visible' });
-    assert.match((await loaded.textContent())!, new RegExp(`validation ${results.withBn!.validationAccuracy.toFixed(4)}, test ${results.withBn!.testAccuracy.toFixed(4)}`));
+    assert.match((await loaded.textContent())!, new RegExp(`validation ${results.right!.validationAccuracy.toFixed(4)}, test ${results.right!.testAccuracy.toFixed(4)}`));
     // The CLI reads the page's file and finds the same accuracy.
     const evaluated = await runCli(['eval', path, '--json']);
     assert.equal(evaluated.code, 0, evaluated.stderr);
     const record = JSON.parse(evaluated.stdout) as { validation: { accuracy: number }; test: { accuracy: number } };
-    assert.equal(record.validation.accuracy, results.withBn!.validationAccuracy);
-    assert.equal(record.test.accuracy, results.withBn!.testAccuracy);
+    assert.equal(record.validation.accuracy, results.right!.validationAccuracy);
+    assert.equal(record.test.accuracy, results.right!.testAccuracy);
   });
 
   test('a network saved by bnlab train --save evaluates in the page to the CLI\'s numbers', async () => {
@@ -217,8 +217,8 @@ describe('the lab page in Chromium', { timeout: 180_000 }, () => {
     await openLab(page, server.url, '/?lr=50&steps=40');
     await playToEnd(page);
     const results = await page.evaluate(() => window.bnlabLab.results);
-    assert.ok(results.withoutBn!.divergedAtStep !== null, 'at lr 50 the network without BN diverges');
-    assert.equal(await page.locator('#status-without-bn [data-field=diverged]').textContent(), `diverged at step ${results.withoutBn!.divergedAtStep} (loss NaN or infinite)`);
+    assert.ok(results.left!.divergedAtStep !== null, 'at lr 50 the network without BN diverges');
+    assert.equal(await page.locator('#status-without-bn [data-field=diverged]').textContent(), `diverged at step ${results.left!.divergedAtStep} (loss NaN or infinite)`);
     assert.equal(await page.locator('#status-without-bn [data-field=step]').textContent(), '40 / 40');
     await page.close();
   });
@@ -256,7 +256,7 @@ describe('the lab page in Chromium', { timeout: 180_000 }, () => {
     await openLab(page, server.url, '/?model=1&steps=50000');
     await page.click('#play');
     // Far enough for the curves and the layers' percentiles to show a trend.
-    await page.waitForFunction(() => window.bnlabLab.stats.step.withBn >= 2500 && window.bnlabLab.stats.step.withoutBn >= 2500, null, { polling: 50 });
+    await page.waitForFunction(() => window.bnlabLab.stats.step.right >= 2500 && window.bnlabLab.stats.step.left >= 2500, null, { polling: 50 });
     await page.waitForTimeout(700); // a redraw with the latest numbers
     const wide = join(SCREENSHOTS, 'page-1280x800.png');
     await page.screenshot({ path: wide });
@@ -266,7 +266,7 @@ describe('the lab page in Chromium', { timeout: 180_000 }, () => {
     await page.screenshot({ path: narrow });
     const state = await page.evaluate(() => window.bnlabLab.stats.state);
     // Taken while training (the article's 50,000 steps last about a minute); nothing wider than the phone.
-    assert.deepEqual(state, { withoutBn: 'running', withBn: 'running' }, 'the screenshots show both networks training');
+    assert.deepEqual(state, { left: 'running', right: 'running' }, 'the screenshots show both networks training');
     assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 375), 'at 375 px nothing overflows sideways');
     for (const file of [wide, narrow]) assert.deepEqual([...readFileSync(file).subarray(1, 4)], [0x50, 0x4e, 0x47], `${file} is a PNG`);
     await page.click('#pause');

@@ -77,10 +77,10 @@ describe('TrainingClient', () => {
     const worker = new FakeWorker();
     const client = new TrainingClient(worker);
     const config = resolveTrainConfig({});
-    const a = client.configure(config, true, 'auto');
-    const b = client.configure(config, true, 'auto');
+    const a = client.configure(config, 'bn', 'auto');
+    const b = client.configure(config, 'bn', 'auto');
     worker.send({ type: 'failed', requestId: null, command: 'configure', message: 'MNIST could not be fetched' });
-    worker.send({ type: 'configured', runId: 2, backend: 'wasm relaxed-simd', network: 'With Batch Norm', batchNorm: true });
+    worker.send({ type: 'configured', runId: 2, backend: 'wasm relaxed-simd', network: 'With Batch Norm', norm: 'bn' });
     await assert.rejects(a, /MNIST could not be fetched/);
     assert.equal((await b).runId, 2);
     assert.deepEqual(worker.posted.map((command) => command.type), ['configure', 'configure']);
@@ -92,9 +92,9 @@ describe('TrainingClient', () => {
     const seen: Array<[number, number]> = [];
     client.onUpdate((u) => seen.push([u.runId, u.step]));
     worker.send({ type: 'update', update: update(1, 10) });
-    const reset = client.configure(resolveTrainConfig({}), false, 'auto');
+    const reset = client.configure(resolveTrainConfig({}), 'none', 'auto');
     worker.send({ type: 'update', update: update(1, 20) }); // still the current run: the reset has not been answered
-    worker.send({ type: 'configured', runId: 2, backend: 'float32', network: 'Without Batch Norm', batchNorm: false });
+    worker.send({ type: 'configured', runId: 2, backend: 'float32', network: 'Without Batch Norm', norm: 'none' });
     await reset;
     worker.send({ type: 'update', update: update(1, 30) }); // posted before the reset took effect
     worker.send({ type: 'update', update: update(2, 0) });

@@ -2,12 +2,14 @@
  * @file The page's link format (src/web/url-state.ts), in Node: a link restores every setting, a
  * bad value is ignored alone with a notice in the CLI's words, `model` sets the article's
  * configuration and explicit values override it, and settings -> query -> settings is the identity.
+ * The norms: `norms=left,right` (none,bn when absent, and then not written), the settings of the
+ * chosen norms only, and compare's checks of the norms with the settings.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { resolveTrainConfig, TRAIN_DEFAULTS } from '../../src/train/config.js';
 import {
-  applyModel, defaultSettings, parseConfigParameter, queryFromSettings, settingsFromQuery, type LabSettings,
+  applyModel, checkNorms, defaultSettings, parseConfigParameter, parseNorms, queryFromSettings, settingsFromQuery, type LabSettings,
 } from '../../src/web/url-state.js';
 
 describe('url-state', () => {
@@ -30,6 +32,7 @@ describe('url-state', () => {
         batchNorm: true, initStd: 0.1, learningRate: 0.5, activation: 'tanh', batchSize: 32, hiddenSizes: [64, 32], steps: 700,
         validateEvery: 50, seed: 9, bnEps: 1e-5, bnMomentum: 0.9, bnEstimator: 'average',
       }),
+      norms: ['none', 'bn'],
       model: null,
       backend: 'js',
     });
@@ -38,8 +41,8 @@ describe('url-state', () => {
   test('settings -> query -> settings gives the same settings', () => {
     const samples: LabSettings[] = [
       defaultSettings(),
-      { config: applyModel(resolveTrainConfig({ batchNorm: true, steps: 500 }), 8), model: 8, backend: 'auto' },
-      { config: resolveTrainConfig({ batchNorm: true, hiddenSizes: [10, 20, 30, 40], bnEps: 0.25, learningRate: 1e-7 }), model: null, backend: 'js' },
+      { config: applyModel(resolveTrainConfig({ batchNorm: true, steps: 500 }), 8), norms: ['none', 'bn'], model: 8, backend: 'auto' },
+      { config: resolveTrainConfig({ batchNorm: true, hiddenSizes: [10, 20, 30, 40], bnEps: 0.25, learningRate: 1e-7 }), norms: ['ln', 'bn'], model: null, backend: 'js' },
     ];
     for (const settings of samples) {
       const query = queryFromSettings(settings);
@@ -85,5 +88,75 @@ describe('url-state', () => {
     assert.deepEqual(parseConfigParameter('steps', ''), { ok: false, message: '--steps needs a value' });
     assert.deepEqual(parseConfigParameter('seed', '1.5'), { ok: false, message: '--seed must be a whole number of at least 0, got 1.5' });
     assert.deepEqual(parseConfigParameter('estimator', 'median'), { ok: false, message: '--bn-estimator must be one of ema, average, batch, got "median"' });
+  });
+
+  test('the default link is as it always was: no norms parameter, none,bn', () => {
+    const query = queryFromSettings(defaultSettings());
+    assert.equal(query, '?model=1&std=0.05&lr=0.01&act=relu&batch=60&hidden=128,128,128&steps=3000&every=500&seed=1&eps=0.001&momentum=0.99&estimator=ema');
+    assert.deepEqual(settingsFromQuery('?norms=none,bn').settings, defaultSettings());
+  });
+
+  test('norms and the settings of the chosen norms go into the link and back', () => {
+    const samples: LabSettings[] = [
+      { ...defaultSettings(), norms: ['bn', 'ln'] },
+      { ...defaultSettings(), norms: ['none', 'gn'], config: resolveTrainConfig({ batchNorm: true, normGroups: 4 }) },
+      { ...defaultSettings(), norms: ['bn', 'ghost'], config: resolveTrainConfig({ batchNorm: true, batchSize: 64, ghostBatch: 16 }), model: null },
+      { ...defaultSettings(), norms: ['brn', 'bn'], config: resolveTrainConfig({ batchNorm: true, batchSize: 4, renormRmax: 2, renormDmax: 1, renormWarmup: 0.1 }), model: null },
+    ];
+    for (const settings of samples) {
+      const query = queryFromSettings(settings);
+      assert.deepEqual(settingsFromQuery(query), { settings, notices: [] }, query);
+    }
+    assert.match(queryFromSettings(samples[0]!), /^\?model=1&norms=bn,ln&std=/);
+    assert.match(queryFromSettings(samples[1]!), /&groups=4$/);
+    assert.doesNotMatch(queryFromSettings(samples[1]!), /ghost=|rmax=/, 'only the chosen norms\' settings');
+    assert.match(queryFromSettings(samples[2]!), /&ghost=16$/);
+    assert.match(queryFromSettings(samples[3]!), /&rmax=2&dmax=1&warmup=0.1$/);
+  });
+
+  test('bad norms are ignored with a notice in the CLI\'s words, and the page keeps none,bn', () => {
+    const cases: Array<[string, string]> = [
+      ['?norms=none,xn', 'Ignored norms=none,xn in the link: --norms must be one of '],
+      ['?norms=bn,bn', 'Ignored norms=bn,bn in the link: --norms lists bn twice: name each norm once'],
+      ['?norms=ln', 'Ignored norms=ln in the link: --norms names 1 norm, but the page trains two networks: give two, such as none,bn'],
+      ['?norms=none,bn,ln', 'Ignored norms=none,bn,ln in the link: --norms names 3 norms, but the page trains two networks: give two, such as none,bn'],
+      ['?norms=none,gn&hidden=100', 'Ignored norms=none,gn in the link: --norm-groups 32 does not divide the hidden layer width 100'],
+    ];
+    for (const [query, notice] of cases) {
+      const { settings, notices } = settingsFromQuery(query);
+      assert.deepEqual(settings.norms, ['none', 'bn'], query);
+      assert.equal(notices.length, 1, query);
+      assert.ok(notices[0]!.startsWith(notice), `${query}: ${notices[0]}`);
+    }
+  });
+
+  test('a norm\'s setting that compare refuses is ignored alone; one for a norm not chosen is ignored', () => {
+    const groups = settingsFromQuery('?norms=none,gn&groups=5');
+    assert.deepEqual(groups.settings.norms, ['none', 'gn']);
+    assert.equal(groups.settings.config.normGroups, TRAIN_DEFAULTS.normGroups);
+    assert.deepEqual(groups.notices, [
+      'Ignored groups=5 in the link: --norm-groups 5 does not divide the hidden layer width 128: Group Norm needs groups of equal size (choose a divisor of every --hidden width)',
+    ]);
+    const ghost = settingsFromQuery('?norms=bn,ghost&ghost=7');
+    assert.deepEqual(ghost.settings.norms, ['bn', 'ghost']);
+    assert.equal(ghost.settings.config.ghostBatch, TRAIN_DEFAULTS.ghostBatch);
+    assert.match(ghost.notices[0]!, /^Ignored ghost=7 in the link: --ghost-batch 7 does not divide the batch size 60/);
+    const estimator = settingsFromQuery('?norms=none,brn&estimator=average');
+    assert.deepEqual(estimator.settings.norms, ['none', 'brn']);
+    assert.equal(estimator.settings.config.bnEstimator, 'ema');
+    assert.deepEqual(estimator.notices, ['Ignored estimator=average in the link: --bn-estimator average applies to bn only: brn infers with its moving averages (ema)']);
+    const unused = settingsFromQuery('?groups=4&ghost=1');
+    assert.equal(unused.settings.config.normGroups, TRAIN_DEFAULTS.normGroups);
+    assert.deepEqual(unused.notices, [
+      'Ignored groups=4 in the link: --norm-groups applies to Group Norm only: choose gn as one of the two networks (norms=none,gn)',
+      'Ignored ghost=1 in the link: --ghost-batch applies to Ghost Batch Norm only: choose ghost as one of the two networks (norms=none,ghost)',
+    ]);
+  });
+
+  test('parseNorms and checkNorms speak as compare does', () => {
+    assert.deepEqual(parseNorms(' ln , rms '), { ok: true, norms: ['ln', 'rms'] });
+    assert.throws(() => checkNorms(resolveTrainConfig({ batchNorm: true }), ['ln', 'ln']), /^ConfigError: --norms lists ln twice: name each norm once$/);
+    assert.throws(() => checkNorms(resolveTrainConfig({ batchNorm: true, hiddenSizes: [10] }), ['none', 'gn']), /--norm-groups 32 does not divide the hidden layer width 10/);
+    assert.doesNotThrow(() => checkNorms(resolveTrainConfig({ batchNorm: true, hiddenSizes: [10], normGroups: 5 }), ['gn', 'ln']));
   });
 });

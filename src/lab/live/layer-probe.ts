@@ -3,12 +3,15 @@
  * fixed probe of validation images goes through the network with every BN layer normalizing by
  * the probe's own statistics (claims' `probeHiddenLayers`, so no estimate is touched), then per
  * layer the watched unit's 15/50/85th percentiles (covariate-shift, the BN paper's Figure 1b-c),
- * the saturated or dead fraction (saturation), and a histogram of the activation's input.
+ * the saturated or dead fraction (saturation), and a histogram of the activation's input. Any
+ * norm: these read the activation's input. BN and its successors (Batch Renorm, Ghost BN) also
+ * show their γ, β and statistics.
  */
 import type { ActivationKind } from '../../core/kernels.js';
 import type { Matrix } from '../../core/matrix.js';
 import type { Split } from '../../data/mnist.js';
-import type { BatchNorm } from '../../nn/batch-norm.js';
+import { BatchNorm } from '../../nn/batch-norm.js';
+import { GhostBatchNorm } from '../../nn/ghost-batch-norm.js';
 import type { MLP } from '../../nn/mlp.js';
 import { PERCENTILES } from '../claims/covariate-shift.js';
 import { percentileOfSorted, probeHiddenLayers, sortedColumn } from '../claims/experiment-kit.js';
@@ -22,8 +25,13 @@ const TANH_SATURATION_THRESHOLD = Math.atanh(Math.sqrt(1 - SATURATED_DERIVATIVE)
 
 /** One probe of `net` at `step`: the sample for the curves over training, and each layer's view now. */
 export function probeLayers(net: MLP, probe: Split, step: number, watchedUnit: number): { sample: ProbeSample; layers: LayerView[] } {
-  const batchNorm = net.norms.map((norm) => (norm ? batchNormView(norm) : null));
+  // Read before the probe's forward: the latest training batch's statistics.
+  const batchNorm = net.normLayers.map((norm) => (norm instanceof BatchNorm ? batchNormView(norm) : null));
   const hidden = probeHiddenLayers(net, probe);
+  // Ghost BN's training batch is normalized in virtual batches: its statistics are set against the probe's instead.
+  net.normLayers.forEach((norm, l) => {
+    if (norm instanceof GhostBatchNorm) Object.assign(batchNorm[l]!, columnStatistics(hidden[l]!.linear), { batchSource: 'probe' });
+  });
   const sample: ProbeSample = { step, percentiles: [], saturation: [] };
   const layers: LayerView[] = hidden.map((buffers, l) => {
     const inputs = buffers.preActivation; // [probe, width]: the activation's input
@@ -87,7 +95,23 @@ export function histogramOf(values: ArrayLike<number>, bins: number): Histogram 
   return { start: low, binWidth, counts };
 }
 
-/** A BN layer's γ, β, population estimates and the statistics of the latest training batch. */
+/** Each column's mean and biased variance (as BN computes a batch's), as plain numbers. */
+function columnStatistics(matrix: Matrix): { batchMean: number[]; batchVariance: number[] } {
+  const { rows, cols, data } = matrix;
+  const mean = new Array<number>(cols).fill(0), variance = new Array<number>(cols).fill(0);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) mean[j]! += data[i * cols + j]!;
+  for (let j = 0; j < cols; j++) mean[j]! /= rows || 1;
+  for (let i = 0; i < rows; i++) {
+    for (let j = 0; j < cols; j++) {
+      const centred = data[i * cols + j]! - mean[j]!;
+      variance[j]! += centred * centred;
+    }
+  }
+  for (let j = 0; j < cols; j++) variance[j]! /= rows || 1;
+  return { batchMean: mean, batchVariance: variance };
+}
+
+/** The γ, β, population estimates and the statistics of the latest training batch of a layer of BN or a successor of it. */
 function batchNormView(norm: BatchNorm): BatchNormView {
   const width = norm.features;
   return {
@@ -97,5 +121,6 @@ function batchNormView(norm: BatchNorm): BatchNormView {
     movingVariance: Array.from(norm.movingVariance.data),
     batchMean: Array.from(norm.trainingBatch.mean.data),
     batchVariance: Array.from(norm.trainingBatch.variance.data),
+    batchSource: 'training batch',
   };
 }

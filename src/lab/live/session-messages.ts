@@ -2,11 +2,11 @@
  * @file What a page (or any host) and a live training session say to each other: the commands a
  * session takes and the events it sends back. Plain structured-cloneable data, so the same
  * messages cross a Web Worker boundary (src/web/) or a Node worker thread, and a test can drive a
- * session directly. One session trains one network; the page runs two, one per worker.
+ * session directly. One session trains one network, of any norm; the page runs two, one per worker.
  */
 import type { BackendChoice } from '../../core/backend.js';
 import type { Evaluation } from '../../nn/mlp.js';
-import type { Estimator } from '../../nn/spec.js';
+import type { Estimator, NormKind } from '../../nn/spec.js';
 import type { TrainConfig } from '../../train/config.js';
 import type { CurvePoint } from '../../train/trainer.js';
 import type { RunSummary } from '../run-summary.js';
@@ -25,8 +25,12 @@ export interface InferenceChoice {
 }
 
 export type SessionCommand =
-  /** (Re)builds the network from the config's seed at step 0 (a reset), on a fresh backend. */
-  | { type: 'configure'; config: TrainConfig; batchNorm: boolean; backend: BackendChoice }
+  /**
+   * (Re)builds the network with `norm` (true/false: BN or none) from the config's seed at step 0
+   * (a reset), on a fresh backend. The config is the pair's shared one (as `bnlab compare`'s):
+   * the initial weights come from it whatever the norm, so two sessions start alike.
+   */
+  | { type: 'configure'; config: TrainConfig; norm: NormKind | boolean; backend: BackendChoice }
   | { type: 'play' }
   | { type: 'pause' }
   /** Runs this many steps (or to the end), then pauses. */
@@ -57,7 +61,10 @@ export interface Histogram {
   counts: number[];
 }
 
-/** One BN layer now: its learned scale and shift, its population estimates and the latest training batch's statistics, per unit. */
+/**
+ * One layer of BN or a successor (Batch Renorm, Ghost BN) now: its learned scale and shift, its
+ * population estimates and the statistics they are set against, per unit.
+ */
 export interface BatchNormView {
   gamma: number[];
   beta: number[];
@@ -65,13 +72,18 @@ export interface BatchNormView {
   movingVariance: number[];
   batchMean: number[];
   batchVariance: number[];
+  /**
+   * Whose statistics batchMean and batchVariance are: the latest training batch's (bn, brn), or
+   * the probe images' (ghost, whose training batches are normalized in virtual batches).
+   */
+  batchSource: 'training batch' | 'probe';
 }
 
 /** The inside of each hidden layer at the latest probe. */
 export interface LayerView {
   /** The activation's input (after BN where there is BN) over the probe images and every unit. */
   histogram: Histogram;
-  /** null in the network without BN. */
+  /** null in a network without BN or a successor of it (none, ln, gn, rms, wn). */
   batchNorm: BatchNormView | null;
 }
 
@@ -99,7 +111,7 @@ export interface SessionUpdate {
 
 export type SessionEvent =
   /** After boot: the backend this session runs on ('relaxed-simd', 'simd128' or 'js'). */
-  | { type: 'configured'; runId: number; backend: string; network: string; batchNorm: boolean }
+  | { type: 'configured'; runId: number; backend: string; network: string; norm: NormKind }
   | { type: 'update'; update: SessionUpdate }
   | { type: 'classified'; requestId: number; probabilities: number[]; pixels: Uint8Array; label: number | null }
   | { type: 'confusion'; requestId: number; matrix: number[][]; accuracy: number; inference: InferenceChoice }
@@ -107,3 +119,8 @@ export type SessionEvent =
   | { type: 'loaded'; requestId: number; runId: number; fileName: string; network: string; validation: Evaluation; test: Evaluation }
   /** A command that could not be done; requestId is null for commands without one. Nothing changed. */
   | { type: 'failed'; requestId: number | null; command: SessionCommand['type']; message: string };
+
+/** A network's norm in ids and file names: "without-bn", "with-bn", "with-ln", "with-ghost"… */
+export function networkSlug(norm: NormKind): string {
+  return norm === 'none' ? 'without-bn' : `with-${norm}`;
+}

@@ -1,5 +1,5 @@
 /**
- * @file A live training session: one network trained by the trainer's own loop (`TrainingRun`,
+ * @file A live training session: one network, of any norm, trained by the trainer's own loop (`TrainingRun`,
  * so the numbers are `bnlab compare`'s to the bit), played, paused and stepped on command, its
  * layers probed at fixed steps, and asked to classify, to tally a confusion matrix, to save and
  * to load checkpoints. Transport-free: a Web Worker (src/web/training-worker.ts) or a test
@@ -9,17 +9,18 @@ import type { BackendChoice } from '../../core/backend.js';
 import type { Kernels } from '../../core/kernels.js';
 import { MNIST_CLASSES, splitExamples, type MnistData, type Split } from '../../data/mnist.js';
 import type { MLP } from '../../nn/mlp.js';
-import { BATCH_NORM_DEFAULTS, type Estimator, type InferenceStatistics } from '../../nn/spec.js';
+import { BATCH_NORM_DEFAULTS, type Estimator, type InferenceStatistics, type NormKind } from '../../nn/spec.js';
 import { decodeCheckpoint, describeNetwork, encodeCheckpoint } from '../../train/checkpoint.js';
-import { largestBatch, type TrainConfig } from '../../train/config.js';
+import { largestBatch, normKindOf, type TrainConfig } from '../../train/config.js';
 import { buildNetwork } from '../../train/networks.js';
 import { TrainingRun } from '../../train/trainer.js';
 import { headOf, predictClasses } from '../claims/experiment-kit.js';
 import { networkName, summarizeRun, type RunSummary } from '../run-summary.js';
 import { classProbabilities } from './class-probabilities.js';
 import { probeLayers } from './layer-probe.js';
-import type {
-  ImageSource, InferenceChoice, LayerView, ProbeSample, SessionCommand, SessionEvent, SessionState, SessionUpdate,
+import {
+  networkSlug, type ImageSource, type InferenceChoice, type LayerView, type ProbeSample, type SessionCommand, type SessionEvent, type SessionState,
+  type SessionUpdate,
 } from './session-messages.js';
 
 /** Validation images whose hidden layers are probed: enough for stable percentiles, cheap enough to probe often. */
@@ -52,8 +53,9 @@ interface Run {
   id: number;
   kernels: Kernels;
   net: MLP;
+  /** The pair's shared config (its own `norm` is not this network's). */
   config: TrainConfig;
-  batchNorm: boolean;
+  norm: NormKind;
   training: TrainingRun;
   summary: RunSummary | null;
   /** What has not been sent yet. */
@@ -96,7 +98,7 @@ export class TrainingSession {
   private async execute(command: SessionCommand): Promise<void> {
     switch (command.type) {
       case 'configure':
-        return this.configure(command.config, command.batchNorm, command.backend);
+        return this.configure(command.config, normKindOf(command.norm), command.backend);
       case 'play':
         return this.start(Infinity);
       case 'pause':
@@ -122,18 +124,19 @@ export class TrainingSession {
     }
   }
 
-  private async configure(config: TrainConfig, batchNorm: boolean, backend: BackendChoice): Promise<void> {
+  /** As `bnlab compare` builds each of its networks: the shared config, this network's norm, the initial weights of the config's seed. */
+  private async configure(config: TrainConfig, norm: NormKind, backend: BackendChoice): Promise<void> {
     this.budget = 0;
     const [data, kernels] = await Promise.all([this.data, this.host.loadKernels(backend)]);
-    const net = buildNetwork(kernels, config, batchNorm);
-    this.replaceRun(kernels, net, config, batchNorm, data);
-    this.host.post({ type: 'configured', runId: this.run!.id, backend: kernels.variant, network: networkName(batchNorm), batchNorm });
+    const net = buildNetwork(kernels, config, norm);
+    this.replaceRun(kernels, net, config, norm, data);
+    this.host.post({ type: 'configured', runId: this.run!.id, backend: kernels.variant, network: networkName(norm), norm });
     this.postUpdate();
   }
 
-  private replaceRun(kernels: Kernels, net: MLP, config: TrainConfig, batchNorm: boolean, data: MnistData): void {
+  private replaceRun(kernels: Kernels, net: MLP, config: TrainConfig, norm: NormKind, data: MnistData): void {
     const run: Run = {
-      id: this.nextRunId++, kernels, net, config, batchNorm, training: null as unknown as TrainingRun, summary: null,
+      id: this.nextRunId++, kernels, net, config, norm, training: null as unknown as TrainingRun, summary: null,
       sentCurvePoints: 0, probes: [], losses: [], layers: null, lossSum: 0, lossCount: 0, activeMs: 0, activeSteps: 0,
     };
     run.training = new TrainingRun(net, data, config, {
@@ -197,7 +200,7 @@ export class TrainingSession {
 
   private finish(run: Run): void {
     const result = run.training.finish();
-    run.summary = summarizeRun(networkName(run.batchNorm), run.batchNorm, run.config, result);
+    run.summary = summarizeRun(networkName(run.norm), run.norm, run.config, result);
   }
 
   private postUpdate(): void {
@@ -266,32 +269,38 @@ export class TrainingSession {
     const run = this.requireRun();
     const version = await this.host.version;
     const bytes = encodeCheckpoint(run.net, { steps: String(run.training.step), seed: String(run.config.seed), source: 'bnlab page' }, version);
-    this.host.post({ type: 'checkpoint', requestId, bytes, fileName: `bnlab-${run.batchNorm ? 'with' : 'without'}-bn.safetensors` });
+    this.host.post({ type: 'checkpoint', requestId, bytes, fileName: `bnlab-${networkSlug(run.norm)}.safetensors` });
   }
 
   /**
    * Restores a checkpoint as this session's network at step 0, to train on with the page's
    * settings. Refused, with nothing changed, when it does not fit: not a checkpoint, another
-   * layer layout or activation than the settings, or BN where this session has none (or back).
+   * layer layout or activation than the settings, another norm than this session's, or Ghost BN
+   * virtual batches that do not divide the batch size.
    */
   private async load(requestId: number, bytes: Uint8Array, fileName: string): Promise<void> {
     const current = this.requireRun();
-    const { config, batchNorm } = current;
+    const { config, norm } = current;
     const expected = { inputSize: current.net.spec.inputSize, hiddenSizes: config.hiddenSizes, outputSize: current.net.spec.outputSize };
     const { net } = decodeCheckpoint(bytes, current.kernels, fileName, expected, { maxBatchSize: largestBatch(config) });
     const found = `${describeNetwork(net.spec)} ${net.spec.activation}`;
     if (net.spec.activation !== config.activation) {
       throw new Error(`${fileName} holds a ${found} network, but the page trains ${config.activation}: set the activation to ${net.spec.activation}, then load it again.`);
     }
-    if ((net.spec.batchNorm !== null) !== batchNorm) {
-      throw new Error(`${fileName} holds a network ${net.spec.batchNorm ? 'with' : 'without'} BN; load it into the ${net.spec.batchNorm ? 'with' : 'without'}-BN network.`);
+    if (net.spec.norm !== norm) {
+      const holds = normPhrase(net.spec.norm);
+      throw new Error(`${fileName} holds a network ${holds}, and this one is ${normPhrase(norm)}: load it into the network ${holds}.`);
+    }
+    const virtualBatch = net.spec.ghost?.virtualBatch;
+    if (virtualBatch !== undefined && config.batchSize % virtualBatch !== 0) {
+      throw new Error(`${fileName} holds Ghost BN with virtual batches of ${virtualBatch}, which do not divide the batch size ${config.batchSize}: set the batch size to a multiple of ${virtualBatch}, then load it again.`);
     }
     this.budget = 0;
-    this.replaceRun(current.kernels, net, config, batchNorm, await this.data);
+    this.replaceRun(current.kernels, net, config, norm, await this.data);
     const run = this.run!;
     const test = net.evaluate(splitExamples(run.training.data.test), config.evalBatchSize);
     const validation = run.training.latestValidation!;
-    this.host.post({ type: 'loaded', requestId, runId: run.id, fileName, network: found + (batchNorm ? ' with BN' : ''), validation, test });
+    this.host.post({ type: 'loaded', requestId, runId: run.id, fileName, network: norm === 'none' ? found : `${found} ${normPhrase(norm)}`, validation, test });
     this.postUpdate();
   }
 
@@ -299,6 +308,12 @@ export class TrainingSession {
     if (!this.run) throw new Error('no network yet: configure the session first');
     return this.run;
   }
+}
+
+/** "with Layer Norm", "without Batch Norm": the network's name inside a sentence. */
+function normPhrase(norm: NormKind): string {
+  const name = networkName(norm);
+  return name.charAt(0).toLowerCase() + name.slice(1);
 }
 
 function imagePixels(image: ImageSource, test: Split): Uint8Array {

@@ -1,20 +1,34 @@
 /**
- * @file Each BN layer of the network with BN: its learned γ and β per unit, and its population
- * estimates (the moving averages inference uses) against the statistics of the latest training
- * batch, mean and variance, one dot per unit. Dots on the diagonal: the estimate has caught up.
+ * @file Each layer of BN, or of its successors Batch Renorm and Ghost BN, in the networks that have
+ * one (one or both): its learned γ and β per unit, and its population estimates (the moving
+ * averages inference uses) against the statistics of the latest training batch (Ghost BN, which
+ * normalizes in virtual batches: of the probe images), mean and variance, one dot per unit. Dots on
+ * the diagonal: the estimate has caught up. Without such a network the figure says why it is empty.
  */
 import type { BatchNormView } from '../../lab/live/session-messages.js';
+import type { NormKind } from '../../nn/spec.js';
 import type { NetworkTrace } from './network-trace.js';
 import { drawDots, drawLine, extent, preparePlot } from './canvas-plot.js';
 import { el } from './dom.js';
 import { canvasesToPng, createFigure, type Figure } from './figure.js';
-import { networkColor } from './network-style.js';
+import { DEFAULT_NORMS, hasBatchStatistics, networkColor, networkPhrase, type NormPair } from './network-style.js';
 
-const GAMMA_COLOR = networkColor(true);
 const BETA_COLOR = '#54a24b';
 const PLOT_HEIGHT = 170;
 
+const DEFAULT_NOTE = 'Left: the scale γ and shift β each unit learned (they start at 1 and 0; BN can undo itself if training wants it). Middle and right: '
+  + 'the running mean and variance (the moving average, momentum 0.99 by default) against the current batch\'s, one dot per unit. '
+  + 'Early in training the running estimates lag behind the batch statistics; inference with them is only as good as this agreement.';
+const GHOST_NOTE = ' Ghost BN normalizes each training batch in virtual batches, so its estimates are set against the 256 probe images\' statistics.';
+const RENORM_NOTE = ' Batch Renorm corrects the batch statistics towards the running ones (r and d), so its estimates should lag less.';
+
+/** The name of a layer of this norm in a heading. */
+const LAYER_NAMES: Partial<Record<NormKind, string>> = { bn: 'BN', brn: 'Batch Renorm', ghost: 'Ghost BN' };
+
 interface Row {
+  /** Which network (0: left, 1: right). */
+  network: number;
+  layer: number;
   heading: HTMLElement;
   canvases: HTMLCanvasElement[]; // [γ and β, means, variances]
 }
@@ -22,49 +36,68 @@ interface Row {
 export class BatchNormFigure {
   readonly figure: Figure;
   private readonly rowsContainer: HTMLElement;
+  private readonly empty: HTMLElement;
   private rows: Row[] = [];
+  private layout = '';
   private drawnVersion = '';
 
   constructor() {
     this.figure = createFigure({
       id: 'batch-norm',
       title: 'BatchNorm layers: γ, β and the statistics',
-      note: 'Left: the scale γ and shift β each unit learned (they start at 1 and 0; BN can undo itself if training wants it). Middle and right: '
-        + 'the running mean and variance (the moving average, momentum 0.99 by default) against the current batch\'s, one dot per unit. '
-        + 'Early in training the running estimates lag behind the batch statistics; inference with them is only as good as this agreement.',
+      note: DEFAULT_NOTE,
       claim: 'inference-statistics',
     });
     this.rowsContainer = el('div', { class: 'layer-blocks' });
-    this.figure.body.append(this.rowsContainer);
+    this.empty = el('p', { class: 'figure-empty', 'data-field': 'no-batch-norm', hidden: true });
+    this.figure.body.append(this.empty, this.rowsContainer);
     this.figure.addSave('png', 'bnlab-batch-norm', () => canvasesToPng(this.rows.flatMap((row) => row.canvases), 3), 'Save PNG (canvas)');
   }
 
-  setLayers(hiddenSizes: readonly number[]): void {
-    if (this.rows.length === hiddenSizes.length) return;
+  /** One row per hidden layer of each network with BN or a successor of it; none: a sentence that says why. */
+  setLayers(hiddenSizes: readonly number[], norms: NormPair): void {
+    const layout = `${hiddenSizes.length}/${norms.join(',')}`;
+    if (layout === this.layout) return;
+    this.layout = layout;
+    const networks = [0, 1].filter((i) => hasBatchStatistics(norms[i]!));
     this.rowsContainer.replaceChildren();
-    this.rows = hiddenSizes.map((_, l) => {
-      const heading = el('h3', {}, `BN layer ${l + 1}`);
+    this.rows = hiddenSizes.flatMap((_, l) => networks.map((network) => {
+      const norm = norms[network]!;
+      const name = `${LAYER_NAMES[norm] ?? norm} layer ${l + 1}`;
+      const heading = el('h3', {}, name);
       const labels = ['γ and β per unit', 'running mean against the batch mean', 'running variance against the batch variance'];
-      const canvases = labels.map((label) => el('canvas', { class: 'plot', 'aria-label': `BN layer ${l + 1}: ${label}` }));
-      this.rowsContainer.append(el('div', { class: 'layer-block' }, heading, el('div', { class: 'triple' }, ...canvases)));
-      return { heading, canvases };
-    });
+      const canvases = labels.map((label) => el('canvas', { class: 'plot', 'aria-label': `${name}: ${label}` }));
+      this.rowsContainer.append(el('div', { class: 'layer-block', 'data-norm': norm }, heading, el('div', { class: 'triple' }, ...canvases)));
+      return { network, layer: l, heading, canvases };
+    }));
+    const defaultPair = norms[0] === DEFAULT_NORMS[0] && norms[1] === DEFAULT_NORMS[1];
+    const shown = networks.map((i) => norms[i]!);
+    this.figure.setNote(defaultPair ? DEFAULT_NOTE
+      : DEFAULT_NOTE.replace('BN can undo', 'the layer can undo') + (shown.includes('brn') ? RENORM_NOTE : '') + (shown.includes('ghost') ? GHOST_NOTE : ''));
+    this.empty.hidden = networks.length > 0;
+    this.empty.textContent = networks.length > 0 ? ''
+      : `Neither network has BatchNorm's batch statistics and moving averages: the one ${networkPhrase(norms[0])} and the one ${networkPhrase(norms[1])} `
+        + 'normalize each example by itself, or not at all, and infer exactly as they train. Choose bn, brn or ghost for one of the networks to see its γ, β and running statistics here.';
     this.drawnVersion = '';
   }
 
-  draw(trace: NetworkTrace): void {
-    const version = `${trace.runId}.${trace.version}/${this.figure.body.clientWidth}`;
+  draw(traces: readonly NetworkTrace[]): void {
+    const version = traces.map((trace) => `${trace.runId}.${trace.version}`).join() + `/${this.figure.body.clientWidth}`;
     if (version === this.drawnVersion) return;
     this.drawnVersion = version;
-    this.rows.forEach((row, l) => {
-      const view = trace.layers?.[l]?.batchNorm ?? null;
-      this.drawScaleShift(row.canvases[0]!, view, l);
-      this.drawAgainst(row.canvases[1]!, view?.batchMean ?? [], view?.movingMean ?? [], 'mean', false);
-      this.drawAgainst(row.canvases[2]!, view?.batchVariance ?? [], view?.movingVariance ?? [], 'variance', true);
-    });
+    for (const row of this.rows) {
+      const trace = traces[row.network];
+      if (!trace) continue;
+      const view = trace.layers?.[row.layer]?.batchNorm ?? null;
+      const color = networkColor(trace.norm);
+      const against = view?.batchSource === 'probe' ? 'the probe\'s' : 'this batch\'s';
+      this.drawScaleShift(row.canvases[0]!, view, row.layer, color);
+      this.drawAgainst(row.canvases[1]!, view?.batchMean ?? [], view?.movingMean ?? [], 'mean', false, color, against);
+      this.drawAgainst(row.canvases[2]!, view?.batchVariance ?? [], view?.movingVariance ?? [], 'variance', true, color, against);
+    }
   }
 
-  private drawScaleShift(canvas: HTMLCanvasElement, view: BatchNormView | null, layer: number): void {
+  private drawScaleShift(canvas: HTMLCanvasElement, view: BatchNormView | null, layer: number, color: string): void {
     const gamma = view?.gamma ?? [], beta = view?.beta ?? [];
     const units = gamma.map((_, unit) => unit);
     const frame = preparePlot(canvas, {
@@ -74,19 +107,19 @@ export class BatchNormFigure {
       height: PLOT_HEIGHT,
       xLabel: `unit (layer ${layer + 1})`,
       xWhole: true,
-      legend: [{ name: 'γ (scale)', color: GAMMA_COLOR }, { name: 'β (shift)', color: BETA_COLOR }],
+      legend: [{ name: 'γ (scale)', color }, { name: 'β (shift)', color: BETA_COLOR }],
     });
-    drawDots(frame, units, gamma, GAMMA_COLOR, 1.8);
+    drawDots(frame, units, gamma, color, 1.8);
     drawDots(frame, units, beta, BETA_COLOR, 1.8);
   }
 
   /** Running estimate (y) against the batch's statistic (x), with the diagonal y = x. */
-  private drawAgainst(canvas: HTMLCanvasElement, batch: number[], running: number[], statistic: string, fromZero: boolean): void {
+  private drawAgainst(canvas: HTMLCanvasElement, batch: number[], running: number[], statistic: string, fromZero: boolean, color: string, against: string): void {
     const domain = extent([...batch, ...running], fromZero ? [0] : []);
     const frame = preparePlot(canvas, {
-      title: `running ${statistic} (y)`, xDomain: domain, yDomain: domain, height: PLOT_HEIGHT, xLabel: `this batch's ${statistic} (x)`,
+      title: `running ${statistic} (y)`, xDomain: domain, yDomain: domain, height: PLOT_HEIGHT, xLabel: `${against} ${statistic} (x)`,
     });
     drawLine(frame, domain, domain, '#bbb', 1);
-    drawDots(frame, batch, running, GAMMA_COLOR, 1.8);
+    drawDots(frame, batch, running, color, 1.8);
   }
 }

@@ -6,6 +6,7 @@
 import type { InferenceChoice } from '../../lab/live/session-messages.js';
 import { FONT } from './canvas-plot.js';
 import { formatAccuracy } from './dom.js';
+import type { NormKind } from '../../nn/spec.js';
 import { networkLabel } from './network-style.js';
 
 const CELL = 30;
@@ -16,7 +17,7 @@ export function describeInference(inference: InferenceChoice, evalBatchSize: num
   return `${inference.estimator}, ${inference.oneAtATime ? 'one example at a time' : `in batches of ${evalBatchSize}`}`;
 }
 
-export function drawConfusion(canvas: HTMLCanvasElement, batchNorm: boolean, matrix: number[][], accuracy: number, how: string): void {
+export function drawConfusion(canvas: HTMLCanvasElement, norm: NormKind, matrix: number[][], accuracy: number, how: string): void {
   const size = matrix.length;
   const width = LEFT + size * CELL + 8, height = TOP + size * CELL + 8;
   canvas.width = width * 2;
@@ -30,7 +31,7 @@ export function drawConfusion(canvas: HTMLCanvasElement, batchNorm: boolean, mat
   ctx.fillStyle = '#222';
   ctx.textBaseline = 'top';
   ctx.textAlign = 'left';
-  ctx.fillText(`${networkLabel(batchNorm)}: test accuracy ${formatAccuracy(accuracy)}`, 4, 2);
+  ctx.fillText(`${networkLabel(norm)}: test accuracy ${formatAccuracy(accuracy)}`, 4, 2);
   ctx.font = FONT;
   ctx.fillStyle = '#555';
   ctx.fillText(`${how}; rows: true digit, columns: predicted`, 4, 17);

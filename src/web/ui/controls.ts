@@ -1,17 +1,20 @@
 /**
- * @file The settings form (every training setting of `bnlab compare`), the article's models 1-8
- * and the play/pause/step/reset buttons. A field is checked alone by url-state's parser, then the
- * whole config by resolveTrainConfig; a wrong value gets its message beside the field and the
- * run on screen is kept. A valid change hands new settings to the page, which resets the run.
+ * @file The settings form (every training setting of `bnlab compare`: the two networks' norms, the
+ * settings those norms have, shown while one of the networks has it, and the shared ones), the
+ * article's models 1-8 and the play/pause/step/reset buttons. A field is checked alone by
+ * url-state's parser, then the whole config by resolveTrainConfig and the norms with it as compare
+ * checks them; a wrong value gets its message beside the field and the run on screen is kept. A
+ * valid change hands new settings to the page, which resets the run.
  */
 import { ARTICLE_CONFIGURATIONS, describeConfiguration, type ConfigurationId } from '../../lab/article.js';
-import { ESTIMATORS } from '../../nn/spec.js';
-import { ConfigError, resolveTrainConfig } from '../../train/config.js';
+import { ESTIMATORS, NORM_KINDS, type NormKind } from '../../nn/spec.js';
+import { ConfigError, resolveTrainConfig, type TrainConfig } from '../../train/config.js';
 import {
-  applyModel, CONFIG_PARAMETER_NAMES, formatConfigValue, modelOf, PAGE_ACTIVATIONS, parseBackend, parseConfigParameter,
-  type ConfigParameter, type LabSettings,
+  applyModel, checkNorms, CONFIG_PARAMETER_NAMES, describeNorm, formatConfigValue, modelOf, NORM_PARAMETER_NAMES,
+  normParametersFor, PAGE_ACTIVATIONS, parseBackend, parseConfigParameter, type ConfigParameter, type LabSettings,
 } from '../url-state.js';
 import { el } from './dom.js';
+import type { NormPair } from './network-style.js';
 
 export interface ControlsHandlers {
   /** Valid new settings: the page resets both networks to them. */
@@ -35,7 +38,14 @@ const FIELDS: Record<ConfigParameter, { label: string; flag: string; hint?: stri
   eps: { label: 'BN epsilon', flag: '--bn-eps' },
   momentum: { label: 'BN momentum', flag: '--bn-momentum', hint: 'decay' },
   estimator: { label: 'Inference estimator', flag: '--bn-estimator' },
+  groups: { label: 'Group Norm groups', flag: '--norm-groups', hint: 'divide each width' },
+  ghost: { label: 'Ghost BN virtual batch', flag: '--ghost-batch', hint: 'rows' },
+  rmax: { label: 'Batch Renorm r max', flag: '--renorm-rmax' },
+  dmax: { label: 'Batch Renorm d max', flag: '--renorm-dmax' },
+  warmup: { label: 'Batch Renorm warm-up', flag: '--renorm-warmup', hint: 'of the run' },
 };
+
+const SIDES = ['left', 'right'] as const;
 
 const ESTIMATOR_NAMES: Record<string, string> = { ema: 'ema (moving avg.)', average: 'average (Alg. 2)', batch: 'batch (its own)' };
 
@@ -43,7 +53,9 @@ export class Controls {
   readonly element: HTMLElement;
   private settings: LabSettings;
   private readonly inputs = new Map<ConfigParameter, HTMLInputElement | HTMLSelectElement>();
-  private readonly errors = new Map<ConfigParameter | 'backend', HTMLElement>();
+  private readonly fields = new Map<ConfigParameter, HTMLElement>();
+  private readonly errors = new Map<ConfigParameter | 'backend' | 'norms', HTMLElement>();
+  private readonly normSelects: HTMLSelectElement[];
   private readonly backendSelect: HTMLSelectElement;
   private readonly modelButtons: HTMLButtonElement[];
 
@@ -52,7 +64,19 @@ export class Controls {
     const form = el('form', { class: 'settings', id: 'settings', novalidate: true, 'aria-label': 'Training settings' });
     form.addEventListener('submit', (event) => event.preventDefault());
     const grid = el('div', { class: 'fields' });
-    for (const name of CONFIG_PARAMETER_NAMES) {
+    // The two networks first: what the run compares.
+    const normsError = el('span', { class: 'field-error', id: 'setting-norms-error', 'aria-live': 'polite' });
+    this.errors.set('norms', normsError);
+    this.normSelects = SIDES.map((side) => {
+      const select = el('select', { id: `setting-${side}`, name: side, 'aria-describedby': normsError.id },
+        ...NORM_KINDS.map((norm) => el('option', { value: norm }, describeNorm(norm))));
+      select.addEventListener('change', () => this.normChanged(side === 'left' ? 0 : 1));
+      grid.append(el('div', { class: 'field' },
+        el('label', { for: select.id }, side === 'left' ? 'Left network' : 'Right network', ' ', el('span', { class: 'flag' }, '--norms')), select,
+        side === 'right' ? normsError : null));
+      return select;
+    });
+    for (const name of [...NORM_PARAMETER_NAMES, ...CONFIG_PARAMETER_NAMES]) {
       const field = FIELDS[name];
       const id = `setting-${name}`;
       let input: HTMLInputElement | HTMLSelectElement;
@@ -67,8 +91,10 @@ export class Controls {
       input.addEventListener('change', () => this.fieldChanged(name));
       this.inputs.set(name, input);
       this.errors.set(name, error);
-      grid.append(el('div', { class: 'field' },
-        el('label', { for: id }, field.label, ' ', el('span', { class: 'flag' }, field.flag + (field.hint ? ` (${field.hint})` : ''))), input, error));
+      const box = el('div', { class: 'field', 'data-setting': name },
+        el('label', { for: id }, field.label, ' ', el('span', { class: 'flag' }, field.flag + (field.hint ? ` (${field.hint})` : ''))), input, error);
+      this.fields.set(name, box);
+      grid.append(box);
     }
     this.backendSelect = el('select', { id: 'setting-backend', name: 'backend' },
       el('option', { value: 'auto' }, 'auto (wasm SIMD)'),
@@ -118,11 +144,55 @@ export class Controls {
       this.errors.get(name)!.textContent = '';
     }
     this.backendSelect.value = settings.backend;
+    this.normSelects.forEach((select, i) => { select.value = settings.norms[i]!; });
+    this.errors.get('norms')!.textContent = '';
+    this.showNormFields(settings.norms);
     for (const button of this.modelButtons) button.setAttribute('aria-pressed', String(Number(button.dataset.model) === settings.model));
   }
 
+  /** A norm's own settings show while one of the networks (or `also`, a norm just refused) has it. */
+  private showNormFields(norms: readonly NormKind[]): void {
+    const shown = new Set<ConfigParameter>(normParametersFor(norms));
+    for (const name of NORM_PARAMETER_NAMES) this.fields.get(name)!.hidden = !shown.has(name);
+  }
+
   private chooseModel(id: ConfigurationId): void {
-    this.commit({ ...this.settings, config: applyModel(this.settings.config, id), model: id });
+    const config = applyModel(this.settings.config, id);
+    if (this.refusedForNorms(config, this.settings.norms)) return;
+    this.commit({ ...this.settings, config, model: id });
+  }
+
+  /**
+   * A network's norm chosen: the other network takes the norm it leaves if it had this one (the
+   * two swap, as a norm is named once), then the norms are checked with the settings as compare
+   * checks them; refused, the message shows beside the menus, with the norm's own settings to fix.
+   */
+  private normChanged(side: 0 | 1): void {
+    const chosen = this.normSelects[side]!.value as NormKind;
+    const norms = [...this.settings.norms] as [NormKind, NormKind];
+    const other = side === 0 ? 1 : 0;
+    if (norms[other] === chosen) norms[other] = norms[side];
+    norms[side] = chosen;
+    if (this.refusedForNorms(this.settings.config, norms)) {
+      this.normSelects.forEach((select, i) => { select.value = this.settings.norms[i]!; });
+      this.showNormFields([...this.settings.norms, ...norms]);
+      return;
+    }
+    this.commit({ ...this.settings, norms });
+  }
+
+  /** Whether compare would refuse `norms` with `config`: if so its message shows beside the norms. */
+  private refusedForNorms(config: TrainConfig, norms: NormPair): boolean {
+    const error = this.errors.get('norms')!;
+    try {
+      checkNorms(config, norms);
+      error.textContent = '';
+      return false;
+    } catch (failure) {
+      if (!(failure instanceof ConfigError)) throw failure;
+      error.textContent = `${failure.message}; the run keeps ${this.settings.norms.join(',')}`;
+      return true;
+    }
   }
 
   private fieldChanged(name: ConfigParameter): void {
@@ -133,6 +203,7 @@ export class Controls {
     if (parsed.ok) {
       try {
         const config = resolveTrainConfig({ ...this.settings.config, ...parsed.patch });
+        checkNorms(config, this.settings.norms);
         error.textContent = '';
         input.removeAttribute('aria-invalid');
         this.commit({ ...this.settings, config, model: modelOf(config) });

@@ -19,13 +19,16 @@ export interface Figure {
   /** Where the view goes. */
   body: HTMLElement;
   note: HTMLElement;
+  /** Replaces the sentences beside the view (the claim that measures it stays). */
+  setNote(text: string): void;
   /** Adds a "Save PNG"/"Save SVG" button that saves what `image` returns (a data URL) as `<fileStem>.<format>`. */
   addSave(format: 'png' | 'svg', fileStem: string, image: () => Promise<string> | string, label?: string): HTMLButtonElement;
 }
 
 export function createFigure(options: FigureOptions): Figure {
   const body = el('div', { class: 'figure-body' });
-  const note = el('p', { class: 'figure-note' }, options.note);
+  const noteText = document.createTextNode(options.note);
+  const note = el('p', { class: 'figure-note' }, noteText);
   if (options.claim) note.append(' Measured by ', el('code', {}, `bnlab explain ${options.claim}`), '.');
   const actions = el('div', { class: 'figure-actions' });
   const section = el('section', { class: 'figure', id: options.id, 'aria-labelledby': `${options.id}-title` },
@@ -33,6 +36,9 @@ export function createFigure(options: FigureOptions): Figure {
     el('div', { class: 'figure-layout' }, body, el('div', { class: 'figure-side' }, note, actions)));
   return {
     section, body, note,
+    setNote(text) {
+      noteText.data = text;
+    },
     addSave(format, fileStem, image, label) {
       const button = el('button', { type: 'button', class: 'small' }, label ?? `Save ${format.toUpperCase()}`);
       button.addEventListener('click', async () => saveFile(await image(), `${fileStem}.${format}`));

@@ -5,10 +5,11 @@
  */
 import { el } from './dom.js';
 import { createFigure, type Figure } from './figure.js';
-import { NETWORKS, networkLabel } from './network-style.js';
+import { DEFAULT_NORMS, networkLabel, networkSlug, type NormPair } from './network-style.js';
 
 export interface FilesHandlers {
-  download(batchNorm: boolean): Promise<void>;
+  /** The left (0) or the right (1) network. */
+  download(network: number): Promise<void>;
   load(file: File): Promise<void>;
   exportRun(): void;
 }
@@ -17,21 +18,20 @@ export class FilesPanel {
   readonly figure: Figure;
   readonly fileInput: HTMLInputElement;
   private readonly exportButton: HTMLButtonElement;
+  private readonly downloads: HTMLElement;
+  private norms: NormPair | null = null;
 
-  constructor(handlers: FilesHandlers) {
+  constructor(private readonly handlers: FilesHandlers) {
     this.figure = createFigure({
       id: 'files',
       title: 'Files',
       note: 'A downloaded network is a bnlab checkpoint: bnlab eval reads it and reports the same accuracy. '
-        + 'A checkpoint from bnlab train --save loads into the network of its kind (with or without BN) if its layers and activation match the settings; '
+        + 'A checkpoint from bnlab train --save loads into the network of its kind (with or without BN, or with its norm) if its layers and activation match the settings; '
         + 'drop it anywhere on the page. The JSON is the record bnlab compare writes.',
       claim: null,
     });
-    const downloads = NETWORKS.map((batchNorm) => {
-      const button = el('button', { type: 'button', id: `download-${batchNorm ? 'with' : 'without'}-bn` }, `Download network ${networkLabel(batchNorm)}`);
-      button.addEventListener('click', () => void handlers.download(batchNorm));
-      return button;
-    });
+    this.downloads = el('div', { class: 'button-row' });
+    this.setNorms(DEFAULT_NORMS);
     this.fileInput = el('input', { type: 'file', id: 'load-network', accept: '.safetensors,application/octet-stream' });
     this.fileInput.addEventListener('change', () => {
       const file = this.fileInput.files?.[0];
@@ -41,7 +41,7 @@ export class FilesPanel {
     this.exportButton = el('button', { type: 'button', id: 'export-json', disabled: true }, 'Export run as JSON (compare.json)');
     this.exportButton.addEventListener('click', () => handlers.exportRun());
     this.figure.body.append(
-      el('div', { class: 'button-row' }, ...downloads),
+      this.downloads,
       el('p', { class: 'file-row' }, el('label', { for: 'load-network' }, 'Load a network (.safetensors): '), this.fileInput),
       el('div', { class: 'button-row' }, this.exportButton));
 
@@ -59,6 +59,17 @@ export class FilesPanel {
       const file = event.dataTransfer?.files[0];
       if (file) void handlers.load(file);
     });
+  }
+
+  /** One download button per network: #download-without-bn, #download-with-bn, #download-with-ln… */
+  setNorms(norms: NormPair): void {
+    if (this.norms && norms[0] === this.norms[0] && norms[1] === this.norms[1]) return;
+    this.norms = norms;
+    this.downloads.replaceChildren(...norms.map((norm, i) => {
+      const button = el('button', { type: 'button', id: `download-${networkSlug(norm)}` }, `Download network ${networkLabel(norm)}`);
+      button.addEventListener('click', () => void this.handlers.download(i));
+      return button;
+    }));
   }
 
   /** The export needs both runs finished. */

@@ -1,11 +1,11 @@
 /**
  * @file The inference panel: draw a digit (or take a random test image), see both networks' ten
- * class probabilities, switch the BN inference statistics and "one example at a time", and tally
- * each network's confusion matrix on the test set. With the batch's own statistics and one
- * example at a time the network with BN collapses, as the article warns: the panel says so.
+ * class probabilities, switch the BN inference statistics (they apply to the networks with BN or a
+ * successor of it) and "one example at a time", and tally each network's confusion matrix on the
+ * test set. With the batch's own statistics and one example at a time a network with BN collapses,
+ * as the article warns: the panel says so.
  */
 import { barChartSpec } from '../../lab/charts/bar-chart.js';
-import { withBnName, withoutBnName } from '../../lab/charts/series-colors.js';
 import type { VegaLiteSpec } from '../../lab/charts/types.js';
 import type { ImageSource, InferenceChoice, SessionEvent } from '../../lab/live/session-messages.js';
 import type { Estimator } from '../../nn/spec.js';
@@ -13,13 +13,13 @@ import { describeInference, drawConfusion } from './confusion-view.js';
 import { el } from './dom.js';
 import { DrawPad, drawDigit } from './draw-pad.js';
 import { canvasesToPng, createFigure, type Figure } from './figure.js';
-import { NETWORKS } from './network-style.js';
+import { DEFAULT_NORMS, hasBatchStatistics, networkLabel, networkPhrase, networkSlug, type NormPair } from './network-style.js';
 import { VegaChart } from './vega-chart.js';
 
 type Classified = Extract<SessionEvent, { type: 'classified' }>;
 type Confusion = Extract<SessionEvent, { type: 'confusion' }>;
 
-/** What the panel asks of the two networks, [without BN, with BN] in every answer. */
+/** What the panel asks of the two networks, [left, right] in every answer. */
 export interface InferenceTarget {
   classify(image: ImageSource, inference: InferenceChoice): Promise<Classified[]>;
   confusion(inference: InferenceChoice): Promise<Confusion[]>;
@@ -37,11 +37,14 @@ export interface InferenceResult {
   probabilities: number[][];
 }
 
-/** The last confusion matrices' accuracies, [without BN, with BN], and how they were computed. */
+/** The last confusion matrices' accuracies, [left, right], and how they were computed. */
 export interface ConfusionResult {
   inference: InferenceChoice;
   accuracy: number[];
 }
+
+const DEFAULT_WARNING = 'The batch\'s own statistics with one example at a time: every input is normalized by itself (its variance is 0, so x̂ = 0), '
+  + 'and the network with BN answers with β alone, the same class for every image (about 10% right). This is the failure the article warns about.';
 
 const ESTIMATOR_LABELS: Record<Estimator, string> = {
   ema: 'moving average (ema)',
@@ -61,6 +64,8 @@ export class InferencePanel {
   private readonly oneAtATime: HTMLInputElement;
   private readonly estimatorInputs: HTMLInputElement[];
   private readonly warning: HTMLElement;
+  private readonly scope: HTMLElement;
+  private norms: NormPair = DEFAULT_NORMS;
   private readonly confusionCanvases: HTMLCanvasElement[];
   private readonly confusionButton: HTMLButtonElement;
   private image: ImageSource | null = null;
@@ -90,15 +95,14 @@ export class InferencePanel {
     this.estimatorInputs = (['ema', 'average', 'batch'] as const).map((name) =>
       el('input', { type: 'radio', name: 'inference-estimator', value: name, id: `inference-${name}`, checked: name === estimator }));
     this.oneAtATime = el('input', { type: 'checkbox', id: 'one-at-a-time' });
-    this.warning = el('p', { class: 'warning', 'data-field': 'batch-warning', hidden: true },
-      'The batch\'s own statistics with one example at a time: every input is normalized by itself (its variance is 0, so x̂ = 0), '
-      + 'and the network with BN answers with β alone, the same class for every image (about 10% right). This is the failure the article warns about.');
+    this.warning = el('p', { class: 'warning', 'data-field': 'batch-warning', hidden: true }, DEFAULT_WARNING);
+    this.scope = el('p', { class: 'caption', 'data-field': 'estimator-scope', hidden: true });
     for (const input of [...this.estimatorInputs, this.oneAtATime]) input.addEventListener('change', () => this.inferenceChanged());
     const switches = el('fieldset', { class: 'inference-switch' }, el('legend', {}, 'BN statistics at inference'),
       ...this.estimatorInputs.map((input) => el('label', { class: 'choice' }, input, ` ${ESTIMATOR_LABELS[input.value as Estimator]}`)),
-      el('label', { class: 'choice' }, this.oneAtATime, ' one example at a time'));
+      el('label', { class: 'choice' }, this.oneAtATime, ' one example at a time'), this.scope);
 
-    this.confusionCanvases = NETWORKS.map((batchNorm) => el('canvas', { class: 'confusion', 'aria-label': `${batchNorm ? withBnName : withoutBnName}: confusion matrix on the test set` }));
+    this.confusionCanvases = DEFAULT_NORMS.map((norm) => el('canvas', { class: 'confusion', 'aria-label': `${networkLabel(norm)}: confusion matrix on the test set` }));
     this.confusionButton = el('button', { type: 'button', id: 'confusion' }, 'Confusion matrix on the test set');
     this.confusionButton.addEventListener('click', () => void this.tallyConfusion());
 
@@ -126,6 +130,32 @@ export class InferencePanel {
     this.inferenceChanged(false);
   }
 
+  /**
+   * The networks' norms, left and right: their names, and what the estimator choice and its
+   * warning say (the estimator applies to BN and its successors only). Old answers are cleared.
+   */
+  setNorms(norms: NormPair): void {
+    if (norms[0] === this.norms[0] && norms[1] === this.norms[1]) return;
+    this.norms = norms;
+    this.confusionCanvases.forEach((canvas, i) => {
+      canvas.setAttribute('aria-label', `${networkLabel(norms[i]!)}: confusion matrix on the test set`);
+      canvas.width = 0;
+      canvas.height = 0;
+    });
+    this.lastConfusion = null;
+    const withStatistics = norms.filter(hasBatchStatistics);
+    const defaultPair = norms[0] === DEFAULT_NORMS[0] && norms[1] === DEFAULT_NORMS[1];
+    this.scope.hidden = defaultPair;
+    this.scope.textContent = withStatistics.length === 2 ? 'These apply to both networks (BN and its successors infer with batch statistics).'
+      : withStatistics.length === 1 ? `These apply to the network ${networkPhrase(withStatistics[0]!)} only: the one ${networkPhrase(norms.find((norm) => !hasBatchStatistics(norm))!)} has no batch statistics.`
+        : 'Neither network has batch statistics: these change nothing here.';
+    this.warning.textContent = defaultPair ? DEFAULT_WARNING
+      : withStatistics.length === 0 ? 'The batch\'s own statistics with one example at a time: neither network normalizes by the batch, so neither depends on it.'
+        : 'The batch\'s own statistics with one example at a time: every input is normalized by itself (its variance is 0, so x̂ = 0), '
+          + `and the network ${withStatistics.map(networkPhrase).join(' and the one ')} answers with β alone, the same class for every image (about 10% right). `
+          + 'This is the failure the article warns about.';
+  }
+
   /** Asks again for the image on screen (after a reset or a loaded network, say). */
   refresh(): void {
     if (this.image) void this.classify(this.image, this.image.kind === 'test' ? 'test' : 'drawn');
@@ -150,11 +180,12 @@ export class InferencePanel {
       this.last = { source, label: first.label, inference, probabilities: answers.map((answer) => answer.probabilities) };
       this.predictions.replaceChildren(...answers.map((answer, i) => {
         const best = argmax(answer.probabilities);
-        return el('span', { class: 'prediction', 'data-network': i === 1 ? 'with-bn' : 'without-bn' },
-          `${i === 1 ? withBnName : withoutBnName}: ${best} (${(answer.probabilities[best]! * 100).toFixed(1)}%)`);
+        const norm = this.norms[i]!;
+        return el('span', { class: 'prediction', 'data-network': networkSlug(norm) },
+          `${networkLabel(norm)}: ${best} (${(answer.probabilities[best]! * 100).toFixed(1)}%)`);
       }));
       await this.chart.show(probabilitiesSpec(answers.map((answer) => answer.probabilities), describeInference(inference, this.target.evalBatchSize()),
-        this.chart.container.clientWidth || 320));
+        this.chart.container.clientWidth || 320, this.norms));
     } catch (error) {
       this.target.onError(error);
     }
@@ -167,7 +198,7 @@ export class InferencePanel {
     try {
       const answers = await this.target.confusion(inference);
       const how = describeInference(inference, this.target.evalBatchSize());
-      answers.forEach((answer, i) => drawConfusion(this.confusionCanvases[i]!, i === 1, answer.matrix, answer.accuracy, how));
+      answers.forEach((answer, i) => drawConfusion(this.confusionCanvases[i]!, this.norms[i]!, answer.matrix, answer.accuracy, how));
       this.lastConfusion = { inference, accuracy: answers.map((answer) => answer.accuracy) };
     } catch (error) {
       this.target.onError(error);
@@ -183,12 +214,12 @@ export class InferencePanel {
  * the legend on top and without a printed value on each of the twenty bars (the line under the
  * chart names each network's answer).
  */
-export function probabilitiesSpec(probabilities: readonly number[][], how: string, width: number): VegaLiteSpec {
+export function probabilitiesSpec(probabilities: readonly number[][], how: string, width: number, norms: NormPair = DEFAULT_NORMS): VegaLiteSpec {
   const spec = barChartSpec({
     title: 'Class probabilities',
     xTitle: 'digit',
     yTitle: 'probability',
-    bars: probabilities.flatMap((values, i) => values.map((value, digit) => ({ category: String(digit), group: i === 1 ? withBnName : withoutBnName, value }))),
+    bars: probabilities.flatMap((values, i) => values.map((value, digit) => ({ category: String(digit), group: networkLabel(norms[i]!), value }))),
     yDomain: [0, 1],
     // A digit's slot is two bars and the padding between slots: about 2.5 bar widths.
     barWidth: Math.max(6, Math.min(16, Math.floor((width - 70) / 25))),

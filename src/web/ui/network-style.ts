@@ -1,23 +1,51 @@
 /**
- * @file How the page names and colors the two networks: the charts' reserved colors (orange
- * without BN, blue with BN) and their legend names, so canvases and Vega charts agree.
+ * @file How the page names and colors its two networks, by their norms: the charts' reserved
+ * colors (orange without BN, blue with BN, green with Layer Norm, …) and legend names
+ * (`normSeriesName`), the status cards' titles (`networkName`, as the CLI prints them) and the
+ * ids and file names ("without-bn", "with-bn", "with-ln"), so canvases and Vega charts agree.
  */
-import { fixedSeriesColor, withBnName, withoutBnName } from '../../lab/charts/series-colors.js';
+import { fixedSeriesColor } from '../../lab/charts/series-colors.js';
+import { networkSlug } from '../../lab/live/session-messages.js';
+import { networkName, normSeriesName } from '../../lab/run-summary.js';
+import { BATCH_VARIANT_NORMS, type NormKind } from '../../nn/spec.js';
 
-export function networkLabel(batchNorm: boolean): string {
-  return batchNorm ? withBnName : withoutBnName;
+/** The two networks' norms, left then right (the order of every view and of compare.json's runs). */
+export type NormPair = readonly [NormKind, NormKind];
+
+/** The page's pair as it always was: without BN on the left, with BN on the right. */
+export const DEFAULT_NORMS: NormPair = Object.freeze(['none', 'bn'] as const);
+
+/** The chart legend's name: "without BN", "with BN", "with LN"… */
+export function networkLabel(norm: NormKind): string {
+  return normSeriesName(norm);
 }
 
-export function networkColor(batchNorm: boolean): string {
-  return fixedSeriesColor(networkLabel(batchNorm))!;
+/** The status card's title, as the CLI prints it: "Without Batch Norm", "With Layer Norm"… */
+export function networkTitle(norm: NormKind): string {
+  return networkName(norm);
+}
+
+/** "without Batch Norm", "with Layer Norm": the title inside a sentence. */
+export function networkPhrase(norm: NormKind): string {
+  const title = networkName(norm);
+  return title.charAt(0).toLowerCase() + title.slice(1);
+}
+
+/** For element ids and file names: "without-bn", "with-bn", "with-ln"… */
+export { networkSlug };
+
+export function networkColor(norm: NormKind): string {
+  return fixedSeriesColor(networkLabel(norm)) ?? '#888888';
 }
 
 /** The network's color at `alpha` opacity, for bands and fills. */
-export function networkFill(batchNorm: boolean, alpha: number): string {
-  const hex = networkColor(batchNorm);
+export function networkFill(norm: NormKind, alpha: number): string {
+  const hex = networkColor(norm);
   const [r, g, b] = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
   return `rgba(${r}, ${g}, ${b}, ${alpha})`;
 }
 
-/** Both networks, in the order every view lists them. */
-export const NETWORKS: readonly boolean[] = [false, true];
+/** BN and its successors (Batch Renorm, Ghost BN): batch statistics in training, moving averages at inference. */
+export function hasBatchStatistics(norm: NormKind): boolean {
+  return norm === 'bn' || BATCH_VARIANT_NORMS.includes(norm);
+}

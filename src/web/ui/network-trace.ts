@@ -4,21 +4,23 @@
  * the whole history the views draw. A new runId (a reset or a loaded file) starts it afresh.
  */
 import type { SessionState, SessionUpdate } from '../../lab/live/session-messages.js';
+import type { NormKind } from '../../nn/spec.js';
 
 /**
  * The fields of an update, held whole: where an update carries increments (curve, probes,
  * losses), the trace holds the run's history so far; `layers` is kept until a newer probe.
  */
 export interface NetworkTrace extends Omit<SessionUpdate, 'state'> {
-  readonly batchNorm: boolean;
+  /** The network's norm (it changes only with the page's settings, which reset the trace). */
+  norm: NormKind;
   state: SessionState | 'starting';
   /** Bumped on every change, so a view can skip a redraw when nothing it shows moved. */
   version: number;
 }
 
-export function emptyTrace(batchNorm: boolean): NetworkTrace {
+export function emptyTrace(norm: NormKind): NetworkTrace {
   return {
-    batchNorm, runId: 0, state: 'starting', step: 0, steps: 0, stepsPerSecond: 0, curve: [], probes: [], losses: [], layers: null,
+    norm, runId: 0, state: 'starting', step: 0, steps: 0, stepsPerSecond: 0, curve: [], probes: [], losses: [], layers: null,
     watchedUnit: 0, divergedAtStep: null, summary: null, version: 0,
   };
 }

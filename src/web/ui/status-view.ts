@@ -6,7 +6,8 @@
 import type { ArticleAccuracies } from '../../lab/article.js';
 import type { NetworkTrace } from './network-trace.js';
 import { el, formatAccuracy } from './dom.js';
-import { networkColor, networkLabel } from './network-style.js';
+import type { NormKind } from '../../nn/spec.js';
+import { networkColor, networkLabel, networkSlug, networkTitle } from './network-style.js';
 
 /** Whether a backend variant ('wasm relaxed-simd', 'wasm simd128', or the TypeScript kernels' 'float32') is WebAssembly. */
 export function isWasmVariant(variant: string): boolean {
@@ -33,18 +34,19 @@ export class StatusView {
   private readonly result: HTMLElement;
   private readonly loaded: HTMLElement;
 
-  constructor(readonly batchNorm: boolean) {
-    const id = batchNorm ? 'with-bn' : 'without-bn';
+  /** The card of the network with `norm`: #status-without-bn, #status-with-bn, #status-with-ln… */
+  constructor(readonly norm: NormKind) {
+    const id = networkSlug(norm);
     this.backend = el('span', { 'data-field': 'backend' }, 'starting…');
     this.state = el('span', { 'data-field': 'state' }, 'starting');
     this.step = el('span', { 'data-field': 'step' }, '0');
     this.speed = el('span', { 'data-field': 'steps-per-second' }, '—');
-    this.progress = el('progress', { max: 1, value: 0, 'aria-label': `${networkLabel(batchNorm)}: training progress` });
+    this.progress = el('progress', { max: 1, value: 0, 'aria-label': `${networkLabel(norm)}: training progress` });
     this.diverged = el('p', { class: 'diverged', 'data-field': 'diverged', hidden: true });
     this.result = el('div', { class: 'result', 'data-field': 'result' });
     this.loaded = el('p', { class: 'loaded', 'data-field': 'loaded', hidden: true });
-    this.element = el('article', { class: 'status-card', id: `status-${id}`, style: `border-top-color: ${networkColor(batchNorm)}` },
-      el('h2', {}, el('span', { class: 'swatch', style: `background: ${networkColor(batchNorm)}` }), batchNorm ? 'With Batch Norm' : 'Without Batch Norm'),
+    this.element = el('article', { class: 'status-card', id: `status-${id}`, 'data-norm': norm, style: `border-top-color: ${networkColor(norm)}` },
+      el('h2', {}, el('span', { class: 'swatch', style: `background: ${networkColor(norm)}` }), networkTitle(norm)),
       el('p', { class: 'kernels' }, 'Kernels: ', this.backend),
       this.progress,
       el('p', {}, 'Step ', this.step, ' · ', this.speed, ' steps/s · ', this.state),
