@@ -3,3 +3,4 @@ export * from './idx.js';
 export * from './mnist.js';
 export * from './batcher.js';
 export * from './batch-feeder.js';
+export * from './shared-batches.js';

@@ -50,7 +50,11 @@ export interface TrainJob {
   initialWeights?: Float32Array[];
 }
 
-export type MainToWorker = { type: 'run'; job: TrainJob } | { type: 'stop' };
+/**
+ * 'run': one job. 'runGroup': jobs that draw the same batches (`sameBatches`), trained side by
+ * side in one backend on batches drawn once for all; each is reported under its own id as for 'run'.
+ */
+export type MainToWorker = { type: 'run'; job: TrainJob } | { type: 'runGroup'; jobs: TrainJob[] } | { type: 'stop' };
 
 /** A run as its worker ends it, normally or stopped. */
 export interface RunOutcome {
@@ -70,6 +74,11 @@ export type WorkerToMain =
   /** Stopped by a 'stop' message: the run ended early, with the result of the steps it ran. */
   | ({ type: 'interrupted'; id: string } & RunOutcome)
   | { type: 'failed'; id: string | null; message: string };
+
+/** True when the two jobs' runs draw the same sequence of training batches (seed, batch size, shuffling). */
+export function sameBatches(a: TrainJob, b: TrainJob): boolean {
+  return a.config.seed === b.config.seed && a.config.batchSize === b.config.batchSize && a.config.shuffle === b.config.shuffle;
+}
 
 /** The job's part of a message: only what the worker needs (a grid RunSpec carries more). */
 export function jobMessage(job: TrainJob): TrainJob {

@@ -6,11 +6,14 @@
  * `onFinish` (which may write its record) before that worker gets its next job. `stop()`
  * (Ctrl-C) asks every worker to end its run cleanly: a stopped run goes to `onInterrupted` with
  * the result of the steps it ran, never to `onFinish`; jobs not started are not run.
+ * With `shareBatches`, jobs beyond one per worker are not queued but trained side by side: the
+ * jobs are dealt over the workers in groups that draw the same batches, and each worker trains its
+ * group step by step on batches drawn once (issue 15, item 2), every job to the numbers it gets alone.
  */
 import { Worker } from 'node:worker_threads';
 import type { BackendChoice } from '../core/backend.js';
 import type { CurvePoint } from '../train/trainer.js';
-import { jobMessage, type GridWorkerData, type MainToWorker, type RunOutcome, type SharedMnist, type TrainJob, type WorkerToMain } from './grid-messages.js';
+import { jobMessage, sameBatches, type GridWorkerData, type MainToWorker, type RunOutcome, type SharedMnist, type TrainJob, type WorkerToMain } from './grid-messages.js';
 
 export type FinishedRun = RunOutcome;
 
@@ -35,6 +38,12 @@ export interface GridPoolOptions {
   data: SharedMnist;
   /** The worker script (default: the compiled grid-worker.js beside this file). */
   workerUrl?: URL;
+  /**
+   * More jobs than workers: deal them over the workers, each worker training its share side by
+   * side on batches drawn once (jobs that draw other batches go in other groups), rather than one
+   * after another. Default false.
+   */
+  shareBatches?: boolean;
 }
 
 export interface GridPoolOutcome {
@@ -56,7 +65,8 @@ export class GridWorkerError extends Error {
 interface Slot<J> {
   worker: Worker;
   index: number;
-  job: J | null;
+  /** The jobs it is running (one, or a group trained side by side), by id. */
+  jobs: Map<string, J>;
   ready: boolean;
   done: boolean;
 }
@@ -82,7 +92,7 @@ export class GridPool {
 
   /** Runs `pending` on `jobs` workers (fewer if there are fewer jobs); resolves when all are done or the pool is stopped. */
   run<J extends TrainJob>(pending: readonly J[], events: GridPoolEvents<J> = {}): Promise<GridPoolOutcome> {
-    const queue = [...pending];
+    const queue = this.options.shareBatches ? groupsSharingBatches(pending, this.options.jobs) : pending.map((job) => [job]);
     const workers = Math.min(this.options.jobs, queue.length);
     if (workers === 0) return Promise.resolve({ finished: 0, interrupted: false });
     const workerUrl = this.options.workerUrl ?? new URL('./grid-worker.js', import.meta.url);
@@ -109,7 +119,7 @@ export class GridPool {
       };
       const maybeFinish = (): void => {
         if (settled) return;
-        const busy = slots.some((slot) => slot.job !== null);
+        const busy = slots.some((slot) => slot.jobs.size > 0);
         if (busy) return;
         if (queue.length > 0 && !this.stopping) return;
         settled = true;
@@ -118,12 +128,12 @@ export class GridPool {
       };
       const send = (slot: Slot<J>, message: MainToWorker): void => slot.worker.postMessage(message);
       const dispatch = (slot: Slot<J>): void => {
-        if (settled || this.stopping || !slot.ready || slot.job !== null) return maybeFinish();
-        const job = queue.shift();
-        if (!job) return maybeFinish();
-        slot.job = job;
-        events.onStart?.(slot.index, job);
-        send(slot, { type: 'run', job: jobMessage(job) });
+        if (settled || this.stopping || !slot.ready || slot.jobs.size > 0) return maybeFinish();
+        const group = queue.shift();
+        if (!group) return maybeFinish();
+        for (const job of group) slot.jobs.set(job.id, job);
+        for (const job of group) events.onStart?.(slot.index, job);
+        send(slot, group.length === 1 ? { type: 'run', job: jobMessage(group[0]!) } : { type: 'runGroup', jobs: group.map(jobMessage) });
       };
 
       this.stopListeners.push(() => {
@@ -131,7 +141,7 @@ export class GridPool {
         graceTimer = setTimeout(() => {
           // A worker that does not answer in time is ended, and its run is lost: better than a Ctrl-C that never returns.
           if (!settled) {
-            for (const slot of slots) slot.job = null;
+            for (const slot of slots) slot.jobs.clear();
             maybeFinish();
           }
         }, STOP_GRACE_MS);
@@ -146,38 +156,44 @@ export class GridPool {
             events.onReady?.(slot.index, message.backend);
             dispatch(slot);
             return;
-          case 'progress':
-            if (slot.job && slot.job.id === message.id) events.onProgress?.(slot.index, slot.job, message.step, message.stepsPerSecond);
+          case 'progress': {
+            const job = slot.jobs.get(message.id);
+            if (job) events.onProgress?.(slot.index, job, message.step, message.stepsPerSecond);
             return;
-          case 'validation':
-            if (slot.job && slot.job.id === message.id) events.onValidation?.(slot.index, slot.job, message.point);
+          }
+          case 'validation': {
+            const job = slot.jobs.get(message.id);
+            if (job) events.onValidation?.(slot.index, job, message.point);
             return;
-          case 'diverged':
-            if (slot.job && slot.job.id === message.id) events.onDivergence?.(slot.index, slot.job, message.step, message.loss);
+          }
+          case 'diverged': {
+            const job = slot.jobs.get(message.id);
+            if (job) events.onDivergence?.(slot.index, job, message.step, message.loss);
             return;
+          }
           case 'finished': {
-            const job = slot.job;
-            if (!job || job.id !== message.id) return fail(new GridWorkerError(`worker ${slot.index + 1} reported run ${message.id}, which it was not running`));
+            const job = slot.jobs.get(message.id);
+            if (!job) return fail(new GridWorkerError(`worker ${slot.index + 1} reported run ${message.id}, which it was not running`));
             try {
               await events.onFinish?.(slot.index, job, { result: message.result, backend: message.backend, durationMs: message.durationMs });
             } catch (error) {
               return fail(error as Error);
             }
             finished++;
-            slot.job = null;
+            slot.jobs.delete(job.id);
             dispatch(slot);
             return;
           }
           case 'interrupted': {
-            const job = slot.job;
-            if (job && job.id === message.id) {
+            const job = slot.jobs.get(message.id);
+            if (job) {
               try {
                 await events.onInterrupted?.(slot.index, job, { result: message.result, backend: message.backend, durationMs: message.durationMs });
               } catch (error) {
                 return fail(error as Error);
               }
             }
-            slot.job = null;
+            if (job) slot.jobs.delete(job.id);
             maybeFinish();
             return;
           }
@@ -192,7 +208,7 @@ export class GridPool {
 
       for (let index = 0; index < workers; index++) {
         const worker = new Worker(workerUrl, { workerData });
-        const slot: Slot<J> = { worker, index, job: null, ready: false, done: false };
+        const slot: Slot<J> = { worker, index, jobs: new Map(), ready: false, done: false };
         slots.push(slot);
         // Messages of one worker are handled in order: a finished run's record is written before the next message.
         let chain = Promise.resolve();
@@ -207,4 +223,25 @@ export class GridPool {
       if (this.stopping) this.stopListeners.at(-1)!();
     });
   }
+}
+
+/**
+ * `jobs` as at most `workers` groups to train side by side, each of jobs that draw the same
+ * batches: one job per group while there are no more jobs than workers; beyond, the jobs are dealt
+ * in turn over the workers (so the groups' sizes differ by one at most), then split where their
+ * batches differ. Job order is kept within a group.
+ */
+export function groupsSharingBatches<J extends TrainJob>(jobs: readonly J[], workers: number): J[][] {
+  if (jobs.length <= workers) return jobs.map((job) => [job]);
+  const dealt = Array.from({ length: workers }, (): J[] => []);
+  jobs.forEach((job, i) => dealt[i % workers]!.push(job));
+  return dealt.flatMap((group) => {
+    const sharing: J[][] = [];
+    for (const job of group) {
+      const same = sharing.find((candidates) => sameBatches(candidates[0]!, job));
+      if (same) same.push(job);
+      else sharing.push([job]);
+    }
+    return sharing;
+  });
 }

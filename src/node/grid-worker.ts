@@ -5,12 +5,16 @@
  * or from --init-from) or drawn from its seed (`initialWeightsFor`), so both networks of a grid
  * pair start equal too. Progress goes back about five times a second; every validation point and
  * the first divergence go back as they happen. A 'stop' message ends the current run cleanly: it
- * is reported as interrupted, with the result of the steps it ran.
+ * is reported as interrupted, with the result of the steps it ran. A group of jobs that draw the
+ * same batches ('runGroup') trains side by side in one backend, each step's batch drawn once for
+ * all (`runTogether`); each job is reported as if it ran alone, and finishes as it ends.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { buildNetwork } from '../train/networks.js';
-import { train } from '../train/trainer.js';
-import { jobNorm, mnistFromShared, weightsOfJob, type GridWorkerData, type MainToWorker, type TrainJob, type WorkerToMain } from './grid-messages.js';
+import { SharedBatches } from '../data/shared-batches.js';
+import { deriveSeed } from '../train/seeds.js';
+import { runTogether, train, TrainingRun, type TrainHooks } from '../train/trainer.js';
+import { jobNorm, mnistFromShared, sameBatches, weightsOfJob, type GridWorkerData, type MainToWorker, type TrainJob, type WorkerToMain } from './grid-messages.js';
 import { enableRelaxedSimd, loadKernels } from './wasm-files.js';
 
 const PROGRESS_EVERY_MS = 200;
@@ -28,11 +32,34 @@ async function runOne(job: TrainJob, data: ReturnType<typeof mnistFromShared>): 
   // finished run's buffers (~15 MB each). The module compiles once per thread; this is cheap.
   const kernels = await loadKernels(backend);
   const net = buildNetwork(kernels, job.config, jobNorm(job), weightsOfJob(job));
+  const result = await train(net, data, job.config, hooksFor(job, started), { skipDiverged: true }); // a run here is kept only as its result: a network NaN for good skips the steps that cannot change it
+  post({ type: result.stopReason === 'interrupted' ? 'interrupted' : 'finished', id: job.id, result, backend: kernels.variant, durationMs: performance.now() - started });
+}
+
+/** Jobs that draw the same batches, side by side in one backend on batches drawn once; each reported as it ends. */
+async function runGroup(jobs: readonly TrainJob[], data: ReturnType<typeof mnistFromShared>): Promise<void> {
+  const started = performance.now();
+  const first = jobs[0]!;
+  if (!jobs.every((job) => sameBatches(job, first))) throw new Error(`the runs ${jobs.map((job) => job.id).join(', ')} do not draw the same batches`);
+  const kernels = await loadKernels(backend); // fresh, as for one run: the arena never frees
+  const batches = new SharedBatches(kernels, data.train, first.config.batchSize, { shuffle: first.config.shuffle, seed: deriveSeed(first.config.seed, 'batches') });
+  const runs = jobs.map((job) => new TrainingRun(
+    buildNetwork(kernels, job.config, jobNorm(job), weightsOfJob(job)), data, job.config, hooksFor(job, started), { skipDiverged: true, batches },
+  ));
+  await runTogether(runs, (run) => {
+    const job = jobs[runs.indexOf(run)]!;
+    const result = run.finish();
+    post({ type: result.stopReason === 'interrupted' ? 'interrupted' : 'finished', id: job.id, result, backend: kernels.variant, durationMs: performance.now() - started });
+  });
+}
+
+/** The hooks that report a job's run to the main thread: progress about five times a second, every validation, the first divergence. */
+function hooksFor(job: TrainJob, started: number): TrainHooks {
   const { id } = job;
   let lastProgress = 0;
   let progressStart = started;
   let progressStep = 0;
-  const result = await train(net, data, job.config, {
+  return {
     onStep(step) {
       const time = performance.now();
       if (time - lastProgress < PROGRESS_EVERY_MS) return;
@@ -45,8 +72,7 @@ async function runOne(job: TrainJob, data: ReturnType<typeof mnistFromShared>): 
     onValidation: (point) => post({ type: 'validation', id, point }),
     onDivergence: (step, loss) => post({ type: 'diverged', id, step, loss }),
     shouldStop: () => stopRequested,
-  }, { skipDiverged: true }); // a run here is kept only as its result: a network NaN for good skips the steps that cannot change it
-  post({ type: result.stopReason === 'interrupted' ? 'interrupted' : 'finished', id, result, backend: kernels.variant, durationMs: performance.now() - started });
+  };
 }
 
 try {
@@ -63,6 +89,11 @@ try {
         // One run at a time; the main thread sends the next only after this one is done.
         queue = queue.then(() => runOne(message.job, data)).catch((error: unknown) => {
           post({ type: 'failed', id: message.job.id, message: error instanceof Error ? error.message : String(error) });
+        });
+        break;
+      case 'runGroup':
+        queue = queue.then(() => runGroup(message.jobs, data)).catch((error: unknown) => {
+          post({ type: 'failed', id: message.jobs[0]?.id ?? null, message: error instanceof Error ? error.message : String(error) });
         });
         break;
       default:

@@ -15,6 +15,7 @@
 import { Sgd } from '../nn/sgd.js';
 import type { Evaluation, MLP } from '../nn/mlp.js';
 import { BatchFeeder } from '../data/batch-feeder.js';
+import type { SharedBatches } from '../data/shared-batches.js';
 import { splitExamples, type MnistData, type SplitExamples } from '../data/mnist.js';
 import type { Matrix } from '../core/matrix.js';
 import type { TrainConfig } from './config.js';
@@ -71,6 +72,34 @@ export async function train(net: MLP, data: MnistData, config: TrainConfig, hook
   return run.finish();
 }
 
+/**
+ * Advances several runs side by side, one step each in turn, until all have ended (a run that
+ * ends early, stopped or diverged for good, drops out), yielding to the event loop about every
+ * 50 ms. Runs made with the same `batches` share each step's batch: they must start at the same
+ * step. `onEnded` hears of each run as it ends.
+ */
+export async function runTogether(runs: readonly TrainingRun[], onEnded?: (run: TrainingRun) => void): Promise<void> {
+  const active = runs.filter((run) => {
+    if (run.ended) onEnded?.(run);
+    return !run.ended;
+  });
+  let deadline = now() + YIELD_EVERY_MS;
+  while (active.length > 0) {
+    for (let i = 0; i < active.length; i++) {
+      const run = active[i]!;
+      run.advance(1);
+      if (run.ended) {
+        active.splice(i--, 1);
+        onEnded?.(run);
+      }
+    }
+    if (active.length > 0 && now() > deadline) {
+      await yieldToEventLoop();
+      deadline = now() + YIELD_EVERY_MS;
+    }
+  }
+}
+
 /** Advances `run` until it ends, yielding to the event loop about every 50 ms; evaluates nothing beyond what the run itself does. */
 export async function runToEnd(run: TrainingRun): Promise<void> {
   while (!run.ended) {
@@ -96,6 +125,12 @@ export interface TrainingRunOptions {
    * pool's runs: compare, reproduce, sweeps). Default false.
    */
   skipDiverged?: boolean;
+  /**
+   * The batches, drawn once for every run that shares them (`runTogether`), instead of the run's
+   * own: they must be drawn in the network's backend with the run's batch size, shuffling and
+   * batch seed (checked), so the run trains on exactly the batches it would draw itself.
+   */
+  batches?: SharedBatches;
 }
 
 /**
@@ -130,7 +165,9 @@ export class TrainingRun {
   private result: TrainResult | null = null;
   private readonly started = now();
   private readonly optimizer: Sgd;
-  private readonly feeder: BatchFeeder;
+  /** The run's own batches, or null when it trains on `shared`'s. */
+  private readonly feeder: BatchFeeder | null;
+  private readonly shared: SharedBatches | null;
   private readonly x: Matrix; // [batchSize, 784] floats, the network's input
   private readonly labels: Uint8Array;
   private readonly validationExamples: SplitExamples;
@@ -146,9 +183,15 @@ export class TrainingRun {
     options: TrainingRunOptions = {},
   ) {
     this.optimizer = new Sgd(net.kernels, config.learningRate);
-    this.feeder = new BatchFeeder(net.kernels, data.train, config.batchSize, { shuffle: config.shuffle, seed: deriveSeed(config.seed, 'batches') });
-    this.x = net.inputFor(config.batchSize);
-    this.labels = new Uint8Array(config.batchSize);
+    const batcher = { shuffle: config.shuffle, seed: deriveSeed(config.seed, 'batches') };
+    const shared = options.batches ?? null;
+    if (shared && !shared.serves(net.kernels, data.train, config.batchSize, batcher)) {
+      throw new RangeError('shared batches must be drawn in the network\'s backend from its training split, with its batch size, shuffling and batch seed');
+    }
+    this.shared = shared;
+    this.feeder = shared ? null : new BatchFeeder(net.kernels, data.train, config.batchSize, batcher);
+    this.x = shared ? shared.x : net.inputFor(config.batchSize);
+    this.labels = shared ? shared.labels : new Uint8Array(config.batchSize);
     this.validationExamples = splitExamples(data.validation);
     net.sparseInput = true; // MNIST pixels: ~81% zeros
     this.validates = options.validate ?? true;
@@ -171,7 +214,8 @@ export class TrainingRun {
     while (ran < maxSteps && !this.ended) {
       if (hooks.shouldStop?.()) { this.stopReason = 'interrupted'; break; }
       const stepStart = now();
-      this.feeder.next(this.x, this.labels);
+      if (this.feeder) this.feeder.next(this.x, this.labels);
+      else this.shared!.batch(this.step + 1);
       const loss = net.trainStep(this.x, this.labels, this.optimizer);
       this.trainingMs += now() - stepStart;
       const step = ++this.step;
@@ -265,7 +309,7 @@ export class TrainingRun {
   refreshAverages(): void {
     const { net, config, data } = this;
     if (net.spec.batchNorm && config.bnAverageBatches > 0) {
-      recomputeAverageStatistics(net, data.train, config.batchSize, config.bnAverageBatches, config.seed, this.feeder.pixels); // between steps the training batch's buffer is free
+      recomputeAverageStatistics(net, data.train, config.batchSize, config.bnAverageBatches, config.seed, (this.feeder ?? this.shared!).pixels); // between steps the training batch's buffer is free
     }
   }
 

@@ -52,14 +52,15 @@ export function compareCommand(): Command {
     const { backendName, shared, initialWeights } = await prepare(config, { backend, dataDir: raw.dataDir, initFrom: raw.initFrom });
     const style = progressStyleFor(process.stderr, raw.json === true);
 
-    // One worker per network; on a single core one worker trains them in turn (two would only share it).
+    // One worker per network; on a single core one worker trains them side by side (two would only share it).
     const jobs: LabeledJob[] = norms === null
       ? [false, true].map((batchNorm) => ({
         label: networkName(batchNorm),
         job: { id: batchNorm ? 'bn' : 'nobn', config, batchNorm, initialWeights },
       }))
       : norms.map((norm) => ({ label: networkName(norm), job: { id: norm, config, batchNorm: norm === 'bn', norm, initialWeights } }));
-    const pool = new GridPool({ jobs: Math.min(jobs.length, availableParallelism()), backend, data: shared });
+    // More networks than cores: each worker trains its share side by side on batches drawn once (the same numbers).
+    const pool = new GridPool({ jobs: Math.min(jobs.length, availableParallelism()), backend, data: shared, shareBatches: true });
     const interrupt = watchInterrupt(() => pool.stop());
     let runs: LabeledResult[];
     try {
