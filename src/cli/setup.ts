@@ -4,8 +4,9 @@
  */
 import type { BackendChoice } from '../core/backend.js';
 import type { Kernels } from '../core/kernels.js';
-import type { Matrix } from '../core/matrix.js';
+import { Matrix } from '../core/matrix.js';
 import type { MnistData } from '../data/mnist.js';
+import { WeightNormDense } from '../nn/weight-norm.js';
 import { loadCheckpoint } from '../node/checkpoint-files.js';
 import { loadMnist } from '../node/mnist-files.js';
 import { loadKernels } from '../node/wasm-files.js';
@@ -31,5 +32,6 @@ async function weightsFromCheckpoint(path: string, config: TrainConfig, kernels:
   const wanted = [784, ...config.hiddenSizes, 10].join('-');
   const found = [net.spec.inputSize, ...net.spec.hiddenSizes, net.spec.outputSize].join('-');
   if (wanted !== found) throw new UsageError(`--init-from ${path} holds a ${found} network, but the flags ask for ${wanted}; pass --hidden ${net.spec.hiddenSizes.join(',')}`);
-  return net.dense.map((layer) => layer.weights);
+  // A Weight Norm layer's weights are w = g·v/‖v‖ (its `weights` hold v, the direction alone).
+  return net.dense.map((layer) => (layer instanceof WeightNormDense ? new Matrix(layer.inputs, layer.outputs, Float32Array.from(layer.effectiveWeights())) : layer.weights));
 }
