@@ -159,9 +159,9 @@ export function checkNorms(config: TrainConfig, norms: NormPair): void {
   for (const norm of norms) if (norm !== 'none' && norm !== 'bn') resolveTrainConfig({ ...config, batchNorm: undefined, norm });
 }
 
-/** "none (Without Batch Norm)" for a menu. */
+/** A norm's name in a menu: "No norm", "Batch Norm", "Layer Norm"… (its id is the link's). */
 export function describeNorm(norm: NormKind): string {
-  return `${norm}: ${networkName(norm)}`;
+  return norm === 'none' ? 'No norm' : networkName(norm).replace(/^With /, '');
 }
 
 export function parseBackend(raw: string): { ok: true; backend: BackendChoice } | { ok: false; message: string } {

@@ -20,7 +20,7 @@ const DEFAULT_NOTE = 'Left: the scale γ and shift β each unit learned (they st
   + 'the running mean and variance (the moving average, momentum 0.99 by default) against the current batch\'s, one dot per unit. '
   + 'Early in training the running estimates lag behind the batch statistics; inference with them is only as good as this agreement.';
 const GHOST_NOTE = ' Ghost BN normalizes each training batch in virtual batches, so its estimates are set against the 256 probe images\' statistics.';
-const RENORM_NOTE = ' Batch Renorm corrects the batch statistics towards the running ones (r and d), so its estimates should lag less.';
+const RENORM_NOTE = ' Batch Renorm trains with the batch\'s statistics corrected towards the running ones (r and d, clipped), so what it learns already fits them.';
 
 /** The name of a layer of this norm in a heading. */
 const LAYER_NAMES: Partial<Record<NormKind, string>> = { bn: 'BN', brn: 'Batch Renorm', ghost: 'Ghost BN' };

@@ -42,7 +42,7 @@ const FIELDS: Record<ConfigParameter, { label: string; flag: string; hint?: stri
   ghost: { label: 'Ghost BN virtual batch', flag: '--ghost-batch', hint: 'rows' },
   rmax: { label: 'Batch Renorm r max', flag: '--renorm-rmax' },
   dmax: { label: 'Batch Renorm d max', flag: '--renorm-dmax' },
-  warmup: { label: 'Batch Renorm warm-up', flag: '--renorm-warmup', hint: 'of the run' },
+  warmup: { label: 'Batch Renorm warm-up', flag: '--renorm-warmup', hint: 'fraction' },
 };
 
 const SIDES = ['left', 'right'] as const;

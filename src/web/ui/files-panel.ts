@@ -26,7 +26,7 @@ export class FilesPanel {
       id: 'files',
       title: 'Files',
       note: 'A downloaded network is a bnlab checkpoint: bnlab eval reads it and reports the same accuracy. '
-        + 'A checkpoint from bnlab train --save loads into the network of its kind (with or without BN, or with its norm) if its layers and activation match the settings; '
+        + 'A checkpoint from bnlab train --save loads into the network with its norm (without BN, with BN, with LN…) if its layers and activation match the settings; '
         + 'drop it anywhere on the page. The JSON is the record bnlab compare writes.',
       claim: null,
     });

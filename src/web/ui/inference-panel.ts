@@ -13,7 +13,7 @@ import { describeInference, drawConfusion } from './confusion-view.js';
 import { el } from './dom.js';
 import { DrawPad, drawDigit } from './draw-pad.js';
 import { canvasesToPng, createFigure, type Figure } from './figure.js';
-import { DEFAULT_NORMS, hasBatchStatistics, networkLabel, networkPhrase, networkSlug, type NormPair } from './network-style.js';
+import { DEFAULT_NORMS, hasBatchStatistics, networkLabel, networkPhrase, networkSlug, networkTextColor, type NormPair } from './network-style.js';
 import { VegaChart } from './vega-chart.js';
 
 type Classified = Extract<SessionEvent, { type: 'classified' }>;
@@ -181,7 +181,7 @@ export class InferencePanel {
       this.predictions.replaceChildren(...answers.map((answer, i) => {
         const best = argmax(answer.probabilities);
         const norm = this.norms[i]!;
-        return el('span', { class: 'prediction', 'data-network': networkSlug(norm) },
+        return el('span', { class: 'prediction', 'data-network': networkSlug(norm), style: `color: ${networkTextColor(norm)}` },
           `${networkLabel(norm)}: ${best} (${(answer.probabilities[best]! * 100).toFixed(1)}%)`);
       }));
       await this.chart.show(probabilitiesSpec(answers.map((answer) => answer.probabilities), describeInference(inference, this.target.evalBatchSize()),

@@ -45,6 +45,15 @@ export function networkFill(norm: NormKind, alpha: number): string {
   return `rgba(${r}, ${g}, ${b}, ${alpha})`;
 }
 
+/** The network's color for text on white: darkened where the chart color is too light to read (orange, yellow, teal…). */
+export function networkTextColor(norm: NormKind): string {
+  if (norm === 'none') return '#c0620a';
+  if (norm === 'bn') return networkColor(norm);
+  const hex = networkColor(norm);
+  const [r, g, b] = [1, 3, 5].map((i) => Math.round(parseInt(hex.slice(i, i + 2), 16) * 0.7));
+  return `rgb(${r}, ${g}, ${b})`;
+}
+
 /** BN and its successors (Batch Renorm, Ghost BN): batch statistics in training, moving averages at inference. */
 export function hasBatchStatistics(norm: NormKind): boolean {
   return norm === 'bn' || BATCH_VARIANT_NORMS.includes(norm);
