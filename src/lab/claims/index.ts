@@ -8,9 +8,11 @@ import { covariateShiftClaim } from './covariate-shift.js';
 import { foldingClaim } from './folding.js';
 import { inferenceStatisticsClaim } from './inference-statistics.js';
 import { noisyBnClaim } from './noisy-bn.js';
+import { nonIidBatchesClaim } from './non-iid-batches.js';
 import { regularizationClaim } from './regularization.js';
 import { saturationClaim } from './saturation.js';
 import { scaleInvarianceClaim } from './scale-invariance.js';
+import { smallBatchClaim } from './small-batch.js';
 import { smoothnessClaim } from './smoothness.js';
 import { workedExampleClaim } from './worked-example.js';
 
@@ -28,6 +30,8 @@ export const CLAIMS: readonly Claim[] = [
   foldingClaim,
   smoothnessClaim,
   noisyBnClaim,
+  smallBatchClaim,
+  nonIidBatchesClaim,
 ];
 
 export const CLAIM_NAMES: readonly string[] = CLAIMS.map((claim) => claim.name);
