@@ -141,7 +141,7 @@ function fail(key: keyof TrainConfig, message: string): never {
 /**
  * Defaults overlaid with `overrides`, every value checked. Throws ConfigError. `norm` and
  * `batchNorm` overlap: batchNorm true is 'bn', false 'none', and a batchNorm given decides between
- * those two; a norm of brn, ghost, ln, gn or rms stands (batchNorm false) and refuses batchNorm true.
+ * those two; a norm of brn, ghost, ln, gn, rms or wn stands (batchNorm false) and refuses batchNorm true.
  */
 export function resolveTrainConfig(overrides: Partial<TrainConfig> = {}): TrainConfig {
   const config: TrainConfig = { ...TRAIN_DEFAULTS, hiddenSizes: [...TRAIN_DEFAULTS.hiddenSizes] };
@@ -150,7 +150,7 @@ export function resolveTrainConfig(overrides: Partial<TrainConfig> = {}): TrainC
   }
   if (typeof config.batchNorm !== 'boolean') fail('batchNorm', `must be true or false, got ${String(config.batchNorm)}`);
   if (!NORM_KINDS.includes(config.norm)) fail('norm', `must be one of ${NORM_KINDS.join(', ')}, got "${String(config.norm)}"`);
-  if (EXAMPLE_NORMS.includes(config.norm) || BATCH_VARIANT_NORMS.includes(config.norm)) {
+  if (EXAMPLE_NORMS.includes(config.norm) || BATCH_VARIANT_NORMS.includes(config.norm) || config.norm === 'wn') {
     if (overrides.batchNorm === true) fail('norm', `${config.norm} contradicts --bn: give one of them`);
   } else if (overrides.norm === undefined || overrides.batchNorm !== undefined) {
     // batchNorm alone, or over a norm of none or bn (a config copied, then switched on or off: compare's pair, the page).
