@@ -15,6 +15,7 @@ import { loadMnist } from '../../node/mnist-files.js';
 import { bnlabVersion } from '../../node/package-info.js';
 import { writeChart } from '../../node/render-chart.js';
 import { loadKernels } from '../../node/wasm-files.js';
+import { workerThreadShardedBatchNorm } from '../../node/sharded-batch-norm.js';
 import { UsageError } from '../errors.js';
 import { watchInterrupt } from '../interrupt.js';
 import { parseChoice, parseInteger } from '../parse.js';
@@ -82,7 +83,7 @@ async function runExplain(names: string[], raw: RawExplainOptions): Promise<void
     for (const claim of claims) {
       if (interrupt.requested) break;
       say(`\n== ${claim.name}: ${claim.title}`);
-      const result = await claim.run({ kernels, data, quick, seed, onProgress: (message) => note(`  … ${message}`) });
+      const result = await claim.run({ kernels, data, quick, seed, onProgress: (message) => note(`  … ${message}`), shardedBatchNorm: workerThreadShardedBatchNorm });
       // A failed write loses no measurement: the claim's lines are printed and the next claims run; the failure is reported at the end.
       const figures = await writeFigures(result, outDir).catch((error: unknown) => { writeFailure ??= error; return []; });
       for (const line of result.lines) say(`  ${line}`);

@@ -6,6 +6,7 @@
 import type { Kernels } from '../../core/kernels.js';
 import type { MnistData } from '../../data/mnist.js';
 import type { VegaLiteSpec } from '../charts/types.js';
+import type { ShardedBatchNorm } from './sync-bn-math.js';
 
 export interface ClaimContext {
   kernels: Kernels;
@@ -14,6 +15,8 @@ export interface ClaimContext {
   quick: boolean;
   seed: number;
   onProgress?(message: string): void;
+  /** Worker threads for the shards of `sync-bn`, when the edge has them (Node: src/node/sharded-batch-norm.ts); absent, the shards run in one thread. */
+  shardedBatchNorm?: ShardedBatchNorm;
 }
 
 export interface ClaimTable {

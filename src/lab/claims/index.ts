@@ -14,6 +14,7 @@ import { saturationClaim } from './saturation.js';
 import { scaleInvarianceClaim } from './scale-invariance.js';
 import { smallBatchClaim } from './small-batch.js';
 import { smoothnessClaim } from './smoothness.js';
+import { syncBnClaim } from './sync-bn.js';
 import { workedExampleClaim } from './worked-example.js';
 
 export type { Claim, ClaimContext, ClaimFigure, ClaimResult, ClaimTable, ClaimVerdict } from './claim.js';
@@ -32,6 +33,7 @@ export const CLAIMS: readonly Claim[] = [
   noisyBnClaim,
   smallBatchClaim,
   nonIidBatchesClaim,
+  syncBnClaim,
 ];
 
 export const CLAIM_NAMES: readonly string[] = CLAIMS.map((claim) => claim.name);
