@@ -8,6 +8,7 @@ import { covariateShiftClaim } from './covariate-shift.js';
 import { foldingClaim } from './folding.js';
 import { inferenceStatisticsClaim } from './inference-statistics.js';
 import { noisyBnClaim } from './noisy-bn.js';
+import { placementClaim } from './placement.js';
 import { nonIidBatchesClaim } from './non-iid-batches.js';
 import { regularizationClaim } from './regularization.js';
 import { saturationClaim } from './saturation.js';
@@ -34,6 +35,7 @@ export const CLAIMS: readonly Claim[] = [
   smallBatchClaim,
   nonIidBatchesClaim,
   syncBnClaim,
+  placementClaim,
 ];
 
 export const CLAIM_NAMES: readonly string[] = CLAIMS.map((claim) => claim.name);

@@ -10,7 +10,7 @@ import { escapeHtml, explainReportHtml, explainReportMarkdown, scopeSvgIds, verd
 
 test('the registry holds the eight claims of the article and those of issue 12, each with a description', () => {
   assert.deepEqual([...CLAIM_NAMES].sort(), [
-    'batch-size', 'bias-redundancy', 'covariate-shift', 'folding', 'inference-statistics', 'noisy-bn', 'non-iid-batches', 'regularization', 'saturation', 'scale-invariance', 'small-batch', 'smoothness', 'sync-bn', 'worked-example',
+    'batch-size', 'bias-redundancy', 'covariate-shift', 'folding', 'inference-statistics', 'noisy-bn', 'non-iid-batches', 'placement', 'regularization', 'saturation', 'scale-invariance', 'small-batch', 'smoothness', 'sync-bn', 'worked-example',
   ]);
   for (const claim of CLAIMS) assert.ok(claim.description.length > 10 && claim.articleSays.length > 10, claim.name);
 });
