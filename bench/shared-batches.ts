@@ -4,7 +4,10 @@
  *   - alone: one after another, each in its own backend with its own draws (the path before);
  *   - side by side: in one backend, one step each in turn, each still drawing its own batches
  *     (what interleaving alone costs: the networks' weights compete for the caches);
- *   - shared: side by side on batches drawn and converted once per step (`SharedBatches`).
+ *   - shared: side by side on batches drawn and converted once per step (`SharedBatches`), one
+ *     step each in turn;
+ *   - shared, K in a row: the same, batches drawn K at a time and each network running K steps in
+ *     a row on them (`--ahead`, default 16; what the worker pool does).
  * The three run in alternating rounds on one pinned CPU (this VM's cores change speed for
  * minutes at a time) and each round's ratio to `alone` is taken; the median is printed. Groups:
  * compare's pair (model 1 without and with BN) and eight networks (a thread's half of the
@@ -21,8 +24,8 @@ import { deriveSeed } from '../src/train/seeds.js';
 import { runTogether, TrainingRun } from '../src/train/trainer.js';
 import { pinToOneCpu } from './pin-cpu.js';
 
-type Mode = 'alone' | 'side by side' | 'shared';
-const MODES: readonly Mode[] = ['alone', 'side by side', 'shared'];
+type Mode = 'alone' | 'side by side' | 'shared' | 'shared, K in a row';
+const MODES: readonly Mode[] = ['alone', 'side by side', 'shared', 'shared, K in a row'];
 
 function argument(name: string, fallback: string): string {
   const at = process.argv.indexOf(name);
@@ -54,10 +57,11 @@ async function timed(mode: Mode, data: MnistData, networks: ReturnType<typeof ar
   }
   const kernels = await loadKernels('auto');
   const first = networks[0]!.config;
-  const batches = mode === 'shared' ? new SharedBatches(kernels, data.train, first.batchSize, { shuffle: first.shuffle, seed: deriveSeed(first.seed, 'batches') }) : undefined;
+  const stride = mode === 'shared, K in a row' ? ahead : 1;
+  const batches = mode === 'side by side' ? undefined : new SharedBatches(kernels, data.train, first.batchSize, { shuffle: first.shuffle, seed: deriveSeed(first.seed, 'batches') }, stride);
   const runs = networks.map(({ config, batchNorm }) => new TrainingRun(buildNetwork(kernels, config, batchNorm), data, config, {}, { ...options, ...(batches ? { batches } : {}) }));
   const start = performance.now();
-  await runTogether(runs);
+  await runTogether(runs, undefined, stride);
   return performance.now() - start;
 }
 
@@ -70,21 +74,23 @@ const median = (values: number[]): number => {
 const steps = Number(argument('--steps', '1500'));
 const rounds = Number(argument('--rounds', '5'));
 const groups = argument('--groups', '2,8').split(',').map(Number);
+const ahead = Number(argument('--ahead', '16'));
 const pinned = process.argv.includes('--no-pin') ? { reason: '--no-pin' } : pinToOneCpu();
 enableRelaxedSimd();
 const data = await loadMnist();
-console.log(`Shared batches: ${steps} steps per network, ${rounds} alternating rounds, ${'cpu' in pinned ? `pinned to CPU ${pinned.cpu}` : `not pinned (${pinned.reason})`}, ${(await loadKernels('auto')).variant}`);
-console.log('networks  path          steps/s (median)  vs alone (median of rounds)  rounds\' ratios');
+console.log(`Shared batches: ${steps} steps per network, K = ${ahead}, ${rounds} alternating rounds, ${'cpu' in pinned ? `pinned to CPU ${pinned.cpu}` : `not pinned (${pinned.reason})`}, ${(await loadKernels('auto')).variant}`);
+console.log('networks  path                steps/s (median)  vs alone (median of rounds)  rounds\' ratios');
 for (const count of groups) {
   const networks = articleNetworks(count, steps);
   await timed('side by side', data, articleNetworks(count, 300)); // warm-up: tier-up of every path
   await timed('shared', data, articleNetworks(count, 300));
   await timed('alone', data, articleNetworks(count, 300));
-  const ms: Record<Mode, number[]> = { alone: [], 'side by side': [], shared: [] };
+  await timed('shared, K in a row', data, articleNetworks(count, 300));
+  const ms: Record<Mode, number[]> = { alone: [], 'side by side': [], shared: [], 'shared, K in a row': [] };
   for (let round = 0; round < rounds; round++) for (const mode of MODES) ms[mode].push(await timed(mode, data, networks));
   for (const mode of MODES) {
     const ratios = ms[mode].map((value, i) => ms.alone[i]! / value);
     const rate = (count * steps * 1000) / median(ms[mode]);
-    console.log(`${String(count).padStart(8)}  ${mode.padEnd(12)}  ${rate.toFixed(0).padStart(16)}  ${(median(ratios).toFixed(3) + '×').padStart(27)}  ${ratios.map((r) => r.toFixed(3)).join(' ')}`);
+    console.log(`${String(count).padStart(8)}  ${mode.padEnd(18)}  ${rate.toFixed(0).padStart(16)}  ${(median(ratios).toFixed(3) + '×').padStart(27)}  ${ratios.map((r) => r.toFixed(3)).join(' ')}`);
   }
 }

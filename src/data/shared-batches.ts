@@ -3,8 +3,11 @@
  * Networks whose runs have the same batch seed, batch size and shuffling see the same batches
  * (compare's networks; every run of a sweep with the same seed): when one thread trains them
  * side by side, step by step, the batch of each step is drawn and converted to floats once, into
- * one input matrix in their common backend, and every network trains on it. Each network gets
- * exactly the batches (and so the numbers) it gets training alone.
+ * input matrices in their common backend, and every network trains on it. Each network gets
+ * exactly the batches (and so the numbers) it gets training alone. Batches are drawn `ahead` at a
+ * time (a window of steps), so that each network can run the window's steps in a row: a network
+ * whose weights stay in the caches for several steps does not lose to the others what the shared
+ * draw gains (one step each in turn did, by measurement: bench/shared-batches.ts).
  */
 import type { Kernels } from '../core/kernels.js';
 import type { Matrix } from '../core/matrix.js';
@@ -12,20 +15,29 @@ import type { BatcherOptions } from './batcher.js';
 import { BatchFeeder } from './batch-feeder.js';
 import type { Split } from './mnist.js';
 
-export class SharedBatches {
-  /** [batchSize, width] the floats of the latest batch drawn; nobody but `batch` writes it. */
-  readonly x: Matrix;
+export interface SharedBatch {
+  /** [batchSize, width] the batch's floats; nobody but `batch` writes them. */
+  x: Matrix;
   /** [batchSize] its labels. */
-  readonly labels: Uint8Array;
-  private readonly feeder: BatchFeeder;
-  /** Batches drawn so far: batch s (1-based) is the one training step s runs on. */
-  private drawn = 0;
+  labels: Uint8Array;
+}
 
-  constructor(readonly kernels: Kernels, readonly split: Split, readonly batchSize: number, readonly options: Readonly<BatcherOptions>) {
-    kernels.reserveMemory(batchSize * split.width * 5 + 4096); // x (floats) and the pixel bytes, allocated before any network holds a view
+export class SharedBatches {
+  /** The window: batch `first + i` (1-based: batch s is the one training step s runs on) in slot i. */
+  private readonly window: SharedBatch[];
+  private readonly feeder: BatchFeeder;
+  /** The step of the window's first batch; the window holds steps first .. first + ahead − 1 (none drawn yet: first 1 − ahead). */
+  private first: number;
+
+  /** @param ahead batches drawn at a time: the steps each network may run in a row before the next window. */
+  constructor(
+    readonly kernels: Kernels, readonly split: Split, readonly batchSize: number, readonly options: Readonly<BatcherOptions>, readonly ahead = 1,
+  ) {
+    if (!Number.isInteger(ahead) || ahead < 1) throw new RangeError(`batches are drawn at least one at a time, got ${ahead}`);
+    kernels.reserveMemory(batchSize * split.width * (4 * ahead + 1) + 4096); // the floats and the pixel bytes, allocated before any network holds a view
     this.feeder = new BatchFeeder(kernels, split, batchSize, options);
-    this.x = kernels.matrix(batchSize, split.width);
-    this.labels = new Uint8Array(batchSize);
+    this.window = Array.from({ length: ahead }, () => ({ x: kernels.matrix(batchSize, split.width), labels: new Uint8Array(batchSize) }));
+    this.first = 1 - ahead;
   }
 
   /** The bytes batches are drawn into: free between steps once `x` holds the floats (scratch for Algorithm 2's recompute). */
@@ -40,16 +52,21 @@ export class SharedBatches {
   }
 
   /**
-   * Makes `x` and `labels` hold the batch of training step `step` (1-based): the next one is drawn
-   * (by the first network to reach that step), the current one is kept (for the others).
-   * Networks sharing a sequence advance together: any other step is an error.
+   * The batch of training step `step` (1-based). The first network to ask for a step past the
+   * window draws the next window (the next `ahead` batches of the sequence); the others find it
+   * drawn. Networks sharing a sequence advance together, a window at a time: a step before the
+   * window, or beyond the next one, is an error.
    */
-  batch(step: number): void {
-    if (step === this.drawn + 1) {
-      this.feeder.next(this.x, this.labels);
-      this.drawn = step;
-    } else if (step !== this.drawn) {
-      throw new RangeError(`shared batches hold batch ${this.drawn}; step ${step} asks for another (networks sharing batches must advance together)`);
+  batch(step: number): SharedBatch {
+    const { ahead } = this;
+    if (step === this.first + ahead) {
+      for (const slot of this.window) this.feeder.next(slot.x, slot.labels);
+      this.first = step;
     }
+    const slot = step - this.first;
+    if (!(slot >= 0 && slot < ahead)) {
+      throw new RangeError(`shared batches hold batches ${this.first} to ${this.first + ahead - 1}; step ${step} asks for another (networks sharing batches must advance together)`);
+    }
+    return this.window[slot]!;
   }
 }

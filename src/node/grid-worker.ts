@@ -18,6 +18,8 @@ import { jobNorm, mnistFromShared, sameBatches, weightsOfJob, type GridWorkerDat
 import { enableRelaxedSimd, loadKernels } from './wasm-files.js';
 
 const PROGRESS_EVERY_MS = 200;
+/** A group's batches are drawn this many at a time, and each network runs as many steps in a row on them (bench/shared-batches.ts). */
+const GROUP_STEPS_IN_A_ROW = 16;
 
 if (!parentPort) throw new Error('grid-worker.js runs as a worker thread of the training pool');
 const port = parentPort;
@@ -42,7 +44,7 @@ async function runGroup(jobs: readonly TrainJob[], data: ReturnType<typeof mnist
   const first = jobs[0]!;
   if (!jobs.every((job) => sameBatches(job, first))) throw new Error(`the runs ${jobs.map((job) => job.id).join(', ')} do not draw the same batches`);
   const kernels = await loadKernels(backend); // fresh, as for one run: the arena never frees
-  const batches = new SharedBatches(kernels, data.train, first.config.batchSize, { shuffle: first.config.shuffle, seed: deriveSeed(first.config.seed, 'batches') });
+  const batches = new SharedBatches(kernels, data.train, first.config.batchSize, { shuffle: first.config.shuffle, seed: deriveSeed(first.config.seed, 'batches') }, GROUP_STEPS_IN_A_ROW);
   const runs = jobs.map((job) => new TrainingRun(
     buildNetwork(kernels, job.config, jobNorm(job), weightsOfJob(job)), data, job.config, hooksFor(job, started), { skipDiverged: true, batches },
   ));
@@ -50,7 +52,7 @@ async function runGroup(jobs: readonly TrainJob[], data: ReturnType<typeof mnist
     const job = jobs[runs.indexOf(run)]!;
     const result = run.finish();
     post({ type: result.stopReason === 'interrupted' ? 'interrupted' : 'finished', id: job.id, result, backend: kernels.variant, durationMs: performance.now() - started });
-  });
+  }, GROUP_STEPS_IN_A_ROW);
 }
 
 /** The hooks that report a job's run to the main thread: progress about five times a second, every validation, the first divergence. */

@@ -73,12 +73,12 @@ export async function train(net: MLP, data: MnistData, config: TrainConfig, hook
 }
 
 /**
- * Advances several runs side by side, one step each in turn, until all have ended (a run that
- * ends early, stopped or diverged for good, drops out), yielding to the event loop about every
- * 50 ms. Runs made with the same `batches` share each step's batch: they must start at the same
- * step. `onEnded` hears of each run as it ends.
+ * Advances several runs side by side, `stride` steps each in turn (default 1), until all have
+ * ended (a run that ends early, stopped or diverged for good, drops out), yielding to the event
+ * loop about every 50 ms. Runs made with the same `batches` share each step's batch: they must
+ * start at the same step, and `stride` must be its `ahead`. `onEnded` hears of each run as it ends.
  */
-export async function runTogether(runs: readonly TrainingRun[], onEnded?: (run: TrainingRun) => void): Promise<void> {
+export async function runTogether(runs: readonly TrainingRun[], onEnded?: (run: TrainingRun) => void, stride = 1): Promise<void> {
   const active = runs.filter((run) => {
     if (run.ended) onEnded?.(run);
     return !run.ended;
@@ -87,7 +87,7 @@ export async function runTogether(runs: readonly TrainingRun[], onEnded?: (run: 
   while (active.length > 0) {
     for (let i = 0; i < active.length; i++) {
       const run = active[i]!;
-      run.advance(1);
+      run.advance(stride);
       if (run.ended) {
         active.splice(i--, 1);
         onEnded?.(run);
@@ -190,8 +190,8 @@ export class TrainingRun {
     }
     this.shared = shared;
     this.feeder = shared ? null : new BatchFeeder(net.kernels, data.train, config.batchSize, batcher);
-    this.x = shared ? shared.x : net.inputFor(config.batchSize);
-    this.labels = shared ? shared.labels : new Uint8Array(config.batchSize);
+    this.x = net.inputFor(config.batchSize);
+    this.labels = new Uint8Array(config.batchSize);
     this.validationExamples = splitExamples(data.validation);
     net.sparseInput = true; // MNIST pixels: ~81% zeros
     this.validates = options.validate ?? true;
@@ -214,9 +214,14 @@ export class TrainingRun {
     while (ran < maxSteps && !this.ended) {
       if (hooks.shouldStop?.()) { this.stopReason = 'interrupted'; break; }
       const stepStart = now();
-      if (this.feeder) this.feeder.next(this.x, this.labels);
-      else this.shared!.batch(this.step + 1);
-      const loss = net.trainStep(this.x, this.labels, this.optimizer);
+      let loss: number;
+      if (this.feeder) {
+        this.feeder.next(this.x, this.labels);
+        loss = net.trainStep(this.x, this.labels, this.optimizer);
+      } else {
+        const batch = this.shared!.batch(this.step + 1);
+        loss = net.trainStep(batch.x, batch.labels, this.optimizer);
+      }
       this.trainingMs += now() - stepStart;
       const step = ++this.step;
       ran++;

@@ -35,12 +35,12 @@ interface Case {
 }
 
 /** Trains `cases` side by side on shared batches in `kernels`, then each alone in a fresh backend, and compares. */
-async function compareShared(kernels: Kernels, fresh: () => Promise<Kernels>, data: MnistData, cases: Case[]): Promise<TrainResult[]> {
+async function compareShared(kernels: Kernels, fresh: () => Promise<Kernels>, data: MnistData, cases: Case[], ahead = 1): Promise<TrainResult[]> {
   const first = cases[0]!.config;
-  const batches = new SharedBatches(kernels, data.train, first.batchSize, { shuffle: first.shuffle, seed: deriveSeed(first.seed, 'batches') });
+  const batches = new SharedBatches(kernels, data.train, first.batchSize, { shuffle: first.shuffle, seed: deriveSeed(first.seed, 'batches') }, ahead);
   const runs = cases.map(({ config, batchNorm }) => new TrainingRun(buildNetwork(kernels, config, batchNorm), data, config, {}, { batches, skipDiverged: true }));
   const order: number[] = [];
-  await runTogether(runs, (run) => order.push(runs.indexOf(run)));
+  await runTogether(runs, (run) => order.push(runs.indexOf(run)), ahead);
   assert.equal(order.length, cases.length, 'every run is heard of as it ends');
   const together = runs.map((run) => run.finish());
   for (const [i, { label, config, batchNorm }] of cases.entries()) {
@@ -52,21 +52,23 @@ async function compareShared(kernels: Kernels, fresh: () => Promise<Kernels>, da
 
 describe('networks on shared batches come out as trained alone', async () => {
   const data = await loadMnist();
-  const base = { steps: 400, validateEvery: 150, seed: 4 };
+  const base = { steps: 300, validateEvery: 125, seed: 4 };
   const cases: Case[] = [
     { label: 'model 1 without BN', config: resolveTrainConfig({ ...base, batchNorm: false, norm: 'none' }), batchNorm: false },
     { label: 'model 1 with BN', config: resolveTrainConfig({ ...base }), batchNorm: true },
     { label: 'model 4 with BN, average statistics', config: resolveTrainConfig({ ...base, learningRate: 2, activation: 'sigmoid', bnEstimator: 'average', bnAverageBatches: 20 }), batchNorm: true },
     { label: 'model 7 without BN (diverges at once)', config: resolveTrainConfig({ ...base, initStd: 10, learningRate: 2, batchNorm: false, norm: 'none' }), batchNorm: false },
-    { label: 'model 1 with BN, a shorter run', config: resolveTrainConfig({ ...base, steps: 250 }), batchNorm: true },
+    { label: 'model 1 with BN, a shorter run', config: resolveTrainConfig({ ...base, steps: 170 }), batchNorm: true },
   ];
   for (const { variant, bytes } of wasmBuildsHere()) {
-    test(`${variant}, real MNIST: five networks, one diverging, one shorter`, async () => {
-      const module = await compileKernelModule(bytes);
-      const fresh = () => WasmKernels.create(module, variant);
-      const together = await compareShared(await fresh(), fresh, data, cases);
-      assert.ok((together[3]!.skippedSteps ?? 0) > 350, 'the diverged network dropped out early');
-    });
+    for (const ahead of [1, 16]) {
+      test(`${variant}, real MNIST: five networks, one diverging, one shorter, ${ahead} step${ahead > 1 ? 's' : ''} in a row`, async () => {
+        const module = await compileKernelModule(bytes);
+        const fresh = () => WasmKernels.create(module, variant);
+        const together = await compareShared(await fresh(), fresh, data, cases, ahead);
+        assert.ok((together[3]!.skippedSteps ?? 0) > 250, 'the diverged network dropped out early');
+      });
+    }
   }
   test('js reference, real MNIST: two networks, 60 steps', async () => {
     const short = cases.slice(0, 2).map((c) => ({ ...c, config: { ...c.config, steps: 60, validateEvery: 25, evalBatchSize: 1000 } }));
@@ -87,6 +89,11 @@ test('shared batches refuse a run that would draw other batches, and steps out o
   batches.batch(1);
   batches.batch(1);
   assert.throws(() => batches.batch(3), /advance together/);
+  const window = new SharedBatches(kernels, data.train, 20, batches.options, 4);
+  const one = window.batch(1);
+  assert.equal(window.batch(4).x === one.x, false, 'a window of four batches');
+  assert.equal(window.batch(5), one, 'the next window reuses the slots');
+  assert.throws(() => window.batch(4), /advance together/);
 });
 
 test('groupsSharingBatches: one job per worker while they fit, then dealt in turn and split where batches differ', () => {
