@@ -14,6 +14,8 @@ import { canvasesToPng, createFigure, type Figure } from './figure.js';
 import { DEFAULT_NORMS, hasBatchStatistics, networkColor, networkPhrase, type NormPair } from './network-style.js';
 
 const BETA_COLOR = '#54a24b';
+/** β's color when green is a network's on the page (Layer Norm's). */
+const BETA_COLOR_ALT = '#777777';
 const PLOT_HEIGHT = 170;
 
 const DEFAULT_NOTE = 'Left: the scale γ and shift β each unit learned (they start at 1 and 0; BN can undo itself if training wants it). Middle and right: '
@@ -39,6 +41,7 @@ export class BatchNormFigure {
   private readonly empty: HTMLElement;
   private rows: Row[] = [];
   private layout = '';
+  private betaColor = BETA_COLOR;
   private drawnVersion = '';
 
   constructor() {
@@ -72,8 +75,11 @@ export class BatchNormFigure {
     }));
     const defaultPair = norms[0] === DEFAULT_NORMS[0] && norms[1] === DEFAULT_NORMS[1];
     const shown = networks.map((i) => norms[i]!);
+    const without = norms.find((norm) => !hasBatchStatistics(norm));
     this.figure.setNote(defaultPair ? DEFAULT_NOTE
-      : DEFAULT_NOTE.replace('BN can undo', 'the layer can undo') + (shown.includes('brn') ? RENORM_NOTE : '') + (shown.includes('ghost') ? GHOST_NOTE : ''));
+      : DEFAULT_NOTE.replace('BN can undo', 'the layer can undo') + (shown.includes('brn') ? RENORM_NOTE : '') + (shown.includes('ghost') ? GHOST_NOTE : '')
+        + (networks.length === 1 && without ? ` The network ${networkPhrase(without)} keeps no batch statistics: it has nothing here.` : ''));
+    this.betaColor = norms.some((norm) => networkColor(norm) === BETA_COLOR) ? BETA_COLOR_ALT : BETA_COLOR;
     this.empty.hidden = networks.length > 0;
     this.empty.textContent = networks.length > 0 ? ''
       : `Neither network has BatchNorm's batch statistics and moving averages: the one ${networkPhrase(norms[0])} and the one ${networkPhrase(norms[1])} `
@@ -107,10 +113,10 @@ export class BatchNormFigure {
       height: PLOT_HEIGHT,
       xLabel: `unit (layer ${layer + 1})`,
       xWhole: true,
-      legend: [{ name: 'γ (scale)', color }, { name: 'β (shift)', color: BETA_COLOR }],
+      legend: [{ name: 'γ (scale)', color }, { name: 'β (shift)', color: this.betaColor }],
     });
     drawDots(frame, units, gamma, color, 1.8);
-    drawDots(frame, units, beta, BETA_COLOR, 1.8);
+    drawDots(frame, units, beta, this.betaColor, 1.8);
   }
 
   /** Running estimate (y) against the batch's statistic (x), with the diagonal y = x. */
