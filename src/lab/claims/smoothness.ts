@@ -151,7 +151,7 @@ export async function runSmoothness(context: ClaimContext, budget: SmoothnessBud
   const holds = smoother.every(Boolean);
   const ratio = (key: keyof LandscapeSummary): string => `${(stats[key].without.mean / stats[key].with.mean).toFixed(1)}×`;
   const describe = ({ key, label }: (typeof MEASURES)[number], k: number): string =>
-    `${label}: without BN ${formatMeanStd(stats[key].without)}, with BN ${formatMeanStd(stats[key].with)} (${ratio(key)}${smoother[k] ? '' : `; the difference ${formatNumber(stats[key].without.mean - stats[key].with.mean)} is inside the noise ±${formatNumber(noiseOf(stats[key].without, stats[key].with))}`})`;
+    `${label}: without BN ${formatMeanStd(stats[key].without)}, with BN ${formatMeanStd(stats[key].with)} (${ratio(key)}${smoother[k] ? '' : `; the difference ${formatNumber(stats[key].without.mean - stats[key].with.mean)} is ${clearlyAbove(stats[key].with, stats[key].without) ? 'higher with BN, beyond' : 'inside'} the noise ±${formatNumber(noiseOf(stats[key].without, stats[key].with))}`})`;
 
   const checkpoints = runs[0]!.without.length;
   const lines = [
@@ -162,8 +162,8 @@ export async function runSmoothness(context: ClaimContext, budget: SmoothnessBud
   ];
   const betaNote = smoother[2]
     ? ''
-    : ` Per unit of distance moved, ‖Δ∇L‖/‖Δw‖ at η = ${budget.stepSizes[0]} it is ${formatMeanStd(stats.ratioAtSmallest.without)} without BN and ${formatMeanStd(stats.ratioAtSmallest.with)} with, ` +
-      `at η = ${budget.stepSizes.at(-1)} ${formatMeanStd(stats.ratioAtLargest.without)} and ${formatMeanStd(stats.ratioAtLargest.with)}: with BN the gradient changes as fast locally but stops changing over longer moves, ` +
+    : ` Per unit of distance moved, ‖Δ∇L‖/‖Δw‖ at η = ${budget.stepSizes[0]} is ${formatMeanStd(stats.ratioAtSmallest.without)} without BN and ${formatMeanStd(stats.ratioAtSmallest.with)} with, ` +
+      `at η = ${budget.stepSizes.at(-1)} ${formatMeanStd(stats.ratioAtLargest.without)} and ${formatMeanStd(stats.ratioAtLargest.with)}: with BN the gradient changes as fast or faster locally but stops changing over longer moves, ` +
       'so BN\'s gradient stays predictive over a long step, while its worst-case local curvature is not lower here.';
   const band = (name: string, points: LandscapePoint[], low: (p: LandscapePoint) => number, mid: (p: LandscapePoint) => number, high: (p: LandscapePoint) => number): BandSeries =>
     ({ name, points: points.map((p) => ({ x: p.step, low: low(p), mid: mid(p), high: high(p) })) });
@@ -212,7 +212,7 @@ export async function runSmoothness(context: ClaimContext, budget: SmoothnessBud
       holds,
       text: holds
         ? `holds: with BN the landscape along the gradient is smoother on all three measures (${MEASURES.map(({ key }) => `${key} ${ratio(key)} lower`).join(', ')}; ${budget.seeds} seeds, each beyond the noise), the direction of Santurkar et al.'s Figure 4.`
-        : `not shown in full at this scale: ${MEASURES.map((m, k) => `${m.label} ${smoother[k] ? `${ratio(m.key)} lower with BN` : `not lower beyond the noise (${formatMeanStd(stats[m.key].without)} without, ${formatMeanStd(stats[m.key].with)} with)`}`).join('; ')}.${betaNote}`,
+        : `not shown in full at this scale: ${MEASURES.map((m, k) => `${m.label} ${smoother[k] ? `${ratio(m.key)} lower with BN` : `not lower beyond the noise (${formatMeanStd(stats[m.key].without)} without, ${formatMeanStd(stats[m.key].with)} with${clearlyAbove(stats[m.key].with, stats[m.key].without) ? ': higher with BN, beyond the noise' : ''})`}`).join('; ')}.${betaNote}`,
     },
     figures: [
       {
