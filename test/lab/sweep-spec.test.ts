@@ -97,6 +97,6 @@ describe('errors name the offending key', () => {
     assert.deepEqual(yaml, sweepSpecFromText('{"axes": {"norm": ["none", "bn"]}}', 'a.json'));
     assert.throws(() => sweepSpecFromText('axes: {norm: [bn}\n', 'b.yaml'), /b\.yaml is not valid YAML at line 1, column \d+: /);
     assert.throws(() => sweepSpecFromText('{"axes": ', 'c.json'), /c\.json is not valid JSON/);
-    assert.throws(() => sweepSpecFromText('axes:\n  norm: [wn]\n', 'd.yaml'), /sweep spec d\.yaml: axes\.norm\[0\]: must be one of none, bn, brn, ghost, ln, gn, rms/);
+    assert.throws(() => sweepSpecFromText('axes:\n  norm: [xn]\n', 'd.yaml'), /sweep spec d\.yaml: axes\.norm\[0\]: must be one of none, bn, brn, ghost, ln, gn, rms, wn, got "xn"/);
   });
 });
