@@ -68,6 +68,16 @@ test('train --no-affine: BN without bn.{i}.gamma/beta (format 1, as BN\'s scale/
   }
 });
 
+test('compare\'s own pair (without and with BN) takes --norm-placement post and --no-affine: the BN network gets them', async () => {
+  const out = join(scratch, 'pair');
+  const printed = await runCli(['compare', '--norm-placement', 'post', '--no-affine', '--steps', '20', '--validate-every', '10', '--out', out]);
+  assert.equal(printed.code, 0, printed.stderr);
+  assert.match(printed.stdout, /^With Batch Norm: The final accuracy on test data is 0\.\d{4}$/m);
+  const record = JSON.parse(readFileSync(join(out, 'compare.json'), 'utf8')) as { config: { normPlacement: string; normAffine: boolean } };
+  assert.equal(record.config.normPlacement, 'post');
+  assert.equal(record.config.normAffine, false);
+});
+
 test('the placement and affine flags refuse, in one line with exit code 2, where no network has a norm layer', async () => {
   const cases: Array<[string[], RegExp]> = [
     [['train', '--no-bn', '--norm-placement', 'post'], /--norm-placement applies to bn, brn, ghost, ln, gn, rms only, the norms with a layer of their own .*; got --norm none/],

@@ -42,7 +42,7 @@ export function compareCommand(): Command {
   addTrainOptions(command, false);
   return command.action(async (raw: RawTrainOptions & { norms?: string }, self: Command) => {
     const norms = normsFromOptions(raw);
-    checkNormGroupsUsed(self, norms ?? []);
+    checkNormGroupsUsed(self, norms ?? ['none', 'bn']);
     const config = trainConfigFromOptions({ ...raw, norm: undefined, bn: true });
     // The checks a norm's own settings get (groups that do not divide a width, a ghost batch that does not divide the batch).
     for (const norm of norms ?? []) if (norm !== 'none' && norm !== 'bn') trainConfigFromOptions({ ...raw, norm, bn: undefined });
