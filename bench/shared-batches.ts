@@ -8,8 +8,9 @@
  *     step each in turn;
  *   - shared, K in a row: the same, batches drawn K at a time and each network running K steps in
  *     a row on them (`--ahead`, default 16; what the worker pool does).
- * The three run in alternating rounds on one pinned CPU (this VM's cores change speed for
- * minutes at a time) and each round's ratio to `alone` is taken; the median is printed. Groups:
+ * They run in alternating rounds on one pinned CPU (this VM's cores change speed for minutes at a
+ * time) and each round's ratio to `alone` is taken, in wall time and in CPU time (the process's
+ * user + system time, which other processes taking the CPU do not inflate); medians are printed. Groups:
  * compare's pair (model 1 without and with BN) and eight networks (a thread's half of the
  * article's grid: its configurations that do not diverge, without and with BN). Training steps
  * only, no validation. It is a benchmark, not a test.
@@ -42,27 +43,44 @@ function articleNetworks(count: number, steps: number): Array<{ config: TrainCon
   return networks.slice(0, count);
 }
 
-async function timed(mode: Mode, data: MnistData, networks: ReturnType<typeof articleNetworks>): Promise<number> {
+interface Timing {
+  wall: number;
+  cpu: number;
+}
+
+function clock(): Timing {
+  const { user, system } = process.cpuUsage();
+  return { wall: performance.now(), cpu: (user + system) / 1000 };
+}
+
+function since(start: Timing): Timing {
+  const end = clock();
+  return { wall: end.wall - start.wall, cpu: end.cpu - start.cpu };
+}
+
+async function timed(mode: Mode, data: MnistData, networks: ReturnType<typeof articleNetworks>): Promise<Timing> {
   const options = { validate: false };
   if (mode === 'alone') {
-    let ms = 0;
+    const total = { wall: 0, cpu: 0 };
     for (const { config, batchNorm } of networks) {
       const kernels = await loadKernels('auto');
       const run = new TrainingRun(buildNetwork(kernels, config, batchNorm), data, config, {}, options);
-      const start = performance.now();
+      const start = clock();
       while (!run.ended) run.advance(Infinity);
-      ms += performance.now() - start;
+      const { wall, cpu } = since(start);
+      total.wall += wall;
+      total.cpu += cpu;
     }
-    return ms;
+    return total;
   }
   const kernels = await loadKernels('auto');
   const first = networks[0]!.config;
   const stride = mode === 'shared, K in a row' ? ahead : 1;
   const batches = mode === 'side by side' ? undefined : new SharedBatches(kernels, data.train, first.batchSize, { shuffle: first.shuffle, seed: deriveSeed(first.seed, 'batches') }, stride);
   const runs = networks.map(({ config, batchNorm }) => new TrainingRun(buildNetwork(kernels, config, batchNorm), data, config, {}, { ...options, ...(batches ? { batches } : {}) }));
-  const start = performance.now();
+  const start = clock();
   await runTogether(runs, undefined, stride);
-  return performance.now() - start;
+  return since(start);
 }
 
 const median = (values: number[]): number => {
@@ -79,18 +97,18 @@ const pinned = process.argv.includes('--no-pin') ? { reason: '--no-pin' } : pinT
 enableRelaxedSimd();
 const data = await loadMnist();
 console.log(`Shared batches: ${steps} steps per network, K = ${ahead}, ${rounds} alternating rounds, ${'cpu' in pinned ? `pinned to CPU ${pinned.cpu}` : `not pinned (${pinned.reason})`}, ${(await loadKernels('auto')).variant}`);
-console.log('networks  path                steps/s (median)  vs alone (median of rounds)  rounds\' ratios');
+console.log('networks  path                steps/s (median)  vs alone, wall  vs alone, CPU  rounds\' wall ratios');
 for (const count of groups) {
   const networks = articleNetworks(count, steps);
   await timed('side by side', data, articleNetworks(count, 300)); // warm-up: tier-up of every path
   await timed('shared', data, articleNetworks(count, 300));
   await timed('alone', data, articleNetworks(count, 300));
   await timed('shared, K in a row', data, articleNetworks(count, 300));
-  const ms: Record<Mode, number[]> = { alone: [], 'side by side': [], shared: [], 'shared, K in a row': [] };
-  for (let round = 0; round < rounds; round++) for (const mode of MODES) ms[mode].push(await timed(mode, data, networks));
+  const times: Record<Mode, Timing[]> = { alone: [], 'side by side': [], shared: [], 'shared, K in a row': [] };
+  for (let round = 0; round < rounds; round++) for (const mode of MODES) times[mode].push(await timed(mode, data, networks));
   for (const mode of MODES) {
-    const ratios = ms[mode].map((value, i) => ms.alone[i]! / value);
-    const rate = (count * steps * 1000) / median(ms[mode]);
-    console.log(`${String(count).padStart(8)}  ${mode.padEnd(18)}  ${rate.toFixed(0).padStart(16)}  ${(median(ratios).toFixed(3) + '×').padStart(27)}  ${ratios.map((r) => r.toFixed(3)).join(' ')}`);
+    const ratios = (key: keyof Timing) => times[mode].map((value, i) => times.alone[i]![key] / value[key]);
+    const rate = (count * steps * 1000) / median(times[mode].map((t) => t.wall));
+    console.log(`${String(count).padStart(8)}  ${mode.padEnd(18)}  ${rate.toFixed(0).padStart(16)}  ${(median(ratios('wall')).toFixed(3) + '×').padStart(14)}  ${(median(ratios('cpu')).toFixed(3) + '×').padStart(13)}  ${ratios('wall').map((r) => r.toFixed(3)).join(' ')}`);
   }
 }
