@@ -45,7 +45,7 @@ export const NOISY_BN_FULL: NoisyBnBudget = {
   seeds: 3,
 };
 
-export const NOISY_BN_QUICK: NoisyBnBudget = { ...NOISY_BN_FULL, steps: 600, checkpointEvery: 50, validationCount: 1000 };
+export const NOISY_BN_QUICK: NoisyBnBudget = { ...NOISY_BN_FULL, steps: 400, checkpointEvery: 40, validationCount: 1000 };
 
 /** Drift is measured after this fraction of the run: the first steps move everything. */
 const BURN_IN_FRACTION = 0.1;

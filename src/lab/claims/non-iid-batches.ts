@@ -40,7 +40,7 @@ export const NON_IID_FULL: NonIidBudget = {
   seeds: 3,
 };
 
-export const NON_IID_QUICK: NonIidBudget = { ...NON_IID_FULL, steps: 600, testCount: 5000 };
+export const NON_IID_QUICK: NonIidBudget = { ...NON_IID_FULL, steps: 400, testCount: 5000 };
 
 const NORMS: ReadonlyArray<{ norm: NormKind; name: string }> = [
   { norm: 'none', name: withoutBnName },

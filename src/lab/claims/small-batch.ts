@@ -41,7 +41,7 @@ export const SMALL_BATCH_FULL: SmallBatchBudget = {
   seeds: 3,
 };
 
-export const SMALL_BATCH_QUICK: SmallBatchBudget = { ...SMALL_BATCH_FULL, batchSizes: [2, 8, 32, 128], examplesSeen: 12000, validationCount: 2000 };
+export const SMALL_BATCH_QUICK: SmallBatchBudget = { ...SMALL_BATCH_FULL, batchSizes: [2, 8, 32, 128], examplesSeen: 8000, validationCount: 2000 };
 
 export const SMALL_BATCH_NORMS: ReadonlyArray<{ norm: NormKind; name: string; batchFree: boolean }> = [
   { norm: 'none', name: withoutBnName, batchFree: true },
