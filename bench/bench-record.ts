@@ -4,10 +4,10 @@
  * report.ts turns it into the readable table.
  */
 import type { EvaluationTiming } from './bnlab-runs.js';
+import type { NormRow } from './norm-rows.js';
 import type { PeakMemoryReport } from './peak-memory-child.js';
 import type { StepSplit } from './split.js';
 import type { Throughput, Variant } from './workload.js';
-import type { NormRow } from './norm-rows.js';
 
 export interface MachineInfo {
   cpu: string;

@@ -5,12 +5,23 @@
  * pass over 5,000 images.
  */
 import type { Kernels } from '../src/core/kernels.js';
-import { splitExamples, type Split } from '../src/data/mnist.js';
+import { type Split, splitExamples } from '../src/data/mnist.js';
 import type { MLP } from '../src/nn/mlp.js';
 import { Sgd } from '../src/nn/sgd.js';
 import {
-  BATCH_SIZE, benchFeeder, buildBenchNetwork, LEARNING_RATE, PREMADE_BATCHES, median, stopwatch, throughputOfRuns,
-  type RunPlan, type RunResult, type Throughput, type TrainingSession, type Variant,
+  BATCH_SIZE,
+  benchFeeder,
+  buildBenchNetwork,
+  LEARNING_RATE,
+  median,
+  PREMADE_BATCHES,
+  type RunPlan,
+  type RunResult,
+  stopwatch,
+  type Throughput,
+  type TrainingSession,
+  throughputOfRuns,
+  type Variant,
 } from './workload.js';
 
 export interface BnlabSession extends TrainingSession {
@@ -32,11 +43,14 @@ export function openBnlabSession(kernels: Kernels, train: Split, variant: Varian
   const optimizer = new Sgd(kernels, LEARNING_RATE);
   const x = net.inputFor(BATCH_SIZE); // [60, 784] in the backend's memory
   const labels = new Uint8Array(BATCH_SIZE); // [60]
-  const premade = feed === 'premade' ? Array.from({ length: PREMADE_BATCHES }, () => {
-    const batch = { x: kernels.matrix(BATCH_SIZE, x.cols), labels: new Uint8Array(BATCH_SIZE) };
-    feeder.next(batch.x, batch.labels);
-    return batch;
-  }) : [];
+  const premade =
+    feed === 'premade'
+      ? Array.from({ length: PREMADE_BATCHES }, () => {
+          const batch = { x: kernels.matrix(BATCH_SIZE, x.cols), labels: new Uint8Array(BATCH_SIZE) };
+          feeder.next(batch.x, batch.labels);
+          return batch;
+        })
+      : [];
   let position = 0;
   const runSync = (steps: number): RunResult => {
     let lastLoss = NaN;

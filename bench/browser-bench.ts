@@ -65,7 +65,9 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 const fixed = (x: number, digits = 0): string => x.toFixed(digits).padStart(7);
 
 enableRelaxedSimd();
-process.stdout.write(`browser bench: model 1, ${steps} steps, ${rounds} rounds, alternating page and Node; ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'})\n`);
+process.stdout.write(
+  `browser bench: model 1, ${steps} steps, ${rounds} rounds, alternating page and Node; ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'})\n`,
+);
 const pageRounds: PageRound[] = [];
 const nodeRounds: Array<{ withoutBn: number; withBn: number }> = [];
 for (let round = 1; round <= rounds; round++) {
@@ -82,7 +84,11 @@ const summary = {
   steps,
   rounds,
   cpu: cpus()[0]?.model ?? 'unknown',
-  page: { withoutBn: median(pageRounds.map((r) => r.withoutBn)), withBn: median(pageRounds.map((r) => r.withBn)), drawFraction: median(pageRounds.map((r) => r.drawFraction)) },
+  page: {
+    withoutBn: median(pageRounds.map((r) => r.withoutBn)),
+    withBn: median(pageRounds.map((r) => r.withBn)),
+    drawFraction: median(pageRounds.map((r) => r.drawFraction)),
+  },
   node: { withoutBn: median(nodeRounds.map((r) => r.withoutBn)), withBn: median(nodeRounds.map((r) => r.withBn)) },
   pageRounds,
   nodeRounds,

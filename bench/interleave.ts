@@ -3,7 +3,7 @@
  * peer, ...): on cores that other work shares, a load that comes and goes then slows both alike,
  * and the ratio of each adjacent pair is a fairer comparison than two medians taken minutes apart.
  */
-import { median, quantile, throughputOfRuns, type RunPlan, type RunResult, type Throughput, type TrainingSession } from './workload.js';
+import { median, quantile, type RunPlan, type RunResult, type Throughput, type TrainingSession, throughputOfRuns } from './workload.js';
 
 export interface PairedMeasurement {
   bnlab: Throughput;
@@ -20,7 +20,8 @@ export async function measurePaired(bnlab: TrainingSession, bnlabPlan: RunPlan, 
   if (bnlabPlan.runs !== peerPlan.runs) throw new RangeError('paired measurements need the same number of runs on both sides');
   await bnlab.run(bnlabPlan.warmupSteps);
   await peer.run(peerPlan.warmupSteps);
-  const ours: RunResult[] = [], theirs: RunResult[] = [];
+  const ours: RunResult[] = [],
+    theirs: RunResult[] = [];
   for (let round = 0; round < bnlabPlan.runs; round++) {
     ours.push(await bnlab.run(bnlabPlan.stepsPerRun));
     theirs.push(await peer.run(peerPlan.stepsPerRun));

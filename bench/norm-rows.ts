@@ -7,12 +7,24 @@
  */
 import type { Kernels } from '../src/core/kernels.js';
 import type { Split } from '../src/data/mnist.js';
-import { NORM_KINDS, type NormKind } from '../src/nn/spec.js';
 import { Sgd } from '../src/nn/sgd.js';
+import { NORM_KINDS, type NormKind } from '../src/nn/spec.js';
 import { buildNetwork } from '../src/train/networks.js';
 import {
-  BATCH_SIZE, BENCH_CONFIG, benchFeeder, benchInitialWeights, LEARNING_RATE, median, PREMADE_BATCHES, quantile, stopwatch,
-  throughputOfRuns, type RunPlan, type RunResult, type Throughput, type TrainingSession,
+  BATCH_SIZE,
+  BENCH_CONFIG,
+  benchFeeder,
+  benchInitialWeights,
+  LEARNING_RATE,
+  median,
+  PREMADE_BATCHES,
+  quantile,
+  type RunPlan,
+  type RunResult,
+  stopwatch,
+  type Throughput,
+  type TrainingSession,
+  throughputOfRuns,
 } from './workload.js';
 
 export interface NormRow {
@@ -53,7 +65,12 @@ export function openNormSession(kernels: Kernels, train: Split, norm: NormKind):
 }
 
 /** Every norm's row, measured in alternating rounds; `kernelsFor` gives each network a fresh backend. */
-export async function measureNormRows(kernelsFor: () => Promise<Kernels>, train: Split, plan: RunPlan, progress: (message: string) => void): Promise<NormRow[]> {
+export async function measureNormRows(
+  kernelsFor: () => Promise<Kernels>,
+  train: Split,
+  plan: RunPlan,
+  progress: (message: string) => void,
+): Promise<NormRow[]> {
   const norms = [...NORM_KINDS];
   const sessions = new Map<NormKind, TrainingSession>();
   for (const norm of norms) sessions.set(norm, openNormSession(await kernelsFor(), train, norm));
@@ -70,7 +87,12 @@ export async function measureNormRows(kernelsFor: () => Promise<Kernels>, train:
   const bn = runs.get('bn')!;
   return norms.map((norm) => {
     const ours = runs.get(norm)!;
-    const ratios = ours.map((run, i) => (run.wallMs / run.steps) / (bn[i]!.wallMs / bn[i]!.steps));
-    return { norm, throughput: throughputOfRuns(plan, ours), stepTimeVsBn: median(ratios), stepTimeVsBnQuartiles: [quantile(ratios, 0.25), quantile(ratios, 0.75)] };
+    const ratios = ours.map((run, i) => run.wallMs / run.steps / (bn[i]!.wallMs / bn[i]!.steps));
+    return {
+      norm,
+      throughput: throughputOfRuns(plan, ours),
+      stepTimeVsBn: median(ratios),
+      stepTimeVsBnQuartiles: [quantile(ratios, 0.25), quantile(ratios, 0.75)],
+    };
   });
 }

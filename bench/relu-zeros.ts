@@ -8,8 +8,9 @@
  * runs at ~50 GFLOP/s and the sparse first layer at ~28 GFLOP/s of real multiply-adds (150
  * dense-equivalent at 19% density), so skipping zeros pays only well beyond half of them zero.
  */
-import { enableRelaxedSimd, loadKernels } from '../src/node/wasm-files.js';
+
 import { loadMnist } from '../src/node/mnist-files.js';
+import { enableRelaxedSimd, loadKernels } from '../src/node/wasm-files.js';
 import { resolveTrainConfig } from '../src/train/config.js';
 import { buildNetwork } from '../src/train/networks.js';
 import { TrainingRun } from '../src/train/trainer.js';
@@ -29,8 +30,15 @@ const steps = Number(argument('--steps', '5000'));
 const every = 10;
 enableRelaxedSimd();
 const data = await loadMnist();
-console.log(`Zero fraction per hidden layer (ReLU output a, then ∂L/∂(x·W) g), ${steps} steps, sampled every ${every}; mean over the run [first tenth → last tenth]`);
-const models: Array<[string, number, number]> = [['model 1', 0.05, 0.01], ['model 3', 0.05, 2], ['model 5', 10, 0.01], ['model 7', 10, 2]];
+console.log(
+  `Zero fraction per hidden layer (ReLU output a, then ∂L/∂(x·W) g), ${steps} steps, sampled every ${every}; mean over the run [first tenth → last tenth]`,
+);
+const models: Array<[string, number, number]> = [
+  ['model 1', 0.05, 0.01],
+  ['model 3', 0.05, 2],
+  ['model 5', 10, 0.01],
+  ['model 7', 10, 2],
+];
 for (const [name, initStd, learningRate] of models) {
   for (const batchNorm of [false, true]) {
     const config = resolveTrainConfig({ steps, initStd, learningRate, activation: 'relu', batchNorm, norm: batchNorm ? 'bn' : 'none', seed: 1 });
@@ -49,10 +57,16 @@ for (const [name, initStd, learningRate] of models) {
     }
     const mean = (part: typeof samples, key: 'a' | 'g', l: number) => part.reduce((sum, s) => sum + s[key][l]!, 0) / part.length;
     const tenth = Math.max(1, Math.floor(samples.length / 10));
-    const first = samples.slice(0, tenth), last = samples.slice(-tenth);
-    const describe = (key: 'a' | 'g') => Array.from({ length: layers }, (_, l) =>
-      `${(100 * mean(samples, key, l)).toFixed(1)}% [${(100 * mean(first, key, l)).toFixed(1)} → ${(100 * mean(last, key, l)).toFixed(1)}]`).join(', ');
+    const first = samples.slice(0, tenth),
+      last = samples.slice(-tenth);
+    const describe = (key: 'a' | 'g') =>
+      Array.from(
+        { length: layers },
+        (_, l) => `${(100 * mean(samples, key, l)).toFixed(1)}% [${(100 * mean(first, key, l)).toFixed(1)} → ${(100 * mean(last, key, l)).toFixed(1)}]`,
+      ).join(', ');
     const diverged = run.divergedAtStep === null ? '' : ` (diverged at step ${run.divergedAtStep}: NaN is not zero)`;
-    console.log(`${name} (std ${initStd}, lr ${learningRate}) ${batchNorm ? 'with BN   ' : 'without BN'}${diverged}\n  a: ${describe('a')}\n  g: ${describe('g')}`);
+    console.log(
+      `${name} (std ${initStd}, lr ${learningRate}) ${batchNorm ? 'with BN   ' : 'without BN'}${diverged}\n  a: ${describe('a')}\n  g: ${describe('g')}`,
+    );
   }
 }

@@ -15,10 +15,11 @@
  * article's grid: its configurations that do not diverge, without and with BN). Training steps
  * only, no validation. It is a benchmark, not a test.
  */
-import { enableRelaxedSimd, loadKernels } from '../src/node/wasm-files.js';
-import { loadMnist } from '../src/node/mnist-files.js';
+
 import type { MnistData } from '../src/data/mnist.js';
 import { SharedBatches } from '../src/data/shared-batches.js';
+import { loadMnist } from '../src/node/mnist-files.js';
+import { enableRelaxedSimd, loadKernels } from '../src/node/wasm-files.js';
 import { resolveTrainConfig, type TrainConfig } from '../src/train/config.js';
 import { buildNetwork } from '../src/train/networks.js';
 import { deriveSeed } from '../src/train/seeds.js';
@@ -35,11 +36,19 @@ function argument(name: string, fallback: string): string {
 
 /** The article's configurations that train without diverging, without and with BN, in the grid's order. */
 function articleNetworks(count: number, steps: number): Array<{ config: TrainConfig; batchNorm: boolean }> {
-  const settings: Array<[number, number, 'relu' | 'sigmoid']> = [[0.05, 0.01, 'relu'], [0.05, 0.01, 'sigmoid'], [0.05, 2, 'sigmoid'], [10, 0.01, 'sigmoid'], [10, 2, 'sigmoid']];
-  const networks = settings.flatMap(([initStd, learningRate, activation]) => [false, true].map((batchNorm) => ({
-    config: resolveTrainConfig({ steps, initStd, learningRate, activation, batchNorm, norm: batchNorm ? 'bn' : 'none', seed: 1 }),
-    batchNorm,
-  })));
+  const settings: Array<[number, number, 'relu' | 'sigmoid']> = [
+    [0.05, 0.01, 'relu'],
+    [0.05, 0.01, 'sigmoid'],
+    [0.05, 2, 'sigmoid'],
+    [10, 0.01, 'sigmoid'],
+    [10, 2, 'sigmoid'],
+  ];
+  const networks = settings.flatMap(([initStd, learningRate, activation]) =>
+    [false, true].map((batchNorm) => ({
+      config: resolveTrainConfig({ steps, initStd, learningRate, activation, batchNorm, norm: batchNorm ? 'bn' : 'none', seed: 1 }),
+      batchNorm,
+    })),
+  );
   return networks.slice(0, count);
 }
 
@@ -76,8 +85,13 @@ async function timed(mode: Mode, data: MnistData, networks: ReturnType<typeof ar
   const kernels = await loadKernels('auto');
   const first = networks[0]!.config;
   const stride = mode === 'shared, K in a row' ? ahead : 1;
-  const batches = mode === 'side by side' ? undefined : new SharedBatches(kernels, data.train, first.batchSize, { shuffle: first.shuffle, seed: deriveSeed(first.seed, 'batches') }, stride);
-  const runs = networks.map(({ config, batchNorm }) => new TrainingRun(buildNetwork(kernels, config, batchNorm), data, config, {}, { ...options, ...(batches ? { batches } : {}) }));
+  const batches =
+    mode === 'side by side'
+      ? undefined
+      : new SharedBatches(kernels, data.train, first.batchSize, { shuffle: first.shuffle, seed: deriveSeed(first.seed, 'batches') }, stride);
+  const runs = networks.map(
+    ({ config, batchNorm }) => new TrainingRun(buildNetwork(kernels, config, batchNorm), data, config, {}, { ...options, ...(batches ? { batches } : {}) }),
+  );
   const start = clock();
   await runTogether(runs, undefined, stride);
   return since(start);
@@ -96,8 +110,10 @@ const ahead = Number(argument('--ahead', '16'));
 const pinned = process.argv.includes('--no-pin') ? { reason: '--no-pin' } : pinToOneCpu();
 enableRelaxedSimd();
 const data = await loadMnist();
-console.log(`Shared batches: ${steps} steps per network, K = ${ahead}, ${rounds} alternating rounds, ${'cpu' in pinned ? `pinned to CPU ${pinned.cpu}` : `not pinned (${pinned.reason})`}, ${(await loadKernels('auto')).variant}`);
-console.log('networks  path                steps/s (median)  vs alone, wall  vs alone, CPU  rounds\' wall ratios');
+console.log(
+  `Shared batches: ${steps} steps per network, K = ${ahead}, ${rounds} alternating rounds, ${'cpu' in pinned ? `pinned to CPU ${pinned.cpu}` : `not pinned (${pinned.reason})`}, ${(await loadKernels('auto')).variant}`,
+);
+console.log("networks  path                steps/s (median)  vs alone, wall  vs alone, CPU  rounds' wall ratios");
 for (const count of groups) {
   const networks = articleNetworks(count, steps);
   await timed('side by side', data, articleNetworks(count, 300)); // warm-up: tier-up of every path
@@ -109,6 +125,12 @@ for (const count of groups) {
   for (const mode of MODES) {
     const ratios = (key: keyof Timing) => times[mode].map((value, i) => times.alone[i]![key] / value[key]);
     const rate = (count * steps * 1000) / median(times[mode].map((t) => t.wall));
-    console.log(`${String(count).padStart(8)}  ${mode.padEnd(18)}  ${rate.toFixed(0).padStart(16)}  ${(median(ratios('wall')).toFixed(3) + '×').padStart(14)}  ${(median(ratios('cpu')).toFixed(3) + '×').padStart(13)}  ${ratios('wall').map((r) => r.toFixed(3)).join(' ')}`);
+    console.log(
+      `${String(count).padStart(8)}  ${mode.padEnd(18)}  ${rate.toFixed(0).padStart(16)}  ${(`${median(ratios('wall')).toFixed(3)}×`).padStart(14)}  ${(`${median(ratios('cpu')).toFixed(3)}×`).padStart(13)}  ${ratios(
+        'wall',
+      )
+        .map((r) => r.toFixed(3))
+        .join(' ')}`,
+    );
   }
 }

@@ -10,8 +10,8 @@
 import type { Kernels } from '../src/core/kernels.js';
 import type { Split } from '../src/data/mnist.js';
 import { Sgd } from '../src/nn/sgd.js';
-import { describeMatmul, matmulFlops, replayMatmul, TimingKernels, type KernelMethod, type MatmulCall } from './timing-kernels.js';
-import { BATCH_SIZE, benchFeeder, buildBenchNetwork, LEARNING_RATE, median, stopwatch, type Elapsed, type Variant } from './workload.js';
+import { describeMatmul, type KernelMethod, type MatmulCall, matmulFlops, replayMatmul, TimingKernels } from './timing-kernels.js';
+import { BATCH_SIZE, benchFeeder, buildBenchNetwork, type Elapsed, LEARNING_RATE, median, stopwatch, type Variant } from './workload.js';
 
 export type SplitPart = 'matmul' | 'batchNorm' | 'activation' | 'loss' | 'sgd' | 'bias' | 'batchCopy' | 'rest';
 export const SPLIT_PARTS: readonly SplitPart[] = ['matmul', 'batchNorm', 'activation', 'loss', 'sgd', 'bias', 'batchCopy', 'rest'];
@@ -91,7 +91,8 @@ export function measureStepSplit(kernels: Kernels, train: Split, steps: number, 
   const x = net.inputFor(BATCH_SIZE); // [60, 784]
   const labels = new Uint8Array(BATCH_SIZE); // [60]
 
-  let batchCopyMs = 0, stepMs = 0;
+  let batchCopyMs = 0,
+    stepMs = 0;
   const step = (): void => {
     const started = performance.now();
     feeder.next(x, labels); // the draw, then bytesToFloats (which the wrapper times too)

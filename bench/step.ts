@@ -54,7 +54,10 @@ async function backends(only: string): Promise<Kernels[]> {
   if (only === 'js') return list;
   enableRelaxedSimd();
   const modules = readKernelModules();
-  for (const [variant, bytes] of [['relaxed-simd', modules.relaxedSimd], ['simd128', modules.simd128]] as const) {
+  for (const [variant, bytes] of [
+    ['relaxed-simd', modules.relaxedSimd],
+    ['simd128', modules.simd128],
+  ] as const) {
     if (bytes && WebAssembly.validate(bytes)) list.push(await WasmKernels.create(await compileKernelModule(bytes), variant));
     else console.log(`(wasm ${variant}: ${bytes ? 'does not validate here' : 'not built; run npm run build'})`);
   }
@@ -64,7 +67,9 @@ async function backends(only: string): Promise<Kernels[]> {
 const wasmSteps = Number(option('steps', '2000'));
 const batches = randomBatches(new Rng(7));
 console.log(`training steps per second, batch ${BATCH}, 784-128-128-128-10, one core, node ${process.version}`);
-console.log(`${'backend'.padEnd(20)}${'BN'.padEnd(6)}${'steps'.padStart(7)}${'steps/s (wall)'.padStart(16)}${'steps/s (cpu)'.padStart(15)}${'µs/step (cpu)'.padStart(15)}`);
+console.log(
+  `${'backend'.padEnd(20)}${'BN'.padEnd(6)}${'steps'.padStart(7)}${'steps/s (wall)'.padStart(16)}${'steps/s (cpu)'.padStart(15)}${'µs/step (cpu)'.padStart(15)}`,
+);
 for (const kernels of await backends(option('only', 'all'))) {
   for (const batchNorm of [false, true]) {
     const spec = makeSpec({ batchNorm });
@@ -80,14 +85,18 @@ for (const kernels of await backends(option('only', 'all'))) {
     };
     const steps = kernels.name === 'js' ? Math.max(10, Math.round(wasmSteps / 100)) : wasmSteps;
     for (let i = 0; i < Math.min(200, steps); i++) step(); // warm-up: V8 tiers the code up
-    const wall: number[] = [], cpu: number[] = [];
+    const wall: number[] = [],
+      cpu: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
-      const wallStart = performance.now(), cpuStart = cpuMicroseconds();
+      const wallStart = performance.now(),
+        cpuStart = cpuMicroseconds();
       for (let i = 0; i < steps; i++) step();
       wall.push(steps / ((performance.now() - wallStart) / 1000));
       cpu.push(steps / ((cpuMicroseconds() - cpuStart) / 1e6));
     }
-    console.log(`${kernels.variant.padEnd(20)}${(batchNorm ? 'yes' : 'no').padEnd(6)}${String(steps).padStart(7)}`
-      + `${median(wall).toFixed(0).padStart(16)}${median(cpu).toFixed(0).padStart(15)}${(1e6 / median(cpu)).toFixed(0).padStart(15)}`);
+    console.log(
+      `${kernels.variant.padEnd(20)}${(batchNorm ? 'yes' : 'no').padEnd(6)}${String(steps).padStart(7)}` +
+        `${median(wall).toFixed(0).padStart(16)}${median(cpu).toFixed(0).padStart(15)}${(1e6 / median(cpu)).toFixed(0).padStart(15)}`,
+    );
   }
 }

@@ -4,8 +4,8 @@
  * matrix-multiply calls of a step (method, operands, sparse flag) so they can be replayed alone.
  */
 import type { ActivationKind, BackendName, ByteBuffer, Kernels } from '../src/core/kernels.js';
-import type { Labels } from '../src/core/softmax-cross-entropy.js';
 import type { Matrix } from '../src/core/matrix.js';
+import type { Labels } from '../src/core/softmax-cross-entropy.js';
 
 /** Every computing method of the Kernels interface (allocation is passed through untimed). */
 export type KernelMethod = Exclude<keyof Kernels, 'name' | 'variant' | 'reserveMemory' | 'matrix' | 'firstRows' | 'byteBuffer'>;
@@ -110,26 +110,37 @@ export class TimingKernels implements Kernels {
   }
 
   batchNormForwardTrain(
-    x: Matrix, eps: number, gamma: Matrix | null, beta: Matrix | null,
-    mean: Matrix, variance: Matrix, invStd: Matrix, xhat: Matrix, y: Matrix,
+    x: Matrix,
+    eps: number,
+    gamma: Matrix | null,
+    beta: Matrix | null,
+    mean: Matrix,
+    variance: Matrix,
+    invStd: Matrix,
+    xhat: Matrix,
+    y: Matrix,
   ): void {
     const started = performance.now();
     this.inner.batchNormForwardTrain(x, eps, gamma, beta, mean, variance, invStd, xhat, y);
     this.add('batchNormForwardTrain', started);
   }
 
-  batchNormBackward(
-    dy: Matrix, xhat: Matrix, invStd: Matrix, gamma: Matrix | null,
-    dx: Matrix, dGamma: Matrix | null, dBeta: Matrix | null,
-  ): void {
+  batchNormBackward(dy: Matrix, xhat: Matrix, invStd: Matrix, gamma: Matrix | null, dx: Matrix, dGamma: Matrix | null, dBeta: Matrix | null): void {
     const started = performance.now();
     this.inner.batchNormBackward(dy, xhat, invStd, gamma, dx, dGamma, dBeta);
     this.add('batchNormBackward', started);
   }
 
   groupNormForward(
-    x: Matrix, groups: number, centered: boolean, eps: number, gamma: Matrix | null, beta: Matrix | null,
-    invStd: Matrix, xhat: Matrix, y: Matrix,
+    x: Matrix,
+    groups: number,
+    centered: boolean,
+    eps: number,
+    gamma: Matrix | null,
+    beta: Matrix | null,
+    invStd: Matrix,
+    xhat: Matrix,
+    y: Matrix,
   ): void {
     const started = performance.now();
     this.inner.groupNormForward(x, groups, centered, eps, gamma, beta, invStd, xhat, y);
@@ -137,8 +148,15 @@ export class TimingKernels implements Kernels {
   }
 
   groupNormBackward(
-    dy: Matrix, xhat: Matrix, invStd: Matrix, groups: number, centered: boolean, gamma: Matrix | null,
-    dx: Matrix, dGamma: Matrix | null, dBeta: Matrix | null,
+    dy: Matrix,
+    xhat: Matrix,
+    invStd: Matrix,
+    groups: number,
+    centered: boolean,
+    gamma: Matrix | null,
+    dx: Matrix,
+    dGamma: Matrix | null,
+    dBeta: Matrix | null,
   ): void {
     const started = performance.now();
     this.inner.groupNormBackward(dy, xhat, invStd, groups, centered, gamma, dx, dGamma, dBeta);
@@ -151,10 +169,7 @@ export class TimingKernels implements Kernels {
     this.add('weightNormScale', started);
   }
 
-  weightNormBackward(
-    dy: Matrix, t: Matrix, tMean: Matrix | null, norms: Matrix, scale: Matrix, g: Matrix,
-    dt: Matrix, dg: Matrix, coefficient: Matrix,
-  ): void {
+  weightNormBackward(dy: Matrix, t: Matrix, tMean: Matrix | null, norms: Matrix, scale: Matrix, g: Matrix, dt: Matrix, dg: Matrix, coefficient: Matrix): void {
     const started = performance.now();
     this.inner.weightNormBackward(dy, t, tMean, norms, scale, g, dt, dg, coefficient);
     this.add('weightNormBackward', started);
@@ -193,12 +208,24 @@ export class TimingKernels implements Kernels {
 
 function emptyTotals(): Record<KernelMethod, number> {
   return {
-    matmul: 0, matmulTransposeAAdd: 0, matmulTransposeB: 0,
-    addRowVector: 0, addColumnSums: 0,
-    activationForward: 0, activationBackward: 0,
-    batchNormForwardTrain: 0, batchNormBackward: 0, scaleShiftColumns: 0, groupNormForward: 0, groupNormBackward: 0,
-    weightNormScale: 0, weightNormBackward: 0, addScaledColumns: 0,
-    sgdStep: 0, bytesToFloats: 0, softmaxCrossEntropy: 0,
+    matmul: 0,
+    matmulTransposeAAdd: 0,
+    matmulTransposeB: 0,
+    addRowVector: 0,
+    addColumnSums: 0,
+    activationForward: 0,
+    activationBackward: 0,
+    batchNormForwardTrain: 0,
+    batchNormBackward: 0,
+    scaleShiftColumns: 0,
+    groupNormForward: 0,
+    groupNormBackward: 0,
+    weightNormScale: 0,
+    weightNormBackward: 0,
+    addScaledColumns: 0,
+    sgdStep: 0,
+    bytesToFloats: 0,
+    softmaxCrossEntropy: 0,
   };
 }
 
@@ -206,10 +233,14 @@ function emptyTotals(): Record<KernelMethod, number> {
 export function matmulFlops(call: MatmulCall): number {
   const { a, b } = call;
   switch (call.method) {
-    case 'matmul': return 2 * a.rows * a.cols * b.cols; // a[m,k]·b[k,n]
-    case 'matmulTransposeAAdd': return 2 * a.rows * a.cols * b.cols; // a[m,k]ᵀ·b[m,n]
-    case 'matmulTransposeB': return 2 * a.rows * a.cols * b.rows; // a[m,n]·b[k,n]ᵀ
-    default: return call.method satisfies never;
+    case 'matmul':
+      return 2 * a.rows * a.cols * b.cols; // a[m,k]·b[k,n]
+    case 'matmulTransposeAAdd':
+      return 2 * a.rows * a.cols * b.cols; // a[m,k]ᵀ·b[m,n]
+    case 'matmulTransposeB':
+      return 2 * a.rows * a.cols * b.rows; // a[m,n]·b[k,n]ᵀ
+    default:
+      return call.method satisfies never;
   }
 }
 
@@ -218,19 +249,30 @@ export function describeMatmul(call: MatmulCall): string {
   const { a, b } = call;
   const sparse = call.aIsSparse ? ' sparse' : '';
   switch (call.method) {
-    case 'matmul': return `x·W    [${a.rows}x${a.cols}]·[${b.rows}x${b.cols}]${sparse}`;
-    case 'matmulTransposeAAdd': return `xᵀ·dY  [${a.cols}x${a.rows}]·[${b.rows}x${b.cols}]${sparse}`;
-    case 'matmulTransposeB': return `dY·Wᵀ  [${a.rows}x${a.cols}]·[${b.cols}x${b.rows}]`;
-    default: return call.method satisfies never;
+    case 'matmul':
+      return `x·W    [${a.rows}x${a.cols}]·[${b.rows}x${b.cols}]${sparse}`;
+    case 'matmulTransposeAAdd':
+      return `xᵀ·dY  [${a.cols}x${a.rows}]·[${b.rows}x${b.cols}]${sparse}`;
+    case 'matmulTransposeB':
+      return `dY·Wᵀ  [${a.rows}x${a.cols}]·[${b.cols}x${b.rows}]`;
+    default:
+      return call.method satisfies never;
   }
 }
 
 /** Runs one recorded call again on the given backend. */
 export function replayMatmul(kernels: Kernels, call: MatmulCall): void {
   switch (call.method) {
-    case 'matmul': kernels.matmul(call.a, call.b, call.out, call.aIsSparse); return;
-    case 'matmulTransposeAAdd': kernels.matmulTransposeAAdd(call.a, call.b, call.out, call.aIsSparse, call.scale); return;
-    case 'matmulTransposeB': kernels.matmulTransposeB(call.a, call.b, call.out); return;
-    default: call.method satisfies never;
+    case 'matmul':
+      kernels.matmul(call.a, call.b, call.out, call.aIsSparse);
+      return;
+    case 'matmulTransposeAAdd':
+      kernels.matmulTransposeAAdd(call.a, call.b, call.out, call.aIsSparse, call.scale);
+      return;
+    case 'matmulTransposeB':
+      kernels.matmulTransposeB(call.a, call.b, call.out);
+      return;
+    default:
+      call.method satisfies never;
   }
 }

@@ -8,8 +8,9 @@
  *
  * Usage: node dist/bench/train-bench.js [--quick] [--no-peers] [--no-pin] [--json]
  */
-import { cpus, loadavg } from 'node:os';
+
 import { createRequire } from 'node:module';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { UsageError } from '../src/cli/errors.js';
 import type { MnistData } from '../src/data/mnist.js';
@@ -17,16 +18,16 @@ import { loadMnist } from '../src/node/mnist-files.js';
 import { bnlabVersion } from '../src/node/package-info.js';
 import { loadBenchKernels, prepareWasm } from './bench-kernels.js';
 import type { BenchRecord, MachineInfo, SystemRow, TargetCheck } from './bench-record.js';
-import { openBnlabSession, timeBnlabTraining, timeEvaluation, type EvaluationTiming } from './bnlab-runs.js';
+import { type EvaluationTiming, openBnlabSession, timeBnlabTraining, timeEvaluation } from './bnlab-runs.js';
 import { measurePaired } from './interleave.js';
 import { measureNormRows } from './norm-rows.js';
 import { measurePeakMemory } from './peak-memory.js';
 import { openTfjsSession, type TfjsBackend } from './peers/tfjs-peer.js';
-import { pinToOneCpu } from './pin-cpu.js';
 import { findTorchPython, startTorchServer, type TorchServer } from './peers/torch-peer.js';
+import { pinToOneCpu } from './pin-cpu.js';
 import { formatReport } from './report.js';
 import { measureStepSplit } from './split.js';
-import { benchInitialWeights, LAYER_SIZES, PREMADE_BATCHES, VARIANTS, type RunPlan, type Throughput, type TrainingSession, type Variant } from './workload.js';
+import { benchInitialWeights, LAYER_SIZES, PREMADE_BATCHES, type RunPlan, type Throughput, type TrainingSession, VARIANTS, type Variant } from './workload.js';
 
 interface Options {
   quick: boolean;
@@ -117,23 +118,39 @@ type Ratios = { wall: PerVariant<number | null>; cpu: PerVariant<number | null> 
 
 /** A table row with bnlab's ratios to it; `pairs`: the rounds alternating with a peer (null for bnlab's own rows). */
 function systemRow(
-  system: string, backend: string, version: string, throughput: PerVariant<Throughput | null>,
-  ratios: Ratios, pairs: PairedRows | null, note: string | null,
+  system: string,
+  backend: string,
+  version: string,
+  throughput: PerVariant<Throughput | null>,
+  ratios: Ratios,
+  pairs: PairedRows | null,
+  note: string | null,
 ): SystemRow {
   return {
-    system, backend, version, throughput, bnlabRatio: ratios.wall, bnlabCpuRatio: ratios.cpu,
-    bnlabInPairs: pairs?.bnlab ?? null, bnlabRatioQuartiles: pairs?.quartiles ?? null, note,
+    system,
+    backend,
+    version,
+    throughput,
+    bnlabRatio: ratios.wall,
+    bnlabCpuRatio: ratios.cpu,
+    bnlabInPairs: pairs?.bnlab ?? null,
+    bnlabRatioQuartiles: pairs?.quartiles ?? null,
+    note,
   };
 }
 
 /** Ratios of bnlab's alone-measured medians to another row measured alone (the js reference). */
 function medianRatios(bnlab: PerVariant<Throughput | null>, other: PerVariant<Throughput | null>): Ratios {
   const ratio = (v: Variant, cpu: boolean): number | null => {
-    const ours = bnlab[v], theirs = other[v];
+    const ours = bnlab[v],
+      theirs = other[v];
     if (!ours || !theirs) return null;
     return cpu ? ours.cpuStepsPerSecond / theirs.cpuStepsPerSecond : ours.stepsPerSecond / theirs.stepsPerSecond;
   };
-  return { wall: { withoutBn: ratio('withoutBn', false), withBn: ratio('withBn', false) }, cpu: { withoutBn: ratio('withoutBn', true), withBn: ratio('withBn', true) } };
+  return {
+    wall: { withoutBn: ratio('withoutBn', false), withBn: ratio('withBn', false) },
+    cpu: { withoutBn: ratio('withoutBn', true), withBn: ratio('withBn', true) },
+  };
 }
 
 interface PairedRows extends Ratios {
@@ -144,7 +161,10 @@ interface PairedRows extends Ratios {
 
 /** Runs bnlab and a peer alternately on both networks; `openPeer` opens the peer's session for a network. */
 async function pairedRows(
-  bnlabSessions: PerVariant<TrainingSession>, bnlabPlan: RunPlan, peerPlan: RunPlan, label: string,
+  bnlabSessions: PerVariant<TrainingSession>,
+  bnlabPlan: RunPlan,
+  peerPlan: RunPlan,
+  label: string,
   openPeer: (variant: Variant) => Promise<TrainingSession>,
 ): Promise<PairedRows> {
   const result: PairedRows = {
@@ -201,10 +221,24 @@ async function main(): Promise<void> {
   }
   const ownRatios: Ratios = { wall: { withoutBn: 1, withBn: 1 }, cpu: { withoutBn: 1, withBn: 1 } };
   const rows: SystemRow[] = [
-    systemRow('bnlab', backendVariant, bnlabVersion(), bnlabThroughput, ownRatios, null,
-      'measured alone; a new random batch each step (BatchFeeder: its bytes, then one bytesToFloats into the input), as `bnlab train` runs'),
-    systemRow('bnlab', `${backendVariant}, pre-made`, bnlabVersion(), premadeThroughput, medianRatios(bnlabThroughput, premadeThroughput), null,
-      `measured alone; ${PREMADE_BATCHES} batches drawn once into float matrices and cycled, as the peers below are fed: the like-for-like row their ratios use`),
+    systemRow(
+      'bnlab',
+      backendVariant,
+      bnlabVersion(),
+      bnlabThroughput,
+      ownRatios,
+      null,
+      'measured alone; a new random batch each step (BatchFeeder: its bytes, then one bytesToFloats into the input), as `bnlab train` runs',
+    ),
+    systemRow(
+      'bnlab',
+      `${backendVariant}, pre-made`,
+      bnlabVersion(),
+      premadeThroughput,
+      medianRatios(bnlabThroughput, premadeThroughput),
+      null,
+      `measured alone; ${PREMADE_BATCHES} batches drawn once into float matrices and cycled, as the peers below are fed: the like-for-like row their ratios use`,
+    ),
   ];
 
   // The plain-TypeScript reference, briefly: what `auto` falls back to without WebAssembly SIMD.
@@ -234,8 +268,17 @@ async function main(): Promise<void> {
           version = session.version;
           return session;
         });
-        rows.push(systemRow('TensorFlow.js', backend, version, paired.peer, paired, paired,
-          `${backend === 'wasm' ? 'SIMD build, no threads in Node; ' : ''}batches pre-made as tensors`));
+        rows.push(
+          systemRow(
+            'TensorFlow.js',
+            backend,
+            version,
+            paired.peer,
+            paired,
+            paired,
+            `${backend === 'wasm' ? 'SIMD build, no threads in Node; ' : ''}batches pre-made as tensors`,
+          ),
+        );
       } catch (error) {
         skippedPeers.push({ system: `TensorFlow.js ${backend}`, reason: (error as Error).message });
       }
@@ -249,8 +292,17 @@ async function main(): Promise<void> {
         const torchPairPlan: RunPlan = { ...bnlabPairPlan, stepsPerRun: plans.torch.stepsPerRun }; // rounds of the same steps on both sides
         const paired = await pairedRows(bnlabSessions, torchPairPlan, plans.torch, `PyTorch (${python})`, (variant) => Promise.resolve(torch.session(variant)));
         torchEvaluation = await torch.evaluate(plans.evalRepeats);
-        rows.push(systemRow('PyTorch', `${torch.threads} thread, ${torch.blas.split(' (')[0]}`, torch.version, paired.peer, paired, paired,
-          `BLAS loaded: ${torch.blas}; batches pre-made as tensors (its data pipeline is not measured)${slowBlasWarning(torch.blas)}`));
+        rows.push(
+          systemRow(
+            'PyTorch',
+            `${torch.threads} thread, ${torch.blas.split(' (')[0]}`,
+            torch.version,
+            paired.peer,
+            paired,
+            paired,
+            `BLAS loaded: ${torch.blas}; batches pre-made as tensors (its data pipeline is not measured)${slowBlasWarning(torch.blas)}`,
+          ),
+        );
       } catch (error) {
         skippedPeers.push({ system: 'PyTorch', reason: (error as Error).message.split('\n')[0]! });
       } finally {
@@ -283,14 +335,18 @@ async function main(): Promise<void> {
     targets: [],
   };
   record.targets = checkTargets(record);
-  process.stdout.write(options.json ? `${JSON.stringify(record, (_key, value: unknown) => (typeof value === 'number' && !Number.isFinite(value) ? null : value), 2)}\n` : `${formatReport(record)}\n`);
+  process.stdout.write(
+    options.json
+      ? `${JSON.stringify(record, (_key, value: unknown) => (typeof value === 'number' && !Number.isFinite(value) ? null : value), 2)}\n`
+      : `${formatReport(record)}\n`,
+  );
 }
 
 /** Debian's python3-torch runs on whatever provides libblas.so.3; the reference BLAS makes it many times slower than PyTorch really is. */
 function slowBlasWarning(blas: string): string {
   return blas.startsWith('OpenBLAS')
     ? ''
-    : '. WARNING: not OpenBLAS, so PyTorch runs far below its real speed and the ratios flatter bnlab: install Debian\'s libopenblas0-pthread, or point BNLAB_OPENBLAS_DIR at a folder holding OpenBLAS\'s libblas.so.3';
+    : ". WARNING: not OpenBLAS, so PyTorch runs far below its real speed and the ratios flatter bnlab: install Debian's libopenblas0-pthread, or point BNLAB_OPENBLAS_DIR at a folder holding OpenBLAS's libblas.so.3";
 }
 
 function planText(plan: RunPlan): string {
@@ -299,8 +355,7 @@ function planText(plan: RunPlan): string {
 
 /** The speed issue's targets, each against this run's numbers. */
 function checkTargets(record: BenchRecord): TargetCheck[] {
-  const peer = (system: string, backend: string): SystemRow | undefined =>
-    record.rows.find((row) => row.system === system && row.backend.startsWith(backend));
+  const peer = (system: string, backend: string): SystemRow | undefined => record.rows.find((row) => row.system === system && row.backend.startsWith(backend));
   const torch = peer('PyTorch', '1 thread');
   const tfjsWasm = peer('TensorFlow.js', 'wasm');
   const ratioTarget = (name: string, row: SystemRow | undefined, variant: Variant, wanted: number): TargetCheck => {
@@ -321,13 +376,13 @@ function checkTargets(record: BenchRecord): TargetCheck[] {
       met: tfjsWorst === null || !Number.isFinite(tfjsWorst) ? null : tfjsWorst >= 20,
     },
     {
-      name: 'step time vs matrix work at the kernels\' own speed',
+      name: "step time vs matrix work at the kernels' own speed",
       target: '≥ 60%',
       measured: `${(100 * record.split.kernelEfficiency).toFixed(1)}% (CPU time: ${(100 * record.split.kernelEfficiencyCpu).toFixed(1)}%)`,
       met: record.split.kernelEfficiency >= 0.6,
     },
     {
-      name: 'step time of every norm vs BN\'s (worst norm, alternating rounds)',
+      name: "step time of every norm vs BN's (worst norm, alternating rounds)",
       target: '≤ 1.15×',
       measured: worstNorm ? `${worstNorm.stepTimeVsBn.toFixed(2)}× (${worstNorm.norm})` : '—',
       met: worstNorm ? worstNorm.stepTimeVsBn <= 1.15 : null,

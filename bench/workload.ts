@@ -5,9 +5,9 @@
  */
 import type { Kernels } from '../src/core/kernels.js';
 import type { Matrix } from '../src/core/matrix.js';
-import type { Split } from '../src/data/mnist.js';
-import { Batcher } from '../src/data/batcher.js';
 import { BatchFeeder } from '../src/data/batch-feeder.js';
+import { Batcher } from '../src/data/batcher.js';
+import type { Split } from '../src/data/mnist.js';
 import type { MLP } from '../src/nn/mlp.js';
 import { resolveTrainConfig, type TrainConfig } from '../src/train/config.js';
 import { buildNetwork, initialWeightsFor } from '../src/train/networks.js';
@@ -34,9 +34,12 @@ export const VARIANT_LABELS: Readonly<Record<Variant, string>> = { withoutBn: 'w
 
 export function usesBatchNorm(variant: Variant): boolean {
   switch (variant) {
-    case 'withoutBn': return false;
-    case 'withBn': return true;
-    default: return variant satisfies never;
+    case 'withoutBn':
+      return false;
+    case 'withBn':
+      return true;
+    default:
+      return variant satisfies never;
   }
 }
 
@@ -79,7 +82,9 @@ export function median(values: readonly number[]): number {
 export function quantile(values: readonly number[], q: number): number {
   if (values.length === 0) throw new RangeError('quantile of an empty list');
   const sorted = [...values].sort((a, b) => a - b);
-  const position = q * (sorted.length - 1), below = Math.floor(position), above = Math.ceil(position);
+  const position = q * (sorted.length - 1),
+    below = Math.floor(position),
+    above = Math.ceil(position);
   return sorted[below]! + (sorted[above]! - sorted[below]!) * (position - below);
 }
 

@@ -22,12 +22,19 @@ const VARIANTS = [
 ];
 
 const COMMON_OPTIONS = [
-  '--runtime', 'stub', // the kernels never allocate: the host owns memory
-  '--importMemory', '--noExportMemory', // the host creates, sizes and grows env.memory
-  '--initialMemory', '1',
-  '--optimizeLevel', '3', '--shrinkLevel', '0',
+  '--runtime',
+  'stub', // the kernels never allocate: the host owns memory
+  '--importMemory',
+  '--noExportMemory', // the host creates, sizes and grows env.memory
+  '--initialMemory',
+  '1',
+  '--optimizeLevel',
+  '3',
+  '--shrinkLevel',
+  '0',
   '--noAssert',
-  '--use', 'abort=', // no env.abort import: nothing in the kernels can abort
+  '--use',
+  'abort=', // no env.abort import: nothing in the kernels can abort
 ];
 
 async function writeAtomically(url, contents) {
@@ -43,9 +50,19 @@ async function buildVariant({ file, features }, withText) {
   if (withText) args.push('--textFile', file.replace(/\.wasm$/, '.wat'));
   let diagnostics = '';
   const { error } = await asc.main(args, {
-    stdout: { write: (text) => { diagnostics += text; } },
-    stderr: { write: (text) => { diagnostics += text; } },
-    writeFile: (name, contents) => { outputs.set(name, contents); },
+    stdout: {
+      write: (text) => {
+        diagnostics += text;
+      },
+    },
+    stderr: {
+      write: (text) => {
+        diagnostics += text;
+      },
+    },
+    writeFile: (name, contents) => {
+      outputs.set(name, contents);
+    },
   });
   if (error) throw new Error(`building ${file} failed: ${error.message}\n${diagnostics}`);
   if (diagnostics.trim()) process.stderr.write(diagnostics); // warnings

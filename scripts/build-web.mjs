@@ -81,7 +81,8 @@ async function writeMnist(into) {
   await mkdir(join(into, 'mnist'));
   for (const name of MNIST_FILES) {
     const source = join(dirname(packageJson), 'data', name);
-    const previous = join(out, 'mnist', `${name}.gz`), target = join(into, 'mnist', `${name}.gz`);
+    const previous = join(out, 'mnist', `${name}.gz`),
+      target = join(into, 'mnist', `${name}.gz`);
     const [sourceInfo, previousInfo] = await Promise.all([stat(source), stat(previous).catch(() => null)]);
     if (previousInfo && previousInfo.mtimeMs >= sourceInfo.mtimeMs) {
       // A hard link costs nothing; a copy (another file system) is newer than its source as well.
@@ -100,14 +101,18 @@ async function writeMnist(into) {
 /** Replaces `out` with `built`: the old folder steps aside first, since rename cannot replace a non-empty folder. */
 async function moveIntoPlace(built) {
   const old = `${out}.old-${process.pid}`;
-  const hadOld = await stat(out).then(() => true, () => false);
+  const hadOld = await stat(out).then(
+    () => true,
+    () => false,
+  );
   if (hadOld) await rename(out, old);
   await rename(built, out);
   if (hadOld) await rm(old, { recursive: true, force: true });
 }
 
 async function summarize(directory) {
-  let files = 0, bytes = 0;
+  let files = 0,
+    bytes = 0;
   for (const entry of await readdir(directory, { withFileTypes: true, recursive: true })) {
     if (!entry.isFile()) continue;
     files += 1;
@@ -117,7 +122,10 @@ async function summarize(directory) {
 }
 
 async function isFile(path) {
-  return stat(path).then((info) => info.isFile(), () => false);
+  return stat(path).then(
+    (info) => info.isFile(),
+    () => false,
+  );
 }
 
 /** A path as the user would type it from here: relative inside the working directory, absolute outside. */

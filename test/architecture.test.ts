@@ -8,11 +8,12 @@
  * no command (cli/) and neither imports the page (web/, which reaches Node only over HTTP). Every
  * folder of src/ has its rule (a new one fails until it gets one). A failure names each file and import.
  */
-import { describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { type Dirent, readdirSync, readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { join, relative, sep } from 'node:path';
+import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 // dist/test/architecture.test.js -> the repository root
@@ -39,7 +40,7 @@ export function isNodeBuiltin(specifier: string): boolean {
 }
 
 function portableSourceFiles(directory: string): string[] {
-  let entries;
+  let entries: Dirent[];
   try {
     entries = readdirSync(directory, { withFileTypes: true });
   } catch {
@@ -68,14 +69,21 @@ function importsOutside(files: readonly string[], allowed: readonly string[]): s
       .filter((specifier) => specifier.startsWith('.'))
       .map((specifier) => relative(join(root, 'src'), join(file, '..', specifier)).split(sep)[0]!)
       .filter((target) => !allowed.includes(target))
-      .map((target) => `${relative(root, file)} imports from src/${target}`));
+      .map((target) => `${relative(root, file)} imports from src/${target}`),
+  );
 }
 
 const ENGINE = ['core', 'nn', 'data', 'train'];
 /** What each folder of src/ may import, lowest first; the arrows only point down. */
 const ALLOWED_IMPORTS: Readonly<Record<string, readonly string[]>> = {
-  core: ['core'], nn: ['core', 'nn'], data: ['core', 'data'], train: ENGINE, lab: [...ENGINE, 'lab'], web: [...ENGINE, 'lab', 'web'],
-  node: [...ENGINE, 'lab', 'node'], cli: [...ENGINE, 'lab', 'node', 'cli'],
+  core: ['core'],
+  nn: ['core', 'nn'],
+  data: ['core', 'data'],
+  train: ENGINE,
+  lab: [...ENGINE, 'lab'],
+  web: [...ENGINE, 'lab', 'web'],
+  node: [...ENGINE, 'lab', 'node'],
+  cli: [...ENGINE, 'lab', 'node', 'cli'],
 };
 
 describe('architecture', () => {
@@ -84,7 +92,7 @@ describe('architecture', () => {
       "import { readFile } from 'node:fs/promises';",
       "import path from 'path';",
       "import type { Worker } from 'worker_threads';",
-      "export { join } from \"node:path\";",
+      'export { join } from "node:path";',
       "import 'fs';",
       "const os = await import('os');",
       "const zlib = require('zlib');",
@@ -101,22 +109,39 @@ describe('architecture', () => {
 
   test('src/core, src/nn, src/train, src/data, src/lab and src/web import no Node builtin', () => {
     const files = portableDirectories.flatMap((directory) => portableSourceFiles(join(root, directory)));
-    assert.ok(files.some((file) => file.endsWith(`core${sep}rng.ts`)), `no sources found under ${root}src: is the test running from dist/test/?`);
+    assert.ok(
+      files.some((file) => file.endsWith(`core${sep}rng.ts`)),
+      `no sources found under ${root}src: is the test running from dist/test/?`,
+    );
     const violations = files.flatMap((file) =>
-      importSpecifiers(readFileSync(file, 'utf8')).filter(isNodeBuiltin).map((specifier) => `${relative(root, file)} imports '${specifier}'`));
-    assert.deepEqual(violations, [], `these files must run in a browser and worker threads; move Node access to src/node/ or a *-node.ts file:\n${violations.join('\n')}`);
+      importSpecifiers(readFileSync(file, 'utf8'))
+        .filter(isNodeBuiltin)
+        .map((specifier) => `${relative(root, file)} imports '${specifier}'`),
+    );
+    assert.deepEqual(
+      violations,
+      [],
+      `these files must run in a browser and worker threads; move Node access to src/node/ or a *-node.ts file:\n${violations.join('\n')}`,
+    );
   });
 
   test('arrows point down: core imports no other layer, nn only core, and no engine layer or the page imports an edge', () => {
-    const violations = Object.entries(ALLOWED_IMPORTS).filter(([layer]) => !['node', 'cli'].includes(layer)).flatMap(([layer, layers]) =>
-      importsOutside(portableSourceFiles(join(root, 'src', layer)), layers));
+    const violations = Object.entries(ALLOWED_IMPORTS)
+      .filter(([layer]) => !['node', 'cli'].includes(layer))
+      .flatMap(([layer, layers]) => importsOutside(portableSourceFiles(join(root, 'src', layer)), layers));
     assert.ok(portableSourceFiles(join(root, 'src', 'nn')).length > 0, 'no sources found under src/nn');
     assert.deepEqual(violations, [], `an arrow points up or sideways:\n${violations.join('\n')}`);
   });
 
   test('every folder of src/ has a rule, and the edges point down too: node/ imports no command, neither edge imports the page', () => {
-    const folders = readdirSync(join(root, 'src'), { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) => entry.name);
-    assert.deepEqual(folders.filter((folder) => !(folder in ALLOWED_IMPORTS)), [], 'a folder of src/ without a rule in ALLOWED_IMPORTS');
+    const folders = readdirSync(join(root, 'src'), { withFileTypes: true })
+      .filter((entry) => entry.isDirectory())
+      .map((entry) => entry.name);
+    assert.deepEqual(
+      folders.filter((folder) => !(folder in ALLOWED_IMPORTS)),
+      [],
+      'a folder of src/ without a rule in ALLOWED_IMPORTS',
+    );
     const violations = ['node', 'cli'].flatMap((layer) => importsOutside(allSourceFiles(join(root, 'src', layer)), ALLOWED_IMPORTS[layer]!));
     assert.ok(allSourceFiles(join(root, 'src', 'cli')).length > 10, 'no sources found under src/cli');
     assert.deepEqual(violations, [], `an arrow points up or sideways:\n${violations.join('\n')}`);

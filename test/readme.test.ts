@@ -3,12 +3,13 @@
  * examples/library.mjs verbatim and runs as written; every command the README or a docs/ page
  * documents exists in `bnlab --help`, and the README itself still names at least six.
  */
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { BNLAB_BIN } from './cli/run-cli.js';
 
@@ -23,7 +24,7 @@ const examplePath = join(root, 'examples', 'library.mjs');
 
 test('docs/library.md shows examples/library.mjs verbatim', () => {
   const example = readFileSync(examplePath, 'utf8');
-  assert.ok(libraryPage.includes('```js\n' + example + '```'), 'the library example in docs/library.md differs from examples/library.mjs');
+  assert.ok(libraryPage.includes(`\`\`\`js\n${example}\`\`\``), 'the library example in docs/library.md differs from examples/library.mjs');
 });
 
 test('the library example runs as written: both networks train a step, the checkpoint restores the same accuracy', () => {

@@ -13,8 +13,18 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import type { Matrix } from '../../src/core/matrix.js';
 import { pixelValue, type Split } from '../../src/data/mnist.js';
 import {
-  BATCH_SIZE, benchBatcher, benchInitialWeights, BN_DECAY, BN_EPS, LEARNING_RATE, PREMADE_BATCHES, stopwatch, usesBatchNorm,
-  type RunResult, type TrainingSession, type Variant,
+  BATCH_SIZE,
+  BN_DECAY,
+  BN_EPS,
+  benchBatcher,
+  benchInitialWeights,
+  LEARNING_RATE,
+  PREMADE_BATCHES,
+  type RunResult,
+  stopwatch,
+  type TrainingSession,
+  usesBatchNorm,
+  type Variant,
 } from '../workload.js';
 
 export type TfjsBackend = 'cpu' | 'wasm';
@@ -65,22 +75,26 @@ function buildTfjsNetwork(initialWeights: readonly Matrix[], batchNorm: boolean)
 
   const step = (x: tf.Tensor2D, oneHot: tf.Tensor2D, readLoss: boolean): number => {
     const batchStats: Array<{ mean: tf.Tensor; variance: tf.Tensor }> = [];
-    const cost = optimizer.minimize(() => {
-      let h: tf.Tensor2D = x;
-      for (let l = 0; l < hiddenCount; l++) {
-        let z: tf.Tensor2D = tf.matMul(h, weights[l]!);
-        if (batchNorm) {
-          const { mean, variance } = tf.moments(z, 0); // biased variance, as bnlab and TensorFlow
-          batchStats.push({ mean: tf.keep(mean), variance: tf.keep(variance) });
-          z = tf.batchNorm2d(z, mean as tf.Tensor1D, variance as tf.Tensor1D, betas[l]! as tf.Tensor1D, gammas[l]! as tf.Tensor1D, BN_EPS);
-        } else {
-          z = tf.add(z, biases[l]!);
+    const cost = optimizer.minimize(
+      () => {
+        let h: tf.Tensor2D = x;
+        for (let l = 0; l < hiddenCount; l++) {
+          let z: tf.Tensor2D = tf.matMul(h, weights[l]!);
+          if (batchNorm) {
+            const { mean, variance } = tf.moments(z, 0); // biased variance, as bnlab and TensorFlow
+            batchStats.push({ mean: tf.keep(mean), variance: tf.keep(variance) });
+            z = tf.batchNorm2d(z, mean as tf.Tensor1D, variance as tf.Tensor1D, betas[l]! as tf.Tensor1D, gammas[l]! as tf.Tensor1D, BN_EPS);
+          } else {
+            z = tf.add(z, biases[l]!);
+          }
+          h = tf.relu(z);
         }
-        h = tf.relu(z);
-      }
-      const logits = tf.add(tf.matMul(h, weights[hiddenCount]!), biases[hiddenCount]!) as tf.Tensor2D;
-      return tf.losses.softmaxCrossEntropy(oneHot, logits) as tf.Scalar; // mean over the batch
-    }, readLoss, trainable);
+        const logits = tf.add(tf.matMul(h, weights[hiddenCount]!), biases[hiddenCount]!) as tf.Tensor2D;
+        return tf.losses.softmaxCrossEntropy(oneHot, logits) as tf.Scalar; // mean over the batch
+      },
+      readLoss,
+      trainable,
+    );
     if (batchNorm) {
       tf.tidy(() => {
         batchStats.forEach(({ mean, variance }, l) => {

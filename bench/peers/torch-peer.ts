@@ -87,10 +87,13 @@ export async function startTorchServer(python: string, dataDir: string, initialW
   const env: NodeJS.ProcessEnv = { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
   if (blasDir) env['LD_LIBRARY_PATH'] = [blasDir, process.env['LD_LIBRARY_PATH']].filter(Boolean).join(':');
   const child = spawn(python, [SCRIPT, '--data-dir', dataDir, '--weights', weightsPath, '--seed', String(BENCH_SEED), '--serve'], {
-    env, stdio: ['pipe', 'pipe', 'pipe'],
+    env,
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
   let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => { stderr = (stderr + chunk.toString()).slice(-2000); });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-2000);
+  });
   const lines = createInterface({ input: child.stdout });
   const pending: Array<{ resolve(line: string): void; reject(error: Error): void }> = [];
   lines.on('line', (line) => pending.shift()?.resolve(line));

@@ -12,11 +12,23 @@ export class UsageError extends Error {
 }
 
 /** Errors whose message is written for the user: printed as they are, exit code 2. */
-const USER_ERROR_NAMES = new Set(['UsageError', 'ConfigError', 'DataError', 'CheckpointError', 'RunStoreError', 'ServeError', 'OutputPathError', 'SweepFileError', 'QueueUrlError', 'QueueUnreachableError', 'CommanderError']);
+const USER_ERROR_NAMES = new Set([
+  'UsageError',
+  'ConfigError',
+  'DataError',
+  'CheckpointError',
+  'RunStoreError',
+  'ServeError',
+  'OutputPathError',
+  'SweepFileError',
+  'QueueUrlError',
+  'QueueUnreachableError',
+  'CommanderError',
+]);
 /** Failures that are not bad input and not bugs (an output that failed after the work): one line, exit code 1. */
 const FAILURE_NAMES = new Set(['OutputWriteError']);
 
-export function isUserError(error: unknown): error is Error {
+function isUserError(error: unknown): error is Error {
   return error instanceof Error && (USER_ERROR_NAMES.has(error.name) || USER_ERROR_NAMES.has(error.constructor.name));
 }
 

@@ -11,8 +11,8 @@ import { reportCommand } from './commands/report.js';
 import { reproduceCommand } from './commands/reproduce.js';
 import { serveCommand } from './commands/serve.js';
 import { sweepCommand } from './commands/sweep.js';
-import { workerCommand } from './commands/worker.js';
 import { trainCommand } from './commands/train.js';
+import { workerCommand } from './commands/worker.js';
 import { reportError, UsageError } from './errors.js';
 import { guardOutputStreams } from './output-streams.js';
 import { unknownWordMessage } from './suggest.js';
@@ -23,7 +23,7 @@ enableRelaxedSimd(); // before any WebAssembly compiles: Node 20 keeps relaxed S
 guardOutputStreams(); // `bnlab … | head -1` stops the printing, never the work
 
 const program = new Command('bnlab')
-  .description('bnlab: a batch-normalization laboratory. The article\'s MNIST experiments as commands, every claim measured.')
+  .description("bnlab: a batch-normalization laboratory. The article's MNIST experiments as commands, every claim measured.")
   .option('-V, --version', 'print the version and the kernel backend that runs here')
   // Unknown words reach the action below, which names an unknown command as one (not as an unknown option after it).
   .allowUnknownOption()
@@ -31,12 +31,28 @@ const program = new Command('bnlab')
   .exitOverride()
   .configureOutput(oneLineErrors('bnlab'));
 
-const commands = [trainCommand(), compareCommand(), evalCommand(), reproduceCommand(), sweepCommand(), workerCommand(), reportCommand(), explainCommand(), serveCommand()];
+const commands = [
+  trainCommand(),
+  compareCommand(),
+  evalCommand(),
+  reproduceCommand(),
+  sweepCommand(),
+  workerCommand(),
+  reportCommand(),
+  explainCommand(),
+  serveCommand(),
+];
 for (const command of commands) program.addCommand(command.exitOverride().configureOutput(oneLineErrors(`bnlab ${command.name()}`)));
 
 program.action(async (options: { version?: boolean }) => {
   const [word] = program.args;
-  if (word !== undefined) throw new UsageError(unknownWordMessage(word, commands.map((command) => command.name())));
+  if (word !== undefined)
+    throw new UsageError(
+      unknownWordMessage(
+        word,
+        commands.map((command) => command.name()),
+      ),
+    );
   if (options.version) {
     process.stdout.write(`${await versionLine()}\n`);
     return;
@@ -47,7 +63,13 @@ program.action(async (options: { version?: boolean }) => {
 /** Commander's errors as one line that names the command and where help is: `bnlab train: unknown option '--x' (bnlab train --help lists them)`. */
 function oneLineErrors(name: string): { outputError: (text: string, write: (text: string) => void) => void } {
   return {
-    outputError: (text, write) => write(`${name}: ${text.replace(/^error: /, '').trim().replace(/\s*\n\s*/g, ' ')} (${name} --help shows the usage)\n`),
+    outputError: (text, write) =>
+      write(
+        `${name}: ${text
+          .replace(/^error: /, '')
+          .trim()
+          .replace(/\s*\n\s*/g, ' ')} (${name} --help shows the usage)\n`,
+      ),
   };
 }
 

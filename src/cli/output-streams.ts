@@ -35,6 +35,7 @@ export function guardOutputStreams(streams: readonly OutputStream[] = [process.s
 function reportOutputFailures(): void {
   const error = failures.get(process.stdout);
   if (!error || error.code === 'EPIPE') return;
-  if (!failures.has(process.stderr)) process.stderr.write(`bnlab: could not write the results to standard output (${error.code ?? error.message}); the run itself finished\n`);
+  if (!failures.has(process.stderr))
+    process.stderr.write(`bnlab: could not write the results to standard output (${error.code ?? error.message}); the run itself finished\n`);
   if (!process.exitCode) process.exitCode = 1;
 }

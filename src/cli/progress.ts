@@ -59,7 +59,7 @@ export function createProgress(label: string, totalSteps: number, style: Progres
 }
 
 /** One run's bar in a group: `start()` sets its clock going when the run begins (a worker may start it late). */
-export interface GroupedProgress extends Progress {
+interface GroupedProgress extends Progress {
   start(): void;
 }
 
@@ -77,7 +77,9 @@ export interface ProgressGroup {
  * printed above it.
  */
 export function createProgressGroup(
-  runs: ReadonlyArray<{ label: string; totalSteps: number }>, style: ProgressStyle, stream: NodeJS.WriteStream = process.stderr,
+  runs: ReadonlyArray<{ label: string; totalSteps: number }>,
+  style: ProgressStyle,
+  stream: NodeJS.WriteStream = process.stderr,
 ): ProgressGroup {
   const meters = runs.map(({ label, totalSteps }) => new RunMeter(label, totalSteps));
   const shown = runs.map(() => false);
@@ -100,37 +102,39 @@ export function createProgressGroup(
     if (force || performance.now() - lastDraw >= REDRAW_MS) draw();
   };
 
-  const bars = meters.map((meter, i): GroupedProgress => ({
-    start() {
-      meter.restart();
-      shown[i] = true;
-      maybeDraw(true);
-    },
-    step(step) {
-      meter.currentStep = step;
-      shown[i] = true;
-      maybeDraw(false);
-    },
-    validation(point) {
-      meter.validation(point);
-      if (style === 'lines') stream.write(meter.validationLine(point));
-      else maybeDraw(false);
-    },
-    note(message) {
-      if (style === 'silent') return;
-      if (style === 'bar' && !closed) {
-        clear();
+  const bars = meters.map(
+    (meter, i): GroupedProgress => ({
+      start() {
+        meter.restart();
+        shown[i] = true;
+        maybeDraw(true);
+      },
+      step(step) {
+        meter.currentStep = step;
+        shown[i] = true;
+        maybeDraw(false);
+      },
+      validation(point) {
+        meter.validation(point);
+        if (style === 'lines') stream.write(meter.validationLine(point));
+        else maybeDraw(false);
+      },
+      note(message) {
+        if (style === 'silent') return;
+        if (style === 'bar' && !closed) {
+          clear();
+          stream.write(`${message}\n`);
+          if (shown.some(Boolean)) draw();
+          return;
+        }
         stream.write(`${message}\n`);
-        if (shown.some(Boolean)) draw();
-        return;
-      }
-      stream.write(`${message}\n`);
-    },
-    done() {
-      meter.stop();
-      maybeDraw(true);
-    },
-  }));
+      },
+      done() {
+        meter.stop();
+        maybeDraw(true);
+      },
+    }),
+  );
 
   return {
     runs: bars,
@@ -150,7 +154,10 @@ class RunMeter {
   private ended: number | null = null;
   private lastAccuracy: number | null = null;
 
-  constructor(readonly label: string, readonly totalSteps: number) {}
+  constructor(
+    readonly label: string,
+    readonly totalSteps: number,
+  ) {}
 
   restart(): void {
     this.started = performance.now();
@@ -184,13 +191,17 @@ class RunMeter {
     const stepsPerSecond = this.rate();
     const eta = stepsPerSecond > 0 ? (totalSteps - currentStep) / stepsPerSecond : 0;
     const accuracy = this.lastAccuracy === null ? '' : `, val ${this.lastAccuracy.toFixed(4)}`;
-    return `${label} ${String(Math.floor(fraction * 100)).padStart(3)}%|${'█'.repeat(filled)}${' '.repeat(BAR_WIDTH - filled)}| ` +
-      `${currentStep}/${totalSteps} [${clock(this.seconds())}<${clock(eta)}, ${stepsPerSecond.toFixed(1)} it/s${accuracy}]`;
+    return (
+      `${label} ${String(Math.floor(fraction * 100)).padStart(3)}%|${'█'.repeat(filled)}${' '.repeat(BAR_WIDTH - filled)}| ` +
+      `${currentStep}/${totalSteps} [${clock(this.seconds())}<${clock(eta)}, ${stepsPerSecond.toFixed(1)} it/s${accuracy}]`
+    );
   }
 
   validationLine(point: CurvePoint): string {
-    return `${this.label}: step ${point.step}/${this.totalSteps}, validation accuracy ${point.validationAccuracy.toFixed(4)}, ` +
-      `loss ${formatLoss(point.validationLoss)}, ${this.rate().toFixed(1)} it/s\n`;
+    return (
+      `${this.label}: step ${point.step}/${this.totalSteps}, validation accuracy ${point.validationAccuracy.toFixed(4)}, ` +
+      `loss ${formatLoss(point.validationLoss)}, ${this.rate().toFixed(1)} it/s\n`
+    );
   }
 }
 

@@ -7,14 +7,19 @@
 import type { MnistData } from '../data/mnist.js';
 import type { MLP } from '../nn/mlp.js';
 import type { NormKind } from '../nn/spec.js';
-import type { GridPool } from '../node/grid-pool.js';
 import type { TrainJob } from '../node/grid-messages.js';
+import type { GridPool } from '../node/grid-pool.js';
 import type { TrainConfig } from '../train/config.js';
-import { train, type TrainResult } from '../train/trainer.js';
+import { type TrainResult, train } from '../train/trainer.js';
 import { createProgress, createProgressGroup, type ProgressStyle } from './progress.js';
 
 export async function runWithProgress(
-  label: string, net: MLP, data: MnistData, config: TrainConfig, style: ProgressStyle, shouldStop: () => boolean,
+  label: string,
+  net: MLP,
+  data: MnistData,
+  config: TrainConfig,
+  style: ProgressStyle,
+  shouldStop: () => boolean,
 ): Promise<TrainResult> {
   const progress = createProgress(label, config.steps, style);
   const result = await train(net, data, config, {
@@ -48,31 +53,39 @@ export interface LabeledResult {
  * out a network it had not reached before.
  */
 export async function runOnPool(pool: GridPool, runs: readonly LabeledJob[], style: ProgressStyle): Promise<LabeledResult[]> {
-  const group = createProgressGroup(runs.map(({ label, job }) => ({ label, totalSteps: job.config.steps })), style);
+  const group = createProgressGroup(
+    runs.map(({ label, job }) => ({ label, totalSteps: job.config.steps })),
+    style,
+  );
   const indexOf = new Map(runs.map(({ job }, i) => [job.id, i]));
   const progressOf = (job: TrainJob) => group.runs[indexOf.get(job.id)!]!;
   const labelOf = (job: TrainJob) => runs[indexOf.get(job.id)!]!.label;
   const results: Array<TrainResult | undefined> = runs.map(() => undefined);
   try {
-    await pool.run(runs.map(({ job }) => job), {
-      onStart: (_worker, job) => progressOf(job).start(),
-      onProgress: (_worker, job, step) => progressOf(job).step(step),
-      onValidation: (_worker, job, point) => progressOf(job).validation(point),
-      onDivergence: (_worker, job, step, loss) => progressOf(job).note(divergenceNote(labelOf(job), step, loss, job.config)),
-      onFinish: (_worker, job, { result }) => {
-        results[indexOf.get(job.id)!] = result;
-        progressOf(job).done();
+    await pool.run(
+      runs.map(({ job }) => job),
+      {
+        onStart: (_worker, job) => progressOf(job).start(),
+        onProgress: (_worker, job, step) => progressOf(job).step(step),
+        onValidation: (_worker, job, point) => progressOf(job).validation(point),
+        onDivergence: (_worker, job, step, loss) => progressOf(job).note(divergenceNote(labelOf(job), step, loss, job.config)),
+        onFinish: (_worker, job, { result }) => {
+          results[indexOf.get(job.id)!] = result;
+          progressOf(job).done();
+        },
+        onInterrupted: (_worker, job, { result }) => {
+          results[indexOf.get(job.id)!] = result;
+          progressOf(job).done();
+          progressOf(job).note(interruptedNote(labelOf(job), result, job.config));
+        },
       },
-      onInterrupted: (_worker, job, { result }) => {
-        results[indexOf.get(job.id)!] = result;
-        progressOf(job).done();
-        progressOf(job).note(interruptedNote(labelOf(job), result, job.config));
-      },
-    });
+    );
   } finally {
     group.close();
   }
-  return runs.flatMap(({ label, job }, i) => (results[i] ? [{ label, batchNorm: job.batchNorm, ...(job.norm === undefined ? {} : { norm: job.norm }), result: results[i]! }] : []));
+  return runs.flatMap(({ label, job }, i) =>
+    results[i] ? [{ label, batchNorm: job.batchNorm, ...(job.norm === undefined ? {} : { norm: job.norm }), result: results[i]! }] : [],
+  );
 }
 
 function divergenceNote(label: string, step: number, loss: number, config: TrainConfig): string {

@@ -31,7 +31,10 @@ async function weightsFromCheckpoint(path: string, config: TrainConfig, kernels:
   const { net } = await loadCheckpoint(path, kernels);
   const wanted = [784, ...config.hiddenSizes, 10].join('-');
   const found = [net.spec.inputSize, ...net.spec.hiddenSizes, net.spec.outputSize].join('-');
-  if (wanted !== found) throw new UsageError(`--init-from ${path} holds a ${found} network, but the flags ask for ${wanted}; pass --hidden ${net.spec.hiddenSizes.join(',')}`);
+  if (wanted !== found)
+    throw new UsageError(`--init-from ${path} holds a ${found} network, but the flags ask for ${wanted}; pass --hidden ${net.spec.hiddenSizes.join(',')}`);
   // A Weight Norm layer's weights are w = g·v/‖v‖ (its `weights` hold v, the direction alone).
-  return net.dense.map((layer) => (layer instanceof WeightNormDense ? new Matrix(layer.inputs, layer.outputs, Float32Array.from(layer.effectiveWeights())) : layer.weights));
+  return net.dense.map((layer) =>
+    layer instanceof WeightNormDense ? new Matrix(layer.inputs, layer.outputs, Float32Array.from(layer.effectiveWeights())) : layer.weights,
+  );
 }

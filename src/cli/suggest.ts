@@ -27,7 +27,8 @@ export function nearestWord(word: string, candidates: readonly string[]): string
 
 /** Damerau-Levenshtein distance (optimal string alignment): insertions, deletions, substitutions and swaps of neighbours. */
 export function editDistance(a: string, b: string): number {
-  const rows = a.length + 1, cols = b.length + 1;
+  const rows = a.length + 1,
+    cols = b.length + 1;
   const d = Array.from({ length: rows }, (_, i) => Array.from({ length: cols }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
   for (let i = 1; i < rows; i++) {
     for (let j = 1; j < cols; j++) {

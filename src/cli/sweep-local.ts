@@ -21,7 +21,9 @@ export const trainLocally: SweepExecutor = async (execution) => {
   // Checked here so that a backend that cannot run is one clear error, not a failing worker.
   const kernels = await loadKernels(plan.backend);
   const jobs = Math.min(plan.jobs, remaining.length);
-  io.stdout.write(`${jobs} worker thread${jobs === 1 ? '' : 's'}, kernel backend ${kernels.variant}, data: ${execution.data.source} (sha256 ${execution.data.hash.slice(0, 12)}…).\n`);
+  io.stdout.write(
+    `${jobs} worker thread${jobs === 1 ? '' : 's'}, kernel backend ${kernels.variant}, data: ${execution.data.source} (sha256 ${execution.data.hash.slice(0, 12)}…).\n`,
+  );
   const progress = execution.createProgress(jobs);
   // One run at a time per slot, each claimed just before it starts: a run is never handed to a worker unclaimed.
   const pool = new GridPool({ jobs: 1, backend: plan.backend, data: execution.shared });
@@ -90,10 +92,14 @@ export const trainLocally: SweepExecutor = async (execution) => {
   };
 
   try {
-    const slots = await Promise.allSettled(Array.from({ length: jobs }, (_, index) => slot(index).catch((error: unknown) => {
-      pool.stop(); // one failure ends the others' runs too
-      throw error;
-    })));
+    const slots = await Promise.allSettled(
+      Array.from({ length: jobs }, (_, index) =>
+        slot(index).catch((error: unknown) => {
+          pool.stop(); // one failure ends the others' runs too
+          throw error;
+        }),
+      ),
+    );
     const failure = slots.find((result): result is PromiseRejectedResult => result.status === 'rejected');
     if (failure) throw failure.reason;
     if (pool.stopped) interrupted = true;

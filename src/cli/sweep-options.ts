@@ -2,8 +2,9 @@
  * @file The flags `bnlab sweep`, `bnlab reproduce` and `bnlab worker` share, each checked once
  * with a one-line error: counts with bounds, worker threads at most the cores.
  */
-import { Option, type Command } from 'commander';
+
 import { availableParallelism } from 'node:os';
+import { type Command, Option } from 'commander';
 import { BACKEND_CHOICES } from '../core/backend.js';
 import { QUEUE_NAME_DEFAULT } from '../node/queue/queue-protocol.js';
 import { UsageError } from './errors.js';
@@ -23,7 +24,10 @@ export function atMost(flag: string, value: number, max: number): number {
 /** Training is compute-bound: a worker beyond the core count only shares a core, and each holds its own network and buffers. */
 export function jobsAtMostCores(jobs: number): number {
   const cores = availableParallelism();
-  if (jobs > cores) throw new UsageError(`--jobs ${jobs} is more than the ${cores} core${cores === 1 ? '' : 's'} here: extra workers would only share them; use --jobs ${cores} or fewer`);
+  if (jobs > cores)
+    throw new UsageError(
+      `--jobs ${jobs} is more than the ${cores} core${cores === 1 ? '' : 's'} here: extra workers would only share them; use --jobs ${cores} or fewer`,
+    );
   return jobs;
 }
 

@@ -84,7 +84,8 @@ export function createSweepProgress(
     start(worker, spec, where) {
       workers[worker] = { spec, step: 0, stepsPerSecond: 0, ...(where === undefined ? {} : { where }) };
       startedThisSession++;
-      if (style === 'lines') stream.write(`started ${spec.id} on ${where ?? `worker ${worker + 1}`} (${startedThisSession} started, ${finishedRuns}/${totalRuns} finished)\n`);
+      if (style === 'lines')
+        stream.write(`started ${spec.id} on ${where ?? `worker ${worker + 1}`} (${startedThisSession} started, ${finishedRuns}/${totalRuns} finished)\n`);
       else maybeDraw();
     },
     progress(worker, step, stepsPerSecond) {

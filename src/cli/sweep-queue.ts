@@ -12,9 +12,9 @@ import type { SweepRun } from '../lab/sweep/sweep-runs.js';
 import { QUEUE_NAME_DEFAULT, QUEUED_RUN_FORMAT, type QueuedResult, type QueuedRun } from '../node/queue/queue-protocol.js';
 import { parseRedisUrl, redactRedisUrl } from '../node/queue/redis-url.js';
 import { RunQueue } from '../node/queue/run-queue.js';
-import type { SweepProgress } from './sweep-progress.js';
 import { UsageError } from './errors.js';
 import { parseQueueName } from './sweep-options.js';
+import type { SweepProgress } from './sweep-progress.js';
 import type { SweepExecution, SweepExecutor } from './sweep-runner.js';
 
 /** How often the coordinator asks Redis what finished and what trains. */
@@ -48,7 +48,14 @@ export async function checkQueueReachable(target: QueueTarget): Promise<void> {
 }
 
 function queuedRunOf(run: SweepRun, execution: SweepExecution): QueuedRun {
-  return { format: QUEUED_RUN_FORMAT, id: run.id, sweep: execution.plan.sweep, config: run.config, dataHash: execution.data.hash, backend: execution.plan.backend };
+  return {
+    format: QUEUED_RUN_FORMAT,
+    id: run.id,
+    sweep: execution.plan.sweep,
+    config: run.config,
+    dataHash: execution.data.hash,
+    backend: execution.plan.backend,
+  };
 }
 
 /** Why a worker's result cannot be this run's record, or null when it can. */
@@ -142,7 +149,9 @@ export const trainOnQueue: SweepExecutor = async (execution) => {
         continue;
       }
       failedRuns++;
-      progress.note(`bnlab: run ${run.id} failed on the workers after ${failure.attemptsMade} attempt${failure.attemptsMade === 1 ? '' : 's'}: ${failure.reason}; not recorded (run the command again to retry it)`);
+      progress.note(
+        `bnlab: run ${run.id} failed on the workers after ${failure.attemptsMade} attempt${failure.attemptsMade === 1 ? '' : 's'}: ${failure.reason}; not recorded (run the command again to retry it)`,
+      );
       done(run.id);
       slots.release(run.id);
       await queue.remove(run.id);

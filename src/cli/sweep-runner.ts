@@ -10,20 +10,21 @@
  * sharing the runs dir through claims) or by `bnlab worker` processes through a Redis queue
  * (sweep-queue.ts); either way each record is written here, once.
  */
+
+import type { BackendChoice } from '../core/backend.js';
 import { formatDuration } from '../lab/report/format.js';
 import { makeRunRecord, type RunRecord } from '../lab/report/run-record.js';
+import type { SweepMetric } from '../lab/sweep/sweep-report.js';
 import type { SweepRun } from '../lab/sweep/sweep-runs.js';
 import type { SweepSettings } from '../lab/sweep/sweep-spec.js';
-import type { BackendChoice } from '../core/backend.js';
-import { mnistFromShared, shareMnist, type RunOutcome, type SharedMnist } from '../node/grid-messages.js';
+import { mnistFromShared, type RunOutcome, type SharedMnist, shareMnist } from '../node/grid-messages.js';
 import { loadMnist } from '../node/mnist-files.js';
 import { bnlabVersion } from '../node/package-info.js';
 import { mnistContentHash, RunStore, type StoredRun } from '../node/run-store.js';
+import { type WrittenReport, writeReport } from './commands/report.js';
 import { watchInterrupt } from './interrupt.js';
-import { checkQueueReachable, type QueueTarget } from './sweep-queue.js';
-import type { SweepMetric } from '../lab/sweep/sweep-report.js';
-import { writeReport, type WrittenReport } from './commands/report.js';
 import { createSweepProgress, type SweepProgress, type SweepProgressStyle } from './sweep-progress.js';
+import { checkQueueReachable, type QueueTarget } from './sweep-queue.js';
 
 export interface SweepPlan {
   /** The sweep's name (pins the runs dir; names the records). */
@@ -102,10 +103,12 @@ async function loadSharedMnist(dataDir: string | null): Promise<SharedMnist> {
 }
 
 /** The line a finished run gets in the progress display. */
-export function finishedLine(record: RunRecord): string {
+function finishedLine(record: RunRecord): string {
   const diverged = record.divergedAtStep === null ? '' : `, diverged at step ${record.divergedAtStep}`;
-  return `validation ${record.validation.accuracy.toFixed(4)} (last half ${record.lastHalfValidation.toFixed(4)}), test ${record.test.accuracy.toFixed(4)}, ` +
-    `${record.stepsPerSecond.toFixed(0)} steps/s, ${formatDuration(record.durationMs)}${diverged}`;
+  return (
+    `validation ${record.validation.accuracy.toFixed(4)} (last half ${record.lastHalfValidation.toFixed(4)}), test ${record.test.accuracy.toFixed(4)}, ` +
+    `${record.stepsPerSecond.toFixed(0)} steps/s, ${formatDuration(record.durationMs)}${diverged}`
+  );
 }
 
 /** The whole of a sweep for a validated plan, trained by `executor`. */
@@ -118,7 +121,12 @@ export async function runSweep(plan: SweepPlan, executor: SweepExecutor, command
   const shared = await loadSharedMnist(plan.dataDir);
   const data = { source: shared.source, hash: mnistContentHash(mnistFromShared(shared)) };
   const store = await RunStore.open(plan.runsDir, {
-    sweep: plan.sweep, pinned: plan.pinned, dataDir: plan.dataDir, dataHash: data.hash, force: plan.force, onNote: (text) => stderr.write(`bnlab: ${text}\n`),
+    sweep: plan.sweep,
+    pinned: plan.pinned,
+    dataDir: plan.dataDir,
+    dataHash: data.hash,
+    force: plan.force,
+    onNote: (text) => stderr.write(`bnlab: ${text}\n`),
   });
   // With --force a run counts as done once a record of this session's time is there (written by this process or another).
   const isDone = (stored: StoredRun): boolean => stored.kind === 'finished' && (!plan.force || stored.record.finishedAt >= startedAt);
@@ -148,10 +156,22 @@ export async function runSweep(plan: SweepPlan, executor: SweepExecutor, command
     const stepsPerRun = Math.max(...plan.runs.map((run) => run.config.steps));
     const style: SweepProgressStyle = stderr.isTTY ? 'live' : 'lines';
     const execution: SweepExecution = {
-      plan, store, remaining, shared, data, io, isDone,
+      plan,
+      store,
+      remaining,
+      shared,
+      data,
+      io,
+      isDone,
       createProgress: (slots) => createSweepProgress({ totalRuns: plan.runs.length, alreadyFinished: skipped, stepsPerRun, jobs: slots, style }, stderr),
       record: async (run, outcome, progress, slot, worker) => {
-        const record = makeRunRecord(plan.sweep, run, { ...outcome, bnlab: bnlabVersion(), data: data.source, dataHash: data.hash, finishedAt: new Date().toISOString() });
+        const record = makeRunRecord(plan.sweep, run, {
+          ...outcome,
+          bnlab: bnlabVersion(),
+          data: data.source,
+          dataHash: data.hash,
+          finishedAt: new Date().toISOString(),
+        });
         const put = await store.putRecord(record, { replace: plan.force });
         if (put.kept) {
           keptExisting++;

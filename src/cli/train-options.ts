@@ -2,10 +2,21 @@
  * @file The flags `train` and `compare` share, and their translation into one validated
  * TrainConfig. Defaults come from train/config.ts, the single place they live.
  */
-import { Option, type Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { BACKEND_CHOICES, type BackendChoice } from '../core/backend.js';
 import type { ActivationKind } from '../core/kernels.js';
-import { ACTIVATIONS, AFFINE_NORMS, ESTIMATORS, NORM_KINDS, NORM_PLACEMENTS, WEIGHT_NORM_INITS, type Estimator, type NormKind, type NormPlacement, type WeightNormOptions } from '../nn/spec.js';
+import {
+  ACTIVATIONS,
+  AFFINE_NORMS,
+  ESTIMATORS,
+  type Estimator,
+  NORM_KINDS,
+  NORM_PLACEMENTS,
+  type NormKind,
+  type NormPlacement,
+  WEIGHT_NORM_INITS,
+  type WeightNormOptions,
+} from '../nn/spec.js';
 import { ConfigError, resolveTrainConfig, TRAIN_DEFAULTS, type TrainConfig } from '../train/config.js';
 import { UsageError } from './errors.js';
 import { parseChoice, parseInteger, parseIntegerList, parseNumber } from './parse.js';
@@ -53,17 +64,33 @@ const d = TRAIN_DEFAULTS;
  */
 export function addTrainOptions(command: Command, withBnSwitch: boolean): Command {
   if (withBnSwitch) {
-    command.option('--bn', 'with BatchNorm after every hidden linear layer (default)').option('--no-bn', 'without BatchNorm (hidden layers get a bias instead)');
+    command
+      .option('--bn', 'with BatchNorm after every hidden linear layer (default)')
+      .option('--no-bn', 'without BatchNorm (hidden layers get a bias instead)');
     command.addOption(new Option('--norm <name>', `the normalization after every hidden linear layer: ${NORM_KINDS.join('|')} (bn = --bn, none = --no-bn)`));
   }
   command.option('--norm-groups <n>', `Group Norm's groups of units per hidden layer (with gn; must divide every width)`, String(d.normGroups));
-  command.option('--renorm-rmax <number>', `Batch Renormalization's final limit on r, reached halfway through the run (with brn; 1 with --renorm-dmax 0 is BN)`, String(d.renormRmax));
+  command.option(
+    '--renorm-rmax <number>',
+    `Batch Renormalization's final limit on r, reached halfway through the run (with brn; 1 with --renorm-dmax 0 is BN)`,
+    String(d.renormRmax),
+  );
   command.option('--renorm-dmax <number>', `Batch Renormalization's final limit on d, reached at 5/16 of the run (with brn)`, String(d.renormDmax));
   command.option('--renorm-warmup <fraction>', `Batch Renormalization's warm-up as plain BN, a fraction of the run (with brn)`, String(d.renormWarmup));
   command.option('--ghost-batch <n>', `Ghost BN's virtual batch in rows (with ghost; must divide --batch-size)`, String(d.ghostBatch));
-  command.addOption(new Option('--norm-placement <where>', `where the norm layer sits: ${NORM_PLACEMENTS.join('|')} (pre: act(norm(xW)), the article's; post: norm(act(xW + b)); not with wn)`).default(d.normPlacement));
+  command.addOption(
+    new Option(
+      '--norm-placement <where>',
+      `where the norm layer sits: ${NORM_PLACEMENTS.join('|')} (pre: act(norm(xW)), the article's; post: norm(act(xW + b)); not with wn)`,
+    ).default(d.normPlacement),
+  );
   command.option('--no-affine', `norm layers without learnable γ/β (bn, brn, ghost, ln, gn, rms)`);
-  command.addOption(new Option('--wn-init <how>', `Weight Norm's initialization: ${WEIGHT_NORM_INITS.join('|')} (data: the paper's, each unit's pre-activation mean 0, variance 1 on the first batch; none: w = the initial weights)`).default(d.wnInit));
+  command.addOption(
+    new Option(
+      '--wn-init <how>',
+      `Weight Norm's initialization: ${WEIGHT_NORM_INITS.join('|')} (data: the paper's, each unit's pre-activation mean 0, variance 1 on the first batch; none: w = the initial weights)`,
+    ).default(d.wnInit),
+  );
   command.option('--wn-mean-only', `Weight Norm with the paper's mean-only batch normalization (with wn)`);
   return command
     .addOption(new Option('--act <name>', `hidden activation: ${ACTIVATIONS.filter((a) => a !== 'identity').join('|')}`).default(d.activation))
@@ -78,7 +105,11 @@ export function addTrainOptions(command: Command, withBnSwitch: boolean): Comman
     .option('--bn-eps <number>', 'BatchNorm epsilon (TensorFlow default)', String(d.bnEps))
     .option('--bn-momentum <number>', 'BatchNorm moving-average decay (TensorFlow default; PyTorch momentum = 1 - this)', String(d.bnMomentum))
     .addOption(new Option('--bn-estimator <name>', `inference statistics: ${ESTIMATORS.join('|')}`).default(d.bnEstimator))
-    .option('--bn-average-batches <n>', 'with --bn-estimator average: recompute the averages over n training batches with frozen weights before each evaluation (Algorithm 2); 0 = over every training batch seen', String(d.bnAverageBatches))
+    .option(
+      '--bn-average-batches <n>',
+      'with --bn-estimator average: recompute the averages over n training batches with frozen weights before each evaluation (Algorithm 2); 0 = over every training batch seen',
+      String(d.bnAverageBatches),
+    )
     .option('--eval-batch-size <n>', 'rows per inference batch when evaluating', String(d.evalBatchSize))
     .option('--stop-on-divergence', 'stop at the first NaN or infinite loss')
     .option('--init-from <checkpoint>', 'take the initial weight matrices from a checkpoint instead of drawing them')
@@ -96,7 +127,7 @@ export function trainConfigFromOptions(raw: RawTrainOptions): TrainConfig {
   }
   try {
     return resolveTrainConfig({
-      batchNorm: norm === undefined ? raw.bn ?? true : undefined,
+      batchNorm: norm === undefined ? (raw.bn ?? true) : undefined,
       norm,
       normGroups: parseInteger('--norm-groups', raw.normGroups ?? String(d.normGroups)),
       renormRmax: parseNumber('--renorm-rmax', raw.renormRmax ?? String(d.renormRmax)),
@@ -142,8 +173,13 @@ const NORM_FLAGS: ReadonlyArray<{ key: string; flag: string; norm: NormKind; nam
 
 /** The flags that apply to every norm with a layer (or with γ/β), and which norms those are. */
 const LAYER_NORM_FLAGS: ReadonlyArray<{ key: string; flag: string; norms: readonly NormKind[]; why: string }> = [
-  { key: 'normPlacement', flag: '--norm-placement', norms: AFFINE_NORMS, why: 'the norms with a layer of their own (none has no norm; Weight Norm reparametrizes the weights, so it has no place)' },
-  { key: 'affine', flag: '--no-affine', norms: AFFINE_NORMS, why: 'the norms with learnable γ/β (Weight Norm\'s g is the norm itself)' },
+  {
+    key: 'normPlacement',
+    flag: '--norm-placement',
+    norms: AFFINE_NORMS,
+    why: 'the norms with a layer of their own (none has no norm; Weight Norm reparametrizes the weights, so it has no place)',
+  },
+  { key: 'affine', flag: '--no-affine', norms: AFFINE_NORMS, why: "the norms with learnable γ/β (Weight Norm's g is the norm itself)" },
 ];
 
 /** Refuses a norm's flag (--norm-groups, --renorm-*, --ghost-batch, --wn-*, --norm-placement, --no-affine) given for networks none of which has that norm. */

@@ -1,8 +1,9 @@
 /**
  * @file `bnlab --version`: the version and which kernel backend `auto` picks on this machine.
  */
-import { loadKernels } from '../node/wasm-files.js';
+
 import { bnlabVersion } from '../node/package-info.js';
+import { loadKernels } from '../node/wasm-files.js';
 
 export async function versionLine(): Promise<string> {
   const kernels = await loadKernels('auto');

@@ -33,7 +33,9 @@ export async function createKernels(choice: BackendChoice, modules: KernelModule
   if (!modules || (!modules.relaxedSimd && !modules.simd128)) {
     throw new Error('the wasm backend was asked for, but no kernel module was found; run `npm run build` (or use --backend js)');
   }
-  throw new Error('the wasm backend was asked for, but this JavaScript engine cannot run WebAssembly SIMD (the kernel modules do not validate); use --backend js');
+  throw new Error(
+    'the wasm backend was asked for, but this JavaScript engine cannot run WebAssembly SIMD (the kernel modules do not validate); use --backend js',
+  );
 }
 
 /** The best build this engine validates: relaxed SIMD first, then SIMD128; null if neither. */

@@ -1,5 +1,6 @@
 /** @file The core layer's public surface. */
-export * from './matrix.js';
-export * from './kernels.js';
+
 export * from './js-kernels.js';
+export * from './kernels.js';
+export * from './matrix.js';
 export * from './rng.js';

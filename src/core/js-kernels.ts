@@ -4,8 +4,8 @@
  * With float64 buffers it is also the precise path for finite-difference gradient checks.
  */
 import type { ActivationKind, ByteBuffer, Kernels } from './kernels.js';
-import { assertHasRows, Matrix, type FloatArray } from './matrix.js';
-import { softmaxCrossEntropy, type Labels } from './softmax-cross-entropy.js';
+import { assertHasRows, type FloatArray, Matrix } from './matrix.js';
+import { type Labels, softmaxCrossEntropy } from './softmax-cross-entropy.js';
 
 export type Precision = 'float32' | 'float64';
 
@@ -26,7 +26,8 @@ export class JsKernels implements Kernels {
   }
 
   firstRows(matrix: Matrix, rows: number): Matrix {
-    return (assertHasRows(matrix, rows), new Matrix(rows, matrix.cols, matrix.data.subarray(0, rows * matrix.cols)));
+    assertHasRows(matrix, rows);
+    return new Matrix(rows, matrix.cols, matrix.data.subarray(0, rows * matrix.cols));
   }
 
   private allocate(length: number): FloatArray {
@@ -39,7 +40,8 @@ export class JsKernels implements Kernels {
 
   bytesToFloats(bytes: Uint8Array, scale: number, out: Matrix): void {
     if (bytes.length !== out.size) throw new RangeError(`bytesToFloats: ${bytes.length} bytes for a ${out.rows}x${out.cols} matrix`);
-    const factor = Math.fround(scale), Y = out.data;
+    const factor = Math.fround(scale),
+      Y = out.data;
     // The double product of an 8-bit and a 24-bit integer significand is exact; fround rounds it once, as float32 arithmetic does.
     for (let i = 0; i < bytes.length; i++) Y[i] = Math.fround(bytes[i]! * factor);
   }
@@ -47,8 +49,12 @@ export class JsKernels implements Kernels {
   // i-k-j order: the inner loop walks rows of b and out contiguously; a zero a[i,k] skips a row.
   matmul(a: Matrix, b: Matrix, out: Matrix): void {
     checkShapes('matmul', a.cols === b.rows && out.rows === a.rows && out.cols === b.cols, a, b, out);
-    const m = a.rows, k = a.cols, n = b.cols;
-    const A = a.data, B = b.data, C = out.data;
+    const m = a.rows,
+      k = a.cols,
+      n = b.cols;
+    const A = a.data,
+      B = b.data,
+      C = out.data;
     C.fill(0);
     for (let i = 0; i < m; i++) {
       const cRow = i * n;
@@ -63,8 +69,11 @@ export class JsKernels implements Kernels {
 
   matmulTransposeAAdd(a: Matrix, b: Matrix, out: Matrix, _aIsSparse = false, scale = 1): void {
     checkShapes('matmulTransposeAAdd', a.rows === b.rows && out.rows === a.cols && out.cols === b.cols, a, b, out);
-    const m = a.rows, k = a.cols, n = b.cols;
-    const A = a.data, B = b.data;
+    const m = a.rows,
+      k = a.cols,
+      n = b.cols;
+    const A = a.data,
+      B = b.data;
     // Scaled, the product is summed in full first (in a scratch buffer), so that out + scale·Σ
     // rounds exactly as a gradient buffer followed by sgdStep does.
     const C = scale === 1 ? out.data : this.zeroedScratch(out.size);
@@ -93,8 +102,12 @@ export class JsKernels implements Kernels {
 
   matmulTransposeB(a: Matrix, b: Matrix, out: Matrix): void {
     checkShapes('matmulTransposeB', a.cols === b.cols && out.rows === a.rows && out.cols === b.rows, a, b, out);
-    const m = a.rows, n = a.cols, k = b.rows;
-    const A = a.data, B = b.data, C = out.data;
+    const m = a.rows,
+      n = a.cols,
+      k = b.rows;
+    const A = a.data,
+      B = b.data,
+      C = out.data;
     for (let i = 0; i < m; i++) {
       for (let p = 0; p < k; p++) {
         let sum = 0;
@@ -106,21 +119,29 @@ export class JsKernels implements Kernels {
 
   addRowVector(x: Matrix, v: Matrix): void {
     checkShapes('addRowVector', v.rows === 1 && v.cols === x.cols, x, v);
-    const X = x.data, V = v.data, n = x.cols;
+    const X = x.data,
+      V = v.data,
+      n = x.cols;
     for (let i = 0; i < x.rows; i++) for (let j = 0; j < n; j++) X[i * n + j] += V[j]!;
   }
 
   addColumnSums(x: Matrix, out: Matrix): void {
     checkShapes('addColumnSums', out.rows === 1 && out.cols === x.cols, x, out);
-    const X = x.data, O = out.data, n = x.cols;
+    const X = x.data,
+      O = out.data,
+      n = x.cols;
     for (let i = 0; i < x.rows; i++) for (let j = 0; j < n; j++) O[j] += X[i * n + j]!;
   }
 
   activationForward(kind: ActivationKind, x: Matrix, out: Matrix): void {
     checkShapes('activationForward', x.size === out.size, x, out);
-    const X = x.data, Y = out.data, size = x.size;
+    const X = x.data,
+      Y = out.data,
+      size = x.size;
     switch (kind) {
       case 'relu':
+        // Not Math.max(x, 0): NaN must become 0 here as in the wasm kernel (x > 0 is false), and −0 must stay 0.
+        // biome-ignore lint/complexity/useMathMinMax: the comparison is the semantics, as above
         for (let i = 0; i < size; i++) Y[i] = X[i]! > 0 ? X[i]! : 0;
         return;
       case 'sigmoid':
@@ -140,7 +161,10 @@ export class JsKernels implements Kernels {
 
   activationBackward(kind: ActivationKind, y: Matrix, dy: Matrix, dx: Matrix): void {
     checkShapes('activationBackward', y.size === dy.size && dy.size === dx.size, y, dy, dx);
-    const Y = y.data, G = dy.data, D = dx.data, size = y.size;
+    const Y = y.data,
+      G = dy.data,
+      D = dx.data,
+      size = y.size;
     switch (kind) {
       case 'relu': // f'(x) = 1 where y > 0
         for (let i = 0; i < size; i++) D[i] = Y[i]! > 0 ? G[i]! : 0;
@@ -161,13 +185,34 @@ export class JsKernels implements Kernels {
   }
 
   batchNormForwardTrain(
-    x: Matrix, eps: number, gamma: Matrix | null, beta: Matrix | null,
-    mean: Matrix, variance: Matrix, invStd: Matrix, xhat: Matrix, y: Matrix,
+    x: Matrix,
+    eps: number,
+    gamma: Matrix | null,
+    beta: Matrix | null,
+    mean: Matrix,
+    variance: Matrix,
+    invStd: Matrix,
+    xhat: Matrix,
+    y: Matrix,
   ): void {
-    const m = x.rows, n = x.cols;
-    checkShapes('batchNormForwardTrain', mean.size === n && variance.size === n && invStd.size === n
-      && xhat.size === x.size && y.size === x.size, x, mean, variance, invStd, xhat, y);
-    const X = x.data, M = mean.data, V = variance.data, S = invStd.data, H = xhat.data, Y = y.data;
+    const m = x.rows,
+      n = x.cols;
+    checkShapes(
+      'batchNormForwardTrain',
+      mean.size === n && variance.size === n && invStd.size === n && xhat.size === x.size && y.size === x.size,
+      x,
+      mean,
+      variance,
+      invStd,
+      xhat,
+      y,
+    );
+    const X = x.data,
+      M = mean.data,
+      V = variance.data,
+      S = invStd.data,
+      H = xhat.data,
+      Y = y.data;
     for (let j = 0; j < n; j++) {
       let sum = 0;
       for (let i = 0; i < m; i++) sum += X[i * n + j]!;
@@ -192,15 +237,17 @@ export class JsKernels implements Kernels {
     }
   }
 
-  batchNormBackward(
-    dy: Matrix, xhat: Matrix, invStd: Matrix, gamma: Matrix | null,
-    dx: Matrix, dGamma: Matrix | null, dBeta: Matrix | null,
-  ): void {
-    const m = dy.rows, n = dy.cols;
+  batchNormBackward(dy: Matrix, xhat: Matrix, invStd: Matrix, gamma: Matrix | null, dx: Matrix, dGamma: Matrix | null, dBeta: Matrix | null): void {
+    const m = dy.rows,
+      n = dy.cols;
     checkShapes('batchNormBackward', xhat.size === dy.size && dx.size === dy.size && invStd.size === n, dy, xhat, invStd, dx);
-    const G = dy.data, H = xhat.data, S = invStd.data, D = dx.data;
+    const G = dy.data,
+      H = xhat.data,
+      S = invStd.data,
+      D = dx.data;
     for (let j = 0; j < n; j++) {
-      let sumDy = 0, sumDyXhat = 0;
+      let sumDy = 0,
+        sumDyXhat = 0;
       for (let i = 0; i < m; i++) {
         sumDy += G[i * n + j]!;
         sumDyXhat += G[i * n + j]! * H[i * n + j]!;
@@ -208,7 +255,7 @@ export class JsKernels implements Kernels {
       if (dGamma) dGamma.data[j] += sumDyXhat;
       if (dBeta) dBeta.data[j] += sumDy;
       // With g = dy·γ: Σg = γΣdy and Σg·x̂ = γΣdy·x̂, so γ factors out of the bracket.
-      const scale = (gamma ? gamma.data[j]! : 1) * S[j]! / m;
+      const scale = ((gamma ? gamma.data[j]! : 1) * S[j]!) / m;
       for (let i = 0; i < m; i++) {
         D[i * n + j] = scale * (m * G[i * n + j]! - sumDy - H[i * n + j]! * sumDyXhat);
       }
@@ -216,17 +263,43 @@ export class JsKernels implements Kernels {
   }
 
   groupNormForward(
-    x: Matrix, groups: number, centered: boolean, eps: number, gamma: Matrix | null, beta: Matrix | null,
-    invStd: Matrix, xhat: Matrix, y: Matrix,
+    x: Matrix,
+    groups: number,
+    centered: boolean,
+    eps: number,
+    gamma: Matrix | null,
+    beta: Matrix | null,
+    invStd: Matrix,
+    xhat: Matrix,
+    y: Matrix,
   ): void {
-    const m = x.rows, n = x.cols, s = n / groups;
-    checkShapes('groupNormForward', Number.isInteger(s) && invStd.rows === m && invStd.cols === groups && xhat.size === x.size
-      && y.size === x.size && (gamma === null || gamma.size === n) && (beta === null || beta.size === n), x, invStd, xhat, y);
-    const X = x.data, S = invStd.data, H = xhat.data, Y = y.data;
-    const G = gamma?.data ?? null, B = beta?.data ?? null;
+    const m = x.rows,
+      n = x.cols,
+      s = n / groups;
+    checkShapes(
+      'groupNormForward',
+      Number.isInteger(s) &&
+        invStd.rows === m &&
+        invStd.cols === groups &&
+        xhat.size === x.size &&
+        y.size === x.size &&
+        (gamma === null || gamma.size === n) &&
+        (beta === null || beta.size === n),
+      x,
+      invStd,
+      xhat,
+      y,
+    );
+    const X = x.data,
+      S = invStd.data,
+      H = xhat.data,
+      Y = y.data;
+    const G = gamma?.data ?? null,
+      B = beta?.data ?? null;
     for (let i = 0; i < m; i++) {
       for (let g = 0; g < groups; g++) {
-        const start = i * n + g * s, end = start + s;
+        const start = i * n + g * s,
+          end = start + s;
         let mu = 0;
         if (centered) {
           let sum = 0;
@@ -250,18 +323,45 @@ export class JsKernels implements Kernels {
   }
 
   groupNormBackward(
-    dy: Matrix, xhat: Matrix, invStd: Matrix, groups: number, centered: boolean, gamma: Matrix | null,
-    dx: Matrix, dGamma: Matrix | null, dBeta: Matrix | null,
+    dy: Matrix,
+    xhat: Matrix,
+    invStd: Matrix,
+    groups: number,
+    centered: boolean,
+    gamma: Matrix | null,
+    dx: Matrix,
+    dGamma: Matrix | null,
+    dBeta: Matrix | null,
   ): void {
-    const m = dy.rows, n = dy.cols, s = n / groups;
-    checkShapes('groupNormBackward', Number.isInteger(s) && xhat.size === dy.size && dx.size === dy.size && invStd.rows === m
-      && invStd.cols === groups && (gamma === null || gamma.size === n), dy, xhat, invStd, dx);
-    const D = dy.data, H = xhat.data, S = invStd.data, DX = dx.data;
-    const G = gamma?.data ?? null, DG = dGamma?.data ?? null, DB = dBeta?.data ?? null;
+    const m = dy.rows,
+      n = dy.cols,
+      s = n / groups;
+    checkShapes(
+      'groupNormBackward',
+      Number.isInteger(s) &&
+        xhat.size === dy.size &&
+        dx.size === dy.size &&
+        invStd.rows === m &&
+        invStd.cols === groups &&
+        (gamma === null || gamma.size === n),
+      dy,
+      xhat,
+      invStd,
+      dx,
+    );
+    const D = dy.data,
+      H = xhat.data,
+      S = invStd.data,
+      DX = dx.data;
+    const G = gamma?.data ?? null,
+      DG = dGamma?.data ?? null,
+      DB = dBeta?.data ?? null;
     for (let i = 0; i < m; i++) {
       for (let g = 0; g < groups; g++) {
-        const start = i * n + g * s, end = start + s;
-        let sumG = 0, sumGXhat = 0;
+        const start = i * n + g * s,
+          end = start + s;
+        let sumG = 0,
+          sumGXhat = 0;
         for (let k = start, j = g * s; k < end; k++, j++) {
           const grad = D[k]! * (G ? G[j]! : 1);
           sumG += grad;
@@ -279,9 +379,13 @@ export class JsKernels implements Kernels {
   }
 
   weightNormScale(v: Matrix, g: Matrix, norms: Matrix, scale: Matrix): void {
-    const k = v.rows, n = v.cols;
+    const k = v.rows,
+      n = v.cols;
     checkShapes('weightNormScale', g.size === n && norms.size === n && scale.size === n, v, g, norms, scale);
-    const V = v.data, G = g.data, N = norms.data, S = scale.data;
+    const V = v.data,
+      G = g.data,
+      N = norms.data,
+      S = scale.data;
     for (let j = 0; j < n; j++) {
       let squares = 0;
       for (let i = 0; i < k; i++) squares += V[i * n + j]! * V[i * n + j]!;
@@ -290,18 +394,41 @@ export class JsKernels implements Kernels {
     }
   }
 
-  weightNormBackward(
-    dy: Matrix, t: Matrix, tMean: Matrix | null, norms: Matrix, scale: Matrix, g: Matrix,
-    dt: Matrix, dg: Matrix, coefficient: Matrix,
-  ): void {
-    const m = dy.rows, n = dy.cols;
-    checkShapes('weightNormBackward', t.size === dy.size && dt.size === dy.size && norms.size === n && scale.size === n && g.size === n
-      && dg.size === n && coefficient.size === n && (tMean === null || tMean.size === n), dy, t, norms, scale, g, dt, dg, coefficient);
-    const D = dy.data, T = t.data, N = norms.data, S = scale.data, G = g.data, DT = dt.data, DG = dg.data, C = coefficient.data;
+  weightNormBackward(dy: Matrix, t: Matrix, tMean: Matrix | null, norms: Matrix, scale: Matrix, g: Matrix, dt: Matrix, dg: Matrix, coefficient: Matrix): void {
+    const m = dy.rows,
+      n = dy.cols;
+    checkShapes(
+      'weightNormBackward',
+      t.size === dy.size &&
+        dt.size === dy.size &&
+        norms.size === n &&
+        scale.size === n &&
+        g.size === n &&
+        dg.size === n &&
+        coefficient.size === n &&
+        (tMean === null || tMean.size === n),
+      dy,
+      t,
+      norms,
+      scale,
+      g,
+      dt,
+      dg,
+      coefficient,
+    );
+    const D = dy.data,
+      T = t.data,
+      N = norms.data,
+      S = scale.data,
+      G = g.data,
+      DT = dt.data,
+      DG = dg.data,
+      C = coefficient.data;
     const M = tMean?.data ?? null;
     for (let j = 0; j < n; j++) {
       const mu = M ? M[j]! : 0;
-      let sumDy = 0, sumDyT = 0;
+      let sumDy = 0,
+        sumDyT = 0;
       for (let i = 0; i < m; i++) {
         sumDy += D[i * n + j]!;
         sumDyT += D[i * n + j]! * (T[i * n + j]! - mu);
@@ -309,7 +436,7 @@ export class JsKernels implements Kernels {
       const meanDy = M ? sumDy / m : 0;
       const grad = sumDyT / N[j]!;
       DG[j] = grad;
-      C[j] = G[j]! * DG[j]! / (N[j]! * N[j]!);
+      C[j] = (G[j]! * DG[j]!) / (N[j]! * N[j]!);
       for (let i = 0; i < m; i++) DT[i * n + j] = S[j]! * (D[i * n + j]! - meanDy);
     }
   }
@@ -317,20 +444,26 @@ export class JsKernels implements Kernels {
   addScaledColumns(v: Matrix, coefficient: Matrix, factor: number, out: Matrix): void {
     const n = v.cols;
     checkShapes('addScaledColumns', coefficient.size === n && out.rows === v.rows && out.cols === n, v, coefficient, out);
-    const V = v.data, C = coefficient.data, O = out.data;
+    const V = v.data,
+      C = coefficient.data,
+      O = out.data;
     for (let i = 0; i < v.rows; i++) for (let j = 0; j < n; j++) O[i * n + j] += factor * C[j]! * V[i * n + j]!;
   }
 
   scaleShiftColumns(x: Matrix, scale: Matrix, shift: Matrix, y: Matrix): void {
     const n = x.cols;
     checkShapes('scaleShiftColumns', scale.size === n && shift.size === n && y.size === x.size, x, scale, shift, y);
-    const X = x.data, A = scale.data, B = shift.data, Y = y.data;
+    const X = x.data,
+      A = scale.data,
+      B = shift.data,
+      Y = y.data;
     for (let i = 0; i < x.rows; i++) for (let j = 0; j < n; j++) Y[i * n + j] = X[i * n + j]! * A[j]! + B[j]!;
   }
 
   sgdStep(param: Matrix, grad: Matrix, learningRate: number): void {
     checkShapes('sgdStep', param.size === grad.size, param, grad);
-    const P = param.data, G = grad.data;
+    const P = param.data,
+      G = grad.data;
     for (let i = 0; i < P.length; i++) P[i] -= learningRate * G[i]!;
   }
 

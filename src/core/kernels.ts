@@ -77,18 +77,22 @@ export interface Kernels {
    * xhat = (x−mean)·invStd; y = gamma·xhat + beta (gamma, beta null = 1 and 0).
    */
   batchNormForwardTrain(
-    x: Matrix, eps: number, gamma: Matrix | null, beta: Matrix | null,
-    mean: Matrix, variance: Matrix, invStd: Matrix, xhat: Matrix, y: Matrix,
+    x: Matrix,
+    eps: number,
+    gamma: Matrix | null,
+    beta: Matrix | null,
+    mean: Matrix,
+    variance: Matrix,
+    invStd: Matrix,
+    xhat: Matrix,
+    y: Matrix,
   ): void;
   /**
    * The full BatchNorm backward, through mean and variance (not the shortcut that treats them
    * as constants). With g = dy·gamma:
    * dx = invStd/m · (m·g − Σg − xhat·Σ(g·xhat)); dGamma += Σ dy·xhat; dBeta += Σ dy.
    */
-  batchNormBackward(
-    dy: Matrix, xhat: Matrix, invStd: Matrix, gamma: Matrix | null,
-    dx: Matrix, dGamma: Matrix | null, dBeta: Matrix | null,
-  ): void;
+  batchNormBackward(dy: Matrix, xhat: Matrix, invStd: Matrix, gamma: Matrix | null, dx: Matrix, dGamma: Matrix | null, dBeta: Matrix | null): void;
   /**
    * Group Norm (Wu & He 2018) and its special cases, per example: each row i of x[m,n] in `groups`
    * consecutive groups of s = n/groups units, each with its own mean μ (0 when not `centered`),
@@ -97,8 +101,15 @@ export interface Kernels {
    * Layer Norm is one centered group; RMSNorm one uncentered group without beta.
    */
   groupNormForward(
-    x: Matrix, groups: number, centered: boolean, eps: number, gamma: Matrix | null, beta: Matrix | null,
-    invStd: Matrix, xhat: Matrix, y: Matrix,
+    x: Matrix,
+    groups: number,
+    centered: boolean,
+    eps: number,
+    gamma: Matrix | null,
+    beta: Matrix | null,
+    invStd: Matrix,
+    xhat: Matrix,
+    y: Matrix,
   ): void;
   /**
    * Its full backward, through each example's μ and σ². With g = dy·gamma (γ varies along the
@@ -107,8 +118,15 @@ export interface Kernels {
    * dGamma[j] += Σ_i dy·xhat; dBeta[j] += Σ_i dy.
    */
   groupNormBackward(
-    dy: Matrix, xhat: Matrix, invStd: Matrix, groups: number, centered: boolean, gamma: Matrix | null,
-    dx: Matrix, dGamma: Matrix | null, dBeta: Matrix | null,
+    dy: Matrix,
+    xhat: Matrix,
+    invStd: Matrix,
+    groups: number,
+    centered: boolean,
+    gamma: Matrix | null,
+    dx: Matrix,
+    dGamma: Matrix | null,
+    dBeta: Matrix | null,
   ): void;
   /**
    * Weight Norm's per-unit factor (Salimans & Kingma 2016, w = g·v/‖v‖ per column of v[k,n]):
@@ -124,10 +142,7 @@ export interface Kernels {
    * ∇w = xᵀ·dy'), dt[i,j] = scale[j]·dy'[i,j] (so ∇v = xᵀ·dt − coefficient·v and dx = dt·vᵀ) and
    * coefficient[j] = g[j]·dg[j]/norms[j]²: ∇v = g/‖v‖·∇w − g·∇g/‖v‖²·v.
    */
-  weightNormBackward(
-    dy: Matrix, t: Matrix, tMean: Matrix | null, norms: Matrix, scale: Matrix, g: Matrix,
-    dt: Matrix, dg: Matrix, coefficient: Matrix,
-  ): void;
+  weightNormBackward(dy: Matrix, t: Matrix, tMean: Matrix | null, norms: Matrix, scale: Matrix, g: Matrix, dt: Matrix, dg: Matrix, coefficient: Matrix): void;
   /** out[i,j] += factor·coefficient[j]·v[i,j] (out may be v): Weight Norm's −c·v term of ∇v, or, with out = v, its SGD step. */
   addScaledColumns(v: Matrix, coefficient: Matrix, factor: number, out: Matrix): void;
   /** y[i,j] = x[i,j]·scale[j] + shift[j]: inference-mode BatchNorm with population statistics folded in. */

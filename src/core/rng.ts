@@ -66,7 +66,8 @@ export class Rng {
     if (!Number.isInteger(n) || n <= 0 || n > 2 ** 32) throw new RangeError(`int(n) needs a whole n in 1..2^32, got ${n}`);
     const limit = 2 ** 32 - (2 ** 32 % n);
     let x: number;
-    do x = this.nextUint32(); while (x >= limit);
+    do x = this.nextUint32();
+    while (x >= limit);
     return x % n;
   }
 
@@ -109,7 +110,7 @@ function rotl(x: number, k: number): number {
   return ((x << k) | (x >>> (32 - k))) >>> 0;
 }
 
-const LN2 = 0.6931471805599453;
+const LN2 = Math.LN2; // 0.6931471805599453
 
 /**
  * ln(x) for finite x > 0 in + − × ÷ only, so every engine gives the same bits:
@@ -119,9 +120,18 @@ const LN2 = 0.6931471805599453;
 export function portableLog(x: number): number {
   if (!(x > 0) || !Number.isFinite(x)) throw new RangeError(`portableLog needs a finite positive number, got ${x}`);
   let exponent = 0;
-  while (x >= 2) { x /= 2; exponent++; }
-  while (x < 1) { x *= 2; exponent--; }
-  if (x > Math.SQRT2) { x /= 2; exponent++; }
+  while (x >= 2) {
+    x /= 2;
+    exponent++;
+  }
+  while (x < 1) {
+    x *= 2;
+    exponent--;
+  }
+  if (x > Math.SQRT2) {
+    x /= 2;
+    exponent++;
+  }
   const t = (x - 1) / (x + 1);
   const t2 = t * t;
   let power = t;

@@ -17,7 +17,8 @@ export type Labels = ArrayLike<number>;
  * @returns the mean loss over the m rows (NaN if a logit is NaN, +Infinity if one is infinite)
  */
 export function softmaxCrossEntropy(logits: Matrix, labels: Labels, dLogits: Matrix | null): number {
-  const m = logits.rows, classes = logits.cols;
+  const m = logits.rows,
+    classes = logits.cols;
   checkLabelCount(labels, m);
   const Z = logits.data;
   const D = dLogits?.data;

@@ -16,10 +16,14 @@ export class BatchFeeder {
    *   caller that makes feeders often passes one buffer (a wasm backend never frees memory).
    */
   constructor(
-    private readonly kernels: Kernels, split: Split, batchSize: number, options: BatcherOptions,
+    private readonly kernels: Kernels,
+    split: Split,
+    batchSize: number,
+    options: BatcherOptions,
     readonly pixels: ByteBuffer = kernels.byteBuffer(batchSize * split.width),
   ) {
-    if (pixels.data.length !== batchSize * split.width) throw new RangeError(`a feeder of ${batchSize} × ${split.width} needs as many bytes, got ${pixels.data.length}`);
+    if (pixels.data.length !== batchSize * split.width)
+      throw new RangeError(`a feeder of ${batchSize} × ${split.width} needs as many bytes, got ${pixels.data.length}`);
     this.batcher = new Batcher(split, batchSize, options);
   }
 

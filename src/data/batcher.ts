@@ -32,7 +32,9 @@ export class Batcher {
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`the batch size must be a whole number ≥ 1, got ${batchSize}`);
     if (split.count < 1) throw new RangeError('cannot draw batches from an empty split');
     if (split.pixels.length !== split.count * split.width || split.labels.length !== split.count) {
-      throw new RangeError(`a split of ${split.count} × ${split.width} needs ${split.count * split.width} pixels and ${split.count} labels, got ${split.pixels.length} and ${split.labels.length}`);
+      throw new RangeError(
+        `a split of ${split.count} × ${split.width} needs ${split.count * split.width} pixels and ${split.count} labels, got ${split.pixels.length} and ${split.labels.length}`,
+      );
     }
     this.split = split;
     this.batchSize = batchSize;

@@ -32,7 +32,10 @@ export function centerDigit(pixels: ArrayLike<number>, width: number, height: nu
   const ink = (x: number, y: number): number => pixels[(y * width + x) * channels]!;
 
   // The ink's bounding box.
-  let left = width, right = -1, top = height, bottom = -1;
+  let left = width,
+    right = -1,
+    top = height,
+    bottom = -1;
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       if (ink(x, y) > 0) {
@@ -44,7 +47,8 @@ export function centerDigit(pixels: ArrayLike<number>, width: number, height: nu
     }
   }
   if (right < 0) return out;
-  const boxWidth = right - left + 1, boxHeight = bottom - top + 1;
+  const boxWidth = right - left + 1,
+    boxHeight = bottom - top + 1;
 
   // Scaled so the larger side is 20 pixels, the smaller in proportion (at least 1).
   const scale = DIGIT_BOX / Math.max(boxWidth, boxHeight);
@@ -62,7 +66,9 @@ export function centerDigit(pixels: ArrayLike<number>, width: number, height: nu
     }
   }
   const scaled = new Float64Array(scaledHeight * scaledWidth); // [scaledHeight, scaledWidth]
-  let mass = 0, massX = 0, massY = 0;
+  let mass = 0,
+    massX = 0,
+    massY = 0;
   for (let oy = 0; oy < scaledHeight; oy++) {
     for (let ox = 0; ox < scaledWidth; ox++) {
       let sum = 0;
@@ -94,7 +100,8 @@ function areaWeights(from: number, to: number): Array<Array<[number, number]>> {
   const ratio = from / to; // source cells per output cell
   const weights: Array<Array<[number, number]>> = [];
   for (let o = 0; o < to; o++) {
-    const start = o * ratio, end = (o + 1) * ratio;
+    const start = o * ratio,
+      end = (o + 1) * ratio;
     const cells: Array<[number, number]> = [];
     for (let s = Math.floor(start); s < Math.min(from, Math.ceil(end)); s++) {
       const covered = Math.min(end, s + 1) - Math.max(start, s);

@@ -50,23 +50,33 @@ export function parseIdx(bytes: Uint8Array, fileName: string, expectedRank?: num
     throw new DataError(`${fileName} is too short to be an IDX file (${bytes.length} bytes; the header alone takes at least 8): give the real MNIST file`);
   }
   if (bytes[0] !== 0 || bytes[1] !== 0) {
-    throw new DataError(`${fileName} is not an IDX file: its magic number starts with bytes 0x${hex(bytes[0]!)} 0x${hex(bytes[1]!)} instead of 0x00 0x00; give the MNIST IDX file itself`);
+    throw new DataError(
+      `${fileName} is not an IDX file: its magic number starts with bytes 0x${hex(bytes[0]!)} 0x${hex(bytes[1]!)} instead of 0x00 0x00; give the MNIST IDX file itself`,
+    );
   }
   const type = bytes[2]!;
   if (type !== UNSIGNED_BYTE) {
     const typeName = IDX_TYPE_NAMES[type] ?? 'an unknown type';
-    throw new DataError(`${fileName} holds IDX element type 0x${hex(type)} (${typeName}); only unsigned-byte IDX files (type 0x08), as MNIST ships them, can be read`);
+    throw new DataError(
+      `${fileName} holds IDX element type 0x${hex(type)} (${typeName}); only unsigned-byte IDX files (type 0x08), as MNIST ships them, can be read`,
+    );
   }
   const rank = bytes[3]!;
   if (rank === 0 || rank > MAX_RANK) {
-    throw new DataError(`${fileName} declares ${rank} dimensions in its IDX header; an MNIST file has 1 (labels) or 3 (images), so the file is damaged or not MNIST`);
+    throw new DataError(
+      `${fileName} declares ${rank} dimensions in its IDX header; an MNIST file has 1 (labels) or 3 (images), so the file is damaged or not MNIST`,
+    );
   }
   if (expectedRank !== undefined && rank !== expectedRank) {
-    throw new DataError(`${fileName} has ${rank} dimension${rank === 1 ? '' : 's'} but ${expectedRank} ${expectedRank === 1 ? 'was' : 'were'} expected (MNIST labels have 1, images 3): check that the file is the one its name says`);
+    throw new DataError(
+      `${fileName} has ${rank} dimension${rank === 1 ? '' : 's'} but ${expectedRank} ${expectedRank === 1 ? 'was' : 'were'} expected (MNIST labels have 1, images 3): check that the file is the one its name says`,
+    );
   }
   const headerBytes = HEADER_PREFIX_BYTES + BYTES_PER_DIM * rank;
   if (bytes.length < headerBytes) {
-    throw new DataError(`${fileName} is truncated: its IDX header needs ${headerBytes} bytes for ${rank} dimensions but the file has ${bytes.length}; download it again`);
+    throw new DataError(
+      `${fileName} is truncated: its IDX header needs ${headerBytes} bytes for ${rank} dimensions but the file has ${bytes.length}; download it again`,
+    );
   }
   const dims: number[] = [];
   let elementCount = 1;
@@ -80,10 +90,14 @@ export function parseIdx(bytes: Uint8Array, fileName: string, expectedRank?: num
   const dataBytes = bytes.length - headerBytes;
   const shape = `[${dims.join(', ')}]`;
   if (dataBytes < elementCount) {
-    throw new DataError(`${fileName} is truncated: its header announces ${shape} = ${elementCount} bytes of data but only ${dataBytes} follow; download it again`);
+    throw new DataError(
+      `${fileName} is truncated: its header announces ${shape} = ${elementCount} bytes of data but only ${dataBytes} follow; download it again`,
+    );
   }
   if (dataBytes > elementCount) {
-    throw new DataError(`${fileName} has ${dataBytes - elementCount} trailing bytes after the ${elementCount} data bytes its header announces (${shape}): the file is damaged or not the IDX file its name says`);
+    throw new DataError(
+      `${fileName} has ${dataBytes - elementCount} trailing bytes after the ${elementCount} data bytes its header announces (${shape}): the file is damaged or not the IDX file its name says`,
+    );
   }
   // A plain Uint8Array view even when `bytes` is a Node Buffer, whose slice() would not copy.
   return { dims, data: new Uint8Array(bytes.buffer, bytes.byteOffset + headerBytes, elementCount), fileName };

@@ -61,13 +61,17 @@ export function splitMnist(
   const trainCount = checkPair(trainImages, trainImagesName, trainLabels, trainLabelsName);
   const testCount = checkPair(testImages, testImages.fileName ?? MNIST_FILE_NAMES.testImages, testLabels, testLabels.fileName ?? MNIST_FILE_NAMES.testLabels);
   if (testCount === 0) {
-    throw new DataError(`${testImages.fileName ?? MNIST_FILE_NAMES.testImages} holds no images: an accuracy on no test images means nothing; give the full MNIST test file`);
+    throw new DataError(
+      `${testImages.fileName ?? MNIST_FILE_NAMES.testImages} holds no images: an accuracy on no test images means nothing; give the full MNIST test file`,
+    );
   }
   if (!Number.isInteger(validationSize) || validationSize < 0) {
     throw new RangeError(`the validation size must be a whole number ≥ 0, got ${validationSize}`);
   }
   if (validationSize >= trainCount) {
-    throw new DataError(`${trainImagesName} holds ${trainCount} images, but the validation split takes the first ${validationSize} and training needs at least one more: give the full MNIST training file`);
+    throw new DataError(
+      `${trainImagesName} holds ${trainCount} images, but the validation split takes the first ${validationSize} and training needs at least one more: give the full MNIST training file`,
+    );
   }
   const width = MNIST_IMAGE_SIDE * MNIST_IMAGE_SIDE;
   // No copy of the pixels: validation and train are views of the two parts of the training file's bytes.
@@ -92,7 +96,9 @@ export function splitMnist(
 function checkPair(images: IdxTensor, imagesName: string, labels: IdxTensor, labelsName: string): number {
   const [count, rows, cols] = images.dims;
   if (images.dims.length !== 3 || rows !== MNIST_IMAGE_SIDE || cols !== MNIST_IMAGE_SIDE) {
-    throw new DataError(`${imagesName} holds images of shape [${images.dims.join(', ')}], but MNIST images are [count, 28, 28]: give MNIST-layout files (MNIST or Fashion-MNIST)`);
+    throw new DataError(
+      `${imagesName} holds images of shape [${images.dims.join(', ')}], but MNIST images are [count, 28, 28]: give MNIST-layout files (MNIST or Fashion-MNIST)`,
+    );
   }
   if (labels.dims.length !== 1) {
     throw new DataError(`${labelsName} has ${labels.dims.length} dimensions, but a label file has 1: check that the file is the one its name says`);
@@ -137,7 +143,8 @@ export function copyRows(split: Split, start: number, rows: number, into: Float3
   if (!Number.isInteger(intoOffset) || intoOffset < 0 || intoOffset + length > into.length) {
     throw new RangeError(`copyRows: ${rows} rows of ${split.width} do not fit in ${into.length} elements from offset ${intoOffset}`);
   }
-  const source = split.pixels, first = start * split.width;
+  const source = split.pixels,
+    first = start * split.width;
   for (let i = 0; i < length; i++) into[intoOffset + i] = PIXEL_VALUES[source[first + i]!]!;
 }
 

@@ -11,8 +11,8 @@
  */
 import type { Kernels } from '../core/kernels.js';
 import type { Matrix } from '../core/matrix.js';
-import type { BatcherOptions } from './batcher.js';
 import { BatchFeeder } from './batch-feeder.js';
+import type { BatcherOptions } from './batcher.js';
 import type { Split } from './mnist.js';
 
 export interface SharedBatch {
@@ -31,7 +31,11 @@ export class SharedBatches {
 
   /** @param ahead batches drawn at a time: the steps each network may run in a row before the next window. */
   constructor(
-    readonly kernels: Kernels, readonly split: Split, readonly batchSize: number, readonly options: Readonly<BatcherOptions>, readonly ahead = 1,
+    readonly kernels: Kernels,
+    readonly split: Split,
+    readonly batchSize: number,
+    readonly options: Readonly<BatcherOptions>,
+    readonly ahead = 1,
   ) {
     if (!Number.isInteger(ahead) || ahead < 1) throw new RangeError(`batches are drawn at least one at a time, got ${ahead}`);
     kernels.reserveMemory(batchSize * split.width * (4 * ahead + 1) + 4096); // the floats and the pixel bytes, allocated before any network holds a view
@@ -47,8 +51,13 @@ export class SharedBatches {
 
   /** True when a run of these settings draws exactly this sequence (the same split, batch size, shuffling and seed). */
   serves(kernels: Kernels, split: Split, batchSize: number, options: BatcherOptions): boolean {
-    return kernels === this.kernels && split === this.split && batchSize === this.batchSize
-      && options.shuffle === this.options.shuffle && options.seed === this.options.seed;
+    return (
+      kernels === this.kernels &&
+      split === this.split &&
+      batchSize === this.batchSize &&
+      options.shuffle === this.options.shuffle &&
+      options.seed === this.options.seed
+    );
   }
 
   /**
@@ -65,7 +74,9 @@ export class SharedBatches {
     }
     const slot = step - this.first;
     if (!(slot >= 0 && slot < ahead)) {
-      throw new RangeError(`shared batches hold batches ${this.first} to ${this.first + ahead - 1}; step ${step} asks for another (networks sharing batches must advance together)`);
+      throw new RangeError(
+        `shared batches hold batches ${this.first} to ${this.first + ahead - 1}; step ${step} asks for another (networks sharing batches must advance together)`,
+      );
     }
     return this.window[slot]!;
   }

@@ -6,14 +6,14 @@
  */
 import type { ActivationKind } from '../core/kernels.js';
 
-export const ARTICLE_TITLE = 'Batch Normalization原理与实战';
-export const ARTICLE_CITATION = 'the article "Batch Normalization原理与实战" (Batch Normalization: theory and practice), 2018';
+const ARTICLE_TITLE = 'Batch Normalization原理与实战';
+export const ARTICLE_CITATION = `the article "${ARTICLE_TITLE}" (Batch Normalization: theory and practice), 2018`;
 
 /** The article's training length and batch size for the table (the BN paper's "50000 steps, 60 examples per mini-batch"). */
 export const ARTICLE_STEPS = 50_000;
 export const ARTICLE_BATCH_SIZE = 60;
 /** The article's short run of model 1, to show convergence speed. */
-export const ARTICLE_SHORT_STEPS = 3_000;
+const ARTICLE_SHORT_STEPS = 3_000;
 
 /** A configuration number as the article numbers its models: 1..8. */
 export type ConfigurationId = 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8;
@@ -55,8 +55,11 @@ export const ARTICLE_CONFIGURATIONS: readonly ArticleConfiguration[] = Object.fr
 ] as const);
 
 function figures(
-  configId: ConfigurationId, steps: number,
-  withoutBn: [number, number], withBn: [number, number], speeds: [number, number] | null,
+  configId: ConfigurationId,
+  steps: number,
+  withoutBn: [number, number],
+  withBn: [number, number],
+  speeds: [number, number] | null,
 ): ArticleFigures {
   return {
     configId,

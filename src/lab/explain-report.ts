@@ -53,13 +53,15 @@ function markdownTable(table: ClaimTable): string {
 
 export function explainReportMarkdown(input: ExplainReportInput): string {
   const out: string[] = [
-    '# bnlab explain: the article\'s claims, measured',
+    "# bnlab explain: the article's claims, measured",
     '',
     budgetSentence(input),
     '',
     '| claim | verdict | time |',
     '| --- | --- | --- |',
-    ...input.results.map(({ result }) => `| [${result.name}](#${result.name}) | ${result.verdict.holds ? 'holds' : 'not shown'} | ${seconds(result.elapsedMs)} |`),
+    ...input.results.map(
+      ({ result }) => `| [${result.name}](#${result.name}) | ${result.verdict.holds ? 'holds' : 'not shown'} | ${seconds(result.elapsedMs)} |`,
+    ),
   ];
   input.results.forEach(({ result, figures }, index) => {
     out.push(
@@ -118,22 +120,26 @@ export function explainReportHtml(input: ExplainReportInput): string {
       `<p><strong>How it was measured:</strong> ${escapeHtml(result.method)}</p>`,
       `<pre>${result.lines.map(escapeHtml).join('\n')}</pre>`,
       ...result.tables.map(htmlTable),
-      ...figures.map((figure) =>
-        `<figure>${scopeSvgIds(figure.svg, `${result.name}-${figure.name}`)}<figcaption>${escapeHtml(figure.caption)} ` +
-        `(<a href="${escapeHtml(figure.pngFile)}">PNG</a>, <a href="${escapeHtml(figure.svgFile)}">SVG</a>)</figcaption></figure>`),
+      ...figures.map(
+        (figure) =>
+          `<figure>${scopeSvgIds(figure.svg, `${result.name}-${figure.name}`)}<figcaption>${escapeHtml(figure.caption)} ` +
+          `(<a href="${escapeHtml(figure.pngFile)}">PNG</a>, <a href="${escapeHtml(figure.svgFile)}">SVG</a>)</figcaption></figure>`,
+      ),
       `<p class="verdict ${verdictClass}"><strong>Verdict:</strong> ${result.verdict.holds ? '✔' : '✘'} ${escapeHtml(result.verdict.text)} (${seconds(result.elapsedMs)})</p>`,
       '</section>',
     ].join('\n');
   });
-  const summary = input.results.map(({ result }) =>
-    `<tr><td><a href="#${escapeHtml(result.name)}">${escapeHtml(result.name)}</a></td><td>${result.verdict.holds ? 'holds' : 'not shown'}</td><td>${seconds(result.elapsedMs)}</td></tr>`);
+  const summary = input.results.map(
+    ({ result }) =>
+      `<tr><td><a href="#${escapeHtml(result.name)}">${escapeHtml(result.name)}</a></td><td>${result.verdict.holds ? 'holds' : 'not shown'}</td><td>${seconds(result.elapsedMs)}</td></tr>`,
+  );
   return [
     '<!DOCTYPE html>',
     '<html lang="en"><head><meta charset="utf-8">',
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    '<title>bnlab explain: the article\'s claims, measured</title>',
+    "<title>bnlab explain: the article's claims, measured</title>",
     `<style>${STYLE}</style></head><body>`,
-    '<h1>bnlab explain: the article\'s claims, measured</h1>',
+    "<h1>bnlab explain: the article's claims, measured</h1>",
     `<p>${escapeHtml(budgetSentence(input))}</p>`,
     `<table><thead><tr><th>claim</th><th>verdict</th><th>time</th></tr></thead><tbody>${summary.join('')}</tbody></table>`,
     ...sections,

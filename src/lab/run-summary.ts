@@ -99,7 +99,10 @@ export interface CompareRecord {
 }
 
 export function compareRecord(
-  bnlab: string, backend: string, data: string, config: TrainConfig,
+  bnlab: string,
+  backend: string,
+  data: string,
+  config: TrainConfig,
   runs: ReadonlyArray<{ batchNorm: boolean; norm?: NormKind; result: TrainResult }>,
 ): CompareRecord {
   const { batchNorm: _unused, norm: _norm, ...settings } = config;
@@ -114,7 +117,7 @@ export function compareRecord(
 }
 
 /** "784-128-128-128-10 relu with BN", "… with GN (4 groups)". */
-export function describeNetwork(config: TrainConfig, norm: NormKind | boolean): string {
+function describeNetwork(config: TrainConfig, norm: NormKind | boolean): string {
   const kind = normKindOf(norm);
   const suffix = kind === 'none' ? '' : kind === 'gn' ? ` with GN (${config.normGroups} groups)` : ` with ${kind === 'rms' ? 'RMSNorm' : kind.toUpperCase()}`;
   return `784-${config.hiddenSizes.join('-')}-10 ${config.activation}${suffix}`;

@@ -28,7 +28,11 @@ export class ActivationNoise implements Layer {
   /** False: a training-mode forward keeps the current sample (an experiment repeating one step's forward). */
   resampling = true;
 
-  constructor(readonly features: number, private readonly rng: Rng, readonly options: Readonly<ActivationNoiseOptions>) {
+  constructor(
+    readonly features: number,
+    private readonly rng: Rng,
+    readonly options: Readonly<ActivationNoiseOptions>,
+  ) {
     if (!(options.shiftRange >= 0) || !(options.scaleLow > 0) || !(options.scaleHigh >= options.scaleLow)) {
       throw new RangeError(`activation noise needs shiftRange ≥ 0 and 0 < scaleLow ≤ scaleHigh, got ${JSON.stringify(options)}`);
     }
@@ -59,7 +63,8 @@ export class ActivationNoise implements Layer {
 
   /** y′ = s·y + m per unit, in place (training); s̄·y at inference. */
   forward(x: Matrix, pass: ForwardPass): Matrix {
-    const n = this.features, data = x.data;
+    const n = this.features,
+      data = x.data;
     if (pass.mode !== 'train') {
       const mean = (this.options.scaleLow + this.options.scaleHigh) / 2;
       if (mean !== 1) for (let k = 0; k < x.rows * n; k++) data[k] = data[k]! * mean;
@@ -75,7 +80,8 @@ export class ActivationNoise implements Layer {
 
   /** ∂L/∂y = s·∂L/∂y′, in place. */
   backward(_x: Matrix, dy: Matrix): Matrix {
-    const n = this.features, data = dy.data;
+    const n = this.features,
+      data = dy.data;
     for (let i = 0; i < dy.rows; i++) {
       const row = i * n;
       for (let j = 0; j < n; j++) data[row + j] = data[row + j]! * this.scale[j]!;

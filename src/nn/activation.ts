@@ -11,7 +11,11 @@ import { allocated, RowBuffer } from './row-buffer.js';
 export class Activation implements Layer {
   private output: RowBuffer | null = null; // [m, n] f(x)
 
-  constructor(private readonly kernels: Kernels, readonly kind: ActivationKind, readonly features: number) {}
+  constructor(
+    private readonly kernels: Kernels,
+    readonly kind: ActivationKind,
+    readonly features: number,
+  ) {}
 
   get inputWidth(): number {
     return this.features;

@@ -52,7 +52,12 @@ export class BatchNorm implements Layer {
   protected inputGradient: RowBuffer | null = null; // [m, n] ∂L/∂x
 
   /** @param name the checkpoint prefix, `bn.{i}` */
-  constructor(protected readonly kernels: Kernels, readonly name: string, readonly features: number, settings: BatchNormSettings) {
+  constructor(
+    protected readonly kernels: Kernels,
+    readonly name: string,
+    readonly features: number,
+    settings: BatchNormSettings,
+  ) {
     this.settings = Object.freeze({ eps: settings.eps, momentum: settings.momentum, scale: settings.scale, center: settings.center });
     this.gamma = settings.scale ? kernels.matrix(1, features) : null;
     this.gamma?.data.fill(1);
@@ -93,7 +98,8 @@ export class BatchNorm implements Layer {
    */
   forward(x: Matrix, pass: ForwardPass): Matrix {
     const { eps } = this.settings;
-    const y = allocated(this.output).rows(x.rows), xhat = allocated(this.xhat).rows(x.rows);
+    const y = allocated(this.output).rows(x.rows),
+      xhat = allocated(this.xhat).rows(x.rows);
     if (pass.mode === 'train') {
       assertTrainableBatch(x.rows);
       const { mean, variance, invStd } = this.trainingBatch;
@@ -125,7 +131,11 @@ export class BatchNorm implements Layer {
   state(): readonly CheckpointTensor[] {
     const features = [this.features];
     const float64 = (suffix: string, values: Float64Array): CheckpointTensor => ({
-      name: `${this.name}.${suffix}`, dtype: 'F64', shape: features, read: () => values, write: (read) => values.set(read as Float64Array),
+      name: `${this.name}.${suffix}`,
+      dtype: 'F64',
+      shape: features,
+      read: () => values,
+      write: (read) => values.set(read as Float64Array),
     });
     return [
       matrixTensor(`${this.name}.moving_mean`, this.movingMean, features),
@@ -134,11 +144,14 @@ export class BatchNorm implements Layer {
       float64('batch_variance_sum', this.batchVarianceSum),
       float64('unbiased_variance_sum', this.unbiasedVarianceSum),
       {
-        name: `${this.name}.averaged_batches`, dtype: 'I64', shape: [],
+        name: `${this.name}.averaged_batches`,
+        dtype: 'I64',
+        shape: [],
         read: () => [this.averagedBatches],
         write: (read) => {
           const count = (read as BigInt64Array)[0]!;
-          if (count < 0n || count > BigInt(Number.MAX_SAFE_INTEGER)) throw new RangeError(`BatchNorm ${this.name} averaged ${count} batches, which is not a count`);
+          if (count < 0n || count > BigInt(Number.MAX_SAFE_INTEGER))
+            throw new RangeError(`BatchNorm ${this.name} averaged ${count} batches, which is not a count`);
           this.averagedBatches = Number(count);
         },
       },
@@ -199,10 +212,12 @@ export class BatchNorm implements Layer {
 
   protected updatePopulationStatistics(mean: Matrix, variance: Matrix, m: number): void {
     const decay = this.settings.momentum;
-    const movingMean = this.movingMean.data, movingVariance = this.movingVariance.data;
+    const movingMean = this.movingMean.data,
+      movingVariance = this.movingVariance.data;
     const bessel = m / (m - 1);
     for (let j = 0; j < this.features; j++) {
-      const mu = mean.data[j]!, sigma2 = variance.data[j]!;
+      const mu = mean.data[j]!,
+        sigma2 = variance.data[j]!;
       // TensorFlow's rule for 2-D inputs: the moving variance follows the biased σ²_B.
       movingMean[j] = decay * movingMean[j]! + (1 - decay) * mu;
       movingVariance[j] = decay * movingVariance[j]! + (1 - decay) * sigma2;

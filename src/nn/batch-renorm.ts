@@ -49,7 +49,8 @@ export class BatchRenorm extends BatchNorm {
   override forward(x: Matrix, pass: ForwardPass): Matrix {
     if (pass.mode !== 'train') return super.forward(x, pass);
     assertTrainableBatch(x.rows);
-    const y = allocated(this.output).rows(x.rows), xhat = allocated(this.xhat).rows(x.rows);
+    const y = allocated(this.output).rows(x.rows),
+      xhat = allocated(this.xhat).rows(x.rows);
     const { mean, variance, invStd } = this.trainingBatch;
     this.kernels.batchNormForwardTrain(x, this.settings.eps, this.gamma, this.beta, mean, variance, invStd, xhat, y);
     this.corrected = this.correction(mean, variance);
@@ -70,8 +71,12 @@ export class BatchRenorm extends BatchNorm {
     this.sumDyXhat.data.fill(0);
     this.sumDy.data.fill(0);
     this.kernels.batchNormBackward(dy, allocated(this.xhat).rows(x.rows), this.trainingBatch.invStd, this.correctedScale, dx, this.sumDyXhat, this.sumDy);
-    const r = this.r.data, d = this.d.data, sumDyXhat = this.sumDyXhat.data, sumDy = this.sumDy.data;
-    const dGamma = this.gammaGrad?.data, dBeta = this.betaGrad?.data;
+    const r = this.r.data,
+      d = this.d.data,
+      sumDyXhat = this.sumDyXhat.data,
+      sumDy = this.sumDy.data;
+    const dGamma = this.gammaGrad?.data,
+      dBeta = this.betaGrad?.data;
     if (dGamma && dBeta) {
       for (let j = 0; j < this.features; j++) {
         dGamma[j] += r[j]! * sumDyXhat[j]! + d[j]! * sumDy[j]!;
@@ -86,11 +91,14 @@ export class BatchRenorm extends BatchNorm {
     return [
       ...super.state(),
       {
-        name: `${this.name}.steps`, dtype: 'I64', shape: [],
+        name: `${this.name}.steps`,
+        dtype: 'I64',
+        shape: [],
         read: () => [this.steps],
         write: (read) => {
           const count = (read as BigInt64Array)[0]!;
-          if (count < 0n || count > BigInt(Number.MAX_SAFE_INTEGER)) throw new RangeError(`Batch Renormalization ${this.name} took ${count} steps, which is not a count`);
+          if (count < 0n || count > BigInt(Number.MAX_SAFE_INTEGER))
+            throw new RangeError(`Batch Renormalization ${this.name} took ${count} steps, which is not a count`);
           this.steps = Number(count);
         },
       },
@@ -105,9 +113,15 @@ export class BatchRenorm extends BatchNorm {
     const { rmax, dmax } = renormLimits(this.renorm, this.steps);
     if (rmax === 1 && dmax === 0) return false;
     // Without affine (no γ, β): γ = 1 and β = 0.
-    const eps = this.settings.eps, gamma = this.gamma?.data, beta = this.beta?.data;
-    const movingMean = this.movingMean.data, movingVariance = this.movingVariance.data;
-    const R = this.r.data, D = this.d.data, scale = this.correctedScale.data, shift = this.correctedShift.data;
+    const eps = this.settings.eps,
+      gamma = this.gamma?.data,
+      beta = this.beta?.data;
+    const movingMean = this.movingMean.data,
+      movingVariance = this.movingVariance.data;
+    const R = this.r.data,
+      D = this.d.data,
+      scale = this.correctedScale.data,
+      shift = this.correctedShift.data;
     let any = false;
     for (let j = 0; j < this.features; j++) {
       const sigma = Math.sqrt(movingVariance[j]! + eps);

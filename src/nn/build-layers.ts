@@ -17,8 +17,8 @@ import { GroupNorm } from './group-norm.js';
 import type { Layer } from './layer.js';
 import { LayerNorm } from './layer-norm.js';
 import { RmsNorm } from './rms-norm.js';
-import { WeightNormDense } from './weight-norm.js';
 import { layerShapes, type NetworkSpec } from './spec.js';
+import { WeightNormDense } from './weight-norm.js';
 
 /** A normalization layer, with the buffers experiments look at. */
 export interface NormLayer extends Layer {
@@ -61,22 +61,33 @@ export function buildLayers(kernels: Kernels, spec: NetworkSpec): NetworkLayers 
   const [inputs, outputs] = shapes[shapes.length - 1]!;
   const output = new Dense(kernels, `dense.${shapes.length - 1}`, inputs, outputs, true);
   const post = spec.placement === 'post';
-  const layers = hidden.flatMap(({ dense, norm, activation }): Layer[] => (!norm ? [dense, activation] : post ? [dense, activation, norm] : [dense, norm, activation]));
+  const layers = hidden.flatMap(({ dense, norm, activation }): Layer[] =>
+    !norm ? [dense, activation] : post ? [dense, activation, norm] : [dense, norm, activation],
+  );
   return { layers: [...layers, output], hidden, dense: [...hidden.map((block) => block.dense), output] };
 }
 
 /** The normalization of hidden layer `l` (of `width` units) the spec asks for, or null. */
 function normLayer(kernels: Kernels, spec: NetworkSpec, l: number, width: number): NormLayer | null {
-  const eps = spec.exampleNorm?.eps ?? 0, affine = spec.exampleNorm?.affine ?? true;
+  const eps = spec.exampleNorm?.eps ?? 0,
+    affine = spec.exampleNorm?.affine ?? true;
   switch (spec.norm) {
-    case 'none': return null;
-    case 'wn': return null; // no layer of its own: the hidden linear layers are WeightNormDense
-    case 'bn': return new BatchNorm(kernels, `bn.${l}`, width, spec.batchNorm!);
-    case 'brn': return new BatchRenorm(kernels, `brn.${l}`, width, spec.renorm!);
-    case 'ghost': return new GhostBatchNorm(kernels, `ghost.${l}`, width, spec.ghost!);
-    case 'ln': return new LayerNorm(kernels, `ln.${l}`, width, eps, affine);
-    case 'gn': return new GroupNorm(kernels, `gn.${l}`, width, spec.exampleNorm!.groups, eps, affine);
-    case 'rms': return new RmsNorm(kernels, `rms.${l}`, width, eps, affine);
+    case 'none':
+      return null;
+    case 'wn':
+      return null; // no layer of its own: the hidden linear layers are WeightNormDense
+    case 'bn':
+      return new BatchNorm(kernels, `bn.${l}`, width, spec.batchNorm!);
+    case 'brn':
+      return new BatchRenorm(kernels, `brn.${l}`, width, spec.renorm!);
+    case 'ghost':
+      return new GhostBatchNorm(kernels, `ghost.${l}`, width, spec.ghost!);
+    case 'ln':
+      return new LayerNorm(kernels, `ln.${l}`, width, eps, affine);
+    case 'gn':
+      return new GroupNorm(kernels, `gn.${l}`, width, spec.exampleNorm!.groups, eps, affine);
+    case 'rms':
+      return new RmsNorm(kernels, `rms.${l}`, width, eps, affine);
     default:
       spec.norm satisfies never;
       throw new RangeError(`unknown normalization ${String(spec.norm)}`);

@@ -5,7 +5,7 @@
  */
 import type { Kernels } from '../core/kernels.js';
 import type { Matrix } from '../core/matrix.js';
-import { matrixTensor, type CheckpointTensor, type ForwardPass, type Layer, type Parameter } from './layer.js';
+import { type CheckpointTensor, type ForwardPass, type Layer, matrixTensor, type Parameter } from './layer.js';
 import { allocated, RowBuffer } from './row-buffer.js';
 
 export class Dense implements Layer {
@@ -20,7 +20,13 @@ export class Dense implements Layer {
   protected inputGradient: RowBuffer | null = null; // [m, in] ∂L/∂x
 
   /** @param name the checkpoint prefix, `dense.{i}` */
-  constructor(protected readonly kernels: Kernels, readonly name: string, readonly inputs: number, readonly outputs: number, useBias: boolean) {
+  constructor(
+    protected readonly kernels: Kernels,
+    readonly name: string,
+    readonly inputs: number,
+    readonly outputs: number,
+    useBias: boolean,
+  ) {
     this.weights = kernels.matrix(inputs, outputs);
     this.weightGrad = kernels.matrix(inputs, outputs);
     this.bias = useBias ? kernels.matrix(1, outputs) : null;

@@ -6,7 +6,7 @@
  */
 import type { Kernels } from '../core/kernels.js';
 import type { Matrix } from '../core/matrix.js';
-import { matrixTensor, type CheckpointTensor, type ForwardPass, type Layer, type Parameter } from './layer.js';
+import { type CheckpointTensor, type ForwardPass, type Layer, matrixTensor, type Parameter } from './layer.js';
 import { allocated, RowBuffer } from './row-buffer.js';
 
 export interface ExampleNormShape {
@@ -34,7 +34,12 @@ export class ExampleNorm implements Layer {
   private inputGradient: RowBuffer | null = null; // [m, n] ∂L/∂x
 
   /** @param name the checkpoint prefix, e.g. `ln.{i}` */
-  constructor(private readonly kernels: Kernels, readonly name: string, readonly features: number, shape: ExampleNormShape) {
+  constructor(
+    private readonly kernels: Kernels,
+    readonly name: string,
+    readonly features: number,
+    shape: ExampleNormShape,
+  ) {
     if (!Number.isInteger(shape.groups) || shape.groups < 1 || features % shape.groups !== 0) {
       throw new RangeError(`--norm-groups ${shape.groups} does not divide the layer width ${features}: Group Norm needs groups of equal size`);
     }
@@ -69,15 +74,37 @@ export class ExampleNorm implements Layer {
 
   /** y = γ·x̂ + β with each example's own statistics, the same in training and inference. */
   forward(x: Matrix, _pass?: ForwardPass): Matrix {
-    const m = x.rows, y = allocated(this.output).rows(m);
-    this.kernels.groupNormForward(x, this.groups, this.centered, this.eps, this.gamma, this.beta, allocated(this.invStd).rows(m), allocated(this.xhat).rows(m), y);
+    const m = x.rows,
+      y = allocated(this.output).rows(m);
+    this.kernels.groupNormForward(
+      x,
+      this.groups,
+      this.centered,
+      this.eps,
+      this.gamma,
+      this.beta,
+      allocated(this.invStd).rows(m),
+      allocated(this.xhat).rows(m),
+      y,
+    );
     return y;
   }
 
   /** dx through each example's μ and σ²; dγ += Σ dy·x̂; dβ += Σ dy. Needs a forward of the same batch. */
   backward(x: Matrix, dy: Matrix): Matrix | null {
-    const m = x.rows, dx = allocated(this.inputGradient).rows(m);
-    this.kernels.groupNormBackward(dy, allocated(this.xhat).rows(m), allocated(this.invStd).rows(m), this.groups, this.centered, this.gamma, dx, this.gammaGrad, this.betaGrad);
+    const m = x.rows,
+      dx = allocated(this.inputGradient).rows(m);
+    this.kernels.groupNormBackward(
+      dy,
+      allocated(this.xhat).rows(m),
+      allocated(this.invStd).rows(m),
+      this.groups,
+      this.centered,
+      this.gamma,
+      dx,
+      this.gammaGrad,
+      this.betaGrad,
+    );
     return dx;
   }
 

@@ -37,15 +37,28 @@ export class GhostBatchNorm extends BatchNorm {
   /** Training: BN's forward on each virtual batch, which then updates the moving averages. Inference: BN's. */
   override forward(x: Matrix, pass: ForwardPass): Matrix {
     if (pass.mode !== 'train') return super.forward(x, pass);
-    const m = x.rows, size = this.checkBatch(m), eps = this.settings.eps;
+    const m = x.rows,
+      size = this.checkBatch(m),
+      eps = this.settings.eps;
     assertTrainableBatch(size);
-    const y = allocated(this.output).rows(m), xhat = allocated(this.xhat).rows(m);
-    const means = allocated(this.ghostMean).rows(m / size), variances = allocated(this.ghostVariance).rows(m / size);
+    const y = allocated(this.output).rows(m),
+      xhat = allocated(this.xhat).rows(m);
+    const means = allocated(this.ghostMean).rows(m / size),
+      variances = allocated(this.ghostVariance).rows(m / size);
     const invStds = allocated(this.ghostInvStd).rows(m / size);
     for (let v = 0; v * size < m; v++) {
-      const mean = rowsOf(means, v, 1), variance = rowsOf(variances, v, 1);
+      const mean = rowsOf(means, v, 1),
+        variance = rowsOf(variances, v, 1);
       this.kernels.batchNormForwardTrain(
-        rowsOf(x, v * size, size), eps, this.gamma, this.beta, mean, variance, rowsOf(invStds, v, 1), rowsOf(xhat, v * size, size), rowsOf(y, v * size, size),
+        rowsOf(x, v * size, size),
+        eps,
+        this.gamma,
+        this.beta,
+        mean,
+        variance,
+        rowsOf(invStds, v, 1),
+        rowsOf(xhat, v * size, size),
+        rowsOf(y, v * size, size),
       );
       this.updatePopulationStatistics(mean, variance, size);
     }
@@ -54,12 +67,20 @@ export class GhostBatchNorm extends BatchNorm {
 
   /** BN's backward on each virtual batch, through its own μ_B and σ²_B; dγ and dβ summed over them. */
   override backward(x: Matrix, dy: Matrix): Matrix | null {
-    const m = x.rows, size = this.checkBatch(m);
-    const dx = allocated(this.inputGradient).rows(m), xhat = allocated(this.xhat).rows(m);
+    const m = x.rows,
+      size = this.checkBatch(m);
+    const dx = allocated(this.inputGradient).rows(m),
+      xhat = allocated(this.xhat).rows(m);
     const invStds = allocated(this.ghostInvStd).rows(m / size);
     for (let v = 0; v * size < m; v++) {
       this.kernels.batchNormBackward(
-        rowsOf(dy, v * size, size), rowsOf(xhat, v * size, size), rowsOf(invStds, v, 1), this.gamma, rowsOf(dx, v * size, size), this.gammaGrad, this.betaGrad,
+        rowsOf(dy, v * size, size),
+        rowsOf(xhat, v * size, size),
+        rowsOf(invStds, v, 1),
+        this.gamma,
+        rowsOf(dx, v * size, size),
+        this.gammaGrad,
+        this.betaGrad,
       );
     }
     return dx;
@@ -67,7 +88,9 @@ export class GhostBatchNorm extends BatchNorm {
 
   private checkBatch(rows: number): number {
     if (rows % this.virtualBatch !== 0) {
-      throw new RangeError(`--ghost-batch ${this.virtualBatch} does not divide the training batch of ${rows} rows: Ghost BN needs virtual batches of equal size`);
+      throw new RangeError(
+        `--ghost-batch ${this.virtualBatch} does not divide the training batch of ${rows} rows: Ghost BN needs virtual batches of equal size`,
+      );
     }
     return this.virtualBatch;
   }

@@ -13,12 +13,12 @@ import { BatchNorm } from './batch-norm.js';
 import { buildLayers, type HiddenBlock, type NormLayer } from './build-layers.js';
 import type { Dense } from './dense.js';
 import type { ExampleSource } from './example-source.js';
-import { TRAINING_PASS, type CheckpointTensor, type ForwardPass, type Layer, type Parameter } from './layer.js';
+import { type CheckpointTensor, type ForwardPass, type Layer, type Parameter, TRAINING_PASS } from './layer.js';
 import { networkMemory } from './network-memory.js';
 import { RowBuffer } from './row-buffer.js';
-import { countCorrect, type Labels } from './softmax-cross-entropy.js';
 import type { Sgd } from './sgd.js';
-import { BATCH_NORM_DEFAULTS, layerShapes, validateSpec, type InferenceStatistics, type Mode, type NetworkSpec } from './spec.js';
+import { countCorrect, type Labels } from './softmax-cross-entropy.js';
+import { BATCH_NORM_DEFAULTS, type InferenceStatistics, layerShapes, type Mode, type NetworkSpec, validateSpec } from './spec.js';
 
 /** The largest batch a network runs unless told otherwise: the evaluation batch of the article's code (and bnlab's default). */
 export const DEFAULT_MAX_BATCH_SIZE = 1000;
@@ -76,10 +76,16 @@ export class MLP {
    *   biases start at 0, gamma at 1, beta at 0. Two networks built from the same matrices start
    *   from the same weights, whatever their BatchNorm settings.
    */
-  constructor(readonly kernels: Kernels, spec: NetworkSpec, initialWeights: readonly Matrix[], options: NetworkOptions = {}) {
+  constructor(
+    readonly kernels: Kernels,
+    spec: NetworkSpec,
+    initialWeights: readonly Matrix[],
+    options: NetworkOptions = {},
+  ) {
     validateSpec(spec);
     const maxBatchSize = options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE;
-    if (!Number.isInteger(maxBatchSize) || maxBatchSize < 1) throw new RangeError(`the largest batch must be a whole number of at least 1, got ${maxBatchSize}`);
+    if (!Number.isInteger(maxBatchSize) || maxBatchSize < 1)
+      throw new RangeError(`the largest batch must be a whole number of at least 1, got ${maxBatchSize}`);
     const shapes = layerShapes(spec);
     if (initialWeights.length !== shapes.length) {
       throw new RangeError(`the network has ${shapes.length} linear layers but ${initialWeights.length} initial weight matrices were given`);
@@ -101,8 +107,12 @@ export class MLP {
     this.dense = built.dense;
     this.norms = built.hidden.map((block) => block.batchNorm);
     this.normLayers = built.hidden.map((block) => block.norm);
-    this.dense.forEach((layer, i) => layer.weights.data.set(initialWeights[i]!.data));
-    this.layers.forEach((layer, i) => layer.allocate(maxBatchSize, i > 0));
+    this.dense.forEach((layer, i) => {
+      layer.weights.data.set(initialWeights[i]!.data);
+    });
+    this.layers.forEach((layer, i) => {
+      layer.allocate(maxBatchSize, i > 0);
+    });
     this.input = new RowBuffer(kernels, maxBatchSize, spec.inputSize);
     this.dLogits = new RowBuffer(kernels, maxBatchSize, spec.outputSize);
     this.layerInputs = new Array<Matrix>(this.layers.length);
@@ -266,7 +276,8 @@ export class MLP {
   evaluate(source: ExampleSource, batchSize = DEFAULT_MAX_BATCH_SIZE): Evaluation {
     const { count, labels } = source;
     if (labels.length !== count) throw new RangeError(`an example source of ${count} examples has ${labels.length} labels`);
-    let correct = 0, lossSum = 0;
+    let correct = 0,
+      lossSum = 0;
     for (let start = 0; start < count; start += batchSize) {
       const rows = Math.min(batchSize, count - start);
       const x = this.inputFor(rows);

@@ -11,7 +11,11 @@ export class RowBuffer {
   private lastRows = -1;
   private lastView: Matrix | null = null;
 
-  constructor(private readonly kernels: Kernels, readonly maxRows: number, readonly cols: number) {
+  constructor(
+    private readonly kernels: Kernels,
+    readonly maxRows: number,
+    readonly cols: number,
+  ) {
     this.full = kernels.matrix(maxRows, cols);
   }
 

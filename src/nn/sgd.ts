@@ -5,7 +5,10 @@ import type { Kernels } from '../core/kernels.js';
 import type { Parameter } from './layer.js';
 
 export class Sgd {
-  constructor(private readonly kernels: Kernels, public learningRate: number) {
+  constructor(
+    private readonly kernels: Kernels,
+    public learningRate: number,
+  ) {
     if (!(learningRate > 0) || !Number.isFinite(learningRate)) throw new RangeError(`the learning rate must be a positive number, got ${learningRate}`);
   }
 

@@ -5,7 +5,7 @@
 import type { Matrix } from '../core/matrix.js';
 import type { Labels } from '../core/softmax-cross-entropy.js';
 
-export { softmaxCrossEntropy, type Labels } from '../core/softmax-cross-entropy.js';
+export { type Labels, softmaxCrossEntropy } from '../core/softmax-cross-entropy.js';
 
 /** How many rows' largest logit is at their label (the first maximum wins ties). */
 export function countCorrect(logits: Matrix, labels: Labels): number {
@@ -15,7 +15,8 @@ export function countCorrect(logits: Matrix, labels: Labels): number {
 }
 
 export function argmaxRow(matrix: Matrix, row: number): number {
-  const n = matrix.cols, data = matrix.data;
+  const n = matrix.cols,
+    data = matrix.data;
   let best = 0;
   for (let c = 1; c < n; c++) if (data[row * n + c]! > data[row * n + best]!) best = c;
   return best;

@@ -175,12 +175,8 @@ export function makeSpec(options: {
 }): NetworkSpec {
   const placement = options.placement ?? 'pre';
   const norm: NormKind = options.norm ?? (options.batchNorm === undefined || options.batchNorm === false ? 'none' : 'bn');
-  const batchNorm = norm !== 'bn'
-    ? null
-    : { ...BATCH_NORM_DEFAULTS, ...(typeof options.batchNorm === 'object' ? options.batchNorm : {}) };
-  const exampleNorm = EXAMPLE_NORMS.includes(norm)
-    ? { ...EXAMPLE_NORM_DEFAULTS, ...options.exampleNorm, ...(norm === 'gn' ? {} : { groups: 1 }) }
-    : null;
+  const batchNorm = norm !== 'bn' ? null : { ...BATCH_NORM_DEFAULTS, ...(typeof options.batchNorm === 'object' ? options.batchNorm : {}) };
+  const exampleNorm = EXAMPLE_NORMS.includes(norm) ? { ...EXAMPLE_NORM_DEFAULTS, ...options.exampleNorm, ...(norm === 'gn' ? {} : { groups: 1 }) } : null;
   const spec: NetworkSpec = {
     inputSize: options.inputSize ?? ARTICLE_LAYOUT.inputSize,
     hiddenSizes: [...(options.hiddenSizes ?? ARTICLE_LAYOUT.hiddenSizes)],
@@ -195,12 +191,21 @@ export function makeSpec(options: {
     hiddenBias: options.hiddenBias ?? (placement === 'post' || (norm !== 'bn' && !BATCH_VARIANT_NORMS.includes(norm))),
     norm,
     exampleNorm,
-    renorm: norm === 'brn'
-      ? { eps: BATCH_NORM_DEFAULTS.eps, momentum: BATCH_NORM_DEFAULTS.momentum, rmax: 1, dmax: 0, warmupSteps: 0, rmaxSteps: 0, dmaxSteps: 0, affine: true, ...options.renorm }
-      : null,
-    ghost: norm === 'ghost'
-      ? { eps: BATCH_NORM_DEFAULTS.eps, momentum: BATCH_NORM_DEFAULTS.momentum, virtualBatch: 0, affine: true, ...options.ghost }
-      : null,
+    renorm:
+      norm === 'brn'
+        ? {
+            eps: BATCH_NORM_DEFAULTS.eps,
+            momentum: BATCH_NORM_DEFAULTS.momentum,
+            rmax: 1,
+            dmax: 0,
+            warmupSteps: 0,
+            rmaxSteps: 0,
+            dmaxSteps: 0,
+            affine: true,
+            ...options.renorm,
+          }
+        : null,
+    ghost: norm === 'ghost' ? { eps: BATCH_NORM_DEFAULTS.eps, momentum: BATCH_NORM_DEFAULTS.momentum, virtualBatch: 0, affine: true, ...options.ghost } : null,
     placement,
     weightNorm: norm === 'wn' ? { ...WEIGHT_NORM_DEFAULTS, ...options.weightNorm } : null,
   };
@@ -215,18 +220,25 @@ export function validateSpec(spec: NetworkSpec): void {
   }
   if (!ACTIVATIONS.includes(spec.activation)) throw new RangeError(`unknown activation "${spec.activation}"; use one of ${ACTIVATIONS.join(', ')}`);
   if (!NORM_KINDS.includes(spec.norm)) throw new RangeError(`unknown normalization "${spec.norm}"; use one of ${NORM_KINDS.join(', ')}`);
-  if ((spec.batchNorm !== null) !== (spec.norm === 'bn')) throw new RangeError(`a spec with norm "${spec.norm}" ${spec.norm === 'bn' ? 'needs' : 'cannot have'} BatchNorm settings`);
-  if ((spec.exampleNorm !== null) !== EXAMPLE_NORMS.includes(spec.norm)) throw new RangeError(`a spec with norm "${spec.norm}" ${EXAMPLE_NORMS.includes(spec.norm) ? 'needs' : 'cannot have'} Layer/Group/RMS Norm settings`);
+  if ((spec.batchNorm !== null) !== (spec.norm === 'bn'))
+    throw new RangeError(`a spec with norm "${spec.norm}" ${spec.norm === 'bn' ? 'needs' : 'cannot have'} BatchNorm settings`);
+  if ((spec.exampleNorm !== null) !== EXAMPLE_NORMS.includes(spec.norm))
+    throw new RangeError(`a spec with norm "${spec.norm}" ${EXAMPLE_NORMS.includes(spec.norm) ? 'needs' : 'cannot have'} Layer/Group/RMS Norm settings`);
   const example = spec.exampleNorm;
   if (example) {
     if (!(example.eps > 0)) throw new RangeError(`the ${spec.norm} eps must be positive, got ${example.eps}`);
-    if (!Number.isInteger(example.groups) || example.groups < 1) throw new RangeError(`--norm-groups must be a whole number of at least 1, got ${example.groups}`);
-    if (spec.norm !== 'gn' && example.groups !== 1) throw new RangeError(`only Group Norm has groups (--norm-groups), but norm is "${spec.norm}" with ${example.groups}`);
+    if (!Number.isInteger(example.groups) || example.groups < 1)
+      throw new RangeError(`--norm-groups must be a whole number of at least 1, got ${example.groups}`);
+    if (spec.norm !== 'gn' && example.groups !== 1)
+      throw new RangeError(`only Group Norm has groups (--norm-groups), but norm is "${spec.norm}" with ${example.groups}`);
     const misfit = spec.hiddenSizes.find((width) => width % example.groups !== 0);
-    if (misfit !== undefined) throw new RangeError(`--norm-groups ${example.groups} does not divide the hidden layer width ${misfit}: Group Norm needs groups of equal size`);
+    if (misfit !== undefined)
+      throw new RangeError(`--norm-groups ${example.groups} does not divide the hidden layer width ${misfit}: Group Norm needs groups of equal size`);
   }
-  if ((spec.renorm !== null) !== (spec.norm === 'brn')) throw new RangeError(`a spec with norm "${spec.norm}" ${spec.norm === 'brn' ? 'needs' : 'cannot have'} Batch Renormalization settings`);
-  if ((spec.ghost !== null) !== (spec.norm === 'ghost')) throw new RangeError(`a spec with norm "${spec.norm}" ${spec.norm === 'ghost' ? 'needs' : 'cannot have'} Ghost BN settings`);
+  if ((spec.renorm !== null) !== (spec.norm === 'brn'))
+    throw new RangeError(`a spec with norm "${spec.norm}" ${spec.norm === 'brn' ? 'needs' : 'cannot have'} Batch Renormalization settings`);
+  if ((spec.ghost !== null) !== (spec.norm === 'ghost'))
+    throw new RangeError(`a spec with norm "${spec.norm}" ${spec.norm === 'ghost' ? 'needs' : 'cannot have'} Ghost BN settings`);
   const variant = spec.renorm ?? spec.ghost;
   if (variant) {
     if (!(variant.eps > 0)) throw new RangeError(`the ${spec.norm} eps must be positive, got ${variant.eps}`);
@@ -237,24 +249,30 @@ export function validateSpec(spec: NetworkSpec): void {
     if (!(renorm.rmax >= 1) || !Number.isFinite(renorm.rmax)) throw new RangeError(`--renorm-rmax must be a number of at least 1, got ${renorm.rmax}`);
     if (!(renorm.dmax >= 0) || !Number.isFinite(renorm.dmax)) throw new RangeError(`--renorm-dmax must be a number of at least 0, got ${renorm.dmax}`);
     for (const key of ['warmupSteps', 'rmaxSteps', 'dmaxSteps'] as const) {
-      if (!Number.isSafeInteger(renorm[key]) || renorm[key] < 0) throw new RangeError(`Batch Renormalization's ${key} must be a whole number of at least 0, got ${renorm[key]}`);
+      if (!Number.isSafeInteger(renorm[key]) || renorm[key] < 0)
+        throw new RangeError(`Batch Renormalization's ${key} must be a whole number of at least 0, got ${renorm[key]}`);
     }
   }
   const ghost = spec.ghost;
   if (ghost && (!Number.isInteger(ghost.virtualBatch) || ghost.virtualBatch < 2)) {
     throw new RangeError(`--ghost-batch must be a whole number of at least 2 (a virtual batch of one example has no variance), got ${ghost.virtualBatch}`);
   }
-  if (!NORM_PLACEMENTS.includes(spec.placement)) throw new RangeError(`unknown norm placement "${String(spec.placement)}"; use one of ${NORM_PLACEMENTS.join(', ')}`);
+  if (!NORM_PLACEMENTS.includes(spec.placement))
+    throw new RangeError(`unknown norm placement "${String(spec.placement)}"; use one of ${NORM_PLACEMENTS.join(', ')}`);
   if (spec.placement === 'post' && (spec.norm === 'none' || spec.norm === 'wn')) {
-    throw new RangeError(`--norm-placement post needs a norm layer to place after the activation; ${spec.norm === 'wn' ? 'Weight Norm reparametrizes the linear layer\'s weights, so it has no place of its own' : 'this network has no norm'} (use pre)`);
+    throw new RangeError(
+      `--norm-placement post needs a norm layer to place after the activation; ${spec.norm === 'wn' ? "Weight Norm reparametrizes the linear layer's weights, so it has no place of its own" : 'this network has no norm'} (use pre)`,
+    );
   }
-  if ((spec.weightNorm !== null) !== (spec.norm === 'wn')) throw new RangeError(`a spec with norm "${spec.norm}" ${spec.norm === 'wn' ? 'needs' : 'cannot have'} Weight Norm settings`);
+  if ((spec.weightNorm !== null) !== (spec.norm === 'wn'))
+    throw new RangeError(`a spec with norm "${spec.norm}" ${spec.norm === 'wn' ? 'needs' : 'cannot have'} Weight Norm settings`);
   const wn = spec.weightNorm;
   if (wn) {
-    if (!WEIGHT_NORM_INITS.includes(wn.init)) throw new RangeError(`unknown Weight Norm initialization "${String(wn.init)}"; use one of ${WEIGHT_NORM_INITS.join(', ')}`);
+    if (!WEIGHT_NORM_INITS.includes(wn.init))
+      throw new RangeError(`unknown Weight Norm initialization "${String(wn.init)}"; use one of ${WEIGHT_NORM_INITS.join(', ')}`);
     if (typeof wn.meanOnly !== 'boolean') throw new RangeError(`Weight Norm's meanOnly must be true or false, got ${String(wn.meanOnly)}`);
     if (!(wn.momentum >= 0 && wn.momentum < 1)) throw new RangeError(`the wn momentum must be in [0, 1), got ${wn.momentum}`);
-    if (!spec.hiddenBias) throw new RangeError('Weight Norm keeps the hidden layers\' bias (its initialization sets it)');
+    if (!spec.hiddenBias) throw new RangeError("Weight Norm keeps the hidden layers' bias (its initialization sets it)");
   }
   const bn = spec.batchNorm;
   if (bn) {

@@ -22,7 +22,7 @@
 import type { Kernels } from '../core/kernels.js';
 import type { Matrix } from '../core/matrix.js';
 import { Dense } from './dense.js';
-import { matrixTensor, type CheckpointTensor, type ForwardPass, type Parameter } from './layer.js';
+import { type CheckpointTensor, type ForwardPass, matrixTensor, type Parameter } from './layer.js';
 import { allocated, RowBuffer } from './row-buffer.js';
 import type { WeightNormOptions } from './spec.js';
 
@@ -85,7 +85,9 @@ export class WeightNormDense extends Dense {
 
   /** y = s·(x·v) + b (mean-only: s·(t − μ) + b); the first training forward initializes g and b from its batch first (with `data`). */
   override forward(x: Matrix, pass: ForwardPass): Matrix {
-    const m = x.rows, y = allocated(this.output).rows(m), t = allocated(this.projection).rows(m);
+    const m = x.rows,
+      y = allocated(this.output).rows(m),
+      t = allocated(this.projection).rows(m);
     const train = pass.mode === 'train';
     this.kernels.matmul(x, this.weights, t, this.inputIsSparse);
     this.kernels.weightNormScale(this.weights, this.g, this.norms, this.scale);
@@ -95,9 +97,14 @@ export class WeightNormDense extends Dense {
       this.kernels.scaleShiftColumns(t, this.scale, this.bias!, y);
       return y;
     }
-    const n = this.outputs, shift = this.shift.data, b = this.bias!.data, s = this.scale.data;
+    const n = this.outputs,
+      shift = this.shift.data,
+      b = this.bias!.data,
+      s = this.scale.data;
     if (train) {
-      const mean = this.batchMean.data, moving = this.movingMean.data, decay = this.options.momentum;
+      const mean = this.batchMean.data,
+        moving = this.movingMean.data,
+        decay = this.options.momentum;
       mean.fill(0);
       this.kernels.addColumnSums(t, this.batchMean);
       for (let j = 0; j < n; j++) {
@@ -118,10 +125,14 @@ export class WeightNormDense extends Dense {
    * step on v itself (v += lr·c·v, then v −= lr·xᵀ·dt in the gradient kernel).
    */
   override backward(x: Matrix, dy: Matrix, learningRate?: number): Matrix | null {
-    if (this.options.meanOnly && !this.lastForwardTrained) throw new Error(`backward through ${this.name}'s mean-only batch normalization needs a training-mode forward (batch statistics)`);
-    const m = x.rows, t = allocated(this.projection).rows(m), dt = allocated(this.projectionGradient).rows(m);
+    if (this.options.meanOnly && !this.lastForwardTrained)
+      throw new Error(`backward through ${this.name}'s mean-only batch normalization needs a training-mode forward (batch statistics)`);
+    const m = x.rows,
+      t = allocated(this.projection).rows(m),
+      dt = allocated(this.projectionGradient).rows(m);
     this.kernels.weightNormBackward(dy, t, this.options.meanOnly ? this.batchMean : null, this.norms, this.scale, this.g, dt, this.gStep, this.coefficient);
-    const gGrad = this.gGrad.data, gStep = this.gStep.data;
+    const gGrad = this.gGrad.data,
+      gStep = this.gStep.data;
     for (let j = 0; j < this.outputs; j++) gGrad[j] += gStep[j]!;
     this.kernels.addColumnSums(dy, this.biasGrad!);
     const dx = this.inputGradient?.rows(m) ?? null;
@@ -150,7 +161,13 @@ export class WeightNormDense extends Dense {
     const g = matrixTensor(`${this.name}.g`, this.g, [this.outputs]);
     return [
       matrixTensor(`${this.name}.v`, this.weights, [this.inputs, this.outputs]),
-      { ...g, write: (values) => { g.write(values); this.initialized = true; } },
+      {
+        ...g,
+        write: (values) => {
+          g.write(values);
+          this.initialized = true;
+        },
+      },
       matrixTensor(`${this.name}.bias`, this.bias!, [this.outputs]),
       ...this.state(),
     ];
@@ -159,21 +176,31 @@ export class WeightNormDense extends Dense {
   /** The effective weights w = g·v/‖v‖ [in, out], as a new float64 array (for inspection and --init-from). */
   effectiveWeights(): Float64Array {
     this.kernels.weightNormScale(this.weights, this.g, this.norms, this.scale);
-    const v = this.weights.data, s = this.scale.data, n = this.outputs, w = new Float64Array(v.length);
+    const v = this.weights.data,
+      s = this.scale.data,
+      n = this.outputs,
+      w = new Float64Array(v.length);
     for (let i = 0; i < v.length; i++) w[i] = s[i % n]! * v[i]!;
     return w;
   }
 
   /** The paper's §3 on t = x·v of the first training batch: g = 1/σ[u], b = −μ[u]/σ[u] (0 with mean-only), u = t/‖v‖. */
   private initializeFromBatch(t: Matrix): void {
-    const m = t.rows, n = t.cols, T = t.data, norms = this.norms.data, g = this.g.data, b = this.bias!.data;
+    const m = t.rows,
+      n = t.cols,
+      T = t.data,
+      norms = this.norms.data,
+      g = this.g.data,
+      b = this.bias!.data;
     for (let j = 0; j < n; j++) {
       let sum = 0;
       for (let i = 0; i < m; i++) sum += T[i * n + j]!;
       const mean = sum / m;
       let squares = 0;
       for (let i = 0; i < m; i++) squares += (T[i * n + j]! - mean) ** 2;
-      const norm = norms[j]!, sigma = Math.sqrt(squares / m) / norm, mu = mean / norm;
+      const norm = norms[j]!,
+        sigma = Math.sqrt(squares / m) / norm,
+        mu = mean / norm;
       if (!(sigma > 0) || !Number.isFinite(sigma)) continue;
       g[j] = 1 / sigma;
       b[j] = this.options.meanOnly ? 0 : -mu / sigma;

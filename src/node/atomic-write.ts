@@ -5,7 +5,7 @@
  * temporary file is removed and an existing target is left as it was.
  */
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, open, rename, rm } from 'node:fs/promises';
+import { type FileHandle, link, mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /** The temporary sibling of `path`: hidden, unique per process and call, recognizable by its suffix. */
@@ -64,7 +64,7 @@ async function putInPlace(path: string, data: string | Uint8Array, place: (tempo
 
 /** Flushes the folder entry of the rename too, so the new file survives a power cut; best effort (not every platform can open a folder). */
 export async function syncFolder(folder: string): Promise<void> {
-  let handle;
+  let handle: FileHandle | undefined;
   try {
     handle = await open(folder, 'r');
     await handle.sync();

@@ -5,7 +5,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import type { Kernels } from '../core/kernels.js';
 import type { MLP, NetworkOptions } from '../nn/mlp.js';
-import { CheckpointError, decodeCheckpoint, encodeCheckpoint, type ExpectedLayout } from '../train/checkpoint.js';
+import { CheckpointError, decodeCheckpoint, type ExpectedLayout, encodeCheckpoint } from '../train/checkpoint.js';
 import { writeFileAtomic } from './atomic-write.js';
 import { bnlabVersion } from './package-info.js';
 
@@ -22,7 +22,10 @@ export async function saveCheckpoint(path: string, net: MLP, extra?: Record<stri
  * layer sizes is refused with a CheckpointError naming both; `options` size it for its batches.
  */
 export async function loadCheckpoint(
-  path: string, kernels: Kernels, expected?: ExpectedLayout, options: NetworkOptions = {},
+  path: string,
+  kernels: Kernels,
+  expected?: ExpectedLayout,
+  options: NetworkOptions = {},
 ): Promise<{ net: MLP; metadata: Record<string, string> }> {
   let bytes: Uint8Array;
   try {
@@ -32,7 +35,9 @@ export async function loadCheckpoint(
       throw new CheckpointError(`cannot read the checkpoint ${path}: ${what}; give a .safetensors file written by bnlab train --save.`);
     }
     if (info.size > MAX_CHECKPOINT_BYTES) {
-      throw new CheckpointError(`${path} is ${Math.round(info.size / 1e6).toLocaleString('en-US')} MB, larger than any network bnlab can train (at most ${MAX_CHECKPOINT_BYTES / 1024 ** 3} GiB): it is not a bnlab checkpoint.`);
+      throw new CheckpointError(
+        `${path} is ${Math.round(info.size / 1e6).toLocaleString('en-US')} MB, larger than any network bnlab can train (at most ${MAX_CHECKPOINT_BYTES / 1024 ** 3} GiB): it is not a bnlab checkpoint.`,
+      );
     }
     bytes = await readFile(path);
   } catch (error) {

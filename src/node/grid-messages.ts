@@ -13,7 +13,7 @@ import { specFromConfig, type TrainConfig } from '../train/config.js';
 import { MNIST_INPUTS } from '../train/networks.js';
 import type { CurvePoint, TrainResult } from '../train/trainer.js';
 
-export interface SharedSplit {
+interface SharedSplit {
   /** Holds the [count, width] uint8 pixels at byte `pixelOffset`; other splits may share it. */
   pixels: SharedArrayBuffer;
   pixelOffset: number;
@@ -118,7 +118,8 @@ export function shareMnist(data: MnistData): SharedMnist {
   const ranges = new Map<ArrayBufferLike, { start: number; end: number; shared?: SharedArrayBuffer }>();
   for (const { pixels } of splits) {
     const range = ranges.get(pixels.buffer);
-    const start = pixels.byteOffset, end = pixels.byteOffset + pixels.byteLength;
+    const start = pixels.byteOffset,
+      end = pixels.byteOffset + pixels.byteLength;
     if (range) {
       range.start = Math.min(range.start, start);
       range.end = Math.max(range.end, end);

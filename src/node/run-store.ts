@@ -25,26 +25,26 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { access, link, mkdir, open, readdir, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { access, type FileHandle, link, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { MnistData } from '../data/mnist.js';
+import { CorruptRecordError, parseRunRecord, type RunRecord, runRecordJson } from '../lab/report/run-record.js';
+import type { GridSession } from '../lab/report/summary.js';
 import { configHasPins, describePins, samePins, sharedPins } from '../lab/sweep/pinned-settings.js';
 import { isRunId } from '../lab/sweep/sweep-runs.js';
 import type { SweepSettings } from '../lab/sweep/sweep-spec.js';
 import type { TrainConfig } from '../train/config.js';
-import { CorruptRecordError, parseRunRecord, runRecordJson, type RunRecord } from '../lab/report/run-record.js';
-import type { GridSession } from '../lab/report/summary.js';
 import { writeFileAtomic, writeFileIfAbsent } from './atomic-write.js';
 import { bnlabVersion } from './package-info.js';
 
 export const MANIFEST_NAME = 'bnlab-runs.json';
-export const MANIFEST_FORMAT = 'bnlab-runs/2';
+const MANIFEST_FORMAT = 'bnlab-runs/2';
 /** The article grid's manifests before sweeps: `settings` (steps, batch size, validation interval) instead of `pinned`. */
 const LEGACY_MANIFEST_FORMAT = 'bnlab-runs/1';
 const RUNS_FOLDER = 'runs';
 const REPORT_FOLDER = 'report';
-export const CLAIMS_FOLDER = 'claims';
+const CLAIMS_FOLDER = 'claims';
 const MANIFEST_LOCK_NAME = `${MANIFEST_NAME}.lock`;
 /** A claim whose heartbeat (its mtime) is older than this is taken over: its owner died or hangs. */
 export const CLAIM_TIMEOUT_MS = 30_000;
@@ -75,7 +75,12 @@ export class RunClaim {
   private timer: NodeJS.Timeout | null;
   private released = false;
 
-  constructor(readonly id: string, readonly path: string, private readonly handle: FileHandle, heartbeatMs: number) {
+  constructor(
+    readonly id: string,
+    readonly path: string,
+    private readonly handle: FileHandle,
+    heartbeatMs: number,
+  ) {
     // Touches the file this process created (through its handle), never one that replaced it.
     this.timer = setInterval(() => {
       const now = new Date();
@@ -99,9 +104,7 @@ export class RunClaim {
   }
 }
 
-export type ClaimAttempt =
-  | { kind: 'claimed'; claim: RunClaim; tookOverFrom: ClaimOwner | null }
-  | { kind: 'busy'; owner: ClaimOwner | null };
+export type ClaimAttempt = { kind: 'claimed'; claim: RunClaim; tookOverFrom: ClaimOwner | null } | { kind: 'busy'; owner: ClaimOwner | null };
 
 /** What the claim file of a run says: none, held by a live owner, or stale (taken over by the next claimRun). */
 export type ClaimState = { kind: 'none' } | { kind: 'live'; owner: ClaimOwner | null; mine: boolean } | { kind: 'stale'; owner: ClaimOwner | null };
@@ -160,10 +163,7 @@ export class RunStoreError extends Error {
   }
 }
 
-export type StoredRun =
-  | { kind: 'missing' }
-  | { kind: 'finished'; record: RunRecord }
-  | { kind: 'corrupt'; reason: string };
+export type StoredRun = { kind: 'missing' } | { kind: 'finished'; record: RunRecord } | { kind: 'corrupt'; reason: string };
 
 export interface OpenOptions {
   sweep: string;
@@ -215,7 +215,14 @@ function parseManifest(text: string): RunsManifest | null {
     pinned = { steps: settings.steps as number, batchSize: settings.batchSize as number, validateEvery: settings.validateEvery as number };
     sweep = 'article';
   } else {
-    if (manifest.format !== MANIFEST_FORMAT || typeof manifest.sweep !== 'string' || typeof manifest.pinned !== 'object' || manifest.pinned === null || Array.isArray(manifest.pinned)) return null;
+    if (
+      manifest.format !== MANIFEST_FORMAT ||
+      typeof manifest.sweep !== 'string' ||
+      typeof manifest.pinned !== 'object' ||
+      manifest.pinned === null ||
+      Array.isArray(manifest.pinned)
+    )
+      return null;
     pinned = manifest.pinned;
     sweep = manifest.sweep;
   }
@@ -236,7 +243,13 @@ function parseManifest(text: string): RunsManifest | null {
 
 function isSession(value: unknown): value is GridSession {
   const session = value as Partial<GridSession> | null;
-  return typeof session === 'object' && session !== null && typeof session.wallMs === 'number' && typeof session.jobs === 'number' && typeof session.startedAt === 'string';
+  return (
+    typeof session === 'object' &&
+    session !== null &&
+    typeof session.wallMs === 'number' &&
+    typeof session.jobs === 'number' &&
+    typeof session.startedAt === 'string'
+  );
 }
 
 function manifestJson(manifest: RunsManifest): string {
@@ -244,12 +257,15 @@ function manifestJson(manifest: RunsManifest): string {
 }
 
 export class RunStore {
-  private constructor(readonly dir: string, private currentManifest: RunsManifest, readonly claimTimeoutMs: number = CLAIM_TIMEOUT_MS) {}
+  private constructor(
+    readonly dir: string,
+    private currentManifest: RunsManifest,
+    readonly claimTimeoutMs: number = CLAIM_TIMEOUT_MS,
+  ) {}
 
   get manifest(): RunsManifest {
     return this.currentManifest;
   }
-
 
   get reportDir(): string {
     return join(this.dir, REPORT_FOLDER);
@@ -281,9 +297,14 @@ export class RunStore {
     const seen = await RunStore.readExistingManifest(path, dir, true, onNote);
     if (seen !== null) await checkWritable(path, dir);
     const fresh = (): RunsManifest => ({
-      format: MANIFEST_FORMAT, sweep: options.sweep, pinned: options.pinned, dataDir: options.dataDir,
+      format: MANIFEST_FORMAT,
+      sweep: options.sweep,
+      pinned: options.pinned,
+      dataDir: options.dataDir,
       ...(options.dataHash === undefined ? {} : { dataHash: options.dataHash }),
-      bnlab: bnlabVersion(), createdAt: new Date().toISOString(), sessions: [],
+      bnlab: bnlabVersion(),
+      createdAt: new Date().toISOString(),
+      sessions: [],
     });
     const store = new RunStore(path, seen ?? fresh(), options.claimTimeoutMs ?? CLAIM_TIMEOUT_MS);
     try {
@@ -302,7 +323,9 @@ export class RunStore {
       store.currentManifest = existing;
       const hashes = existing.dataHash !== undefined && options.dataHash !== undefined;
       const sameData = hashes ? existing.dataHash === options.dataHash : existing.dataDir === options.dataDir;
-      const samePinned = existing.sweep === options.sweep && (samePins(existing.pinned, options.pinned) || (existing.rebuilt === true && configsAgree(existing.pinned, options.pinned)));
+      const samePinned =
+        existing.sweep === options.sweep &&
+        (samePins(existing.pinned, options.pinned) || (existing.rebuilt === true && configsAgree(existing.pinned, options.pinned)));
       if (samePinned && sameData) {
         if ((existing.dataHash === undefined && options.dataHash !== undefined) || existing.rebuilt === true) {
           // A manifest from before data was pinned by content, or rebuilt from records: pinned now, as this sweep asks.
@@ -360,7 +383,9 @@ export class RunStore {
           continue;
         }
         if (Date.now() > deadline) {
-          throw new RunStoreError(`${join(shown, MANIFEST_LOCK_NAME)} has been held by another process for ${MANIFEST_LOCK_WAIT_MS / 1000} s: if no bnlab runs on this folder, remove it`);
+          throw new RunStoreError(
+            `${join(shown, MANIFEST_LOCK_NAME)} has been held by another process for ${MANIFEST_LOCK_WAIT_MS / 1000} s: if no bnlab runs on this folder, remove it`,
+          );
         }
         await sleep(10 + Math.random() * 30);
       }
@@ -405,7 +430,13 @@ export class RunStore {
       throw new RunStoreError(`${named} cannot be read (${(error as Error).message}): check its permissions`);
     });
     // What another process opening this runs dir at this moment leaves: its manifest lock, the manifest's temporary file, claims.
-    const entries = allEntries.filter((name) => name !== MANIFEST_LOCK_NAME && !name.startsWith(`${MANIFEST_LOCK_NAME}.stale.`) && name !== CLAIMS_FOLDER && !(name.startsWith(`.${MANIFEST_NAME}.`) && name.endsWith('.tmp')));
+    const entries = allEntries.filter(
+      (name) =>
+        name !== MANIFEST_LOCK_NAME &&
+        !name.startsWith(`${MANIFEST_LOCK_NAME}.stale.`) &&
+        name !== CLAIMS_FOLDER &&
+        !(name.startsWith(`.${MANIFEST_NAME}.`) && name.endsWith('.tmp')),
+    );
     // Listed but gone by now (another process rebuilding it): treated as a folder without one.
     const manifest = entries.includes(MANIFEST_NAME) ? await readManifestAt(path, shown) : null;
     if (manifest) return manifest;
@@ -439,19 +470,28 @@ export class RunStore {
     const dataOf = (record: RunRecord): string => record.dataHash ?? record.data;
     const odd = records.find((record) => record.sweep !== first.sweep || dataOf(record) !== dataOf(first));
     if (odd) {
-      throw new RunStoreError(`${named} has no ${MANIFEST_NAME} and its records disagree (${first.id}: sweep ${first.sweep}, ${first.data}; ${odd.id}: sweep ${odd.sweep}, ${odd.data}): move the ones you do not want out of ${join(named.replace(/^--runs-dir /, ''), RUNS_FOLDER)}`);
+      throw new RunStoreError(
+        `${named} has no ${MANIFEST_NAME} and its records disagree (${first.id}: sweep ${first.sweep}, ${first.data}; ${odd.id}: sweep ${odd.sweep}, ${odd.data}): move the ones you do not want out of ${join(named.replace(/^--runs-dir /, ''), RUNS_FOLDER)}`,
+      );
     }
     const pinned = sharedPins(records.map((record) => record.config));
     const store = new RunStore(path, {
-      format: MANIFEST_FORMAT, sweep: first.sweep, pinned, rebuilt: true, dataDir: first.data.startsWith('npm package ') ? null : first.data,
+      format: MANIFEST_FORMAT,
+      sweep: first.sweep,
+      pinned,
+      rebuilt: true,
+      dataDir: first.data.startsWith('npm package ') ? null : first.data,
       ...(first.dataHash === undefined ? {} : { dataHash: first.dataHash }),
-      bnlab: bnlabVersion(), createdAt: new Date().toISOString(), sessions: [],
+      bnlab: bnlabVersion(),
+      createdAt: new Date().toISOString(),
+      sessions: [],
     });
     await store.saveManifest(named);
-    onNote(`${named} had no ${MANIFEST_NAME}; rebuilt it from ${records.length} record${records.length === 1 ? '' : 's'} (${describeSweep(first.sweep, pinned)}, ${describeData(store.currentManifest.dataDir)})`);
+    onNote(
+      `${named} had no ${MANIFEST_NAME}; rebuilt it from ${records.length} record${records.length === 1 ? '' : 's'} (${describeSweep(first.sweep, pinned)}, ${describeData(store.currentManifest.dataDir)})`,
+    );
     return store.currentManifest;
   }
-
 
   private async saveManifest(shown = this.dir): Promise<void> {
     try {
@@ -492,16 +532,23 @@ export class RunStore {
       if (errorCode(error) === 'ENOENT') return { kind: 'missing' };
       if (errorCode(error) === 'EISDIR') {
         // A record is never written over a folder: the run would train, then fail to be kept.
-        throw new RunStoreError(`${this.recordPath(id)} is a folder where run ${id}'s record belongs: remove it (it is not bnlab's), then run the command again`);
+        throw new RunStoreError(
+          `${this.recordPath(id)} is a folder where run ${id}'s record belongs: remove it (it is not bnlab's), then run the command again`,
+        );
       }
       return { kind: 'corrupt', reason: `cannot be read: ${(error as Error).message}` };
     }
     try {
       const record = parseRunRecord(text, id);
-      if (!configHasPins(record.config, this.manifest.pinned)) return { kind: 'corrupt', reason: `not made with this runs dir's ${describePins(this.manifest.pinned)}` };
+      if (!configHasPins(record.config, this.manifest.pinned))
+        return { kind: 'corrupt', reason: `not made with this runs dir's ${describePins(this.manifest.pinned)}` };
       if (expected !== undefined) {
         const differs = (Object.keys(expected) as Array<keyof TrainConfig>).find((key) => JSON.stringify(record.config[key]) !== JSON.stringify(expected[key]));
-        if (differs !== undefined) return { kind: 'corrupt', reason: `made with ${differs} ${JSON.stringify(record.config[differs])}, the spec now says ${JSON.stringify(expected[differs])}` };
+        if (differs !== undefined)
+          return {
+            kind: 'corrupt',
+            reason: `made with ${differs} ${JSON.stringify(record.config[differs])}, the spec now says ${JSON.stringify(expected[differs])}`,
+          };
       }
       const pinned = this.currentManifest.dataHash;
       if (pinned !== undefined && record.dataHash !== undefined && record.dataHash !== pinned) {

@@ -74,10 +74,11 @@ export async function startStaticServer(options: StaticServerOptions): Promise<S
   return {
     url: `http://${host}:${port}/`,
     port,
-    close: () => new Promise<void>((resolve, reject) => {
-      server.close((error) => (error ? reject(error) : resolve()));
-      server.closeAllConnections(); // a browser's keep-alive connections would hold close() open
-    }),
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections(); // a browser's keep-alive connections would hold close() open
+      }),
   };
 }
 
@@ -121,7 +122,9 @@ async function serveFile(root: string, request: IncomingMessage, response: Serve
     response.end();
     return;
   }
-  createReadStream(file.path).on('error', () => response.destroy()).pipe(response);
+  createReadStream(file.path)
+    .on('error', () => response.destroy())
+    .pipe(response);
 }
 
 /**

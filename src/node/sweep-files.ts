@@ -7,10 +7,10 @@
 import { readFile, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
-import { parseSweepSpec, SweepSpecError, type SweepSpec } from '../lab/sweep/sweep-spec.js';
+import { parseSweepSpec, type SweepSpec, SweepSpecError } from '../lab/sweep/sweep-spec.js';
 
 /** A spec larger than this is not a hand-written sweep: 1 MiB holds 100,000 runs' worth of axes. */
-export const MAX_SPEC_BYTES = 1024 * 1024;
+const MAX_SPEC_BYTES = 1024 * 1024;
 
 /** A sweep spec file that cannot be used (exit code 2); the message names the file. */
 export class SweepFileError extends Error {
@@ -54,10 +54,17 @@ export function sweepSpecFromText(text: string, path: string): SweepSpec {
 /** Reads and checks the spec at `path`. */
 export async function readSweepSpec(path: string): Promise<SweepSpec> {
   const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
-    throw new SweepFileError(error.code === 'ENOENT' ? `sweep spec ${path} does not exist: give the path of a .yaml or .json spec (see docs/sweeps.md)` : `sweep spec ${path} cannot be read (${error.message})`);
+    throw new SweepFileError(
+      error.code === 'ENOENT'
+        ? `sweep spec ${path} does not exist: give the path of a .yaml or .json spec (see docs/sweeps.md)`
+        : `sweep spec ${path} cannot be read (${error.message})`,
+    );
   });
   if (!info.isFile()) throw new SweepFileError(`sweep spec ${path} is not a file: give the path of a .yaml or .json spec`);
-  if (info.size > MAX_SPEC_BYTES) throw new SweepFileError(`sweep spec ${path} is ${info.size.toLocaleString('en-US')} bytes; a spec may be at most ${MAX_SPEC_BYTES.toLocaleString('en-US')} bytes`);
+  if (info.size > MAX_SPEC_BYTES)
+    throw new SweepFileError(
+      `sweep spec ${path} is ${info.size.toLocaleString('en-US')} bytes; a spec may be at most ${MAX_SPEC_BYTES.toLocaleString('en-US')} bytes`,
+    );
   const text = await readFile(path, 'utf8').catch((error: Error) => {
     throw new SweepFileError(`sweep spec ${path} cannot be read (${error.message})`);
   });

@@ -6,12 +6,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
-import { createKernels, type BackendChoice, type KernelModules } from '../core/backend.js';
+import { type BackendChoice, createKernels, type KernelModules } from '../core/backend.js';
 import type { Kernels } from '../core/kernels.js';
 import { supportsRelaxedSimd } from '../core/wasm/feature-probe.js';
 import { KERNEL_MODULE_FILES } from '../core/wasm/kernel-module.js';
-
-export { KERNEL_MODULE_FILES };
 
 /** build/ at the package root: this file is dist/src/node/wasm-files.js. */
 export function kernelBuildDirectory(): URL {

@@ -29,23 +29,29 @@ import type { Kernels } from '../core/kernels.js';
 import { Matrix } from '../core/matrix.js';
 import { MLP, type NetworkOptions } from '../nn/mlp.js';
 import {
-  ACTIVATIONS, ESTIMATORS, layerShapes, NORM_KINDS, NORM_PLACEMENTS, validateSpec, WEIGHT_NORM_INITS, type BatchNormOptions, type ExampleNormOptions, type NetworkSpec,
+  ACTIVATIONS,
+  type BatchNormOptions,
+  ESTIMATORS,
+  type ExampleNormOptions,
+  layerShapes,
+  type NetworkSpec,
+  NORM_KINDS,
+  NORM_PLACEMENTS,
+  validateSpec,
+  WEIGHT_NORM_INITS,
 } from '../nn/spec.js';
-import {
-  decodeSafetensors, encodeSafetensors, SafetensorsError, tensorValues,
-  type TensorInput,
-} from './safetensors.js';
+import { decodeSafetensors, encodeSafetensors, SafetensorsError, type TensorInput, tensorValues } from './safetensors.js';
 
 /** The layout version of a network without a norm or with BN (as before Layer, Group and RMS Norm). */
-export const CHECKPOINT_FORMAT = '1';
+const CHECKPOINT_FORMAT = '1';
 /** The layout version of a network with any other norm (ln, gn, rms, brn, ghost): its spec says which. */
 export const CHECKPOINT_FORMAT_EXAMPLE_NORM = '2';
 /** The layout version of a network with Weight Norm, a norm after the activation, or a norm other than BN without γ/β. */
-export const CHECKPOINT_FORMAT_PLACEMENT = '3';
+const CHECKPOINT_FORMAT_PLACEMENT = '3';
 const READABLE_FORMATS = [CHECKPOINT_FORMAT, CHECKPOINT_FORMAT_EXAMPLE_NORM, CHECKPOINT_FORMAT_PLACEMENT];
 export const METADATA_FORMAT = 'bnlab.format';
 export const METADATA_SPEC = 'bnlab.spec';
-export const METADATA_VERSION = 'bnlab.version';
+const METADATA_VERSION = 'bnlab.version';
 const RESERVED_PREFIX = 'bnlab.';
 
 /** A checkpoint a user handed us that cannot be restored; the message names the file and what to do. */
@@ -71,7 +77,8 @@ export interface ExpectedLayout {
 export function encodeCheckpoint(net: MLP, extra?: Record<string, string>, version?: string): Uint8Array {
   const metadata: Record<string, string> = {};
   for (const [key, value] of Object.entries(extra ?? {})) {
-    if (key.startsWith(RESERVED_PREFIX)) throw new RangeError(`checkpoint metadata key "${key}" is reserved for bnlab itself; choose a key without the "${RESERVED_PREFIX}" prefix`);
+    if (key.startsWith(RESERVED_PREFIX))
+      throw new RangeError(`checkpoint metadata key "${key}" is reserved for bnlab itself; choose a key without the "${RESERVED_PREFIX}" prefix`);
     if (typeof value !== 'string') throw new RangeError(`checkpoint metadata "${key}" must be a string, got ${typeof value}`);
     metadata[key] = value;
   }
@@ -101,7 +108,10 @@ function specForCheckpoint(spec: Readonly<NetworkSpec>): { format: string; spec:
       const { affine: _affine, ...rest } = options;
       return rest;
     };
-    return { format: CHECKPOINT_FORMAT_EXAMPLE_NORM, spec: { ...formatTwo, exampleNorm: strip(spec.exampleNorm), renorm: strip(spec.renorm), ghost: strip(spec.ghost) } };
+    return {
+      format: CHECKPOINT_FORMAT_EXAMPLE_NORM,
+      spec: { ...formatTwo, exampleNorm: strip(spec.exampleNorm), renorm: strip(spec.renorm), ghost: strip(spec.ghost) },
+    };
   }
   const { norm: _norm, exampleNorm: _exampleNorm, renorm: _renorm, ghost: _ghost, ...formatOne } = formatTwo;
   return { format: CHECKPOINT_FORMAT, spec: formatOne };
@@ -120,12 +130,14 @@ export function decodeCheckpoint(
   expected?: ExpectedLayout,
   options: NetworkOptions = {},
 ): { net: MLP; metadata: Record<string, string> } {
-  let file;
+  let file: ReturnType<typeof decodeSafetensors>;
   try {
     file = decodeSafetensors(bytes);
   } catch (error) {
     if (!(error instanceof SafetensorsError)) throw error;
-    throw new CheckpointError(`${source} is not a readable safetensors file: ${error.message}. Check the path, or save the network again with bnlab train --save.`);
+    throw new CheckpointError(
+      `${source} is not a readable safetensors file: ${error.message}. Check the path, or save the network again with bnlab train --save.`,
+    );
   }
   const { tensors, metadata } = file;
   const spec = specFromMetadata(metadata, source);
@@ -133,7 +145,8 @@ export function decodeCheckpoint(
 
   const slotProblem = (slot: { name: string; dtype: string; shape: number[] }): string | null => {
     const tensor = tensors.get(slot.name);
-    if (!tensor) return `${source} lacks tensor "${slot.name}", which a ${describeNetwork(spec)} network needs; the file is incomplete, so save the network again.`;
+    if (!tensor)
+      return `${source} lacks tensor "${slot.name}", which a ${describeNetwork(spec)} network needs; the file is incomplete, so save the network again.`;
     if (tensor.dtype !== slot.dtype || !sameShape(tensor.shape, slot.shape, slot.name)) {
       return `${source} holds "${slot.name}" as ${tensor.dtype} [${tensor.shape.join(', ')}], but a ${describeNetwork(spec)} network needs ${slot.dtype} [${slot.shape.join(', ')}]; the file does not match its own spec, so save the network again.`;
     }
@@ -153,7 +166,9 @@ export function decodeCheckpoint(
   const neededNames = new Set(needed.map((slot) => slot.name));
   for (const name of tensors.keys()) {
     if (!neededNames.has(name)) {
-      throw new CheckpointError(`${source} holds a tensor "${name}" that a ${describeNetwork(spec)} network does not have; the file does not match its own spec, so save the network again.`);
+      throw new CheckpointError(
+        `${source} holds a tensor "${name}" that a ${describeNetwork(spec)} network does not have; the file does not match its own spec, so save the network again.`,
+      );
     }
   }
   for (const slot of needed) {
@@ -173,7 +188,7 @@ export function decodeCheckpoint(
 }
 
 /** Refuses (CheckpointError) a checkpoint whose layer sizes are not the expected ones, naming both. */
-export function assertCheckpointLayout(spec: ExpectedLayout, expected: ExpectedLayout, source = 'checkpoint'): void {
+function assertCheckpointLayout(spec: ExpectedLayout, expected: ExpectedLayout, source = 'checkpoint'): void {
   const found = describeNetwork(spec);
   const wanted = describeNetwork(expected);
   if (found !== wanted) {
@@ -197,24 +212,37 @@ function sameShape(found: readonly number[], wanted: readonly number[], name: st
 function specFromMetadata(metadata: Record<string, string>, source: string): NetworkSpec {
   const format = metadata[METADATA_FORMAT];
   if (format === undefined) {
-    throw new CheckpointError(`${source} is a safetensors file but not a bnlab checkpoint (its metadata has no "${METADATA_FORMAT}"); pass a file written by bnlab train --save.`);
+    throw new CheckpointError(
+      `${source} is a safetensors file but not a bnlab checkpoint (its metadata has no "${METADATA_FORMAT}"); pass a file written by bnlab train --save.`,
+    );
   }
   if (!READABLE_FORMATS.includes(format)) {
-    throw new CheckpointError(`${source} uses checkpoint format "${format}", but this bnlab reads only formats ${READABLE_FORMATS.slice(0, -1).map((f) => `"${f}"`).join(', ')} and "${READABLE_FORMATS.at(-1)!}"; open it with the bnlab version that wrote it${metadata[METADATA_VERSION] ? ` (${metadata[METADATA_VERSION]})` : ''}.`);
+    throw new CheckpointError(
+      `${source} uses checkpoint format "${format}", but this bnlab reads only formats ${READABLE_FORMATS.slice(0, -1)
+        .map((f) => `"${f}"`)
+        .join(
+          ', ',
+        )} and "${READABLE_FORMATS.at(-1)!}"; open it with the bnlab version that wrote it${metadata[METADATA_VERSION] ? ` (${metadata[METADATA_VERSION]})` : ''}.`,
+    );
   }
   const text = metadata[METADATA_SPEC];
   if (text === undefined) {
-    throw new CheckpointError(`${source} has no network spec (metadata "${METADATA_SPEC}"), so its layers cannot be rebuilt; save the network again with bnlab train --save.`);
+    throw new CheckpointError(
+      `${source} has no network spec (metadata "${METADATA_SPEC}"), so its layers cannot be rebuilt; save the network again with bnlab train --save.`,
+    );
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new CheckpointError(`${source} has a network spec (metadata "${METADATA_SPEC}") that is not valid JSON (${(error as Error).message}); save the network again.`);
+    throw new CheckpointError(
+      `${source} has a network spec (metadata "${METADATA_SPEC}") that is not valid JSON (${(error as Error).message}); save the network again.`,
+    );
   }
-  const problem = specProblem(parsed)
-    ?? (format === CHECKPOINT_FORMAT ? null : exampleNormProblem(parsed) ?? batchVariantProblem(parsed))
-    ?? (format === CHECKPOINT_FORMAT_PLACEMENT ? placementProblem(parsed) : null);
+  const problem =
+    specProblem(parsed) ??
+    (format === CHECKPOINT_FORMAT ? null : (exampleNormProblem(parsed) ?? batchVariantProblem(parsed))) ??
+    (format === CHECKPOINT_FORMAT_PLACEMENT ? placementProblem(parsed) : null);
   if (problem) throw new CheckpointError(`${source} has an unusable network spec (metadata "${METADATA_SPEC}"): ${problem}; save the network again.`);
   const spec = cleanSpec(parsed as NetworkSpec, format);
   try {
@@ -231,7 +259,7 @@ function cleanSpec(parsed: NetworkSpec, format: string): NetworkSpec {
   const example = format === CHECKPOINT_FORMAT ? null : parsed.exampleNorm;
   const three = format === CHECKPOINT_FORMAT_PLACEMENT;
   // Formats 1 and 2 predate `affine`: their norms learn γ/β.
-  const affineOf = (options: { affine?: unknown }): boolean => (three ? options.affine as boolean : true);
+  const affineOf = (options: { affine?: unknown }): boolean => (three ? (options.affine as boolean) : true);
   const wn = three ? parsed.weightNorm : null;
   return {
     inputSize: parsed.inputSize,
@@ -242,13 +270,28 @@ function cleanSpec(parsed: NetworkSpec, format: string): NetworkSpec {
     hiddenBias: parsed.hiddenBias,
     norm: format === CHECKPOINT_FORMAT ? (bn ? 'bn' : 'none') : parsed.norm,
     exampleNorm: example && { eps: example.eps, groups: example.groups, affine: affineOf(example) },
-    renorm: format === CHECKPOINT_FORMAT || !parsed.renorm ? null : {
-      eps: parsed.renorm.eps, momentum: parsed.renorm.momentum, rmax: parsed.renorm.rmax, dmax: parsed.renorm.dmax,
-      warmupSteps: parsed.renorm.warmupSteps, rmaxSteps: parsed.renorm.rmaxSteps, dmaxSteps: parsed.renorm.dmaxSteps, affine: affineOf(parsed.renorm),
-    },
-    ghost: format === CHECKPOINT_FORMAT || !parsed.ghost ? null : {
-      eps: parsed.ghost.eps, momentum: parsed.ghost.momentum, virtualBatch: parsed.ghost.virtualBatch, affine: affineOf(parsed.ghost),
-    },
+    renorm:
+      format === CHECKPOINT_FORMAT || !parsed.renorm
+        ? null
+        : {
+            eps: parsed.renorm.eps,
+            momentum: parsed.renorm.momentum,
+            rmax: parsed.renorm.rmax,
+            dmax: parsed.renorm.dmax,
+            warmupSteps: parsed.renorm.warmupSteps,
+            rmaxSteps: parsed.renorm.rmaxSteps,
+            dmaxSteps: parsed.renorm.dmaxSteps,
+            affine: affineOf(parsed.renorm),
+          },
+    ghost:
+      format === CHECKPOINT_FORMAT || !parsed.ghost
+        ? null
+        : {
+            eps: parsed.ghost.eps,
+            momentum: parsed.ghost.momentum,
+            virtualBatch: parsed.ghost.virtualBatch,
+            affine: affineOf(parsed.ghost),
+          },
     placement: three ? parsed.placement : 'pre',
     weightNorm: wn ? { init: wn.init, meanOnly: wn.meanOnly, momentum: wn.momentum } : null,
   };
@@ -281,7 +324,8 @@ function placementProblem(value: unknown): string | null {
   if (wn === null || wn === undefined) return null;
   if (typeof wn !== 'object' || Array.isArray(wn)) return '"weightNorm" is neither null nor an object';
   const options = wn as Record<string, unknown>;
-  if (typeof options.init !== 'string' || !(WEIGHT_NORM_INITS as readonly string[]).includes(options.init)) return `"weightNorm.init" is ${JSON.stringify(options.init)}, not one of ${WEIGHT_NORM_INITS.join(', ')}`;
+  if (typeof options.init !== 'string' || !(WEIGHT_NORM_INITS as readonly string[]).includes(options.init))
+    return `"weightNorm.init" is ${JSON.stringify(options.init)}, not one of ${WEIGHT_NORM_INITS.join(', ')}`;
   if (typeof options.meanOnly !== 'boolean') return '"weightNorm.meanOnly" is not true or false';
   if (typeof options.momentum !== 'number') return '"weightNorm.momentum" is not a number';
   return null;

@@ -5,11 +5,24 @@
  */
 import type { ActivationKind } from '../core/kernels.js';
 import { networkMemory } from '../nn/network-memory.js';
-import {
-  ACTIVATIONS, BATCH_NORM_DEFAULTS, BATCH_VARIANT_NORMS, ESTIMATORS, EXAMPLE_NORMS, makeSpec, NORM_KINDS, NORM_PLACEMENTS, WEIGHT_NORM_DEFAULTS,
-  WEIGHT_NORM_INITS, type Estimator, type NetworkSpec, type NormKind, type NormPlacement, type WeightNormOptions,
-} from '../nn/spec.js';
 import { RENORM_FRACTIONS, renormSchedule } from '../nn/renorm-schedule.js';
+import {
+  ACTIVATIONS,
+  BATCH_NORM_DEFAULTS,
+  BATCH_VARIANT_NORMS,
+  ESTIMATORS,
+  type Estimator,
+  EXAMPLE_NORMS,
+  makeSpec,
+  type NetworkSpec,
+  NORM_KINDS,
+  NORM_PLACEMENTS,
+  type NormKind,
+  type NormPlacement,
+  WEIGHT_NORM_DEFAULTS,
+  WEIGHT_NORM_INITS,
+  type WeightNormOptions,
+} from '../nn/spec.js';
 
 export interface TrainConfig {
   /** Training steps (mini-batches). */
@@ -94,7 +107,10 @@ export const TRAIN_DEFAULTS: Readonly<TrainConfig> = Object.freeze({
 
 /** A setting with a wrong value; `setting` names it as the user typed it (e.g. "--lr"). */
 export class ConfigError extends Error {
-  constructor(readonly setting: string, message: string) {
+  constructor(
+    readonly setting: string,
+    message: string,
+  ) {
     super(`${setting} ${message}`);
     this.name = 'ConfigError';
   }
@@ -172,10 +188,14 @@ export function resolveTrainConfig(overrides: Partial<TrainConfig> = {}): TrainC
   wholeAtLeast('bnAverageBatches', 0);
   wholeAtLeast('normGroups', 1);
   wholeAtLeast('ghostBatch', 2);
-  if (typeof config.renormRmax !== 'number' || !(config.renormRmax >= 1) || !Number.isFinite(config.renormRmax)) fail('renormRmax', `must be a number of at least 1 (r is clipped to [1/rmax, rmax]), got ${String(config.renormRmax)}`);
-  if (typeof config.renormDmax !== 'number' || !(config.renormDmax >= 0) || !Number.isFinite(config.renormDmax)) fail('renormDmax', `must be a number of at least 0 (d is clipped to [−dmax, dmax]), got ${String(config.renormDmax)}`);
-  if (typeof config.renormWarmup !== 'number' || !(config.renormWarmup >= 0 && config.renormWarmup <= 1)) fail('renormWarmup', `must be a fraction of the run from 0 to 1, got ${String(config.renormWarmup)}`);
-  if (!NORM_PLACEMENTS.includes(config.normPlacement)) fail('normPlacement', `must be one of ${NORM_PLACEMENTS.join(', ')}, got "${String(config.normPlacement)}"`);
+  if (typeof config.renormRmax !== 'number' || !(config.renormRmax >= 1) || !Number.isFinite(config.renormRmax))
+    fail('renormRmax', `must be a number of at least 1 (r is clipped to [1/rmax, rmax]), got ${String(config.renormRmax)}`);
+  if (typeof config.renormDmax !== 'number' || !(config.renormDmax >= 0) || !Number.isFinite(config.renormDmax))
+    fail('renormDmax', `must be a number of at least 0 (d is clipped to [−dmax, dmax]), got ${String(config.renormDmax)}`);
+  if (typeof config.renormWarmup !== 'number' || !(config.renormWarmup >= 0 && config.renormWarmup <= 1))
+    fail('renormWarmup', `must be a fraction of the run from 0 to 1, got ${String(config.renormWarmup)}`);
+  if (!NORM_PLACEMENTS.includes(config.normPlacement))
+    fail('normPlacement', `must be one of ${NORM_PLACEMENTS.join(', ')}, got "${String(config.normPlacement)}"`);
   if (typeof config.normAffine !== 'boolean') fail('normAffine', `must be true or false, got ${String(config.normAffine)}`);
   if (!WEIGHT_NORM_INITS.includes(config.wnInit)) fail('wnInit', `must be one of ${WEIGHT_NORM_INITS.join(', ')}, got "${String(config.wnInit)}"`);
   if (typeof config.wnMeanOnly !== 'boolean') fail('wnMeanOnly', `must be true or false, got ${String(config.wnMeanOnly)}`);
@@ -183,16 +203,24 @@ export function resolveTrainConfig(overrides: Partial<TrainConfig> = {}): TrainC
   positive('learningRate');
   positive('initStd');
   positive('bnEps');
-  if (!(config.bnMomentum >= 0 && config.bnMomentum < 1)) fail('bnMomentum', `must be in [0, 1) (a decay: new = momentum·old + (1 − momentum)·batch), got ${config.bnMomentum}`);
+  if (!(config.bnMomentum >= 0 && config.bnMomentum < 1))
+    fail('bnMomentum', `must be in [0, 1) (a decay: new = momentum·old + (1 − momentum)·batch), got ${config.bnMomentum}`);
   if (!ACTIVATIONS.includes(config.activation)) fail('activation', `must be one of ${ACTIVATIONS.join(', ')}, got "${config.activation}"`);
   if (!ESTIMATORS.includes(config.bnEstimator)) fail('bnEstimator', `must be one of ${ESTIMATORS.join(', ')}, got "${config.bnEstimator}"`);
   if (!Array.isArray(config.hiddenSizes) || config.hiddenSizes.some((size) => !Number.isInteger(size) || size < 1)) {
     fail('hiddenSizes', `must be a comma-separated list of layer widths such as 128,128,128, got ${String(config.hiddenSizes)}`);
   }
   const misfit = config.norm === 'gn' ? config.hiddenSizes.find((width) => width % config.normGroups !== 0) : undefined;
-  if (misfit !== undefined) fail('normGroups', `${config.normGroups} does not divide the hidden layer width ${misfit}: Group Norm needs groups of equal size (choose a divisor of every --hidden width)`);
+  if (misfit !== undefined)
+    fail(
+      'normGroups',
+      `${config.normGroups} does not divide the hidden layer width ${misfit}: Group Norm needs groups of equal size (choose a divisor of every --hidden width)`,
+    );
   if (config.norm === 'ghost' && config.batchSize % config.ghostBatch !== 0) {
-    fail('ghostBatch', `${config.ghostBatch} does not divide the batch size ${config.batchSize}: Ghost BN needs virtual batches of equal size (choose a divisor of --batch-size)`);
+    fail(
+      'ghostBatch',
+      `${config.ghostBatch} does not divide the batch size ${config.batchSize}: Ghost BN needs virtual batches of equal size (choose a divisor of --batch-size)`,
+    );
   }
   if ((BATCH_VARIANT_NORMS.includes(config.norm) || config.norm === 'wn') && config.bnEstimator !== 'ema') {
     fail('bnEstimator', `${config.bnEstimator} applies to bn only: ${config.norm} infers with its moving averages (ema)`);
@@ -262,10 +290,16 @@ function checkMemory(config: TrainConfig): void {
   // Layers too wide even for batches of one example: the widths are at fault, not the batch sizes.
   const smallest = networkMemoryBytes({ ...config, batchSize: 1, evalBatchSize: 1 }).total;
   if (smallest > MAX_NETWORK_BYTES) {
-    fail('hiddenSizes', `${config.hiddenSizes.join(',')} asks for layers that need about ${gib(smallest)} of memory even one example at a time, ${limit}: use narrower layers`);
+    fail(
+      'hiddenSizes',
+      `${config.hiddenSizes.join(',')} asks for layers that need about ${gib(smallest)} of memory even one example at a time, ${limit}: use narrower layers`,
+    );
   }
   const largest = parts.filter((part) => part.flag !== 'hiddenSizes').reduce((a, b) => (b.bytes > a.bytes ? b : a));
-  fail(largest.flag, `${String(config[largest.flag])} with --hidden ${config.hiddenSizes.join(',')} needs about ${gib(total)} of memory, ${limit}: lower ${FLAG_NAMES[largest.flag]}`);
+  fail(
+    largest.flag,
+    `${String(config[largest.flag])} with --hidden ${config.hiddenSizes.join(',')} needs about ${gib(total)} of memory, ${limit}: lower ${FLAG_NAMES[largest.flag]}`,
+  );
 }
 
 /**
@@ -284,8 +318,12 @@ export function specFromConfig(config: TrainConfig, inputSize: number, outputSiz
     batchNorm: kind === 'bn' ? { eps: config.bnEps, momentum: config.bnMomentum, estimator: config.bnEstimator, scale: affine, center: affine } : false,
     exampleNorm: { groups: kind === 'gn' ? config.normGroups : 1, affine },
     renorm: {
-      eps: config.bnEps, momentum: config.bnMomentum, rmax: config.renormRmax, dmax: config.renormDmax,
-      ...renormSchedule(config.steps, config.renormWarmup), affine,
+      eps: config.bnEps,
+      momentum: config.bnMomentum,
+      rmax: config.renormRmax,
+      dmax: config.renormDmax,
+      ...renormSchedule(config.steps, config.renormWarmup),
+      affine,
     },
     ghost: { eps: config.bnEps, momentum: config.bnMomentum, virtualBatch: config.ghostBatch, affine },
     // The norms without a layer of their own have no place: none and Weight Norm stay `pre`.

@@ -3,8 +3,9 @@
  * frozen, run training-mode forwards over N mini-batches so that every BatchNorm's sums hold
  * E[μ_B] and E[σ²_B] of the network as it is now, not of the early, still-changing network.
  */
-import { BatchFeeder } from '../data/batch-feeder.js';
+
 import type { ByteBuffer } from '../core/kernels.js';
+import { BatchFeeder } from '../data/batch-feeder.js';
 import type { Split } from '../data/mnist.js';
 import type { MLP } from '../nn/mlp.js';
 import { deriveSeed } from './seeds.js';
@@ -16,7 +17,11 @@ import { deriveSeed } from './seeds.js';
  * a caller that recomputes often passes its own (a wasm backend never frees a new one).
  */
 export function recomputeAverageStatistics(
-  net: MLP, split: Split, batchSize: number, batches: number, seed: number,
+  net: MLP,
+  split: Split,
+  batchSize: number,
+  batches: number,
+  seed: number,
   pixels: ByteBuffer = net.kernels.byteBuffer(batchSize * split.width),
 ): void {
   const saved = net.norms.map((norm) => norm && { mean: norm.movingMean.data.slice(), variance: norm.movingVariance.data.slice() });

@@ -13,13 +13,24 @@
 
 /** Every dtype the format defines, with its size in bytes. */
 const DTYPE_BYTES = {
-  BOOL: 1, U8: 1, I8: 1, F8_E5M2: 1, F8_E4M3: 1,
-  I16: 2, U16: 2, F16: 2, BF16: 2,
-  I32: 4, U32: 4, F32: 4,
-  I64: 8, U64: 8, F64: 8,
+  BOOL: 1,
+  U8: 1,
+  I8: 1,
+  F8_E5M2: 1,
+  F8_E4M3: 1,
+  I16: 2,
+  U16: 2,
+  F16: 2,
+  BF16: 2,
+  I32: 4,
+  U32: 4,
+  F32: 4,
+  I64: 8,
+  U64: 8,
+  F64: 8,
 } as const;
 
-export type Dtype = keyof typeof DTYPE_BYTES;
+type Dtype = keyof typeof DTYPE_BYTES;
 
 /** The dtypes this module converts to and from typed arrays; the others decode to raw bytes only. */
 export type NumericDtype = 'F64' | 'F32' | 'I64' | 'I32' | 'U8';
@@ -56,15 +67,11 @@ export class SafetensorsError extends Error {
 
 const HEADER_LENGTH_BYTES = 8;
 /** The reference implementation refuses headers above 100 MB; so do we, before allocating. */
-export const MAX_HEADER_BYTES = 100_000_000;
+const MAX_HEADER_BYTES = 100_000_000;
 const METADATA_KEY = '__metadata__';
 
-export function dtypeBytes(dtype: Dtype): number {
-  return DTYPE_BYTES[dtype];
-}
-
 function isDtype(value: unknown): value is Dtype {
-  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(DTYPE_BYTES, value);
+  return typeof value === 'string' && Object.hasOwn(DTYPE_BYTES, value);
 }
 
 function elementCount(shape: readonly number[]): number {
@@ -84,7 +91,8 @@ export function encodeSafetensors(tensors: ReadonlyMap<string, TensorInput> | Re
     .map(([name, tensor]) => {
       if (name === METADATA_KEY) throw new RangeError(`"${METADATA_KEY}" is reserved for the metadata map and cannot name a tensor`);
       for (const dim of tensor.shape) {
-        if (!Number.isSafeInteger(dim) || dim < 0) throw new RangeError(`tensor "${name}" has shape [${tensor.shape.join(', ')}]; dimensions must be whole numbers of at least 0`);
+        if (!Number.isSafeInteger(dim) || dim < 0)
+          throw new RangeError(`tensor "${name}" has shape [${tensor.shape.join(', ')}]; dimensions must be whole numbers of at least 0`);
       }
       const count = elementCount(tensor.shape);
       if (tensor.values.length !== count) {
@@ -164,7 +172,9 @@ export function decodeSafetensors(bytes: Uint8Array): SafetensorsFile {
   }
   const headerBytes = Number(headerLength);
   if (HEADER_LENGTH_BYTES + headerBytes > bytes.length) {
-    throw new SafetensorsError(`the header claims ${headerBytes} bytes but the file has only ${bytes.length - HEADER_LENGTH_BYTES} after the length field (is it truncated?)`);
+    throw new SafetensorsError(
+      `the header claims ${headerBytes} bytes but the file has only ${bytes.length - HEADER_LENGTH_BYTES} after the length field (is it truncated?)`,
+    );
   }
   const dataStart = HEADER_LENGTH_BYTES + headerBytes;
   const header = parseHeader(bytes.subarray(HEADER_LENGTH_BYTES, dataStart));
@@ -198,7 +208,9 @@ export function decodeSafetensors(bytes: Uint8Array): SafetensorsFile {
       );
     }
     if (info.end > dataBytes) {
-      throw new SafetensorsError(`tensor "${info.name}" ends at byte ${info.end} of the data, but the file holds only ${dataBytes} data bytes (is it truncated?)`);
+      throw new SafetensorsError(
+        `tensor "${info.name}" ends at byte ${info.end} of the data, but the file holds only ${dataBytes} data bytes (is it truncated?)`,
+      );
     }
     expectedBegin = info.end;
   }
@@ -236,7 +248,8 @@ function parseMetadata(entry: unknown): Record<string, string> {
   if (!isPlainObject(entry)) throw new SafetensorsError(`"${METADATA_KEY}" must be an object mapping strings to strings`);
   const metadata: Record<string, string> = {};
   for (const [key, value] of Object.entries(entry)) {
-    if (typeof value !== 'string') throw new SafetensorsError(`metadata "${key}" is a ${value === null ? 'null' : typeof value}; metadata values must be strings`);
+    if (typeof value !== 'string')
+      throw new SafetensorsError(`metadata "${key}" is a ${value === null ? 'null' : typeof value}; metadata values must be strings`);
     metadata[key] = value;
   }
   return metadata;
@@ -245,7 +258,8 @@ function parseMetadata(entry: unknown): Record<string, string> {
 function parseTensorInfo(name: string, entry: unknown): { dtype: Dtype; shape: number[]; begin: number; end: number } {
   if (!isPlainObject(entry)) throw new SafetensorsError(`the header entry of tensor "${name}" is not an object with dtype, shape and data_offsets`);
   const { dtype, shape, data_offsets: offsets } = entry;
-  if (!isDtype(dtype)) throw new SafetensorsError(`tensor "${name}" has an unknown dtype ${JSON.stringify(dtype)}; known: ${Object.keys(DTYPE_BYTES).join(', ')}`);
+  if (!isDtype(dtype))
+    throw new SafetensorsError(`tensor "${name}" has an unknown dtype ${JSON.stringify(dtype)}; known: ${Object.keys(DTYPE_BYTES).join(', ')}`);
   if (!Array.isArray(shape) || !shape.every(isByteCount)) {
     throw new SafetensorsError(`tensor "${name}" has shape ${JSON.stringify(shape)}; a shape is a list of whole numbers of at least 0`);
   }

@@ -12,12 +12,13 @@
  * remaining steps are then not run: their curve points and final numbers are what running them
  * would give, to the bit.
  */
-import { Sgd } from '../nn/sgd.js';
-import type { Evaluation, MLP } from '../nn/mlp.js';
-import { BatchFeeder } from '../data/batch-feeder.js';
-import type { SharedBatches } from '../data/shared-batches.js';
-import { splitExamples, type MnistData, type SplitExamples } from '../data/mnist.js';
+
 import type { Matrix } from '../core/matrix.js';
+import { BatchFeeder } from '../data/batch-feeder.js';
+import { type MnistData, type SplitExamples, splitExamples } from '../data/mnist.js';
+import type { SharedBatches } from '../data/shared-batches.js';
+import type { Evaluation, MLP } from '../nn/mlp.js';
+import { Sgd } from '../nn/sgd.js';
 import type { TrainConfig } from './config.js';
 import { recomputeAverageStatistics } from './population-statistics.js';
 import { deriveSeed } from './seeds.js';
@@ -179,14 +180,17 @@ export class TrainingRun {
   private skippedSteps = 0;
 
   constructor(
-    readonly net: MLP, readonly data: MnistData, readonly config: TrainConfig, private readonly hooks: TrainHooks = {},
+    readonly net: MLP,
+    readonly data: MnistData,
+    readonly config: TrainConfig,
+    private readonly hooks: TrainHooks = {},
     options: TrainingRunOptions = {},
   ) {
     this.optimizer = new Sgd(net.kernels, config.learningRate);
     const batcher = { shuffle: config.shuffle, seed: deriveSeed(config.seed, 'batches') };
     const shared = options.batches ?? null;
     if (shared && !shared.serves(net.kernels, data.train, config.batchSize, batcher)) {
-      throw new RangeError('shared batches must be drawn in the network\'s backend from its training split, with its batch size, shuffling and batch seed');
+      throw new RangeError("shared batches must be drawn in the network's backend from its training split, with its batch size, shuffling and batch seed");
     }
     this.shared = shared;
     this.feeder = shared ? null : new BatchFeeder(net.kernels, data.train, config.batchSize, batcher);
@@ -212,7 +216,10 @@ export class TrainingRun {
     const { config, hooks, net } = this;
     let ran = 0;
     while (ran < maxSteps && !this.ended) {
-      if (hooks.shouldStop?.()) { this.stopReason = 'interrupted'; break; }
+      if (hooks.shouldStop?.()) {
+        this.stopReason = 'interrupted';
+        break;
+      }
       const stepStart = now();
       let loss: number;
       if (this.feeder) {
@@ -231,7 +238,10 @@ export class TrainingRun {
       if (!Number.isFinite(loss) && this.divergedAtStep === null) {
         this.divergedAtStep = step;
         hooks.onDivergence?.(step, loss);
-        if (config.stopOnDivergence) { this.stopReason = 'diverged'; break; }
+        if (config.stopOnDivergence) {
+          this.stopReason = 'diverged';
+          break;
+        }
       }
       if (this.validates && (step % config.validateEvery === 0 || step === config.steps)) {
         this.validate(step, this.lossSum / this.lossCount);

@@ -7,7 +7,7 @@
 import type { KernelModules } from '../core/backend.js';
 import { KERNEL_MODULE_FILES } from '../core/wasm/kernel-module.js';
 import { DataError, parseIdx } from '../data/idx.js';
-import { MNIST_FILE_NAMES, splitMnist, type MnistData } from '../data/mnist.js';
+import { MNIST_FILE_NAMES, type MnistData, splitMnist } from '../data/mnist.js';
 
 /** What build-web writes beside the page: bnlab's version and where MNIST came from. */
 export interface BuildInfo {
@@ -40,7 +40,8 @@ export async function fetchMnist(base: URL, source: string): Promise<MnistData> 
 
 async function fetchGunzipped(url: URL): Promise<Uint8Array> {
   const response = await fetch(url);
-  if (!response.ok || !response.body) throw new DataError(`${url.pathname} could not be fetched (HTTP ${response.status}): rebuild the page with npm run build:web`);
+  if (!response.ok || !response.body)
+    throw new DataError(`${url.pathname} could not be fetched (HTTP ${response.status}): rebuild the page with npm run build:web`);
   const stream = response.body.pipeThrough(new DecompressionStream('gzip'));
   return new Uint8Array(await new Response(stream).arrayBuffer());
 }

@@ -8,8 +8,8 @@
  */
 import { articleFiguresFor } from '../lab/article.js';
 import type { ImageSource, InferenceChoice } from '../lab/live/session-messages.js';
-import { toJson, type CompareRecord } from '../lab/run-summary.js';
-import { fetchBuildInfo, type BuildInfo } from './fetch-assets.js';
+import { type CompareRecord, toJson } from '../lab/run-summary.js';
+import { type BuildInfo, fetchBuildInfo } from './fetch-assets.js';
 import { TrainingClient } from './training-client.js';
 import { AccuracyFigure } from './ui/accuracy-figure.js';
 import { BatchNormFigure } from './ui/batch-norm-figure.js';
@@ -17,15 +17,15 @@ import { checkpointNorm } from './ui/checkpoint-target.js';
 import { Controls } from './ui/controls.js';
 import { byId, formatAccuracy, saveFile } from './ui/dom.js';
 import { FilesPanel } from './ui/files-panel.js';
-import { InferencePanel, type ConfusionResult, type InferenceResult } from './ui/inference-panel.js';
+import { type ConfusionResult, InferencePanel, type InferenceResult } from './ui/inference-panel.js';
 import { LayersFigure } from './ui/layers-figure.js';
 import { AlertRegion, NoticeList } from './ui/messages.js';
+import { DEFAULT_NORMS, type NormPair, networkPhrase } from './ui/network-style.js';
 import { applyUpdate, emptyTrace, type NetworkTrace } from './ui/network-trace.js';
-import { DEFAULT_NORMS, networkPhrase, type NormPair } from './ui/network-style.js';
 import { RedrawScheduler } from './ui/redraw-scheduler.js';
 import { SaturationFigure } from './ui/saturation-figure.js';
 import { isWasmVariant, StatusView } from './ui/status-view.js';
-import { queryFromSettings, settingsFromQuery, type LabSettings } from './url-state.js';
+import { type LabSettings, queryFromSettings, settingsFromQuery } from './url-state.js';
 
 /** The left network (index 0 in every array of this file; without BN by default) and the right one (index 1; with BN by default). */
 type PerNetwork<T> = { left: T; right: T };
@@ -82,19 +82,32 @@ let statuses: StatusView[] = [];
 let shownNorms: NormPair | null = null;
 
 const accuracy = new AccuracyFigure();
-const layers = new LayersFigure((unit) => clients.forEach((client) => client.watchUnit(unit)));
+const layers = new LayersFigure((unit) =>
+  clients.forEach((client) => {
+    client.watchUnit(unit);
+  }),
+);
 const saturation = new SaturationFigure();
 const batchNormFigure = new BatchNormFigure();
-const inference = new InferencePanel({
-  classify: (image: ImageSource, choice: InferenceChoice) => Promise.all(clients.map((client) => client.classify(image, choice))),
-  confusion: (choice: InferenceChoice) => Promise.all(clients.map((client) => client.confusion(choice))),
-  testImages: 10_000,
-  evalBatchSize: () => settings.config.evalBatchSize,
-  onError: (error) => alertRegion.show(error),
-}, settings.config.bnEstimator);
+const inference = new InferencePanel(
+  {
+    classify: (image: ImageSource, choice: InferenceChoice) => Promise.all(clients.map((client) => client.classify(image, choice))),
+    confusion: (choice: InferenceChoice) => Promise.all(clients.map((client) => client.confusion(choice))),
+    testImages: 10_000,
+    evalBatchSize: () => settings.config.evalBatchSize,
+    onError: (error) => alertRegion.show(error),
+  },
+  settings.config.bnEstimator,
+);
 const files = new FilesPanel({ download, load: loadFile, exportRun });
-byId('views').append(accuracy.figure.section, layers.figure.section, saturation.figure.section, batchNormFigure.figure.section,
-  inference.figure.section, files.figure.section);
+byId('views').append(
+  accuracy.figure.section,
+  layers.figure.section,
+  saturation.figure.section,
+  batchNormFigure.figure.section,
+  inference.figure.section,
+  files.figure.section,
+);
 
 const controls = new Controls(settings, {
   onSettings: (next) => {
@@ -103,8 +116,14 @@ const controls = new Controls(settings, {
     void reset();
   },
   onPlay: () => void play(),
-  onPause: () => clients.forEach((client) => client.pause()),
-  onAdvance: (steps) => clients.forEach((client) => client.advance(steps)),
+  onPause: () =>
+    clients.forEach((client) => {
+      client.pause();
+    }),
+  onAdvance: (steps) =>
+    clients.forEach((client) => {
+      client.advance(steps);
+    }),
   onReset: () => void reset(),
 });
 byId('controls-area').append(controls.element);
@@ -151,9 +170,14 @@ window.bnlabLab = {
     return { left: backends[0]!, right: backends[1]! };
   },
   get results() {
-    return perNetwork((trace) => trace.summary && {
-      validationAccuracy: trace.summary.validationAccuracy, testAccuracy: trace.summary.testAccuracy, divergedAtStep: trace.summary.divergedAtStep,
-    });
+    return perNetwork(
+      (trace) =>
+        trace.summary && {
+          validationAccuracy: trace.summary.validationAccuracy,
+          testAccuracy: trace.summary.testAccuracy,
+          divergedAtStep: trace.summary.divergedAtStep,
+        },
+    );
   },
   get inference() {
     return inference.last;
@@ -177,13 +201,17 @@ function showNorms(norms: NormPair): void {
   shownNorms = norms;
   statuses = norms.map((norm) => new StatusView(norm));
   byId('status').replaceChildren(...statuses.map((status) => status.element));
-  backends.forEach((variant, i) => { if (variant !== null) statuses[i]!.setBackend(variant); });
+  backends.forEach((variant, i) => {
+    if (variant !== null) statuses[i]!.setBackend(variant);
+  });
   accuracy.setNorms(norms);
   saturation.setNorms(norms);
   inference.setNorms(norms);
   files.setNorms(norms);
   const defaultPair = norms[0] === DEFAULT_NORMS[0] && norms[1] === DEFAULT_NORMS[1];
-  byId('lede-pair').textContent = defaultPair ? 'one without and one with Batch Normalization' : `one ${networkPhrase(norms[0])} and one ${networkPhrase(norms[1])}`;
+  byId('lede-pair').textContent = defaultPair
+    ? 'one without and one with Batch Normalization'
+    : `one ${networkPhrase(norms[0])} and one ${networkPhrase(norms[1])}`;
 }
 
 function writeLink(): void {
@@ -193,9 +221,13 @@ function writeLink(): void {
 /** Both networks rebuilt from the settings at step 0 (the same initial weights, from the seed, whatever their norms). */
 async function reset(): Promise<void> {
   const { config, norms } = settings;
-  traces.forEach((trace, i) => Object.assign(trace, emptyTrace(norms[i]!), { version: trace.version + 1 }));
+  traces.forEach((trace, i) => {
+    Object.assign(trace, emptyTrace(norms[i]!), { version: trace.version + 1 });
+  });
   showNorms(norms);
-  statuses.forEach((status) => status.setLoaded(''));
+  statuses.forEach((status) => {
+    status.setLoaded('');
+  });
   layers.setLayers(config.hiddenSizes, norms);
   batchNormFigure.setLayers(config.hiddenSizes, norms);
   saturation.setActivation(config.activation);
@@ -212,11 +244,16 @@ async function reset(): Promise<void> {
     backends[i] = answer.value.backend;
     statuses[i]!.setBackend(answer.value.backend);
   });
-  notices.set('kernels', backends.some((variant) => variant !== null && !isWasmVariant(variant))
-    ? [settings.backend === 'js'
-      ? 'The plain TypeScript kernels run, as the link asks (backend=js): slower than WebAssembly SIMD.'
-      : 'This browser lacks WebAssembly SIMD, so the plain TypeScript kernels run: slower, and the steps/s show it.']
-    : []);
+  notices.set(
+    'kernels',
+    backends.some((variant) => variant !== null && !isWasmVariant(variant))
+      ? [
+          settings.backend === 'js'
+            ? 'The plain TypeScript kernels run, as the link asks (backend=js): slower than WebAssembly SIMD.'
+            : 'This browser lacks WebAssembly SIMD, so the plain TypeScript kernels run: slower, and the steps/s show it.',
+        ]
+      : [],
+  );
   ready = answers.every((answer) => answer.status === 'fulfilled');
   inference.refresh();
 }
@@ -224,7 +261,9 @@ async function reset(): Promise<void> {
 /** Play; after both runs ended, Play starts the same run again (a finished session ignores play). */
 async function play(): Promise<void> {
   if (traces.every((trace) => trace.state === 'finished')) await reset();
-  clients.forEach((client) => client.play());
+  clients.forEach((client) => {
+    client.play();
+  });
 }
 
 async function draw(): Promise<void> {
@@ -280,15 +319,21 @@ async function loadFile(file: File): Promise<void> {
   const { norms } = settings;
   const index = norm === null ? 1 : norms.indexOf(norm);
   if (norm !== null && index < 0) {
-    alertRegion.show(new Error(`${file.name} holds a network ${networkPhrase(norm)}, but the page trains the one ${networkPhrase(norms[0])} and the one `
-      + `${networkPhrase(norms[1])}: choose ${norm} for the left or the right network, then load it again.`));
+    alertRegion.show(
+      new Error(
+        `${file.name} holds a network ${networkPhrase(norm)}, but the page trains the one ${networkPhrase(norms[0])} and the one ` +
+          `${networkPhrase(norms[1])}: choose ${norm} for the left or the right network, then load it again.`,
+      ),
+    );
     return;
   }
   try {
     const loaded = await clients[index]!.load(bytes, file.name);
     alertRegion.clear();
-    statuses[index]!.setLoaded(`Loaded ${loaded.fileName} (${loaded.network}): validation ${formatAccuracy(loaded.validation.accuracy)}, `
-      + `test ${formatAccuracy(loaded.test.accuracy)}. It trains on from here with the page's settings.`);
+    statuses[index]!.setLoaded(
+      `Loaded ${loaded.fileName} (${loaded.network}): validation ${formatAccuracy(loaded.validation.accuracy)}, ` +
+        `test ${formatAccuracy(loaded.test.accuracy)}. It trains on from here with the page's settings.`,
+    );
     inference.refresh();
   } catch (error) {
     alertRegion.show(error);

@@ -22,7 +22,10 @@ export interface WorkerLike {
 
 /** A worker's refusal: the session's own sentence, and which command it refused. */
 export class SessionFailure extends Error {
-  constructor(readonly command: SessionCommand['type'], message: string) {
+  constructor(
+    readonly command: SessionCommand['type'],
+    message: string,
+  ) {
     super(message);
     this.name = 'SessionFailure';
   }

@@ -5,8 +5,8 @@
  * lets the page's commands in (setTimeout would be clamped to 4 ms per round).
  */
 import { createKernels } from '../core/backend.js';
-import { TrainingSession } from '../lab/live/training-session.js';
 import type { SessionCommand, SessionEvent } from '../lab/live/session-messages.js';
+import { TrainingSession } from '../lab/live/training-session.js';
 import { fetchBuildInfo, fetchKernelModules, fetchMnist } from './fetch-assets.js';
 
 /** The parts of a dedicated worker's global scope used here (the DOM lib types `self` as a Window). */
@@ -29,10 +29,11 @@ channel.port1.onmessage = () => wakeUps.shift()?.();
 const session = new TrainingSession(data, {
   post: (event: SessionEvent) => scope.postMessage(event),
   loadKernels: async (choice) => createKernels(choice, choice === 'js' ? null : await modules),
-  yieldToCommands: () => new Promise<void>((resolve) => {
-    wakeUps.push(resolve);
-    channel.port2.postMessage(null);
-  }),
+  yieldToCommands: () =>
+    new Promise<void>((resolve) => {
+      wakeUps.push(resolve);
+      channel.port2.postMessage(null);
+    }),
   version: buildInfo.then((info) => info.bnlab),
 });
 

@@ -10,10 +10,10 @@
  */
 import { BACKEND_CHOICES, type BackendChoice } from '../core/backend.js';
 import type { ActivationKind } from '../core/kernels.js';
-import { articleConfiguration, ARTICLE_BATCH_SIZE, isConfigurationId, type ConfigurationId } from '../lab/article.js';
-import { ARTICLE_LAYOUT, NORM_KINDS, type NormKind } from '../nn/spec.js';
-import { ConfigError, flagName, resolveTrainConfig, TRAIN_DEFAULTS, type TrainConfig } from '../train/config.js';
+import { ARTICLE_BATCH_SIZE, articleConfiguration, type ConfigurationId, isConfigurationId } from '../lab/article.js';
 import { networkName } from '../lab/run-summary.js';
+import { ARTICLE_LAYOUT, NORM_KINDS, type NormKind } from '../nn/spec.js';
+import { ConfigError, flagName, resolveTrainConfig, type TrainConfig } from '../train/config.js';
 import { DEFAULT_NORMS, type NormPair } from './ui/network-style.js';
 
 /** The activations the page offers (identity never saturates and is not in the article). */
@@ -34,7 +34,7 @@ export interface LabSettings {
 }
 
 /** The query parameter of each training setting, in the order a link lists them. */
-export const CONFIG_PARAMETERS = {
+const CONFIG_PARAMETERS = {
   std: 'initStd',
   lr: 'learningRate',
   act: 'activation',
@@ -52,7 +52,7 @@ export const CONFIG_PARAMETERS = {
  * The settings of the norms that have some, with the norm that reads each: in the link (and the
  * form) only while one of the two networks has that norm, as compare refuses them otherwise.
  */
-export const NORM_PARAMETERS = {
+const NORM_PARAMETERS = {
   groups: { key: 'normGroups', norm: 'gn' },
   ghost: { key: 'ghostBatch', norm: 'ghost' },
   rmax: { key: 'renormRmax', norm: 'brn' },
@@ -68,7 +68,7 @@ export type ConfigParameter = keyof typeof CONFIG_PARAMETERS | NormParameter;
 export const CONFIG_PARAMETER_NAMES = Object.keys(CONFIG_PARAMETERS) as ConfigParameter[];
 
 /** The TrainConfig key of a parameter. */
-export function parameterKey(name: ConfigParameter): keyof TrainConfig {
+function parameterKey(name: ConfigParameter): keyof TrainConfig {
   return name in NORM_PARAMETERS ? NORM_PARAMETERS[name as NormParameter].key : CONFIG_PARAMETERS[name as keyof typeof CONFIG_PARAMETERS];
 }
 
@@ -127,7 +127,7 @@ function numberOrText(text: string): number | string {
   return text !== '' && !Number.isNaN(value) ? value : text; // Number('') is 0
 }
 
-export function parseModel(raw: string): { ok: true; model: ConfigurationId } | { ok: false; message: string } {
+function parseModel(raw: string): { ok: true; model: ConfigurationId } | { ok: false; message: string } {
   const value = Number(raw.trim());
   if (raw.trim() !== '' && isConfigurationId(value)) return { ok: true, model: value };
   return { ok: false, message: `model must be one of the article's models 1 to 8` };
@@ -144,7 +144,10 @@ export function parseNorms(raw: string): { ok: true; norms: NormPair } | { ok: f
   const twice = parts.find((part, i) => parts.indexOf(part) !== i);
   if (twice !== undefined) return { ok: false, message: `--norms lists ${twice} twice: name each norm once` };
   if (parts.length !== 2) {
-    return { ok: false, message: `--norms names ${parts.length} norm${parts.length === 1 ? '' : 's'}, but the page trains two networks: give two, such as none,bn` };
+    return {
+      ok: false,
+      message: `--norms names ${parts.length} norm${parts.length === 1 ? '' : 's'}, but the page trains two networks: give two, such as none,bn`,
+    };
   }
   return { ok: true, norms: [parts[0] as NormKind, parts[1] as NormKind] };
 }
@@ -184,10 +187,15 @@ export function applyModel(base: TrainConfig, id: ConfigurationId): TrainConfig 
 }
 
 /** Whether `config` trains article model `id` (the settings its buttons set). */
-export function isModel(config: TrainConfig, id: ConfigurationId): boolean {
+function isModel(config: TrainConfig, id: ConfigurationId): boolean {
   const model = articleConfiguration(id);
-  return config.initStd === model.initStd && config.learningRate === model.learningRate && config.activation === model.activation
-    && config.batchSize === ARTICLE_BATCH_SIZE && config.hiddenSizes.join(',') === ARTICLE_LAYOUT.hiddenSizes.join(',');
+  return (
+    config.initStd === model.initStd &&
+    config.learningRate === model.learningRate &&
+    config.activation === model.activation &&
+    config.batchSize === ARTICLE_BATCH_SIZE &&
+    config.hiddenSizes.join(',') === ARTICLE_LAYOUT.hiddenSizes.join(',')
+  );
 }
 
 /** The article model these settings are, if any. */
@@ -248,7 +256,11 @@ export function settingsFromQuery(query: string): { settings: LabSettings; notic
     if (raw === null) continue;
     const { key, norm } = NORM_PARAMETERS[name];
     if (!norms.includes(norm)) {
-      ignore(name, raw, `${flagName(key)} applies to ${networkName(norm).replace(/^With /, '')} only: choose ${norm} as one of the two networks (norms=none,${norm})`);
+      ignore(
+        name,
+        raw,
+        `${flagName(key)} applies to ${networkName(norm).replace(/^With /, '')} only: choose ${norm} as one of the two networks (norms=none,${norm})`,
+      );
       continue;
     }
     const parsed = parseConfigParameter(name, raw);
@@ -315,9 +327,4 @@ export function queryFromSettings(settings: LabSettings): string {
 export function formatConfigValue(config: TrainConfig, name: ConfigParameter): string {
   const value = config[parameterKey(name)];
   return Array.isArray(value) ? value.join(',') : String(value);
-}
-
-/** The defaults, for a form's placeholders. */
-export function defaultConfigValue(name: ConfigParameter): string {
-  return formatConfigValue({ ...TRAIN_DEFAULTS, hiddenSizes: [...TRAIN_DEFAULTS.hiddenSizes] }, name);
 }

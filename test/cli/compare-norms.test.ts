@@ -3,12 +3,13 @@
  * batches, on the pool, each with the numbers train() gives it in one thread, printed the
  * article's way, one curve each; and the flags' one-line refusals (exit 2).
  */
+
+import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import assert from 'node:assert/strict';
-import { compareRecord, toJson, type CompareRecord } from '../../src/lab/run-summary.js';
+import { type CompareRecord, compareRecord, toJson } from '../../src/lab/run-summary.js';
 import { loadMnist } from '../../src/node/mnist-files.js';
 import { loadKernels } from '../../src/node/wasm-files.js';
 import { resolveTrainConfig } from '../../src/train/config.js';
@@ -17,7 +18,8 @@ import { train } from '../../src/train/trainer.js';
 import { runCli } from './run-cli.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'bnlab-norms-'));
-const strip = (runs: CompareRecord['runs']) => (JSON.parse(toJson(runs)) as CompareRecord['runs']).map((run) => ({ ...run, stepsPerSecond: 0, trainingMs: 0, elapsedMs: 0 }));
+const strip = (runs: CompareRecord['runs']) =>
+  (JSON.parse(toJson(runs)) as CompareRecord['runs']).map((run) => ({ ...run, stepsPerSecond: 0, trainingMs: 0, elapsedMs: 0 }));
 
 test('compare --norms none,ln,gn,rms --backend js: four networks, the numbers of train() in one thread', async () => {
   const out = join(scratch, 'four');
@@ -28,7 +30,10 @@ test('compare --norms none,ln,gn,rms --backend js: four networks, the numbers of
     assert.match(printed.stdout, new RegExp(`^${name}: The final accuracy on test data is 0\\.\\d{4}$`, 'm'));
   }
   const record = JSON.parse(readFileSync(join(out, 'compare.json'), 'utf8')) as CompareRecord;
-  assert.deepEqual(record.runs.map((run) => run.label), ['Without Batch Norm', 'With Layer Norm', 'With Group Norm', 'With RMSNorm']);
+  assert.deepEqual(
+    record.runs.map((run) => run.label),
+    ['Without Batch Norm', 'With Layer Norm', 'With Group Norm', 'With RMSNorm'],
+  );
   const svg = readFileSync(join(out, 'compare.svg'), 'utf8');
   for (const legend of ['without BN', 'with LN', 'with GN', 'with RMSNorm']) assert.ok(svg.includes(legend), `the chart's legend has ${legend}`);
 
@@ -44,13 +49,32 @@ test('compare --norms none,ln,gn,rms --backend js: four networks, the numbers of
 
 test('compare --norms bn,brn,ghost --backend js: Batch Renorm and Ghost BN beside BN, the numbers of train() in one thread', async () => {
   const out = join(scratch, 'successors');
-  const args = ['compare', '--norms', 'bn,brn,ghost', '--ghost-batch', '15', '--renorm-warmup', '0.2', '--steps', '30', '--validate-every', '10', '--backend', 'js', '--out', out];
+  const args = [
+    'compare',
+    '--norms',
+    'bn,brn,ghost',
+    '--ghost-batch',
+    '15',
+    '--renorm-warmup',
+    '0.2',
+    '--steps',
+    '30',
+    '--validate-every',
+    '10',
+    '--backend',
+    'js',
+    '--out',
+    out,
+  ];
   const printed = await runCli(args);
   assert.equal(printed.code, 0, printed.stderr);
   const names = ['With Batch Norm', 'With Batch Renorm', 'With Ghost Batch Norm'];
   for (const name of names) assert.match(printed.stdout, new RegExp(`^${name}: The final accuracy on test data is 0\\.\\d{4}$`, 'm'));
   const record = JSON.parse(readFileSync(join(out, 'compare.json'), 'utf8')) as CompareRecord;
-  assert.deepEqual(record.runs.map((run) => run.label), names);
+  assert.deepEqual(
+    record.runs.map((run) => run.label),
+    names,
+  );
   const svg = readFileSync(join(out, 'compare.svg'), 'utf8');
   for (const legend of ['with BN', 'with BRN', 'with Ghost BN']) assert.ok(svg.includes(legend), `the chart's legend has ${legend}`);
 
@@ -72,7 +96,10 @@ test('the norm flags refuse bad input in one line with exit code 2', async () =>
     [['compare', '--norms', 'bn,ghost', '--ghost-batch', '7'], /--ghost-batch 7 does not divide the batch size 60/],
     [['train', '--norm', 'ghost', '--ghost-batch', '1'], /--ghost-batch must be a whole number of at least 2/],
     [['train', '--norm', 'bn', '--ghost-batch', '10'], /--ghost-batch applies to Ghost BN only; add ghost to the norms \(--norm ghost\)/],
-    [['compare', '--norms', 'none,bn', '--renorm-rmax', '2'], /--renorm-rmax applies to Batch Renormalization only; add brn to the norms \(--norm brn or --norms …,brn\)/],
+    [
+      ['compare', '--norms', 'none,bn', '--renorm-rmax', '2'],
+      /--renorm-rmax applies to Batch Renormalization only; add brn to the norms \(--norm brn or --norms …,brn\)/,
+    ],
     [['train', '--norm', 'brn', '--renorm-rmax', '0.5'], /--renorm-rmax must be a number of at least 1/],
     [['train', '--norm', 'brn', '--renorm-warmup', '1.5'], /--renorm-warmup must be a fraction of the run from 0 to 1/],
     [['train', '--norm', 'brn', '--bn-estimator', 'average'], /--bn-estimator average applies to bn only: brn infers with its moving averages/],

@@ -5,16 +5,17 @@
  * Piped, each network's validation lines and divergence note still appear; Ctrl-C stops both
  * networks and still prints and writes both results.
  */
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { test } from 'node:test';
 import type { BackendChoice } from '../../src/core/backend.js';
 import { JsKernels } from '../../src/core/js-kernels.js';
 import type { Matrix } from '../../src/core/matrix.js';
 import { Rng } from '../../src/core/rng.js';
-import { compareRecord, toJson, type CompareRecord } from '../../src/lab/run-summary.js';
+import { type CompareRecord, compareRecord, toJson } from '../../src/lab/run-summary.js';
 import { drawInitialWeights, MLP } from '../../src/nn/mlp.js';
 import { loadCheckpoint } from '../../src/node/checkpoint-files.js';
 import { loadMnist } from '../../src/node/mnist-files.js';
@@ -53,24 +54,30 @@ async function compareJson(args: string[]): Promise<CompareRecord> {
   return record;
 }
 
-for (const [backend, steps, every] of [['auto', 300, 100], ['js', 30, 10]] as const) {
+for (const [backend, steps, every] of [
+  ['auto', 300, 100],
+  ['js', 30, 10],
+] as const) {
   test(`compare --steps ${steps} --backend ${backend}: the numbers of train() in one thread, to the bit`, async () => {
     const record = await compareJson(['--steps', String(steps), '--validate-every', String(every), '--backend', backend]);
     const config = resolveTrainConfig({ steps, validateEvery: every });
     const { batchNorm: _unused, norm: _norm, ...settings } = config;
     assert.deepEqual(record.config, settings, 'the settings both networks share; each run says its norm');
     assert.equal(record.backend, (await loadKernels(backend)).variant);
-    assert.deepEqual(record.runs.map((run) => run.label), ['Without Batch Norm', 'With Batch Norm']);
+    assert.deepEqual(
+      record.runs.map((run) => run.label),
+      ['Without Batch Norm', 'With Batch Norm'],
+    );
     const expected = await inProcess(config, backend, initialWeightsFor(config));
     assert.deepEqual(withoutTimings(record.runs), expected);
     for (const run of record.runs) {
       assert.equal(run.curve.length, steps / every + 1);
-      assert.ok(run.stepsPerSecond > 0, 'the trainer\'s own steps/s is reported');
+      assert.ok(run.stepsPerSecond > 0, "the trainer's own steps/s is reported");
     }
   });
 }
 
-test('compare --init-from: the numbers of train() from the checkpoint\'s weights', async () => {
+test("compare --init-from: the numbers of train() from the checkpoint's weights", async () => {
   const spec = specFromConfig(resolveTrainConfig({}), 784, 10, true);
   const checkpoint = join(scratch, 'init.safetensors');
   writeFileSync(checkpoint, encodeCheckpoint(new MLP(new JsKernels(), spec, drawInitialWeights(spec, 0.08, new Rng(5)))));
@@ -78,26 +85,47 @@ test('compare --init-from: the numbers of train() from the checkpoint\'s weights
 
   const config = resolveTrainConfig({ steps: 300, validateEvery: 100 });
   const { net } = await loadCheckpoint(checkpoint, await loadKernels('auto'));
-  const expected = await inProcess(config, 'auto', net.dense.map((layer) => layer.weights));
+  const expected = await inProcess(
+    config,
+    'auto',
+    net.dense.map((layer) => layer.weights),
+  );
   assert.deepEqual(withoutTimings(record.runs), expected);
   const fromSeed = await inProcess(config, 'auto', initialWeightsFor(config));
-  assert.notDeepEqual(expected.map((run) => run.curve), fromSeed.map((run) => run.curve), 'the checkpoint\'s weights, not the seed\'s');
+  assert.notDeepEqual(
+    expected.map((run) => run.curve),
+    fromSeed.map((run) => run.curve),
+    "the checkpoint's weights, not the seed's",
+  );
 });
 
-test('piped: both networks\' validation lines and the divergence note, then the results without BN first', async () => {
+test("piped: both networks' validation lines and the divergence note, then the results without BN first", async () => {
   // lr 100 from N(0, 1) weights: the network without BN diverges within a few steps.
   const result = await runCli(['compare', '--steps', '40', '--validate-every', '20', '--lr', '100', '--init-std', '1', '--out', join(scratch, 'piped')]);
   assert.equal(result.code, 0, result.stderr);
   const lines = result.stderr.trim().split('\n');
   for (const label of ['Without Batch Norm', 'With Batch Norm']) {
     const own = lines.filter((line) => line.startsWith(`${label}: step `));
-    assert.deepEqual(own.map((line) => /step (\d+)\//.exec(line)![1]), ['0', '20', '40'], `${label}: ${result.stderr}`);
-    for (const line of own) assert.match(line, new RegExp(`^${label}: step \\d+/40, validation accuracy \\d\\.\\d{4}, loss (\\d+\\.\\d{4}|NaN), \\d+\\.\\d it/s$`));
+    assert.deepEqual(
+      own.map((line) => /step (\d+)\//.exec(line)![1]),
+      ['0', '20', '40'],
+      `${label}: ${result.stderr}`,
+    );
+    for (const line of own)
+      assert.match(line, new RegExp(`^${label}: step \\d+/40, validation accuracy \\d\\.\\d{4}, loss (\\d+\\.\\d{4}|NaN), \\d+\\.\\d it/s$`));
   }
-  const note = lines.findIndex((line) => /^Without Batch Norm: the loss became (NaN|-?Infinity) at step \d+; the network diverged \(recorded, the run goes on\)\.$/.test(line));
-  assert.ok(note > lines.findIndex((line) => line.startsWith('Without Batch Norm: step 0/')), `a divergence note after the first validation line: ${result.stderr}`);
+  const note = lines.findIndex((line) =>
+    /^Without Batch Norm: the loss became (NaN|-?Infinity) at step \d+; the network diverged \(recorded, the run goes on\)\.$/.test(line),
+  );
+  assert.ok(
+    note > lines.findIndex((line) => line.startsWith('Without Batch Norm: step 0/')),
+    `a divergence note after the first validation line: ${result.stderr}`,
+  );
   assert.ok(note < lines.findIndex((line) => line.startsWith('Without Batch Norm: step 20/')), 'the note comes before the next validation line');
-  assert.match(result.stdout, /^Training result:\nWithout Batch Norm: The final accuracy on validation data is 0\.\d{4}\nWith Batch Norm: The final accuracy on validation data is 0\.\d{4}\nTesting result:\nWithout Batch Norm: .*\nWith Batch Norm: .*\nWithout Batch Norm: 40 steps, \d+ steps\/s \(.+\); diverged at step \d+ \(loss NaN or infinite\)\nWith Batch Norm: 40 steps, \d+ steps\/s \(.+\)\nWrote /);
+  assert.match(
+    result.stdout,
+    /^Training result:\nWithout Batch Norm: The final accuracy on validation data is 0\.\d{4}\nWith Batch Norm: The final accuracy on validation data is 0\.\d{4}\nTesting result:\nWithout Batch Norm: .*\nWith Batch Norm: .*\nWithout Batch Norm: 40 steps, \d+ steps\/s \(.+\); diverged at step \d+ \(loss NaN or infinite\)\nWith Batch Norm: 40 steps, \d+ steps\/s \(.+\)\nWrote /,
+  );
 });
 
 test('Ctrl-C stops both networks cleanly; both results are still printed and written', async () => {
@@ -115,7 +143,10 @@ test('Ctrl-C stops both networks cleanly; both results are still printed and wri
   assert.ok(sent, `progress lines appeared: ${result.stderr}`);
   assert.equal(result.code, 0, result.stderr);
   const record = JSON.parse(readFileSync(join(out, 'compare.json'), 'utf8')) as CompareRecord;
-  assert.deepEqual(record.runs.map((run) => run.label), both ? ['Without Batch Norm', 'With Batch Norm'] : ['Without Batch Norm']);
+  assert.deepEqual(
+    record.runs.map((run) => run.label),
+    both ? ['Without Batch Norm', 'With Batch Norm'] : ['Without Batch Norm'],
+  );
   for (const run of record.runs) {
     assert.match(result.stderr, new RegExp(`${run.label}: interrupted after ${run.steps} of 1000000 steps; writing what was asked for\\.`));
     assert.equal(run.stopReason, 'interrupted');

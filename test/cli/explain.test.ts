@@ -3,11 +3,12 @@
  * with both sections, a self-contained report.html and explain.json; --list names every claim;
  * an unknown claim is a UsageError that lists the known ones.
  */
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { test } from 'node:test';
 import { explainCommand } from '../../src/cli/commands/explain.js';
 import { CLAIM_NAMES } from '../../src/lab/claims/index.js';
 
@@ -16,7 +17,10 @@ async function explain(args: string[]): Promise<string> {
   const chunks: string[] = [];
   const write = process.stdout.write.bind(process.stdout);
   const writeErr = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((chunk: string | Uint8Array) => { chunks.push(String(chunk)); return true; }) as typeof process.stdout.write;
+  process.stdout.write = ((chunk: string | Uint8Array) => {
+    chunks.push(String(chunk));
+    return true;
+  }) as typeof process.stdout.write;
   process.stderr.write = (() => true) as typeof process.stderr.write;
   try {
     await explainCommand().exitOverride().parseAsync(args, { from: 'user' });
@@ -42,7 +46,13 @@ test('explain worked-example bias-redundancy --quick writes figures and a report
     const html = await readFile(join(out, 'report.html'), 'utf8');
     assert.equal(html.match(/<svg/g)?.length, 2, 'both SVGs inlined');
     const record = JSON.parse(await readFile(join(out, 'explain.json'), 'utf8')) as { claims: Array<{ name: string; verdict: { holds: boolean } }> };
-    assert.deepEqual(record.claims.map((c) => [c.name, c.verdict.holds]), [['worked-example', true], ['bias-redundancy', true]]);
+    assert.deepEqual(
+      record.claims.map((c) => [c.name, c.verdict.holds]),
+      [
+        ['worked-example', true],
+        ['bias-redundancy', true],
+      ],
+    );
   } finally {
     await rm(out, { recursive: true, force: true });
   }
@@ -54,5 +64,8 @@ test('explain --list names every claim', async () => {
 });
 
 test('explain with an unknown claim is a UsageError listing the known ones', async () => {
-  await assert.rejects(explain(['no-such-claim']), (error: Error) => error.name === 'UsageError' && /no-such-claim/.test(error.message) && error.message.includes(CLAIM_NAMES.join(', ')));
+  await assert.rejects(
+    explain(['no-such-claim']),
+    (error: Error) => error.name === 'UsageError' && /no-such-claim/.test(error.message) && error.message.includes(CLAIM_NAMES.join(', ')),
+  );
 });

@@ -5,12 +5,13 @@
  * refusals (exit 2) where no network has what they set; Weight Norm (--norm wn, --wn-mean-only,
  * --wn-init) through compare (the numbers of train() in one thread), train --save and eval.
  */
+
+import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import assert from 'node:assert/strict';
-import { compareRecord, toJson, type CompareRecord } from '../../src/lab/run-summary.js';
+import { type CompareRecord, compareRecord, toJson } from '../../src/lab/run-summary.js';
 import { loadMnist } from '../../src/node/mnist-files.js';
 import { loadKernels } from '../../src/node/wasm-files.js';
 import { resolveTrainConfig } from '../../src/train/config.js';
@@ -53,14 +54,21 @@ test('train --norm-placement post --save, then eval: the same accuracies, the pl
   assert.equal(refused.stderr.trim().split('\n').length, 1);
 });
 
-test('train --no-affine: BN without bn.{i}.gamma/beta (format 1, as BN\'s scale/center always said), Layer Norm without ln.{i}.* (format 3)', async () => {
-  for (const [norm, format] of [['bn', '1'], ['ln', '3']] as const) {
+test("train --no-affine: BN without bn.{i}.gamma/beta (format 1, as BN's scale/center always said), Layer Norm without ln.{i}.* (format 3)", async () => {
+  for (const [norm, format] of [
+    ['bn', '1'],
+    ['ln', '3'],
+  ] as const) {
     const path = join(scratch, `${norm}-plain.safetensors`);
     const trained = await runCli(['train', '--norm', norm, '--no-affine', '--steps', '40', '--validate-every', '20', '--save', path]);
     assert.equal(trained.code, 0, trained.stderr);
     const { names, metadata } = header(path);
     assert.equal(metadata['bnlab.format'], format, norm);
-    assert.deepEqual(names.filter((name) => /\.(gamma|beta)$/.test(name)), [], `${norm}: no γ/β tensors`);
+    assert.deepEqual(
+      names.filter((name) => /\.(gamma|beta)$/.test(name)),
+      [],
+      `${norm}: no γ/β tensors`,
+    );
     const restored = await runCli(['eval', path]);
     assert.equal(restored.code, 0, restored.stderr);
     assert.match(restored.stdout, /without γ\/β/);
@@ -68,7 +76,7 @@ test('train --no-affine: BN without bn.{i}.gamma/beta (format 1, as BN\'s scale/
   }
 });
 
-test('compare\'s own pair (without and with BN) takes --norm-placement post and --no-affine: the BN network gets them', async () => {
+test("compare's own pair (without and with BN) takes --norm-placement post and --no-affine: the BN network gets them", async () => {
   const out = join(scratch, 'pair');
   const printed = await runCli(['compare', '--norm-placement', 'post', '--no-affine', '--steps', '20', '--validate-every', '10', '--out', out]);
   assert.equal(printed.code, 0, printed.stderr);
@@ -80,8 +88,14 @@ test('compare\'s own pair (without and with BN) takes --norm-placement post and 
 
 test('the placement and affine flags refuse, in one line with exit code 2, where no network has a norm layer', async () => {
   const cases: Array<[string[], RegExp]> = [
-    [['train', '--no-bn', '--norm-placement', 'post'], /--norm-placement applies to bn, brn, ghost, ln, gn, rms only, the norms with a layer of their own .*; got --norm none/],
-    [['train', '--norm', 'wn', '--norm-placement', 'post'], /--norm-placement applies to bn, brn, ghost, ln, gn, rms only.*Weight Norm reparametrizes the weights/],
+    [
+      ['train', '--no-bn', '--norm-placement', 'post'],
+      /--norm-placement applies to bn, brn, ghost, ln, gn, rms only, the norms with a layer of their own .*; got --norm none/,
+    ],
+    [
+      ['train', '--norm', 'wn', '--norm-placement', 'post'],
+      /--norm-placement applies to bn, brn, ghost, ln, gn, rms only.*Weight Norm reparametrizes the weights/,
+    ],
     [['train', '--norm', 'wn', '--no-affine'], /--no-affine applies to bn, brn, ghost, ln, gn, rms only, the norms with learnable γ\/β/],
     [['compare', '--norms', 'none,wn', '--no-affine'], /--no-affine applies to .*; got --norms none,wn/],
     [['train', '--norm-placement', 'sideways'], /--norm-placement must be one of pre, post, got "sideways"/],
@@ -89,7 +103,10 @@ test('the placement and affine flags refuse, in one line with exit code 2, where
     [['compare', '--norms', 'none,bn', '--wn-init', 'none'], /--wn-init applies to Weight Norm only; add wn to the norms \(--norm wn or --norms …,wn\)/],
     [['train', '--norm', 'wn', '--wn-init', 'lsuv'], /--wn-init must be one of data, none, got "lsuv"/],
     [['train', '--norm', 'wn', '--bn-estimator', 'batch'], /--bn-estimator batch applies to bn only: wn infers with its moving averages/],
-    [['eval', 'test/fixtures/format1-bn.safetensors', '--norm-placement', 'post'], /holds a network whose norm layers sit before the activation \(pre\), not after the activation \(post\)/],
+    [
+      ['eval', 'test/fixtures/format1-bn.safetensors', '--norm-placement', 'post'],
+      /holds a network whose norm layers sit before the activation \(pre\), not after the activation \(post\)/,
+    ],
   ];
   for (const [args, pattern] of cases) {
     const result = await runCli(args);
@@ -106,7 +123,7 @@ test('compare --norms none,bn,wn --wn-mean-only : Weight Norm beside them, the n
   assert.equal(printed.code, 0, printed.stderr);
   assert.match(printed.stdout, /^With Weight Norm: The final accuracy on test data is 0\.\d{4}$/m);
   const record = JSON.parse(readFileSync(join(out, 'compare.json'), 'utf8')) as CompareRecord;
-  assert.ok(readFileSync(join(out, 'compare.svg'), 'utf8').includes('with WN'), 'the chart\'s legend has with WN');
+  assert.ok(readFileSync(join(out, 'compare.svg'), 'utf8').includes('with WN'), "the chart's legend has with WN");
   const config = resolveTrainConfig({ steps: 30, validateEvery: 10, wnMeanOnly: true });
   const weights = initialWeightsFor(config);
   const data = await loadMnist();
@@ -114,7 +131,8 @@ test('compare --norms none,bn,wn --wn-mean-only : Weight Norm beside them, the n
   for (const norm of ['none', 'bn', 'wn'] as const) {
     runs.push({ batchNorm: norm === 'bn', norm, result: await train(buildNetwork(await loadKernels('auto'), config, norm, weights), data, config) });
   }
-  const strip = (list: CompareRecord['runs']) => (JSON.parse(toJson(list)) as CompareRecord['runs']).map((run) => ({ ...run, stepsPerSecond: 0, trainingMs: 0, elapsedMs: 0 }));
+  const strip = (list: CompareRecord['runs']) =>
+    (JSON.parse(toJson(list)) as CompareRecord['runs']).map((run) => ({ ...run, stepsPerSecond: 0, trainingMs: 0, elapsedMs: 0 }));
   assert.deepEqual(strip(record.runs), strip(compareRecord('', '', '', config, runs).runs));
 
   const path = join(scratch, 'wn.safetensors');

@@ -3,12 +3,13 @@
  * naming the path), and a write that still fails at the end neither hides the results nor stops
  * the other outputs (exit 1, one line naming the path).
  */
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { test } from 'node:test';
 import { BNLAB_BIN, runCli } from './run-cli.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'bnlab-output-paths-'));
@@ -19,10 +20,22 @@ test('outputs that cannot be written are refused before training, naming the pat
   const cases: Array<[string[], string]> = [
     [['--save', ''], 'bnlab: --save needs a file path, got an empty one'],
     [['--out', ''], 'bnlab: --out needs a folder, got an empty path'],
-    [['--save', join(scratch, 'a-folder')], `bnlab: --save ${join(scratch, 'a-folder')} is a folder: give a file path, such as ${join(scratch, 'a-folder', 'model.safetensors')}`],
-    [['--save', join(scratch, 'a-file', 'm.safetensors')], `bnlab: --save ${join(scratch, 'a-file', 'm.safetensors')} cannot be written: ${join(scratch, 'a-file')} is a file, not a folder; choose another path`],
-    [['--out', join(scratch, 'a-file', 'out')], `bnlab: --out ${join(scratch, 'a-file', 'out')} cannot be written: ${join(scratch, 'a-file')} is a file, not a folder; choose another path`],
-    [['--save', '/proc/bnlab.safetensors'], 'bnlab: --save /proc/bnlab.safetensors cannot be written: /proc does not take new files (ENOENT); choose a folder you can write to'],
+    [
+      ['--save', join(scratch, 'a-folder')],
+      `bnlab: --save ${join(scratch, 'a-folder')} is a folder: give a file path, such as ${join(scratch, 'a-folder', 'model.safetensors')}`,
+    ],
+    [
+      ['--save', join(scratch, 'a-file', 'm.safetensors')],
+      `bnlab: --save ${join(scratch, 'a-file', 'm.safetensors')} cannot be written: ${join(scratch, 'a-file')} is a file, not a folder; choose another path`,
+    ],
+    [
+      ['--out', join(scratch, 'a-file', 'out')],
+      `bnlab: --out ${join(scratch, 'a-file', 'out')} cannot be written: ${join(scratch, 'a-file')} is a file, not a folder; choose another path`,
+    ],
+    [
+      ['--save', '/proc/bnlab.safetensors'],
+      'bnlab: --save /proc/bnlab.safetensors cannot be written: /proc does not take new files (ENOENT); choose a folder you can write to',
+    ],
   ];
   for (const [flags, line] of cases) {
     const result = await runCli(['train', '--steps', '100000', ...flags]);
@@ -34,7 +47,10 @@ test('outputs that cannot be written are refused before training, naming the pat
 test('explain checks its --out folder before the first claim runs', async () => {
   const result = await runCli(['explain', 'covariate-shift', '--out', join(scratch, 'a-file', 'explain')]);
   assert.equal(result.code, 2);
-  assert.equal(result.stderr, `bnlab: --out ${join(scratch, 'a-file', 'explain')} cannot be written: ${join(scratch, 'a-file')} is a file, not a folder; choose another path\n`);
+  assert.equal(
+    result.stderr,
+    `bnlab: --out ${join(scratch, 'a-file', 'explain')} cannot be written: ${join(scratch, 'a-file')} is a file, not a folder; choose another path\n`,
+  );
   assert.equal(result.stdout, '');
 });
 
@@ -42,9 +58,14 @@ test('a write that fails at the end: the results are printed, the other outputs 
   const folder = join(scratch, 'vanishing');
   mkdirSync(folder);
   const checkpoint = join(scratch, 'kept.safetensors');
-  const child = spawn(process.execPath, [BNLAB_BIN, 'train', '--steps', '300', '--validate-every', '100', '--save', checkpoint, '--out', join(folder, 'out')], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '', stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
+  const child = spawn(process.execPath, [BNLAB_BIN, 'train', '--steps', '300', '--validate-every', '100', '--save', checkpoint, '--out', join(folder, 'out')], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '',
+    stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
   child.stderr.on('data', (chunk: Buffer) => {
     if (stderr === '') {
       // Training has started, so the check passed: now the folder becomes a file.

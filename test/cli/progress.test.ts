@@ -4,13 +4,21 @@
  * group draws one bar per started run as a block redrawn in place, notes above it, and leaves
  * the block on screen when closed; with --json, nothing.
  */
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { createProgress, createProgressGroup } from '../../src/cli/progress.js';
 
 function fakeStream(): NodeJS.WriteStream & { text: () => string; chunks: string[] } {
   const chunks: string[] = [];
-  return { write: (chunk: string) => { chunks.push(chunk); return true; }, chunks, text: () => chunks.join('') } as unknown as NodeJS.WriteStream & { text: () => string; chunks: string[] };
+  return {
+    write: (chunk: string) => {
+      chunks.push(chunk);
+      return true;
+    },
+    chunks,
+    text: () => chunks.join(''),
+  } as unknown as NodeJS.WriteStream & { text: () => string; chunks: string[] };
 }
 
 const point = (step: number, validationAccuracy: number, validationLoss: number) => ({ step, validationAccuracy, validationLoss, trainingLoss: NaN });
@@ -25,7 +33,14 @@ test('piped: one run and a group write the same validation lines; notes are plai
   one.done();
 
   const grouped = fakeStream();
-  const group = createProgressGroup([{ label: 'Without Batch Norm', totalSteps: 3000 }, { label: 'With Batch Norm', totalSteps: 3000 }], 'lines', grouped);
+  const group = createProgressGroup(
+    [
+      { label: 'Without Batch Norm', totalSteps: 3000 },
+      { label: 'With Batch Norm', totalSteps: 3000 },
+    ],
+    'lines',
+    grouped,
+  );
   const [without, withBn] = group.runs;
   without!.start();
   withBn!.start();
@@ -46,12 +61,22 @@ test('piped: one run and a group write the same validation lines; notes are plai
   assert.match(lines[3]!, /^Without Batch Norm: step 1000\/3000, validation accuracy 0\.0958, loss NaN, /);
   for (const line of [lines[0]!, lines[1]!, lines[3]!]) assert.match(line, LINE);
   assert.ok(!/\x1b|\r/.test(grouped.text()), 'no terminal codes when piped');
-  assert.equal(single.text().replace(/, \d+\.\d it\/s/, ''), 'With Batch Norm: step 500/3000, validation accuracy 0.9080, loss 0.2963\nWith Batch Norm: a note\n');
+  assert.equal(
+    single.text().replace(/, \d+\.\d it\/s/, ''),
+    'With Batch Norm: step 500/3000, validation accuracy 0.9080, loss 0.2963\nWith Batch Norm: a note\n',
+  );
 });
 
 test('on a terminal: one bar per started run, redrawn in place as a block; a note goes above it; close leaves it on screen', () => {
   const stream = fakeStream();
-  const group = createProgressGroup([{ label: 'Without Batch Norm', totalSteps: 100 }, { label: 'With Batch Norm', totalSteps: 100 }], 'bar', stream);
+  const group = createProgressGroup(
+    [
+      { label: 'Without Batch Norm', totalSteps: 100 },
+      { label: 'With Batch Norm', totalSteps: 100 },
+    ],
+    'bar',
+    stream,
+  );
   const [without, withBn] = group.runs;
   without!.start();
   assert.equal(stream.chunks.length, 1);

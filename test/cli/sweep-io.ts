@@ -9,12 +9,18 @@ export type Collected = Writable & { text: () => string };
 
 export function collect(): Collected {
   const chunks: string[] = [];
-  const stream = new Writable({ write(chunk, _encoding, done) { chunks.push(String(chunk)); done(); } }) as Collected;
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      chunks.push(String(chunk));
+      done();
+    },
+  }) as Collected;
   stream.text = () => chunks.join('');
   return stream;
 }
 
 export function quietIo(): SweepIo & { out: Collected; err: Collected } {
-  const out = collect(), err = collect();
+  const out = collect(),
+    err = collect();
   return { stdout: out, stderr: err, watchInterrupt: () => ({ dispose() {} }), out, err };
 }

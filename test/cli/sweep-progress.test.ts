@@ -3,14 +3,20 @@
  * and finished run when not on a terminal; on a terminal, a block of one line per worker redrawn
  * in place (cursor up by exactly the lines drawn, then clear), with finished runs above it.
  */
-import { describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
+import { describe, test } from 'node:test';
 import { createSweepProgress } from '../../src/cli/sweep-progress.js';
 
 function collect(): Writable & { text: () => string } {
   const chunks: string[] = [];
-  const stream = new Writable({ write(chunk, _encoding, done) { chunks.push(String(chunk)); done(); } }) as Writable & { text: () => string };
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      chunks.push(String(chunk));
+      done();
+    },
+  }) as Writable & { text: () => string };
   stream.text = () => chunks.join('');
   return stream;
 }
@@ -42,8 +48,8 @@ describe('grid progress', () => {
     const text = stream.text();
     const blocks = text.split('\x1b[3A\r\x1b[J');
     assert.equal(blocks.length, 3, 'the 3-line block is cleared twice: before the finished line, and at the end');
-    assert.match(blocks[0]!, /^0\/2 runs finished .*\n  worker 1: c3-nobn-s1 +step +0\/1000 .*\n  worker 2: idle\x1b\[K\n$/);
-    assert.match(blocks[1]!, /^finished c3-nobn-s1: validation 0\.0958 \[1\/2\]\n1\/2 runs finished .*\n  worker 1: idle\x1b\[K\n  worker 2: c3-bn-s1 /);
+    assert.match(blocks[0]!, /^0\/2 runs finished .*\n {2}worker 1: c3-nobn-s1 +step +0\/1000 .*\n {2}worker 2: idle\x1b\[K\n$/);
+    assert.match(blocks[1]!, /^finished c3-nobn-s1: validation 0\.0958 \[1\/2\]\n1\/2 runs finished .*\n {2}worker 1: idle\x1b\[K\n {2}worker 2: c3-bn-s1 /);
     assert.equal(blocks[2], '');
   });
 });

@@ -5,19 +5,20 @@
  * coordinator killed and started again collects what the workers finished meanwhile and enqueues
  * only what is missing. The password in the address appears in no output, record or report.
  */
-import { after, before, describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { after, before, describe, test } from 'node:test';
 import { sweep, sweepPlan } from '../../src/cli/commands/sweep.js';
 import { parseRunRecord, type RunRecord } from '../../src/lab/report/run-record.js';
 import { RunQueue } from '../../src/node/queue/run-queue.js';
 import { startBnlab } from '../node-support/bnlab-child.js';
 import { freePort, startRedis, type TestRedis } from '../node-support/redis-server.js';
 import { runCli } from './run-cli.js';
-import { existsSync } from 'node:fs';
 
 const PASSWORD = 'hunter2-sweep';
 let redis: TestRedis;
@@ -33,21 +34,34 @@ axes:
   batchSize: [16, 32, 64]
 `;
 
-const quiet = (): Writable => new Writable({ write(_chunk, _encoding, done) { done(); } });
+const quiet = (): Writable =>
+  new Writable({
+    write(_chunk, _encoding, done) {
+      done();
+    },
+  });
 
 async function recordsIn(runsDir: string): Promise<Map<string, RunRecord>> {
   const names = (await readdir(join(runsDir, 'runs'))).filter((name) => name.endsWith('.json') && !name.startsWith('.'));
-  return new Map(await Promise.all(names.map(async (name): Promise<[string, RunRecord]> => {
-    const id = name.slice(0, -'.json'.length);
-    return [id, parseRunRecord(await readFile(join(runsDir, 'runs', name), 'utf8'), id)];
-  })));
+  return new Map(
+    await Promise.all(
+      names.map(async (name): Promise<[string, RunRecord]> => {
+        const id = name.slice(0, -'.json'.length);
+        return [id, parseRunRecord(await readFile(join(runsDir, 'runs', name), 'utf8'), id)];
+      }),
+    ),
+  );
 }
 
 function assertSameNumbers(records: Map<string, RunRecord>): void {
   assert.deepEqual([...records.keys()].sort(), [...local.keys()].sort());
   for (const [id, record] of records) {
     const mine = local.get(id)!;
-    assert.deepEqual([record.curve, record.validation, record.test, record.lastHalfValidation], [mine.curve, mine.validation, mine.test, mine.lastHalfValidation], `${id}: a worker's numbers are a local run's`);
+    assert.deepEqual(
+      [record.curve, record.validation, record.test, record.lastHalfValidation],
+      [mine.curve, mine.validation, mine.test, mine.lastHalfValidation],
+      `${id}: a worker's numbers are a local run's`,
+    );
   }
 }
 
@@ -69,24 +83,29 @@ after(async () => {
 });
 
 describe('a sweep on worker processes', () => {
-  test('three workers, one killed with -9 during a run: every run recorded once, with a local run\'s numbers', async (t) => {
+  test("three workers, one killed with -9 during a run: every run recorded once, with a local run's numbers", async (t) => {
     const queueName = 'kill-test';
     const workers = ['a', 'b', 'c'].map(() => startBnlab(t, ['worker', url, '--jobs', '1', '--stall-timeout', '5', '--queue-name', queueName]));
     for (const worker of workers) await worker.line(/^bnlab worker: .* ready|^bnlab worker: /);
     const runsDir = join(root, 'queued');
     const coordinator = startBnlab(t, ['sweep', join(root, 'queued.yaml'), '--runs-dir', runsDir, '--queue', url, '--queue-name', queueName]);
     // The first worker to start a run is killed in the middle of it.
-    const started = await Promise.race(workers.map(async (worker) => {
-      const line = await worker.line(/^started /, 60_000);
-      return { worker, id: /^started (\S+)/.exec(line)![1]! };
-    }));
+    const started = await Promise.race(
+      workers.map(async (worker) => {
+        const line = await worker.line(/^started /, 60_000);
+        return { worker, id: /^started (\S+)/.exec(line)![1]! };
+      }),
+    );
     started.worker.process.kill('SIGKILL');
     const { code } = await coordinator.exited;
     assert.equal(code, 0, coordinator.stderr());
 
     const records = await recordsIn(runsDir);
     assertSameNumbers(records);
-    const finishedLines = coordinator.stderr().split('\n').filter((line) => line.startsWith('finished '));
+    const finishedLines = coordinator
+      .stderr()
+      .split('\n')
+      .filter((line) => line.startsWith('finished '));
     assert.equal(finishedLines.length, 6, 'each run finished once');
     assert.equal(new Set(finishedLines.map((line) => line.split(':')[0])).size, 6);
     const killedRun = finishedLines.find((line) => line.startsWith(`finished ${started.id}:`))!;
@@ -114,7 +133,7 @@ describe('a sweep on worker processes', () => {
     const worker = startBnlab(t, ['worker', url, '--jobs', '2', '--queue-name', queueName]);
     const queue = await RunQueue.connect(url, { queueName });
     t.after(() => queue.close());
-    for (const deadline = Date.now() + 90_000; ;) {
+    for (const deadline = Date.now() + 90_000; ; ) {
       const counts = await queue.counts();
       if (counts.completed === 6) break;
       assert.ok(Date.now() < deadline, `the workers did not finish: ${JSON.stringify(counts)}; ${worker.stderr()}`);

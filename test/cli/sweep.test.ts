@@ -5,12 +5,13 @@
  * dir on one thread gives the same numbers; other fixed settings are refused (--force replaces);
  * a bad spec is one line and exit 2, as a user runs it.
  */
-import { afterEach, beforeEach, describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterEach, beforeEach, describe, test } from 'node:test';
 import { dryRun, sweep, sweepPlan } from '../../src/cli/commands/sweep.js';
 import { parseRunRecord } from '../../src/lab/report/run-record.js';
 import { RunStoreError } from '../../src/node/run-store.js';
@@ -24,7 +25,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await rm(root, { recursive: true, force: true });
 });
-
 
 const SPEC = `name: tiny
 seeds: 2
@@ -49,21 +49,33 @@ describe('a small sweep, in process', () => {
 
     const listing = collect();
     assert.deepEqual(await dryRun(plan, listing), { finished: 0, toRun: 8 });
-    assert.match(listing.text(), /^bnlab sweep --dry-run: 8 runs \(2 norm × 2 batchSize × 2 seeds; fixed: steps 120, validateEvery 40, learningRate 0.1, hiddenSizes 32,32\), in /);
+    assert.match(
+      listing.text(),
+      /^bnlab sweep --dry-run: 8 runs \(2 norm × 2 batchSize × 2 seeds; fixed: steps 120, validateEvery 40, learningRate 0.1, hiddenSizes 32,32\), in /,
+    );
     assert.match(listing.text(), /^ {2}bn-b48-s2 +to run$/m);
     assert.equal(existsSync(runsDir), false, 'a dry run writes nothing');
 
     const first = await sweep(plan, quietIo());
     assert.equal(first.finished, 8);
     const bytes = await records(runsDir);
-    assert.deepEqual([...bytes.keys()], ['bn-b16-s1.json', 'bn-b16-s2.json', 'bn-b48-s1.json', 'bn-b48-s2.json', 'none-b16-s1.json', 'none-b16-s2.json', 'none-b48-s1.json', 'none-b48-s2.json']);
+    assert.deepEqual(
+      [...bytes.keys()],
+      ['bn-b16-s1.json', 'bn-b16-s2.json', 'bn-b48-s1.json', 'bn-b48-s2.json', 'none-b16-s1.json', 'none-b16-s2.json', 'none-b48-s1.json', 'none-b48-s2.json'],
+    );
     const record = parseRunRecord(bytes.get('bn-b48-s2.json')!, 'bn-b48-s2');
     assert.equal(record.sweep, 'tiny');
-    assert.deepEqual(record.axes, [{ axis: 'norm', label: 'bn', numeric: null }, { axis: 'batchSize', label: 'b48', numeric: 48 }]);
+    assert.deepEqual(record.axes, [
+      { axis: 'norm', label: 'bn', numeric: null },
+      { axis: 'batchSize', label: 'b48', numeric: 48 },
+    ]);
     assert.equal(record.config.batchSize, 48);
     assert.equal(record.config.batchNorm, true);
     assert.equal(record.seed, 2);
-    assert.deepEqual(record.curve.map((point) => point.step), [0, 40, 80, 120]);
+    assert.deepEqual(
+      record.curve.map((point) => point.step),
+      [0, 40, 80, 120],
+    );
     const halfPoints = record.curve.filter((point) => point.step >= 60);
     assert.equal(record.lastHalfValidation, halfPoints.reduce((sum, point) => sum + point.validationAccuracy, 0) / halfPoints.length);
 
@@ -72,7 +84,13 @@ describe('a small sweep, in process', () => {
     assert.match(markdown, /^# bnlab sweep: tiny$/m);
     assert.match(markdown, /^## Ranking by last-half validation accuracy$/m);
     assert.equal(first.report.runs, 8);
-    assert.deepEqual(first.report.chartPaths.map((path) => path.slice(path.lastIndexOf('/') + 1)).filter((name) => name.endsWith('.png')).sort(), ['curves.png', 'heat-map.png', 'metric-lines.png']);
+    assert.deepEqual(
+      first.report.chartPaths
+        .map((path) => path.slice(path.lastIndexOf('/') + 1))
+        .filter((name) => name.endsWith('.png'))
+        .sort(),
+      ['curves.png', 'heat-map.png', 'metric-lines.png'],
+    );
     const csv = (await readFile(first.report.csvPath, 'utf8')).trim().split('\n');
     assert.equal(csv.length, 1 + 8, 'a header and a row per run');
 
@@ -95,7 +113,10 @@ describe('a small sweep, in process', () => {
 
     // Other fixed settings on the same runs dir: refused; --force starts over.
     await writeFile(specPath, SPEC.replace('steps: 120', 'steps: 80'));
-    await assert.rejects(sweep(await sweepPlan(specPath, { runsDir }), quietIo()), (error: Error) => error instanceof RunStoreError && /steps 120.*not sweep tiny \(steps 80/.test(error.message) && /--force/.test(error.message));
+    await assert.rejects(
+      sweep(await sweepPlan(specPath, { runsDir }), quietIo()),
+      (error: Error) => error instanceof RunStoreError && /steps 120.*not sweep tiny \(steps 80/.test(error.message) && /--force/.test(error.message),
+    );
     const forced = await sweep(await sweepPlan(specPath, { runsDir, force: true }), quietIo());
     assert.equal(forced.finished, 8);
   });

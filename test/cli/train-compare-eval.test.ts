@@ -2,16 +2,17 @@
  * @file The training commands end to end, as a user runs them: flag errors, a short compare
  * that must beat chance by a wide margin, train --save then eval, determinism, Ctrl-C.
  */
-import { test, describe } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
 import { JsKernels } from '../../src/core/js-kernels.js';
 import { Rng } from '../../src/core/rng.js';
 import { drawInitialWeights, MLP } from '../../src/nn/mlp.js';
 import { makeSpec } from '../../src/nn/spec.js';
 import { encodeCheckpoint } from '../../src/train/checkpoint.js';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { runCli } from './run-cli.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'bnlab-cli-'));
@@ -63,7 +64,10 @@ test('compare: both networks beat chance (10%) by a wide margin and the chart an
   const result = await runCli(['compare', '--steps', '1000', '--validate-every', '250', '--out', out, '--json']);
   assert.equal(result.code, 0, result.stderr);
   const record = JSON.parse(result.stdout) as { runs: Array<{ label: string; testAccuracy: number; validationAccuracy: number; curve: unknown[] }> };
-  assert.deepEqual(record.runs.map((run) => run.label), ['Without Batch Norm', 'With Batch Norm']);
+  assert.deepEqual(
+    record.runs.map((run) => run.label),
+    ['Without Batch Norm', 'With Batch Norm'],
+  );
   for (const run of record.runs) {
     assert.ok(run.testAccuracy > 0.5, `${run.label}: test accuracy ${run.testAccuracy} should be far above chance`);
     assert.equal(run.curve.length, 5, 'points at steps 0, 250, 500, 750, 1000');

@@ -3,18 +3,25 @@
  * code 2: a mistyped command is named as one (with the nearest command), not as an unknown
  * option after it; commander's own errors inside a subcommand read like bnlab's.
  */
-import { describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { describe, test } from 'node:test';
 import { editDistance, nearestWord } from '../../src/cli/suggest.js';
 import { runCli } from './run-cli.js';
 
 describe('usage errors: one line, exit code 2', () => {
   const cases: Array<[string[], string]> = [
-    [['trian', '--steps', '10'], "bnlab: unknown command 'trian' (did you mean train?); the commands are train, compare, eval, reproduce, sweep, worker, report, explain, serve"],
-    [['explian'], "bnlab: unknown command 'explian' (did you mean explain?); the commands are train, compare, eval, reproduce, sweep, worker, report, explain, serve"],
+    [
+      ['trian', '--steps', '10'],
+      "bnlab: unknown command 'trian' (did you mean train?); the commands are train, compare, eval, reproduce, sweep, worker, report, explain, serve",
+    ],
+    [
+      ['explian'],
+      "bnlab: unknown command 'explian' (did you mean explain?); the commands are train, compare, eval, reproduce, sweep, worker, report, explain, serve",
+    ],
     [['fit'], "bnlab: unknown command 'fit'; the commands are train, compare, eval, reproduce, sweep, worker, report, explain, serve"],
     [['--steps', '10'], "bnlab: unknown option '--steps': options go after a command (bnlab train --steps …); bnlab --help lists the commands"],
     [['train', '--step', '10'], "bnlab train: unknown option '--step' (Did you mean --steps?) (bnlab train --help shows the usage)"],
@@ -36,7 +43,10 @@ test('reproduce refuses more workers than cores, and seeds past 1,000, before it
   const runsDir = join(tmpdir(), `bnlab-never-made-${process.pid}`);
   const jobs = await runCli(['reproduce', '--jobs', String(cores + 1), '--runs-dir', runsDir]);
   assert.equal(jobs.code, 2);
-  assert.equal(jobs.stderr, `bnlab: --jobs ${cores + 1} is more than the ${cores} core${cores === 1 ? '' : 's'} here: extra workers would only share them; use --jobs ${cores} or fewer\n`);
+  assert.equal(
+    jobs.stderr,
+    `bnlab: --jobs ${cores + 1} is more than the ${cores} core${cores === 1 ? '' : 's'} here: extra workers would only share them; use --jobs ${cores} or fewer\n`,
+  );
   const seeds = await runCli(['reproduce', '--seeds', '100000', '--runs-dir', runsDir]);
   assert.equal(seeds.code, 2);
   assert.equal(seeds.stderr, 'bnlab: --seeds must be at most 1000, got 100000\n');

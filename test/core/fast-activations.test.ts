@@ -11,8 +11,9 @@
  * rounding), and 1 + e and the division add ½ ulp each, mostly cancelling. Measured over 4·10⁶
  * points: sigmoid 2 ulp at most (0.15% of points), tanh 1 ulp.
  */
-import { describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
 import { JsKernels } from '../../src/core/js-kernels.js';
 import type { Kernels } from '../../src/core/kernels.js';
 import { Rng } from '../../src/core/rng.js';
@@ -22,7 +23,8 @@ const MAX_ULPS = 2;
 const reference = new JsKernels('float32');
 const wasmBackends = (await backendsUnderTest()).filter((kernels) => kernels.name === 'wasm');
 
-const bitsView = new Float32Array(1), bitsAsInt = new Int32Array(bitsView.buffer);
+const bitsView = new Float32Array(1),
+  bitsAsInt = new Int32Array(bitsView.buffer);
 
 /** A float32's position on the number line in ulps: ±0 both 0, consecutive floats one apart. */
 function ulpIndex(value: number): number {
@@ -33,8 +35,27 @@ function ulpIndex(value: number): number {
 
 /** ±0, saturation, infinities, NaN, subnormals, the smallest normal, underflow edges, the largest float, tanh's switch point. */
 const SPECIAL_VALUES = [
-  0, -0, 1e4, -1e4, Infinity, -Infinity, Number.NaN, 1e-45, -1e-45, 1e-40, -1e-40, 1.1754942e-38, -1.1754942e-38,
-  88, -88, 103.9, -103.9, 3.4028235e38, -3.4028235e38, 0.625, -0.625,
+  0,
+  -0,
+  1e4,
+  -1e4,
+  Infinity,
+  -Infinity,
+  Number.NaN,
+  1e-45,
+  -1e-45,
+  1e-40,
+  -1e-40,
+  1.1754942e-38,
+  -1.1754942e-38,
+  88,
+  -88,
+  103.9,
+  -103.9,
+  3.4028235e38,
+  -3.4028235e38,
+  0.625,
+  -0.625,
 ];
 
 /** Every input the accuracy test runs over (float32). */
@@ -44,8 +65,10 @@ function accuracyInputs(): Float32Array {
   for (let x = -104; x <= -80; x += 1 / 256) values.push(x); // sigmoid's subnormal and underflow range
   for (let x = -1; x <= 1; x += 1 / 8192) values.push(x); // tanh's polynomial/exponential switch at ±0.625
   const rng = new Rng(21);
-  const bits = new Int32Array(1), asFloat = new Float32Array(bits.buffer);
-  for (let i = 0; i < 20000; i++) { // random bit patterns: every exponent, both signs
+  const bits = new Int32Array(1),
+    asFloat = new Float32Array(bits.buffer);
+  for (let i = 0; i < 20000; i++) {
+    // random bit patterns: every exponent, both signs
     bits[0] = rng.nextUint32() | 0;
     if (Number.isFinite(asFloat[0]!)) values.push(asFloat[0]!);
   }
@@ -55,7 +78,8 @@ function accuracyInputs(): Float32Array {
 
 /** f(values) on `kernels`, as a fresh array. */
 function forward(kernels: Kernels, kind: 'sigmoid' | 'tanh', values: Float32Array): Float32Array {
-  const x = kernels.matrix(1, values.length), out = kernels.matrix(1, values.length);
+  const x = kernels.matrix(1, values.length),
+    out = kernels.matrix(1, values.length);
   x.data.set(values);
   kernels.activationForward(kind, x, out);
   return Float32Array.from(out.data);
@@ -71,24 +95,29 @@ for (const kernels of wasmBackends) {
 
     for (const kind of ['sigmoid', 'tanh'] as const) {
       test(`${kind} is within ${MAX_ULPS} ulp of f64 Math rounded to float32, NaN where it is NaN`, () => {
-        const actual = forward(kernels, kind, inputs), expected = forward(reference, kind, inputs);
-        let worstUlps = 0, worstAt = 0;
+        const actual = forward(kernels, kind, inputs),
+          expected = forward(reference, kind, inputs);
+        let worstUlps = 0,
+          worstAt = 0;
         for (let i = 0; i < inputs.length; i++) {
           if (Number.isNaN(expected[i]!)) {
             assert.ok(Number.isNaN(actual[i]!), `${kind}(${inputs[i]}) = ${actual[i]}, expected NaN`);
             continue;
           }
           const ulps = Math.abs(ulpIndex(actual[i]!) - ulpIndex(expected[i]!));
-          if (ulps > worstUlps) { worstUlps = ulps; worstAt = i; }
+          if (ulps > worstUlps) {
+            worstUlps = ulps;
+            worstAt = i;
+          }
         }
-        assert.ok(worstUlps <= MAX_ULPS,
-          `${kind}(${inputs[worstAt]}) = ${actual[worstAt]}, reference ${expected[worstAt]}: ${worstUlps} ulp apart`);
+        assert.ok(worstUlps <= MAX_ULPS, `${kind}(${inputs[worstAt]}) = ${actual[worstAt]}, reference ${expected[worstAt]}: ${worstUlps} ulp apart`);
       });
     }
 
     test('saturation is exact, zeros keep their sign in tanh, NaN gives NaN', () => {
       const x = Float32Array.from([1e4, -1e4, Infinity, -Infinity, 200, -200, 0, -0, Number.NaN, 1e-45, -1e-40]);
-      const sigmoid = forward(kernels, 'sigmoid', x), tanh = forward(kernels, 'tanh', x);
+      const sigmoid = forward(kernels, 'sigmoid', x),
+        tanh = forward(kernels, 'tanh', x);
       assert.deepEqual(Array.from(sigmoid), [1, 0, 1, 0, 1, 0, 0.5, 0.5, Number.NaN, 0.5, 0.5]);
       assert.deepEqual(Array.from(tanh.subarray(0, 6)), [1, -1, 1, -1, 1, -1]);
       assert.ok(Object.is(tanh[6], 0) && Object.is(tanh[7], -0), `tanh(±0) = ${tanh[6]}, ${tanh[7]}`);

@@ -9,8 +9,9 @@
  * Tolerance: float32 rounding, |x − ref| ≤ 1e-5·|ref| + 1e-5·max|ref| (the FMA build rounds once
  * per multiply-add, the reference twice, and sums run in other orders).
  */
-import { describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
 import { createKernels, pickKernelModule } from '../../src/core/backend.js';
 import { JsKernels } from '../../src/core/js-kernels.js';
 import type { ActivationKind, Kernels } from '../../src/core/kernels.js';
@@ -31,9 +32,22 @@ const ACTIVATIONS: ActivationKind[] = ['relu', 'sigmoid', 'tanh', 'identity'];
 
 /** [m, k, n]: the article's layers, then every tile edge the kernels have. */
 const MATMUL_SHAPES: Array<[number, number, number]> = [
-  [60, 784, 128], [60, 128, 128], [60, 128, 10], [60, 10, 128],
-  [1, 1, 1], [1, 37, 1], [1, 5, 19], [19, 5, 1], [2, 3, 4], [3, 17, 33], [5, 31, 7], [7, 16, 9],
-  [9, 8, 17], [13, 29, 36], [4, 0, 5], [0, 3, 4],
+  [60, 784, 128],
+  [60, 128, 128],
+  [60, 128, 10],
+  [60, 10, 128],
+  [1, 1, 1],
+  [1, 37, 1],
+  [1, 5, 19],
+  [19, 5, 1],
+  [2, 3, 4],
+  [3, 17, 33],
+  [5, 31, 7],
+  [7, 16, 9],
+  [9, 8, 17],
+  [13, 29, 36],
+  [4, 0, 5],
+  [0, 3, 4],
 ];
 
 function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string): void {
@@ -75,7 +89,8 @@ for (const kernels of backends) {
       const rng = new Rng(11);
       for (const [m, k, n] of MATMUL_SHAPES) {
         for (const sparse of [false, true]) {
-          const aValues = randomValues(rng, m * k, sparse ? 0.8 : 0.1), bValues = randomValues(rng, k * n);
+          const aValues = randomValues(rng, m * k, sparse ? 0.8 : 0.1),
+            bValues = randomValues(rng, k * n);
           const out = place(kernels, m, n, new Float32Array(m * n).fill(7)); // overwritten, not added to
           kernels.matmul(place(kernels, m, k, aValues), place(kernels, k, n, bValues), out, sparse);
           const expected = oracle.matrix(m, n);
@@ -86,7 +101,9 @@ for (const kernels of backends) {
     });
 
     test('matmul with a sparse input that has all-zero rows and a lone nonzero per 16-pixel block', () => {
-      const m = 6, k = 50, n = 20;
+      const m = 6,
+        k = 50,
+        n = 20;
       const aValues = new Float32Array(m * k);
       for (let p = 3; p < k; p += 16) aValues[2 * k + p] = 1.5; // row 2 only; rows 0, 1, 3.. stay zero
       aValues[5 * k + k - 1] = -2; // the scalar tail of the last row
@@ -102,7 +119,8 @@ for (const kernels of backends) {
       const rng = new Rng(12);
       for (const [m, k, n] of MATMUL_SHAPES) {
         for (const sparse of [false, true]) {
-          const aValues = randomValues(rng, m * k, sparse ? 0.8 : 0.1), bValues = randomValues(rng, m * n);
+          const aValues = randomValues(rng, m * k, sparse ? 0.8 : 0.1),
+            bValues = randomValues(rng, m * n);
           const initial = randomValues(rng, k * n);
           const out = place(kernels, k, n, initial);
           kernels.matmulTransposeAAdd(place(kernels, m, k, aValues), place(kernels, m, n, bValues), out, sparse);
@@ -116,7 +134,8 @@ for (const kernels of backends) {
     test('matmulTransposeB over every tile edge', () => {
       const rng = new Rng(13);
       for (const [m, n, k] of MATMUL_SHAPES) {
-        const aValues = randomValues(rng, m * n), bValues = randomValues(rng, k * n);
+        const aValues = randomValues(rng, m * n),
+          bValues = randomValues(rng, k * n);
         const out = place(kernels, m, k, new Float32Array(m * k).fill(7));
         kernels.matmulTransposeB(place(kernels, m, n, aValues), place(kernels, k, n, bValues), out);
         const expected = oracle.matrix(m, k);
@@ -127,8 +146,17 @@ for (const kernels of backends) {
 
     test('addRowVector and addColumnSums (which accumulates)', () => {
       const rng = new Rng(14);
-      for (const [m, n] of [[60, 128], [1, 1], [3, 5], [7, 17], [2, 70], [5, 0]] as const) {
-        const xValues = randomValues(rng, m * n), vValues = randomValues(rng, n), sumsBefore = randomValues(rng, n);
+      for (const [m, n] of [
+        [60, 128],
+        [1, 1],
+        [3, 5],
+        [7, 17],
+        [2, 70],
+        [5, 0],
+      ] as const) {
+        const xValues = randomValues(rng, m * n),
+          vValues = randomValues(rng, n),
+          sumsBefore = randomValues(rng, n);
         const x = place(kernels, m, n, xValues);
         kernels.addRowVector(x, place(kernels, 1, n, vValues));
         const expectedX = exact(m, n, xValues);
@@ -156,10 +184,17 @@ for (const kernels of backends) {
           kernels.activationForward(kind, place(kernels, 1, size, values), out);
           const inPlace = place(kernels, 1, size, values);
           kernels.activationForward(kind, inPlace, inPlace);
-          for (const [what, actual] of [['into out', out], ['in place', inPlace]] as const) {
+          for (const [what, actual] of [
+            ['into out', out],
+            ['in place', inPlace],
+          ] as const) {
             const nanAt = Array.from(expected.data, Number.isNaN);
             assert.deepEqual(Array.from(actual.data, Number.isNaN), nanAt, `${kind} ${what}: NaN where the reference has NaN`);
-            assertClose(actual.data.map((v, i) => (nanAt[i] ? 0 : v)), expected.data.map((v, i) => (nanAt[i] ? 0 : v)), `${kind} ${what} (${size})`);
+            assertClose(
+              actual.data.map((v, i) => (nanAt[i] ? 0 : v)),
+              expected.data.map((v, i) => (nanAt[i] ? 0 : v)),
+              `${kind} ${what} (${size})`,
+            );
           }
           if (kind === 'relu') assert.ok(!Object.is(out.data[2], -0), 'relu(−0) is +0, as `x > 0 ? x : 0` gives');
         }
@@ -170,7 +205,8 @@ for (const kernels of backends) {
       const rng = new Rng(16);
       for (const kind of ACTIVATIONS) {
         for (const size of [1, 5, 64, 131]) {
-          const xValues = randomValues(rng, size), dyValues = randomValues(rng, size);
+          const xValues = randomValues(rng, size),
+            dyValues = randomValues(rng, size);
           const y = exact(1, size, xValues);
           oracle.activationForward(kind, y, y);
           const yValues = Float32Array.from(y.data); // y as float32, what a float32 backend keeps
@@ -188,19 +224,43 @@ for (const kernels of backends) {
 
     test('batchNormForwardTrain: mean, variance, invStd, xhat and y, with and without gamma and beta', () => {
       const rng = new Rng(17);
-      for (const [m, n] of [[60, 128], [2, 1], [7, 13], [3, 4], [60, 10], [5, 9]] as const) {
+      for (const [m, n] of [
+        [60, 128],
+        [2, 1],
+        [7, 13],
+        [3, 4],
+        [60, 10],
+        [5, 9],
+      ] as const) {
         for (const affine of [false, true]) {
           const xValues = randomValues(rng, m * n).map((v, i) => 3 * v + (i % n) - 2); // per-column offsets
-          const gammaValues = randomValues(rng, n), betaValues = randomValues(rng, n);
+          const gammaValues = randomValues(rng, n),
+            betaValues = randomValues(rng, n);
           const outputs = (k: Kernels): Matrix[] => [k.matrix(1, n), k.matrix(1, n), k.matrix(1, n), k.matrix(m, n), k.matrix(m, n)];
           const [mean, variance, invStd, xhat, y] = outputs(kernels) as [Matrix, Matrix, Matrix, Matrix, Matrix];
-          kernels.batchNormForwardTrain(place(kernels, m, n, xValues), 1e-3,
-            affine ? place(kernels, 1, n, gammaValues) : null, affine ? place(kernels, 1, n, betaValues) : null,
-            mean, variance, invStd, xhat, y);
+          kernels.batchNormForwardTrain(
+            place(kernels, m, n, xValues),
+            1e-3,
+            affine ? place(kernels, 1, n, gammaValues) : null,
+            affine ? place(kernels, 1, n, betaValues) : null,
+            mean,
+            variance,
+            invStd,
+            xhat,
+            y,
+          );
           const [eMean, eVariance, eInvStd, eXhat, eY] = outputs(oracle) as [Matrix, Matrix, Matrix, Matrix, Matrix];
-          oracle.batchNormForwardTrain(exact(m, n, xValues), 1e-3,
-            affine ? exact(1, n, gammaValues) : null, affine ? exact(1, n, betaValues) : null,
-            eMean, eVariance, eInvStd, eXhat, eY);
+          oracle.batchNormForwardTrain(
+            exact(m, n, xValues),
+            1e-3,
+            affine ? exact(1, n, gammaValues) : null,
+            affine ? exact(1, n, betaValues) : null,
+            eMean,
+            eVariance,
+            eInvStd,
+            eXhat,
+            eY,
+          );
           const what = `BN forward ${m}x${n}${affine ? ' with gamma, beta' : ''}`;
           assertClose(mean.data, eMean.data, `${what}: mean`);
           assertClose(variance.data, eVariance.data, `${what}: variance`);
@@ -213,19 +273,44 @@ for (const kernels of backends) {
 
     test('batchNormBackward: dx through mean and variance, dGamma and dBeta accumulate', () => {
       const rng = new Rng(18);
-      for (const [m, n] of [[60, 128], [2, 1], [7, 13], [3, 4], [5, 9]] as const) {
+      for (const [m, n] of [
+        [60, 128],
+        [2, 1],
+        [7, 13],
+        [3, 4],
+        [5, 9],
+      ] as const) {
         for (const affine of [false, true]) {
-          const dyValues = randomValues(rng, m * n), xhatValues = randomValues(rng, m * n);
-          const invStdValues = randomValues(rng, n).map((v) => 0.5 + Math.abs(v)), gammaValues = randomValues(rng, n);
-          const dGammaBefore = randomValues(rng, n), dBetaBefore = randomValues(rng, n);
+          const dyValues = randomValues(rng, m * n),
+            xhatValues = randomValues(rng, m * n);
+          const invStdValues = randomValues(rng, n).map((v) => 0.5 + Math.abs(v)),
+            gammaValues = randomValues(rng, n);
+          const dGammaBefore = randomValues(rng, n),
+            dBetaBefore = randomValues(rng, n);
           const dx = kernels.matrix(m, n);
-          const dGamma = affine ? place(kernels, 1, n, dGammaBefore) : null, dBeta = affine ? place(kernels, 1, n, dBetaBefore) : null;
-          kernels.batchNormBackward(place(kernels, m, n, dyValues), place(kernels, m, n, xhatValues), place(kernels, 1, n, invStdValues),
-            affine ? place(kernels, 1, n, gammaValues) : null, dx, dGamma, dBeta);
+          const dGamma = affine ? place(kernels, 1, n, dGammaBefore) : null,
+            dBeta = affine ? place(kernels, 1, n, dBetaBefore) : null;
+          kernels.batchNormBackward(
+            place(kernels, m, n, dyValues),
+            place(kernels, m, n, xhatValues),
+            place(kernels, 1, n, invStdValues),
+            affine ? place(kernels, 1, n, gammaValues) : null,
+            dx,
+            dGamma,
+            dBeta,
+          );
           const eDx = oracle.matrix(m, n);
-          const eDGamma = exact(1, n, dGammaBefore), eDBeta = exact(1, n, dBetaBefore);
-          oracle.batchNormBackward(exact(m, n, dyValues), exact(m, n, xhatValues), exact(1, n, invStdValues),
-            affine ? exact(1, n, gammaValues) : null, eDx, affine ? eDGamma : null, affine ? eDBeta : null);
+          const eDGamma = exact(1, n, dGammaBefore),
+            eDBeta = exact(1, n, dBetaBefore);
+          oracle.batchNormBackward(
+            exact(m, n, dyValues),
+            exact(m, n, xhatValues),
+            exact(1, n, invStdValues),
+            affine ? exact(1, n, gammaValues) : null,
+            eDx,
+            affine ? eDGamma : null,
+            affine ? eDBeta : null,
+          );
           const what = `BN backward ${m}x${n}${affine ? ' with gamma' : ''}`;
           assertClose(dx.data, eDx.data, `${what}: dx`);
           if (dGamma && dBeta) {
@@ -238,8 +323,15 @@ for (const kernels of backends) {
 
     test('scaleShiftColumns and sgdStep', () => {
       const rng = new Rng(19);
-      for (const [m, n] of [[60, 128], [1, 1], [3, 7], [9, 6]] as const) {
-        const xValues = randomValues(rng, m * n), scaleValues = randomValues(rng, n), shiftValues = randomValues(rng, n);
+      for (const [m, n] of [
+        [60, 128],
+        [1, 1],
+        [3, 7],
+        [9, 6],
+      ] as const) {
+        const xValues = randomValues(rng, m * n),
+          scaleValues = randomValues(rng, n),
+          shiftValues = randomValues(rng, n);
         const y = kernels.matrix(m, n);
         kernels.scaleShiftColumns(place(kernels, m, n, xValues), place(kernels, 1, n, scaleValues), place(kernels, 1, n, shiftValues), y);
         const eY = oracle.matrix(m, n);
@@ -279,13 +371,17 @@ for (const kernels of backends) {
       const allBytes = Uint8Array.from({ length: 256 }, (_, byte) => byte);
       const out = kernels.matrix(16, 16);
       kernels.bytesToFloats(allBytes, 1 / 255, out);
-      assert.deepEqual(Array.from(out.data), Array.from(allBytes, (byte) => Math.fround(byte * Math.fround(1 / 255))));
+      assert.deepEqual(
+        Array.from(out.data),
+        Array.from(allBytes, (byte) => Math.fround(byte * Math.fround(1 / 255))),
+      );
       assert.throws(() => kernels.bytesToFloats(new Uint8Array(5), 1, kernels.matrix(2, 3)), /bytesToFloats: 5 bytes for a 2x3 matrix/);
     });
 
-    test('matrices outside the backend\'s memory work (copied in and out), in place too', () => {
+    test("matrices outside the backend's memory work (copied in and out), in place too", () => {
       const rng = new Rng(20);
-      const aValues = randomValues(rng, 6 * 9, 0.8), bValues = randomValues(rng, 9 * 5);
+      const aValues = randomValues(rng, 6 * 9, 0.8),
+        bValues = randomValues(rng, 9 * 5);
       const out = Matrix.from(6, 5, new Float32Array(30));
       kernels.matmul(Matrix.from(6, 9, aValues), Matrix.from(9, 5, bValues), out, true);
       const expected = oracle.matrix(6, 5);
@@ -325,8 +421,15 @@ describe('wasm memory growth', () => {
       assert.deepEqual(Array.from(a.data), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
       const out = kernels.matrix(3, 2);
       kernels.matmul(a, b, out);
-      assert.deepEqual(out.toArrays(), [[4, 6], [12, 14], [20, 22]]);
-      assert.ok(big.data.every((v) => v === 0), 'fresh memory is zeroed');
+      assert.deepEqual(out.toArrays(), [
+        [4, 6],
+        [12, 14],
+        [20, 22],
+      ]);
+      assert.ok(
+        big.data.every((v) => v === 0),
+        'fresh memory is zeroed',
+      );
     });
 
     test(`byte buffers stay valid and usable after memory grows (${variant})`, async () => {
@@ -336,10 +439,16 @@ describe('wasm memory growth', () => {
       const kept = pixels.data;
       const big = kernels.matrix(1000, 100); // 400 kB: more than the 64 kB reserved
       assert.equal(pixels.data.buffer, big.data.buffer, 'the byte buffer was rebound to the grown memory');
-      assert.deepEqual(Array.from(pixels.data), Array.from({ length: 20 }, (_, i) => 10 * i));
+      assert.deepEqual(
+        Array.from(pixels.data),
+        Array.from({ length: 20 }, (_, i) => 10 * i),
+      );
       const out = kernels.matrix(4, 5);
       kernels.bytesToFloats(pixels.data, 0.5, out);
-      assert.deepEqual(Array.from(out.data), Array.from({ length: 20 }, (_, i) => 5 * i));
+      assert.deepEqual(
+        Array.from(out.data),
+        Array.from({ length: 20 }, (_, i) => 5 * i),
+      );
       assert.throws(() => kernels.bytesToFloats(kept, 0.5, out), /detached.*read byteBuffer\.data at each use/);
     });
   }
@@ -368,7 +477,8 @@ describe('a training step on wasm matches the JS backend', () => {
         }
         const [jsParameters, wasmParameters] = networks.map((network) => network.parameters());
         for (let i = 0; i < jsParameters!.length; i++) {
-          const expected = jsParameters![i]!, actual = wasmParameters![i]!;
+          const expected = jsParameters![i]!,
+            actual = wasmParameters![i]!;
           assert.equal(actual.name, expected.name);
           assertAllClose(actual.value.data, expected.value.data, { rtol: 1e-4, atol: 1e-4 * maxAbs(expected.value.data) }, actual.name);
         }

@@ -3,22 +3,30 @@
  * the portable logarithm against Math.log, and the normal sampler's moments within bounds that
  * follow from the sampling distribution of the mean and variance.
  */
-import { describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { Rng, portableLog } from '../../src/core/rng.js';
+import { describe, test } from 'node:test';
+import { portableLog, Rng } from '../../src/core/rng.js';
 
 describe('Rng', () => {
   test('xoshiro128** from state {1, 2, 3, 4} matches the reference C implementation', () => {
     // The first outputs of scripts/xoshiro-reference.c (Blackman & Vigna's code), built with gcc -O2.
     const reference = [11520, 0, 5927040, 70819200, 2031721883, 1637235492, 1287239034, 3734860849];
     const rng = Rng.fromState(1, 2, 3, 4);
-    assert.deepEqual(reference.map(() => rng.nextUint32()), reference);
+    assert.deepEqual(
+      reference.map(() => rng.nextUint32()),
+      reference,
+    );
   });
 
   test('equal seeds give equal streams; different seeds give different ones', () => {
-    const a = new Rng(42), b = new Rng(42), c = new Rng(43);
+    const a = new Rng(42),
+      b = new Rng(42),
+      c = new Rng(43);
     const draw = (rng: Rng): number[] => Array.from({ length: 1000 }, (_, i) => (i % 2 ? rng.nextUint32() : rng.normal()));
-    const streamA = draw(a), streamB = draw(b), streamC = draw(c);
+    const streamA = draw(a),
+      streamB = draw(b),
+      streamC = draw(c);
     assert.deepEqual(streamA, streamB);
     assert.notDeepEqual(streamA, streamC);
   });
@@ -46,7 +54,9 @@ describe('Rng', () => {
   test('200,000 normals have mean 0 and variance 1 within 5 standard errors', () => {
     const n = 200_000;
     const rng = new Rng(2024);
-    let sum = 0, sumSquares = 0, withinOneSigma = 0;
+    let sum = 0,
+      sumSquares = 0,
+      withinOneSigma = 0;
     for (let i = 0; i < n; i++) {
       const z = rng.normal();
       sum += z;
@@ -85,16 +95,23 @@ describe('Rng', () => {
     // n = 3·2^30: a plain nextUint32() % n would return values below 2^30 twice as often (2 of
     // every 4 draws instead of 1 of 3). Over 30,000 draws the fraction's std is √(pq/N) = 0.0027.
     const rng = new Rng(11);
-    const n = 3 * 2 ** 30, draws = 30_000;
+    const n = 3 * 2 ** 30,
+      draws = 30_000;
     let low = 0;
     for (let i = 0; i < draws; i++) if (rng.int(n) < 2 ** 30) low++;
-    assert.ok(Math.abs(low / draws - 1 / 3) < 5 * Math.sqrt((1 / 3) * (2 / 3) / draws), `fraction below 2^30: ${low / draws}`);
+    assert.ok(Math.abs(low / draws - 1 / 3) < 5 * Math.sqrt(((1 / 3) * (2 / 3)) / draws), `fraction below 2^30: ${low / draws}`);
   });
 
   test('shuffle gives a permutation', () => {
     const values = Float64Array.from({ length: 100 }, (_, i) => i);
     new Rng(3).shuffle(values);
-    assert.deepEqual(Array.from(values).sort((a, b) => a - b), Array.from({ length: 100 }, (_, i) => i));
-    assert.notDeepEqual(Array.from(values), Array.from({ length: 100 }, (_, i) => i));
+    assert.deepEqual(
+      Array.from(values).sort((a, b) => a - b),
+      Array.from({ length: 100 }, (_, i) => i),
+    );
+    assert.notDeepEqual(
+      Array.from(values),
+      Array.from({ length: 100 }, (_, i) => i),
+    );
   });
 });

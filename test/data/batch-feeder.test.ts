@@ -3,14 +3,17 @@
  * same labels) and its floats are byte × PIXEL_SCALE rounded once to float32, TensorFlow's pixel
  * scaling; a buffer of the wrong size is refused.
  */
-import { describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { Batcher } from '../../src/data/batcher.js';
+import { describe, test } from 'node:test';
 import { BatchFeeder } from '../../src/data/batch-feeder.js';
+import { Batcher } from '../../src/data/batcher.js';
 import { PIXEL_SCALE, type Split } from '../../src/data/mnist.js';
 import { backendsUnderTest } from '../helpers/backends.js';
 
-const WIDTH = 20, COUNT = 37, BATCH = 8;
+const WIDTH = 20,
+  COUNT = 37,
+  BATCH = 8;
 
 /** Pixel bytes that cover 0..255, and labels that differ between neighbours. */
 function byteSplit(): Split {
@@ -20,23 +23,33 @@ function byteSplit(): Split {
 
 for (const kernels of await backendsUnderTest()) {
   describe(`BatchFeeder [${kernels.name}: ${kernels.variant}]`, () => {
-    test('gives the Batcher\'s batches, across an epoch boundary, as float32(byte × 1/255)', () => {
-      const split = byteSplit(), options = { shuffle: true, seed: 5 };
+    test("gives the Batcher's batches, across an epoch boundary, as float32(byte × 1/255)", () => {
+      const split = byteSplit(),
+        options = { shuffle: true, seed: 5 };
       const feeder = new BatchFeeder(kernels, split, BATCH, options);
       const batcher = new Batcher(split, BATCH, options);
-      const x = kernels.matrix(BATCH, WIDTH), labels = new Uint8Array(BATCH);
-      const bytes = new Uint8Array(BATCH * WIDTH), expectedLabels = new Uint8Array(BATCH);
-      for (let b = 0; b < 10; b++) { // 80 examples: two epoch boundaries of 37
+      const x = kernels.matrix(BATCH, WIDTH),
+        labels = new Uint8Array(BATCH);
+      const bytes = new Uint8Array(BATCH * WIDTH),
+        expectedLabels = new Uint8Array(BATCH);
+      for (let b = 0; b < 10; b++) {
+        // 80 examples: two epoch boundaries of 37
         feeder.next(x, labels);
         batcher.next(bytes, expectedLabels);
         assert.deepEqual(Array.from(labels), Array.from(expectedLabels), `batch ${b}: labels`);
-        assert.deepEqual(Array.from(x.data), Array.from(bytes, (byte) => Math.fround(byte * PIXEL_SCALE)), `batch ${b}: pixels`);
+        assert.deepEqual(
+          Array.from(x.data),
+          Array.from(bytes, (byte) => Math.fround(byte * PIXEL_SCALE)),
+          `batch ${b}: pixels`,
+        );
       }
     });
 
     test('a pixel buffer of the wrong size is refused, saying the size it needs', () => {
-      assert.throws(() => new BatchFeeder(kernels, byteSplit(), BATCH, { shuffle: false, seed: 1 }, kernels.byteBuffer(BATCH * WIDTH - 1)),
-        /a feeder of 8 × 20 needs as many bytes, got 159/);
+      assert.throws(
+        () => new BatchFeeder(kernels, byteSplit(), BATCH, { shuffle: false, seed: 1 }, kernels.byteBuffer(BATCH * WIDTH - 1)),
+        /a feeder of 8 × 20 needs as many bytes, got 159/,
+      );
     });
   });
 }

@@ -4,8 +4,9 @@
  * 0…19), every example exactly once per shuffled epoch, the epoch counter, a seed's batches being
  * Fisher–Yates permutations drawn from the project's Rng, and equal seeds giving equal batches.
  */
-import { before, describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { before, describe, test } from 'node:test';
 import { Rng } from '../../src/core/rng.js';
 import { Batcher } from '../../src/data/batcher.js';
 import type { MnistData, Split } from '../../src/data/mnist.js';
@@ -54,14 +55,19 @@ before(async () => {
 
 describe('Batcher without shuffling (file order, like --no-shuffle)', () => {
   test('batch k holds train images 60k … 60k+59; batch 916 holds 54960…54999 then 0…19', () => {
-    const batchSize = 60, width = data.train.width;
+    const batchSize = 60,
+      width = data.train.width;
     const batcher = new Batcher(data.train, batchSize, { shuffle: false, seed: 1 });
     const pixels = new Uint8Array(batchSize * width);
     const labels = new Uint8Array(batchSize);
     const assertBatchIs = (firstRows: number[], what: string): void => {
       firstRows.forEach((trainRow, row) => {
         assert.equal(labels[row], data.train.labels[trainRow], `${what} row ${row}: label of train image ${trainRow}`);
-        assert.deepEqual(pixels.subarray(row * width, (row + 1) * width), data.train.pixels.subarray(trainRow * width, (trainRow + 1) * width), `${what} row ${row}: pixels of train image ${trainRow}`);
+        assert.deepEqual(
+          pixels.subarray(row * width, (row + 1) * width),
+          data.train.pixels.subarray(trainRow * width, (trainRow + 1) * width),
+          `${what} row ${row}: pixels of train image ${trainRow}`,
+        );
       });
     };
     const range = (from: number, count: number): number[] => Array.from({ length: count }, (_, i) => from + i);
@@ -78,28 +84,43 @@ describe('Batcher without shuffling (file order, like --no-shuffle)', () => {
   });
 
   test('over several epochs example n of the stream is n mod count', () => {
-    const count = 1000, batchSize = 60, batches = 55;
+    const count = 1000,
+      batchSize = 60,
+      batches = 55;
     const drawn = drawIndices(new Batcher(indexSplit(count), batchSize, { shuffle: false, seed: 1 }), batchSize, batches);
-    assert.deepEqual(drawn, Array.from({ length: batches * batchSize }, (_, n) => n % count));
+    assert.deepEqual(
+      drawn,
+      Array.from({ length: batches * batchSize }, (_, n) => n % count),
+    );
   });
 });
 
 describe('Batcher with shuffling', () => {
   test('every example exactly once per epoch, a new order each epoch, the epoch counter as TensorFlow counts', () => {
-    const count = 1000, batchSize = 60, batches = 70; // 4,200 examples: 4 epochs and part of a 5th, crossing inside batches
+    const count = 1000,
+      batchSize = 60,
+      batches = 70; // 4,200 examples: 4 epochs and part of a 5th, crossing inside batches
     const batcher = new Batcher(indexSplit(count), batchSize, { shuffle: true, seed: 7 });
     const drawn = drawIndices(batcher, batchSize, batches, (drawnSoFar) => {
       // TensorFlow counts an epoch as completed when a batch needs an example past its end.
       assert.equal(batcher.epoch, Math.floor((drawnSoFar - 1) / count), `after ${drawnSoFar} examples`);
     });
     const epochs = [0, 1, 2, 3].map((e) => drawn.slice(e * count, (e + 1) * count));
-    epochs.forEach((epoch, e) => assert.ok(isPermutation(epoch, count), `epoch ${e} holds every example once`));
-    assert.notDeepEqual(epochs[0], Array.from({ length: count }, (_, i) => i), 'the first epoch is shuffled');
+    epochs.forEach((epoch, e) => {
+      assert.ok(isPermutation(epoch, count), `epoch ${e} holds every example once`);
+    });
+    assert.notDeepEqual(
+      epochs[0],
+      Array.from({ length: count }, (_, i) => i),
+      'the first epoch is shuffled',
+    );
     for (let e = 1; e < 4; e++) assert.notDeepEqual(epochs[e], epochs[e - 1], `epoch ${e} is reshuffled`);
   });
 
   test('the order is a Fisher–Yates shuffle by Rng(seed), reshuffled in place at each epoch', () => {
-    const count = 500, batchSize = 60, seed = 2024;
+    const count = 500,
+      batchSize = 60,
+      seed = 2024;
     const rng = new Rng(seed);
     const firstEpoch = rng.shuffle(Uint32Array.from({ length: count }, (_, i) => i));
     const secondEpoch = rng.shuffle(firstEpoch.slice());
@@ -124,7 +145,8 @@ describe('Batcher with shuffling', () => {
   });
 
   test('equal seeds give equal batches on real MNIST, different seeds different ones', () => {
-    const batchSize = 60, width = data.train.width;
+    const batchSize = 60,
+      width = data.train.width;
     const batchesOf = (seed: number): { pixels: Uint8Array; labels: Uint8Array } => {
       const batcher = new Batcher(data.train, batchSize, { shuffle: true, seed });
       const pixels = new Uint8Array(20 * batchSize * width); // 20 batches [batchSize, width] back to back
@@ -134,7 +156,9 @@ describe('Batcher with shuffling', () => {
       }
       return { pixels, labels };
     };
-    const first = batchesOf(42), again = batchesOf(42), other = batchesOf(43);
+    const first = batchesOf(42),
+      again = batchesOf(42),
+      other = batchesOf(43);
     assert.deepEqual(again.labels, first.labels);
     assert.deepEqual(again.pixels, first.pixels);
     assert.notDeepEqual(other.labels, first.labels);

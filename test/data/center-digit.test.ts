@@ -4,8 +4,9 @@
  * box and center of mass are known by construction, and on real MNIST digits drawn large, as a
  * user draws on the page's 280×280 canvas: they must come back close to the original image.
  */
-import { describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
 import { centerDigit, DIGIT_BOX, MASS_CENTER } from '../../src/data/center-digit.js';
 import { loadMnist } from '../../src/node/mnist-files.js';
 
@@ -21,7 +22,9 @@ function canvas(width: number, height: number, boxes: Array<{ x: number; y: numb
 }
 
 function massCenter(image: Uint8Array): { x: number; y: number } {
-  let mass = 0, x = 0, y = 0;
+  let mass = 0,
+    x = 0,
+    y = 0;
   for (let i = 0; i < image.length; i++) {
     mass += image[i]!;
     x += image[i]! * (i % SIDE);
@@ -31,11 +34,18 @@ function massCenter(image: Uint8Array): { x: number; y: number } {
 }
 
 function inkBox(image: Uint8Array, threshold = 0): { left: number; right: number; top: number; bottom: number } {
-  let left = SIDE, right = -1, top = SIDE, bottom = -1;
+  let left = SIDE,
+    right = -1,
+    top = SIDE,
+    bottom = -1;
   for (let i = 0; i < image.length; i++) {
     if (image[i]! > threshold) {
-      const x = i % SIDE, y = Math.floor(i / SIDE);
-      left = Math.min(left, x); right = Math.max(right, x); top = Math.min(top, y); bottom = Math.max(bottom, y);
+      const x = i % SIDE,
+        y = Math.floor(i / SIDE);
+      left = Math.min(left, x);
+      right = Math.max(right, x);
+      top = Math.min(top, y);
+      bottom = Math.max(bottom, y);
     }
   }
   return { left, right, top, bottom };
@@ -43,8 +53,10 @@ function inkBox(image: Uint8Array, threshold = 0): { left: number; right: number
 
 function assertCentred(image: Uint8Array): void {
   const center = massCenter(image);
-  assert.ok(Math.abs(center.x - MASS_CENTER) <= 0.5 && Math.abs(center.y - MASS_CENTER) <= 0.5,
-    `center of mass (${center.x.toFixed(3)}, ${center.y.toFixed(3)}) is more than 0.5 px from (14, 14)`);
+  assert.ok(
+    Math.abs(center.x - MASS_CENTER) <= 0.5 && Math.abs(center.y - MASS_CENTER) <= 0.5,
+    `center of mass (${center.x.toFixed(3)}, ${center.y.toFixed(3)}) is more than 0.5 px from (14, 14)`,
+  );
 }
 
 describe('centerDigit', () => {
@@ -78,7 +90,14 @@ describe('centerDigit', () => {
 
   test('a lopsided shape gets its mass centre, not its box centre, at (14, 14)', () => {
     // An "L": a heavy foot to the right makes the mass centre sit right of and below the box centre.
-    const image = centerDigit(canvas(200, 200, [{ x: 10, y: 10, w: 20, h: 150 }, { x: 10, y: 130, w: 120, h: 30 }]), 200, 200);
+    const image = centerDigit(
+      canvas(200, 200, [
+        { x: 10, y: 10, w: 20, h: 150 },
+        { x: 10, y: 130, w: 120, h: 30 },
+      ]),
+      200,
+      200,
+    );
     assertCentred(image);
     const box = inkBox(image);
     const boxCenterX = (box.left + box.right) / 2;
@@ -88,7 +107,12 @@ describe('centerDigit', () => {
   test('reads the red channel of RGBA ImageData', () => {
     const gray = canvas(50, 40, [{ x: 30, y: 2, w: 8, h: 30, value: 200 }]);
     const rgba = new Uint8ClampedArray(gray.length * 4);
-    gray.forEach((value, i) => { rgba[4 * i] = value; rgba[4 * i + 1] = value; rgba[4 * i + 2] = value; rgba[4 * i + 3] = 255; });
+    gray.forEach((value, i) => {
+      rgba[4 * i] = value;
+      rgba[4 * i + 1] = value;
+      rgba[4 * i + 2] = value;
+      rgba[4 * i + 3] = 255;
+    });
     assert.deepEqual(centerDigit(rgba, 50, 40, 4), centerDigit(gray, 50, 40));
     assertCentred(centerDigit(gray, 50, 40));
   });
@@ -119,13 +143,23 @@ describe('centerDigit', () => {
 });
 
 function correlation(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let meanA = 0, meanB = 0;
-  for (let i = 0; i < a.length; i++) { meanA += a[i]!; meanB += b[i]!; }
-  meanA /= a.length; meanB /= b.length;
-  let ab = 0, aa = 0, bb = 0;
+  let meanA = 0,
+    meanB = 0;
   for (let i = 0; i < a.length; i++) {
-    const da = a[i]! - meanA, db = b[i]! - meanB;
-    ab += da * db; aa += da * da; bb += db * db;
+    meanA += a[i]!;
+    meanB += b[i]!;
+  }
+  meanA /= a.length;
+  meanB /= b.length;
+  let ab = 0,
+    aa = 0,
+    bb = 0;
+  for (let i = 0; i < a.length; i++) {
+    const da = a[i]! - meanA,
+      db = b[i]! - meanB;
+    ab += da * db;
+    aa += da * da;
+    bb += db * db;
   }
   return ab / Math.sqrt(aa * bb);
 }

@@ -3,8 +3,9 @@
  * kind of damage (bad magic, another element type, a gzipped file, a wrong rank, a truncated
  * header or body, trailing bytes) is a DataError whose message names the file.
  */
-import { describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
 import { DataError, parseIdx } from '../../src/data/idx.js';
 import { idxBytes } from './idx-fixtures.js';
 

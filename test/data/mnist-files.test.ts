@@ -3,11 +3,12 @@
  * mix of plain and gzipped, a gzip stream under the plain name, a missing file, a missing folder
  * and a damaged gzip file, each failure a DataError whose message names the path.
  */
-import { after, before, describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { DataError } from '../../src/data/idx.js';
 import { loadMnist, MNIST_FILE_NAMES } from '../../src/node/mnist-files.js';
@@ -42,11 +43,19 @@ function makeDataDir(name: string, how: (key: FileKey) => 'plain' | 'gz' | 'gz-a
     const path = join(dir, MNIST_FILE_NAMES[key]);
     const layout = how(key);
     switch (layout) {
-      case 'plain': writeFileSync(path, files[key]); break;
-      case 'gz': writeFileSync(`${path}.gz`, gzipSync(files[key], { level: 1 })); break;
-      case 'gz-as-plain': writeFileSync(path, gzipSync(files[key], { level: 1 })); break;
-      case 'absent': break;
-      default: layout satisfies never;
+      case 'plain':
+        writeFileSync(path, files[key]);
+        break;
+      case 'gz':
+        writeFileSync(`${path}.gz`, gzipSync(files[key], { level: 1 }));
+        break;
+      case 'gz-as-plain':
+        writeFileSync(path, gzipSync(files[key], { level: 1 }));
+        break;
+      case 'absent':
+        break;
+      default:
+        layout satisfies never;
     }
   }
   return dir;

@@ -5,15 +5,16 @@
  * pixel scaling (TensorFlow's float32 × float32(1/255)) by copyRows and by every kernel backend's
  * bytesToFloats through splitExamples; and splitMnist's checks on crafted tensors.
  */
-import { before, describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DataError, type IdxTensor } from '../../src/data/idx.js';
+import { before, describe, test } from 'node:test';
 import { JsKernels } from '../../src/core/js-kernels.js';
-import { copyRows, PIXEL_SCALE, pixelValue, splitExamples, splitMnist, type MnistData, type Split } from '../../src/data/mnist.js';
-import { backendsUnderTest } from '../helpers/backends.js';
+import { DataError, type IdxTensor } from '../../src/data/idx.js';
+import { copyRows, type MnistData, PIXEL_SCALE, pixelValue, type Split, splitExamples, splitMnist } from '../../src/data/mnist.js';
 import { loadMnist } from '../../src/node/mnist-files.js';
+import { backendsUnderTest } from '../helpers/backends.js';
 import { IMAGES_HEADER_BYTES, LABELS_HEADER_BYTES, mnistDataPackageDir, patternImages, patternLabels, tensorflowPixel } from './idx-fixtures.js';
 
 const PIXELS = 784;
@@ -36,14 +37,22 @@ describe('splitMnist on the real MNIST files', () => {
   function assertRowIsFileRow(split: Split, row: number, images: Buffer, labels: Buffer, fileRow: number, what: string): void {
     assert.equal(split.labels[row], labels[LABELS_HEADER_BYTES + fileRow], `${what}: label`);
     const from = IMAGES_HEADER_BYTES + fileRow * PIXELS;
-    assert.deepEqual(Array.from(split.pixels.subarray(row * PIXELS, (row + 1) * PIXELS)), Array.from(images.subarray(from, from + PIXELS)), `${what}: pixel bytes`);
+    assert.deepEqual(
+      Array.from(split.pixels.subarray(row * PIXELS, (row + 1) * PIXELS)),
+      Array.from(images.subarray(from, from + PIXELS)),
+      `${what}: pixel bytes`,
+    );
     const floats = new Float32Array(PIXELS);
     copyRows(split, row, 1, floats);
     assert.deepEqual(Array.from(floats), Array.from(images.subarray(from, from + PIXELS), tensorflowPixel), `${what}: pixel values`);
   }
 
   test("the sizes are TensorFlow's: 55,000 train, 5,000 validation, 10,000 test, 784 pixels each", () => {
-    for (const [split, count] of [[data.train, 55000], [data.validation, 5000], [data.test, 10000]] as const) {
+    for (const [split, count] of [
+      [data.train, 55000],
+      [data.validation, 5000],
+      [data.test, 10000],
+    ] as const) {
       assert.equal(split.count, count);
       assert.equal(split.width, PIXELS);
       assert.equal(split.pixels.length, count * PIXELS);
@@ -97,7 +106,8 @@ describe('splitMnist on the real MNIST files', () => {
   });
 
   test('splitExamples writes the same floats as copyRows through every kernel backend (bytesToFloats), in batches of any size', async () => {
-    const rows = 1000, start = 2345;
+    const rows = 1000,
+      start = 2345;
     const expected = new Float32Array(rows * PIXELS);
     copyRows(data.test, start, rows, expected);
     for (const kernels of await backendsUnderTest()) {
@@ -105,7 +115,10 @@ describe('splitMnist on the real MNIST files', () => {
       splitExamples(data.test).copyRows(start, rows, into, kernels);
       assert.deepEqual(into.data, expected, `${kernels.variant}: rows ${start}..${start + rows} of test`);
     }
-    assert.throws(() => splitExamples(data.test).copyRows(9999, 2, new JsKernels().matrix(2, PIXELS), new JsKernels()), /rows 9999\.\.10001 are outside a split of 10000 examples/);
+    assert.throws(
+      () => splitExamples(data.test).copyRows(9999, 2, new JsKernels().matrix(2, PIXELS), new JsKernels()),
+      /rows 9999\.\.10001 are outside a split of 10000 examples/,
+    );
   });
 });
 
@@ -115,7 +128,8 @@ function firstPixelMismatch(split: Split, images: Buffer, firstFileRow: number):
   const floats = new Float32Array(split.pixels.length); // [count, 784]
   copyRows(split, 0, split.count, floats);
   for (let i = 0; i < split.pixels.length; i++) {
-    const byte = images[offset + i]!, expected = tensorflowPixel(byte);
+    const byte = images[offset + i]!,
+      expected = tensorflowPixel(byte);
     if (split.pixels[i] !== byte) return `pixel ${i}: byte ${split.pixels[i]} instead of ${byte}`;
     if (floats[i] !== expected) return `pixel ${i}: ${floats[i]} instead of ${expected}`;
   }
@@ -163,7 +177,11 @@ describe('splitMnist checks', () => {
   });
 
   test('image and label counts that disagree name both files', () => {
-    assertDataError(() => splitMnist(images(7), labels(6), images(3), labels(3), 's', 2), 'train-images-idx3-ubyte holds 7 images', 'train-labels-idx1-ubyte holds 6 labels');
+    assertDataError(
+      () => splitMnist(images(7), labels(6), images(3), labels(3), 's', 2),
+      'train-images-idx3-ubyte holds 7 images',
+      'train-labels-idx1-ubyte holds 6 labels',
+    );
     assertDataError(() => splitMnist(images(7), labels(7), images(3, 'T-IMG'), labels(4, 'T-LAB'), 's', 2), 'T-IMG holds 3 images', 'T-LAB holds 4 labels');
   });
 

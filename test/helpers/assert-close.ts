@@ -24,7 +24,8 @@ export function findMismatch(actual: ArrayLike<number>, expected: ArrayLike<numb
   let worst: CloseMismatch | null = null;
   let worstRatio = 1;
   for (let i = 0; i < expected.length; i++) {
-    const a = actual[i]!, e = expected[i]!;
+    const a = actual[i]!,
+      e = expected[i]!;
     const difference = Math.abs(a - e);
     const allowed = atol + rtol * Math.abs(e);
     // NaN differences fail: `difference <= allowed` is false for NaN.
@@ -43,8 +44,10 @@ export function assertAllClose(actual: ArrayLike<number>, expected: ArrayLike<nu
   assert.equal(actual.length, expected.length, `${what}: ${actual.length} elements, expected ${expected.length}`);
   const mismatch = findMismatch(actual, expected, tolerance);
   if (mismatch) {
-    assert.fail(`${what}: element ${mismatch.index} is ${mismatch.actual}, expected ${mismatch.expected} `
-      + `(difference ${mismatch.difference.toExponential(3)} > allowed ${mismatch.allowed.toExponential(3)})`);
+    assert.fail(
+      `${what}: element ${mismatch.index} is ${mismatch.actual}, expected ${mismatch.expected} ` +
+        `(difference ${mismatch.difference.toExponential(3)} > allowed ${mismatch.allowed.toExponential(3)})`,
+    );
   }
 }
 

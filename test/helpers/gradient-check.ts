@@ -60,9 +60,11 @@ export function compareGradients(analytic: ArrayLike<number>, numeric: ArrayLike
   let scale = 0;
   for (let i = 0; i < numeric.length; i++) scale = Math.max(scale, Math.abs(numeric[i]!), Math.abs(analytic[i]!));
   const floor = Math.max(floorFraction * scale, Number.MIN_VALUE);
-  let maxRelativeError = 0, worstIndex = -1;
+  let maxRelativeError = 0,
+    worstIndex = -1;
   for (let i = 0; i < numeric.length; i++) {
-    const a = analytic[i]!, n = numeric[i]!;
+    const a = analytic[i]!,
+      n = numeric[i]!;
     const relativeError = Math.abs(a - n) / Math.max(Math.abs(a), Math.abs(n), floor);
     if (!(relativeError <= maxRelativeError)) {
       maxRelativeError = relativeError;
@@ -82,7 +84,9 @@ export interface GradientCheckOptions {
 
 /** Fails with the worst element named unless the analytic gradient matches the numeric one. */
 export function assertGradientsMatch(
-  what: string, analytic: ArrayLike<number>, numeric: ArrayLike<number>,
+  what: string,
+  analytic: ArrayLike<number>,
+  numeric: ArrayLike<number>,
   { tolerance = 1e-6, minScale = 1e-6, floorFraction = 1e-3 }: GradientCheckOptions = {},
 ): GradientComparison {
   const comparison = compareGradients(analytic, numeric, floorFraction);
@@ -90,8 +94,8 @@ export function assertGradientsMatch(
   const i = comparison.worstIndex;
   assert.ok(
     comparison.maxRelativeError < tolerance,
-    `${what}: relative error ${comparison.maxRelativeError.toExponential(3)} ≥ ${tolerance} at element ${i} `
-      + `(analytic ${analytic[i]}, numeric ${numeric[i]})`,
+    `${what}: relative error ${comparison.maxRelativeError.toExponential(3)} ≥ ${tolerance} at element ${i} ` +
+      `(analytic ${analytic[i]}, numeric ${numeric[i]})`,
   );
   return comparison;
 }

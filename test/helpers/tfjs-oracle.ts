@@ -150,14 +150,16 @@ export async function tfjsNetworkStep(input: NetworkStepInput): Promise<NetworkS
     return variable;
   });
   const bn = input.batchNorm;
-  const norms = bn ? input.weights.slice(0, hiddenCount).map((w, i) => {
-    const layer = tf.layers.batchNormalization({ axis: -1, momentum: bn.momentum, epsilon: bn.epsilon });
-    layer.build([input.x.rows, w.cols]);
-    const [gamma, beta] = layer.trainableWeights.map(variableOf) as [tf.Variable, tf.Variable];
-    named.set(`bn.${i}.gamma`, gamma);
-    named.set(`bn.${i}.beta`, beta);
-    return layer;
-  }) : [];
+  const norms = bn
+    ? input.weights.slice(0, hiddenCount).map((w, i) => {
+        const layer = tf.layers.batchNormalization({ axis: -1, momentum: bn.momentum, epsilon: bn.epsilon });
+        layer.build([input.x.rows, w.cols]);
+        const [gamma, beta] = layer.trainableWeights.map(variableOf) as [tf.Variable, tf.Variable];
+        named.set(`bn.${i}.gamma`, gamma);
+        named.set(`bn.${i}.beta`, beta);
+        return layer;
+      })
+    : [];
   const x = tf.tensor2d(Array.from(input.x.data), [input.x.rows, input.x.cols]);
   const oneHot = tf.oneHot(tf.tensor1d(Array.from(input.labels), 'int32'), input.weights[hiddenCount]!.cols);
   const act = (z: tf.Tensor): tf.Tensor => (input.activation === 'relu' ? tf.relu(z) : tf.sigmoid(z));

@@ -23,7 +23,9 @@ export interface ArticleCsvRow {
 export const ARTICLE_CSV_URL = new URL('../../../reference/article-table.csv', import.meta.url);
 
 export function readArticleCsv(): ArticleCsvRow[] {
-  const lines = readFileSync(ARTICLE_CSV_URL, 'utf8').split('\n').filter((line) => line.trim() !== '' && !line.startsWith('#'));
+  const lines = readFileSync(ARTICLE_CSV_URL, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '' && !line.startsWith('#'));
   const header = lines[0]!.split(',');
   return lines.slice(1).map((line) => {
     const fields = line.split(',');

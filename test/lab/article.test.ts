@@ -3,11 +3,10 @@
  * (reference/article-table.csv) number for number (the grid itself, sweeps/article.yaml, is
  * checked against the same table in test/node/article-sweep.test.ts).
  */
-import { describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
-import {
-  ARTICLE_CONFIGURATIONS, ARTICLE_RESULTS, ARTICLE_SHORT_RUN, ARTICLE_STEPS, articleFiguresFor, isConfigurationId,
-} from '../../src/lab/article.js';
+import { describe, test } from 'node:test';
+import { ARTICLE_CONFIGURATIONS, ARTICLE_RESULTS, ARTICLE_SHORT_RUN, ARTICLE_STEPS, articleFiguresFor, isConfigurationId } from '../../src/lab/article.js';
 import { readArticleCsv } from './article-csv.js';
 
 const csv = readArticleCsv();
@@ -15,7 +14,10 @@ const tableRows = csv.filter((row) => /^\d+$/.test(row.model));
 
 describe('the article as data', () => {
   test('the CSV holds the eight models and the short run', () => {
-    assert.deepEqual(tableRows.map((row) => row.model), ['1', '2', '3', '4', '5', '6', '7', '8']);
+    assert.deepEqual(
+      tableRows.map((row) => row.model),
+      ['1', '2', '3', '4', '5', '6', '7', '8'],
+    );
     assert.ok(csv.some((row) => row.model === '1-short'));
   });
 
@@ -24,7 +26,10 @@ describe('the article as data', () => {
     for (const row of tableRows) {
       const config = ARTICLE_CONFIGURATIONS.find((c) => c.id === Number(row.model));
       assert.ok(config, `model ${row.model}`);
-      assert.deepEqual({ initStd: config.initStd, learningRate: config.learningRate, activation: config.activation }, { initStd: row.initStd, learningRate: row.learningRate, activation: row.activation });
+      assert.deepEqual(
+        { initStd: config.initStd, learningRate: config.learningRate, activation: config.activation },
+        { initStd: row.initStd, learningRate: row.learningRate, activation: row.activation },
+      );
     }
   });
 
@@ -41,7 +46,10 @@ describe('the article as data', () => {
     }
     const short = csv.find((row) => row.model === '1-short')!;
     assert.equal(ARTICLE_SHORT_RUN.steps, short.steps);
-    assert.deepEqual([ARTICLE_SHORT_RUN.withoutBn.validation, ARTICLE_SHORT_RUN.withoutBn.test, ARTICLE_SHORT_RUN.withBn.validation, ARTICLE_SHORT_RUN.withBn.test], [short.noBnVal, short.noBnTest, short.bnVal, short.bnTest]);
+    assert.deepEqual(
+      [ARTICLE_SHORT_RUN.withoutBn.validation, ARTICLE_SHORT_RUN.withoutBn.test, ARTICLE_SHORT_RUN.withBn.validation, ARTICLE_SHORT_RUN.withBn.test],
+      [short.noBnVal, short.noBnTest, short.bnVal, short.bnTest],
+    );
   });
 
   test('the figures set beside a run depend on its steps', () => {

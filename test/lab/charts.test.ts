@@ -4,15 +4,15 @@
  * the SVG and PNG come out whole, deterministic, the right size, and are written atomically.
  */
 
-import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { describe, test } from 'node:test';
 import { Resvg } from '@resvg/resvg-js';
 import { textMetrics } from 'vega';
-import { barChartSpec, lineChartSpec, panelGridSpec, type Point, type Series, type VegaLiteSpec } from '../../src/lab/charts/index.js';
+import { barChartSpec, lineChartSpec, type Point, panelGridSpec, type Series, type VegaLiteSpec } from '../../src/lab/charts/index.js';
 import { dejaVuSansTextWidth } from '../../src/lab/charts/text-width.js';
 import { chartFontFiles, compileChart, renderSvg, svgToPng, writeChart } from '../../src/node/render-chart.js';
 
@@ -71,7 +71,10 @@ describe('lineChartSpec', () => {
   });
 
   test('drops NaN and infinite points, counts them, and says so in the subtitle', async () => {
-    const diverged: Series = { name: 'without BN', points: curve(8, 2.3).map((point, index) => (index >= 15 ? { x: point.x, y: index === 19 ? Infinity : NaN } : point)) };
+    const diverged: Series = {
+      name: 'without BN',
+      points: curve(8, 2.3).map((point, index) => (index >= 15 ? { x: point.x, y: index === 19 ? Infinity : NaN } : point)),
+    };
     const spec = lineChartSpec({ title: 'Loss', xTitle: 'step', yTitle: 'loss', series: [diverged, comparison[1] as Series] });
     assertCompilesCleanly(spec);
     assert.equal(inlineRows(spec).length, 15 + 20);
@@ -87,7 +90,10 @@ describe('lineChartSpec', () => {
   test('on a log x axis, drops x <= 0 and uses a log scale', () => {
     const batchSizes = [0, 2, 8, 32, 128];
     const spec = lineChartSpec({
-      title: 'Accuracy per batch size', xTitle: 'batch size', yTitle: 'accuracy', xScale: 'log',
+      title: 'Accuracy per batch size',
+      xTitle: 'batch size',
+      yTitle: 'accuracy',
+      xScale: 'log',
       series: [{ name: 'with BN', points: batchSizes.map((size) => ({ x: size, y: 0.9 })) }],
     });
     assertCompilesCleanly(spec);
@@ -98,14 +104,30 @@ describe('lineChartSpec', () => {
   });
 
   test('rejects two series with one name, and a reversed y domain', () => {
-    assert.throws(() => lineChartSpec({ title: 't', xTitle: 'x', yTitle: 'y', series: [comparison[0] as Series, comparison[0] as Series] }), /"without BN" appears twice/);
+    assert.throws(
+      () => lineChartSpec({ title: 't', xTitle: 'x', yTitle: 'y', series: [comparison[0] as Series, comparison[0] as Series] }),
+      /"without BN" appears twice/,
+    );
     assert.throws(() => lineChartSpec({ title: 't', xTitle: 'x', yTitle: 'y', series: comparison, yDomain: [1, 0] }), /low < high/);
   });
 
   test('an empty chart and an all-NaN chart still render', async () => {
     const empty = await renderSvg(lineChartSpec({ title: 'Nothing yet', xTitle: 'x', yTitle: 'y', series: [] }));
     assert.ok(empty.includes('Nothing yet'));
-    const allNaN = lineChartSpec({ title: 'Diverged', xTitle: 'x', yTitle: 'y', series: [{ name: 'without BN', points: [{ x: 0, y: NaN }, { x: 1, y: NaN }] }] });
+    const allNaN = lineChartSpec({
+      title: 'Diverged',
+      xTitle: 'x',
+      yTitle: 'y',
+      series: [
+        {
+          name: 'without BN',
+          points: [
+            { x: 0, y: NaN },
+            { x: 1, y: NaN },
+          ],
+        },
+      ],
+    });
     assert.equal(inlineRows(allNaN).length, 0);
     assert.equal(linePathCount(await renderSvg(allNaN)), 0);
   });
@@ -114,7 +136,14 @@ describe('lineChartSpec', () => {
 describe('series colors', () => {
   test('"without BN" and "with BN" keep their colors whatever the order; other names take the palette', async () => {
     const forward = await renderSvg(lineChartSpec({ title: 'a', xTitle: 'x', yTitle: 'y', series: comparison }));
-    const reversed = await renderSvg(lineChartSpec({ title: 'b', xTitle: 'x', yTitle: 'y', series: [comparison[1] as Series, { name: 'p50', points: curve(4, 0.5) }, comparison[0] as Series] }));
+    const reversed = await renderSvg(
+      lineChartSpec({
+        title: 'b',
+        xTitle: 'x',
+        yTitle: 'y',
+        series: [comparison[1] as Series, { name: 'p50', points: curve(4, 0.5) }, comparison[0] as Series],
+      }),
+    );
     for (const svg of [forward, reversed]) {
       assert.equal(strokeOfSeries(svg, 'without BN'), '#f58518');
       assert.equal(strokeOfSeries(svg, 'with BN'), '#4c78a8');
@@ -154,7 +183,10 @@ describe('panelGridSpec', () => {
     const spec = panelGridSpec({ title: 'g', xTitle: 'x', yTitle: 'y', panels, columns: 2 });
     assertCompilesCleanly(spec);
     const concat = (spec as { concat: Array<{ data?: unknown }> }).concat;
-    assert.deepEqual(concat.map((panel) => inlineRows(panel).length), [40, 20, 40]);
+    assert.deepEqual(
+      concat.map((panel) => inlineRows(panel).length),
+      [40, 20, 40],
+    );
     assert.equal((spec.title as { subtitle?: string }).subtitle, 'not drawn: 20 NaN or infinite points (2: std 0.5, lr 0.01, relu / without BN 20)');
   });
 
@@ -218,7 +250,9 @@ describe('renderSvg and svgToPng', () => {
     assert.throws(() => svgToPng(svg, 0), /positive number/);
   });
 
-  test('text is measured as DejaVu Sans draws it (checked against resvg drawing the glyphs)', { skip: chartFontFiles().length === 0 ? 'DejaVu Sans is not installed' : false }, () => {
+  test('text is measured as DejaVu Sans draws it (checked against resvg drawing the glyphs)', {
+    skip: chartFontFiles().length === 0 ? 'DejaVu Sans is not installed' : false,
+  }, () => {
     // resvg turns text into glyph outlines. The ink width of "|T|" less that of "||" is exactly
     // the advance width of T (the bars' side bearings cancel), which is what layout needs.
     const fontSizePx = 100;
@@ -226,7 +260,11 @@ describe('renderSvg and svgToPng', () => {
       const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="4000" height="200"><text x="10" y="150" font-family="DejaVu Sans" font-size="${fontSizePx}" font-weight="${bold ? 'bold' : 'normal'}">${text}</text></svg>`;
       return new Resvg(svg, { font: { loadSystemFonts: false, fontFiles: chartFontFiles(), defaultFontFamily: 'DejaVu Sans' } }).getBBox()?.width ?? 0;
     };
-    for (const [text, bold] of [['validation accuracy', false], ['1: std 0.05, lr 0.01, relu', true], ['without BN (0.976)', false]] as const) {
+    for (const [text, bold] of [
+      ['validation accuracy', false],
+      ['1: std 0.05, lr 0.01, relu', true],
+      ['without BN (0.976)', false],
+    ] as const) {
       const drawnWidth = inkWidth(`|${text}|`, bold) - inkWidth('||', bold);
       const predicted = dejaVuSansTextWidth(text, fontSizePx, bold);
       // Within 0.5% (it is exact for these strings): kerning, which the measure ignores, is the only expected difference.

@@ -4,23 +4,24 @@
  * cases, and the Markdown / CSV / HTML built from hand-written records: they hold the article's
  * figures, bnlab's, and the verdicts.
  */
-import { describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
 import { ARTICLE_RESULTS } from '../../src/lab/article.js';
+import { configChartSpec, overviewChartSpec } from '../../src/lab/report/charts.js';
 import { buildCsvReport, REPORT_CSV_HEADER } from '../../src/lab/report/csv.js';
 import { buildHtmlReport } from '../../src/lab/report/html.js';
+import { ARTICLE_VERDICT_BASIS, LAST_HALF_EXPLANATION } from '../../src/lab/report/last-half-note.js';
 import { buildMarkdownReport } from '../../src/lab/report/markdown.js';
 import { CorruptRecordError, parseRunRecord, runRecordJson } from '../../src/lab/report/run-record.js';
 import { buildGridReport, meanCurve, seedStats } from '../../src/lab/report/summary.js';
-import { verdictFor, VERDICT_RULE } from '../../src/lab/report/verdict.js';
-import { ARTICLE_VERDICT_BASIS, LAST_HALF_EXPLANATION } from '../../src/lab/report/last-half-note.js';
-import { configChartSpec, overviewChartSpec } from '../../src/lab/report/charts.js';
+import { VERDICT_RULE, verdictFor } from '../../src/lab/report/verdict.js';
 import { FIXTURE_SETTINGS, fixtureRecord } from './run-record-fixture.js';
 
 describe('the verdict rule', () => {
   test('agrees within one percentage point with one seed, differs beyond', () => {
-    assert.equal(verdictFor(0.9700, 0, 0.9774).kind, 'agrees'); // −0.0074
-    const differs = verdictFor(0.9600, 0, 0.9774); // −0.0174
+    assert.equal(verdictFor(0.97, 0, 0.9774).kind, 'agrees'); // −0.0074
+    const differs = verdictFor(0.96, 0, 0.9774); // −0.0174
     assert.equal(differs.kind, 'differs');
     assert.ok(differs.kind === 'differs' && Math.abs(differs.difference - -0.0174) < 1e-12);
   });
@@ -32,7 +33,7 @@ describe('the verdict rule', () => {
     assert.equal(verdictFor(0.9374, 0.015, 0.9774).kind, 'differs'); // |−0.04| > 0.03
   });
 
-  test('a run the article reports as failed agrees when bnlab\'s fails too, whatever the exact chance figure', () => {
+  test("a run the article reports as failed agrees when bnlab's fails too, whatever the exact chance figure", () => {
     const bothFail = verdictFor(0.0958, 0, 0.1126); // model 3 without BN: 0.0168 apart, both chance
     assert.deepEqual(bothFail.kind === 'agrees' && bothFail.failedBoth, true);
     const onlyArticleFails = verdictFor(0.95, 0, 0.1126);
@@ -58,7 +59,14 @@ describe('statistics over seeds', () => {
   test('the mean curve averages seeds step by step', () => {
     const a = fixtureRecord(1, true, 1, 0.9, 0.9);
     const b = fixtureRecord(1, true, 2, 0.7, 0.7);
-    assert.deepEqual(meanCurve([a, b]).map((p) => [p.step, Number(p.validationAccuracy.toFixed(10))]), [[0, 0.1], [25_000, 0.45], [50_000, 0.8]]);
+    assert.deepEqual(
+      meanCurve([a, b]).map((p) => [p.step, Number(p.validationAccuracy.toFixed(10))]),
+      [
+        [0, 0.1],
+        [25_000, 0.45],
+        [50_000, 0.8],
+      ],
+    );
   });
 });
 
@@ -75,7 +83,10 @@ describe('run records', () => {
 
   test('bad JSON, a missing field, a wrong id are corrupt, with a reason', () => {
     const json = runRecordJson(fixtureRecord(1, true, 1, 0.98, 0.98));
-    assert.throws(() => parseRunRecord(json.slice(0, 100), 'c1-bn-s1'), (error: Error) => error instanceof CorruptRecordError && /not valid JSON/.test(error.message));
+    assert.throws(
+      () => parseRunRecord(json.slice(0, 100), 'c1-bn-s1'),
+      (error: Error) => error instanceof CorruptRecordError && /not valid JSON/.test(error.message),
+    );
     const withoutTest = JSON.parse(json) as Record<string, unknown>;
     delete withoutTest.test;
     assert.throws(() => parseRunRecord(JSON.stringify(withoutTest), 'c1-bn-s1'), /missing field "test"/);
@@ -116,7 +127,7 @@ describe('the report', () => {
     assert.ok(Math.abs(model1.withoutBn!.validation.std - Math.sqrt(2 * 0.002 ** 2)) < 1e-12);
   });
 
-  test('the Markdown holds the article\'s figures, bnlab\'s, the rule and the verdicts', () => {
+  test("the Markdown holds the article's figures, bnlab's, the rule and the verdicts", () => {
     const markdown = buildMarkdownReport(report);
     for (const figures of ARTICLE_RESULTS) {
       for (const value of [figures.withoutBn.validation, figures.withoutBn.test, figures.withBn.validation, figures.withBn.test]) {
@@ -131,12 +142,15 @@ describe('the report', () => {
     assert.ok(markdown.includes(LAST_HALF_EXPLANATION));
     assert.ok(markdown.includes('**0.9500 ± 0.0000** (0.7802) differs (+0.1698)'));
     assert.match(markdown, /31 of 32 cells agree, 1 differ/);
-    assert.match(markdown, /Model 5 \(std 10, lr 0.01, ReLU\), with BN, validation: bnlab 0.9500 ± 0.0000, article 0.7802: differs by \+0.1698 \(16.98 percentage points/);
+    assert.match(
+      markdown,
+      /Model 5 \(std 10, lr 0.01, ReLU\), with BN, validation: bnlab 0.9500 ± 0.0000, article 0.7802: differs by \+0.1698 \(16.98 percentage points/,
+    );
     assert.match(markdown, /Grid wall time: 1 h 02 min 03 s in one session, 2 worker threads/);
     assert.match(markdown, /\| c8-bn-s2 \| wasm relaxed-simd \| 1200 \|/);
   });
 
-  test('the CSV: one row per configuration in the article\'s layout, with the verdicts', () => {
+  test("the CSV: one row per configuration in the article's layout, with the verdicts", () => {
     const lines = buildCsvReport(report).trim().split('\n');
     assert.equal(lines.length, 9);
     assert.deepEqual(lines[0]!.split(','), REPORT_CSV_HEADER);
@@ -148,12 +162,21 @@ describe('the report', () => {
     assert.equal(model5.no_bn_val_acc_verdict, 'agrees');
     assert.equal(model5.bnlab_bn_val_acc_last_half, (0.025 + 0.75 * 0.95).toFixed(4));
     assert.equal(model5.bnlab_bn_val_acc_last_half_std, '0.0000');
-    assert.ok(REPORT_CSV_HEADER.indexOf('bnlab_no_bn_val_acc_last_half') === REPORT_CSV_HEADER.indexOf('no_bn_val_acc_verdict') + 1, 'beside the validation figures');
+    assert.ok(
+      REPORT_CSV_HEADER.indexOf('bnlab_no_bn_val_acc_last_half') === REPORT_CSV_HEADER.indexOf('no_bn_val_acc_verdict') + 1,
+      'beside the validation figures',
+    );
   });
 
   test('the HTML page is self-contained: tables, inlined SVG, nothing fetched', () => {
     const svg = '<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>';
-    const html = buildHtmlReport(report, new Map([['overview', svg], ['model-1', svg]]));
+    const html = buildHtmlReport(
+      report,
+      new Map([
+        ['overview', svg],
+        ['model-1', svg],
+      ]),
+    );
     assert.match(html, /^<!DOCTYPE html>/);
     assert.equal((html.match(/<svg /g) ?? []).length, 2);
     assert.ok(!html.includes('<?xml'), 'the XML prolog is dropped when inlining');
@@ -164,10 +187,18 @@ describe('the report', () => {
     assert.ok(html.includes('The verdicts compare the final validation and test accuracy'));
   });
 
-  test('charts inlined side by side keep their own clip paths: every id is unique in the page and every reference finds its own chart\'s', () => {
+  test("charts inlined side by side keep their own clip paths: every id is unique in the page and every reference finds its own chart's", () => {
     // vega numbers clip paths clip1, clip2… in each SVG; a browser resolves url(#clip1) to the page's first.
-    const svg = '<svg xmlns="http://www.w3.org/2000/svg"><defs><clipPath id="clip1"><rect width="5" height="5"/></clipPath></defs><path clip-path="url(#clip1)" d="M0,0L9,9"/></svg>';
-    const html = buildHtmlReport(report, new Map([['overview', svg], ['model-1', svg], ['model-2', svg]]));
+    const svg =
+      '<svg xmlns="http://www.w3.org/2000/svg"><defs><clipPath id="clip1"><rect width="5" height="5"/></clipPath></defs><path clip-path="url(#clip1)" d="M0,0L9,9"/></svg>';
+    const html = buildHtmlReport(
+      report,
+      new Map([
+        ['overview', svg],
+        ['model-1', svg],
+        ['model-2', svg],
+      ]),
+    );
     const ids = Array.from(html.matchAll(/\sid="([^"]+)"/g), (match) => match[1]!);
     assert.equal(ids.length, 3);
     assert.equal(new Set(ids).size, ids.length, `ids repeat: ${ids.join(', ')}`);

@@ -5,19 +5,29 @@
 import type { ConfigurationId } from '../../src/lab/article.js';
 import { articleConfiguration } from '../../src/lab/article.js';
 import type { GridSettings } from '../../src/lab/grid.js';
-import { resolveTrainConfig } from '../../src/train/config.js';
 import { RUN_RECORD_FORMAT, type RunRecord } from '../../src/lab/report/run-record.js';
+import { resolveTrainConfig } from '../../src/train/config.js';
 
 export const FIXTURE_SETTINGS: GridSettings = { steps: 50_000, batchSize: 60, validateEvery: 25_000 };
 
 /** A record of config `configId` whose final validation/test accuracy are given; the curve rises linearly to them. */
-export function fixtureRecord(configId: ConfigurationId, batchNorm: boolean, seed: number, validation: number, test: number, overrides: Partial<RunRecord> = {}): RunRecord {
+export function fixtureRecord(
+  configId: ConfigurationId,
+  batchNorm: boolean,
+  seed: number,
+  validation: number,
+  test: number,
+  overrides: Partial<RunRecord> = {},
+): RunRecord {
   const settings = overrides.settings ?? FIXTURE_SETTINGS;
   return {
     format: RUN_RECORD_FORMAT,
     id: `c${configId}-${batchNorm ? 'bn' : 'nobn'}-s${seed}`,
     sweep: 'article',
-    axes: [{ axis: 'config', label: `c${configId}`, numeric: null }, { axis: 'norm', label: batchNorm ? 'bn' : 'nobn', numeric: null }],
+    axes: [
+      { axis: 'config', label: `c${configId}`, numeric: null },
+      { axis: 'norm', label: batchNorm ? 'bn' : 'nobn', numeric: null },
+    ],
     configId,
     seed,
     batchNorm,

@@ -3,23 +3,36 @@
  * product × the seeds, with ids from the values' labels; a combination that is not a valid config
  * is named by the key that set it; the bounds hold before anything is expanded.
  */
-import { describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
 import { sweepRuns } from '../../src/lab/sweep/sweep-runs.js';
 import { parseSweepSpec, SweepSpecError } from '../../src/lab/sweep/sweep-spec.js';
 import { sweepSpecFromText } from '../../src/node/sweep-files.js';
 import { TRAIN_DEFAULTS } from '../../src/train/config.js';
 
 const refused = (document: unknown, key: string, pattern: RegExp) =>
-  assert.throws(() => sweepRuns(parseSweepSpec(document)), (error: Error) => error instanceof SweepSpecError && error.key === key && pattern.test(error.message));
+  assert.throws(
+    () => sweepRuns(parseSweepSpec(document)),
+    (error: Error) => error instanceof SweepSpecError && error.key === key && pattern.test(error.message),
+  );
 
 describe('runs', () => {
   test('the product of the axes × the seeds, seed by seed, the last axis fastest; ids from labels', () => {
     const runs = sweepRuns(parseSweepSpec({ seeds: 2, fixed: { steps: 100 }, axes: { norm: ['none', 'bn'], batchSize: [8, 32], hiddenSizes: [[64, 64]] } }));
-    assert.deepEqual(runs.map((run) => run.id), [
-      'none-b8-h64x64-s1', 'none-b32-h64x64-s1', 'bn-b8-h64x64-s1', 'bn-b32-h64x64-s1',
-      'none-b8-h64x64-s2', 'none-b32-h64x64-s2', 'bn-b8-h64x64-s2', 'bn-b32-h64x64-s2',
-    ]);
+    assert.deepEqual(
+      runs.map((run) => run.id),
+      [
+        'none-b8-h64x64-s1',
+        'none-b32-h64x64-s1',
+        'bn-b8-h64x64-s1',
+        'bn-b32-h64x64-s1',
+        'none-b8-h64x64-s2',
+        'none-b32-h64x64-s2',
+        'bn-b8-h64x64-s2',
+        'bn-b32-h64x64-s2',
+      ],
+    );
     const run = runs[3]!;
     assert.equal(run.config.batchNorm, true);
     assert.equal(run.config.batchSize, 32);
@@ -27,31 +40,61 @@ describe('runs', () => {
     assert.equal(run.config.steps, 100);
     assert.equal(run.config.learningRate, TRAIN_DEFAULTS.learningRate, 'what the spec does not set is the default');
     assert.equal(run.config.stopOnDivergence, false, 'a sweep trains every run to the end');
-    assert.deepEqual(run.axes.map((value) => [value.axis, value.label, value.numeric]), [['norm', 'bn', null], ['batchSize', 'b32', 32], ['hiddenSizes', 'h64x64', null]]);
+    assert.deepEqual(
+      run.axes.map((value) => [value.axis, value.label, value.numeric]),
+      [
+        ['norm', 'bn', null],
+        ['batchSize', 'b32', 32],
+        ['hiddenSizes', 'h64x64', null],
+      ],
+    );
   });
 
-  test('the norms beyond BN on an axis, Group Norm\'s groups as a setting', () => {
+  test("the norms beyond BN on an axis, Group Norm's groups as a setting", () => {
     const runs = sweepRuns(parseSweepSpec({ fixed: { normGroups: 4 }, axes: { norm: ['none', 'bn', 'ln', 'gn', 'rms'] } }));
-    assert.deepEqual(runs.map((run) => run.id), ['none-s1', 'bn-s1', 'ln-s1', 'gn-s1', 'rms-s1']);
-    assert.deepEqual(runs.map((run) => [run.config.norm, run.config.batchNorm]), [['none', false], ['bn', true], ['ln', false], ['gn', false], ['rms', false]]);
+    assert.deepEqual(
+      runs.map((run) => run.id),
+      ['none-s1', 'bn-s1', 'ln-s1', 'gn-s1', 'rms-s1'],
+    );
+    assert.deepEqual(
+      runs.map((run) => [run.config.norm, run.config.batchNorm]),
+      [
+        ['none', false],
+        ['bn', true],
+        ['ln', false],
+        ['gn', false],
+        ['rms', false],
+      ],
+    );
     assert.equal(runs[3]!.config.normGroups, 4);
     assert.throws(() => sweepRuns(parseSweepSpec({ fixed: { normGroups: 5 }, axes: { norm: ['gn'] } })), /does not divide the hidden layer width 128/);
   });
 
   test('Batch Renormalization and Ghost BN on an axis, their settings with short labels; errors name the sweep key', () => {
-    const runs = sweepRuns(parseSweepSpec({ fixed: { renormWarmup: 0.1 }, axes: { norm: ['bn', 'brn', 'ghost'], renormRmax: [1, 3], renormDmax: [0, 5], ghostBatch: [5, 20] } }));
+    const runs = sweepRuns(
+      parseSweepSpec({ fixed: { renormWarmup: 0.1 }, axes: { norm: ['bn', 'brn', 'ghost'], renormRmax: [1, 3], renormDmax: [0, 5], ghostBatch: [5, 20] } }),
+    );
     assert.equal(runs[0]!.id, 'bn-rmax1-dmax0-gb5-s1');
     const brn = runs.find((run) => run.id === 'brn-rmax3-dmax5-gb20-s1')!;
     assert.deepEqual([brn.config.norm, brn.config.batchNorm, brn.config.renormRmax, brn.config.renormDmax, brn.config.renormWarmup], ['brn', false, 3, 5, 0.1]);
     assert.equal(runs.find((run) => run.id === 'ghost-rmax1-dmax0-gb20-s1')!.config.ghostBatch, 20);
     assert.equal(sweepRuns(parseSweepSpec({ axes: { renormWarmup: [0.25] } }))[0]!.id, 'rw0.25-s1');
-    refused({ fixed: { batchSize: 60 }, axes: { norm: ['ghost'], ghostBatch: [20, 7] } }, 'axes.ghostBatch[1]', /ghostBatch 7 does not divide the batch size 60/);
+    refused(
+      { fixed: { batchSize: 60 }, axes: { norm: ['ghost'], ghostBatch: [20, 7] } },
+      'axes.ghostBatch[1]',
+      /ghostBatch 7 does not divide the batch size 60/,
+    );
     refused({ fixed: { renormRmax: 0.5 }, axes: { norm: ['brn'] } }, 'fixed', /renormRmax must be a number of at least 1/);
   });
 
   test('named values set several settings under one label; a list of seeds', () => {
-    const runs = sweepRuns(parseSweepSpec({ seeds: [7, 3], axes: { model: [{ label: 'deep', hiddenSizes: [32, 32, 32, 32], learningRate: 0.1 }, { initStd: 1 }] } }));
-    assert.deepEqual(runs.map((run) => run.id), ['deep-s7', 'std1-s7', 'deep-s3', 'std1-s3']);
+    const runs = sweepRuns(
+      parseSweepSpec({ seeds: [7, 3], axes: { model: [{ label: 'deep', hiddenSizes: [32, 32, 32, 32], learningRate: 0.1 }, { initStd: 1 }] } }),
+    );
+    assert.deepEqual(
+      runs.map((run) => run.id),
+      ['deep-s7', 'std1-s7', 'deep-s3', 'std1-s3'],
+    );
     assert.equal(runs[0]!.config.learningRate, 0.1);
     assert.equal(runs[1]!.axes[0]!.numeric, 1, 'a value that sets one number is plotted at it');
   });
@@ -97,6 +140,9 @@ describe('errors name the offending key', () => {
     assert.deepEqual(yaml, sweepSpecFromText('{"axes": {"norm": ["none", "bn"]}}', 'a.json'));
     assert.throws(() => sweepSpecFromText('axes: {norm: [bn}\n', 'b.yaml'), /b\.yaml is not valid YAML at line 1, column \d+: /);
     assert.throws(() => sweepSpecFromText('{"axes": ', 'c.json'), /c\.json is not valid JSON/);
-    assert.throws(() => sweepSpecFromText('axes:\n  norm: [xn]\n', 'd.yaml'), /sweep spec d\.yaml: axes\.norm\[0\]: must be one of none, bn, brn, ghost, ln, gn, rms, wn, got "xn"/);
+    assert.throws(
+      () => sweepSpecFromText('axes:\n  norm: [xn]\n', 'd.yaml'),
+      /sweep spec d\.yaml: axes\.norm\[0\]: must be one of none, bn, brn, ghost, ln, gn, rms, wn, got "xn"/,
+    );
   });
 });

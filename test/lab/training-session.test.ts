@@ -4,16 +4,17 @@
  * its probes fall on fixed steps and measure what they say; classification, the confusion
  * matrix, saving and loading agree with the network's own evaluation; bad files change nothing.
  */
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { TrainingSession, probeInterval } from '../../src/lab/live/training-session.js';
+import { test } from 'node:test';
+import { PERCENTILES } from '../../src/lab/claims/covariate-shift.js';
 import type { SessionCommand, SessionEvent, SessionUpdate } from '../../src/lab/live/session-messages.js';
+import { probeInterval, TrainingSession } from '../../src/lab/live/training-session.js';
 import { loadMnist } from '../../src/node/mnist-files.js';
 import { loadKernels } from '../../src/node/wasm-files.js';
 import { resolveTrainConfig, type TrainConfig } from '../../src/train/config.js';
 import { buildNetwork } from '../../src/train/networks.js';
 import { train } from '../../src/train/trainer.js';
-import { PERCENTILES } from '../../src/lab/claims/covariate-shift.js';
 
 const data = loadMnist();
 const config = resolveTrainConfig({ steps: 240, validateEvery: 80, activation: 'sigmoid', learningRate: 0.5 });
@@ -34,7 +35,10 @@ function openSession() {
   });
   const next = <T extends SessionEvent['type']>(type: T, match: (event: Extract<SessionEvent, { type: T }>) => boolean = () => true) =>
     new Promise<Extract<SessionEvent, { type: T }>>((resolve) => {
-      waiters.push({ match: (event) => event.type === type && match(event as Extract<SessionEvent, { type: T }>), resolve: resolve as (event: SessionEvent) => void });
+      waiters.push({
+        match: (event) => event.type === type && match(event as Extract<SessionEvent, { type: T }>),
+        resolve: resolve as (event: SessionEvent) => void,
+      });
     });
   const send = (command: SessionCommand) => session.handle(command);
   const updates = () => events.filter((event): event is Extract<SessionEvent, { type: 'update' }> => event.type === 'update').map((event) => event.update);
@@ -67,9 +71,18 @@ for (const batchNorm of [false, true]) {
     assert.equal(summary.steps, config.steps);
     assert.equal(summary.validationAccuracy, reference.validation.accuracy);
     assert.equal(summary.testAccuracy, reference.test.accuracy);
-    assert.deepEqual(summary.curve.map((point) => point.validationAccuracy), reference.curve.map((point) => point.validationAccuracy));
+    assert.deepEqual(
+      summary.curve.map((point) => point.validationAccuracy),
+      reference.curve.map((point) => point.validationAccuracy),
+    );
     // The incremental updates add up to the whole curve, each point once.
-    assert.deepEqual(session.updates().flatMap((update) => update.curve).map((point) => point.step), [0, 80, 160, 240]);
+    assert.deepEqual(
+      session
+        .updates()
+        .flatMap((update) => update.curve)
+        .map((point) => point.step),
+      [0, 80, 160, 240],
+    );
   });
 }
 
@@ -80,20 +93,34 @@ test('probes fall on fixed steps; percentiles are ordered; saturation is a fract
   await done;
   const probes = session.updates().flatMap((update) => update.probes);
   const interval = probeInterval(config.steps);
-  assert.deepEqual(probes.map((probe) => probe.step), Array.from({ length: config.steps / interval + 1 }, (_, i) => i * interval));
+  assert.deepEqual(
+    probes.map((probe) => probe.step),
+    Array.from({ length: config.steps / interval + 1 }, (_, i) => i * interval),
+  );
   for (const probe of probes) {
     assert.equal(probe.percentiles.length, 3);
     for (const [p15, p50, p85] of probe.percentiles) assert.ok(p15 <= p50 && p50 <= p85, `${p15} ≤ ${p50} ≤ ${p85}`);
     for (const fraction of probe.saturation) assert.ok(fraction >= 0 && fraction <= 1);
   }
   assert.equal(PERCENTILES.length, 3);
-  const layers = session.updates().map((update) => update.layers).filter((layers) => layers !== null).at(-1)!;
+  const layers = session
+    .updates()
+    .map((update) => update.layers)
+    .filter((layers) => layers !== null)
+    .at(-1)!;
   assert.equal(layers.length, 3);
   for (const layer of layers) {
-    assert.equal(layer.histogram.counts.reduce((a, b) => a + b, 0), 256 * 128, 'every probe value of every unit falls in a bin');
+    assert.equal(
+      layer.histogram.counts.reduce((a, b) => a + b, 0),
+      256 * 128,
+      'every probe value of every unit falls in a bin',
+    );
     const bn = layer.batchNorm!;
     for (const values of [bn.gamma, bn.beta, bn.movingMean, bn.movingVariance, bn.batchMean, bn.batchVariance]) assert.equal(values.length, 128);
-    assert.ok(bn.gamma.some((g) => g !== 1), 'γ has learned');
+    assert.ok(
+      bn.gamma.some((g) => g !== 1),
+      'γ has learned',
+    );
   }
 });
 
@@ -105,7 +132,12 @@ test('inference: the batch estimator one example at a time gives every image the
 
   const classify = async (index: number, estimator: 'ema' | 'batch', oneAtATime: boolean) => {
     const answer = session.next('classified', (event) => event.requestId === index * 10 + (oneAtATime ? 1 : 0) + (estimator === 'batch' ? 2 : 0));
-    session.send({ type: 'classify', requestId: index * 10 + (oneAtATime ? 1 : 0) + (estimator === 'batch' ? 2 : 0), image: { kind: 'test', index }, inference: { estimator, oneAtATime } });
+    session.send({
+      type: 'classify',
+      requestId: index * 10 + (oneAtATime ? 1 : 0) + (estimator === 'batch' ? 2 : 0),
+      image: { kind: 'test', index },
+      inference: { estimator, oneAtATime },
+    });
     return answer;
   };
   const first = await classify(0, 'batch', true);
@@ -119,7 +151,10 @@ test('inference: the batch estimator one example at a time gives every image the
   const confusion = session.next('confusion', (event) => event.requestId === 7);
   session.send({ type: 'confusion', requestId: 7, inference: { estimator: 'ema', oneAtATime: false } });
   const { matrix, accuracy } = await confusion;
-  assert.equal(matrix.flat().reduce((a, b) => a + b, 0), 10000);
+  assert.equal(
+    matrix.flat().reduce((a, b) => a + b, 0),
+    10000,
+  );
   assert.equal(accuracy, summary.testAccuracy, 'the diagonal is the test accuracy that training reported');
 });
 

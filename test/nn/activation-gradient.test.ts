@@ -3,8 +3,9 @@
  * through the forward output y as the layer does: dx of L = Σ r⊙f(x). ReLU is checked away from
  * its kink (|x| ≥ 0.05 ≫ h), where it is differentiable; dx may alias dy, as the MLP uses it.
  */
-import { describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
 import { JsKernels } from '../../src/core/js-kernels.js';
 import type { ActivationKind } from '../../src/core/kernels.js';
 import { Rng } from '../../src/core/rng.js';
@@ -12,7 +13,8 @@ import { Activation } from '../../src/nn/activation.js';
 import { ACTIVATIONS } from '../../src/nn/spec.js';
 import { assertGradientsMatch, numericGradient, weightedSum } from '../helpers/gradient-check.js';
 
-const rows = 6, cols = 7;
+const rows = 6,
+  cols = 7;
 const h = 1e-6;
 
 function setUp(kind: ActivationKind, seed: number) {

@@ -4,8 +4,9 @@
  * backward that treated μ_B and σ²_B as constants (dx = γ·invStd·dy) fails the dx check by
  * O(1) relative error.
  */
-import { describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
 import { JsKernels } from '../../src/core/js-kernels.js';
 import { Rng } from '../../src/core/rng.js';
 import { BatchNorm } from '../../src/nn/batch-norm.js';
@@ -13,7 +14,8 @@ import { TRAINING_PASS } from '../../src/nn/layer.js';
 import { BATCH_NORM_DEFAULTS, type BatchNormOptions } from '../../src/nn/spec.js';
 import { assertGradientsMatch, numericGradient, weightedSum } from '../helpers/gradient-check.js';
 
-const batch = 7, features = 5;
+const batch = 7,
+  features = 5;
 // BN is smooth with derivatives of order invStd³ ~ 1 here: h = 1e-5 keeps truncation (h²) and
 // rounding (1e-16·|L|/h) both near 1e-10.
 const h = 1e-5;

@@ -5,12 +5,13 @@
  * Σ_i (1−momentum)·momentum^(k−i)·stat_i; the inference forward = γ(x−mean)/√(var+eps)+β; the
  * `batch` estimator on one example gives β; and training on one example is refused.
  */
-import { describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
 import type { Kernels } from '../../src/core/kernels.js';
 import { Rng } from '../../src/core/rng.js';
 import { BatchNorm } from '../../src/nn/batch-norm.js';
-import { TRAINING_PASS, type ForwardPass } from '../../src/nn/layer.js';
+import { type ForwardPass, TRAINING_PASS } from '../../src/nn/layer.js';
 import { BATCH_NORM_DEFAULTS, type BatchNormOptions, type Estimator } from '../../src/nn/spec.js';
 import { assertAllClose } from '../helpers/assert-close.js';
 import { backendsUnderTest } from '../helpers/backends.js';
@@ -21,9 +22,24 @@ import { backendsUnderTest } from '../helpers/backends.js';
  * Feature 1 is feature 0 times −2 plus 10: μ 5, 6, 10 and σ² 5, 16, 4.
  */
 const handBatches = [
-  [[1, 8], [2, 6], [3, 4], [4, 2]],
-  [[0, 10], [0, 10], [4, 2], [4, 2]],
-  [[-1, 12], [1, 8], [-1, 12], [1, 8]],
+  [
+    [1, 8],
+    [2, 6],
+    [3, 4],
+    [4, 2],
+  ],
+  [
+    [0, 10],
+    [0, 10],
+    [4, 2],
+    [4, 2],
+  ],
+  [
+    [-1, 12],
+    [1, 8],
+    [-1, 12],
+    [1, 8],
+  ],
 ];
 // Feature 0: E[μ_B] = (2.5 + 2 + 0)/3 = 1.5; E[σ²_B] = (1.25 + 4 + 1)/3 = 6.25/3.
 // Feature 1: E[μ_B] = (5 + 6 + 10)/3 = 7;   E[σ²_B] = (5 + 16 + 4)/3 = 25/3.
@@ -57,7 +73,12 @@ for (const kernels of await backendsUnderTest()) {
       for (const rows of handBatches) feed(kernels, norm, rows);
       const { mean, variance } = norm.populationStatistics({ estimator: 'average', unbiased: true });
       assertAllClose(mean, averageMean, float32, 'mean');
-      assertAllClose(variance, averageBiasedVariance.map((v) => bessel * v), float32, 'variance');
+      assertAllClose(
+        variance,
+        averageBiasedVariance.map((v) => bessel * v),
+        float32,
+        'variance',
+      );
     });
 
     test('average, unbiased = false: the plain mean of batch variances', () => {
@@ -70,7 +91,10 @@ for (const kernels of await backendsUnderTest()) {
 
     test('average after resetAverage counts only the batches since', () => {
       const norm = makeNorm(kernels, {});
-      feed(kernels, norm, [[100, -100], [-50, 70]]);
+      feed(kernels, norm, [
+        [100, -100],
+        [-50, 70],
+      ]);
       norm.resetAverage();
       for (const rows of handBatches) feed(kernels, norm, rows);
       assertAllClose(norm.populationStatistics({ estimator: 'average', unbiased: false }).mean, averageMean, float32, 'mean');
@@ -82,18 +106,27 @@ for (const kernels of await backendsUnderTest()) {
       norm.gamma!.data.set([2, -0.5]);
       norm.beta!.data.set([0.25, 3]);
       for (const rows of handBatches) feed(kernels, norm, rows);
-      const examples = [[0.5, 9], [3, -1], [-2, 7]];
+      const examples = [
+        [0.5, 9],
+        [3, -1],
+        [-2, 7],
+      ];
       const x = kernels.matrix(3, 2);
       x.data.set(examples.flat());
       const y = norm.forward(x, inferring('average'));
-      const gamma = [2, -0.5], beta = [0.25, 3];
-      const expected = examples.flatMap((row) => row.map((v, j) =>
-        gamma[j]! * (v - averageMean[j]!) / Math.sqrt(bessel * averageBiasedVariance[j]! + eps) + beta[j]!));
+      const gamma = [2, -0.5],
+        beta = [0.25, 3];
+      const expected = examples.flatMap((row) =>
+        row.map((v, j) => (gamma[j]! * (v - averageMean[j]!)) / Math.sqrt(bessel * averageBiasedVariance[j]! + eps) + beta[j]!),
+      );
       assertAllClose(y.data, expected, { rtol: 1e-6, atol: 1e-6 }, 'inference output');
     });
 
     test('ema after k updates equals momentum^k·init + Σ (1−momentum)·momentum^(k−i)·stat_i', () => {
-      const momentum = 0.9, k = 6, m = 5, features = 3;
+      const momentum = 0.9,
+        k = 6,
+        m = 5,
+        features = 3;
       const norm = makeNorm(kernels, { momentum }, features);
       const rng = new Rng(101);
       const expectedMean = new Array<number>(features).fill(0); // TensorFlow's initial moving mean
@@ -123,12 +156,14 @@ for (const kernels of await backendsUnderTest()) {
       norm.beta!.data.set([-1, 2]);
       feed(kernels, norm, handBatches[0]!);
       // One update from (0, 1) with momentum 1/2: mean = μ_B/2, variance = (1 + σ²_B)/2.
-      const movingMean = [2.5 / 2, 5 / 2], movingVariance = [(1 + 1.25) / 2, (1 + 5) / 2];
+      const movingMean = [2.5 / 2, 5 / 2],
+        movingVariance = [(1 + 1.25) / 2, (1 + 5) / 2];
       const x = kernels.matrix(2, 2);
       x.data.set([0, 1, 2, -3]);
       const y = norm.forward(x, inferring('ema'));
-      const gamma = [1.5, 0.5], beta = [-1, 2];
-      const expected = [0, 1, 2, -3].map((v, i) => gamma[i % 2]! * (v - movingMean[i % 2]!) / Math.sqrt(movingVariance[i % 2]! + eps) + beta[i % 2]!);
+      const gamma = [1.5, 0.5],
+        beta = [-1, 2];
+      const expected = [0, 1, 2, -3].map((v, i) => (gamma[i % 2]! * (v - movingMean[i % 2]!)) / Math.sqrt(movingVariance[i % 2]! + eps) + beta[i % 2]!);
       assertAllClose(y.data, expected, { rtol: 1e-6, atol: 1e-6 }, 'inference output');
       assertAllClose(norm.movingMean.data, movingMean, float32, 'moving mean after inference');
       assertAllClose(norm.movingVariance.data, movingVariance, float32, 'moving variance after inference');

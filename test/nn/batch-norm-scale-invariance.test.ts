@@ -10,19 +10,23 @@
  * float32 budget plus the eps bound computed from the data; a BN that failed to divide by the
  * batch's own std would be off by a factor a.
  */
-import { describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
 import type { Kernels } from '../../src/core/kernels.js';
 import type { Matrix } from '../../src/core/matrix.js';
 import { Rng } from '../../src/core/rng.js';
 import { BatchNorm } from '../../src/nn/batch-norm.js';
-import { TRAINING_PASS } from '../../src/nn/layer.js';
 import { Dense } from '../../src/nn/dense.js';
+import { TRAINING_PASS } from '../../src/nn/layer.js';
 import { BATCH_NORM_DEFAULTS } from '../../src/nn/spec.js';
 import { assertAllClose, maxAbs } from '../helpers/assert-close.js';
 import { backendsUnderTest } from '../helpers/backends.js';
 
-const batch = 32, inputs = 10, features = 6, eps = 1e-8;
+const batch = 32,
+  inputs = 10,
+  features = 6,
+  eps = 1e-8;
 const scales = [0.1, 10, 1000];
 
 interface Pass {
@@ -35,7 +39,16 @@ interface Pass {
 }
 
 /** BN(u·(scale·W) + bias) with L = Σ r⊙BN(·), forward and backward. */
-function run(kernels: Kernels, u: Matrix, weights: Float32Array, scale: number, bias: Float32Array | null, r: Matrix, gamma: Float32Array, beta: Float32Array): Pass {
+function run(
+  kernels: Kernels,
+  u: Matrix,
+  weights: Float32Array,
+  scale: number,
+  bias: Float32Array | null,
+  r: Matrix,
+  gamma: Float32Array,
+  beta: Float32Array,
+): Pass {
   const dense = new Dense(kernels, 'dense.0', inputs, features, bias !== null);
   dense.allocate(batch, true);
   for (let i = 0; i < weights.length; i++) dense.weights.data[i] = scale * weights[i]!;
@@ -50,8 +63,11 @@ function run(kernels: Kernels, u: Matrix, weights: Float32Array, scale: number, 
   const du = dense.backward(u, dLinear)!; // [m, k]
   const cache = norm.trainingBatch;
   return {
-    y: Float64Array.from(y.data), du: Float64Array.from(du.data), dW: Float64Array.from(dense.weightGrad.data),
-    db: dense.biasGrad ? Float64Array.from(dense.biasGrad.data) : null, dLinearScale: maxAbs(dLinear.data),
+    y: Float64Array.from(y.data),
+    du: Float64Array.from(du.data),
+    dW: Float64Array.from(dense.weightGrad.data),
+    db: dense.biasGrad ? Float64Array.from(dense.biasGrad.data) : null,
+    dLinearScale: maxAbs(dLinear.data),
     minVariance: Math.min(...Array.from(cache.variance.data)),
   };
 }
@@ -76,7 +92,7 @@ for (const kernels of await backendsUnderTest()) {
     });
 
     for (const a of scales) {
-      const epsBound = Math.abs(1 - 1 / (a * a)) * eps / (2 * reference.minVariance);
+      const epsBound = (Math.abs(1 - 1 / (a * a)) * eps) / (2 * reference.minVariance);
       const scaled = run(kernels, u, weights, a, null, r, gamma, beta);
 
       test(`BN(aWu) = BN(Wu) for a = ${a}`, () => {

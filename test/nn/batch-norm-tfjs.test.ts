@@ -4,8 +4,9 @@
  * training-mode output, the gradients wrt x, gamma and beta (from tf's autodiff through
  * `tf.moments`) and the moving mean and variance after one call must agree to float32 precision.
  */
-import { describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
 import { Rng } from '../../src/core/rng.js';
 import { BatchNorm } from '../../src/nn/batch-norm.js';
 import { TRAINING_PASS } from '../../src/nn/layer.js';
@@ -33,7 +34,8 @@ for (const kernels of await backendsUnderTest()) {
         const x = kernels.matrix(batch, features); // [m, n]
         for (let j = 0; j < features; j++) {
           // Columns with their own offset and spread, like pre-activations of different units.
-          const mean = 4 * rng.normal(), std = columnStd ?? (tinyColumn && j === 0 ? 0.02 : 0.2 + 3 * rng.uniform());
+          const mean = 4 * rng.normal(),
+            std = columnStd ?? (tinyColumn && j === 0 ? 0.02 : 0.2 + 3 * rng.uniform());
           for (let i = 0; i < batch; i++) x.data[i * features + j] = mean + std * rng.normal();
         }
         for (let j = 0; j < features; j++) {
@@ -48,7 +50,12 @@ for (const kernels of await backendsUnderTest()) {
         const cache = norm.trainingBatch;
 
         const oracle = await tfjsBatchNormTraining({
-          x, gamma: norm.gamma!.data, beta: norm.beta!.data, upstream, momentum: options.momentum, epsilon: options.eps,
+          x,
+          gamma: norm.gamma!.data,
+          beta: norm.beta!.data,
+          upstream,
+          momentum: options.momentum,
+          epsilon: options.eps,
         });
         // Float32 tolerances: y and the moving statistics are a few roundings deep (relative error
         // ~1e-6 of their scale). dx = γ·invStd/m·(m·dy − Σdy − x̂·Σdy·x̂) is a difference of terms of

@@ -4,8 +4,9 @@
  * and the normalized row [-0.98, -0.23, -0.68, -1.13, 0.08, 0.68, 2.19, 0.08] to two decimals.
  * An unbiased variance (3.52/7 = 0.503) would give -0.92 for the first element.
  */
-import { describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
 import { BatchNorm } from '../../src/nn/batch-norm.js';
 import { TRAINING_PASS } from '../../src/nn/layer.js';
 import { BATCH_NORM_DEFAULTS } from '../../src/nn/spec.js';
@@ -26,8 +27,14 @@ for (const kernels of await backendsUnderTest()) {
       // float32: the inputs themselves are rounded to ~6e-8, so 1e-6 is the honest closeness.
       assert.ok(Math.abs(cache.mean.data[0]! - 1.65) < 1e-6, `mean ${cache.mean.data[0]}`);
       assert.ok(Math.abs(cache.variance.data[0]! - 0.44) < 1e-6, `variance ${cache.variance.data[0]}`);
-      assert.deepEqual(Array.from(y.data, (v) => Math.round(v * 100) / 100), normalized);
-      assert.deepEqual(Array.from(cache.xhat.data, (v) => Math.round(v * 100) / 100), normalized);
+      assert.deepEqual(
+        Array.from(y.data, (v) => Math.round(v * 100) / 100),
+        normalized,
+      );
+      assert.deepEqual(
+        Array.from(cache.xhat.data, (v) => Math.round(v * 100) / 100),
+        normalized,
+      );
     });
   });
 }

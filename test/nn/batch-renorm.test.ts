@@ -6,8 +6,9 @@
  * stops their gradient); the schedule; and its limiting case, rmax = 1 and dmax = 0, which is
  * BN bit for bit: forward, backward, moving statistics and whole training steps, on every backend.
  */
-import { describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
 import { JsKernels } from '../../src/core/js-kernels.js';
 import type { Kernels } from '../../src/core/kernels.js';
 import { Rng } from '../../src/core/rng.js';
@@ -17,13 +18,15 @@ import { TRAINING_PASS } from '../../src/nn/layer.js';
 import { drawInitialWeights, MLP } from '../../src/nn/mlp.js';
 import { renormLimits, renormSchedule } from '../../src/nn/renorm-schedule.js';
 import { Sgd } from '../../src/nn/sgd.js';
-import { BATCH_NORM_DEFAULTS, makeSpec, type BatchRenormOptions } from '../../src/nn/spec.js';
+import { BATCH_NORM_DEFAULTS, type BatchRenormOptions, makeSpec } from '../../src/nn/spec.js';
 import { assertAllClose } from '../helpers/assert-close.js';
 import { backendsUnderTest } from '../helpers/backends.js';
 import { assertGradientsMatch, numericGradient, weightedSum } from '../helpers/gradient-check.js';
 
-const EPS = 1e-3, MOMENTUM = 0.99;
-const batch = 8, features = 21; // 21 = 5 vectors of 4 and a scalar tail in the SIMD kernels
+const EPS = 1e-3,
+  MOMENTUM = 0.99;
+const batch = 8,
+  features = 21; // 21 = 5 vectors of 4 and a scalar tail in the SIMD kernels
 const FULL: BatchRenormOptions = { eps: EPS, momentum: MOMENTUM, rmax: 3, dmax: 5, warmupSteps: 0, rmaxSteps: 0, dmaxSteps: 0, affine: true };
 
 interface Reference {
@@ -40,11 +43,24 @@ interface Reference {
  * y = γ·((x − μ_B)/σ_B·r + d) + β; then μ += (1 − momentum)(μ_B − μ), σ² likewise with σ²_B.
  */
 function reference(
-  x: ArrayLike<number>, m: number, n: number, gamma: ArrayLike<number>, beta: ArrayLike<number>,
-  movingMean: ArrayLike<number>, movingVariance: ArrayLike<number>, rmax: number, dmax: number,
+  x: ArrayLike<number>,
+  m: number,
+  n: number,
+  gamma: ArrayLike<number>,
+  beta: ArrayLike<number>,
+  movingMean: ArrayLike<number>,
+  movingVariance: ArrayLike<number>,
+  rmax: number,
+  dmax: number,
   fixed?: { r: ArrayLike<number>; d: ArrayLike<number> },
 ): Reference {
-  const out: Reference = { y: new Float64Array(m * n), r: new Float64Array(n), d: new Float64Array(n), movingMean: new Float64Array(n), movingVariance: new Float64Array(n) };
+  const out: Reference = {
+    y: new Float64Array(m * n),
+    r: new Float64Array(n),
+    d: new Float64Array(n),
+    movingMean: new Float64Array(n),
+    movingVariance: new Float64Array(n),
+  };
   for (let j = 0; j < n; j++) {
     let mu = 0;
     for (let i = 0; i < m; i++) mu += x[i * n + j]!;
@@ -52,7 +68,8 @@ function reference(
     let variance = 0;
     for (let i = 0; i < m; i++) variance += (x[i * n + j]! - mu) ** 2;
     variance /= m;
-    const sigmaB = Math.sqrt(variance + EPS), sigma = Math.sqrt(movingVariance[j]! + EPS);
+    const sigmaB = Math.sqrt(variance + EPS),
+      sigma = Math.sqrt(movingVariance[j]! + EPS);
     const r = fixed ? fixed.r[j]! : Math.min(rmax, Math.max(1 / rmax, sigmaB / sigma));
     const d = fixed ? fixed.d[j]! : Math.min(dmax, Math.max(-dmax, (mu - movingMean[j]!) / sigma));
     out.r[j] = r;
@@ -87,7 +104,17 @@ describe('Batch Renormalization against the paper (Algorithm 1, float64 referenc
   for (const kernels of backends) {
     test(`${kernels.variant}: forward, r, d and the moving statistics match the reference (clipped and unclipped units)`, () => {
       const { norm, x } = setUp(kernels, FULL, 31);
-      const expected = reference(x.data, batch, features, norm.gamma!.data, norm.beta!.data, norm.movingMean.data.slice(), norm.movingVariance.data.slice(), 3, 5);
+      const expected = reference(
+        x.data,
+        batch,
+        features,
+        norm.gamma!.data,
+        norm.beta!.data,
+        norm.movingMean.data.slice(),
+        norm.movingVariance.data.slice(),
+        3,
+        5,
+      );
       const clipped = expected.r.filter((r) => r === 3 || r === 1 / 3).length + expected.d.filter((d) => Math.abs(d) === 5).length;
       assert.ok(clipped >= 2 && clipped < 2 * features - 4, `the inputs exercise clipping and its absence (${clipped} clipped limits)`);
       const y = norm.forward(x, TRAINING_PASS);
@@ -104,16 +131,23 @@ describe('Batch Renormalization against the paper (Algorithm 1, float64 referenc
       const { norm, x } = setUp(kernels, FULL, 32);
       const bn = new BatchNorm(kernels, 'bn.0', features, { ...BATCH_NORM_DEFAULTS });
       bn.allocate(batch, true);
-      for (const [to, from] of [[bn.gamma!, norm.gamma!], [bn.beta!, norm.beta!], [bn.movingMean, norm.movingMean], [bn.movingVariance, norm.movingVariance]] as const) to.data.set(from.data);
+      for (const [to, from] of [
+        [bn.gamma!, norm.gamma!],
+        [bn.beta!, norm.beta!],
+        [bn.movingMean, norm.movingMean],
+        [bn.movingVariance, norm.movingVariance],
+      ] as const)
+        to.data.set(from.data);
       const pass = { mode: 'infer', statistics: { estimator: 'ema', unbiased: true } } as const;
       assert.deepEqual(Array.from(norm.forward(x, pass).data), Array.from(bn.forward(x, pass).data));
     });
   }
 
-  test('float64: the backward is the reference\'s gradient with r and d held fixed (central differences)', () => {
+  test("float64: the backward is the reference's gradient with r and d held fixed (central differences)", () => {
     const kernels = new JsKernels('float64');
     const { norm, x } = setUp(kernels, FULL, 33);
-    const movingMean = norm.movingMean.data.slice(), movingVariance = norm.movingVariance.data.slice();
+    const movingMean = norm.movingMean.data.slice(),
+      movingVariance = norm.movingVariance.data.slice();
     const weights = new Float64Array(batch * features);
     const rng = new Rng(34);
     for (let i = 0; i < weights.length; i++) weights[i] = rng.normal();
@@ -123,7 +157,8 @@ describe('Batch Renormalization against the paper (Algorithm 1, float64 referenc
     const fixed = { r: norm.r.data.slice(), d: norm.d.data.slice() };
     assert.ok(fixed.r.some((r) => r !== 1) && fixed.d.some((d) => d !== 0), 'a correction to check');
     const dx = norm.backward(x, upstream)!;
-    const loss = (): number => weightedSum(weights, reference(x.data, batch, features, norm.gamma!.data, norm.beta!.data, movingMean, movingVariance, 3, 5, fixed).y);
+    const loss = (): number =>
+      weightedSum(weights, reference(x.data, batch, features, norm.gamma!.data, norm.beta!.data, movingMean, movingVariance, 3, 5, fixed).y);
     const h = 1e-5;
     assertGradientsMatch('dx', dx.data, numericGradient(x.data, loss, h));
     assertGradientsMatch('dgamma', norm.gammaGrad!.data, numericGradient(norm.gamma!.data, loss, h));
@@ -131,7 +166,7 @@ describe('Batch Renormalization against the paper (Algorithm 1, float64 referenc
   });
 });
 
-describe('Batch Renormalization\'s schedule', () => {
+describe("Batch Renormalization's schedule", () => {
   test('1 and 0 through the warm-up, linear to rmax and dmax at their marks, constant after', () => {
     const options = { rmax: 3, dmax: 5, warmupSteps: 10, rmaxSteps: 50, dmaxSteps: 30 };
     assert.deepEqual(renormLimits(options, 0), { rmax: 1, dmax: 0 });
@@ -143,22 +178,28 @@ describe('Batch Renormalization\'s schedule', () => {
     assert.deepEqual(renormLimits(options, 1e9), { rmax: 3, dmax: 5 });
   });
 
-  test('scaled to a run: the paper\'s 5k, 25k and 40k as 1/16, 5/16 and 1/2 of it; a longer warm-up moves the ends with it', () => {
+  test("scaled to a run: the paper's 5k, 25k and 40k as 1/16, 5/16 and 1/2 of it; a longer warm-up moves the ends with it", () => {
     assert.deepEqual(renormSchedule(3000, 1 / 16), { warmupSteps: 188, dmaxSteps: 938, rmaxSteps: 1500 });
     assert.deepEqual(renormSchedule(80_000, 1 / 16), { warmupSteps: 5000, dmaxSteps: 25_000, rmaxSteps: 40_000 });
     assert.deepEqual(renormSchedule(1000, 0.6), { warmupSteps: 600, dmaxSteps: 600, rmaxSteps: 600 });
   });
 
-  test('the layer follows it: BN\'s numbers through the warm-up, a correction after', () => {
+  test("the layer follows it: BN's numbers through the warm-up, a correction after", () => {
     const kernels = new JsKernels();
     const { norm, x } = setUp(kernels, { ...FULL, warmupSteps: 2, rmaxSteps: 4, dmaxSteps: 4 }, 35);
     norm.forward(x, TRAINING_PASS);
     norm.forward(x, TRAINING_PASS);
     assert.ok(Array.from(norm.r.data).every((r) => r === 1) && Array.from(norm.d.data).every((d) => d === 0), 'no correction in the warm-up');
     norm.forward(x, TRAINING_PASS); // step 2: the relaxation starts from 1 and 0
-    assert.ok(Array.from(norm.r.data).every((r) => r === 1), 'none where the relaxation starts');
+    assert.ok(
+      Array.from(norm.r.data).every((r) => r === 1),
+      'none where the relaxation starts',
+    );
     norm.forward(x, TRAINING_PASS);
-    assert.ok(Array.from(norm.r.data).some((r) => r !== 1), 'a correction after it');
+    assert.ok(
+      Array.from(norm.r.data).some((r) => r !== 1),
+      'a correction after it',
+    );
     assert.equal(norm.steps, 4);
   });
 });
@@ -170,7 +211,13 @@ describe('Batch Renormalization with rmax = 1 and dmax = 0 is BN bit for bit', a
       const { norm, x } = setUp(kernels, { ...FULL, rmax: 1, dmax: 0 }, 36);
       const bn = new BatchNorm(kernels, 'bn.0', features, { ...BATCH_NORM_DEFAULTS });
       bn.allocate(batch, true);
-      for (const [to, from] of [[bn.gamma!, norm.gamma!], [bn.beta!, norm.beta!], [bn.movingMean, norm.movingMean], [bn.movingVariance, norm.movingVariance]] as const) to.data.set(from.data);
+      for (const [to, from] of [
+        [bn.gamma!, norm.gamma!],
+        [bn.beta!, norm.beta!],
+        [bn.movingMean, norm.movingMean],
+        [bn.movingVariance, norm.movingVariance],
+      ] as const)
+        to.data.set(from.data);
       const dy = kernels.matrix(batch, features);
       new Rng(37).fillNormal(dy.data as Float32Array, 1);
       const dyCopy = kernels.matrix(batch, features);
@@ -205,7 +252,11 @@ describe('Batch Renormalization with rmax = 1 and dmax = 0 is BN bit for bit', a
         });
         assert.equal(losses[1], losses[0], `loss of step ${step}`);
       }
-      const values = (net: MLP): number[][] => net.checkpointTensors().filter((t) => !t.name.endsWith('.steps')).map((t) => Array.from(t.read()));
+      const values = (net: MLP): number[][] =>
+        net
+          .checkpointTensors()
+          .filter((t) => !t.name.endsWith('.steps'))
+          .map((t) => Array.from(t.read()));
       assert.deepEqual(values(brnNet), values(bnNet));
     });
   }

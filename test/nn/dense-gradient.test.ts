@@ -2,15 +2,18 @@
  * @file Finite-difference gradient check of Dense, in float64: dW, db and dx of L = Σ r⊙(x·W + b),
  * with and without bias, plus the accumulation contract (backward adds into dW and db).
  */
-import { describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
 import { JsKernels } from '../../src/core/js-kernels.js';
 import { Rng } from '../../src/core/rng.js';
 import { Dense } from '../../src/nn/dense.js';
 import { assertAllClose } from '../helpers/assert-close.js';
 import { assertGradientsMatch, numericGradient, weightedSum } from '../helpers/gradient-check.js';
 
-const batch = 6, inputs = 5, outputs = 4;
+const batch = 6,
+  inputs = 5,
+  outputs = 4;
 // The loss is linear in each W, b and x entry: central differences are exact up to rounding.
 const h = 1e-5;
 
@@ -49,8 +52,19 @@ for (const useBias of [true, false]) {
       const onceBias = dense.biasGrad ? Float64Array.from(dense.biasGrad.data) : null;
       dense.backward(x, r);
       // Twice the gradient, up to the rounding of adding term by term onto a non-zero start.
-      assertAllClose(dense.weightGrad.data, once.map((g) => 2 * g), { rtol: 1e-14, atol: 1e-14 }, 'dW after two backward calls');
-      if (onceBias) assertAllClose(dense.biasGrad!.data, onceBias.map((g) => 2 * g), { rtol: 1e-14, atol: 1e-14 }, 'db after two backward calls');
+      assertAllClose(
+        dense.weightGrad.data,
+        once.map((g) => 2 * g),
+        { rtol: 1e-14, atol: 1e-14 },
+        'dW after two backward calls',
+      );
+      if (onceBias)
+        assertAllClose(
+          dense.biasGrad!.data,
+          onceBias.map((g) => 2 * g),
+          { rtol: 1e-14, atol: 1e-14 },
+          'db after two backward calls',
+        );
     });
   });
 }

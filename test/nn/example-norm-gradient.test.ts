@@ -5,8 +5,9 @@
  * O(1); one that factored γ out of the bracket as BatchNorm may (γ is constant along BN's
  * normalized axis, not along these) fails it too.
  */
-import { describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
 import { JsKernels } from '../../src/core/js-kernels.js';
 import { Rng } from '../../src/core/rng.js';
 import type { ExampleNorm } from '../../src/nn/example-norm.js';
@@ -16,7 +17,8 @@ import { LayerNorm } from '../../src/nn/layer-norm.js';
 import { RmsNorm } from '../../src/nn/rms-norm.js';
 import { assertGradientsMatch, numericGradient, weightedSum } from '../helpers/gradient-check.js';
 
-const batch = 5, features = 12;
+const batch = 5,
+  features = 12;
 // Smooth with derivatives of order invStd³ ~ 1 here: h = 1e-5 keeps truncation and rounding near 1e-10.
 const h = 1e-5;
 

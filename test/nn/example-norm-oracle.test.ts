@@ -7,8 +7,9 @@
  * a group per unit normalizes each unit alone (x − μ = 0: the output is β); LN's x̂ has zero mean
  * and unit variance per example, RMSNorm's x̂ a root mean square of 1.
  */
-import { describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
 import type { Kernels } from '../../src/core/kernels.js';
 import { Rng } from '../../src/core/rng.js';
 import type { ExampleNorm } from '../../src/nn/example-norm.js';
@@ -21,14 +22,24 @@ import { backendsUnderTest } from '../helpers/backends.js';
 import { numericGradient } from '../helpers/gradient-check.js';
 
 const EPS = 1e-5;
-const batch = 9, features = 24; // 24 = 6 vectors of 4 and 3 groups of 8 (and odd-sized tails when not)
+const batch = 9,
+  features = 24; // 24 = 6 vectors of 4 and 3 groups of 8 (and odd-sized tails when not)
 
 /**
  * The papers' forward in float64: per example i and group of s units, μ = Σx/s (0 for RMSNorm),
  * σ² = Σ(x − μ)²/s, y = γ·(x − μ)/√(σ² + eps) + β.
  */
-function reference(x: ArrayLike<number>, m: number, n: number, groups: number, centered: boolean, gamma: ArrayLike<number>, beta: ArrayLike<number> | null): Float64Array {
-  const y = new Float64Array(m * n), s = n / groups;
+function reference(
+  x: ArrayLike<number>,
+  m: number,
+  n: number,
+  groups: number,
+  centered: boolean,
+  gamma: ArrayLike<number>,
+  beta: ArrayLike<number> | null,
+): Float64Array {
+  const y = new Float64Array(m * n),
+    s = n / groups;
   for (let i = 0; i < m; i++) {
     for (let g = 0; g < groups; g++) {
       let mu = 0;
@@ -41,7 +52,7 @@ function reference(x: ArrayLike<number>, m: number, n: number, groups: number, c
       variance /= s;
       for (let k = 0; k < s; k++) {
         const j = g * s + k;
-        y[i * n + j] = gamma[j]! * (x[i * n + j]! - mu) / Math.sqrt(variance + EPS) + (beta ? beta[j]! : 0);
+        y[i * n + j] = (gamma[j]! * (x[i * n + j]! - mu)) / Math.sqrt(variance + EPS) + (beta ? beta[j]! : 0);
       }
     }
   }
@@ -74,7 +85,15 @@ function run(kernels: Kernels, c: Case, seed: number, n = features) {
   rng.fillNormal(r.data, 1);
   const y = Float64Array.from(norm.forward(x, TRAINING_PASS).data);
   const dx = Float64Array.from(norm.backward(x, r)!.data);
-  return { norm, x: Float64Array.from(x.data), r: Float64Array.from(r.data), y, dx, dGamma: Float64Array.from(norm.gammaGrad!.data), dBeta: norm.betaGrad && Float64Array.from(norm.betaGrad.data) };
+  return {
+    norm,
+    x: Float64Array.from(x.data),
+    r: Float64Array.from(r.data),
+    y,
+    dx,
+    dGamma: Float64Array.from(norm.gammaGrad!.data),
+    dBeta: norm.betaGrad && Float64Array.from(norm.betaGrad.data),
+  };
 }
 
 describe('Layer, Group and RMS Norm agree with a float64 reference from the papers', async () => {
@@ -82,7 +101,8 @@ describe('Layer, Group and RMS Norm agree with a float64 reference from the pape
     for (const c of CASES) {
       test(`${c.name} [${kernels.name}: ${kernels.variant}]`, () => {
         const got = run(kernels, c, 41);
-        const gamma = Float64Array.from(got.norm.gamma!.data), beta = got.norm.beta && Float64Array.from(got.norm.beta.data);
+        const gamma = Float64Array.from(got.norm.gamma!.data),
+          beta = got.norm.beta && Float64Array.from(got.norm.beta.data);
         assertAllClose(got.y, reference(got.x, batch, features, c.groups, c.centered, gamma, beta), { rtol: 1e-5, atol: 1e-5 }, 'y');
         // Gradients of L = Σ r·y, by central differences of the reference in float64.
         const loss = (xs: Float64Array, g: Float64Array, b: Float64Array | null): number => {
@@ -91,10 +111,28 @@ describe('Layer, Group and RMS Norm agree with a float64 reference from the pape
           for (let i = 0; i < y.length; i++) sum += got.r[i]! * y[i]!;
           return sum;
         };
-        const x = Float64Array.from(got.x), g = Float64Array.from(gamma), b = beta && Float64Array.from(beta);
-        assertAllClose(got.dx, numericGradient(x, () => loss(x, g, b), 1e-6), { rtol: 1e-4, atol: 1e-4 }, 'dx');
-        assertAllClose(got.dGamma, numericGradient(g, () => loss(x, g, b), 1e-6), { rtol: 1e-4, atol: 1e-4 }, 'dgamma');
-        if (b) assertAllClose(got.dBeta!, numericGradient(b, () => loss(x, g, b), 1e-6), { rtol: 1e-4, atol: 1e-4 }, 'dbeta');
+        const x = Float64Array.from(got.x),
+          g = Float64Array.from(gamma),
+          b = beta && Float64Array.from(beta);
+        assertAllClose(
+          got.dx,
+          numericGradient(x, () => loss(x, g, b), 1e-6),
+          { rtol: 1e-4, atol: 1e-4 },
+          'dx',
+        );
+        assertAllClose(
+          got.dGamma,
+          numericGradient(g, () => loss(x, g, b), 1e-6),
+          { rtol: 1e-4, atol: 1e-4 },
+          'dgamma',
+        );
+        if (b)
+          assertAllClose(
+            got.dBeta!,
+            numericGradient(b, () => loss(x, g, b), 1e-6),
+            { rtol: 1e-4, atol: 1e-4 },
+            'dbeta',
+          );
         else assert.equal(got.dBeta, null, 'RMSNorm has no β');
       });
     }
@@ -116,9 +154,17 @@ describe('limiting cases', async () => {
       const each = run(kernels, { name: 'gn', groups: features, centered: true, make: (k, n) => new GroupNorm(k, 'gn.0', n, n, EPS) }, 52);
       const beta = each.norm.beta!.data;
       for (let i = 0; i < batch; i++) for (let j = 0; j < features; j++) assert.equal(each.y[i * features + j], beta[j], `y[${i},${j}]`);
-      assert.ok(each.dx.every((v) => v === 0), 'x − μ is 0 whatever x: dx = 0');
+      assert.ok(
+        each.dx.every((v) => v === 0),
+        'x − μ is 0 whatever x: dx = 0',
+      );
     });
-    for (const [c, n] of [[CASES[0]!, features], [CASES[0]!, 13], [CASES[2]!, features], [CASES[2]!, 13]] as const) {
+    for (const [c, n] of [
+      [CASES[0]!, features],
+      [CASES[0]!, 13],
+      [CASES[2]!, features],
+      [CASES[2]!, 13],
+    ] as const) {
       test(`${c.name}'s x̂ per example (${n} units): ${c.centered ? 'mean 0, variance 1' : 'root mean square 1'} ${tag}`, () => {
         const got = run(kernels, c, 53, n);
         const { xhat } = got.norm.buffersFor(batch);

@@ -6,10 +6,11 @@
  * WebAssembly's) to float32 precision. (PyTorch 1.13 has no RMSNorm: its oracle is the float64
  * reference in example-norm-oracle.test.ts.)
  */
-import { describe, test } from 'node:test';
+
 import { readFileSync } from 'node:fs';
-import type { Kernels } from '../../src/core/kernels.js';
+import { describe, test } from 'node:test';
 import { JsKernels } from '../../src/core/js-kernels.js';
+import type { Kernels } from '../../src/core/kernels.js';
 import type { ExampleNorm } from '../../src/nn/example-norm.js';
 import { GroupNorm } from '../../src/nn/group-norm.js';
 import { TRAINING_PASS } from '../../src/nn/layer.js';
@@ -28,7 +29,8 @@ interface Golden {
 }
 
 const golden = JSON.parse(readFileSync(new URL('../../../test/fixtures/norm-goldens.json', import.meta.url), 'utf8')) as Golden;
-const m = golden.x.length, n = golden.x[0]!.length;
+const m = golden.x.length,
+  n = golden.x[0]!.length;
 
 function layerOf(kernels: Kernels, name: string, groups: number): ExampleNorm {
   return name === 'layer_norm' ? new LayerNorm(kernels, 'ln.0', n, golden.eps) : new GroupNorm(kernels, 'gn.0', n, groups, golden.eps);

@@ -5,8 +5,9 @@
  * (`bnlab train --norm ln --steps 300 --lr 0.1`), 0.870 with Group Norm of 32 groups, 0.933 with
  * RMSNorm (0.944 with BN, 0.883 without a norm); the bound is 0.8.
  */
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { loadMnist } from '../../src/node/mnist-files.js';
 import { loadKernels } from '../../src/node/wasm-files.js';
 import { resolveTrainConfig } from '../../src/train/config.js';

@@ -4,11 +4,12 @@
  * and sparse left factor, shapes with ragged edges) and for whole training steps of the
  * article's network, whose trainStep uses the fused path.
  */
-import { describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
 import type { Kernels } from '../../src/core/kernels.js';
 import { Rng } from '../../src/core/rng.js';
-import { MLP, drawInitialWeights } from '../../src/nn/mlp.js';
+import { drawInitialWeights, MLP } from '../../src/nn/mlp.js';
 import { Sgd } from '../../src/nn/sgd.js';
 import { makeSpec } from '../../src/nn/spec.js';
 import { backendsUnderTest } from '../helpers/backends.js';
@@ -29,11 +30,19 @@ function unfusedStep(net: MLP, x: ReturnType<MLP['inputFor']>, labels: number[],
 
 for (const kernels of await backendsUnderTest()) {
   describe(`SGD fused into the weight gradient [${kernels.name}: ${kernels.variant}]`, () => {
-    for (const [m, k, n, sparse] of [[60, 128, 128, false], [7, 13, 10, false], [60, 784, 128, true], [5, 21, 30, true]] as const) {
+    for (const [m, k, n, sparse] of [
+      [60, 128, 128, false],
+      [7, 13, 10, false],
+      [60, 784, 128, true],
+      [5, 21, 30, true],
+    ] as const) {
       test(`W += −lr·aᵀ·b equals g = aᵀ·b then W −= lr·g, bit for bit: ${m}x${k}x${n}${sparse ? ' sparse' : ''}`, () => {
         const rng = new Rng(m * 1000 + k + n);
-        const a = randomMatrix(kernels, m, k, rng, sparse ? 0.8 : 0), b = randomMatrix(kernels, m, n, rng);
-        const fused = randomMatrix(kernels, k, n, rng), unfused = kernels.matrix(k, n), gradient = kernels.matrix(k, n);
+        const a = randomMatrix(kernels, m, k, rng, sparse ? 0.8 : 0),
+          b = randomMatrix(kernels, m, n, rng);
+        const fused = randomMatrix(kernels, k, n, rng),
+          unfused = kernels.matrix(k, n),
+          gradient = kernels.matrix(k, n);
         unfused.data.set(fused.data);
         const learningRate = 0.37;
         kernels.matmulTransposeAAdd(a, b, fused, sparse, -learningRate);
@@ -47,7 +56,8 @@ for (const kernels of await backendsUnderTest()) {
       test(`trainStep (fused) equals backward + Sgd.step (unfused) bit for bit over 4 steps, ${batchNorm ? 'with' : 'without'} BN`, () => {
         const spec = makeSpec({ activation: 'relu', batchNorm });
         const weights = drawInitialWeights(spec, 0.05, new Rng(7));
-        const fused = new MLP(kernels, spec, weights), unfused = new MLP(kernels, spec, weights);
+        const fused = new MLP(kernels, spec, weights),
+          unfused = new MLP(kernels, spec, weights);
         const rng = new Rng(8);
         for (let step = 0; step < 4; step++) {
           const pixels = Array.from({ length: 60 * 784 }, () => (rng.uniform() < 0.8 ? 0 : rng.uniform()));

@@ -5,8 +5,9 @@
  * virtual batch, in order (as PyTorch-style ghost BN, one BatchNorm applied to each chunk, does);
  * and its limiting case, one virtual batch the size of the batch, which is BN bit for bit.
  */
-import { describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
 import { JsKernels } from '../../src/core/js-kernels.js';
 import type { Kernels } from '../../src/core/kernels.js';
 import type { Matrix } from '../../src/core/matrix.js';
@@ -21,8 +22,11 @@ import { assertAllClose } from '../helpers/assert-close.js';
 import { backendsUnderTest } from '../helpers/backends.js';
 import { assertGradientsMatch, numericGradient, weightedSum } from '../helpers/gradient-check.js';
 
-const EPS = 1e-3, MOMENTUM = 0.99;
-const virtualBatch = 4, batch = 12, features = 13;
+const EPS = 1e-3,
+  MOMENTUM = 0.99;
+const virtualBatch = 4,
+  batch = 12,
+  features = 13;
 
 function ghostLayer(kernels: Kernels, size: number, rows: number, seed: number): { norm: GhostBatchNorm; x: Matrix } {
   const rng = new Rng(seed);
@@ -64,10 +68,12 @@ describe('Ghost BN: statistics per virtual batch', async () => {
     test(`${kernels.variant}: the moving statistics take each virtual batch in turn (one update per virtual batch)`, () => {
       const { norm, x } = ghostLayer(kernels, virtualBatch, batch, 42);
       norm.forward(x, TRAINING_PASS);
-      const mean = new Float64Array(features), variance = new Float64Array(features).fill(1);
+      const mean = new Float64Array(features),
+        variance = new Float64Array(features).fill(1);
       for (let v = 0; v < batch / virtualBatch; v++) {
         for (let j = 0; j < features; j++) {
-          let mu = 0, sigma2 = 0;
+          let mu = 0,
+            sigma2 = 0;
           for (let i = v * virtualBatch; i < (v + 1) * virtualBatch; i++) mu += x.data[i * features + j]!;
           mu /= virtualBatch;
           for (let i = v * virtualBatch; i < (v + 1) * virtualBatch; i++) sigma2 += (x.data[i * features + j]! - mu) ** 2;
@@ -83,7 +89,10 @@ describe('Ghost BN: statistics per virtual batch', async () => {
 
     test(`${kernels.variant}: a batch the virtual batch does not divide is a one-line error naming --ghost-batch`, () => {
       const { norm } = ghostLayer(kernels, 5, batch, 43);
-      assert.throws(() => norm.forward(kernels.matrix(batch, features), TRAINING_PASS), /^RangeError: --ghost-batch 5 does not divide the training batch of 12 rows/);
+      assert.throws(
+        () => norm.forward(kernels.matrix(batch, features), TRAINING_PASS),
+        /^RangeError: --ghost-batch 5 does not divide the training batch of 12 rows/,
+      );
     });
   }
 
@@ -125,7 +134,10 @@ describe('Ghost BN with one virtual batch the size of the batch is BN bit for bi
       }
       const values = (net: MLP): number[][] => net.checkpointTensors().map((t) => Array.from(t.read()));
       assert.deepEqual(values(ghostNet), values(bnNet));
-      assert.deepEqual(ghostNet.checkpointTensors().map((t) => t.name.replace('ghost.', 'bn.')), bnNet.checkpointTensors().map((t) => t.name));
+      assert.deepEqual(
+        ghostNet.checkpointTensors().map((t) => t.name.replace('ghost.', 'bn.')),
+        bnNet.checkpointTensors().map((t) => t.name),
+      );
     });
   }
 });

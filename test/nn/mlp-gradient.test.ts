@@ -20,17 +20,21 @@
  * harmless: BN(aWu) = BN(Wu). Each check also asserts that no ±h step moved a ReLU
  * pre-activation across 0, where the loss has a kink.
  */
-import { describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
 import { JsKernels } from '../../src/core/js-kernels.js';
 import type { ActivationKind } from '../../src/core/kernels.js';
 import { Rng } from '../../src/core/rng.js';
-import { MLP, drawInitialWeights } from '../../src/nn/mlp.js';
+import { drawInitialWeights, MLP } from '../../src/nn/mlp.js';
 import { softmaxCrossEntropy } from '../../src/nn/softmax-cross-entropy.js';
 import { makeSpec } from '../../src/nn/spec.js';
 import { assertGradientsMatch, numericGradientRichardson, rootMeanSquare } from '../helpers/gradient-check.js';
 
-const batch = 8, inputSize = 6, hiddenSizes = [4, 3], outputSize = 3;
+const batch = 8,
+  inputSize = 6,
+  hiddenSizes = [4, 3],
+  outputSize = 3;
 
 interface Case {
   activation: ActivationKind;
@@ -65,7 +69,11 @@ function checkNetwork({ activation, batchNorm, initStd, inputStd }: Case, seed: 
   const labels = Array.from({ length: batch }, () => rng.int(outputSize));
 
   // The sign of every pre-activation at the unperturbed point: a ±h step that flips one crossed a ReLU kink.
-  const signs = (): string => model.hiddenBuffers(batch).map((b) => Array.from(b.preActivation.data, (z) => (z > 0 ? '+' : '-')).join('')).join('|');
+  const signs = (): string =>
+    model
+      .hiddenBuffers(batch)
+      .map((b) => Array.from(b.preActivation.data, (z) => (z > 0 ? '+' : '-')).join(''))
+      .join('|');
   let crossedKink = false;
   let baseSigns = '';
   const loss = (): number => {

@@ -6,18 +6,20 @@
  * training mode) must give the same loss, gradients, updated
  * weights, biases, gamma and beta, and moving statistics, to float32 precision.
  */
-import { describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
 import type { ActivationKind } from '../../src/core/kernels.js';
 import { Rng } from '../../src/core/rng.js';
-import { MLP, drawInitialWeights } from '../../src/nn/mlp.js';
+import { drawInitialWeights, MLP } from '../../src/nn/mlp.js';
 import { Sgd } from '../../src/nn/sgd.js';
 import { makeSpec } from '../../src/nn/spec.js';
 import { assertAllClose, assertCloseToScale, difference, maxAbs } from '../helpers/assert-close.js';
 import { backendsUnderTest } from '../helpers/backends.js';
 import { tfjsNetworkStep } from '../helpers/tfjs-oracle.js';
 
-const batch = 60, learningRate = 0.01;
+const batch = 60,
+  learningRate = 0.01;
 
 const cases: Array<{ activation: ActivationKind & ('relu' | 'sigmoid'); batchNorm: boolean; initStd: number; seed: number }> = [
   { activation: 'relu', batchNorm: true, initStd: 0.05, seed: 81 }, // the article's model 1, with BN
@@ -50,12 +52,23 @@ for (const kernels of await backendsUnderTest()) {
         const loss = model.trainStep(x, labels, new Sgd(kernels, learningRate));
 
         const oracle = await tfjsNetworkStep({
-          weights: initialWeights, activation, x, labels, learningRate,
+          weights: initialWeights,
+          activation,
+          x,
+          labels,
+          learningRate,
           batchNorm: spec.batchNorm ? { momentum: spec.batchNorm.momentum, epsilon: spec.batchNorm.eps } : null,
         });
 
         assert.ok(Math.abs(loss - oracle.loss) <= 1e-5 * Math.abs(oracle.loss), `loss ${loss}, TensorFlow.js ${oracle.loss}`);
-        assert.deepEqual(model.parameters().map((p) => p.name).sort(), [...oracle.gradients.keys()].sort(), 'the same parameters');
+        assert.deepEqual(
+          model
+            .parameters()
+            .map((p) => p.name)
+            .sort(),
+          [...oracle.gradients.keys()].sort(),
+          'the same parameters',
+        );
         for (const { name, value } of model.parameters()) {
           const grad = { data: gradients.get(name)! };
           // Gradients are sums of up to 784·60 float32 products in different orders: judged against
@@ -72,7 +85,12 @@ for (const kernels of await backendsUnderTest()) {
         model.norms.forEach((norm, i) => {
           if (!norm) return;
           assertAllClose(norm.movingMean.data, oracle.movingStatistics.get(`bn.${i}.movingMean`)!, { rtol: 1e-6, atol: 1e-7 }, `bn.${i} moving mean`);
-          assertAllClose(norm.movingVariance.data, oracle.movingStatistics.get(`bn.${i}.movingVariance`)!, { rtol: 1e-6, atol: 1e-7 }, `bn.${i} moving variance`);
+          assertAllClose(
+            norm.movingVariance.data,
+            oracle.movingStatistics.get(`bn.${i}.movingVariance`)!,
+            { rtol: 1e-6, atol: 1e-7 },
+            `bn.${i} moving variance`,
+          );
         });
       });
     }

@@ -5,17 +5,21 @@
  * the layers composed by hand), which parameters exist, and that the default spec is the pre
  * network of before (a spec without `placement` builds the same layers).
  */
-import { describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
 import { JsKernels } from '../../src/core/js-kernels.js';
 import type { ActivationKind } from '../../src/core/kernels.js';
 import { Rng } from '../../src/core/rng.js';
-import { MLP, drawInitialWeights } from '../../src/nn/mlp.js';
+import { drawInitialWeights, MLP } from '../../src/nn/mlp.js';
 import { softmaxCrossEntropy } from '../../src/nn/softmax-cross-entropy.js';
 import { makeSpec, type NormKind, type NormPlacement } from '../../src/nn/spec.js';
 import { assertGradientsMatch, numericGradientRichardson, rootMeanSquare } from '../helpers/gradient-check.js';
 
-const batch = 8, inputSize = 6, hiddenSizes = [8, 8], outputSize = 3;
+const batch = 8,
+  inputSize = 6,
+  hiddenSizes = [8, 8],
+  outputSize = 3;
 
 /**
  * The finite-difference step, relative to a tensor's rms: smaller than mlp-gradient's 1e-3 because
@@ -33,7 +37,12 @@ interface Case {
 
 function specOf({ norm, placement, affine, activation }: Case) {
   return makeSpec({
-    inputSize, hiddenSizes, outputSize, activation, norm, placement,
+    inputSize,
+    hiddenSizes,
+    outputSize,
+    activation,
+    norm,
+    placement,
     batchNorm: norm === 'bn' ? { scale: affine, center: affine } : undefined,
     exampleNorm: { affine, groups: norm === 'gn' ? 2 : 1 },
     renorm: { affine, rmax: 2, dmax: 0.5 },
@@ -53,8 +62,13 @@ function checkNetwork(c: Case, seed: number): void {
   const x = kernels.matrix(batch, inputSize);
   rng.fillNormal(x.data, 1);
   const labels = Array.from({ length: batch }, () => rng.int(outputSize));
-  const signs = (): string => model.hiddenBuffers(batch).map((b) => Array.from(b.preActivation.data, (z) => (z > 0 ? '+' : '-')).join('')).join('|');
-  let crossedKink = false, baseSigns = '';
+  const signs = (): string =>
+    model
+      .hiddenBuffers(batch)
+      .map((b) => Array.from(b.preActivation.data, (z) => (z > 0 ? '+' : '-')).join(''))
+      .join('|');
+  let crossedKink = false,
+    baseSigns = '';
   const loss = (): number => {
     const value = softmaxCrossEntropy(model.forward(x, 'train'), labels, null);
     if (c.activation === 'relu' && signs() !== baseSigns) crossedKink = true;
@@ -103,21 +117,26 @@ describe('the layers a placement builds', () => {
     // By hand, in float64: h ← BN(tanh(h·W + b)) per hidden layer (batch mean, biased variance, eps 1e-3, γ 1, β 0).
     let h = Array.from({ length: batch }, (_, i) => Array.from(x.data.subarray(i * inputSize, (i + 1) * inputSize)));
     model.dense.forEach((dense, l) => {
-      const W = dense.weights, b = dense.bias!.data;
+      const W = dense.weights,
+        b = dense.bias!.data;
       const z = h.map((row) => Array.from({ length: W.cols }, (_, j) => row.reduce((sum, v, k) => sum + v * W.data[k * W.cols + j]!, 0) + b[j]!));
       if (l === model.dense.length - 1) {
         h = z;
         return;
       }
       const a = z.map((row) => row.map(Math.tanh));
-      h = a.map((row) => row.map((v, j) => {
-        const column = a.map((r) => r[j]!);
-        const mean = column.reduce((s, u) => s + u, 0) / batch;
-        const variance = column.reduce((s, u) => s + (u - mean) ** 2, 0) / batch;
-        return (v - mean) / Math.sqrt(variance + 1e-3);
-      }));
+      h = a.map((row) =>
+        row.map((v, j) => {
+          const column = a.map((r) => r[j]!);
+          const mean = column.reduce((s, u) => s + u, 0) / batch;
+          const variance = column.reduce((s, u) => s + (u - mean) ** 2, 0) / batch;
+          return (v - mean) / Math.sqrt(variance + 1e-3);
+        }),
+      );
     });
-    h.flat().forEach((value, i) => assert.ok(Math.abs(value - logits[i]!) < 1e-12, `logit ${i}: ${logits[i]} by the network, ${value} by hand`));
+    h.flat().forEach((value, i) => {
+      assert.ok(Math.abs(value - logits[i]!) < 1e-12, `logit ${i}: ${logits[i]} by the network, ${value} by hand`);
+    });
   });
 
   test('without γ/β a norm has no parameters and no γ/β tensors; with them, it has', () => {

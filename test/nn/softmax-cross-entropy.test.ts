@@ -3,8 +3,9 @@
  * against its definition, and stability at logits of ±1e4, where exp overflows unless the row
  * maximum is subtracted first.
  */
-import { describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
 import { Matrix } from '../../src/core/matrix.js';
 import { Rng } from '../../src/core/rng.js';
 import { countCorrect, softmaxCrossEntropy } from '../../src/nn/softmax-cross-entropy.js';
@@ -13,7 +14,8 @@ import { assertGradientsMatch, normalArray, numericGradient } from '../helpers/g
 describe('softmax cross-entropy', () => {
   test('the gradient matches central differences (float64)', () => {
     const rng = new Rng(51);
-    const rows = 5, classes = 4;
+    const rows = 5,
+      classes = 4;
     const logits = new Matrix(rows, classes, normalArray(rng, rows * classes, 2)); // [m, c]
     const labels = Array.from({ length: rows }, () => rng.int(classes));
     const dLogits = new Matrix(rows, classes, new Float64Array(rows * classes));

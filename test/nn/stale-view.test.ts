@@ -4,8 +4,9 @@
  * cached `weights.data` had length 0 after an evaluation grew memory from 32 to 128 MiB, and a
  * write through it was lost. Here memory starts at 4 MiB and the evaluation batch needs about 60.
  */
-import { describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
 import { Rng } from '../../src/core/rng.js';
 import { compileKernelModule } from '../../src/core/wasm/kernel-module.js';
 import { WasmKernels } from '../../src/core/wasm/wasm-kernels.js';
@@ -24,7 +25,11 @@ describe('a view of a network held across an evaluation with a large batch stays
       const net = new MLP(kernels, spec, drawInitialWeights(spec, 0.05, new Rng(1)), { maxBatchSize: EVAL_BATCH });
       const rng = new Rng(2);
       const inputs = new Float32Array(EVAL_BATCH * spec.inputSize).map(() => rng.uniform());
-      const source = floatExamples(inputs, Uint8Array.from({ length: EVAL_BATCH }, () => rng.int(10)), spec.inputSize);
+      const source = floatExamples(
+        inputs,
+        Uint8Array.from({ length: EVAL_BATCH }, () => rng.int(10)),
+        spec.inputSize,
+      );
 
       const held = net.dense[0]!.weights.data; // [784 × 128], kept by the caller
       const memoryBytes = kernels.memoryBytes;

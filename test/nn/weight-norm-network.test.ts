@@ -7,26 +7,37 @@
  * update equal to computeGradients then SGD, and checkpoints (format 3, wn.{i}.* tensors) that
  * restore the same logits without initializing again.
  */
-import { describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
 import { JsKernels } from '../../src/core/js-kernels.js';
 import type { ActivationKind, Kernels } from '../../src/core/kernels.js';
 import { Rng } from '../../src/core/rng.js';
-import { MLP, drawInitialWeights } from '../../src/nn/mlp.js';
+import { drawInitialWeights, MLP } from '../../src/nn/mlp.js';
 import { Sgd } from '../../src/nn/sgd.js';
 import { softmaxCrossEntropy } from '../../src/nn/softmax-cross-entropy.js';
 import { makeSpec } from '../../src/nn/spec.js';
-import { WeightNormDense } from '../../src/nn/weight-norm.js';
+import type { WeightNormDense } from '../../src/nn/weight-norm.js';
 import { decodeCheckpoint, encodeCheckpoint, METADATA_FORMAT } from '../../src/train/checkpoint.js';
 import { assertAllClose } from '../helpers/assert-close.js';
 import { backendsUnderTest } from '../helpers/backends.js';
 import { assertGradientsMatch, numericGradientRichardson, rootMeanSquare } from '../helpers/gradient-check.js';
 
-const batch = 8, inputSize = 6, hiddenSizes = [5, 4], outputSize = 3;
+const batch = 8,
+  inputSize = 6,
+  hiddenSizes = [5, 4],
+  outputSize = 3;
 
 function network(kernels: Kernels, options: { meanOnly: boolean; init: 'data' | 'none'; activation?: ActivationKind }, seed: number) {
   const rng = new Rng(seed);
-  const spec = makeSpec({ inputSize, hiddenSizes, outputSize, activation: options.activation ?? 'relu', norm: 'wn', weightNorm: { init: options.init, meanOnly: options.meanOnly } });
+  const spec = makeSpec({
+    inputSize,
+    hiddenSizes,
+    outputSize,
+    activation: options.activation ?? 'relu',
+    norm: 'wn',
+    weightNorm: { init: options.init, meanOnly: options.meanOnly },
+  });
   const model = new MLP(kernels, spec, drawInitialWeights(spec, 0.5, rng));
   const x = kernels.matrix(batch, inputSize);
   rng.fillNormal(x.data, 1);
@@ -44,7 +55,11 @@ describe('Weight Norm networks: gradients match central differences (float64)', 
           if (name.endsWith('.bias')) rng.fillNormal(value.data, 0.3);
           if (name.endsWith('.g')) for (let j = 0; j < value.size; j++) value.data[j] = 0.5 + rng.uniform();
         }
-        const signs = (): string => model.hiddenBuffers(batch).map((b) => Array.from(b.preActivation.data, (z) => (z > 0 ? '+' : '-')).join('')).join('|');
+        const signs = (): string =>
+          model
+            .hiddenBuffers(batch)
+            .map((b) => Array.from(b.preActivation.data, (z) => (z > 0 ? '+' : '-')).join(''))
+            .join('|');
         let crossedKink = false;
         model.zeroGrad();
         model.forward(x, 'train');
@@ -72,7 +87,7 @@ describe('Weight Norm networks: gradients match central differences (float64)', 
 });
 
 describe('Weight Norm initialization', () => {
-  test('data: on the first batch every hidden unit\'s pre-activation has mean 0 and variance 1 (biased), layer after layer; then it never runs again', () => {
+  test("data: on the first batch every hidden unit's pre-activation has mean 0 and variance 1 (biased), layer after layer; then it never runs again", () => {
     for (const meanOnly of [false, true]) {
       const kernels = new JsKernels('float64');
       const { model, x } = network(kernels, { meanOnly, init: 'data' }, 5);
@@ -82,7 +97,10 @@ describe('Weight Norm initialization', () => {
           const column = Array.from({ length: batch }, (_, i) => linear.data[i * linear.cols + j]!);
           const mean = column.reduce((s, v) => s + v, 0) / batch;
           const variance = column.reduce((s, v) => s + (v - mean) ** 2, 0) / batch;
-          assert.ok(Math.abs(mean) < 1e-12 && Math.abs(variance - 1) < 1e-12, `${meanOnly ? 'mean-only' : 'plain'} layer ${l} unit ${j}: mean ${mean}, variance ${variance}`);
+          assert.ok(
+            Math.abs(mean) < 1e-12 && Math.abs(variance - 1) < 1e-12,
+            `${meanOnly ? 'mean-only' : 'plain'} layer ${l} unit ${j}: mean ${mean}, variance ${variance}`,
+          );
         }
       }
       const layer = model.dense[0] as WeightNormDense;
@@ -111,13 +129,19 @@ describe('Weight Norm training steps and checkpoints', () => {
   test('trainStep (v updated inside backward) equals computeGradients then SGD of every parameter, to float32 precision (every backend)', async () => {
     for (const kernels of await backendsUnderTest()) {
       for (const meanOnly of [false, true]) {
-        const fused = network(kernels, { meanOnly, init: 'data' }, 21), plain = network(kernels, { meanOnly, init: 'data' }, 21);
+        const fused = network(kernels, { meanOnly, init: 'data' }, 21),
+          plain = network(kernels, { meanOnly, init: 'data' }, 21);
         const optimizer = new Sgd(kernels, 0.1);
         fused.model.trainStep(fused.x, fused.labels, optimizer);
         plain.model.computeGradients(plain.x, plain.labels);
         for (const parameter of plain.model.parameters()) kernels.sgdStep(parameter.value, parameter.grad, 0.1);
         fused.model.parameters().forEach((parameter, i) => {
-          assertAllClose(parameter.value.data, plain.model.parameters()[i]!.value.data, { rtol: 1e-5, atol: 1e-6 }, `${kernels.variant} ${meanOnly ? 'mean-only' : 'plain'}: ${parameter.name}`);
+          assertAllClose(
+            parameter.value.data,
+            plain.model.parameters()[i]!.value.data,
+            { rtol: 1e-5, atol: 1e-6 },
+            `${kernels.variant} ${meanOnly ? 'mean-only' : 'plain'}: ${parameter.name}`,
+          );
         });
       }
     }
@@ -131,12 +155,24 @@ describe('Weight Norm training steps and checkpoints', () => {
     const bytes = encodeCheckpoint(model);
     const names = model.checkpointTensors().map((tensor) => tensor.name);
     assert.deepEqual(names, [
-      'wn.0.v', 'wn.0.g', 'wn.0.bias', 'wn.0.moving_mean', 'wn.1.v', 'wn.1.g', 'wn.1.bias', 'wn.1.moving_mean', 'dense.2.weight', 'dense.2.bias',
+      'wn.0.v',
+      'wn.0.g',
+      'wn.0.bias',
+      'wn.0.moving_mean',
+      'wn.1.v',
+      'wn.1.g',
+      'wn.1.bias',
+      'wn.1.moving_mean',
+      'dense.2.weight',
+      'dense.2.bias',
     ]);
     const { net, metadata } = decodeCheckpoint(bytes, kernels);
     assert.equal(metadata[METADATA_FORMAT], '3');
     assert.deepEqual(net.spec, model.spec);
     assert.deepEqual(Float64Array.from(net.forward(x, 'infer').data), Float64Array.from(model.forward(x, 'infer').data));
-    assert.ok(net.dense.slice(0, 2).every((layer) => (layer as WeightNormDense).initialized), 'restored layers do not initialize again');
+    assert.ok(
+      net.dense.slice(0, 2).every((layer) => (layer as WeightNormDense).initialized),
+      'restored layers do not initialize again',
+    );
   });
 });

@@ -2,7 +2,7 @@
  * @file Test support: a `bnlab` command in a child process, as a user runs it, with a way to wait
  * for a line of its output (a worker's ready line, a run started), killed after the test.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import type { TestContext } from 'node:test';
 import { BNLAB_BIN } from '../cli/run-cli.js';
 
@@ -48,7 +48,8 @@ export function startBnlab(t: TestContext, args: string[]): BnlabChild {
       for (;;) {
         const found = (stream === 'stdout' ? stdout : stderr).split('\n').find((text) => pattern.test(text));
         if (found !== undefined) return found;
-        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`bnlab exited (${child.exitCode ?? child.signalCode}) before printing ${pattern}; stdout:\n${stdout}\nstderr:\n${stderr}`);
+        if (child.exitCode !== null || child.signalCode !== null)
+          throw new Error(`bnlab exited (${child.exitCode ?? child.signalCode}) before printing ${pattern}; stdout:\n${stdout}\nstderr:\n${stderr}`);
         if (Date.now() > deadline) throw new Error(`no line matching ${pattern} within ${timeoutMs} ms; stdout:\n${stdout}\nstderr:\n${stderr}`);
         await new Promise<void>((wake) => {
           waiters.push(wake);
@@ -58,4 +59,3 @@ export function startBnlab(t: TestContext, args: string[]): BnlabChild {
     },
   };
 }
-

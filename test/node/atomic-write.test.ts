@@ -4,14 +4,15 @@
  * a file where the parent folder should be, a folder the writer may not write to) and simulated
  * where it cannot on demand (a disk that fills mid-write, a failing fsync, a failing rename).
  */
-import { afterEach, beforeEach, describe, mock, test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import fsPromises, { open, type FileHandle } from 'node:fs/promises';
+import fsPromises, { type FileHandle, open } from 'node:fs/promises';
 import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterEach, beforeEach, describe, mock, test } from 'node:test';
 import { temporaryPathFor, writeFileAtomic } from '../../src/node/atomic-write.js';
 
 let folder: string;
@@ -41,7 +42,9 @@ async function fileHandlePrototype(): Promise<FileHandle> {
 async function assertFailureLeavesOldFile(code: RegExp | string): Promise<void> {
   const target = join(folder, 'model.safetensors');
   writeFileSync(target, 'old contents');
-  await assert.rejects(writeFileAtomic(target, new Uint8Array(1 << 20).fill(7)), (error: NodeJS.ErrnoException) => (typeof code === 'string' ? error.code === code : code.test(String(error.code))));
+  await assert.rejects(writeFileAtomic(target, new Uint8Array(1 << 20).fill(7)), (error: NodeJS.ErrnoException) =>
+    typeof code === 'string' ? error.code === code : code.test(String(error.code)),
+  );
   assert.equal(readFileSync(target, 'utf8'), 'old contents');
   assert.deepEqual(readdirSync(folder), ['model.safetensors'], 'no temporary file is left behind');
 }
@@ -85,14 +88,18 @@ describe('writeFileAtomic', () => {
     const target = join(folder, 'out');
     mkdirSync(target);
     writeFileSync(join(target, 'keep.txt'), 'kept');
-    await assert.rejects(writeFileAtomic(target, 'data'), (error: NodeJS.ErrnoException) => ['EISDIR', 'ENOTEMPTY', 'EEXIST', 'EPERM'].includes(error.code ?? ''));
+    await assert.rejects(writeFileAtomic(target, 'data'), (error: NodeJS.ErrnoException) =>
+      ['EISDIR', 'ENOTEMPTY', 'EEXIST', 'EPERM'].includes(error.code ?? ''),
+    );
     assert.equal(readFileSync(join(target, 'keep.txt'), 'utf8'), 'kept');
     assert.deepEqual(readdirSync(folder), ['out']);
   });
 
   test('a file where the parent folder should be: refused, nothing created', async () => {
     writeFileSync(join(folder, 'runs'), 'a file, not a folder');
-    await assert.rejects(writeFileAtomic(join(folder, 'runs', 'model.safetensors'), 'data'), (error: NodeJS.ErrnoException) => ['ENOTDIR', 'EEXIST'].includes(error.code ?? ''));
+    await assert.rejects(writeFileAtomic(join(folder, 'runs', 'model.safetensors'), 'data'), (error: NodeJS.ErrnoException) =>
+      ['ENOTDIR', 'EEXIST'].includes(error.code ?? ''),
+    );
     assert.equal(readFileSync(join(folder, 'runs'), 'utf8'), 'a file, not a folder');
     assert.deepEqual(readdirSync(folder), ['runs']);
   });
@@ -131,12 +138,16 @@ describe('writeFileAtomic', () => {
 
   test('fsync fails (simulated EIO)', async () => {
     const prototype = await fileHandlePrototype();
-    mock.method(prototype, 'sync', async (): Promise<void> => { throw simulatedError('EIO'); });
+    mock.method(prototype, 'sync', async (): Promise<void> => {
+      throw simulatedError('EIO');
+    });
     await assertFailureLeavesOldFile('EIO');
   });
 
   test('the rename fails (simulated EXDEV)', async () => {
-    mock.method(fsPromises, 'rename', async () => { throw simulatedError('EXDEV'); });
+    mock.method(fsPromises, 'rename', async () => {
+      throw simulatedError('EXDEV');
+    });
     syncBuiltinESMExports(); // the module's named import of rename now sees the mock
     await assertFailureLeavesOldFile('EXDEV');
   });

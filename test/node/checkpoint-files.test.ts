@@ -3,11 +3,12 @@
  * with bnlab's version in the metadata, creates missing folders, and every unreadable path is a
  * CheckpointError that names it.
  */
-import { afterEach, beforeEach, describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterEach, beforeEach, describe, test } from 'node:test';
 import { JsKernels } from '../../src/core/js-kernels.js';
 import { Rng } from '../../src/core/rng.js';
 import { drawInitialWeights, MLP } from '../../src/nn/mlp.js';
@@ -73,9 +74,8 @@ describe('checkpoint files', () => {
   test('a checkpoint of other layer sizes than expected names both', async () => {
     const path = join(folder, 'model.safetensors');
     await saveCheckpoint(path, smallNet());
-    await assert.rejects(
-      loadCheckpoint(path, new JsKernels(), { inputSize: 6, hiddenSizes: [7], outputSize: 3 }),
-      (error) => assertRefused(error, path, /holds a 6-5-3 network, but a 6-7-3 network is expected/),
+    await assert.rejects(loadCheckpoint(path, new JsKernels(), { inputSize: 6, hiddenSizes: [7], outputSize: 3 }), (error) =>
+      assertRefused(error, path, /holds a 6-5-3 network, but a 6-7-3 network is expected/),
     );
   });
 });

@@ -3,8 +3,9 @@
  * train and validation (two parts of the training file) in one buffer, and the views a worker
  * rebuilds hold exactly the main thread's bytes and labels.
  */
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import type { MnistData } from '../../src/data/mnist.js';
 import { mnistFromShared, shareMnist } from '../../src/node/grid-messages.js';
 
@@ -37,6 +38,6 @@ test('shared MNIST: one buffer for train and validation (their bytes only), view
     assert.deepEqual(Array.from(views[name].labels), Array.from(data[name].labels), `${name} labels`);
     assert.equal(views[name].count, data[name].count);
   }
-  assert.equal(views.train.pixels.buffer, views.validation.pixels.buffer, 'the worker\'s train and validation are views of one buffer too');
+  assert.equal(views.train.pixels.buffer, views.validation.pixels.buffer, "the worker's train and validation are views of one buffer too");
   assert.equal(views.source, 'crafted');
 });

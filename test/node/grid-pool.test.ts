@@ -4,14 +4,15 @@
  * validation point and the first divergence reach the main thread in order; stop() ends a long
  * run cleanly and hands back its result; a sweep's run (a job with more fields) still runs.
  */
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { jobWeights, shareMnist, weightsOfJob, type TrainJob } from '../../src/node/grid-messages.js';
-import { GridPool, type FinishedRun } from '../../src/node/grid-pool.js';
+import { test } from 'node:test';
+import { jobWeights, shareMnist, type TrainJob, weightsOfJob } from '../../src/node/grid-messages.js';
+import { type FinishedRun, GridPool } from '../../src/node/grid-pool.js';
 import { loadKernels } from '../../src/node/wasm-files.js';
 import { resolveTrainConfig, type TrainConfig } from '../../src/train/config.js';
 import { buildNetwork, initialWeightsFor } from '../../src/train/networks.js';
-import { train, type CurvePoint, type TrainResult } from '../../src/train/trainer.js';
+import { type CurvePoint, type TrainResult, train } from '../../src/train/trainer.js';
 import { craftedMnist } from '../node-support/crafted-mnist.js';
 
 const data = craftedMnist();
@@ -43,7 +44,9 @@ test('jobs with their own initial weights train on workers to exactly the number
   const outcome = await new GridPool({ jobs: 2, backend: 'auto', data: shared }).run(jobs, {
     onStart: (_worker, job) => started.push(job.id),
     onValidation: (_worker, job, point) => points.set(job.id, [...(points.get(job.id) ?? []), point]),
-    onFinish: (_worker, job, run) => { finished.set(job.id, run); },
+    onFinish: (_worker, job, run) => {
+      finished.set(job.id, run);
+    },
   });
   assert.deepEqual(outcome, { finished: 2, interrupted: false });
   assert.deepEqual(started, ['nobn', 'bn']);
@@ -56,7 +59,7 @@ test('jobs with their own initial weights train on workers to exactly the number
     assert.equal(run.backend, (await loadKernels('auto')).variant);
   }
   const seedDrawn = await inProcess({ ...jobs[1]!, initialWeights: undefined });
-  assert.notDeepEqual(seedDrawn.curve, finished.get('bn')!.result.curve, 'the given weights, not the seed\'s, were used');
+  assert.notDeepEqual(seedDrawn.curve, finished.get('bn')!.result.curve, "the given weights, not the seed's, were used");
 });
 
 test('a diverging run: the first NaN step reaches the main thread before its validation point', async () => {
@@ -66,7 +69,9 @@ test('a diverging run: the first NaN step reaches the main thread before its val
   await new GridPool({ jobs: 1, backend: 'auto', data: shared }).run([job], {
     onValidation: (_worker, _job, point) => events.push(`validation ${point.step}`),
     onDivergence: (_worker, _job, step, loss) => events.push(`diverged ${step} ${loss}`),
-    onFinish: (_worker, _job, run) => { result = run.result; },
+    onFinish: (_worker, _job, run) => {
+      result = run.result;
+    },
   });
   const expected = await inProcess(job);
   assert.ok(expected.divergedAtStep !== null, 'the settings diverge');
@@ -90,7 +95,9 @@ test('stop() ends long runs cleanly: each goes to onInterrupted with its result 
       if (validated.size === 2) pool.stop();
     },
     onFinish: () => assert.fail('a stopped run is not finished'),
-    onInterrupted: (_worker, job, run) => { interrupted.set(job.id, run); },
+    onInterrupted: (_worker, job, run) => {
+      interrupted.set(job.id, run);
+    },
   });
   assert.deepEqual(outcome, { finished: 0, interrupted: true });
   for (const job of jobs) {
@@ -102,7 +109,7 @@ test('stop() ends long runs cleanly: each goes to onInterrupted with its result 
   }
 });
 
-test('a sweep\'s run is a job: its own fields come back in the events, the worker gets only the job', async () => {
+test("a sweep's run is a job: its own fields come back in the events, the worker gets only the job", async () => {
   const config = resolveTrainConfig({ steps: 10, validateEvery: 5, batchNorm: false });
   const spec = { id: 'c1-nobn-s1', seed: 1, axes: [{ axis: 'config', label: 'c1', numeric: null }], config, batchNorm: false };
   let seen: typeof spec | null = null;
@@ -113,5 +120,5 @@ test('a sweep\'s run is a job: its own fields come back in the events, the worke
       assert.equal(run.result.steps, 10);
     },
   });
-  assert.equal(seen, spec, 'the caller\'s own object');
+  assert.equal(seen, spec, "the caller's own object");
 });

@@ -3,9 +3,19 @@
  * malformed one is refused with a one-line reason, and a result's numbers (a NaN loss, the NaN
  * training loss at step 0, infinities, -0, any float64) come back through JSON bit for bit.
  */
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { decodeNumbers, encodeNumbers, encodeQueuedResult, parseQueuedResult, parseQueuedRun, QueueProtocolError, type QueuedResult, type QueuedRun } from '../../src/node/queue/queue-protocol.js';
+import { test } from 'node:test';
+import {
+  decodeNumbers,
+  encodeNumbers,
+  encodeQueuedResult,
+  parseQueuedResult,
+  parseQueuedRun,
+  type QueuedResult,
+  type QueuedRun,
+  QueueProtocolError,
+} from '../../src/node/queue/queue-protocol.js';
 import { resolveTrainConfig } from '../../src/train/config.js';
 
 const HASH = 'ab'.repeat(32);
@@ -49,21 +59,33 @@ test('a malformed job is refused with a one-line reason that names what is wrong
     [run({ priority: 1 }), /fields this version does not know \(priority\)/],
   ];
   for (const [value, expected] of cases) {
-    assert.throws(() => parseQueuedRun(value), (error: unknown) => {
-      assert.ok(error instanceof QueueProtocolError, String(error));
-      assert.match(error.message, expected);
-      assert.ok(!error.message.includes('\n'));
-      return true;
-    }, JSON.stringify(value)?.slice(0, 120));
+    assert.throws(
+      () => parseQueuedRun(value),
+      (error: unknown) => {
+        assert.ok(error instanceof QueueProtocolError, String(error));
+        assert.match(error.message, expected);
+        assert.ok(!error.message.includes('\n'));
+        return true;
+      },
+      JSON.stringify(value)?.slice(0, 120),
+    );
   }
 });
 
 test('numbers JSON cannot write (NaN, ±Infinity, -0) and ordinary float64s come back bit for bit', () => {
   const bits = (x: number): bigint => new BigUint64Array(new Float64Array([x]).buffer)[0]!;
   const values = [NaN, Infinity, -Infinity, -0, 0, 0.1, 1 / 3, Math.PI * 1e300, 5e-324, -2.2250738585072014e-308, Number.MAX_VALUE, 2 ** 53 + 2, 0.1 + 0.2];
-  const back = decodeNumbers(throughJson(encodeNumbers({ values, nested: [{ x: NaN }], text: 'NaN', flag: true, none: null }))) as { values: number[]; nested: Array<{ x: number }>; text: string; flag: boolean; none: null };
+  const back = decodeNumbers(throughJson(encodeNumbers({ values, nested: [{ x: NaN }], text: 'NaN', flag: true, none: null }))) as {
+    values: number[];
+    nested: Array<{ x: number }>;
+    text: string;
+    flag: boolean;
+    none: null;
+  };
   assert.equal(back.values.length, values.length);
-  values.forEach((value, i) => assert.equal(bits(back.values[i]!), bits(value), `value ${i}: ${value}`));
+  values.forEach((value, i) => {
+    assert.equal(bits(back.values[i]!), bits(value), `value ${i}: ${value}`);
+  });
   assert.ok(Number.isNaN(back.nested[0]!.x));
   assert.equal(back.text, 'NaN');
   assert.equal(back.flag, true);
@@ -72,7 +94,7 @@ test('numbers JSON cannot write (NaN, ±Infinity, -0) and ordinary float64s come
 
 test('a result with a diverged curve (NaN losses) survives JSON exactly and is checked on the way back', () => {
   const curve = [
-    { step: 0, validationAccuracy: 0.1034, validationLoss: 2.3025850929940455, trainingLoss: NaN },
+    { step: 0, validationAccuracy: 0.1034, validationLoss: Math.LN10, trainingLoss: NaN },
     { step: 30, validationAccuracy: 0.61, validationLoss: 1.2345678901234567, trainingLoss: 1.7000000476837158 },
     { step: 60, validationAccuracy: 0.098, validationLoss: NaN, trainingLoss: Infinity },
   ];
@@ -101,7 +123,10 @@ test('a result with a diverged curve (NaN losses) survives JSON exactly and is c
   // deepStrictEqual compares numbers with Object.is: NaN equals NaN, -0 differs from 0.
   assert.deepStrictEqual(back, result);
 
-  assert.throws(() => parseQueuedResult({ ...result, outcome: { ...result.outcome, result: { ...result.outcome.result, curve: [{ step: 0 }] } } }), /malformed curve/);
+  assert.throws(
+    () => parseQueuedResult({ ...result, outcome: { ...result.outcome, result: { ...result.outcome.result, curve: [{ step: 0 }] } } }),
+    /malformed curve/,
+  );
   assert.throws(() => parseQueuedResult({ id: 'x' }), /lacks its id, worker, dataSource or dataHash/);
   assert.throws(() => parseQueuedResult(throughJson(result)), /malformed/); // NaN written raw by JSON becomes null: refused, not misread
 });

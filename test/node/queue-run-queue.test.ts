@@ -3,10 +3,11 @@
  * once, a malformed run is refused before it reaches Redis, job states and removal, and a Redis
  * that is not there is one line within seconds (the password redacted).
  */
-import { after, before, test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { type QueuedRun, QueueProtocolError } from '../../src/node/queue/queue-protocol.js';
 import { QueueUrlError } from '../../src/node/queue/redis-url.js';
-import { QueueProtocolError, type QueuedRun } from '../../src/node/queue/queue-protocol.js';
 import { QueueUnreachableError, RunQueue } from '../../src/node/queue/run-queue.js';
 import { resolveTrainConfig } from '../../src/train/config.js';
 import { freePort, startRedis, type TestRedis } from '../node-support/redis-server.js';
@@ -31,7 +32,11 @@ test('enqueueing the same runs twice adds each once; states, counts and removal'
   assert.deepEqual(first, { added: ['a-1', 'a-2', 'a-3'], present: [] });
   const second = await queue.enqueue([...runs, run('a-4')]);
   assert.deepEqual(second.added, ['a-4']);
-  assert.deepEqual(second.present, [{ id: 'a-1', state: 'waiting' }, { id: 'a-2', state: 'waiting' }, { id: 'a-3', state: 'waiting' }]);
+  assert.deepEqual(second.present, [
+    { id: 'a-1', state: 'waiting' },
+    { id: 'a-2', state: 'waiting' },
+    { id: 'a-3', state: 'waiting' },
+  ]);
   assert.equal((await queue.counts()).waiting, 4);
   assert.equal(await queue.jobState('a-2'), 'waiting');
   assert.equal(await queue.jobState('nope'), 'unknown');
@@ -45,7 +50,10 @@ test('enqueueing the same runs twice adds each once; states, counts and removal'
 test('a malformed run is refused before anything reaches Redis', async (t) => {
   const queue = await RunQueue.connect(redis.url, { queueName: 'malformed' });
   t.after(() => queue.close());
-  await assert.rejects(queue.enqueue([run('ok-1'), { ...run('bad'), dataHash: 'xyz' }]), (error: unknown) => error instanceof QueueProtocolError && /job "bad": its dataHash/.test(error.message));
+  await assert.rejects(
+    queue.enqueue([run('ok-1'), { ...run('bad'), dataHash: 'xyz' }]),
+    (error: unknown) => error instanceof QueueProtocolError && /job "bad": its dataHash/.test(error.message),
+  );
   assert.equal(await queue.jobState('ok-1'), 'unknown');
 });
 

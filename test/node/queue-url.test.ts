@@ -3,8 +3,9 @@
  * line that shows what to write, and the password never shown (not in a redacted address, not
  * in an error message).
  */
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { describeRedisAddress, parseRedisUrl, QueueUrlError, redactRedisUrl } from '../../src/node/queue/redis-url.js';
 
 const SECRET = 's3cr3t-Pw';
@@ -34,12 +35,15 @@ test('each mistake is one QueueUrlError line that says what to write', () => {
     ['redis://:6379/0', /names no host|not a valid address/],
   ];
   for (const [text, expected] of cases) {
-    assert.throws(() => parseRedisUrl(text), (error: unknown) => {
-      assert.ok(error instanceof QueueUrlError, `${text}: ${String(error)}`);
-      assert.match(error.message, expected, text);
-      assert.ok(!error.message.includes('\n'), `${text}: one line`);
-      return true;
-    });
+    assert.throws(
+      () => parseRedisUrl(text),
+      (error: unknown) => {
+        assert.ok(error instanceof QueueUrlError, `${text}: ${String(error)}`);
+        assert.match(error.message, expected, text);
+        assert.ok(!error.message.includes('\n'), `${text}: one line`);
+        return true;
+      },
+    );
   }
 });
 

@@ -5,14 +5,15 @@
  * with both hashes, while the next job still completes; progress reaches the coordinator; and
  * stop() hands an unfinished run back to the queue at once, not after the stall timeout.
  */
-import { after, before, test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { shareMnist } from '../../src/node/grid-messages.js';
-import { GridPool, type FinishedRun } from '../../src/node/grid-pool.js';
+import { type FinishedRun, GridPool } from '../../src/node/grid-pool.js';
+import type { QueuedRun } from '../../src/node/queue/queue-protocol.js';
 import { QueueWorker, stallSettings } from '../../src/node/queue/queue-worker.js';
-import { type QueuedRun } from '../../src/node/queue/queue-protocol.js';
 import { RunQueue } from '../../src/node/queue/run-queue.js';
 import { mnistContentHash } from '../../src/node/run-store.js';
 import { resolveTrainConfig, type TrainConfig } from '../../src/train/config.js';
@@ -59,7 +60,6 @@ function numbers(result: TrainResult): Omit<TrainResult, 'trainingMs' | 'elapsed
   return rest;
 }
 
-
 test('the stall timeout sets the lock to it and checks twice per timeout', () => {
   assert.deepEqual(stallSettings(30_000), { lockDuration: 30_000, stalledInterval: 15_000, maxStalledCount: 2 });
   assert.deepEqual(stallSettings(1_000), { lockDuration: 1_000, stalledInterval: 1_000, maxStalledCount: 2 });
@@ -68,11 +68,22 @@ test('the stall timeout sets the lock to it and checks twice per timeout', () =>
 test('a run trained by a queue worker equals the same run on a local pool, bit for bit; malformed and foreign jobs fail with their reason and the worker goes on', async (t) => {
   const queueName = 'same-numbers';
   const lines: string[] = [];
-  const worker = await QueueWorker.start({ url: redis.url, jobs: 2, backend: 'auto', data: shared, queueName, log: (line) => lines.push(line), name: 'test-worker:1' });
+  const worker = await QueueWorker.start({
+    url: redis.url,
+    jobs: 2,
+    backend: 'auto',
+    data: shared,
+    queueName,
+    log: (line) => lines.push(line),
+    name: 'test-worker:1',
+  });
   t.after(() => worker.stop());
   const queue = await RunQueue.connect(redis.url, { queueName, retryDelayMs: 100_000 });
   t.after(() => queue.close());
-  assert.match(lines[0]!, /^bnlab worker: test-worker:1 on redis:\/\/127\.0\.0\.1:\d+\/0, queue same-numbers, 2 threads, kernel backend .+, data sha256 [0-9a-f]{12}… \(crafted 42\), stall timeout 30\.0 s$/);
+  assert.match(
+    lines[0]!,
+    /^bnlab worker: test-worker:1 on redis:\/\/127\.0\.0\.1:\d+\/0, queue same-numbers, 2 threads, kernel backend .+, data sha256 [0-9a-f]{12}… \(crafted 42\), stall timeout 30\.0 s$/,
+  );
 
   // A malformed job (it never passes enqueue()): added raw, as an older or broken coordinator might.
   const rawClient = new Redis(redis.port, '127.0.0.1', { maxRetriesPerRequest: 3 });
@@ -94,9 +105,15 @@ test('a run trained by a queue worker equals the same run on a local pool, bit f
     const now = await queue.collect();
     return now.completed.length === 3 && now.failed.length === 1 ? now : null;
   });
-  assert.deepEqual(collected.failed, [{ id: 'bad-1', reason: 'job "bad-1": its config is invalid: --steps must be a whole number of at least 0, got -5', attemptsMade: 1 }]);
+  assert.deepEqual(collected.failed, [
+    { id: 'bad-1', reason: 'job "bad-1": its config is invalid: --steps must be a whole number of at least 0, got -5', attemptsMade: 1 },
+  ]);
   const byId = new Map(collected.completed.map((result) => [result.id, result]));
-  for (const [id, trainConfig, backend] of [['bn-1', bn, 'auto'], ['plain-1', plain, 'auto'], ['pinned-js', pinned.config, 'js']] as const) {
+  for (const [id, trainConfig, backend] of [
+    ['bn-1', bn, 'auto'],
+    ['plain-1', plain, 'auto'],
+    ['pinned-js', pinned.config, 'js'],
+  ] as const) {
     const remote = byId.get(id)!;
     assert.equal(remote.worker, 'test-worker:1');
     assert.equal(remote.dataHash, dataHash);
@@ -110,9 +127,18 @@ test('a run trained by a queue worker equals the same run on a local pool, bit f
   // The job for other data failed its first attempt with both hashes and waits to be retried elsewhere.
   assert.equal(await queue.jobState('foreign-1'), 'delayed');
   const attempt = (await raw.getJob('foreign-1'))!;
-  assert.equal(attempt.failedReason, `this worker's data is sha256 ${dataHash.slice(0, 12)}…, the job's efefefefefef…: start the worker with the same --data-dir as the coordinator`);
-  assert.ok(lines.some((line) => line.startsWith('refused job bad-1: job "bad-1": its config is invalid')), lines.join('\n'));
-  assert.ok(lines.some((line) => /^finished bn-1: validation \d\.\d{4}, test \d\.\d{4}, \d+ steps\/s, \d+\.\d s$/.test(line)), lines.join('\n'));
+  assert.equal(
+    attempt.failedReason,
+    `this worker's data is sha256 ${dataHash.slice(0, 12)}…, the job's efefefefefef…: start the worker with the same --data-dir as the coordinator`,
+  );
+  assert.ok(
+    lines.some((line) => line.startsWith('refused job bad-1: job "bad-1": its config is invalid')),
+    lines.join('\n'),
+  );
+  assert.ok(
+    lines.some((line) => /^finished bn-1: validation \d\.\d{4}, test \d\.\d{4}, \d+ steps\/s, \d+\.\d s$/.test(line)),
+    lines.join('\n'),
+  );
 
   // Collected results are removed once recorded; a removed run can be enqueued afresh.
   assert.equal(await queue.remove('bn-1'), true);
@@ -122,7 +148,15 @@ test('a run trained by a queue worker equals the same run on a local pool, bit f
 test('an active run shows its progress, and stop() hands it back to the queue at once', async (t) => {
   const queueName = 'stop-puts-back';
   const lines: string[] = [];
-  const worker = await QueueWorker.start({ url: redis.url, jobs: 1, backend: 'auto', data: shared, queueName, log: (line) => lines.push(line), name: 'stopping:1' });
+  const worker = await QueueWorker.start({
+    url: redis.url,
+    jobs: 1,
+    backend: 'auto',
+    data: shared,
+    queueName,
+    log: (line) => lines.push(line),
+    name: 'stopping:1',
+  });
   t.after(() => worker.stop());
   const queue = await RunQueue.connect(redis.url, { queueName });
   t.after(() => queue.close());

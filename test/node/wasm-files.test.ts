@@ -3,11 +3,12 @@
  * directory, a folder without them gives nulls (so `auto` falls back and `wasm` says to build),
  * the relaxed-SIMD switch works on this Node, and `loadKernels` returns what each choice means.
  */
-import { describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { createKernels } from '../../src/core/backend.js';
 import { supportsRelaxedSimd, supportsWasmSimd } from '../../src/core/wasm/feature-probe.js';
@@ -47,7 +48,8 @@ describe('wasm-files', () => {
 
   test('loadKernels: js is the reference, wasm and auto the relaxed-SIMD build, each with its own memory', async () => {
     assert.equal((await loadKernels('js')).variant, 'float32');
-    const wasm = await loadKernels('wasm'), auto = await loadKernels('auto');
+    const wasm = await loadKernels('wasm'),
+      auto = await loadKernels('auto');
     assert.equal(wasm.variant, 'wasm relaxed-simd');
     assert.equal(auto.variant, 'wasm relaxed-simd');
     assert.notEqual(wasm.matrix(1, 1).data.buffer, auto.matrix(1, 1).data.buffer);

@@ -4,8 +4,9 @@
  * back bit for bit, so that the restored network infers the same logits and a resumed Batch
  * Renormalization continues its schedule where it was.
  */
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { JsKernels } from '../../src/core/js-kernels.js';
 import { Rng } from '../../src/core/rng.js';
 import type { BatchRenorm } from '../../src/nn/batch-renorm.js';

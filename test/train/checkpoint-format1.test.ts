@@ -5,10 +5,11 @@
  * 0.5) on the js kernels; restored here they evaluate to the accuracies and losses that run
  * printed. Today's code writes those two networks in the same format, byte for byte.
  */
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { JsKernels } from '../../src/core/js-kernels.js';
 import { splitExamples } from '../../src/data/mnist.js';
 import { loadMnist } from '../../src/node/mnist-files.js';

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noExplicitAny: these tests edit raw safetensors headers as free-form JSON, on purpose (malformed files)
 /**
  * @file Checkpoints: a trained network (with BN, after real SGD steps) survives a save/load into a
  * fresh backend bit for bit, for every estimator; the bytes are a safetensors file by two
@@ -5,25 +6,27 @@
  * with struct and, where installed, torch.frombuffer); every kind of damage the loader promises to
  * catch is a CheckpointError naming the file, and so is every truncation and a fuzz of header bytes.
  */
-import { describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { JsKernels } from '../../src/core/js-kernels.js';
-import { backendsUnderTest } from '../helpers/backends.js';
 import type { FloatArray } from '../../src/core/matrix.js';
 import { Rng } from '../../src/core/rng.js';
 import { drawInitialWeights, MLP } from '../../src/nn/mlp.js';
 import { Sgd } from '../../src/nn/sgd.js';
-import { makeSpec, type BatchNormOptions, type Estimator } from '../../src/nn/spec.js';
-import {
-  CheckpointError, decodeCheckpoint, encodeCheckpoint,
-} from '../../src/train/checkpoint.js';
+import { type BatchNormOptions, type Estimator, makeSpec } from '../../src/nn/spec.js';
+import { CheckpointError, decodeCheckpoint, encodeCheckpoint } from '../../src/train/checkpoint.js';
+import { backendsUnderTest } from '../helpers/backends.js';
 
-const inputSize = 6, hiddenSizes = [5, 4], outputSize = 3, batch = 8;
+const inputSize = 6,
+  hiddenSizes = [5, 4],
+  outputSize = 3,
+  batch = 8;
 const SOURCE = 'runs/model-under-test.safetensors';
 
 /** A small net trained `steps` SGD steps on random data, so every tensor and statistic has moved from its initial value. */
@@ -68,7 +71,8 @@ function bits(value: FloatArray | number): Uint8Array | number {
 }
 
 function assertSameState(restored: MLP, original: MLP): void {
-  const want = stateOf(original), got = stateOf(restored);
+  const want = stateOf(original),
+    got = stateOf(restored);
   assert.deepEqual([...got.keys()].sort(), [...want.keys()].sort());
   for (const [name, value] of want) {
     assert.equal(got.get(name)!.constructor, value.constructor, `${name}: element type`);
@@ -119,7 +123,10 @@ function assertRefused(bytes: Uint8Array, pattern: RegExp, expected?: Parameters
   } catch (error) {
     caught = error;
   }
-  assert.ok(caught instanceof CheckpointError, `expected a CheckpointError, got ${caught instanceof Error ? `${caught.name}: ${caught.message}` : String(caught)}`);
+  assert.ok(
+    caught instanceof CheckpointError,
+    `expected a CheckpointError, got ${caught instanceof Error ? `${caught.name}: ${caught.message}` : String(caught)}`,
+  );
   assert.ok(caught.message.includes(SOURCE), `the message names the file: ${caught.message}`);
   assert.match(caught.message, pattern);
   return caught;
@@ -164,7 +171,11 @@ describe('checkpoint round trip', () => {
       for (let step = 0; step < 3; step++) {
         const x = model.inputFor(batch);
         stepRng.fillNormal(x.data, 1);
-        model.trainStep(x, Array.from({ length: batch }, () => stepRng.int(outputSize)), optimizer);
+        model.trainStep(
+          x,
+          Array.from({ length: batch }, () => stepRng.int(outputSize)),
+          optimizer,
+        );
       }
     }
     assertSameState(restored, net);
@@ -207,8 +218,16 @@ describe('checkpoint bytes are a safetensors file', () => {
     const { header, dataStart } = readHeader(bytes);
     assert.equal(dataStart % 8, 0, 'the header is padded to a multiple of 8');
     const metadata = header.__metadata__ as Record<string, string>;
-    const { norm: _norm, exampleNorm: _exampleNorm, renorm: _renorm, ghost: _ghost, placement: _placement, weightNorm: _weightNorm, ...formatOneSpec } = net.spec;
-    assert.deepEqual(JSON.parse(metadata['bnlab.spec']!), formatOneSpec, 'a BN network\'s spec as format 1 wrote it (its batchNorm says the norm)');
+    const {
+      norm: _norm,
+      exampleNorm: _exampleNorm,
+      renorm: _renorm,
+      ghost: _ghost,
+      placement: _placement,
+      weightNorm: _weightNorm,
+      ...formatOneSpec
+    } = net.spec;
+    assert.deepEqual(JSON.parse(metadata['bnlab.spec']!), formatOneSpec, "a BN network's spec as format 1 wrote it (its batchNorm says the norm)");
     assert.equal(metadata['bnlab.format'], '1');
     assert.equal(metadata['bnlab.version'], '9.9.9');
 
@@ -216,11 +235,17 @@ describe('checkpoint bytes are a safetensors file', () => {
     const names = Object.keys(header).filter((name) => name !== '__metadata__');
     assert.deepEqual(names.sort(), [...layout.keys()].sort());
     const state = stateOf(net);
-    const entries = names.map((name) => ({ name, ...(header[name] as { dtype: string; shape: number[]; data_offsets: [number, number] }) }))
+    const entries = names
+      .map((name) => ({ name, ...(header[name] as { dtype: string; shape: number[]; data_offsets: [number, number] }) }))
       .sort((a, b) => a.data_offsets[0] - b.data_offsets[0]);
     let end = 0;
     const view = new DataView(bytes.buffer, bytes.byteOffset + dataStart);
-    for (const { name, dtype, shape, data_offsets: [begin, stop] } of entries) {
+    for (const {
+      name,
+      dtype,
+      shape,
+      data_offsets: [begin, stop],
+    } of entries) {
       assert.equal(begin, end, `${name} starts where the previous tensor ended`);
       const width = { F32: 4, F64: 8, I64: 8 }[dtype as 'F32' | 'F64' | 'I64'];
       assert.ok(width, `${name}: dtype ${dtype}`);
@@ -321,7 +346,9 @@ describe('damaged checkpoints are refused with a CheckpointError that names the 
 
   test('a tensor whose offsets fall outside the data', () => {
     const bytes = withHeader(good, (header) => {
-      const last = Object.values(header).filter((entry: any) => entry.data_offsets).sort((a: any, b: any) => b.data_offsets[1] - a.data_offsets[1])[0];
+      const last = Object.values(header)
+        .filter((entry: any) => entry.data_offsets)
+        .sort((a: any, b: any) => b.data_offsets[1] - a.data_offsets[1])[0];
       last.data_offsets = [last.data_offsets[0] + 8, last.data_offsets[1] + 8];
     });
     assertRefused(bytes, /data must have no gaps|ends at byte|truncated/);
@@ -330,26 +357,55 @@ describe('damaged checkpoints are refused with a CheckpointError that names the 
   });
 
   test('a byte size that disagrees with dtype × shape', () => {
-    assertRefused(withHeader(good, (header) => { header['dense.0.weight'].dtype = 'F64'; }), /spans \d+ bytes, but F64 with shape \[6, 5\] needs \d+/);
-    assertRefused(withHeader(good, (header) => { header['dense.0.weight'].shape = [6, 4]; }), /spans 120 bytes, but F32 with shape \[6, 4\] needs 96/);
+    assertRefused(
+      withHeader(good, (header) => {
+        header['dense.0.weight'].dtype = 'F64';
+      }),
+      /spans \d+ bytes, but F64 with shape \[6, 5\] needs \d+/,
+    );
+    assertRefused(
+      withHeader(good, (header) => {
+        header['dense.0.weight'].shape = [6, 4];
+      }),
+      /spans 120 bytes, but F32 with shape \[6, 4\] needs 96/,
+    );
   });
 
   test('overlapping tensors and unknown dtypes break the format', () => {
-    assertRefused(withHeader(good, (header) => { header['dense.1.weight'].data_offsets = header['dense.0.weight'].data_offsets; }), /overlap|gaps/);
-    assertRefused(withHeader(good, (header) => { header['dense.0.weight'].dtype = 'F33'; }), /unknown dtype "F33"/);
-    assertRefused(withHeader(good, (header) => { header.__metadata__.steps = 2; }), /metadata values must be strings/);
+    assertRefused(
+      withHeader(good, (header) => {
+        header['dense.1.weight'].data_offsets = header['dense.0.weight'].data_offsets;
+      }),
+      /overlap|gaps/,
+    );
+    assertRefused(
+      withHeader(good, (header) => {
+        header['dense.0.weight'].dtype = 'F33';
+      }),
+      /unknown dtype "F33"/,
+    );
+    assertRefused(
+      withHeader(good, (header) => {
+        header.__metadata__.steps = 2;
+      }),
+      /metadata values must be strings/,
+    );
   });
 
   test('a missing tensor, and a tensor the spec does not have', () => {
     // Dropping a tensor's entry and its bytes keeps the file valid safetensors; only the spec can tell.
     const dropped = dropTensor(good, 'bn.1.beta');
     assertRefused(dropped, /lacks tensor "bn\.1\.beta", which a 6-5-4-3 network needs/);
-    const extra = withHeader(good, (header) => { header['bn.2.gamma'] = { dtype: 'F32', shape: [0], data_offsets: [0, 0] }; });
+    const extra = withHeader(good, (header) => {
+      header['bn.2.gamma'] = { dtype: 'F32', shape: [0], data_offsets: [0, 0] };
+    });
     assertRefused(extra, /holds a tensor "bn\.2\.gamma" that a 6-5-4-3 network does not have/);
   });
 
   test('a tensor of the wrong shape for the spec', () => {
-    const bytes = withHeader(good, (header) => { header['dense.0.weight'].shape = [5, 6]; });
+    const bytes = withHeader(good, (header) => {
+      header['dense.0.weight'].shape = [5, 6];
+    });
     assertRefused(bytes, /"dense\.0\.weight" as F32 \[5, 6\], but a 6-5-4-3 network needs F32 \[6, 5\]/);
     // The spec says 6-5-4-3 but a checkpoint of different widths sits in the file.
     const respecified = withMetadata(good, (metadata) => {
@@ -362,25 +418,79 @@ describe('damaged checkpoints are refused with a CheckpointError that names the 
     const spec = makeSpec({ hiddenSizes: [128], batchNorm: true });
     const wide = new MLP(new JsKernels(), spec, drawInitialWeights(spec, 0.1, new Rng(1)));
     const bytes = encodeCheckpoint(wide);
-    const error = assertRefused(bytes, /holds a 784-128-10 network, but a 784-64-10 network is expected/, { inputSize: 784, hiddenSizes: [64], outputSize: 10 });
+    const error = assertRefused(bytes, /holds a 784-128-10 network, but a 784-64-10 network is expected/, {
+      inputSize: 784,
+      hiddenSizes: [64],
+      outputSize: 10,
+    });
     assert.match(error.message, /change the layer sizes to 784-128-10/);
     assert.doesNotThrow(() => decodeCheckpoint(bytes, new JsKernels(), SOURCE, spec));
   });
 
   test('a missing or unparseable bnlab.spec', () => {
-    assertRefused(withMetadata(good, (metadata) => { delete metadata['bnlab.spec']; }), /has no network spec/);
-    assertRefused(withMetadata(good, (metadata) => { metadata['bnlab.spec'] = '{"inputSize": 6,'; }), /not valid JSON/);
-    assertRefused(withMetadata(good, (metadata) => { metadata['bnlab.spec'] = JSON.stringify({ ...net.spec, activation: 'gelu' }); }), /"activation" is "gelu"/);
-    assertRefused(withMetadata(good, (metadata) => { metadata['bnlab.spec'] = JSON.stringify({ ...net.spec, batchNorm: { ...net.spec.batchNorm, eps: 0 } }); }), /eps must be positive/);
-    assertRefused(withMetadata(good, (metadata) => { metadata['bnlab.spec'] = '[]'; }), /not a JSON object/);
+    assertRefused(
+      withMetadata(good, (metadata) => {
+        delete metadata['bnlab.spec'];
+      }),
+      /has no network spec/,
+    );
+    assertRefused(
+      withMetadata(good, (metadata) => {
+        metadata['bnlab.spec'] = '{"inputSize": 6,';
+      }),
+      /not valid JSON/,
+    );
+    assertRefused(
+      withMetadata(good, (metadata) => {
+        metadata['bnlab.spec'] = JSON.stringify({ ...net.spec, activation: 'gelu' });
+      }),
+      /"activation" is "gelu"/,
+    );
+    assertRefused(
+      withMetadata(good, (metadata) => {
+        metadata['bnlab.spec'] = JSON.stringify({ ...net.spec, batchNorm: { ...net.spec.batchNorm, eps: 0 } });
+      }),
+      /eps must be positive/,
+    );
+    assertRefused(
+      withMetadata(good, (metadata) => {
+        metadata['bnlab.spec'] = '[]';
+      }),
+      /not a JSON object/,
+    );
   });
 
   test('a format version it does not know, or none', () => {
-    assertRefused(withMetadata(good, (metadata) => { metadata['bnlab.format'] = '4'; }), /format "4", but this bnlab reads only formats "1", "2" and "3"/);
-    assertRefused(withMetadata(good, (metadata) => { metadata['bnlab.format'] = '3'; }), /"norm" is undefined, not one of none, bn, brn, ghost, ln, gn, rms, wn/);
-    assertRefused(withMetadata(good, (metadata) => { metadata['bnlab.format'] = '2'; }), /"norm" is undefined, not one of none, bn, brn, ghost, ln, gn, rms/);
-    assertRefused(withMetadata(good, (metadata) => { delete metadata['bnlab.format']; }), /not a bnlab checkpoint/);
-    assertRefused(withHeader(good, (header) => { delete header.__metadata__; }), /not a bnlab checkpoint/);
+    assertRefused(
+      withMetadata(good, (metadata) => {
+        metadata['bnlab.format'] = '4';
+      }),
+      /format "4", but this bnlab reads only formats "1", "2" and "3"/,
+    );
+    assertRefused(
+      withMetadata(good, (metadata) => {
+        metadata['bnlab.format'] = '3';
+      }),
+      /"norm" is undefined, not one of none, bn, brn, ghost, ln, gn, rms, wn/,
+    );
+    assertRefused(
+      withMetadata(good, (metadata) => {
+        metadata['bnlab.format'] = '2';
+      }),
+      /"norm" is undefined, not one of none, bn, brn, ghost, ln, gn, rms/,
+    );
+    assertRefused(
+      withMetadata(good, (metadata) => {
+        delete metadata['bnlab.format'];
+      }),
+      /not a bnlab checkpoint/,
+    );
+    assertRefused(
+      withHeader(good, (header) => {
+        delete header.__metadata__;
+      }),
+      /not a bnlab checkpoint/,
+    );
   });
 
   test('a negative averaged-batch count', () => {

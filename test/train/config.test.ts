@@ -3,8 +3,9 @@
  * limits, and a network whose memory estimate is over the limit is refused naming the flag to
  * lower. The estimate is the sum of its parts, written out here from the layer shapes.
  */
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { ConfigError, MAX_NETWORK_BYTES, networkMemoryBytes, resolveTrainConfig } from '../../src/train/config.js';
 
 function refusal(overrides: Parameters<typeof resolveTrainConfig>[0]): string {
@@ -17,7 +18,7 @@ function refusal(overrides: Parameters<typeof resolveTrainConfig>[0]): string {
   assert.fail(`${JSON.stringify(overrides)} was accepted`);
 }
 
-test('the article network needs about 22 MB: weights and gradients, BN\'s vectors, and buffers and kernel memory for its largest batch (evaluation, 1000 rows)', () => {
+test("the article network needs about 22 MB: weights and gradients, BN's vectors, and buffers and kernel memory for its largest batch (evaluation, 1000 rows)", () => {
   const config = resolveTrainConfig({});
   const parameters = 784 * 128 + 128 + 2 * (128 * 128 + 128) + 128 * 10 + 10;
   const fixed = 2 * parameters * 4 + 14 * 3 * 128 * 4 + 1024 * 1024; // W, b and their gradients; 14 floats per BN feature; the kernels' allowance
@@ -36,8 +37,14 @@ test('counts past their limits are refused, naming the flag', () => {
 });
 
 test('a network too large for memory is refused before anything is allocated, naming the flag that makes it so', () => {
-  assert.match(refusal({ hiddenSizes: [100_000_000] }), /^--hidden 100000000 asks for layers that need about 599\.8 GiB of memory even one example at a time, more than the 1\.0 GiB one network may use: use narrower layers$/);
-  assert.match(refusal({ evalBatchSize: 60_000, hiddenSizes: [4096, 4096] }), /^--eval-batch-size 60000 with --hidden 4096,4096 needs about \d+\.\d GiB of memory, .*: lower --eval-batch-size$/);
+  assert.match(
+    refusal({ hiddenSizes: [100_000_000] }),
+    /^--hidden 100000000 asks for layers that need about 599\.8 GiB of memory even one example at a time, more than the 1\.0 GiB one network may use: use narrower layers$/,
+  );
+  assert.match(
+    refusal({ evalBatchSize: 60_000, hiddenSizes: [4096, 4096] }),
+    /^--eval-batch-size 60000 with --hidden 4096,4096 needs about \d+\.\d GiB of memory, .*: lower --eval-batch-size$/,
+  );
   assert.match(refusal({ batchSize: 400_000 }), /^--batch-size 400000 with --hidden 128,128,128 needs about .*: lower --batch-size$/);
   // Just under the limit is fine: the widest single hidden layer whose estimate fits.
   const fits = resolveTrainConfig({ hiddenSizes: [60_000], batchSize: 2, evalBatchSize: 1 });

@@ -8,8 +8,9 @@
  * On real MNIST (the article's configurations that diverge: model 7 without BN, and models 3 and
  * 5 without BN at seed 2) on every wasm build, and on a synthetic task on the reference backend.
  */
-import { describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
 import { JsKernels } from '../../src/core/js-kernels.js';
 import type { Kernels } from '../../src/core/kernels.js';
 import { Rng } from '../../src/core/rng.js';
@@ -19,7 +20,7 @@ import type { MnistData, Split } from '../../src/data/mnist.js';
 import { loadMnist } from '../../src/node/mnist-files.js';
 import { resolveTrainConfig, type TrainConfig } from '../../src/train/config.js';
 import { buildNetwork } from '../../src/train/networks.js';
-import { logitsNaNForGood, train, type CurvePoint, type TrainResult } from '../../src/train/trainer.js';
+import { type CurvePoint, logitsNaNForGood, type TrainResult, train } from '../../src/train/trainer.js';
 import { wasmBuildsHere } from '../helpers/backends.js';
 
 /** What a run records, without its timings. */
@@ -33,7 +34,18 @@ async function both(kernels: Kernels, data: MnistData, config: TrainConfig, batc
   const full = await train(buildNetwork(kernels, config, batchNorm), data, config, { onValidation: (p) => points.full.push(p) });
   const net = buildNetwork(kernels, config, batchNorm);
   let lastStep = 0;
-  const skipped = await train(net, data, config, { onValidation: (p) => points.skipped.push(p), onStep: (s) => { lastStep = s; } }, { skipDiverged: true });
+  const skipped = await train(
+    net,
+    data,
+    config,
+    {
+      onValidation: (p) => points.skipped.push(p),
+      onStep: (s) => {
+        lastStep = s;
+      },
+    },
+    { skipDiverged: true },
+  );
   return { full, skipped, points, lastStep, net };
 }
 
@@ -60,7 +72,10 @@ describe('diverged networks: skipped steps record what training them gives (real
         assert.ok(full.divergedAtStep !== null && full.divergedAtStep < 100, `it diverges early: ${full.divergedAtStep}`);
         assertSameRecord(full, skipped, label);
         assert.deepStrictEqual(points.skipped, points.full, 'the same validation points reach the hooks');
-        assert.deepEqual(full.curve.map((p) => p.step), [0, 250, 500, 750, 1000, 1250, 1500, 1530]);
+        assert.deepEqual(
+          full.curve.map((p) => p.step),
+          [0, 250, 500, 750, 1000, 1250, 1500, 1530],
+        );
         assert.ok(skipped.skippedSteps! > 1400, `most steps are skipped: ${skipped.skippedSteps}`);
         assert.equal(lastStep, 1530, 'the step hook hears of the last step');
         assert.ok(logitsNaNForGood(net));
@@ -76,7 +91,8 @@ describe('diverged networks: skipped steps record what training them gives (real
 
 /** `count` images whose label c lights pixels [78c, 78c + 78) plus a little noise (as in trainer.test.ts). */
 function syntheticSplit(count: number, seed: number): Split {
-  const width = 784, rng = new Rng(seed);
+  const width = 784,
+    rng = new Rng(seed);
   const pixels = new Uint8Array(count * width);
   const labels = new Uint8Array(count);
   for (let i = 0; i < count; i++) {
@@ -95,7 +111,14 @@ describe('diverged networks on the reference backend (synthetic task)', () => {
   for (const batchNorm of [false, true]) {
     for (const estimator of ['ema', 'average', 'batch'] as const) {
       test(`${batchNorm ? 'with' : 'without'} BN, ${estimator} inference statistics, lr 1e6`, async () => {
-        const config = resolveTrainConfig({ ...base, learningRate: 1e6, batchNorm, norm: batchNorm ? 'bn' : 'none', bnEstimator: estimator, bnAverageBatches: 3 });
+        const config = resolveTrainConfig({
+          ...base,
+          learningRate: 1e6,
+          batchNorm,
+          norm: batchNorm ? 'bn' : 'none',
+          bnEstimator: estimator,
+          bnAverageBatches: 3,
+        });
         const { full, skipped } = await both(kernels, data, config, batchNorm);
         assertSameRecord(full, skipped, 'synthetic');
         assert.ok((skipped.skippedSteps ?? 0) > 100, `this one diverges for good within a few steps, and is skipped: ${skipped.skippedSteps}`);

@@ -5,11 +5,10 @@
  * another writer might (unpadded header, other key order, unaligned data), and each of the
  * format's rules enforced.
  */
-import { describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
-import {
-  decodeSafetensors, encodeSafetensors, SafetensorsError, tensorValues, type TensorInput,
-} from '../../src/train/safetensors.js';
+import { describe, test } from 'node:test';
+import { decodeSafetensors, encodeSafetensors, SafetensorsError, type TensorInput, tensorValues } from '../../src/train/safetensors.js';
 
 /** A safetensors file from a header object and raw data, with no padding: as a minimal writer would make it. */
 function rawFile(header: object | string, data: number[] = []): Uint8Array {
@@ -22,7 +21,10 @@ function rawFile(header: object | string, data: number[] = []): Uint8Array {
 }
 
 function refused(bytes: Uint8Array, pattern: RegExp): void {
-  assert.throws(() => decodeSafetensors(bytes), (error: unknown) => error instanceof SafetensorsError && pattern.test(error.message));
+  assert.throws(
+    () => decodeSafetensors(bytes),
+    (error: unknown) => error instanceof SafetensorsError && pattern.test(error.message),
+  );
 }
 
 describe('safetensors encoding', () => {
@@ -30,10 +32,25 @@ describe('safetensors encoding', () => {
     const bytes = encodeSafetensors({ a: { dtype: 'F32', shape: [2], values: [1, -2] } });
     const json = '{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}'; // 54 bytes, padded with two spaces to 56
     const expected = [
-      56, 0, 0, 0, 0, 0, 0, 0,
-      ...new TextEncoder().encode(json), 0x20, 0x20,
-      0x00, 0x00, 0x80, 0x3f, // 1.0f = 0x3f800000, little-endian
-      0x00, 0x00, 0x00, 0xc0, // -2.0f = 0xc0000000
+      56,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      ...new TextEncoder().encode(json),
+      0x20,
+      0x20,
+      0x00,
+      0x00,
+      0x80,
+      0x3f, // 1.0f = 0x3f800000, little-endian
+      0x00,
+      0x00,
+      0x00,
+      0xc0, // -2.0f = 0xc0000000
     ];
     assert.deepEqual(Array.from(bytes), expected);
   });
@@ -119,7 +136,7 @@ describe('safetensors decoding', () => {
     assert.equal(file.tensors.size, 0);
   });
 
-  test('each of the format\'s rules is enforced', () => {
+  test("each of the format's rules is enforced", () => {
     refused(new Uint8Array(7), /shorter than the 8-byte header length/);
     refused(rawFile({}).subarray(0, 9), /header claims 2 bytes but the file has only 1/);
     const huge = new Uint8Array(16);
@@ -134,7 +151,10 @@ describe('safetensors decoding', () => {
     refused(rawFile({ a: { dtype: 'F32', shape: [1], data_offsets: [4, 0] } }, [0, 0, 0, 0]), /end before they begin/);
     refused(rawFile({ a: { dtype: 'F32', shape: [1], data_offsets: [0, 8] } }, [0, 0, 0, 0, 0, 0, 0, 0]), /spans 8 bytes, but F32 with shape \[1\] needs 4/);
     refused(rawFile({ a: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }, [0, 0, 0, 0, 0, 0, 0, 0]), /no gaps/);
-    refused(rawFile({ a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] }, b: { dtype: 'U8', shape: [4], data_offsets: [2, 6] } }, [0, 0, 0, 0, 0, 0]), /must not overlap/);
+    refused(
+      rawFile({ a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] }, b: { dtype: 'U8', shape: [4], data_offsets: [2, 6] } }, [0, 0, 0, 0, 0, 0]),
+      /must not overlap/,
+    );
     refused(rawFile({ a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, [0, 0]), /ends at byte 4 of the data, but the file holds only 2/);
     refused(rawFile({ a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, [0, 0, 0, 0, 9]), /cover 4 bytes of data, but the file holds 5/);
     refused(rawFile({ __metadata__: { a: 1 } }), /metadata values must be strings/);

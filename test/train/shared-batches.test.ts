@@ -5,21 +5,22 @@
  * test, bit for bit, on every backend, including a network that diverges on the way (it drops out
  * early, skipped) and runs of different lengths. On the worker pool too (`shareBatches`).
  */
-import { describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
 import { JsKernels } from '../../src/core/js-kernels.js';
 import type { Kernels } from '../../src/core/kernels.js';
 import { compileKernelModule } from '../../src/core/wasm/kernel-module.js';
 import { WasmKernels } from '../../src/core/wasm/wasm-kernels.js';
 import type { MnistData } from '../../src/data/mnist.js';
 import { SharedBatches } from '../../src/data/shared-batches.js';
+import { shareMnist, type TrainJob } from '../../src/node/grid-messages.js';
+import { type FinishedRun, GridPool, groupsSharingBatches } from '../../src/node/grid-pool.js';
 import { loadMnist } from '../../src/node/mnist-files.js';
 import { resolveTrainConfig, type TrainConfig } from '../../src/train/config.js';
 import { buildNetwork, initialWeightsFor } from '../../src/train/networks.js';
 import { deriveSeed } from '../../src/train/seeds.js';
-import { runTogether, train, TrainingRun, type TrainResult } from '../../src/train/trainer.js';
-import { GridPool, groupsSharingBatches, type FinishedRun } from '../../src/node/grid-pool.js';
-import { shareMnist, type TrainJob } from '../../src/node/grid-messages.js';
+import { runTogether, TrainingRun, type TrainResult, train } from '../../src/train/trainer.js';
 import { wasmBuildsHere } from '../helpers/backends.js';
 import { craftedMnist } from '../node-support/crafted-mnist.js';
 
@@ -38,7 +39,9 @@ interface Case {
 async function compareShared(kernels: Kernels, fresh: () => Promise<Kernels>, data: MnistData, cases: Case[], ahead = 1): Promise<TrainResult[]> {
   const first = cases[0]!.config;
   const batches = new SharedBatches(kernels, data.train, first.batchSize, { shuffle: first.shuffle, seed: deriveSeed(first.seed, 'batches') }, ahead);
-  const runs = cases.map(({ config, batchNorm }) => new TrainingRun(buildNetwork(kernels, config, batchNorm), data, config, {}, { batches, skipDiverged: true }));
+  const runs = cases.map(
+    ({ config, batchNorm }) => new TrainingRun(buildNetwork(kernels, config, batchNorm), data, config, {}, { batches, skipDiverged: true }),
+  );
   const order: number[] = [];
   await runTogether(runs, (run) => order.push(runs.indexOf(run)), ahead);
   assert.equal(order.length, cases.length, 'every run is heard of as it ends');
@@ -56,8 +59,16 @@ describe('networks on shared batches come out as trained alone', async () => {
   const cases: Case[] = [
     { label: 'model 1 without BN', config: resolveTrainConfig({ ...base, batchNorm: false, norm: 'none' }), batchNorm: false },
     { label: 'model 1 with BN', config: resolveTrainConfig({ ...base }), batchNorm: true },
-    { label: 'model 4 with BN, average statistics', config: resolveTrainConfig({ ...base, learningRate: 2, activation: 'sigmoid', bnEstimator: 'average', bnAverageBatches: 20 }), batchNorm: true },
-    { label: 'model 7 without BN (diverges at once)', config: resolveTrainConfig({ ...base, initStd: 10, learningRate: 2, batchNorm: false, norm: 'none' }), batchNorm: false },
+    {
+      label: 'model 4 with BN, average statistics',
+      config: resolveTrainConfig({ ...base, learningRate: 2, activation: 'sigmoid', bnEstimator: 'average', bnAverageBatches: 20 }),
+      batchNorm: true,
+    },
+    {
+      label: 'model 7 without BN (diverges at once)',
+      config: resolveTrainConfig({ ...base, initStd: 10, learningRate: 2, batchNorm: false, norm: 'none' }),
+      batchNorm: false,
+    },
     { label: 'model 1 with BN, a shorter run', config: resolveTrainConfig({ ...base, steps: 170 }), batchNorm: true },
   ];
   for (const { variant, bytes } of wasmBuildsHere()) {
@@ -72,8 +83,14 @@ describe('networks on shared batches come out as trained alone', async () => {
   }
   test('js reference, real MNIST: two networks, 60 steps', async () => {
     const short = cases.slice(0, 2).map((c) => ({ ...c, config: { ...c.config, steps: 60, validateEvery: 25, evalBatchSize: 1000 } }));
-    const small = { ...data, validation: { ...data.validation, count: 500, pixels: data.validation.pixels.subarray(0, 500 * 784), labels: data.validation.labels.subarray(0, 500) } };
-    const test500 = { ...small, test: { ...data.test, count: 500, pixels: data.test.pixels.subarray(0, 500 * 784), labels: data.test.labels.subarray(0, 500) } };
+    const small = {
+      ...data,
+      validation: { ...data.validation, count: 500, pixels: data.validation.pixels.subarray(0, 500 * 784), labels: data.validation.labels.subarray(0, 500) },
+    };
+    const test500 = {
+      ...small,
+      test: { ...data.test, count: 500, pixels: data.test.pixels.subarray(0, 500 * 784), labels: data.test.labels.subarray(0, 500) },
+    };
     await compareShared(new JsKernels(), async () => new JsKernels(), test500, short);
   });
 });
@@ -100,7 +117,10 @@ test('groupsSharingBatches: one job per worker while they fit, then dealt in tur
   const job = (id: string, seed: number): TrainJob => ({ id, config: resolveTrainConfig({ seed }), batchNorm: false });
   const ids = (groups: TrainJob[][]) => groups.map((group) => group.map((j) => j.id));
   assert.deepEqual(ids(groupsSharingBatches([job('a', 1), job('b', 1)], 2)), [['a'], ['b']]);
-  assert.deepEqual(ids(groupsSharingBatches([job('a', 1), job('b', 1), job('c', 1), job('d', 1), job('e', 1)], 2)), [['a', 'c', 'e'], ['b', 'd']]);
+  assert.deepEqual(ids(groupsSharingBatches([job('a', 1), job('b', 1), job('c', 1), job('d', 1), job('e', 1)], 2)), [
+    ['a', 'c', 'e'],
+    ['b', 'd'],
+  ]);
   assert.deepEqual(ids(groupsSharingBatches([job('a', 1), job('b', 1), job('c', 2)], 1)), [['a', 'b'], ['c']]);
 });
 
@@ -118,7 +138,9 @@ test('the pool with shareBatches: three networks on one worker, each to the numb
   const outcome = await new GridPool({ jobs: 1, backend: 'auto', data: shareMnist(data), shareBatches: true }).run(jobs, {
     onStart: (_worker, job) => started.push(job.id),
     onValidation: (_worker, job) => points.set(job.id, (points.get(job.id) ?? 0) + 1),
-    onFinish: (_worker, job, run) => { finished.set(job.id, run); },
+    onFinish: (_worker, job, run) => {
+      finished.set(job.id, run);
+    },
   });
   assert.deepEqual(outcome, { finished: 3, interrupted: false });
   assert.deepEqual(started, ['nobn', 'bn', 'wild'], 'all three start at once');

@@ -3,14 +3,15 @@
  * where the curve's points fall, divergence recorded rather than thrown, a clean stop, the same
  * numbers from the same seed, and the `average` estimator recomputed with frozen weights.
  */
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { JsKernels } from '../../src/core/js-kernels.js';
 import { Rng } from '../../src/core/rng.js';
 import type { MnistData, Split } from '../../src/data/mnist.js';
 import { resolveTrainConfig, type TrainConfig } from '../../src/train/config.js';
 import { buildNetwork } from '../../src/train/networks.js';
-import { runToEnd, train, TrainingRun } from '../../src/train/trainer.js';
+import { runToEnd, TrainingRun, train } from '../../src/train/trainer.js';
 
 const WIDTH = 784;
 const kernels = new JsKernels();
@@ -38,7 +39,10 @@ function config(overrides: Partial<TrainConfig>): TrainConfig {
 test('validation points fall at step 0, every N steps and at the end; the task is learned', async () => {
   const settings = config({ steps: 250, validateEvery: 100 });
   const result = await train(buildNetwork(kernels, settings, true), data, settings);
-  assert.deepEqual(result.curve.map((point) => point.step), [0, 100, 200, 250]);
+  assert.deepEqual(
+    result.curve.map((point) => point.step),
+    [0, 100, 200, 250],
+  );
   assert.ok(Number.isNaN(result.curve[0]!.trainingLoss), 'no training loss before the first step');
   assert.equal(result.steps, 250);
   assert.equal(result.stopReason, 'completed');
@@ -63,10 +67,18 @@ test('a diverging network is a result: the step is recorded and the run goes on,
 test('shouldStop ends the run cleanly after the current step', async () => {
   const settings = config({ steps: 1000, validateEvery: 100 });
   let steps = 0;
-  const result = await train(buildNetwork(kernels, settings, true), data, settings, { onStep: (step) => { steps = step; }, shouldStop: () => steps >= 7 });
+  const result = await train(buildNetwork(kernels, settings, true), data, settings, {
+    onStep: (step) => {
+      steps = step;
+    },
+    shouldStop: () => steps >= 7,
+  });
   assert.equal(result.stopReason, 'interrupted');
   assert.equal(result.steps, 7);
-  assert.deepEqual(result.curve.map((point) => point.step), [0, 7]);
+  assert.deepEqual(
+    result.curve.map((point) => point.step),
+    [0, 7],
+  );
 });
 
 test('the same seed gives the same numbers; another seed others', async () => {
@@ -93,7 +105,9 @@ test('`average` recomputes E[μ_B], E[σ²_B] over N batches with frozen weights
     assert.deepEqual(r.movingMean.data, a.movingMean.data, 'the moving averages are put back');
     assert.deepEqual(r.movingVariance.data, a.movingVariance.data);
   }
-  recomputed.parameters().forEach((parameter, i) => assert.deepEqual(parameter.value.data, accumulated.parameters()[i]!.value.data, parameter.name));
+  recomputed.parameters().forEach((parameter, i) => {
+    assert.deepEqual(parameter.value.data, accumulated.parameters()[i]!.value.data, parameter.name);
+  });
 });
 
 test('{ validate: false } trains the same weights as train() without evaluating anything; finish() then evaluates once, at the end', async () => {
@@ -101,16 +115,22 @@ test('{ validate: false } trains the same weights as train() without evaluating 
   const validated = buildNetwork(kernels, settings, true);
   const result = await train(validated, data, settings);
   const quiet = buildNetwork(kernels, settings, true);
-  let validations = 0, steps = 0;
+  let validations = 0,
+    steps = 0;
   const run = new TrainingRun(quiet, data, settings, { onValidation: () => validations++, onStep: () => steps++ }, { validate: false });
   assert.equal(run.latestValidation, null, 'no validation at step 0');
   await runToEnd(run);
   assert.equal(steps, 45);
   assert.equal(validations, 0);
   assert.deepEqual(run.curve, []);
-  quiet.parameters().forEach((parameter, i) => assert.deepEqual(parameter.value.data, validated.parameters()[i]!.value.data, parameter.name));
+  quiet.parameters().forEach((parameter, i) => {
+    assert.deepEqual(parameter.value.data, validated.parameters()[i]!.value.data, parameter.name);
+  });
   const finished = run.finish();
-  assert.deepEqual(finished.curve.map((point) => point.step), [45]);
+  assert.deepEqual(
+    finished.curve.map((point) => point.step),
+    [45],
+  );
   assert.equal(finished.validation.accuracy, result.validation.accuracy);
   assert.equal(finished.test.loss, result.test.loss);
 });

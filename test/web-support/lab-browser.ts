@@ -4,15 +4,21 @@
  * issue names and a fresh profile. Nothing here downloads a browser: without `chromium` on the
  * PATH the tests fail and say how to install it.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { BNLAB_BIN } from '../cli/run-cli.js';
 
 export const CHROMIUM_FLAGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
 ];
 
 /** The binary Debian's chromium package puts on the PATH; an Error that says how to get it otherwise. */
@@ -23,7 +29,7 @@ export function chromiumPath(): string {
   } catch {
     // fall through to the message
   }
-  throw new Error('Chromium is not installed, and the browser tests need it: run apt-get install -y chromium (Debian\'s package; .ci/run installs it).');
+  throw new Error("Chromium is not installed, and the browser tests need it: run apt-get install -y chromium (Debian's package; .ci/run installs it).");
 }
 
 export interface LabServer {
@@ -35,12 +41,15 @@ export interface LabServer {
 export function startServer(): Promise<LabServer> {
   return new Promise((resolve, reject) => {
     const child: ChildProcess = spawn(process.execPath, [BNLAB_BIN, 'serve', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '', stderr = '';
+    let stdout = '',
+      stderr = '';
     const timer = setTimeout(() => {
       child.kill();
       reject(new Error(`bnlab serve printed no URL within 15 s; stdout: ${stdout} stderr: ${stderr}`));
     }, 15_000);
-    child.stderr!.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+    child.stderr!.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
     child.stdout!.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
       const match = /bnlab lab: (http:\/\/\S+)/.exec(stdout);
@@ -48,16 +57,19 @@ export function startServer(): Promise<LabServer> {
       clearTimeout(timer);
       resolve({
         url: match[1]!,
-        close: () => new Promise<void>((done) => {
-          if (child.exitCode !== null) return done();
-          child.once('exit', () => done());
-          child.kill('SIGINT');
-        }),
+        close: () =>
+          new Promise<void>((done) => {
+            if (child.exitCode !== null) return done();
+            child.once('exit', () => done());
+            child.kill('SIGINT');
+          }),
       });
     });
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`bnlab serve exited with code ${code} before printing its URL: ${stderr.trim() || stdout.trim()} (is the page built? npm run build:web)`));
+      reject(
+        new Error(`bnlab serve exited with code ${code} before printing its URL: ${stderr.trim() || stdout.trim()} (is the page built? npm run build:web)`),
+      );
     });
   });
 }
@@ -72,7 +84,11 @@ export async function launchBrowser(): Promise<LabBrowser> {
   const executablePath = chromiumPath();
   const userDataDir = mkdtempSync(join(tmpdir(), 'bnlab-chromium-'));
   const context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath, headless: true, args: CHROMIUM_FLAGS, viewport: { width: 1280, height: 800 }, acceptDownloads: true,
+    executablePath,
+    headless: true,
+    args: CHROMIUM_FLAGS,
+    viewport: { width: 1280, height: 800 },
+    acceptDownloads: true,
   });
   return {
     context,
@@ -102,8 +118,12 @@ export async function openLab(page: Page, baseUrl: string, query: string): Promi
 /** Presses Play and waits until both networks have finished their run. */
 export async function playToEnd(page: Page, timeoutMs = 90_000): Promise<void> {
   await page.click('#play');
-  await page.waitForFunction(() => {
-    const { state } = window.bnlabLab.stats;
-    return state.left === 'finished' && state.right === 'finished';
-  }, null, { timeout: timeoutMs, polling: 100 });
+  await page.waitForFunction(
+    () => {
+      const { state } = window.bnlabLab.stats;
+      return state.left === 'finished' && state.right === 'finished';
+    },
+    null,
+    { timeout: timeoutMs, polling: 100 },
+  );
 }

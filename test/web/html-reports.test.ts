@@ -4,19 +4,20 @@
  * them clip1, clip2… in each chart; a browser resolves url(#clip1) to the page's first, which cut
  * the curves of models 1-8 to the overview's small panel), and each curve spans its plot's width.
  */
-import { after, before, describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { writeReport } from '../../src/cli/commands/report.js';
 import { lineChartSpec } from '../../src/lab/charts/line-chart.js';
 import { explainReportHtml } from '../../src/lab/explain-report.js';
-import { RunStore } from '../../src/node/run-store.js';
 import { renderSvg } from '../../src/node/render-chart.js';
+import { RunStore } from '../../src/node/run-store.js';
 import { FIXTURE_SETTINGS, fixtureRecord } from '../lab/run-record-fixture.js';
-import { launchBrowser, type LabBrowser } from '../web-support/lab-browser.js';
+import { type LabBrowser, launchBrowser } from '../web-support/lab-browser.js';
 
 /** What the browser resolves, per chart: [clip-path references resolved outside their own SVG, curves narrower than 90% of their clip]. */
 interface DrawnCharts {
@@ -45,7 +46,8 @@ function inspectCharts(): DrawnCharts {
       const clipWidth = (clip.querySelector('rect, path') as SVGGraphicsElement | null)?.getBBox().width ?? 0;
       for (const line of Array.from(element.querySelectorAll('path[stroke]:not([stroke="none"])')) as SVGGraphicsElement[]) {
         const width = Math.min(line.getBBox().width, clipWidth);
-        if (clipWidth > 0 && line.getBBox().width > 0 && width < 0.9 * clipWidth) narrowCurves.push(`chart ${chart}: a curve ${width.toFixed(0)} of ${clipWidth.toFixed(0)} px wide`);
+        if (clipWidth > 0 && line.getBBox().width > 0 && width < 0.9 * clipWidth)
+          narrowCurves.push(`chart ${chart}: a curve ${width.toFixed(0)} of ${clipWidth.toFixed(0)} px wide`);
       }
     }
   });
@@ -71,7 +73,7 @@ describe('the HTML reports in Chromium', { timeout: 120_000 }, () => {
     return drawn;
   };
 
-  test('reproduce\'s report: the overview and every model\'s chart draw their own curves whole', async () => {
+  test("reproduce's report: the overview and every model's chart draw their own curves whole", async () => {
     const store = await RunStore.open(join(folder, 'runs'), { sweep: 'article', pinned: FIXTURE_SETTINGS, dataDir: null, force: false });
     for (const configId of [1, 2, 3] as const) {
       for (const batchNorm of [false, true]) await store.writeRecord(fixtureRecord(configId, batchNorm, 1, 0.9, 0.9));
@@ -84,20 +86,49 @@ describe('the HTML reports in Chromium', { timeout: 120_000 }, () => {
     assert.deepEqual(drawn.narrowCurves, []);
   });
 
-  test('explain\'s report: two figures of two claims, each clipped by its own chart', async () => {
+  test("explain's report: two figures of two claims, each clipped by its own chart", async () => {
     const figure = async (name: string, width: number) => {
-      const spec = lineChartSpec({ title: name, xTitle: 'step', yTitle: 'y', series: [{ name: 'with BN', points: [{ x: 0, y: 0.1 }, { x: 50, y: 0.5 }, { x: 100, y: 0.9 }] }], yDomain: [0, 1], width });
+      const spec = lineChartSpec({
+        title: name,
+        xTitle: 'step',
+        yTitle: 'y',
+        series: [
+          {
+            name: 'with BN',
+            points: [
+              { x: 0, y: 0.1 },
+              { x: 50, y: 0.5 },
+              { x: 100, y: 0.9 },
+            ],
+          },
+        ],
+        yDomain: [0, 1],
+        width,
+      });
       return { name, caption: name, svgFile: `${name}.svg`, pngFile: `${name}.png`, svg: await renderSvg(spec) };
     };
     const result = (name: string) => ({
-      name, title: name, articleSays: '', method: '', numbers: {}, tables: [], verdict: { holds: true, text: 'holds' }, figures: [], lines: [], elapsedMs: 0,
+      name,
+      title: name,
+      articleSays: '',
+      method: '',
+      numbers: {},
+      tables: [],
+      verdict: { holds: true, text: 'holds' },
+      figures: [],
+      lines: [],
+      elapsedMs: 0,
     });
     const html = explainReportHtml({
       results: [
         { result: result('small'), figures: [await figure('small', 200)] },
         { result: result('wide'), figures: [await figure('wide', 600)] },
       ],
-      bnlabVersion: 'test', backend: 'test', dataSource: 'test', quick: true, seed: 1,
+      bnlabVersion: 'test',
+      backend: 'test',
+      dataSource: 'test',
+      quick: true,
+      seed: 1,
     });
     const path = join(folder, 'explain.html');
     writeFileSync(path, html);

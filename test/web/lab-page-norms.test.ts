@@ -9,15 +9,16 @@
  * screenshot of BN against Layer Norm training is saved with each network's steps/s (reported,
  * never asserted). One server and one browser serve every test of this file.
  */
-import { after, before, describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { CompareRecord } from '../../src/lab/run-summary.js';
 import { runCli } from '../cli/run-cli.js';
-import { launchBrowser, openLab, playToEnd, startServer, watchErrors, type LabBrowser, type LabServer } from '../web-support/lab-browser.js';
+import { type LabBrowser, type LabServer, launchBrowser, openLab, playToEnd, startServer, watchErrors } from '../web-support/lab-browser.js';
 
 const SCREENSHOTS = fileURLToPath(new URL('../../../bnlab-out/screenshots/', import.meta.url));
 
@@ -37,7 +38,7 @@ describe('the lab page with any two norms, in Chromium', { timeout: 240_000 }, (
     await server?.close();
   });
 
-  test('none against Layer Norm: the page ends with bnlab compare --norms none,ln\'s numbers, and every view names LN', async () => {
+  test("none against Layer Norm: the page ends with bnlab compare --norms none,ln's numbers, and every view names LN", async () => {
     const out = mkdtempSync(join(tmpdir(), 'bnlab-cli-norms-'));
     try {
       const cli = await runCli(['compare', '--norms', 'none,ln', '--steps', '300', '--validate-every', '100', '--json', '--out', out]);
@@ -59,10 +60,17 @@ describe('the lab page with any two norms, in Chromium', { timeout: 240_000 }, (
         assert.equal(mine.norm, theirs.norm);
         assert.equal(mine.validationAccuracy, theirs.validationAccuracy, `${mine.label}: validation accuracy`);
         assert.equal(mine.testAccuracy, theirs.testAccuracy, `${mine.label}: test accuracy`);
-        assert.deepEqual(mine.curve.map((point) => point.validationAccuracy), theirs.curve.map((point) => point.validationAccuracy), `${mine.label}: validation curve`);
+        assert.deepEqual(
+          mine.curve.map((point) => point.validationAccuracy),
+          theirs.curve.map((point) => point.validationAccuracy),
+          `${mine.label}: validation curve`,
+        );
         assert.deepEqual(Object.keys(mine).sort(), Object.keys(theirs).sort(), 'the same record fields as compare.json');
       }
-      assert.deepEqual(record.runs.map((run) => run.label), ['Without Batch Norm', 'With Layer Norm']);
+      assert.deepEqual(
+        record.runs.map((run) => run.label),
+        ['Without Batch Norm', 'With Layer Norm'],
+      );
 
       // The names follow the norms: cards, layer views, charts, the BN figure's sentence, the inference panel.
       assert.equal(await page.locator('#status-without-bn h2').textContent(), 'Without Batch Norm');
@@ -81,10 +89,13 @@ describe('the lab page with any two norms, in Chromium', { timeout: 240_000 }, (
       const [svg] = await Promise.all([page.waitForEvent('download'), page.click('#accuracy button:text("Save accuracy SVG")')]);
       const chart = readFileSync(await svg.path(), 'utf8');
       assert.match(chart, /with LN/, 'the legend names the network with LN');
-      assert.match(chart, /#54a24b/i, 'in LN\'s reserved green');
+      assert.match(chart, /#54a24b/i, "in LN's reserved green");
       await page.click('#random-test-image');
       await page.waitForFunction(() => window.bnlabLab.inference?.source === 'test');
-      assert.deepEqual(await page.locator('[data-field=predictions] .prediction').evaluateAll((spans) => spans.map((span) => (span as HTMLElement).dataset.network)), ['without-bn', 'with-ln']);
+      assert.deepEqual(
+        await page.locator('[data-field=predictions] .prediction').evaluateAll((spans) => spans.map((span) => (span as HTMLElement).dataset.network)),
+        ['without-bn', 'with-ln'],
+      );
       assert.match((await page.locator('[data-field=estimator-scope]').textContent())!, /Neither network has batch statistics/);
       assert.deepEqual(errors, []);
       await page.close();
@@ -100,8 +111,11 @@ describe('the lab page with any two norms, in Chromium', { timeout: 240_000 }, (
     await playToEnd(page);
     const results = await page.evaluate(() => window.bnlabLab.results);
     assert.ok(results.left && results.right);
-    assert.deepEqual(await page.locator('#batch-norm .layer-block').evaluateAll((blocks) => blocks.map((block) => (block as HTMLElement).dataset.norm)),
-      ['bn', 'brn', 'bn', 'brn', 'bn', 'brn'], 'one row per layer of each network');
+    assert.deepEqual(
+      await page.locator('#batch-norm .layer-block').evaluateAll((blocks) => blocks.map((block) => (block as HTMLElement).dataset.norm)),
+      ['bn', 'brn', 'bn', 'brn', 'bn', 'brn'],
+      'one row per layer of each network',
+    );
     assert.equal(await page.locator('#batch-norm h3').first().textContent(), 'BN layer 1');
     assert.equal(await page.locator('#batch-norm h3').nth(1).textContent(), 'Batch Renorm layer 1');
     assert.equal(await page.locator('#batch-norm [data-field=no-batch-norm]').isVisible(), false);
@@ -112,7 +126,10 @@ describe('the lab page with any two norms, in Chromium', { timeout: 240_000 }, (
     await page.setInputFiles('#load-network', await download.path());
     const loaded = page.locator('#status-with-brn [data-field=loaded]');
     await loaded.waitFor({ state: 'visible' });
-    assert.match((await loaded.textContent())!, new RegExp(`with Batch Renorm\\): validation ${results.right.validationAccuracy.toFixed(4)}, test ${results.right.testAccuracy.toFixed(4)}`));
+    assert.match(
+      (await loaded.textContent())!,
+      new RegExp(`with Batch Renorm\\): validation ${results.right.validationAccuracy.toFixed(4)}, test ${results.right.testAccuracy.toFixed(4)}`),
+    );
     assert.equal(await page.locator('#status-with-bn [data-field=loaded]').isVisible(), false, 'the other network is untouched');
 
     // A network without a norm: neither of this page's networks.
@@ -122,17 +139,19 @@ describe('the lab page with any two norms, in Chromium', { timeout: 240_000 }, (
     await page.setInputFiles('#load-network', checkpoint);
     const alert = page.locator('#alert');
     await alert.waitFor({ state: 'visible' });
-    assert.equal(await alert.locator('[data-field=alert]').textContent(),
-      'plain.safetensors holds a network without Batch Norm, but the page trains the one with Batch Norm and the one with Batch Renorm: choose none for the left or the right network, then load it again.');
+    assert.equal(
+      await alert.locator('[data-field=alert]').textContent(),
+      'plain.safetensors holds a network without Batch Norm, but the page trains the one with Batch Norm and the one with Batch Renorm: choose none for the left or the right network, then load it again.',
+    );
     assert.deepEqual(errors, []);
     await page.close();
   });
 
-  test('the norm menus and Group Norm\'s groups: compare\'s checks beside the field, the link follows', async () => {
+  test("the norm menus and Group Norm's groups: compare's checks beside the field, the link follows", async () => {
     const page = await browser.context.newPage();
     await openLab(page, server.url, '/?norms=bn,bn&steps=40');
     assert.match((await page.locator('#notices').textContent())!, /Ignored norms=bn,bn in the link: --norms lists bn twice: name each norm once/);
-    assert.equal(await page.locator('#setting-groups').isVisible(), false, 'Group Norm\'s setting shows only with Group Norm');
+    assert.equal(await page.locator('#setting-groups').isVisible(), false, "Group Norm's setting shows only with Group Norm");
     await page.selectOption('#setting-right', 'gn');
     await page.waitForFunction(() => window.bnlabLab.settings.norms[1] === 'gn' && window.bnlabLab.ready);
     assert.match(page.url(), /norms=none,gn/);
@@ -160,7 +179,7 @@ describe('the lab page with any two norms, in Chromium', { timeout: 240_000 }, (
     await page.close();
   });
 
-  test('a screenshot of BN against Layer Norm training (model 1), with each network\'s steps/s', async (t) => {
+  test("a screenshot of BN against Layer Norm training (model 1), with each network's steps/s", async (t) => {
     mkdirSync(SCREENSHOTS, { recursive: true });
     const page = await browser.context.newPage();
     await openLab(page, server.url, '/?model=1&norms=bn,ln&steps=50000');

@@ -8,18 +8,19 @@
  * goes on; the server refuses paths that climb out; screenshots are saved. One server and one
  * browser serve every test of this file.
  */
-import { after, before, describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import type { CompareRecord } from '../../src/lab/run-summary.js';
 import { runCli } from '../cli/run-cli.js';
-import { launchBrowser, openLab, playToEnd, startServer, watchErrors, type LabBrowser, type LabServer } from '../web-support/lab-browser.js';
+import { type LabBrowser, type LabServer, launchBrowser, openLab, playToEnd, startServer, watchErrors } from '../web-support/lab-browser.js';
 
 const SCREENSHOTS = fileURLToPath(new URL('../../../bnlab-out/screenshots/', import.meta.url));
 
@@ -96,7 +97,7 @@ describe('the lab page in Chromium', { timeout: 180_000 }, () => {
     assert.equal(await trained.locator('[data-field=predictions] .prediction').count(), 2);
   });
 
-  test('the confusion matrix under the moving average gives each network\'s test accuracy', async () => {
+  test("the confusion matrix under the moving average gives each network's test accuracy", async () => {
     const results = await trained.evaluate(() => window.bnlabLab.results);
     await trained.click('#confusion');
     await trained.waitForFunction(() => window.bnlabLab.confusion !== null, null, { timeout: 60_000 });
@@ -106,14 +107,18 @@ describe('the lab page in Chromium', { timeout: 180_000 }, () => {
     assert.deepEqual(confusion.accuracy, [results.left!.testAccuracy, results.right!.testAccuracy]);
   });
 
-  test('the batch\'s own statistics one example at a time: the network with BN answers every image alike', async () => {
+  test("the batch's own statistics one example at a time: the network with BN answers every image alike", async () => {
     const withBnAnswers = async (): Promise<number[][]> => {
       const answers: number[][] = [];
       for (let k = 0; k < 2; k++) {
-        await trained.evaluate(() => { (window as unknown as { previous: unknown }).previous = window.bnlabLab.inference; });
+        await trained.evaluate(() => {
+          (window as unknown as { previous: unknown }).previous = window.bnlabLab.inference;
+        });
         await trained.click('#random-test-image');
-        await trained.waitForFunction(() => window.bnlabLab.inference !== (window as unknown as { previous: unknown }).previous && window.bnlabLab.inference?.source === 'test');
-        answers.push((await trained.evaluate(() => window.bnlabLab.inference!.probabilities[1]!)));
+        await trained.waitForFunction(
+          () => window.bnlabLab.inference !== (window as unknown as { previous: unknown }).previous && window.bnlabLab.inference?.source === 'test',
+        );
+        answers.push(await trained.evaluate(() => window.bnlabLab.inference!.probabilities[1]!));
       }
       return answers;
     };
@@ -137,7 +142,10 @@ describe('the lab page in Chromium', { timeout: 180_000 }, () => {
     await trained.setInputFiles('#load-network', path);
     const loaded = trained.locator('#status-with-bn [data-field=loaded]');
     await loaded.waitFor({ state: 'visible' });
-    assert.match((await loaded.textContent())!, new RegExp(`validation ${results.right!.validationAccuracy.toFixed(4)}, test ${results.right!.testAccuracy.toFixed(4)}`));
+    assert.match(
+      (await loaded.textContent())!,
+      new RegExp(`validation ${results.right!.validationAccuracy.toFixed(4)}, test ${results.right!.testAccuracy.toFixed(4)}`),
+    );
     // The CLI reads the page's file and finds the same accuracy.
     const evaluated = await runCli(['eval', path, '--json']);
     assert.equal(evaluated.code, 0, evaluated.stderr);
@@ -146,14 +154,17 @@ describe('the lab page in Chromium', { timeout: 180_000 }, () => {
     assert.equal(record.test.accuracy, results.right!.testAccuracy);
   });
 
-  test('a network saved by bnlab train --save evaluates in the page to the CLI\'s numbers', async () => {
+  test("a network saved by bnlab train --save evaluates in the page to the CLI's numbers", async () => {
     const checkpoint = join(mkdtempSync(join(tmpdir(), 'bnlab-page-load-')), 'cli.safetensors');
     const trainedByCli = await runCli(['train', '--steps', '200', '--validate-every', '100', '--seed', '3', '--save', checkpoint, '--json']);
     assert.equal(trainedByCli.code, 0, trainedByCli.stderr);
     const run = (JSON.parse(trainedByCli.stdout) as { run: { validationAccuracy: number; testAccuracy: number } }).run;
     await trained.setInputFiles('#load-network', checkpoint);
     const loaded = trained.locator('#status-with-bn [data-field=loaded]');
-    await trained.waitForFunction((name) => document.querySelector('#status-with-bn [data-field=loaded]')?.textContent?.includes(name) === true, 'cli.safetensors');
+    await trained.waitForFunction(
+      (name) => document.querySelector('#status-with-bn [data-field=loaded]')?.textContent?.includes(name) === true,
+      'cli.safetensors',
+    );
     assert.match((await loaded.textContent())!, new RegExp(`validation ${run.validationAccuracy.toFixed(4)}, test ${run.testAccuracy.toFixed(4)}`));
   });
 
@@ -168,10 +179,15 @@ describe('the lab page in Chromium', { timeout: 180_000 }, () => {
   });
 
   test('a corrupt file shows its message in the alert and nothing else changes', async () => {
-    const snapshot = (): Promise<unknown> => trained.evaluate(() => ({
-      url: location.href, stats: window.bnlabLab.stats.step, results: window.bnlabLab.results, settings: window.bnlabLab.settings,
-      status: document.querySelector("#status")!.textContent, fields: Array.from(document.querySelectorAll("#settings input")).map((input) => (input as HTMLInputElement).value),
-    }));
+    const snapshot = (): Promise<unknown> =>
+      trained.evaluate(() => ({
+        url: location.href,
+        stats: window.bnlabLab.stats.step,
+        results: window.bnlabLab.results,
+        settings: window.bnlabLab.settings,
+        status: document.querySelector('#status')!.textContent,
+        fields: Array.from(document.querySelectorAll('#settings input')).map((input) => (input as HTMLInputElement).value),
+      }));
     const before = await snapshot();
     await trained.setInputFiles('#load-network', { name: 'corrupt.safetensors', mimeType: 'application/octet-stream', buffer: randomBytes(4096) });
     const alert = trained.locator('#alert');
@@ -218,12 +234,15 @@ describe('the lab page in Chromium', { timeout: 180_000 }, () => {
     await playToEnd(page);
     const results = await page.evaluate(() => window.bnlabLab.results);
     assert.ok(results.left!.divergedAtStep !== null, 'at lr 50 the network without BN diverges');
-    assert.equal(await page.locator('#status-without-bn [data-field=diverged]').textContent(), `diverged at step ${results.left!.divergedAtStep} (loss NaN or infinite)`);
+    assert.equal(
+      await page.locator('#status-without-bn [data-field=diverged]').textContent(),
+      `diverged at step ${results.left!.divergedAtStep} (loss NaN or infinite)`,
+    );
     assert.equal(await page.locator('#status-without-bn [data-field=step]').textContent(), '40 / 40');
     await page.close();
   });
 
-  test('the page ends a run with the CLI\'s validation and test accuracy (compare, 300 steps)', async () => {
+  test("the page ends a run with the CLI's validation and test accuracy (compare, 300 steps)", async () => {
     const out = mkdtempSync(join(tmpdir(), 'bnlab-cli-'));
     try {
       const cli = await runCli(['compare', '--steps', '300', '--validate-every', '100', '--json', '--out', out]);
@@ -241,7 +260,11 @@ describe('the lab page in Chromium', { timeout: 180_000 }, () => {
         assert.equal(mine.label, theirs.label);
         assert.equal(mine.validationAccuracy.toFixed(4), theirs.validationAccuracy.toFixed(4), `${mine.label}: validation accuracy`);
         assert.equal(mine.testAccuracy.toFixed(4), theirs.testAccuracy.toFixed(4), `${mine.label}: test accuracy`);
-        assert.deepEqual(mine.curve.map((point) => point.validationAccuracy), theirs.curve.map((point) => point.validationAccuracy), `${mine.label}: validation curve`);
+        assert.deepEqual(
+          mine.curve.map((point) => point.validationAccuracy),
+          theirs.curve.map((point) => point.validationAccuracy),
+          `${mine.label}: validation curve`,
+        );
         assert.deepEqual(Object.keys(mine).sort(), Object.keys(theirs).sort(), 'the same record fields as compare.json');
       }
       await page.close();
@@ -290,7 +313,9 @@ function rawGet(baseUrl: string, path: string): Promise<{ status: number; body: 
     const req = request({ host: hostname, port, path, method: 'GET' }, (response) => {
       let body = '';
       response.setEncoding('utf8');
-      response.on('data', (chunk: string) => { body += chunk; });
+      response.on('data', (chunk: string) => {
+        body += chunk;
+      });
       response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
     });
     req.on('error', reject);

@@ -6,10 +6,11 @@
  * the probe's statistics, as its training batch is split) and none for the per-example norms;
  * checkpoints are named by the norm and load only into a session of that norm.
  */
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { TrainingSession } from '../../src/lab/live/training-session.js';
+import { test } from 'node:test';
 import type { SessionCommand, SessionEvent, SessionUpdate } from '../../src/lab/live/session-messages.js';
+import { TrainingSession } from '../../src/lab/live/training-session.js';
 import type { NormKind } from '../../src/nn/spec.js';
 import { loadMnist } from '../../src/node/mnist-files.js';
 import { loadKernels } from '../../src/node/wasm-files.js';
@@ -36,7 +37,10 @@ function openSession() {
   });
   const next = <T extends SessionEvent['type']>(type: T, match: (event: Extract<SessionEvent, { type: T }>) => boolean = () => true) =>
     new Promise<Extract<SessionEvent, { type: T }>>((resolve) => {
-      waiters.push({ match: (event) => event.type === type && match(event as Extract<SessionEvent, { type: T }>), resolve: resolve as (event: SessionEvent) => void });
+      waiters.push({
+        match: (event) => event.type === type && match(event as Extract<SessionEvent, { type: T }>),
+        resolve: resolve as (event: SessionEvent) => void,
+      });
     });
   const send = (command: SessionCommand) => session.handle(command);
   const updates = () => events.filter((event): event is Extract<SessionEvent, { type: 'update' }> => event.type === 'update').map((event) => event.update);
@@ -67,10 +71,17 @@ for (const norm of ['ln', 'gn', 'brn', 'ghost'] as const) {
     assert.equal(summary.testAccuracy, reference.test.accuracy);
     assert.deepEqual(summary.curve, reference.curve);
     assert.equal(summary.norm, norm);
-    const layers = session.updates().map((update: SessionUpdate) => update.layers).filter((layers) => layers !== null).at(-1)!;
+    const layers = session
+      .updates()
+      .map((update: SessionUpdate) => update.layers)
+      .filter((layers) => layers !== null)
+      .at(-1)!;
     assert.equal(layers.length, 3);
     for (const layer of layers) {
-      assert.equal(layer.histogram.counts.reduce((a, b) => a + b, 0), 256 * 128);
+      assert.equal(
+        layer.histogram.counts.reduce((a, b) => a + b, 0),
+        256 * 128,
+      );
       if (norm === 'ln' || norm === 'gn') {
         assert.equal(layer.batchNorm, null, 'a per-example norm has no batch statistics');
         continue;
@@ -93,8 +104,10 @@ test('checkpoints are named by their norm and load only into a session of that n
   const ln = await configured('ln');
   const refused = ln.next('failed', (event) => event.requestId === 2);
   ln.send({ type: 'load', requestId: 2, bytes: checkpoint.bytes, fileName: checkpoint.fileName });
-  assert.equal((await refused).message,
-    'bnlab-with-ghost.safetensors holds a network with Ghost Batch Norm, and this one is with Layer Norm: load it into the network with Ghost Batch Norm.');
+  assert.equal(
+    (await refused).message,
+    'bnlab-with-ghost.safetensors holds a network with Ghost Batch Norm, and this one is with Layer Norm: load it into the network with Ghost Batch Norm.',
+  );
 
   const other = await configured('ghost');
   const loaded = other.next('loaded', (event) => event.requestId === 3);

@@ -4,8 +4,9 @@
  * own request, configures answered in order, stale runs' updates dropped, and failures nobody
  * awaits reported to the page.
  */
-import { describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
 import type { SessionCommand, SessionEvent, SessionUpdate } from '../../src/lab/live/session-messages.js';
 import { resolveTrainConfig } from '../../src/train/config.js';
 import { SessionFailure, TrainingClient, type WorkerLike } from '../../src/web/training-client.js';
@@ -42,7 +43,18 @@ class FakeWorker implements WorkerLike {
 
 function update(runId: number, step: number): SessionUpdate {
   return {
-    runId, state: 'running', step, steps: 100, stepsPerSecond: 1, curve: [], probes: [], losses: [], layers: null, watchedUnit: 0, divergedAtStep: null, summary: null,
+    runId,
+    state: 'running',
+    step,
+    steps: 100,
+    stepsPerSecond: 1,
+    curve: [],
+    probes: [],
+    losses: [],
+    layers: null,
+    watchedUnit: 0,
+    divergedAtStep: null,
+    summary: null,
   };
 }
 
@@ -62,7 +74,7 @@ describe('TrainingClient', () => {
     assert.equal((await second).fileName, 'bnlab-with-bn.safetensors');
   });
 
-  test('a failed event rejects its own request with the session\'s message, and only that one', async () => {
+  test("a failed event rejects its own request with the session's message, and only that one", async () => {
     const worker = new FakeWorker();
     const client = new TrainingClient(worker);
     const load = client.load(new Uint8Array(8), 'bad.safetensors');
@@ -83,7 +95,10 @@ describe('TrainingClient', () => {
     worker.send({ type: 'configured', runId: 2, backend: 'wasm relaxed-simd', network: 'With Batch Norm', norm: 'bn' });
     await assert.rejects(a, /MNIST could not be fetched/);
     assert.equal((await b).runId, 2);
-    assert.deepEqual(worker.posted.map((command) => command.type), ['configure', 'configure']);
+    assert.deepEqual(
+      worker.posted.map((command) => command.type),
+      ['configure', 'configure'],
+    );
   });
 
   test('updates of an older run than the latest configured are dropped', async () => {
@@ -98,7 +113,11 @@ describe('TrainingClient', () => {
     await reset;
     worker.send({ type: 'update', update: update(1, 30) }); // posted before the reset took effect
     worker.send({ type: 'update', update: update(2, 0) });
-    assert.deepEqual(seen, [[1, 10], [1, 20], [2, 0]]);
+    assert.deepEqual(seen, [
+      [1, 10],
+      [1, 20],
+      [2, 0],
+    ]);
   });
 
   test('failures nobody awaits reach onFailure; a crashed worker rejects every waiting request', async () => {
@@ -111,6 +130,9 @@ describe('TrainingClient', () => {
     const waiting = client.save();
     worker.crash('SyntaxError in training-worker.js');
     await assert.rejects(waiting, /the training worker stopped: SyntaxError in training-worker\.js/);
-    assert.deepEqual(failures, ['play: no network yet: configure the session first', 'configure: the training worker stopped: SyntaxError in training-worker.js']);
+    assert.deepEqual(failures, [
+      'play: no network yet: configure the session first',
+      'configure: the training worker stopped: SyntaxError in training-worker.js',
+    ]);
   });
 });

@@ -5,11 +5,19 @@
  * The norms: `norms=left,right` (none,bn when absent, and then not written), the settings of the
  * chosen norms only, and compare's checks of the norms with the settings.
  */
-import { describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
 import { resolveTrainConfig, TRAIN_DEFAULTS } from '../../src/train/config.js';
 import {
-  applyModel, checkNorms, defaultSettings, parseConfigParameter, parseNorms, queryFromSettings, settingsFromQuery, type LabSettings,
+  applyModel,
+  checkNorms,
+  defaultSettings,
+  type LabSettings,
+  parseConfigParameter,
+  parseNorms,
+  queryFromSettings,
+  settingsFromQuery,
 } from '../../src/web/url-state.js';
 
 describe('url-state', () => {
@@ -29,8 +37,18 @@ describe('url-state', () => {
     assert.deepEqual(notices, []);
     assert.deepEqual(settings, {
       config: resolveTrainConfig({
-        batchNorm: true, initStd: 0.1, learningRate: 0.5, activation: 'tanh', batchSize: 32, hiddenSizes: [64, 32], steps: 700,
-        validateEvery: 50, seed: 9, bnEps: 1e-5, bnMomentum: 0.9, bnEstimator: 'average',
+        batchNorm: true,
+        initStd: 0.1,
+        learningRate: 0.5,
+        activation: 'tanh',
+        batchSize: 32,
+        hiddenSizes: [64, 32],
+        steps: 700,
+        validateEvery: 50,
+        seed: 9,
+        bnEps: 1e-5,
+        bnMomentum: 0.9,
+        bnEstimator: 'average',
       }),
       norms: ['none', 'bn'],
       model: null,
@@ -42,7 +60,12 @@ describe('url-state', () => {
     const samples: LabSettings[] = [
       defaultSettings(),
       { config: applyModel(resolveTrainConfig({ batchNorm: true, steps: 500 }), 8), norms: ['none', 'bn'], model: 8, backend: 'auto' },
-      { config: resolveTrainConfig({ batchNorm: true, hiddenSizes: [10, 20, 30, 40], bnEps: 0.25, learningRate: 1e-7 }), norms: ['ln', 'bn'], model: null, backend: 'js' },
+      {
+        config: resolveTrainConfig({ batchNorm: true, hiddenSizes: [10, 20, 30, 40], bnEps: 0.25, learningRate: 1e-7 }),
+        norms: ['ln', 'bn'],
+        model: null,
+        backend: 'js',
+      },
     ];
     for (const settings of samples) {
       const query = queryFromSettings(settings);
@@ -51,7 +74,7 @@ describe('url-state', () => {
     assert.match(queryFromSettings(samples[2]!), /hidden=10,20,30,40/);
   });
 
-  test('an invalid value is ignored alone, with a notice that names it in the CLI\'s words', () => {
+  test("an invalid value is ignored alone, with a notice that names it in the CLI's words", () => {
     const { settings, notices } = settingsFromQuery('?lr=abc&steps=250&batch=1&act=softmax&hidden=128,,4&momentum=1&model=9&backend=gpu&speed=3');
     assert.equal(settings.config.steps, 250, 'the valid parameter is kept');
     assert.equal(settings.config.learningRate, TRAIN_DEFAULTS.learningRate);
@@ -59,7 +82,7 @@ describe('url-state', () => {
     assert.deepEqual(settings.config.hiddenSizes, TRAIN_DEFAULTS.hiddenSizes);
     assert.equal(settings.backend, 'auto');
     assert.deepEqual(notices, [
-      'Ignored model=9 in the link: model must be one of the article\'s models 1 to 8',
+      "Ignored model=9 in the link: model must be one of the article's models 1 to 8",
       'Ignored lr=abc in the link: --lr must be a positive number, got abc',
       'Ignored act=softmax in the link: --act must be one of relu, sigmoid, tanh in the page, got "softmax"',
       'Ignored batch=1 in the link: --batch-size must be at least 2 in training mode with BatchNorm: a single example has no variance (got 1)',
@@ -70,7 +93,7 @@ describe('url-state', () => {
     ]);
   });
 
-  test('model sets the article\'s configuration; explicit values override it, and a changed one drops the model', () => {
+  test("model sets the article's configuration; explicit values override it, and a changed one drops the model", () => {
     const model3 = settingsFromQuery('?model=3&steps=200').settings;
     assert.equal(model3.model, 3);
     assert.deepEqual([model3.config.initStd, model3.config.learningRate, model3.config.activation, model3.config.batchSize], [0.05, 2, 'relu', 60]);
@@ -101,7 +124,12 @@ describe('url-state', () => {
       { ...defaultSettings(), norms: ['bn', 'ln'] },
       { ...defaultSettings(), norms: ['none', 'gn'], config: resolveTrainConfig({ batchNorm: true, normGroups: 4 }) },
       { ...defaultSettings(), norms: ['bn', 'ghost'], config: resolveTrainConfig({ batchNorm: true, batchSize: 64, ghostBatch: 16 }), model: null },
-      { ...defaultSettings(), norms: ['brn', 'bn'], config: resolveTrainConfig({ batchNorm: true, batchSize: 4, renormRmax: 2, renormDmax: 1, renormWarmup: 0.1 }), model: null },
+      {
+        ...defaultSettings(),
+        norms: ['brn', 'bn'],
+        config: resolveTrainConfig({ batchNorm: true, batchSize: 4, renormRmax: 2, renormDmax: 1, renormWarmup: 0.1 }),
+        model: null,
+      },
     ];
     for (const settings of samples) {
       const query = queryFromSettings(settings);
@@ -109,12 +137,12 @@ describe('url-state', () => {
     }
     assert.match(queryFromSettings(samples[0]!), /^\?model=1&norms=bn,ln&std=/);
     assert.match(queryFromSettings(samples[1]!), /&groups=4$/);
-    assert.doesNotMatch(queryFromSettings(samples[1]!), /ghost=|rmax=/, 'only the chosen norms\' settings');
+    assert.doesNotMatch(queryFromSettings(samples[1]!), /ghost=|rmax=/, "only the chosen norms' settings");
     assert.match(queryFromSettings(samples[2]!), /&ghost=16$/);
     assert.match(queryFromSettings(samples[3]!), /&rmax=2&dmax=1&warmup=0.1$/);
   });
 
-  test('bad norms are ignored with a notice in the CLI\'s words, and the page keeps none,bn', () => {
+  test("bad norms are ignored with a notice in the CLI's words, and the page keeps none,bn", () => {
     const cases: Array<[string, string]> = [
       ['?norms=none,xn', 'Ignored norms=none,xn in the link: --norms must be one of '],
       ['?norms=bn,bn', 'Ignored norms=bn,bn in the link: --norms lists bn twice: name each norm once'],
@@ -130,7 +158,7 @@ describe('url-state', () => {
     }
   });
 
-  test('a norm\'s setting that compare refuses is ignored alone; one for a norm not chosen is ignored', () => {
+  test("a norm's setting that compare refuses is ignored alone; one for a norm not chosen is ignored", () => {
     const groups = settingsFromQuery('?norms=none,gn&groups=5');
     assert.deepEqual(groups.settings.norms, ['none', 'gn']);
     assert.equal(groups.settings.config.normGroups, TRAIN_DEFAULTS.normGroups);
@@ -144,7 +172,9 @@ describe('url-state', () => {
     const estimator = settingsFromQuery('?norms=none,brn&estimator=average');
     assert.deepEqual(estimator.settings.norms, ['none', 'brn']);
     assert.equal(estimator.settings.config.bnEstimator, 'ema');
-    assert.deepEqual(estimator.notices, ['Ignored estimator=average in the link: --bn-estimator average applies to bn only: brn infers with its moving averages (ema)']);
+    assert.deepEqual(estimator.notices, [
+      'Ignored estimator=average in the link: --bn-estimator average applies to bn only: brn infers with its moving averages (ema)',
+    ]);
     const unused = settingsFromQuery('?groups=4&ghost=1');
     assert.equal(unused.settings.config.normGroups, TRAIN_DEFAULTS.normGroups);
     assert.deepEqual(unused.notices, [
@@ -156,7 +186,10 @@ describe('url-state', () => {
   test('parseNorms and checkNorms speak as compare does', () => {
     assert.deepEqual(parseNorms(' ln , rms '), { ok: true, norms: ['ln', 'rms'] });
     assert.throws(() => checkNorms(resolveTrainConfig({ batchNorm: true }), ['ln', 'ln']), /^ConfigError: --norms lists ln twice: name each norm once$/);
-    assert.throws(() => checkNorms(resolveTrainConfig({ batchNorm: true, hiddenSizes: [10] }), ['none', 'gn']), /--norm-groups 32 does not divide the hidden layer width 10/);
+    assert.throws(
+      () => checkNorms(resolveTrainConfig({ batchNorm: true, hiddenSizes: [10] }), ['none', 'gn']),
+      /--norm-groups 32 does not divide the hidden layer width 10/,
+    );
     assert.doesNotThrow(() => checkNorms(resolveTrainConfig({ batchNorm: true, hiddenSizes: [10], normGroups: 5 }), ['gn', 'ln']));
   });
 });

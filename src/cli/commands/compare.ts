@@ -6,31 +6,32 @@
  * thread. The results are printed as the article prints them, in the order given, and one chart
  * of every validation curve plus a JSON record are written.
  */
-import { Command } from 'commander';
+
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { Command } from 'commander';
 import type { BackendChoice } from '../../core/backend.js';
 import { lineChartSpec } from '../../lab/charts/line-chart.js';
+import { compareRecord, curveSeries, networkName, toJson } from '../../lab/run-summary.js';
+import { NORM_KINDS, type NormKind } from '../../nn/spec.js';
 import { writeFileAtomic } from '../../node/atomic-write.js';
-import { checkFolderWritable, writeAll } from '../../node/output-paths.js';
-import { jobWeights, shareMnist, type SharedMnist } from '../../node/grid-messages.js';
+import { jobWeights, type SharedMnist, shareMnist } from '../../node/grid-messages.js';
 import { GridPool } from '../../node/grid-pool.js';
+import { checkFolderWritable, writeAll } from '../../node/output-paths.js';
 import { bnlabVersion } from '../../node/package-info.js';
 import { writeChart } from '../../node/render-chart.js';
 import type { TrainConfig } from '../../train/config.js';
-import { watchInterrupt } from '../interrupt.js';
-import { progressStyleFor } from '../progress.js';
-import { compareRecord, curveSeries, networkName, toJson } from '../../lab/run-summary.js';
-import { printResults } from '../results.js';
-import { runOnPool, type LabeledJob, type LabeledResult } from '../run-training.js';
-import { setUp } from '../setup.js';
-import { addTrainOptions, backendFromOptions, checkNormGroupsUsed, trainConfigFromOptions, type RawTrainOptions } from '../train-options.js';
 import { UsageError } from '../errors.js';
+import { watchInterrupt } from '../interrupt.js';
 import { parseNormList } from '../norm-list.js';
 import { parseChoice } from '../parse.js';
-import { NORM_KINDS, type NormKind } from '../../nn/spec.js';
+import { progressStyleFor } from '../progress.js';
+import { printResults } from '../results.js';
+import { type LabeledJob, type LabeledResult, runOnPool } from '../run-training.js';
+import { setUp } from '../setup.js';
+import { addTrainOptions, backendFromOptions, checkNormGroupsUsed, type RawTrainOptions, trainConfigFromOptions } from '../train-options.js';
 
-export const DEFAULT_OUT_DIR = 'bnlab-out';
+const DEFAULT_OUT_DIR = 'bnlab-out';
 
 export function compareCommand(): Command {
   const command = new Command('compare').description(
@@ -53,12 +54,13 @@ export function compareCommand(): Command {
     const style = progressStyleFor(process.stderr, raw.json === true);
 
     // One worker per network; on a single core one worker trains them side by side (two would only share it).
-    const jobs: LabeledJob[] = norms === null
-      ? [false, true].map((batchNorm) => ({
-        label: networkName(batchNorm),
-        job: { id: batchNorm ? 'bn' : 'nobn', config, batchNorm, initialWeights },
-      }))
-      : norms.map((norm) => ({ label: networkName(norm), job: { id: norm, config, batchNorm: norm === 'bn', norm, initialWeights } }));
+    const jobs: LabeledJob[] =
+      norms === null
+        ? [false, true].map((batchNorm) => ({
+            label: networkName(batchNorm),
+            job: { id: batchNorm ? 'bn' : 'nobn', config, batchNorm, initialWeights },
+          }))
+        : norms.map((norm) => ({ label: networkName(norm), job: { id: norm, config, batchNorm: norm === 'bn', norm, initialWeights } }));
     // More networks than cores: each worker trains its share side by side on batches drawn once (the same numbers).
     const pool = new GridPool({ jobs: Math.min(jobs.length, availableParallelism()), backend, data: shared, shareBatches: true });
     const interrupt = watchInterrupt(() => pool.stop());
@@ -108,7 +110,8 @@ function normsFromOptions(raw: { norms?: string; norm?: string }): NormKind[] | 
  * function so that the decoded MNIST and the kernels are garbage once it returns.
  */
 async function prepare(
-  config: TrainConfig, options: { backend: BackendChoice; dataDir?: string; initFrom?: string },
+  config: TrainConfig,
+  options: { backend: BackendChoice; dataDir?: string; initFrom?: string },
 ): Promise<{ backendName: string; shared: SharedMnist; initialWeights: Float32Array[] }> {
   const { kernels, data, initialWeights } = await setUp(config, options);
   return { backendName: kernels.variant, shared: shareMnist(data), initialWeights: jobWeights(initialWeights) };

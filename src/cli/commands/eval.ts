@@ -3,20 +3,20 @@
  * inference mode, like the article's test(restore=…).
  */
 import { Command, Option } from 'commander';
-import type { Estimator } from '../../nn/spec.js';
-import { ESTIMATORS, NORM_KINDS, NORM_PLACEMENTS, type NetworkSpec, type NormKind, type NormPlacement } from '../../nn/spec.js';
-import { CheckpointError } from '../../train/checkpoint.js';
 import { BACKEND_CHOICES } from '../../core/backend.js';
 import { splitExamples } from '../../data/mnist.js';
+import { networkName, toJson } from '../../lab/run-summary.js';
+import type { Estimator } from '../../nn/spec.js';
+import { ESTIMATORS, type NetworkSpec, NORM_KINDS, NORM_PLACEMENTS, type NormKind, type NormPlacement } from '../../nn/spec.js';
 import { loadCheckpoint } from '../../node/checkpoint-files.js';
 import { loadMnist } from '../../node/mnist-files.js';
 import { bnlabVersion } from '../../node/package-info.js';
 import { loadKernels } from '../../node/wasm-files.js';
+import { CheckpointError } from '../../train/checkpoint.js';
 import { LARGEST_SPLIT } from '../../train/config.js';
 import { assertMnistNetwork } from '../../train/networks.js';
 import { UsageError } from '../errors.js';
 import { parseChoice, parseInteger } from '../parse.js';
-import { networkName, toJson } from '../../lab/run-summary.js';
 import { backendFromOptions } from '../train-options.js';
 
 interface RawEvalOptions {
@@ -49,13 +49,16 @@ export function evalCommand(): Command {
       const expectedNorm = raw.norm === undefined ? undefined : parseChoice<NormKind>('--norm', raw.norm, NORM_KINDS);
       const expectedGroups = raw.normGroups === undefined ? undefined : parseInteger('--norm-groups', raw.normGroups);
       if (expectedGroups !== undefined && expectedNorm !== 'gn') throw new UsageError('--norm-groups applies to Group Norm only: give it with --norm gn');
-      const expectedPlacement = raw.normPlacement === undefined ? undefined : parseChoice<NormPlacement>('--norm-placement', raw.normPlacement, NORM_PLACEMENTS);
+      const expectedPlacement =
+        raw.normPlacement === undefined ? undefined : parseChoice<NormPlacement>('--norm-placement', raw.normPlacement, NORM_PLACEMENTS);
       const kernels = await loadKernels(backendFromOptions(raw));
       const { net, metadata } = await loadCheckpoint(path, kernels, undefined, { maxBatchSize: Math.min(evalBatchSize, LARGEST_SPLIT) });
       assertMnistNetwork(net.spec, path);
       assertCheckpointNorm(net.spec, path, expectedNorm, expectedGroups);
       if (expectedPlacement !== undefined && net.spec.placement !== expectedPlacement) {
-        throw new CheckpointError(`${path} holds a network whose norm layers sit ${placementText(net.spec.placement)}, not ${placementText(expectedPlacement)} (--norm-placement ${expectedPlacement}); give a checkpoint placed so, or --norm-placement ${net.spec.placement}.`);
+        throw new CheckpointError(
+          `${path} holds a network whose norm layers sit ${placementText(net.spec.placement)}, not ${placementText(expectedPlacement)} (--norm-placement ${expectedPlacement}); give a checkpoint placed so, or --norm-placement ${net.spec.placement}.`,
+        );
       }
       if (estimator) net.useInferenceStatistics({ estimator });
       const data = await loadMnist(raw.dataDir ? { dataDir: raw.dataDir } : {});
@@ -91,7 +94,8 @@ function normShortName(spec: Readonly<NetworkSpec>): string {
   if (spec.norm === 'gn') return `GN (${spec.exampleNorm!.groups} groups${affine})`;
   if (spec.norm === 'brn') return `Batch Renorm (rmax ${spec.renorm!.rmax}, dmax ${spec.renorm!.dmax}, moving statistics${affine})`;
   if (spec.norm === 'ghost') return `Ghost BN (virtual batch ${spec.ghost!.virtualBatch}, moving statistics${affine})`;
-  if (spec.norm === 'wn') return `Weight Norm (${spec.weightNorm!.init === 'data' ? 'data-dependent init' : 'no data init'}${spec.weightNorm!.meanOnly ? ', mean-only BN with its moving mean' : ''})`;
+  if (spec.norm === 'wn')
+    return `Weight Norm (${spec.weightNorm!.init === 'data' ? 'data-dependent init' : 'no data init'}${spec.weightNorm!.meanOnly ? ', mean-only BN with its moving mean' : ''})`;
   const name = spec.norm === 'rms' ? 'RMSNorm' : spec.norm.toUpperCase();
   return affine ? `${name} (${affine.slice(2)})` : name;
 }
@@ -99,7 +103,7 @@ function normShortName(spec: Readonly<NetworkSpec>): string {
 /** ", without γ/β" for a norm layer that learns none (--no-affine), else "". */
 function affineText(spec: Readonly<NetworkSpec>): string {
   const bn = spec.batchNorm;
-  const learned = bn ? bn.scale || bn.center : (spec.exampleNorm ?? spec.renorm ?? spec.ghost)?.affine ?? true;
+  const learned = bn ? bn.scale || bn.center : ((spec.exampleNorm ?? spec.renorm ?? spec.ghost)?.affine ?? true);
   return learned ? '' : ', without γ/β';
 }
 
@@ -110,7 +114,9 @@ function placementText(placement: NormPlacement): string {
 /** Refuses (exit 2, one line) a checkpoint of another norm, or Group Norm of other groups, than the flags expect. */
 function assertCheckpointNorm(spec: Readonly<NetworkSpec>, path: string, norm: NormKind | undefined, groups: number | undefined): void {
   if (norm !== undefined && spec.norm !== norm) {
-    throw new CheckpointError(`${path} holds a network ${networkName(spec.norm).toLowerCase()}, not ${networkName(norm).toLowerCase()} (--norm ${norm}); give a checkpoint with that norm, or --norm ${spec.norm}.`);
+    throw new CheckpointError(
+      `${path} holds a network ${networkName(spec.norm).toLowerCase()}, not ${networkName(norm).toLowerCase()} (--norm ${norm}); give a checkpoint with that norm, or --norm ${spec.norm}.`,
+    );
   }
   if (groups !== undefined && spec.exampleNorm?.groups !== groups) {
     throw new CheckpointError(`${path} holds Group Norm of ${spec.exampleNorm?.groups} groups, not ${groups} (--norm-groups ${groups}).`);

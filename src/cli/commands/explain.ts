@@ -3,25 +3,26 @@
  * prints its numbers and one verdict line, writes its figures (SVG and PNG), and takes its
  * section in one report (report.md and a self-contained report.html) plus a JSON record.
  */
-import { Command, Option } from 'commander';
+
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Command, Option } from 'commander';
 import { BACKEND_CHOICES, type BackendChoice } from '../../core/backend.js';
-import { CLAIMS, CLAIM_NAMES, selectClaims, type ClaimResult } from '../../lab/claims/index.js';
-import { explainReportHtml, explainReportMarkdown, verdictLine, type ExplainReportInput, type WrittenFigure } from '../../lab/explain-report.js';
+import { CLAIM_NAMES, CLAIMS, type ClaimResult, selectClaims } from '../../lab/claims/index.js';
+import { type ExplainReportInput, explainReportHtml, explainReportMarkdown, verdictLine, type WrittenFigure } from '../../lab/explain-report.js';
+import { toJson } from '../../lab/run-summary.js';
 import { writeFileAtomic } from '../../node/atomic-write.js';
-import { checkFolderWritable, OutputWriteError } from '../../node/output-paths.js';
 import { loadMnist } from '../../node/mnist-files.js';
+import { checkFolderWritable, OutputWriteError } from '../../node/output-paths.js';
 import { bnlabVersion } from '../../node/package-info.js';
 import { writeChart } from '../../node/render-chart.js';
-import { loadKernels } from '../../node/wasm-files.js';
 import { workerThreadShardedBatchNorm } from '../../node/sharded-batch-norm.js';
+import { loadKernels } from '../../node/wasm-files.js';
 import { UsageError } from '../errors.js';
 import { watchInterrupt } from '../interrupt.js';
 import { parseChoice, parseInteger } from '../parse.js';
-import { toJson } from '../../lab/run-summary.js';
 
-export const DEFAULT_EXPLAIN_DIR = 'bnlab-explain';
+const DEFAULT_EXPLAIN_DIR = 'bnlab-explain';
 
 interface RawExplainOptions {
   list?: boolean;
@@ -57,7 +58,9 @@ export function explainCommand(): Command {
 async function runExplain(names: string[], raw: RawExplainOptions): Promise<void> {
   const { claims, unknown } = selectClaims(names);
   if (unknown.length > 0) {
-    throw new UsageError(`unknown claim${unknown.length > 1 ? 's' : ''} ${unknown.map((name) => `"${name}"`).join(', ')}: the claims are ${CLAIM_NAMES.join(', ')} (bnlab explain --list describes them)`);
+    throw new UsageError(
+      `unknown claim${unknown.length > 1 ? 's' : ''} ${unknown.map((name) => `"${name}"`).join(', ')}: the claims are ${CLAIM_NAMES.join(', ')} (bnlab explain --list describes them)`,
+    );
   }
   const backend = parseChoice<BackendChoice>('--backend', raw.backend ?? 'auto', BACKEND_CHOICES);
   const seed = parseInteger('--seed', raw.seed ?? '1');
@@ -83,16 +86,28 @@ async function runExplain(names: string[], raw: RawExplainOptions): Promise<void
     for (const claim of claims) {
       if (interrupt.requested) break;
       say(`\n== ${claim.name}: ${claim.title}`);
-      const result = await claim.run({ kernels, data, quick, seed, onProgress: (message) => note(`  … ${message}`), shardedBatchNorm: workerThreadShardedBatchNorm });
+      const result = await claim.run({
+        kernels,
+        data,
+        quick,
+        seed,
+        onProgress: (message) => note(`  … ${message}`),
+        shardedBatchNorm: workerThreadShardedBatchNorm,
+      });
       // A failed write loses no measurement: the claim's lines are printed and the next claims run; the failure is reported at the end.
-      const figures = await writeFigures(result, outDir).catch((error: unknown) => { writeFailure ??= error; return []; });
+      const figures = await writeFigures(result, outDir).catch((error: unknown) => {
+        writeFailure ??= error;
+        return [];
+      });
       for (const line of result.lines) say(`  ${line}`);
       if (figures.length > 0) say(`  figures: ${figures.map((figure) => join(outDir, figure.svgFile)).join(', ')} (and .png)`);
       say(`  ${verdictLine(result)} (${(result.elapsedMs / 1000).toFixed(1)} s)`);
       report.results = [...report.results, { result, figures }];
       records.push(recordOf(result, figures));
       // The report is rewritten after every claim, so an interrupted run still leaves one.
-      await writeReports(report, records, outDir).catch((error: unknown) => { writeFailure ??= error; });
+      await writeReports(report, records, outDir).catch((error: unknown) => {
+        writeFailure ??= error;
+      });
     }
   } finally {
     interrupt.dispose();
@@ -104,7 +119,9 @@ async function runExplain(names: string[], raw: RawExplainOptions): Promise<void
   }
   if (json) return;
   const held = report.results.filter(({ result }) => result.verdict.holds).length;
-  say(`\n${held} of ${report.results.length} claim${report.results.length === 1 ? '' : 's'} hold${report.results.length === 1 ? 's' : ''} as measured. Wrote ${join(outDir, 'report.md')}, ${join(outDir, 'report.html')} and ${join(outDir, 'explain.json')}.`);
+  say(
+    `\n${held} of ${report.results.length} claim${report.results.length === 1 ? '' : 's'} hold${report.results.length === 1 ? 's' : ''} as measured. Wrote ${join(outDir, 'report.md')}, ${join(outDir, 'report.html')} and ${join(outDir, 'explain.json')}.`,
+  );
 }
 
 async function writeFigures(result: ClaimResult, outDir: string): Promise<WrittenFigure[]> {
@@ -131,7 +148,15 @@ function recordOf(result: ClaimResult, figures: WrittenFigure[]): unknown {
 }
 
 function recordFile(report: ExplainReportInput, records: unknown[]): unknown {
-  return { bnlab: report.bnlabVersion, command: 'explain', backend: report.backend, data: report.dataSource, quick: report.quick, seed: report.seed, claims: records };
+  return {
+    bnlab: report.bnlabVersion,
+    command: 'explain',
+    backend: report.backend,
+    data: report.dataSource,
+    quick: report.quick,
+    seed: report.seed,
+    claims: records,
+  };
 }
 
 async function writeReports(report: ExplainReportInput, records: unknown[], outDir: string): Promise<void> {

@@ -6,20 +6,31 @@
  * metric, and the charts its axes call for (src/lab/sweep/sweep-report.ts). `bnlab reproduce` and
  * `bnlab sweep` write the same report when they end (or are interrupted).
  */
-import { Command, Option } from 'commander';
+
 import { join } from 'node:path';
+import { Command, Option } from 'commander';
 import type { VegaLiteSpec } from '../../lab/charts/types.js';
 import { GRID_DEFAULTS, type GridSettings } from '../../lab/grid.js';
-import type { RunRecord } from '../../lab/report/run-record.js';
-import { buildSweepCsv, buildSweepHtml, buildSweepMarkdown, buildSweepReport, DEFAULT_SWEEP_METRIC, SWEEP_METRICS, sweepChartSpecs, type SweepMetric, type SweepReport } from '../../lab/sweep/sweep-report.js';
 import { configChartName, configChartSpec, OVERVIEW_CHART_NAME, overviewChartSpec } from '../../lab/report/charts.js';
 import { buildCsvReport } from '../../lab/report/csv.js';
 import { buildHtmlReport } from '../../lab/report/html.js';
 import { buildMarkdownReport } from '../../lab/report/markdown.js';
+import type { RunRecord } from '../../lab/report/run-record.js';
 import { buildGridReport, type GridReport } from '../../lab/report/summary.js';
+import {
+  buildSweepCsv,
+  buildSweepHtml,
+  buildSweepMarkdown,
+  buildSweepReport,
+  DEFAULT_SWEEP_METRIC,
+  SWEEP_METRICS,
+  type SweepMetric,
+  type SweepReport,
+  sweepChartSpecs,
+} from '../../lab/sweep/sweep-report.js';
 import { writeFileAtomic } from '../../node/atomic-write.js';
-import { renderSvg, svgToPng } from '../../node/render-chart.js';
 import { writeAll } from '../../node/output-paths.js';
+import { renderSvg, svgToPng } from '../../node/render-chart.js';
 import { RunStore } from '../../node/run-store.js';
 import { parseChoice } from '../parse.js';
 
@@ -57,18 +68,31 @@ function reportOf(store: RunStore, records: RunRecord[], metric: SweepMetric): {
   const sessions = store.manifest.sessions;
   if (store.manifest.sweep === 'article') {
     const model = buildGridReport(records, gridSettingsOf(store, records), sessions);
-    const charts: Array<[string, VegaLiteSpec]> = model.configs.length === 0 ? [] : [
-      [OVERVIEW_CHART_NAME, overviewChartSpec(model)],
-      ...model.configs.map((summary): [string, VegaLiteSpec] => [configChartName(summary), configChartSpec(summary)]),
-    ];
-    return { report: { kind: 'article', model }, parts: { charts, markdown: () => buildMarkdownReport(model), csv: () => buildCsvReport(model), html: (svgs) => buildHtmlReport(model, svgs) } };
+    const charts: Array<[string, VegaLiteSpec]> =
+      model.configs.length === 0
+        ? []
+        : [
+            [OVERVIEW_CHART_NAME, overviewChartSpec(model)],
+            ...model.configs.map((summary): [string, VegaLiteSpec] => [configChartName(summary), configChartSpec(summary)]),
+          ];
+    return {
+      report: { kind: 'article', model },
+      parts: { charts, markdown: () => buildMarkdownReport(model), csv: () => buildCsvReport(model), html: (svgs) => buildHtmlReport(model, svgs) },
+    };
   }
   const model = buildSweepReport(records, { metric, sessions, name: store.manifest.sweep });
   const charts = records.length === 0 ? [] : sweepChartSpecs(model);
-  return { report: { kind: 'sweep', model }, parts: { charts, markdown: () => buildSweepMarkdown(model), csv: () => buildSweepCsv(model), html: (svgs) => buildSweepHtml(model, svgs) } };
+  return {
+    report: { kind: 'sweep', model },
+    parts: { charts, markdown: () => buildSweepMarkdown(model), csv: () => buildSweepCsv(model), html: (svgs) => buildSweepHtml(model, svgs) },
+  };
 }
 
-export async function writeReport(store: RunStore, stderr: NodeJS.WritableStream = process.stderr, options: { metric: SweepMetric } = { metric: DEFAULT_SWEEP_METRIC }): Promise<WrittenReport> {
+export async function writeReport(
+  store: RunStore,
+  stderr: NodeJS.WritableStream = process.stderr,
+  options: { metric: SweepMetric } = { metric: DEFAULT_SWEEP_METRIC },
+): Promise<WrittenReport> {
   const { records, problems } = await store.listRuns();
   for (const problem of problems) stderr.write(`bnlab: ${problem}\n`);
   const { report, parts } = reportOf(store, records, options.metric);
@@ -81,7 +105,10 @@ export async function writeReport(store: RunStore, stderr: NodeJS.WritableStream
     const base = join(dir, name);
     const svg = await renderSvg(spec); // kept for the HTML page
     svgs.set(name, svg);
-    writes.push({ path: `${base}.svg`, write: () => writeFileAtomic(`${base}.svg`, svg) }, { path: `${base}.png`, write: () => writeFileAtomic(`${base}.png`, svgToPng(svg)) });
+    writes.push(
+      { path: `${base}.svg`, write: () => writeFileAtomic(`${base}.svg`, svg) },
+      { path: `${base}.png`, write: () => writeFileAtomic(`${base}.png`, svgToPng(svg)) },
+    );
     chartPaths.push(`${base}.svg`, `${base}.png`);
   }
   const markdownPath = join(dir, 'report.md');
@@ -97,18 +124,30 @@ export async function writeReport(store: RunStore, stderr: NodeJS.WritableStream
 }
 
 /** The action of `bnlab report`, callable from tests. */
-export async function runReport(runsDir: string = DEFAULT_RUNS_DIR, out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr, metric: SweepMetric = DEFAULT_SWEEP_METRIC): Promise<WrittenReport> {
+async function runReport(
+  runsDir: string = DEFAULT_RUNS_DIR,
+  out: NodeJS.WritableStream = process.stdout,
+  err: NodeJS.WritableStream = process.stderr,
+  metric: SweepMetric = DEFAULT_SWEEP_METRIC,
+): Promise<WrittenReport> {
   const store = await RunStore.openExisting(runsDir, (text) => err.write(`bnlab: ${text}\n`));
   const written = await writeReport(store, err, { metric });
-  out.write(`${written.runs} finished runs in ${runsDir}. Wrote ${written.markdownPath}, ${written.csvPath}, ${written.htmlPath} and ${written.chartPaths.length} chart files.\n`);
+  out.write(
+    `${written.runs} finished runs in ${runsDir}. Wrote ${written.markdownPath}, ${written.csvPath}, ${written.htmlPath} and ${written.chartPaths.length} chart files.\n`,
+  );
   return written;
 }
 
 export function reportCommand(): Command {
   return new Command('report')
-    .description('write the report of a runs dir (the article\'s grid beside its figures, or a sweep ranked and charted by its axes) into <runs-dir>/report/')
+    .description("write the report of a runs dir (the article's grid beside its figures, or a sweep ranked and charted by its axes) into <runs-dir>/report/")
     .argument('[runs-dir]', 'the folder bnlab reproduce or bnlab sweep wrote to', DEFAULT_RUNS_DIR)
-    .addOption(new Option('--metric <name>', `what a sweep's report ranks by: ${SWEEP_METRICS.join('|')} (last-half: mean validation accuracy over the last half of each run)`).default(DEFAULT_SWEEP_METRIC))
+    .addOption(
+      new Option(
+        '--metric <name>',
+        `what a sweep's report ranks by: ${SWEEP_METRICS.join('|')} (last-half: mean validation accuracy over the last half of each run)`,
+      ).default(DEFAULT_SWEEP_METRIC),
+    )
     .action(async (runsDir: string, options: { metric: string }) => {
       await runReport(runsDir, process.stdout, process.stderr, parseChoice<SweepMetric>('--metric', options.metric, SWEEP_METRICS));
     });

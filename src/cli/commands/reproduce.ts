@@ -5,22 +5,23 @@
  * on worker threads or a Redis queue, resumably, each finished run recorded in a runs dir, then
  * the report beside the article's figures.
  */
-import { Command } from 'commander';
+
 import { resolve } from 'node:path';
+import { Command } from 'commander';
 import { BACKEND_CHOICES, type BackendChoice } from '../../core/backend.js';
-import { CONFIGURATION_IDS, isConfigurationId, type ConfigurationId } from '../../lab/article.js';
+import { CONFIGURATION_IDS, type ConfigurationId, isConfigurationId } from '../../lab/article.js';
 import { GRID_DEFAULTS, QUICK_STEPS } from '../../lab/grid.js';
 import { sweepRuns } from '../../lab/sweep/sweep-runs.js';
 import type { SweepSpec } from '../../lab/sweep/sweep-spec.js';
-import { articleSpecPath, readSweepSpec } from '../../node/sweep-files.js';
 import { NORM_KINDS, type NormKind } from '../../nn/spec.js';
+import { articleSpecPath, readSweepSpec } from '../../node/sweep-files.js';
 import { UsageError } from '../errors.js';
 import { parseNormList } from '../norm-list.js';
 import { parseChoice } from '../parse.js';
 import { trainLocally } from '../sweep-local.js';
-import { defaultSweepIo, runSweep, type SweepIo, type SweepOutcome, type SweepPlan } from '../sweep-runner.js';
 import { atLeastOne, atMost, defaultJobs, jobsAtMostCores, withTrainingPlaceOptions } from '../sweep-options.js';
 import { queueTargetOf, trainOnQueue } from '../sweep-queue.js';
+import { defaultSweepIo, runSweep, type SweepIo, type SweepOutcome, type SweepPlan } from '../sweep-runner.js';
 import { DEFAULT_RUNS_DIR } from './report.js';
 
 export interface RawReproduceOptions {
@@ -40,7 +41,7 @@ export interface RawReproduceOptions {
 }
 
 /** "1,3,8" -> [1, 3, 8]; an unknown id is named with the valid range. */
-export function parseConfigs(text: string): ConfigurationId[] {
+function parseConfigs(text: string): ConfigurationId[] {
   const ids: ConfigurationId[] = [];
   for (const part of text.split(',')) {
     const trimmed = part.trim();
@@ -58,7 +59,10 @@ export function parseConfigs(text: string): ConfigurationId[] {
 const MAX_SEEDS = 1000;
 
 /** The article's two networks, as its spec labels them in run ids (c3-nobn-s1, c3-bn-s1). */
-const ARTICLE_NORM_LABELS: ReadonlyMap<NormKind, string> = new Map([['none', 'nobn'], ['bn', 'bn']]);
+const ARTICLE_NORM_LABELS: ReadonlyMap<NormKind, string> = new Map([
+  ['none', 'nobn'],
+  ['bn', 'bn'],
+]);
 
 /** The norm axis's value for `norm`: the spec's own for none and bn (so their ids never change), else labelled by the norm (c3-ln-s1). */
 function normAxisValue(spec: SweepSpec, norm: NormKind): SweepSpec['axes'][number]['values'][number] {
@@ -68,7 +72,10 @@ function normAxisValue(spec: SweepSpec, norm: NormKind): SweepSpec['axes'][numbe
 }
 
 /** The article's spec with this command's flags applied (`norms` replaces the spec's none and bn). */
-export function articleSweep(spec: SweepSpec, options: { steps: number; validateEvery: number; configs: readonly ConfigurationId[]; seeds: number; norms?: readonly NormKind[] }): SweepSpec {
+export function articleSweep(
+  spec: SweepSpec,
+  options: { steps: number; validateEvery: number; configs: readonly ConfigurationId[]; seeds: number; norms?: readonly NormKind[] },
+): SweepSpec {
   const labels = new Set(options.configs.map((id) => `c${id}`));
   const norms = options.norms ?? ['none', 'bn'];
   return {
@@ -102,7 +109,8 @@ export async function reproducePlan(raw: RawReproduceOptions): Promise<SweepPlan
     sweep: spec.name,
     pinned: spec.fixed,
     runs: sweepRuns(spec),
-    describeRuns: `${configs.length * (norms?.length ?? 2) * seeds} runs (${configs.length} configuration${configs.length === 1 ? '' : 's'} × ${networks} × ${seeds} seed${seeds === 1 ? '' : 's'}), ` +
+    describeRuns:
+      `${configs.length * (norms?.length ?? 2) * seeds} runs (${configs.length} configuration${configs.length === 1 ? '' : 's'} × ${networks} × ${seeds} seed${seeds === 1 ? '' : 's'}), ` +
       `${steps} steps, batch ${GRID_DEFAULTS.batchSize}, validation every ${validateEvery} steps`,
     jobs: jobs ?? defaultJobs(),
     runsDir: raw.runsDir ?? DEFAULT_RUNS_DIR,
@@ -120,30 +128,40 @@ export async function reproduce(plan: SweepPlan, io: SweepIo = defaultSweepIo())
 }
 
 export function reproduceCommand(): Command {
-  return withTrainingPlaceOptions(new Command('reproduce')
-    .description('run the article\'s grid (8 configurations × without/with BN × seeds) on worker threads, resumably, and report it beside the article\'s figures')
-    .option('--steps <n>', `training steps per run (default ${GRID_DEFAULTS.steps}, the article's)`)
-    .option('--quick', `a short preset for a first look: --steps ${QUICK_STEPS}`)
-    .option('--seeds <n>', 'seeds 1..n per network (mean ± std in the report)', '1')
-    .option('--configs <ids>', 'configurations to run, e.g. 1,3,8 (default: all eight)')
-    .option('--norms <list>', `the networks of each configuration, comma-separated from ${NORM_KINDS.join(',')} (default: none,bn, the article's; the others are reported beside them)`)
-    .option('--jobs <n>', 'worker threads (default: the number of cores)')
-    .option('--runs-dir <dir>', 'where run records and the report go', DEFAULT_RUNS_DIR)
-    .option('--force', 're-run finished runs (and replace a runs dir made with other settings)')
-    .option('--validate-every <n>', 'validate every n steps', String(GRID_DEFAULTS.validateEvery)))
-    .addHelpText('after', [
-      '',
-      'Resuming: each finished run is recorded in <runs-dir>/runs/<id>.json (ids like c3-bn-s1, c3-ln-s1). Run the same',
-      'command again after Ctrl-C or a crash and only the unfinished runs run; finished records are never rewritten.',
-      'More seeds, configurations or norms can be added to a runs dir later. A runs dir holds runs of one setting',
-      '(--steps, --validate-every, the data): other settings are refused; use another --runs-dir, or --force',
-      'to delete its runs and start over. Ctrl-C writes the report of what is finished and exits with code 130.',
-      '',
-      'Sharing: several processes may run the same command on one runs dir at once. Each run is claimed before it',
-      'trains (<runs-dir>/claims/<id>.claim, kept alive by a heartbeat); the others skip it and wait for its record,',
-      'or take it over when its owner dies (at once on this host, after 30 s elsewhere). The data is pinned by the',
-      'sha256 of its content, so the same files at another path are the same data.',
-    ].join('\n'))
+  return withTrainingPlaceOptions(
+    new Command('reproduce')
+      .description(
+        "run the article's grid (8 configurations × without/with BN × seeds) on worker threads, resumably, and report it beside the article's figures",
+      )
+      .option('--steps <n>', `training steps per run (default ${GRID_DEFAULTS.steps}, the article's)`)
+      .option('--quick', `a short preset for a first look: --steps ${QUICK_STEPS}`)
+      .option('--seeds <n>', 'seeds 1..n per network (mean ± std in the report)', '1')
+      .option('--configs <ids>', 'configurations to run, e.g. 1,3,8 (default: all eight)')
+      .option(
+        '--norms <list>',
+        `the networks of each configuration, comma-separated from ${NORM_KINDS.join(',')} (default: none,bn, the article's; the others are reported beside them)`,
+      )
+      .option('--jobs <n>', 'worker threads (default: the number of cores)')
+      .option('--runs-dir <dir>', 'where run records and the report go', DEFAULT_RUNS_DIR)
+      .option('--force', 're-run finished runs (and replace a runs dir made with other settings)')
+      .option('--validate-every <n>', 'validate every n steps', String(GRID_DEFAULTS.validateEvery)),
+  )
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Resuming: each finished run is recorded in <runs-dir>/runs/<id>.json (ids like c3-bn-s1, c3-ln-s1). Run the same',
+        'command again after Ctrl-C or a crash and only the unfinished runs run; finished records are never rewritten.',
+        'More seeds, configurations or norms can be added to a runs dir later. A runs dir holds runs of one setting',
+        '(--steps, --validate-every, the data): other settings are refused; use another --runs-dir, or --force',
+        'to delete its runs and start over. Ctrl-C writes the report of what is finished and exits with code 130.',
+        '',
+        'Sharing: several processes may run the same command on one runs dir at once. Each run is claimed before it',
+        'trains (<runs-dir>/claims/<id>.claim, kept alive by a heartbeat); the others skip it and wait for its record,',
+        'or take it over when its owner dies (at once on this host, after 30 s elsewhere). The data is pinned by the',
+        'sha256 of its content, so the same files at another path are the same data.',
+      ].join('\n'),
+    )
     .action(async (raw: RawReproduceOptions) => {
       const outcome = await reproduce(await reproducePlan(raw));
       // The work not done is said in the last line; the exit code says it too.

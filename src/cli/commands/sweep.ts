@@ -4,20 +4,21 @@
  * in a runs dir, then a report drawn for the sweep's axes. `--dry-run` lists the runs and which of
  * them are finished, without training or writing anything.
  */
-import { Command, Option } from 'commander';
+
 import { resolve } from 'node:path';
+import { Command, Option } from 'commander';
 import { BACKEND_CHOICES, type BackendChoice } from '../../core/backend.js';
-import { sweepRuns, type SweepRun } from '../../lab/sweep/sweep-runs.js';
-import { SweepSpecError, type SweepSpec } from '../../lab/sweep/sweep-spec.js';
 import { describePins, samePins } from '../../lab/sweep/pinned-settings.js';
-import { RunStore, describeOwner } from '../../node/run-store.js';
+import { DEFAULT_SWEEP_METRIC, SWEEP_METRICS, type SweepMetric } from '../../lab/sweep/sweep-report.js';
+import { type SweepRun, sweepRuns } from '../../lab/sweep/sweep-runs.js';
+import { type SweepSpec, SweepSpecError } from '../../lab/sweep/sweep-spec.js';
+import { describeOwner, RunStore } from '../../node/run-store.js';
 import { readSweepSpec, SweepFileError } from '../../node/sweep-files.js';
 import { parseChoice } from '../parse.js';
 import { trainLocally } from '../sweep-local.js';
 import { atLeastOne, defaultJobs, jobsAtMostCores, withTrainingPlaceOptions } from '../sweep-options.js';
 import { queueTargetOf, trainOnQueue } from '../sweep-queue.js';
 import { defaultSweepIo, runSweep, type SweepIo, type SweepOutcome, type SweepPlan } from '../sweep-runner.js';
-import { DEFAULT_SWEEP_METRIC, SWEEP_METRICS, type SweepMetric } from '../../lab/sweep/sweep-report.js';
 
 export interface RawSweepOptions {
   jobs?: string;
@@ -32,12 +33,12 @@ export interface RawSweepOptions {
 }
 
 /** Where a sweep's runs go unless --runs-dir says: one folder per spec name. */
-export function defaultSweepRunsDir(name: string): string {
+function defaultSweepRunsDir(name: string): string {
   return `bnlab-sweeps/${name}`;
 }
 
 /** "24 runs (2 norm × 4 batchSize × 3 seeds)". */
-export function describeSweep(spec: SweepSpec, runs: readonly SweepRun[]): string {
+function describeSweep(spec: SweepSpec, runs: readonly SweepRun[]): string {
   const seeds = `${spec.seeds.length} seed${spec.seeds.length === 1 ? '' : 's'}`;
   return `${runs.length} run${runs.length === 1 ? '' : 's'} (${[...spec.axes.map((axis) => `${axis.values.length} ${axis.name}`), seeds].join(' × ')}; fixed: ${describePins(spec.fixed)})`;
 }
@@ -83,7 +84,9 @@ export async function dryRun(plan: SweepPlan, out: NodeJS.WritableStream): Promi
   out.write(`bnlab sweep --dry-run: ${plan.describeRuns}, in ${plan.runsDir}\n`);
   const store = await RunStore.openExisting(plan.runsDir).catch(() => null);
   if (store !== null && (store.manifest.sweep !== plan.sweep || !samePins(store.manifest.pinned, plan.pinned))) {
-    out.write(`${plan.runsDir} holds sweep ${store.manifest.sweep} (${describePins(store.manifest.pinned)}): this sweep would be refused there; give another --runs-dir, or --force to start it over\n`);
+    out.write(
+      `${plan.runsDir} holds sweep ${store.manifest.sweep} (${describePins(store.manifest.pinned)}): this sweep would be refused there; give another --runs-dir, or --force to start it over\n`,
+    );
   }
   let finished = 0;
   for (const run of plan.runs) {
@@ -110,21 +113,31 @@ export async function sweep(plan: SweepPlan, io: SweepIo = defaultSweepIo()): Pr
 }
 
 export function sweepCommand(): Command {
-  return withTrainingPlaceOptions(new Command('sweep')
-    .description('run the sweep a spec file describes (axes × seeds, see docs/sweeps.md) on worker threads or a Redis queue, resumably, and report it')
-    .argument('<spec>', 'a sweep spec, .yaml or .json (e.g. sweeps/norms-by-batch.yaml)')
-    .option('--jobs <n>', 'worker threads (default: the number of cores)')
-    .option('--runs-dir <dir>', 'where run records and the report go (default: bnlab-sweeps/<spec name>)')
-    .option('--force', 're-run finished runs (and replace a runs dir made for another sweep or other fixed settings)')
-    .option('--dry-run', 'list the runs and which are finished; train nothing, write nothing')
-    .addOption(new Option('--metric <name>', `what the report ranks by: ${SWEEP_METRICS.join('|')} (last-half: mean validation accuracy over the last half of each run)`).default(DEFAULT_SWEEP_METRIC)))
-    .addHelpText('after', [
-      '',
-      'Runs: the product of the spec\'s axes × its seeds, each with an id made of its values\' labels and its seed',
-      '(norm-bn... e.g. bn-b32-s1). Each finished run is recorded in <runs-dir>/runs/<id>.json; run the same command',
-      'again and only unfinished runs run. A runs dir holds one sweep and its fixed settings; more axis values or seeds',
-      'may be added later. Several processes (or machines, with --queue and `bnlab worker`) may share one sweep.',
-    ].join('\n'))
+  return withTrainingPlaceOptions(
+    new Command('sweep')
+      .description('run the sweep a spec file describes (axes × seeds, see docs/sweeps.md) on worker threads or a Redis queue, resumably, and report it')
+      .argument('<spec>', 'a sweep spec, .yaml or .json (e.g. sweeps/norms-by-batch.yaml)')
+      .option('--jobs <n>', 'worker threads (default: the number of cores)')
+      .option('--runs-dir <dir>', 'where run records and the report go (default: bnlab-sweeps/<spec name>)')
+      .option('--force', 're-run finished runs (and replace a runs dir made for another sweep or other fixed settings)')
+      .option('--dry-run', 'list the runs and which are finished; train nothing, write nothing')
+      .addOption(
+        new Option(
+          '--metric <name>',
+          `what the report ranks by: ${SWEEP_METRICS.join('|')} (last-half: mean validation accuracy over the last half of each run)`,
+        ).default(DEFAULT_SWEEP_METRIC),
+      ),
+  )
+    .addHelpText(
+      'after',
+      [
+        '',
+        "Runs: the product of the spec's axes × its seeds, each with an id made of its values' labels and its seed",
+        '(norm-bn... e.g. bn-b32-s1). Each finished run is recorded in <runs-dir>/runs/<id>.json; run the same command',
+        'again and only unfinished runs run. A runs dir holds one sweep and its fixed settings; more axis values or seeds',
+        'may be added later. Several processes (or machines, with --queue and `bnlab worker`) may share one sweep.',
+      ].join('\n'),
+    )
     .action(async (specPath: string, raw: RawSweepOptions) => {
       const plan = await sweepPlan(specPath, raw);
       if (raw.dryRun) {

@@ -2,26 +2,27 @@
  * @file `bnlab train`: one network, with or without BN or with another norm (--norm), on MNIST; prints the article's result
  * lines, optionally saves a checkpoint and writes a JSON record and the validation curve.
  */
-import { Command } from 'commander';
+
 import { join } from 'node:path';
+import { Command } from 'commander';
 import { lineChartSpec } from '../../lab/charts/line-chart.js';
+import { curveSeries, networkName, summarizeRun, toJson } from '../../lab/run-summary.js';
 import { writeFileAtomic } from '../../node/atomic-write.js';
-import { checkFileWritable, checkFolderWritable, writeAll } from '../../node/output-paths.js';
 import { saveCheckpoint } from '../../node/checkpoint-files.js';
+import { checkFileWritable, checkFolderWritable, writeAll } from '../../node/output-paths.js';
 import { bnlabVersion } from '../../node/package-info.js';
 import { writeChart } from '../../node/render-chart.js';
 import { buildNetwork } from '../../train/networks.js';
 import { watchInterrupt } from '../interrupt.js';
 import { progressStyleFor } from '../progress.js';
-import { curveSeries, networkName, summarizeRun, toJson } from '../../lab/run-summary.js';
+import { printResults } from '../results.js';
 import { runWithProgress } from '../run-training.js';
 import { setUp } from '../setup.js';
-import { addTrainOptions, backendFromOptions, checkNormGroupsUsed, trainConfigFromOptions, type RawTrainOptions } from '../train-options.js';
-import { printResults } from '../results.js';
+import { addTrainOptions, backendFromOptions, checkNormGroupsUsed, type RawTrainOptions, trainConfigFromOptions } from '../train-options.js';
 
 export function trainCommand(): Command {
   const command = new Command('train')
-    .description('train one network on MNIST (the article\'s model 1 by default) and report validation and test accuracy')
+    .description("train one network on MNIST (the article's model 1 by default) and report validation and test accuracy")
     .option('--save <checkpoint>', 'save the trained network as a safetensors checkpoint');
   addTrainOptions(command, true);
   return command.action(async (raw: RawTrainOptions & { save?: string }, self: Command) => {
@@ -53,7 +54,13 @@ export function trainCommand(): Command {
     if (raw.out !== undefined) {
       const out = raw.out;
       writes.push({ path: join(out, 'train.json'), write: () => writeFileAtomic(join(out, 'train.json'), toJson(record)) });
-      const chart = lineChartSpec({ title: `Validation accuracy: ${record.run.network}`, xTitle: 'training step', yTitle: 'validation accuracy', series: [curveSeries(config.norm, result.curve)], yDomain: [0, 1] });
+      const chart = lineChartSpec({
+        title: `Validation accuracy: ${record.run.network}`,
+        xTitle: 'training step',
+        yTitle: 'validation accuracy',
+        series: [curveSeries(config.norm, result.curve)],
+        yDomain: [0, 1],
+      });
       writes.push({ path: join(out, 'train.svg'), write: () => writeChart(chart, join(out, 'train')) });
     }
     if (raw.json) {

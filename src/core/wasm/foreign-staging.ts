@@ -38,7 +38,9 @@ export class ForeignStaging {
       throw new TypeError(`${kernel}: the wasm backend computes in float32 but was given a float64 matrix; use the js backend for float64 work`);
     }
     if (data.length > 0 && data.buffer.byteLength === 0) {
-      throw new Error(`${kernel}: a matrix's buffer was detached, probably a matrix's data kept aside across a growth of wasm memory; read matrix.data at each use`);
+      throw new Error(
+        `${kernel}: a matrix's buffer was detached, probably a matrix's data kept aside across a growth of wasm memory; read matrix.data at each use`,
+      );
     }
     for (let s = 0; s < this.count; s++) {
       if (this.arrays[s] === data) {

@@ -22,8 +22,18 @@ export interface KernelExports {
   heapBase(): number;
   /** C[rows,cols] = A(rows,depth)·B[depth,cols], or C += scale·A·B when accumulate; A(i,t) at a + i·aRowStride + t·aStep (bytes). */
   gemm(
-    a: number, aRowStride: number, aStep: number, b: number, bRowStride: number, c: number, cRowStride: number,
-    rows: number, cols: number, depth: number, accumulate: number, scale: number,
+    a: number,
+    aRowStride: number,
+    aStep: number,
+    b: number,
+    bRowStride: number,
+    c: number,
+    cRowStride: number,
+    rows: number,
+    cols: number,
+    depth: number,
+    accumulate: number,
+    scale: number,
   ): void;
   matmulTransposeB(a: number, b: number, out: number, m: number, n: number, k: number): void;
   /** t[k,m] = a[m,k]ᵀ. */
@@ -39,28 +49,61 @@ export interface KernelExports {
   scaleShiftColumns(x: number, scale: number, shift: number, y: number, m: number, n: number): void;
   sgdStep(param: number, grad: number, count: number, learningRate: number): void;
   batchNormForwardTrain(
-    x: number, m: number, n: number, eps: number, gamma: number, beta: number,
-    mean: number, variance: number, invStd: number, xhat: number, y: number,
+    x: number,
+    m: number,
+    n: number,
+    eps: number,
+    gamma: number,
+    beta: number,
+    mean: number,
+    variance: number,
+    invStd: number,
+    xhat: number,
+    y: number,
   ): void;
-  batchNormBackward(
-    dy: number, xhat: number, invStd: number, gamma: number, m: number, n: number,
-    dx: number, dGamma: number, dBeta: number,
-  ): void;
+  batchNormBackward(dy: number, xhat: number, invStd: number, gamma: number, m: number, n: number, dx: number, dGamma: number, dBeta: number): void;
   /** Group Norm per example (Layer Norm: one group; RMSNorm: one group, centered 0); invStd is [m, groups]. */
   groupNormForward(
-    x: number, m: number, n: number, groups: number, centered: number, eps: number, gamma: number, beta: number,
-    invStd: number, xhat: number, y: number,
+    x: number,
+    m: number,
+    n: number,
+    groups: number,
+    centered: number,
+    eps: number,
+    gamma: number,
+    beta: number,
+    invStd: number,
+    xhat: number,
+    y: number,
   ): void;
   groupNormBackward(
-    dy: number, xhat: number, invStd: number, groups: number, centered: number, gamma: number, m: number, n: number,
-    dx: number, dGamma: number, dBeta: number,
+    dy: number,
+    xhat: number,
+    invStd: number,
+    groups: number,
+    centered: number,
+    gamma: number,
+    m: number,
+    n: number,
+    dx: number,
+    dGamma: number,
+    dBeta: number,
   ): void;
   /** Weight Norm: norms[j] = ‖v[:,j]‖ and scale[j] = g[j]/norms[j] over v[k,n]. */
   weightNormScale(v: number, k: number, n: number, g: number, norms: number, scale: number): void;
   /** Weight Norm's backward (tMean 0: none): dg, dt and the coefficient of v in ∇v. */
   weightNormBackward(
-    dy: number, t: number, tMean: number, norms: number, scale: number, g: number, m: number, n: number,
-    dt: number, dg: number, coefficient: number,
+    dy: number,
+    t: number,
+    tMean: number,
+    norms: number,
+    scale: number,
+    g: number,
+    m: number,
+    n: number,
+    dt: number,
+    dg: number,
+    coefficient: number,
   ): void;
   /** out[k,n] += factor·coefficient[j]·v[k,n] (out may be v). */
   addScaledColumns(v: number, coefficient: number, factor: number, out: number, k: number, n: number): void;
@@ -76,9 +119,30 @@ export interface KernelExports {
 }
 
 const EXPORT_NAMES: ReadonlyArray<keyof KernelExports> = [
-  'heapBase', 'gemm', 'matmulTransposeB', 'transpose', 'matmulSparse', 'matmulSparseScratchBytes', 'matmulTransposeASparseAdd',
-  'matmulTransposeASparseScratchBytes', 'addRowVector', 'addColumnSums', 'activationForward', 'activationBackward',
-  'scaleShiftColumns', 'sgdStep', 'batchNormForwardTrain', 'batchNormBackward', 'groupNormForward', 'groupNormBackward', 'weightNormScale', 'weightNormBackward', 'addScaledColumns', 'bytesToFloats', 'softmaxCrossEntropy', 'exactExpArray',
+  'heapBase',
+  'gemm',
+  'matmulTransposeB',
+  'transpose',
+  'matmulSparse',
+  'matmulSparseScratchBytes',
+  'matmulTransposeASparseAdd',
+  'matmulTransposeASparseScratchBytes',
+  'addRowVector',
+  'addColumnSums',
+  'activationForward',
+  'activationBackward',
+  'scaleShiftColumns',
+  'sgdStep',
+  'batchNormForwardTrain',
+  'batchNormBackward',
+  'groupNormForward',
+  'groupNormBackward',
+  'weightNormScale',
+  'weightNormBackward',
+  'addScaledColumns',
+  'bytesToFloats',
+  'softmaxCrossEntropy',
+  'exactExpArray',
 ];
 
 /** Compiles kernel module bytes (e.g. fetched in a browser, read from build/ in Node). */

@@ -14,9 +14,7 @@ import type { ActivationKind, ByteBuffer, Kernels } from '../kernels.js';
 import type { Matrix } from '../matrix.js';
 import { checkLabel, checkLabelCount, type Labels } from '../softmax-cross-entropy.js';
 import { ForeignStaging } from './foreign-staging.js';
-import {
-  ACTIVATION_CODES, instantiateKernelModule, type ActivationCode, type KernelExports, type WasmVariant,
-} from './kernel-module.js';
+import { ACTIVATION_CODES, type ActivationCode, instantiateKernelModule, type KernelExports, type WasmVariant } from './kernel-module.js';
 import { DEFAULT_INITIAL_MEMORY_BYTES, WasmArena } from './wasm-memory.js';
 
 /** Below this many columns, dY·Wᵀ transposes W and uses the tiled product (the output layer: 10). */
@@ -84,9 +82,11 @@ export class WasmKernels implements Kernels {
   bytesToFloats(bytes: Uint8Array, scale: number, out: Matrix): void {
     if (bytes.length !== out.size) {
       const detached = bytes.buffer.byteLength === 0 && out.size > 0;
-      throw new RangeError(detached
-        ? 'bytesToFloats: the bytes\' buffer was detached, probably a byteBuffer\'s data kept across a growth of wasm memory; read byteBuffer.data at each use'
-        : `bytesToFloats: ${bytes.length} bytes for a ${out.rows}x${out.cols} matrix`);
+      throw new RangeError(
+        detached
+          ? "bytesToFloats: the bytes' buffer was detached, probably a byteBuffer's data kept across a growth of wasm memory; read byteBuffer.data at each use"
+          : `bytesToFloats: ${bytes.length} bytes for a ${out.rows}x${out.cols} matrix`,
+      );
     }
     this.staging.begin();
     const pBytes = bytes.buffer === this.arena.buffer ? bytes.byteOffset : this.staging.placeBytes(bytes);
@@ -97,9 +97,13 @@ export class WasmKernels implements Kernels {
 
   matmul(a: Matrix, b: Matrix, out: Matrix, aIsSparse = false): void {
     if (!(a.cols === b.rows && out.rows === a.rows && out.cols === b.cols)) throw shapeError('matmul', a, b, out);
-    const m = a.rows, k = a.cols, n = b.cols;
+    const m = a.rows,
+      k = a.cols,
+      n = b.cols;
     this.staging.begin();
-    const pa = this.read(a, 'matmul'), pb = this.read(b, 'matmul'), po = this.write(out, 'matmul');
+    const pa = this.read(a, 'matmul'),
+      pb = this.read(b, 'matmul'),
+      po = this.write(out, 'matmul');
     if (aIsSparse) {
       this.kernels.matmulSparse(pa, pb, po, m, k, n, this.scratch(this.kernels.matmulSparseScratchBytes(k)));
     } else {
@@ -110,9 +114,13 @@ export class WasmKernels implements Kernels {
 
   matmulTransposeAAdd(a: Matrix, b: Matrix, out: Matrix, aIsSparse = false, scale = 1): void {
     if (!(a.rows === b.rows && out.rows === a.cols && out.cols === b.cols)) throw shapeError('matmulTransposeAAdd', a, b, out);
-    const m = a.rows, k = a.cols, n = b.cols;
+    const m = a.rows,
+      k = a.cols,
+      n = b.cols;
     this.staging.begin();
-    const pa = this.read(a, 'matmulTransposeAAdd'), pb = this.read(b, 'matmulTransposeAAdd'), po = this.write(out, 'matmulTransposeAAdd');
+    const pa = this.read(a, 'matmulTransposeAAdd'),
+      pb = this.read(b, 'matmulTransposeAAdd'),
+      po = this.write(out, 'matmulTransposeAAdd');
     if (aIsSparse) {
       this.kernels.matmulTransposeASparseAdd(pa, pb, po, m, k, n, scale, this.scratch(this.kernels.matmulTransposeASparseScratchBytes(m, k)));
     } else {
@@ -125,8 +133,12 @@ export class WasmKernels implements Kernels {
   matmulTransposeB(a: Matrix, b: Matrix, out: Matrix): void {
     if (!(a.cols === b.cols && out.rows === a.rows && out.cols === b.rows)) throw shapeError('matmulTransposeB', a, b, out);
     this.staging.begin();
-    const m = a.rows, n = a.cols, k = b.rows;
-    const pa = this.read(a, 'matmulTransposeB'), pb = this.read(b, 'matmulTransposeB'), po = this.write(out, 'matmulTransposeB');
+    const m = a.rows,
+      n = a.cols,
+      k = b.rows;
+    const pa = this.read(a, 'matmulTransposeB'),
+      pb = this.read(b, 'matmulTransposeB'),
+      po = this.write(out, 'matmulTransposeB');
     if (n < SHORT_DOT_PRODUCT) {
       // Dot products this short spend more on folding lanes than on multiplying: transpose b
       // (small: n·k floats) and run the register-tiled product a·bᵀ instead.
@@ -142,7 +154,8 @@ export class WasmKernels implements Kernels {
   addRowVector(x: Matrix, v: Matrix): void {
     if (!(v.rows === 1 && v.cols === x.cols)) throw shapeError('addRowVector', x, v);
     this.staging.begin();
-    const px = this.write(x, 'addRowVector'), pv = this.read(v, 'addRowVector');
+    const px = this.write(x, 'addRowVector'),
+      pv = this.read(v, 'addRowVector');
     this.kernels.addRowVector(px, pv, x.rows, x.cols);
     this.staging.finish();
   }
@@ -150,7 +163,8 @@ export class WasmKernels implements Kernels {
   addColumnSums(x: Matrix, out: Matrix): void {
     if (!(out.rows === 1 && out.cols === x.cols)) throw shapeError('addColumnSums', x, out);
     this.staging.begin();
-    const px = this.read(x, 'addColumnSums'), po = this.write(out, 'addColumnSums');
+    const px = this.read(x, 'addColumnSums'),
+      po = this.write(out, 'addColumnSums');
     this.kernels.addColumnSums(px, po, x.rows, x.cols);
     this.staging.finish();
   }
@@ -159,7 +173,8 @@ export class WasmKernels implements Kernels {
     if (x.size !== out.size) throw shapeError('activationForward', x, out);
     const code = activationCode(kind);
     this.staging.begin();
-    const px = this.read(x, 'activationForward'), po = this.write(out, 'activationForward');
+    const px = this.read(x, 'activationForward'),
+      po = this.write(out, 'activationForward');
     this.kernels.activationForward(code, px, po, x.size);
     this.staging.finish();
   }
@@ -168,83 +183,159 @@ export class WasmKernels implements Kernels {
     if (!(y.size === dy.size && dy.size === dx.size)) throw shapeError('activationBackward', y, dy, dx);
     const code = activationCode(kind);
     this.staging.begin();
-    const py = this.read(y, 'activationBackward'), pdy = this.read(dy, 'activationBackward'), pdx = this.write(dx, 'activationBackward');
+    const py = this.read(y, 'activationBackward'),
+      pdy = this.read(dy, 'activationBackward'),
+      pdx = this.write(dx, 'activationBackward');
     this.kernels.activationBackward(code, py, pdy, pdx, y.size);
     this.staging.finish();
   }
 
   batchNormForwardTrain(
-    x: Matrix, eps: number, gamma: Matrix | null, beta: Matrix | null,
-    mean: Matrix, variance: Matrix, invStd: Matrix, xhat: Matrix, y: Matrix,
+    x: Matrix,
+    eps: number,
+    gamma: Matrix | null,
+    beta: Matrix | null,
+    mean: Matrix,
+    variance: Matrix,
+    invStd: Matrix,
+    xhat: Matrix,
+    y: Matrix,
   ): void {
-    const m = x.rows, n = x.cols;
-    if (!(mean.size === n && variance.size === n && invStd.size === n && xhat.size === x.size && y.size === x.size
-      && (gamma === null || gamma.size === n) && (beta === null || beta.size === n))) {
+    const m = x.rows,
+      n = x.cols;
+    if (
+      !(
+        mean.size === n &&
+        variance.size === n &&
+        invStd.size === n &&
+        xhat.size === x.size &&
+        y.size === x.size &&
+        (gamma === null || gamma.size === n) &&
+        (beta === null || beta.size === n)
+      )
+    ) {
       throw shapeError('batchNormForwardTrain', x, mean, variance, invStd, xhat, y);
     }
     const kernel = 'batchNormForwardTrain';
     this.staging.begin();
     const px = this.read(x, kernel);
-    const pGamma = gamma ? this.read(gamma, kernel) : 0, pBeta = beta ? this.read(beta, kernel) : 0;
-    const pMean = this.write(mean, kernel), pVariance = this.write(variance, kernel), pInvStd = this.write(invStd, kernel);
-    const pXhat = this.write(xhat, kernel), pY = this.write(y, kernel);
+    const pGamma = gamma ? this.read(gamma, kernel) : 0,
+      pBeta = beta ? this.read(beta, kernel) : 0;
+    const pMean = this.write(mean, kernel),
+      pVariance = this.write(variance, kernel),
+      pInvStd = this.write(invStd, kernel);
+    const pXhat = this.write(xhat, kernel),
+      pY = this.write(y, kernel);
     this.kernels.batchNormForwardTrain(px, m, n, eps, pGamma, pBeta, pMean, pVariance, pInvStd, pXhat, pY);
     this.staging.finish();
   }
 
-  batchNormBackward(
-    dy: Matrix, xhat: Matrix, invStd: Matrix, gamma: Matrix | null,
-    dx: Matrix, dGamma: Matrix | null, dBeta: Matrix | null,
-  ): void {
-    const m = dy.rows, n = dy.cols;
-    if (!(xhat.size === dy.size && dx.size === dy.size && invStd.size === n && (gamma === null || gamma.size === n)
-      && (dGamma === null || dGamma.size === n) && (dBeta === null || dBeta.size === n))) {
+  batchNormBackward(dy: Matrix, xhat: Matrix, invStd: Matrix, gamma: Matrix | null, dx: Matrix, dGamma: Matrix | null, dBeta: Matrix | null): void {
+    const m = dy.rows,
+      n = dy.cols;
+    if (
+      !(
+        xhat.size === dy.size &&
+        dx.size === dy.size &&
+        invStd.size === n &&
+        (gamma === null || gamma.size === n) &&
+        (dGamma === null || dGamma.size === n) &&
+        (dBeta === null || dBeta.size === n)
+      )
+    ) {
       throw shapeError('batchNormBackward', dy, xhat, invStd, dx);
     }
     const kernel = 'batchNormBackward';
     this.staging.begin();
-    const pdy = this.read(dy, kernel), pXhat = this.read(xhat, kernel), pInvStd = this.read(invStd, kernel);
+    const pdy = this.read(dy, kernel),
+      pXhat = this.read(xhat, kernel),
+      pInvStd = this.read(invStd, kernel);
     const pGamma = gamma ? this.read(gamma, kernel) : 0;
     const pdx = this.write(dx, kernel);
-    const pdGamma = dGamma ? this.write(dGamma, kernel) : 0, pdBeta = dBeta ? this.write(dBeta, kernel) : 0;
+    const pdGamma = dGamma ? this.write(dGamma, kernel) : 0,
+      pdBeta = dBeta ? this.write(dBeta, kernel) : 0;
     this.kernels.batchNormBackward(pdy, pXhat, pInvStd, pGamma, m, n, pdx, pdGamma, pdBeta);
     this.staging.finish();
   }
 
   groupNormForward(
-    x: Matrix, groups: number, centered: boolean, eps: number, gamma: Matrix | null, beta: Matrix | null,
-    invStd: Matrix, xhat: Matrix, y: Matrix,
+    x: Matrix,
+    groups: number,
+    centered: boolean,
+    eps: number,
+    gamma: Matrix | null,
+    beta: Matrix | null,
+    invStd: Matrix,
+    xhat: Matrix,
+    y: Matrix,
   ): void {
-    const m = x.rows, n = x.cols;
-    if (!(Number.isInteger(groups) && groups >= 1 && n % groups === 0 && invStd.rows === m && invStd.cols === groups
-      && xhat.size === x.size && y.size === x.size && (gamma === null || gamma.size === n) && (beta === null || beta.size === n))) {
+    const m = x.rows,
+      n = x.cols;
+    if (
+      !(
+        Number.isInteger(groups) &&
+        groups >= 1 &&
+        n % groups === 0 &&
+        invStd.rows === m &&
+        invStd.cols === groups &&
+        xhat.size === x.size &&
+        y.size === x.size &&
+        (gamma === null || gamma.size === n) &&
+        (beta === null || beta.size === n)
+      )
+    ) {
       throw shapeError('groupNormForward', x, invStd, xhat, y);
     }
     const kernel = 'groupNormForward';
     this.staging.begin();
     const px = this.read(x, kernel);
-    const pGamma = gamma ? this.read(gamma, kernel) : 0, pBeta = beta ? this.read(beta, kernel) : 0;
-    const pInvStd = this.write(invStd, kernel), pXhat = this.write(xhat, kernel), pY = this.write(y, kernel);
+    const pGamma = gamma ? this.read(gamma, kernel) : 0,
+      pBeta = beta ? this.read(beta, kernel) : 0;
+    const pInvStd = this.write(invStd, kernel),
+      pXhat = this.write(xhat, kernel),
+      pY = this.write(y, kernel);
     this.kernels.groupNormForward(px, m, n, groups, centered ? 1 : 0, eps, pGamma, pBeta, pInvStd, pXhat, pY);
     this.staging.finish();
   }
 
   groupNormBackward(
-    dy: Matrix, xhat: Matrix, invStd: Matrix, groups: number, centered: boolean, gamma: Matrix | null,
-    dx: Matrix, dGamma: Matrix | null, dBeta: Matrix | null,
+    dy: Matrix,
+    xhat: Matrix,
+    invStd: Matrix,
+    groups: number,
+    centered: boolean,
+    gamma: Matrix | null,
+    dx: Matrix,
+    dGamma: Matrix | null,
+    dBeta: Matrix | null,
   ): void {
-    const m = dy.rows, n = dy.cols;
-    if (!(Number.isInteger(groups) && groups >= 1 && n % groups === 0 && xhat.size === dy.size && dx.size === dy.size
-      && invStd.rows === m && invStd.cols === groups && (gamma === null || gamma.size === n)
-      && (dGamma === null || dGamma.size === n) && (dBeta === null || dBeta.size === n))) {
+    const m = dy.rows,
+      n = dy.cols;
+    if (
+      !(
+        Number.isInteger(groups) &&
+        groups >= 1 &&
+        n % groups === 0 &&
+        xhat.size === dy.size &&
+        dx.size === dy.size &&
+        invStd.rows === m &&
+        invStd.cols === groups &&
+        (gamma === null || gamma.size === n) &&
+        (dGamma === null || dGamma.size === n) &&
+        (dBeta === null || dBeta.size === n)
+      )
+    ) {
       throw shapeError('groupNormBackward', dy, xhat, invStd, dx);
     }
     const kernel = 'groupNormBackward';
     this.staging.begin();
-    const pdy = this.read(dy, kernel), pXhat = this.read(xhat, kernel), pInvStd = this.read(invStd, kernel);
+    const pdy = this.read(dy, kernel),
+      pXhat = this.read(xhat, kernel),
+      pInvStd = this.read(invStd, kernel);
     const pGamma = gamma ? this.read(gamma, kernel) : 0;
     const pdx = this.write(dx, kernel);
-    const pdGamma = dGamma ? this.write(dGamma, kernel) : 0, pdBeta = dBeta ? this.write(dBeta, kernel) : 0;
+    const pdGamma = dGamma ? this.write(dGamma, kernel) : 0,
+      pdBeta = dBeta ? this.write(dBeta, kernel) : 0;
     this.kernels.groupNormBackward(pdy, pXhat, pInvStd, groups, centered ? 1 : 0, pGamma, m, n, pdx, pdGamma, pdBeta);
     this.staging.finish();
   }
@@ -254,25 +345,42 @@ export class WasmKernels implements Kernels {
     if (!(g.size === n && norms.size === n && scale.size === n)) throw shapeError('weightNormScale', v, g, norms, scale);
     const kernel = 'weightNormScale';
     this.staging.begin();
-    const pv = this.read(v, kernel), pg = this.read(g, kernel), pNorms = this.write(norms, kernel), pScale = this.write(scale, kernel);
+    const pv = this.read(v, kernel),
+      pg = this.read(g, kernel),
+      pNorms = this.write(norms, kernel),
+      pScale = this.write(scale, kernel);
     this.kernels.weightNormScale(pv, v.rows, n, pg, pNorms, pScale);
     this.staging.finish();
   }
 
-  weightNormBackward(
-    dy: Matrix, t: Matrix, tMean: Matrix | null, norms: Matrix, scale: Matrix, g: Matrix,
-    dt: Matrix, dg: Matrix, coefficient: Matrix,
-  ): void {
-    const m = dy.rows, n = dy.cols;
-    if (!(t.size === dy.size && dt.size === dy.size && norms.size === n && scale.size === n && g.size === n
-      && dg.size === n && coefficient.size === n && (tMean === null || tMean.size === n))) {
+  weightNormBackward(dy: Matrix, t: Matrix, tMean: Matrix | null, norms: Matrix, scale: Matrix, g: Matrix, dt: Matrix, dg: Matrix, coefficient: Matrix): void {
+    const m = dy.rows,
+      n = dy.cols;
+    if (
+      !(
+        t.size === dy.size &&
+        dt.size === dy.size &&
+        norms.size === n &&
+        scale.size === n &&
+        g.size === n &&
+        dg.size === n &&
+        coefficient.size === n &&
+        (tMean === null || tMean.size === n)
+      )
+    ) {
       throw shapeError('weightNormBackward', dy, t, norms, scale, g, dt, dg, coefficient);
     }
     const kernel = 'weightNormBackward';
     this.staging.begin();
-    const pdy = this.read(dy, kernel), pt = this.read(t, kernel), pMean = tMean ? this.read(tMean, kernel) : 0;
-    const pNorms = this.read(norms, kernel), pScale = this.read(scale, kernel), pg = this.read(g, kernel);
-    const pdt = this.write(dt, kernel), pdg = this.write(dg, kernel), pc = this.write(coefficient, kernel);
+    const pdy = this.read(dy, kernel),
+      pt = this.read(t, kernel),
+      pMean = tMean ? this.read(tMean, kernel) : 0;
+    const pNorms = this.read(norms, kernel),
+      pScale = this.read(scale, kernel),
+      pg = this.read(g, kernel);
+    const pdt = this.write(dt, kernel),
+      pdg = this.write(dg, kernel),
+      pc = this.write(coefficient, kernel);
     this.kernels.weightNormBackward(pdy, pt, pMean, pNorms, pScale, pg, m, n, pdt, pdg, pc);
     this.staging.finish();
   }
@@ -282,7 +390,9 @@ export class WasmKernels implements Kernels {
     if (!(coefficient.size === n && out.rows === v.rows && out.cols === n)) throw shapeError('addScaledColumns', v, coefficient, out);
     const kernel = 'addScaledColumns';
     this.staging.begin();
-    const pv = out === v ? this.write(v, kernel) : this.read(v, kernel), pc = this.read(coefficient, kernel), po = out === v ? pv : this.write(out, kernel);
+    const pv = out === v ? this.write(v, kernel) : this.read(v, kernel),
+      pc = this.read(coefficient, kernel),
+      po = out === v ? pv : this.write(out, kernel);
     this.kernels.addScaledColumns(pv, pc, factor, po, v.rows, n);
     this.staging.finish();
   }
@@ -292,7 +402,10 @@ export class WasmKernels implements Kernels {
     if (!(scale.size === n && shift.size === n && y.size === x.size)) throw shapeError('scaleShiftColumns', x, scale, shift, y);
     const kernel = 'scaleShiftColumns';
     this.staging.begin();
-    const px = this.read(x, kernel), pScale = this.read(scale, kernel), pShift = this.read(shift, kernel), py = this.write(y, kernel);
+    const px = this.read(x, kernel),
+      pScale = this.read(scale, kernel),
+      pShift = this.read(shift, kernel),
+      py = this.write(y, kernel);
     this.kernels.scaleShiftColumns(px, pScale, pShift, py, x.rows, n);
     this.staging.finish();
   }
@@ -300,13 +413,15 @@ export class WasmKernels implements Kernels {
   sgdStep(param: Matrix, grad: Matrix, learningRate: number): void {
     if (param.size !== grad.size) throw shapeError('sgdStep', param, grad);
     this.staging.begin();
-    const pParam = this.write(param, 'sgdStep'), pGrad = this.read(grad, 'sgdStep');
+    const pParam = this.write(param, 'sgdStep'),
+      pGrad = this.read(grad, 'sgdStep');
     this.kernels.sgdStep(pParam, pGrad, param.size, learningRate);
     this.staging.finish();
   }
 
   softmaxCrossEntropy(logits: Matrix, labels: Labels, dLogits: Matrix | null): number {
-    const m = logits.rows, classes = logits.cols;
+    const m = logits.rows,
+      classes = logits.cols;
     if (dLogits && !(dLogits.rows === m && dLogits.cols === classes)) throw shapeError('softmaxCrossEntropy', logits, dLogits);
     checkLabelCount(labels, m);
     this.bindLossBuffers(m);
@@ -316,7 +431,8 @@ export class WasmKernels implements Kernels {
       this.lossLabels[i] = label;
     }
     this.staging.begin();
-    const pz = this.read(logits, 'softmaxCrossEntropy'), pd = dLogits ? this.write(dLogits, 'softmaxCrossEntropy') : 0;
+    const pz = this.read(logits, 'softmaxCrossEntropy'),
+      pd = dLogits ? this.write(dLogits, 'softmaxCrossEntropy') : 0;
     this.kernels.softmaxCrossEntropy(pz, this.lossLabelsOffset, m, classes, pd, this.lossTermsOffset);
     this.staging.finish();
     this.bindLossBuffers(m); // staging may have grown memory
@@ -374,10 +490,14 @@ export class WasmKernels implements Kernels {
 
 function activationCode(kind: ActivationKind): ActivationCode {
   switch (kind) {
-    case 'relu': return ACTIVATION_CODES.relu;
-    case 'sigmoid': return ACTIVATION_CODES.sigmoid;
-    case 'tanh': return ACTIVATION_CODES.tanh;
-    case 'identity': return ACTIVATION_CODES.identity;
+    case 'relu':
+      return ACTIVATION_CODES.relu;
+    case 'sigmoid':
+      return ACTIVATION_CODES.sigmoid;
+    case 'tanh':
+      return ACTIVATION_CODES.tanh;
+    case 'identity':
+      return ACTIVATION_CODES.identity;
     default:
       kind satisfies never;
       throw new Error(`unknown activation ${String(kind)}`);

@@ -34,7 +34,10 @@ export class WasmArena {
   private readonly byteOffsets: number[] = [];
   private readonly byteLengths: number[] = [];
 
-  constructor(readonly memory: WebAssembly.Memory, heapBase: number) {
+  constructor(
+    readonly memory: WebAssembly.Memory,
+    heapBase: number,
+  ) {
     this.currentBuffer = memory.buffer;
     this.next = alignUp(heapBase);
   }
@@ -81,7 +84,7 @@ export class WasmArena {
   /** The first `rows` rows of a matrix of this arena, on the same memory, rebound as it is. */
   firstRows(matrix: Matrix, rows: number): Matrix {
     assertHasRows(matrix, rows);
-    if (matrix.data.buffer !== this.currentBuffer) throw new RangeError('firstRows: the matrix is not in this backend\'s memory');
+    if (matrix.data.buffer !== this.currentBuffer) throw new RangeError("firstRows: the matrix is not in this backend's memory");
     const data = matrix.data as Float32Array;
     return this.track(new Matrix(rows, matrix.cols, data.subarray(0, rows * matrix.cols)));
   }

@@ -60,21 +60,25 @@ export function barChartSpec(options: BarChartOptions): VegaLiteSpec {
     if (!categories.includes(bar.category)) categories.push(bar.category);
     if (!groups.includes(bar.group)) groups.push(bar.group);
     const std = bar.std !== undefined && Number.isFinite(bar.std) && bar.std > 0 ? bar.std : 0;
-    if (Number.isFinite(bar.value)) rows.push({ category: bar.category, group: bar.group, value: bar.value, top: bar.value + std, ...(std > 0 ? { low: bar.value - std } : {}) });
+    if (Number.isFinite(bar.value))
+      rows.push({ category: bar.category, group: bar.group, value: bar.value, top: bar.value + std, ...(std > 0 ? { low: bar.value - std } : {}) });
     else droppedLabels.push(`${bar.category} / ${bar.group}`);
   }
-  const note = droppedLabels.length === 0
-    ? undefined
-    : `not drawn: ${droppedLabels.length} NaN or infinite ${droppedLabels.length === 1 ? 'value' : 'values'} (${droppedLabels.slice(0, 3).join(', ')}${droppedLabels.length > 3 ? `, ${droppedLabels.length - 3} more` : ''})`;
+  const note =
+    droppedLabels.length === 0
+      ? undefined
+      : `not drawn: ${droppedLabels.length} NaN or infinite ${droppedLabels.length === 1 ? 'value' : 'values'} (${droppedLabels.slice(0, 3).join(', ')}${droppedLabels.length > 3 ? `, ${droppedLabels.length - 3} more` : ''})`;
 
   // clamp: a value above a fixed domain is drawn to the frame, and its printed value still tells the truth.
   const yScale = options.yDomain === undefined ? {} : { domain: [...options.yDomain], nice: false, clamp: true };
   const errorBars = rows.some((row) => row.low !== undefined)
-    ? [{
-      transform: [{ filter: 'isValid(datum.low)' }],
-      mark: { type: 'rule' as const, color: '#333', clip: true },
-      encoding: { y: { field: 'low', type: 'quantitative' as const, title: options.yTitle, scale: yScale }, y2: { field: 'top' } },
-    }]
+    ? [
+        {
+          transform: [{ filter: 'isValid(datum.low)' }],
+          mark: { type: 'rule' as const, color: '#333', clip: true },
+          encoding: { y: { field: 'low', type: 'quantitative' as const, title: options.yTitle, scale: yScale }, y2: { field: 'top' } },
+        },
+      ]
     : [];
   return {
     $schema: vegaLiteSchemaUrl,
@@ -99,7 +103,10 @@ export function barChartSpec(options: BarChartOptions): VegaLiteSpec {
       {
         // Not clipped: a label over a bar that reaches the top of the frame sits just above it (or above its error bar).
         mark: { type: 'text', baseline: 'bottom', dy: -2, fontSize: 9, color: '#333' },
-        encoding: { y: { field: 'top', type: 'quantitative', title: options.yTitle, scale: yScale }, text: { field: 'value', type: 'quantitative', format: '.3~g' } },
+        encoding: {
+          y: { field: 'top', type: 'quantitative', title: options.yTitle, scale: yScale },
+          text: { field: 'value', type: 'quantitative', format: '.3~g' },
+        },
       },
     ],
     config: chartConfig,

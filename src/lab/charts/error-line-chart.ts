@@ -5,7 +5,7 @@
  */
 
 import { chartConfig, vegaLiteSchemaUrl } from './chart-config.js';
-import { assertUniqueNames, droppedPointCount, droppedPointsNote, type DroppedPoints } from './plottable-points.js';
+import { assertUniqueNames, type DroppedPoints, droppedPointCount, droppedPointsNote } from './plottable-points.js';
 import { colorScaleFor } from './series-colors.js';
 import type { AxisScale, VegaLiteSpec } from './types.js';
 
@@ -86,10 +86,16 @@ function errorRows(panels: readonly ErrorPanel[], xScale: AxisScale): { rows: Er
 export function errorLineChartSpec(options: ErrorLineChartOptions): VegaLiteSpec {
   const { panels } = options;
   if (panels.length === 0) throw new RangeError('An error-bar chart needs at least one panel.');
-  assertUniqueNames(panels.map((panel) => panel.title), 'Panel');
+  assertUniqueNames(
+    panels.map((panel) => panel.title),
+    'Panel',
+  );
   const seriesNames: string[] = [];
   for (const panel of panels) {
-    assertUniqueNames(panel.series.map((series) => series.name), `Series in panel "${panel.title}": series`);
+    assertUniqueNames(
+      panel.series.map((series) => series.name),
+      `Series in panel "${panel.title}": series`,
+    );
     for (const series of panel.series) if (!seriesNames.includes(series.name)) seriesNames.push(series.name);
   }
   const xScale = options.xScale ?? 'linear';
@@ -139,7 +145,13 @@ export function errorLineChartSpec(options: ErrorLineChartOptions): VegaLiteSpec
   if (panels.length === 1) return { ...header, ...unit, config: chartConfig };
   return {
     ...header,
-    facet: { field: 'panel', type: 'ordinal', title: options.panelTitle ?? null, sort: panels.map((panel) => panel.title), header: { labelFontWeight: 'bold' } },
+    facet: {
+      field: 'panel',
+      type: 'ordinal',
+      title: options.panelTitle ?? null,
+      sort: panels.map((panel) => panel.title),
+      header: { labelFontWeight: 'bold' },
+    },
     columns: options.columns ?? Math.min(3, panels.length),
     spec: unit,
     config: { ...chartConfig, legend: { ...chartConfig.legend, orient: 'top' } },

@@ -50,7 +50,10 @@ export function heatMapSpec(options: HeatMapOptions): VegaLiteSpec {
   if (cells.length === 0) throw new RangeError('A heat map needs at least one cell.');
   const panelled = cells.some((cell) => cell.panel !== undefined);
   if (panelled && cells.some((cell) => cell.panel === undefined)) throw new RangeError('Give every cell of a heat map with panels its panel.');
-  assertUniqueNames(cells.map((cell) => JSON.stringify([cell.panel ?? '', cell.row, cell.column])), 'Heat map cell');
+  assertUniqueNames(
+    cells.map((cell) => JSON.stringify([cell.panel ?? '', cell.row, cell.column])),
+    'Heat map cell',
+  );
 
   const finite = cells.map((cell) => cell.value).filter((value) => Number.isFinite(value));
   const low = finite.length > 0 ? Math.min(...finite) : 0;
@@ -62,7 +65,7 @@ export function heatMapSpec(options: HeatMapOptions): VegaLiteSpec {
     row: cell.row,
     column: cell.column,
     value: Number.isFinite(cell.value) ? cell.value : null,
-    text: Number.isFinite(cell.value) ? cell.text ?? Number(cell.value.toPrecision(3)).toString() : '—',
+    text: Number.isFinite(cell.value) ? (cell.text ?? Number(cell.value.toPrecision(3)).toString()) : '—',
     ...(cell.panel === undefined ? {} : { panel: cell.panel }),
   }));
   const rowOrder = firstSeen(cells.map((cell) => cell.row));
@@ -73,7 +76,14 @@ export function heatMapSpec(options: HeatMapOptions): VegaLiteSpec {
     height: { step: options.cellHeight ?? 30 },
     encoding: {
       // Columns read like a table's header on a single map; under panels the header is the panel's.
-      x: { field: 'column', type: 'ordinal' as const, title: options.columnTitle, sort: columnOrder, scale: { domain: columnOrder }, axis: { labelAngle: 0, orient: panelled ? 'bottom' as const : 'top' as const } },
+      x: {
+        field: 'column',
+        type: 'ordinal' as const,
+        title: options.columnTitle,
+        sort: columnOrder,
+        scale: { domain: columnOrder },
+        axis: { labelAngle: 0, orient: panelled ? ('bottom' as const) : ('top' as const) },
+      },
       y: { field: 'row', type: 'ordinal' as const, title: options.rowTitle, sort: rowOrder, scale: { domain: rowOrder } },
     },
     layer: [
@@ -81,7 +91,15 @@ export function heatMapSpec(options: HeatMapOptions): VegaLiteSpec {
         // A cell without a value keeps its place but no colour.
         transform: [{ filter: 'isValid(datum.value)' }],
         mark: { type: 'rect' as const },
-        encoding: { color: { field: 'value', type: 'quantitative' as const, title: options.valueTitle, scale: { scheme: 'blues', domain, nice: false }, legend: { titleLimit: 400 } } },
+        encoding: {
+          color: {
+            field: 'value',
+            type: 'quantitative' as const,
+            title: options.valueTitle,
+            scale: { scheme: 'blues', domain, nice: false },
+            legend: { titleLimit: 400 },
+          },
+        },
       },
       {
         mark: { type: 'text' as const, fontSize: 11 },

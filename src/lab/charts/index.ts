@@ -3,11 +3,11 @@
  * (rendered to SVG/PNG by src/node/render-chart.ts) and for a web page (vega-embed) alike.
  */
 
-export type { AxisScale, Point, Series, VegaLiteSpec } from './types.js';
-export { lineChartSpec, type LineChartOptions } from './line-chart.js';
-export { panelGridSpec, type ChartPanel, type PanelGridOptions } from './panel-grid.js';
-export { barChartSpec, type Bar, type BarChartOptions } from './bar-chart.js';
-export { heatMapSpec, type HeatCell, type HeatMapOptions } from './heat-map.js';
-export { errorLineChartSpec, type ErrorLineChartOptions, type ErrorPanel, type ErrorPoint, type ErrorSeries } from './error-line-chart.js';
-export { colorScaleFor, fixedSeriesColor, withBnName, withGnName, withLnName, withoutBnName, withRmsName } from './series-colors.js';
+export { type Bar, type BarChartOptions, barChartSpec } from './bar-chart.js';
 export { chartFontFamily } from './chart-config.js';
+export { type ErrorLineChartOptions, type ErrorPanel, type ErrorPoint, type ErrorSeries, errorLineChartSpec } from './error-line-chart.js';
+export { type HeatCell, type HeatMapOptions, heatMapSpec } from './heat-map.js';
+export { type LineChartOptions, lineChartSpec } from './line-chart.js';
+export { type ChartPanel, type PanelGridOptions, panelGridSpec } from './panel-grid.js';
+export { colorScaleFor, fixedSeriesColor, withBnName, withGnName, withLnName, withoutBnName, withRmsName } from './series-colors.js';
+export type { AxisScale, Point, Series, VegaLiteSpec } from './types.js';

@@ -4,7 +4,7 @@
  */
 
 import { chartConfig, vegaLiteSchemaUrl } from './chart-config.js';
-import { assertUniqueNames, droppedPointCount, droppedPointsNote, plottableRows, type LineRow } from './plottable-points.js';
+import { assertUniqueNames, droppedPointCount, droppedPointsNote, type LineRow, plottableRows } from './plottable-points.js';
 import { colorScaleFor } from './series-colors.js';
 import type { AxisScale, Series, VegaLiteSpec } from './types.js';
 

@@ -5,7 +5,7 @@
 
 import { chartConfig, vegaLiteSchemaUrl } from './chart-config.js';
 import { lineLayer, validateDomain, wantsMarkers } from './line-chart.js';
-import { assertUniqueNames, droppedPointCount, droppedPointsNote, plottableRows, type DroppedPoints } from './plottable-points.js';
+import { assertUniqueNames, type DroppedPoints, droppedPointCount, droppedPointsNote, plottableRows } from './plottable-points.js';
 import type { Series, VegaLiteSpec } from './types.js';
 
 export interface ChartPanel {
@@ -36,13 +36,19 @@ export function panelGridSpec(options: PanelGridOptions): VegaLiteSpec {
   const { panels, columns } = options;
   if (!Number.isInteger(columns) || columns < 1) throw new RangeError(`columns must be a whole number of at least 1, got ${columns}.`);
   if (panels.length === 0) throw new RangeError('A panel grid needs at least one panel.');
-  assertUniqueNames(panels.map((panel) => panel.title), 'Panel');
+  assertUniqueNames(
+    panels.map((panel) => panel.title),
+    'Panel',
+  );
   validateDomain(options.yDomain, 'linear');
 
   // One legend for the grid: its entries are every series name in first-seen order.
   const seriesNames: string[] = [];
   for (const panel of panels) {
-    assertUniqueNames(panel.series.map((series) => series.name), `Series in panel "${panel.title}": series`);
+    assertUniqueNames(
+      panel.series.map((series) => series.name),
+      `Series in panel "${panel.title}": series`,
+    );
     for (const series of panel.series) if (!seriesNames.includes(series.name)) seriesNames.push(series.name);
   }
 
@@ -53,7 +59,10 @@ export function panelGridSpec(options: PanelGridOptions): VegaLiteSpec {
   });
   const note = droppedPointsNote(dropped);
   const allRows = panelRows.flatMap(({ rows }) => rows);
-  const showMarkers = wantsMarkers(allRows, panels.reduce((sum, panel) => sum + panel.series.length, 0));
+  const showMarkers = wantsMarkers(
+    allRows,
+    panels.reduce((sum, panel) => sum + panel.series.length, 0),
+  );
 
   return {
     $schema: vegaLiteSchemaUrl,

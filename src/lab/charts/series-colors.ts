@@ -26,9 +26,7 @@ const fixedColorByName: ReadonlyMap<string, string> = new Map([
   [withGhostName, '#eeca3b'], // yellow
   [withWnName, '#9d755d'], // brown
 ]);
-const defaultPalette: readonly string[] = [
-  '#54a24b', '#e45756', '#72b7b2', '#b279a2', '#eeca3b', '#9d755d', '#ff9da6', '#bab0ac',
-];
+const defaultPalette: readonly string[] = ['#54a24b', '#e45756', '#72b7b2', '#b279a2', '#eeca3b', '#9d755d', '#ff9da6', '#bab0ac'];
 
 /** An explicit Vega-Lite color scale: `domain[i]` is drawn in `range[i]`, in the given order. */
 export interface ColorScale {

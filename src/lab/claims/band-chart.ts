@@ -7,7 +7,7 @@ import { chartConfig, vegaLiteSchemaUrl } from '../charts/chart-config.js';
 import { colorScaleFor } from '../charts/series-colors.js';
 import type { VegaLiteSpec } from '../charts/types.js';
 
-export interface BandPoint {
+interface BandPoint {
   x: number;
   low: number;
   mid: number;
@@ -19,7 +19,7 @@ export interface BandSeries {
   points: BandPoint[];
 }
 
-export interface BandPanel {
+interface BandPanel {
   title: string;
   yTitle: string;
   series: BandSeries[];
@@ -42,10 +42,17 @@ export function bandChartSpec(options: BandChartOptions): VegaLiteSpec {
   const color = { field: 'series', type: 'nominal' as const, scale: colorScaleFor(names), legend: { title: null } };
   const unit = (panel: BandPanel) => {
     const log = panel.yScale === 'log';
-    const values = panel.series.flatMap((series) => series.points
-      .filter((p) => [p.x, p.low, p.mid, p.high].every(Number.isFinite) && (!log || p.low > 0))
-      .map((p) => ({ series: series.name, x: p.x, low: p.low, mid: p.mid, high: p.high })));
-    const y = (field: string) => ({ field, type: 'quantitative' as const, title: panel.yTitle, scale: { type: log ? ('log' as const) : ('linear' as const), zero: false } });
+    const values = panel.series.flatMap((series) =>
+      series.points
+        .filter((p) => [p.x, p.low, p.mid, p.high].every(Number.isFinite) && (!log || p.low > 0))
+        .map((p) => ({ series: series.name, x: p.x, low: p.low, mid: p.mid, high: p.high })),
+    );
+    const y = (field: string) => ({
+      field,
+      type: 'quantitative' as const,
+      title: panel.yTitle,
+      scale: { type: log ? ('log' as const) : ('linear' as const), zero: false },
+    });
     return {
       title: { text: panel.title },
       width: options.width ?? 300,

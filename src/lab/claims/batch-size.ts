@@ -6,7 +6,7 @@
 import { barChartSpec } from '../charts/bar-chart.js';
 import { withBnName, withoutBnName } from '../charts/series-colors.js';
 import type { Claim, ClaimContext, ClaimResult } from './claim.js';
-import { accuracyOn, elapsedSince, formatPercent, headOf, networkPair, trainForClaim, type NetworkChoice } from './experiment-kit.js';
+import { accuracyOn, elapsedSince, formatPercent, headOf, type NetworkChoice, networkPair, trainForClaim } from './experiment-kit.js';
 
 export interface BatchSizeBudget {
   network: NetworkChoice;
@@ -17,7 +17,7 @@ export interface BatchSizeBudget {
   validationCount: number;
 }
 
-export const BATCH_SIZE_FULL: BatchSizeBudget = {
+const BATCH_SIZE_FULL: BatchSizeBudget = {
   network: { hiddenSizes: [128, 128, 128], activation: 'relu', initStd: 0.05 },
   learningRate: 0.1,
   batchSizes: [2, 4, 8, 16, 60],
@@ -35,7 +35,7 @@ export const batchSizeClaim: Claim = {
   title: 'BN needs a large enough batch',
   description: 'final accuracy for batch sizes 2-60 without and with BN, same examples seen, same learning rate',
   articleSays:
-    'BN normalizes with each mini-batch\'s own mean and variance, estimates of the population statistics (the article trains with batches of 60, as the BN paper does); ' +
+    "BN normalizes with each mini-batch's own mean and variance, estimates of the population statistics (the article trains with batches of 60, as the BN paper does); " +
     'a single example has no variance.',
   run: (context) => runBatchSize(context, context.quick ? BATCH_SIZE_QUICK : BATCH_SIZE_FULL),
 };
@@ -56,7 +56,10 @@ export async function runBatchSize(context: ClaimContext, budget: BatchSizeBudge
     const steps = Math.round(budget.examplesSeen / batchSize);
     const { withoutBn, withBn } = networkPair(kernels, budget.network, seed);
     const accuracies: number[] = [];
-    for (const [label, net] of [[withoutBnName, withoutBn], [withBnName, withBn]] as const) {
+    for (const [label, net] of [
+      [withoutBnName, withoutBn],
+      [withBnName, withBn],
+    ] as const) {
       context.onProgress?.(`batch-size: batch ${batchSize}, ${label}, ${steps} steps`);
       await trainForClaim(net, data, { steps, batchSize, learningRate: budget.learningRate, seed });
       accuracies.push(accuracyOn(net, validation));
@@ -64,14 +67,17 @@ export async function runBatchSize(context: ClaimContext, budget: BatchSizeBudge
     runs.push({ batchSize, steps, withoutBn: accuracies[0]!, withBn: accuracies[1]! });
   }
   const { holds, smallest, largest, failedWithoutBn } = compareBatchSizes(runs);
-  const failedNote = failedWithoutBn.length === 0
-    ? ''
-    : ` (at batch ${failedWithoutBn.map((run) => run.batchSize).join(', ')} the network without BN fails too, ${failedWithoutBn.map((run) => formatPercent(run.withoutBn)).join(', ')}, so the comparison starts at batch ${smallest.batchSize})`;
+  const failedNote =
+    failedWithoutBn.length === 0
+      ? ''
+      : ` (at batch ${failedWithoutBn.map((run) => run.batchSize).join(', ')} the network without BN fails too, ${failedWithoutBn.map((run) => formatPercent(run.withoutBn)).join(', ')}, so the comparison starts at batch ${smallest.batchSize})`;
 
   const lines = [
     `784-${budget.network.hiddenSizes.join('-')}-10 ${budget.network.activation}, std ${budget.network.initStd}, learning rate ${budget.learningRate} for every batch size, ${budget.examplesSeen} training examples seen per run`,
-    ...runs.map((run) =>
-      `batch ${String(run.batchSize).padEnd(3)} (${run.steps} steps): without BN ${formatPercent(run.withoutBn, 2)}, with BN ${formatPercent(run.withBn, 2)}, BN gain ${signedPercent(gain(run))}`),
+    ...runs.map(
+      (run) =>
+        `batch ${String(run.batchSize).padEnd(3)} (${run.steps} steps): without BN ${formatPercent(run.withoutBn, 2)}, with BN ${formatPercent(run.withBn, 2)}, BN gain ${signedPercent(gain(run))}`,
+    ),
   ];
   return {
     name: batchSizeClaim.name,
@@ -83,7 +89,12 @@ export async function runBatchSize(context: ClaimContext, budget: BatchSizeBudge
       `accuracy on the first ${validation.count} validation images, BN with its moving averages. The verdict compares BN's gain at batch ${budget.batchSizes.at(-1)} with its gain at the smallest batch ` +
       `where the network without BN trains (accuracy ≥ ${FAILED_BELOW * 100}%; below that it has failed and the gain says nothing about BN).` +
       `${context.quick ? ' Quick budget: fewer examples seen than the full run.' : ''}`,
-    numbers: Object.fromEntries(runs.flatMap((run) => [[`withoutBn@m${run.batchSize}`, run.withoutBn], [`withBn@m${run.batchSize}`, run.withBn]])),
+    numbers: Object.fromEntries(
+      runs.flatMap((run) => [
+        [`withoutBn@m${run.batchSize}`, run.withoutBn],
+        [`withBn@m${run.batchSize}`, run.withBn],
+      ]),
+    ),
     tables: [
       {
         title: `Validation accuracy after ${budget.examplesSeen} examples`,
@@ -125,7 +136,12 @@ const gain = (run: BatchSizeRun): number => run.withBn - run.withoutBn;
  * smallest batch where the network without BN trains. Where that network fails too (small
  * batches at a fixed learning rate can diverge), the gain says nothing about BN.
  */
-export function compareBatchSizes(runs: readonly BatchSizeRun[]): { holds: boolean; smallest: BatchSizeRun; largest: BatchSizeRun; failedWithoutBn: BatchSizeRun[] } {
+export function compareBatchSizes(runs: readonly BatchSizeRun[]): {
+  holds: boolean;
+  smallest: BatchSizeRun;
+  largest: BatchSizeRun;
+  failedWithoutBn: BatchSizeRun[];
+} {
   const largest = runs.at(-1)!;
   const failedWithoutBn = runs.filter((run) => run.withoutBn < FAILED_BELOW);
   const comparable = runs.find((run) => run.withoutBn >= FAILED_BELOW);

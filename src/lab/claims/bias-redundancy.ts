@@ -10,7 +10,7 @@ import { MLP } from '../../nn/mlp.js';
 import { deriveSeed } from '../../train/seeds.js';
 import { lineChartSpec } from '../charts/line-chart.js';
 import type { Claim, ClaimContext, ClaimResult } from './claim.js';
-import { elapsedSince, formatNumber, headOf, initialWeightsFor, specFor, type NetworkChoice } from './experiment-kit.js';
+import { elapsedSince, formatNumber, headOf, initialWeightsFor, type NetworkChoice, specFor } from './experiment-kit.js';
 
 export interface BiasRedundancyBudget {
   network: NetworkChoice;
@@ -26,9 +26,9 @@ export const BIAS_REDUNDANCY_BUDGET: BiasRedundancyBudget = {
 };
 
 /** Float32 sums of O(1) numbers over a batch: anything below this is rounding, not a difference. */
-export const OUTPUT_TOLERANCE = 1e-4;
+const OUTPUT_TOLERANCE = 1e-4;
 /** The bias gradient counts as zero when it is this small next to the layer's weight gradient. */
-export const RELATIVE_GRADIENT_TOLERANCE = 1e-4;
+const RELATIVE_GRADIENT_TOLERANCE = 1e-4;
 
 export const biasRedundancyClaim: Claim = {
   name: 'bias-redundancy',
@@ -70,7 +70,10 @@ export async function runBiasRedundancy(context: Pick<ClaimContext, 'kernels' | 
   const logitDifference = maxDifference(a.logits.data, b.logits.data);
   const layers = Array.from({ length: hiddenCount }, (_, l) => ({
     layer: l + 1,
-    bnOutputDifference: maxDifference(withBias.hiddenBuffers(batch.count)[l]!.preActivation.data, withoutBias.hiddenBuffers(batch.count)[l]!.preActivation.data),
+    bnOutputDifference: maxDifference(
+      withBias.hiddenBuffers(batch.count)[l]!.preActivation.data,
+      withoutBias.hiddenBuffers(batch.count)[l]!.preActivation.data,
+    ),
     biasGradient: maxAbs(withBias.dense[l]!.biasGrad!.data),
     weightGradient: maxAbs(withBias.dense[l]!.weightGrad.data),
     weightGradientDifference: maxDifference(withBias.dense[l]!.weightGrad.data, withoutBias.dense[l]!.weightGrad.data),
@@ -81,9 +84,11 @@ export async function runBiasRedundancy(context: Pick<ClaimContext, 'kernels' | 
   const lines = [
     `hidden biases drawn from N(0, ${budget.biasStd}²); one training-mode forward/backward on ${batch.count} training images`,
     `max |logits with b − logits without b| = ${formatNumber(logitDifference, 8)}; losses ${a.loss.toFixed(6)} vs ${b.loss.toFixed(6)}`,
-    ...layers.map((layer) =>
-      `layer ${layer.layer}: max |BN(xW+b) − BN(xW)| = ${formatNumber(layer.bnOutputDifference, 8)}, max |∂L/∂b| = ${formatNumber(layer.biasGradient, 8)} ` +
-      `vs max |∂L/∂W| = ${formatNumber(layer.weightGradient, 6)}`),
+    ...layers.map(
+      (layer) =>
+        `layer ${layer.layer}: max |BN(xW+b) − BN(xW)| = ${formatNumber(layer.bnOutputDifference, 8)}, max |∂L/∂b| = ${formatNumber(layer.biasGradient, 8)} ` +
+        `vs max |∂L/∂W| = ${formatNumber(layer.weightGradient, 6)}`,
+    ),
   ];
   return {
     name: biasRedundancyClaim.name,
@@ -123,7 +128,8 @@ export async function runBiasRedundancy(context: Pick<ClaimContext, 'kernels' | 
     figures: [
       {
         name: 'gradients',
-        caption: 'Per hidden layer, on a log scale: the weight gradient, the bias gradient (zero up to rounding) and the largest change the bias makes to the BN output, |BN(xW+b) − BN(xW)|.',
+        caption:
+          'Per hidden layer, on a log scale: the weight gradient, the bias gradient (zero up to rounding) and the largest change the bias makes to the BN output, |BN(xW+b) − BN(xW)|.',
         spec: lineChartSpec({
           title: 'Under BN the bias changes nothing and gets no gradient',
           xTitle: 'hidden layer',

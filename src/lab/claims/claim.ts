@@ -25,7 +25,7 @@ export interface ClaimTable {
   rows: Array<Array<string | number>>;
 }
 
-export interface ClaimFigure {
+interface ClaimFigure {
   /** File name without extension, unique within the claim (the CLI prefixes the claim's name). */
   name: string;
   /** One sentence saying what the figure shows (the report's caption). */
@@ -33,7 +33,7 @@ export interface ClaimFigure {
   spec: VegaLiteSpec;
 }
 
-export interface ClaimVerdict {
+interface ClaimVerdict {
   holds: boolean;
   text: string;
 }

@@ -8,7 +8,17 @@ import { panelGridSpec } from '../charts/panel-grid.js';
 import { withBnName, withoutBnName } from '../charts/series-colors.js';
 import type { Claim, ClaimContext, ClaimResult } from './claim.js';
 import {
-  accuracyOn, elapsedSince, formatNumber, formatPercent, headOf, networkPair, percentileOfSorted, probeHiddenLayers, sortedColumn, trainForClaim, type NetworkChoice,
+  accuracyOn,
+  elapsedSince,
+  formatNumber,
+  formatPercent,
+  headOf,
+  type NetworkChoice,
+  networkPair,
+  percentileOfSorted,
+  probeHiddenLayers,
+  sortedColumn,
+  trainForClaim,
 } from './experiment-kit.js';
 
 export interface CovariateShiftBudget {
@@ -23,7 +33,7 @@ export interface CovariateShiftBudget {
   unit: number;
 }
 
-export const COVARIATE_SHIFT_FULL: CovariateShiftBudget = {
+const COVARIATE_SHIFT_FULL: CovariateShiftBudget = {
   network: { hiddenSizes: [128, 128, 128], activation: 'sigmoid', initStd: 0.05 },
   learningRate: 0.5,
   steps: 10000,
@@ -41,10 +51,10 @@ export const BURN_IN_FRACTION = 0.1;
 
 export const covariateShiftClaim: Claim = {
   name: 'covariate-shift',
-  title: 'Internal covariate shift: a sigmoid unit\'s input distribution over training',
+  title: "Internal covariate shift: a sigmoid unit's input distribution over training",
   description: "the BN paper's Figure 1(b, c): percentiles of a last-layer sigmoid input drift less with BN",
   articleSays:
-    'As the parameters of lower layers change, the distribution of every layer\'s input changes, so upper layers keep re-adapting; ' +
+    "As the parameters of lower layers change, the distribution of every layer's input changes, so upper layers keep re-adapting; " +
     'BN keeps layer-input distributions stable.',
   run: (context) => runCovariateShift(context, context.quick ? COVARIATE_SHIFT_QUICK : COVARIATE_SHIFT_FULL),
 };
@@ -68,15 +78,26 @@ export async function runCovariateShift(context: ClaimContext, budget: Covariate
 
   const track = async (label: string, net: MLP): Promise<Tracks> => {
     context.onProgress?.(`covariate-shift: ${budget.steps} steps, ${label}`);
-    const tracks: Tracks = { steps: [], unitTracks: PERCENTILES.map(() => []), allUnits: Array.from({ length: width }, () => PERCENTILES.map(() => [])), finalAccuracy: NaN };
+    const tracks: Tracks = {
+      steps: [],
+      unitTracks: PERCENTILES.map(() => []),
+      allUnits: Array.from({ length: width }, () => PERCENTILES.map(() => [])),
+      finalAccuracy: NaN,
+    };
     await trainForClaim(net, data, {
-      steps: budget.steps, batchSize: budget.batchSize, learningRate: budget.learningRate, seed, checkpointEvery: budget.checkpointEvery,
+      steps: budget.steps,
+      batchSize: budget.batchSize,
+      learningRate: budget.learningRate,
+      seed,
+      checkpointEvery: budget.checkpointEvery,
       onCheckpoint: (step) => {
         const inputs = probeHiddenLayers(net, probe)[lastLayer]!.preActivation; // [probe, width]: the sigmoid's input
         tracks.steps.push(step);
         for (let unit = 0; unit < width; unit++) {
           const sorted = sortedColumn(inputs, unit);
-          PERCENTILES.forEach((p, k) => tracks.allUnits[unit]![k]!.push(percentileOfSorted(sorted, p)));
+          PERCENTILES.forEach((p, k) => {
+            tracks.allUnits[unit]![k]!.push(percentileOfSorted(sorted, p));
+          });
         }
         tracks.unitTracks = tracks.allUnits[budget.unit]!;
       },
@@ -94,11 +115,18 @@ export async function runCovariateShift(context: ClaimContext, budget: Covariate
     return Math.max(...counted) - Math.min(...counted);
   };
   const unitDrift = (tracks: Tracks) => PERCENTILES.map((_, k) => range(tracks.unitTracks[k]!));
-  const driftWithout = unitDrift(without), driftWith = unitDrift(withBnTracks);
+  const driftWithout = unitDrift(without),
+    driftWith = unitDrift(withBnTracks);
   const sum = (values: number[]): number => values.reduce((a, b) => a + b, 0);
-  const unitsWithLessDrift = Array.from({ length: width }, (_, unit) =>
-    sum(withBnTracks.allUnits[unit]!.map(range)) < sum(without.allUnits[unit]!.map(range))).filter(Boolean).length;
-  const medianOf = (values: number[]): number => percentileOfSorted([...values].sort((a, b) => a - b), 50);
+  const unitsWithLessDrift = Array.from(
+    { length: width },
+    (_, unit) => sum(withBnTracks.allUnits[unit]!.map(range)) < sum(without.allUnits[unit]!.map(range)),
+  ).filter(Boolean).length;
+  const medianOf = (values: number[]): number =>
+    percentileOfSorted(
+      [...values].sort((a, b) => a - b),
+      50,
+    );
   const medianDriftWithout = medianOf(Array.from({ length: width }, (_, unit) => sum(without.allUnits[unit]!.map(range)) / PERCENTILES.length));
   const medianDriftWith = medianOf(Array.from({ length: width }, (_, unit) => sum(withBnTracks.allUnits[unit]!.map(range)) / PERCENTILES.length));
   const unitHolds = sum(driftWith) < sum(driftWithout);
@@ -126,12 +154,17 @@ export async function runCovariateShift(context: ClaimContext, budget: Covariate
     method:
       `Two sigmoid networks 784-${budget.network.hiddenSizes.join('-')}-10 from the same N(0, ${budget.network.initStd}²) weights and the same batches, trained ${budget.steps} SGD steps ` +
       `(batch ${budget.batchSize}, learning rate ${budget.learningRate}). Every ${budget.checkpointEvery} steps the first ${probe.count} validation images go through each network in inference mode, ` +
-      'the BN layers normalizing the probe with its own statistics (so the moving averages\' lag does not enter), and the percentiles of the sigmoid\'s input ' +
+      "the BN layers normalizing the probe with its own statistics (so the moving averages' lag does not enter), and the percentiles of the sigmoid's input " +
       `(the BN output γ·x̂ + β with BN, x·W + b without) are taken over the probe, for unit ${budget.unit} of hidden layer ${lastLayer + 1} and for every unit. ` +
       `Drift = max − min of a percentile over the checkpoints after the first ${BURN_IN_FRACTION * 100}% of steps. The verdict needs the plotted unit and most units to drift less with BN.` +
       `${context.quick ? ' Quick budget: fewer steps and a smaller probe than the full run.' : ''}`,
     numbers: {
-      ...Object.fromEntries(PERCENTILES.flatMap((p, k) => [[`driftWithoutBn@p${p}`, driftWithout[k]!], [`driftWithBn@p${p}`, driftWith[k]!]])),
+      ...Object.fromEntries(
+        PERCENTILES.flatMap((p, k) => [
+          [`driftWithoutBn@p${p}`, driftWithout[k]!],
+          [`driftWithBn@p${p}`, driftWith[k]!],
+        ]),
+      ),
       medianDriftWithoutBn: medianDriftWithout,
       medianDriftWithBn: medianDriftWith,
       unitsWithLessDriftWithBn: unitsWithLessDrift,

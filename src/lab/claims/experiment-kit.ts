@@ -3,17 +3,16 @@
  * same initial weights, training with checkpoints on train/'s one loop, predictions and
  * accuracies on a slice of a split, percentiles, and number formatting. Pure (no Node APIs): runs in a browser too.
  */
-import type { Kernels } from '../../core/kernels.js';
+import type { ActivationKind, Kernels } from '../../core/kernels.js';
 import type { Matrix } from '../../core/matrix.js';
 import { Rng } from '../../core/rng.js';
-import { splitExamples, type MnistData, type Split } from '../../data/mnist.js';
-import { drawInitialWeights, MLP, type HiddenBuffers } from '../../nn/mlp.js';
+import { type MnistData, type Split, splitExamples } from '../../data/mnist.js';
+import { drawInitialWeights, type HiddenBuffers, MLP } from '../../nn/mlp.js';
 import { argmaxRow } from '../../nn/softmax-cross-entropy.js';
-import { makeSpec, type BatchNormOptions, type InferenceStatistics, type NetworkSpec } from '../../nn/spec.js';
-import type { ActivationKind } from '../../core/kernels.js';
+import { type BatchNormOptions, type InferenceStatistics, makeSpec, type NetworkSpec } from '../../nn/spec.js';
 import { resolveTrainConfig } from '../../train/config.js';
 import { deriveSeed } from '../../train/seeds.js';
-import { runToEnd, TrainingRun, type TrainHooks } from '../../train/trainer.js';
+import { runToEnd, type TrainHooks, TrainingRun } from '../../train/trainer.js';
 
 export interface NetworkChoice {
   hiddenSizes: number[];
@@ -62,7 +61,10 @@ export async function trainForClaim(net: MLP, data: MnistData, training: ClaimTr
   const { steps, batchSize, learningRate, seed, checkpointEvery, onCheckpoint } = training;
   const config = resolveTrainConfig({ steps, batchSize, learningRate, seed, shuffle: true, stopOnDivergence: false });
   const hooks: TrainHooks = {};
-  if (onCheckpoint && checkpointEvery) hooks.onStep = (step) => { if (step % checkpointEvery === 0 || step === steps) onCheckpoint(step); };
+  if (onCheckpoint && checkpointEvery)
+    hooks.onStep = (step) => {
+      if (step % checkpointEvery === 0 || step === steps) onCheckpoint(step);
+    };
   const run = new TrainingRun(net, data, config, hooks, { validate: false });
   onCheckpoint?.(0);
   await runToEnd(run);
@@ -107,15 +109,9 @@ export function accuracyOn(net: MLP, split: Split, batchSize = 500): number {
 export function percentileOfSorted(sorted: ArrayLike<number>, p: number): number {
   if (sorted.length === 0) return NaN;
   const position = (p / 100) * (sorted.length - 1);
-  const low = Math.floor(position), high = Math.ceil(position);
+  const low = Math.floor(position),
+    high = Math.ceil(position);
   return sorted[low]! + (sorted[high]! - sorted[low]!) * (position - low);
-}
-
-/** Σ|v[i+1] − v[i]|: how far a quantity travels over a run (its total variation). */
-export function totalVariation(values: readonly number[]): number {
-  let sum = 0;
-  for (let i = 1; i < values.length; i++) sum += Math.abs(values[i]! - values[i - 1]!);
-  return sum;
 }
 
 /** A number with a fixed number of decimals, or in exponent notation when tiny or huge (NaN stays "NaN"). */
@@ -131,10 +127,13 @@ export function formatPercent(fraction: number, digits = 1): string {
 
 /** Least-squares slope of log(y) against log(x): the exponent of a power law y ∝ x^slope. */
 export function logLogSlope(xs: readonly number[], ys: readonly number[]): number {
-  const lx = xs.map(Math.log), ly = ys.map(Math.log);
+  const lx = xs.map(Math.log),
+    ly = ys.map(Math.log);
   const n = lx.length;
-  const mx = lx.reduce((a, b) => a + b, 0) / n, my = ly.reduce((a, b) => a + b, 0) / n;
-  let num = 0, den = 0;
+  const mx = lx.reduce((a, b) => a + b, 0) / n,
+    my = ly.reduce((a, b) => a + b, 0) / n;
+  let num = 0,
+    den = 0;
   for (let i = 0; i < n; i++) {
     num += (lx[i]! - mx) * (ly[i]! - my);
     den += (lx[i]! - mx) ** 2;

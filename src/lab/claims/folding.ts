@@ -6,12 +6,12 @@
  * timed against the unfolded one's on the same examples in alternating rounds.
  */
 import { Matrix } from '../../core/matrix.js';
-import { splitExamples, type Split } from '../../data/mnist.js';
+import { type Split, splitExamples } from '../../data/mnist.js';
 import { MLP } from '../../nn/mlp.js';
 import { barChartSpec } from '../charts/bar-chart.js';
 import { withBnName } from '../charts/series-colors.js';
 import type { Claim, ClaimContext, ClaimResult } from './claim.js';
-import { accuracyOn, elapsedSince, formatNumber, formatPercent, headOf, networkPair, specFor, trainForClaim, type NetworkChoice } from './experiment-kit.js';
+import { accuracyOn, elapsedSince, formatNumber, formatPercent, headOf, type NetworkChoice, networkPair, specFor, trainForClaim } from './experiment-kit.js';
 import { median } from './seed-statistics.js';
 
 export interface FoldingBudget {
@@ -28,7 +28,7 @@ export interface FoldingBudget {
   rounds: number;
 }
 
-export const FOLDING_FULL: FoldingBudget = {
+const FOLDING_FULL: FoldingBudget = {
   network: { hiddenSizes: [128, 128, 128], activation: 'relu', initStd: 0.05 },
   learningRate: 0.1,
   steps: 2000,
@@ -47,7 +47,7 @@ export const FOLDING_RELATIVE_BOUND = 1e-4;
 export const foldingClaim: Claim = {
   name: 'folding',
   title: 'BN folds into the dense layer before it for inference',
-  description: 'W′ = W·γ/σ, b′ = β − γ·μ/σ: the folded network\'s logits against the BN network\'s, and both inference times',
+  description: "W′ = W·γ/σ, b′ = β − γ·μ/σ: the folded network's logits against the BN network's, and both inference times",
   articleSays:
     'At inference BN uses fixed population statistics, so it is a linear transform per unit, y = γ/√(Var[x]+ε)·x + (β − γ·E[x]/√(Var[x]+ε)) (the BN paper, Algorithm 2); ' +
     'deployment folds it into the preceding layer (W′ = W·γ/σ, b′ = β − γ·μ/σ), which must not change the outputs and saves work.',
@@ -59,7 +59,7 @@ export const foldingClaim: Claim = {
  * in float64 then rounded once to float32: W′[i, j] = W[i, j]·s_j, b′_j = β_j + s_j·(b_j − μ_j)
  * with s_j = γ_j/√(var_j + eps) (b_j = 0 when the dense layer has no bias, as under BN).
  */
-export function foldBatchNorm(net: MLP, choice: NetworkChoice, maxBatchSize: number): MLP {
+function foldBatchNorm(net: MLP, choice: NetworkChoice, maxBatchSize: number): MLP {
   const statistics = net.inferenceStatistics;
   if (!statistics) throw new RangeError('folding needs a network with BN');
   const biases: Float32Array[] = [];
@@ -85,7 +85,9 @@ export function foldBatchNorm(net: MLP, choice: NetworkChoice, maxBatchSize: num
     return new Matrix(dense.inputs, dense.outputs, w);
   });
   const folded = new MLP(net.kernels, specFor(choice, false, true), weights, { maxBatchSize });
-  folded.dense.forEach((dense, l) => dense.bias!.data.set(biases[l]!));
+  folded.dense.forEach((dense, l) => {
+    dense.bias!.data.set(biases[l]!);
+  });
   folded.sparseInput = net.sparseInput; // the same first-layer kernel (MNIST pixels are mostly zeros)
   return folded;
 }
@@ -116,7 +118,7 @@ function timeInference(net: MLP, split: Split, batchSize: number): number {
   return performance.now() - started;
 }
 
-export interface InferenceTiming {
+interface InferenceTiming {
   batchSize: number;
   examples: number;
   unfoldedMs: number;
@@ -131,7 +133,8 @@ export interface InferenceTiming {
 function timeBoth(unfolded: MLP, folded: MLP, split: Split, batchSize: number, rounds: number): InferenceTiming {
   timeInference(unfolded, split, batchSize); // warm-up: compile, caches
   timeInference(folded, split, batchSize);
-  const a: number[] = [], b: number[] = [];
+  const a: number[] = [],
+    b: number[] = [];
   for (let round = 0; round < rounds; round++) {
     if (round % 2 === 0) {
       a.push(timeInference(unfolded, split, batchSize));
@@ -143,8 +146,13 @@ function timeBoth(unfolded: MLP, folded: MLP, split: Split, batchSize: number, r
   }
   const ratios = a.map((t, i) => t / b[i]!);
   return {
-    batchSize, examples: split.count, unfoldedMs: median(a), foldedMs: median(b), speedup: median(a) / median(b),
-    lowestRatio: Math.min(...ratios), highestRatio: Math.max(...ratios),
+    batchSize,
+    examples: split.count,
+    unfoldedMs: median(a),
+    foldedMs: median(b),
+    speedup: median(a) / median(b),
+    lowestRatio: Math.min(...ratios),
+    highestRatio: Math.max(...ratios),
   };
 }
 
@@ -159,7 +167,10 @@ export async function runFolding(context: ClaimContext, budget: FoldingBudget): 
   const test = headOf(data.test, budget.testCount);
   const reference = logitsOf(net, test, budget.evalBatchSize);
   const foldedLogits = logitsOf(folded, test, budget.evalBatchSize);
-  let maxAbs = 0, maxLogit = 0, maxElementRelative = 0, disagreements = 0;
+  let maxAbs = 0,
+    maxLogit = 0,
+    maxElementRelative = 0,
+    disagreements = 0;
   for (let i = 0; i < reference.length; i++) {
     const difference = Math.abs(reference[i]! - foldedLogits[i]!);
     maxAbs = Math.max(maxAbs, difference);
@@ -168,7 +179,8 @@ export async function runFolding(context: ClaimContext, budget: FoldingBudget): 
     if (Math.abs(reference[i]!) >= 1) maxElementRelative = Math.max(maxElementRelative, difference / Math.abs(reference[i]!));
   }
   for (let row = 0; row < test.count; row++) {
-    let best = 0, bestFolded = 0;
+    let best = 0,
+      bestFolded = 0;
     for (let k = 1; k < 10; k++) {
       if (reference[row * 10 + k]! > reference[row * 10 + best]!) best = k;
       if (foldedLogits[row * 10 + k]! > foldedLogits[row * 10 + bestFolded]!) bestFolded = k;
@@ -176,7 +188,8 @@ export async function runFolding(context: ClaimContext, budget: FoldingBudget): 
     if (best !== bestFolded) disagreements++;
   }
   const relative = maxAbs / maxLogit;
-  const accuracy = accuracyOn(net, test), foldedAccuracy = accuracyOn(folded, test);
+  const accuracy = accuracyOn(net, test),
+    foldedAccuracy = accuracyOn(folded, test);
 
   context.onProgress?.(`folding: timing inference, ${budget.rounds} alternating rounds`);
   const single = headOf(data.test, budget.singleCount);
@@ -191,7 +204,10 @@ export async function runFolding(context: ClaimContext, budget: FoldingBudget): 
     `BN network 784-${budget.network.hiddenSizes.join('-')}-10 ${budget.network.activation}, ${budget.steps} steps at lr ${budget.learningRate}, folded with its ${net.inferenceStatistics!.estimator} statistics into a network without norm (a bias per hidden unit)`,
     `logits on ${test.count} test images: max |Δ| ${formatNumber(maxAbs, 8)}, max |Δ| / max |logit| ${formatNumber(relative, 8)} (max |logit| ${formatNumber(maxLogit, 3)}), per element (|logit| ≥ 1) at most ${formatNumber(maxElementRelative, 8)}; ${disagreements} predictions differ`,
     `test accuracy: unfolded ${formatPercent(accuracy, 2)}, folded ${formatPercent(foldedAccuracy, 2)}`,
-    ...timings.map((t) => `inference of ${t.examples} images in batches of ${t.batchSize}: unfolded ${t.unfoldedMs.toFixed(1)} ms, folded ${t.foldedMs.toFixed(1)} ms (medians of ${budget.rounds} alternating rounds), folded faster by ${speedText(t)}`),
+    ...timings.map(
+      (t) =>
+        `inference of ${t.examples} images in batches of ${t.batchSize}: unfolded ${t.unfoldedMs.toFixed(1)} ms, folded ${t.foldedMs.toFixed(1)} ms (medians of ${budget.rounds} alternating rounds), folded faster by ${speedText(t)}`,
+    ),
   ];
   return {
     name: foldingClaim.name,
@@ -202,9 +218,9 @@ export async function runFolding(context: ClaimContext, budget: FoldingBudget): 
       'Each BN layer is folded into its dense layer in float64 and rounded once to float32 (W′ = W·γ/σ per output unit, b′ = β − γ·μ/σ, σ = √(var + eps), μ and var the moving averages the network infers with); ' +
       `the folded network is an ordinary network without norm. Logits of both in inference mode on the first ${test.count} test images; the verdict needs max |Δ| / max |logit| < ${FOLDING_RELATIVE_BOUND} (float32 rounding through four layers). ` +
       `Speed: both networks' inference over the same images (batches of ${budget.evalBatchSize}, and the first ${single.count} one at a time), ${budget.rounds} rounds alternating which network goes first, after a warm-up; the ratio of the medians. ` +
-      'bnlab\'s BN already applies population statistics as one scale-and-shift pass per layer at inference, so folding saves that pass\'s multiply (a bias add remains) and the fold of the statistics into that scale and shift, which BN redoes at every call (a few hundred square roots and two small arrays per layer): ' +
+      "bnlab's BN already applies population statistics as one scale-and-shift pass per layer at inference, so folding saves that pass's multiply (a bias add remains) and the fold of the statistics into that scale and shift, which BN redoes at every call (a few hundred square roots and two small arrays per layer): " +
       'a cost that vanishes in batches of 1,000 and dominates one image at a time. ' +
-      'Timings are measurements on a shared machine, not part of the verdict\'s pass/fail.' +
+      "Timings are measurements on a shared machine, not part of the verdict's pass/fail." +
       `${context.quick ? ' Quick budget: fewer training steps, images and rounds than the full run.' : ''}`,
     numbers: {
       maxAbsLogitDifference: maxAbs,
@@ -213,15 +229,26 @@ export async function runFolding(context: ClaimContext, budget: FoldingBudget): 
       predictionDisagreements: disagreements,
       accuracy,
       foldedAccuracy,
-      ...Object.fromEntries(timings.flatMap((t) => [
-        [`unfoldedMs@b${t.batchSize}`, t.unfoldedMs], [`foldedMs@b${t.batchSize}`, t.foldedMs], [`speedup@b${t.batchSize}`, t.speedup],
-      ])),
+      ...Object.fromEntries(
+        timings.flatMap((t) => [
+          [`unfoldedMs@b${t.batchSize}`, t.unfoldedMs],
+          [`foldedMs@b${t.batchSize}`, t.foldedMs],
+          [`speedup@b${t.batchSize}`, t.speedup],
+        ]),
+      ),
     },
     tables: [
       {
         title: 'Inference time, unfolded vs folded (medians of alternating rounds)',
         columns: ['batch size', 'images', 'unfolded (ms)', 'folded (ms)', 'speed-up', 'per-round ratios'],
-        rows: timings.map((t) => [t.batchSize, t.examples, t.unfoldedMs.toFixed(2), t.foldedMs.toFixed(2), `${t.speedup.toFixed(3)}×`, `${t.lowestRatio.toFixed(3)}-${t.highestRatio.toFixed(3)}`]),
+        rows: timings.map((t) => [
+          t.batchSize,
+          t.examples,
+          t.unfoldedMs.toFixed(2),
+          t.foldedMs.toFixed(2),
+          `${t.speedup.toFixed(3)}×`,
+          `${t.lowestRatio.toFixed(3)}-${t.highestRatio.toFixed(3)}`,
+        ]),
       },
     ],
     verdict: {
@@ -234,7 +261,8 @@ export async function runFolding(context: ClaimContext, budget: FoldingBudget): 
     figures: [
       {
         name: 'inference-time',
-        caption: 'Inference time of the BN network and of its folded twin on the same test images, in batches and one at a time (medians of alternating rounds).',
+        caption:
+          'Inference time of the BN network and of its folded twin on the same test images, in batches and one at a time (medians of alternating rounds).',
         spec: barChartSpec({
           title: 'Inference time: BN network vs BN folded into the dense layers',
           xTitle: 'inference',

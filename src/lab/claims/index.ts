@@ -1,15 +1,16 @@
 /**
  * @file The registry of the article's claims, in the order `bnlab explain` runs and reports them.
  */
-import type { Claim } from './claim.js';
+
 import { batchSizeClaim } from './batch-size.js';
 import { biasRedundancyClaim } from './bias-redundancy.js';
+import type { Claim } from './claim.js';
 import { covariateShiftClaim } from './covariate-shift.js';
 import { foldingClaim } from './folding.js';
 import { inferenceStatisticsClaim } from './inference-statistics.js';
 import { noisyBnClaim } from './noisy-bn.js';
-import { placementClaim } from './placement.js';
 import { nonIidBatchesClaim } from './non-iid-batches.js';
+import { placementClaim } from './placement.js';
 import { regularizationClaim } from './regularization.js';
 import { saturationClaim } from './saturation.js';
 import { scaleInvarianceClaim } from './scale-invariance.js';
@@ -18,7 +19,7 @@ import { smoothnessClaim } from './smoothness.js';
 import { syncBnClaim } from './sync-bn.js';
 import { workedExampleClaim } from './worked-example.js';
 
-export type { Claim, ClaimContext, ClaimFigure, ClaimResult, ClaimTable, ClaimVerdict } from './claim.js';
+export type { Claim, ClaimResult } from './claim.js';
 
 export const CLAIMS: readonly Claim[] = [
   workedExampleClaim,
@@ -41,7 +42,7 @@ export const CLAIMS: readonly Claim[] = [
 export const CLAIM_NAMES: readonly string[] = CLAIMS.map((claim) => claim.name);
 
 /** The claim called `name`, or undefined. */
-export function findClaim(name: string): Claim | undefined {
+function findClaim(name: string): Claim | undefined {
   return CLAIMS.find((claim) => claim.name === name);
 }
 

@@ -10,7 +10,7 @@ import type { Estimator } from '../../nn/spec.js';
 import { recomputeAverageStatistics } from '../../train/population-statistics.js';
 import { barChartSpec } from '../charts/bar-chart.js';
 import type { Claim, ClaimContext, ClaimResult } from './claim.js';
-import { accuracyOf, elapsedSince, formatPercent, headOf, networkPair, predictClasses, trainForClaim, type NetworkChoice } from './experiment-kit.js';
+import { accuracyOf, elapsedSince, formatPercent, headOf, type NetworkChoice, networkPair, predictClasses, trainForClaim } from './experiment-kit.js';
 
 export interface InferenceStatisticsBudget {
   network: NetworkChoice;
@@ -25,7 +25,7 @@ export interface InferenceStatisticsBudget {
   evalBatchSize: number;
 }
 
-export const INFERENCE_STATISTICS_FULL: InferenceStatisticsBudget = {
+const INFERENCE_STATISTICS_FULL: InferenceStatisticsBudget = {
   network: { hiddenSizes: [128, 128, 128], activation: 'relu', initStd: 0.05 },
   learningRate: 0.5,
   steps: 5000,
@@ -59,7 +59,7 @@ export const inferenceStatisticsClaim: Claim = {
   description: 'one trained BN net evaluated with ema, average (±m/(m−1)) and batch statistics, in batches and one example at a time',
   articleSays:
     'A single test example has no batch, so inference uses population statistics: either E[μ_B] and m/(m−1)·E[σ²_B] over training batches, ' +
-    'or an exponential moving average of the batch statistics (TensorFlow\'s way, momentum 0.99).',
+    "or an exponential moving average of the batch statistics (TensorFlow's way, momentum 0.99).",
   run: (context) => runInferenceStatistics(context, context.quick ? INFERENCE_STATISTICS_QUICK : INFERENCE_STATISTICS_FULL),
 };
 
@@ -116,9 +116,11 @@ export async function runInferenceStatistics(context: ClaimContext, budget: Infe
 
   const lines = [
     `BN network 784-${budget.network.hiddenSizes.join('-')}-10 ${budget.network.activation}, ${budget.steps} steps at lr ${budget.learningRate}; average recomputed over ${budget.averageBatches} batches of ${budget.batchSize}`,
-    ...results.map((r) =>
-      `${r.choice.label.padEnd(27)} test (batches of ${budget.evalBatchSize}) ${formatPercent(r.batchedAccuracy, 2)}, one at a time ${formatPercent(r.singleAccuracy, 2)}, ` +
-      `${r.singleDistinctClasses} distinct predicted class${r.singleDistinctClasses === 1 ? '' : 'es'}, ${formatPercent(r.singleAgreement, 2)} agree with the batched predictions`),
+    ...results.map(
+      (r) =>
+        `${r.choice.label.padEnd(27)} test (batches of ${budget.evalBatchSize}) ${formatPercent(r.batchedAccuracy, 2)}, one at a time ${formatPercent(r.singleAccuracy, 2)}, ` +
+        `${r.singleDistinctClasses} distinct predicted class${r.singleDistinctClasses === 1 ? '' : 'es'}, ${formatPercent(r.singleAgreement, 2)} agree with the batched predictions`,
+    ),
   ];
   const verdictText = holds
     ? `holds: one example at a time, the test batch's own statistics give every one of ${single.count} examples the same class (${batchResult.singleCommonestClass}; accuracy ${formatPercent(batchResult.singleAccuracy)}), ` +
@@ -135,19 +137,37 @@ export async function runInferenceStatistics(context: ClaimContext, budget: Infe
       `Evaluated on the first ${test.count} test images in batches of ${budget.evalBatchSize}, and on the first ${single.count} one at a time (batch size 1).` +
       `${context.quick ? ' Quick budget: fewer training steps and fewer single-example evaluations than the full run.' : ''}`,
     numbers: {
-      ...Object.fromEntries(results.flatMap((r) => {
-        const key = r.choice.estimator === 'average' ? (r.choice.unbiased ? 'averageUnbiased' : 'averageBiased') : r.choice.estimator;
-        return [[`${key}BatchedAccuracy`, r.batchedAccuracy], [`${key}SingleAccuracy`, r.singleAccuracy], [`${key}SingleDistinctClasses`, r.singleDistinctClasses], [`${key}SingleAgreement`, r.singleAgreement]];
-      })),
+      ...Object.fromEntries(
+        results.flatMap((r) => {
+          const key = r.choice.estimator === 'average' ? (r.choice.unbiased ? 'averageUnbiased' : 'averageBiased') : r.choice.estimator;
+          return [
+            [`${key}BatchedAccuracy`, r.batchedAccuracy],
+            [`${key}SingleAccuracy`, r.singleAccuracy],
+            [`${key}SingleDistinctClasses`, r.singleDistinctClasses],
+            [`${key}SingleAgreement`, r.singleAgreement],
+          ];
+        }),
+      ),
       batchSingleCommonestClass: batchResult.singleCommonestClass,
     },
     tables: [
       {
         title: 'Test accuracy by inference statistics',
-        columns: ['statistics', `${test.count} images, batches of ${budget.evalBatchSize}`, `first ${single.count}, one at a time`, 'distinct classes (one at a time)', 'commonest class (share)', 'same prediction as batched'],
+        columns: [
+          'statistics',
+          `${test.count} images, batches of ${budget.evalBatchSize}`,
+          `first ${single.count}, one at a time`,
+          'distinct classes (one at a time)',
+          'commonest class (share)',
+          'same prediction as batched',
+        ],
         rows: results.map((r) => [
-          r.choice.label, formatPercent(r.batchedAccuracy, 2), formatPercent(r.singleAccuracy, 2), r.singleDistinctClasses,
-          `${r.singleCommonestClass} (${formatPercent(r.singleCommonestShare)})`, formatPercent(r.singleAgreement, 2),
+          r.choice.label,
+          formatPercent(r.batchedAccuracy, 2),
+          formatPercent(r.singleAccuracy, 2),
+          r.singleDistinctClasses,
+          `${r.singleCommonestClass} (${formatPercent(r.singleCommonestShare)})`,
+          formatPercent(r.singleAgreement, 2),
         ]),
       },
     ],
@@ -173,4 +193,3 @@ export async function runInferenceStatistics(context: ClaimContext, budget: Infe
     elapsedMs: elapsedSince(started),
   };
 }
-

@@ -4,7 +4,7 @@
  * forwards would otherwise move them), gradients as one flat vector, and a probe batch of the
  * training split. Pure (no Node APIs).
  */
-import { splitExamples, type Split } from '../../data/mnist.js';
+import { type Split, splitExamples } from '../../data/mnist.js';
 import type { MLP } from '../../nn/mlp.js';
 
 /** Every learnable parameter's values, in `net.parameters()` order. */
@@ -13,15 +13,22 @@ export function copyParameters(net: MLP): Float32Array[] {
 }
 
 export function restoreParameters(net: MLP, saved: readonly Float32Array[]): void {
-  net.parameters().forEach(({ value }, i) => value.data.set(saved[i]!));
+  net.parameters().forEach(({ value }, i) => {
+    value.data.set(saved[i]!);
+  });
 }
 
 /** Runs `probe` and puts every BatchNorm's moving averages and `average` sums back as they were. */
 export function withStatisticsKept<T>(net: MLP, probe: () => T): T {
-  const saved = net.norms.map((norm) => norm && {
-    mean: norm.movingMean.data.slice(), variance: norm.movingVariance.data.slice(),
-    sums: [norm.batchMeanSum.slice(), norm.batchVarianceSum.slice(), norm.unbiasedVarianceSum.slice()], count: norm.averagedBatches,
-  });
+  const saved = net.norms.map(
+    (norm) =>
+      norm && {
+        mean: norm.movingMean.data.slice(),
+        variance: norm.movingVariance.data.slice(),
+        sums: [norm.batchMeanSum.slice(), norm.batchVarianceSum.slice(), norm.unbiasedVarianceSum.slice()],
+        count: norm.averagedBatches,
+      },
+  );
   try {
     return probe();
   } finally {
@@ -67,13 +74,14 @@ export function flatGradient(net: MLP, parameterNames?: ReadonlySet<string>): Fl
 export function moveAlong(net: MLP, saved: readonly Float32Array[], direction: Float64Array, step: number): void {
   let offset = 0;
   net.parameters().forEach(({ value }, i) => {
-    const base = saved[i]!, data = value.data;
+    const base = saved[i]!,
+      data = value.data;
     for (let k = 0; k < data.length; k++) data[k] = base[k]! - step * direction[offset + k]!;
     offset += data.length;
   });
 }
 
-export function norm2(v: ArrayLike<number>): number {
+function norm2(v: ArrayLike<number>): number {
   let sum = 0;
   for (let i = 0; i < v.length; i++) sum += v[i]! * v[i]!;
   return Math.sqrt(sum);

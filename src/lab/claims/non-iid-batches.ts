@@ -17,7 +17,7 @@ import { barChartSpec } from '../charts/bar-chart.js';
 import { withBnName, withBrnName, withoutBnName } from '../charts/series-colors.js';
 import type { Claim, ClaimContext, ClaimResult } from './claim.js';
 import { accuracyOn, elapsedSince, headOf, initialWeightsFor, type NetworkChoice } from './experiment-kit.js';
-import { clearlyAbove, formatPercentMeanStd, meanStd, noiseOf, type MeanStd } from './seed-statistics.js';
+import { clearlyAbove, formatPercentMeanStd, type MeanStd, meanStd, noiseOf } from './seed-statistics.js';
 
 export interface NonIidBudget {
   network: NetworkChoice;
@@ -30,7 +30,7 @@ export interface NonIidBudget {
   seeds: number;
 }
 
-export const NON_IID_FULL: NonIidBudget = {
+const NON_IID_FULL: NonIidBudget = {
   network: { hiddenSizes: [128, 128, 128], activation: 'relu', initStd: 0.05 },
   learningRate: 0.1,
   steps: 2000,
@@ -53,7 +53,7 @@ export const nonIidBatchesClaim: Claim = {
   title: 'BN fails on batches that are not i.i.d.; Batch Renorm recovers (Ioffe 2017)',
   description: 'batches of 2 classes × 30 vs i.i.d. batches of 60, BN vs Batch Renorm (rmax 3, dmax 5), accuracy on the normal test set, 3 seeds',
   articleSays:
-    'The article\'s BN normalizes with each mini-batch\'s statistics, which assumes batches drawn i.i.d. from the data, and infers with population statistics. ' +
+    "The article's BN normalizes with each mini-batch's statistics, which assumes batches drawn i.i.d. from the data, and infers with population statistics. " +
     'Ioffe (2017, "Batch Renormalization", Section 5.2 and Figure 2) trains on non-i.i.d. batches (images of few classes per batch): BN\'s test accuracy falls far below the i.i.d. run because training and inference normalize differently, ' +
     'and Batch Renorm (r, d clipped to rmax 3, dmax 5) recovers most of it.',
   run: (context) => runNonIidBatches(context, context.quick ? NON_IID_QUICK : NON_IID_FULL),
@@ -103,8 +103,16 @@ export async function runNonIidBatches(context: ClaimContext, budget: NonIidBudg
         context.onProgress?.(`non-iid-batches: seed ${seed}, ${name}, ${iid ? 'i.i.d.' : 'non-i.i.d.'} batches, ${budget.steps} steps`);
         // i.i.d.: TensorFlow's shuffled batches; non-i.i.d.: the class blocks in order (no shuffle), each batch one block.
         const config = resolveTrainConfig({
-          norm, steps: budget.steps, batchSize, learningRate: budget.learningRate, seed, shuffle: iid, stopOnDivergence: false,
-          hiddenSizes: budget.network.hiddenSizes, activation: budget.network.activation, initStd: budget.network.initStd,
+          norm,
+          steps: budget.steps,
+          batchSize,
+          learningRate: budget.learningRate,
+          seed,
+          shuffle: iid,
+          stopOnDivergence: false,
+          hiddenSizes: budget.network.hiddenSizes,
+          activation: budget.network.activation,
+          initStd: budget.network.initStd,
         });
         const net = new MLP(kernels, specFromConfig(config, 784, 10), weights);
         await runToEnd(new TrainingRun(net, iid ? data : { ...data, train: blocks }, config, {}, { validate: false }));
@@ -113,7 +121,7 @@ export async function runNonIidBatches(context: ClaimContext, budget: NonIidBudg
     }
   }
   const stats = accuracy.map(([iid, nonIid]) => ({ iid: meanStd(iid!), nonIid: meanStd(nonIid!), gap: meanStd(iid!.map((a, s) => a - nonIid![s]!)) }));
-  const [none, bn, brn] = stats as [typeof stats[0], typeof stats[0], typeof stats[0]];
+  const [none, bn, brn] = stats as [(typeof stats)[0], (typeof stats)[0], (typeof stats)[0]];
   const zero: MeanStd = { mean: 0, std: 0, n: budget.seeds };
   const bnHurt = clearlyAbove(bn.gap, zero);
   const brnRecovers = clearlyAbove(brn.nonIid, bn.nonIid);
@@ -123,7 +131,10 @@ export async function runNonIidBatches(context: ClaimContext, budget: NonIidBudg
 
   const lines = [
     `784-${budget.network.hiddenSizes.join('-')}-10 ${budget.network.activation}, std ${budget.network.initStd}, lr ${budget.learningRate}, ${budget.steps} steps of ${batchSize}: i.i.d. batches vs ${budget.classesPerBatch} classes × ${budget.perClass} per batch (${blockCount} such batches per epoch); test accuracy on ${test.count} images, ${budget.seeds} seeds`,
-    ...NORMS.map(({ name }, k) => `${name.padEnd(11)} i.i.d. ${formatPercentMeanStd(stats[k]!.iid)}, non-i.i.d. ${formatPercentMeanStd(stats[k]!.nonIid)}, lost ${pts(stats[k]!.gap)}`),
+    ...NORMS.map(
+      ({ name }, k) =>
+        `${name.padEnd(11)} i.i.d. ${formatPercentMeanStd(stats[k]!.iid)}, non-i.i.d. ${formatPercentMeanStd(stats[k]!.nonIid)}, lost ${pts(stats[k]!.gap)}`,
+    ),
   ];
   const verdictText = holds
     ? `holds: with batches of ${budget.classesPerBatch} classes BN's test accuracy falls from ${formatPercentMeanStd(bn.iid)} to ${formatPercentMeanStd(bn.nonIid)} (${pts(bn.gap)} lost), while Batch Renorm reaches ${formatPercentMeanStd(brn.nonIid)} on the same batches ` +
@@ -135,15 +146,20 @@ export async function runNonIidBatches(context: ClaimContext, budget: NonIidBudg
     title: nonIidBatchesClaim.title,
     articleSays: nonIidBatchesClaim.articleSays,
     method:
-      `Networks 784-${budget.network.hiddenSizes.join('-')}-10 (${budget.network.activation}, N(0, ${budget.network.initStd}²)) without a norm, with BN and with Batch Renorm (the paper's rmax 3, dmax 5, its schedule scaled to the run: warm-up ${(5 / 80 * 100).toFixed(0)}% of the steps, dmax reached at ${(25 / 80 * 100).toFixed(0)}%, rmax at 50%), ` +
+      `Networks 784-${budget.network.hiddenSizes.join('-')}-10 (${budget.network.activation}, N(0, ${budget.network.initStd}²)) without a norm, with BN and with Batch Renorm (the paper's rmax 3, dmax 5, its schedule scaled to the run: warm-up ${((5 / 80) * 100).toFixed(0)}% of the steps, dmax reached at ${((25 / 80) * 100).toFixed(0)}%, rmax at 50%), ` +
       `from the same weights per seed, ${budget.steps} SGD steps of ${batchSize} at learning rate ${budget.learningRate}, on the one training loop. I.i.d.: TensorFlow's shuffled batches. ` +
       `Non-i.i.d.: the training split reordered (seeded) into blocks of ${budget.classesPerBatch} distinct random classes × ${budget.perClass} images, read in order, so every batch holds only ${budget.classesPerBatch} classes (the paper uses ImageNet batches of few classes; after one epoch the same blocks come again). ` +
       `Test accuracy on the first ${test.count} test images in inference mode (moving averages), seeds ${seeds.join(', ')}. ` +
-      'The verdict needs BN\'s i.i.d. − non-i.i.d. gap to be a loss beyond the noise and Batch Renorm\'s non-i.i.d. accuracy to exceed BN\'s beyond the noise (twice the standard error of the difference over seeds).' +
+      "The verdict needs BN's i.i.d. − non-i.i.d. gap to be a loss beyond the noise and Batch Renorm's non-i.i.d. accuracy to exceed BN's beyond the noise (twice the standard error of the difference over seeds)." +
       `${context.quick ? ' Quick budget: fewer steps and test images than the full run.' : ''}`,
-    numbers: Object.fromEntries(NORMS.flatMap(({ norm }, k) => [
-      [`${norm}Iid`, stats[k]!.iid.mean], [`${norm}NonIid`, stats[k]!.nonIid.mean], [`${norm}Gap`, stats[k]!.gap.mean], [`${norm}GapStd`, stats[k]!.gap.std],
-    ])),
+    numbers: Object.fromEntries(
+      NORMS.flatMap(({ norm }, k) => [
+        [`${norm}Iid`, stats[k]!.iid.mean],
+        [`${norm}NonIid`, stats[k]!.nonIid.mean],
+        [`${norm}Gap`, stats[k]!.gap.mean],
+        [`${norm}GapStd`, stats[k]!.gap.std],
+      ]),
+    ),
     tables: [
       {
         title: `Test accuracy, mean ± std over ${budget.seeds} seeds`,

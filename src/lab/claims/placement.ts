@@ -9,8 +9,8 @@ import { makeSpec } from '../../nn/spec.js';
 import { ARTICLE_CONFIGURATIONS, type ArticleConfiguration } from '../article.js';
 import { barChartSpec } from '../charts/bar-chart.js';
 import type { Claim, ClaimContext, ClaimResult } from './claim.js';
-import { accuracyOn, elapsedSince, headOf, initialWeightsFor, trainForClaim, type NetworkChoice } from './experiment-kit.js';
-import { clearlyAbove, formatPercentMeanStd, meanStd, noiseOf, type MeanStd } from './seed-statistics.js';
+import { accuracyOn, elapsedSince, headOf, initialWeightsFor, type NetworkChoice, trainForClaim } from './experiment-kit.js';
+import { clearlyAbove, formatPercentMeanStd, type MeanStd, meanStd, noiseOf } from './seed-statistics.js';
 
 export interface PlacementBudget {
   hiddenSizes: number[];
@@ -23,7 +23,7 @@ export interface PlacementBudget {
   configurations: readonly ArticleConfiguration[];
 }
 
-export const PLACEMENT_FULL: PlacementBudget = {
+const PLACEMENT_FULL: PlacementBudget = {
   hiddenSizes: [128, 128, 128],
   steps: 1500,
   batchSize: 60,
@@ -41,16 +41,16 @@ const FAILED_BELOW = 0.2;
 export const placementClaim: Claim = {
   name: 'placement',
   title: 'BN before or after the activation, per configuration of the article',
-  description: 'act(BN(xW)) vs BN(act(xW + b)) over the article\'s eight configurations, 3 seeds, a verdict per configuration',
+  description: "act(BN(xW)) vs BN(act(xW + b)) over the article's eight configurations, 3 seeds, a verdict per configuration",
   articleSays:
-    'The article, after the BN paper, puts BN between the linear layer and the activation: act(BN(xW)), so that BN controls the activation\'s input (against saturation). ' +
+    "The article, after the BN paper, puts BN between the linear layer and the activation: act(BN(xW)), so that BN controls the activation's input (against saturation). " +
     'Practitioners ask whether after the activation is better (keras-team/keras#1802 and many forum threads); the BN paper gives no comparison.',
   run: (context) => runPlacement(context, context.quick ? PLACEMENT_QUICK : PLACEMENT_FULL),
 };
 
 export type PlacementOutcome = 'before' | 'after' | 'inside the noise' | 'both fail';
 
-export interface PlacementRow {
+interface PlacementRow {
   configuration: ArticleConfiguration;
   pre: MeanStd;
   post: MeanStd;
@@ -79,17 +79,28 @@ export async function runPlacement(context: ClaimContext, budget: PlacementBudge
       const weights = initialWeightsFor(choice, seed);
       for (const placement of ['pre', 'post'] as const) {
         context.onProgress?.(`placement: model ${configuration.id}, seed ${seed}, BN ${placement === 'pre' ? 'before' : 'after'} the activation`);
-        const net = new MLP(kernels, makeSpec({ hiddenSizes: budget.hiddenSizes, activation: configuration.activation, norm: 'bn', batchNorm: true, placement }), weights);
+        const net = new MLP(
+          kernels,
+          makeSpec({ hiddenSizes: budget.hiddenSizes, activation: configuration.activation, norm: 'bn', batchNorm: true, placement }),
+          weights,
+        );
         const secondHalf: number[] = [];
         await trainForClaim(net, data, {
-          steps: budget.steps, batchSize: budget.batchSize, learningRate: configuration.learningRate, seed, checkpointEvery: every,
-          onCheckpoint: (step) => { if (step >= budget.steps / 2) secondHalf.push(accuracyOn(net, validation)); },
+          steps: budget.steps,
+          batchSize: budget.batchSize,
+          learningRate: configuration.learningRate,
+          seed,
+          checkpointEvery: every,
+          onCheckpoint: (step) => {
+            if (step >= budget.steps / 2) secondHalf.push(accuracyOn(net, validation));
+          },
         });
         // A diverged network predicts class 0 (argmax of NaN logits): its accuracy says it failed.
         accuracies[placement].push(secondHalf.reduce((a, b) => a + b, 0) / secondHalf.length);
       }
     }
-    const pre = meanStd(accuracies.pre), post = meanStd(accuracies.post);
+    const pre = meanStd(accuracies.pre),
+      post = meanStd(accuracies.post);
     rows.push({ configuration, pre, post, outcome: placementOutcome(pre, post) });
   }
   const count = (outcome: PlacementOutcome): number => rows.filter((r) => r.outcome === outcome).length;
@@ -98,12 +109,23 @@ export async function runPlacement(context: ClaimContext, budget: PlacementBudge
   const difference = (r: PlacementRow): string => `${((r.pre.mean - r.post.mean) * 100).toFixed(1)} ± ${(noiseOf(r.pre, r.post) * 100).toFixed(1)} points`;
   const lines = [
     `784-${budget.hiddenSizes.join('-')}-10 with BN, ${budget.steps} steps of ${budget.batchSize} per configuration, ${budget.seeds} seeds; accuracy = mean validation accuracy (${validation.count} images) over the second half's checkpoints`,
-    ...rows.map((r) => `${label(r.configuration).padEnd(38)} before ${formatPercentMeanStd(r.pre, 1)}, after ${formatPercentMeanStd(r.post, 1)}: ${r.outcome === 'before' || r.outcome === 'after' ? `BN ${r.outcome} the activation is better` : r.outcome} (before − after ${difference(r)})`),
+    ...rows.map(
+      (r) =>
+        `${label(r.configuration).padEnd(38)} before ${formatPercentMeanStd(r.pre, 1)}, after ${formatPercentMeanStd(r.post, 1)}: ${r.outcome === 'before' || r.outcome === 'after' ? `BN ${r.outcome} the activation is better` : r.outcome} (before − after ${difference(r)})`,
+    ),
   ];
   const summary = `before the activation wins ${count('before')}, after wins ${count('after')}, inside the noise ${count('inside the noise')}, both fail ${count('both fail')} of ${rows.length} configurations`;
   const verdictText = holds
-    ? `holds: the article's placement is never beaten beyond the noise: ${summary} (${rows.filter((r) => r.outcome === 'before').map((r) => `model ${r.configuration.id} +${difference(r)}`).join(', ') || 'no clear win either way'}).`
-    : `not shown: BN after the activation is better beyond the noise in ${rows.filter((r) => r.outcome === 'after').map((r) => `model ${r.configuration.id} (before − after ${difference(r)})`).join(', ')}; ${summary}.`;
+    ? `holds: the article's placement is never beaten beyond the noise: ${summary} (${
+        rows
+          .filter((r) => r.outcome === 'before')
+          .map((r) => `model ${r.configuration.id} +${difference(r)}`)
+          .join(', ') || 'no clear win either way'
+      }).`
+    : `not shown: BN after the activation is better beyond the noise in ${rows
+        .filter((r) => r.outcome === 'after')
+        .map((r) => `model ${r.configuration.id} (before − after ${difference(r)})`)
+        .join(', ')}; ${summary}.`;
   return {
     name: placementClaim.name,
     title: placementClaim.title,
@@ -113,16 +135,29 @@ export async function runPlacement(context: ClaimContext, budget: PlacementBudge
       `from the same N(0, std²) weights on the same batches, ${budget.steps} SGD steps of ${budget.batchSize} at the configuration's learning rate, seeds ${seeds.join(', ')}. ` +
       `Accuracy: the mean validation accuracy on the first ${validation.count} validation images (inference mode, moving averages) over the checkpoints of the second half of the run (every ${every} steps), less noisy than the last one alone. ` +
       `Per configuration, one placement wins when its mean exceeds the other's by more than twice the standard error of the difference over seeds; where both stay below ${FAILED_BELOW * 100}% both failed. ` +
-      'The claim\'s verdict: the article\'s placement (before) is not beaten beyond the noise in any configuration.' +
+      "The claim's verdict: the article's placement (before) is not beaten beyond the noise in any configuration." +
       `${context.quick ? ' Quick budget: fewer steps and validation images than the full run.' : ''}`,
-    numbers: Object.fromEntries(rows.flatMap((r) => [
-      [`pre@model${r.configuration.id}`, r.pre.mean], [`post@model${r.configuration.id}`, r.post.mean], [`outcome@model${r.configuration.id}`, r.outcome],
-    ])),
+    numbers: Object.fromEntries(
+      rows.flatMap((r) => [
+        [`pre@model${r.configuration.id}`, r.pre.mean],
+        [`post@model${r.configuration.id}`, r.post.mean],
+        [`outcome@model${r.configuration.id}`, r.outcome],
+      ]),
+    ),
     tables: [
       {
         title: `Validation accuracy (second half of ${budget.steps} steps), mean ± std over ${budget.seeds} seeds`,
         columns: ['model', 'init std', 'lr', 'activation', 'BN before', 'BN after', 'before − after (± noise)', 'verdict'],
-        rows: rows.map((r) => [r.configuration.id, r.configuration.initStd, r.configuration.learningRate, r.configuration.activation, formatPercentMeanStd(r.pre, 1), formatPercentMeanStd(r.post, 1), difference(r), r.outcome]),
+        rows: rows.map((r) => [
+          r.configuration.id,
+          r.configuration.initStd,
+          r.configuration.learningRate,
+          r.configuration.activation,
+          formatPercentMeanStd(r.pre, 1),
+          formatPercentMeanStd(r.post, 1),
+          difference(r),
+          r.outcome,
+        ]),
       },
     ],
     verdict: { holds, text: verdictText },
@@ -132,7 +167,7 @@ export async function runPlacement(context: ClaimContext, budget: PlacementBudge
         caption: `Validation accuracy with BN before and after the activation, per configuration of the article (mean ± std over ${budget.seeds} seeds, ${budget.steps} steps).`,
         spec: barChartSpec({
           title: 'BN before vs after the activation, per configuration',
-          xTitle: 'model (the article\'s configuration)',
+          xTitle: "model (the article's configuration)",
           yTitle: 'validation accuracy',
           yDomain: [0, 1],
           barWidth: 22,

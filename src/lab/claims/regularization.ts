@@ -15,7 +15,18 @@ import { lineChartSpec } from '../charts/line-chart.js';
 import { withBnName, withoutBnName } from '../charts/series-colors.js';
 import type { Claim, ClaimContext, ClaimResult } from './claim.js';
 import {
-  accuracyOf, accuracyOn, BATCH_STATISTICS, elapsedSince, formatNumber, formatPercent, headOf, logLogSlope, networkPair, predictClasses, trainForClaim, type NetworkChoice,
+  accuracyOf,
+  accuracyOn,
+  BATCH_STATISTICS,
+  elapsedSince,
+  formatNumber,
+  formatPercent,
+  headOf,
+  logLogSlope,
+  type NetworkChoice,
+  networkPair,
+  predictClasses,
+  trainForClaim,
 } from './experiment-kit.js';
 
 export interface RegularizationBudget {
@@ -32,7 +43,7 @@ export interface RegularizationBudget {
   noiseUnits: number;
 }
 
-export const REGULARIZATION_FULL: RegularizationBudget = {
+const REGULARIZATION_FULL: RegularizationBudget = {
   network: { hiddenSizes: [128, 128, 128], activation: 'relu', initStd: 0.05 },
   learningRate: 0.1,
   steps: 5000,
@@ -44,7 +55,13 @@ export const REGULARIZATION_FULL: RegularizationBudget = {
   noiseUnits: 8,
 };
 
-export const REGULARIZATION_QUICK: RegularizationBudget = { ...REGULARIZATION_FULL, steps: 1500, trainingSubset: 1000, validationCount: 2000, noiseSamples: 200 };
+export const REGULARIZATION_QUICK: RegularizationBudget = {
+  ...REGULARIZATION_FULL,
+  steps: 1500,
+  trainingSubset: 1000,
+  validationCount: 2000,
+  noiseSamples: 200,
+};
 
 /** The spread should follow m^slope with slope −1/2; a measured slope within this of −1/2 agrees. */
 export const SLOPE_TOLERANCE = 0.2;
@@ -73,7 +90,10 @@ export async function runRegularization(context: ClaimContext, budget: Regulariz
   const { withoutBn, withBn } = networkPair(kernels, budget.network, seed);
   const gaps: Record<string, { train: number; validation: number; gap: number }> = {};
   const validationPredictions: Record<string, Uint8Array> = {};
-  for (const [label, net] of [[withoutBnName, withoutBn], [withBnName, withBn]] as const) {
+  for (const [label, net] of [
+    [withoutBnName, withoutBn],
+    [withBnName, withBn],
+  ] as const) {
     context.onProgress?.(`regularization: ${label}, ${budget.steps} steps on ${subset.count} training images`);
     await trainForClaim(net, { ...data, train: subset }, { steps: budget.steps, batchSize: budget.batchSize, learningRate: budget.learningRate, seed });
     const train = accuracyOn(net, subset);
@@ -81,23 +101,35 @@ export async function runRegularization(context: ClaimContext, budget: Regulariz
     const valid = accuracyOf(validationPredictions[label]!, validation.labels);
     gaps[label] = { train, validation: valid, gap: train - valid };
   }
-  const gapWithout = gaps[withoutBnName]!.gap, gapWith = gaps[withBnName]!.gap;
+  const gapWithout = gaps[withoutBnName]!.gap,
+    gapWith = gaps[withBnName]!.gap;
   const gapNoise = 2 * pairedAccuracyDifferenceStdError(validationPredictions[withoutBnName]!, validationPredictions[withBnName]!, validation.labels);
   const gapHolds = gapWithout - gapWith > gapNoise;
 
   // The noise: one validation image placed in random training mini-batches of each size, through the trained BN network's first layer.
   context.onProgress?.(`regularization: BN noise over ${budget.noiseSamples} mini-batches per batch size`);
-  const noise: NoisePoint[] = budget.noiseBatchSizes.map((batchSize) => ({ batchSize, spread: bnOutputSpread(withBn, data.train, data.validation, batchSize, budget, seed) }));
-  const slope = logLogSlope(noise.map((n) => n.batchSize), noise.map((n) => n.spread));
+  const noise: NoisePoint[] = budget.noiseBatchSizes.map((batchSize) => ({
+    batchSize,
+    spread: bnOutputSpread(withBn, data.train, data.validation, batchSize, budget, seed),
+  }));
+  const slope = logLogSlope(
+    noise.map((n) => n.batchSize),
+    noise.map((n) => n.spread),
+  );
   const decreasing = noise.every((n, i) => i === 0 || n.spread < noise[i - 1]!.spread);
   const noiseHolds = decreasing && Math.abs(slope + 0.5) <= SLOPE_TOLERANCE;
   const holds = noiseHolds && gapHolds;
 
   const lines = [
-    ...noise.map((n) => `batch ${String(n.batchSize).padEnd(4)} spread of the example's BN output ${formatNumber(n.spread, 4)} (× √m = ${formatNumber(n.spread * Math.sqrt(n.batchSize), 3)})`),
+    ...noise.map(
+      (n) =>
+        `batch ${String(n.batchSize).padEnd(4)} spread of the example's BN output ${formatNumber(n.spread, 4)} (× √m = ${formatNumber(n.spread * Math.sqrt(n.batchSize), 3)})`,
+    ),
     `log-log slope of spread against m: ${slope.toFixed(3)} (1/√m is −0.5)`,
-    ...[withoutBnName, withBnName].map((label) =>
-      `${label.padEnd(10)} trained on ${subset.count} images: train accuracy ${formatPercent(gaps[label]!.train, 2)}, validation ${formatPercent(gaps[label]!.validation, 2)}, gap ${formatPercent(gaps[label]!.gap, 2)}`),
+    ...[withoutBnName, withBnName].map(
+      (label) =>
+        `${label.padEnd(10)} trained on ${subset.count} images: train accuracy ${formatPercent(gaps[label]!.train, 2)}, validation ${formatPercent(gaps[label]!.validation, 2)}, gap ${formatPercent(gaps[label]!.gap, 2)}`,
+    ),
   ];
   const verdictText = [
     noiseHolds
@@ -132,21 +164,27 @@ export async function runRegularization(context: ClaimContext, budget: Regulariz
     },
     tables: [
       {
-        title: 'Spread of one example\'s first-layer BN output across mini-batches',
+        title: "Spread of one example's first-layer BN output across mini-batches",
         columns: ['batch size m', 'spread (std)', 'spread × √m'],
         rows: noise.map((n) => [n.batchSize, formatNumber(n.spread, 4), formatNumber(n.spread * Math.sqrt(n.batchSize), 3)]),
       },
       {
         title: `Train-validation gap (trained on ${subset.count} images)`,
         columns: ['network', 'train accuracy', 'validation accuracy', 'gap'],
-        rows: [withoutBnName, withBnName].map((label) => [label, formatPercent(gaps[label]!.train, 2), formatPercent(gaps[label]!.validation, 2), formatPercent(gaps[label]!.gap, 2)]),
+        rows: [withoutBnName, withBnName].map((label) => [
+          label,
+          formatPercent(gaps[label]!.train, 2),
+          formatPercent(gaps[label]!.validation, 2),
+          formatPercent(gaps[label]!.gap, 2),
+        ]),
       },
     ],
     verdict: { holds, text: `${holds ? 'holds: ' : 'partly shown: '}${verdictText}` },
     figures: [
       {
         name: 'noise',
-        caption: 'Std of one fixed example\'s BN output across random mini-batches it is placed in, against the batch size (log-log), with the 1/√m line through the m = 60 point.',
+        caption:
+          "Std of one fixed example's BN output across random mini-batches it is placed in, against the batch size (log-log), with the 1/√m line through the m = 60 point.",
         spec: lineChartSpec({
           title: 'The noise BN adds shrinks with the batch size',
           xTitle: 'batch size m (log scale)',
@@ -187,13 +225,16 @@ export async function runRegularization(context: ClaimContext, budget: Regulariz
  */
 function bnOutputSpread(net: MLP, train: Split, validation: Split, batchSize: number, budget: RegularizationBudget, seed: number): number {
   const { kernels } = net;
-  const dense = net.dense[0]!, norm = net.norms[0]!;
-  const width = train.width, units = Math.min(budget.noiseUnits, dense.outputs);
+  const dense = net.dense[0]!,
+    norm = net.norms[0]!;
+  const width = train.width,
+    units = Math.min(budget.noiseUnits, dense.outputs);
   const x = net.inputFor(batchSize); // [m, 784]
   const pixels = kernels.byteBuffer(batchSize * width); // [m, 784] bytes: the example, then m − 1 training images
   const otherLabels = new Uint8Array(batchSize - 1);
   const batcher = new Batcher(train, batchSize - 1, { shuffle: true, seed: deriveSeed(seed + batchSize, 'experiment') });
-  const sums = new Float64Array(units), squares = new Float64Array(units);
+  const sums = new Float64Array(units),
+    squares = new Float64Array(units);
   const probe: ForwardPass = { mode: 'infer', statistics: BATCH_STATISTICS };
   for (let sample = 0; sample < budget.noiseSamples; sample++) {
     pixels.data.set(validation.pixels.subarray(0, width), 0);
@@ -218,9 +259,11 @@ function bnOutputSpread(net: MLP, train: Split, validation: Split, batchSize: nu
  */
 export function pairedAccuracyDifferenceStdError(first: Uint8Array, second: Uint8Array, labels: Uint8Array): number {
   const n = labels.length;
-  let onlyFirst = 0, onlySecond = 0;
+  let onlyFirst = 0,
+    onlySecond = 0;
   for (let i = 0; i < n; i++) {
-    const a = first[i] === labels[i], b = second[i] === labels[i];
+    const a = first[i] === labels[i],
+      b = second[i] === labels[i];
     if (a && !b) onlyFirst++;
     else if (b && !a) onlySecond++;
   }

@@ -7,7 +7,7 @@
 import { panelGridSpec } from '../charts/panel-grid.js';
 import { withBnName, withoutBnName } from '../charts/series-colors.js';
 import type { Claim, ClaimContext, ClaimResult } from './claim.js';
-import { accuracyOn, elapsedSince, formatPercent, headOf, networkPair, probeHiddenLayers, trainForClaim, type NetworkChoice } from './experiment-kit.js';
+import { accuracyOn, elapsedSince, formatPercent, headOf, type NetworkChoice, networkPair, probeHiddenLayers, trainForClaim } from './experiment-kit.js';
 
 export interface SaturationBudget {
   hiddenSizes: number[];
@@ -19,7 +19,7 @@ export interface SaturationBudget {
   checkpointEvery: number;
 }
 
-export const SATURATION_FULL: SaturationBudget = {
+const SATURATION_FULL: SaturationBudget = {
   hiddenSizes: [128, 128, 128],
   initStds: [0.05, 10],
   learningRate: 0.5,
@@ -65,14 +65,23 @@ export async function runSaturation(context: ClaimContext, budget: SaturationBud
   for (const initStd of budget.initStds) {
     const network: NetworkChoice = { hiddenSizes: budget.hiddenSizes, activation: 'sigmoid', initStd };
     const { withoutBn, withBn } = networkPair(kernels, network, seed);
-    for (const [label, net] of [[withoutBnName, withoutBn], [withBnName, withBn]] as const) {
+    for (const [label, net] of [
+      [withoutBnName, withoutBn],
+      [withBnName, withBn],
+    ] as const) {
       context.onProgress?.(`saturation: std ${initStd}, ${label}, ${budget.steps} steps`);
       const run: SaturationRun = { initStd, label, steps: [], fractions: budget.hiddenSizes.map(() => []), finalAccuracy: NaN };
       await trainForClaim(net, data, {
-        steps: budget.steps, batchSize: budget.batchSize, learningRate: budget.learningRate, seed, checkpointEvery: budget.checkpointEvery,
+        steps: budget.steps,
+        batchSize: budget.batchSize,
+        learningRate: budget.learningRate,
+        seed,
+        checkpointEvery: budget.checkpointEvery,
         onCheckpoint: (step) => {
           run.steps.push(step);
-          probeHiddenLayers(net, probe).forEach((buffers, l) => run.fractions[l]!.push(saturatedFraction(buffers.preActivation.data)));
+          probeHiddenLayers(net, probe).forEach((buffers, l) => {
+            run.fractions[l]!.push(saturatedFraction(buffers.preActivation.data));
+          });
         },
       });
       run.finalAccuracy = accuracyOn(net, probe);
@@ -86,14 +95,17 @@ export async function runSaturation(context: ClaimContext, budget: SaturationBud
   const final = (run: SaturationRun): number => mean(run.fractions.map((track) => track.at(-1)!));
   const find = (initStd: number, label: string): SaturationRun => runs.find((run) => run.initStd === initStd && run.label === label)!;
   const decidingStd = budget.initStds.includes(DECIDING_STD) ? DECIDING_STD : budget.initStds.at(-1)!;
-  const decidingWithout = find(decidingStd, withoutBnName), decidingWith = find(decidingStd, withBnName);
+  const decidingWithout = find(decidingStd, withoutBnName),
+    decidingWith = find(decidingStd, withBnName);
   const holds = overRun(decidingWith) < overRun(decidingWithout);
 
   const lines = [
     `saturated: |z| > ${SATURATION_THRESHOLD.toFixed(2)} ⇔ σ'(z) < ${SATURATED_DERIVATIVE}; sigmoid 784-${budget.hiddenSizes.join('-')}-10, lr ${budget.learningRate}, ${budget.steps} steps; probe ${probe.count} validation images`,
-    ...runs.map((run) =>
-      `std ${String(run.initStd).padEnd(4)} ${run.label.padEnd(10)} saturated per layer at the end: ${run.fractions.map((track) => formatPercent(track.at(-1)!)).join(' / ')}, ` +
-      `mean over the run ${formatPercent(overRun(run))}; probe accuracy ${formatPercent(run.finalAccuracy)}`),
+    ...runs.map(
+      (run) =>
+        `std ${String(run.initStd).padEnd(4)} ${run.label.padEnd(10)} saturated per layer at the end: ${run.fractions.map((track) => formatPercent(track.at(-1)!)).join(' / ')}, ` +
+        `mean over the run ${formatPercent(overRun(run))}; probe accuracy ${formatPercent(run.finalAccuracy)}`,
+    ),
   ];
   return {
     name: saturationClaim.name,
@@ -105,16 +117,29 @@ export async function runSaturation(context: ClaimContext, budget: SaturationBud
       '(BN normalizing the probe by its own statistics) and we count, per hidden layer, the fraction of (image, unit) pairs whose sigmoid input z has ' +
       `|z| > ${SATURATION_THRESHOLD.toFixed(3)}, i.e. σ'(z) < ${SATURATED_DERIVATIVE}. The verdict compares the std-${decidingStd} networks' saturated fraction averaged over layers and checkpoints.` +
       `${context.quick ? ' Quick budget: fewer steps and a smaller probe than the full run.' : ''}`,
-    numbers: Object.fromEntries(runs.flatMap((run) => {
-      const key = `std${run.initStd}${run.label === withBnName ? 'WithBn' : 'WithoutBn'}`;
-      const atStart = mean(run.fractions.map((track) => track[0]!));
-      return [[`${key}SaturatedAtStart`, atStart], [`${key}SaturatedOverRun`, overRun(run)], [`${key}SaturatedFinal`, final(run)], [`${key}ProbeAccuracy`, run.finalAccuracy]];
-    })),
+    numbers: Object.fromEntries(
+      runs.flatMap((run) => {
+        const key = `std${run.initStd}${run.label === withBnName ? 'WithBn' : 'WithoutBn'}`;
+        const atStart = mean(run.fractions.map((track) => track[0]!));
+        return [
+          [`${key}SaturatedAtStart`, atStart],
+          [`${key}SaturatedOverRun`, overRun(run)],
+          [`${key}SaturatedFinal`, final(run)],
+          [`${key}ProbeAccuracy`, run.finalAccuracy],
+        ];
+      }),
+    ),
     tables: [
       {
         title: `Saturated fraction (|z| > ${SATURATION_THRESHOLD.toFixed(2)}) per hidden layer at the end, and averaged over the run`,
         columns: ['init std', 'network', ...budget.hiddenSizes.map((_, l) => `layer ${l + 1}, end`), 'mean over run', 'probe accuracy'],
-        rows: runs.map((run) => [run.initStd, run.label, ...run.fractions.map((track) => formatPercent(track.at(-1)!)), formatPercent(overRun(run)), formatPercent(run.finalAccuracy)]),
+        rows: runs.map((run) => [
+          run.initStd,
+          run.label,
+          ...run.fractions.map((track) => formatPercent(track.at(-1)!)),
+          formatPercent(overRun(run)),
+          formatPercent(run.finalAccuracy),
+        ]),
       },
     ],
     verdict: {
@@ -134,13 +159,15 @@ export async function runSaturation(context: ClaimContext, budget: SaturationBud
           yTitle: 'saturated fraction',
           columns: layers,
           yDomain: [0, 1],
-          panels: budget.initStds.flatMap((initStd) => budget.hiddenSizes.map((_, l) => ({
-            title: `std ${initStd}, layer ${l + 1}`,
-            series: [withoutBnName, withBnName].map((label) => {
-              const run = find(initStd, label);
-              return { name: label, points: run.steps.map((step, i) => ({ x: step, y: run.fractions[l]![i]! })) };
-            }),
-          }))),
+          panels: budget.initStds.flatMap((initStd) =>
+            budget.hiddenSizes.map((_, l) => ({
+              title: `std ${initStd}, layer ${l + 1}`,
+              series: [withoutBnName, withBnName].map((label) => {
+                const run = find(initStd, label);
+                return { name: label, points: run.steps.map((step, i) => ({ x: step, y: run.fractions[l]![i]! })) };
+              }),
+            })),
+          ),
         }),
       },
     ],

@@ -11,7 +11,16 @@ import { lineChartSpec } from '../charts/line-chart.js';
 import { withBnName, withoutBnName } from '../charts/series-colors.js';
 import type { Claim, ClaimContext, ClaimResult } from './claim.js';
 import {
-  accuracyOn, elapsedSince, formatNumber, formatPercent, headOf, initialWeightsFor, networkPair, specFor, trainForClaim, type NetworkChoice,
+  accuracyOn,
+  elapsedSince,
+  formatNumber,
+  formatPercent,
+  headOf,
+  initialWeightsFor,
+  type NetworkChoice,
+  networkPair,
+  specFor,
+  trainForClaim,
 } from './experiment-kit.js';
 
 export interface ScaleInvarianceBudget {
@@ -28,7 +37,7 @@ export interface ScaleInvarianceBudget {
   checkpointEvery: number;
 }
 
-export const SCALE_INVARIANCE_FULL: ScaleInvarianceBudget = {
+const SCALE_INVARIANCE_FULL: ScaleInvarianceBudget = {
   network: { hiddenSizes: [128, 128, 128], activation: 'relu', initStd: 0.05 },
   scales: [0.1, 1, 10, 100, 1000],
   batchSize: 60,
@@ -43,7 +52,7 @@ export const SCALE_INVARIANCE_FULL: ScaleInvarianceBudget = {
 export const SCALE_INVARIANCE_QUICK: ScaleInvarianceBudget = { ...SCALE_INVARIANCE_FULL, trainingSteps: 500, validationCount: 1000, checkpointEvery: 50 };
 
 /** Ratios within this of their expected value count as "1" and "1/a" (float32 through a 4-layer network). */
-export const RATIO_TOLERANCE = 1e-3;
+const RATIO_TOLERANCE = 1e-3;
 /** A run below this validation accuracy has failed (chance is 10%). */
 const FAILED_BELOW = 0.2;
 
@@ -111,24 +120,33 @@ export async function runScaleInvariance(context: ClaimContext, budget: ScaleInv
       defaultEpsInputGradientRatio: norm(scaledDefault.inputGradient) / norm(baseDefault.inputGradient),
     };
   });
-  const invariant = measurements.every((m) =>
-    Math.abs(m.inputGradientRatio - 1) <= RATIO_TOLERANCE && Math.abs(m.weightGradientRatio * m.scale - 1) <= RATIO_TOLERANCE && m.bnOutputDifference <= 1e-3);
+  const invariant = measurements.every(
+    (m) =>
+      Math.abs(m.inputGradientRatio - 1) <= RATIO_TOLERANCE && Math.abs(m.weightGradientRatio * m.scale - 1) <= RATIO_TOLERANCE && m.bnOutputDifference <= 1e-3,
+  );
 
   // The consequence: learning rate 2, ReLU, without and with BN (default ε), same weights and batches.
   const validation = headOf(data.validation, budget.validationCount);
   const { withoutBn, withBn } = networkPair(kernels, budget.network, seed);
   const curves: Record<string, Array<{ x: number; y: number }>> = { [withoutBnName]: [], [withBnName]: [] };
   const finals: Record<string, { accuracy: number; divergedAtStep: number | null }> = {};
-  for (const [label, net] of [[withoutBnName, withoutBn], [withBnName, withBn]] as const) {
+  for (const [label, net] of [
+    [withoutBnName, withoutBn],
+    [withBnName, withBn],
+  ] as const) {
     context.onProgress?.(`scale-invariance: ${budget.trainingSteps} steps at learning rate ${budget.largeLearningRate}, ${label}`);
     const result = await trainForClaim(net, data, {
-      steps: budget.trainingSteps, batchSize: budget.batchSize, learningRate: budget.largeLearningRate, seed,
+      steps: budget.trainingSteps,
+      batchSize: budget.batchSize,
+      learningRate: budget.largeLearningRate,
+      seed,
       checkpointEvery: budget.checkpointEvery,
       onCheckpoint: (step) => curves[label]!.push({ x: step, y: accuracyOn(net, validation) }),
     });
     finals[label] = { accuracy: curves[label]!.at(-1)!.y, divergedAtStep: result.divergedAtStep };
   }
-  const withoutAccuracy = finals[withoutBnName]!.accuracy, withAccuracy = finals[withBnName]!.accuracy;
+  const withoutAccuracy = finals[withoutBnName]!.accuracy,
+    withAccuracy = finals[withBnName]!.accuracy;
   const consequence = withoutAccuracy < FAILED_BELOW && withAccuracy >= FAILED_BELOW + 0.5;
   const holds = invariant && consequence;
 
@@ -136,9 +154,11 @@ export async function runScaleInvariance(context: ClaimContext, budget: ScaleInv
   const worstWeight = Math.max(...measurements.map((m) => Math.abs(m.weightGradientRatio * m.scale - 1)));
   const lines = [
     `first-layer weights W scaled by a; BN network 784-${budget.network.hiddenSizes.join('-')}-10 ${budget.network.activation}, ${batch.count} training images, ε = ${budget.exactEps}`,
-    ...measurements.map((m) =>
-      `a = ${String(m.scale).padEnd(5)} max|BN(aWu) − BN(Wu)| = ${formatNumber(m.bnOutputDifference, 7)}, ‖∂L/∂u‖ ratio = ${m.inputGradientRatio.toFixed(6)}, ` +
-      `‖∂L/∂(aW)‖ ratio = ${formatNumber(m.weightGradientRatio, 6)} (1/a = ${formatNumber(1 / m.scale, 6)}); with ε = ${budget.defaultEps}: output difference ${formatNumber(m.defaultEpsOutputDifference, 5)}`),
+    ...measurements.map(
+      (m) =>
+        `a = ${String(m.scale).padEnd(5)} max|BN(aWu) − BN(Wu)| = ${formatNumber(m.bnOutputDifference, 7)}, ‖∂L/∂u‖ ratio = ${m.inputGradientRatio.toFixed(6)}, ` +
+        `‖∂L/∂(aW)‖ ratio = ${formatNumber(m.weightGradientRatio, 6)} (1/a = ${formatNumber(1 / m.scale, 6)}); with ε = ${budget.defaultEps}: output difference ${formatNumber(m.defaultEpsOutputDifference, 5)}`,
+    ),
     `learning rate ${budget.largeLearningRate}, ${budget.trainingSteps} steps: validation accuracy without BN ${formatPercent(withoutAccuracy)}` +
       `${finals[withoutBnName]!.divergedAtStep !== null ? ` (loss NaN/∞ from step ${finals[withoutBnName]!.divergedAtStep})` : ''}, with BN ${formatPercent(withAccuracy)}`,
   ];
@@ -163,17 +183,37 @@ export async function runScaleInvariance(context: ClaimContext, budget: ScaleInv
     numbers: {
       maxInputGradientRatioError: worstInput,
       maxWeightGradientRatioError: worstWeight,
-      ...Object.fromEntries(measurements.flatMap((m) => [[`inputGradientRatio@${m.scale}`, m.inputGradientRatio], [`weightGradientRatio@${m.scale}`, m.weightGradientRatio]])),
+      ...Object.fromEntries(
+        measurements.flatMap((m) => [
+          [`inputGradientRatio@${m.scale}`, m.inputGradientRatio],
+          [`weightGradientRatio@${m.scale}`, m.weightGradientRatio],
+        ]),
+      ),
       largeLrAccuracyWithoutBn: withoutAccuracy,
       largeLrAccuracyWithBn: withAccuracy,
     },
     tables: [
       {
         title: `Scaling the first layer's weights by a (ε = ${budget.exactEps}; last two columns ε = ${budget.defaultEps})`,
-        columns: ['a', 'max |BN(aWu) − BN(Wu)|', '‖∂L/∂u‖ ratio', '‖∂L/∂(aW)‖ ratio', '1/a', 'max |a·∂L/∂(aW) − ∂L/∂W| (rel.)', `output diff., ε ${budget.defaultEps}`, `‖∂L/∂u‖ ratio, ε ${budget.defaultEps}`],
+        columns: [
+          'a',
+          'max |BN(aWu) − BN(Wu)|',
+          '‖∂L/∂u‖ ratio',
+          '‖∂L/∂(aW)‖ ratio',
+          '1/a',
+          'max |a·∂L/∂(aW) − ∂L/∂W| (rel.)',
+          `output diff., ε ${budget.defaultEps}`,
+          `‖∂L/∂u‖ ratio, ε ${budget.defaultEps}`,
+        ],
         rows: measurements.map((m) => [
-          m.scale, formatNumber(m.bnOutputDifference, 7), m.inputGradientRatio.toFixed(6), formatNumber(m.weightGradientRatio, 6), formatNumber(1 / m.scale, 6),
-          formatNumber(m.weightGradientDeviation, 6), formatNumber(m.defaultEpsOutputDifference, 5), m.defaultEpsInputGradientRatio.toFixed(4),
+          m.scale,
+          formatNumber(m.bnOutputDifference, 7),
+          m.inputGradientRatio.toFixed(6),
+          formatNumber(m.weightGradientRatio, 6),
+          formatNumber(1 / m.scale, 6),
+          formatNumber(m.weightGradientDeviation, 6),
+          formatNumber(m.defaultEpsOutputDifference, 5),
+          m.defaultEpsInputGradientRatio.toFixed(4),
         ]),
       },
       {
@@ -186,10 +226,11 @@ export async function runScaleInvariance(context: ClaimContext, budget: ScaleInv
     figures: [
       {
         name: 'gradient-ratios',
-        caption: 'Gradient norms at weight scale a relative to a = 1 (log-log): the input gradient stays at 1; the weight gradient is drawn over the expected 1/a line, which it covers where they agree.',
+        caption:
+          'Gradient norms at weight scale a relative to a = 1 (log-log): the input gradient stays at 1; the weight gradient is drawn over the expected 1/a line, which it covers where they agree.',
         spec: lineChartSpec({
           title: 'Scaling W by a: gradients relative to a = 1',
-          xTitle: 'scale a of the first layer\'s weights',
+          xTitle: "scale a of the first layer's weights",
           yTitle: 'gradient norm ratio (log scale)',
           xScale: 'log',
           yScale: 'log',

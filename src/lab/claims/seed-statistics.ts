@@ -29,7 +29,7 @@ export function clearlyAbove(a: MeanStd, b: MeanStd): boolean {
 
 /** Twice the standard error of the difference of two means: what counts as noise. */
 export function noiseOf(a: MeanStd, b: MeanStd): number {
-  return 2 * Math.sqrt((a.std ** 2) / Math.max(a.n, 1) + (b.std ** 2) / Math.max(b.n, 1));
+  return 2 * Math.sqrt(a.std ** 2 / Math.max(a.n, 1) + b.std ** 2 / Math.max(b.n, 1));
 }
 
 export function formatMeanStd(value: MeanStd, digits = 4): string {

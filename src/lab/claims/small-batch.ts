@@ -10,8 +10,8 @@ import { resolveTrainConfig, specFromConfig } from '../../train/config.js';
 import { errorLineChartSpec } from '../charts/error-line-chart.js';
 import { withBnName, withBrnName, withGhostName, withGnName, withLnName, withoutBnName } from '../charts/series-colors.js';
 import type { Claim, ClaimContext, ClaimResult } from './claim.js';
-import { accuracyOn, elapsedSince, headOf, initialWeightsFor, trainForClaim, type NetworkChoice } from './experiment-kit.js';
-import { clearlyAbove, formatPercentMeanStd, meanStd, noiseOf, type MeanStd } from './seed-statistics.js';
+import { accuracyOn, elapsedSince, headOf, initialWeightsFor, type NetworkChoice, trainForClaim } from './experiment-kit.js';
+import { clearlyAbove, formatPercentMeanStd, type MeanStd, meanStd, noiseOf } from './seed-statistics.js';
 
 export interface SmallBatchBudget {
   network: NetworkChoice;
@@ -29,7 +29,7 @@ export interface SmallBatchBudget {
   seeds: number;
 }
 
-export const SMALL_BATCH_FULL: SmallBatchBudget = {
+const SMALL_BATCH_FULL: SmallBatchBudget = {
   network: { hiddenSizes: [64, 64, 64], activation: 'relu', initStd: 0.05 },
   baseLearningRate: 0.1,
   referenceBatch: 32,
@@ -58,7 +58,7 @@ export const smallBatchClaim: Claim = {
   description: 'final accuracy vs batch size 2-128 for none, BN, Batch Renorm, Ghost BN, LN, GN: same examples seen, linear learning-rate scaling, 3 seeds',
   articleSays:
     'The article trains with batches of 60 and normalizes with each batch\'s statistics. Wu & He (2018, "Group Normalization", Figure 1) show BN\'s error climbing as the batch per GPU shrinks ' +
-    '(ResNet-50 on ImageNet: 23.6% top-1 error at 32 images, 34.7% at 2) while Group Norm, whose statistics are each example\'s own, stays at 24.1% at every batch size.',
+    "(ResNet-50 on ImageNet: 23.6% top-1 error at 32 images, 34.7% at 2) while Group Norm, whose statistics are each example's own, stays at 24.1% at every batch size.",
   run: (context) => runSmallBatch(context, context.quick ? SMALL_BATCH_QUICK : SMALL_BATCH_FULL),
 };
 
@@ -77,8 +77,16 @@ export async function runSmallBatch(context: ClaimContext, budget: SmallBatchBud
       for (const [k, { norm, name }] of SMALL_BATCH_NORMS.entries()) {
         context.onProgress?.(`small-batch: seed ${seed}, batch ${m}, ${name}, ${steps} steps`);
         const config = resolveTrainConfig({
-          norm, steps, batchSize: m, learningRate: learningRateAt(m), seed, hiddenSizes: budget.network.hiddenSizes, activation: budget.network.activation,
-          initStd: budget.network.initStd, normGroups: budget.groups, ghostBatch: Math.min(m, budget.ghostBatch),
+          norm,
+          steps,
+          batchSize: m,
+          learningRate: learningRateAt(m),
+          seed,
+          hiddenSizes: budget.network.hiddenSizes,
+          activation: budget.network.activation,
+          initStd: budget.network.initStd,
+          normGroups: budget.groups,
+          ghostBatch: Math.min(m, budget.ghostBatch),
         });
         const net = new MLP(kernels, specFromConfig(config, 784, 10), weights);
         await trainForClaim(net, data, { steps, batchSize: m, learningRate: learningRateAt(m), seed });
@@ -86,7 +94,8 @@ export async function runSmallBatch(context: ClaimContext, budget: SmallBatchBud
       }
     }
   }
-  const smallest = 0, largest = budget.batchSizes.length - 1;
+  const smallest = 0,
+    largest = budget.batchSizes.length - 1;
   const stats = accuracy.map((byBatch) => byBatch.map((values) => meanStd(values)));
   // Per seed, accuracy at the largest batch minus at the smallest: what shrinking the batch costs.
   const drops = accuracy.map((byBatch) => meanStd(byBatch[largest]!.map((a, s) => a - byBatch[smallest]![s]!)));
@@ -97,15 +106,18 @@ export async function runSmallBatch(context: ClaimContext, budget: SmallBatchBud
   const batchFree = ['ln', 'gn'] as const;
   const holdBetter = batchFree.map((norm) => clearlyAbove(bnDrop, drops[at(norm)]!));
   const holds = bnLoses && holdBetter.every(Boolean);
-  const mSmall = budget.batchSizes[smallest]!, mLarge = budget.batchSizes[largest]!;
+  const mSmall = budget.batchSizes[smallest]!,
+    mLarge = budget.batchSizes[largest]!;
   const points = (fraction: number): string => `${fraction >= 0 ? '+' : ''}${(fraction * 100).toFixed(1)}`;
   // The change from the largest batch to the smallest (negative: accuracy lost by shrinking the batch).
   const changeText = (k: number): string => `${points(-drops[k]!.mean)} ± ${(drops[k]!.std * 100).toFixed(1)} points`;
 
   const lines = [
     `784-${budget.network.hiddenSizes.join('-')}-10 ${budget.network.activation}, std ${budget.network.initStd}; ${budget.examplesSeen} examples per run, lr ${budget.baseLearningRate}·m/${budget.referenceBatch}; GN ${budget.groups} groups, Ghost BN virtual batch min(m, ${budget.ghostBatch}); ${budget.seeds} seeds (mean ± std)`,
-    ...SMALL_BATCH_NORMS.map(({ name }, k) =>
-      `${name.padEnd(14)} ${budget.batchSizes.map((m, b) => `m=${m} ${formatPercentMeanStd(stats[k]![b]!, 1)}`).join(', ')}; from m=${mLarge} to m=${mSmall}: ${changeText(k)}`),
+    ...SMALL_BATCH_NORMS.map(
+      ({ name }, k) =>
+        `${name.padEnd(14)} ${budget.batchSizes.map((m, b) => `m=${m} ${formatPercentMeanStd(stats[k]![b]!, 1)}`).join(', ')}; from m=${mLarge} to m=${mSmall}: ${changeText(k)}`,
+    ),
   ];
   const verdictText = holds
     ? `holds: going from batch ${mLarge} down to ${mSmall}, BN's validation accuracy changes by ${changeText(at('bn'))}, Layer Norm's by ${changeText(at('ln'))} and Group Norm's by ${changeText(at('gn'))} (BN's loss is larger beyond the noise than both); ` +
@@ -123,10 +135,13 @@ export async function runSmallBatch(context: ClaimContext, budget: SmallBatchBud
       `Accuracy on the first ${validation.count} validation images in inference mode (moving averages for the batch norms), seeds ${seeds.join(', ')}. ` +
       `The verdict takes per seed the accuracy at batch ${mLarge} minus at batch ${mSmall}: BN's must be a loss beyond the noise and larger, beyond the noise, than Layer Norm's and Group Norm's (noise: twice the standard error of the difference over seeds).` +
       `${context.quick ? ' Quick budget: fewer batch sizes, examples and validation images than the full run.' : ''}`,
-    numbers: Object.fromEntries(SMALL_BATCH_NORMS.flatMap(({ norm }, k) => [
-      ...budget.batchSizes.map((m, b) => [`${norm}@m${m}`, stats[k]![b]!.mean] as const),
-      [`${norm}Drop`, drops[k]!.mean] as const, [`${norm}DropStd`, drops[k]!.std] as const,
-    ])),
+    numbers: Object.fromEntries(
+      SMALL_BATCH_NORMS.flatMap(({ norm }, k) => [
+        ...budget.batchSizes.map((m, b) => [`${norm}@m${m}`, stats[k]![b]!.mean] as const),
+        [`${norm}Drop`, drops[k]!.mean] as const,
+        [`${norm}DropStd`, drops[k]!.std] as const,
+      ]),
+    ),
     tables: [
       {
         title: `Validation accuracy after ${budget.examplesSeen} examples, mean ± std over ${budget.seeds} seeds`,
@@ -146,7 +161,15 @@ export async function runSmallBatch(context: ClaimContext, budget: SmallBatchBud
           xScale: 'log',
           xTicks: budget.batchSizes,
           seriesTitle: 'norm',
-          panels: [{ title: 'accuracy', series: SMALL_BATCH_NORMS.map(({ name }, k) => ({ name, points: budget.batchSizes.map((m, b) => ({ x: m, mean: stats[k]![b]!.mean, std: stats[k]![b]!.std })) })) }],
+          panels: [
+            {
+              title: 'accuracy',
+              series: SMALL_BATCH_NORMS.map(({ name }, k) => ({
+                name,
+                points: budget.batchSizes.map((m, b) => ({ x: m, mean: stats[k]![b]!.mean, std: stats[k]![b]!.std })),
+              })),
+            },
+          ],
         }),
       },
     ],

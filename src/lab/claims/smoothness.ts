@@ -5,15 +5,16 @@
  * change of the gradient ("gradient predictiveness") and the largest ‖Δgradient‖ / ‖Δweights‖
  * ("effective β-smoothness") are recorded, over several seeds.
  */
-import type { MLP } from '../../nn/mlp.js';
-import { withBnName, withoutBnName } from '../charts/series-colors.js';
-import { bandChartSpec, type BandSeries } from './band-chart.js';
-import type { Claim, ClaimContext, ClaimResult } from './claim.js';
-import { elapsedSince, formatNumber, networkPair, trainForClaim, type NetworkChoice } from './experiment-kit.js';
-import { copyParameters, distance, loadBatch, lossAndGradient, moveAlong, restoreParameters, withStatisticsKept } from './landscape-kit.js';
-import { clearlyAbove, formatMeanStd, meanStd, noiseOf, type MeanStd } from './seed-statistics.js';
+
 import { Rng } from '../../core/rng.js';
+import type { MLP } from '../../nn/mlp.js';
 import { deriveSeed } from '../../train/seeds.js';
+import { withBnName, withoutBnName } from '../charts/series-colors.js';
+import { type BandSeries, bandChartSpec } from './band-chart.js';
+import type { Claim, ClaimContext, ClaimResult } from './claim.js';
+import { elapsedSince, formatNumber, type NetworkChoice, networkPair, trainForClaim } from './experiment-kit.js';
+import { copyParameters, distance, loadBatch, lossAndGradient, moveAlong, restoreParameters, withStatisticsKept } from './landscape-kit.js';
+import { clearlyAbove, formatMeanStd, type MeanStd, meanStd, noiseOf } from './seed-statistics.js';
 
 export interface SmoothnessBudget {
   network: NetworkChoice;
@@ -26,7 +27,7 @@ export interface SmoothnessBudget {
   seeds: number;
 }
 
-export const SMOOTHNESS_FULL: SmoothnessBudget = {
+const SMOOTHNESS_FULL: SmoothnessBudget = {
   network: { hiddenSizes: [128, 128, 128], activation: 'relu', initStd: 0.05 },
   learningRate: 0.1,
   steps: 2000,
@@ -41,7 +42,7 @@ export const SMOOTHNESS_QUICK: SmoothnessBudget = { ...SMOOTHNESS_FULL, steps: 6
 export const smoothnessClaim: Claim = {
   name: 'smoothness',
   title: 'BN makes the loss landscape smoother (Santurkar et al. 2018)',
-  description: 'Santurkar et al.\'s Figure 4: loss range, gradient change and effective β-smoothness along the gradient, without and with BN',
+  description: "Santurkar et al.'s Figure 4: loss range, gradient change and effective β-smoothness along the gradient, without and with BN",
   articleSays:
     'The article (after the BN paper) says BN works by reducing internal covariate shift. Santurkar et al. (2018, "How Does Batch Normalization Help Optimization?", Figure 4) measure instead that BN makes the loss landscape smoother: ' +
     'along the gradient the loss varies less, the gradient changes less ("gradient predictiveness") and the effective β-smoothness (max ‖Δ∇L‖/‖Δw‖) is lower (VGG on CIFAR-10).',
@@ -66,7 +67,7 @@ export interface LandscapePoint {
 }
 
 /** The three measures of one run, each averaged over its checkpoints. */
-export interface LandscapeSummary {
+interface LandscapeSummary {
   lossRange: number;
   gradientChange: number;
   beta: number;
@@ -85,7 +86,18 @@ export function probeLandscape(net: MLP, x: ReturnType<MLP['inputFor']>, labels:
     const saved = copyParameters(net);
     const { loss, gradient } = lossAndGradient(net, x, labels);
     const gradientNorm = Math.sqrt(gradient.reduce((sum, g) => sum + g * g, 0));
-    const point: LandscapePoint = { step, loss, gradientNorm, lossLow: Infinity, lossHigh: -Infinity, gradientChangeLow: Infinity, gradientChangeHigh: -Infinity, beta: 0, ratioAtSmallest: NaN, ratioAtLargest: NaN };
+    const point: LandscapePoint = {
+      step,
+      loss,
+      gradientNorm,
+      lossLow: Infinity,
+      lossHigh: -Infinity,
+      gradientChangeLow: Infinity,
+      gradientChangeHigh: -Infinity,
+      beta: 0,
+      ratioAtSmallest: NaN,
+      ratioAtLargest: NaN,
+    };
     for (const eta of stepSizes) {
       moveAlong(net, saved, gradient, eta);
       const moved = lossAndGradient(net, x, labels);
@@ -106,7 +118,14 @@ export function probeLandscape(net: MLP, x: ReturnType<MLP['inputFor']>, labels:
 
 function summarize(points: readonly LandscapePoint[]): LandscapeSummary {
   const mean = (f: (p: LandscapePoint) => number): number => points.reduce((sum, p) => sum + f(p), 0) / points.length;
-  return { lossRange: mean((p) => p.lossHigh - p.lossLow), gradientChange: mean((p) => p.gradientChangeHigh), beta: mean((p) => p.beta), gradientNorm: mean((p) => p.gradientNorm), ratioAtSmallest: mean((p) => p.ratioAtSmallest), ratioAtLargest: mean((p) => p.ratioAtLargest) };
+  return {
+    lossRange: mean((p) => p.lossHigh - p.lossLow),
+    gradientChange: mean((p) => p.gradientChangeHigh),
+    beta: mean((p) => p.beta),
+    gradientNorm: mean((p) => p.gradientNorm),
+    ratioAtSmallest: mean((p) => p.ratioAtSmallest),
+    ratioAtLargest: mean((p) => p.ratioAtLargest),
+  };
 }
 
 const MEASURES: Array<{ key: keyof LandscapeSummary; label: string }> = [
@@ -125,13 +144,20 @@ export async function runSmoothness(context: ClaimContext, budget: SmoothnessBud
     const seed = context.seed + s;
     const { withoutBn, withBn } = networkPair(kernels, budget.network, seed);
     const tracks: LandscapePoint[][] = [];
-    for (const [label, net] of [[withoutBnName, withoutBn], [withBnName, withBn]] as const) {
+    for (const [label, net] of [
+      [withoutBnName, withoutBn],
+      [withBnName, withBn],
+    ] as const) {
       context.onProgress?.(`smoothness: seed ${seed}, ${label}, ${budget.steps} steps`);
       // The probe batch of each checkpoint: the same for both networks of a seed.
       const rng = new Rng(deriveSeed(seed, 'experiment'));
       const points: LandscapePoint[] = [];
       await trainForClaim(net, data, {
-        steps: budget.steps, batchSize: budget.batchSize, learningRate: budget.learningRate, seed, checkpointEvery: budget.checkpointEvery,
+        steps: budget.steps,
+        batchSize: budget.batchSize,
+        learningRate: budget.learningRate,
+        seed,
+        checkpointEvery: budget.checkpointEvery,
         onCheckpoint: (step) => {
           const start = rng.int(data.train.count - budget.batchSize);
           const { x, labels } = loadBatch(net, data.train, start, budget.batchSize);
@@ -144,9 +170,15 @@ export async function runSmoothness(context: ClaimContext, budget: SmoothnessBud
   }
 
   const summaries = { without: runs.map((run) => summarize(run.without)), with: runs.map((run) => summarize(run.with)) };
-  const stats = Object.fromEntries([...MEASURES, ...EXTRA_MEASURES].map(({ key }) => [key, {
-    without: meanStd(summaries.without.map((s) => s[key])), with: meanStd(summaries.with.map((s) => s[key])),
-  }])) as Record<keyof LandscapeSummary, { without: MeanStd; with: MeanStd }>;
+  const stats = Object.fromEntries(
+    [...MEASURES, ...EXTRA_MEASURES].map(({ key }) => [
+      key,
+      {
+        without: meanStd(summaries.without.map((s) => s[key])),
+        with: meanStd(summaries.with.map((s) => s[key])),
+      },
+    ]),
+  ) as Record<keyof LandscapeSummary, { without: MeanStd; with: MeanStd }>;
   const smoother = MEASURES.map(({ key }) => clearlyAbove(stats[key].without, stats[key].with));
   const holds = smoother.every(Boolean);
   const ratio = (key: keyof LandscapeSummary): string => `${(stats[key].without.mean / stats[key].with.mean).toFixed(1)}×`;
@@ -164,9 +196,14 @@ export async function runSmoothness(context: ClaimContext, budget: SmoothnessBud
     ? ''
     : ` Per unit of distance moved, ‖Δ∇L‖/‖Δw‖ at η = ${budget.stepSizes[0]} is ${formatMeanStd(stats.ratioAtSmallest.without)} without BN and ${formatMeanStd(stats.ratioAtSmallest.with)} with, ` +
       `at η = ${budget.stepSizes.at(-1)} ${formatMeanStd(stats.ratioAtLargest.without)} and ${formatMeanStd(stats.ratioAtLargest.with)}: with BN the gradient changes as fast or faster locally but stops changing over longer moves, ` +
-      'so BN\'s gradient stays predictive over a long step, while its worst-case local curvature is not lower here.';
-  const band = (name: string, points: LandscapePoint[], low: (p: LandscapePoint) => number, mid: (p: LandscapePoint) => number, high: (p: LandscapePoint) => number): BandSeries =>
-    ({ name, points: points.map((p) => ({ x: p.step, low: low(p), mid: mid(p), high: high(p) })) });
+      "so BN's gradient stays predictive over a long step, while its worst-case local curvature is not lower here.";
+  const band = (
+    name: string,
+    points: LandscapePoint[],
+    low: (p: LandscapePoint) => number,
+    mid: (p: LandscapePoint) => number,
+    high: (p: LandscapePoint) => number,
+  ): BandSeries => ({ name, points: points.map((p) => ({ x: p.step, low: low(p), mid: mid(p), high: high(p) })) });
   const first = runs[0]!;
   // β-smoothness: the band is its spread over the seeds, the line its mean.
   const betaBand = (name: string, pick: (run: (typeof runs)[number]) => LandscapePoint[]): BandSeries => ({
@@ -184,28 +221,59 @@ export async function runSmoothness(context: ClaimContext, budget: SmoothnessBud
       `Networks 784-${budget.network.hiddenSizes.join('-')}-10 (${budget.network.activation}, N(0, ${budget.network.initStd}²)) without and with BN from the same weights on the same batches, ${budget.steps} SGD steps of ${budget.batchSize} at learning rate ${budget.learningRate}, seeds ${context.seed}-${context.seed + budget.seeds - 1}. ` +
       `Every ${budget.checkpointEvery} steps, on a batch of ${budget.batchSize} training images (the same for both networks), with ∇L the gradient of every parameter (weights, biases, γ, β) in training mode: ` +
       `every parameter is moved to w − η∇L for η ∈ {${budget.stepSizes.join(', ')}} (Santurkar et al.'s step sizes at their learning rate 0.1, which is ours: 0.5× to 4× a training step), and the loss and the gradient are measured there. ` +
-      'Recorded per checkpoint: the range of those losses, the largest ‖∇L(w − η∇L) − ∇L(w)‖ (gradient predictiveness: small = predictive) and the largest ‖∇L(w − η∇L) − ∇L(w)‖ / ‖η∇L(w)‖ (effective β-smoothness); weights and BN\'s estimates are put back after. ' +
+      "Recorded per checkpoint: the range of those losses, the largest ‖∇L(w − η∇L) − ∇L(w)‖ (gradient predictiveness: small = predictive) and the largest ‖∇L(w − η∇L) − ∇L(w)‖ / ‖η∇L(w)‖ (effective β-smoothness); weights and BN's estimates are put back after. " +
       'Each measure is averaged over the checkpoints of a run, then mean ± std over seeds; BN is "smoother" on a measure when its mean is lower by more than twice the standard error of the difference. The verdict needs all three.' +
       `${context.quick ? ' Quick budget: fewer steps and checkpoints than the full run.' : ''}`,
-    numbers: Object.fromEntries([...MEASURES, ...EXTRA_MEASURES].flatMap(({ key }) => [
-      [`${key}WithoutBn`, stats[key].without.mean], [`${key}WithoutBnStd`, stats[key].without.std],
-      [`${key}WithBn`, stats[key].with.mean], [`${key}WithBnStd`, stats[key].with.std],
-    ])),
+    numbers: Object.fromEntries(
+      [...MEASURES, ...EXTRA_MEASURES].flatMap(({ key }) => [
+        [`${key}WithoutBn`, stats[key].without.mean],
+        [`${key}WithoutBnStd`, stats[key].without.std],
+        [`${key}WithBn`, stats[key].with.mean],
+        [`${key}WithBnStd`, stats[key].with.std],
+      ]),
+    ),
     tables: [
       {
         title: `Landscape along the gradient, mean over checkpoints, mean ± std over ${budget.seeds} seeds`,
         columns: ['measure', withoutBnName, withBnName, 'without / with', 'BN smoother beyond the noise'],
         rows: [
-          ...MEASURES.map(({ key, label }, k) => [label, formatMeanStd(stats[key].without), formatMeanStd(stats[key].with), ratio(key), smoother[k] ? 'yes' : 'no']),
-          ['gradient norm ‖∇L‖ (not a smoothness measure)', formatMeanStd(stats.gradientNorm.without), formatMeanStd(stats.gradientNorm.with), ratio('gradientNorm'), '—'],
-          [`‖Δ∇L‖/‖Δw‖ at η = ${budget.stepSizes[0]}`, formatMeanStd(stats.ratioAtSmallest.without), formatMeanStd(stats.ratioAtSmallest.with), ratio('ratioAtSmallest'), '—'],
-          [`‖Δ∇L‖/‖Δw‖ at η = ${budget.stepSizes.at(-1)}`, formatMeanStd(stats.ratioAtLargest.without), formatMeanStd(stats.ratioAtLargest.with), ratio('ratioAtLargest'), '—'],
+          ...MEASURES.map(({ key, label }, k) => [
+            label,
+            formatMeanStd(stats[key].without),
+            formatMeanStd(stats[key].with),
+            ratio(key),
+            smoother[k] ? 'yes' : 'no',
+          ]),
+          [
+            'gradient norm ‖∇L‖ (not a smoothness measure)',
+            formatMeanStd(stats.gradientNorm.without),
+            formatMeanStd(stats.gradientNorm.with),
+            ratio('gradientNorm'),
+            '—',
+          ],
+          [
+            `‖Δ∇L‖/‖Δw‖ at η = ${budget.stepSizes[0]}`,
+            formatMeanStd(stats.ratioAtSmallest.without),
+            formatMeanStd(stats.ratioAtSmallest.with),
+            ratio('ratioAtSmallest'),
+            '—',
+          ],
+          [
+            `‖Δ∇L‖/‖Δw‖ at η = ${budget.stepSizes.at(-1)}`,
+            formatMeanStd(stats.ratioAtLargest.without),
+            formatMeanStd(stats.ratioAtLargest.with),
+            ratio('ratioAtLargest'),
+            '—',
+          ],
         ],
       },
       {
         title: 'Per seed',
         columns: ['seed', ...MEASURES.flatMap(({ key }) => [`${key} without`, `${key} with`])],
-        rows: runs.map((run, i) => [run.seed, ...MEASURES.flatMap(({ key }) => [formatNumber(summaries.without[i]![key]), formatNumber(summaries.with[i]![key])])]),
+        rows: runs.map((run, i) => [
+          run.seed,
+          ...MEASURES.flatMap(({ key }) => [formatNumber(summaries.without[i]![key]), formatNumber(summaries.with[i]![key])]),
+        ]),
       },
     ],
     verdict: {
@@ -223,18 +291,49 @@ export async function runSmoothness(context: ClaimContext, budget: SmoothnessBud
           xTitle: 'training step',
           panels: [
             {
-              title: 'loss landscape', yTitle: 'loss along −∇L', yScale: 'log',
-              series: [band(withoutBnName, first.without, (p) => p.lossLow, (p) => p.loss, (p) => p.lossHigh), band(withBnName, first.with, (p) => p.lossLow, (p) => p.loss, (p) => p.lossHigh)],
-            },
-            {
-              title: 'gradient predictiveness', yTitle: '‖∇L(w − η∇L) − ∇L(w)‖',
+              title: 'loss landscape',
+              yTitle: 'loss along −∇L',
+              yScale: 'log',
               series: [
-                band(withoutBnName, first.without, (p) => p.gradientChangeLow, (p) => (p.gradientChangeLow + p.gradientChangeHigh) / 2, (p) => p.gradientChangeHigh),
-                band(withBnName, first.with, (p) => p.gradientChangeLow, (p) => (p.gradientChangeLow + p.gradientChangeHigh) / 2, (p) => p.gradientChangeHigh),
+                band(
+                  withoutBnName,
+                  first.without,
+                  (p) => p.lossLow,
+                  (p) => p.loss,
+                  (p) => p.lossHigh,
+                ),
+                band(
+                  withBnName,
+                  first.with,
+                  (p) => p.lossLow,
+                  (p) => p.loss,
+                  (p) => p.lossHigh,
+                ),
               ],
             },
             {
-              title: 'effective β-smoothness', yTitle: 'max ‖Δ∇L‖ / ‖Δw‖',
+              title: 'gradient predictiveness',
+              yTitle: '‖∇L(w − η∇L) − ∇L(w)‖',
+              series: [
+                band(
+                  withoutBnName,
+                  first.without,
+                  (p) => p.gradientChangeLow,
+                  (p) => (p.gradientChangeLow + p.gradientChangeHigh) / 2,
+                  (p) => p.gradientChangeHigh,
+                ),
+                band(
+                  withBnName,
+                  first.with,
+                  (p) => p.gradientChangeLow,
+                  (p) => (p.gradientChangeLow + p.gradientChangeHigh) / 2,
+                  (p) => p.gradientChangeHigh,
+                ),
+              ],
+            },
+            {
+              title: 'effective β-smoothness',
+              yTitle: 'max ‖Δ∇L‖ / ‖Δw‖',
               series: [betaBand(withoutBnName, (run) => run.without), betaBand(withBnName, (run) => run.with)],
             },
           ],

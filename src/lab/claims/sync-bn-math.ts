@@ -49,8 +49,13 @@ export class BatchNormShard {
   private count = 0;
 
   constructor(
-    private readonly x: Float32Array, private readonly dy: Float32Array, readonly rows: number, readonly features: number,
-    private readonly gamma: Float32Array, private readonly beta: Float32Array, private readonly eps: number,
+    private readonly x: Float32Array,
+    private readonly dy: Float32Array,
+    readonly rows: number,
+    readonly features: number,
+    private readonly gamma: Float32Array,
+    private readonly beta: Float32Array,
+    private readonly eps: number,
   ) {
     this.mean = new Float64Array(features);
     this.invStd = new Float64Array(features);
@@ -59,7 +64,8 @@ export class BatchNormShard {
 
   /** Phase 1: [Σ_i x_ij for every j, rows]. */
   sums(): Float64Array {
-    const n = this.features, out = new Float64Array(n + 1);
+    const n = this.features,
+      out = new Float64Array(n + 1);
     for (let i = 0; i < this.rows; i++) for (let j = 0; j < n; j++) out[j] += this.x[i * n + j]!;
     out[n] = this.rows;
     return out;
@@ -67,7 +73,8 @@ export class BatchNormShard {
 
   /** Phase 2, given phase 1 reduced: μ = Σx / count; returns [Σ_i (x_ij − μ_j)² for every j]. */
   squares(reducedSums: Float64Array): Float64Array {
-    const n = this.features, out = new Float64Array(n);
+    const n = this.features,
+      out = new Float64Array(n);
     this.count = reducedSums[n]!;
     for (let j = 0; j < n; j++) this.mean[j] = reducedSums[j]! / this.count;
     for (let i = 0; i < this.rows; i++) for (let j = 0; j < n; j++) out[j] += (this.x[i * n + j]! - this.mean[j]!) ** 2;
@@ -76,11 +83,14 @@ export class BatchNormShard {
 
   /** Phase 3, given phase 2 reduced: σ² = Σ(x − μ)² / count (biased, as BN in training), x̂, y; returns [Σ dy for every j, Σ dy·x̂ for every j]. */
   gradientSums(reducedSquares: Float64Array): { y: Float32Array; sums: Float64Array } {
-    const n = this.features, y = new Float32Array(this.rows * n), sums = new Float64Array(2 * n);
+    const n = this.features,
+      y = new Float32Array(this.rows * n),
+      sums = new Float64Array(2 * n);
     for (let j = 0; j < n; j++) this.invStd[j] = 1 / Math.sqrt(reducedSquares[j]! / this.count + this.eps);
     for (let i = 0; i < this.rows; i++) {
       for (let j = 0; j < n; j++) {
-        const k = i * n + j, xhat = (this.x[k]! - this.mean[j]!) * this.invStd[j]!;
+        const k = i * n + j,
+          xhat = (this.x[k]! - this.mean[j]!) * this.invStd[j]!;
         this.xhat[k] = xhat;
         y[k] = this.gamma[j]! * xhat + this.beta[j]!;
         sums[j] += this.dy[k]!;
@@ -92,11 +102,13 @@ export class BatchNormShard {
 
   /** Phase 4, given phase 3 reduced over the workers that share statistics: ∂L/∂x = γ·invStd/N·(N·dy − Σdy − x̂·Σdy·x̂). */
   inputGradient(reducedGradientSums: Float64Array): Float32Array {
-    const n = this.features, dx = new Float32Array(this.rows * n), N = this.count;
+    const n = this.features,
+      dx = new Float32Array(this.rows * n),
+      N = this.count;
     for (let i = 0; i < this.rows; i++) {
       for (let j = 0; j < n; j++) {
         const k = i * n + j;
-        dx[k] = (this.gamma[j]! * this.invStd[j]! / N) * (N * this.dy[k]! - reducedGradientSums[j]! - this.xhat[k]! * reducedGradientSums[n + j]!);
+        dx[k] = ((this.gamma[j]! * this.invStd[j]!) / N) * (N * this.dy[k]! - reducedGradientSums[j]! - this.xhat[k]! * reducedGradientSums[n + j]!);
       }
     }
     return dx;
@@ -105,12 +117,13 @@ export class BatchNormShard {
 
 /** The rows of shard `k` of `shards` (views). */
 export function shardOf(request: ShardRequest, k: number): { x: Float32Array; dy: Float32Array; rows: number } {
-  const rows = request.rows / request.shards, size = rows * request.features;
+  const rows = request.rows / request.shards,
+    size = rows * request.features;
   return { x: request.x.subarray(k * size, (k + 1) * size), dy: request.dy.subarray(k * size, (k + 1) * size), rows };
 }
 
 /** Element-wise sum of the workers' vectors, in worker order (every worker sums in the same order, so all get the same bits). */
-export function sumInOrder(parts: readonly Float64Array[]): Float64Array {
+function sumInOrder(parts: readonly Float64Array[]): Float64Array {
   const out = new Float64Array(parts[0]!.length);
   for (const part of parts) for (let i = 0; i < out.length; i++) out[i] += part[i]!;
   return out;
@@ -138,16 +151,34 @@ export const runShardsInProcess: ShardedBatchNorm = {
     const phase3 = parts.map((p, k) => p.gradientSums(squares[k]!));
     const gradientSums = reduce(phase3.map((r) => r.sums));
     const dxs = parts.map((p, k) => p.inputGradient(gradientSums[k]!));
-    return assemble(request, phase3.map((r) => r.y), dxs, phase3.map((r) => r.sums), 'one thread');
+    return assemble(
+      request,
+      phase3.map((r) => r.y),
+      dxs,
+      phase3.map((r) => r.sums),
+      'one thread',
+    );
   },
 };
 
 /** Puts shard results together; the parameter gradients are every shard's summed (the data-parallel all-reduce). */
-export function assemble(request: ShardRequest, ys: readonly Float32Array[], dxs: readonly Float32Array[], gradientSums: readonly Float64Array[], runner: string): ShardResult {
-  const n = request.features, size = (request.rows / request.shards) * n;
-  const y = new Float32Array(request.rows * n), dx = new Float32Array(request.rows * n);
-  ys.forEach((part, k) => y.set(part, k * size));
-  dxs.forEach((part, k) => dx.set(part, k * size));
+export function assemble(
+  request: ShardRequest,
+  ys: readonly Float32Array[],
+  dxs: readonly Float32Array[],
+  gradientSums: readonly Float64Array[],
+  runner: string,
+): ShardResult {
+  const n = request.features,
+    size = (request.rows / request.shards) * n;
+  const y = new Float32Array(request.rows * n),
+    dx = new Float32Array(request.rows * n);
+  ys.forEach((part, k) => {
+    y.set(part, k * size);
+  });
+  dxs.forEach((part, k) => {
+    dx.set(part, k * size);
+  });
   const total = sumInOrder(gradientSums);
   return { y, dx, dBeta: total.slice(0, n), dGamma: total.slice(n), runner };
 }

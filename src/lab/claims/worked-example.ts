@@ -3,20 +3,21 @@
  * BatchNorm layer in training mode, stage by stage (μ, σ², x̂, then γ and β). The article gives
  * feature 1 only; features 2-4 are a small fixed example of ours.
  */
-import { BATCH_NORM_DEFAULTS } from '../../nn/spec.js';
+
 import { BatchNorm } from '../../nn/batch-norm.js';
 import { TRAINING_PASS } from '../../nn/layer.js';
+import { BATCH_NORM_DEFAULTS } from '../../nn/spec.js';
 import { barChartSpec } from '../charts/bar-chart.js';
 import type { Claim, ClaimContext, ClaimResult } from './claim.js';
 import { elapsedSince, formatNumber } from './experiment-kit.js';
 
 /** The article's feature 1 (the row consistent with its μ, σ² and x̂). */
-export const ARTICLE_FEATURE_ROW = [1.0, 1.5, 1.2, 0.9, 1.7, 2.1, 3.1, 1.7];
+const ARTICLE_FEATURE_ROW = [1.0, 1.5, 1.2, 0.9, 1.7, 2.1, 3.1, 1.7];
 /** The article's figures for feature 1, to two decimals. */
-export const ARTICLE_MEAN = 1.65;
-export const ARTICLE_VARIANCE = 0.44;
+const ARTICLE_MEAN = 1.65;
+const ARTICLE_VARIANCE = 0.44;
 export const ARTICLE_XHAT = [-0.98, -0.23, -0.68, -1.13, 0.08, 0.68, 2.19, 0.08];
-export const ARTICLE_EPS = 1e-8;
+const ARTICLE_EPS = 1e-8;
 
 /** Features 2-4: our own small example (a shifted one, a large-offset one, a symmetric one). */
 const OTHER_FEATURE_ROWS = [
@@ -93,7 +94,7 @@ export async function runWorkedExample(context: Pick<ClaimContext, 'kernels'>): 
     title: workedExampleClaim.title,
     articleSays: workedExampleClaim.articleSays,
     method:
-      'The 8×4 batch (feature 1 from the article, features 2-4 our own) goes through bnlab\'s BatchNorm layer (src/nn/batch-norm.ts) in training mode with ε = 1e-8, ' +
+      "The 8×4 batch (feature 1 from the article, features 2-4 our own) goes through bnlab's BatchNorm layer (src/nn/batch-norm.ts) in training mode with ε = 1e-8, " +
       `float32 on the ${kernels.name} backend; first with γ = 1, β = 0, then with γ = [${EXAMPLE_GAMMA.join(', ')}], β = [${EXAMPLE_BETA.join(', ')}], then with γ = √(σ²+ε), β = μ.`,
     numbers: {
       mean1: mean[0]!,
@@ -105,17 +106,19 @@ export async function runWorkedExample(context: Pick<ClaimContext, 'kernels'>): 
       {
         title: 'Batch statistics per feature',
         columns: ['feature', 'μ', 'σ² (÷m)', '1/√(σ²+ε)', 'γ', 'β'],
-        rows: mean.map((mu, j) => [featureLabel(j), formatNumber(mu, 4), formatNumber(variance[j]!, 4), formatNumber(invStd[j]!, 4), EXAMPLE_GAMMA[j]!, EXAMPLE_BETA[j]!]),
+        rows: mean.map((mu, j) => [
+          featureLabel(j),
+          formatNumber(mu, 4),
+          formatNumber(variance[j]!, 4),
+          formatNumber(invStd[j]!, 4),
+          EXAMPLE_GAMMA[j]!,
+          EXAMPLE_BETA[j]!,
+        ]),
       },
       {
         title: 'Every stage, example by example (x̂ and x̃ = γ·x̂ + β)',
         columns: ['example', ...rows.map((_, j) => `z${j + 1}`), ...rows.map((_, j) => `x̂${j + 1}`), ...rows.map((_, j) => `x̃${j + 1}`)],
-        rows: xhat.map((row, i) => [
-          i + 1,
-          ...rows.map((feature) => feature[i]!),
-          ...row.map(round2),
-          ...affine[i]!.map(round2),
-        ]),
+        rows: xhat.map((row, i) => [i + 1, ...rows.map((feature) => feature[i]!), ...row.map(round2), ...affine[i]!.map(round2)]),
       },
     ],
     verdict: {
@@ -127,7 +130,7 @@ export async function runWorkedExample(context: Pick<ClaimContext, 'kernels'>): 
     figures: [
       {
         name: 'feature1',
-        caption: 'Feature 1 of the article\'s batch: the input z, the normalized x̂ (mean 0, variance 1), and x̃ = γ·x̂ + β with γ = 2, β = 0.5.',
+        caption: "Feature 1 of the article's batch: the input z, the normalized x̂ (mean 0, variance 1), and x̃ = γ·x̂ + β with γ = 2, β = 0.5.",
         spec: barChartSpec({
           title: 'Worked example, feature 1: z → x̂ → γ·x̂ + β',
           xTitle: 'example',

@@ -3,9 +3,9 @@
  * inference mode (in float64, shifted by the largest logit so that no exp overflows).
  */
 import type { Split } from '../../data/mnist.js';
+import { splitExamples } from '../../data/mnist.js';
 import type { MLP } from '../../nn/mlp.js';
 import type { InferenceStatistics } from '../../nn/spec.js';
-import { splitExamples } from '../../data/mnist.js';
 
 /** softmax(logits of row `row`) after an inference-mode forward of every example of `batch`, with `statistics` for this call. */
 export function classProbabilities(net: MLP, batch: Split, row: number, statistics?: InferenceStatistics): number[] {

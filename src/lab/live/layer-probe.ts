@@ -18,7 +18,7 @@ import { percentileOfSorted, probeHiddenLayers, sortedColumn } from '../claims/e
 import { SATURATED_DERIVATIVE, SATURATION_THRESHOLD } from '../claims/saturation.js';
 import type { BatchNormView, Histogram, LayerView, ProbeSample } from './session-messages.js';
 
-export const HISTOGRAM_BINS = 40;
+const HISTOGRAM_BINS = 40;
 
 /** tanh'(z) = 1 − tanh²(z) < 0.01 exactly when |z| > atanh(√0.99) ≈ 2.99. */
 const TANH_SATURATION_THRESHOLD = Math.atanh(Math.sqrt(1 - SATURATED_DERIVATIVE));
@@ -49,7 +49,7 @@ export function probeLayers(net: MLP, probe: Split, step: number, watchedUnit: n
  * saturation claim's measure); relu: the fraction of units that are zero on every probe image
  * (dead: no gradient reaches their weights); identity never saturates.
  */
-export function saturatedFraction(inputs: Matrix, activation: ActivationKind): number {
+function saturatedFraction(inputs: Matrix, activation: ActivationKind): number {
   const { rows, cols, data } = inputs;
   switch (activation) {
     case 'sigmoid':
@@ -76,8 +76,9 @@ export function saturatedFraction(inputs: Matrix, activation: ActivationKind): n
 }
 
 /** `bins` equal bins from the smallest to the largest finite value; non-finite values are left out. */
-export function histogramOf(values: ArrayLike<number>, bins: number): Histogram {
-  let low = Infinity, high = -Infinity;
+function histogramOf(values: ArrayLike<number>, bins: number): Histogram {
+  let low = Infinity,
+    high = -Infinity;
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
     if (Number.isFinite(v)) {
@@ -98,7 +99,8 @@ export function histogramOf(values: ArrayLike<number>, bins: number): Histogram 
 /** Each column's mean and biased variance (as BN computes a batch's), as plain numbers. */
 function columnStatistics(matrix: Matrix): { batchMean: number[]; batchVariance: number[] } {
   const { rows, cols, data } = matrix;
-  const mean = new Array<number>(cols).fill(0), variance = new Array<number>(cols).fill(0);
+  const mean = new Array<number>(cols).fill(0),
+    variance = new Array<number>(cols).fill(0);
   for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) mean[j]! += data[i * cols + j]!;
   for (let j = 0; j < cols; j++) mean[j]! /= rows || 1;
   for (let i = 0; i < rows; i++) {

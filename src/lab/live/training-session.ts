@@ -7,7 +7,7 @@
  */
 import type { BackendChoice } from '../../core/backend.js';
 import type { Kernels } from '../../core/kernels.js';
-import { MNIST_CLASSES, splitExamples, type MnistData, type Split } from '../../data/mnist.js';
+import { MNIST_CLASSES, type MnistData, type Split, splitExamples } from '../../data/mnist.js';
 import type { MLP } from '../../nn/mlp.js';
 import { BATCH_NORM_DEFAULTS, type Estimator, type InferenceStatistics, type NormKind } from '../../nn/spec.js';
 import { decodeCheckpoint, describeNetwork, encodeCheckpoint } from '../../train/checkpoint.js';
@@ -15,20 +15,27 @@ import { largestBatch, normKindOf, type TrainConfig } from '../../train/config.j
 import { buildNetwork } from '../../train/networks.js';
 import { TrainingRun } from '../../train/trainer.js';
 import { headOf, predictClasses } from '../claims/experiment-kit.js';
-import { networkName, summarizeRun, type RunSummary } from '../run-summary.js';
+import { networkName, type RunSummary, summarizeRun } from '../run-summary.js';
 import { classProbabilities } from './class-probabilities.js';
 import { probeLayers } from './layer-probe.js';
 import {
-  networkSlug, type ImageSource, type InferenceChoice, type LayerView, type ProbeSample, type SessionCommand, type SessionEvent, type SessionState,
+  type ImageSource,
+  type InferenceChoice,
+  type LayerView,
+  networkSlug,
+  type ProbeSample,
+  type SessionCommand,
+  type SessionEvent,
+  type SessionState,
   type SessionUpdate,
 } from './session-messages.js';
 
 /** Validation images whose hidden layers are probed: enough for stable percentiles, cheap enough to probe often. */
-export const PROBE_IMAGES = 256;
+const PROBE_IMAGES = 256;
 /** About this many probes over a run, whatever its length: the views' resolution, at ~2% of training time. */
-export const PROBES_PER_RUN = 100;
+const PROBES_PER_RUN = 100;
 /** Test images that keep a classified image company when it is not alone in its batch. */
-export const CLASSIFY_COMPANY = 99;
+const CLASSIFY_COMPANY = 99;
 /** Training runs in slices this long between looks at the command queue. */
 const SLICE_MS = 25;
 const UPDATE_EVERY_MS = 200;
@@ -80,7 +87,10 @@ export class TrainingSession {
   /** Commands are handled one after another, in order (configure and load are asynchronous). */
   private queue: Promise<void> = Promise.resolve();
 
-  constructor(private readonly data: Promise<MnistData>, private readonly host: SessionHost) {}
+  constructor(
+    private readonly data: Promise<MnistData>,
+    private readonly host: SessionHost,
+  ) {}
 
   /** Takes one command; never throws (a failure becomes a 'failed' event and changes nothing). */
   handle(command: SessionCommand): void {
@@ -89,10 +99,12 @@ export class TrainingSession {
       this.budget = 0;
       return;
     }
-    this.queue = this.queue.then(() => this.execute(command)).catch((error: unknown) => {
-      const requestId = 'requestId' in command ? command.requestId : null;
-      this.host.post({ type: 'failed', requestId, command: command.type, message: error instanceof Error ? error.message : String(error) });
-    });
+    this.queue = this.queue
+      .then(() => this.execute(command))
+      .catch((error: unknown) => {
+        const requestId = 'requestId' in command ? command.requestId : null;
+        this.host.post({ type: 'failed', requestId, command: command.type, message: error instanceof Error ? error.message : String(error) });
+      });
   }
 
   private async execute(command: SessionCommand): Promise<void> {
@@ -136,8 +148,21 @@ export class TrainingSession {
 
   private replaceRun(kernels: Kernels, net: MLP, config: TrainConfig, norm: NormKind, data: MnistData): void {
     const run: Run = {
-      id: this.nextRunId++, kernels, net, config, norm, training: null as unknown as TrainingRun, summary: null,
-      sentCurvePoints: 0, probes: [], losses: [], layers: null, lossSum: 0, lossCount: 0, activeMs: 0, activeSteps: 0,
+      id: this.nextRunId++,
+      kernels,
+      net,
+      config,
+      norm,
+      training: null as unknown as TrainingRun,
+      summary: null,
+      sentCurvePoints: 0,
+      probes: [],
+      losses: [],
+      layers: null,
+      lossSum: 0,
+      lossCount: 0,
+      activeMs: 0,
+      activeSteps: 0,
     };
     run.training = new TrainingRun(net, data, config, {
       onStep: (_step, loss) => {
@@ -285,7 +310,9 @@ export class TrainingSession {
     const { net } = decodeCheckpoint(bytes, current.kernels, fileName, expected, { maxBatchSize: largestBatch(config) });
     const found = `${describeNetwork(net.spec)} ${net.spec.activation}`;
     if (net.spec.activation !== config.activation) {
-      throw new Error(`${fileName} holds a ${found} network, but the page trains ${config.activation}: set the activation to ${net.spec.activation}, then load it again.`);
+      throw new Error(
+        `${fileName} holds a ${found} network, but the page trains ${config.activation}: set the activation to ${net.spec.activation}, then load it again.`,
+      );
     }
     if (net.spec.norm !== norm) {
       const holds = normPhrase(net.spec.norm);
@@ -293,7 +320,9 @@ export class TrainingSession {
     }
     const virtualBatch = net.spec.ghost?.virtualBatch;
     if (virtualBatch !== undefined && config.batchSize % virtualBatch !== 0) {
-      throw new Error(`${fileName} holds Ghost BN with virtual batches of ${virtualBatch}, which do not divide the batch size ${config.batchSize}: set the batch size to a multiple of ${virtualBatch}, then load it again.`);
+      throw new Error(
+        `${fileName} holds Ghost BN with virtual batches of ${virtualBatch}, which do not divide the batch size ${config.batchSize}: set the batch size to a multiple of ${virtualBatch}, then load it again.`,
+      );
     }
     this.budget = 0;
     this.replaceRun(current.kernels, net, config, norm, await this.data);

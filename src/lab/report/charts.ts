@@ -4,16 +4,17 @@
  * Series carry the shared without/with-BN names (and "with LN"… for the other norms of
  * `reproduce --norms`), so colours match every other bnlab chart. Pure.
  */
+
+import { describeConfiguration } from '../article.js';
 import { lineChartSpec } from '../charts/line-chart.js';
 import { panelGridSpec } from '../charts/panel-grid.js';
 import { withBnName, withoutBnName } from '../charts/series-colors.js';
 import type { Series, VegaLiteSpec } from '../charts/types.js';
-import { describeConfiguration } from '../article.js';
 import { normSeriesName } from '../run-summary.js';
 import type { ConfigSummary, GridReport, NetworkSummary } from './summary.js';
 
-export const WITHOUT_BN_SERIES = withoutBnName;
-export const WITH_BN_SERIES = withBnName;
+const WITHOUT_BN_SERIES = withoutBnName;
+const WITH_BN_SERIES = withBnName;
 
 function curveSeries(network: NetworkSummary | null, name: string): Series[] {
   if (!network) return [];

@@ -18,30 +18,57 @@ const CELLS = [
 ] as const;
 
 export const REPORT_CSV_HEADER = [
-  'model', 'init_std', 'learning_rate', 'activation', 'steps', 'batch_size', 'seeds', 'article_steps',
+  'model',
+  'init_std',
+  'learning_rate',
+  'activation',
+  'steps',
+  'batch_size',
+  'seeds',
+  'article_steps',
   ...CELLS.flatMap(({ prefix, split }) => [
-    `bnlab_${prefix}`, `bnlab_${prefix}_std`, `article_${prefix}`, `${prefix}_difference`, `${prefix}_verdict`,
+    `bnlab_${prefix}`,
+    `bnlab_${prefix}_std`,
+    `article_${prefix}`,
+    `${prefix}_difference`,
+    `${prefix}_verdict`,
     // The last-half mean sits beside the final validation accuracy; the verdict is on the final value.
     ...(split === 'validation' ? [`bnlab_${prefix}_last_half`, `bnlab_${prefix}_last_half_std`] : []),
   ]),
-  'bnlab_no_bn_it_per_s', 'bnlab_bn_it_per_s', 'article_no_bn_it_per_s', 'article_bn_it_per_s',
+  'bnlab_no_bn_it_per_s',
+  'bnlab_bn_it_per_s',
+  'article_no_bn_it_per_s',
+  'article_bn_it_per_s',
 ];
 
 /** The columns of a network with another norm: `bnlab_ln_val_acc`, …, `bnlab_ln_it_per_s`. */
 function otherNormColumns(norm: NormKind): string[] {
   const prefix = `bnlab_${norm}`;
-  return [`${prefix}_val_acc`, `${prefix}_val_acc_std`, `${prefix}_val_acc_last_half`, `${prefix}_val_acc_last_half_std`, `${prefix}_test_acc`, `${prefix}_test_acc_std`, `${prefix}_it_per_s`];
+  return [
+    `${prefix}_val_acc`,
+    `${prefix}_val_acc_std`,
+    `${prefix}_val_acc_last_half`,
+    `${prefix}_val_acc_last_half_std`,
+    `${prefix}_test_acc`,
+    `${prefix}_test_acc_std`,
+    `${prefix}_it_per_s`,
+  ];
 }
 
 /** The header of a report whose runs include `otherNorms` besides none and bn. */
-export function reportCsvHeader(otherNorms: readonly NormKind[]): string[] {
+function reportCsvHeader(otherNorms: readonly NormKind[]): string[] {
   return [...REPORT_CSV_HEADER, ...otherNorms.flatMap(otherNormColumns)];
 }
 
 function otherNormValues(network: NetworkSummary | null): string[] {
   return [
-    number(network?.validation.mean, 4), number(network?.validation.std, 4), number(network?.lastHalf.mean, 4), number(network?.lastHalf.std, 4),
-    number(network?.test.mean, 4), number(network?.test.std, 4), number(network?.stepsPerSecond.mean, 1),
+    number(network?.validation.mean, 4),
+    number(network?.validation.std, 4),
+    number(network?.lastHalf.mean, 4),
+    number(network?.lastHalf.std, 4),
+    number(network?.test.mean, 4),
+    number(network?.test.std, 4),
+    number(network?.stepsPerSecond.mean, 1),
   ];
 }
 
@@ -70,7 +97,16 @@ function row(summary: ConfigSummary): string[] {
   const settings = networks.find((network) => network !== null)?.runs[0]?.settings;
   const steps = settings?.steps;
   const batchSize = settings?.batchSize;
-  const values = [String(config.id), String(config.initStd), String(config.learningRate), config.activation, String(steps ?? ''), String(batchSize ?? ''), String(seeds), String(article.steps)];
+  const values = [
+    String(config.id),
+    String(config.initStd),
+    String(config.learningRate),
+    config.activation,
+    String(steps ?? ''),
+    String(batchSize ?? ''),
+    String(seeds),
+    String(article.steps),
+  ];
   for (const { batchNorm, split } of CELLS) {
     const network: NetworkSummary | null = batchNorm ? summary.withBn : summary.withoutBn;
     const articleValue = (batchNorm ? article.withBn : article.withoutBn)[split];

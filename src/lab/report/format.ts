@@ -44,7 +44,8 @@ export function configurationLabel(summary: ConfigSummary): string {
 export function seedsLabel(report: GridReport): string {
   const counts = report.seedCounts;
   if (counts.length === 0) return 'no runs';
-  const low = Math.min(...counts), high = Math.max(...counts);
+  const low = Math.min(...counts),
+    high = Math.max(...counts);
   const range = low === high ? String(low) : `${low}-${high}`;
   return `${range} seed${high === 1 ? '' : 's'}`;
 }
@@ -54,6 +55,9 @@ export function wallTimeSentence(report: Pick<GridReport, 'sessions' | 'wallMs'>
   const sessions = report.sessions.length;
   if (sessions === 0) return `The ${what}'s wall time was not recorded.`;
   const jobs = [...new Set(report.sessions.map((session) => session.jobs))].join('/');
-  const parts = sessions === 1 ? 'in one session' : `over ${sessions} sessions (processes sharing the runs dir, a resume after an interruption, or a run again with more seeds or configurations; sessions that overlapped count once)`;
+  const parts =
+    sessions === 1
+      ? 'in one session'
+      : `over ${sessions} sessions (processes sharing the runs dir, a resume after an interruption, or a run again with more seeds or configurations; sessions that overlapped count once)`;
   return `${what[0]!.toUpperCase()}${what.slice(1)} wall time: ${formatDuration(report.wallMs)} ${parts}, ${jobs} worker thread${jobs === '1' ? '' : 's'}.`;
 }

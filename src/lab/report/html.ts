@@ -6,15 +6,13 @@
  */
 import { ARTICLE_CITATION, ARTICLE_STEPS } from '../article.js';
 import { describeSettings } from '../grid.js';
+import { normSeriesName } from '../run-summary.js';
 import { configChartName, OVERVIEW_CHART_NAME, panelTitle } from './charts.js';
 import { activationName, configurationLabel, formatAccuracy, formatDuration, formatRate, formatStats, seedsLabel, wallTimeSentence } from './format.js';
-import { reportCells, type GridReport, type NetworkSummary } from './summary.js';
-import { VERDICT_RULE, verdictExplanation, verdictLabel, type Verdict } from './verdict.js';
 import { escapeHtml, scopeSvgIds } from './inline-html.js';
 import { ARTICLE_VERDICT_BASIS, LAST_HALF_EXPLANATION } from './last-half-note.js';
-import { normSeriesName } from '../run-summary.js';
-
-export { escapeHtml };
+import { type GridReport, type NetworkSummary, reportCells } from './summary.js';
+import { VERDICT_RULE, type Verdict, verdictExplanation, verdictLabel } from './verdict.js';
 
 /** SVG documents by chart name (`overview`, `model-1`, …). */
 export type ChartSvgs = ReadonlyMap<string, string>;
@@ -50,12 +48,25 @@ td.not-compared, td.missing { background: #f6f6f6; }
 export function buildHtmlReport(report: GridReport, charts: ChartSvgs): string {
   const { settings } = report;
   const parts: string[] = [];
-  parts.push('<!DOCTYPE html>', '<html lang="en">', '<head>', '<meta charset="utf-8">', '<title>bnlab: the article\'s grid, reproduced</title>', `<style>${STYLE}</style>`, '</head>', '<body>');
-  parts.push('<h1>bnlab: the article\'s grid, reproduced</h1>');
+  parts.push(
+    '<!DOCTYPE html>',
+    '<html lang="en">',
+    '<head>',
+    '<meta charset="utf-8">',
+    "<title>bnlab: the article's grid, reproduced</title>",
+    `<style>${STYLE}</style>`,
+    '</head>',
+    '<body>',
+  );
+  parts.push("<h1>bnlab: the article's grid, reproduced</h1>");
   parts.push(`<p>Beside the figures of ${escapeHtml(ARTICLE_CITATION)}.</p>`);
   parts.push('<ul>');
-  parts.push(`<li>Settings: ${escapeHtml(describeSettings(settings))}; ${escapeHtml(seedsLabel(report))} per network; both networks of a pair start from the same initial weights.</li>`);
-  parts.push(`<li>Runs: ${report.runs.length} finished; kernel backend ${escapeHtml(report.backends.join(', ') || '—')}; bnlab ${escapeHtml(report.bnlabVersions.join(', ') || '—')}; data: ${escapeHtml(report.dataSources.join(', ') || '—')}.</li>`);
+  parts.push(
+    `<li>Settings: ${escapeHtml(describeSettings(settings))}; ${escapeHtml(seedsLabel(report))} per network; both networks of a pair start from the same initial weights.</li>`,
+  );
+  parts.push(
+    `<li>Runs: ${report.runs.length} finished; kernel backend ${escapeHtml(report.backends.join(', ') || '—')}; bnlab ${escapeHtml(report.bnlabVersions.join(', ') || '—')}; data: ${escapeHtml(report.dataSources.join(', ') || '—')}.</li>`,
+  );
   parts.push(`<li>${escapeHtml(wallTimeSentence(report))}</li>`);
   parts.push('</ul>');
   for (const note of report.mixedNotes) parts.push(`<p class="note"><strong>Note:</strong> ${escapeHtml(note)}.</p>`);
@@ -66,14 +77,19 @@ export function buildHtmlReport(report: GridReport, charts: ChartSvgs): string {
   if (report.configs.some((summary) => summary.article === null)) {
     parts.push(`<p>The article's figures are for ${ARTICLE_STEPS} steps; bnlab ran ${settings.steps}, so those cells are shown, not compared.</p>`);
   }
-  parts.push('<table><thead><tr><th rowspan="2">Model</th><th rowspan="2">init std</th><th rowspan="2">lr</th><th rowspan="2">activation</th><th colspan="2">without BN</th><th colspan="2">with BN</th></tr>');
+  parts.push(
+    '<table><thead><tr><th rowspan="2">Model</th><th rowspan="2">init std</th><th rowspan="2">lr</th><th rowspan="2">activation</th><th colspan="2">without BN</th><th colspan="2">with BN</th></tr>',
+  );
   parts.push('<tr><th>validation</th><th>test</th><th>validation</th><th>test</th></tr></thead><tbody>');
   for (const summary of report.configs) {
     const { config, articleShown: article } = summary;
     parts.push(
       `<tr><td>${config.id}</td><td>${config.initStd}</td><td>${config.learningRate}</td><td>${activationName(summary)}</td>` +
-        cell(summary.withoutBn, 'validation', article?.withoutBn.validation ?? null) + cell(summary.withoutBn, 'test', article?.withoutBn.test ?? null) +
-        cell(summary.withBn, 'validation', article?.withBn.validation ?? null) + cell(summary.withBn, 'test', article?.withBn.test ?? null) + '</tr>',
+        cell(summary.withoutBn, 'validation', article?.withoutBn.validation ?? null) +
+        cell(summary.withoutBn, 'test', article?.withoutBn.test ?? null) +
+        cell(summary.withBn, 'validation', article?.withBn.validation ?? null) +
+        cell(summary.withBn, 'test', article?.withBn.test ?? null) +
+        '</tr>',
     );
   }
   parts.push('</tbody></table>');
@@ -87,7 +103,9 @@ export function buildHtmlReport(report: GridReport, charts: ChartSvgs): string {
     parts.push('<ul>');
     for (const c of differing) {
       const summary = report.configs.find((s) => s.config.id === c.configId)!;
-      parts.push(`<li>${escapeHtml(`${configurationLabel(summary)}, ${c.batchNorm ? 'with' : 'without'} BN, ${c.split}: bnlab ${formatStats(c.network[c.split])}, article ${formatAccuracy(c.article)}: ${verdictExplanation(c.verdict)}.`)}</li>`);
+      parts.push(
+        `<li>${escapeHtml(`${configurationLabel(summary)}, ${c.batchNorm ? 'with' : 'without'} BN, ${c.split}: bnlab ${formatStats(c.network[c.split])}, article ${formatAccuracy(c.article)}: ${verdictExplanation(c.verdict)}.`)}</li>`,
+      );
     }
     parts.push('</ul>');
   }
@@ -102,9 +120,13 @@ export function buildHtmlReport(report: GridReport, charts: ChartSvgs): string {
   }
 
   parts.push('<h2>Throughput</h2>');
-  parts.push('<p>Training steps per second (validation excluded), mean over seeds; the article\'s figures are tqdm it/s of TensorFlow 1.6 on the author\'s machine.</p>');
+  parts.push(
+    "<p>Training steps per second (validation excluded), mean over seeds; the article's figures are tqdm it/s of TensorFlow 1.6 on the author's machine.</p>",
+  );
   const others = report.otherNorms.map((norm) => `<th>bnlab ${escapeHtml(normSeriesName(norm))}</th>`).join('');
-  parts.push(`<table><thead><tr><th>Model</th><th>bnlab without BN</th><th>bnlab with BN</th>${others}<th>article without BN</th><th>article with BN</th></tr></thead><tbody>`);
+  parts.push(
+    `<table><thead><tr><th>Model</th><th>bnlab without BN</th><th>bnlab with BN</th>${others}<th>article without BN</th><th>article with BN</th></tr></thead><tbody>`,
+  );
   for (const summary of report.configs) {
     parts.push(
       `<tr><td>${summary.config.id}</td><td>${formatRate(summary.withoutBn?.stepsPerSecond.mean ?? null)}</td><td>${formatRate(summary.withBn?.stepsPerSecond.mean ?? null)}</td>` +
@@ -116,7 +138,9 @@ export function buildHtmlReport(report: GridReport, charts: ChartSvgs): string {
   parts.push(`<p>${escapeHtml(wallTimeSentence(report))}</p>`);
   parts.push('<table><thead><tr><th>Run</th><th>backend</th><th>steps/s</th><th>duration</th><th>diverged at step</th></tr></thead><tbody>');
   for (const run of report.runs) {
-    parts.push(`<tr><td>${escapeHtml(run.id)}</td><td>${escapeHtml(run.backend)}</td><td>${formatRate(run.stepsPerSecond)}</td><td>${formatDuration(run.durationMs)}</td><td>${run.divergedAtStep ?? '—'}</td></tr>`);
+    parts.push(
+      `<tr><td>${escapeHtml(run.id)}</td><td>${escapeHtml(run.backend)}</td><td>${formatRate(run.stepsPerSecond)}</td><td>${formatDuration(run.durationMs)}</td><td>${run.divergedAtStep ?? '—'}</td></tr>`,
+    );
   }
   parts.push('</tbody></table>');
   parts.push('</body>', '</html>', '');
@@ -128,13 +152,17 @@ function otherNormsTable(report: GridReport): string[] {
   if (report.otherNorms.length === 0) return [];
   const names = report.otherNorms.map((norm) => escapeHtml(normSeriesName(norm)));
   const parts = ['<h2>Beside them: the other norms</h2>'];
-  parts.push('<p>The same configurations, initial weights and batches, with the norms the article did not train: final accuracy (mean ± std over seeds) and the last-half validation mean. The article has no figures for them.</p>');
+  parts.push(
+    '<p>The same configurations, initial weights and batches, with the norms the article did not train: final accuracy (mean ± std over seeds) and the last-half validation mean. The article has no figures for them.</p>',
+  );
   parts.push(`<table><thead><tr><th rowspan="2">Model</th>${names.map((name) => `<th colspan="2">${name}</th>`).join('')}</tr>`);
   parts.push(`<tr>${'<th>validation</th><th>test</th>'.repeat(names.length)}</tr></thead><tbody>`);
   for (const summary of report.configs) {
-    const cells = summary.others.map((network) => (network
-      ? `<td><strong>${escapeHtml(formatStats(network.validation))}</strong><br><span class="last-half">last half ${escapeHtml(formatStats(network.lastHalf))}</span></td><td><strong>${escapeHtml(formatStats(network.test))}</strong></td>`
-      : '<td class="missing">not run</td><td class="missing">not run</td>'));
+    const cells = summary.others.map((network) =>
+      network
+        ? `<td><strong>${escapeHtml(formatStats(network.validation))}</strong><br><span class="last-half">last half ${escapeHtml(formatStats(network.lastHalf))}</span></td><td><strong>${escapeHtml(formatStats(network.test))}</strong></td>`
+        : '<td class="missing">not run</td><td class="missing">not run</td>',
+    );
     parts.push(`<tr><td>${summary.config.id}</td>${cells.join('')}</tr>`);
   }
   parts.push('</tbody></table>');

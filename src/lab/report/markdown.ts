@@ -6,13 +6,13 @@
  */
 import { ARTICLE_CITATION, ARTICLE_STEPS } from '../article.js';
 import { describeSettings } from '../grid.js';
-import type { NetworkSummary } from './summary.js';
-import { reportCells, type GridReport } from './summary.js';
-import { activationName, configurationLabel, formatAccuracy, formatDuration, formatRate, formatStats, seedsLabel, wallTimeSentence } from './format.js';
-import { configChartName, OVERVIEW_CHART_NAME } from './charts.js';
-import { VERDICT_RULE, verdictExplanation, verdictLabel } from './verdict.js';
-import { ARTICLE_VERDICT_BASIS, LAST_HALF_EXPLANATION } from './last-half-note.js';
 import { normSeriesName } from '../run-summary.js';
+import { configChartName, OVERVIEW_CHART_NAME } from './charts.js';
+import { activationName, configurationLabel, formatAccuracy, formatDuration, formatRate, formatStats, seedsLabel, wallTimeSentence } from './format.js';
+import { ARTICLE_VERDICT_BASIS, LAST_HALF_EXPLANATION } from './last-half-note.js';
+import type { NetworkSummary } from './summary.js';
+import { type GridReport, reportCells } from './summary.js';
+import { VERDICT_RULE, verdictExplanation, verdictLabel } from './verdict.js';
 
 function cell(network: NetworkSummary | null, split: 'validation' | 'test', article: number | null): string {
   if (!network) return `not run (article ${formatAccuracy(article)})`;
@@ -27,7 +27,7 @@ function networkName(batchNorm: boolean): string {
 export function buildMarkdownReport(report: GridReport): string {
   const lines: string[] = [];
   const { settings } = report;
-  lines.push('# bnlab: the article\'s grid, reproduced', '');
+  lines.push("# bnlab: the article's grid, reproduced", '');
   lines.push(`Beside the figures of ${ARTICLE_CITATION} (reference/article-table.csv).`, '');
   lines.push(
     `- Settings: ${describeSettings(settings)}; ${seedsLabel(report)} per network; both networks of a pair start from the same initial weights.`,
@@ -38,7 +38,10 @@ export function buildMarkdownReport(report: GridReport): string {
   for (const note of report.mixedNotes) lines.push(`**Note:** ${note}.`, '');
 
   lines.push('## Final accuracy', '');
-  lines.push('Each cell: **bnlab** (mean ± std over seeds when there are several), then (the article\'s figure), then the verdict; a validation cell ends with bnlab\'s last-half mean.', '');
+  lines.push(
+    "Each cell: **bnlab** (mean ± std over seeds when there are several), then (the article's figure), then the verdict; a validation cell ends with bnlab's last-half mean.",
+    '',
+  );
   lines.push(`${ARTICLE_VERDICT_BASIS} ${LAST_HALF_EXPLANATION}`, '');
   if (report.configs.some((summary) => summary.article === null)) {
     lines.push(`The article's figures in parentheses are for ${ARTICLE_STEPS} steps; bnlab ran ${settings.steps}, so those cells are shown, not compared.`, '');
@@ -62,15 +65,23 @@ export function buildMarkdownReport(report: GridReport): string {
   const differing = cells.filter((c) => c.verdict.kind === 'differs');
   const notCompared = cells.filter((c) => c.verdict.kind === 'not-compared').length;
   lines.push('## Verdicts', '');
-  lines.push(`${agreeing} of ${cells.length} cells agree, ${differing.length} differ${notCompared ? `, ${notCompared} not compared (the article has no figures for ${settings.steps} steps)` : ''}.`, '');
+  lines.push(
+    `${agreeing} of ${cells.length} cells agree, ${differing.length} differ${notCompared ? `, ${notCompared} not compared (the article has no figures for ${settings.steps} steps)` : ''}.`,
+    '',
+  );
   for (const c of differing) {
     const summary = report.configs.find((s) => s.config.id === c.configId)!;
-    lines.push(`- ${configurationLabel(summary)}, ${networkName(c.batchNorm)}, ${c.split}: bnlab ${formatStats(c.network[c.split])}, article ${formatAccuracy(c.article)}: ${verdictExplanation(c.verdict)}.`);
+    lines.push(
+      `- ${configurationLabel(summary)}, ${networkName(c.batchNorm)}, ${c.split}: bnlab ${formatStats(c.network[c.split])}, article ${formatAccuracy(c.article)}: ${verdictExplanation(c.verdict)}.`,
+    );
   }
   if (differing.length > 0) lines.push('');
 
   lines.push('## Throughput', '');
-  lines.push('Training steps per second (validation excluded), mean over seeds; the article\'s figures are tqdm it/s of TensorFlow 1.6 on the author\'s machine.', '');
+  lines.push(
+    "Training steps per second (validation excluded), mean over seeds; the article's figures are tqdm it/s of TensorFlow 1.6 on the author's machine.",
+    '',
+  );
   const others = report.otherNorms.map((norm) => ` bnlab ${normSeriesName(norm)} |`).join('');
   lines.push(`| Model | bnlab without BN | bnlab with BN |${others} article without BN | article with BN |`);
   lines.push(`|---|---|---|${'---|'.repeat(report.otherNorms.length)}---|---|`);
@@ -90,7 +101,10 @@ export function buildMarkdownReport(report: GridReport): string {
   lines.push('');
 
   lines.push('## Charts', '');
-  lines.push(`Validation accuracy during training, both networks (mean over seeds). All configurations: [${OVERVIEW_CHART_NAME}.svg](${OVERVIEW_CHART_NAME}.svg) ([PNG](${OVERVIEW_CHART_NAME}.png)).`, '');
+  lines.push(
+    `Validation accuracy during training, both networks (mean over seeds). All configurations: [${OVERVIEW_CHART_NAME}.svg](${OVERVIEW_CHART_NAME}.svg) ([PNG](${OVERVIEW_CHART_NAME}.png)).`,
+    '',
+  );
   lines.push(`![Validation accuracy of every configuration](${OVERVIEW_CHART_NAME}.png)`, '');
   for (const summary of report.configs) {
     const name = configChartName(summary);
@@ -105,13 +119,16 @@ function otherNormsTable(report: GridReport): string[] {
   if (report.otherNorms.length === 0) return [];
   const names = report.otherNorms.map(normSeriesName);
   const lines = ['## Beside them: the other norms', ''];
-  lines.push('The same configurations, initial weights and batches, with the norms the article did not train; each cell: final accuracy (mean ± std over seeds), then the last-half validation mean. The article has no figures for them.', '');
+  lines.push(
+    'The same configurations, initial weights and batches, with the norms the article did not train; each cell: final accuracy (mean ± std over seeds), then the last-half validation mean. The article has no figures for them.',
+    '',
+  );
   lines.push(`| Model | ${names.map((name) => `${name}: validation | ${name}: test`).join(' | ')} |`);
   lines.push(`|---|${'---|---|'.repeat(names.length)}`);
   for (const summary of report.configs) {
-    const cells = summary.others.map((network) => (network
-      ? `**${formatStats(network.validation)}**; last half ${formatStats(network.lastHalf)} | **${formatStats(network.test)}**`
-      : 'not run | not run'));
+    const cells = summary.others.map((network) =>
+      network ? `**${formatStats(network.validation)}**; last half ${formatStats(network.lastHalf)} | **${formatStats(network.test)}**` : 'not run | not run',
+    );
     lines.push(`| ${summary.config.id} | ${cells.join(' | ')} |`);
   }
   lines.push('');

@@ -11,19 +11,21 @@ import { resolveTrainConfig, type TrainConfig } from '../../train/config.js';
 import type { CurvePoint, TrainResult } from '../../train/trainer.js';
 import { ARTICLE_CONFIGURATIONS, type ConfigurationId } from '../article.js';
 import type { GridSettings } from '../grid.js';
-import { isRunId, runIdOf, type RunAxisValue, type SweepRun } from '../sweep/sweep-runs.js';
+import { isRunId, type RunAxisValue, runIdOf, type SweepRun } from '../sweep/sweep-runs.js';
 import { lastHalfMean } from './last-half.js';
 
 export const RUN_RECORD_FORMAT = 'bnlab-run/2';
 const LEGACY_FORMAT = 'bnlab-run/1';
 
 /** The article's configuration (std, lr, activation) a config trains, or null when it is none of the eight. */
-export function articleConfigurationOf(config: Pick<TrainConfig, 'initStd' | 'learningRate' | 'activation'>): ConfigurationId | null {
-  const match = ARTICLE_CONFIGURATIONS.find((article) => article.initStd === config.initStd && article.learningRate === config.learningRate && article.activation === config.activation);
+function articleConfigurationOf(config: Pick<TrainConfig, 'initStd' | 'learningRate' | 'activation'>): ConfigurationId | null {
+  const match = ARTICLE_CONFIGURATIONS.find(
+    (article) => article.initStd === config.initStd && article.learningRate === config.learningRate && article.activation === config.activation,
+  );
   return match?.id ?? null;
 }
 
-export interface FinalFigures {
+interface FinalFigures {
   accuracy: number;
   loss: number;
 }
@@ -127,10 +129,21 @@ function finalFigures(object: Json, key: string): FinalFigures {
 function trainConfig(object: Json, settings: GridSettings, batchNorm: boolean, seed: number): TrainConfig {
   const value = field(object, 'config');
   if (!isObject(value)) throw new CorruptRecordError('field "config" is not an object');
-  if (typeof value.initStd !== 'number' || typeof value.learningRate !== 'number' || typeof value.activation !== 'string' || !Array.isArray(value.hiddenSizes)) {
+  if (
+    typeof value.initStd !== 'number' ||
+    typeof value.learningRate !== 'number' ||
+    typeof value.activation !== 'string' ||
+    !Array.isArray(value.hiddenSizes)
+  ) {
     throw new CorruptRecordError('field "config" lacks the std, learning rate, activation or hidden sizes');
   }
-  if (value.steps !== settings.steps || value.batchSize !== settings.batchSize || value.validateEvery !== settings.validateEvery || value.batchNorm !== batchNorm || value.seed !== seed) {
+  if (
+    value.steps !== settings.steps ||
+    value.batchSize !== settings.batchSize ||
+    value.validateEvery !== settings.validateEvery ||
+    value.batchNorm !== batchNorm ||
+    value.seed !== seed
+  ) {
     throw new CorruptRecordError('its config disagrees with its settings, BN or seed');
   }
   try {
@@ -148,7 +161,10 @@ function axisValues(object: Json, legacy: boolean, id: string): RunAxisValue[] {
   if (legacy) {
     const match = LEGACY_ID.exec(id);
     if (!match) throw new CorruptRecordError(`its id ${id} is not one of the article's grid`);
-    return [{ axis: 'config', label: `c${match[1]}`, numeric: null }, { axis: 'norm', label: match[2]!, numeric: null }];
+    return [
+      { axis: 'config', label: `c${match[1]}`, numeric: null },
+      { axis: 'norm', label: match[2]!, numeric: null },
+    ];
   }
   const value = field(object, 'axes');
   if (!Array.isArray(value)) throw new CorruptRecordError('field "axes" is not a list');
@@ -210,7 +226,8 @@ export function parseRunRecord(jsonText: string, expectedId: string): RunRecord 
   const config = trainConfig(parsed, settings, batchNorm, seed);
   const configId = articleConfigurationOf(config);
   if (!legacy && field(parsed, 'configId') !== configId) throw new CorruptRecordError('field "configId" is not the article configuration of its config');
-  if (legacy && field(parsed, 'configId') !== configId) throw new CorruptRecordError(`its config is not the article's configuration ${String(parsed.configId)}`);
+  if (legacy && field(parsed, 'configId') !== configId)
+    throw new CorruptRecordError(`its config is not the article's configuration ${String(parsed.configId)}`);
   const sweep = legacy ? 'article' : text(parsed, 'sweep');
   const divergedValue = field(parsed, 'divergedAtStep');
   if (divergedValue !== null && (typeof divergedValue !== 'number' || !Number.isInteger(divergedValue))) {

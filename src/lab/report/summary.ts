@@ -5,14 +5,21 @@
  * against the article. Every builder of the report (Markdown, CSV, HTML, charts) reads this one
  * model. Pure.
  */
+
+import { NORM_KINDS, type NormKind } from '../../nn/spec.js';
 import {
-  ARTICLE_CONFIGURATIONS, ARTICLE_RESULTS, ARTICLE_STEPS, articleFiguresFor, type ArticleAccuracies, type ArticleConfiguration,
-  type ArticleFigures, type ConfigurationId,
+  ARTICLE_CONFIGURATIONS,
+  ARTICLE_RESULTS,
+  ARTICLE_STEPS,
+  type ArticleAccuracies,
+  type ArticleConfiguration,
+  type ArticleFigures,
+  articleFiguresFor,
+  type ConfigurationId,
 } from '../article.js';
 import type { GridSettings } from '../grid.js';
-import { NORM_KINDS, type NormKind } from '../../nn/spec.js';
 import type { RunRecord } from './run-record.js';
-import { verdictFor, type Verdict } from './verdict.js';
+import { type Verdict, verdictFor } from './verdict.js';
 
 export interface SeedStats {
   mean: number;
@@ -177,12 +184,34 @@ export function buildGridReport(records: readonly RunRecord[], settings: GridSet
       config,
       article,
       articleShown: article ?? ARTICLE_RESULTS[config.id - 1]!,
-      withoutBn: summarizeNetwork(ofConfig.filter((run) => run.config.norm === 'none'), 'none', article?.withoutBn ?? null, settings),
-      withBn: summarizeNetwork(ofConfig.filter((run) => run.config.norm === 'bn'), 'bn', article?.withBn ?? null, settings),
-      others: otherNorms.map((norm) => summarizeNetwork(ofConfig.filter((run) => run.config.norm === norm), norm, null, settings)),
+      withoutBn: summarizeNetwork(
+        ofConfig.filter((run) => run.config.norm === 'none'),
+        'none',
+        article?.withoutBn ?? null,
+        settings,
+      ),
+      withBn: summarizeNetwork(
+        ofConfig.filter((run) => run.config.norm === 'bn'),
+        'bn',
+        article?.withBn ?? null,
+        settings,
+      ),
+      others: otherNorms.map((norm) =>
+        summarizeNetwork(
+          ofConfig.filter((run) => run.config.norm === norm),
+          norm,
+          null,
+          settings,
+        ),
+      ),
     });
   }
-  const seedCounts = unique(configs.flatMap((c) => [c.withoutBn, c.withBn, ...c.others].map((network) => network?.runs.length)).filter((n): n is number => n !== undefined).map(String)).map(Number);
+  const seedCounts = unique(
+    configs
+      .flatMap((c) => [c.withoutBn, c.withBn, ...c.others].map((network) => network?.runs.length))
+      .filter((n): n is number => n !== undefined)
+      .map(String),
+  ).map(Number);
   return {
     settings,
     configs,
@@ -227,14 +256,23 @@ function mixedNotes(runs: readonly RunRecord[]): string[] {
 }
 
 /** Every cell of the table with its verdict, in table order (for lists of differing cells). */
-export function reportCells(report: GridReport): Array<{ configId: ConfigurationId; batchNorm: boolean; split: 'validation' | 'test'; network: NetworkSummary; article: number | null; verdict: Verdict }> {
+export function reportCells(
+  report: GridReport,
+): Array<{ configId: ConfigurationId; batchNorm: boolean; split: 'validation' | 'test'; network: NetworkSummary; article: number | null; verdict: Verdict }> {
   const cells = [];
   for (const summary of report.configs) {
     for (const network of [summary.withoutBn, summary.withBn]) {
       if (!network) continue;
       const articleAccuracies = summary.article === null ? null : network.batchNorm ? summary.article.withBn : summary.article.withoutBn;
       for (const split of ['validation', 'test'] as const) {
-        cells.push({ configId: summary.config.id, batchNorm: network.batchNorm, split, network, article: articleAccuracies?.[split] ?? null, verdict: network.verdicts[split] });
+        cells.push({
+          configId: summary.config.id,
+          batchNorm: network.batchNorm,
+          split,
+          network,
+          article: articleAccuracies?.[split] ?? null,
+          verdict: network.verdicts[split],
+        });
       }
     }
   }

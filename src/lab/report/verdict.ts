@@ -7,11 +7,11 @@
  */
 
 /** Below this accuracy a run has failed: chance is 10%, and no trained network stays under 20%. */
-export const FAILED_BELOW = 0.2;
+const FAILED_BELOW = 0.2;
 /** The smallest tolerance: one percentage point. */
-export const MIN_TOLERANCE = 0.01;
+const MIN_TOLERANCE = 0.01;
 /** Tolerance in standard deviations over seeds. */
-export const STD_MULTIPLIER = 2;
+const STD_MULTIPLIER = 2;
 
 export const VERDICT_RULE =
   `A cell agrees when |bnlab − article| ≤ max(${MIN_TOLERANCE}, ${STD_MULTIPLIER}·std over seeds) ` +
@@ -25,7 +25,12 @@ export type Verdict =
   | { kind: 'not-compared'; reason: string };
 
 /** The verdict on one cell: bnlab's mean (and std over seeds) against the article's figure. */
-export function verdictFor(bnlabMean: number, bnlabStd: number, article: number | null, notComparedReason = 'the article has no figure for these settings'): Verdict {
+export function verdictFor(
+  bnlabMean: number,
+  bnlabStd: number,
+  article: number | null,
+  notComparedReason = 'the article has no figure for these settings',
+): Verdict {
   if (article === null) return { kind: 'not-compared', reason: notComparedReason };
   const difference = bnlabMean - article;
   const tolerance = Math.max(MIN_TOLERANCE, STD_MULTIPLIER * (Number.isFinite(bnlabStd) ? bnlabStd : 0));
@@ -37,7 +42,7 @@ export function verdictFor(bnlabMean: number, bnlabStd: number, article: number 
 }
 
 /** "+0.0123" / "−0.0456": a signed accuracy difference. */
-export function formatDifference(difference: number): string {
+function formatDifference(difference: number): string {
   if (!Number.isFinite(difference)) return String(difference);
   const sign = difference < 0 ? '−' : '+';
   return `${sign}${Math.abs(difference).toFixed(4)}`;

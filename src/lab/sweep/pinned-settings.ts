@@ -4,7 +4,7 @@
  * and seeds are not pinned: a sweep may grow values and seeds in the same runs dir. Pure.
  */
 import type { TrainConfig } from '../../train/config.js';
-import { SWEEP_SETTING_NAMES, trainOverrides, type SweepSettingName, type SweepSettings } from './sweep-spec.js';
+import { SWEEP_SETTING_NAMES, type SweepSettingName, type SweepSettings, trainOverrides } from './sweep-spec.js';
 
 function sameValue(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
@@ -25,9 +25,9 @@ export function configHasPins(config: TrainConfig, pins: SweepSettings): boolean
 export function sharedPins(configs: readonly TrainConfig[]): SweepSettings {
   const pins: Record<string, unknown> = {};
   for (const name of SWEEP_SETTING_NAMES) {
-    const valueOf = (config: TrainConfig): unknown => config[name as keyof TrainConfig];
-    const first = valueOf(configs[0]!);
-    if (configs.every((config) => sameValue(valueOf(config), first))) pins[name] = first;
+    const settingOf = (config: TrainConfig): unknown => config[name as keyof TrainConfig];
+    const first = settingOf(configs[0]!);
+    if (configs.every((config) => sameValue(settingOf(config), first))) pins[name] = first;
   }
   return pins as SweepSettings;
 }

@@ -9,12 +9,12 @@
  * Pure.
  */
 import { barChartSpec } from '../charts/bar-chart.js';
-import { errorLineChartSpec, type ErrorPanel } from '../charts/error-line-chart.js';
+import { type ErrorPanel, errorLineChartSpec } from '../charts/error-line-chart.js';
 import { heatMapSpec } from '../charts/heat-map.js';
 import { lineChartSpec } from '../charts/line-chart.js';
+import type { AxisScale, VegaLiteSpec } from '../charts/types.js';
 import { normSeriesName } from '../run-summary.js';
 import { SWEEP_NORMS, type SweepNorm } from './sweep-spec.js';
-import type { AxisScale, VegaLiteSpec } from '../charts/types.js';
 import { metricStats, metricTitle, type SweepAxisSummary, type SweepGroup, type SweepReport } from './sweep-summary.js';
 
 export interface SweepChart {
@@ -44,7 +44,7 @@ function capitalized(text: string): string {
 }
 
 /** Log when every value is positive and the largest is at least LOG_SPAN times the smallest. */
-export function axisScaleOf(axis: SweepAxisSummary): AxisScale {
+function axisScaleOf(axis: SweepAxisSummary): AxisScale {
   const values = axis.values.map((value) => value.numeric).filter((value): value is number => value !== null);
   if (values.length < 2 || values.some((value) => value <= 0)) return 'linear';
   return Math.max(...values) / Math.min(...values) >= LOG_SPAN ? 'log' : 'linear';
@@ -118,7 +118,10 @@ function lineChart(report: SweepReport, slice: ChartSlice, xAxis: number, lineAx
       }),
     })),
   }));
-  const per = [lineAxis === null ? '' : `, a line per ${report.axes[lineAxis]!.name}`, panelAxis === null ? '' : `, a panel per ${report.axes[panelAxis]!.name}`].join('');
+  const per = [
+    lineAxis === null ? '' : `, a line per ${report.axes[lineAxis]!.name}`,
+    panelAxis === null ? '' : `, a panel per ${report.axes[panelAxis]!.name}`,
+  ].join('');
   const title = `${capitalized(metric)} against ${x.name}${per}${slice.heldNote}`;
   const ticks = x.values.map((value) => value.numeric!);
   const spec = errorLineChartSpec({

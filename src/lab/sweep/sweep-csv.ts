@@ -10,9 +10,16 @@ import type { SweepReport } from './sweep-summary.js';
 /** The header: fixed columns around two per axis, `<axis>_label` and `<axis>_value` (empty when the value is not a number). */
 export function sweepCsvHeader(report: SweepReport): string[] {
   return [
-    'id', 'seed',
+    'id',
+    'seed',
     ...report.axes.flatMap((axis) => [`${axis.name}_label`, `${axis.name}_value`]),
-    'final_val_acc', 'last_half_val_acc', 'test_acc', 'steps_per_s', 'diverged_at_step', 'backend', 'data_hash',
+    'final_val_acc',
+    'last_half_val_acc',
+    'test_acc',
+    'steps_per_s',
+    'diverged_at_step',
+    'backend',
+    'data_hash',
   ];
 }
 

@@ -35,7 +35,16 @@ function rankingHtml(report: SweepReport): string {
 export function buildSweepHtml(report: SweepReport, svgs: SweepChartSvgs): string {
   const title = sweepTitle(report);
   const parts: string[] = [];
-  parts.push('<!DOCTYPE html>', '<html lang="en">', '<head>', '<meta charset="utf-8">', `<title>${escapeHtml(title)}</title>`, `<style>${STYLE}</style>`, '</head>', '<body>');
+  parts.push(
+    '<!DOCTYPE html>',
+    '<html lang="en">',
+    '<head>',
+    '<meta charset="utf-8">',
+    `<title>${escapeHtml(title)}</title>`,
+    `<style>${STYLE}</style>`,
+    '</head>',
+    '<body>',
+  );
   parts.push(`<h1>${escapeHtml(title)}</h1>`);
   parts.push('<ul>', ...sweepFacts(report).map((fact) => `<li>${escapeHtml(fact)}</li>`), '</ul>');
   for (const note of report.mixedNotes) parts.push(`<p class="note"><strong>Note:</strong> ${escapeHtml(note)}.</p>`);

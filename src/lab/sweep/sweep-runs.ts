@@ -5,7 +5,7 @@
  * their networks have the same shape. Pure.
  */
 import { ConfigError, flagName, resolveTrainConfig, type TrainConfig } from '../../train/config.js';
-import { SweepSpecError, trainOverrides, type SweepSettingName, type SweepSettings, type SweepSpec } from './sweep-spec.js';
+import { type SweepSettingName, type SweepSettings, type SweepSpec, SweepSpecError, trainOverrides } from './sweep-spec.js';
 
 /** One axis's value in a run: the axis, the value's label, and its number when it sets one. */
 export interface RunAxisValue {
@@ -35,8 +35,33 @@ export function isRunId(id: string): boolean {
 }
 
 const FLAG_TO_SETTING: ReadonlyMap<string, SweepSettingName> = new Map([
-  ...(['steps', 'batchSize', 'learningRate', 'validateEvery', 'shuffle', 'initStd', 'activation', 'hiddenSizes', 'norm', 'normGroups', 'renormRmax', 'renormDmax', 'renormWarmup', 'ghostBatch', 'normPlacement', 'normAffine', 'wnInit', 'wnMeanOnly', 'bnEps', 'bnMomentum', 'bnEstimator', 'bnAverageBatches', 'evalBatchSize'] as const)
-    .map((setting): [string, SweepSettingName] => [flagName(setting), setting]),
+  ...(
+    [
+      'steps',
+      'batchSize',
+      'learningRate',
+      'validateEvery',
+      'shuffle',
+      'initStd',
+      'activation',
+      'hiddenSizes',
+      'norm',
+      'normGroups',
+      'renormRmax',
+      'renormDmax',
+      'renormWarmup',
+      'ghostBatch',
+      'normPlacement',
+      'normAffine',
+      'wnInit',
+      'wnMeanOnly',
+      'bnEps',
+      'bnMomentum',
+      'bnEstimator',
+      'bnAverageBatches',
+      'evalBatchSize',
+    ] as const
+  ).map((setting): [string, SweepSettingName] => [flagName(setting), setting]),
   [flagName('batchNorm'), 'norm'],
 ]);
 
@@ -56,8 +81,14 @@ function configOf(spec: SweepSpec, values: readonly { axis: number; value: numbe
     const setting = FLAG_TO_SETTING.get(error.setting) ?? null;
     const where = setting === null ? undefined : [...sources].reverse().find((source) => setting in source.settings);
     const message = setting === null ? error.message : error.message.replace(error.setting, setting);
-    const combination = values.length > 1 ? ` (in the run ${runIdOf(values.map(({ axis, value }) => spec.axes[axis]!.values[value]!), seed)})` : '';
-    throw new SweepSpecError(where?.key ?? (setting ?? ''), `${message}${where ? '' : ' (the default value)'}${combination}`);
+    const combination =
+      values.length > 1
+        ? ` (in the run ${runIdOf(
+            values.map(({ axis, value }) => spec.axes[axis]!.values[value]!),
+            seed,
+          )})`
+        : '';
+    throw new SweepSpecError(where?.key ?? setting ?? '', `${message}${where ? '' : ' (the default value)'}${combination}`);
   }
 }
 

@@ -13,7 +13,16 @@
  *       - { label: c1, initStd: 0.05, learningRate: 0.01, activation: relu }
  */
 import type { ActivationKind } from '../../core/kernels.js';
-import { ACTIVATIONS, ESTIMATORS, NORM_PLACEMENTS, WEIGHT_NORM_INITS, type Estimator, type NormKind, type NormPlacement, type WeightNormOptions } from '../../nn/spec.js';
+import {
+  ACTIVATIONS,
+  ESTIMATORS,
+  type Estimator,
+  NORM_PLACEMENTS,
+  type NormKind,
+  type NormPlacement,
+  WEIGHT_NORM_INITS,
+  type WeightNormOptions,
+} from '../../nn/spec.js';
 import type { TrainConfig } from '../../train/config.js';
 
 /**
@@ -83,14 +92,14 @@ const SETTINGS: Record<SweepSettingName, { kind: Kind; short: string }> = {
 };
 export const SWEEP_SETTING_NAMES = Object.keys(SETTINGS) as SweepSettingName[];
 
-export function isSweepSetting(name: string): name is SweepSettingName {
+function isSweepSetting(name: string): name is SweepSettingName {
   return Object.hasOwn(SETTINGS, name);
 }
 
 /** Bounds on what a spec may ask for, checked before anything runs. */
-export const SWEEP_LIMITS = { axes: 8, valuesPerAxis: 1000, seeds: 1000, runs: 100_000, maxSeed: 1_000_000 } as const;
+const SWEEP_LIMITS = { axes: 8, valuesPerAxis: 1000, seeds: 1000, runs: 100_000, maxSeed: 1_000_000 } as const;
 
-export interface AxisValue {
+interface AxisValue {
   /** Its part of a run id: safe in a file name. */
   label: string;
   settings: SweepSettings;
@@ -98,7 +107,7 @@ export interface AxisValue {
   numeric: number | null;
 }
 
-export interface SweepAxis {
+interface SweepAxis {
   name: string;
   values: AxisValue[];
 }
@@ -112,7 +121,10 @@ export interface SweepSpec {
 
 /** A spec that cannot be used; the message starts with the offending key. */
 export class SweepSpecError extends Error {
-  constructor(readonly key: string, message: string) {
+  constructor(
+    readonly key: string,
+    message: string,
+  ) {
     super(key === '' ? message : `${key}: ${message}`);
     this.name = 'SweepSpecError';
   }
@@ -126,7 +138,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 function describe(value: unknown): string {
-  return typeof value === 'string' ? `"${value}"` : JSON.stringify(value) ?? String(value);
+  return typeof value === 'string' ? `"${value}"` : (JSON.stringify(value) ?? String(value));
 }
 
 /** One setting's value, type-checked (ranges are checked with the whole config by resolveTrainConfig). */
@@ -175,7 +187,7 @@ function settingsObject(value: unknown, key: string, allowLabel: boolean): { set
 }
 
 /** A value's label in run ids: `lr0.5`, `b32`, `h100x100`, `relu`, `bn`. */
-export function settingLabel(name: SweepSettingName, value: NonNullable<SweepSettings[SweepSettingName]>): string {
+function settingLabel(name: SweepSettingName, value: NonNullable<SweepSettings[SweepSettingName]>): string {
   const { short } = SETTINGS[name];
   if (typeof value === 'boolean') return value ? short : `no${short}`;
   const text = Array.isArray(value) ? value.join('x') : String(value);
@@ -186,7 +198,8 @@ function axisOf(name: string, value: unknown): SweepAxis {
   const key = `axes.${name}`;
   if (!NAME_PATTERN.test(name)) throw new SweepSpecError(key, 'an axis name is 1-64 letters, digits, ".", "_" or "-"');
   if (!Array.isArray(value) || value.length === 0) throw new SweepSpecError(key, `must be a non-empty list of values, got ${describe(value)}`);
-  if (value.length > SWEEP_LIMITS.valuesPerAxis) throw new SweepSpecError(key, `has ${value.length} values; an axis may have at most ${SWEEP_LIMITS.valuesPerAxis}`);
+  if (value.length > SWEEP_LIMITS.valuesPerAxis)
+    throw new SweepSpecError(key, `has ${value.length} values; an axis may have at most ${SWEEP_LIMITS.valuesPerAxis}`);
   const values = value.map((item: unknown, index): AxisValue => {
     const itemKey = `${key}[${index}]`;
     if (isObject(item)) {
@@ -196,21 +209,30 @@ function axisOf(name: string, value: unknown): SweepAxis {
       const only = names.length === 1 ? settings[names[0]!] : undefined;
       const derived = names.map((setting) => settingLabel(setting, settings[setting]!)).join('-');
       const chosen = label ?? derived;
-      if (!LABEL_PATTERN.test(chosen)) throw new SweepSpecError(itemKey, `its label "${chosen}" is not usable in a file name: give it a "label" of letters, digits, '.', '_', '+' or '-'`);
+      if (!LABEL_PATTERN.test(chosen))
+        throw new SweepSpecError(itemKey, `its label "${chosen}" is not usable in a file name: give it a "label" of letters, digits, '.', '_', '+' or '-'`);
       return { label: chosen, settings, numeric: typeof only === 'number' ? only : null };
     }
     if (!isSweepSetting(name)) {
-      throw new SweepSpecError(itemKey, `axis "${name}" is not a setting, so its values must be objects of settings (with a "label"); the settings are ${SWEEP_SETTING_NAMES.join(', ')}`);
+      throw new SweepSpecError(
+        itemKey,
+        `axis "${name}" is not a setting, so its values must be objects of settings (with a "label"); the settings are ${SWEEP_SETTING_NAMES.join(', ')}`,
+      );
     }
     const setting = settingValue(name, item, itemKey)!;
     const label = settingLabel(name, setting);
-    if (!LABEL_PATTERN.test(label)) throw new SweepSpecError(itemKey, `the value ${describe(item)} makes the label "${label}", not usable in a file name: write it as an object with a "label"`);
+    if (!LABEL_PATTERN.test(label))
+      throw new SweepSpecError(
+        itemKey,
+        `the value ${describe(item)} makes the label "${label}", not usable in a file name: write it as an object with a "label"`,
+      );
     return { label, settings: { [name]: setting } as SweepSettings, numeric: typeof setting === 'number' ? setting : null };
   });
   const seen = new Map<string, number>();
   values.forEach((axisValue, index) => {
     const first = seen.get(axisValue.label);
-    if (first !== undefined) throw new SweepSpecError(`${key}[${index}]`, `has the label "${axisValue.label}" of ${key}[${first}]: two values of an axis need different labels`);
+    if (first !== undefined)
+      throw new SweepSpecError(`${key}[${index}]`, `has the label "${axisValue.label}" of ${key}[${first}]: two values of an axis need different labels`);
     seen.set(axisValue.label, index);
   });
   return { name, values };
@@ -220,10 +242,12 @@ function seedsOf(value: unknown): number[] {
   const seedOk = (n: unknown): n is number => typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= SWEEP_LIMITS.maxSeed;
   if (value === undefined) return [1];
   if (typeof value === 'number') {
-    if (!Number.isInteger(value) || value < 1 || value > SWEEP_LIMITS.seeds) throw new SweepSpecError('seeds', `must be a whole number from 1 to ${SWEEP_LIMITS.seeds} (seeds 1..n) or a list of seeds, got ${describe(value)}`);
+    if (!Number.isInteger(value) || value < 1 || value > SWEEP_LIMITS.seeds)
+      throw new SweepSpecError('seeds', `must be a whole number from 1 to ${SWEEP_LIMITS.seeds} (seeds 1..n) or a list of seeds, got ${describe(value)}`);
     return Array.from({ length: value }, (_, i) => i + 1);
   }
-  if (!Array.isArray(value) || value.length === 0 || value.length > SWEEP_LIMITS.seeds) throw new SweepSpecError('seeds', `must be a number of seeds or a list of 1 to ${SWEEP_LIMITS.seeds} seeds, got ${describe(value)}`);
+  if (!Array.isArray(value) || value.length === 0 || value.length > SWEEP_LIMITS.seeds)
+    throw new SweepSpecError('seeds', `must be a number of seeds or a list of 1 to ${SWEEP_LIMITS.seeds} seeds, got ${describe(value)}`);
   value.forEach((seed: unknown, index) => {
     if (!seedOk(seed)) throw new SweepSpecError(`seeds[${index}]`, `must be a whole number from 0 to ${SWEEP_LIMITS.maxSeed}, got ${describe(seed)}`);
   });
@@ -239,9 +263,11 @@ export function parseSweepSpec(document: unknown): SweepSpec {
     if (!['name', 'fixed', 'axes', 'seeds'].includes(key)) throw new SweepSpecError(key, 'is not a key of a sweep spec; the keys are name, fixed, axes, seeds');
   }
   const name = document.name ?? 'sweep';
-  if (typeof name !== 'string' || !NAME_PATTERN.test(name)) throw new SweepSpecError('name', `must be 1-64 letters, digits, ".", "_" or "-", got ${describe(name)}`);
+  if (typeof name !== 'string' || !NAME_PATTERN.test(name))
+    throw new SweepSpecError('name', `must be 1-64 letters, digits, ".", "_" or "-", got ${describe(name)}`);
   const fixed = document.fixed === undefined ? {} : settingsObject(document.fixed, 'fixed', false).settings;
-  if (!isObject(document.axes)) throw new SweepSpecError('axes', `must be an object of axes such as { "learningRate": [0.01, 0.1] }, got ${describe(document.axes)}`);
+  if (!isObject(document.axes))
+    throw new SweepSpecError('axes', `must be an object of axes such as { "learningRate": [0.01, 0.1] }, got ${describe(document.axes)}`);
   const axes = Object.entries(document.axes).map(([axisName, values]) => axisOf(axisName, values));
   if (axes.length === 0) throw new SweepSpecError('axes', 'has no axis: give at least one');
   if (axes.length > SWEEP_LIMITS.axes) throw new SweepSpecError('axes', `has ${axes.length} axes; a sweep may have at most ${SWEEP_LIMITS.axes}`);
@@ -251,13 +277,21 @@ export function parseSweepSpec(document: unknown): SweepSpec {
     const names = new Set(axis.values.flatMap((value) => Object.keys(value.settings)));
     for (const setting of names) {
       const other = setBy.get(setting);
-      if (other !== undefined) throw new SweepSpecError(`axes.${axis.name}`, `sets "${setting}", which ${other === 'fixed' ? 'fixed' : `axes.${other}`} sets too: set each setting in one place`);
+      if (other !== undefined)
+        throw new SweepSpecError(
+          `axes.${axis.name}`,
+          `sets "${setting}", which ${other === 'fixed' ? 'fixed' : `axes.${other}`} sets too: set each setting in one place`,
+        );
       setBy.set(setting, axis.name);
     }
   }
   const seeds = seedsOf(document.seeds);
   const runs = axes.reduce((product, axis) => product * axis.values.length, seeds.length);
-  if (runs > SWEEP_LIMITS.runs) throw new SweepSpecError('axes', `make ${runs.toLocaleString('en-US')} runs with the seeds; a sweep may have at most ${SWEEP_LIMITS.runs.toLocaleString('en-US')}`);
+  if (runs > SWEEP_LIMITS.runs)
+    throw new SweepSpecError(
+      'axes',
+      `make ${runs.toLocaleString('en-US')} runs with the seeds; a sweep may have at most ${SWEEP_LIMITS.runs.toLocaleString('en-US')}`,
+    );
   return { name, fixed, axes, seeds };
 }
 

@@ -8,19 +8,13 @@
  */
 import type { TrainConfig } from '../../train/config.js';
 import type { RunRecord } from '../report/run-record.js';
-import {
-  meanCurve, provenanceOf, seedStats, unique, type GridSession, type MeanCurvePoint, type RunsProvenance, type SeedStats,
-} from '../report/summary.js';
+import { type GridSession, type MeanCurvePoint, meanCurve, provenanceOf, type RunsProvenance, type SeedStats, seedStats, unique } from '../report/summary.js';
 import type { RunAxisValue } from './sweep-runs.js';
 
 /** What a sweep's groups are ranked by: the last-half mean of validation accuracy, or its final value. */
 export const SWEEP_METRICS = ['last-half', 'final'] as const;
 export type SweepMetric = (typeof SWEEP_METRICS)[number];
 export const DEFAULT_SWEEP_METRIC: SweepMetric = 'last-half';
-
-export function isSweepMetric(name: string): name is SweepMetric {
-  return (SWEEP_METRICS as readonly string[]).includes(name);
-}
 
 /** The metric's name in tables, sentences and chart axes. */
 export function metricTitle(metric: SweepMetric): string {
@@ -59,7 +53,7 @@ export interface SweepGroup {
 }
 
 /** A setting with one value in every run of the sweep, as the report writes it. */
-export interface SharedSetting {
+interface SharedSetting {
   name: string;
   value: string;
 }
@@ -118,7 +112,9 @@ function axesOf(records: readonly RunRecord[]): SweepAxisSummary[] {
   for (const record of records) {
     const own = record.axes.map((value) => value.axis);
     if (own.length !== names.length || own.some((name, index) => name !== names[index])) {
-      throw new RangeError(`Run ${record.id} has the axes ${own.join(', ') || '(none)'} where the other runs have ${names.join(', ') || '(none)'}: a sweep report takes the runs of one sweep.`);
+      throw new RangeError(
+        `Run ${record.id} has the axes ${own.join(', ') || '(none)'} where the other runs have ${names.join(', ') || '(none)'}: a sweep report takes the runs of one sweep.`,
+      );
     }
   }
   return names.map((name, index) => {
@@ -140,9 +136,12 @@ function rankGroups(groups: readonly SweepGroup[], metric: SweepMetric): SweepGr
   const other = otherMetric(metric);
   return groups
     .map((group, index) => ({ group, index }))
-    .sort((a, b) => descending(metricStats(a.group, metric).mean, metricStats(b.group, metric).mean)
-      || descending(metricStats(a.group, other).mean, metricStats(b.group, other).mean)
-      || a.index - b.index)
+    .sort(
+      (a, b) =>
+        descending(metricStats(a.group, metric).mean, metricStats(b.group, metric).mean) ||
+        descending(metricStats(a.group, other).mean, metricStats(b.group, other).mean) ||
+        a.index - b.index,
+    )
     .map(({ group }) => group);
 }
 
@@ -190,7 +189,7 @@ export function buildSweepReport(records: readonly RunRecord[], options: SweepRe
   const provenance = provenanceOf(runs, options.sessions ?? []);
   const sweepNotes = names.length > 1 ? [`runs of this report belong to several sweeps: ${names.join(', ')}`] : [];
   return {
-    name: names.length > 0 ? names.join(' / ') : options.name ?? 'sweep',
+    name: names.length > 0 ? names.join(' / ') : (options.name ?? 'sweep'),
     metric,
     axes,
     groups,

@@ -34,9 +34,10 @@ export function sweepFacts(report: SweepReport): string[] {
 
 /** Why the table is ranked as it is and what its two validation columns are. */
 export function metricSentence(report: SweepReport): string {
-  const ranked = report.metric === 'last-half'
-    ? 'The combinations are ranked by their last-half mean of validation accuracy; their final validation accuracy is shown beside it.'
-    : 'The combinations are ranked by their final validation accuracy; their last-half mean is shown beside it.';
+  const ranked =
+    report.metric === 'last-half'
+      ? 'The combinations are ranked by their last-half mean of validation accuracy; their final validation accuracy is shown beside it.'
+      : 'The combinations are ranked by their final validation accuracy; their last-half mean is shown beside it.';
   return `${ranked} ${LAST_HALF_EXPLANATION} Each figure is the mean ± std over seeds (sample std).`;
 }
 

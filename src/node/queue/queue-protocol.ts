@@ -57,7 +57,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 /** Why `id` cannot be a run id and BullMQ job id, or null when it can. */
-export function runIdProblem(id: unknown): string | null {
+function runIdProblem(id: unknown): string | null {
   if (typeof id !== 'string' || id === '') return 'its id must be a non-empty string';
   if (id.length > MAX_ID_LENGTH) return `its id is ${id.length} characters long; at most ${MAX_ID_LENGTH} are taken`;
   // BullMQ refuses ids with ':' (its key separator) and integer ids (its own counter's).
@@ -74,17 +74,27 @@ export function parseQueuedRun(value: unknown): QueuedRun {
     throw new QueueProtocolError(`${named}: ${reason}`);
   };
   if (value.format !== QUEUED_RUN_FORMAT) {
-    refuse(`its format is ${JSON.stringify(value.format) ?? 'missing'}, not "${QUEUED_RUN_FORMAT}": the coordinator and this worker are different bnlab versions; run the same version on both`);
+    refuse(
+      `its format is ${JSON.stringify(value.format) ?? 'missing'}, not "${QUEUED_RUN_FORMAT}": the coordinator and this worker are different bnlab versions; run the same version on both`,
+    );
   }
   const idProblem = runIdProblem(value.id);
   if (idProblem !== null) refuse(idProblem);
   if (typeof value.sweep !== 'string' || value.sweep === '') refuse('its sweep must be a non-empty string');
   if (typeof value.dataHash !== 'string' || !SHA256_HEX.test(value.dataHash)) refuse('its dataHash must be the 64 hex digits of a sha256');
-  if (typeof value.backend !== 'string' || !BACKEND_CHOICE_LIST.includes(value.backend)) refuse(`its backend must be one of ${BACKEND_CHOICES.join(', ')}, got ${JSON.stringify(value.backend)}`);
+  if (typeof value.backend !== 'string' || !BACKEND_CHOICE_LIST.includes(value.backend))
+    refuse(`its backend must be one of ${BACKEND_CHOICES.join(', ')}, got ${JSON.stringify(value.backend)}`);
   const config = parseConfig(value.config, refuse);
   const extra = Object.keys(value).filter((key) => !['format', 'id', 'sweep', 'config', 'dataHash', 'backend'].includes(key));
   if (extra.length > 0) refuse(`it has fields this version does not know (${extra.join(', ')}): run the same bnlab version on the coordinator and the workers`);
-  return { format: QUEUED_RUN_FORMAT, id: value.id as string, sweep: value.sweep as string, config, dataHash: value.dataHash as string, backend: value.backend as BackendChoice };
+  return {
+    format: QUEUED_RUN_FORMAT,
+    id: value.id as string,
+    sweep: value.sweep as string,
+    config,
+    dataHash: value.dataHash as string,
+    backend: value.backend as BackendChoice,
+  };
 }
 
 /** A config that resolveTrainConfig accepts and gives back unchanged: every setting present, none unknown, every value in bounds. */
@@ -95,7 +105,8 @@ function parseConfig(value: unknown, refuse: (reason: string) => never): TrainCo
   const unknown = keys.filter((key) => !CONFIG_KEYS.includes(key));
   // A missing setting would silently take this worker's default, which may not be the coordinator's.
   if (missing.length > 0) refuse(`its config lacks ${missing.join(', ')}: the coordinator must send every setting`);
-  if (unknown.length > 0) refuse(`its config has settings this version does not know (${unknown.join(', ')}): run the same bnlab version on the coordinator and the workers`);
+  if (unknown.length > 0)
+    refuse(`its config has settings this version does not know (${unknown.join(', ')}): run the same bnlab version on the coordinator and the workers`);
   // resolveTrainConfig checks ranges; the types of settings it does not range-check (booleans) are checked here.
   const defaults = TRAIN_DEFAULTS as unknown as Record<string, unknown>;
   const mistyped = CONFIG_KEYS.filter((key) => Array.isArray(defaults[key]) !== Array.isArray(value[key]) || typeof defaults[key] !== typeof value[key]);
@@ -106,7 +117,8 @@ function parseConfig(value: unknown, refuse: (reason: string) => never): TrainCo
   } catch (error) {
     return refuse(`its config is invalid: ${(error as Error).message}`);
   }
-  if (JSON.stringify(config, CONFIG_KEYS) !== JSON.stringify(value, CONFIG_KEYS)) refuse('its config does not read back unchanged (a value of the wrong type?)');
+  if (JSON.stringify(config, CONFIG_KEYS) !== JSON.stringify(value, CONFIG_KEYS))
+    refuse('its config does not read back unchanged (a value of the wrong type?)');
   return config;
 }
 
@@ -169,7 +181,8 @@ export function parseQueuedResult(value: unknown): QueuedResult {
   if (!isRecord(result)) return refuse('lacks the training result');
   const isNumber = (item: unknown): item is number => typeof item === 'number';
   const isEvaluation = (item: unknown): boolean => isRecord(item) && ['accuracy', 'loss', 'correct', 'count'].every((key) => isNumber(item[key]));
-  const isPoint = (item: unknown): item is CurvePoint => isRecord(item) && ['step', 'validationAccuracy', 'validationLoss', 'trainingLoss'].every((key) => isNumber(item[key]));
+  const isPoint = (item: unknown): item is CurvePoint =>
+    isRecord(item) && ['step', 'validationAccuracy', 'validationLoss', 'trainingLoss'].every((key) => isNumber(item[key]));
   if (!Array.isArray(result.curve) || !result.curve.every(isPoint)) refuse('has a malformed curve');
   if (!isEvaluation(result.validation) || !isEvaluation(result.test)) refuse('has a malformed validation or test evaluation');
   if (!['steps', 'trainingMs', 'elapsedMs', 'stepsPerSecond'].every((key) => isNumber(result[key]))) refuse('lacks its steps or timings');

@@ -10,7 +10,7 @@
  * ends the active runs and moves their jobs back to waiting at once, so no one waits for that.
  */
 import { hostname } from 'node:os';
-import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
+import { type Job, UnrecoverableError, WaitingError, Worker } from 'bullmq';
 import type { BackendChoice } from '../../core/backend.js';
 import { mnistFromShared, type RunOutcome, type SharedMnist } from '../grid-messages.js';
 import { GridPool } from '../grid-pool.js';
@@ -89,7 +89,10 @@ export class QueueWorker {
     const dataHash = mnistContentHash(mnistFromShared(data));
     // Checked here so that a backend that cannot run is one clear error, not a failing job.
     const kernels = await loadKernels(options.backend);
-    const connection = await openRedis(options.url, { role: 'worker', ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}) });
+    const connection = await openRedis(options.url, {
+      role: 'worker',
+      ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
+    });
 
     let self: QueueWorker | null = null;
     const worker = new Worker<unknown, unknown, string>(queueName, (job, token) => self!.process(job, token ?? '', options, log), {
@@ -99,7 +102,8 @@ export class QueueWorker {
       autorun: false,
       ...stallSettings(stallTimeoutMs),
     });
-    const readyLine = `bnlab worker: ${name} on ${connection.shown}, queue ${queueName}, ${options.jobs} thread${options.jobs === 1 ? '' : 's'}, ` +
+    const readyLine =
+      `bnlab worker: ${name} on ${connection.shown}, queue ${queueName}, ${options.jobs} thread${options.jobs === 1 ? '' : 's'}, ` +
       `kernel backend ${kernels.variant}${options.backend === 'auto' ? '' : ` (--backend ${options.backend})`}, data sha256 ${dataHash.slice(0, 12)}… (${data.source}), stall timeout ${seconds(stallTimeoutMs)}`;
     self = new QueueWorker(connection, worker, name, dataHash, readyLine);
     worker.on('error', (error) => self!.reportError(error, log));
@@ -173,7 +177,9 @@ export class QueueWorker {
     }
     const { result, durationMs } = outcome as RunOutcome;
     const diverged = result.divergedAtStep === null ? '' : `, diverged at step ${result.divergedAtStep}`;
-    log(`finished ${run.id}: validation ${result.validation.accuracy.toFixed(4)}, test ${result.test.accuracy.toFixed(4)}, ${result.stepsPerSecond.toFixed(0)} steps/s, ${seconds(durationMs)}${diverged}`);
+    log(
+      `finished ${run.id}: validation ${result.validation.accuracy.toFixed(4)}, test ${result.test.accuracy.toFixed(4)}, ${result.stepsPerSecond.toFixed(0)} steps/s, ${seconds(durationMs)}${diverged}`,
+    );
     return encodeQueuedResult({ id: run.id, worker: this.name, outcome: outcome as RunOutcome, dataSource: options.data.source, dataHash: this.dataHash });
   }
 

@@ -8,7 +8,7 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { describeRedisAddress, parseRedisUrl, type RedisAddress } from './redis-url.js';
 
-export const CONNECT_TIMEOUT_MS_DEFAULT = 3_000;
+const CONNECT_TIMEOUT_MS_DEFAULT = 3_000;
 
 /** Redis did not answer (or refused us): the message names the redacted address and what to do. */
 export class QueueUnreachableError extends Error {
@@ -59,7 +59,14 @@ function explain(error: unknown, shown: string, timeoutMs: number): string {
   }
   if (/DB index is out of range/i.test(message)) return `Redis at ${shown} has no such database (${message.trim()}): use a smaller /db number`;
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `cannot reach Redis at ${shown}: the host name does not resolve; check the address`;
-  const why = code === 'ECONNREFUSED' ? 'connection refused' : code !== undefined ? code : /timed? ?out/i.test(message) ? `no answer within ${(timeoutMs / 1000).toFixed(0)} s` : message.split('\n')[0]!.trim();
+  const why =
+    code === 'ECONNREFUSED'
+      ? 'connection refused'
+      : code !== undefined
+        ? code
+        : /timed? ?out/i.test(message)
+          ? `no answer within ${(timeoutMs / 1000).toFixed(0)} s`
+          : message.split('\n')[0]!.trim();
   return `cannot reach Redis at ${shown} (${why}): start redis-server there or check the address`;
 }
 
@@ -82,10 +89,13 @@ async function probe(address: RedisAddress, shown: string, timeoutMs: number): P
     timer = setTimeout(() => reject(Object.assign(new Error('timed out'), { code: undefined })), timeoutMs + 500);
   });
   try {
-    await Promise.race([(async () => {
-      await client.connect();
-      await client.ping();
-    })(), deadline]);
+    await Promise.race([
+      (async () => {
+        await client.connect();
+        await client.ping();
+      })(),
+      deadline,
+    ]);
   } catch (error) {
     throw new QueueUnreachableError(explain(lastError ?? error, shown, timeoutMs));
   } finally {

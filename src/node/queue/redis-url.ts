@@ -29,7 +29,8 @@ export function parseRedisUrl(text: string): RedisAddress {
   const shown = redactRedisUrl(text);
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(text)?.[1]?.toLowerCase();
   if (scheme === undefined) throw new QueueUrlError(`"${shown}" is not a Redis address: write ${EXAMPLE}`);
-  if (scheme === 'rediss') throw new QueueUrlError(`"${shown}" asks for TLS (rediss://), which bnlab does not set up: use redis:// on a trusted network or through an SSH tunnel`);
+  if (scheme === 'rediss')
+    throw new QueueUrlError(`"${shown}" asks for TLS (rediss://), which bnlab does not set up: use redis:// on a trusted network or through an SSH tunnel`);
   if (scheme !== 'redis') throw new QueueUrlError(`"${shown}" is a ${scheme}:// address, not a Redis one: write ${EXAMPLE}`);
   // Checked before URL parsing, which refuses a port above 65535 without saying so.
   const writtenPort = /:(\d+)(?:\/[^@]*)?$/.exec(text)?.[1];
@@ -55,7 +56,8 @@ export function parseRedisUrl(text: string): RedisAddress {
   if (path !== '') {
     if (!/^\d+$/.test(path)) throw new QueueUrlError(`"${shown}" ends in "/${path}": after the port comes the database number, e.g. /0, or nothing`);
     db = Number(path);
-    if (db > MAX_DB) throw new QueueUrlError(`"${shown}" has database ${path}: a database number is a whole number from 0 to ${MAX_DB.toLocaleString('en-US')}`);
+    if (db > MAX_DB)
+      throw new QueueUrlError(`"${shown}" has database ${path}: a database number is a whole number from 0 to ${MAX_DB.toLocaleString('en-US')}`);
   }
   const address: RedisAddress = { host, port, db };
   const username = decoded(url.username, shown);

@@ -5,17 +5,17 @@
  * holds, writes each record, then removes its job. Results stay in Redis until removed, so a
  * coordinator started again collects what finished while it was away.
  */
-import { Queue, type Job } from 'bullmq';
+import { type Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { openRedis, QueueUnreachableError } from './redis-client.js';
 import { parseQueuedResult, parseQueuedRun, QUEUE_NAME_DEFAULT, type QueuedResult, type QueuedRun } from './queue-protocol.js';
+import { openRedis, QueueUnreachableError } from './redis-client.js';
 
 export { QueueUnreachableError };
 
 /** Tries per job: a failure that may not recur (a worker thread that crashed, a worker with other data) is retried elsewhere. */
-export const ATTEMPTS_DEFAULT = 3;
+const ATTEMPTS_DEFAULT = 3;
 /** Wait before a failed job is tried again, so that another worker is likely to take it. */
-export const RETRY_DELAY_MS_DEFAULT = 5_000;
+const RETRY_DELAY_MS_DEFAULT = 5_000;
 /** Failed jobs kept for the coordinator to read (the oldest beyond it are dropped): bounded, so a broken sweep cannot fill Redis. */
 const FAILED_KEPT = 10_000;
 
@@ -26,7 +26,7 @@ export interface RunQueueOptions {
   retryDelayMs?: number;
 }
 
-export interface FailedRun {
+interface FailedRun {
   id: string;
   /** The last failure's one-line reason, as the worker gave it. */
   reason: string;
@@ -81,7 +81,10 @@ export class RunQueue {
     const queueName = options.queueName ?? QUEUE_NAME_DEFAULT;
     const attempts = options.attempts ?? ATTEMPTS_DEFAULT;
     if (!Number.isInteger(attempts) || attempts < 1) throw new RangeError(`attempts must be a whole number of at least 1, got ${attempts}`);
-    const { client, shown } = await openRedis(url, { role: 'queue', ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}) });
+    const { client, shown } = await openRedis(url, {
+      role: 'queue',
+      ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
+    });
     const queue = new Queue<unknown, unknown, string>(queueName, { connection: client });
     queue.on('error', () => {}); // connection trouble surfaces as failed commands, which the caller sees
     try {
@@ -89,7 +92,9 @@ export class RunQueue {
     } catch (error) {
       await queue.close().catch(() => {});
       client.disconnect();
-      throw new QueueUnreachableError(`Redis at ${shown} answered but the queue could not start (${(error as Error).message.split('\n')[0]}): check that it is Redis 5 or newer`);
+      throw new QueueUnreachableError(
+        `Redis at ${shown} answered but the queue could not start (${(error as Error).message.split('\n')[0]}): check that it is Redis 5 or newer`,
+      );
     }
     return new RunQueue(queue, client, shown, queueName, attempts, options.retryDelayMs ?? RETRY_DELAY_MS_DEFAULT);
   }
@@ -111,17 +116,19 @@ export class RunQueue {
         return false;
       });
       if (fresh.length === 0) continue;
-      await this.queue.addBulk(fresh.map((run) => ({
-        name: run.sweep,
-        data: run,
-        opts: {
-          jobId: run.id,
-          attempts: this.attempts,
-          backoff: { type: 'fixed', delay: this.retryDelayMs },
-          removeOnComplete: false, // the result waits in Redis until the coordinator has written its record
-          removeOnFail: { count: FAILED_KEPT },
-        },
-      })));
+      await this.queue.addBulk(
+        fresh.map((run) => ({
+          name: run.sweep,
+          data: run,
+          opts: {
+            jobId: run.id,
+            attempts: this.attempts,
+            backoff: { type: 'fixed', delay: this.retryDelayMs },
+            removeOnComplete: false, // the result waits in Redis until the coordinator has written its record
+            removeOnFail: { count: FAILED_KEPT },
+          },
+        })),
+      );
       outcome.added.push(...fresh.map((run) => run.id));
     }
     return outcome;
@@ -168,22 +175,30 @@ export class RunQueue {
   /** The runs being trained now, with the progress their workers last reported. */
   async active(): Promise<ActiveRun[]> {
     const jobs = (await this.queue.getActive(0, -1)) as Job[];
-    return jobs.filter((job) => job !== undefined && job !== null).map((job) => {
-      const progress = job.progress as Partial<QueuedProgress> | number;
-      const reported = typeof progress === 'object' && progress !== null ? progress : {};
-      return {
-        id: job.id!,
-        worker: typeof reported.worker === 'string' ? reported.worker : job.processedBy ?? '',
-        step: typeof reported.step === 'number' ? reported.step : 0,
-        stepsPerSecond: typeof reported.stepsPerSecond === 'number' ? reported.stepsPerSecond : 0,
-      };
-    });
+    return jobs
+      .filter((job) => job !== undefined && job !== null)
+      .map((job) => {
+        const progress = job.progress as Partial<QueuedProgress> | number;
+        const reported = typeof progress === 'object' && progress !== null ? progress : {};
+        return {
+          id: job.id!,
+          worker: typeof reported.worker === 'string' ? reported.worker : (job.processedBy ?? ''),
+          step: typeof reported.step === 'number' ? reported.step : 0,
+          stepsPerSecond: typeof reported.stepsPerSecond === 'number' ? reported.stepsPerSecond : 0,
+        };
+      });
   }
 
   /** Counts by state, for a summary line. */
   async counts(): Promise<Record<'waiting' | 'active' | 'delayed' | 'completed' | 'failed', number>> {
     const counts = await this.queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed');
-    return { waiting: counts.waiting ?? 0, active: counts.active ?? 0, delayed: counts.delayed ?? 0, completed: counts.completed ?? 0, failed: counts.failed ?? 0 };
+    return {
+      waiting: counts.waiting ?? 0,
+      active: counts.active ?? 0,
+      delayed: counts.delayed ?? 0,
+      completed: counts.completed ?? 0,
+      failed: counts.failed ?? 0,
+    };
   }
 
   async close(): Promise<void> {

@@ -8,8 +8,8 @@ import { lineChartSpec } from '../../lab/charts/line-chart.js';
 import type { VegaLiteSpec } from '../../lab/charts/types.js';
 import { el } from './dom.js';
 import { createFigure, type Figure } from './figure.js';
+import { DEFAULT_NORMS, type NormPair, networkLabel } from './network-style.js';
 import type { NetworkTrace } from './network-trace.js';
-import { DEFAULT_NORMS, networkLabel, type NormPair } from './network-style.js';
 import { VegaChart, withNamedData } from './vega-chart.js';
 
 interface Row {
@@ -24,10 +24,21 @@ function seriesOf(norms: NormPair): Array<{ name: string; points: [] }> {
 }
 
 /** Validation accuracy on [0, 1], its rows in the dataset "rows"; `width` is the plot area. */
-export function accuracySpec(width: number, norms: NormPair = DEFAULT_NORMS): VegaLiteSpec {
-  return legendOnTop(withNamedData(lineChartSpec({
-    title: 'Validation accuracy', xTitle: 'training step', yTitle: 'validation accuracy', series: seriesOf(norms), yDomain: [0, 1], width, height: 200,
-  }), 'rows'));
+function accuracySpec(width: number, norms: NormPair = DEFAULT_NORMS): VegaLiteSpec {
+  return legendOnTop(
+    withNamedData(
+      lineChartSpec({
+        title: 'Validation accuracy',
+        xTitle: 'training step',
+        yTitle: 'validation accuracy',
+        series: seriesOf(norms),
+        yDomain: [0, 1],
+        width,
+        height: 200,
+      }),
+      'rows',
+    ),
+  );
 }
 
 /** The legend above the plot: two side-by-side charts have no room for one at the right. */
@@ -36,19 +47,32 @@ function legendOnTop(spec: VegaLiteSpec): VegaLiteSpec {
 }
 
 /** Mean training-batch loss per probe interval on a log axis, its rows in the dataset "rows". */
-export function lossSpec(width: number, norms: NormPair = DEFAULT_NORMS): VegaLiteSpec {
-  const spec = legendOnTop(withNamedData(lineChartSpec({
-    title: 'Training loss', xTitle: 'training step', yTitle: 'mean batch loss (log scale)', series: seriesOf(norms), yScale: 'log', width, height: 200,
-  }), 'rows'));
+function lossSpec(width: number, norms: NormPair = DEFAULT_NORMS): VegaLiteSpec {
+  const spec = legendOnTop(
+    withNamedData(
+      lineChartSpec({
+        title: 'Training loss',
+        xTitle: 'training step',
+        yTitle: 'mean batch loss (log scale)',
+        series: seriesOf(norms),
+        yScale: 'log',
+        width,
+        height: 200,
+      }),
+      'rows',
+    ),
+  );
   // ~100 loss points per run: the line reads better without a dot on each.
   return 'mark' in spec ? { ...spec, mark: { type: 'line', clip: true, point: false } } : spec;
 }
 
-const DEFAULT_NOTE = 'Both networks start from the same weights and see the same batches; the only difference is BatchNorm. '
-  + 'With BN the accuracy climbs sooner and, at a large learning rate or a wide initialization, the network trains where the plain one stalls near 10% or diverges. '
-  + 'This is the article\'s experiment, as bnlab compare runs it.';
-const OTHER_NOTE = 'Both networks start from the same weights and see the same batches; the only difference is their normalization. '
-  + 'This is the article\'s experiment with other norms, as bnlab compare --norms runs it.';
+const DEFAULT_NOTE =
+  'Both networks start from the same weights and see the same batches; the only difference is BatchNorm. ' +
+  'With BN the accuracy climbs sooner and, at a large learning rate or a wide initialization, the network trains where the plain one stalls near 10% or diverges. ' +
+  "This is the article's experiment, as bnlab compare runs it.";
+const OTHER_NOTE =
+  'Both networks start from the same weights and see the same batches; the only difference is their normalization. ' +
+  "This is the article's experiment with other norms, as bnlab compare --norms runs it.";
 
 export class AccuracyFigure {
   readonly figure: Figure;

@@ -7,22 +7,24 @@
  */
 import type { BatchNormView } from '../../lab/live/session-messages.js';
 import type { NormKind } from '../../nn/spec.js';
-import type { NetworkTrace } from './network-trace.js';
 import { drawDots, drawLine, extent, preparePlot } from './canvas-plot.js';
 import { el } from './dom.js';
 import { canvasesToPng, createFigure, type Figure } from './figure.js';
-import { DEFAULT_NORMS, hasBatchStatistics, networkColor, networkPhrase, type NormPair } from './network-style.js';
+import { DEFAULT_NORMS, hasBatchStatistics, type NormPair, networkColor, networkPhrase } from './network-style.js';
+import type { NetworkTrace } from './network-trace.js';
 
 const BETA_COLOR = '#54a24b';
 /** β's color when green is a network's on the page (Layer Norm's). */
 const BETA_COLOR_ALT = '#777777';
 const PLOT_HEIGHT = 170;
 
-const DEFAULT_NOTE = 'Left: the scale γ and shift β each unit learned (they start at 1 and 0; BN can undo itself if training wants it). Middle and right: '
-  + 'the running mean and variance (the moving average, momentum 0.99 by default) against the current batch\'s, one dot per unit. '
-  + 'Early in training the running estimates lag behind the batch statistics; inference with them is only as good as this agreement.';
-const GHOST_NOTE = ' Ghost BN normalizes each training batch in virtual batches, so its estimates are set against the 256 probe images\' statistics.';
-const RENORM_NOTE = ' Batch Renorm trains with the batch\'s statistics corrected towards the running ones (r and d, clipped), so what it learns already fits them.';
+const DEFAULT_NOTE =
+  'Left: the scale γ and shift β each unit learned (they start at 1 and 0; BN can undo itself if training wants it). Middle and right: ' +
+  "the running mean and variance (the moving average, momentum 0.99 by default) against the current batch's, one dot per unit. " +
+  'Early in training the running estimates lag behind the batch statistics; inference with them is only as good as this agreement.';
+const GHOST_NOTE = " Ghost BN normalizes each training batch in virtual batches, so its estimates are set against the 256 probe images' statistics.";
+const RENORM_NOTE =
+  " Batch Renorm trains with the batch's statistics corrected towards the running ones (r and d, clipped), so what it learns already fits them.";
 
 /** The name of a layer of this norm in a heading. */
 const LAYER_NAMES: Partial<Record<NormKind, string>> = { bn: 'BN', brn: 'Batch Renorm', ghost: 'Ghost BN' };
@@ -54,7 +56,16 @@ export class BatchNormFigure {
     this.rowsContainer = el('div', { class: 'layer-blocks' });
     this.empty = el('p', { class: 'figure-empty', 'data-field': 'no-batch-norm', hidden: true });
     this.figure.body.append(this.empty, this.rowsContainer);
-    this.figure.addSave('png', 'bnlab-batch-norm', () => canvasesToPng(this.rows.flatMap((row) => row.canvases), 3), 'Save PNG (canvas)');
+    this.figure.addSave(
+      'png',
+      'bnlab-batch-norm',
+      () =>
+        canvasesToPng(
+          this.rows.flatMap((row) => row.canvases),
+          3,
+        ),
+      'Save PNG (canvas)',
+    );
   }
 
   /** One row per hidden layer of each network with BN or a successor of it; none: a sentence that says why. */
@@ -64,31 +75,40 @@ export class BatchNormFigure {
     this.layout = layout;
     const networks = [0, 1].filter((i) => hasBatchStatistics(norms[i]!));
     this.rowsContainer.replaceChildren();
-    this.rows = hiddenSizes.flatMap((_, l) => networks.map((network) => {
-      const norm = norms[network]!;
-      const name = `${LAYER_NAMES[norm] ?? norm} layer ${l + 1}`;
-      const heading = el('h3', {}, name);
-      const labels = ['γ and β per unit', 'running mean against the batch mean', 'running variance against the batch variance'];
-      const canvases = labels.map((label) => el('canvas', { class: 'plot', 'aria-label': `${name}: ${label}` }));
-      this.rowsContainer.append(el('div', { class: 'layer-block', 'data-norm': norm }, heading, el('div', { class: 'triple' }, ...canvases)));
-      return { network, layer: l, heading, canvases };
-    }));
+    this.rows = hiddenSizes.flatMap((_, l) =>
+      networks.map((network) => {
+        const norm = norms[network]!;
+        const name = `${LAYER_NAMES[norm] ?? norm} layer ${l + 1}`;
+        const heading = el('h3', {}, name);
+        const labels = ['γ and β per unit', 'running mean against the batch mean', 'running variance against the batch variance'];
+        const canvases = labels.map((label) => el('canvas', { class: 'plot', 'aria-label': `${name}: ${label}` }));
+        this.rowsContainer.append(el('div', { class: 'layer-block', 'data-norm': norm }, heading, el('div', { class: 'triple' }, ...canvases)));
+        return { network, layer: l, heading, canvases };
+      }),
+    );
     const defaultPair = norms[0] === DEFAULT_NORMS[0] && norms[1] === DEFAULT_NORMS[1];
     const shown = networks.map((i) => norms[i]!);
     const without = norms.find((norm) => !hasBatchStatistics(norm));
-    this.figure.setNote(defaultPair ? DEFAULT_NOTE
-      : DEFAULT_NOTE.replace('BN can undo', 'the layer can undo') + (shown.includes('brn') ? RENORM_NOTE : '') + (shown.includes('ghost') ? GHOST_NOTE : '')
-        + (networks.length === 1 && without ? ` The network ${networkPhrase(without)} keeps no batch statistics: it has nothing here.` : ''));
+    this.figure.setNote(
+      defaultPair
+        ? DEFAULT_NOTE
+        : DEFAULT_NOTE.replace('BN can undo', 'the layer can undo') +
+            (shown.includes('brn') ? RENORM_NOTE : '') +
+            (shown.includes('ghost') ? GHOST_NOTE : '') +
+            (networks.length === 1 && without ? ` The network ${networkPhrase(without)} keeps no batch statistics: it has nothing here.` : ''),
+    );
     this.betaColor = norms.some((norm) => networkColor(norm) === BETA_COLOR) ? BETA_COLOR_ALT : BETA_COLOR;
     this.empty.hidden = networks.length > 0;
-    this.empty.textContent = networks.length > 0 ? ''
-      : `Neither network has BatchNorm's batch statistics and moving averages: the one ${networkPhrase(norms[0])} and the one ${networkPhrase(norms[1])} `
-        + 'normalize each example by itself, or not at all, and infer exactly as they train. Choose bn, brn or ghost for one of the networks to see its γ, β and running statistics here.';
+    this.empty.textContent =
+      networks.length > 0
+        ? ''
+        : `Neither network has BatchNorm's batch statistics and moving averages: the one ${networkPhrase(norms[0])} and the one ${networkPhrase(norms[1])} ` +
+          'normalize each example by itself, or not at all, and infer exactly as they train. Choose bn, brn or ghost for one of the networks to see its γ, β and running statistics here.';
     this.drawnVersion = '';
   }
 
   draw(traces: readonly NetworkTrace[]): void {
-    const version = traces.map((trace) => `${trace.runId}.${trace.version}`).join() + `/${this.figure.body.clientWidth}`;
+    const version = `${traces.map((trace) => `${trace.runId}.${trace.version}`).join()}/${this.figure.body.clientWidth}`;
     if (version === this.drawnVersion) return;
     this.drawnVersion = version;
     for (const row of this.rows) {
@@ -96,7 +116,7 @@ export class BatchNormFigure {
       if (!trace) continue;
       const view = trace.layers?.[row.layer]?.batchNorm ?? null;
       const color = networkColor(trace.norm);
-      const against = view?.batchSource === 'probe' ? 'the probe\'s' : 'this batch\'s';
+      const against = view?.batchSource === 'probe' ? "the probe's" : "this batch's";
       this.drawScaleShift(row.canvases[0]!, view, row.layer, color);
       this.drawAgainst(row.canvases[1]!, view?.batchMean ?? [], view?.movingMean ?? [], 'mean', false, color, against);
       this.drawAgainst(row.canvases[2]!, view?.batchVariance ?? [], view?.movingVariance ?? [], 'variance', true, color, against);
@@ -104,7 +124,8 @@ export class BatchNormFigure {
   }
 
   private drawScaleShift(canvas: HTMLCanvasElement, view: BatchNormView | null, layer: number, color: string): void {
-    const gamma = view?.gamma ?? [], beta = view?.beta ?? [];
+    const gamma = view?.gamma ?? [],
+      beta = view?.beta ?? [];
     const units = gamma.map((_, unit) => unit);
     const frame = preparePlot(canvas, {
       title: 'γ and β per unit',
@@ -113,17 +134,32 @@ export class BatchNormFigure {
       height: PLOT_HEIGHT,
       xLabel: `unit (layer ${layer + 1})`,
       xWhole: true,
-      legend: [{ name: 'γ (scale)', color }, { name: 'β (shift)', color: this.betaColor }],
+      legend: [
+        { name: 'γ (scale)', color },
+        { name: 'β (shift)', color: this.betaColor },
+      ],
     });
     drawDots(frame, units, gamma, color, 1.8);
     drawDots(frame, units, beta, this.betaColor, 1.8);
   }
 
   /** Running estimate (y) against the batch's statistic (x), with the diagonal y = x. */
-  private drawAgainst(canvas: HTMLCanvasElement, batch: number[], running: number[], statistic: string, fromZero: boolean, color: string, against: string): void {
+  private drawAgainst(
+    canvas: HTMLCanvasElement,
+    batch: number[],
+    running: number[],
+    statistic: string,
+    fromZero: boolean,
+    color: string,
+    against: string,
+  ): void {
     const domain = extent([...batch, ...running], fromZero ? [0] : []);
     const frame = preparePlot(canvas, {
-      title: `running ${statistic} (y)`, xDomain: domain, yDomain: domain, height: PLOT_HEIGHT, xLabel: `${against} ${statistic} (x)`,
+      title: `running ${statistic} (y)`,
+      xDomain: domain,
+      yDomain: domain,
+      height: PLOT_HEIGHT,
+      xLabel: `${against} ${statistic} (x)`,
     });
     drawLine(frame, domain, domain, '#bbb', 1);
     drawDots(frame, batch, running, color, 1.8);

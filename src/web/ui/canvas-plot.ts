@@ -37,7 +37,8 @@ export interface PlotFrame {
 export function preparePlot(canvas: HTMLCanvasElement, options: PlotOptions): PlotFrame {
   const cssWidth = Math.max(160, Math.round(canvas.clientWidth || canvas.parentElement?.clientWidth || 300));
   const ratio = Math.min(2, globalThis.devicePixelRatio || 1);
-  const pixelWidth = Math.round(cssWidth * ratio), pixelHeight = Math.round(options.height * ratio);
+  const pixelWidth = Math.round(cssWidth * ratio),
+    pixelHeight = Math.round(options.height * ratio);
   if (canvas.width !== pixelWidth || canvas.height !== pixelHeight) {
     canvas.width = pixelWidth;
     canvas.height = pixelHeight;
@@ -48,11 +49,20 @@ export function preparePlot(canvas: HTMLCanvasElement, options: PlotOptions): Pl
   ctx.fillStyle = 'white';
   ctx.fillRect(0, 0, cssWidth, options.height);
 
-  const left = 46, top = options.legend ? 34 : 20, right = 10, bottom = options.xLabel ? 32 : 20;
-  const width = cssWidth - left - right, height = options.height - top - bottom;
-  const [x0, x1] = options.xDomain, [y0, y1] = options.yDomain;
+  const left = 46,
+    top = options.legend ? 34 : 20,
+    right = 10,
+    bottom = options.xLabel ? 32 : 20;
+  const width = cssWidth - left - right,
+    height = options.height - top - bottom;
+  const [x0, x1] = options.xDomain,
+    [y0, y1] = options.yDomain;
   const frame: PlotFrame = {
-    ctx, left, top, width, height,
+    ctx,
+    left,
+    top,
+    width,
+    height,
     x: (value) => left + ((value - x0) / (x1 - x0 || 1)) * width,
     y: (value) => top + height - ((value - y0) / (y1 - y0 || 1)) * height,
   };
@@ -97,7 +107,7 @@ function line(ctx: CanvasRenderingContext2D, x0: number, y0: number, x1: number,
 }
 
 /** Drawing inside the frame only: a diverging curve must not scribble over the axes. */
-export function clipped(frame: PlotFrame, draw: () => void): void {
+function clipped(frame: PlotFrame, draw: () => void): void {
   const { ctx } = frame;
   ctx.save();
   ctx.beginPath();
@@ -116,8 +126,12 @@ export function drawLine(frame: PlotFrame, xs: ArrayLike<number>, ys: ArrayLike<
     ctx.beginPath();
     let drawing = false;
     for (let i = 0; i < xs.length; i++) {
-      const x = xs[i]!, y = ys[i]!;
-      if (!Number.isFinite(x) || !Number.isFinite(y)) { drawing = false; continue; }
+      const x = xs[i]!,
+        y = ys[i]!;
+      if (!Number.isFinite(x) || !Number.isFinite(y)) {
+        drawing = false;
+        continue;
+      }
       if (drawing) ctx.lineTo(frame.x(x), frame.y(y));
       else ctx.moveTo(frame.x(x), frame.y(y));
       drawing = true;
@@ -135,7 +149,10 @@ export function drawBand(frame: PlotFrame, xs: ArrayLike<number>, lower: ArrayLi
     const { ctx } = frame;
     ctx.fillStyle = color;
     ctx.beginPath();
-    indices.forEach((i, k) => (k === 0 ? ctx.moveTo(frame.x(xs[i]!), frame.y(upper[i]!)) : ctx.lineTo(frame.x(xs[i]!), frame.y(upper[i]!))));
+    indices.forEach((i, k) => {
+      if (k === 0) ctx.moveTo(frame.x(xs[i]!), frame.y(upper[i]!));
+      else ctx.lineTo(frame.x(xs[i]!), frame.y(upper[i]!));
+    });
     for (let k = indices.length - 1; k >= 0; k--) ctx.lineTo(frame.x(xs[indices[k]!]!), frame.y(lower[indices[k]!]!));
     ctx.closePath();
     ctx.fill();
@@ -150,7 +167,8 @@ export function drawBars(frame: PlotFrame, start: number, binWidth: number, heig
     const base = frame.y(0);
     heights.forEach((height, i) => {
       if (!(height > 0)) return;
-      const x0 = frame.x(start + i * binWidth), x1 = frame.x(start + (i + 1) * binWidth);
+      const x0 = frame.x(start + i * binWidth),
+        x1 = frame.x(start + (i + 1) * binWidth);
       const y = frame.y(height);
       ctx.fillRect(x0, y, Math.max(1, x1 - x0 - 0.5), base - y);
     });
@@ -163,7 +181,8 @@ export function drawDots(frame: PlotFrame, xs: ArrayLike<number>, ys: ArrayLike<
     const { ctx } = frame;
     ctx.fillStyle = color;
     for (let i = 0; i < xs.length; i++) {
-      const x = xs[i]!, y = ys[i]!;
+      const x = xs[i]!,
+        y = ys[i]!;
       if (!Number.isFinite(x) || !Number.isFinite(y)) continue;
       ctx.beginPath();
       ctx.arc(frame.x(x), frame.y(y), radius, 0, 2 * Math.PI);
@@ -187,7 +206,8 @@ function drawLegend(ctx: CanvasRenderingContext2D, x: number, y: number, entries
 
 /** Smallest and largest finite value, widened a little (and to a unit range when all are equal); [0, 1] when there is none. */
 export function extent(values: Iterable<number>, include: number[] = []): [number, number] {
-  let low = Infinity, high = -Infinity;
+  let low = Infinity,
+    high = -Infinity;
   for (const value of [...values, ...include]) {
     if (!Number.isFinite(value)) continue;
     if (value < low) low = value;
@@ -200,7 +220,7 @@ export function extent(values: Iterable<number>, include: number[] = []): [numbe
 }
 
 /** About `count` round tick values (1, 2 or 5 × 10^k apart) within [low, high]. */
-export function niceTicks(low: number, high: number, count: number, whole = false): number[] {
+function niceTicks(low: number, high: number, count: number, whole = false): number[] {
   if (!Number.isFinite(low) || !Number.isFinite(high) || high <= low) return [];
   const raw = (high - low) / Math.max(1, count);
   const power = 10 ** Math.floor(Math.log10(raw));

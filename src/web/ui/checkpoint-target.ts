@@ -15,7 +15,7 @@ export function checkpointNorm(bytes: Uint8Array): NormKind | null {
     if (typeof spec !== 'object' || spec === null) return null;
     if ('norm' in spec) {
       const norm = (spec as { norm: unknown }).norm;
-      return typeof norm === 'string' && (NORM_KINDS as readonly string[]).includes(norm) ? norm as NormKind : null;
+      return typeof norm === 'string' && (NORM_KINDS as readonly string[]).includes(norm) ? (norm as NormKind) : null;
     }
     if (!('batchNorm' in spec)) return null;
     return (spec as { batchNorm: unknown }).batchNorm !== null ? 'bn' : 'none';

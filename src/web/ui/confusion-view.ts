@@ -4,13 +4,14 @@
  * it was computed under in the title.
  */
 import type { InferenceChoice } from '../../lab/live/session-messages.js';
+import type { NormKind } from '../../nn/spec.js';
 import { FONT } from './canvas-plot.js';
 import { formatAccuracy } from './dom.js';
-import type { NormKind } from '../../nn/spec.js';
 import { networkLabel } from './network-style.js';
 
 const CELL = 30;
-const LEFT = 34, TOP = 48;
+const LEFT = 34,
+  TOP = 48;
 
 /** "ema, in batches of 1000" / "batch, one example at a time". */
 export function describeInference(inference: InferenceChoice, evalBatchSize: number): string {
@@ -19,7 +20,8 @@ export function describeInference(inference: InferenceChoice, evalBatchSize: num
 
 export function drawConfusion(canvas: HTMLCanvasElement, norm: NormKind, matrix: number[][], accuracy: number, how: string): void {
   const size = matrix.length;
-  const width = LEFT + size * CELL + 8, height = TOP + size * CELL + 8;
+  const width = LEFT + size * CELL + 8,
+    height = TOP + size * CELL + 8;
   canvas.width = width * 2;
   canvas.height = height * 2;
   canvas.style.width = `${width}px`;
@@ -44,7 +46,8 @@ export function drawConfusion(canvas: HTMLCanvasElement, norm: NormKind, matrix:
     ctx.fillText(String(truth), LEFT - 12, TOP + truth * CELL + CELL / 2);
     row.forEach((count, predicted) => {
       const share = count / total;
-      const x = LEFT + predicted * CELL, y = TOP + truth * CELL;
+      const x = LEFT + predicted * CELL,
+        y = TOP + truth * CELL;
       ctx.fillStyle = heat(share, truth === predicted);
       ctx.fillRect(x, y, CELL - 1, CELL - 1);
       ctx.fillStyle = share > 0.5 ? 'white' : '#333';

@@ -6,12 +6,23 @@
  * checks them; a wrong value gets its message beside the field and the run on screen is kept. A
  * valid change hands new settings to the page, which resets the run.
  */
-import { ARTICLE_CONFIGURATIONS, describeConfiguration, type ConfigurationId } from '../../lab/article.js';
+import { ARTICLE_CONFIGURATIONS, type ConfigurationId, describeConfiguration } from '../../lab/article.js';
 import { ESTIMATORS, NORM_KINDS, type NormKind } from '../../nn/spec.js';
 import { ConfigError, resolveTrainConfig, type TrainConfig } from '../../train/config.js';
 import {
-  applyModel, checkNorms, CONFIG_PARAMETER_NAMES, describeNorm, formatConfigValue, modelOf, NORM_PARAMETER_NAMES,
-  normParametersFor, PAGE_ACTIVATIONS, parseBackend, parseConfigParameter, type ConfigParameter, type LabSettings,
+  applyModel,
+  CONFIG_PARAMETER_NAMES,
+  type ConfigParameter,
+  checkNorms,
+  describeNorm,
+  formatConfigValue,
+  type LabSettings,
+  modelOf,
+  NORM_PARAMETER_NAMES,
+  normParametersFor,
+  PAGE_ACTIVATIONS,
+  parseBackend,
+  parseConfigParameter,
 } from '../url-state.js';
 import { el } from './dom.js';
 import type { NormPair } from './network-style.js';
@@ -59,7 +70,10 @@ export class Controls {
   private readonly backendSelect: HTMLSelectElement;
   private readonly modelButtons: HTMLButtonElement[];
 
-  constructor(initial: LabSettings, private readonly handlers: ControlsHandlers) {
+  constructor(
+    initial: LabSettings,
+    private readonly handlers: ControlsHandlers,
+  ) {
     this.settings = initial;
     const form = el('form', { class: 'settings', id: 'settings', novalidate: true, 'aria-label': 'Training settings' });
     form.addEventListener('submit', (event) => event.preventDefault());
@@ -68,12 +82,21 @@ export class Controls {
     const normsError = el('span', { class: 'field-error', id: 'setting-norms-error', 'aria-live': 'polite' });
     this.errors.set('norms', normsError);
     this.normSelects = SIDES.map((side) => {
-      const select = el('select', { id: `setting-${side}`, name: side, 'aria-describedby': normsError.id },
-        ...NORM_KINDS.map((norm) => el('option', { value: norm }, describeNorm(norm))));
+      const select = el(
+        'select',
+        { id: `setting-${side}`, name: side, 'aria-describedby': normsError.id },
+        ...NORM_KINDS.map((norm) => el('option', { value: norm }, describeNorm(norm))),
+      );
       select.addEventListener('change', () => this.normChanged(side === 'left' ? 0 : 1));
-      grid.append(el('div', { class: 'field' },
-        el('label', { for: select.id }, side === 'left' ? 'Left network' : 'Right network', ' ', el('span', { class: 'flag' }, '--norms')), select,
-        side === 'right' ? normsError : null));
+      grid.append(
+        el(
+          'div',
+          { class: 'field' },
+          el('label', { for: select.id }, side === 'left' ? 'Left network' : 'Right network', ' ', el('span', { class: 'flag' }, '--norms')),
+          select,
+          side === 'right' ? normsError : null,
+        ),
+      );
       return select;
     });
     for (const name of [...NORM_PARAMETER_NAMES, ...CONFIG_PARAMETER_NAMES]) {
@@ -82,7 +105,11 @@ export class Controls {
       let input: HTMLInputElement | HTMLSelectElement;
       if (name === 'act' || name === 'estimator') {
         const choices = name === 'act' ? PAGE_ACTIVATIONS : ESTIMATORS;
-        input = el('select', { id, name }, ...choices.map((choice) => el('option', { value: choice }, name === 'estimator' ? ESTIMATOR_NAMES[choice] ?? choice : choice)));
+        input = el(
+          'select',
+          { id, name },
+          ...choices.map((choice) => el('option', { value: choice }, name === 'estimator' ? (ESTIMATOR_NAMES[choice] ?? choice) : choice)),
+        );
       } else {
         input = el('input', { id, name, type: 'text', inputmode: name === 'hidden' ? 'text' : 'decimal', autocomplete: 'off', spellcheck: false });
       }
@@ -91,46 +118,71 @@ export class Controls {
       input.addEventListener('change', () => this.fieldChanged(name));
       this.inputs.set(name, input);
       this.errors.set(name, error);
-      const box = el('div', { class: 'field', 'data-setting': name },
-        el('label', { for: id }, field.label, ' ', el('span', { class: 'flag' }, field.flag + (field.hint ? ` (${field.hint})` : ''))), input, error);
+      const box = el(
+        'div',
+        { class: 'field', 'data-setting': name },
+        el('label', { for: id }, field.label, ' ', el('span', { class: 'flag' }, field.flag + (field.hint ? ` (${field.hint})` : ''))),
+        input,
+        error,
+      );
       this.fields.set(name, box);
       grid.append(box);
     }
-    this.backendSelect = el('select', { id: 'setting-backend', name: 'backend' },
+    this.backendSelect = el(
+      'select',
+      { id: 'setting-backend', name: 'backend' },
       el('option', { value: 'auto' }, 'auto (wasm SIMD)'),
-      el('option', { value: 'js' }, 'js (TypeScript)'));
+      el('option', { value: 'js' }, 'js (TypeScript)'),
+    );
     const backendError = el('span', { class: 'field-error', 'aria-live': 'polite' });
     this.errors.set('backend', backendError);
     this.backendSelect.addEventListener('change', () => {
       const parsed = parseBackend(this.backendSelect.value);
       if (parsed.ok) this.commit({ ...this.settings, backend: parsed.backend });
     });
-    grid.append(el('div', { class: 'field' }, el('label', { for: 'setting-backend' }, 'Kernels ', el('span', { class: 'flag' }, '--backend')), this.backendSelect, backendError));
+    grid.append(
+      el(
+        'div',
+        { class: 'field' },
+        el('label', { for: 'setting-backend' }, 'Kernels ', el('span', { class: 'flag' }, '--backend')),
+        this.backendSelect,
+        backendError,
+      ),
+    );
     form.append(grid);
 
     this.modelButtons = ARTICLE_CONFIGURATIONS.map((model) => {
-      const button = el('button', { type: 'button', class: 'model', 'data-model': model.id, title: describeConfiguration(model), 'aria-pressed': 'false' }, `Model ${model.id}`);
+      const button = el(
+        'button',
+        { type: 'button', class: 'model', 'data-model': model.id, title: describeConfiguration(model), 'aria-pressed': 'false' },
+        `Model ${model.id}`,
+      );
       button.addEventListener('click', () => this.chooseModel(model.id));
       return button;
     });
-    const models = el('fieldset', { class: 'models' }, el('legend', {}, 'The article\'s models'), ...this.modelButtons);
+    const models = el('fieldset', { class: 'models' }, el('legend', {}, "The article's models"), ...this.modelButtons);
 
     const button = (label: string, id: string, action: () => void): HTMLButtonElement => {
       const element = el('button', { type: 'button', id }, label);
       element.addEventListener('click', action);
       return element;
     };
-    const transport = el('div', { class: 'transport', role: 'group', 'aria-label': 'Training' },
+    const transport = el(
+      'div',
+      { class: 'transport', role: 'group', 'aria-label': 'Training' },
       button('Play', 'play', () => handlers.onPlay()),
       button('Pause', 'pause', () => handlers.onPause()),
       button('One step', 'step-1', () => handlers.onAdvance(1)),
       button('100 steps', 'step-100', () => handlers.onAdvance(100)),
-      button('Reset', 'reset', () => handlers.onReset()));
+      button('Reset', 'reset', () => handlers.onReset()),
+    );
 
     // On a phone the form is folded, so the networks show without scrolling past eleven fields.
     const narrow = matchMedia('(max-width: 640px)');
     const settingsBox = el('details', { class: 'settings-box', open: !narrow.matches }, el('summary', {}, el('h2', {}, 'Settings')), form);
-    narrow.addEventListener('change', () => { settingsBox.open = !narrow.matches; });
+    narrow.addEventListener('change', () => {
+      settingsBox.open = !narrow.matches;
+    });
     this.element = el('div', { class: 'controls' }, transport, models, settingsBox);
     this.show(initial);
   }
@@ -144,7 +196,9 @@ export class Controls {
       this.errors.get(name)!.textContent = '';
     }
     this.backendSelect.value = settings.backend;
-    this.normSelects.forEach((select, i) => { select.value = settings.norms[i]!; });
+    this.normSelects.forEach((select, i) => {
+      select.value = settings.norms[i]!;
+    });
     this.errors.get('norms')!.textContent = '';
     this.showNormFields(settings.norms);
     for (const button of this.modelButtons) button.setAttribute('aria-pressed', String(Number(button.dataset.model) === settings.model));
@@ -174,7 +228,9 @@ export class Controls {
     if (norms[other] === chosen) norms[other] = norms[side];
     norms[side] = chosen;
     if (this.refusedForNorms(this.settings.config, norms)) {
-      this.normSelects.forEach((select, i) => { select.value = this.settings.norms[i]!; });
+      this.normSelects.forEach((select, i) => {
+        select.value = this.settings.norms[i]!;
+      });
       this.showNormFields([...this.settings.norms, ...norms]);
       return;
     }

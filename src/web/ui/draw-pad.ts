@@ -6,7 +6,7 @@
 import { centerDigit } from '../../data/center-digit.js';
 import { el } from './dom.js';
 
-export const PAD_SIDE = 280;
+const PAD_SIDE = 280;
 /** 20 px on 280 is 2 px after scaling a digit of full height to MNIST's 20: MNIST's stroke width. */
 const STROKE_WIDTH = 20;
 
@@ -18,7 +18,13 @@ export class DrawPad {
 
   /** `onStroke` runs when a stroke ends (the digit may be complete). */
   constructor(onStroke: () => void) {
-    this.canvas = el('canvas', { width: PAD_SIDE, height: PAD_SIDE, class: 'draw-pad', id: 'draw-pad', 'aria-label': 'Draw a digit here with the mouse or a finger' });
+    this.canvas = el('canvas', {
+      width: PAD_SIDE,
+      height: PAD_SIDE,
+      class: 'draw-pad',
+      id: 'draw-pad',
+      'aria-label': 'Draw a digit here with the mouse or a finger',
+    });
     this.ctx = this.canvas.getContext('2d', { willReadFrequently: true })!;
     this.clear();
     this.canvas.addEventListener('pointerdown', (event) => {

@@ -31,11 +31,16 @@ export function createFigure(options: FigureOptions): Figure {
   const note = el('p', { class: 'figure-note' }, noteText);
   if (options.claim) note.append(' Measured by ', el('code', {}, `bnlab explain ${options.claim}`), '.');
   const actions = el('div', { class: 'figure-actions' });
-  const section = el('section', { class: 'figure', id: options.id, 'aria-labelledby': `${options.id}-title` },
+  const section = el(
+    'section',
+    { class: 'figure', id: options.id, 'aria-labelledby': `${options.id}-title` },
     el('h2', { id: `${options.id}-title` }, options.title),
-    el('div', { class: 'figure-layout' }, body, el('div', { class: 'figure-side' }, note, actions)));
+    el('div', { class: 'figure-layout' }, body, el('div', { class: 'figure-side' }, note, actions)),
+  );
   return {
-    section, body, note,
+    section,
+    body,
+    note,
     setNote(text) {
       noteText.data = text;
     },
@@ -60,6 +65,8 @@ export function canvasesToPng(canvases: readonly HTMLCanvasElement[], columns: n
   const ctx = sheet.getContext('2d')!;
   ctx.fillStyle = 'white';
   ctx.fillRect(0, 0, sheet.width, sheet.height);
-  visible.forEach((canvas, i) => ctx.drawImage(canvas, (i % columns) * cellWidth, Math.floor(i / columns) * cellHeight));
+  visible.forEach((canvas, i) => {
+    ctx.drawImage(canvas, (i % columns) * cellWidth, Math.floor(i / columns) * cellHeight);
+  });
   return sheet.toDataURL('image/png');
 }

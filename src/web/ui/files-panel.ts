@@ -5,7 +5,7 @@
  */
 import { el } from './dom.js';
 import { createFigure, type Figure } from './figure.js';
-import { DEFAULT_NORMS, networkLabel, networkSlug, type NormPair } from './network-style.js';
+import { DEFAULT_NORMS, type NormPair, networkLabel, networkSlug } from './network-style.js';
 
 export interface FilesHandlers {
   /** The left (0) or the right (1) network. */
@@ -25,9 +25,10 @@ export class FilesPanel {
     this.figure = createFigure({
       id: 'files',
       title: 'Files',
-      note: 'A downloaded network is a bnlab checkpoint: bnlab eval reads it and reports the same accuracy. '
-        + 'A checkpoint from bnlab train --save loads into the network with its norm (without BN, with BN, with LN…) if its layers and activation match the settings; '
-        + 'drop it anywhere on the page. The JSON is the record bnlab compare writes.',
+      note:
+        'A downloaded network is a bnlab checkpoint: bnlab eval reads it and reports the same accuracy. ' +
+        'A checkpoint from bnlab train --save loads into the network with its norm (without BN, with BN, with LN…) if its layers and activation match the settings; ' +
+        'drop it anywhere on the page. The JSON is the record bnlab compare writes.',
       claim: null,
     });
     this.downloads = el('div', { class: 'button-row' });
@@ -43,7 +44,8 @@ export class FilesPanel {
     this.figure.body.append(
       this.downloads,
       el('p', { class: 'file-row' }, el('label', { for: 'load-network' }, 'Load a network (.safetensors): '), this.fileInput),
-      el('div', { class: 'button-row' }, this.exportButton));
+      el('div', { class: 'button-row' }, this.exportButton),
+    );
 
     // Drag-and-drop anywhere on the page; the browser would otherwise open the file.
     document.addEventListener('dragover', (event) => {
@@ -65,11 +67,13 @@ export class FilesPanel {
   setNorms(norms: NormPair): void {
     if (this.norms && norms[0] === this.norms[0] && norms[1] === this.norms[1]) return;
     this.norms = norms;
-    this.downloads.replaceChildren(...norms.map((norm, i) => {
-      const button = el('button', { type: 'button', id: `download-${networkSlug(norm)}` }, `Download network ${networkLabel(norm)}`);
-      button.addEventListener('click', () => void this.handlers.download(i));
-      return button;
-    }));
+    this.downloads.replaceChildren(
+      ...norms.map((norm, i) => {
+        const button = el('button', { type: 'button', id: `download-${networkSlug(norm)}` }, `Download network ${networkLabel(norm)}`);
+        button.addEventListener('click', () => void this.handlers.download(i));
+        return button;
+      }),
+    );
   }
 
   /** The export needs both runs finished. */

@@ -13,7 +13,7 @@ import { describeInference, drawConfusion } from './confusion-view.js';
 import { el } from './dom.js';
 import { DrawPad, drawDigit } from './draw-pad.js';
 import { canvasesToPng, createFigure, type Figure } from './figure.js';
-import { DEFAULT_NORMS, hasBatchStatistics, networkLabel, networkPhrase, networkSlug, networkTextColor, type NormPair } from './network-style.js';
+import { DEFAULT_NORMS, hasBatchStatistics, type NormPair, networkLabel, networkPhrase, networkSlug, networkTextColor } from './network-style.js';
 import { VegaChart } from './vega-chart.js';
 
 type Classified = Extract<SessionEvent, { type: 'classified' }>;
@@ -43,13 +43,14 @@ export interface ConfusionResult {
   accuracy: number[];
 }
 
-const DEFAULT_WARNING = 'The batch\'s own statistics with one example at a time: every input is normalized by itself (its variance is 0, so x̂ = 0), '
-  + 'and the network with BN answers with β alone, the same class for every image (about 10% right). This is the failure the article warns about.';
+const DEFAULT_WARNING =
+  "The batch's own statistics with one example at a time: every input is normalized by itself (its variance is 0, so x̂ = 0), " +
+  'and the network with BN answers with β alone, the same class for every image (about 10% right). This is the failure the article warns about.';
 
 const ESTIMATOR_LABELS: Record<Estimator, string> = {
   ema: 'moving average (ema)',
-  average: 'Algorithm 2\'s average',
-  batch: 'the batch\'s own statistics',
+  average: "Algorithm 2's average",
+  batch: "the batch's own statistics",
 };
 
 export class InferencePanel {
@@ -70,13 +71,17 @@ export class InferencePanel {
   private readonly confusionButton: HTMLButtonElement;
   private image: ImageSource | null = null;
 
-  constructor(private readonly target: InferenceTarget, estimator: Estimator) {
+  constructor(
+    private readonly target: InferenceTarget,
+    estimator: Estimator,
+  ) {
     this.figure = createFigure({
       id: 'inference',
       title: 'Inference: draw a digit',
-      note: 'Your digit is cropped, scaled to fit 20×20 and centred by its mass in 28×28, as MNIST\'s digits were, then both networks classify it. '
-        + 'At inference BN needs population statistics: the moving average or Algorithm 2\'s average over training batches. '
-        + 'The batch\'s own statistics work only in a large batch; alone, an example has no variance.',
+      note:
+        "Your digit is cropped, scaled to fit 20×20 and centred by its mass in 28×28, as MNIST's digits were, then both networks classify it. " +
+        "At inference BN needs population statistics: the moving average or Algorithm 2's average over training batches. " +
+        "The batch's own statistics work only in a large batch; alone, an example has no variance.",
       claim: 'inference-statistics',
     });
     this.pad = new DrawPad(() => void this.classify({ kind: 'pixels', pixels: this.pad.pixels() }, 'drawn'));
@@ -93,25 +98,42 @@ export class InferencePanel {
     this.chart = new VegaChart(el('div', { class: 'chart probabilities' }));
     this.predictions = el('p', { class: 'predictions', 'data-field': 'predictions', 'aria-live': 'polite' });
     this.estimatorInputs = (['ema', 'average', 'batch'] as const).map((name) =>
-      el('input', { type: 'radio', name: 'inference-estimator', value: name, id: `inference-${name}`, checked: name === estimator }));
+      el('input', { type: 'radio', name: 'inference-estimator', value: name, id: `inference-${name}`, checked: name === estimator }),
+    );
     this.oneAtATime = el('input', { type: 'checkbox', id: 'one-at-a-time' });
     this.warning = el('p', { class: 'warning', 'data-field': 'batch-warning', hidden: true }, DEFAULT_WARNING);
     this.scope = el('p', { class: 'caption', 'data-field': 'estimator-scope', hidden: true });
     for (const input of [...this.estimatorInputs, this.oneAtATime]) input.addEventListener('change', () => this.inferenceChanged());
-    const switches = el('fieldset', { class: 'inference-switch' }, el('legend', {}, 'BN statistics at inference'),
+    const switches = el(
+      'fieldset',
+      { class: 'inference-switch' },
+      el('legend', {}, 'BN statistics at inference'),
       ...this.estimatorInputs.map((input) => el('label', { class: 'choice' }, input, ` ${ESTIMATOR_LABELS[input.value as Estimator]}`)),
-      el('label', { class: 'choice' }, this.oneAtATime, ' one example at a time'), this.scope);
+      el('label', { class: 'choice' }, this.oneAtATime, ' one example at a time'),
+      this.scope,
+    );
 
-    this.confusionCanvases = DEFAULT_NORMS.map((norm) => el('canvas', { class: 'confusion', 'aria-label': `${networkLabel(norm)}: confusion matrix on the test set` }));
+    this.confusionCanvases = DEFAULT_NORMS.map((norm) =>
+      el('canvas', { class: 'confusion', 'aria-label': `${networkLabel(norm)}: confusion matrix on the test set` }),
+    );
     this.confusionButton = el('button', { type: 'button', id: 'confusion' }, 'Confusion matrix on the test set');
     this.confusionButton.addEventListener('click', () => void this.tallyConfusion());
 
     this.figure.body.append(
-      el('div', { class: 'inference-grid' },
-        el('div', { class: 'pad-column' }, this.pad.canvas, el('div', { class: 'button-row' }, clear, random),
-          el('div', { class: 'preview-row' }, this.preview, this.imageCaption)),
-        el('div', { class: 'answer-column' }, this.chart.container, this.predictions, switches, this.warning)),
-      el('div', { class: 'confusion-block' }, this.confusionButton, el('div', { class: 'pair confusion-pair' }, ...this.confusionCanvases)));
+      el(
+        'div',
+        { class: 'inference-grid' },
+        el(
+          'div',
+          { class: 'pad-column' },
+          this.pad.canvas,
+          el('div', { class: 'button-row' }, clear, random),
+          el('div', { class: 'preview-row' }, this.preview, this.imageCaption),
+        ),
+        el('div', { class: 'answer-column' }, this.chart.container, this.predictions, switches, this.warning),
+      ),
+      el('div', { class: 'confusion-block' }, this.confusionButton, el('div', { class: 'pair confusion-pair' }, ...this.confusionCanvases)),
+    );
     this.figure.addSave('png', 'bnlab-probabilities', () => this.chart.toImageURL('png'), 'Save probabilities PNG');
     this.figure.addSave('svg', 'bnlab-probabilities', () => this.chart.toImageURL('svg'), 'Save probabilities SVG');
     this.figure.addSave('png', 'bnlab-confusion', () => canvasesToPng(this.confusionCanvases, 2), 'Save confusion PNG (canvas)');
@@ -146,14 +168,19 @@ export class InferencePanel {
     const withStatistics = norms.filter(hasBatchStatistics);
     const defaultPair = norms[0] === DEFAULT_NORMS[0] && norms[1] === DEFAULT_NORMS[1];
     this.scope.hidden = defaultPair;
-    this.scope.textContent = withStatistics.length === 2 ? 'These apply to both networks (BN and its successors infer with batch statistics).'
-      : withStatistics.length === 1 ? `These apply to the network ${networkPhrase(withStatistics[0]!)} only: the one ${networkPhrase(norms.find((norm) => !hasBatchStatistics(norm))!)} has no batch statistics.`
-        : 'Neither network has batch statistics: these change nothing here.';
-    this.warning.textContent = defaultPair ? DEFAULT_WARNING
-      : withStatistics.length === 0 ? 'The batch\'s own statistics with one example at a time: neither network normalizes by the batch, so neither depends on it.'
-        : 'The batch\'s own statistics with one example at a time: every input is normalized by itself (its variance is 0, so x̂ = 0), '
-          + `and the network ${withStatistics.map(networkPhrase).join(' and the one ')} answers with β alone, the same class for every image (about 10% right). `
-          + 'This is the failure the article warns about.';
+    this.scope.textContent =
+      withStatistics.length === 2
+        ? 'These apply to both networks (BN and its successors infer with batch statistics).'
+        : withStatistics.length === 1
+          ? `These apply to the network ${networkPhrase(withStatistics[0]!)} only: the one ${networkPhrase(norms.find((norm) => !hasBatchStatistics(norm))!)} has no batch statistics.`
+          : 'Neither network has batch statistics: these change nothing here.';
+    this.warning.textContent = defaultPair
+      ? DEFAULT_WARNING
+      : withStatistics.length === 0
+        ? "The batch's own statistics with one example at a time: neither network normalizes by the batch, so neither depends on it."
+        : "The batch's own statistics with one example at a time: every input is normalized by itself (its variance is 0, so x̂ = 0), " +
+          `and the network ${withStatistics.map(networkPhrase).join(' and the one ')} answers with β alone, the same class for every image (about 10% right). ` +
+          'This is the failure the article warns about.';
   }
 
   /** Asks again for the image on screen (after a reset or a loaded network, say). */
@@ -176,16 +203,28 @@ export class InferencePanel {
       const [first] = answers;
       if (!first) return;
       drawDigit(this.preview, first.pixels);
-      this.imageCaption.textContent = first.label === null ? 'Your digit as the networks see it (28×28).' : `Test image ${image.kind === 'test' ? image.index : ''}: a ${first.label}.`;
+      this.imageCaption.textContent =
+        first.label === null ? 'Your digit as the networks see it (28×28).' : `Test image ${image.kind === 'test' ? image.index : ''}: a ${first.label}.`;
       this.last = { source, label: first.label, inference, probabilities: answers.map((answer) => answer.probabilities) };
-      this.predictions.replaceChildren(...answers.map((answer, i) => {
-        const best = argmax(answer.probabilities);
-        const norm = this.norms[i]!;
-        return el('span', { class: 'prediction', 'data-network': networkSlug(norm), style: `color: ${networkTextColor(norm)}` },
-          `${networkLabel(norm)}: ${best} (${(answer.probabilities[best]! * 100).toFixed(1)}%)`);
-      }));
-      await this.chart.show(probabilitiesSpec(answers.map((answer) => answer.probabilities), describeInference(inference, this.target.evalBatchSize()),
-        this.chart.container.clientWidth || 320, this.norms));
+      this.predictions.replaceChildren(
+        ...answers.map((answer, i) => {
+          const best = argmax(answer.probabilities);
+          const norm = this.norms[i]!;
+          return el(
+            'span',
+            { class: 'prediction', 'data-network': networkSlug(norm), style: `color: ${networkTextColor(norm)}` },
+            `${networkLabel(norm)}: ${best} (${(answer.probabilities[best]! * 100).toFixed(1)}%)`,
+          );
+        }),
+      );
+      await this.chart.show(
+        probabilitiesSpec(
+          answers.map((answer) => answer.probabilities),
+          describeInference(inference, this.target.evalBatchSize()),
+          this.chart.container.clientWidth || 320,
+          this.norms,
+        ),
+      );
     } catch (error) {
       this.target.onError(error);
     }
@@ -198,7 +237,9 @@ export class InferencePanel {
     try {
       const answers = await this.target.confusion(inference);
       const how = describeInference(inference, this.target.evalBatchSize());
-      answers.forEach((answer, i) => drawConfusion(this.confusionCanvases[i]!, this.norms[i]!, answer.matrix, answer.accuracy, how));
+      answers.forEach((answer, i) => {
+        drawConfusion(this.confusionCanvases[i]!, this.norms[i]!, answer.matrix, answer.accuracy, how);
+      });
       this.lastConfusion = { inference, accuracy: answers.map((answer) => answer.accuracy) };
     } catch (error) {
       this.target.onError(error);
@@ -214,7 +255,7 @@ export class InferencePanel {
  * the legend on top and without a printed value on each of the twenty bars (the line under the
  * chart names each network's answer).
  */
-export function probabilitiesSpec(probabilities: readonly number[][], how: string, width: number, norms: NormPair = DEFAULT_NORMS): VegaLiteSpec {
+function probabilitiesSpec(probabilities: readonly number[][], how: string, width: number, norms: NormPair = DEFAULT_NORMS): VegaLiteSpec {
   const spec = barChartSpec({
     title: 'Class probabilities',
     xTitle: 'digit',
@@ -226,11 +267,18 @@ export function probabilitiesSpec(probabilities: readonly number[][], how: strin
     height: 160,
   });
   const layers = 'layer' in spec ? { layer: spec.layer.slice(0, 1) } : {};
-  return { ...spec, ...layers, title: { text: 'Class probabilities', subtitle: how }, config: { ...spec.config, legend: { ...spec.config?.legend, orient: 'top' } } };
+  return {
+    ...spec,
+    ...layers,
+    title: { text: 'Class probabilities', subtitle: how },
+    config: { ...spec.config, legend: { ...spec.config?.legend, orient: 'top' } },
+  };
 }
 
 function argmax(values: readonly number[]): number {
   let best = 0;
-  values.forEach((value, i) => { if (value > values[best]!) best = i; });
+  values.forEach((value, i) => {
+    if (value > values[best]!) best = i;
+  });
   return best;
 }

@@ -4,24 +4,28 @@
  * paper's Figure 1b-c) and a histogram of the whole layer's pre-activations at the latest probe.
  * A unit selector chooses the unit both follow.
  */
-import type { NetworkTrace } from './network-trace.js';
+
 import { drawBand, drawBars, drawLine, extent, preparePlot } from './canvas-plot.js';
 import { el } from './dom.js';
 import { canvasesToPng, createFigure, type Figure } from './figure.js';
-import { DEFAULT_NORMS, networkColor, networkFill, networkLabel, networkPhrase, type NormPair } from './network-style.js';
+import { DEFAULT_NORMS, type NormPair, networkColor, networkFill, networkLabel, networkPhrase } from './network-style.js';
+import type { NetworkTrace } from './network-trace.js';
 
 const PLOT_HEIGHT = 150;
 
-const DEFAULT_NOTE = 'Left of each pair the network without BN, right the one with BN. The band is the 15th to 85th percentile of one unit\'s input over '
-  + 'a fixed set of 256 validation images, the line its median: without BN it drifts as the layers below change (internal covariate shift), '
-  + 'with BN it stays put. The histograms show every unit\'s input at the latest probe.';
+const DEFAULT_NOTE =
+  "Left of each pair the network without BN, right the one with BN. The band is the 15th to 85th percentile of one unit's input over " +
+  'a fixed set of 256 validation images, the line its median: without BN it drifts as the layers below change (internal covariate shift), ' +
+  "with BN it stays put. The histograms show every unit's input at the latest probe.";
 
 /** The note for another pair than the default one. */
 function noteFor(norms: NormPair): string {
-  return `Left of each pair the network ${networkPhrase(norms[0])}, right the one ${networkPhrase(norms[1])}. The band is the 15th to 85th percentile `
-    + 'of one unit\'s input over a fixed set of 256 validation images, the line its median: without a norm it drifts as the layers below change '
-    + '(internal covariate shift); BN and its successors hold it in place with the batch\'s statistics, Layer, Group and RMS Norm with each example\'s own. '
-    + 'The histograms show every unit\'s input at the latest probe.';
+  return (
+    `Left of each pair the network ${networkPhrase(norms[0])}, right the one ${networkPhrase(norms[1])}. The band is the 15th to 85th percentile ` +
+    "of one unit's input over a fixed set of 256 validation images, the line its median: without a norm it drifts as the layers below change " +
+    "(internal covariate shift); BN and its successors hold it in place with the batch's statistics, Layer, Group and RMS Norm with each example's own. " +
+    "The histograms show every unit's input at the latest probe."
+  );
 }
 
 interface LayerBlock {
@@ -53,30 +57,49 @@ export class LayersFigure {
       onWatchUnit(unit);
     });
     this.blocksContainer = el('div', { class: 'layer-blocks' });
-    this.figure.body.append(el('p', { class: 'inline-control' }, el('label', { for: 'watched-unit' }, 'Watched unit (from 0): '), this.unitInput), this.blocksContainer);
-    this.figure.addSave('png', 'bnlab-layers', () => canvasesToPng(this.blocks.flatMap((block) => [...block.percentiles, ...block.histograms]), 4), 'Save PNG (canvas)');
+    this.figure.body.append(
+      el('p', { class: 'inline-control' }, el('label', { for: 'watched-unit' }, 'Watched unit (from 0): '), this.unitInput),
+      this.blocksContainer,
+    );
+    this.figure.addSave(
+      'png',
+      'bnlab-layers',
+      () =>
+        canvasesToPng(
+          this.blocks.flatMap((block) => [...block.percentiles, ...block.histograms]),
+          4,
+        ),
+      'Save PNG (canvas)',
+    );
   }
 
   /** Lays out one block per hidden layer of `hiddenSizes` for the networks with `norms` (after a reset with other sizes or norms). */
   setLayers(hiddenSizes: readonly number[], norms: NormPair): void {
     this.unitInput.max = String(Math.max(0, Math.min(...hiddenSizes) - 1));
     const sameNorms = norms[0] === this.norms[0] && norms[1] === this.norms[1];
-    if (sameNorms && this.blocks.length === hiddenSizes.length && this.blocks.every((block, l) => block.heading.dataset.width === String(hiddenSizes[l]))) return;
+    if (sameNorms && this.blocks.length === hiddenSizes.length && this.blocks.every((block, l) => block.heading.dataset.width === String(hiddenSizes[l])))
+      return;
     this.norms = norms;
     this.figure.setNote(norms[0] === DEFAULT_NORMS[0] && norms[1] === DEFAULT_NORMS[1] ? DEFAULT_NOTE : noteFor(norms));
     this.blocksContainer.replaceChildren();
     this.blocks = hiddenSizes.map((width, l) => {
       const heading = el('h3', { 'data-width': width }, `Hidden layer ${l + 1} (${width} units)`);
-      const percentiles = norms.map((norm) => el('canvas', { class: 'plot', 'aria-label': `layer ${l + 1}, ${networkLabel(norm)}: percentiles of the watched unit's input over training` }));
-      const histograms = norms.map((norm) => el('canvas', { class: 'plot', 'aria-label': `layer ${l + 1}, ${networkLabel(norm)}: histogram of the layer's pre-activations` }));
-      this.blocksContainer.append(el('div', { class: 'layer-block' }, heading, el('div', { class: 'pair' }, ...percentiles), el('div', { class: 'pair' }, ...histograms)));
+      const percentiles = norms.map((norm) =>
+        el('canvas', { class: 'plot', 'aria-label': `layer ${l + 1}, ${networkLabel(norm)}: percentiles of the watched unit's input over training` }),
+      );
+      const histograms = norms.map((norm) =>
+        el('canvas', { class: 'plot', 'aria-label': `layer ${l + 1}, ${networkLabel(norm)}: histogram of the layer's pre-activations` }),
+      );
+      this.blocksContainer.append(
+        el('div', { class: 'layer-block' }, heading, el('div', { class: 'pair' }, ...percentiles), el('div', { class: 'pair' }, ...histograms)),
+      );
       return { percentiles, histograms, heading };
     });
     this.drawnVersions = '';
   }
 
   draw(traces: readonly NetworkTrace[]): void {
-    const versions = traces.map((trace) => `${trace.runId}.${trace.version}`).join() + `/${this.figure.body.clientWidth}`;
+    const versions = `${traces.map((trace) => `${trace.runId}.${trace.version}`).join()}/${this.figure.body.clientWidth}`;
     if (versions === this.drawnVersions) return;
     this.drawnVersions = versions;
     this.blocks.forEach((block, l) => {

@@ -20,8 +20,20 @@ export interface NetworkTrace extends Omit<SessionUpdate, 'state'> {
 
 export function emptyTrace(norm: NormKind): NetworkTrace {
   return {
-    norm, runId: 0, state: 'starting', step: 0, steps: 0, stepsPerSecond: 0, curve: [], probes: [], losses: [], layers: null,
-    watchedUnit: 0, divergedAtStep: null, summary: null, version: 0,
+    norm,
+    runId: 0,
+    state: 'starting',
+    step: 0,
+    steps: 0,
+    stepsPerSecond: 0,
+    curve: [],
+    probes: [],
+    losses: [],
+    layers: null,
+    watchedUnit: 0,
+    divergedAtStep: null,
+    summary: null,
+    version: 0,
   };
 }
 

@@ -4,25 +4,28 @@
  * of units dead on every probe image (the session's measure, as `bnlab explain saturation`'s).
  */
 import type { ActivationKind } from '../../core/kernels.js';
-import type { NetworkTrace } from './network-trace.js';
 import { drawLine, preparePlot } from './canvas-plot.js';
 import { el } from './dom.js';
 import { canvasesToPng, createFigure, type Figure } from './figure.js';
-import { DEFAULT_NORMS, networkLabel, type NormPair } from './network-style.js';
+import { DEFAULT_NORMS, type NormPair, networkLabel } from './network-style.js';
+import type { NetworkTrace } from './network-trace.js';
 
 /** One color per layer (the palette src/lab/charts gives names other than the two networks). */
 const LAYER_COLORS = ['#54a24b', '#e45756', '#b279a2', '#72b7b2', '#eeca3b', '#9d755d', '#ff9da6', '#bab0ac'];
 
 /** What the view measures for an activation, as its axis says it. */
-export function saturationLabel(activation: ActivationKind): string {
+function saturationLabel(activation: ActivationKind): string {
   return activation === 'relu' ? 'dead units' : activation === 'identity' ? 'never saturates' : "saturated (f'<0.01)";
 }
 
-const MEASURE = 'With sigmoid or tanh: the fraction of units whose derivative is below 0.01, where almost no gradient passes. With ReLU: the fraction of '
-  + 'units that output zero for every probe image (dead: their weights get no gradient). ';
-const DEFAULT_NOTE = MEASURE + 'Without BN a wide initialization (std 10) saturates the sigmoid network from step 0; BN keeps each unit\'s input near the responsive middle.';
-const OTHER_NOTE = MEASURE + 'Without a norm a wide initialization (std 10) saturates the sigmoid network from step 0; a norm that scales each unit\'s input '
-  + '(BN and its successors, Layer, Group and RMS Norm) keeps it near the responsive middle.';
+const MEASURE =
+  'With sigmoid or tanh: the fraction of units whose derivative is below 0.01, where almost no gradient passes. With ReLU: the fraction of ' +
+  'units that output zero for every probe image (dead: their weights get no gradient). ';
+const DEFAULT_NOTE = `${MEASURE}Without BN a wide initialization (std 10) saturates the sigmoid network from step 0; BN keeps each unit's input near the responsive middle.`;
+const OTHER_NOTE =
+  MEASURE +
+  "Without a norm a wide initialization (std 10) saturates the sigmoid network from step 0; a norm that scales each unit's input " +
+  '(BN and its successors, Layer, Group and RMS Norm) keeps it near the responsive middle.';
 
 export class SaturationFigure {
   readonly figure: Figure;
@@ -49,13 +52,15 @@ export class SaturationFigure {
 
   /** The networks' norms, left and right (their titles and labels). */
   setNorms(norms: NormPair): void {
-    this.canvases.forEach((canvas, i) => canvas.setAttribute('aria-label', `${networkLabel(norms[i]!)}: saturation per layer over training`));
+    this.canvases.forEach((canvas, i) => {
+      canvas.setAttribute('aria-label', `${networkLabel(norms[i]!)}: saturation per layer over training`);
+    });
     this.figure.setNote(norms[0] === DEFAULT_NORMS[0] && norms[1] === DEFAULT_NORMS[1] ? DEFAULT_NOTE : OTHER_NOTE);
     this.drawnVersions = '';
   }
 
   draw(traces: readonly NetworkTrace[]): void {
-    const versions = traces.map((trace) => `${trace.runId}.${trace.version}`).join() + `/${this.figure.body.clientWidth}`;
+    const versions = `${traces.map((trace) => `${trace.runId}.${trace.version}`).join()}/${this.figure.body.clientWidth}`;
     if (versions === this.drawnVersions) return;
     this.drawnVersions = versions;
     traces.forEach((trace, i) => {
@@ -72,7 +77,13 @@ export class SaturationFigure {
         legend: Array.from({ length: layers }, (_, l) => ({ name: `layer ${l + 1}`, color: LAYER_COLORS[l % LAYER_COLORS.length]! })),
       });
       for (let l = 0; l < layers; l++) {
-        drawLine(frame, steps, trace.probes.map((sample) => sample.saturation[l]!), LAYER_COLORS[l % LAYER_COLORS.length]!, 2);
+        drawLine(
+          frame,
+          steps,
+          trace.probes.map((sample) => sample.saturation[l]!),
+          LAYER_COLORS[l % LAYER_COLORS.length]!,
+          2,
+        );
       }
     });
   }

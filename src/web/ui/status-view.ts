@@ -4,10 +4,10 @@
  * the article's figures when the run is one of the article's models at a length it reports.
  */
 import type { ArticleAccuracies } from '../../lab/article.js';
-import type { NetworkTrace } from './network-trace.js';
-import { el, formatAccuracy } from './dom.js';
 import type { NormKind } from '../../nn/spec.js';
+import { el, formatAccuracy } from './dom.js';
 import { networkColor, networkLabel, networkSlug, networkTitle } from './network-style.js';
+import type { NetworkTrace } from './network-trace.js';
 
 /** Whether a backend variant ('wasm relaxed-simd', 'wasm simd128', or the TypeScript kernels' 'float32') is WebAssembly. */
 export function isWasmVariant(variant: string): boolean {
@@ -15,11 +15,14 @@ export function isWasmVariant(variant: string): boolean {
 }
 
 /** The variant a worker reports, in words. */
-export function describeBackend(variant: string): string {
+function describeBackend(variant: string): string {
   switch (variant) {
-    case 'wasm relaxed-simd': return 'WebAssembly relaxed SIMD';
-    case 'wasm simd128': return 'WebAssembly SIMD128';
-    default: return isWasmVariant(variant) ? variant : `plain TypeScript (${variant})`;
+    case 'wasm relaxed-simd':
+      return 'WebAssembly relaxed SIMD';
+    case 'wasm simd128':
+      return 'WebAssembly SIMD128';
+    default:
+      return isWasmVariant(variant) ? variant : `plain TypeScript (${variant})`;
   }
 }
 
@@ -45,12 +48,17 @@ export class StatusView {
     this.diverged = el('p', { class: 'diverged', 'data-field': 'diverged', hidden: true });
     this.result = el('div', { class: 'result', 'data-field': 'result' });
     this.loaded = el('p', { class: 'loaded', 'data-field': 'loaded', hidden: true });
-    this.element = el('article', { class: 'status-card', id: `status-${id}`, 'data-norm': norm, style: `border-top-color: ${networkColor(norm)}` },
+    this.element = el(
+      'article',
+      { class: 'status-card', id: `status-${id}`, 'data-norm': norm, style: `border-top-color: ${networkColor(norm)}` },
       el('h2', {}, el('span', { class: 'swatch', style: `background: ${networkColor(norm)}` }), networkTitle(norm)),
       el('p', { class: 'kernels' }, 'Kernels: ', this.backend),
       this.progress,
       el('p', {}, 'Step ', this.step, ' · ', this.speed, ' steps/s · ', this.state),
-      this.diverged, this.result, this.loaded);
+      this.diverged,
+      this.result,
+      this.loaded,
+    );
   }
 
   setBackend(variant: string): void {
@@ -75,19 +83,46 @@ export class StatusView {
     const latest = trace.curve.at(-1);
     const rows: HTMLElement[] = [];
     if (trace.summary) {
-      rows.push(el('tr', {}, el('th', { scope: 'row' }, 'this run'),
-        el('td', { 'data-field': 'validation-accuracy' }, formatAccuracy(trace.summary.validationAccuracy)),
-        el('td', { 'data-field': 'test-accuracy' }, formatAccuracy(trace.summary.testAccuracy))));
+      rows.push(
+        el(
+          'tr',
+          {},
+          el('th', { scope: 'row' }, 'this run'),
+          el('td', { 'data-field': 'validation-accuracy' }, formatAccuracy(trace.summary.validationAccuracy)),
+          el('td', { 'data-field': 'test-accuracy' }, formatAccuracy(trace.summary.testAccuracy)),
+        ),
+      );
       if (article) {
-        rows.push(el('tr', { class: 'article' }, el('th', { scope: 'row' }, articleLabel),
-          el('td', {}, formatAccuracy(article.validation)), el('td', {}, formatAccuracy(article.test))));
+        rows.push(
+          el(
+            'tr',
+            { class: 'article' },
+            el('th', { scope: 'row' }, articleLabel),
+            el('td', {}, formatAccuracy(article.validation)),
+            el('td', {}, formatAccuracy(article.test)),
+          ),
+        );
       }
     } else if (latest) {
-      rows.push(el('tr', {}, el('th', { scope: 'row' }, `at step ${latest.step}`),
-        el('td', { 'data-field': 'validation-accuracy-live' }, formatAccuracy(latest.validationAccuracy)), el('td', {}, '—')));
+      rows.push(
+        el(
+          'tr',
+          {},
+          el('th', { scope: 'row' }, `at step ${latest.step}`),
+          el('td', { 'data-field': 'validation-accuracy-live' }, formatAccuracy(latest.validationAccuracy)),
+          el('td', {}, '—'),
+        ),
+      );
     }
-    this.result.replaceChildren(rows.length === 0 ? '' : el('table', {},
-      el('thead', {}, el('tr', {}, el('th', {}, ''), el('th', { scope: 'col' }, 'validation'), el('th', { scope: 'col' }, 'test'))),
-      el('tbody', {}, ...rows)));
+    this.result.replaceChildren(
+      rows.length === 0
+        ? ''
+        : el(
+            'table',
+            {},
+            el('thead', {}, el('tr', {}, el('th', {}, ''), el('th', { scope: 'col' }, 'validation'), el('th', { scope: 'col' }, 'test'))),
+            el('tbody', {}, ...rows),
+          ),
+    );
   }
 }

@@ -3,8 +3,9 @@
  * BN(xW + b) = BN(xW) and ∂L/∂b = Σ_i ∂L/∂x_i = 0 (BN's input gradient sums to zero over the
  * batch because Σ x̂ = 0). Only float32 rounding may remain.
  */
-import { describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
 import { BIAS_REDUNDANCY_BUDGET, biasRedundancyClaim, runBiasRedundancy } from '../../../src/lab/claims/bias-redundancy.js';
 import { backendsUnderTest } from '../../helpers/backends.js';
 import { assertFiguresRender, assertWellFormed, testData } from './claim-test-kit.js';

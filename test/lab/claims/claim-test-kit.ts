@@ -44,7 +44,8 @@ export function assertWellFormed(result: ClaimResult, name: string): void {
     assert.ok(typeof value === 'string' || !Number.isNaN(value), `number ${key} is NaN`);
   }
   for (const table of result.tables) {
-    for (const row of table.rows) assert.equal(row.length, table.columns.length, `a row of "${table.title}" has ${row.length} cells for ${table.columns.length} columns`);
+    for (const row of table.rows)
+      assert.equal(row.length, table.columns.length, `a row of "${table.title}" has ${row.length} cells for ${table.columns.length} columns`);
   }
   assert.ok(result.figures.length >= 1, 'at least one figure');
   assert.ok(result.elapsedMs >= 0);

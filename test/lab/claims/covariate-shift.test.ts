@@ -4,9 +4,17 @@
  * is x̂ of the probe (γ = 1, β = 0), whose 50th percentile lies within one std of 0 (Chebyshev:
  * at most 1/k² of any distribution lies beyond k std, and the median cannot).
  */
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { BURN_IN_FRACTION, COVARIATE_SHIFT_QUICK, covariateShiftClaim, PERCENTILES, runCovariateShift, type CovariateShiftBudget } from '../../../src/lab/claims/covariate-shift.js';
+import { test } from 'node:test';
+import {
+  BURN_IN_FRACTION,
+  COVARIATE_SHIFT_QUICK,
+  type CovariateShiftBudget,
+  covariateShiftClaim,
+  PERCENTILES,
+  runCovariateShift,
+} from '../../../src/lab/claims/covariate-shift.js';
 import { assertFiguresRender, assertWellFormed, testContext } from './claim-test-kit.js';
 
 const TEST_BUDGET: CovariateShiftBudget = {
@@ -21,7 +29,9 @@ test('claim covariate-shift: at step 0 the BN input is x̂ of the probe; drifts 
   const result = await runCovariateShift(await testContext(), TEST_BUDGET);
   assertWellFormed(result, covariateShiftClaim.name);
   // The plotted tracks, [panel][series = percentile] -> points, from the figure's own data.
-  const spec = result.figures[0]!.spec as unknown as { concat: Array<{ title: { text: string }; data: { values: Array<{ x: number; y: number; series: string }> } }> };
+  const spec = result.figures[0]!.spec as unknown as {
+    concat: Array<{ title: { text: string }; data: { values: Array<{ x: number; y: number; series: string }> } }>;
+  };
   const withBn = spec.concat.find((panel) => panel.title.text === 'with BN')!.data.values;
   const atStart = PERCENTILES.map((p) => withBn.find((row) => row.x === 0 && row.series === `${p}th percentile`)!.y);
   // x̂ has mean 0 and variance σ²/(σ² + eps) < 1 over the probe: its median lies within one std of 0, and 0 between the 15th and 85th percentiles.

@@ -4,9 +4,10 @@
  * leaves it from the same weights, config and batches, on every backend: on the whole training
  * split, on a subset of it, and when the network diverges.
  */
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { headOf, networkPair, trainForClaim, type NetworkChoice } from '../../../src/lab/claims/experiment-kit.js';
+import { test } from 'node:test';
+import { headOf, type NetworkChoice, networkPair, trainForClaim } from '../../../src/lab/claims/experiment-kit.js';
 import type { MLP } from '../../../src/nn/mlp.js';
 import { resolveTrainConfig } from '../../../src/train/config.js';
 import { train } from '../../../src/train/trainer.js';
@@ -39,16 +40,29 @@ interface Case {
 
 const cases: Case[] = [
   {
-    name: 'relu on the training split', network: { hiddenSizes: [32, 16], activation: 'relu', initStd: 0.05 },
-    steps: 83, batchSize: 17, learningRate: 0.05, checkpointEvery: 20,
+    name: 'relu on the training split',
+    network: { hiddenSizes: [32, 16], activation: 'relu', initStd: 0.05 },
+    steps: 83,
+    batchSize: 17,
+    learningRate: 0.05,
+    checkpointEvery: 20,
   },
   {
-    name: 'sigmoid on a 100-image subset (several epochs)', network: { hiddenSizes: [24], activation: 'sigmoid', initStd: 1 },
-    steps: 40, batchSize: 32, learningRate: 0.5, subset: 100, checkpointEvery: 0,
+    name: 'sigmoid on a 100-image subset (several epochs)',
+    network: { hiddenSizes: [24], activation: 'sigmoid', initStd: 1 },
+    steps: 40,
+    batchSize: 32,
+    learningRate: 0.5,
+    subset: 100,
+    checkpointEvery: 0,
   },
   {
-    name: 'a diverging network', network: { hiddenSizes: [16, 16], activation: 'relu', initStd: 10 },
-    steps: 30, batchSize: 20, learningRate: 1e6, checkpointEvery: 7,
+    name: 'a diverging network',
+    network: { hiddenSizes: [16, 16], activation: 'relu', initStd: 10 },
+    steps: 30,
+    batchSize: 20,
+    learningRate: 1e6,
+    checkpointEvery: 7,
   },
 ];
 
@@ -74,7 +88,11 @@ for (const kernels of await backendsUnderTest()) {
         const expected = await train(reference[bn], data, config);
         const checkpoints: number[] = [];
         const run = await trainForClaim(claim[bn], data, {
-          steps: c.steps, batchSize: c.batchSize, learningRate: c.learningRate, seed, checkpointEvery: c.checkpointEvery,
+          steps: c.steps,
+          batchSize: c.batchSize,
+          learningRate: c.learningRate,
+          seed,
+          checkpointEvery: c.checkpointEvery,
           onCheckpoint: (step) => checkpoints.push(step),
         });
         assert.deepEqual(stateBits(claim[bn]), stateBits(reference[bn]), `${bn}: same weights and estimates`);

@@ -3,9 +3,10 @@
  * gives the BN network's inference logits to float32 rounding, on every backend; the timings are
  * measured and reported, never asserted.
  */
-import { describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { FOLDING_QUICK, FOLDING_RELATIVE_BOUND, foldingClaim, runFolding, type FoldingBudget } from '../../../src/lab/claims/folding.js';
+import { describe, test } from 'node:test';
+import { FOLDING_QUICK, FOLDING_RELATIVE_BOUND, type FoldingBudget, foldingClaim, runFolding } from '../../../src/lab/claims/folding.js';
 import { backendsUnderTest } from '../../helpers/backends.js';
 import { assertFiguresRender, assertWellFormed, testData } from './claim-test-kit.js';
 
@@ -21,7 +22,7 @@ const TEST_BUDGET: FoldingBudget = {
 
 for (const kernels of await backendsUnderTest()) {
   describe(`claim folding [${kernels.name}: ${kernels.variant}]`, () => {
-    test('the folded network gives the BN network\'s logits to float32 rounding; verdict holds', async () => {
+    test("the folded network gives the BN network's logits to float32 rounding; verdict holds", async () => {
       const result = await runFolding({ kernels, data: await testData(), quick: true, seed: 1 }, TEST_BUDGET);
       assertWellFormed(result, foldingClaim.name);
       const relative = result.numbers.maxRelativeLogitDifference as number;

@@ -4,9 +4,15 @@
  * gets the same class, whatever the training. With population statistics inference is per-example,
  * so one at a time must predict exactly what batches of 1000 predicted (float rounding aside).
  */
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { INFERENCE_STATISTICS_QUICK, inferenceStatisticsClaim, runInferenceStatistics, type InferenceStatisticsBudget } from '../../../src/lab/claims/inference-statistics.js';
+import { test } from 'node:test';
+import {
+  INFERENCE_STATISTICS_QUICK,
+  type InferenceStatisticsBudget,
+  inferenceStatisticsClaim,
+  runInferenceStatistics,
+} from '../../../src/lab/claims/inference-statistics.js';
 import { assertFiguresRender, assertWellFormed, testContext } from './claim-test-kit.js';
 
 const TEST_BUDGET: InferenceStatisticsBudget = {

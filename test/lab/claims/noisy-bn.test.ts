@@ -4,16 +4,17 @@
  * covariate-shift probe leaves weights, BN estimates and the noise sample as it found them; the
  * claim at a test budget is well formed and its figures render.
  */
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { Matrix } from '../../../src/core/matrix.js';
 import { Rng } from '../../../src/core/rng.js';
-import { initialWeightsFor, specFor, trainForClaim, headOf } from '../../../src/lab/claims/experiment-kit.js';
+import { headOf, initialWeightsFor, specFor, trainForClaim } from '../../../src/lab/claims/experiment-kit.js';
 import { loadBatch } from '../../../src/lab/claims/landscape-kit.js';
-import { measureShift, NOISY_BN_QUICK, noisyBnClaim, runNoisyBn, type NoisyBnBudget } from '../../../src/lab/claims/noisy-bn.js';
+import { measureShift, NOISY_BN_QUICK, type NoisyBnBudget, noisyBnClaim, runNoisyBn } from '../../../src/lab/claims/noisy-bn.js';
 import { ActivationNoise } from '../../../src/nn/activation-noise.js';
-import { MLP } from '../../../src/nn/mlp.js';
 import { TRAINING_PASS } from '../../../src/nn/layer.js';
+import { MLP } from '../../../src/nn/mlp.js';
 import { assertFiguresRender, assertWellFormed, testContext } from './claim-test-kit.js';
 
 const NETWORK = { hiddenSizes: [16, 16, 16], activation: 'relu' as const, initStd: 0.05 };
@@ -29,7 +30,10 @@ test('ActivationNoise: y′ = s·y + m per unit in training, s̄·y at inference
     }
   }
   const dy = noise.backward(x, Matrix.from(2, 3, [1, 1, 1, 2, 2, 2]));
-  assert.deepEqual(Array.from(dy.data), [1, 1, 1, 2, 2, 2].map((g, k) => Math.fround(g * noise.scale[k % 3]!)));
+  assert.deepEqual(
+    Array.from(dy.data),
+    [1, 1, 1, 2, 2, 2].map((g, k) => Math.fround(g * noise.scale[k % 3]!)),
+  );
   const first = noise.scale.slice();
   noise.forward(new Matrix(2, 3, x.data.slice()), TRAINING_PASS);
   assert.notDeepEqual(noise.scale, first, 'resampled');
@@ -41,11 +45,18 @@ test('a BN network with noise s = 1, m = 0 after every BN layer trains bit for b
   const { kernels, data } = await testContext();
   const weights = initialWeightsFor(NETWORK, 3);
   const plain = new MLP(kernels, specFor(NETWORK, true), weights);
-  const noisy = new MLP(kernels, specFor(NETWORK, true), weights, { afterNorm: (_l, width) => new ActivationNoise(width, new Rng(1), { shiftRange: 0, scaleLow: 1, scaleHigh: 1 }) });
+  const noisy = new MLP(kernels, specFor(NETWORK, true), weights, {
+    afterNorm: (_l, width) => new ActivationNoise(width, new Rng(1), { shiftRange: 0, scaleLow: 1, scaleHigh: 1 }),
+  });
   assert.equal(noisy.layers.length, plain.layers.length + 3);
-  noisy.layers.forEach((layer, i) => { if (layer instanceof ActivationNoise) assert.equal(noisy.layers[i - 1], noisy.normLayers[(i - 2) / 4]); });
+  noisy.layers.forEach((layer, i) => {
+    if (layer instanceof ActivationNoise) assert.equal(noisy.layers[i - 1], noisy.normLayers[(i - 2) / 4]);
+  });
   for (const net of [plain, noisy]) await trainForClaim(net, data, { steps: 20, batchSize: 30, learningRate: 0.1, seed: 3 });
-  assert.deepEqual(noisy.checkpointTensors().map((t) => Array.from(t.read())), plain.checkpointTensors().map((t) => Array.from(t.read())));
+  assert.deepEqual(
+    noisy.checkpointTensors().map((t) => Array.from(t.read())),
+    plain.checkpointTensors().map((t) => Array.from(t.read())),
+  );
 });
 
 test('measureShift puts weights, BN estimates and the noise sample back; cosines in [−1, 1]; no shift below the first layer', async () => {
@@ -53,7 +64,11 @@ test('measureShift puts weights, BN estimates and the noise sample back; cosines
   const noises: ActivationNoise[] = [];
   const rng = new Rng(5);
   const net = new MLP(kernels, specFor(NETWORK, true), initialWeightsFor(NETWORK, 1), {
-    afterNorm: (_l, width) => { const noise = new ActivationNoise(width, rng, NOISY_BN_QUICK.noise); noises.push(noise); return noise; },
+    afterNorm: (_l, width) => {
+      const noise = new ActivationNoise(width, rng, NOISY_BN_QUICK.noise);
+      noises.push(noise);
+      return noise;
+    },
   });
   await trainForClaim(net, data, { steps: 10, batchSize: 30, learningRate: 0.1, seed: 1 });
   const before = net.checkpointTensors().map((t) => Array.from(t.read()));
@@ -61,8 +76,14 @@ test('measureShift puts weights, BN estimates and the noise sample back; cosines
   const probe = headOf(data.train, 50);
   const { x, labels } = loadBatch(net, probe, 0, 50);
   const shift = measureShift(net, noises, x, labels, 0.1);
-  assert.deepEqual(net.checkpointTensors().map((t) => Array.from(t.read())), before);
-  assert.deepEqual(noises.map((n) => Array.from(n.scale)), samples);
+  assert.deepEqual(
+    net.checkpointTensors().map((t) => Array.from(t.read())),
+    before,
+  );
+  assert.deepEqual(
+    noises.map((n) => Array.from(n.scale)),
+    samples,
+  );
   assert.ok(noises.every((n) => n.resampling));
   assert.equal(shift.icsDistance.length, 3);
   for (const c of shift.icsCosine) assert.ok(c >= -1 - 1e-9 && c <= 1 + 1e-9, `cosine ${c}`);

@@ -3,10 +3,11 @@
  * every block of classes × perClass rows and copies each chosen row intact; the claim at a test
  * budget is well formed and its figure renders.
  */
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { Rng } from '../../../src/core/rng.js';
-import { classBlockSplit, NON_IID_QUICK, nonIidBatchesClaim, runNonIidBatches, type NonIidBudget } from '../../../src/lab/claims/non-iid-batches.js';
+import { classBlockSplit, NON_IID_QUICK, type NonIidBudget, nonIidBatchesClaim, runNonIidBatches } from '../../../src/lab/claims/non-iid-batches.js';
 import { assertFiguresRender, assertWellFormed, testContext, testData } from './claim-test-kit.js';
 
 test('classBlockSplit: every block of 2 × 30 rows holds exactly 2 classes, 30 each, rows copied from the split', async () => {
@@ -30,7 +31,13 @@ test('classBlockSplit: every block of 2 × 30 rows holds exactly 2 classes, 30 e
 });
 
 test('claim non-iid-batches at a test budget: three norms, i.i.d. and not, figure renders', async () => {
-  const budget: NonIidBudget = { ...NON_IID_QUICK, network: { hiddenSizes: [16, 16, 16], activation: 'relu', initStd: 0.05 }, steps: 30, testCount: 300, seeds: 2 };
+  const budget: NonIidBudget = {
+    ...NON_IID_QUICK,
+    network: { hiddenSizes: [16, 16, 16], activation: 'relu', initStd: 0.05 },
+    steps: 30,
+    testCount: 300,
+    seeds: 2,
+  };
   const result = await runNonIidBatches(await testContext(), budget);
   assertWellFormed(result, nonIidBatchesClaim.name);
   for (const norm of ['none', 'bn', 'brn']) {

@@ -2,15 +2,30 @@
  * @file The claim registry (the article's eight claims and issue 12's, unique names, selection keeps registry order and
  * reports unknown names) and the report text (sections, escaping, SVG ids scoped per figure).
  */
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { CLAIM_NAMES, CLAIMS, selectClaims } from '../../../src/lab/claims/index.js';
+import { test } from 'node:test';
 import type { ClaimResult } from '../../../src/lab/claims/claim.js';
+import { CLAIM_NAMES, CLAIMS, selectClaims } from '../../../src/lab/claims/index.js';
 import { escapeHtml, explainReportHtml, explainReportMarkdown, scopeSvgIds, verdictLine } from '../../../src/lab/explain-report.js';
 
 test('the registry holds the eight claims of the article and those of issue 12, each with a description', () => {
   assert.deepEqual([...CLAIM_NAMES].sort(), [
-    'batch-size', 'bias-redundancy', 'covariate-shift', 'folding', 'inference-statistics', 'noisy-bn', 'non-iid-batches', 'placement', 'regularization', 'saturation', 'scale-invariance', 'small-batch', 'smoothness', 'sync-bn', 'worked-example',
+    'batch-size',
+    'bias-redundancy',
+    'covariate-shift',
+    'folding',
+    'inference-statistics',
+    'noisy-bn',
+    'non-iid-batches',
+    'placement',
+    'regularization',
+    'saturation',
+    'scale-invariance',
+    'small-batch',
+    'smoothness',
+    'sync-bn',
+    'worked-example',
   ]);
   for (const claim of CLAIMS) assert.ok(claim.description.length > 10 && claim.articleSays.length > 10, claim.name);
 });
@@ -18,14 +33,24 @@ test('the registry holds the eight claims of the article and those of issue 12, 
 test('selectClaims: all by default, registry order, unknown names returned', () => {
   assert.equal(selectClaims([]).claims.length, CLAIMS.length);
   const { claims, unknown } = selectClaims(['bias-redundancy', 'worked-example', 'nope']);
-  assert.deepEqual(claims.map((c) => c.name), ['worked-example', 'bias-redundancy']);
+  assert.deepEqual(
+    claims.map((c) => c.name),
+    ['worked-example', 'bias-redundancy'],
+  );
   assert.deepEqual(unknown, ['nope']);
 });
 
 const fakeResult = (name: string, holds: boolean): ClaimResult => ({
-  name, title: `Title <${name}>`, articleSays: 'says a | b', method: 'measured', numbers: { x: 1 },
+  name,
+  title: `Title <${name}>`,
+  articleSays: 'says a | b',
+  method: 'measured',
+  numbers: { x: 1 },
   tables: [{ title: 'T', columns: ['a', 'b'], rows: [[1, 'x|y']] }],
-  verdict: { holds, text: holds ? 'holds: yes' : 'not shown: no' }, figures: [], lines: ['line <1>'], elapsedMs: 1500,
+  verdict: { holds, text: holds ? 'holds: yes' : 'not shown: no' },
+  figures: [],
+  lines: ['line <1>'],
+  elapsedMs: 1500,
 });
 const svg = '<svg xmlns="http://www.w3.org/2000/svg"><defs><clipPath id="clip1"><rect/></clipPath></defs><g clip-path="url(#clip1)"></g></svg>';
 
@@ -35,7 +60,11 @@ test('the Markdown and HTML reports have one section per claim, escaped, with in
       { result: fakeResult('alpha', true), figures: [{ name: 'f', caption: 'cap', svgFile: 'alpha-f.svg', pngFile: 'alpha-f.png', svg }] },
       { result: fakeResult('beta', false), figures: [{ name: 'f', caption: 'cap', svgFile: 'beta-f.svg', pngFile: 'beta-f.png', svg }] },
     ],
-    bnlabVersion: '0.0.0', backend: 'float32', dataSource: 'test', quick: true, seed: 1,
+    bnlabVersion: '0.0.0',
+    backend: 'float32',
+    dataSource: 'test',
+    quick: true,
+    seed: 1,
   };
   const markdown = explainReportMarkdown(input);
   assert.match(markdown, /## 1\. Title <alpha> \(`alpha`\)/);

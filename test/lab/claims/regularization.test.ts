@@ -3,9 +3,17 @@
  * example's BN output moves with μ_B and σ_B, whose errors shrink like 1/√m, so the spread
  * against m has a log-log slope near −1/2. The paired standard error is checked by hand.
  */
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { pairedAccuracyDifferenceStdError, REGULARIZATION_QUICK, regularizationClaim, runRegularization, SLOPE_TOLERANCE, type RegularizationBudget } from '../../../src/lab/claims/regularization.js';
+import { test } from 'node:test';
+import {
+  pairedAccuracyDifferenceStdError,
+  REGULARIZATION_QUICK,
+  type RegularizationBudget,
+  regularizationClaim,
+  runRegularization,
+  SLOPE_TOLERANCE,
+} from '../../../src/lab/claims/regularization.js';
 import { assertFiguresRender, assertWellFormed, testContext } from './claim-test-kit.js';
 
 const TEST_BUDGET: RegularizationBudget = {
@@ -31,7 +39,9 @@ test('claim regularization: the BN noise shrinks like 1/√m; gap measured; figu
   const result = await runRegularization(await testContext(), TEST_BUDGET);
   assertWellFormed(result, regularizationClaim.name);
   const spreads = TEST_BUDGET.noiseBatchSizes.map((m) => result.numbers[`spread@m${m}`] as number);
-  spreads.forEach((spread, i) => assert.ok(i === 0 || spread < spreads[i - 1]!, `spread decreases with m: ${spreads.join(', ')}`));
+  spreads.forEach((spread, i) => {
+    assert.ok(i === 0 || spread < spreads[i - 1]!, `spread decreases with m: ${spreads.join(', ')}`);
+  });
   assert.ok(Math.abs((result.numbers.spreadSlope as number) + 0.5) <= SLOPE_TOLERANCE, `slope ${result.numbers.spreadSlope}`);
   // Accuracies are counts over the budget's images: a multiple of 1/200 each, or they were measured on other images.
   for (const name of ['trainAccuracyWithBn', 'validationAccuracyWithBn', 'trainAccuracyWithoutBn', 'validationAccuracyWithoutBn']) {

@@ -4,14 +4,23 @@
  * threshold t ≈ 4.59. Without BN and with N(0, 10²) weights, a unit's input has a std of about
  * 10·‖x‖ (‖x‖ ≈ 9 for an MNIST image), far beyond t: most inputs are saturated.
  */
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { runSaturation, SATURATED_DERIVATIVE, SATURATION_QUICK, SATURATION_THRESHOLD, saturatedFraction, saturationClaim, type SaturationBudget } from '../../../src/lab/claims/saturation.js';
+import { test } from 'node:test';
+import {
+  runSaturation,
+  SATURATED_DERIVATIVE,
+  SATURATION_QUICK,
+  SATURATION_THRESHOLD,
+  type SaturationBudget,
+  saturatedFraction,
+  saturationClaim,
+} from '../../../src/lab/claims/saturation.js';
 import { assertFiguresRender, assertWellFormed, testContext } from './claim-test-kit.js';
 
 const TEST_BUDGET: SaturationBudget = { ...SATURATION_QUICK, hiddenSizes: [16, 16, 16], steps: 20, probeCount: 100, checkpointEvery: 10 };
 
-test('the saturation threshold is where σ\'(z) = 0.01', () => {
+test("the saturation threshold is where σ'(z) = 0.01", () => {
   const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
   const derivative = sigmoid(SATURATION_THRESHOLD) * (1 - sigmoid(SATURATION_THRESHOLD));
   assert.ok(Math.abs(derivative - SATURATED_DERIVATIVE) < 1e-12, `σ'(${SATURATION_THRESHOLD}) = ${derivative}`);

@@ -3,9 +3,10 @@
  * ∂L/∂u is unchanged (ratio 1) and ∂L/∂(aW) = (1/a)·∂L/∂W (the article's derivation). A test
  * budget trains only a few steps at learning rate 2; that part is checked for shape only.
  */
-import { describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { runScaleInvariance, SCALE_INVARIANCE_QUICK, scaleInvarianceClaim, type ScaleInvarianceBudget } from '../../../src/lab/claims/scale-invariance.js';
+import { describe, test } from 'node:test';
+import { runScaleInvariance, SCALE_INVARIANCE_QUICK, type ScaleInvarianceBudget, scaleInvarianceClaim } from '../../../src/lab/claims/scale-invariance.js';
 import { backendsUnderTest } from '../../helpers/backends.js';
 import { assertFiguresRender, assertWellFormed, testContext } from './claim-test-kit.js';
 

@@ -3,9 +3,10 @@
  * same examples with the learning rate scaled linearly, accuracies in [0, 1], Ghost BN equal to BN
  * where its virtual batch is the whole batch, and the figure renders.
  */
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { runSmallBatch, SMALL_BATCH_NORMS, SMALL_BATCH_QUICK, smallBatchClaim, type SmallBatchBudget } from '../../../src/lab/claims/small-batch.js';
+import { test } from 'node:test';
+import { runSmallBatch, SMALL_BATCH_NORMS, SMALL_BATCH_QUICK, type SmallBatchBudget, smallBatchClaim } from '../../../src/lab/claims/small-batch.js';
 import { assertFiguresRender, assertWellFormed, testContext } from './claim-test-kit.js';
 
 const TEST_BUDGET: SmallBatchBudget = {

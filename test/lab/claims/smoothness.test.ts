@@ -4,11 +4,12 @@
  * values, β = max ‖Δ∇L‖/‖Δw‖ at least the ratio at any one step size), the same seed gives the same
  * numbers, and the figure renders.
  */
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { networkPair, trainForClaim } from '../../../src/lab/claims/experiment-kit.js';
 import { loadBatch } from '../../../src/lab/claims/landscape-kit.js';
-import { probeLandscape, runSmoothness, SMOOTHNESS_QUICK, smoothnessClaim, type SmoothnessBudget } from '../../../src/lab/claims/smoothness.js';
+import { probeLandscape, runSmoothness, SMOOTHNESS_QUICK, type SmoothnessBudget, smoothnessClaim } from '../../../src/lab/claims/smoothness.js';
 import { assertFiguresRender, assertWellFormed, testContext } from './claim-test-kit.js';
 
 const TEST_BUDGET: SmoothnessBudget = {
@@ -27,7 +28,10 @@ test('probeLandscape puts weights and BN estimates back bit for bit, and its mea
   const before = withBn.checkpointTensors().map((t) => Array.from(t.read()));
   const { x, labels } = loadBatch(withBn, context.data.train, 100, 60);
   const point = probeLandscape(withBn, x, labels, [0.05, 0.2, 0.4], 20);
-  assert.deepEqual(withBn.checkpointTensors().map((t) => Array.from(t.read())), before);
+  assert.deepEqual(
+    withBn.checkpointTensors().map((t) => Array.from(t.read())),
+    before,
+  );
   assert.ok(point.lossLow <= point.lossHigh && point.gradientChangeLow <= point.gradientChangeHigh);
   assert.ok(point.beta >= point.ratioAtSmallest && point.beta >= point.ratioAtLargest);
   assert.ok(Math.abs(point.ratioAtLargest - point.gradientChangeHigh / (0.4 * point.gradientNorm)) < 1e-9 || point.ratioAtLargest < point.beta);

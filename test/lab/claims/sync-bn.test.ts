@@ -4,8 +4,9 @@
  * BN = Ghost BN with virtual batch = batch/K, each to float32 rounding, and the two clearly apart;
  * the threads' per-worker results are bit for bit the one-thread run's.
  */
-import { describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
 import { runSyncBn, SYNC_BN_QUICK, syncBnClaim } from '../../../src/lab/claims/sync-bn.js';
 import { runShardsInProcess } from '../../../src/lab/claims/sync-bn-math.js';
 import { workerThreadShardedBatchNorm } from '../../../src/node/sharded-batch-norm.js';
@@ -15,7 +16,10 @@ import { assertFiguresRender, assertWellFormed, testData } from './claim-test-ki
 for (const kernels of await backendsUnderTest()) {
   describe(`claim sync-bn [${kernels.name}: ${kernels.variant}]`, () => {
     test('worker threads: synchronized = BN, per-worker = Ghost BN (< 1e-5 relative), the two apart (> 1e-2)', async () => {
-      const result = await runSyncBn({ kernels, data: await testData(), quick: true, seed: 1, shardedBatchNorm: workerThreadShardedBatchNorm }, { ...SYNC_BN_QUICK, workers: [2, 4, 8] });
+      const result = await runSyncBn(
+        { kernels, data: await testData(), quick: true, seed: 1, shardedBatchNorm: workerThreadShardedBatchNorm },
+        { ...SYNC_BN_QUICK, workers: [2, 4, 8] },
+      );
       assertWellFormed(result, syncBnClaim.name);
       for (const k of [2, 4, 8]) {
         assert.equal(result.numbers[`runner@K${k}`], `${k} worker threads`);
@@ -39,10 +43,21 @@ test('claim sync-bn without worker threads runs its shards in one thread, with t
 });
 
 test('synchronized shards on threads give the same bits as in one thread (the all-reduce sums in worker order)', async () => {
-  const rows = 64, features = 8;
+  const rows = 64,
+    features = 8;
   const x = Float32Array.from({ length: rows * features }, (_, i) => Math.sin(i) * 3 + (i % 5));
   const dy = Float32Array.from({ length: rows * features }, (_, i) => Math.cos(i * 0.7));
-  const request = { x, dy, rows, features, gamma: new Float32Array(features).fill(1.5), beta: new Float32Array(features).fill(-0.5), eps: 1e-3, shards: 4, synchronized: true };
+  const request = {
+    x,
+    dy,
+    rows,
+    features,
+    gamma: new Float32Array(features).fill(1.5),
+    beta: new Float32Array(features).fill(-0.5),
+    eps: 1e-3,
+    shards: 4,
+    synchronized: true,
+  };
   const threads = await workerThreadShardedBatchNorm.run(request);
   const one = await runShardsInProcess.run(request);
   assert.deepEqual(threads.y, one.y);

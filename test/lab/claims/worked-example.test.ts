@@ -3,8 +3,9 @@
  * x̂ to two decimals; derivation: Σ(x−μ)² = 3.52 over m = 8), and γ = √(σ²+ε), β = μ give the
  * input back, on every backend.
  */
-import { describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
 import { ARTICLE_XHAT, runWorkedExample, workedExampleClaim } from '../../../src/lab/claims/worked-example.js';
 import { backendsUnderTest } from '../../helpers/backends.js';
 import { assertFiguresRender, assertWellFormed } from './claim-test-kit.js';
@@ -20,7 +21,11 @@ for (const kernels of await backendsUnderTest()) {
       assert.ok((result.numbers.identityMaxError as number) < 1e-5, `identity error ${result.numbers.identityMaxError}`);
       assert.equal(result.verdict.holds, true);
       const stageTable = result.tables[1]!;
-      assert.deepEqual(stageTable.rows.map((row) => Number(row[5])), ARTICLE_XHAT, 'the x̂₁ column is the article\'s row');
+      assert.deepEqual(
+        stageTable.rows.map((row) => Number(row[5])),
+        ARTICLE_XHAT,
+        "the x̂₁ column is the article's row",
+      );
     });
   });
 }
