@@ -69,29 +69,7 @@ export function addTrainOptions(command: Command, withBnSwitch: boolean): Comman
       .option('--no-bn', 'without BatchNorm (hidden layers get a bias instead)');
     command.addOption(new Option('--norm <name>', `the normalization after every hidden linear layer: ${NORM_KINDS.join('|')} (bn = --bn, none = --no-bn)`));
   }
-  command.option('--norm-groups <n>', `Group Norm's groups of units per hidden layer (with gn; must divide every width)`, String(d.normGroups));
-  command.option(
-    '--renorm-rmax <number>',
-    `Batch Renormalization's final limit on r, reached halfway through the run (with brn; 1 with --renorm-dmax 0 is BN)`,
-    String(d.renormRmax),
-  );
-  command.option('--renorm-dmax <number>', `Batch Renormalization's final limit on d, reached at 5/16 of the run (with brn)`, String(d.renormDmax));
-  command.option('--renorm-warmup <fraction>', `Batch Renormalization's warm-up as plain BN, a fraction of the run (with brn)`, String(d.renormWarmup));
-  command.option('--ghost-batch <n>', `Ghost BN's virtual batch in rows (with ghost; must divide --batch-size)`, String(d.ghostBatch));
-  command.addOption(
-    new Option(
-      '--norm-placement <where>',
-      `where the norm layer sits: ${NORM_PLACEMENTS.join('|')} (pre: act(norm(xW)), the article's; post: norm(act(xW + b)); not with wn)`,
-    ).default(d.normPlacement),
-  );
-  command.option('--no-affine', `norm layers without learnable γ/β (bn, brn, ghost, ln, gn, rms)`);
-  command.addOption(
-    new Option(
-      '--wn-init <how>',
-      `Weight Norm's initialization: ${WEIGHT_NORM_INITS.join('|')} (data: the paper's, each unit's pre-activation mean 0, variance 1 on the first batch; none: w = the initial weights)`,
-    ).default(d.wnInit),
-  );
-  command.option('--wn-mean-only', `Weight Norm with the paper's mean-only batch normalization (with wn)`);
+  addNormOptions(command);
   return command
     .addOption(new Option('--act <name>', `hidden activation: ${ACTIVATIONS.filter((a) => a !== 'identity').join('|')}`).default(d.activation))
     .option('--init-std <number>', 'std of the N(0, std²) initial weights', String(d.initStd))
@@ -117,6 +95,34 @@ export function addTrainOptions(command: Command, withBnSwitch: boolean): Comman
     .addOption(new Option('--backend <name>', `kernel backend: ${BACKEND_CHOICES.join('|')}`).default('auto'))
     .option('--json', 'print one JSON record on stdout and nothing else')
     .option('--out <dir>', 'folder for the record and charts');
+}
+
+/** The norms' own flags (--norm-groups, --renorm-*, --ghost-batch, --norm-placement, --no-affine, --wn-*): train, compare and reproduce share them. */
+export function addNormOptions(command: Command): Command {
+  command.option('--norm-groups <n>', `Group Norm's groups of units per hidden layer (with gn; must divide every width)`, String(d.normGroups));
+  command.option(
+    '--renorm-rmax <number>',
+    `Batch Renormalization's final limit on r, reached halfway through the run (with brn; 1 with --renorm-dmax 0 is BN)`,
+    String(d.renormRmax),
+  );
+  command.option('--renorm-dmax <number>', `Batch Renormalization's final limit on d, reached at 5/16 of the run (with brn)`, String(d.renormDmax));
+  command.option('--renorm-warmup <fraction>', `Batch Renormalization's warm-up as plain BN, a fraction of the run (with brn)`, String(d.renormWarmup));
+  command.option('--ghost-batch <n>', `Ghost BN's virtual batch in rows (with ghost; must divide --batch-size)`, String(d.ghostBatch));
+  command.addOption(
+    new Option(
+      '--norm-placement <where>',
+      `where the norm layer sits: ${NORM_PLACEMENTS.join('|')} (pre: act(norm(xW)), the article's; post: norm(act(xW + b)); not with wn)`,
+    ).default(d.normPlacement),
+  );
+  command.option('--no-affine', `norm layers without learnable γ/β (bn, brn, ghost, ln, gn, rms)`);
+  command.addOption(
+    new Option(
+      '--wn-init <how>',
+      `Weight Norm's initialization: ${WEIGHT_NORM_INITS.join('|')} (data: the paper's, each unit's pre-activation mean 0, variance 1 on the first batch; none: w = the initial weights)`,
+    ).default(d.wnInit),
+  );
+  command.option('--wn-mean-only', `Weight Norm with the paper's mean-only batch normalization (with wn)`);
+  return command;
 }
 
 /** The validated config; flag errors become UsageErrors naming the flag. */
@@ -194,6 +200,31 @@ export function checkNormGroupsUsed(command: Command, norms: readonly NormKind[]
       throw new UsageError(`${flag} applies to ${applicable.join(', ')} only, ${why}; got --norm${norms.length > 1 ? 's' : ''} ${norms.join(',')}`);
     }
   }
+}
+
+/** Each norm flag's option key and the TrainConfig setting it sets. */
+const NORM_SETTING_OF_OPTION = {
+  normGroups: 'normGroups',
+  renormRmax: 'renormRmax',
+  renormDmax: 'renormDmax',
+  renormWarmup: 'renormWarmup',
+  ghostBatch: 'ghostBatch',
+  normPlacement: 'normPlacement',
+  affine: 'normAffine',
+  wnInit: 'wnInit',
+  wnMeanOnly: 'wnMeanOnly',
+} as const satisfies Record<string, keyof TrainConfig>;
+
+type NormSetting = (typeof NORM_SETTING_OF_OPTION)[keyof typeof NORM_SETTING_OF_OPTION];
+
+/** The norm settings given on the command line (not their defaults), parsed and checked as train parses them. */
+export function normSettingsGiven(command: Command, raw: RawTrainOptions): Partial<Pick<TrainConfig, NormSetting>> {
+  const config = trainConfigFromOptions({ ...raw, norm: undefined, bn: undefined });
+  const given: Partial<Record<NormSetting, unknown>> = {};
+  for (const [option, setting] of Object.entries(NORM_SETTING_OF_OPTION)) {
+    if (command.getOptionValueSource(option) === 'cli') given[setting] = config[setting];
+  }
+  return given as Partial<Pick<TrainConfig, NormSetting>>;
 }
 
 export function backendFromOptions(raw: { backend?: string }): BackendChoice {

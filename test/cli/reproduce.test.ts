@@ -167,6 +167,31 @@ describe("--norms: other norms beside the article's two", () => {
     assert.equal(row.bnlab_gn_test_acc, gn.test.accuracy.toFixed(4));
   });
 
+  test("the norms' own flags: fixed for every run and named in the report; a bad one is one line, exit 2", async () => {
+    const runsDir = join(root, 'norm-flags');
+    const common = ['reproduce', '--steps', '100', '--validate-every', '100', '--configs', '1', '--jobs', '1', '--runs-dir', runsDir];
+    const good = await runChild([...common, '--norms', 'none,bn,gn', '--norm-groups', '16', '--norm-placement', 'post']);
+    assert.equal(good.code, 0, good.stderr);
+    const gn = parseRunRecord(await readFile(join(runsDir, 'runs', 'c1-gn-s1.json'), 'utf8'), 'c1-gn-s1');
+    const bn = parseRunRecord(await readFile(join(runsDir, 'runs', 'c1-bn-s1.json'), 'utf8'), 'c1-bn-s1');
+    assert.equal(gn.config.normGroups, 16);
+    assert.equal(gn.config.normPlacement, 'post');
+    assert.equal(bn.config.normPlacement, 'post');
+    const markdown = await readFile(join(runsDir, 'report', 'report.md'), 'utf8');
+    assert.match(markdown, /the norms' settings: --norm-groups 16, --norm-placement post;/);
+
+    for (const [args, pattern] of [
+      [['--norms', 'none,gn', '--norm-groups', '7'], /^bnlab: --norm-groups 7 does not divide the hidden layer width 128/],
+      [['--ghost-batch', '20'], /^bnlab: --ghost-batch applies to Ghost BN only/],
+    ] as const) {
+      const bad = await runChild([...common.slice(0, -1), join(root, 'never'), ...args]);
+      assert.equal(bad.code, 2, bad.stderr);
+      assert.match(bad.stderr, pattern);
+      assert.equal(bad.stderr.trim().split('\n').length, 1, bad.stderr);
+      assert.ok(!existsSync(join(root, 'never')), 'nothing written');
+    }
+  });
+
   test('an unknown or repeated norm is a usage error naming it', async () => {
     await assert.rejects(
       reproducePlan({ norms: 'bn,xn' }),

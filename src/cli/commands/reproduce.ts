@@ -11,10 +11,11 @@ import { Command } from 'commander';
 import { BACKEND_CHOICES, type BackendChoice } from '../../core/backend.js';
 import { CONFIGURATION_IDS, type ConfigurationId, isConfigurationId } from '../../lab/article.js';
 import { GRID_DEFAULTS, QUICK_STEPS } from '../../lab/grid.js';
-import { sweepRuns } from '../../lab/sweep/sweep-runs.js';
-import type { SweepSpec } from '../../lab/sweep/sweep-spec.js';
+import { type SweepRun, sweepRuns } from '../../lab/sweep/sweep-runs.js';
+import { type SweepSettings, type SweepSpec, SweepSpecError } from '../../lab/sweep/sweep-spec.js';
 import { NORM_KINDS, type NormKind } from '../../nn/spec.js';
 import { articleSpecPath, readSweepSpec } from '../../node/sweep-files.js';
+import { flagName, TRAIN_DEFAULTS, type TrainConfig } from '../../train/config.js';
 import { UsageError } from '../errors.js';
 import { parseNormList } from '../norm-list.js';
 import { parseChoice } from '../parse.js';
@@ -22,6 +23,7 @@ import { trainLocally } from '../sweep-local.js';
 import { atLeastOne, atMost, defaultJobs, jobsAtMostCores, withTrainingPlaceOptions } from '../sweep-options.js';
 import { queueTargetOf, trainOnQueue } from '../sweep-queue.js';
 import { defaultSweepIo, runSweep, type SweepIo, type SweepOutcome, type SweepPlan } from '../sweep-runner.js';
+import { addNormOptions, checkNormGroupsUsed, normSettingsGiven, type RawTrainOptions } from '../train-options.js';
 import { DEFAULT_RUNS_DIR } from './report.js';
 
 export interface RawReproduceOptions {
@@ -74,13 +76,21 @@ function normAxisValue(spec: SweepSpec, norm: NormKind): SweepSpec['axes'][numbe
 /** The article's spec with this command's flags applied (`norms` replaces the spec's none and bn). */
 export function articleSweep(
   spec: SweepSpec,
-  options: { steps: number; validateEvery: number; configs: readonly ConfigurationId[]; seeds: number; norms?: readonly NormKind[] },
+  options: {
+    steps: number;
+    validateEvery: number;
+    configs: readonly ConfigurationId[];
+    seeds: number;
+    norms?: readonly NormKind[];
+    /** The norms' own settings given as flags (--norm-groups, --norm-placement…): fixed, so the runs dir is pinned to them. */
+    normSettings?: SweepSettings;
+  },
 ): SweepSpec {
   const labels = new Set(options.configs.map((id) => `c${id}`));
   const norms = options.norms ?? ['none', 'bn'];
   return {
     ...spec,
-    fixed: { ...spec.fixed, steps: options.steps, validateEvery: options.validateEvery },
+    fixed: { ...spec.fixed, ...options.normSettings, steps: options.steps, validateEvery: options.validateEvery },
     axes: spec.axes.map((axis) => {
       if (axis.name === 'config') return { ...axis, values: axis.values.filter((value) => labels.has(value.label)) };
       if (axis.name === 'norm') return { ...axis, values: norms.map((norm) => normAxisValue(spec, norm)) };
@@ -91,7 +101,7 @@ export function articleSweep(
 }
 
 /** The validated plan of a reproduce invocation; every bad flag is a UsageError. */
-export async function reproducePlan(raw: RawReproduceOptions): Promise<SweepPlan> {
+export async function reproducePlan(raw: RawReproduceOptions, normSettings: SweepSettings = {}): Promise<SweepPlan> {
   if (raw.quick && raw.steps !== undefined) {
     throw new UsageError(`--quick and --steps cannot be used together: --quick means --steps ${QUICK_STEPS}; give one of them`);
   }
@@ -103,12 +113,12 @@ export async function reproducePlan(raw: RawReproduceOptions): Promise<SweepPlan
   const backend = parseChoice<BackendChoice>('--backend', raw.backend ?? 'auto', BACKEND_CHOICES);
   const queue = queueTargetOf(raw.queue, raw.queueName);
   const norms = raw.norms === undefined ? undefined : parseNormList('--norms', raw.norms);
-  const spec = articleSweep(await readSweepSpec(articleSpecPath()), { steps, validateEvery, configs, seeds, norms });
+  const spec = articleSweep(await readSweepSpec(articleSpecPath()), { steps, validateEvery, configs, seeds, norms, normSettings });
   const networks = norms === undefined ? 'without/with BN' : `${norms.length} norm${norms.length === 1 ? '' : 's'} (${norms.join(', ')})`;
   return {
     sweep: spec.name,
     pinned: spec.fixed,
-    runs: sweepRuns(spec),
+    runs: runsOf(spec),
     describeRuns:
       `${configs.length * (norms?.length ?? 2) * seeds} runs (${configs.length} configuration${configs.length === 1 ? '' : 's'} × ${networks} × ${seeds} seed${seeds === 1 ? '' : 's'}), ` +
       `${steps} steps, batch ${GRID_DEFAULTS.batchSize}, validation every ${validateEvery} steps`,
@@ -122,6 +132,22 @@ export async function reproducePlan(raw: RawReproduceOptions): Promise<SweepPlan
   };
 }
 
+/**
+ * The spec's runs. The shipped spec is valid, so a run that is not is made so by a norm's flag
+ * (--norm-groups 7 against width 128): said as a usage error in the flag's words.
+ */
+function runsOf(spec: SweepSpec): SweepRun[] {
+  try {
+    return sweepRuns(spec);
+  } catch (error) {
+    if (!(error instanceof SweepSpecError)) throw error;
+    const message = error.message.replace(/^fixed: /, '');
+    const setting = /^(\w+) /.exec(message)?.[1];
+    const flag = setting !== undefined && setting in TRAIN_DEFAULTS ? flagName(setting as keyof TrainConfig) : undefined;
+    throw new UsageError(flag === undefined ? message : `${flag}${message.slice(setting!.length)}`);
+  }
+}
+
 /** The whole of `bnlab reproduce` for a validated plan. */
 export async function reproduce(plan: SweepPlan, io: SweepIo = defaultSweepIo()): Promise<SweepOutcome> {
   return runSweep(plan, plan.queue === null ? trainLocally : trainOnQueue, 'reproduce', io);
@@ -129,22 +155,24 @@ export async function reproduce(plan: SweepPlan, io: SweepIo = defaultSweepIo())
 
 export function reproduceCommand(): Command {
   return withTrainingPlaceOptions(
-    new Command('reproduce')
-      .description(
-        "run the article's grid (8 configurations × without/with BN × seeds) on worker threads, resumably, and report it beside the article's figures",
-      )
-      .option('--steps <n>', `training steps per run (default ${GRID_DEFAULTS.steps}, the article's)`)
-      .option('--quick', `a short preset for a first look: --steps ${QUICK_STEPS}`)
-      .option('--seeds <n>', 'seeds 1..n per network (mean ± std in the report)', '1')
-      .option('--configs <ids>', 'configurations to run, e.g. 1,3,8 (default: all eight)')
-      .option(
-        '--norms <list>',
-        `the networks of each configuration, comma-separated from ${NORM_KINDS.join(',')} (default: none,bn, the article's; the others are reported beside them)`,
-      )
-      .option('--jobs <n>', 'worker threads (default: the number of cores)')
-      .option('--runs-dir <dir>', 'where run records and the report go', DEFAULT_RUNS_DIR)
-      .option('--force', 're-run finished runs (and replace a runs dir made with other settings)')
-      .option('--validate-every <n>', 'validate every n steps', String(GRID_DEFAULTS.validateEvery)),
+    addNormOptions(
+      new Command('reproduce')
+        .description(
+          "run the article's grid (8 configurations × without/with BN × seeds) on worker threads, resumably, and report it beside the article's figures",
+        )
+        .option('--steps <n>', `training steps per run (default ${GRID_DEFAULTS.steps}, the article's)`)
+        .option('--quick', `a short preset for a first look: --steps ${QUICK_STEPS}`)
+        .option('--seeds <n>', 'seeds 1..n per network (mean ± std in the report)', '1')
+        .option('--configs <ids>', 'configurations to run, e.g. 1,3,8 (default: all eight)')
+        .option(
+          '--norms <list>',
+          `the networks of each configuration, comma-separated from ${NORM_KINDS.join(',')} (default: none,bn, the article's; the others are reported beside them)`,
+        )
+        .option('--jobs <n>', 'worker threads (default: the number of cores)')
+        .option('--runs-dir <dir>', 'where run records and the report go', DEFAULT_RUNS_DIR)
+        .option('--force', 're-run finished runs (and replace a runs dir made with other settings)')
+        .option('--validate-every <n>', 'validate every n steps', String(GRID_DEFAULTS.validateEvery)),
+    ),
   )
     .addHelpText(
       'after',
@@ -162,8 +190,9 @@ export function reproduceCommand(): Command {
         'sha256 of its content, so the same files at another path are the same data.',
       ].join('\n'),
     )
-    .action(async (raw: RawReproduceOptions) => {
-      const outcome = await reproduce(await reproducePlan(raw));
+    .action(async (raw: RawReproduceOptions & RawTrainOptions, self: Command) => {
+      checkNormGroupsUsed(self, raw.norms === undefined ? ['none', 'bn'] : parseNormList('--norms', raw.norms));
+      const outcome = await reproduce(await reproducePlan(raw, normSettingsGiven(self, raw)));
       // The work not done is said in the last line; the exit code says it too.
       if (outcome.interrupted) process.exitCode = 130;
       else if (outcome.failed > 0) process.exitCode = 1;

@@ -2,6 +2,7 @@
  * @file How the report writes its numbers, shared by the Markdown, CSV and HTML builders so the
  * three always show the same figures. Pure.
  */
+import { flagName, TRAIN_DEFAULTS, type TrainConfig } from '../../train/config.js';
 import { describeConfiguration } from '../article.js';
 import type { ConfigSummary, GridReport, SeedStats } from './summary.js';
 
@@ -60,4 +61,31 @@ export function wallTimeSentence(report: Pick<GridReport, 'sessions' | 'wallMs'>
       ? 'in one session'
       : `over ${sessions} sessions (processes sharing the runs dir, a resume after an interruption, or a run again with more seeds or configurations; sessions that overlapped count once)`;
   return `${what[0]!.toUpperCase()}${what.slice(1)} wall time: ${formatDuration(report.wallMs)} ${parts}, ${jobs} worker thread${jobs === '1' ? '' : 's'}.`;
+}
+
+/** The norms' settings a CLI flag can change, in the order `bnlab train --help` lists them. */
+const NORM_SETTINGS = [
+  'normGroups',
+  'renormRmax',
+  'renormDmax',
+  'renormWarmup',
+  'ghostBatch',
+  'normPlacement',
+  'normAffine',
+  'wnInit',
+  'wnMeanOnly',
+] as const satisfies ReadonlyArray<keyof TrainConfig>;
+
+/** "; the norms' settings: --norm-groups 16, --norm-placement post" when every run shares settings other than the defaults (reproduce's flags); else "". */
+export function normSettingsClause(report: Pick<GridReport, 'runs'>): string {
+  const flags: string[] = [];
+  for (const setting of NORM_SETTINGS) {
+    const values = new Set(report.runs.map((run) => run.config[setting]));
+    if (values.size !== 1) continue;
+    const value = [...values][0]!;
+    if (value === TRAIN_DEFAULTS[setting]) continue;
+    if (typeof value === 'boolean') flags.push(setting === 'normAffine' ? '--no-affine' : flagName(setting));
+    else flags.push(`${flagName(setting)} ${value}`);
+  }
+  return flags.length === 0 ? '' : `; the norms' settings: ${flags.join(', ')}`;
 }

@@ -8,7 +8,17 @@ import { ARTICLE_CITATION, ARTICLE_STEPS } from '../article.js';
 import { describeSettings } from '../grid.js';
 import { normSeriesName } from '../run-summary.js';
 import { configChartName, OVERVIEW_CHART_NAME, panelTitle } from './charts.js';
-import { activationName, configurationLabel, formatAccuracy, formatDuration, formatRate, formatStats, seedsLabel, wallTimeSentence } from './format.js';
+import {
+  activationName,
+  configurationLabel,
+  formatAccuracy,
+  formatDuration,
+  formatRate,
+  formatStats,
+  normSettingsClause,
+  seedsLabel,
+  wallTimeSentence,
+} from './format.js';
 import { escapeHtml, scopeSvgIds } from './inline-html.js';
 import { ARTICLE_VERDICT_BASIS, LAST_HALF_EXPLANATION } from './last-half-note.js';
 import { type GridReport, type NetworkSummary, reportCells } from './summary.js';
@@ -62,7 +72,7 @@ export function buildHtmlReport(report: GridReport, charts: ChartSvgs): string {
   parts.push(`<p>Beside the figures of ${escapeHtml(ARTICLE_CITATION)}.</p>`);
   parts.push('<ul>');
   parts.push(
-    `<li>Settings: ${escapeHtml(describeSettings(settings))}; ${escapeHtml(seedsLabel(report))} per network; both networks of a pair start from the same initial weights.</li>`,
+    `<li>Settings: ${escapeHtml(describeSettings(settings) + normSettingsClause(report))}; ${escapeHtml(seedsLabel(report))} per network; both networks of a pair start from the same initial weights.</li>`,
   );
   parts.push(
     `<li>Runs: ${report.runs.length} finished; kernel backend ${escapeHtml(report.backends.join(', ') || '—')}; bnlab ${escapeHtml(report.bnlabVersions.join(', ') || '—')}; data: ${escapeHtml(report.dataSources.join(', ') || '—')}.</li>`,

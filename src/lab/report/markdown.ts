@@ -8,7 +8,17 @@ import { ARTICLE_CITATION, ARTICLE_STEPS } from '../article.js';
 import { describeSettings } from '../grid.js';
 import { normSeriesName } from '../run-summary.js';
 import { configChartName, OVERVIEW_CHART_NAME } from './charts.js';
-import { activationName, configurationLabel, formatAccuracy, formatDuration, formatRate, formatStats, seedsLabel, wallTimeSentence } from './format.js';
+import {
+  activationName,
+  configurationLabel,
+  formatAccuracy,
+  formatDuration,
+  formatRate,
+  formatStats,
+  normSettingsClause,
+  seedsLabel,
+  wallTimeSentence,
+} from './format.js';
 import { ARTICLE_VERDICT_BASIS, LAST_HALF_EXPLANATION } from './last-half-note.js';
 import type { NetworkSummary } from './summary.js';
 import { type GridReport, reportCells } from './summary.js';
@@ -30,7 +40,7 @@ export function buildMarkdownReport(report: GridReport): string {
   lines.push("# bnlab: the article's grid, reproduced", '');
   lines.push(`Beside the figures of ${ARTICLE_CITATION} (reference/article-table.csv).`, '');
   lines.push(
-    `- Settings: ${describeSettings(settings)}; ${seedsLabel(report)} per network; both networks of a pair start from the same initial weights.`,
+    `- Settings: ${describeSettings(settings)}${normSettingsClause(report)}; ${seedsLabel(report)} per network; both networks of a pair start from the same initial weights.`,
     `- Runs: ${report.runs.length} finished; kernel backend ${report.backends.join(', ') || '—'}; bnlab ${report.bnlabVersions.join(', ') || '—'}; data: ${report.dataSources.join(', ') || '—'}.`,
     `- ${wallTimeSentence(report)}`,
     '',
