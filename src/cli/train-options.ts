@@ -17,7 +17,7 @@ import {
   WEIGHT_NORM_INITS,
   type WeightNormOptions,
 } from '../nn/spec.js';
-import { ConfigError, resolveTrainConfig, TRAIN_DEFAULTS, type TrainConfig } from '../train/config.js';
+import { ConfigError, NORM_SETTINGS, resolveTrainConfig, TRAIN_DEFAULTS, type TrainConfig } from '../train/config.js';
 import { UsageError } from './errors.js';
 import { parseChoice, parseInteger, parseIntegerList, parseNumber } from './parse.js';
 
@@ -202,27 +202,19 @@ export function checkNormGroupsUsed(command: Command, norms: readonly NormKind[]
   }
 }
 
-/** Each norm flag's option key and the TrainConfig setting it sets. */
-const NORM_SETTING_OF_OPTION = {
-  normGroups: 'normGroups',
-  renormRmax: 'renormRmax',
-  renormDmax: 'renormDmax',
-  renormWarmup: 'renormWarmup',
-  ghostBatch: 'ghostBatch',
-  normPlacement: 'normPlacement',
-  affine: 'normAffine',
-  wnInit: 'wnInit',
-  wnMeanOnly: 'wnMeanOnly',
-} as const satisfies Record<string, keyof TrainConfig>;
+/** The commander key of a norm setting's flag: its name, except --no-affine's. */
+function optionKeyOf(setting: NormSetting): string {
+  return setting === 'normAffine' ? 'affine' : setting;
+}
 
-type NormSetting = (typeof NORM_SETTING_OF_OPTION)[keyof typeof NORM_SETTING_OF_OPTION];
+type NormSetting = (typeof NORM_SETTINGS)[number];
 
 /** The norm settings given on the command line (not their defaults), parsed and checked as train parses them. */
 export function normSettingsGiven(command: Command, raw: RawTrainOptions): Partial<Pick<TrainConfig, NormSetting>> {
   const config = trainConfigFromOptions({ ...raw, norm: undefined, bn: undefined });
   const given: Partial<Record<NormSetting, unknown>> = {};
-  for (const [option, setting] of Object.entries(NORM_SETTING_OF_OPTION)) {
-    if (command.getOptionValueSource(option) === 'cli') given[setting] = config[setting];
+  for (const setting of NORM_SETTINGS) {
+    if (command.getOptionValueSource(optionKeyOf(setting)) === 'cli') given[setting] = config[setting];
   }
   return given as Partial<Pick<TrainConfig, NormSetting>>;
 }

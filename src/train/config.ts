@@ -146,6 +146,19 @@ const FLAG_NAMES: Record<keyof TrainConfig, string> = {
   stopOnDivergence: '--stop-on-divergence',
 };
 
+/** The norms' own settings (flags --norm-groups … --wn-mean-only), in the order `bnlab train --help` lists them. */
+export const NORM_SETTINGS = [
+  'normGroups',
+  'renormRmax',
+  'renormDmax',
+  'renormWarmup',
+  'ghostBatch',
+  'normPlacement',
+  'normAffine',
+  'wnInit',
+  'wnMeanOnly',
+] as const satisfies ReadonlyArray<keyof TrainConfig>;
+
 export function flagName(key: keyof TrainConfig): string {
   return FLAG_NAMES[key];
 }

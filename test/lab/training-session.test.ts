@@ -8,45 +8,20 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { PERCENTILES } from '../../src/lab/claims/covariate-shift.js';
-import type { SessionCommand, SessionEvent, SessionUpdate } from '../../src/lab/live/session-messages.js';
-import { probeInterval, TrainingSession } from '../../src/lab/live/training-session.js';
+import type { SessionUpdate } from '../../src/lab/live/session-messages.js';
+import { probeInterval } from '../../src/lab/live/training-session.js';
 import { loadMnist } from '../../src/node/mnist-files.js';
 import { loadKernels } from '../../src/node/wasm-files.js';
 import { resolveTrainConfig, type TrainConfig } from '../../src/train/config.js';
 import { buildNetwork } from '../../src/train/networks.js';
 import { train } from '../../src/train/trainer.js';
+import { openSession } from '../helpers/session-harness.js';
 
 const data = loadMnist();
 const config = resolveTrainConfig({ steps: 240, validateEvery: 80, activation: 'sigmoid', learningRate: 0.5 });
 
-/** A session whose events are collected; `next(type)` waits for the next event of that type. */
-function openSession() {
-  const events: SessionEvent[] = [];
-  const waiters: Array<{ match: (event: SessionEvent) => boolean; resolve: (event: SessionEvent) => void }> = [];
-  const session = new TrainingSession(data, {
-    post(event) {
-      events.push(event);
-      const index = waiters.findIndex((waiter) => waiter.match(event));
-      if (index >= 0) waiters.splice(index, 1)[0]!.resolve(event);
-    },
-    loadKernels: (choice) => loadKernels(choice),
-    yieldToCommands: () => new Promise((resolve) => setImmediate(resolve)),
-    version: Promise.resolve('test'),
-  });
-  const next = <T extends SessionEvent['type']>(type: T, match: (event: Extract<SessionEvent, { type: T }>) => boolean = () => true) =>
-    new Promise<Extract<SessionEvent, { type: T }>>((resolve) => {
-      waiters.push({
-        match: (event) => event.type === type && match(event as Extract<SessionEvent, { type: T }>),
-        resolve: resolve as (event: SessionEvent) => void,
-      });
-    });
-  const send = (command: SessionCommand) => session.handle(command);
-  const updates = () => events.filter((event): event is Extract<SessionEvent, { type: 'update' }> => event.type === 'update').map((event) => event.update);
-  return { send, next, events, updates };
-}
-
 async function configured(batchNorm: boolean, settings: TrainConfig = config) {
-  const session = openSession();
+  const session = openSession(data);
   const ready = session.next('configured');
   session.send({ type: 'configure', config: settings, norm: batchNorm, backend: 'wasm' });
   await ready;

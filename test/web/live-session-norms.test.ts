@@ -9,46 +9,21 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { SessionCommand, SessionEvent, SessionUpdate } from '../../src/lab/live/session-messages.js';
-import { TrainingSession } from '../../src/lab/live/training-session.js';
+import type { SessionUpdate } from '../../src/lab/live/session-messages.js';
 import type { NormKind } from '../../src/nn/spec.js';
 import { loadMnist } from '../../src/node/mnist-files.js';
 import { loadKernels } from '../../src/node/wasm-files.js';
 import { resolveTrainConfig } from '../../src/train/config.js';
 import { buildNetwork } from '../../src/train/networks.js';
 import { train } from '../../src/train/trainer.js';
+import { openSession } from '../helpers/session-harness.js';
 
 const data = loadMnist();
 /** The pair's shared config, as the page (and compare) hold it: validated with BN, norm 'bn'. */
 const config = resolveTrainConfig({ batchNorm: true, steps: 60, validateEvery: 30, batchSize: 20, ghostBatch: 5, normGroups: 4 });
 
-function openSession() {
-  const events: SessionEvent[] = [];
-  const waiters: Array<{ match: (event: SessionEvent) => boolean; resolve: (event: SessionEvent) => void }> = [];
-  const session = new TrainingSession(data, {
-    post(event) {
-      events.push(event);
-      const index = waiters.findIndex((waiter) => waiter.match(event));
-      if (index >= 0) waiters.splice(index, 1)[0]!.resolve(event);
-    },
-    loadKernels: (choice) => loadKernels(choice),
-    yieldToCommands: () => new Promise((resolve) => setImmediate(resolve)),
-    version: Promise.resolve('test'),
-  });
-  const next = <T extends SessionEvent['type']>(type: T, match: (event: Extract<SessionEvent, { type: T }>) => boolean = () => true) =>
-    new Promise<Extract<SessionEvent, { type: T }>>((resolve) => {
-      waiters.push({
-        match: (event) => event.type === type && match(event as Extract<SessionEvent, { type: T }>),
-        resolve: resolve as (event: SessionEvent) => void,
-      });
-    });
-  const send = (command: SessionCommand) => session.handle(command);
-  const updates = () => events.filter((event): event is Extract<SessionEvent, { type: 'update' }> => event.type === 'update').map((event) => event.update);
-  return { send, next, updates };
-}
-
 async function configured(norm: NormKind) {
-  const session = openSession();
+  const session = openSession(data);
   const ready = session.next('configured');
   session.send({ type: 'configure', config, norm, backend: 'wasm' });
   const event = await ready;
@@ -115,7 +90,7 @@ test('checkpoints are named by their norm and load only into a session of that n
   assert.match((await loaded).network, /with Ghost Batch Norm$/);
 
   // Virtual batches that do not divide the page's batch size would fail at the first step: refused at once.
-  const session = openSession();
+  const session = openSession(data);
   const ready = session.next('configured');
   session.send({ type: 'configure', config: resolveTrainConfig({ ...config, batchSize: 18 }), norm: 'ghost', backend: 'wasm' });
   await ready.catch(() => undefined);

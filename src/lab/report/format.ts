@@ -2,7 +2,7 @@
  * @file How the report writes its numbers, shared by the Markdown, CSV and HTML builders so the
  * three always show the same figures. Pure.
  */
-import { flagName, TRAIN_DEFAULTS, type TrainConfig } from '../../train/config.js';
+import { flagName, NORM_SETTINGS, TRAIN_DEFAULTS } from '../../train/config.js';
 import { describeConfiguration } from '../article.js';
 import type { ConfigSummary, GridReport, SeedStats } from './summary.js';
 
@@ -62,19 +62,6 @@ export function wallTimeSentence(report: Pick<GridReport, 'sessions' | 'wallMs'>
       : `over ${sessions} sessions (processes sharing the runs dir, a resume after an interruption, or a run again with more seeds or configurations; sessions that overlapped count once)`;
   return `${what[0]!.toUpperCase()}${what.slice(1)} wall time: ${formatDuration(report.wallMs)} ${parts}, ${jobs} worker thread${jobs === '1' ? '' : 's'}.`;
 }
-
-/** The norms' settings a CLI flag can change, in the order `bnlab train --help` lists them. */
-const NORM_SETTINGS = [
-  'normGroups',
-  'renormRmax',
-  'renormDmax',
-  'renormWarmup',
-  'ghostBatch',
-  'normPlacement',
-  'normAffine',
-  'wnInit',
-  'wnMeanOnly',
-] as const satisfies ReadonlyArray<keyof TrainConfig>;
 
 /** "; the norms' settings: --norm-groups 16, --norm-placement post" when every run shares settings other than the defaults (reproduce's flags); else "". */
 export function normSettingsClause(report: Pick<GridReport, 'runs'>): string {

@@ -4,7 +4,7 @@
  * validated TrainConfig. Runs of one seed share their initial weights and batch order wherever
  * their networks have the same shape. Pure.
  */
-import { ConfigError, flagName, resolveTrainConfig, type TrainConfig } from '../../train/config.js';
+import { ConfigError, flagName, NORM_SETTINGS, resolveTrainConfig, type TrainConfig } from '../../train/config.js';
 import { type SweepSettingName, type SweepSettings, type SweepSpec, SweepSpecError, trainOverrides } from './sweep-spec.js';
 
 /** One axis's value in a run: the axis, the value's label, and its number when it sets one. */
@@ -46,15 +46,7 @@ const FLAG_TO_SETTING: ReadonlyMap<string, SweepSettingName> = new Map([
       'activation',
       'hiddenSizes',
       'norm',
-      'normGroups',
-      'renormRmax',
-      'renormDmax',
-      'renormWarmup',
-      'ghostBatch',
-      'normPlacement',
-      'normAffine',
-      'wnInit',
-      'wnMeanOnly',
+      ...NORM_SETTINGS,
       'bnEps',
       'bnMomentum',
       'bnEstimator',
