@@ -8,6 +8,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { BNLAB_BIN } from '../cli/run-cli.js';
 
@@ -126,4 +127,31 @@ export async function playToEnd(page: Page, timeoutMs = 90_000): Promise<void> {
     null,
     { timeout: timeoutMs, polling: 100 },
   );
+}
+
+/**
+ * The static server and Chromium for a suite: started before its first test (at once, both), stopped
+ * after its last. Whatever failed to start fails every test (no skipping); what did start is stopped.
+ */
+export function labFixture(): { readonly server: LabServer; readonly browser: LabBrowser } {
+  let server: LabServer | undefined;
+  let browser: LabBrowser | undefined;
+  before(async () => {
+    const [started, launched] = await Promise.allSettled([startServer(), launchBrowser()]);
+    if (started.status === 'fulfilled') server = started.value;
+    if (launched.status === 'fulfilled') browser = launched.value;
+    for (const outcome of [launched, started]) if (outcome.status === 'rejected') throw outcome.reason;
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+  return {
+    get server() {
+      return server!;
+    },
+    get browser() {
+      return browser!;
+    },
+  };
 }

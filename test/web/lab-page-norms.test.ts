@@ -14,29 +14,16 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { CompareRecord } from '../../src/lab/run-summary.js';
 import { runCli } from '../cli/run-cli.js';
-import { type LabBrowser, type LabServer, launchBrowser, openLab, playToEnd, startServer, watchErrors } from '../web-support/lab-browser.js';
+import { labFixture, openLab, playToEnd, watchErrors } from '../web-support/lab-browser.js';
 
 const SCREENSHOTS = fileURLToPath(new URL('../../../bnlab-out/screenshots/', import.meta.url));
 
 describe('the lab page with any two norms, in Chromium', { timeout: 240_000 }, () => {
-  let server: LabServer;
-  let browser: LabBrowser;
-
-  before(async () => {
-    const [started, launched] = await Promise.allSettled([startServer(), launchBrowser()]);
-    if (started.status === 'fulfilled') server = started.value;
-    if (launched.status === 'fulfilled') browser = launched.value;
-    for (const outcome of [launched, started]) if (outcome.status === 'rejected') throw outcome.reason;
-  });
-
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const lab = labFixture();
 
   test("none against Layer Norm: the page ends with bnlab compare --norms none,ln's numbers, and every view names LN", async () => {
     const out = mkdtempSync(join(tmpdir(), 'bnlab-cli-norms-'));
@@ -44,9 +31,9 @@ describe('the lab page with any two norms, in Chromium', { timeout: 240_000 }, (
       const cli = await runCli(['compare', '--norms', 'none,ln', '--steps', '300', '--validate-every', '100', '--json', '--out', out]);
       assert.equal(cli.code, 0, cli.stderr);
       const expected = JSON.parse(cli.stdout) as CompareRecord;
-      const page = await browser.context.newPage();
+      const page = await lab.browser.context.newPage();
       const errors = watchErrors(page);
-      await openLab(page, server.url, '/?norms=none,ln&steps=300&every=100');
+      await openLab(page, lab.server.url, '/?norms=none,ln&steps=300&every=100');
       assert.deepEqual(await page.evaluate(() => window.bnlabLab.settings.norms), ['none', 'ln']);
       await playToEnd(page);
       const record = (await page.evaluate(() => window.bnlabLab.compareRecord()))!;
@@ -105,9 +92,9 @@ describe('the lab page with any two norms, in Chromium', { timeout: 240_000 }, (
   });
 
   test('BN against Batch Renorm at batch 4: both in the BN figure; a checkpoint goes back to its network, one of neither norm is refused', async () => {
-    const page = await browser.context.newPage();
+    const page = await lab.browser.context.newPage();
     const errors = watchErrors(page);
-    await openLab(page, server.url, '/?norms=bn,brn&batch=4&steps=200&every=100');
+    await openLab(page, lab.server.url, '/?norms=bn,brn&batch=4&steps=200&every=100');
     await playToEnd(page);
     const results = await page.evaluate(() => window.bnlabLab.results);
     assert.ok(results.left && results.right);
@@ -148,8 +135,8 @@ describe('the lab page with any two norms, in Chromium', { timeout: 240_000 }, (
   });
 
   test("the norm menus and Group Norm's groups: compare's checks beside the field, the link follows", async () => {
-    const page = await browser.context.newPage();
-    await openLab(page, server.url, '/?norms=bn,bn&steps=40');
+    const page = await lab.browser.context.newPage();
+    await openLab(page, lab.server.url, '/?norms=bn,bn&steps=40');
     assert.match((await page.locator('#notices').textContent())!, /Ignored norms=bn,bn in the link: --norms lists bn twice: name each norm once/);
     assert.equal(await page.locator('#setting-groups').isVisible(), false, "Group Norm's setting shows only with Group Norm");
     await page.selectOption('#setting-right', 'gn');
@@ -181,8 +168,8 @@ describe('the lab page with any two norms, in Chromium', { timeout: 240_000 }, (
 
   test("a screenshot of BN against Layer Norm training (model 1), with each network's steps/s", async (t) => {
     mkdirSync(SCREENSHOTS, { recursive: true });
-    const page = await browser.context.newPage();
-    await openLab(page, server.url, '/?model=1&norms=bn,ln&steps=50000');
+    const page = await lab.browser.context.newPage();
+    await openLab(page, lab.server.url, '/?model=1&norms=bn,ln&steps=50000');
     await page.click('#play');
     await page.waitForFunction(() => window.bnlabLab.stats.step.left >= 2500 && window.bnlabLab.stats.step.right >= 2500, null, { polling: 50 });
     await page.waitForTimeout(700);

@@ -15,38 +15,24 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import type { CompareRecord } from '../../src/lab/run-summary.js';
 import { runCli } from '../cli/run-cli.js';
-import { type LabBrowser, type LabServer, launchBrowser, openLab, playToEnd, startServer, watchErrors } from '../web-support/lab-browser.js';
+import { labFixture, openLab, playToEnd, watchErrors } from '../web-support/lab-browser.js';
 
 const SCREENSHOTS = fileURLToPath(new URL('../../../bnlab-out/screenshots/', import.meta.url));
 
 describe('the lab page in Chromium', { timeout: 180_000 }, () => {
-  let server: LabServer;
-  let browser: LabBrowser;
+  const lab = labFixture();
   /** The page that trained model 1 for 500 steps; later tests classify and load with its networks. */
   let trained: Page;
 
-  before(async () => {
-    const [started, launched] = await Promise.allSettled([startServer(), launchBrowser()]);
-    if (started.status === 'fulfilled') server = started.value;
-    if (launched.status === 'fulfilled') browser = launched.value;
-    // Whatever failed fails every test (no skipping), after() stops what did start.
-    for (const outcome of [launched, started]) if (outcome.status === 'rejected') throw outcome.reason;
-  });
-
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
-
   test('loads with no console error and both networks configured on WebAssembly', async () => {
-    const page = await browser.context.newPage();
+    const page = await lab.browser.context.newPage();
     const errors = watchErrors(page);
-    await openLab(page, server.url, '/');
+    await openLab(page, lab.server.url, '/');
     await page.waitForTimeout(300); // a first redraw
     assert.deepEqual(errors, []);
     const backends = await page.evaluate(() => window.bnlabLab.backends);
@@ -60,9 +46,9 @@ describe('the lab page in Chromium', { timeout: 180_000 }, () => {
   });
 
   test('model 1 trains 500 steps and the network with BN passes 0.85 validation accuracy', async () => {
-    trained = await browser.context.newPage();
+    trained = await lab.browser.context.newPage();
     const errors = watchErrors(trained);
-    await openLab(trained, server.url, '/?steps=500');
+    await openLab(trained, lab.server.url, '/?steps=500');
     await trained.click('button[data-model="1"]'); // the article's model 1, and a reset
     await trained.waitForFunction(() => window.bnlabLab.ready && window.bnlabLab.settings.model === 1);
     await playToEnd(trained);
@@ -197,8 +183,8 @@ describe('the lab page in Chromium', { timeout: 180_000 }, () => {
   });
 
   test('the link restores the settings after a reload; a bad value is ignored with a notice, a bad field keeps the run', async () => {
-    const page = await browser.context.newPage();
-    await openLab(page, server.url, '/?lr=abc&steps=40');
+    const page = await lab.browser.context.newPage();
+    await openLab(page, lab.server.url, '/?lr=abc&steps=40');
     assert.match((await page.locator('#notices').textContent())!, /Ignored lr=abc in the link: --lr must be a positive number, got abc/);
     await page.selectOption('#setting-act', 'tanh');
     await page.fill('#setting-hidden', '64,32');
@@ -229,8 +215,8 @@ describe('the lab page in Chromium', { timeout: 180_000 }, () => {
   });
 
   test('a diverging network shows "diverged at step N" and both runs go on to their end', async () => {
-    const page = await browser.context.newPage();
-    await openLab(page, server.url, '/?lr=50&steps=40');
+    const page = await lab.browser.context.newPage();
+    await openLab(page, lab.server.url, '/?lr=50&steps=40');
     await playToEnd(page);
     const results = await page.evaluate(() => window.bnlabLab.results);
     assert.ok(results.left!.divergedAtStep !== null, 'at lr 50 the network without BN diverges');
@@ -248,8 +234,8 @@ describe('the lab page in Chromium', { timeout: 180_000 }, () => {
       const cli = await runCli(['compare', '--steps', '300', '--validate-every', '100', '--json', '--out', out]);
       assert.equal(cli.code, 0, cli.stderr);
       const expected = JSON.parse(cli.stdout) as CompareRecord;
-      const page = await browser.context.newPage();
-      await openLab(page, server.url, '/?steps=300&every=100');
+      const page = await lab.browser.context.newPage();
+      await openLab(page, lab.server.url, '/?steps=300&every=100');
       await playToEnd(page);
       const record = (await page.evaluate(() => window.bnlabLab.compareRecord()))!;
       assert.deepEqual(record.config, expected.config, 'the same settings');
@@ -275,8 +261,8 @@ describe('the lab page in Chromium', { timeout: 180_000 }, () => {
 
   test('screenshots at 1280×800 and 375×812 while both networks train', async () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
-    const page = await browser.context.newPage();
-    await openLab(page, server.url, '/?model=1&steps=50000');
+    const page = await lab.browser.context.newPage();
+    await openLab(page, lab.server.url, '/?model=1&steps=50000');
     await page.click('#play');
     // Far enough for the curves and the layers' percentiles to show a trend.
     await page.waitForFunction(() => window.bnlabLab.stats.step.right >= 2500 && window.bnlabLab.stats.step.left >= 2500, null, { polling: 50 });
@@ -298,11 +284,11 @@ describe('the lab page in Chromium', { timeout: 180_000 }, () => {
 
   test('the server refuses paths that climb out of the page folder', async () => {
     for (const path of ['/../package.json', '/%2e%2e/package.json', '/%2E%2E%2Fpackage.json', '/..%5Cpackage.json']) {
-      const { status, body } = await rawGet(server.url, path);
+      const { status, body } = await rawGet(lab.server.url, path);
       assert.ok(status >= 400 && status < 500, `${path}: HTTP ${status}`);
       assert.doesNotMatch(body, /"devDependencies"/, `${path} must not serve the package's own files`);
     }
-    assert.equal((await rawGet(server.url, '/index.html')).status, 200);
+    assert.equal((await rawGet(lab.server.url, '/index.html')).status, 200);
   });
 });
 
