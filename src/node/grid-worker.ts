@@ -13,7 +13,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { SharedBatches } from '../data/shared-batches.js';
 import { buildNetwork } from '../train/networks.js';
 import { deriveSeed } from '../train/seeds.js';
-import { runTogether, type TrainHooks, TrainingRun, train } from '../train/trainer.js';
+import { runTogether, type TrainHooks, TrainingRun, type TrainResult, train } from '../train/trainer.js';
 import {
   type GridWorkerData,
   jobNorm,
@@ -44,13 +44,7 @@ async function runOne(job: TrainJob, data: ReturnType<typeof mnistFromShared>): 
   const kernels = await loadKernels(backend);
   const net = buildNetwork(kernels, job.config, jobNorm(job), weightsOfJob(job));
   const result = await train(net, data, job.config, hooksFor(job, started), { skipDiverged: true }); // a run here is kept only as its result: a network NaN for good skips the steps that cannot change it
-  post({
-    type: result.stopReason === 'interrupted' ? 'interrupted' : 'finished',
-    id: job.id,
-    result,
-    backend: kernels.variant,
-    durationMs: performance.now() - started,
-  });
+  postResult(job, result, kernels.variant, started);
 }
 
 /** Jobs that draw the same batches, side by side in one backend on batches drawn once; each reported as it ends. */
@@ -77,17 +71,15 @@ async function runGroup(jobs: readonly TrainJob[], data: ReturnType<typeof mnist
     runs,
     (run) => {
       const job = jobs[runs.indexOf(run)]!;
-      const result = run.finish();
-      post({
-        type: result.stopReason === 'interrupted' ? 'interrupted' : 'finished',
-        id: job.id,
-        result,
-        backend: kernels.variant,
-        durationMs: performance.now() - started,
-      });
+      postResult(job, run.finish(), kernels.variant, started);
     },
     GROUP_STEPS_IN_A_ROW,
   );
+}
+
+/** A job's end, finished or interrupted, with the backend that ran it and its wall time since `started`. */
+function postResult(job: TrainJob, result: TrainResult, backend: string, started: number): void {
+  post({ type: result.stopReason === 'interrupted' ? 'interrupted' : 'finished', id: job.id, result, backend, durationMs: performance.now() - started });
 }
 
 /** The hooks that report a job's run to the main thread: progress about five times a second, every validation, the first divergence. */

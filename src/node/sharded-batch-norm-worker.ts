@@ -5,19 +5,12 @@
  * worker order, so all workers hold the same bits (an all-reduce without a coordinator).
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { BatchNormShard } from '../lab/claims/sync-bn-math.js';
+import { BatchNormShard, type ShardRequest } from '../lab/claims/sync-bn-math.js';
 
-export interface ShardWorkerData {
+/** The request (the whole batch; this worker takes its shard of it), and where the workers meet. */
+export interface ShardWorkerData extends Omit<ShardRequest, 'shards'> {
   worker: number;
   workers: number;
-  synchronized: boolean;
-  x: Float32Array;
-  dy: Float32Array;
-  rows: number;
-  features: number;
-  gamma: Float32Array;
-  beta: Float32Array;
-  eps: number;
   /** [workers × slot] float64 slots for the exchange, and [arrived, generation] for the barrier. */
   exchange: SharedArrayBuffer;
   slot: number;
