@@ -3,7 +3,7 @@
  * article's TensorFlow code. Forward and backward side by side; backward accumulates, or applies
  * SGD to W inside its gradient kernel during a training step.
  */
-import type { Kernels } from '../core/kernels.js';
+import type { Kernels, ZeroSkipping } from '../core/kernels.js';
 import type { Matrix } from '../core/matrix.js';
 import { type CheckpointTensor, type ForwardPass, type Layer, matrixTensor, type Parameter } from './layer.js';
 import { allocated, RowBuffer } from './row-buffer.js';
@@ -13,8 +13,13 @@ export class Dense implements Layer {
   readonly weightGrad: Matrix; // [in, out]
   readonly bias: Matrix | null; // [1, out]
   readonly biasGrad: Matrix | null; // [1, out]
-  /** x is mostly zeros (raw pixels): the kernels may skip them. Set by the network on its first layer. */
-  inputIsSparse = false;
+  /**
+   * What the products do with the zeros of x: skip them (true: raw pixels, the first layer), skip
+   * them where a count shows it pays ('measure': a ReLU's outputs), or multiply them. Set by the network.
+   */
+  inputZeros: ZeroSkipping = false;
+  /** 'measure' where ∂L/∂y may be all zeros (the layer feeds a ReLU that may die): dx is then not multiplied out. Set by the network. */
+  outputGradientZeros: ZeroSkipping = false;
   private readonly parameterList: Parameter[];
   protected output: RowBuffer | null = null; // [m, out] x·W (+ b)
   protected inputGradient: RowBuffer | null = null; // [m, in] ∂L/∂x
@@ -51,7 +56,7 @@ export class Dense implements Layer {
   /** y[m,out] = x[m,in]·W + b. */
   forward(x: Matrix, _pass?: ForwardPass): Matrix {
     const y = allocated(this.output).rows(x.rows);
-    this.kernels.matmul(x, this.weights, y, this.inputIsSparse);
+    this.kernels.matmul(x, this.weights, y, this.inputZeros);
     if (this.bias) this.kernels.addRowVector(y, this.bias);
     return y;
   }
@@ -64,10 +69,10 @@ export class Dense implements Layer {
    */
   backward(x: Matrix, dy: Matrix, learningRate?: number): Matrix | null {
     const dx = this.inputGradient?.rows(x.rows) ?? null;
-    if (dx) this.kernels.matmulTransposeB(dy, this.weights, dx);
+    if (dx) this.kernels.matmulTransposeB(dy, this.weights, dx, this.outputGradientZeros);
     if (this.biasGrad) this.kernels.addColumnSums(dy, this.biasGrad);
-    if (learningRate === undefined) this.kernels.matmulTransposeAAdd(x, dy, this.weightGrad, this.inputIsSparse);
-    else this.kernels.matmulTransposeAAdd(x, dy, this.weights, this.inputIsSparse, -learningRate);
+    if (learningRate === undefined) this.kernels.matmulTransposeAAdd(x, dy, this.weightGrad, this.inputZeros, 1, this.outputGradientZeros);
+    else this.kernels.matmulTransposeAAdd(x, dy, this.weights, this.inputZeros, -learningRate, this.outputGradientZeros);
     return dx;
   }
 

@@ -70,6 +70,7 @@ export class MLP {
   private readonly layerInputs: Matrix[];
   private logits: Matrix | null = null;
   private lastMode: Mode | null = null;
+  private skippingActivationZeros = false;
 
   /**
    * @param initialWeights one [in, out] matrix per linear layer (see `drawInitialWeights`);
@@ -118,6 +119,7 @@ export class MLP {
     this.layerInputs = new Array<Matrix>(this.layers.length);
     this.parameterList = [...this.dense, ...this.normLayers.filter((norm) => norm !== null)].flatMap((layer) => layer.parameters());
     this.optimizerParameters = this.parameterList.filter((parameter) => !parameter.updatedInBackward);
+    this.skipActivationZeros = true;
   }
 
   /** The network as data (frozen): what a checkpoint saves, inference statistics included. */
@@ -146,11 +148,33 @@ export class MLP {
 
   /** The input is mostly zeros (raw MNIST pixels): the first layer's kernels may skip them. */
   get sparseInput(): boolean {
-    return this.dense[0]!.inputIsSparse;
+    return this.dense[0]!.inputZeros === true;
   }
 
   set sparseInput(sparse: boolean) {
-    this.dense[0]!.inputIsSparse = sparse;
+    this.dense[0]!.inputZeros = sparse;
+  }
+
+  /**
+   * Whether the products after a ReLU skip its zeros where a count shows that pays, call by call:
+   * x·W and xᵀ·dY of the next linear layer (30-54% zeros in a network that learns, up to 100% in
+   * a dead one), and dY·Wᵀ of a layer whose gradient vanished (a dead ReLU's). The numbers are the
+   * same bit for bit either way (tested); on by default, off only to compare.
+   */
+  get skipActivationZeros(): boolean {
+    return this.skippingActivationZeros;
+  }
+
+  set skipActivationZeros(skip: boolean) {
+    this.skippingActivationZeros = skip;
+    const relu = this.currentSpec.activation === 'relu',
+      post = this.currentSpec.placement === 'post';
+    const measure = skip && relu ? 'measure' : false;
+    this.hidden.forEach(({ dense, norm }, l) => {
+      dense.outputGradientZeros = measure;
+      // With the norm after the activation, the next layer's input is the norm's output: not sparse.
+      this.dense[l + 1]!.inputZeros = norm && post ? false : measure;
+    });
   }
 
   /** Learnable parameters with their gradients: dense.{i}.weight/bias, then the norms' gamma/beta (bn.{i}, ln.{i}, …). */

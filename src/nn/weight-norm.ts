@@ -89,7 +89,7 @@ export class WeightNormDense extends Dense {
       y = allocated(this.output).rows(m),
       t = allocated(this.projection).rows(m);
     const train = pass.mode === 'train';
-    this.kernels.matmul(x, this.weights, t, this.inputIsSparse);
+    this.kernels.matmul(x, this.weights, t, this.inputZeros);
     this.kernels.weightNormScale(this.weights, this.g, this.norms, this.scale);
     if (train && !this.initialized) this.initializeFromBatch(t);
     this.lastForwardTrained = train;
@@ -136,13 +136,13 @@ export class WeightNormDense extends Dense {
     for (let j = 0; j < this.outputs; j++) gGrad[j] += gStep[j]!;
     this.kernels.addColumnSums(dy, this.biasGrad!);
     const dx = this.inputGradient?.rows(m) ?? null;
-    if (dx) this.kernels.matmulTransposeB(dt, this.weights, dx);
+    if (dx) this.kernels.matmulTransposeB(dt, this.weights, dx, this.outputGradientZeros);
     if (learningRate === undefined) {
-      this.kernels.matmulTransposeAAdd(x, dt, this.weightGrad, this.inputIsSparse);
+      this.kernels.matmulTransposeAAdd(x, dt, this.weightGrad, this.inputZeros, 1, this.outputGradientZeros);
       this.kernels.addScaledColumns(this.weights, this.coefficient, -1, this.weightGrad);
     } else {
       this.kernels.addScaledColumns(this.weights, this.coefficient, learningRate, this.weights);
-      this.kernels.matmulTransposeAAdd(x, dt, this.weights, this.inputIsSparse, -learningRate);
+      this.kernels.matmulTransposeAAdd(x, dt, this.weights, this.inputZeros, -learningRate, this.outputGradientZeros);
     }
     return dx;
   }

@@ -1,0 +1,121 @@
+/**
+ * @file The wasm backend's zero skipping is exact: a product asked to measure the zeros of its
+ * left factor ('measure') or to skip them (true) gives the bits of the product that multiplies
+ * them (false), at every zero fraction from dense to all zeros, for the shapes where it may skip
+ * (hidden layers: 128 columns) and where it must not (10 columns: the sparse kernels' scalar
+ * tail sums differently), with NaN in the sparse factor and ∞ in the other (0·∞ is NaN, so the
+ * dense product must be taken). The counters show which path ran, so these tests cannot pass
+ * without the skipping paths running.
+ */
+
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { ZeroSkipping } from '../../src/core/kernels.js';
+import { Rng } from '../../src/core/rng.js';
+import { compileKernelModule } from '../../src/core/wasm/kernel-module.js';
+import { WasmKernels } from '../../src/core/wasm/wasm-kernels.js';
+import { wasmBuildsHere } from '../helpers/backends.js';
+
+const ZERO_FRACTIONS = [0, 0.3, 0.5, 0.7, 0.9, 0.99, 1];
+
+/** [rows, cols] values: ReLU-like (≥ 0) or signed, with exactly-zero entries at `zeroFraction`. */
+function values(rng: Rng, length: number, zeroFraction: number, signed: boolean): Float32Array {
+  const out = new Float32Array(length);
+  for (let i = 0; i < length; i++) out[i] = rng.uniform() < zeroFraction ? 0 : signed ? rng.normal() : Math.abs(rng.normal());
+  return out;
+}
+
+/** The bit patterns of a float32 matrix's values (NaNs compare by their bits too). */
+function bits(array: ArrayLike<number>): Uint32Array {
+  return new Uint32Array(Float32Array.from(array).buffer);
+}
+
+describe('zero skipping: the same bits as multiplying the zeros (wasm)', async () => {
+  for (const { variant, bytes } of wasmBuildsHere()) {
+    const kernels = await WasmKernels.create(await compileKernelModule(bytes), variant);
+    const matrix = (rows: number, cols: number, data: ArrayLike<number>) => {
+      const placed = kernels.matrix(rows, cols);
+      placed.data.set(data);
+      return placed;
+    };
+
+    for (const n of [128, 10]) {
+      test(`${variant}: x·W and W −= lr·xᵀ·dY with x [60x128] at each zero fraction, W with ${n} columns`, () => {
+        const rng = new Rng(5);
+        const before = { ...kernels.zeroSkips };
+        for (const zeros of ZERO_FRACTIONS) {
+          const x = matrix(60, 128, values(rng, 60 * 128, zeros, false));
+          const w = matrix(128, n, values(rng, 128 * n, 0, true));
+          const dy = matrix(60, n, values(rng, 60 * n, 0, true));
+          const forward = (skip: ZeroSkipping) => {
+            const out = kernels.matrix(60, n);
+            kernels.matmul(x, w, out, skip);
+            return bits(out.data);
+          };
+          const update = (skip: ZeroSkipping) => {
+            const out = matrix(128, n, w.data);
+            kernels.matmulTransposeAAdd(x, dy, out, skip, -0.01);
+            return bits(out.data);
+          };
+          assert.deepStrictEqual(forward('measure'), forward(false), `x·W, ${zeros * 100}% zeros, measured`);
+          assert.deepStrictEqual(update('measure'), update(false), `xᵀ·dY, ${zeros * 100}% zeros, measured`);
+          if (n % 4 === 0) {
+            assert.deepStrictEqual(forward(true), forward(false), `x·W, ${zeros * 100}% zeros, skipped`);
+            assert.deepStrictEqual(update(true), update(false), `xᵀ·dY, ${zeros * 100}% zeros, skipped`);
+          }
+        }
+        const skipped = kernels.zeroSkips.forward - before.forward + kernels.zeroSkips.weightGradient - before.weightGradient;
+        if (n % 4 === 0) assert.ok(skipped >= 8, `the sparse fractions took the skipping path: ${skipped}`);
+        else assert.equal(skipped, 0, 'no skipping where the sparse kernels would sum their tail differently');
+      });
+    }
+
+    test(`${variant}: NaN among the activations is multiplied; ∞ in the other factor forbids skipping`, () => {
+      const rng = new Rng(6);
+      const xValues = values(rng, 60 * 128, 0.9, false);
+      xValues[7] = Number.NaN;
+      const x = matrix(60, 128, xValues);
+      const infinite = values(rng, 128 * 128, 0, true);
+      infinite[3 * 128 + 5] = Number.POSITIVE_INFINITY;
+      const w = matrix(128, 128, infinite);
+      for (const skip of ['measure', false] as const) {
+        const out = kernels.matrix(60, 128);
+        kernels.matmul(x, w, out, skip);
+        assert.ok(Number.isNaN(out.data[0]), 'the NaN of row 0 reaches its outputs');
+      }
+      const dense = kernels.matrix(60, 128),
+        measured = kernels.matrix(60, 128);
+      const before = kernels.zeroSkips.forward;
+      kernels.matmul(x, w, dense, false);
+      kernels.matmul(x, w, measured, 'measure');
+      assert.deepStrictEqual(bits(measured.data), bits(dense.data));
+      assert.equal(kernels.zeroSkips.forward, before, 'W holds ∞: multiplied in full');
+      assert.ok(dense.data.some(Number.isNaN) && dense.data.filter(Number.isNaN).length > 60, 'rows with x[·,3] = 0 got 0·∞ = NaN');
+    });
+
+    test(`${variant}: an all-zero dY (a dead layer's gradient) gives dY·Wᵀ = 0 and leaves W as it is, unless W or x holds ∞`, () => {
+      const rng = new Rng(7);
+      const dy = matrix(60, 128, new Float32Array(60 * 128));
+      const x = matrix(60, 128, values(rng, 60 * 128, 0.5, false));
+      for (const finite of [true, false]) {
+        const wValues = values(rng, 128 * 128, 0, true);
+        if (!finite) wValues[100] = Number.NEGATIVE_INFINITY;
+        const w = matrix(128, 128, wValues);
+        const before = kernels.zeroSkips.vanishedGradient;
+        const gradient = (skip: ZeroSkipping) => {
+          const out = matrix(60, 128, values(rng, 60 * 128, 0, true)); // stale values: the product must overwrite them
+          kernels.matmulTransposeB(dy, w, out, skip);
+          return bits(out.data);
+        };
+        assert.deepStrictEqual(gradient('measure'), gradient(false), `dY·Wᵀ, W ${finite ? 'finite' : 'with −∞'}`);
+        const update = (skip: ZeroSkipping) => {
+          const out = matrix(128, 128, w.data);
+          kernels.matmulTransposeAAdd(x, dy, out, false, -0.01, skip);
+          return bits(out.data);
+        };
+        assert.deepStrictEqual(update('measure'), update(false), 'xᵀ·dY with dY = 0');
+        assert.equal(kernels.zeroSkips.vanishedGradient - before, finite ? 2 : 1, 'skipped where W (and x) are finite');
+      }
+    });
+  }
+});
