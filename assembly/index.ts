@@ -7,8 +7,9 @@
 export { gemm } from './dense-matmul';
 export { matmulTransposeB } from './dot-matmul';
 export { transpose } from './transpose';
+export { allFinite, countNonzeros } from './skip-checks';
 export {
-  matmulSparse, matmulSparseScratchBytes, matmulTransposeASparseAdd, matmulTransposeASparseScratchBytes,
+  matmulSparse, matmulSparseInRegisters, matmulSparseScratchBytes, matmulTransposeASparseAdd, matmulTransposeASparseScratchBytes,
 } from './sparse-matmul';
 export {
   addRowVector, addColumnSums, activationForward, activationBackward, scaleShiftColumns, sgdStep,
@@ -16,7 +17,7 @@ export {
 export { batchNormForwardTrain, batchNormBackward } from './batch-norm';
 export { groupNormForward, groupNormBackward } from './group-norm';
 export { weightNormScale, weightNormBackward, addScaledColumns } from './weight-norm';
-export { bytesToFloats } from './bytes-to-floats';
+export { bytesToFloats, gatherBytesToFloats } from './bytes-to-floats';
 export { softmaxCrossEntropy } from './softmax-cross-entropy';
 export { exactExpArray } from './exact-exp';
 

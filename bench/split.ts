@@ -45,6 +45,7 @@ const PART_OF_METHOD: Readonly<Record<KernelMethod, SplitPart>> = {
   addScaledColumns: 'batchNorm',
   sgdStep: 'sgd',
   bytesToFloats: 'batchCopy',
+  gatherBytesToFloats: 'batchCopy',
   softmaxCrossEntropy: 'loss',
 };
 

@@ -64,6 +64,12 @@ export class TimingKernels implements Kernels {
     this.add('bytesToFloats', started);
   }
 
+  gatherBytesToFloats(bytes: Uint8Array, rows: ArrayLike<number>, scale: number, out: Matrix): void {
+    const started = performance.now();
+    this.inner.gatherBytesToFloats(bytes, rows, scale, out);
+    this.add('gatherBytesToFloats', started);
+  }
+
   matmul(a: Matrix, b: Matrix, out: Matrix, aIsSparse = false): void {
     this.recordedMatmuls?.push({ method: 'matmul', a, b, out, aIsSparse });
     const started = performance.now();
@@ -225,6 +231,7 @@ function emptyTotals(): Record<KernelMethod, number> {
     addScaledColumns: 0,
     sgdStep: 0,
     bytesToFloats: 0,
+    gatherBytesToFloats: 0,
     softmaxCrossEntropy: 0,
   };
 }

@@ -3,6 +3,7 @@
  * the test oracle for the WebAssembly backend, and the fallback where it does not validate.
  * With float64 buffers it is also the precise path for finite-difference gradient checks.
  */
+import { checkGatherRows } from './gather-rows.js';
 import type { ActivationKind, ByteBuffer, Kernels } from './kernels.js';
 import { assertHasRows, type FloatArray, Matrix } from './matrix.js';
 import { type Labels, softmaxCrossEntropy } from './softmax-cross-entropy.js';
@@ -44,6 +45,18 @@ export class JsKernels implements Kernels {
       Y = out.data;
     // The double product of an 8-bit and a 24-bit integer significand is exact; fround rounds it once, as float32 arithmetic does.
     for (let i = 0; i < bytes.length; i++) Y[i] = Math.fround(bytes[i]! * factor);
+  }
+
+  gatherBytesToFloats(bytes: Uint8Array, rows: ArrayLike<number>, scale: number, out: Matrix): void {
+    checkGatherRows(bytes, rows, out);
+    const factor = Math.fround(scale),
+      width = out.cols,
+      Y = out.data;
+    for (let i = 0; i < rows.length; i++) {
+      const from = rows[i]! * width,
+        to = i * width;
+      for (let j = 0; j < width; j++) Y[to + j] = Math.fround(bytes[from + j]! * factor); // as bytesToFloats
+    }
   }
 
   // i-k-j order: the inner loop walks rows of b and out contiguously; a zero a[i,k] skips a row.

@@ -21,6 +21,15 @@ export interface ByteBuffer {
 }
 export type ActivationKind = 'relu' | 'sigmoid' | 'tanh' | 'identity';
 
+/**
+ * What a product does with the zeros of its left factor: multiply them (false); skip them (true:
+ * raw MNIST pixels, 81% zeros); or count them first and skip them only where that is faster
+ * ('measure': ReLU outputs, 30-100% zeros depending on the network, chosen per call). Skipping
+ * never changes a result: a skipped term would have added a zero product to a sum kept in the
+ * same order (see each backend for the one exception: a zero against an infinite weight).
+ */
+export type ZeroSkipping = boolean | 'measure';
+
 export interface Kernels {
   readonly name: BackendName;
   /** What this instance runs on, e.g. "float32", "float64", "wasm simd128", "wasm relaxed-simd". */
@@ -49,17 +58,29 @@ export interface Kernels {
    * size. `bytes` may live anywhere; from a `byteBuffer` of this backend it is not copied first.
    */
   bytesToFloats(bytes: Uint8Array, scale: number, out: Matrix): void;
+  /**
+   * out[i, :] = bytesToFloats of row rows[i] of `bytes` read as rows of out.cols bytes: a batch
+   * picked by example index from a dataset, converted in one call, the same floats as copying the
+   * rows together and calling bytesToFloats. Meant for a dataset kept in this backend's memory (a
+   * `byteBuffer`; data/resident-pixels.ts), read in place; from bytes elsewhere the wasm backend
+   * copies in just the picked rows. Every index must be a whole number below bytes.length / out.cols.
+   */
+  gatherBytesToFloats(bytes: Uint8Array, rows: ArrayLike<number>, scale: number, out: Matrix): void;
 
-  /** out[m,n] = a[m,k] · b[k,n]: forward x·W. `aIsSparse` says a is mostly zeros (MNIST pixels), so zeros may be skipped. */
-  matmul(a: Matrix, b: Matrix, out: Matrix, aIsSparse?: boolean): void;
+  /** out[m,n] = a[m,k] · b[k,n]: forward x·W, skipping the zeros of a as `aZeros` says (default: multiply them). */
+  matmul(a: Matrix, b: Matrix, out: Matrix, aZeros?: ZeroSkipping): void;
   /**
    * out[k,n] += scale · (a[m,k]ᵀ · b[m,n]): the weight gradient xᵀ·dY (scale 1, the default), or
    * with out = W and scale = −lr the SGD update W −= lr·xᵀ·dY itself, without a gradient buffer.
    * The product is summed in full before it is scaled, so W + (−lr)·g rounds as W − lr·g does.
+   * With `bZeros` 'measure', a b of zeros only (a dead ReLU layer's dY) leaves out as it is.
    */
-  matmulTransposeAAdd(a: Matrix, b: Matrix, out: Matrix, aIsSparse?: boolean, scale?: number): void;
-  /** out[m,k] = a[m,n] · b[k,n]ᵀ: input gradient dY·Wᵀ. */
-  matmulTransposeB(a: Matrix, b: Matrix, out: Matrix): void;
+  matmulTransposeAAdd(a: Matrix, b: Matrix, out: Matrix, aZeros?: ZeroSkipping, scale?: number, bZeros?: ZeroSkipping): void;
+  /**
+   * out[m,k] = a[m,n] · b[k,n]ᵀ: input gradient dY·Wᵀ. With `aZeros` 'measure', an a of zeros only
+   * (the gradient of a dead ReLU layer) gives zeros without multiplying.
+   */
+  matmulTransposeB(a: Matrix, b: Matrix, out: Matrix, aZeros?: ZeroSkipping): void;
 
   /** x[i,:] += v[1,n] for every row i: adding a bias. */
   addRowVector(x: Matrix, v: Matrix): void;

@@ -1,36 +1,43 @@
 /**
- * @file Training batches straight into a network's input: the Batcher draws the next batch's
- * pixel bytes into a buffer in the backend's memory and one `bytesToFloats` call turns them into
- * the float input. The one place a training loop's "draw, then convert" lives.
+ * @file Training batches straight into a network's input: the Batcher picks the next batch's
+ * examples, and one `gatherBytesToFloats` call converts those rows of the split, kept in the
+ * backend's memory (resident-pixels.ts), into the float input. No row is copied from
+ * JavaScript per batch; the floats and labels are exactly those of drawing the batch's bytes
+ * (`Batcher.next`) and converting them. The one place a training loop's "draw, then convert" lives.
  */
 import type { ByteBuffer, Kernels } from '../core/kernels.js';
 import type { Matrix } from '../core/matrix.js';
 import { Batcher, type BatcherOptions } from './batcher.js';
 import { PIXEL_SCALE, type Split } from './mnist.js';
+import { residentPixels } from './resident-pixels.js';
 
 export class BatchFeeder {
   private readonly batcher: Batcher;
+  /** [count, width] the split's pixel bytes in the backend's memory, placed once per backend. */
+  private readonly pixels: ByteBuffer;
+  /** [batchSize] the examples of the batch being drawn. */
+  private readonly indices: Uint32Array;
+  private readonly width: number;
 
-  /**
-   * @param pixels [batchSize, width] bytes in the backend's memory that batches are drawn into: a
-   *   caller that makes feeders often passes one buffer (a wasm backend never frees memory).
-   */
   constructor(
     private readonly kernels: Kernels,
     split: Split,
     batchSize: number,
     options: BatcherOptions,
-    readonly pixels: ByteBuffer = kernels.byteBuffer(batchSize * split.width),
   ) {
-    if (pixels.data.length !== batchSize * split.width)
-      throw new RangeError(`a feeder of ${batchSize} × ${split.width} needs as many bytes, got ${pixels.data.length}`);
     this.batcher = new Batcher(split, batchSize, options);
+    this.pixels = residentPixels(kernels, split.pixels);
+    this.indices = new Uint32Array(batchSize);
+    this.width = split.width;
   }
 
   /** Fills x [batchSize, width] with the next batch's pixels as floats and labels [batchSize] with its labels. */
   next(x: Matrix, labels: Uint8Array): void {
+    if (x.rows !== this.indices.length || x.cols !== this.width) {
+      throw new RangeError(`a feeder of ${this.indices.length} × ${this.width} fills a matrix of that shape, got ${x.rows}x${x.cols}`);
+    }
+    this.batcher.nextIndices(this.indices, labels);
     // pixels.data read at each use: a growing wasm memory rebinds it.
-    this.batcher.next(this.pixels.data, labels);
-    this.kernels.bytesToFloats(this.pixels.data, PIXEL_SCALE, x);
+    this.kernels.gatherBytesToFloats(this.pixels.data, this.indices, PIXEL_SCALE, x);
   }
 }

@@ -4,8 +4,8 @@
  * shuffled once before the first batch; a batch that runs past the end of an epoch takes the rest
  * of this epoch, reshuffles, and fills up from the start of the next. Shuffling uses the project's
  * seeded Rng on an index permutation, so a seed gives the same batches on every machine.
- * Batches are raw pixel bytes (a quarter of float32's memory traffic); the backend turns them
- * into the network's float input in one `bytesToFloats` call.
+ * A batch is the example indices of its rows (`nextIndices`: the backend gathers and converts
+ * those rows of the split in its own memory, see batch-feeder.ts) or their raw pixel bytes (`next`).
  */
 import { Rng } from '../core/rng.js';
 import type { Split } from './mnist.js';
@@ -22,8 +22,10 @@ export class Batcher {
   private readonly rng: Rng | null;
   /** [count] the order of this epoch: position p in the epoch is example order[p]. */
   private readonly order: Uint32Array;
-  /** [count] one byte view [width] per example, made once so next() copies rows with memcpy-speed `set` and allocates nothing. */
-  private readonly rows: Uint8Array[];
+  /** [count] one byte view [width] per example, made at the first next() so that it copies rows with memcpy-speed `set` and allocates nothing. */
+  private rows: Uint8Array[] | null = null;
+  /** [batchSize] the example indices of next()'s batch. */
+  private indices: Uint32Array | null = null;
   /** Next position in `order` to take. */
   private position = 0;
   private completedEpochs = 0;
@@ -40,8 +42,6 @@ export class Batcher {
     this.batchSize = batchSize;
     this.order = new Uint32Array(split.count);
     for (let i = 0; i < split.count; i++) this.order[i] = i;
-    this.rows = [];
-    for (let i = 0; i < split.count; i++) this.rows.push(split.pixels.subarray(i * split.width, (i + 1) * split.width));
     this.rng = options.shuffle ? new Rng(options.seed) : null;
     this.rng?.shuffle(this.order); // TensorFlow shuffles before the first epoch too
   }
@@ -52,15 +52,14 @@ export class Batcher {
   }
 
   /**
-   * Fills `pixels` [batchSize, width] (bytes, e.g. a backend's `byteBuffer(…).data`) and `labels`
-   * [batchSize] with the next batch, in place. Allocates nothing: rows are copied from the
-   * per-example views made in the constructor.
+   * Fills `indices` [batchSize] with the examples of the next batch (rows of the split, in batch
+   * order) and `labels` [batchSize] with their labels, in place. Allocates nothing.
    */
-  next(pixels: Uint8Array, labels: Uint8Array): void {
-    const { batchSize, order, rows } = this;
-    const { width, count } = this.split;
-    if (pixels.length !== batchSize * width || labels.length !== batchSize) {
-      throw new RangeError(`next() needs pixels of ${batchSize} × ${width} and ${batchSize} labels, got ${pixels.length} and ${labels.length}`);
+  nextIndices(indices: Uint32Array, labels: Uint8Array): void {
+    const { batchSize, order } = this;
+    const { count } = this.split;
+    if (indices.length !== batchSize || labels.length !== batchSize) {
+      throw new RangeError(`nextIndices() needs ${batchSize} indices and ${batchSize} labels, got ${indices.length} and ${labels.length}`);
     }
     const sourceLabels = this.split.labels; // [count]
     let position = this.position;
@@ -72,9 +71,26 @@ export class Batcher {
         position = 0;
       }
       const example = order[position++]!;
+      indices[row] = example;
       labels[row] = sourceLabels[example]!;
-      pixels.set(rows[example]!, row * width);
     }
     this.position = position;
+  }
+
+  /**
+   * Fills `pixels` [batchSize, width] (bytes) and `labels` [batchSize] with the next batch, in
+   * place: the batch of `nextIndices`, its rows copied out of the split.
+   */
+  next(pixels: Uint8Array, labels: Uint8Array): void {
+    const { batchSize } = this;
+    const { width, pixels: source } = this.split;
+    if (pixels.length !== batchSize * width || labels.length !== batchSize) {
+      throw new RangeError(`next() needs pixels of ${batchSize} × ${width} and ${batchSize} labels, got ${pixels.length} and ${labels.length}`);
+    }
+    this.rows ??= Array.from({ length: this.split.count }, (_, i) => source.subarray(i * width, (i + 1) * width));
+    this.indices ??= new Uint32Array(batchSize);
+    const { rows, indices } = this;
+    this.nextIndices(indices, labels);
+    for (let row = 0; row < batchSize; row++) pixels.set(rows[indices[row]!]!, row * width);
   }
 }

@@ -38,15 +38,11 @@ export class SharedBatches {
     readonly ahead = 1,
   ) {
     if (!Number.isInteger(ahead) || ahead < 1) throw new RangeError(`batches are drawn at least one at a time, got ${ahead}`);
-    kernels.reserveMemory(batchSize * split.width * (4 * ahead + 1) + 4096); // the floats and the pixel bytes, allocated before any network holds a view
+    // The floats (and the split's bytes, placed once per backend by the feeder) allocated before any network holds a view.
+    kernels.reserveMemory(batchSize * split.width * 4 * ahead + 4096);
     this.feeder = new BatchFeeder(kernels, split, batchSize, options);
     this.window = Array.from({ length: ahead }, () => ({ x: kernels.matrix(batchSize, split.width), labels: new Uint8Array(batchSize) }));
     this.first = 1 - ahead;
-  }
-
-  /** The bytes batches are drawn into: free between steps once `x` holds the floats (scratch for Algorithm 2's recompute). */
-  get pixels(): BatchFeeder['pixels'] {
-    return this.feeder.pixels;
   }
 
   /** True when a run of these settings draws exactly this sequence (the same split, batch size, shuffling and seed). */

@@ -324,7 +324,7 @@ export class TrainingRun {
   refreshAverages(): void {
     const { net, config, data } = this;
     if (net.spec.batchNorm && config.bnAverageBatches > 0) {
-      recomputeAverageStatistics(net, data.train, config.batchSize, config.bnAverageBatches, config.seed, (this.feeder ?? this.shared!).pixels); // between steps the training batch's buffer is free
+      recomputeAverageStatistics(net, data.train, config.batchSize, config.bnAverageBatches, config.seed);
     }
   }
 

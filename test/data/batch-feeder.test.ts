@@ -1,7 +1,7 @@
 /**
  * @file BatchFeeder on every backend: its batches are the Batcher's (same examples, same order,
  * same labels) and its floats are byte × PIXEL_SCALE rounded once to float32, TensorFlow's pixel
- * scaling; a buffer of the wrong size is refused.
+ * scaling; an input or labels of the wrong size are refused.
  */
 
 import assert from 'node:assert/strict';
@@ -45,11 +45,10 @@ for (const kernels of await backendsUnderTest()) {
       }
     });
 
-    test('a pixel buffer of the wrong size is refused, saying the size it needs', () => {
-      assert.throws(
-        () => new BatchFeeder(kernels, byteSplit(), BATCH, { shuffle: false, seed: 1 }, kernels.byteBuffer(BATCH * WIDTH - 1)),
-        /a feeder of 8 × 20 needs as many bytes, got 159/,
-      );
+    test('an input of the wrong shape is refused, saying the shape it needs', () => {
+      const feeder = new BatchFeeder(kernels, byteSplit(), BATCH, { shuffle: false, seed: 1 });
+      assert.throws(() => feeder.next(kernels.matrix(BATCH, WIDTH - 1), new Uint8Array(BATCH)), /a feeder of 8 × 20 fills a matrix of that shape, got 8x19/);
+      assert.throws(() => feeder.next(kernels.matrix(BATCH, WIDTH), new Uint8Array(BATCH + 1)), /nextIndices\(\) needs 8 indices and 8 labels, got 8 and 9/);
     });
   });
 }

@@ -64,6 +64,14 @@ export class ForeignStaging {
     return offset;
   }
 
+  /** The byte offset where the kernel finds rows[0], rows[1], … of `bytes` (rows of `width` bytes) copied side by side. */
+  placeRows(bytes: Uint8Array, rows: ArrayLike<number>, width: number): number {
+    const offset = this.claim(rows.length * width);
+    const staged = this.arena.byteView(offset, rows.length * width);
+    for (let i = 0; i < rows.length; i++) staged.set(bytes.subarray(rows[i]! * width, (rows[i]! + 1) * width), i * width);
+    return offset;
+  }
+
   /** The offset of `byteLength` bytes of the staging region, which grows when they do not fit. */
   private claim(byteLength: number): number {
     const bytes = Math.ceil(byteLength / ALIGNMENT) * ALIGNMENT;

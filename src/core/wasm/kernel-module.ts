@@ -38,7 +38,13 @@ export interface KernelExports {
   matmulTransposeB(a: number, b: number, out: number, m: number, n: number, k: number): void;
   /** t[k,m] = a[m,k]ᵀ. */
   transpose(a: number, m: number, k: number, t: number): void;
+  /** How many of the `count` floats at x are not zero (NaN included). */
+  countNonzeros(x: number, count: number): number;
+  /** Whether none of the `count` floats at x is infinite or NaN (1) or some is (0). */
+  allFinite(x: number, count: number): number;
   matmulSparse(a: number, b: number, out: number, m: number, k: number, n: number, scratch: number): void;
+  /** matmulSparse with each output row's sums in registers (for a b that fits in L2). */
+  matmulSparseInRegisters(a: number, b: number, out: number, m: number, k: number, n: number, scratch: number): void;
   matmulSparseScratchBytes(k: number): number;
   matmulTransposeASparseAdd(a: number, b: number, out: number, m: number, k: number, n: number, scale: number, scratch: number): void;
   matmulTransposeASparseScratchBytes(m: number, k: number): number;
@@ -109,6 +115,8 @@ export interface KernelExports {
   addScaledColumns(v: number, coefficient: number, factor: number, out: number, k: number, n: number): void;
   /** out[count] (f32) = bytes[count] (u8) · scale. */
   bytesToFloats(bytes: number, out: number, count: number, scale: number): void;
+  /** out[i, :] (f32, width) = bytes[rows[i]·width ..][width] (u8) · scale for i < count; rows: u32 row indices. */
+  gatherBytesToFloats(bytes: number, rows: number, count: number, width: number, out: number, scale: number): number;
   /**
    * dLogits[m,classes] (0: none) and, per row, Σexp(z − max) and z_label − max into rowTerms[m,2]
    * (f64), from logits[m,classes] and labels[m] (i32 class indices).
@@ -123,7 +131,10 @@ const EXPORT_NAMES: ReadonlyArray<keyof KernelExports> = [
   'gemm',
   'matmulTransposeB',
   'transpose',
+  'countNonzeros',
+  'allFinite',
   'matmulSparse',
+  'matmulSparseInRegisters',
   'matmulSparseScratchBytes',
   'matmulTransposeASparseAdd',
   'matmulTransposeASparseScratchBytes',
@@ -141,6 +152,7 @@ const EXPORT_NAMES: ReadonlyArray<keyof KernelExports> = [
   'weightNormBackward',
   'addScaledColumns',
   'bytesToFloats',
+  'gatherBytesToFloats',
   'softmaxCrossEntropy',
   'exactExpArray',
 ];

@@ -10,12 +10,17 @@
  * SIMD approximations within 2 ulp of the reference's double-precision Math; the dense matmul
  * paths multiply zeros (0·∞ = NaN) where the reference skips a zero left factor.
  */
-import type { ActivationKind, ByteBuffer, Kernels } from '../kernels.js';
+import { checkGatherRows } from '../gather-rows.js';
+import type { ActivationKind, ByteBuffer, Kernels, ZeroSkipping } from '../kernels.js';
 import type { Matrix } from '../matrix.js';
 import { checkLabel, checkLabelCount, type Labels } from '../softmax-cross-entropy.js';
 import { ForeignStaging } from './foreign-staging.js';
 import { ACTIVATION_CODES, type ActivationCode, instantiateKernelModule, type KernelExports, type WasmVariant } from './kernel-module.js';
 import { DEFAULT_INITIAL_MEMORY_BYTES, WasmArena } from './wasm-memory.js';
+import { MAX_NONZERO_FRACTION, type SparseProduct } from './zero-skipping.js';
+
+/** A right factor this small (a hidden layer's 128x128 weights: 64 kB) stays in L2: a sparse x·W keeps its sums in registers. */
+const SMALL_RIGHT_FACTOR_BYTES = 256 * 1024;
 
 /** Below this many columns, dY·Wᵀ transposes W and uses the tiled product (the output layer: 10). */
 const SHORT_DOT_PRODUCT = 16;
@@ -28,6 +33,8 @@ export interface WasmKernelsOptions {
 export class WasmKernels implements Kernels {
   readonly name = 'wasm' as const;
   readonly variant: string;
+  /** How many products skipped zeros they were asked to measure: of x by kind of product, and of an all-zero dY (what the bench and tests read). */
+  readonly zeroSkips: Record<SparseProduct | 'vanishedGradient', number> = { forward: 0, weightGradient: 0, vanishedGradient: 0 };
   private readonly staging: ForeignStaging;
   /** Scratch for the sparse products (packed nonzeros, aᵀ) and short dY·Wᵀ (Wᵀ), reused and grown on demand. */
   private scratchOffset = 0;
@@ -38,6 +45,10 @@ export class WasmKernels implements Kernels {
   private lossTermsOffset = 0;
   private lossLabels = new Int32Array(0);
   private lossTerms = new Float64Array(0);
+  /** gatherBytesToFloats' row indices (u32) for up to `gatherRows` rows, with a view rebuilt when memory grows. */
+  private gatherRows = 0;
+  private gatherRowsOffset = 0;
+  private gatherRowView = new Uint32Array(0);
 
   private constructor(
     private readonly kernels: KernelExports,
@@ -95,7 +106,27 @@ export class WasmKernels implements Kernels {
     this.staging.finish();
   }
 
-  matmul(a: Matrix, b: Matrix, out: Matrix, aIsSparse = false): void {
+  gatherBytesToFloats(bytes: Uint8Array, rows: ArrayLike<number>, scale: number, out: Matrix): void {
+    if (bytes.buffer.byteLength === 0 && out.size > 0) {
+      throw new RangeError(
+        "gatherBytesToFloats: the bytes' buffer was detached, probably a byteBuffer's data kept across a growth of wasm memory; read byteBuffer.data at each use",
+      );
+    }
+    checkGatherRows(bytes, rows, out);
+    this.staging.begin();
+    if (bytes.buffer === this.arena.buffer) {
+      const pBytes = bytes.byteOffset; // first: placing the indices or a foreign `out` may grow memory, which detaches `bytes`
+      const pRows = this.gatherIndices(rows);
+      this.kernels.gatherBytesToFloats(pBytes, pRows, out.rows, out.cols, this.write(out, 'gatherBytesToFloats'), scale);
+    } else {
+      // Bytes outside wasm memory: only the picked rows are copied in, side by side.
+      const pBytes = this.staging.placeRows(bytes, rows, out.cols);
+      this.kernels.bytesToFloats(pBytes, this.write(out, 'gatherBytesToFloats'), out.size, scale);
+    }
+    this.staging.finish();
+  }
+
+  matmul(a: Matrix, b: Matrix, out: Matrix, aZeros: ZeroSkipping = false): void {
     if (!(a.cols === b.rows && out.rows === a.rows && out.cols === b.cols)) throw shapeError('matmul', a, b, out);
     const m = a.rows,
       k = a.cols,
@@ -104,15 +135,17 @@ export class WasmKernels implements Kernels {
     const pa = this.read(a, 'matmul'),
       pb = this.read(b, 'matmul'),
       po = this.write(out, 'matmul');
-    if (aIsSparse) {
-      this.kernels.matmulSparse(pa, pb, po, m, k, n, this.scratch(this.kernels.matmulSparseScratchBytes(k)));
+    if (aZeros === true || (aZeros === 'measure' && this.skippingPays(pa, m * k, pb, k * n, n, 'forward'))) {
+      // Both sum in the same order; which is faster depends on whether b stays in L2 (a hidden layer's W) or not (the first layer's, 400 kB).
+      const sparse = k * n * 4 <= SMALL_RIGHT_FACTOR_BYTES ? this.kernels.matmulSparseInRegisters : this.kernels.matmulSparse;
+      sparse(pa, pb, po, m, k, n, this.scratch(this.kernels.matmulSparseScratchBytes(k)));
     } else {
       this.kernels.gemm(pa, k * 4, 4, pb, n * 4, po, n * 4, m, n, k, 0, 1);
     }
     this.staging.finish();
   }
 
-  matmulTransposeAAdd(a: Matrix, b: Matrix, out: Matrix, aIsSparse = false, scale = 1): void {
+  matmulTransposeAAdd(a: Matrix, b: Matrix, out: Matrix, aZeros: ZeroSkipping = false, scale = 1, bZeros: ZeroSkipping = false): void {
     if (!(a.rows === b.rows && out.rows === a.cols && out.cols === b.cols)) throw shapeError('matmulTransposeAAdd', a, b, out);
     const m = a.rows,
       k = a.cols,
@@ -121,7 +154,10 @@ export class WasmKernels implements Kernels {
     const pa = this.read(a, 'matmulTransposeAAdd'),
       pb = this.read(b, 'matmulTransposeAAdd'),
       po = this.write(out, 'matmulTransposeAAdd');
-    if (aIsSparse) {
+    if (bZeros !== false && this.allZerosAgainstFinite(pb, m * n, pa, m * k)) {
+      // dY is all zeros (a dead ReLU layer's gradient): every term is a zero product, out stays as it is.
+      this.zeroSkips.vanishedGradient++;
+    } else if (aZeros === true || (aZeros === 'measure' && this.skippingPays(pa, m * k, pb, m * n, n, 'weightGradient'))) {
       this.kernels.matmulTransposeASparseAdd(pa, pb, po, m, k, n, scale, this.scratch(this.kernels.matmulTransposeASparseScratchBytes(m, k)));
     } else {
       // aᵀ read in place: element (p, i) of aᵀ is a[i, p], so a row of aᵀ steps 4 bytes and a column k·4.
@@ -130,7 +166,7 @@ export class WasmKernels implements Kernels {
     this.staging.finish();
   }
 
-  matmulTransposeB(a: Matrix, b: Matrix, out: Matrix): void {
+  matmulTransposeB(a: Matrix, b: Matrix, out: Matrix, aZeros: ZeroSkipping = false): void {
     if (!(a.cols === b.cols && out.rows === a.rows && out.cols === b.rows)) throw shapeError('matmulTransposeB', a, b, out);
     this.staging.begin();
     const m = a.rows,
@@ -139,6 +175,13 @@ export class WasmKernels implements Kernels {
     const pa = this.read(a, 'matmulTransposeB'),
       pb = this.read(b, 'matmulTransposeB'),
       po = this.write(out, 'matmulTransposeB');
+    if (aZeros !== false && this.allZerosAgainstFinite(pa, m * n, pb, k * n)) {
+      // Only an all-zero dY is skipped: skipping some of its zeros would sum in another order than the dot products below.
+      this.staging.finish();
+      out.data.fill(0);
+      this.zeroSkips.vanishedGradient++;
+      return;
+    }
     if (n < SHORT_DOT_PRODUCT) {
       // Dot products this short spend more on folding lanes than on multiplying: transpose b
       // (small: n·k floats) and run the register-tiled product a·bᵀ instead.
@@ -443,6 +486,21 @@ export class WasmKernels implements Kernels {
     return total / m;
   }
 
+  /** The byte offset of `rows` copied into wasm memory as u32, in room kept for the largest batch so far. */
+  private gatherIndices(rows: ArrayLike<number>): number {
+    const m = rows.length;
+    if (m > this.gatherRows) {
+      this.gatherRowsOffset = this.arena.reserve(m * 4);
+      this.gatherRows = m;
+    }
+    if (this.gatherRowView.buffer !== this.arena.buffer || this.gatherRowView.length !== this.gatherRows) {
+      this.gatherRowView = new Uint32Array(this.arena.buffer, this.gatherRowsOffset, this.gatherRows);
+    }
+    const view = this.gatherRowView;
+    for (let i = 0; i < m; i++) view[i] = rows[i]!;
+    return this.gatherRowsOffset;
+  }
+
   /** Room for the loss kernel's labels and row terms of m rows, and views on the current buffer. */
   private bindLossBuffers(m: number): void {
     if (m > this.lossRows) {
@@ -476,6 +534,25 @@ export class WasmKernels implements Kernels {
   private write(matrix: Matrix, kernel: string): number {
     const data = matrix.data;
     return data.buffer === this.arena.buffer ? data.byteOffset : this.staging.place(matrix, kernel, true);
+  }
+
+  /**
+   * Whether to skip the zeros of a left factor of `count` floats at `pa` in a product with `n`
+   * columns and the other factor `otherCount` floats at `pOther`: when its nonzeros are few enough
+   * for skipping to be faster (zero-skipping.ts) and it gives the same bits: n a multiple of 4 (the
+   * sparse kernels then have no scalar tail and sum exactly as the dense ones) and the other factor
+   * finite (a skipped 0·∞ would have been NaN).
+   */
+  private skippingPays(pa: number, count: number, pOther: number, otherCount: number, n: number, product: SparseProduct): boolean {
+    const pays =
+      n % 4 === 0 && this.kernels.countNonzeros(pa, count) <= count * MAX_NONZERO_FRACTION[product] && this.kernels.allFinite(pOther, otherCount) !== 0;
+    if (pays) this.zeroSkips[product]++;
+    return pays;
+  }
+
+  /** Whether the `count` floats at `p` are all zero and the `otherCount` at `pOther` all finite: their product is then zeros, without multiplying. */
+  private allZerosAgainstFinite(p: number, count: number, pOther: number, otherCount: number): boolean {
+    return this.kernels.countNonzeros(p, count) === 0 && this.kernels.allFinite(pOther, otherCount) !== 0;
   }
 
   /** At least `bytes` of scratch; grows (a new region) only when a larger shape arrives. */
