@@ -46,6 +46,21 @@ export function matmulSparse(a: usize, b: usize, out: usize, m: i32, k: i32, n: 
   }
 }
 
+/**
+ * out[m,n] = a[m,k]·b[k,n], skipping the zeros of a, with each output row's sums in registers
+ * (28 columns per pass over the row's nonzeros) rather than in memory: for a b that fits in L2
+ * and rows with many nonzeros (ReLU outputs against a hidden layer's 128x128 weights), where
+ * `matmulSparse` spends its time loading and storing the output row. Same scratch as matmulSparse.
+ */
+export function matmulSparseInRegisters(a: usize, b: usize, out: usize, m: i32, k: i32, n: i32, scratch: usize): void {
+  const aRowBytes = <usize>k << 2, bRowBytes = <usize>n << 2;
+  const offsets = scratch, values = scratch + (<usize>(k + 4) << 2);
+  for (let i = 0; i < m; i++) {
+    const count = packNonzeros(a + <usize>i * aRowBytes, k, <u32>bRowBytes, offsets, values);
+    addScaledRowsInRegisters(offsets, values, count, b, out + <usize>i * bRowBytes, n, 1, true);
+  }
+}
+
 /** Bytes of scratch `matmulTransposeASparseAdd` needs: aᵀ, then one packed row of it (indices and values). */
 export function matmulTransposeASparseScratchBytes(m: i32, k: i32): f64 {
   return <f64>k * m * 4 + (<f64>m + 4) * 8;
@@ -64,7 +79,7 @@ export function matmulTransposeASparseAdd(a: usize, b: usize, out: usize, m: i32
   transpose(a, m, k, transposed);
   for (let p = 0; p < k; p++) {
     const count = packNonzeros(transposed + <usize>p * columnBytes, m, <u32>bRowBytes, offsets, values);
-    if (count != 0) addScaledRowsInRegisters(offsets, values, count, b, out + <usize>p * bRowBytes, n, scale);
+    if (count != 0) addScaledRowsInRegisters(offsets, values, count, b, out + <usize>p * bRowBytes, n, scale, false);
   }
 }
 
@@ -183,7 +198,7 @@ export function matmulTransposeASparseAdd(a: usize, b: usize, out: usize, m: i32
  * accumulators + loads + the broadcast value must fit its 15 vector registers.
  */
 // @ts-ignore: decorator
-@inline function addScaledRowsInRegisters(offsets: usize, values: usize, count: u32, b: usize, out: usize, n: i32, scale: f32): void {
+@inline function addScaledRowsInRegisters(offsets: usize, values: usize, count: u32, b: usize, out: usize, n: i32, scale: f32, overwrite: bool): void {
   const bytes = <usize>n << 2, end = <usize>count << 2;
   let j: usize = 0;
   for (; j + 112 <= bytes; j += 112) {
@@ -199,12 +214,9 @@ export function matmulTransposeASparseAdd(a: usize, b: usize, out: usize, m: i32
       c5 = madd(s, v128.load(row, 80), c5);
       c6 = madd(s, v128.load(row, 96), c6);
     }
-    // The scale is splat after the pass, not before: one more live vector would spill an accumulator.
-    const o = out + j, k = f32x4.splat(scale);
-    v128.store(o, f32x4.add(v128.load(o), f32x4.mul(k, c0))); v128.store(o, f32x4.add(v128.load(o, 16), f32x4.mul(k, c1)), 16);
-    v128.store(o, f32x4.add(v128.load(o, 32), f32x4.mul(k, c2)), 32); v128.store(o, f32x4.add(v128.load(o, 48), f32x4.mul(k, c3)), 48);
-    v128.store(o, f32x4.add(v128.load(o, 64), f32x4.mul(k, c4)), 64); v128.store(o, f32x4.add(v128.load(o, 80), f32x4.mul(k, c5)), 80);
-    v128.store(o, f32x4.add(v128.load(o, 96), f32x4.mul(k, c6)), 96);
+    const o = out + j;
+    storeSum(o, c0, scale, overwrite); storeSum(o + 16, c1, scale, overwrite); storeSum(o + 32, c2, scale, overwrite); storeSum(o + 48, c3, scale, overwrite);
+    storeSum(o + 64, c4, scale, overwrite); storeSum(o + 80, c5, scale, overwrite); storeSum(o + 96, c6, scale, overwrite);
   }
   for (; j + 64 <= bytes; j += 64) {
     let c0 = f32x4.splat(0), c1 = c0, c2 = c0, c3 = c0;
@@ -216,18 +228,23 @@ export function matmulTransposeASparseAdd(a: usize, b: usize, out: usize, m: i32
       c2 = madd(s, v128.load(row, 32), c2);
       c3 = madd(s, v128.load(row, 48), c3);
     }
-    const o = out + j, k = f32x4.splat(scale);
-    v128.store(o, f32x4.add(v128.load(o), f32x4.mul(k, c0))); v128.store(o, f32x4.add(v128.load(o, 16), f32x4.mul(k, c1)), 16);
-    v128.store(o, f32x4.add(v128.load(o, 32), f32x4.mul(k, c2)), 32); v128.store(o, f32x4.add(v128.load(o, 48), f32x4.mul(k, c3)), 48);
+    const o = out + j;
+    storeSum(o, c0, scale, overwrite); storeSum(o + 16, c1, scale, overwrite); storeSum(o + 32, c2, scale, overwrite); storeSum(o + 48, c3, scale, overwrite);
   }
   for (; j + 16 <= bytes; j += 16) {
     let c0 = f32x4.splat(0);
     for (let e: usize = 0; e < end; e += 4) c0 = madd(v128.load32_splat(values + e), v128.load(b + <usize>load<u32>(offsets + e) + j), c0);
-    v128.store(out + j, f32x4.add(v128.load(out + j), f32x4.mul(f32x4.splat(scale), c0)));
+    storeSum(out + j, c0, scale, overwrite);
   }
   for (; j < bytes; j += 4) {
     let sum: f32 = 0;
     for (let e: usize = 0; e < end; e += 4) sum += load<f32>(values + e) * load<f32>(b + <usize>load<u32>(offsets + e) + j);
-    store<f32>(out + j, load<f32>(out + j) + scale * sum);
+    store<f32>(out + j, overwrite ? sum : load<f32>(out + j) + scale * sum);
   }
+}
+
+/** out = c, or out += scale·c (the scale splat here, after the pass: one more live vector in it would spill an accumulator). */
+// @ts-ignore: decorator
+@inline function storeSum(out: usize, c: v128, scale: f32, overwrite: bool): void {
+  v128.store(out, overwrite ? c : f32x4.add(v128.load(out), f32x4.mul(f32x4.splat(scale), c)));
 }
