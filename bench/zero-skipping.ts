@@ -1,13 +1,20 @@
 /**
- * @file Where skipping zeros pays: the products of a hidden layer of the article's network
- * ([60x128]·[128x128] forward, [128x60]·[60x128] weight gradient) with a left factor of ReLU-like
- * activations at each zero fraction, multiplied in full (`false`) and with its zeros skipped
- * (`true`), alternating round by round on each wasm build. The break-even zero fractions it
- * prints are where `'measure'` (src/core/wasm/zero-skipping.ts) switches.
+ * @file Where skipping zeros pays, and what it gives. First the products of a hidden layer of the
+ * article's network ([60x128]·[128x128] forward, [128x60]·[60x128] weight gradient) with a left
+ * factor of ReLU-like activations at each zero fraction, multiplied in full (`false`) and with its
+ * zeros skipped (`true`), alternating round by round on each wasm build: the break-even zero
+ * fractions are where `'measure'` switches (src/core/wasm/zero-skipping.ts). Then whole training
+ * steps of the article's ReLU networks on real MNIST batches, one network each, with
+ * `skipActivationZeros` off and on in alternating rounds (the numbers are the same either way).
  *
- * Run: npm run build && node dist/bench/zero-skipping.js [--rounds 9] [--calls 400]
+ * Run: npm run build && node dist/bench/zero-skipping.js [--rounds 9] [--calls 400] [--steps 500]
  */
 import type { Kernels, ZeroSkipping } from '../src/core/kernels.js';
+import { BatchFeeder } from '../src/data/batch-feeder.js';
+import { Sgd } from '../src/nn/sgd.js';
+import { loadMnist } from '../src/node/mnist-files.js';
+import { resolveTrainConfig, type TrainConfig } from '../src/train/config.js';
+import { buildNetwork } from '../src/train/networks.js';
 import type { Matrix } from '../src/core/matrix.js';
 import { Rng } from '../src/core/rng.js';
 import { compileKernelModule, WASM_VARIANTS } from '../src/core/wasm/kernel-module.js';
@@ -78,10 +85,63 @@ function measure(kernels: Kernels, rounds: number, calls: number): void {
   }
 }
 
+/** The article's ReLU networks where skipping matters (models 3 and 5 without BN die; model 7 with BN has a dead last layer). */
+const NETWORKS: Array<[string, Partial<TrainConfig>, boolean]> = [
+  ['model 1 without BN', { initStd: 0.05, learningRate: 0.01 }, false],
+  ['model 1 with BN', { initStd: 0.05, learningRate: 0.01 }, true],
+  ['model 3 without BN', { initStd: 0.05, learningRate: 2 }, false],
+  ['model 5 without BN', { initStd: 10, learningRate: 0.01 }, false],
+  ['model 5 with BN', { initStd: 10, learningRate: 0.01 }, true],
+  ['model 7 with BN', { initStd: 10, learningRate: 2 }, true],
+];
+
+/** Steps/s of each network with skipping off and on, in alternating rounds after 1,000 steps (by then the dying ones are dead). */
+async function measureNetworks(kernelsFor: () => Promise<Kernels>, rounds: number, steps: number): Promise<void> {
+  const { train } = await loadMnist();
+  console.log(`\ntraining steps/s on real MNIST batches (wall, median of ${rounds} alternating rounds of ${steps} steps, after 1,000 steps)`);
+  console.log(`${'network'.padEnd(22)}${'off'.padStart(8)}${'on'.padStart(8)}${'on/off'.padStart(8)}`);
+  for (const [label, overrides, batchNorm] of NETWORKS) {
+    const config = resolveTrainConfig({ ...overrides, activation: 'relu', seed: 1, batchNorm });
+    const kernels = await kernelsFor();
+    const net = buildNetwork(kernels, config, batchNorm);
+    net.sparseInput = true;
+    const feeder = new BatchFeeder(kernels, train, config.batchSize, { shuffle: true, seed: config.seed });
+    const x = kernels.matrix(config.batchSize, net.spec.inputSize),
+      labels = new Uint8Array(config.batchSize);
+    const optimizer = new Sgd(kernels, config.learningRate);
+    const trainFor = (count: number): number => {
+      const start = performance.now();
+      for (let step = 0; step < count; step++) {
+        feeder.next(x, labels);
+        net.trainStep(x, labels, optimizer);
+      }
+      return (count * 1000) / (performance.now() - start);
+    };
+    trainFor(1000);
+    const rates: [number[], number[]] = [[], []];
+    for (let round = 0; round < rounds; round++) {
+      for (const skip of [false, true]) {
+        net.skipActivationZeros = skip;
+        rates[skip ? 1 : 0].push(trainFor(steps));
+      }
+    }
+    const [off, on] = [median(rates[0]), median(rates[1])];
+    console.log(`${label.padEnd(22)}${off.toFixed(0).padStart(8)}${on.toFixed(0).padStart(8)}${(on / off).toFixed(2).padStart(7)}×`);
+  }
+}
+
 enableRelaxedSimd();
 const modules = readKernelModules();
-for (const variant of WASM_VARIANTS) {
+const builds = WASM_VARIANTS.flatMap((variant) => {
   const bytes = variant === 'relaxed-simd' ? modules.relaxedSimd : modules.simd128;
-  if (!bytes || !WebAssembly.validate(bytes)) continue;
+  return bytes && WebAssembly.validate(bytes) ? [{ variant, bytes }] : [];
+});
+for (const { variant, bytes } of builds) {
   measure(await WasmKernels.create(await compileKernelModule(bytes), variant), option('rounds', 9), option('calls', 400));
+}
+const first = builds[0];
+if (first) {
+  const module = await compileKernelModule(first.bytes);
+  console.log(`\n(${first.variant})`);
+  await measureNetworks(() => WasmKernels.create(module, first.variant), option('rounds', 9), option('steps', 500));
 }
