@@ -5,7 +5,7 @@
  * TensorFlow's, byte × float32(1/255) in float32, made where floats are needed: `copyRows` here,
  * the kernels' `bytesToFloats` for batches and evaluation. Pure array work: runs in a browser or a worker.
  */
-import type { Kernels } from '../core/kernels.js';
+import type { ByteBuffer, Kernels } from '../core/kernels.js';
 import type { Matrix } from '../core/matrix.js';
 import { DataError, type IdxTensor } from './idx.js';
 
@@ -150,15 +150,19 @@ export function copyRows(split: Split, start: number, rows: number, into: Float3
 
 /**
  * A split as a network's example source (nn/'s `ExampleSource`, for `MLP.evaluate`): rows are
- * converted by the network's own backend, straight into its input matrix.
+ * converted by the network's own backend, straight into its input matrix, from `pixels`: the
+ * split's own bytes (which a wasm backend copies in at each call), or the same bytes kept in that
+ * backend's memory (`residentPixels`, data/resident-pixels.ts), read in place: for a split
+ * evaluated again and again (validation, every few hundred steps).
  */
-export function splitExamples(split: Split): SplitExamples {
+export function splitExamples(split: Split, pixels: ByteBuffer = { data: split.pixels }): SplitExamples {
+  if (pixels.data.length !== split.pixels.length) throw new RangeError(`a split of ${split.pixels.length} pixel bytes was given ${pixels.data.length}`);
   return {
     count: split.count,
     labels: split.labels,
     copyRows(start: number, rows: number, into: Matrix, kernels: Kernels): void {
       checkRowRange(split, start, rows);
-      kernels.bytesToFloats(split.pixels.subarray(start * split.width, (start + rows) * split.width), PIXEL_SCALE, into);
+      kernels.bytesToFloats(pixels.data.subarray(start * split.width, (start + rows) * split.width), PIXEL_SCALE, into);
     },
   };
 }

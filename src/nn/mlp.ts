@@ -308,7 +308,7 @@ export class MLP {
       const x = this.inputFor(rows);
       source.copyRows(start, rows, x, this.kernels);
       const logits = this.forward(x, 'infer');
-      const batchLabels = Array.prototype.slice.call(labels, start, start + rows) as number[];
+      const batchLabels = labelRange(labels, start, start + rows);
       lossSum += this.kernels.softmaxCrossEntropy(logits, batchLabels, null) * rows;
       correct += countCorrect(logits, batchLabels);
     }
@@ -322,6 +322,12 @@ export class MLP {
       );
     }
   }
+}
+
+/** labels[start, end): a view when they are a typed array (MNIST's bytes: no copy per batch), else a copy. */
+function labelRange(labels: Labels, start: number, end: number): Labels {
+  const typed = labels as Partial<Pick<Uint8Array, 'subarray'>>;
+  return typed.subarray ? typed.subarray(start, end) : Array.prototype.slice.call(labels, start, end);
 }
 
 /** A deep-frozen copy: the spec changes only through the network's own methods. */

@@ -16,6 +16,7 @@
 import type { Matrix } from '../core/matrix.js';
 import { BatchFeeder } from '../data/batch-feeder.js';
 import { type MnistData, type SplitExamples, splitExamples } from '../data/mnist.js';
+import { residentPixels } from '../data/resident-pixels.js';
 import type { SharedBatches } from '../data/shared-batches.js';
 import type { Evaluation, MLP } from '../nn/mlp.js';
 import { Sgd } from '../nn/sgd.js';
@@ -196,7 +197,8 @@ export class TrainingRun {
     this.feeder = shared ? null : new BatchFeeder(net.kernels, data.train, config.batchSize, batcher);
     this.x = net.inputFor(config.batchSize);
     this.labels = new Uint8Array(config.batchSize);
-    this.validationExamples = splitExamples(data.validation);
+    // Validated every few hundred steps: its bytes are kept in the backend's memory rather than copied in each time.
+    this.validationExamples = splitExamples(data.validation, residentPixels(net.kernels, data.validation.pixels));
     net.sparseInput = true; // MNIST pixels: ~81% zeros
     this.validates = options.validate ?? true;
     this.skipsDiverged = options.skipDiverged ?? false;
