@@ -1,11 +1,13 @@
 /**
  * @file Timing bnlab itself: training steps per second exactly as `bnlab train` runs them (each
- * step draws its batch with BatchFeeder (the batch's bytes, then one bytesToFloats into the
- * network's input), then forward, loss, backward and the SGD update), and the time of one validation
- * pass over 5,000 images.
+ * step draws its batch with BatchFeeder (the batch's example indices, then one gatherBytesToFloats
+ * from the split kept in the backend's memory into the network's input), then forward, loss,
+ * backward and the SGD update), and the time of one validation pass over 5,000 images, read as the
+ * trainer reads them (from the backend's own copy of the validation bytes).
  */
 import type { Kernels } from '../src/core/kernels.js';
 import { type Split, splitExamples } from '../src/data/mnist.js';
+import { residentPixels } from '../src/data/resident-pixels.js';
 import type { MLP } from '../src/nn/mlp.js';
 import { Sgd } from '../src/nn/sgd.js';
 import {
@@ -96,7 +98,7 @@ export interface EvaluationTiming {
 
 /** `net.evaluate` over the validation split in batches of 1,000 (the trainer's default), `repeats` times after one warm-up pass. */
 export function timeEvaluation(net: MLP, validation: Split, repeats: number): EvaluationTiming {
-  const examples = splitExamples(validation);
+  const examples = splitExamples(validation, residentPixels(net.kernels, validation.pixels)); // as TrainingRun validates
   let accuracy = net.evaluate(examples, 1000).accuracy;
   const elapsedMs: number[] = [];
   for (let i = 0; i < repeats; i++) {

@@ -22,7 +22,7 @@ export const SPLIT_PART_LABELS: Readonly<Record<SplitPart, string>> = {
   loss: 'softmax cross-entropy',
   sgd: 'SGD of biases, γ, β (W: in xᵀ·dY)',
   bias: 'output-layer bias kernels',
-  batchCopy: 'batch draw (bytes) → floats',
+  batchCopy: 'batch draw (indices, gather → floats)',
   rest: 'the rest (TypeScript glue, timer overhead)',
 };
 
@@ -96,7 +96,7 @@ export function measureStepSplit(kernels: Kernels, train: Split, steps: number, 
     stepMs = 0;
   const step = (): void => {
     const started = performance.now();
-    feeder.next(x, labels); // the draw, then bytesToFloats (which the wrapper times too)
+    feeder.next(x, labels); // the draw: the batch's indices, then gatherBytesToFloats (which the wrapper times too)
     const copied = performance.now();
     net.trainStep(x, labels, optimizer);
     const done = performance.now();
@@ -112,7 +112,7 @@ export function measureStepSplit(kernels: Kernels, train: Split, steps: number, 
 
   const partMs: Record<SplitPart, number> = { matmul: 0, batchNorm: 0, activation: 0, loss: 0, sgd: 0, bias: 0, batchCopy: batchCopyMs, rest: 0 };
   for (const method of Object.keys(PART_OF_METHOD) as KernelMethod[]) partMs[PART_OF_METHOD[method]] += timing.elapsedMs[method];
-  partMs.batchCopy = batchCopyMs; // the feeder's whole time already holds its bytesToFloats
+  partMs.batchCopy = batchCopyMs; // the feeder's whole time already holds its gatherBytesToFloats
   const accounted = SPLIT_PARTS.reduce((sum, part) => sum + partMs[part], 0);
   partMs.rest = stepMs - accounted;
   const microsecondsPerStep = Object.fromEntries(SPLIT_PARTS.map((part) => [part, (partMs[part] / steps) * 1000])) as Record<SplitPart, number>;
