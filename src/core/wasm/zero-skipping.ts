@@ -10,8 +10,12 @@
 /** The two products whose left factor is an activation: x·W, and xᵀ·dY (the weight gradient). */
 export type SparseProduct = 'forward' | 'weightGradient';
 
-/** Skip zeros when at most this fraction of the left factor is nonzero. */
+/**
+ * Skip zeros when at most this fraction of the left factor is nonzero. Measured 2026-12-01 (sparse
+ * time / dense time): x·W 1.08 at 40% zeros and 0.85 at 50% (relaxed SIMD; 0.94 and 0.76 in
+ * SIMD128); xᵀ·dY 0.96 at 30% zeros and 0.84 at 40% (0.72, 0.75).
+ */
 export const MAX_NONZERO_FRACTION: Readonly<Record<SparseProduct, number>> = {
-  forward: 0.5,
-  weightGradient: 0.5,
+  forward: 0.55,
+  weightGradient: 0.65,
 };
