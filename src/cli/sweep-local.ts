@@ -1,11 +1,14 @@
 /**
- * @file A sweep trained on this machine: a pool of worker threads, one run at a time per slot,
- * each run claimed in the runs dir just before it starts, so that processes sharing the runs dir
- * split the sweep between them. A process whose own queue is empty waits for the runs another
+ * @file A sweep trained on this machine: a pool of worker threads started once for the session
+ * (GridPool.serve), one run at a time per thread, each run claimed in the runs dir just before it
+ * starts, so that processes sharing the runs dir split the sweep between them. Runs are taken in
+ * the order the runner gives (longest expected first); a thread left without a run while others
+ * still train says so (execution.tail), and the report's charts start on the free core. A process whose own queue is empty waits for the runs another
  * process holds (polling for their records) and takes over those whose owner died, so every
  * process ends with the whole sweep in its report.
  */
 import type { SweepRun } from '../lab/sweep/sweep-runs.js';
+import type { TrainJob } from '../node/grid-messages.js';
 import { GridPool } from '../node/grid-pool.js';
 import { describeOwner, type RunClaim } from '../node/run-store.js';
 import { loadKernels } from '../node/wasm-files.js';
@@ -16,6 +19,9 @@ const CLAIM_POLL_MS = 500;
 
 const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
 
+/** A run as the pool takes it: the run itself (its events hand it back), with the job's fields. */
+type PoolJob = SweepRun & TrainJob;
+
 export const trainLocally: SweepExecutor = async (execution) => {
   const { plan, store, remaining, isDone, io } = execution;
   // Checked here so that a backend that cannot run is one clear error, not a failing worker.
@@ -25,13 +31,19 @@ export const trainLocally: SweepExecutor = async (execution) => {
     `${jobs} worker thread${jobs === 1 ? '' : 's'}, kernel backend ${kernels.variant}, data: ${execution.data.source} (sha256 ${execution.data.hash.slice(0, 12)}…).\n`,
   );
   const progress = execution.createProgress(jobs);
-  // One run at a time per slot, each claimed just before it starts: a run is never handed to a worker unclaimed.
-  const pool = new GridPool({ jobs: 1, backend: plan.backend, data: execution.shared });
+  // One pool for the whole session: its threads start (and compile the kernels) once, not once per run.
+  const pool = new GridPool({ jobs, backend: plan.backend, data: execution.shared });
   const interrupt = io.watchInterrupt(() => {
     progress.note('bnlab: stopping (unfinished runs are not recorded; run the same command again to resume; Ctrl-C again quits at once)');
     pool.stop();
   });
-  let interrupted = false;
+  /** The claims this process holds, by run id: each released once its run is recorded or stopped, the rest at the end. */
+  const held = new Map<string, RunClaim>();
+  const release = async (id: string): Promise<void> => {
+    const claim = held.get(id);
+    held.delete(id);
+    await claim?.release();
+  };
 
   /** The next run this process may train (claimed), 'wait' while the only ones left are held by other processes, or 'done'. */
   const takeNext = async (): Promise<{ run: SweepRun; claim: RunClaim } | 'wait' | 'done'> => {
@@ -69,43 +81,46 @@ export const trainLocally: SweepExecutor = async (execution) => {
     return remaining.length === 0 ? 'done' : 'wait';
   };
 
-  const slot = async (index: number): Promise<void> => {
+  /** A free thread's next run, claimed (each run is claimed just before it starts, never handed to a thread unclaimed); null when none is left. */
+  const next = async (): Promise<PoolJob | null> => {
     while (!pool.stopped) {
-      const next = await takeNext();
-      if (next === 'done') return;
-      if (next === 'wait') {
+      const taken = await takeNext();
+      if (taken === 'done') {
+        if (held.size > 0) execution.tail(); // this thread is free for good while others still train: the report can start
+        return null;
+      }
+      if (taken === 'wait') {
         await sleep(CLAIM_POLL_MS);
         continue;
       }
-      const { run, claim } = next;
-      try {
-        const outcome = await pool.run([{ ...run, batchNorm: run.config.batchNorm }], {
-          onStart: () => progress.start(index, run),
-          onProgress: (_worker, _job, step, stepsPerSecond) => progress.progress(index, step, stepsPerSecond),
-          onFinish: (_worker, _job, finished) => execution.record(run, finished, progress, index),
-        });
-        if (outcome.interrupted) interrupted = true;
-      } finally {
-        await claim.release();
-      }
+      held.set(taken.run.id, taken.claim);
+      return { ...taken.run, batchNorm: taken.run.config.batchNorm };
     }
+    return null;
   };
 
+  let interrupted = false;
   try {
-    const slots = await Promise.allSettled(
-      Array.from({ length: jobs }, (_, index) =>
-        slot(index).catch((error: unknown) => {
-          pool.stop(); // one failure ends the others' runs too
-          throw error;
-        }),
-      ),
-    );
-    const failure = slots.find((result): result is PromiseRejectedResult => result.status === 'rejected');
-    if (failure) throw failure.reason;
-    if (pool.stopped) interrupted = true;
+    const outcome = await pool.serve(next, {
+      onStart: (index, job) => progress.start(index, job),
+      onProgress: (index, _job, step, stepsPerSecond) => progress.progress(index, step, stepsPerSecond),
+      onFinish: async (index, job, finished) => {
+        try {
+          await execution.record(job, finished, progress, index);
+        } finally {
+          await release(job.id);
+        }
+      },
+      onInterrupted: (_index, job) => release(job.id),
+    });
+    interrupted = outcome.interrupted || pool.stopped;
+  } catch (error) {
+    pool.stop(); // the pool has ended every run; a later stop() (Ctrl-C) does nothing
+    throw error;
   } finally {
     interrupt.dispose();
     progress.done();
+    await Promise.all([...held.keys()].map(release));
   }
   return { interrupted, jobs };
 };

@@ -14,6 +14,7 @@
 import type { BackendChoice } from '../core/backend.js';
 import { formatDuration } from '../lab/report/format.js';
 import { makeRunRecord, type RunRecord } from '../lab/report/run-record.js';
+import { longestFirst, type RunCost } from '../lab/sweep/run-order.js';
 import type { SweepMetric } from '../lab/sweep/sweep-report.js';
 import type { SweepRun } from '../lab/sweep/sweep-runs.js';
 import type { SweepSettings } from '../lab/sweep/sweep-spec.js';
@@ -21,7 +22,7 @@ import { mnistFromShared, type RunOutcome, type SharedMnist, shareMnist } from '
 import { loadMnist } from '../node/mnist-files.js';
 import { bnlabVersion } from '../node/package-info.js';
 import { mnistContentHash, RunStore, type StoredRun } from '../node/run-store.js';
-import { type WrittenReport, writeReport } from './commands/report.js';
+import { ChartCache, prerenderCharts, type WrittenReport, writeReport } from './commands/report.js';
 import { watchInterrupt } from './interrupt.js';
 import { createSweepProgress, type SweepProgress, type SweepProgressStyle } from './sweep-progress.js';
 import { checkQueueReachable, type QueueTarget } from './sweep-queue.js';
@@ -76,7 +77,7 @@ export interface SweepOutcome {
 export interface SweepExecution {
   plan: SweepPlan;
   store: RunStore;
-  /** Unfinished runs, in sweep order; the executor removes each it takes or sees recorded. */
+  /** Unfinished runs, longest expected first (ties in sweep order); the executor removes each it takes or sees recorded. */
   remaining: SweepRun[];
   shared: SharedMnist;
   data: { source: string; hash: string };
@@ -89,6 +90,12 @@ export interface SweepExecution {
   recordedElsewhere(run: SweepRun, progress: SweepProgress): void;
   /** The progress display for `slots` lines. */
   createProgress(slots: number): SweepProgress;
+  /**
+   * Said by the executor when a thread of this process has no run left to take while others still
+   * train, and after each run it records from then on: the report's charts start rendering on the
+   * idle core (those whose runs are all finished are not rendered again at the end).
+   */
+  tail(): void;
 }
 
 /** How the runs get trained; resolves when none is left or it was stopped. */
@@ -131,21 +138,49 @@ export async function runSweep(plan: SweepPlan, executor: SweepExecutor, command
   // With --force a run counts as done once a record of this session's time is there (written by this process or another).
   const isDone = (stored: StoredRun): boolean => stored.kind === 'finished' && (!plan.force || stored.record.finishedAt >= startedAt);
 
-  const remaining: SweepRun[] = [];
+  const unfinished: SweepRun[] = [];
+  /** What the records there say of the runs' times (finished runs, and with --force the records to be replaced): the order's estimates. */
+  const costs: RunCost[] = [];
   let claimedElsewhere = 0;
   for (const run of plan.runs) {
     const stored = await store.readRun(run.id, run.config);
+    if (stored.kind === 'finished') costs.push({ id: run.id, steps: stored.record.steps, durationMs: stored.record.durationMs });
     if (isDone(stored)) continue;
     if (stored.kind === 'corrupt') stderr.write(`bnlab: run ${run.id}: record is not usable (${stored.reason}), running it again\n`);
-    remaining.push(run);
+    unfinished.push(run);
     const claim = await store.claimState(run.id);
     if (claim.kind === 'live' && !claim.mine) claimedElsewhere++;
   }
-  const skipped = plan.runs.length - remaining.length;
+  const skipped = plan.runs.length - unfinished.length;
+  // Longest expected first, so that the threads end close together (src/lab/sweep/run-order.ts).
+  const remaining = longestFirst(unfinished, costs);
   stdout.write(
     `bnlab ${command}: ${plan.describeRuns}, in ${plan.runsDir}; ${skipped} finished already, ` +
       `${claimedElsewhere > 0 ? `${claimedElsewhere} claimed by another process, ` : ''}${remaining.length - claimedElsewhere} to run.\n`,
   );
+
+  // The report's charts, rendered while the last runs train (tail) and reused by the report where their runs were all finished by then.
+  const charts = new ChartCache();
+  let prerendering: Promise<void> | null = null;
+  let prerenderAgain = false;
+  let inTail = false;
+  let reportStarted = false;
+  const prerender = (): void => {
+    if (reportStarted) return;
+    if (prerendering !== null) {
+      prerenderAgain = true;
+      return;
+    }
+    prerendering = prerenderCharts(store, charts, { metric: plan.metric, cancelled: () => reportStarted })
+      .catch(() => undefined) // a chart that cannot be rendered now is rendered, or named, by the report
+      .then(() => {
+        prerendering = null;
+        if (prerenderAgain) {
+          prerenderAgain = false;
+          prerender();
+        }
+      });
+  };
 
   let finished = 0;
   let finishedElsewhere = 0;
@@ -180,6 +215,11 @@ export async function runSweep(plan: SweepPlan, executor: SweepExecutor, command
         }
         finished++;
         progress.finish(slot, run, `${finishedLine(record)}${worker === undefined ? '' : `, on ${worker}`}`);
+        if (inTail) prerender();
+      },
+      tail: () => {
+        inTail = true;
+        prerender();
       },
       recordedElsewhere: (run, progress) => {
         const at = remaining.indexOf(run);
@@ -194,7 +234,9 @@ export async function runSweep(plan: SweepPlan, executor: SweepExecutor, command
     await store.addSession({ startedAt, wallMs: Math.round(performance.now() - started), jobs: executed.jobs, runsFinished: finished, interrupted });
   }
 
-  const report = await writeReport(store, stderr, { metric: plan.metric });
+  reportStarted = true;
+  while (prerendering !== null) await prerendering; // ends after the chart it is rendering
+  const report = await writeReport(store, stderr, { metric: plan.metric, charts });
   const wallMs = performance.now() - started;
   const notRun = plan.runs.length - skipped - finished - finishedElsewhere - keptExisting - failed;
   const elsewhere = finishedElsewhere + keptExisting > 0 ? `, ${finishedElsewhere + keptExisting} by another process` : '';

@@ -3,7 +3,8 @@
  * records and report are written; a second invocation runs nothing and leaves every record
  * byte-identical; a corrupt record is named and re-run; other settings are refused; a kill -9
  * mid-grid resumes with the finished records untouched; Ctrl-C exits 130 after writing the
- * report; bad flags are one-line errors with exit code 2.
+ * report; bad flags are one-line errors with exit code 2; runs go longest recorded first, and the
+ * report drawn while the last runs train is the one drawn afterwards.
  */
 
 import assert from 'node:assert/strict';
@@ -13,10 +14,11 @@ import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, test } from 'node:test';
+import { writeReport } from '../../src/cli/commands/report.js';
 import { type RawReproduceOptions, reproduce, reproducePlan } from '../../src/cli/commands/reproduce.js';
 import { UsageError } from '../../src/cli/errors.js';
-import { parseRunRecord } from '../../src/lab/report/run-record.js';
-import { RunStoreError } from '../../src/node/run-store.js';
+import { parseRunRecord, runRecordJson } from '../../src/lab/report/run-record.js';
+import { RunStore, RunStoreError } from '../../src/node/run-store.js';
 import { BNLAB_BIN } from './run-cli.js';
 import { quietIo } from './sweep-io.js';
 
@@ -123,6 +125,49 @@ describe('a reduced grid, in process', () => {
       reproduce(await reproducePlan({ ...raw, steps: '300' }), quietIo()),
       (error: Error) => error instanceof RunStoreError && /--force/.test(error.message),
     );
+  });
+});
+
+describe('the order of the runs and the report drawn while the last ones train', () => {
+  test('with --force the runs go longest recorded first, to the same numbers; the report is the one drawn from the records afterwards, byte for byte', async () => {
+    const runsDir = join(root, 'order');
+    const raw: RawReproduceOptions = { configs: '1,3', steps: '200', validateEvery: '100', jobs: '2', runsDir, backend: 'auto' };
+    const first = await reproduce(await reproducePlan(raw), quietIo());
+    assert.equal(first.finished, 4);
+    const before = await recordBytes(runsDir);
+    // What the records say each run took: the next session orders by it.
+    const took = new Map([
+      ['c1-nobn-s1', 100],
+      ['c1-bn-s1', 5000],
+      ['c3-nobn-s1', 1000],
+      ['c3-bn-s1', 9000],
+    ]);
+    for (const [id, durationMs] of took) {
+      const record = parseRunRecord(before.get(`${id}.json`)!, id);
+      await writeFile(join(runsDir, 'runs', `${id}.json`), runRecordJson({ ...record, durationMs }));
+    }
+    const io = quietIo();
+    const forced = await reproduce(await reproducePlan({ ...raw, jobs: '1', force: true }), io);
+    assert.equal(forced.finished, 4);
+    assert.deepEqual(
+      [...io.err.text().matchAll(/^started (\S+) /gm)].map((match) => match[1]),
+      ['c3-bn-s1', 'c1-bn-s1', 'c3-nobn-s1', 'c1-nobn-s1'],
+    );
+    const after = await recordBytes(runsDir);
+    const numbers = (text: string, id: string) => {
+      const { durationMs: _d, stepsPerSecond: _s, finishedAt: _f, ...rest } = parseRunRecord(text, id);
+      return rest;
+    };
+    for (const id of took.keys()) assert.deepEqual(numbers(after.get(`${id}.json`)!, id), numbers(before.get(`${id}.json`)!, id), `${id}: the same numbers`);
+
+    // A third session on two threads (one is free while the other trains its last run: charts are drawn then).
+    const third = await reproduce(await reproducePlan({ ...raw, force: true }), quietIo());
+    assert.equal(third.finished, 4);
+    const reportDir = join(runsDir, 'report');
+    const names = (await readdir(reportDir)).sort();
+    const written = new Map(await Promise.all(names.map(async (name): Promise<[string, Buffer]> => [name, await readFile(join(reportDir, name))])));
+    await writeReport(await RunStore.openExisting(runsDir), quietIo().err);
+    for (const name of names) assert.deepEqual(await readFile(join(reportDir, name)), written.get(name), `${name}: byte-identical`);
   });
 });
 

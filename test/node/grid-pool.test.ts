@@ -122,3 +122,72 @@ test("a sweep's run is a job: its own fields come back in the events, the worker
   });
   assert.equal(seen, spec, "the caller's own object");
 });
+
+test('serve(): workers start once and take jobs as they are free, each to the numbers of train() here; null ends a worker', async () => {
+  const jobs: TrainJob[] = [1, 2, 3, 4, 5].map((seed) => ({ id: `s${seed}`, config: config({ seed, steps: 20 }), batchNorm: seed % 2 === 0 }));
+  const queue = [...jobs];
+  const asked: number[] = [];
+  const ready: number[] = [];
+  const byWorker = new Map<number, string[]>();
+  const finished = new Map<string, FinishedRun>();
+  const outcome = await new GridPool({ jobs: 2, backend: 'auto', data: shared }).serve(
+    async (worker) => {
+      asked.push(worker);
+      await new Promise((done) => setTimeout(done, 5)); // a source may take its time (claiming a run)
+      return queue.shift() ?? null;
+    },
+    {
+      onReady: (worker) => ready.push(worker),
+      onStart: (worker, job) => byWorker.set(worker, [...(byWorker.get(worker) ?? []), job.id]),
+      onFinish: (_worker, job, run) => {
+        finished.set(job.id, run);
+      },
+    },
+  );
+  assert.deepEqual(outcome, { finished: 5, interrupted: false });
+  assert.deepEqual(ready.sort(), [0, 1], 'two threads started, for five jobs');
+  assert.equal(asked.length, 7, 'each worker asked once per job it ran and once more (null)');
+  assert.deepEqual([...byWorker.values()].flat().sort(), ['s1', 's2', 's3', 's4', 's5']);
+  for (const job of jobs) assert.deepEqual(numbers(finished.get(job.id)!.result), numbers(await inProcess(job)), `${job.id}: the same numbers as alone`);
+});
+
+test('serve(): stop() ends the running jobs as interrupted; a job the source hands out after it is not started', async () => {
+  const pool = new GridPool({ jobs: 2, backend: 'auto', data: shared });
+  const long: TrainJob = { id: 'long', config: config({ steps: 1_000_000, validateEvery: 50 }), batchNorm: false };
+  const late: TrainJob = { id: 'late', config: config(), batchNorm: false };
+  const started: string[] = [];
+  const interrupted: string[] = [];
+  let handedOut = 0;
+  const outcome = await pool.serve(
+    async () => {
+      handedOut++;
+      if (handedOut === 1) return long;
+      while (!pool.stopped) await new Promise((done) => setTimeout(done, 10)); // the other worker's source is slow: it answers after stop()
+      return late;
+    },
+    {
+      onStart: (_worker, job) => started.push(job.id),
+      onValidation: (_worker, _job, point) => {
+        if (point.step >= 50 && handedOut === 2) pool.stop(); // both workers have asked: one runs 'long', one waits for its source
+      },
+      onFinish: () => assert.fail('a stopped run is not finished'),
+      onInterrupted: (_worker, job) => {
+        interrupted.push(job.id);
+      },
+    },
+  );
+  assert.deepEqual(outcome, { finished: 0, interrupted: true });
+  assert.equal(handedOut, 2);
+  assert.deepEqual(started, ['long'], 'late was handed out after stop() and not started');
+  assert.deepEqual(interrupted, ['long']);
+});
+
+test('serve(): a source that fails ends the pool with its error', async () => {
+  const pool = new GridPool({ jobs: 2, backend: 'auto', data: shared });
+  await assert.rejects(
+    pool.serve(async () => {
+      throw new Error('the runs dir went away');
+    }),
+    /the runs dir went away/,
+  );
+});

@@ -2,7 +2,8 @@
  * @file The run store (src/node/run-store.ts) on real folders: a new runs dir gets its manifest;
  * a foreign folder, a file and a runs dir of other settings are refused with messages that say
  * what to do; --force replaces the old runs; records round-trip, a corrupt one is named; and the
- * report (cli/commands/report.ts) builds from a runs dir of hand-written records.
+ * report (cli/commands/report.ts) builds from a runs dir of hand-written records, the same to the
+ * byte when some of its charts were rendered ahead.
  */
 
 import assert from 'node:assert/strict';
@@ -12,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, test } from 'node:test';
-import { writeReport } from '../../src/cli/commands/report.js';
+import { ChartCache, prerenderCharts, writeReport } from '../../src/cli/commands/report.js';
 import { ARTICLE_RESULTS } from '../../src/lab/article.js';
 import { runRecordJson } from '../../src/lab/report/run-record.js';
 import { MANIFEST_NAME, RunStore, RunStoreError } from '../../src/node/run-store.js';
@@ -239,5 +240,35 @@ describe('the report from a runs dir of hand-written records', () => {
     const stderr = collect();
     await writeReport(store, stderr);
     assert.match(stderr.text(), /run c4-bn-s1: record is corrupt \(not valid JSON/);
+  });
+
+  test('charts rendered ahead while runs were missing: those whose spec is unchanged are reused, the files are byte-identical to a report rendered at once', async () => {
+    const ahead = await open(join(root, 'ahead'));
+    const atOnce = await open(join(root, 'at-once'));
+    const records = [1, 3, 3].map((id, i) => fixtureRecord(id as 1 | 3, i === 2, 1, 0.9 + i / 100, 0.89 + i / 100));
+    await ahead.writeRecord(records[0]!);
+    const cache = new ChartCache();
+    await prerenderCharts(ahead, cache, { metric: 'final', cancelled: () => false });
+    assert.equal(cache.rendered, 2, 'the overview and model 1, as they are now');
+    for (const record of records.slice(1)) await ahead.writeRecord(record);
+    for (const record of records) await atOnce.writeRecord(record);
+    const fromCache = await writeReport(ahead, collect(), { metric: 'final', charts: cache });
+    assert.equal(cache.rendered, 4, 'model 1 reused; the overview (it shows model 3 now) and model 3 rendered');
+    await writeReport(atOnce, collect());
+    const names = (await readdir(ahead.reportDir)).sort();
+    assert.deepEqual(names, (await readdir(atOnce.reportDir)).sort());
+    assert.equal(fromCache.chartPaths.length, 6);
+    for (const name of names) {
+      assert.deepEqual(await readFile(join(ahead.reportDir, name)), await readFile(join(atOnce.reportDir, name)), `${name}: the same bytes`);
+    }
+    let asked = 0;
+    await prerenderCharts(ahead, cache, {
+      metric: 'final',
+      cancelled: () => {
+        asked++;
+        return asked > 1;
+      },
+    });
+    assert.equal(cache.rendered, 4, 'nothing changed, nothing rendered; a cancelled pass stops between charts');
   });
 });

@@ -88,26 +88,80 @@ function reportOf(store: RunStore, records: RunRecord[], metric: SweepMetric): {
   };
 }
 
+/**
+ * Charts rendered ahead, by name, with the spec each was rendered from: a chart whose spec is the
+ * same when the report is written is not rendered again (the same spec renders to the same bytes).
+ * `bnlab reproduce` and `bnlab sweep` fill it while their last runs train (`prerenderCharts`), so
+ * that little of the report is left to do when the last run ends.
+ */
+export class ChartCache {
+  private readonly charts = new Map<string, { spec: string; svg: string; png: Uint8Array | null }>();
+  /** Charts rendered (not found in the cache), for tests and timings. */
+  rendered = 0;
+
+  /**
+   * The chart's SVG, from the cache when it was rendered from the same spec, and its PNG as a
+   * function (rasterized on first call, then kept; a failure throws there, where its file is written).
+   */
+  async render(name: string, spec: VegaLiteSpec): Promise<{ svg: string; png: () => Uint8Array }> {
+    const key = specKey(spec);
+    let chart = this.charts.get(name);
+    if (chart?.spec !== key) {
+      chart = { spec: key, svg: await renderSvg(spec), png: null };
+      this.rendered++;
+      this.charts.set(name, chart);
+    }
+    const rendered = chart;
+    return { svg: rendered.svg, png: () => (rendered.png ??= svgToPng(rendered.svg)) };
+  }
+}
+
+/** A spec as text that tells apart every value the renderer could (JSON alone would write NaN and Infinity as null). */
+function specKey(spec: VegaLiteSpec): string {
+  return JSON.stringify(spec, (_key, value: unknown) => (typeof value === 'number' && !Number.isFinite(value) ? `number:${value}` : value));
+}
+
+/**
+ * Renders into `cache` the charts of the report the runs dir would get now, one at a time, until
+ * `cancelled()` says stop (checked between charts). Charts whose runs are all finished come out as
+ * the final report will have them; the others are rendered again then.
+ */
+export async function prerenderCharts(store: RunStore, cache: ChartCache, options: { metric: SweepMetric; cancelled: () => boolean }): Promise<void> {
+  const { records } = await store.listRuns();
+  const { parts } = reportOf(store, records, options.metric);
+  for (const [name, spec] of parts.charts) {
+    if (options.cancelled()) return;
+    const { png } = await cache.render(name, spec);
+    if (options.cancelled()) return;
+    try {
+      png();
+    } catch {
+      // Left for writeReport, which writes every other file and names this one.
+    }
+  }
+}
+
 export async function writeReport(
   store: RunStore,
   stderr: NodeJS.WritableStream = process.stderr,
-  options: { metric: SweepMetric } = { metric: DEFAULT_SWEEP_METRIC },
+  options: { metric: SweepMetric; charts?: ChartCache } = { metric: DEFAULT_SWEEP_METRIC },
 ): Promise<WrittenReport> {
   const { records, problems } = await store.listRuns();
   for (const problem of problems) stderr.write(`bnlab: ${problem}\n`);
   const { report, parts } = reportOf(store, records, options.metric);
   const dir = store.reportDir;
+  const cache = options.charts ?? new ChartCache();
   // Every file is attempted even when one fails (writeAll), so one unwritable chart costs no other output.
   const writes: Array<{ path: string; write: () => Promise<void> }> = [];
   const svgs = new Map<string, string>();
   const chartPaths: string[] = [];
   for (const [name, spec] of parts.charts) {
     const base = join(dir, name);
-    const svg = await renderSvg(spec); // kept for the HTML page
-    svgs.set(name, svg);
+    const { svg, png } = await cache.render(name, spec);
+    svgs.set(name, svg); // kept for the HTML page
     writes.push(
       { path: `${base}.svg`, write: () => writeFileAtomic(`${base}.svg`, svg) },
-      { path: `${base}.png`, write: () => writeFileAtomic(`${base}.png`, svgToPng(svg)) },
+      { path: `${base}.png`, write: () => writeFileAtomic(`${base}.png`, png()) },
     );
     chartPaths.push(`${base}.svg`, `${base}.png`);
   }
