@@ -7,6 +7,8 @@
  * process holds (polling for their records) and takes over those whose owner died, so every
  * process ends with the whole sweep in its report.
  */
+import { availableParallelism } from 'node:os';
+import { tailMayStart, tailThreads } from '../lab/sweep/run-order.js';
 import type { SweepRun } from '../lab/sweep/sweep-runs.js';
 import type { TrainJob } from '../node/grid-messages.js';
 import { GridPool } from '../node/grid-pool.js';
@@ -27,12 +29,28 @@ export const trainLocally: SweepExecutor = async (execution) => {
   // Checked here so that a backend that cannot run is one clear error, not a failing worker.
   const kernels = await loadKernels(plan.backend);
   const jobs = Math.min(plan.jobs, remaining.length);
+  // Threads for the last runs (src/lab/sweep/run-order.ts): they share the cores with the regular ones rather than start after them.
+  const tail = Math.min(tailThreads(plan.jobs, availableParallelism()), remaining.length - jobs);
   io.stdout.write(
-    `${jobs} worker thread${jobs === 1 ? '' : 's'}, kernel backend ${kernels.variant}, data: ${execution.data.source} (sha256 ${execution.data.hash.slice(0, 12)}…).\n`,
+    `${jobs} worker thread${jobs === 1 ? '' : 's'}${tail > 0 ? ` (+${tail} for the last run${tail === 1 ? '' : 's'})` : ''}, kernel backend ${kernels.variant}, ` +
+      `data: ${execution.data.source} (sha256 ${execution.data.hash.slice(0, 12)}…).\n`,
   );
-  const progress = execution.createProgress(jobs);
+  const progress = execution.createProgress(jobs + tail);
   // One pool for the whole session: its threads start (and compile the kernels) once, not once per run.
-  const pool = new GridPool({ jobs, backend: plan.backend, data: execution.shared });
+  const pool = new GridPool({ jobs: jobs + tail, backend: plan.backend, data: execution.shared });
+  /** Regular threads (0 … jobs − 1) training a run now. */
+  let regularBusy = 0;
+  /** Resolved (and replaced) whenever a run starts or ends: tail threads wait on it. */
+  let signalChange = (): void => undefined;
+  let changed = new Promise<void>((resolve) => {
+    signalChange = resolve;
+  });
+  const change = (): void => {
+    signalChange();
+    changed = new Promise<void>((resolve) => {
+      signalChange = resolve;
+    });
+  };
   const interrupt = io.watchInterrupt(() => {
     progress.note('bnlab: stopping (unfinished runs are not recorded; run the same command again to resume; Ctrl-C again quits at once)');
     pool.stop();
@@ -82,8 +100,16 @@ export const trainLocally: SweepExecutor = async (execution) => {
   };
 
   /** A free thread's next run, claimed (each run is claimed just before it starts, never handed to a thread unclaimed); null when none is left. */
-  const next = async (): Promise<PoolJob | null> => {
+  const next = async (worker: number): Promise<PoolJob | null> => {
+    const regular = worker < jobs;
     while (!pool.stopped) {
+      if (!regular && !tailMayStart({ regularBusy, regular: jobs, unstarted: remaining.length, tail })) {
+        if (remaining.length === 0) return null;
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([changed, new Promise<void>((done) => (timer = setTimeout(done, CLAIM_POLL_MS)))]); // a run started or ended, or the stop flag to check
+        clearTimeout(timer);
+        continue;
+      }
       const taken = await takeNext();
       if (taken === 'done') {
         if (held.size > 0) execution.tail(); // this thread is free for good while others still train: the report can start
@@ -94,6 +120,8 @@ export const trainLocally: SweepExecutor = async (execution) => {
         continue;
       }
       held.set(taken.run.id, taken.claim);
+      if (regular) regularBusy++;
+      change();
       return { ...taken.run, batchNorm: taken.run.config.batchNorm };
     }
     return null;
@@ -109,6 +137,8 @@ export const trainLocally: SweepExecutor = async (execution) => {
           await execution.record(job, finished, progress, index);
         } finally {
           await release(job.id);
+          if (index < jobs) regularBusy--;
+          change();
         }
       },
       onInterrupted: (_index, job) => release(job.id),

@@ -6,7 +6,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { expectedRunTimes, longestFirst, type RunCost } from '../../src/lab/sweep/run-order.js';
+import { expectedRunTimes, longestFirst, type RunCost, tailMayStart, tailThreads } from '../../src/lab/sweep/run-order.js';
 import { type SweepRun, sweepRuns } from '../../src/lab/sweep/sweep-runs.js';
 import type { SweepSpec } from '../../src/lab/sweep/sweep-spec.js';
 import { resolveTrainConfig } from '../../src/train/config.js';
@@ -133,5 +133,63 @@ describe('what the order does on two threads (simulated, each thread taking the 
     const known: RunCost[] = [...times].map(([id, durationMs]) => ({ id, steps: 1000, durationMs }));
     assert.equal(lastEnd(runs, times), 195);
     assert.equal(lastEnd(longestFirst(runs, known), times), 195, '6 long runs and 2 short ones on one thread either way');
+  });
+});
+
+/**
+ * When the last run ends on `cores` cores shared equally by the runs in flight: `regular` threads
+ * take the next run as they are free; `tail` more threads start one as soon as tailMayStart says so.
+ */
+function lastEndSharing(order: readonly SweepRun[], times: ReadonlyMap<string, number>, cores: number, regular: number, tail: number): number {
+  const queue = [...order];
+  const active: Array<{ left: number; regular: boolean }> = [];
+  let now = 0;
+  const fill = (): void => {
+    for (;;) {
+      const regularBusy = active.filter((one) => one.regular).length;
+      const tailBusy = active.length - regularBusy;
+      if (queue.length > 0 && regularBusy < regular) active.push({ left: times.get(queue.shift()!.id)!, regular: true });
+      else if (tailBusy < tail && tailMayStart({ regularBusy, regular, unstarted: queue.length, tail: tail - tailBusy }))
+        active.push({ left: times.get(queue.shift()!.id)!, regular: false });
+      else return;
+    }
+  };
+  fill();
+  while (active.length > 0) {
+    const rate = Math.min(1, cores / active.length);
+    const step = Math.min(...active.map((one) => one.left)) / rate;
+    now += step;
+    for (const one of active) one.left -= step * rate;
+    for (let i = active.length - 1; i >= 0; i--) if (active[i]!.left <= 1e-9) active.splice(i, 1);
+    fill();
+  }
+  return now;
+}
+
+describe('threads for the last runs', () => {
+  test('only when the sweep takes every core, one fewer than its threads', () => {
+    assert.equal(tailThreads(2, 2), 1);
+    assert.equal(tailThreads(4, 4), 3);
+    assert.equal(tailThreads(1, 1), 0);
+    assert.equal(tailThreads(1, 2), 0, '--jobs 1 on two cores: the other core is not ours');
+    assert.equal(tailThreads(3, 4), 0);
+  });
+
+  test('a tail thread starts a run only once every regular thread is busy and few enough runs are left', () => {
+    assert.equal(tailMayStart({ regularBusy: 2, regular: 2, unstarted: 1, tail: 1 }), true);
+    assert.equal(tailMayStart({ regularBusy: 2, regular: 2, unstarted: 2, tail: 1 }), false, 'two left: a regular thread will take one');
+    assert.equal(tailMayStart({ regularBusy: 1, regular: 2, unstarted: 1, tail: 1 }), false, 'a regular thread is free for it');
+    assert.equal(tailMayStart({ regularBusy: 2, regular: 2, unstarted: 0, tail: 1 }), false);
+  });
+
+  test("the article's grid on 2 cores: the last run shares the cores (7.5 run-lengths instead of 8); with shorter dead runs, 6.375 instead of 6.5", () => {
+    const labels = [1, 2, 3, 4, 5, 6, 7, 8].flatMap((id) => [`c${id}-nobn-s1`, `c${id}-bn-s1`]);
+    const runs = labels.map((id) => run(id));
+    const equal = new Map(labels.map((id) => [id, id === 'c7-nobn-s1' ? 0 : 1]));
+    assert.equal(lastEndSharing(runs, equal, 2, 2, 0), 8);
+    assert.equal(lastEndSharing(runs, equal, 2, 2, 1), 7.5);
+    const sparse = new Map(labels.map((id) => [id, id === 'c7-nobn-s1' ? 0 : ['c3-nobn-s1', 'c5-nobn-s1', 'c7-bn-s1'].includes(id) ? 0.25 : 1]));
+    assert.equal(lastEndSharing(runs, sparse, 2, 2, 0), 6.5);
+    assert.equal(lastEndSharing(runs, sparse, 2, 2, 1), 6.375, 'the lower bound: 12.75 run-lengths of work on 2 cores');
   });
 });

@@ -57,3 +57,19 @@ export function longestFirst<R extends SweepRun>(runs: readonly R[], known: read
     .sort((a, b) => b.time - a.time || a.index - b.index)
     .map(({ run }) => run);
 }
+
+/**
+ * Threads a sweep on `jobs` of `cores` cores adds for its last runs: when `jobs` takes every core,
+ * the runs still to start once every thread is busy are started at once on extra threads (at most
+ * jobs − 1), so that the last runs share the cores and end together instead of one running alone
+ * while the other cores idle (15 runs of equal length on 2 cores: 7.5 run-lengths instead of 8).
+ * None when `jobs` leaves cores free: an extra thread would take a core the user did not give.
+ */
+export function tailThreads(jobs: number, cores: number): number {
+  return jobs >= cores ? jobs - 1 : 0;
+}
+
+/** Whether a tail thread may start a run now: every regular thread is busy and no more runs are left to start than tail threads to take them. */
+export function tailMayStart(state: { regularBusy: number; regular: number; unstarted: number; tail: number }): boolean {
+  return state.unstarted > 0 && state.regularBusy >= state.regular && state.unstarted <= state.tail;
+}
