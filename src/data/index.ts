@@ -4,4 +4,5 @@ export * from './batch-feeder.js';
 export * from './batcher.js';
 export * from './idx.js';
 export * from './mnist.js';
+export * from './resident-pixels.js';
 export * from './shared-batches.js';
