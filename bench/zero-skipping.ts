@@ -10,16 +10,16 @@
  * Run: npm run build && node dist/bench/zero-skipping.js [--rounds 9] [--calls 400] [--steps 500]
  */
 import type { Kernels, ZeroSkipping } from '../src/core/kernels.js';
-import { BatchFeeder } from '../src/data/batch-feeder.js';
-import { Sgd } from '../src/nn/sgd.js';
-import { loadMnist } from '../src/node/mnist-files.js';
-import { resolveTrainConfig, type TrainConfig } from '../src/train/config.js';
-import { buildNetwork } from '../src/train/networks.js';
 import type { Matrix } from '../src/core/matrix.js';
 import { Rng } from '../src/core/rng.js';
 import { compileKernelModule, WASM_VARIANTS } from '../src/core/wasm/kernel-module.js';
 import { WasmKernels } from '../src/core/wasm/wasm-kernels.js';
+import { BatchFeeder } from '../src/data/batch-feeder.js';
+import { Sgd } from '../src/nn/sgd.js';
+import { loadMnist } from '../src/node/mnist-files.js';
 import { enableRelaxedSimd, readKernelModules } from '../src/node/wasm-files.js';
+import { resolveTrainConfig, type TrainConfig } from '../src/train/config.js';
+import { buildNetwork } from '../src/train/networks.js';
 import { median } from './workload.js';
 
 const BATCH = 60;
@@ -69,7 +69,9 @@ function measure(kernels: Kernels, rounds: number, calls: number): void {
   const out = kernels.matrix(BATCH, WIDTH);
   const wUpdated = filled(kernels, WIDTH, WIDTH, rng, 0.05);
   console.log(`\n${kernels.variant}: µs per call (CPU, median of ${rounds} alternating rounds of ${calls} calls)`);
-  console.log(`${'zeros'.padStart(6)}${'x·W dense'.padStart(11)}${'skipping'.padStart(10)}${'ratio'.padStart(8)}${'xᵀ·dY dense'.padStart(13)}${'skipping'.padStart(10)}${'ratio'.padStart(8)}`);
+  console.log(
+    `${'zeros'.padStart(6)}${'x·W dense'.padStart(11)}${'skipping'.padStart(10)}${'ratio'.padStart(8)}${'xᵀ·dY dense'.padStart(13)}${'skipping'.padStart(10)}${'ratio'.padStart(8)}`,
+  );
   for (const zeros of ZERO_FRACTIONS) {
     const x = activations(kernels, BATCH, WIDTH, zeros, rng);
     const forward = (skip: ZeroSkipping) => () => kernels.matmul(x, w, out, skip);
