@@ -18,7 +18,7 @@ export class Dense implements Layer {
    * them where a count shows it pays ('measure': a ReLU's outputs), or multiply them. Set by the network.
    */
   inputZeros: ZeroSkipping = false;
-  /** 'measure' where ∂L/∂y may be all zeros (the layer feeds a ReLU that may die): dx is then not multiplied out. Set by the network. */
+  /** 'measure' where ∂L/∂y may be all zeros (the layer feeds a ReLU that may die): dY·Wᵀ and xᵀ·dY are then not multiplied out. Set by the network. */
   outputGradientZeros: ZeroSkipping = false;
   private readonly parameterList: Parameter[];
   protected output: RowBuffer | null = null; // [m, out] x·W (+ b)
