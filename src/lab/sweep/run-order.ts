@@ -8,6 +8,7 @@
  * each run is seeded and trained alone, so its numbers do not depend on it, and reports sort by id.
  * Pure.
  */
+import { median } from '../claims/seed-statistics.js';
 import type { SweepRun } from './sweep-runs.js';
 
 /** What a finished run's record says of its cost: its steps and its wall time in its worker. */
@@ -20,12 +21,6 @@ export interface RunCost {
 /** The run's id without its seed (`c3-bn-s2` -> `c3-bn`): runs that differ only by seed share it. */
 function combinationOf(id: string): string {
   return id.replace(/-s\d+$/, '');
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 /** Each run's expected time (in the records' milliseconds, or in steps when no record is known), by id. */
