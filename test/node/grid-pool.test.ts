@@ -13,6 +13,7 @@ import { loadKernels } from '../../src/node/wasm-files.js';
 import { resolveTrainConfig, type TrainConfig } from '../../src/train/config.js';
 import { buildNetwork, initialWeightsFor } from '../../src/train/networks.js';
 import { type CurvePoint, type TrainResult, train } from '../../src/train/trainer.js';
+import { trainNumbers } from '../helpers/train-numbers.js';
 import { craftedMnist } from '../node-support/crafted-mnist.js';
 
 const data = craftedMnist();
@@ -25,12 +26,6 @@ function config(overrides: Partial<TrainConfig> = {}): TrainConfig {
 async function inProcess(job: TrainJob): Promise<TrainResult> {
   const kernels = await loadKernels('auto');
   return train(buildNetwork(kernels, job.config, job.batchNorm, weightsOfJob(job) ?? initialWeightsFor(job.config)), data, job.config);
-}
-
-/** A result without its timings, which differ run to run (nor skippedSteps: workers skip the steps of a network NaN for good). */
-function numbers(result: TrainResult): Omit<TrainResult, 'trainingMs' | 'elapsedMs' | 'stepsPerSecond' | 'skippedSteps'> {
-  const { trainingMs: _t, elapsedMs: _e, stepsPerSecond: _s, skippedSteps: _k, ...rest } = result;
-  return rest;
 }
 
 test('jobs with their own initial weights train on workers to exactly the numbers of train() here, validation points forwarded in order', async () => {
@@ -53,7 +48,7 @@ test('jobs with their own initial weights train on workers to exactly the number
   for (const job of jobs) {
     const run = finished.get(job.id)!;
     const expected = await inProcess(job);
-    assert.deepEqual(numbers(run.result), numbers(expected), `${job.id}: same curve, validation and test to the bit`);
+    assert.deepEqual(trainNumbers(run.result), trainNumbers(expected), `${job.id}: same curve, validation and test to the bit`);
     assert.equal(run.result.stepsPerSecond > 0, true);
     assert.deepEqual(points.get(job.id), expected.curve, `${job.id}: every validation point, in order`);
     assert.equal(run.backend, (await loadKernels('auto')).variant);
@@ -75,7 +70,7 @@ test('a diverging run: the first NaN step reaches the main thread before its val
   });
   const expected = await inProcess(job);
   assert.ok(expected.divergedAtStep !== null, 'the settings diverge');
-  assert.deepEqual(numbers(result!), numbers(expected));
+  assert.deepEqual(trainNumbers(result!), trainNumbers(expected));
   const divergence = events.findIndex((event) => event.startsWith('diverged'));
   assert.match(events[divergence]!, new RegExp(`^diverged ${expected.divergedAtStep} (NaN|-?Infinity)$`));
   assert.equal(events.filter((event) => event.startsWith('diverged')).length, 1);
@@ -148,7 +143,8 @@ test('serve(): workers start once and take jobs as they are free, each to the nu
   assert.deepEqual(ready.sort(), [0, 1], 'two threads started, for five jobs');
   assert.equal(asked.length, 7, 'each worker asked once per job it ran and once more (null)');
   assert.deepEqual([...byWorker.values()].flat().sort(), ['s1', 's2', 's3', 's4', 's5']);
-  for (const job of jobs) assert.deepEqual(numbers(finished.get(job.id)!.result), numbers(await inProcess(job)), `${job.id}: the same numbers as alone`);
+  for (const job of jobs)
+    assert.deepEqual(trainNumbers(finished.get(job.id)!.result), trainNumbers(await inProcess(job)), `${job.id}: the same numbers as alone`);
 });
 
 test('serve(): stop() ends the running jobs as interrupted; a job the source hands out after it is not started', async () => {

@@ -17,7 +17,7 @@ import { QueueWorker, stallSettings } from '../../src/node/queue/queue-worker.js
 import { RunQueue } from '../../src/node/queue/run-queue.js';
 import { mnistContentHash } from '../../src/node/run-store.js';
 import { resolveTrainConfig, type TrainConfig } from '../../src/train/config.js';
-import type { TrainResult } from '../../src/train/trainer.js';
+import { trainNumbers } from '../helpers/train-numbers.js';
 import { craftedMnist } from '../node-support/crafted-mnist.js';
 import { startRedis, type TestRedis } from '../node-support/redis-server.js';
 import { until } from '../node-support/wait-until.js';
@@ -52,12 +52,6 @@ async function locally(id: string, trainConfig: TrainConfig, backend: 'auto' | '
   });
   assert.ok(outcome);
   return outcome;
-}
-
-/** A result without its timings, which differ run to run. */
-function numbers(result: TrainResult): Omit<TrainResult, 'trainingMs' | 'elapsedMs' | 'stepsPerSecond' | 'skippedSteps'> {
-  const { trainingMs: _t, elapsedMs: _e, stepsPerSecond: _s, skippedSteps: _k, ...rest } = result;
-  return rest;
 }
 
 test('the stall timeout sets the lock to it and checks twice per timeout', () => {
@@ -121,7 +115,7 @@ test('a run trained by a queue worker equals the same run on a local pool, bit f
     const local = await locally(id, trainConfig, backend);
     assert.equal(remote.outcome.backend, local.backend);
     // deepStrictEqual compares numbers with Object.is: every float64 of the curve, the NaN at step 0 included.
-    assert.deepStrictEqual(numbers(remote.outcome.result), numbers(local.result));
+    assert.deepStrictEqual(trainNumbers(remote.outcome.result), trainNumbers(local.result));
     assert.ok(Number.isNaN(remote.outcome.result.curve[0]!.trainingLoss));
   }
   // The job for other data failed its first attempt with both hashes and waits to be retried elsewhere.

@@ -22,12 +22,7 @@ import { resolveTrainConfig, type TrainConfig } from '../../src/train/config.js'
 import { buildNetwork } from '../../src/train/networks.js';
 import { type CurvePoint, logitsNaNForGood, type TrainResult, train } from '../../src/train/trainer.js';
 import { wasmBuildsHere } from '../helpers/backends.js';
-
-/** What a run records, without its timings. */
-function recorded(result: TrainResult): Omit<TrainResult, 'trainingMs' | 'elapsedMs' | 'stepsPerSecond' | 'skippedSteps'> {
-  const { trainingMs: _t, elapsedMs: _e, stepsPerSecond: _s, skippedSteps: _k, ...rest } = result;
-  return rest;
-}
+import { trainNumbers } from '../helpers/train-numbers.js';
 
 async function both(kernels: Kernels, data: MnistData, config: TrainConfig, batchNorm: boolean) {
   const points = { full: [] as CurvePoint[], skipped: [] as CurvePoint[] };
@@ -50,7 +45,7 @@ async function both(kernels: Kernels, data: MnistData, config: TrainConfig, batc
 }
 
 function assertSameRecord(full: TrainResult, skipped: TrainResult, label: string): void {
-  assert.deepStrictEqual(recorded(skipped), recorded(full), `${label}: the short-circuited run records what the full one does`);
+  assert.deepStrictEqual(trainNumbers(skipped), trainNumbers(full), `${label}: the short-circuited run records what the full one does`);
   assert.equal(full.skippedSteps, undefined, `${label}: the full run skipped nothing`);
 }
 

@@ -22,12 +22,8 @@ import { buildNetwork, initialWeightsFor } from '../../src/train/networks.js';
 import { deriveSeed } from '../../src/train/seeds.js';
 import { runTogether, TrainingRun, type TrainResult, train } from '../../src/train/trainer.js';
 import { wasmBuildsHere } from '../helpers/backends.js';
+import { trainNumbers } from '../helpers/train-numbers.js';
 import { craftedMnist } from '../node-support/crafted-mnist.js';
-
-function numbers(result: TrainResult): Omit<TrainResult, 'trainingMs' | 'elapsedMs' | 'stepsPerSecond' | 'skippedSteps'> {
-  const { trainingMs: _t, elapsedMs: _e, stepsPerSecond: _s, skippedSteps: _k, ...rest } = result;
-  return rest;
-}
 
 interface Case {
   label: string;
@@ -48,7 +44,11 @@ async function compareShared(kernels: Kernels, fresh: () => Promise<Kernels>, da
   const together = runs.map((run) => run.finish());
   for (const [i, { label, config, batchNorm }] of cases.entries()) {
     const alone = await train(buildNetwork(await fresh(), config, batchNorm), data, config);
-    assert.deepStrictEqual(numbers(together[i]!), numbers(alone), `${label}: trained beside the others on shared batches = trained alone, to the bit`);
+    assert.deepStrictEqual(
+      trainNumbers(together[i]!),
+      trainNumbers(alone),
+      `${label}: trained beside the others on shared batches = trained alone, to the bit`,
+    );
   }
   return together;
 }
@@ -147,7 +147,7 @@ test('the pool with shareBatches: three networks on one worker, each to the numb
   const { loadKernels } = await import('../../src/node/wasm-files.js');
   for (const job of jobs) {
     const alone = await train(buildNetwork(await loadKernels('auto'), job.config, job.batchNorm), data, job.config);
-    assert.deepStrictEqual(numbers(finished.get(job.id)!.result), numbers(alone), `${job.id}: the pool's grouped run = alone, to the bit`);
+    assert.deepStrictEqual(trainNumbers(finished.get(job.id)!.result), trainNumbers(alone), `${job.id}: the pool's grouped run = alone, to the bit`);
     assert.equal(points.get(job.id), alone.curve.length);
   }
 });
