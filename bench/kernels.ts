@@ -16,6 +16,7 @@ import { Rng } from '../src/core/rng.js';
 import { compileKernelModule } from '../src/core/wasm/kernel-module.js';
 import { WasmKernels } from '../src/core/wasm/wasm-kernels.js';
 import { enableRelaxedSimd, readKernelModules } from '../src/node/wasm-files.js';
+import { cpuMicroseconds, option } from './script-options.js';
 
 const BATCH = 60;
 const INPUTS = 784;
@@ -31,17 +32,6 @@ interface Case {
   /** Floating-point operations of one call, dense-equivalent; 0 where not a product. */
   flop: number;
   run: () => void;
-}
-
-function option(name: string, fallback: string): string {
-  const at = process.argv.indexOf(`--${name}`);
-  return at >= 0 && process.argv[at + 1] ? process.argv[at + 1]! : fallback;
-}
-
-/** Microseconds of this process's CPU time (user + system): unlike wall time, not inflated while other processes hold the core. */
-function cpuMicroseconds(): number {
-  const { user, system } = process.cpuUsage();
-  return user + system;
 }
 
 /** The best CPU microseconds per call over `rounds` rounds of about `roundMs` each. */

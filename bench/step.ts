@@ -17,27 +17,14 @@ import { drawInitialWeights, MLP } from '../src/nn/mlp.js';
 import { Sgd } from '../src/nn/sgd.js';
 import { makeSpec } from '../src/nn/spec.js';
 import { enableRelaxedSimd, readKernelModules } from '../src/node/wasm-files.js';
+import { cpuMicroseconds, option } from './script-options.js';
+import { median } from './workload.js';
 
 const BATCH = 60;
 const INPUTS = 784;
 const NONZERO_FRACTION = 0.19;
 const BATCHES = 16;
 const ROUNDS = 3;
-
-function option(name: string, fallback: string): string {
-  const at = process.argv.indexOf(`--${name}`);
-  return at >= 0 && process.argv[at + 1] ? process.argv[at + 1]! : fallback;
-}
-
-function cpuMicroseconds(): number {
-  const { user, system } = process.cpuUsage();
-  return user + system;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
 
 /** Batches of pixels in [0, 1], 19% nonzero, and their labels. */
 function randomBatches(rng: Rng): Array<{ pixels: Float32Array; labels: number[] }> {

@@ -20,21 +20,12 @@ import { loadMnist } from '../src/node/mnist-files.js';
 import { enableRelaxedSimd, readKernelModules } from '../src/node/wasm-files.js';
 import { resolveTrainConfig, type TrainConfig } from '../src/train/config.js';
 import { buildNetwork } from '../src/train/networks.js';
+import { cpuMicroseconds, option } from './script-options.js';
 import { median } from './workload.js';
 
 const BATCH = 60;
 const WIDTH = 128;
 const ZERO_FRACTIONS = [0, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.99, 1];
-
-function option(name: string, fallback: number): number {
-  const at = process.argv.indexOf(`--${name}`);
-  return at >= 0 ? Number(process.argv[at + 1]) : fallback;
-}
-
-function cpuMicroseconds(): number {
-  const { user, system } = process.cpuUsage();
-  return user + system;
-}
 
 /** [rows, cols] of ReLU outputs: max(0, N(0,1)) where kept, exactly 0 at `zeroFraction` of the entries. */
 function activations(kernels: Kernels, rows: number, cols: number, zeroFraction: number, rng: Rng): Matrix {
@@ -139,11 +130,11 @@ const builds = WASM_VARIANTS.flatMap((variant) => {
   return bytes && WebAssembly.validate(bytes) ? [{ variant, bytes }] : [];
 });
 for (const { variant, bytes } of builds) {
-  measure(await WasmKernels.create(await compileKernelModule(bytes), variant), option('rounds', 9), option('calls', 400));
+  measure(await WasmKernels.create(await compileKernelModule(bytes), variant), Number(option('rounds', '9')), Number(option('calls', '400')));
 }
 const first = builds[0];
 if (first) {
   const module = await compileKernelModule(first.bytes);
   console.log(`\n(${first.variant})`);
-  await measureNetworks(() => WasmKernels.create(module, first.variant), option('rounds', 9), option('steps', 500));
+  await measureNetworks(() => WasmKernels.create(module, first.variant), Number(option('rounds', '9')), Number(option('steps', '500')));
 }
