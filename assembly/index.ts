@@ -12,6 +12,9 @@ export {
   matmulSparse, matmulSparseInRegisters, matmulSparseScratchBytes, matmulTransposeASparseAdd, matmulTransposeASparseScratchBytes,
 } from './sparse-matmul';
 export {
+  packRows, gatherSparseRows, matmulSparseRows, matmulTransposeASparseRowsAdd, matmulTransposeASparseRowsScratchBytes,
+} from './sparse-rows';
+export {
   addRowVector, addColumnSums, activationForward, activationBackward, scaleShiftColumns, sgdStep,
 } from './elementwise';
 export { batchNormForwardTrain, batchNormBackward } from './batch-norm';

@@ -42,7 +42,7 @@ export function matmulSparse(a: usize, b: usize, out: usize, m: i32, k: i32, n: 
   const offsets = scratch, values = scratch + (<usize>(k + 4) << 2); // [k + 4] u32 byte offsets of rows of b, [k + 4] f32
   for (let i = 0; i < m; i++) {
     const count = packNonzeros(a + <usize>i * aRowBytes, k, <u32>bRowBytes, offsets, values);
-    sumScaledRows(offsets, values, count, b, out + <usize>i * bRowBytes, n);
+    sumScaledRows(offsets, values, count, b, out + <usize>i * bRowBytes, n, 1);
   }
 }
 
@@ -57,7 +57,7 @@ export function matmulSparseInRegisters(a: usize, b: usize, out: usize, m: i32, 
   const offsets = scratch, values = scratch + (<usize>(k + 4) << 2);
   for (let i = 0; i < m; i++) {
     const count = packNonzeros(a + <usize>i * aRowBytes, k, <u32>bRowBytes, offsets, values);
-    addScaledRowsInRegisters(offsets, values, count, b, out + <usize>i * bRowBytes, n, 1, true);
+    addScaledRowsInRegisters(offsets, values, count, b, out + <usize>i * bRowBytes, n, 1, true, 1);
   }
 }
 
@@ -79,13 +79,13 @@ export function matmulTransposeASparseAdd(a: usize, b: usize, out: usize, m: i32
   transpose(a, m, k, transposed);
   for (let p = 0; p < k; p++) {
     const count = packNonzeros(transposed + <usize>p * columnBytes, m, <u32>bRowBytes, offsets, values);
-    if (count != 0) addScaledRowsInRegisters(offsets, values, count, b, out + <usize>p * bRowBytes, n, scale, false);
+    if (count != 0) addScaledRowsInRegisters(offsets, values, count, b, out + <usize>p * bRowBytes, n, scale, false, 1);
   }
 }
 
 /** Packs the selected lanes of `v` (and of `lanes`, their indices) to the front; returns the new write position. */
 // @ts-ignore: decorator
-@inline function packGroup(v: v128, mask: v128, lanes: v128, offsets: usize, values: usize, e: usize): usize {
+@inline export function packGroup(v: v128, mask: v128, lanes: v128, offsets: usize, values: usize, e: usize): usize {
   const bits = i32x4.bitmask(mask);
   const control = v128.load(PACK_TABLE + (<usize>bits << 4));
   v128.store(values + e, i8x16.swizzle(v, control));
@@ -99,7 +99,7 @@ export function matmulTransposeASparseAdd(a: usize, b: usize, out: usize, m: i32
  * as nonzero, as in the reference.
  */
 // @ts-ignore: decorator
-@inline function packNonzeros(row: usize, count: i32, scale: u32, offsets: usize, values: usize): u32 {
+@inline export function packNonzeros(row: usize, count: i32, scale: u32, offsets: usize, values: usize): u32 {
   const zero = f32x4.splat(0);
   const groupStep = i32x4.splat(<i32>(scale << 2)), blockStep = i32x4.splat(<i32>(scale << 4));
   let lanes = i32x4.mul(i32x4(0, 1, 2, 3), i32x4.splat(<i32>scale)); // index·scale of the group's 4 lanes
@@ -136,20 +136,20 @@ export function matmulTransposeASparseAdd(a: usize, b: usize, out: usize, m: i32
 }
 
 /**
- * out[0,n] = Σ over the `count` entries (offset, v) of v·b[offset + 4j], j < n, four entries at a
+ * out[0,n] = Σ over the `count` entries (offset, v) of v·b[offset·indexBytes + 4j], j < n, four entries at a
  * time: each pass reads four whole rows of b front to back and updates the output row (which
  * stays in L1) once, so every vector of out costs one load and one store per four multiply-adds.
  * Reading whole rows matters: a narrow column slice of many rows of a 512-byte-stride matrix
  * falls into a few cache sets and misses L1 every time.
  */
 // @ts-ignore: decorator
-@inline function sumScaledRows(offsets: usize, values: usize, count: u32, b: usize, out: usize, n: i32): void {
+@inline export function sumScaledRows(offsets: usize, values: usize, count: u32, b: usize, out: usize, n: i32, indexBytes: usize): void {
   const bytes = <usize>n << 2, vectorBytes = <usize>(n & ~3) << 2;
   let e: usize = 0;
   const end = <usize>count << 2;
   // The first entry overwrites: out = v0·b[row0] (or 0 when the row has no nonzero).
   if (e < end) {
-    const s0 = v128.load32_splat(values), r0 = b + <usize>load<u32>(offsets);
+    const s0 = v128.load32_splat(values), r0 = b + <usize>load<u32>(offsets) * indexBytes;
     let j: usize = 0;
     for (; j < vectorBytes; j += 16) v128.store(out + j, f32x4.mul(s0, v128.load(r0 + j)));
     for (; j < bytes; j += 4) store<f32>(out + j, load<f32>(values) * load<f32>(r0 + j));
@@ -160,7 +160,8 @@ export function matmulTransposeASparseAdd(a: usize, b: usize, out: usize, m: i32
   for (; e + 16 <= end; e += 16) {
     const pv = values + e, po = offsets + e;
     const s0 = v128.load32_splat(pv), s1 = v128.load32_splat(pv, 4), s2 = v128.load32_splat(pv, 8), s3 = v128.load32_splat(pv, 12);
-    const r0 = b + <usize>load<u32>(po), r1 = b + <usize>load<u32>(po, 4), r2 = b + <usize>load<u32>(po, 8), r3 = b + <usize>load<u32>(po, 12);
+    const r0 = b + <usize>load<u32>(po) * indexBytes, r1 = b + <usize>load<u32>(po, 4) * indexBytes;
+    const r2 = b + <usize>load<u32>(po, 8) * indexBytes, r3 = b + <usize>load<u32>(po, 12) * indexBytes;
     let j: usize = 0;
     // 16 columns per iteration, so the five address computations serve four vectors each.
     for (; j + 64 <= vectorBytes; j += 64) {
@@ -184,7 +185,7 @@ export function matmulTransposeASparseAdd(a: usize, b: usize, out: usize, m: i32
     }
   }
   for (; e < end; e += 4) {
-    const s0 = v128.load32_splat(values + e), r0 = b + <usize>load<u32>(offsets + e);
+    const s0 = v128.load32_splat(values + e), r0 = b + <usize>load<u32>(offsets + e) * indexBytes;
     let j: usize = 0;
     for (; j < vectorBytes; j += 16) v128.store(out + j, madd(s0, v128.load(r0 + j), v128.load(out + j)));
     for (; j < bytes; j += 4) store<f32>(out + j, load<f32>(out + j) + load<f32>(values + e) * load<f32>(r0 + j));
@@ -192,20 +193,22 @@ export function matmulTransposeASparseAdd(a: usize, b: usize, out: usize, m: i32
 }
 
 /**
- * out[0,n] += scale·Σ over the `count` entries (offset, v) of v·b[offset + 4j], j < n, with the sums in
+ * out[0,n] += scale·Σ over the `count` entries (offset, v) of v·b[offset·indexBytes + 4j], j < n, with the sums in
  * registers: out is read and written once per 28 columns. For a small b (dY, 30 kB, in L1).
  * 7 accumulators per pass: V8 loads all of a pass's vectors before its multiply-adds, so
  * accumulators + loads + the broadcast value must fit its 15 vector registers.
  */
 // @ts-ignore: decorator
-@inline function addScaledRowsInRegisters(offsets: usize, values: usize, count: u32, b: usize, out: usize, n: i32, scale: f32, overwrite: bool): void {
+@inline export function addScaledRowsInRegisters(
+  offsets: usize, values: usize, count: u32, b: usize, out: usize, n: i32, scale: f32, overwrite: bool, indexBytes: usize,
+): void {
   const bytes = <usize>n << 2, end = <usize>count << 2;
   let j: usize = 0;
   for (; j + 112 <= bytes; j += 112) {
     let c0 = f32x4.splat(0), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0;
     for (let e: usize = 0; e < end; e += 4) {
       const s = v128.load32_splat(values + e);
-      const row = b + <usize>load<u32>(offsets + e) + j;
+      const row = b + <usize>load<u32>(offsets + e) * indexBytes + j;
       c0 = madd(s, v128.load(row), c0);
       c1 = madd(s, v128.load(row, 16), c1);
       c2 = madd(s, v128.load(row, 32), c2);
@@ -222,7 +225,7 @@ export function matmulTransposeASparseAdd(a: usize, b: usize, out: usize, m: i32
     let c0 = f32x4.splat(0), c1 = c0, c2 = c0, c3 = c0;
     for (let e: usize = 0; e < end; e += 4) {
       const s = v128.load32_splat(values + e);
-      const row = b + <usize>load<u32>(offsets + e) + j;
+      const row = b + <usize>load<u32>(offsets + e) * indexBytes + j;
       c0 = madd(s, v128.load(row), c0);
       c1 = madd(s, v128.load(row, 16), c1);
       c2 = madd(s, v128.load(row, 32), c2);
@@ -233,18 +236,18 @@ export function matmulTransposeASparseAdd(a: usize, b: usize, out: usize, m: i32
   }
   for (; j + 16 <= bytes; j += 16) {
     let c0 = f32x4.splat(0);
-    for (let e: usize = 0; e < end; e += 4) c0 = madd(v128.load32_splat(values + e), v128.load(b + <usize>load<u32>(offsets + e) + j), c0);
+    for (let e: usize = 0; e < end; e += 4) c0 = madd(v128.load32_splat(values + e), v128.load(b + <usize>load<u32>(offsets + e) * indexBytes + j), c0);
     storeSum(out + j, c0, scale, overwrite);
   }
   for (; j < bytes; j += 4) {
     let sum: f32 = 0;
-    for (let e: usize = 0; e < end; e += 4) sum += load<f32>(values + e) * load<f32>(b + <usize>load<u32>(offsets + e) + j);
+    for (let e: usize = 0; e < end; e += 4) sum += load<f32>(values + e) * load<f32>(b + <usize>load<u32>(offsets + e) * indexBytes + j);
     store<f32>(out + j, overwrite ? sum : load<f32>(out + j) + scale * sum);
   }
 }
 
 /** out = c, or out += scale·c (the scale splat here, after the pass: one more live vector in it would spill an accumulator). */
 // @ts-ignore: decorator
-@inline function storeSum(out: usize, c: v128, scale: f32, overwrite: bool): void {
+@inline export function storeSum(out: usize, c: v128, scale: f32, overwrite: bool): void {
   v128.store(out, overwrite ? c : f32x4.add(v128.load(out), f32x4.mul(f32x4.splat(scale), c)));
 }

@@ -43,11 +43,12 @@ export function openBnlabSession(kernels: Kernels, train: Split, variant: Varian
   const net = buildBenchNetwork(kernels, variant);
   const feeder = benchFeeder(kernels, train);
   const optimizer = new Sgd(kernels, LEARNING_RATE);
-  const x = net.inputFor(BATCH_SIZE); // [60, 784] in the backend's memory
+  const x = net.sparseInputFor(BATCH_SIZE); // [60, 784] as its nonzeros in the backend's memory, as a training run draws it
   const labels = new Uint8Array(BATCH_SIZE); // [60]
   const premade =
     feed === 'premade'
       ? Array.from({ length: PREMADE_BATCHES }, () => {
+          // Floats, as the peers get theirs: finding the nonzeros is part of bnlab's step here.
           const batch = { x: kernels.matrix(BATCH_SIZE, x.cols), labels: new Uint8Array(BATCH_SIZE) };
           feeder.next(batch.x, batch.labels);
           return batch;

@@ -22,7 +22,7 @@ export const SPLIT_PART_LABELS: Readonly<Record<SplitPart, string>> = {
   loss: 'softmax cross-entropy',
   sgd: 'SGD of biases, γ, β (W: in xᵀ·dY)',
   bias: 'output-layer bias kernels',
-  batchCopy: 'batch draw (indices, gather → floats)',
+  batchCopy: 'batch draw (indices, gather → nonzeros)',
   rest: 'the rest (TypeScript glue, timer overhead)',
 };
 
@@ -46,6 +46,11 @@ const PART_OF_METHOD: Readonly<Record<KernelMethod, SplitPart>> = {
   sgdStep: 'sgd',
   bytesToFloats: 'batchCopy',
   gatherBytesToFloats: 'batchCopy',
+  gatherSparseRows: 'batchCopy',
+  packRows: 'matmul',
+  unpackRows: 'rest',
+  matmulSparseRows: 'matmul',
+  matmulTransposeAAddSparseRows: 'matmul',
   softmaxCrossEntropy: 'loss',
 };
 
@@ -89,14 +94,14 @@ export function measureStepSplit(kernels: Kernels, train: Split, steps: number, 
   const net = buildBenchNetwork(timing, variant);
   const feeder = benchFeeder(timing, train);
   const optimizer = new Sgd(timing, LEARNING_RATE);
-  const x = net.inputFor(BATCH_SIZE); // [60, 784]
+  const x = net.sparseInputFor(BATCH_SIZE); // [60, 784] as its nonzeros, as a training run draws it
   const labels = new Uint8Array(BATCH_SIZE); // [60]
 
   let batchCopyMs = 0,
     stepMs = 0;
   const step = (): void => {
     const started = performance.now();
-    feeder.next(x, labels); // the draw: the batch's indices, then gatherBytesToFloats (which the wrapper times too)
+    feeder.next(x, labels); // the draw: the batch's indices, then gatherSparseRows (which the wrapper times too)
     const copied = performance.now();
     net.trainStep(x, labels, optimizer);
     const done = performance.now();
@@ -112,7 +117,7 @@ export function measureStepSplit(kernels: Kernels, train: Split, steps: number, 
 
   const partMs: Record<SplitPart, number> = { matmul: 0, batchNorm: 0, activation: 0, loss: 0, sgd: 0, bias: 0, batchCopy: batchCopyMs, rest: 0 };
   for (const method of Object.keys(PART_OF_METHOD) as KernelMethod[]) partMs[PART_OF_METHOD[method]] += timing.elapsedMs[method];
-  partMs.batchCopy = batchCopyMs; // the feeder's whole time already holds its gatherBytesToFloats
+  partMs.batchCopy = batchCopyMs; // the feeder's whole time already holds its gatherSparseRows
   const accounted = SPLIT_PARTS.reduce((sum, part) => sum + partMs[part], 0);
   partMs.rest = stepMs - accounted;
   const microsecondsPerStep = Object.fromEntries(SPLIT_PARTS.map((part) => [part, (partMs[part] / steps) * 1000])) as Record<SplitPart, number>;
@@ -161,7 +166,7 @@ function plainStepTime(kernels: Kernels, train: Split, variant: Variant, steps: 
   const net = buildBenchNetwork(kernels, variant);
   const feeder = benchFeeder(kernels, train);
   const optimizer = new Sgd(kernels, LEARNING_RATE);
-  const x = net.inputFor(BATCH_SIZE);
+  const x = net.sparseInputFor(BATCH_SIZE);
   const labels = new Uint8Array(BATCH_SIZE);
   const run = (count: number): void => {
     for (let i = 0; i < count; i++) {

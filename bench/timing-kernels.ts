@@ -3,20 +3,21 @@
  * backend and adds the performance.now() delta to that method's total. It can also record the
  * matrix-multiply calls of a step (method, operands, sparse flag) so they can be replayed alone.
  */
-import type { ActivationKind, BackendName, ByteBuffer, Kernels } from '../src/core/kernels.js';
+import type { ActivationKind, BackendName, ByteBuffer, Kernels, SparseRows, ZeroSkipping } from '../src/core/kernels.js';
 import type { Matrix } from '../src/core/matrix.js';
 import type { Labels } from '../src/core/softmax-cross-entropy.js';
 
 /** Every computing method of the Kernels interface (allocation is passed through untimed). */
-export type KernelMethod = Exclude<keyof Kernels, 'name' | 'variant' | 'reserveMemory' | 'matrix' | 'firstRows' | 'byteBuffer'>;
-export type MatmulMethod = 'matmul' | 'matmulTransposeAAdd' | 'matmulTransposeB';
+export type KernelMethod = Exclude<keyof Kernels, 'name' | 'variant' | 'reserveMemory' | 'matrix' | 'firstRows' | 'byteBuffer' | 'sparseRows'>;
+export type MatmulMethod = 'matmul' | 'matmulTransposeAAdd' | 'matmulTransposeB' | 'matmulSparseRows' | 'matmulTransposeAAddSparseRows';
 
 export interface MatmulCall {
   method: MatmulMethod;
-  a: Matrix;
+  /** A SparseRows for the *SparseRows methods, a Matrix for the others. */
+  a: Matrix | SparseRows;
   b: Matrix;
   out: Matrix;
-  aIsSparse: boolean;
+  aIsSparse: ZeroSkipping;
   /** matmulTransposeAAdd's scale (−lr when the call is the fused SGD update). */
   scale?: number;
 }
@@ -70,24 +71,60 @@ export class TimingKernels implements Kernels {
     this.add('gatherBytesToFloats', started);
   }
 
-  matmul(a: Matrix, b: Matrix, out: Matrix, aIsSparse = false): void {
+  sparseRows(maxRows: number, cols: number): SparseRows {
+    return this.inner.sparseRows(maxRows, cols);
+  }
+
+  packRows(x: Matrix, out: SparseRows): void {
+    const started = performance.now();
+    this.inner.packRows(x, out);
+    this.add('packRows', started);
+  }
+
+  gatherSparseRows(bytes: Uint8Array, rows: ArrayLike<number>, scale: number, out: SparseRows): void {
+    const started = performance.now();
+    this.inner.gatherSparseRows(bytes, rows, scale, out);
+    this.add('gatherSparseRows', started);
+  }
+
+  unpackRows(a: SparseRows, out: Matrix): void {
+    const started = performance.now();
+    this.inner.unpackRows(a, out);
+    this.add('unpackRows', started);
+  }
+
+  matmulSparseRows(a: SparseRows, b: Matrix, out: Matrix): void {
+    this.recordedMatmuls?.push({ method: 'matmulSparseRows', a, b, out, aIsSparse: true });
+    const started = performance.now();
+    this.inner.matmulSparseRows(a, b, out);
+    this.add('matmulSparseRows', started);
+  }
+
+  matmulTransposeAAddSparseRows(a: SparseRows, b: Matrix, out: Matrix, scale = 1, bZeros: ZeroSkipping = false): void {
+    this.recordedMatmuls?.push({ method: 'matmulTransposeAAddSparseRows', a, b, out, aIsSparse: true, scale });
+    const started = performance.now();
+    this.inner.matmulTransposeAAddSparseRows(a, b, out, scale, bZeros);
+    this.add('matmulTransposeAAddSparseRows', started);
+  }
+
+  matmul(a: Matrix, b: Matrix, out: Matrix, aIsSparse: ZeroSkipping = false): void {
     this.recordedMatmuls?.push({ method: 'matmul', a, b, out, aIsSparse });
     const started = performance.now();
     this.inner.matmul(a, b, out, aIsSparse);
     this.add('matmul', started);
   }
 
-  matmulTransposeAAdd(a: Matrix, b: Matrix, out: Matrix, aIsSparse = false, scale = 1): void {
+  matmulTransposeAAdd(a: Matrix, b: Matrix, out: Matrix, aIsSparse: ZeroSkipping = false, scale = 1, bZeros: ZeroSkipping = false): void {
     this.recordedMatmuls?.push({ method: 'matmulTransposeAAdd', a, b, out, aIsSparse, scale });
     const started = performance.now();
-    this.inner.matmulTransposeAAdd(a, b, out, aIsSparse, scale);
+    this.inner.matmulTransposeAAdd(a, b, out, aIsSparse, scale, bZeros);
     this.add('matmulTransposeAAdd', started);
   }
 
-  matmulTransposeB(a: Matrix, b: Matrix, out: Matrix): void {
+  matmulTransposeB(a: Matrix, b: Matrix, out: Matrix, aZeros: ZeroSkipping = false): void {
     this.recordedMatmuls?.push({ method: 'matmulTransposeB', a, b, out, aIsSparse: false });
     const started = performance.now();
-    this.inner.matmulTransposeB(a, b, out);
+    this.inner.matmulTransposeB(a, b, out, aZeros);
     this.add('matmulTransposeB', started);
   }
 
@@ -232,6 +269,11 @@ function emptyTotals(): Record<KernelMethod, number> {
     sgdStep: 0,
     bytesToFloats: 0,
     gatherBytesToFloats: 0,
+    packRows: 0,
+    gatherSparseRows: 0,
+    unpackRows: 0,
+    matmulSparseRows: 0,
+    matmulTransposeAAddSparseRows: 0,
     softmaxCrossEntropy: 0,
   };
 }
@@ -241,8 +283,10 @@ export function matmulFlops(call: MatmulCall): number {
   const { a, b } = call;
   switch (call.method) {
     case 'matmul':
+    case 'matmulSparseRows':
       return 2 * a.rows * a.cols * b.cols; // a[m,k]·b[k,n]
     case 'matmulTransposeAAdd':
+    case 'matmulTransposeAAddSparseRows':
       return 2 * a.rows * a.cols * b.cols; // a[m,k]ᵀ·b[m,n]
     case 'matmulTransposeB':
       return 2 * a.rows * a.cols * b.rows; // a[m,n]·b[k,n]ᵀ
@@ -258,8 +302,12 @@ export function describeMatmul(call: MatmulCall): string {
   switch (call.method) {
     case 'matmul':
       return `x·W    [${a.rows}x${a.cols}]·[${b.rows}x${b.cols}]${sparse}`;
+    case 'matmulSparseRows':
+      return `x·W    [${a.rows}x${a.cols}]·[${b.rows}x${b.cols}] packed`;
     case 'matmulTransposeAAdd':
       return `xᵀ·dY  [${a.cols}x${a.rows}]·[${b.rows}x${b.cols}]${sparse}`;
+    case 'matmulTransposeAAddSparseRows':
+      return `xᵀ·dY  [${a.cols}x${a.rows}]·[${b.rows}x${b.cols}] packed`;
     case 'matmulTransposeB':
       return `dY·Wᵀ  [${a.rows}x${a.cols}]·[${b.cols}x${b.rows}]`;
     default:
@@ -271,13 +319,19 @@ export function describeMatmul(call: MatmulCall): string {
 export function replayMatmul(kernels: Kernels, call: MatmulCall): void {
   switch (call.method) {
     case 'matmul':
-      kernels.matmul(call.a, call.b, call.out, call.aIsSparse);
+      kernels.matmul(call.a as Matrix, call.b, call.out, call.aIsSparse);
+      return;
+    case 'matmulSparseRows':
+      kernels.matmulSparseRows(call.a as SparseRows, call.b, call.out);
       return;
     case 'matmulTransposeAAdd':
-      kernels.matmulTransposeAAdd(call.a, call.b, call.out, call.aIsSparse, call.scale);
+      kernels.matmulTransposeAAdd(call.a as Matrix, call.b, call.out, call.aIsSparse, call.scale);
+      return;
+    case 'matmulTransposeAAddSparseRows':
+      kernels.matmulTransposeAAddSparseRows(call.a as SparseRows, call.b, call.out, call.scale);
       return;
     case 'matmulTransposeB':
-      kernels.matmulTransposeB(call.a, call.b, call.out);
+      kernels.matmulTransposeB(call.a as Matrix, call.b, call.out);
       return;
     default:
       call.method satisfies never;

@@ -228,7 +228,7 @@ async function main(): Promise<void> {
       bnlabThroughput,
       ownRatios,
       null,
-      'measured alone; a new random batch each step (BatchFeeder: its indices, then one gatherBytesToFloats from the split in wasm memory into the input), as `bnlab train` runs',
+      'measured alone; a new random batch each step (BatchFeeder: its indices, then one gatherSparseRows from the split in wasm memory into the input as its nonzeros), as `bnlab train` runs',
     ),
     systemRow(
       'bnlab',

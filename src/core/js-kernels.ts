@@ -3,8 +3,8 @@
  * the test oracle for the WebAssembly backend, and the fallback where it does not validate.
  * With float64 buffers it is also the precise path for finite-difference gradient checks.
  */
-import { checkGatherRows } from './gather-rows.js';
-import type { ActivationKind, ByteBuffer, Kernels } from './kernels.js';
+import { checkGatherRows, checkGatherSparseRows } from './gather-rows.js';
+import type { ActivationKind, ByteBuffer, Kernels, SparseRows, ZeroSkipping } from './kernels.js';
 import { assertHasRows, type FloatArray, Matrix } from './matrix.js';
 import { type Labels, softmaxCrossEntropy } from './softmax-cross-entropy.js';
 
@@ -57,6 +57,101 @@ export class JsKernels implements Kernels {
         to = i * width;
       for (let j = 0; j < width; j++) Y[to + j] = Math.fround(bytes[from + j]! * factor); // as bytesToFloats
     }
+  }
+
+  sparseRows(maxRows: number, cols: number): SparseRows {
+    return new JsSparseRows(this, maxRows, cols, this.allocate(maxRows * cols));
+  }
+
+  packRows(x: Matrix, out: SparseRows): void {
+    const rows = this.own(out, 'packRows');
+    if (x.cols !== rows.cols || x.rows > rows.maxRows)
+      throw new RangeError(`packRows: a ${x.rows}x${x.cols} matrix into sparse rows of ${rows.maxRows}x${rows.cols}`);
+    const X = x.data,
+      k = x.cols;
+    let e = 0;
+    for (let i = 0; i < x.rows; i++) {
+      for (let p = 0; p < k; p++) {
+        const value = X[i * k + p]!;
+        if (value === 0) continue; // NaN is kept, as the products multiply it
+        rows.indices[e] = p;
+        rows.values[e++] = value;
+      }
+      rows.rowStart[i + 1] = e;
+    }
+    rows.fill(x.rows, e);
+  }
+
+  gatherSparseRows(bytes: Uint8Array, picked: ArrayLike<number>, scale: number, out: SparseRows): void {
+    const rows = this.own(out, 'gatherSparseRows');
+    checkGatherSparseRows(bytes, picked, rows);
+    const factor = Math.fround(scale),
+      width = rows.cols;
+    let e = 0;
+    for (let i = 0; i < picked.length; i++) {
+      const from = picked[i]! * width;
+      for (let p = 0; p < width; p++) {
+        const value = Math.fround(bytes[from + p]! * factor); // as bytesToFloats
+        if (value === 0) continue;
+        rows.indices[e] = p;
+        rows.values[e++] = value;
+      }
+      rows.rowStart[i + 1] = e;
+    }
+    rows.fill(picked.length, e);
+  }
+
+  unpackRows(a: SparseRows, out: Matrix): void {
+    const rows = this.own(a, 'unpackRows');
+    checkShapes('unpackRows', out.rows === rows.rows && out.cols === rows.cols, rows, out);
+    const O = out.data;
+    O.fill(0);
+    for (let i = 0; i < rows.rows; i++) {
+      for (let e = rows.rowStart[i]!; e < rows.rowStart[i + 1]!; e++) O[i * rows.cols + rows.indices[e]!] = rows.values[e]!;
+    }
+  }
+
+  // The same loops as matmul and matmulTransposeAAdd, over the nonzeros only: the same sums in the same order.
+  matmulSparseRows(a: SparseRows, b: Matrix, out: Matrix): void {
+    const rows = this.own(a, 'matmulSparseRows');
+    checkShapes('matmulSparseRows', rows.cols === b.rows && out.rows === rows.rows && out.cols === b.cols, rows, b, out);
+    const n = b.cols,
+      B = b.data,
+      C = out.data;
+    C.fill(0);
+    for (let i = 0; i < rows.rows; i++) {
+      const cRow = i * n;
+      for (let e = rows.rowStart[i]!; e < rows.rowStart[i + 1]!; e++) {
+        const aip = rows.values[e]!,
+          bRow = rows.indices[e]! * n;
+        for (let j = 0; j < n; j++) C[cRow + j] += aip * B[bRow + j]!;
+      }
+    }
+  }
+
+  matmulTransposeAAddSparseRows(a: SparseRows, b: Matrix, out: Matrix, scale = 1, _bZeros: ZeroSkipping = false): void {
+    const rows = this.own(a, 'matmulTransposeAAddSparseRows');
+    checkShapes('matmulTransposeAAddSparseRows', rows.rows === b.rows && out.rows === rows.cols && out.cols === b.cols, rows, b, out);
+    const n = b.cols,
+      B = b.data;
+    const C = scale === 1 ? out.data : this.zeroedScratch(out.size);
+    for (let i = 0; i < rows.rows; i++) {
+      const bRow = i * n;
+      for (let e = rows.rowStart[i]!; e < rows.rowStart[i + 1]!; e++) {
+        const aip = rows.values[e]!,
+          cRow = rows.indices[e]! * n;
+        for (let j = 0; j < n; j++) C[cRow + j] += aip * B[bRow + j]!;
+      }
+    }
+    if (scale === 1) return;
+    const O = out.data;
+    for (let i = 0; i < O.length; i++) O[i] += scale * C[i]!;
+  }
+
+  /** `a` as this backend's own sparse rows. */
+  private own(a: SparseRows, kernel: string): JsSparseRows {
+    if (!(a instanceof JsSparseRows && a.owner === this)) throw new RangeError(`${kernel}: the sparse rows were made by another backend`);
+    return a;
   }
 
   // i-k-j order: the inner loop walks rows of b and out contiguously; a zero a[i,k] skips a row.
@@ -493,6 +588,32 @@ export function sigmoid(x: number): number {
   return e / (1 + e);
 }
 
-function checkShapes(kernel: string, ok: boolean, ...matrices: Matrix[]): void {
+function checkShapes(kernel: string, ok: boolean, ...matrices: Array<Pick<Matrix, 'rows' | 'cols'>>): void {
   if (!ok) throw new RangeError(`${kernel}: incompatible shapes ${matrices.map((m) => `${m.rows}x${m.cols}`).join(', ')}`);
+}
+
+/** Sparse rows on the JavaScript heap: rowStart [maxRows + 1], then each entry's column and value. */
+class JsSparseRows implements SparseRows {
+  rows = 0;
+  entries = 0;
+  readonly rowStart: Uint32Array;
+  readonly indices: Uint32Array;
+
+  constructor(
+    readonly owner: JsKernels,
+    readonly maxRows: number,
+    readonly cols: number,
+    readonly values: FloatArray,
+  ) {
+    if (!Number.isInteger(maxRows) || !Number.isInteger(cols) || maxRows < 0 || cols < 0) {
+      throw new RangeError(`sparse rows need whole, non-negative dimensions, got ${maxRows}x${cols}`);
+    }
+    this.rowStart = new Uint32Array(maxRows + 1);
+    this.indices = new Uint32Array(maxRows * cols);
+  }
+
+  fill(rows: number, entries: number): void {
+    this.rows = rows;
+    this.entries = entries;
+  }
 }

@@ -1,12 +1,13 @@
 /**
  * @file Training batches straight into a network's input: the Batcher picks the next batch's
- * examples, and one `gatherBytesToFloats` call converts those rows of the split, kept in the
- * backend's memory (resident-pixels.ts), into the float input. No row is copied from
- * JavaScript per batch; the floats and labels are exactly those of drawing the batch's bytes
- * (`Batcher.next`) and converting them. The one place a training loop's "draw, then convert" lives.
+ * examples, and one kernel call converts those rows of the split, kept in the backend's memory
+ * (resident-pixels.ts), into the input: floats (`gatherBytesToFloats`), or their nonzeros packed
+ * for the first layer (`gatherSparseRows`, what training uses). No row is copied from JavaScript
+ * per batch; the values and labels are exactly those of drawing the batch's bytes (`Batcher.next`)
+ * and converting them. The one place a training loop's "draw, then convert" lives.
  */
-import type { ByteBuffer, Kernels } from '../core/kernels.js';
-import type { Matrix } from '../core/matrix.js';
+import type { ByteBuffer, InputRows, Kernels } from '../core/kernels.js';
+import { Matrix } from '../core/matrix.js';
 import { Batcher, type BatcherOptions } from './batcher.js';
 import { PIXEL_SCALE, type Split } from './mnist.js';
 import { residentPixels } from './resident-pixels.js';
@@ -31,13 +32,15 @@ export class BatchFeeder {
     this.width = split.width;
   }
 
-  /** Fills x [batchSize, width] with the next batch's pixels as floats and labels [batchSize] with its labels. */
-  next(x: Matrix, labels: Uint8Array): void {
-    if (x.rows !== this.indices.length || x.cols !== this.width) {
-      throw new RangeError(`a feeder of ${this.indices.length} × ${this.width} fills a matrix of that shape, got ${x.rows}x${x.cols}`);
+  /** Fills x [batchSize, width] with the next batch's pixels (as floats, or their nonzeros) and labels [batchSize] with its labels. */
+  next(x: InputRows, labels: Uint8Array): void {
+    const rows = x instanceof Matrix ? x.rows : x.maxRows;
+    if (!(x instanceof Matrix ? rows === this.indices.length : rows >= this.indices.length) || x.cols !== this.width) {
+      throw new RangeError(`a feeder of ${this.indices.length} × ${this.width} fills an input of that shape, got ${rows}x${x.cols}`);
     }
     this.batcher.nextIndices(this.indices, labels);
     // pixels.data read at each use: a growing wasm memory rebinds it.
-    this.kernels.gatherBytesToFloats(this.pixels.data, this.indices, PIXEL_SCALE, x);
+    if (x instanceof Matrix) this.kernels.gatherBytesToFloats(this.pixels.data, this.indices, PIXEL_SCALE, x);
+    else this.kernels.gatherSparseRows(this.pixels.data, this.indices, PIXEL_SCALE, x);
   }
 }

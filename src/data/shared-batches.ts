@@ -9,15 +9,14 @@
  * whose weights stay in the caches for several steps does not lose to the others what the shared
  * draw gains (one step each in turn did, by measurement: bench/shared-batches.ts).
  */
-import type { Kernels } from '../core/kernels.js';
-import type { Matrix } from '../core/matrix.js';
+import { type Kernels, type SparseRows, sparseRowsBytes } from '../core/kernels.js';
 import { BatchFeeder } from './batch-feeder.js';
 import type { BatcherOptions } from './batcher.js';
 import type { Split } from './mnist.js';
 
 export interface SharedBatch {
-  /** [batchSize, width] the batch's floats; nobody but `batch` writes them. */
-  x: Matrix;
+  /** [batchSize, width] the batch's pixels as their nonzeros; nobody but `batch` writes them. */
+  x: SparseRows;
   /** [batchSize] its labels. */
   labels: Uint8Array;
 }
@@ -38,10 +37,10 @@ export class SharedBatches {
     readonly ahead = 1,
   ) {
     if (!Number.isInteger(ahead) || ahead < 1) throw new RangeError(`batches are drawn at least one at a time, got ${ahead}`);
-    // The floats (and the split's bytes, placed once per backend by the feeder) allocated before any network holds a view.
-    kernels.reserveMemory(batchSize * split.width * 4 * ahead + 4096);
+    // The batches (and the split's bytes, placed once per backend by the feeder) allocated before any network holds a view.
+    kernels.reserveMemory(sparseRowsBytes(batchSize, split.width) * ahead + 4096);
     this.feeder = new BatchFeeder(kernels, split, batchSize, options);
-    this.window = Array.from({ length: ahead }, () => ({ x: kernels.matrix(batchSize, split.width), labels: new Uint8Array(batchSize) }));
+    this.window = Array.from({ length: ahead }, () => ({ x: kernels.sparseRows(batchSize, split.width), labels: new Uint8Array(batchSize) }));
     this.first = 1 - ahead;
   }
 

@@ -3,8 +3,8 @@
  * article's TensorFlow code. Forward and backward side by side; backward accumulates, or applies
  * SGD to W inside its gradient kernel during a training step.
  */
-import type { Kernels, ZeroSkipping } from '../core/kernels.js';
-import type { Matrix } from '../core/matrix.js';
+import type { InputRows, Kernels, SparseRows, ZeroSkipping } from '../core/kernels.js';
+import { Matrix } from '../core/matrix.js';
 import { type CheckpointTensor, type ForwardPass, type Layer, matrixTensor, type Parameter } from './layer.js';
 import { allocated, RowBuffer } from './row-buffer.js';
 
@@ -23,6 +23,10 @@ export class Dense implements Layer {
   private readonly parameterList: Parameter[];
   protected output: RowBuffer | null = null; // [m, out] x·W (+ b)
   protected inputGradient: RowBuffer | null = null; // [m, in] ∂L/∂x
+  /** The nonzeros of the float input of the latest training forward (inputZeros true), which backward's xᵀ·dY reads again. */
+  private packedInput: SparseRows | null = null;
+  /** The input they were packed from, or null when the latest forward packed nothing. */
+  private packedFrom: Matrix | null = null;
 
   /** @param name the checkpoint prefix, `dense.{i}` */
   constructor(
@@ -53,10 +57,10 @@ export class Dense implements Layer {
     this.inputGradient = needsInputGradient ? new RowBuffer(this.kernels, maxRows, this.inputs) : null;
   }
 
-  /** y[m,out] = x[m,in]·W + b. */
-  forward(x: Matrix, _pass?: ForwardPass): Matrix {
+  /** y[m,out] = x[m,in]·W + b; x may be given as its nonzeros (a first layer's input: SparseRows). */
+  forward(x: InputRows, pass?: ForwardPass): Matrix {
     const y = allocated(this.output).rows(x.rows);
-    this.kernels.matmul(x, this.weights, y, this.inputZeros);
+    this.multiplyInput(x, pass, y);
     if (this.bias) this.kernels.addRowVector(y, this.bias);
     return y;
   }
@@ -67,13 +71,44 @@ export class Dense implements Layer {
    * untouched): one pass over W instead of three (zero the gradient, accumulate it, apply it).
    * dx is computed first because it needs W before the update.
    */
-  backward(x: Matrix, dy: Matrix, learningRate?: number): Matrix | null {
+  backward(x: InputRows, dy: Matrix, learningRate?: number): Matrix | null {
     const dx = this.inputGradient?.rows(x.rows) ?? null;
     if (dx) this.kernels.matmulTransposeB(dy, this.weights, dx, this.outputGradientZeros);
     if (this.biasGrad) this.kernels.addColumnSums(dy, this.biasGrad);
-    if (learningRate === undefined) this.kernels.matmulTransposeAAdd(x, dy, this.weightGrad, this.inputZeros, 1, this.outputGradientZeros);
-    else this.kernels.matmulTransposeAAdd(x, dy, this.weights, this.inputZeros, -learningRate, this.outputGradientZeros);
+    if (learningRate === undefined) this.addInputProduct(x, dy, this.weightGrad, 1);
+    else this.addInputProduct(x, dy, this.weights, -learningRate);
     return dx;
+  }
+
+  /**
+   * out = x·W. Float rows whose zeros are skipped (inputZeros true) are packed once in a training
+   * forward, and backward's xᵀ·dY reads the same nonzeros: the same bits as each product finding
+   * them itself. Rows given as their nonzeros are read as they are.
+   */
+  protected multiplyInput(x: InputRows, pass: ForwardPass | undefined, out: Matrix): void {
+    this.packedFrom = null;
+    if (!(x instanceof Matrix)) {
+      this.kernels.matmulSparseRows(x, this.weights, out);
+    } else if (this.inputZeros === true && pass?.mode === 'train') {
+      this.kernels.matmulSparseRows(this.pack(x), this.weights, out);
+      this.packedFrom = x;
+    } else {
+      this.kernels.matmul(x, this.weights, out, this.inputZeros);
+    }
+  }
+
+  /** target += scale·xᵀ·dy, from the nonzeros the forward packed where it did (x: the latest forward's input, unchanged). */
+  protected addInputProduct(x: InputRows, dy: Matrix, target: Matrix, scale: number): void {
+    const packed = x instanceof Matrix ? (x === this.packedFrom ? this.packedInput : null) : x;
+    if (packed) this.kernels.matmulTransposeAAddSparseRows(packed, dy, target, scale, this.outputGradientZeros);
+    else this.kernels.matmulTransposeAAdd(x as Matrix, dy, target, this.inputZeros, scale, this.outputGradientZeros);
+  }
+
+  /** x's nonzeros, in room made for the largest training batch so far. */
+  private pack(x: Matrix): SparseRows {
+    if (!this.packedInput || this.packedInput.maxRows < x.rows) this.packedInput = this.kernels.sparseRows(x.rows, this.inputs);
+    this.kernels.packRows(x, this.packedInput);
+    return this.packedInput;
   }
 
   parameters(): readonly Parameter[] {

@@ -5,7 +5,7 @@
  * and its memory: reserved from the spec and its largest batch when it is built, so a training
  * step allocates nothing and running it never grows memory under an array a caller holds.
  */
-import type { Kernels } from '../core/kernels.js';
+import type { InputRows, Kernels, SparseRows } from '../core/kernels.js';
 import { Matrix } from '../core/matrix.js';
 import type { Rng } from '../core/rng.js';
 import { insertAfterNorms } from './activation-noise.js';
@@ -65,8 +65,12 @@ export class MLP {
   /** The parameters a training step updates through the optimizer (biases, γ, β), listed once: trainStep allocates nothing. */
   private readonly optimizerParameters: readonly Parameter[];
   private readonly input: RowBuffer; // [m, inputSize]
+  /** Inputs kept as their nonzeros, by batch size, made on first use (`sparseInputFor`). */
+  private readonly sparseInputs = new Map<number, SparseRows>();
+  /** The first layer: a Dense, the one layer that takes an input given as SparseRows. */
+  private readonly first: Dense;
   private readonly dLogits: RowBuffer; // [m, outputSize]
-  /** Each layer's input in the latest forward (layer 0's is x), for backward. */
+  /** Each layer's input in the latest forward, for backward (layer 0's, x, backward is given). */
   private readonly layerInputs: Matrix[];
   private logits: Matrix | null = null;
   private lastMode: Mode | null = null;
@@ -106,6 +110,8 @@ export class MLP {
     this.layers = options.afterNorm ? insertAfterNorms(built, options.afterNorm) : built.layers;
     this.hidden = built.hidden;
     this.dense = built.dense;
+    if (this.layers[0] !== this.dense[0]) throw new Error('a network starts with a linear layer');
+    this.first = this.dense[0]!;
     this.norms = built.hidden.map((block) => block.batchNorm);
     this.normLayers = built.hidden.map((block) => block.norm);
     this.dense.forEach((layer, i) => {
@@ -198,6 +204,22 @@ export class MLP {
     return this.input.rows(batchSize);
   }
 
+  /**
+   * An empty input of `batchSize` rows kept as its nonzeros, in the backend's memory: fill it with
+   * `kernels.gatherSparseRows` (a batch of MNIST pixels), then call forward or trainStep. The first
+   * layer then reads the nonzeros instead of finding them in x·W and again in xᵀ·dY; the numbers
+   * are those of the same rows given as floats with `sparseInput` on, bit for bit.
+   */
+  sparseInputFor(batchSize: number): SparseRows {
+    this.assertFits(batchSize);
+    let rows = this.sparseInputs.get(batchSize);
+    if (!rows) {
+      rows = this.kernels.sparseRows(batchSize, this.currentSpec.inputSize);
+      this.sparseInputs.set(batchSize, rows);
+    }
+    return rows;
+  }
+
   /** Buffers of the hidden layers from the latest forward (and backward) of `batchSize` rows, for experiments that look inside. */
   hiddenBuffers(batchSize: number): HiddenBuffers[] {
     this.assertFits(batchSize);
@@ -216,16 +238,16 @@ export class MLP {
   }
 
   /**
-   * Logits [m, outputSize] for x [m, inputSize]. `train`: BatchNorm uses batch statistics and
+   * Logits [m, outputSize] for x [m, inputSize] (floats, or their nonzeros). `train`: BatchNorm uses batch statistics and
    * updates its estimates; `infer`: the network's inference statistics, or for one call (a probe)
    * `statistics`, which changes nothing. The result is a buffer, valid until the next forward.
    */
-  forward(x: Matrix, mode: Mode, statistics?: InferenceStatistics): Matrix {
+  forward(x: InputRows, mode: Mode, statistics?: InferenceStatistics): Matrix {
     if (x.cols !== this.currentSpec.inputSize) throw new RangeError(`the network takes ${this.currentSpec.inputSize} inputs per example, got ${x.cols}`);
     this.assertFits(x.rows);
     const pass = mode === 'train' ? TRAINING_PASS : statistics ? { mode, statistics } : this.inferencePass;
-    let output = x;
-    for (let i = 0; i < this.layers.length; i++) {
+    let output = this.first.forward(x, pass);
+    for (let i = 1; i < this.layers.length; i++) {
       this.layerInputs[i] = output;
       output = this.layers[i]!.forward(output, pass);
     }
@@ -235,7 +257,7 @@ export class MLP {
   }
 
   /** Adds ∂L/∂(every parameter) into the gradients, given ∂L/∂logits of the latest forward (which must be a training-mode one). */
-  backward(x: Matrix, dLogits: Matrix): void {
+  backward(x: InputRows, dLogits: Matrix): void {
     this.backpropagate(x, dLogits, undefined);
   }
 
@@ -243,17 +265,18 @@ export class MLP {
    * backward, where `weightLearningRate` (if given) applies each weight matrix's SGD update
    * inside its gradient kernel instead of adding to weightGrad; biases, γ and β get gradients.
    */
-  private backpropagate(x: Matrix, dLogits: Matrix, weightLearningRate: number | undefined): void {
+  private backpropagate(x: InputRows, dLogits: Matrix, weightLearningRate: number | undefined): void {
     if (!this.logits || this.logits.rows !== x.rows) throw new Error('backward needs a forward pass on the same batch first');
     if (this.lastMode !== 'train' && this.normLayers.some((norm) => norm instanceof BatchNorm)) {
       throw new Error('backward through BatchNorm needs a training-mode forward (batch statistics)');
     }
     let upstream = dLogits;
-    for (let i = this.layers.length - 1; i >= 0; i--) {
-      const dInput = this.layers[i]!.backward(i === 0 ? x : this.layerInputs[i]!, upstream, weightLearningRate);
-      if (!dInput) break;
+    for (let i = this.layers.length - 1; i >= 1; i--) {
+      const dInput = this.layers[i]!.backward(this.layerInputs[i]!, upstream, weightLearningRate);
+      if (!dInput) return;
       upstream = dInput;
     }
+    this.first.backward(x, upstream, weightLearningRate);
   }
 
   /** Mean softmax cross-entropy of the latest logits against labels; writes ∂loss/∂logits into a buffer of the network. */
@@ -271,7 +294,7 @@ export class MLP {
    * `Kernels.matmulTransposeAAdd`); the small vectors (biases, γ, β) take the optimizer's usual path.
    * weightGrad is therefore not filled by trainStep: call computeGradients for gradients.
    */
-  trainStep(x: Matrix, labels: Labels, optimizer: Sgd): number {
+  trainStep(x: InputRows, labels: Labels, optimizer: Sgd): number {
     const vectors = this.optimizerParameters;
     for (const { grad } of vectors) grad.data.fill(0);
     this.forward(x, 'train');
@@ -286,7 +309,7 @@ export class MLP {
    * first): what trainStep computes, without the update, for experiments that read gradients.
    * Returns the batch's mean loss and the logits (a buffer, as forward's).
    */
-  computeGradients(x: Matrix, labels: Labels): { loss: number; logits: Matrix } {
+  computeGradients(x: InputRows, labels: Labels): { loss: number; logits: Matrix } {
     this.zeroGrad();
     const logits = this.forward(x, 'train');
     const { loss, dLogits } = this.lossAndGradient(labels);

@@ -42,8 +42,10 @@ export function networkMemory(spec: NetworkSpec): NetworkMemory {
   const ghostStatistics = spec.ghost ? (3 * hiddenUnits) / spec.ghost.virtualBatch : 0;
   const rowFloats = spec.inputSize + (spec.norm === 'none' ? 3 : 6) * hiddenUnits + normGroups + ghostStatistics + 2 * spec.outputSize;
   // The kernels' working memory per example: the input as bytes twice (a batch drawn, a split's
-  // rows staged; staging regions double), xᵀ of the sparse first layer's weight gradient (at most
-  // twice, as its scratch grows), and the loss's label and terms.
-  const kernelRowBytes = 2 * spec.inputSize + 2 * FLOAT_BYTES * spec.inputSize + 24;
+  // rows staged; staging regions double), the sparse first layer's scratch in xᵀ·dY (its nonzeros
+  // by column, or xᵀ: at most twice, as scratch grows), the input as its nonzeros (a column and a
+  // value each, at most every input, and a row start: `sparseInputFor`, or the first layer's own
+  // packing of float rows; a network trained both ways grows memory once), and the loss's label and terms.
+  const kernelRowBytes = 2 * spec.inputSize + 2 * FLOAT_BYTES * spec.inputSize + 2 * FLOAT_BYTES * spec.inputSize + 4 + 24;
   return { fixedBytes: fixedFloats * FLOAT_BYTES + KERNEL_FIXED_BYTES, bytesPerRow: rowFloats * FLOAT_BYTES + kernelRowBytes };
 }

@@ -19,7 +19,7 @@
  * A training step updates v inside backward (updatedInBackward, as Dense's W): v ← v + lr·c·v,
  * then v ← v − lr·xᵀ·dt in the gradient kernel; g and b take the optimizer's path.
  */
-import type { Kernels } from '../core/kernels.js';
+import type { InputRows, Kernels } from '../core/kernels.js';
 import type { Matrix } from '../core/matrix.js';
 import { Dense } from './dense.js';
 import { type CheckpointTensor, type ForwardPass, matrixTensor, type Parameter } from './layer.js';
@@ -84,12 +84,12 @@ export class WeightNormDense extends Dense {
   }
 
   /** y = s·(x·v) + b (mean-only: s·(t − μ) + b); the first training forward initializes g and b from its batch first (with `data`). */
-  override forward(x: Matrix, pass: ForwardPass): Matrix {
+  override forward(x: InputRows, pass: ForwardPass): Matrix {
     const m = x.rows,
       y = allocated(this.output).rows(m),
       t = allocated(this.projection).rows(m);
     const train = pass.mode === 'train';
-    this.kernels.matmul(x, this.weights, t, this.inputZeros);
+    this.multiplyInput(x, pass, t);
     this.kernels.weightNormScale(this.weights, this.g, this.norms, this.scale);
     if (train && !this.initialized) this.initializeFromBatch(t);
     this.lastForwardTrained = train;
@@ -124,7 +124,7 @@ export class WeightNormDense extends Dense {
    * dx = dt·vᵀ; ∇b += Σdy; ∇g += Σ dy·t/‖v‖; ∇v += xᵀ·dt − c·v, or with `learningRate` the SGD
    * step on v itself (v += lr·c·v, then v −= lr·xᵀ·dt in the gradient kernel).
    */
-  override backward(x: Matrix, dy: Matrix, learningRate?: number): Matrix | null {
+  override backward(x: InputRows, dy: Matrix, learningRate?: number): Matrix | null {
     if (this.options.meanOnly && !this.lastForwardTrained)
       throw new Error(`backward through ${this.name}'s mean-only batch normalization needs a training-mode forward (batch statistics)`);
     const m = x.rows,
@@ -138,11 +138,11 @@ export class WeightNormDense extends Dense {
     const dx = this.inputGradient?.rows(m) ?? null;
     if (dx) this.kernels.matmulTransposeB(dt, this.weights, dx, this.outputGradientZeros);
     if (learningRate === undefined) {
-      this.kernels.matmulTransposeAAdd(x, dt, this.weightGrad, this.inputZeros, 1, this.outputGradientZeros);
+      this.addInputProduct(x, dt, this.weightGrad, 1);
       this.kernels.addScaledColumns(this.weights, this.coefficient, -1, this.weightGrad);
     } else {
       this.kernels.addScaledColumns(this.weights, this.coefficient, learningRate, this.weights);
-      this.kernels.matmulTransposeAAdd(x, dt, this.weights, this.inputZeros, -learningRate, this.outputGradientZeros);
+      this.addInputProduct(x, dt, this.weights, -learningRate);
     }
     return dx;
   }

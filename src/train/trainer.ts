@@ -13,7 +13,7 @@
  * would give, to the bit.
  */
 
-import type { Matrix } from '../core/matrix.js';
+import type { SparseRows } from '../core/kernels.js';
 import { BatchFeeder } from '../data/batch-feeder.js';
 import { type MnistData, type SplitExamples, splitExamples } from '../data/mnist.js';
 import { residentPixels } from '../data/resident-pixels.js';
@@ -170,7 +170,7 @@ export class TrainingRun {
   /** The run's own batches, or null when it trains on `shared`'s. */
   private readonly feeder: BatchFeeder | null;
   private readonly shared: SharedBatches | null;
-  private readonly x: Matrix; // [batchSize, 784] floats, the network's input
+  private readonly x: SparseRows; // [batchSize, 784] the network's input, as its nonzeros
   private readonly labels: Uint8Array;
   private readonly validationExamples: SplitExamples;
   private lossSum = 0;
@@ -195,7 +195,7 @@ export class TrainingRun {
     }
     this.shared = shared;
     this.feeder = shared ? null : new BatchFeeder(net.kernels, data.train, config.batchSize, batcher);
-    this.x = net.inputFor(config.batchSize);
+    this.x = net.sparseInputFor(config.batchSize);
     this.labels = new Uint8Array(config.batchSize);
     // Validated every few hundred steps: its bytes are kept in the backend's memory rather than copied in each time.
     this.validationExamples = splitExamples(data.validation, residentPixels(net.kernels, data.validation.pixels));

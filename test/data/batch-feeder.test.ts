@@ -47,7 +47,7 @@ for (const kernels of await backendsUnderTest()) {
 
     test('an input of the wrong shape is refused, saying the shape it needs', () => {
       const feeder = new BatchFeeder(kernels, byteSplit(), BATCH, { shuffle: false, seed: 1 });
-      assert.throws(() => feeder.next(kernels.matrix(BATCH, WIDTH - 1), new Uint8Array(BATCH)), /a feeder of 8 × 20 fills a matrix of that shape, got 8x19/);
+      assert.throws(() => feeder.next(kernels.matrix(BATCH, WIDTH - 1), new Uint8Array(BATCH)), /a feeder of 8 × 20 fills an input of that shape, got 8x19/);
       assert.throws(() => feeder.next(kernels.matrix(BATCH, WIDTH), new Uint8Array(BATCH + 1)), /nextIndices\(\) needs 8 indices and 8 labels, got 8 and 9/);
     });
   });

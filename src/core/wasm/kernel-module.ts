@@ -48,6 +48,26 @@ export interface KernelExports {
   matmulSparseScratchBytes(k: number): number;
   matmulTransposeASparseAdd(a: number, b: number, out: number, m: number, k: number, n: number, scale: number, scratch: number): void;
   matmulTransposeASparseScratchBytes(m: number, k: number): number;
+  /** Compressed sparse rows (rowStart u32[m+1], indices u32[], values f32[]) of the nonzeros of a[m,k]; returns how many. */
+  packRows(a: number, m: number, k: number, rowStart: number, indices: number, values: number): number;
+  /** The rows rows[count] (u32) of bytes[·, width] as f32(byte)·scale, packed into compressed sparse rows; returns the touched bytes' OR. */
+  gatherSparseRows(bytes: number, rows: number, count: number, width: number, scale: number, rowStart: number, indices: number, values: number): number;
+  /** out[m,n] = a·b for a in compressed sparse rows; inRegisters for a b that fits in L2. */
+  matmulSparseRows(rowStart: number, indices: number, values: number, m: number, b: number, out: number, n: number, inRegisters: number): void;
+  /** out[k,n] += scale·aᵀ·b[m,n] for a in compressed sparse rows of m rows and k columns. */
+  matmulTransposeASparseRowsAdd(
+    rowStart: number,
+    indices: number,
+    values: number,
+    m: number,
+    k: number,
+    b: number,
+    out: number,
+    n: number,
+    scale: number,
+    scratch: number,
+  ): void;
+  matmulTransposeASparseRowsScratchBytes(k: number, entries: number): number;
   addRowVector(x: number, v: number, m: number, n: number): void;
   addColumnSums(x: number, out: number, m: number, n: number): void;
   activationForward(kind: ActivationCode, x: number, out: number, count: number): void;
@@ -138,6 +158,11 @@ const EXPORT_NAMES: ReadonlyArray<keyof KernelExports> = [
   'matmulSparseScratchBytes',
   'matmulTransposeASparseAdd',
   'matmulTransposeASparseScratchBytes',
+  'packRows',
+  'gatherSparseRows',
+  'matmulSparseRows',
+  'matmulTransposeASparseRowsAdd',
+  'matmulTransposeASparseRowsScratchBytes',
   'addRowVector',
   'addColumnSums',
   'activationForward',

@@ -10,8 +10,8 @@
  * SIMD approximations within 2 ulp of the reference's double-precision Math; the dense matmul
  * paths multiply zeros (0·∞ = NaN) where the reference skips a zero left factor.
  */
-import { checkGatherRows } from '../gather-rows.js';
-import type { ActivationKind, ByteBuffer, Kernels, ZeroSkipping } from '../kernels.js';
+import { checkGatherRows, checkGatherSparseRows } from '../gather-rows.js';
+import type { ActivationKind, ByteBuffer, Kernels, SparseRows, ZeroSkipping } from '../kernels.js';
 import type { Matrix } from '../matrix.js';
 import { checkLabel, checkLabelCount, type Labels } from '../softmax-cross-entropy.js';
 import { ForeignStaging } from './foreign-staging.js';
@@ -49,6 +49,8 @@ export class WasmKernels implements Kernels {
   private gatherRows = 0;
   private gatherRowsOffset = 0;
   private gatherRowView = new Uint32Array(0);
+  /** The whole memory as u32 words, rebuilt when memory grows: for reading a SparseRows' entry count. */
+  private words = new Uint32Array(0);
 
   private constructor(
     private readonly kernels: KernelExports,
@@ -122,6 +124,100 @@ export class WasmKernels implements Kernels {
       // Bytes outside wasm memory: only the picked rows are copied in, side by side.
       const pBytes = this.staging.placeRows(bytes, rows, out.cols);
       this.kernels.bytesToFloats(pBytes, this.write(out, 'gatherBytesToFloats'), out.size, scale);
+    }
+    this.staging.finish();
+  }
+
+  sparseRows(maxRows: number, cols: number): SparseRows {
+    if (!Number.isInteger(maxRows) || !Number.isInteger(cols) || maxRows < 0 || cols < 0) {
+      throw new RangeError(`sparse rows need whole, non-negative dimensions, got ${maxRows}x${cols}`);
+    }
+    const entries = maxRows * cols + 4; // the pack writes whole vectors: 3 entries of slack
+    const rowStart = this.arena.reserve(4 * (maxRows + 1)),
+      indices = this.arena.reserve(4 * entries),
+      values = this.arena.reserve(4 * entries);
+    return new WasmSparseRows(this, maxRows, cols, rowStart, indices, values);
+  }
+
+  packRows(x: Matrix, out: SparseRows): void {
+    const rows = this.own(out, 'packRows');
+    if (x.cols !== rows.cols || x.rows > rows.maxRows) throw shapeError('packRows', x, rows);
+    this.staging.begin();
+    const entries = this.kernels.packRows(this.read(x, 'packRows'), x.rows, x.cols, rows.rowStart, rows.indices, rows.values);
+    this.staging.finish();
+    rows.fill(x.rows, entries);
+  }
+
+  gatherSparseRows(bytes: Uint8Array, picked: ArrayLike<number>, scale: number, out: SparseRows): void {
+    const rows = this.own(out, 'gatherSparseRows');
+    if (bytes.buffer.byteLength === 0 && picked.length > 0) {
+      throw new RangeError(
+        "gatherSparseRows: the bytes' buffer was detached, probably a byteBuffer's data kept across a growth of wasm memory; read byteBuffer.data at each use",
+      );
+    }
+    checkGatherSparseRows(bytes, picked, rows);
+    const m = picked.length,
+      width = rows.cols;
+    this.staging.begin();
+    if (bytes.buffer === this.arena.buffer) {
+      const pBytes = bytes.byteOffset; // first: placing the indices may grow memory, which detaches `bytes`
+      this.kernels.gatherSparseRows(pBytes, this.gatherIndices(picked), m, width, scale, rows.rowStart, rows.indices, rows.values);
+    } else {
+      // Bytes outside wasm memory: the picked rows copied in side by side, then read in order.
+      const pBytes = this.staging.placeRows(bytes, picked, width);
+      this.kernels.gatherSparseRows(
+        pBytes,
+        this.gatherIndices(Array.from({ length: m }, (_, i) => i)),
+        m,
+        width,
+        scale,
+        rows.rowStart,
+        rows.indices,
+        rows.values,
+      );
+    }
+    this.staging.finish();
+    rows.fill(m, this.word(rows.rowStart + 4 * m));
+  }
+
+  unpackRows(a: SparseRows, out: Matrix): void {
+    const rows = this.own(a, 'unpackRows');
+    if (out.rows !== rows.rows || out.cols !== rows.cols) throw shapeError('unpackRows', rows, out);
+    const buffer = this.arena.buffer;
+    const rowStart = new Uint32Array(buffer, rows.rowStart, rows.rows + 1),
+      indices = new Uint32Array(buffer, rows.indices, rows.entries),
+      values = new Float32Array(buffer, rows.values, rows.entries);
+    const O = out.data;
+    O.fill(0);
+    for (let i = 0; i < rows.rows; i++) for (let e = rowStart[i]!; e < rowStart[i + 1]!; e++) O[i * rows.cols + indices[e]!] = values[e]!;
+  }
+
+  matmulSparseRows(a: SparseRows, b: Matrix, out: Matrix): void {
+    const rows = this.own(a, 'matmulSparseRows');
+    if (!(rows.cols === b.rows && out.rows === rows.rows && out.cols === b.cols)) throw shapeError('matmulSparseRows', rows, b, out);
+    const n = b.cols;
+    this.staging.begin();
+    const pb = this.read(b, 'matmulSparseRows'),
+      po = this.write(out, 'matmulSparseRows');
+    // Sums kept in registers where b stays in L2, as matmul's sparse path chooses.
+    this.kernels.matmulSparseRows(rows.rowStart, rows.indices, rows.values, rows.rows, pb, po, n, b.size * 4 <= SMALL_RIGHT_FACTOR_BYTES ? 1 : 0);
+    this.staging.finish();
+  }
+
+  matmulTransposeAAddSparseRows(a: SparseRows, b: Matrix, out: Matrix, scale = 1, bZeros: ZeroSkipping = false): void {
+    const rows = this.own(a, 'matmulTransposeAAddSparseRows');
+    if (!(rows.rows === b.rows && out.rows === rows.cols && out.cols === b.cols)) throw shapeError('matmulTransposeAAddSparseRows', rows, b, out);
+    const m = rows.rows,
+      k = rows.cols,
+      n = b.cols;
+    this.staging.begin();
+    const pb = this.read(b, 'matmulTransposeAAddSparseRows'),
+      po = this.write(out, 'matmulTransposeAAddSparseRows');
+    if (bZeros !== false && this.allZerosAgainstFinite(pb, m * n, rows.values, rows.entries)) {
+      this.zeroSkips.vanishedGradient++; // as in matmulTransposeAAdd
+    } else {
+      const scratch = this.scratch(this.kernels.matmulTransposeASparseRowsScratchBytes(k, rows.entries));
+      this.kernels.matmulTransposeASparseRowsAdd(rows.rowStart, rows.indices, rows.values, m, k, pb, po, n, scale, scratch);
     }
     this.staging.finish();
   }
@@ -486,6 +582,18 @@ export class WasmKernels implements Kernels {
     return total / m;
   }
 
+  /** `a` as this backend's own sparse rows. */
+  private own(a: SparseRows, kernel: string): WasmSparseRows {
+    if (!(a instanceof WasmSparseRows && a.owner === this)) throw new RangeError(`${kernel}: the sparse rows were made by another backend`);
+    return a;
+  }
+
+  /** The u32 at byte offset `offset` of memory. */
+  private word(offset: number): number {
+    if (this.words.buffer !== this.arena.buffer) this.words = new Uint32Array(this.arena.buffer);
+    return this.words[offset >>> 2]!;
+  }
+
   /** The byte offset of `rows` copied into wasm memory as u32, in room kept for the largest batch so far. */
   private gatherIndices(rows: ArrayLike<number>): number {
     const m = rows.length;
@@ -581,6 +689,26 @@ function activationCode(kind: ActivationKind): ActivationCode {
   }
 }
 
-function shapeError(kernel: string, ...matrices: Matrix[]): RangeError {
+/** Sparse rows in wasm memory: byte offsets of rowStart u32[maxRows + 1], indices u32[] and values f32[] (assembly/sparse-rows.ts). */
+class WasmSparseRows implements SparseRows {
+  rows = 0;
+  entries = 0;
+
+  constructor(
+    readonly owner: WasmKernels,
+    readonly maxRows: number,
+    readonly cols: number,
+    readonly rowStart: number,
+    readonly indices: number,
+    readonly values: number,
+  ) {}
+
+  fill(rows: number, entries: number): void {
+    this.rows = rows;
+    this.entries = entries;
+  }
+}
+
+function shapeError(kernel: string, ...matrices: Array<Pick<Matrix, 'rows' | 'cols'>>): RangeError {
   return new RangeError(`${kernel}: incompatible shapes ${matrices.map((m) => `${m.rows}x${m.cols}`).join(', ')}`);
 }

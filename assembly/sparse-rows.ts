@@ -1,0 +1,148 @@
+/**
+ * @file A mostly-zero left factor kept as its nonzeros (compressed sparse rows), packed once and
+ * read by both of its products: the first layer's input, whose pixels sparse-matmul.ts would
+ * otherwise pack again in x·W and, transposed, in xᵀ·dY. The layout the host allocates:
+ * rowStart u32[m + 1] (row i's entries are rowStart[i] .. rowStart[i + 1]), indices u32[m·k + 4]
+ * (column of each entry) and values f32[m·k + 4] (3 entries of slack: the SIMD pack writes whole
+ * vectors). Entries of a row are in column order, so each product sums in the same order as the
+ * pack-as-you-go kernels of sparse-matmul.ts, and gives the same bits.
+ */
+import { addScaledRowsInRegisters, packGroup, packNonzeros, sumScaledRows } from './sparse-matmul';
+
+/** Packs the nonzeros of a[m,k] (NaN counts as nonzero) into rowStart, indices, values; returns how many. */
+export function packRows(a: usize, m: i32, k: i32, rowStart: usize, indices: usize, values: usize): u32 {
+  const rowBytes = <usize>k << 2;
+  let e: u32 = 0;
+  store<u32>(rowStart, 0);
+  for (let i = 0; i < m; i++) {
+    const at = <usize>e << 2;
+    e += packNonzeros(a + <usize>i * rowBytes, k, 1, indices + at, values + at);
+    store<u32>(rowStart + (<usize>(i + 1) << 2), e);
+  }
+  return e;
+}
+
+/**
+ * The rows rows[0..count) (u32 indices) of a dataset of bytes[·, width], each value f32(byte)·scale
+ * as bytesToFloats gives it, packed straight from the bytes: the same entries as gathering the
+ * floats (gatherBytesToFloats) and packing them (packRows), without writing the floats. As in
+ * gatherBytesToFloats, every row's cache lines are touched first, so their loads are in flight
+ * together. Returns the touched bytes' OR, which only keeps those loads from being optimized away
+ * (the count of entries is rowStart[count]).
+ */
+export function gatherSparseRows(bytes: usize, rows: usize, count: i32, width: i32, scale: f32, rowStart: usize, indices: usize, values: usize): u32 {
+  const rowBytes = <usize>width;
+  let touched: u32 = 0;
+  if (rowBytes > 0) {
+    for (let i = 0; i < count; i++) {
+      const start = bytes + <usize>load<u32>(rows + (<usize>i << 2)) * rowBytes;
+      for (let offset: usize = 0; offset < rowBytes; offset += 64) touched |= load<u8>(start + offset);
+      touched |= load<u8>(start + rowBytes - 1);
+    }
+  }
+  let e: u32 = 0;
+  store<u32>(rowStart, 0);
+  for (let i = 0; i < count; i++) {
+    const row = bytes + <usize>load<u32>(rows + (<usize>i << 2)) * rowBytes;
+    const at = <usize>e << 2;
+    e += packByteRow(row, width, scale, indices + at, values + at);
+    store<u32>(rowStart + (<usize>(i + 1) << 2), e);
+  }
+  return touched;
+}
+
+/** out[m,n] = a·b for a in rows (rowStart, indices, values) of m rows: every output row a sum of scaled rows of b (as matmulSparse). */
+export function matmulSparseRows(rowStart: usize, indices: usize, values: usize, m: i32, b: usize, out: usize, n: i32, inRegisters: bool): void {
+  const bRowBytes = <usize>n << 2;
+  for (let i = 0; i < m; i++) {
+    const start = <usize>load<u32>(rowStart + (<usize>i << 2)), end = <usize>load<u32>(rowStart + (<usize>(i + 1) << 2));
+    const o = out + <usize>i * bRowBytes, pi = indices + (start << 2), pv = values + (start << 2), count = <u32>(end - start);
+    if (inRegisters) addScaledRowsInRegisters(pi, pv, count, b, o, n, 1, true, bRowBytes);
+    else sumScaledRows(pi, pv, count, b, o, n, bRowBytes);
+  }
+}
+
+/** Bytes of scratch `matmulTransposeASparseRowsAdd` needs: a count per column, and each entry again by column (offset, value). */
+export function matmulTransposeASparseRowsScratchBytes(k: i32, entries: i32): f64 {
+  return (<f64>k + 4) * 4 + <f64>entries * 8;
+}
+
+/**
+ * out[k,n] += scale·(aᵀ·b[m,n]) for a in rows (rowStart, indices, values) of m rows and k columns.
+ * A counting sort turns the rows into columns (examples in order within each), then each output
+ * row p is accumulated in registers over the examples whose column p is nonzero: the order and
+ * bits of matmulTransposeASparseAdd, without its transpose and pack of the dense a.
+ */
+export function matmulTransposeASparseRowsAdd(
+  rowStart: usize, indices: usize, values: usize, m: i32, k: i32, b: usize, out: usize, n: i32, scale: f32, scratch: usize,
+): void {
+  const bRowBytes = <usize>n << 2;
+  const entries = <usize>load<u32>(rowStart + (<usize>m << 2));
+  const next = scratch; // [k] u32: where column p's next entry goes
+  const columnOffsets = scratch + ((<usize>k + 4) << 2), columnValues = columnOffsets + (entries << 2);
+  memory.fill(next, 0, <usize>k << 2);
+  for (let e: usize = 0; e < entries; e++) {
+    const at = next + (<usize>load<u32>(indices + (e << 2)) << 2);
+    store<u32>(at, load<u32>(at) + 1);
+  }
+  let total: u32 = 0;
+  for (let p = 0; p < k; p++) {
+    const at = next + (<usize>p << 2), columnCount = load<u32>(at);
+    store<u32>(at, total);
+    total += columnCount;
+  }
+  for (let i = 0; i < m; i++) {
+    const start = <usize>load<u32>(rowStart + (<usize>i << 2)), end = <usize>load<u32>(rowStart + (<usize>(i + 1) << 2));
+    const offset = <u32>(<usize>i * bRowBytes);
+    for (let e = start; e < end; e++) {
+      const at = next + (<usize>load<u32>(indices + (e << 2)) << 2), position = <usize>load<u32>(at);
+      store<u32>(at, <u32>position + 1);
+      store<u32>(columnOffsets + (position << 2), offset);
+      store<f32>(columnValues + (position << 2), load<f32>(values + (e << 2)));
+    }
+  }
+  // next[p] is now the end of column p, and the start of column p + 1.
+  let start: usize = 0;
+  for (let p = 0; p < k; p++) {
+    const end = <usize>load<u32>(next + (<usize>p << 2));
+    if (end != start) {
+      addScaledRowsInRegisters(columnOffsets + (start << 2), columnValues + (start << 2), <u32>(end - start), b, out + <usize>p * bRowBytes, n, scale, false, 1);
+    }
+    start = end;
+  }
+}
+
+/** Packs the nonzero bytes of one row of `width` bytes as (column, f32(byte)·scale) entries; returns how many. */
+// @ts-ignore: decorator
+@inline function packByteRow(row: usize, width: i32, scale: f32, indices: usize, values: usize): u32 {
+  const factor = f32x4.splat(scale), zero = f32x4.splat(0);
+  const groupStep = i32x4.splat(4);
+  let lanes = i32x4(0, 1, 2, 3);
+  let e: usize = 0;
+  let p = 0;
+  for (; p + 16 <= width; p += 16) {
+    const packed = v128.load(row + <usize>p);
+    if (v128.any_true(packed)) {
+      // The conversion of bytesToFloats, then the pack of packNonzeros, one group of 4 at a time.
+      const low = i16x8.extend_low_i8x16_u(packed), high = i16x8.extend_high_i8x16_u(packed);
+      const v0 = f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_u(low)), factor);
+      const v1 = f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_u(low)), factor);
+      const v2 = f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_u(high)), factor);
+      const v3 = f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_u(high)), factor);
+      e = packGroup(v0, f32x4.ne(v0, zero), lanes, indices, values, e);
+      e = packGroup(v1, f32x4.ne(v1, zero), i32x4.add(lanes, groupStep), indices, values, e);
+      e = packGroup(v2, f32x4.ne(v2, zero), i32x4.add(lanes, i32x4.splat(8)), indices, values, e);
+      e = packGroup(v3, f32x4.ne(v3, zero), i32x4.add(lanes, i32x4.splat(12)), indices, values, e);
+    }
+    lanes = i32x4.add(lanes, i32x4.splat(16));
+  }
+  for (; p < width; p++) {
+    const value = <f32>load<u8>(row + <usize>p) * scale;
+    if (value != 0) {
+      store<u32>(indices + e, <u32>p);
+      store<f32>(values + e, value);
+      e += 4;
+    }
+  }
+  return <u32>(e >> 2);
+}
