@@ -282,7 +282,7 @@ async function waitForRecords(runsDir: string, count: number, timeoutMs = 30_000
 describe('interruptions, in a child process', () => {
   test('kill -9 mid-grid: the rerun keeps finished records byte-identical and completes the rest', async () => {
     const runsDir = join(root, 'killed');
-    const args = ['reproduce', '--configs', '1,2', '--steps', '400', '--validate-every', '200', '--jobs', '1', '--runs-dir', runsDir];
+    const args = ['reproduce', '--configs', '1,2', '--steps', '1500', '--validate-every', '500', '--jobs', '1', '--runs-dir', runsDir];
     const killed = await runChild(args, async (child) => {
       await waitForRecords(runsDir, 1);
       child.kill('SIGKILL');
