@@ -36,17 +36,23 @@ export function bytesToFloats(bytes: usize, out: usize, count: i32, scale: f32):
  */
 export function gatherBytesToFloats(bytes: usize, rows: usize, count: i32, width: i32, out: usize, scale: f32): u32 {
   const rowBytes = <usize>width;
-  let touched: u32 = 0;
-  if (rowBytes > 0) {
-    for (let i = 0; i < count; i++) {
-      const start = bytes + <usize>load<u32>(rows + (<usize>i << 2)) * rowBytes;
-      for (let offset: usize = 0; offset < rowBytes; offset += 64) touched |= load<u8>(start + offset);
-      touched |= load<u8>(start + rowBytes - 1); // the last line, when the row does not start on a line
-    }
-  }
+  const touched = touchRows(bytes, rows, count, rowBytes);
   for (let i = 0; i < count; i++) {
     const row = <usize>load<u32>(rows + (<usize>i << 2));
     bytesToFloats(bytes + row * rowBytes, out + ((<usize>i * rowBytes) << 2), width, scale);
+  }
+  return touched;
+}
+
+/** Loads one byte of every cache line of rows rows[0..count) (u32) of `rowBytes` bytes, so that all of them are in flight together; returns their OR. */
+// @ts-ignore: decorator
+@inline export function touchRows(bytes: usize, rows: usize, count: i32, rowBytes: usize): u32 {
+  let touched: u32 = 0;
+  if (rowBytes == 0) return touched;
+  for (let i = 0; i < count; i++) {
+    const start = bytes + <usize>load<u32>(rows + (<usize>i << 2)) * rowBytes;
+    for (let offset: usize = 0; offset < rowBytes; offset += 64) touched |= load<u8>(start + offset);
+    touched |= load<u8>(start + rowBytes - 1); // the last line, when the row does not start on a line
   }
   return touched;
 }

@@ -7,6 +7,7 @@
  * vectors). Entries of a row are in column order, so each product sums in the same order as the
  * pack-as-you-go kernels of sparse-matmul.ts, and gives the same bits.
  */
+import { touchRows } from './bytes-to-floats';
 import { addScaledRowsInRegisters, packGroup, packNonzeros, sumScaledRows } from './sparse-matmul';
 
 /** Packs the nonzeros of a[m,k] (NaN counts as nonzero) into rowStart, indices, values; returns how many. */
@@ -32,14 +33,7 @@ export function packRows(a: usize, m: i32, k: i32, rowStart: usize, indices: usi
  */
 export function gatherSparseRows(bytes: usize, rows: usize, count: i32, width: i32, scale: f32, rowStart: usize, indices: usize, values: usize): u32 {
   const rowBytes = <usize>width;
-  let touched: u32 = 0;
-  if (rowBytes > 0) {
-    for (let i = 0; i < count; i++) {
-      const start = bytes + <usize>load<u32>(rows + (<usize>i << 2)) * rowBytes;
-      for (let offset: usize = 0; offset < rowBytes; offset += 64) touched |= load<u8>(start + offset);
-      touched |= load<u8>(start + rowBytes - 1);
-    }
-  }
+  const touched = touchRows(bytes, rows, count, rowBytes);
   let e: u32 = 0;
   store<u32>(rowStart, 0);
   for (let i = 0; i < count; i++) {

@@ -143,9 +143,7 @@ export class JsKernels implements Kernels {
         for (let j = 0; j < n; j++) C[cRow + j] += aip * B[bRow + j]!;
       }
     }
-    if (scale === 1) return;
-    const O = out.data;
-    for (let i = 0; i < O.length; i++) O[i] += scale * C[i]!;
+    if (scale !== 1) addScaled(out.data, C, scale);
   }
 
   /** `a` as this backend's own sparse rows. */
@@ -194,9 +192,7 @@ export class JsKernels implements Kernels {
         for (let j = 0; j < n; j++) C[cRow + j] += aip * B[bRow + j]!;
       }
     }
-    if (scale === 1) return;
-    const O = out.data;
-    for (let i = 0; i < O.length; i++) O[i] += scale * C[i]!;
+    if (scale !== 1) addScaled(out.data, C, scale);
   }
 
   private scratch: FloatArray | null = null;
@@ -586,6 +582,11 @@ export function sigmoid(x: number): number {
   if (x >= 0) return 1 / (1 + Math.exp(-x));
   const e = Math.exp(x);
   return e / (1 + e);
+}
+
+/** out += scale·sums: a scaled product added once it is summed in full, as a gradient buffer and then sgdStep would. */
+function addScaled(out: FloatArray, sums: FloatArray, scale: number): void {
+  for (let i = 0; i < out.length; i++) out[i] += scale * sums[i]!;
 }
 
 function checkShapes(kernel: string, ok: boolean, ...matrices: Array<Pick<Matrix, 'rows' | 'cols'>>): void {
