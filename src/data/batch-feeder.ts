@@ -34,10 +34,11 @@ export class BatchFeeder {
 
   /** Fills x [batchSize, width] with the next batch's pixels (as floats, or their nonzeros) and labels [batchSize] with its labels. */
   next(x: InputRows, labels: Uint8Array): void {
-    const rows = x instanceof Matrix ? x.rows : x.maxRows;
-    if (!(x instanceof Matrix ? rows === this.indices.length : rows >= this.indices.length) || x.cols !== this.width) {
-      throw new RangeError(`a feeder of ${this.indices.length} × ${this.width} fills an input of that shape, got ${rows}x${x.cols}`);
-    }
+    const batchSize = this.indices.length,
+      rows = x instanceof Matrix ? x.rows : x.maxRows;
+    // A matrix of exactly the batch's rows; sparse rows with room for them (they hold as many as they are given).
+    const fits = x instanceof Matrix ? rows === batchSize : rows >= batchSize;
+    if (!fits || x.cols !== this.width) throw new RangeError(`a feeder of ${batchSize} × ${this.width} fills an input of that shape, got ${rows}x${x.cols}`);
     this.batcher.nextIndices(this.indices, labels);
     // pixels.data read at each use: a growing wasm memory rebinds it.
     if (x instanceof Matrix) this.kernels.gatherBytesToFloats(this.pixels.data, this.indices, PIXEL_SCALE, x);

@@ -154,11 +154,11 @@ export class MLP {
 
   /** The input is mostly zeros (raw MNIST pixels): the first layer's kernels may skip them. */
   get sparseInput(): boolean {
-    return this.dense[0]!.inputZeros === true;
+    return this.first.inputZeros === true;
   }
 
   set sparseInput(sparse: boolean) {
-    this.dense[0]!.inputZeros = sparse;
+    this.first.inputZeros = sparse;
   }
 
   /**

@@ -109,11 +109,7 @@ export class WasmKernels implements Kernels {
   }
 
   gatherBytesToFloats(bytes: Uint8Array, rows: ArrayLike<number>, scale: number, out: Matrix): void {
-    if (bytes.buffer.byteLength === 0 && out.size > 0) {
-      throw new RangeError(
-        "gatherBytesToFloats: the bytes' buffer was detached, probably a byteBuffer's data kept across a growth of wasm memory; read byteBuffer.data at each use",
-      );
-    }
+    assertAttached('gatherBytesToFloats', bytes, out.size);
     checkGatherRows(bytes, rows, out);
     this.staging.begin();
     if (bytes.buffer === this.arena.buffer) {
@@ -150,32 +146,17 @@ export class WasmKernels implements Kernels {
 
   gatherSparseRows(bytes: Uint8Array, picked: ArrayLike<number>, scale: number, out: SparseRows): void {
     const rows = this.own(out, 'gatherSparseRows');
-    if (bytes.buffer.byteLength === 0 && picked.length > 0) {
-      throw new RangeError(
-        "gatherSparseRows: the bytes' buffer was detached, probably a byteBuffer's data kept across a growth of wasm memory; read byteBuffer.data at each use",
-      );
-    }
+    assertAttached('gatherSparseRows', bytes, picked.length);
     checkGatherSparseRows(bytes, picked, rows);
     const m = picked.length,
       width = rows.cols;
     this.staging.begin();
-    if (bytes.buffer === this.arena.buffer) {
-      const pBytes = bytes.byteOffset; // first: placing the indices may grow memory, which detaches `bytes`
-      this.kernels.gatherSparseRows(pBytes, this.gatherIndices(picked), m, width, scale, rows.rowStart, rows.indices, rows.values);
-    } else {
-      // Bytes outside wasm memory: the picked rows copied in side by side, then read in order.
-      const pBytes = this.staging.placeRows(bytes, picked, width);
-      this.kernels.gatherSparseRows(
-        pBytes,
-        this.gatherIndices(Array.from({ length: m }, (_, i) => i)),
-        m,
-        width,
-        scale,
-        rows.rowStart,
-        rows.indices,
-        rows.values,
-      );
-    }
+    // The bytes' offset first: placing the indices may grow memory, which detaches `bytes`. Bytes
+    // outside wasm memory: the picked rows copied in side by side, then read in order.
+    const inMemory = bytes.buffer === this.arena.buffer;
+    const pBytes = inMemory ? bytes.byteOffset : this.staging.placeRows(bytes, picked, width);
+    const pRows = this.gatherIndices(inMemory ? picked : Array.from({ length: m }, (_, i) => i));
+    this.kernels.gatherSparseRows(pBytes, pRows, m, width, scale, rows.rowStart, rows.indices, rows.values);
     this.staging.finish();
     rows.fill(m, this.word(rows.rowStart + 4 * m));
   }
@@ -706,6 +687,15 @@ class WasmSparseRows implements SparseRows {
   fill(rows: number, entries: number): void {
     this.rows = rows;
     this.entries = entries;
+  }
+}
+
+/** A gather's bytes must not be a view detached by a growth of wasm memory (unless nothing is read). */
+function assertAttached(kernel: string, bytes: Uint8Array, reading: number): void {
+  if (bytes.buffer.byteLength === 0 && reading > 0) {
+    throw new RangeError(
+      `${kernel}: the bytes' buffer was detached, probably a byteBuffer's data kept across a growth of wasm memory; read byteBuffer.data at each use`,
+    );
   }
 }
 
