@@ -15,6 +15,9 @@ export function printResults(runs: Array<{ label: string; result: TrainResult }>
   }
   for (const { label, result } of runs) {
     const diverged = result.divergedAtStep === null ? '' : `; diverged at step ${result.divergedAtStep} (loss NaN or infinite)`;
-    out.write(`${label}: ${result.steps} steps, ${result.stepsPerSecond.toFixed(0)} steps/s (${backend})${diverged}\n`);
+    const dead = result.deadLayerSteps
+      ? `; hidden layers dead for good from step ${result.steps - result.deadLayerSteps}: the output layer trained alone after it`
+      : '';
+    out.write(`${label}: ${result.steps} steps, ${result.stepsPerSecond.toFixed(0)} steps/s (${backend})${diverged}${dead}\n`);
   }
 }

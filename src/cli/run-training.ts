@@ -22,12 +22,18 @@ export async function runWithProgress(
   shouldStop: () => boolean,
 ): Promise<TrainResult> {
   const progress = createProgress(label, config.steps, style);
-  const result = await train(net, data, config, {
-    onStep: (step) => progress.step(step),
-    onValidation: (point) => progress.validation(point),
-    onDivergence: (step, loss) => progress.note(divergenceNote(label, step, loss, config)),
-    shouldStop,
-  });
+  const result = await train(
+    net,
+    data,
+    config,
+    {
+      onStep: (step) => progress.step(step),
+      onValidation: (point) => progress.validation(point),
+      onDivergence: (step, loss) => progress.note(divergenceNote(label, step, loss, config)),
+      shouldStop,
+    },
+    { skipDeadLayers: true },
+  ); // the same numbers and weights (a --save is unchanged), without the layers that can no longer change
   progress.done();
   if (result.stopReason === 'interrupted') progress.note(interruptedNote(label, result, config));
   return result;

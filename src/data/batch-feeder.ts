@@ -44,4 +44,9 @@ export class BatchFeeder {
     if (x instanceof Matrix) this.kernels.gatherBytesToFloats(this.pixels.data, this.indices, PIXEL_SCALE, x);
     else this.kernels.gatherSparseRows(this.pixels.data, this.indices, PIXEL_SCALE, x);
   }
+
+  /** Draws the next batch as `next` does, filling only `labels` [batchSize]: for a network that needs no pixels (its hidden layers dead for good). */
+  nextLabels(labels: Uint8Array): void {
+    this.batcher.nextIndices(this.indices, labels);
+  }
 }

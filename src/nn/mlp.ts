@@ -6,7 +6,7 @@
  * step allocates nothing and running it never grows memory under an array a caller holds.
  */
 import type { InputRows, Kernels, SparseRows } from '../core/kernels.js';
-import { Matrix } from '../core/matrix.js';
+import { type FloatArray, Matrix } from '../core/matrix.js';
 import type { Rng } from '../core/rng.js';
 import { insertAfterNorms } from './activation-noise.js';
 import { BatchNorm } from './batch-norm.js';
@@ -75,6 +75,8 @@ export class MLP {
   private logits: Matrix | null = null;
   private lastMode: Mode | null = null;
   private skippingActivationZeros = false;
+  /** Linear layers and ReLUs alone, alternating (no norm, no layer in between): the networks whose hidden layers can die for good. */
+  private readonly plainRelu: boolean;
 
   /**
    * @param initialWeights one [in, out] matrix per linear layer (see `drawInitialWeights`);
@@ -125,6 +127,7 @@ export class MLP {
     this.layerInputs = new Array<Matrix>(this.layers.length);
     this.parameterList = [...this.dense, ...this.normLayers.filter((norm) => norm !== null)].flatMap((layer) => layer.parameters());
     this.optimizerParameters = this.parameterList.filter((parameter) => !parameter.updatedInBackward);
+    this.plainRelu = spec.norm === 'none' && spec.activation === 'relu' && this.layers.length === 2 * this.hidden.length + 1;
     this.skipActivationZeros = true;
   }
 
@@ -324,18 +327,92 @@ export class MLP {
   evaluate(source: ExampleSource, batchSize = DEFAULT_MAX_BATCH_SIZE): Evaluation {
     const { count, labels } = source;
     if (labels.length !== count) throw new RangeError(`an example source of ${count} examples has ${labels.length} labels`);
+    return this.evaluateBatches(labels, batchSize, (start, rows) => {
+      const x = this.inputFor(rows);
+      source.copyRows(start, rows, x, this.kernels);
+      return this.forward(x, 'infer');
+    });
+  }
+
+  /**
+   * True when the hidden layers are dead for good on `source`: the network is linear layers and
+   * ReLUs alone (no norm), every hidden weight, bias and output is finite, and the last hidden
+   * layer outputs exactly +0 on every unit for every example of `source`. A ReLU passes no gradient
+   * back where its output is 0, so once that holds for every example a network trains on, no hidden
+   * parameter changes again (each gets x·0 or 0·W added: ±0, which leaves it as it is), and on every
+   * example it sees the logits are the output layer's on zeros. `trainStepOnDeadHidden` and
+   * `evaluateOnDeadHidden` then compute what trainStep and evaluate compute, bit for bit, without
+   * the hidden layers. Runs inference forwards of `batchSize` rows (their buffers are overwritten);
+   * stops at the first batch with a live unit.
+   */
+  hiddenDeadOn(source: ExampleSource, batchSize = DEFAULT_MAX_BATCH_SIZE): boolean {
+    if (!this.plainRelu || this.hidden.length === 0) return false;
+    const finiteParameters = this.hidden.every(({ dense }) => dense.parameters().every(({ value }) => allFinite(value.data)));
+    if (!finiteParameters) return false;
+    const last = this.hidden[this.hidden.length - 1]!.activation;
+    for (let start = 0; start < source.count; start += batchSize) {
+      const rows = Math.min(batchSize, source.count - start);
+      const x = this.inputFor(rows);
+      source.copyRows(start, rows, x, this.kernels);
+      this.forward(x, 'infer');
+      if (!allPositiveZeros(last.outputFor(rows).data)) return false;
+      if (!this.hidden.every(({ activation }) => allFinite(activation.outputFor(rows).data))) return false;
+    }
+    return true;
+  }
+
+  /**
+   * trainStep for a network whose hidden layers are dead for good on every example it trains on
+   * (`hiddenDeadOn` its training examples): the output layer alone, on the zeros the last hidden
+   * layer gives, takes the step; the hidden parameters' gradients stay +0, so their update leaves
+   * them as trainStep would. Needs only the batch's labels. Returns the batch's mean loss.
+   */
+  trainStepOnDeadHidden(labels: Labels, optimizer: Sgd): number {
+    const vectors = this.optimizerParameters;
+    for (const { grad } of vectors) grad.data.fill(0);
+    const output = this.layers[this.layers.length - 1]!;
+    const h = this.deadHiddenOutput(labels.length);
+    this.logits = output.forward(h, TRAINING_PASS);
+    this.lastMode = 'train';
+    const { loss, dLogits } = this.lossAndGradient(labels);
+    output.backward(h, dLogits, optimizer.learningRate);
+    optimizer.step(vectors);
+    return loss;
+  }
+
+  /** evaluate for a network whose hidden layers are dead for good on the examples of `labels` (`hiddenDeadOn` them): the output layer on zeros. */
+  evaluateOnDeadHidden(labels: Labels, batchSize = DEFAULT_MAX_BATCH_SIZE): Evaluation {
+    const output = this.layers[this.layers.length - 1]!;
+    return this.evaluateBatches(labels, batchSize, (_start, rows) => {
+      const logits = output.forward(this.deadHiddenOutput(rows), this.inferencePass);
+      this.logits = logits;
+      this.lastMode = 'infer';
+      return logits;
+    });
+  }
+
+  /** Accuracy and mean loss over `labels`, `batchSize` rows at a time, from the logits `logitsOf` gives for each batch. */
+  private evaluateBatches(labels: Labels, batchSize: number, logitsOf: (start: number, rows: number) => Matrix): Evaluation {
+    const count = labels.length;
     let correct = 0,
       lossSum = 0;
     for (let start = 0; start < count; start += batchSize) {
       const rows = Math.min(batchSize, count - start);
-      const x = this.inputFor(rows);
-      source.copyRows(start, rows, x, this.kernels);
-      const logits = this.forward(x, 'infer');
+      const logits = logitsOf(start, rows);
       const batchLabels = labelRange(labels, start, start + rows);
       lossSum += this.kernels.softmaxCrossEntropy(logits, batchLabels, null) * rows;
       correct += countCorrect(logits, batchLabels);
     }
     return { accuracy: count ? correct / count : NaN, loss: count ? lossSum / count : NaN, correct, count };
+  }
+
+  /** The last hidden layer's output buffer for `rows` rows, set to the +0s a dead layer outputs (what its forward would write), as the output layer's input. */
+  private deadHiddenOutput(rows: number): Matrix {
+    this.assertFits(rows);
+    const h = this.hidden[this.hidden.length - 1]!.activation.outputFor(rows);
+    h.data.fill(0);
+    this.layerInputs[this.layers.length - 1] = h;
+    return h;
   }
 
   private assertFits(rows: number): void {
@@ -351,6 +428,17 @@ export class MLP {
 function labelRange(labels: Labels, start: number, end: number): Labels {
   const typed = labels as Partial<Pick<Uint8Array, 'subarray'>>;
   return typed.subarray ? typed.subarray(start, end) : Array.prototype.slice.call(labels, start, end);
+}
+
+function allFinite(values: FloatArray): boolean {
+  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i]!)) return false;
+  return true;
+}
+
+/** Every value +0 (not −0, not NaN). */
+function allPositiveZeros(values: FloatArray): boolean {
+  for (let i = 0; i < values.length; i++) if (!Object.is(values[i], 0)) return false;
+  return true;
 }
 
 /** A deep-frozen copy: the spec changes only through the network's own methods. */

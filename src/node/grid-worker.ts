@@ -43,7 +43,8 @@ async function runOne(job: TrainJob, data: ReturnType<typeof mnistFromShared>): 
   // finished run's buffers (~15 MB each). The module compiles once per thread; this is cheap.
   const kernels = await loadKernels(backend);
   const net = buildNetwork(kernels, job.config, jobNorm(job), weightsOfJob(job));
-  const result = await train(net, data, job.config, hooksFor(job, started), { skipDiverged: true }); // a run here is kept only as its result: a network NaN for good skips the steps that cannot change it
+  // A run here is kept only as its result: a network NaN for good skips the steps that cannot change it, one whose hidden layers died trains its output layer alone.
+  const result = await train(net, data, job.config, hooksFor(job, started), { skipDiverged: true, skipDeadLayers: true });
   postResult(job, result, kernels.variant, started);
 }
 
@@ -64,6 +65,7 @@ async function runGroup(jobs: readonly TrainJob[], data: ReturnType<typeof mnist
     (job) =>
       new TrainingRun(buildNetwork(kernels, job.config, jobNorm(job), weightsOfJob(job)), data, job.config, hooksFor(job, started), {
         skipDiverged: true,
+        skipDeadLayers: true,
         batches,
       }),
   );

@@ -11,6 +11,12 @@
  * later evaluation predicts, for every example, the class argmax picks in a row of NaNs. The
  * remaining steps are then not run: their curve points and final numbers are what running them
  * would give, to the bit.
+ *
+ * A network whose ReLUs died can train on without its hidden layers (`skipDeadLayers`): once its
+ * last hidden layer outputs 0 for every training, validation and test example (`MLP.hiddenDeadOn`),
+ * no hidden parameter changes again and its logits are its output bias, so each step trains the
+ * output layer alone on the batch's labels. Its curve, final numbers and weights are those of
+ * full training, to the bit.
  */
 
 import type { SparseRows } from '../core/kernels.js';
@@ -54,6 +60,11 @@ export interface TrainResult {
    * `skipDiverged`); absent when none were. `stepsPerSecond` counts the steps that ran.
    */
   skippedSteps?: number;
+  /**
+   * Steps trained through the output layer alone because the hidden layers had died for good (see
+   * `skipDeadLayers`); absent when none were. `stepsPerSecond` does not count them or their time.
+   */
+  deadLayerSteps?: number;
 }
 
 export interface TrainHooks {
@@ -133,7 +144,18 @@ export interface TrainingRunOptions {
    * batch seed (checked), so the run trains on exactly the batches it would draw itself.
    */
   batches?: SharedBatches;
+  /**
+   * true: every few hundred steps, if the latest batch left the last hidden layer all zeros, check
+   * whether it is so for every example of the three splits (`MLP.hiddenDeadOn`; a dead network's
+   * ReLUs pass no gradient back); from then on train the output layer alone and evaluate it on
+   * zeros. Curve, final numbers and weights are those of full training, bit for bit; the hidden
+   * layers' buffers are not refreshed (what a page looking inside them would show). Default false.
+   */
+  skipDeadLayers?: boolean;
 }
+
+/** Steps between two looks at whether the hidden layers died (`skipDeadLayers`); doubled after each look that finds a live example. */
+const DEAD_CHECK_EVERY = 100;
 
 /**
  * True when every logit `net` computes from now on is NaN, whatever its input and however long
@@ -179,6 +201,14 @@ export class TrainingRun {
   private readonly skipsDiverged: boolean;
   /** Steps recorded by `skipDivergedSteps` without running. */
   private skippedSteps = 0;
+  private readonly skipsDeadLayers: boolean;
+  /** True once the hidden layers are dead for good on every split: steps train the output layer alone. */
+  private hiddenDead = false;
+  private nextDeadCheck = DEAD_CHECK_EVERY;
+  private deadCheckEvery = DEAD_CHECK_EVERY;
+  private deadLayerSteps = 0;
+  /** Training time of the dead-layer steps (part of trainingMs). */
+  private deadLayerMs = 0;
 
   constructor(
     readonly net: MLP,
@@ -202,6 +232,7 @@ export class TrainingRun {
     net.sparseInput = true; // MNIST pixels: ~81% zeros
     this.validates = options.validate ?? true;
     this.skipsDiverged = options.skipDiverged ?? false;
+    this.skipsDeadLayers = options.skipDeadLayers ?? false;
     if (this.validates) this.validate(0, NaN);
   }
 
@@ -223,15 +254,14 @@ export class TrainingRun {
         break;
       }
       const stepStart = now();
-      let loss: number;
-      if (this.feeder) {
-        this.feeder.next(this.x, this.labels);
-        loss = net.trainStep(this.x, this.labels, this.optimizer);
-      } else {
-        const batch = this.shared!.batch(this.step + 1);
-        loss = net.trainStep(batch.x, batch.labels, this.optimizer);
+      const dead = this.hiddenDead;
+      const loss = dead ? this.deadLayerStep() : this.fullStep();
+      const stepMs = now() - stepStart;
+      this.trainingMs += stepMs;
+      if (dead) {
+        this.deadLayerMs += stepMs;
+        this.deadLayerSteps++;
       }
-      this.trainingMs += now() - stepStart;
       const step = ++this.step;
       ran++;
       this.lossSum += loss;
@@ -245,6 +275,8 @@ export class TrainingRun {
           break;
         }
       }
+      // Before validating: the check reads the batch's activations, which validation overwrites.
+      if (this.skipsDeadLayers && !dead && step >= this.nextDeadCheck) this.checkDeadLayers(step);
       if (this.validates && (step % config.validateEvery === 0 || step === config.steps)) {
         this.validate(step, this.lossSum / this.lossCount);
         this.lossSum = 0;
@@ -257,6 +289,39 @@ export class TrainingRun {
       if (now() > deadline) break;
     }
     return ran;
+  }
+
+  /** One training step of the whole network on the next batch; returns its loss. */
+  private fullStep(): number {
+    if (this.feeder) {
+      this.feeder.next(this.x, this.labels);
+      return this.net.trainStep(this.x, this.labels, this.optimizer);
+    }
+    const batch = this.shared!.batch(this.step + 1);
+    return this.net.trainStep(batch.x, batch.labels, this.optimizer);
+  }
+
+  /** The step of a network whose hidden layers are dead for good: the next batch's labels are all it needs (its pixels are not drawn). */
+  private deadLayerStep(): number {
+    let labels = this.labels;
+    if (this.feeder) this.feeder.nextLabels(labels);
+    else labels = this.shared!.batch(this.step + 1).labels;
+    return this.net.trainStepOnDeadHidden(labels, this.optimizer);
+  }
+
+  /**
+   * Whether the hidden layers have died for good (`skipDeadLayers`): a look at the latest batch's
+   * last hidden outputs, and only when they are all zero, a pass over the three splits, which stops
+   * at the first live example. The next look comes later after each pass that finds one.
+   */
+  private checkDeadLayers(step: number): void {
+    const { net, config, data } = this;
+    this.nextDeadCheck = step + this.deadCheckEvery;
+    const latest = net.hiddenBuffers(config.batchSize).at(-1)?.activation;
+    if (!latest || latest.data.some((value) => value !== 0)) return;
+    const sources = [splitExamples(data.train, residentPixels(net.kernels, data.train.pixels)), this.validationExamples, splitExamples(data.test)];
+    if (sources.every((source) => net.hiddenDeadOn(source, config.evalBatchSize))) this.hiddenDead = true;
+    else this.deadCheckEvery *= 2;
   }
 
   /**
@@ -275,7 +340,7 @@ export class TrainingRun {
       for (let step = firstPoint; step < config.steps + config.validateEvery; step += config.validateEvery) {
         const pointStep = Math.min(step, config.steps);
         // The network's evaluation now is every later one's (NaN logits whatever the inference statistics): made once.
-        evaluation ??= this.net.evaluate(this.validationExamples, config.evalBatchSize);
+        evaluation ??= this.evaluate(this.validationExamples);
         this.validation = { ...evaluation };
         const point = { step: pointStep, validationAccuracy: evaluation.accuracy, validationLoss: evaluation.loss, trainingLoss: NaN };
         this.curve.push(point);
@@ -297,7 +362,7 @@ export class TrainingRun {
     const { step, config } = this;
     if (this.step < config.steps && this.stopReason === 'completed') this.stopReason = 'interrupted';
     if (this.curve[this.curve.length - 1]?.step !== step) this.validate(step, this.lossCount ? this.lossSum / this.lossCount : NaN);
-    const test = this.net.evaluate(splitExamples(this.data.test), config.evalBatchSize);
+    const test = this.evaluate(splitExamples(this.data.test));
     this.result = {
       curve: this.curve,
       validation: this.validation!,
@@ -307,10 +372,17 @@ export class TrainingRun {
       stopReason: this.stopReason,
       trainingMs: this.trainingMs,
       elapsedMs: now() - this.started,
-      stepsPerSecond: this.trainingMs > 0 ? ((step - this.skippedSteps) / this.trainingMs) * 1000 : 0,
+      stepsPerSecond: fullStepsPerSecond(step - this.skippedSteps - this.deadLayerSteps, this.trainingMs - this.deadLayerMs),
       ...(this.skippedSteps > 0 ? { skippedSteps: this.skippedSteps } : {}),
+      ...(this.deadLayerSteps > 0 ? { deadLayerSteps: this.deadLayerSteps } : {}),
     };
     return this.result;
+  }
+
+  /** The network's evaluation on `examples` as it is now: without its hidden layers once they are dead for good. */
+  private evaluate(examples: SplitExamples): Evaluation {
+    const { net, config } = this;
+    return this.hiddenDead ? net.evaluateOnDeadHidden(examples.labels, config.evalBatchSize) : net.evaluate(examples, config.evalBatchSize);
   }
 
   /** The latest validation (step 0's right after construction). */
@@ -332,14 +404,19 @@ export class TrainingRun {
 
   /** Validation in inference mode, after Algorithm 2's recompute for the `average` estimator. */
   private validate(step: number, trainingLoss: number): void {
-    const { net, config } = this;
+    const { net } = this;
     if (net.spec.batchNorm?.estimator === 'average') this.refreshAverages();
-    const evaluation = net.evaluate(this.validationExamples, config.evalBatchSize);
+    const evaluation = this.evaluate(this.validationExamples);
     this.validation = evaluation;
     const point = { step, validationAccuracy: evaluation.accuracy, validationLoss: evaluation.loss, trainingLoss };
     this.curve.push(point);
     this.hooks.onValidation?.(point);
   }
+}
+
+/** Steps per second of the steps that ran the whole network; 0 when none did. */
+function fullStepsPerSecond(steps: number, ms: number): number {
+  return steps > 0 && ms > 0 ? (steps / ms) * 1000 : 0;
 }
 
 function now(): number {

@@ -629,12 +629,13 @@ export class WasmKernels implements Kernels {
    * Whether to skip the zeros of a left factor of `count` floats at `pa` in a product with `n`
    * columns and the other factor `otherCount` floats at `pOther`: when its nonzeros are few enough
    * for skipping to be faster (zero-skipping.ts) and it gives the same bits: n a multiple of 4 (the
-   * sparse kernels then have no scalar tail and sum exactly as the dense ones) and the other factor
-   * finite (a skipped 0·∞ would have been NaN).
+   * sparse kernels then have no scalar tail and sum exactly as the dense ones) or no nonzero at all
+   * (no term to sum: a dead layer's zeros before the output layer's 10 columns), and the other
+   * factor finite (a skipped 0·∞ would have been NaN).
    */
   private skippingPays(pa: number, count: number, pOther: number, otherCount: number, n: number, product: SparseProduct): boolean {
-    const pays =
-      n % 4 === 0 && this.kernels.countNonzeros(pa, count) <= count * MAX_NONZERO_FRACTION[product] && this.kernels.allFinite(pOther, otherCount) !== 0;
+    const nonzeros = this.kernels.countNonzeros(pa, count);
+    const pays = (n % 4 === 0 ? nonzeros <= count * MAX_NONZERO_FRACTION[product] : nonzeros === 0) && this.kernels.allFinite(pOther, otherCount) !== 0;
     if (pays) this.zeroSkips[product]++;
     return pays;
   }
