@@ -13,10 +13,9 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { JsKernels } from '../../src/core/js-kernels.js';
 import type { Kernels } from '../../src/core/kernels.js';
-import { Rng } from '../../src/core/rng.js';
 import { compileKernelModule } from '../../src/core/wasm/kernel-module.js';
 import { WasmKernels } from '../../src/core/wasm/wasm-kernels.js';
-import type { MnistData, Split } from '../../src/data/mnist.js';
+import type { MnistData } from '../../src/data/mnist.js';
 import { SharedBatches } from '../../src/data/shared-batches.js';
 import { floatExamples } from '../../src/nn/example-source.js';
 import type { MLP } from '../../src/nn/mlp.js';
@@ -26,6 +25,7 @@ import { buildNetwork } from '../../src/train/networks.js';
 import { deriveSeed } from '../../src/train/seeds.js';
 import { type CurvePoint, runTogether, TrainingRun, train } from '../../src/train/trainer.js';
 import { wasmBuildsHere } from '../helpers/backends.js';
+import { syntheticMnist } from '../helpers/synthetic-mnist.js';
 import { trainNumbers } from '../helpers/train-numbers.js';
 
 /** Every tensor of the network (weights, biases), as bytes. */
@@ -101,23 +101,8 @@ describe('dead hidden layers: the output layer trained alone gives what full tra
   }
 });
 
-/** `count` images whose label c lights pixels [78c, 78c + 78) plus a little noise (as in trainer.test.ts). */
-function syntheticSplit(count: number, seed: number): Split {
-  const width = 784,
-    rng = new Rng(seed);
-  const pixels = new Uint8Array(count * width);
-  const labels = new Uint8Array(count);
-  for (let i = 0; i < count; i++) {
-    const label = i % 10;
-    labels[i] = label;
-    for (let p = 0; p < 78; p++) pixels[i * width + label * 78 + p] = 128 + rng.int(128);
-    for (let n = 0; n < 20; n++) pixels[i * width + rng.int(width)] = rng.int(256);
-  }
-  return { pixels, labels, count, width };
-}
-
 describe('dead hidden layers on the reference backend (synthetic task)', () => {
-  const data: MnistData = { train: syntheticSplit(600, 1), validation: syntheticSplit(100, 2), test: syntheticSplit(100, 3), source: 'synthetic' };
+  const data: MnistData = syntheticMnist();
   const fresh = async () => new JsKernels();
   const config = resolveTrainConfig({
     hiddenSizes: [16, 16],

@@ -13,7 +13,6 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { JsKernels } from '../../src/core/js-kernels.js';
 import type { Kernels } from '../../src/core/kernels.js';
-import { Rng } from '../../src/core/rng.js';
 import { compileKernelModule } from '../../src/core/wasm/kernel-module.js';
 import { WasmKernels } from '../../src/core/wasm/wasm-kernels.js';
 import type { MnistData, Split } from '../../src/data/mnist.js';
@@ -22,6 +21,7 @@ import { resolveTrainConfig, type TrainConfig } from '../../src/train/config.js'
 import { buildNetwork } from '../../src/train/networks.js';
 import { type CurvePoint, logitsNaNForGood, type TrainResult, train } from '../../src/train/trainer.js';
 import { wasmBuildsHere } from '../helpers/backends.js';
+import { syntheticMnist } from '../helpers/synthetic-mnist.js';
 import { trainNumbers } from '../helpers/train-numbers.js';
 
 async function both(kernels: Kernels, data: MnistData, config: TrainConfig, batchNorm: boolean) {
@@ -84,23 +84,8 @@ describe('diverged networks: skipped steps record what training them gives (real
   }
 });
 
-/** `count` images whose label c lights pixels [78c, 78c + 78) plus a little noise (as in trainer.test.ts). */
-function syntheticSplit(count: number, seed: number): Split {
-  const width = 784,
-    rng = new Rng(seed);
-  const pixels = new Uint8Array(count * width);
-  const labels = new Uint8Array(count);
-  for (let i = 0; i < count; i++) {
-    const label = i % 10;
-    labels[i] = label;
-    for (let p = 0; p < 78; p++) pixels[i * width + label * 78 + p] = 128 + rng.int(128);
-    for (let n = 0; n < 20; n++) pixels[i * width + rng.int(width)] = rng.int(256);
-  }
-  return { pixels, labels, count, width };
-}
-
 describe('diverged networks on the reference backend (synthetic task)', () => {
-  const data: MnistData = { train: syntheticSplit(600, 1), validation: syntheticSplit(100, 2), test: syntheticSplit(100, 3), source: 'synthetic' };
+  const data: MnistData = syntheticMnist();
   const kernels = new JsKernels();
   const base = { hiddenSizes: [16, 16], batchSize: 20, evalBatchSize: 50, steps: 130, validateEvery: 20, initStd: 10 };
   for (const batchNorm of [false, true]) {

@@ -7,30 +7,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { JsKernels } from '../../src/core/js-kernels.js';
-import { Rng } from '../../src/core/rng.js';
-import type { MnistData, Split } from '../../src/data/mnist.js';
+import type { MnistData } from '../../src/data/mnist.js';
 import { resolveTrainConfig, type TrainConfig } from '../../src/train/config.js';
 import { buildNetwork } from '../../src/train/networks.js';
 import { runToEnd, TrainingRun, train } from '../../src/train/trainer.js';
+import { syntheticMnist } from '../helpers/synthetic-mnist.js';
 
-const WIDTH = 784;
 const kernels = new JsKernels();
 
-/** `count` images whose label c lights pixels [78c, 78c + 78) (bytes 128..255) plus a little noise. */
-function syntheticSplit(count: number, seed: number): Split {
-  const rng = new Rng(seed);
-  const pixels = new Uint8Array(count * WIDTH); // [count, 784]
-  const labels = new Uint8Array(count);
-  for (let i = 0; i < count; i++) {
-    const label = i % 10;
-    labels[i] = label;
-    for (let p = 0; p < 78; p++) pixels[i * WIDTH + label * 78 + p] = 128 + rng.int(128);
-    for (let n = 0; n < 20; n++) pixels[i * WIDTH + rng.int(WIDTH)] = rng.int(256);
-  }
-  return { pixels, labels, count, width: WIDTH };
-}
-
-const data: MnistData = { train: syntheticSplit(600, 1), validation: syntheticSplit(100, 2), test: syntheticSplit(100, 3), source: 'synthetic' };
+const data: MnistData = syntheticMnist();
 
 function config(overrides: Partial<TrainConfig>): TrainConfig {
   return resolveTrainConfig({ hiddenSizes: [16, 16], batchSize: 20, learningRate: 0.1, evalBatchSize: 50, ...overrides });
