@@ -8,6 +8,7 @@ export { gemm } from './dense-matmul';
 export { matmulTransposeB } from './dot-matmul';
 export { transpose } from './transpose';
 export { allFinite, countNonzeros } from './skip-checks';
+export { hasSubnormal, rescalable, scaleInPlace } from './subnormals';
 export {
   matmulSparse, matmulSparseInRegisters, matmulSparseScratchBytes, matmulTransposeASparseAdd, matmulTransposeASparseScratchBytes,
 } from './sparse-matmul';

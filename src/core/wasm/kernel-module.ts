@@ -42,6 +42,12 @@ export interface KernelExports {
   countNonzeros(x: number, count: number): number;
   /** Whether none of the `count` floats at x is infinite or NaN (1) or some is (0). */
   allFinite(x: number, count: number): number;
+  /** Whether one of the `count` floats at x is subnormal (1) or none is (0). */
+  hasSubnormal(x: number, count: number): number;
+  /** Whether every one of the `count` floats at x multiplies by 2^24 (`up` 1) or 2^−24 (0) and back exactly (1) or not (0). */
+  rescalable(x: number, count: number, up: number): number;
+  /** x[i] *= factor for the `count` floats at x. */
+  scaleInPlace(x: number, count: number, factor: number): void;
   matmulSparse(a: number, b: number, out: number, m: number, k: number, n: number, scratch: number): void;
   /** matmulSparse with each output row's sums in registers (for a b that fits in L2). */
   matmulSparseInRegisters(a: number, b: number, out: number, m: number, k: number, n: number, scratch: number): void;
@@ -153,6 +159,9 @@ const EXPORT_NAMES: ReadonlyArray<keyof KernelExports> = [
   'transpose',
   'countNonzeros',
   'allFinite',
+  'hasSubnormal',
+  'rescalable',
+  'scaleInPlace',
   'matmulSparse',
   'matmulSparseInRegisters',
   'matmulSparseScratchBytes',

@@ -35,6 +35,13 @@ export class WasmKernels implements Kernels {
   readonly variant: string;
   /** How many products skipped zeros they were asked to measure: of x by kind of product, and of an all-zero dY (what the bench and tests read). */
   readonly zeroSkips: Record<SparseProduct | 'vanishedGradient', number> = { forward: 0, weightGradient: 0, vanishedGradient: 0 };
+  /**
+   * Dense products whose factors hold subnormal floats multiply them rescaled, with the same bits
+   * (`withoutSubnormalOperands`); false multiplies them as they are, for tests that compare.
+   */
+  rescaleSubnormals = true;
+  /** How many products were rescaled so (for tests). */
+  subnormalRescales = 0;
   private readonly staging: ForeignStaging;
   /** Scratch for the sparse products (packed nonzeros, aᵀ) and short dY·Wᵀ (Wᵀ), reused and grown on demand. */
   private scratchOffset = 0;
@@ -198,7 +205,9 @@ export class WasmKernels implements Kernels {
       this.zeroSkips.vanishedGradient++; // as in matmulTransposeAAdd
     } else {
       const scratch = this.scratch(this.kernels.matmulTransposeASparseRowsScratchBytes(k, rows.entries));
+      const rescaled = bZeros === false && this.scaleAwaySubnormals(rows.values, rows.entries, pb, m * n, true);
       this.kernels.matmulTransposeASparseRowsAdd(rows.rowStart, rows.indices, rows.values, m, k, pb, po, n, scale, scratch);
+      if (rescaled) this.scaleBack(rescaled, rows.values, rows.entries, pb, m * n);
     }
     this.staging.finish();
   }
@@ -217,7 +226,9 @@ export class WasmKernels implements Kernels {
       const sparse = k * n * 4 <= SMALL_RIGHT_FACTOR_BYTES ? this.kernels.matmulSparseInRegisters : this.kernels.matmulSparse;
       sparse(pa, pb, po, m, k, n, this.scratch(this.kernels.matmulSparseScratchBytes(k)));
     } else {
+      const rescaled = aZeros === false && this.scaleAwaySubnormals(pa, m * k, pb, k * n);
       this.kernels.gemm(pa, k * 4, 4, pb, n * 4, po, n * 4, m, n, k, 0, 1);
+      if (rescaled) this.scaleBack(rescaled, pa, m * k, pb, k * n);
     }
     this.staging.finish();
   }
@@ -237,8 +248,10 @@ export class WasmKernels implements Kernels {
     } else if (aZeros === true || (aZeros === 'measure' && this.skippingPays(pa, m * k, pb, m * n, n, 'weightGradient'))) {
       this.kernels.matmulTransposeASparseAdd(pa, pb, po, m, k, n, scale, this.scratch(this.kernels.matmulTransposeASparseScratchBytes(m, k)));
     } else {
+      const rescaled = aZeros === false && bZeros === false && this.scaleAwaySubnormals(pa, m * k, pb, m * n, true);
       // aᵀ read in place: element (p, i) of aᵀ is a[i, p], so a row of aᵀ steps 4 bytes and a column k·4.
       this.kernels.gemm(pa, 4, k * 4, pb, n * 4, po, n * 4, k, n, m, 1, scale);
+      if (rescaled) this.scaleBack(rescaled, pa, m * k, pb, m * n);
     }
     this.staging.finish();
   }
@@ -259,6 +272,7 @@ export class WasmKernels implements Kernels {
       this.zeroSkips.vanishedGradient++;
       return;
     }
+    const rescaled = aZeros === false && this.scaleAwaySubnormals(pa, m * n, pb, k * n);
     if (n < SHORT_DOT_PRODUCT) {
       // Dot products this short spend more on folding lanes than on multiplying: transpose b
       // (small: n·k floats) and run the register-tiled product a·bᵀ instead.
@@ -268,6 +282,7 @@ export class WasmKernels implements Kernels {
     } else {
       this.kernels.matmulTransposeB(pa, pb, po, m, n, k);
     }
+    if (rescaled) this.scaleBack(rescaled, pa, m * n, pb, k * n);
     this.staging.finish();
   }
 
@@ -643,6 +658,36 @@ export class WasmKernels implements Kernels {
   /** Whether the `count` floats at `p` are all zero and the `otherCount` at `pOther` all finite: their product is then zeros, without multiplying. */
   private allZerosAgainstFinite(p: number, count: number, pOther: number, otherCount: number): boolean {
     return this.kernels.countNonzeros(p, count) === 0 && this.kernels.allFinite(pOther, otherCount) !== 0;
+  }
+
+  /**
+   * Before a dense product of the `countA` floats at pa and the `countB` at pb (a left factor whose
+   * zeros are not measured: not a ReLU's outputs): when one factor holds subnormals, multiplies it
+   * by 2^24 and the other by 2^−24 in place, so that no multiply sees a subnormal operand (an Intel
+   * core takes each in a slow microcode assist). Every product a·b is the same real number, so the
+   * result has the same bits (assembly/subnormals.ts says when the scalings are exact; otherwise,
+   * or when the factors overlap, nothing is scaled). B is looked at only with `checkB` (a gradient;
+   * weights hold no subnormals). Returns which factor was scaled up, A or B, or false;
+   * `scaleBack` undoes it exactly.
+   */
+  private scaleAwaySubnormals(pa: number, countA: number, pb: number, countB: number, checkB = false): 'A' | 'B' | false {
+    if (!this.rescaleSubnormals || (pa < pb + countB * 4 && pb < pa + countA * 4)) return false;
+    const k = this.kernels;
+    let up: 'A' | 'B' | false = false;
+    if (k.hasSubnormal(pa, countA) !== 0) up = k.rescalable(pa, countA, 1) !== 0 && k.rescalable(pb, countB, 0) !== 0 ? 'A' : false;
+    else if (checkB && k.hasSubnormal(pb, countB) !== 0) up = k.rescalable(pb, countB, 1) !== 0 && k.rescalable(pa, countA, 0) !== 0 ? 'B' : false;
+    if (up) {
+      k.scaleInPlace(pa, countA, up === 'A' ? 2 ** 24 : 2 ** -24);
+      k.scaleInPlace(pb, countB, up === 'A' ? 2 ** -24 : 2 ** 24);
+      this.subnormalRescales++;
+    }
+    return up;
+  }
+
+  /** Undoes `scaleAwaySubnormals` (multiplying by a power of two that was exact one way is exact back). */
+  private scaleBack(up: 'A' | 'B', pa: number, countA: number, pb: number, countB: number): void {
+    this.kernels.scaleInPlace(pa, countA, up === 'A' ? 2 ** -24 : 2 ** 24);
+    this.kernels.scaleInPlace(pb, countB, up === 'A' ? 2 ** 24 : 2 ** -24);
   }
 
   /** At least `bytes` of scratch; grows (a new region) only when a larger shape arrives. */
