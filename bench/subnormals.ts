@@ -4,10 +4,12 @@
  * at its input, and the steps per second of that network beside model 1's. Models 6 and 8 without
  * BN (std 10, sigmoid) saturate: sigmoid(z) for z between about −103 and −87 is subnormal. A CPU
  * that multiplies subnormal operands in microcode (Intel) trains them many times slower than model
- * 1; one that does it in hardware (AMD Zen 4) does not. WebAssembly cannot flush them to zero.
+ * 1; one that does it in hardware (AMD Zen 4) does not. WebAssembly cannot flush them to zero; the
+ * wasm backend rescales such operands instead (the same bits), and this prints both ways.
  * PyTorch's side: bench/peers/torch_subnormals.py. docs/performance.md, "On an Intel Xeon".
  */
 
+import { WasmKernels } from '../src/core/wasm/wasm-kernels.js';
 import { loadMnist } from '../src/node/mnist-files.js';
 import { enableRelaxedSimd, loadKernels } from '../src/node/wasm-files.js';
 import { resolveTrainConfig } from '../src/train/config.js';
@@ -35,15 +37,24 @@ const models: Array<[string, number, number, 'relu' | 'sigmoid']> = [
 ];
 for (const [name, initStd, learningRate, activation] of models) {
   const config = resolveTrainConfig({ steps, initStd, learningRate, activation, batchNorm: false, norm: 'none', seed: 1 });
-  const net = buildNetwork(await loadKernels('auto'), config, false);
-  const run = new TrainingRun(net, data, config, {}, { validate: false });
-  const started = performance.now();
-  run.advance(steps);
-  const stepsPerSecond = (steps / (performance.now() - started)) * 1000;
-  const buffers = net.hiddenBuffers(config.batchSize);
+  const rates: string[] = [];
+  let net: ReturnType<typeof buildNetwork> | null = null;
+  // The wasm backend rescales subnormal operands (same bits); off, they are multiplied as they are.
+  for (const rescale of [false, true]) {
+    const backend = await loadKernels('auto');
+    if (backend instanceof WasmKernels) backend.rescaleSubnormals = rescale;
+    net = buildNetwork(backend, config, false);
+    const run = new TrainingRun(net, data, config, {}, { validate: false });
+    const started = performance.now();
+    run.advance(steps);
+    rates.push(
+      `${((steps / (performance.now() - started)) * 1000).toFixed(0)} steps/s ${rescale ? 'rescaling subnormal operands' : 'multiplying them as they are'}`,
+    );
+  }
+  const buffers = net!.hiddenBuffers(config.batchSize);
   const percent = (share: number) => `${(100 * share).toFixed(2)}%`;
   console.log(
-    `${name}: ${stepsPerSecond.toFixed(0)} steps/s; subnormal outputs per layer ${buffers.map((b) => percent(subnormalShare(b.activation.data))).join(', ')}; ` +
+    `${name}: ${rates.join(', ')}; subnormal outputs per layer ${buffers.map((b) => percent(subnormalShare(b.activation.data))).join(', ')}; ` +
       `gradients at their input ${buffers.map((b) => percent(subnormalShare(b.dLinear.data))).join(', ')}`,
   );
 }
