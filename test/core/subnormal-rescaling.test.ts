@@ -19,7 +19,7 @@ import { loadMnist } from '../../src/node/mnist-files.js';
 import { resolveTrainConfig } from '../../src/train/config.js';
 import { buildNetwork } from '../../src/train/networks.js';
 import { train } from '../../src/train/trainer.js';
-import { wasmBuildsHere } from '../helpers/backends.js';
+import { placedMatrix, wasmBuildsHere } from '../helpers/backends.js';
 import { trainNumbers } from '../helpers/train-numbers.js';
 
 const SMALLEST_NORMAL = 2 ** -126;
@@ -47,11 +47,7 @@ function bits(matrix: Matrix): Uint32Array {
 describe('subnormal operands rescaled: the same bits as multiplying them as they are (wasm)', async () => {
   for (const { variant, bytes } of wasmBuildsHere()) {
     const kernels = await WasmKernels.create(await compileKernelModule(bytes), variant);
-    const matrix = (rows: number, cols: number, data: ArrayLike<number>) => {
-      const placed = kernels.matrix(rows, cols);
-      placed.data.set(data);
-      return placed;
-    };
+    const matrix = (rows: number, cols: number, data: ArrayLike<number>) => placedMatrix(kernels, rows, cols, data);
     /** Runs `product` (which writes `output`) rescaling and not, and checks the bits of its output and that its inputs come back unchanged. */
     const compare = (label: string, inputs: Matrix[], output: Matrix, product: () => void, expectRescaled: boolean) => {
       const before = inputs.map(bits);

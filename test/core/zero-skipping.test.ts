@@ -14,7 +14,7 @@ import type { ZeroSkipping } from '../../src/core/kernels.js';
 import { Rng } from '../../src/core/rng.js';
 import { compileKernelModule } from '../../src/core/wasm/kernel-module.js';
 import { WasmKernels } from '../../src/core/wasm/wasm-kernels.js';
-import { wasmBuildsHere } from '../helpers/backends.js';
+import { placedMatrix, wasmBuildsHere } from '../helpers/backends.js';
 
 const ZERO_FRACTIONS = [0, 0.3, 0.5, 0.7, 0.9, 0.99, 1];
 
@@ -33,11 +33,7 @@ function bits(array: ArrayLike<number>): Uint32Array {
 describe('zero skipping: the same bits as multiplying the zeros (wasm)', async () => {
   for (const { variant, bytes } of wasmBuildsHere()) {
     const kernels = await WasmKernels.create(await compileKernelModule(bytes), variant);
-    const matrix = (rows: number, cols: number, data: ArrayLike<number>) => {
-      const placed = kernels.matrix(rows, cols);
-      placed.data.set(data);
-      return placed;
-    };
+    const matrix = (rows: number, cols: number, data: ArrayLike<number>) => placedMatrix(kernels, rows, cols, data);
 
     for (const n of [128, 10]) {
       test(`${variant}: x·W and W −= lr·xᵀ·dY with x [60x128] at each zero fraction, W with ${n} columns`, () => {

@@ -6,6 +6,7 @@
  */
 import { JsKernels } from '../../src/core/js-kernels.js';
 import type { Kernels } from '../../src/core/kernels.js';
+import type { Matrix } from '../../src/core/matrix.js';
 import { compileKernelModule, WASM_VARIANTS, type WasmVariant } from '../../src/core/wasm/kernel-module.js';
 import { WasmKernels } from '../../src/core/wasm/wasm-kernels.js';
 import { enableRelaxedSimd, readKernelModules } from '../../src/node/wasm-files.js';
@@ -27,4 +28,11 @@ export async function backendsUnderTest(): Promise<Kernels[]> {
     backends.push(await WasmKernels.create(await compileKernelModule(bytes), variant, { initialMemoryBytes: 4 * 1024 * 1024 }));
   }
   return backends;
+}
+
+/** A rows × cols matrix of `kernels`' memory holding `data` (row-major). */
+export function placedMatrix(kernels: Kernels, rows: number, cols: number, data: ArrayLike<number>): Matrix {
+  const placed = kernels.matrix(rows, cols);
+  placed.data.set(data);
+  return placed;
 }
