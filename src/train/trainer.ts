@@ -148,8 +148,9 @@ export interface TrainingRunOptions {
    * true: every 100 steps (less often after each look that finds a live example), if the latest
    * batch left the last hidden layer all zeros, check whether it is so for every example of the
    * three splits (`MLP.hiddenDeadOn`; a dead network's ReLUs pass no gradient back); from then on
-   * train the output layer alone and evaluate it on zeros. Curve, final numbers and weights are those of full training, bit for bit; the hidden
-   * layers' buffers are not refreshed (what a page looking inside them would show). Default false.
+   * train the output layer alone and evaluate it on zeros. Curve, final numbers and weights are
+   * those of full training, bit for bit; the hidden layers' buffers are not refreshed (what a page
+   * looking inside them would show). Default false.
    */
   skipDeadLayers?: boolean;
 }

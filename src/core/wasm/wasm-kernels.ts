@@ -37,7 +37,7 @@ export class WasmKernels implements Kernels {
   readonly zeroSkips: Record<SparseProduct | 'vanishedGradient', number> = { forward: 0, weightGradient: 0, vanishedGradient: 0 };
   /**
    * Dense products whose factors hold subnormal floats multiply them rescaled, with the same bits
-   * (`withoutSubnormalOperands`); false multiplies them as they are, for tests that compare.
+   * (`scaleAwaySubnormals`); false multiplies them as they are, for tests that compare.
    */
   rescaleSubnormals = true;
   /** How many products were rescaled so (for tests). */
@@ -677,8 +677,7 @@ export class WasmKernels implements Kernels {
     if (k.hasSubnormal(pa, countA) !== 0) up = k.rescalable(pa, countA, 1) !== 0 && k.rescalable(pb, countB, 0) !== 0 ? 'A' : false;
     else if (checkB && k.hasSubnormal(pb, countB) !== 0) up = k.rescalable(pb, countB, 1) !== 0 && k.rescalable(pa, countA, 0) !== 0 ? 'B' : false;
     if (up) {
-      k.scaleInPlace(pa, countA, up === 'A' ? 2 ** 24 : 2 ** -24);
-      k.scaleInPlace(pb, countB, up === 'A' ? 2 ** -24 : 2 ** 24);
+      this.scaleFactors(pa, countA, up === 'A' ? 2 ** 24 : 2 ** -24, pb, countB);
       this.subnormalRescales++;
     }
     return up;
@@ -686,8 +685,13 @@ export class WasmKernels implements Kernels {
 
   /** Undoes `scaleAwaySubnormals` (multiplying by a power of two that was exact one way is exact back). */
   private scaleBack(up: 'A' | 'B', pa: number, countA: number, pb: number, countB: number): void {
-    this.kernels.scaleInPlace(pa, countA, up === 'A' ? 2 ** -24 : 2 ** 24);
-    this.kernels.scaleInPlace(pb, countB, up === 'A' ? 2 ** 24 : 2 ** -24);
+    this.scaleFactors(pa, countA, up === 'A' ? 2 ** -24 : 2 ** 24, pb, countB);
+  }
+
+  /** A's floats times `factorA` (a power of two) and B's times its inverse, in place. */
+  private scaleFactors(pa: number, countA: number, factorA: number, pb: number, countB: number): void {
+    this.kernels.scaleInPlace(pa, countA, factorA);
+    this.kernels.scaleInPlace(pb, countB, 1 / factorA);
   }
 
   /** At least `bytes` of scratch; grows (a new region) only when a larger shape arrives. */
