@@ -11,7 +11,7 @@
  * Addresses are byte offsets into linear memory. A(i, t) lives at a + i·aRowStride + t·aStep;
  * B[t, j] at b + t·bRowStride + 4j; C[i, j] at c + i·cRowStride + 4j.
  */
-import { madd } from './simd';
+import { ALL_LANES, lastLanes, madd } from './simd';
 
 /**
  * C[M,N] = A(M,K)·B[K,N], or C += scale·(A·B) when `accumulate`. The scale lets the weight
@@ -70,15 +70,6 @@ export function gemm(
 // @ts-ignore: decorator
 @inline function storeTile(c: usize, value: v128, accumulate: bool, scales: v128): void {
   v128.store(c, accumulate ? f32x4.add(v128.load(c), f32x4.mul(scales, value)) : value);
-}
-
-/** A lane mask that keeps every lane. */
-const ALL_LANES = i32x4(-1, -1, -1, -1);
-
-/** A lane mask that keeps the last `count` (1-3) lanes. */
-// @ts-ignore: decorator
-@inline function lastLanes(count: i32): v128 {
-  return i32x4.ge_s(i32x4(0, 1, 2, 3), i32x4.splat(4 - count));
 }
 
 /** Stores the lanes of `value` that `mask` keeps (scaled and added to c when accumulating); c's other lanes stay as they are. */

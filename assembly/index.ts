@@ -9,6 +9,7 @@ export { matmulTransposeB } from './dot-matmul';
 export { transpose } from './transpose';
 export { allFinite, countNonzeros } from './skip-checks';
 export { hasSubnormal, rescalable, scaleInPlace } from './subnormals';
+export { gemmAddRescaled, maddOnce } from './rescaled-gemm';
 export {
   matmulSparse, matmulSparseInRegisters, matmulSparseScratchBytes, matmulTransposeASparseAdd, matmulTransposeASparseScratchBytes,
 } from './sparse-matmul';

@@ -1,7 +1,8 @@
 /**
  * @file The SIMD building blocks every kernel shares: the fused multiply-add that differs between
  * the two builds (relaxed SIMD's f32x4.relaxed_madd, or a multiply then an add in plain SIMD128),
- * and the lane shuffles that turn four partial-sum vectors into four sums.
+ * the lane shuffles that turn four partial-sum vectors into four sums, and the lane masks of a
+ * tile that overlaps the last 4 columns.
  */
 
 /** a·b + c, four lanes. One rounding with relaxed SIMD on FMA hardware, two without. */
@@ -24,4 +25,13 @@
 @inline export function sumLanes(v: v128): f32 {
   const pairs = f32x4.add(v, v128.shuffle<f32>(v, v, 2, 3, 0, 1));
   return f32x4.extract_lane(pairs, 0) + f32x4.extract_lane(pairs, 1);
+}
+
+/** A lane mask that keeps every lane. */
+export const ALL_LANES = i32x4(-1, -1, -1, -1);
+
+/** A lane mask that keeps the last `count` (1-3) lanes. */
+// @ts-ignore: decorator
+@inline export function lastLanes(count: i32): v128 {
+  return i32x4.ge_s(i32x4(0, 1, 2, 3), i32x4.splat(4 - count));
 }

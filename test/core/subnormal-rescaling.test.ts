@@ -5,11 +5,15 @@
  * as they are: for each product that does it (x·W, dY·Wᵀ long and short, xᵀ·dY with either factor
  * subnormal, and the first layer's xᵀ·dY from SparseRows), on both builds, with the factors given
  * back bit for bit; and nothing is scaled where a scaling would not be exact (a factor below
- * 2^−102 to scale down, ∞, NaN) or where both factors hold subnormals. The counter shows which
- * path ran. Then a saturated sigmoid network trains to the same numbers and weights either way.
+ * 2^−102 to scale down, ∞, NaN). An xᵀ·dY whose two factors hold subnormals scales both up where
+ * the multiply-add is fused (assembly/rescaled-gemm.ts), with gemm's bits through every path of
+ * that kernel: sums that go subnormal, ties, signed zeros, a sum cancelled to below 2^−126, a
+ * scaled sum that overflows, odd shapes and masked tiles. The counters show which path ran. Then a saturated
+ * sigmoid network trains to the same numbers and weights either way.
  */
 
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import type { Matrix } from '../../src/core/matrix.js';
 import { Rng } from '../../src/core/rng.js';
@@ -40,6 +44,30 @@ function normal(rng: Rng, length: number, std: number): Float32Array {
   return out;
 }
 
+/**
+ * Values that make gemm's sums subnormal, tie and cancel: zeros of both signs, and ±m·2^e with a
+ * 1-3 bit m (products then land on halves of the subnormal spacing) and e across the subnormals,
+ * the small normals and up to 2^0.
+ */
+function awkward(rng: Rng, length: number): Float32Array {
+  const out = new Float32Array(length);
+  for (let i = 0; i < length; i++) {
+    const u = rng.uniform();
+    const sign = rng.uniform() < 0.5 ? -1 : 1;
+    out[i] = u < 0.1 ? sign * 0 : sign * (1 + rng.int(7)) * 2 ** -(rng.int(152) + 2);
+  }
+  return out;
+}
+
+/** Whether this CPU has fused multiply-add instructions (Linux's cpuinfo flag), or null when it cannot tell. */
+function cpuHasFma(): boolean | null {
+  try {
+    return /^flags\s*:.*\bfma\b/m.test(readFileSync('/proc/cpuinfo', 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
 function bits(matrix: Matrix): Uint32Array {
   return new Uint32Array(Float32Array.from(matrix.data).buffer);
 }
@@ -49,17 +77,19 @@ describe('subnormal operands rescaled: the same bits as multiplying them as they
     const kernels = await WasmKernels.create(await compileKernelModule(bytes), variant);
     const matrix = (rows: number, cols: number, data: ArrayLike<number>) => placedMatrix(kernels, rows, cols, data);
     /** Runs `product` (which writes `output`) rescaling and not, and checks the bits of its output and that its inputs come back unchanged. */
-    const compare = (label: string, inputs: Matrix[], output: Matrix, product: () => void, expectRescaled: boolean) => {
+    const compare = (label: string, inputs: Matrix[], output: Matrix, product: () => void, expectRescaled: 'oneFactor' | 'bothFactors' | false) => {
       const before = inputs.map(bits);
       kernels.rescaleSubnormals = false;
       product();
       const plain = bits(output);
       kernels.rescaleSubnormals = true;
-      const count = kernels.subnormalRescales;
+      const count = { ...kernels.subnormalRescales };
       product();
       const rescaled = bits(output);
       assert.deepStrictEqual(rescaled, plain, `${label}: the same bits`);
-      assert.equal(kernels.subnormalRescales - count, expectRescaled ? 1 : 0, `${label}: ${expectRescaled ? 'rescaled' : 'multiplied as it is'}`);
+      for (const kind of ['oneFactor', 'bothFactors'] as const) {
+        assert.equal(kernels.subnormalRescales[kind] - count[kind], expectRescaled === kind ? 1 : 0, `${label}: ${expectRescaled || 'multiplied as it is'}`);
+      }
       inputs.forEach((input, i) => {
         assert.deepStrictEqual(bits(input), before[i], `${label}: input ${i} given back bit for bit`);
       });
@@ -77,19 +107,20 @@ describe('subnormal operands rescaled: the same bits as multiplying them as they
       );
       const xNormal = matrix(60, 128, saturated(rng, 60 * 128, 0));
       const out = kernels.matrix(60, 128);
-      compare('x·W', [x, w], out, () => kernels.matmul(x, w, out), true);
-      compare('dY·Wᵀ', [dyTiny, w], out, () => kernels.matmulTransposeB(dyTiny, w, out), true);
+      compare('x·W', [x, w], out, () => kernels.matmul(x, w, out), 'oneFactor');
+      compare('dY·Wᵀ', [dyTiny, w], out, () => kernels.matmulTransposeB(dyTiny, w, out), 'oneFactor');
       const dLogits = matrix(60, 10, saturated(rng, 600, 0.1));
       const wOut = matrix(128, 10, normal(rng, 1280, 10));
-      compare('dY·Wᵀ, 10 columns (through a transpose)', [dLogits, wOut], out, () => kernels.matmulTransposeB(dLogits, wOut, out), true);
+      compare('dY·Wᵀ, 10 columns (through a transpose)', [dLogits, wOut], out, () => kernels.matmulTransposeB(dLogits, wOut, out), 'oneFactor');
       const target = kernels.matrix(128, 128);
       const update = (a: Matrix, b: Matrix) => {
         target.data.set(w.data);
         kernels.matmulTransposeAAdd(a, b, target, false, -0.5);
       };
-      compare('W −= lr·xᵀ·dY, x subnormal', [x, dy], target, () => update(x, dy), true);
-      compare('W −= lr·xᵀ·dY, dY subnormal', [xNormal, dyTiny], target, () => update(xNormal, dyTiny), true);
-      compare('W −= lr·xᵀ·dY, both subnormal: as they are', [x, dyTiny], target, () => update(x, dyTiny), false);
+      compare('W −= lr·xᵀ·dY, x subnormal', [x, dy], target, () => update(x, dy), 'oneFactor');
+      compare('W −= lr·xᵀ·dY, dY subnormal', [xNormal, dyTiny], target, () => update(xNormal, dyTiny), 'oneFactor');
+      const both = kernels.fusedMultiplyAdd ? 'bothFactors' : false;
+      compare('W −= lr·xᵀ·dY, both subnormal', [x, dyTiny], target, () => update(x, dyTiny), both);
       compare('x·W without subnormals: as it is', [xNormal, w], out, () => kernels.matmul(xNormal, w, out), false);
       compare('x·W where ReLU zeros are measured: as it is', [x, w], out, () => kernels.matmul(x, w, out, 'measure'), false);
     });
@@ -126,7 +157,73 @@ describe('subnormal operands rescaled: the same bits as multiplying them as they
         target.data.set(w);
         kernels.matmulTransposeAAddSparseRows(rows, dy, target, -2);
       };
-      compare('W −= lr·xᵀ·dY, x as its nonzeros', [dy], target, update, true);
+      compare('W −= lr·xᵀ·dY, x as its nonzeros', [dy], target, update, 'oneFactor');
+    });
+
+    test(`${variant}: the multiply-add is fused exactly where relaxed SIMD runs on a CPU with FMA`, (t) => {
+      const fma = cpuHasFma();
+      if (variant === 'simd128') assert.equal(kernels.fusedMultiplyAdd, false, 'SIMD128 multiplies, then adds');
+      else if (fma === null) t.skip('no /proc/cpuinfo to read the CPU flags from');
+      else assert.equal(kernels.fusedMultiplyAdd, fma);
+    });
+
+    test(`${variant}: xᵀ·dY with subnormals in both factors, through every path of the rescaled product`, () => {
+      const rng = new Rng(14);
+      const both = kernels.fusedMultiplyAdd ? 'bothFactors' : false;
+      // Shapes: a hidden layer's; 130 rows and 10 columns (the last rows one at a time, the last columns by a masked tile); 5 columns.
+      for (const [m, k, n] of [
+        [60, 128, 128],
+        [7, 130, 10],
+        [33, 9, 5],
+      ] as const) {
+        const x = matrix(m, k, awkward(rng, m * k));
+        const dy = matrix(m, n, awkward(rng, m * n));
+        const target = kernels.matrix(k, n);
+        const start = awkward(rng, k * n);
+        const update = () => {
+          target.data.set(start);
+          kernels.matmulTransposeAAdd(x, dy, target, false, -0.75);
+        };
+        compare(`${m}×${k}ᵀ · ${m}×${n}`, [x, dy], target, update, both);
+      }
+      // Sums set up by hand (x and dY 4 rows; element (p, j) sums x[t, p]·dY[t, j] over t): (0, 0)
+      // 2^−102·(1 + 2^−22 + 2^−23) cancelled by (1 + 2^−22)·−2^−102·(1 + 2^−23) to −2^−147 (where
+      // the previous sum is too large to round against 2^−126·2^48 exactly); (3, 5) 2^60·2^30, whose
+      // 2^48 times overflows; (4, zeroColumn) one product, −2^−155, whose sum rounds to −0, added
+      // to a start of −0. With 8 columns every tile is whole; with 6 the masked last tile adds +0
+      // to columns 2 and 3.
+      for (const [n, zeroColumn, expectedZero] of [
+        [8, 6, -0],
+        [6, 2, 0],
+      ] as const) {
+        const xs = new Float32Array(4 * 8);
+        const dys = new Float32Array(4 * n);
+        xs[0] = 1;
+        xs[8] = 1 + 2 ** -22;
+        dys[0] = 2 ** -102 * (1 + 2 ** -22 + 2 ** -23);
+        dys[n] = -(2 ** -102) * (1 + 2 ** -23);
+        xs[3] = 2 ** 60;
+        dys[5] = 2 ** 30;
+        xs[3 * 8 + 4] = 2 ** -80;
+        dys[3 * n + zeroColumn] = -(2 ** -75);
+        xs[2 * 8 + 1] = 2 ** -135; // subnormals in both factors
+        dys[2 * n + 1] = 2 ** -140;
+        const x = matrix(4, 8, xs);
+        const dy = matrix(4, n, dys);
+        const target = kernels.matrix(8, n);
+        const update = () => {
+          target.data.fill(0);
+          target.data[4 * n + zeroColumn] = -0;
+          kernels.matmulTransposeAAdd(x, dy, target, false, 1);
+        };
+        compare(`sums set up by hand, ${n} columns`, [x, dy], target, update, both);
+        // Multiplied, then added (SIMD128), the product rounds to −2^−102·(1 + 2^−22 + 2^−23) and the sum to 0.
+        assert.equal(target.data[0], kernels.fusedMultiplyAdd ? -(2 ** -147) : 0, 'the cancelled sum');
+        assert.equal(target.data[3 * n + 5], 2 ** 90, 'the sum that overflows scaled up');
+        // Multiplied, then added, the product rounds to −0 first, and +0 + −0 is +0.
+        const zero = kernels.fusedMultiplyAdd ? expectedZero : 0;
+        assert.ok(Object.is(target.data[4 * n + zeroColumn], zero), `the zero: ${Object.is(zero, -0) ? '−0' : '+0'}`);
+      }
     });
 
     test(`${variant}: model 8 without BN (saturated sigmoids) trains to the same numbers and weights either way`, async () => {
@@ -149,7 +246,9 @@ describe('subnormal operands rescaled: the same bits as multiplying them as they
         const net = buildNetwork(backend, config, false);
         results.push(trainNumbers(await train(net, data, config)));
         weights.push(net.dense.map((layer) => Array.from(new Uint32Array(Float32Array.from(layer.weights.data).buffer))));
-        if (rescale) assert.ok(backend.subnormalRescales > 100, `products were rescaled: ${backend.subnormalRescales}`);
+        if (rescale) assert.ok(backend.subnormalRescales.oneFactor > 100, `products were rescaled: ${backend.subnormalRescales.oneFactor}`);
+        if (rescale && backend.fusedMultiplyAdd)
+          assert.ok(backend.subnormalRescales.bothFactors > 100, `both factors: ${backend.subnormalRescales.bothFactors}`);
       }
       assert.deepStrictEqual(results[1], results[0]);
       assert.deepStrictEqual(weights[1], weights[0]);

@@ -48,6 +48,27 @@ export interface KernelExports {
   rescalable(x: number, count: number, up: number): number;
   /** x[i] *= factor for the `count` floats at x. */
   scaleInPlace(x: number, count: number, factor: number): void;
+  /**
+   * gemm's C += scale·A·B (cols ≥ 4, a fused `madd`) for factors given as A·2^ea and B·2^eb, with
+   * unscaleA = 2^−ea, unscaleB = 2^−eb (assembly/rescaled-gemm.ts says how every element keeps gemm's bits).
+   */
+  gemmAddRescaled(
+    a: number,
+    aRowStride: number,
+    aStep: number,
+    b: number,
+    bRowStride: number,
+    c: number,
+    cRowStride: number,
+    rows: number,
+    cols: number,
+    depth: number,
+    scale: number,
+    unscaleA: number,
+    unscaleB: number,
+  ): void;
+  /** Lane 0 of the build's multiply-add a·b + c (fused or not). */
+  maddOnce(a: number, b: number, c: number): number;
   matmulSparse(a: number, b: number, out: number, m: number, k: number, n: number, scratch: number): void;
   /** matmulSparse with each output row's sums in registers (for a b that fits in L2). */
   matmulSparseInRegisters(a: number, b: number, out: number, m: number, k: number, n: number, scratch: number): void;
@@ -162,6 +183,8 @@ const EXPORT_NAMES: ReadonlyArray<keyof KernelExports> = [
   'hasSubnormal',
   'rescalable',
   'scaleInPlace',
+  'gemmAddRescaled',
+  'maddOnce',
   'matmulSparse',
   'matmulSparseInRegisters',
   'matmulSparseScratchBytes',

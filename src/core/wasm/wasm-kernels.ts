@@ -40,8 +40,13 @@ export class WasmKernels implements Kernels {
    * (`scaleAwaySubnormals`); false multiplies them as they are, for tests that compare.
    */
   rescaleSubnormals = true;
-  /** How many products were rescaled so (for tests). */
-  subnormalRescales = 0;
+  /** How many products were rescaled so, one factor up and the other down or both up (for tests). */
+  readonly subnormalRescales = { oneFactor: 0, bothFactors: 0 };
+  /**
+   * Whether this build's multiply-add rounds once (relaxed SIMD on FMA hardware): only then does
+   * an xᵀ·dY whose two factors hold subnormals scale both up (`gemmAddRescaled` says why).
+   */
+  readonly fusedMultiplyAdd: boolean;
   private readonly staging: ForeignStaging;
   /** Scratch for the sparse products (packed nonzeros, aᵀ) and short dY·Wᵀ (Wᵀ), reused and grown on demand. */
   private scratchOffset = 0;
@@ -66,6 +71,8 @@ export class WasmKernels implements Kernels {
   ) {
     this.variant = `wasm ${wasmVariant}`;
     this.staging = new ForeignStaging(arena);
+    // (1 + 2^−12)² = 1 + 2^−11 + 2^−24: rounded before the add (a tie, to even) it cancels to 0.
+    this.fusedMultiplyAdd = kernels.maddOnce(1 + 2 ** -12, 1 + 2 ** -12, -(1 + 2 ** -11)) === 2 ** -24;
   }
 
   /** A backend with its own memory, from a compiled kernel module of the given variant. */
@@ -248,9 +255,15 @@ export class WasmKernels implements Kernels {
     } else if (aZeros === true || (aZeros === 'measure' && this.skippingPays(pa, m * k, pb, m * n, n, 'weightGradient'))) {
       this.kernels.matmulTransposeASparseAdd(pa, pb, po, m, k, n, scale, this.scratch(this.kernels.matmulTransposeASparseScratchBytes(m, k)));
     } else {
-      const rescaled = aZeros === false && bZeros === false && this.scaleAwaySubnormals(pa, m * k, pb, m * n, true);
+      const both = this.fusedMultiplyAdd && n >= 4;
+      const rescaled = aZeros === false && bZeros === false && this.scaleAwaySubnormals(pa, m * k, pb, m * n, true, both);
       // aᵀ read in place: element (p, i) of aᵀ is a[i, p], so a row of aᵀ steps 4 bytes and a column k·4.
-      this.kernels.gemm(pa, 4, k * 4, pb, n * 4, po, n * 4, k, n, m, 1, scale);
+      if (rescaled === 'both') {
+        const [factorA, factorB] = RESCALINGS.both;
+        this.kernels.gemmAddRescaled(pa, 4, k * 4, pb, n * 4, po, n * 4, k, n, m, scale, 1 / factorA, 1 / factorB);
+      } else {
+        this.kernels.gemm(pa, 4, k * 4, pb, n * 4, po, n * 4, k, n, m, 1, scale);
+      }
       if (rescaled) this.scaleBack(rescaled, pa, m * k, pb, m * n);
     }
     this.staging.finish();
@@ -667,31 +680,39 @@ export class WasmKernels implements Kernels {
    * core takes each in a slow microcode assist). Every product a·b is the same real number, so the
    * result has the same bits (assembly/subnormals.ts says when the scalings are exact; otherwise,
    * or when the factors overlap, nothing is scaled). B is looked at only with `checkB` (a gradient;
-   * weights hold no subnormals). Returns which factor was scaled up, A or B, or false;
-   * `scaleBack` undoes it exactly.
+   * weights hold no subnormals). When both hold subnormals, `both` allows scaling both up, for
+   * `gemmAddRescaled`. Returns which rescaling was done (RESCALINGS), or false; `scaleBack` undoes it.
    */
-  private scaleAwaySubnormals(pa: number, countA: number, pb: number, countB: number, checkB = false): 'A' | 'B' | false {
+  private scaleAwaySubnormals(pa: number, countA: number, pb: number, countB: number, checkB = false, both = false): Rescaling | false {
     if (!this.rescaleSubnormals || (pa < pb + countB * 4 && pb < pa + countA * 4)) return false;
     const k = this.kernels;
-    let up: 'A' | 'B' | false = false;
-    if (k.hasSubnormal(pa, countA) !== 0) up = k.rescalable(pa, countA, 1) !== 0 && k.rescalable(pb, countB, 0) !== 0 ? 'A' : false;
-    else if (checkB && k.hasSubnormal(pb, countB) !== 0) up = k.rescalable(pb, countB, 1) !== 0 && k.rescalable(pa, countA, 0) !== 0 ? 'B' : false;
+    let up: Rescaling | false = false;
+    if (k.hasSubnormal(pa, countA) !== 0) {
+      if (k.rescalable(pa, countA, 1) !== 0) {
+        if (k.rescalable(pb, countB, 0) !== 0) up = 'A';
+        else if (both && k.rescalable(pb, countB, 1) !== 0) up = 'both';
+      }
+    } else if (checkB && k.hasSubnormal(pb, countB) !== 0) {
+      up = k.rescalable(pb, countB, 1) !== 0 && k.rescalable(pa, countA, 0) !== 0 ? 'B' : false;
+    }
     if (up) {
-      this.scaleFactors(pa, countA, up === 'A' ? 2 ** 24 : 2 ** -24, pb, countB);
-      this.subnormalRescales++;
+      const [factorA, factorB] = RESCALINGS[up];
+      this.scaleFactors(pa, countA, factorA, pb, countB, factorB);
+      this.subnormalRescales[up === 'both' ? 'bothFactors' : 'oneFactor']++;
     }
     return up;
   }
 
   /** Undoes `scaleAwaySubnormals` (multiplying by a power of two that was exact one way is exact back). */
-  private scaleBack(up: 'A' | 'B', pa: number, countA: number, pb: number, countB: number): void {
-    this.scaleFactors(pa, countA, up === 'A' ? 2 ** -24 : 2 ** 24, pb, countB);
+  private scaleBack(up: Rescaling, pa: number, countA: number, pb: number, countB: number): void {
+    const [factorA, factorB] = RESCALINGS[up];
+    this.scaleFactors(pa, countA, 1 / factorA, pb, countB, 1 / factorB);
   }
 
-  /** A's floats times `factorA` (a power of two) and B's times its inverse, in place. */
-  private scaleFactors(pa: number, countA: number, factorA: number, pb: number, countB: number): void {
+  /** A's floats times `factorA` and B's times `factorB` (powers of two), in place. */
+  private scaleFactors(pa: number, countA: number, factorA: number, pb: number, countB: number, factorB: number): void {
     this.kernels.scaleInPlace(pa, countA, factorA);
-    this.kernels.scaleInPlace(pb, countB, 1 / factorA);
+    this.kernels.scaleInPlace(pb, countB, factorB);
   }
 
   /** At least `bytes` of scratch; grows (a new region) only when a larger shape arrives. */
@@ -703,6 +724,13 @@ export class WasmKernels implements Kernels {
     return this.scratchOffset;
   }
 }
+
+/**
+ * The rescalings `scaleAwaySubnormals` does: [A's factor, B's factor]. A or B up (the other down)
+ * leaves every product as it is; both up makes every sum 2^48 times larger (gemmAddRescaled).
+ */
+const RESCALINGS = { A: [2 ** 24, 2 ** -24], B: [2 ** -24, 2 ** 24], both: [2 ** 24, 2 ** 24] } as const;
+type Rescaling = keyof typeof RESCALINGS;
 
 function activationCode(kind: ActivationKind): ActivationCode {
   switch (kind) {

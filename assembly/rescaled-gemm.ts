@@ -1,0 +1,165 @@
+/**
+ * @file C += scale·(A·B) for factors that both held subnormal floats (a saturated sigmoid's xᵀ·dY)
+ * and were both multiplied by powers of two (2^E in all) beforehand (the host's
+ * `scaleAwaySubnormals`), so that no multiply sees a subnormal operand: an Intel core takes each
+ * in a microcode assist, and WebAssembly cannot flush them to zero. Every element comes out with
+ * gemm's bits:
+ *
+ * - Each element is summed as gemm sums it (`madd` from +0, t = 0 … depth−1), on values 2^E times
+ *   larger. With one rounding per step (a fused multiply-add: the host uses this kernel only when
+ *   `madd` fuses), round(2^E·v) = 2^E·round(v) for every exact v = s + a·b of magnitude 2^−126 or
+ *   more: both roundings keep 24 bits there. So the scaled sum stays 2^E times gemm's.
+ * - Below 2^−126 gemm's sum is subnormal, rounded to a multiple of 2^−149: a coarser grid than the
+ *   scaled sum's. A step whose sum lands there is done again for those lanes against an offset
+ *   that makes the float32 spacing that grid (`step`), one rounding as gemm's; where the previous
+ *   sum was too large for that (the step cancelled it), as gemm does it, on the values scaled back.
+ * - Divided by 2^E, the sum is then exactly gemm's. An element whose scaled sum overflowed (never
+ *   finite again) is summed again from the factors scaled back, as gemm sums it.
+ *
+ * The steps a sum spends among the subnormals (about 6% in models 6 and 8 without BN) cost a
+ * second multiply-add; none meets a subnormal operand, as gemm's do about as often.
+ */
+import { ALL_LANES, lastLanes, madd } from './simd';
+
+/** 2^−126, the smallest normal float32. */
+const SMALLEST_NORMAL: f64 = 1.1754943508222875e-38;
+
+/**
+ * gemm's C += scale·(A·B) (A(i,t) at a + i·aRowStride + t·aStep, B[t,j] at b + t·bRowStride + 4j,
+ * C[i,j] at c + i·cRowStride + 4j; cols ≥ 4) for A·2^ea and B·2^eb as given, `unscaleA` = 2^−ea and
+ * `unscaleB` = 2^−eb (ea + eb from 23, so that the grid 2^(−149+E) is normal, to 126).
+ */
+export function gemmAddRescaled(
+  a: usize, aRowStride: usize, aStep: usize,
+  b: usize, bRowStride: usize,
+  c: usize, cRowStride: usize,
+  rows: i32, cols: i32, depth: i32, scale: f32, unscaleA: f32, unscaleB: f32,
+): void {
+  // 2^−126 scaled up: below it gemm's sums are subnormal (and rounded more coarsely).
+  const smallest = f32x4.splat(<f32>(SMALLEST_NORMAL / (<f64>unscaleA * <f64>unscaleB)));
+  const last = <usize>(cols - 4) << 2;
+  const lastMask = lastLanes(cols & 3);
+  let i = 0;
+  for (; i + 4 <= rows; i += 4) {
+    const aRow = a + <usize>i * aRowStride;
+    const cRow = c + <usize>i * cRowStride;
+    let j = 0;
+    for (; j + 4 <= cols; j += 4) {
+      tile4(aRow, aRowStride, aStep, b + (<usize>j << 2), bRowStride, cRow + (<usize>j << 2), cRowStride, depth, scale, unscaleA, unscaleB, smallest, ALL_LANES);
+    }
+    if (j < cols) tile4(aRow, aRowStride, aStep, b + last, bRowStride, cRow + last, cRowStride, depth, scale, unscaleA, unscaleB, smallest, lastMask);
+  }
+  for (; i < rows; i++) {
+    const aRow = a + <usize>i * aRowStride;
+    const cRow = c + <usize>i * cRowStride;
+    let j = 0;
+    for (; j + 4 <= cols; j += 4) {
+      tile1(aRow, aStep, b + (<usize>j << 2), bRowStride, cRow + (<usize>j << 2), depth, scale, unscaleA, unscaleB, smallest, ALL_LANES);
+    }
+    if (j < cols) tile1(aRow, aStep, b + last, bRowStride, cRow + last, depth, scale, unscaleA, unscaleB, smallest, lastMask);
+  }
+}
+
+/**
+ * One step of four sums: madd(factor, row, sum), with the lanes whose sum lands below
+ * `smallest` (2^−126·2^E, nonzero) rounded as gemm's unscaled sums are, to the grid 2^(−149+E).
+ * Those take madd(factor, row, sum + C) − C with C = ±2^−126·2^E of the sum's sign: sum + C is
+ * exact, and the exact sum + C lies in C's binade, where the float32 spacing is the grid, so the
+ * one rounding is gemm's (ties to even: C is an even multiple of the grid); − C is exact. A sum
+ * rounded to 0 keeps the sign of the exact one (next's). A lane whose previous sum was not below
+ * `smallest` (the step cancelled it) is done as gemm does it instead, on the values scaled back.
+ */
+// @ts-ignore: decorator
+@inline function step(factor: f32, row: v128, sum: v128, smallest: v128, unscaleA: f32, unscaleB: f32): v128 {
+  const magnitude = i32x4.splat(0x7fffffff), sign = i32x4.splat(0x80000000);
+  const factors = f32x4.splat(factor);
+  const next = madd(factors, row, sum);
+  const nextSign = v128.and(next, sign);
+  // |next| bits − 1 below smallest's − 1, unsigned: nonzero and below smallest (a zero wraps to the top).
+  const tiny = i32x4.lt_u(i32x4.sub(v128.and(next, magnitude), i32x4.splat(1)), i32x4.sub(smallest, i32x4.splat(1)));
+  if (!v128.any_true(tiny)) return next;
+  const offset = v128.or(smallest, nextSign);
+  const onGrid = v128.or(f32x4.sub(madd(factors, row, f32x4.add(sum, offset)), offset), nextSign);
+  const rounded = v128.bitselect(onGrid, next, tiny);
+  const cancelled = v128.and(tiny, i32x4.ge_u(v128.and(sum, magnitude), smallest));
+  return v128.any_true(cancelled) ? stepAsGemm(factor, row, sum, rounded, cancelled, unscaleA, unscaleB) : rounded;
+}
+
+/**
+ * Rows i … i+3 by 4 columns (four sums in flight, to hide each step's latency). The lanes `mask` keeps get old + scale·sum; the others old + 0, as gemm's
+ * storeLanes gives them.
+ */
+// @ts-ignore: decorator
+@inline function tile4(
+  a: usize, aRowStride: usize, aStep: usize, b: usize, bRowStride: usize, c: usize, cRowStride: usize, depth: i32,
+  scale: f32, unscaleA: f32, unscaleB: f32, smallest: v128, mask: v128,
+): void {
+  let s0 = f32x4.splat(0), s1 = s0, s2 = s0, s3 = s0;
+  let pa = a, pb = b;
+  for (let t = 0; t < depth; t++) {
+    const row = v128.load(pb);
+    s0 = step(load<f32>(pa), row, s0, smallest, unscaleA, unscaleB);
+    s1 = step(load<f32>(pa + aRowStride), row, s1, smallest, unscaleA, unscaleB);
+    s2 = step(load<f32>(pa + 2 * aRowStride), row, s2, smallest, unscaleA, unscaleB);
+    s3 = step(load<f32>(pa + 3 * aRowStride), row, s3, smallest, unscaleA, unscaleB);
+    pa += aStep; pb += bRowStride;
+  }
+  store4(a, aStep, b, bRowStride, c, s0, depth, scale, unscaleA, unscaleB, mask);
+  store4(a + aRowStride, aStep, b, bRowStride, c + cRowStride, s1, depth, scale, unscaleA, unscaleB, mask);
+  store4(a + 2 * aRowStride, aStep, b, bRowStride, c + 2 * cRowStride, s2, depth, scale, unscaleA, unscaleB, mask);
+  store4(a + 3 * aRowStride, aStep, b, bRowStride, c + 3 * cRowStride, s3, depth, scale, unscaleA, unscaleB, mask);
+}
+
+/** One row by 4 columns, as tile4 (for the last 1-3 rows). */
+// @ts-ignore: decorator
+@inline function tile1(
+  a: usize, aStep: usize, b: usize, bRowStride: usize, c: usize, depth: i32,
+  scale: f32, unscaleA: f32, unscaleB: f32, smallest: v128, mask: v128,
+): void {
+  let sum = f32x4.splat(0);
+  let pa = a, pb = b;
+  for (let t = 0; t < depth; t++) {
+    sum = step(load<f32>(pa), v128.load(pb), sum, smallest, unscaleA, unscaleB);
+    pa += aStep; pb += bRowStride;
+  }
+  store4(a, aStep, b, bRowStride, c, sum, depth, scale, unscaleA, unscaleB, mask);
+}
+
+/** c += scale·(sum scaled back) in the lanes `mask` keeps (the others + 0); a lane whose sum overflowed is summed again as gemm sums it. */
+// @ts-ignore: decorator
+@inline function store4(
+  a: usize, aStep: usize, b: usize, bRowStride: usize, c: usize, sum: v128, depth: i32,
+  scale: f32, unscaleA: f32, unscaleB: f32, mask: v128,
+): void {
+  const old = v128.load(c);
+  const unscale = f32x4.splat(unscaleA * unscaleB);
+  v128.store(c, f32x4.add(old, v128.and(f32x4.mul(f32x4.splat(scale), f32x4.mul(sum, unscale)), mask)));
+  const overflowed = v128.and(mask, i32x4.ge_u(v128.and(sum, i32x4.splat(0x7fffffff)), i32x4.splat(0x7f800000)));
+  if (v128.any_true(overflowed)) sumAgain(a, aStep, b, bRowStride, c, old, overflowed, depth, scale, unscaleA, unscaleB);
+}
+
+/**
+ * `rounded` with the lanes `redo` taken instead from the step as gemm does it (madd on the values
+ * scaled back, then scaled up again: every scaling exact): where the sum cancelled to below 2^−126.
+ */
+function stepAsGemm(factor: f32, row: v128, sum: v128, rounded: v128, redo: v128, unscaleA: f32, unscaleB: f32): v128 {
+  const unscale = unscaleA * unscaleB;
+  const step = f32x4.div(madd(f32x4.splat(factor * unscaleA), f32x4.mul(row, f32x4.splat(unscaleB)), f32x4.mul(sum, f32x4.splat(unscale))), f32x4.splat(unscale));
+  return v128.bitselect(step, rounded, redo);
+}
+
+/** The lanes `redo` of c (whose value before the tile was `old`) summed again from the factors scaled back, as gemm sums them. */
+function sumAgain(a: usize, aStep: usize, b: usize, bRowStride: usize, c: usize, old: v128, redo: v128, depth: i32, scale: f32, unscaleA: f32, unscaleB: f32): void {
+  let sum = f32x4.splat(0);
+  let pa = a, pb = b;
+  for (let t = 0; t < depth; t++) {
+    sum = madd(f32x4.splat(load<f32>(pa) * unscaleA), f32x4.mul(v128.load(pb), f32x4.splat(unscaleB)), sum);
+    pa += aStep; pb += bRowStride;
+  }
+  v128.store(c, v128.bitselect(f32x4.add(old, f32x4.mul(f32x4.splat(scale), sum)), v128.load(c), redo));
+}
+
+/** Lane 0 of madd(a, b, c): the host asks once whether `madd` rounds once (fused) or twice. */
+export function maddOnce(a: f32, b: f32, c: f32): f32 {
+  return f32x4.extract_lane(madd(f32x4.splat(a), f32x4.splat(b), f32x4.splat(c)), 0);
+}
