@@ -8,7 +8,7 @@ export { gemm } from './dense-matmul';
 export { matmulTransposeB } from './dot-matmul';
 export { transpose } from './transpose';
 export { allFinite, countNonzeros } from './skip-checks';
-export { hasSubnormal, rescalable, scaleInPlace } from './subnormals';
+export { hasSubnormal, rescalable, scaleByPowerOfTwo } from './subnormals';
 export { gemmAddRescaled, maddOnce } from './rescaled-gemm';
 export {
   matmulSparse, matmulSparseInRegisters, matmulSparseScratchBytes, matmulTransposeASparseAdd, matmulTransposeASparseScratchBytes,

@@ -46,8 +46,8 @@ export interface KernelExports {
   hasSubnormal(x: number, count: number): number;
   /** Whether every one of the `count` floats at x multiplies by 2^24 (`up` 1) or 2^−24 (0) and back exactly (1) or not (0). */
   rescalable(x: number, count: number, up: number): number;
-  /** x[i] *= factor for the `count` floats at x. */
-  scaleInPlace(x: number, count: number, factor: number): void;
+  /** x[i] ·= 2^exponent for the `count` floats at x (|exponent| 23 to 100), exact where `rescalable` says so, with no multiply on a subnormal. */
+  scaleByPowerOfTwo(x: number, count: number, exponent: number): void;
   /**
    * gemm's C += scale·A·B (cols ≥ 4, a fused `madd`) for factors given as A·2^ea and B·2^eb, with
    * unscaleA = 2^−ea, unscaleB = 2^−eb (assembly/rescaled-gemm.ts says how every element keeps gemm's bits).
@@ -182,7 +182,7 @@ const EXPORT_NAMES: ReadonlyArray<keyof KernelExports> = [
   'allFinite',
   'hasSubnormal',
   'rescalable',
-  'scaleInPlace',
+  'scaleByPowerOfTwo',
   'gemmAddRescaled',
   'maddOnce',
   'matmulSparse',

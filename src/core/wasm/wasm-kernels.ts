@@ -259,8 +259,8 @@ export class WasmKernels implements Kernels {
       const rescaled = aZeros === false && bZeros === false && this.scaleAwaySubnormals(pa, m * k, pb, m * n, true, both);
       // aᵀ read in place: element (p, i) of aᵀ is a[i, p], so a row of aᵀ steps 4 bytes and a column k·4.
       if (rescaled === 'both') {
-        const [factorA, factorB] = RESCALINGS.both;
-        this.kernels.gemmAddRescaled(pa, 4, k * 4, pb, n * 4, po, n * 4, k, n, m, scale, 1 / factorA, 1 / factorB);
+        const [exponentA, exponentB] = RESCALINGS.both;
+        this.kernels.gemmAddRescaled(pa, 4, k * 4, pb, n * 4, po, n * 4, k, n, m, scale, 2 ** -exponentA, 2 ** -exponentB);
       } else {
         this.kernels.gemm(pa, 4, k * 4, pb, n * 4, po, n * 4, k, n, m, 1, scale);
       }
@@ -696,8 +696,8 @@ export class WasmKernels implements Kernels {
       up = k.rescalable(pb, countB, 1) !== 0 && k.rescalable(pa, countA, 0) !== 0 ? 'B' : false;
     }
     if (up) {
-      const [factorA, factorB] = RESCALINGS[up];
-      this.scaleFactors(pa, countA, factorA, pb, countB, factorB);
+      const [exponentA, exponentB] = RESCALINGS[up];
+      this.scaleFactors(pa, countA, exponentA, pb, countB, exponentB);
       this.subnormalRescales[up === 'both' ? 'bothFactors' : 'oneFactor']++;
     }
     return up;
@@ -705,14 +705,14 @@ export class WasmKernels implements Kernels {
 
   /** Undoes `scaleAwaySubnormals` (multiplying by a power of two that was exact one way is exact back). */
   private scaleBack(up: Rescaling, pa: number, countA: number, pb: number, countB: number): void {
-    const [factorA, factorB] = RESCALINGS[up];
-    this.scaleFactors(pa, countA, 1 / factorA, pb, countB, 1 / factorB);
+    const [exponentA, exponentB] = RESCALINGS[up];
+    this.scaleFactors(pa, countA, -exponentA, pb, countB, -exponentB);
   }
 
-  /** A's floats times `factorA` and B's times `factorB` (powers of two), in place. */
-  private scaleFactors(pa: number, countA: number, factorA: number, pb: number, countB: number, factorB: number): void {
-    this.kernels.scaleInPlace(pa, countA, factorA);
-    this.kernels.scaleInPlace(pb, countB, factorB);
+  /** A's floats times 2^exponentA and B's times 2^exponentB, in place. */
+  private scaleFactors(pa: number, countA: number, exponentA: number, pb: number, countB: number, exponentB: number): void {
+    this.kernels.scaleByPowerOfTwo(pa, countA, exponentA);
+    this.kernels.scaleByPowerOfTwo(pb, countB, exponentB);
   }
 
   /** At least `bytes` of scratch; grows (a new region) only when a larger shape arrives. */
@@ -726,10 +726,11 @@ export class WasmKernels implements Kernels {
 }
 
 /**
- * The rescalings `scaleAwaySubnormals` does: [A's factor, B's factor]. A or B up (the other down)
- * leaves every product as it is; both up makes every sum 2^48 times larger (gemmAddRescaled).
+ * The rescalings `scaleAwaySubnormals` does, as the powers of two A and B are multiplied by. A or
+ * B up (the other down) leaves every product as it is; both up makes every sum 2^48 times larger
+ * (gemmAddRescaled).
  */
-const RESCALINGS = { A: [2 ** 24, 2 ** -24], B: [2 ** -24, 2 ** 24], both: [2 ** 24, 2 ** 24] } as const;
+const RESCALINGS = { A: [24, -24], B: [-24, 24], both: [24, 24] } as const;
 type Rescaling = keyof typeof RESCALINGS;
 
 function activationCode(kind: ActivationKind): ActivationCode {
