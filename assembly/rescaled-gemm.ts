@@ -1,28 +1,13 @@
 /**
  * @file C += scale·(A·B) for factors that both held subnormal floats (a saturated sigmoid's xᵀ·dY)
  * and were both multiplied by powers of two (2^E in all) beforehand (the host's
- * `scaleAwaySubnormals`), so that no multiply sees a subnormal operand: an Intel core takes each
- * in a microcode assist, and WebAssembly cannot flush them to zero. Every element comes out with
- * gemm's bits:
- *
- * - Each element is summed as gemm sums it (`madd` from +0, t = 0 … depth−1), on values 2^E times
- *   larger. With one rounding per step (a fused multiply-add: the host uses this kernel only when
- *   `madd` fuses), round(2^E·v) = 2^E·round(v) for every exact v = s + a·b of magnitude 2^−126 or
- *   more: both roundings keep 24 bits there. So the scaled sum stays 2^E times gemm's.
- * - Below 2^−126 gemm's sum is subnormal, rounded to a multiple of 2^−149: a coarser grid than the
- *   scaled sum's. A step whose sum lands there is done again for those lanes against an offset
- *   that makes the float32 spacing that grid (`step`), one rounding as gemm's; where the previous
- *   sum was too large for that (the step cancelled it), as gemm does it, on the values scaled back.
- * - Divided by 2^E, the sum is then exactly gemm's. An element whose scaled sum overflowed (never
- *   finite again) is summed again from the factors scaled back, as gemm sums it.
- *
- * The steps a sum spends among the subnormals (about 6% in models 6 and 8 without BN) cost a
- * second multiply-add; none meets a subnormal operand, as gemm's do about as often.
+ * `scaleAwaySubnormals`), so that no multiply sees a subnormal operand, with gemm's bits: each
+ * element summed as gemm sums it (`madd` from +0, t = 0 … depth−1) by rescaled-sums.ts's `step`,
+ * then divided by 2^E. An element whose scaled sum overflowed (never finite again) is summed
+ * again from the factors scaled back, as gemm sums it.
  */
+import { smallestSum, step } from './rescaled-sums';
 import { ALL_LANES, lastLanes, madd } from './simd';
-
-/** 2^−126, the smallest normal float32. */
-const SMALLEST_NORMAL: f64 = 1.1754943508222875e-38;
 
 /**
  * gemm's C += scale·(A·B) (A(i,t) at a + i·aRowStride + t·aStep, B[t,j] at b + t·bRowStride + 4j,
@@ -35,8 +20,7 @@ export function gemmAddRescaled(
   c: usize, cRowStride: usize,
   rows: i32, cols: i32, depth: i32, scale: f32, unscaleA: f32, unscaleB: f32,
 ): void {
-  // 2^−126 scaled up: below it gemm's sums are subnormal (and rounded more coarsely).
-  const smallest = f32x4.splat(<f32>(SMALLEST_NORMAL / (<f64>unscaleA * <f64>unscaleB)));
+  const smallest = smallestSum(unscaleA, unscaleB);
   const last = <usize>(cols - 4) << 2;
   const lastMask = lastLanes(cols & 3);
   let i = 0;
@@ -58,31 +42,6 @@ export function gemmAddRescaled(
     }
     if (j < cols) tile1(aRow, aStep, b + last, bRowStride, cRow + last, depth, scale, unscaleA, unscaleB, smallest, lastMask);
   }
-}
-
-/**
- * One step of four sums: madd(factor, row, sum), with the lanes whose sum lands below
- * `smallest` (2^−126·2^E, nonzero) rounded as gemm's unscaled sums are, to the grid 2^(−149+E).
- * Those take madd(factor, row, sum + C) − C with C = ±2^−126·2^E of the sum's sign: sum + C is
- * exact, and the exact sum + C lies in C's binade, where the float32 spacing is the grid, so the
- * one rounding is gemm's (ties to even: C is an even multiple of the grid); − C is exact. A sum
- * rounded to 0 keeps the sign of the exact one (next's). A lane whose previous sum was not below
- * `smallest` (the step cancelled it) is done as gemm does it instead, on the values scaled back.
- */
-// @ts-ignore: decorator
-@inline function step(factor: f32, row: v128, sum: v128, smallest: v128, unscaleA: f32, unscaleB: f32): v128 {
-  const magnitude = i32x4.splat(0x7fffffff), sign = i32x4.splat(0x80000000);
-  const factors = f32x4.splat(factor);
-  const next = madd(factors, row, sum);
-  const nextSign = v128.and(next, sign);
-  // |next| bits − 1 below smallest's − 1, unsigned: nonzero and below smallest (a zero wraps to the top).
-  const tiny = i32x4.lt_u(i32x4.sub(v128.and(next, magnitude), i32x4.splat(1)), i32x4.sub(smallest, i32x4.splat(1)));
-  if (!v128.any_true(tiny)) return next;
-  const offset = v128.or(smallest, nextSign);
-  const onGrid = v128.or(f32x4.sub(madd(factors, row, f32x4.add(sum, offset)), offset), nextSign);
-  const rounded = v128.bitselect(onGrid, next, tiny);
-  const cancelled = v128.and(tiny, i32x4.ge_u(v128.and(sum, magnitude), smallest));
-  return v128.any_true(cancelled) ? stepAsGemm(factor, row, sum, rounded, cancelled, unscaleA, unscaleB) : rounded;
 }
 
 /**
@@ -136,16 +95,6 @@ export function gemmAddRescaled(
   v128.store(c, f32x4.add(old, v128.and(f32x4.mul(f32x4.splat(scale), f32x4.mul(sum, unscale)), mask)));
   const overflowed = v128.and(mask, i32x4.ge_u(v128.and(sum, i32x4.splat(0x7fffffff)), i32x4.splat(0x7f800000)));
   if (v128.any_true(overflowed)) sumAgain(a, aStep, b, bRowStride, c, old, overflowed, depth, scale, unscaleA, unscaleB);
-}
-
-/**
- * `rounded` with the lanes `redo` taken instead from the step as gemm does it (madd on the values
- * scaled back, then scaled up again: every scaling exact): where the sum cancelled to below 2^−126.
- */
-function stepAsGemm(factor: f32, row: v128, sum: v128, rounded: v128, redo: v128, unscaleA: f32, unscaleB: f32): v128 {
-  const unscale = unscaleA * unscaleB;
-  const step = f32x4.div(madd(f32x4.splat(factor * unscaleA), f32x4.mul(row, f32x4.splat(unscaleB)), f32x4.mul(sum, f32x4.splat(unscale))), f32x4.splat(unscale));
-  return v128.bitselect(step, rounded, redo);
 }
 
 /** The lanes `redo` of c (whose value before the tile was `old`) summed again from the factors scaled back, as gemm sums them. */

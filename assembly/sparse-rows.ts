@@ -8,6 +8,8 @@
  * pack-as-you-go kernels of sparse-matmul.ts, and gives the same bits.
  */
 import { touchRows } from './bytes-to-floats';
+import { smallestSum, step } from './rescaled-sums';
+import { madd } from './simd';
 import { addScaledRowsInRegisters, packGroup, packNonzeros, sumScaledRows } from './sparse-matmul';
 
 /** Packs the nonzeros of a[m,k] (NaN counts as nonzero) into rowStart, indices, values; returns how many. */
@@ -65,10 +67,12 @@ export function matmulTransposeASparseRowsScratchBytes(k: i32, entries: i32): f6
  * out[k,n] += scale·(aᵀ·b[m,n]) for a in rows (rowStart, indices, values) of m rows and k columns.
  * A counting sort turns the rows into columns (examples in order within each), then each output
  * row p is accumulated in registers over the examples whose column p is nonzero: the order and
- * bits of matmulTransposeASparseAdd, without its transpose and pack of the dense a.
+ * bits of matmulTransposeASparseAdd, without its transpose and pack of the dense a. With
+ * `unscaleB` = 2^−E (E from 23; n a multiple of 4), b is given as b·2^E, to take no subnormal
+ * operand (rescaled-sums.ts), with the same bits; 1 for b as it is.
  */
 export function matmulTransposeASparseRowsAdd(
-  rowStart: usize, indices: usize, values: usize, m: i32, k: i32, b: usize, out: usize, n: i32, scale: f32, scratch: usize,
+  rowStart: usize, indices: usize, values: usize, m: i32, k: i32, b: usize, out: usize, n: i32, scale: f32, scratch: usize, unscaleB: f32,
 ): void {
   const bRowBytes = <usize>n << 2;
   const entries = <usize>load<u32>(rowStart + (<usize>m << 2));
@@ -100,10 +104,57 @@ export function matmulTransposeASparseRowsAdd(
   for (let p = 0; p < k; p++) {
     const end = <usize>load<u32>(next + (<usize>p << 2));
     if (end != start) {
-      addScaledRowsInRegisters(columnOffsets + (start << 2), columnValues + (start << 2), <u32>(end - start), b, out + <usize>p * bRowBytes, n, scale, false, 1);
+      const offsets = columnOffsets + (start << 2), values = columnValues + (start << 2), count = <u32>(end - start);
+      if (unscaleB == 1) addScaledRowsInRegisters(offsets, values, count, b, out + <usize>p * bRowBytes, n, scale, false, 1);
+      else addScaledRowsRescaled(offsets, values, count, b, out + <usize>p * bRowBytes, n, scale, unscaleB);
     }
     start = end;
   }
+}
+
+/**
+ * addScaledRowsInRegisters' out += scale·Σ_e values[e]·b[offsets[e] bytes …] (n a multiple of 4)
+ * for b given as b·2^E (unscaleB = 2^−E): each sum stepped by rescaled-sums.ts's `step` in the
+ * same order, four vectors in flight, then scaled back; a lane whose scaled sum overflowed is
+ * summed again from b scaled back.
+ */
+function addScaledRowsRescaled(offsets: usize, values: usize, count: u32, b: usize, out: usize, n: i32, scale: f32, unscaleB: f32): void {
+  const smallest = smallestSum(1, unscaleB);
+  const bytes = <usize>n << 2, end = <usize>count << 2;
+  let j: usize = 0;
+  for (; j + 64 <= bytes; j += 64) {
+    let c0 = f32x4.splat(0), c1 = c0, c2 = c0, c3 = c0;
+    for (let e: usize = 0; e < end; e += 4) {
+      const value = load<f32>(values + e), row = b + <usize>load<u32>(offsets + e) + j;
+      c0 = step(value, v128.load(row), c0, smallest, 1, unscaleB);
+      c1 = step(value, v128.load(row, 16), c1, smallest, 1, unscaleB);
+      c2 = step(value, v128.load(row, 32), c2, smallest, 1, unscaleB);
+      c3 = step(value, v128.load(row, 48), c3, smallest, 1, unscaleB);
+    }
+    storeRescaledSum(offsets, values, end, b + j, out + j, c0, scale, unscaleB);
+    storeRescaledSum(offsets, values, end, b + j + 16, out + j + 16, c1, scale, unscaleB);
+    storeRescaledSum(offsets, values, end, b + j + 32, out + j + 32, c2, scale, unscaleB);
+    storeRescaledSum(offsets, values, end, b + j + 48, out + j + 48, c3, scale, unscaleB);
+  }
+  for (; j < bytes; j += 16) {
+    let c0 = f32x4.splat(0);
+    for (let e: usize = 0; e < end; e += 4) c0 = step(load<f32>(values + e), v128.load(b + <usize>load<u32>(offsets + e) + j), c0, smallest, 1, unscaleB);
+    storeRescaledSum(offsets, values, end, b + j, out + j, c0, scale, unscaleB);
+  }
+}
+
+/** out += scale·(c·unscaleB) (storeSum's, on the sum scaled back); lanes whose c overflowed are summed again from b·unscaleB (b here at the vector's column). */
+// @ts-ignore: decorator
+@inline function storeRescaledSum(offsets: usize, values: usize, end: usize, b: usize, out: usize, c: v128, scale: f32, unscaleB: f32): void {
+  const old = v128.load(out);
+  v128.store(out, f32x4.add(old, f32x4.mul(f32x4.splat(scale), f32x4.mul(c, f32x4.splat(unscaleB)))));
+  const overflowed = i32x4.ge_u(v128.and(c, i32x4.splat(0x7fffffff)), i32x4.splat(0x7f800000));
+  if (!v128.any_true(overflowed)) return;
+  let sum = f32x4.splat(0);
+  for (let e: usize = 0; e < end; e += 4) {
+    sum = madd(v128.load32_splat(values + e), f32x4.mul(v128.load(b + <usize>load<u32>(offsets + e)), f32x4.splat(unscaleB)), sum);
+  }
+  v128.store(out, v128.bitselect(f32x4.add(old, f32x4.mul(f32x4.splat(scale), sum)), v128.load(out), overflowed));
 }
 
 /** Packs the nonzero bytes of one row of `width` bytes as (column, f32(byte)·scale) entries; returns how many. */

@@ -46,15 +46,15 @@ function normal(rng: Rng, length: number, std: number): Float32Array {
 
 /**
  * Values that make gemm's sums subnormal, tie and cancel: zeros of both signs, and ±m·2^e with a
- * 1-3 bit m (products then land on halves of the subnormal spacing) and e across the subnormals,
- * the small normals and up to 2^0.
+ * 1-3 bit m (products then land on halves of the subnormal spacing) and e from −153 (across the
+ * subnormals and the small normals) to −2, or from `lowest` to `highest`.
  */
-function awkward(rng: Rng, length: number): Float32Array {
+function awkward(rng: Rng, length: number, lowest = -153, highest = -2): Float32Array {
   const out = new Float32Array(length);
   for (let i = 0; i < length; i++) {
     const u = rng.uniform();
     const sign = rng.uniform() < 0.5 ? -1 : 1;
-    out[i] = u < 0.1 ? sign * 0 : sign * (1 + rng.int(7)) * 2 ** -(rng.int(152) + 2);
+    out[i] = u < 0.1 ? sign * 0 : sign * (1 + rng.int(7)) * 2 ** (lowest + rng.int(highest - lowest + 1));
   }
   return out;
 }
@@ -77,7 +77,7 @@ describe('subnormal operands rescaled: the same bits as multiplying them as they
     const kernels = await WasmKernels.create(await compileKernelModule(bytes), variant);
     const matrix = (rows: number, cols: number, data: ArrayLike<number>) => placedMatrix(kernels, rows, cols, data);
     /** Runs `product` (which writes `output`) rescaling and not, and checks the bits of its output and that its inputs come back unchanged. */
-    const compare = (label: string, inputs: Matrix[], output: Matrix, product: () => void, expectRescaled: 'oneFactor' | 'bothFactors' | false) => {
+    const compare = (label: string, inputs: Matrix[], output: Matrix, product: () => void, expectRescaled: 'oneFactor' | 'sumsScaled' | false) => {
       const before = inputs.map(bits);
       kernels.rescaleSubnormals = false;
       product();
@@ -87,7 +87,7 @@ describe('subnormal operands rescaled: the same bits as multiplying them as they
       product();
       const rescaled = bits(output);
       assert.deepStrictEqual(rescaled, plain, `${label}: the same bits`);
-      for (const kind of ['oneFactor', 'bothFactors'] as const) {
+      for (const kind of ['oneFactor', 'sumsScaled'] as const) {
         assert.equal(kernels.subnormalRescales[kind] - count[kind], expectRescaled === kind ? 1 : 0, `${label}: ${expectRescaled || 'multiplied as it is'}`);
       }
       inputs.forEach((input, i) => {
@@ -119,7 +119,7 @@ describe('subnormal operands rescaled: the same bits as multiplying them as they
       };
       compare('W −= lr·xᵀ·dY, x subnormal', [x, dy], target, () => update(x, dy), 'oneFactor');
       compare('W −= lr·xᵀ·dY, dY subnormal', [xNormal, dyTiny], target, () => update(xNormal, dyTiny), 'oneFactor');
-      const both = kernels.fusedMultiplyAdd ? 'bothFactors' : false;
+      const both = kernels.fusedMultiplyAdd ? 'sumsScaled' : false;
       compare('W −= lr·xᵀ·dY, both subnormal', [x, dyTiny], target, () => update(x, dyTiny), both);
       compare('x·W without subnormals: as it is', [xNormal, w], out, () => kernels.matmul(xNormal, w, out), false);
       compare('x·W where ReLU zeros are measured: as it is', [x, w], out, () => kernels.matmul(x, w, out, 'measure'), false);
@@ -157,7 +157,29 @@ describe('subnormal operands rescaled: the same bits as multiplying them as they
         target.data.set(w);
         kernels.matmulTransposeAAddSparseRows(rows, dy, target, -2);
       };
-      compare('W −= lr·xᵀ·dY, x as its nonzeros', [dy], target, update, 'oneFactor');
+      // Where the multiply-add fuses, dY alone goes up and the sums are rescaled (assembly/rescaled-sums.ts).
+      const sumsScaled = kernels.fusedMultiplyAdd ? 'sumsScaled' : 'oneFactor';
+      compare('W −= lr·xᵀ·dY, x as its nonzeros', [dy], target, update, sumsScaled);
+      // Sums that stay among the subnormals, tie and cancel (x from 2^−12 to 1/4, so that it may
+      // scale down too, and dY from 2^−153 to 2^−135); 10 columns (not a multiple of 4: one factor
+      // up, the other down); a scaled sum that overflows (2^60·2^50).
+      for (const n of [128, 10, 8]) {
+        const xs = awkward(rng, 60 * 30, -12, -2).map((v, i) => (i % 3 === 0 ? v : 0));
+        if (n === 8) xs[0] = 2 ** 60;
+        const awkwardRows = kernels.sparseRows(60, 30);
+        kernels.packRows(matrix(60, 30, xs), awkwardRows);
+        const dys = awkward(rng, 60 * n, -153, -135);
+        if (n === 8) dys[3] = 2 ** 50;
+        const awkwardDy = matrix(60, n, dys);
+        const start = awkward(rng, 30 * n, -153, -135); // small, so that the sums' last bits show
+        const out = kernels.matrix(30, n);
+        const add = () => {
+          out.data.set(start);
+          kernels.matmulTransposeAAddSparseRows(awkwardRows, awkwardDy, out, 0.5);
+        };
+        compare(`x as its nonzeros, awkward values, ${n} columns`, [awkwardDy], out, add, n % 4 === 0 ? sumsScaled : 'oneFactor');
+        if (n === 8) assert.equal(out.data[3], start[3]! + 0.5 * 2 ** 110, 'the sum that overflows scaled up');
+      }
     });
 
     test(`${variant}: the multiply-add is fused exactly where relaxed SIMD runs on a CPU with FMA`, (t) => {
@@ -169,7 +191,7 @@ describe('subnormal operands rescaled: the same bits as multiplying them as they
 
     test(`${variant}: xᵀ·dY with subnormals in both factors, through every path of the rescaled product`, () => {
       const rng = new Rng(14);
-      const both = kernels.fusedMultiplyAdd ? 'bothFactors' : false;
+      const both = kernels.fusedMultiplyAdd ? 'sumsScaled' : false;
       // Shapes: a hidden layer's; 130 rows and 10 columns (the last rows one at a time, the last columns by a masked tile); 5 columns.
       for (const [m, k, n] of [
         [60, 128, 128],
@@ -247,8 +269,7 @@ describe('subnormal operands rescaled: the same bits as multiplying them as they
         results.push(trainNumbers(await train(net, data, config)));
         weights.push(net.dense.map((layer) => Array.from(new Uint32Array(Float32Array.from(layer.weights.data).buffer))));
         if (rescale) assert.ok(backend.subnormalRescales.oneFactor > 100, `products were rescaled: ${backend.subnormalRescales.oneFactor}`);
-        if (rescale && backend.fusedMultiplyAdd)
-          assert.ok(backend.subnormalRescales.bothFactors > 100, `both factors: ${backend.subnormalRescales.bothFactors}`);
+        if (rescale && backend.fusedMultiplyAdd) assert.ok(backend.subnormalRescales.sumsScaled > 100, `both factors: ${backend.subnormalRescales.sumsScaled}`);
       }
       assert.deepStrictEqual(results[1], results[0]);
       assert.deepStrictEqual(weights[1], weights[0]);

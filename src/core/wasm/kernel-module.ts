@@ -81,7 +81,10 @@ export interface KernelExports {
   gatherSparseRows(bytes: number, rows: number, count: number, width: number, scale: number, rowStart: number, indices: number, values: number): number;
   /** out[m,n] = a·b for a in compressed sparse rows; inRegisters for a b that fits in L2. */
   matmulSparseRows(rowStart: number, indices: number, values: number, m: number, b: number, out: number, n: number, inRegisters: number): void;
-  /** out[k,n] += scale·aᵀ·b[m,n] for a in compressed sparse rows of m rows and k columns. */
+  /**
+   * out[k,n] += scale·aᵀ·b[m,n] for a in compressed sparse rows of m rows and k columns; b given
+   * as b·2^E with unscaleB = 2^−E (E ≥ 23, n a multiple of 4, a fused `madd`), or as it is (1).
+   */
   matmulTransposeASparseRowsAdd(
     rowStart: number,
     indices: number,
@@ -93,6 +96,7 @@ export interface KernelExports {
     n: number,
     scale: number,
     scratch: number,
+    unscaleB: number,
   ): void;
   matmulTransposeASparseRowsScratchBytes(k: number, entries: number): number;
   addRowVector(x: number, v: number, m: number, n: number): void;

@@ -40,8 +40,11 @@ export class WasmKernels implements Kernels {
    * (`scaleAwaySubnormals`); false multiplies them as they are, for tests that compare.
    */
   rescaleSubnormals = true;
-  /** How many products were rescaled so, one factor up and the other down or both up (for tests). */
-  readonly subnormalRescales = { oneFactor: 0, bothFactors: 0 };
+  /**
+   * How many products were rescaled so (for tests): one factor up and the other down (the same
+   * products), or with their sums scaled up too (both up, or B alone, for the kernels that undo it).
+   */
+  readonly subnormalRescales = { oneFactor: 0, sumsScaled: 0 };
   /**
    * Whether this build's multiply-add rounds once (relaxed SIMD on FMA hardware): only then does
    * an xᵀ·dY whose two factors hold subnormals scale both up (`gemmAddRescaled` says why).
@@ -212,8 +215,10 @@ export class WasmKernels implements Kernels {
       this.zeroSkips.vanishedGradient++; // as in matmulTransposeAAdd
     } else {
       const scratch = this.scratch(this.kernels.matmulTransposeASparseRowsScratchBytes(k, rows.entries));
-      const rescaled = bZeros === false && this.scaleAwaySubnormals(rows.values, rows.entries, pb, m * n, true);
-      this.kernels.matmulTransposeASparseRowsAdd(rows.rowStart, rows.indices, rows.values, m, k, pb, po, n, scale, scratch);
+      const bAlone = this.fusedMultiplyAdd && n % 4 === 0;
+      const rescaled = bZeros === false && this.scaleAwaySubnormals(rows.values, rows.entries, pb, m * n, { checkB: true, bAlone });
+      const unscaleB = rescaled === 'bAlone' ? 2 ** -RESCALINGS.bAlone[1] : 1;
+      this.kernels.matmulTransposeASparseRowsAdd(rows.rowStart, rows.indices, rows.values, m, k, pb, po, n, scale, scratch, unscaleB);
       if (rescaled) this.scaleBack(rescaled, rows.values, rows.entries, pb, m * n);
     }
     this.staging.finish();
@@ -256,7 +261,7 @@ export class WasmKernels implements Kernels {
       this.kernels.matmulTransposeASparseAdd(pa, pb, po, m, k, n, scale, this.scratch(this.kernels.matmulTransposeASparseScratchBytes(m, k)));
     } else {
       const both = this.fusedMultiplyAdd && n >= 4;
-      const rescaled = aZeros === false && bZeros === false && this.scaleAwaySubnormals(pa, m * k, pb, m * n, true, both);
+      const rescaled = aZeros === false && bZeros === false && this.scaleAwaySubnormals(pa, m * k, pb, m * n, { checkB: true, both });
       // aᵀ read in place: element (p, i) of aᵀ is a[i, p], so a row of aᵀ steps 4 bytes and a column k·4.
       if (rescaled === 'both') {
         const [exponentA, exponentB] = RESCALINGS.both;
@@ -681,9 +686,17 @@ export class WasmKernels implements Kernels {
    * result has the same bits (assembly/subnormals.ts says when the scalings are exact; otherwise,
    * or when the factors overlap, nothing is scaled). B is looked at only with `checkB` (a gradient;
    * weights hold no subnormals). When both hold subnormals, `both` allows scaling both up, for
-   * `gemmAddRescaled`. Returns which rescaling was done (RESCALINGS), or false; `scaleBack` undoes it.
+   * `gemmAddRescaled`; `bAlone` scales a subnormal B up and leaves A, for the sparse xᵀ·dY's
+   * rescaled sums (both make every sum larger, which those kernels undo with the same bits).
+   * Returns which rescaling was done (RESCALINGS), or false; `scaleBack` undoes it.
    */
-  private scaleAwaySubnormals(pa: number, countA: number, pb: number, countB: number, checkB = false, both = false): Rescaling | false {
+  private scaleAwaySubnormals(
+    pa: number,
+    countA: number,
+    pb: number,
+    countB: number,
+    { checkB = false, both = false, bAlone = false } = {},
+  ): Rescaling | false {
     if (!this.rescaleSubnormals || (pa < pb + countB * 4 && pb < pa + countA * 4)) return false;
     const k = this.kernels;
     let up: Rescaling | false = false;
@@ -692,13 +705,13 @@ export class WasmKernels implements Kernels {
         if (k.rescalable(pb, countB, 0) !== 0) up = 'A';
         else if (both && k.rescalable(pb, countB, 1) !== 0) up = 'both';
       }
-    } else if (checkB && k.hasSubnormal(pb, countB) !== 0) {
-      up = k.rescalable(pb, countB, 1) !== 0 && k.rescalable(pa, countA, 0) !== 0 ? 'B' : false;
+    } else if (checkB && k.hasSubnormal(pb, countB) !== 0 && k.rescalable(pb, countB, 1) !== 0) {
+      up = bAlone ? 'bAlone' : k.rescalable(pa, countA, 0) !== 0 ? 'B' : false;
     }
     if (up) {
       const [exponentA, exponentB] = RESCALINGS[up];
       this.scaleFactors(pa, countA, exponentA, pb, countB, exponentB);
-      this.subnormalRescales[up === 'both' ? 'bothFactors' : 'oneFactor']++;
+      this.subnormalRescales[up === 'A' || up === 'B' ? 'oneFactor' : 'sumsScaled']++;
     }
     return up;
   }
@@ -711,8 +724,8 @@ export class WasmKernels implements Kernels {
 
   /** A's floats times 2^exponentA and B's times 2^exponentB, in place. */
   private scaleFactors(pa: number, countA: number, exponentA: number, pb: number, countB: number, exponentB: number): void {
-    this.kernels.scaleByPowerOfTwo(pa, countA, exponentA);
-    this.kernels.scaleByPowerOfTwo(pb, countB, exponentB);
+    if (exponentA !== 0) this.kernels.scaleByPowerOfTwo(pa, countA, exponentA);
+    if (exponentB !== 0) this.kernels.scaleByPowerOfTwo(pb, countB, exponentB);
   }
 
   /** At least `bytes` of scratch; grows (a new region) only when a larger shape arrives. */
@@ -728,9 +741,9 @@ export class WasmKernels implements Kernels {
 /**
  * The rescalings `scaleAwaySubnormals` does, as the powers of two A and B are multiplied by. A or
  * B up (the other down) leaves every product as it is; both up makes every sum 2^48 times larger
- * (gemmAddRescaled).
+ * (gemmAddRescaled), B alone 2^24 (matmulTransposeASparseRowsAdd's rescaled sums).
  */
-const RESCALINGS = { A: [24, -24], B: [-24, 24], both: [24, 24] } as const;
+const RESCALINGS = { A: [24, -24], B: [-24, 24], both: [24, 24], bAlone: [0, 24] } as const;
 type Rescaling = keyof typeof RESCALINGS;
 
 function activationCode(kind: ActivationKind): ActivationCode {
