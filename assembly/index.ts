@@ -10,6 +10,7 @@ export { transpose } from './transpose';
 export { allFinite, countNonzeros } from './skip-checks';
 export { hasSubnormal, rescalable, scaleByPowerOfTwo } from './subnormals';
 export { gemmAddRescaled, maddOnce } from './rescaled-gemm';
+export { matmulTransposeBRescaled } from './rescaled-dot-matmul';
 export {
   matmulSparse, matmulSparseInRegisters, matmulSparseScratchBytes, matmulTransposeASparseAdd, matmulTransposeASparseScratchBytes,
 } from './sparse-matmul';

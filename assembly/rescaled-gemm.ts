@@ -57,10 +57,10 @@ export function gemmAddRescaled(
   let pa = a, pb = b;
   for (let t = 0; t < depth; t++) {
     const row = v128.load(pb);
-    s0 = step(load<f32>(pa), row, s0, smallest, unscaleA, unscaleB);
-    s1 = step(load<f32>(pa + aRowStride), row, s1, smallest, unscaleA, unscaleB);
-    s2 = step(load<f32>(pa + 2 * aRowStride), row, s2, smallest, unscaleA, unscaleB);
-    s3 = step(load<f32>(pa + 3 * aRowStride), row, s3, smallest, unscaleA, unscaleB);
+    s0 = step(v128.load32_splat(pa), row, s0, smallest, unscaleA, unscaleB);
+    s1 = step(v128.load32_splat(pa + aRowStride), row, s1, smallest, unscaleA, unscaleB);
+    s2 = step(v128.load32_splat(pa + 2 * aRowStride), row, s2, smallest, unscaleA, unscaleB);
+    s3 = step(v128.load32_splat(pa + 3 * aRowStride), row, s3, smallest, unscaleA, unscaleB);
     pa += aStep; pb += bRowStride;
   }
   store4(a, aStep, b, bRowStride, c, s0, depth, scale, unscaleA, unscaleB, mask);
@@ -78,7 +78,7 @@ export function gemmAddRescaled(
   let sum = f32x4.splat(0);
   let pa = a, pb = b;
   for (let t = 0; t < depth; t++) {
-    sum = step(load<f32>(pa), v128.load(pb), sum, smallest, unscaleA, unscaleB);
+    sum = step(v128.load32_splat(pa), v128.load(pb), sum, smallest, unscaleA, unscaleB);
     pa += aStep; pb += bRowStride;
   }
   store4(a, aStep, b, bRowStride, c, sum, depth, scale, unscaleA, unscaleB, mask);

@@ -27,18 +27,17 @@ const SMALLEST_NORMAL: f64 = 1.1754943508222875e-38;
 }
 
 /**
- * One step of four sums: madd(factor, row, sum), with the lanes whose sum lands below
+ * One step of four sums: madd(factors, row, sum), with the lanes whose sum lands below
  * `smallest` (2^−126·2^E, nonzero) rounded as the unscaled sums are, to the grid 2^(−149+E).
- * Those take madd(factor, row, sum + C) − C with C = ±2^−126·2^E of the sum's sign: sum + C is
+ * Those take madd(factors, row, sum + C) − C with C = ±2^−126·2^E of the sum's sign: sum + C is
  * exact, and the exact sum + C lies in C's binade, where the float32 spacing is the grid, so the
  * one rounding is the unscaled one (ties to even: C is an even multiple of the grid); − C is
  * exact. A sum rounded to 0 keeps the sign of the exact one (next's). A lane whose previous sum
  * was not below `smallest` (the step cancelled it) is stepped on the values scaled back instead.
  */
 // @ts-ignore: decorator
-@inline export function step(factor: f32, row: v128, sum: v128, smallest: v128, unscaleA: f32, unscaleB: f32): v128 {
+@inline export function step(factors: v128, row: v128, sum: v128, smallest: v128, unscaleA: f32, unscaleB: f32): v128 {
   const magnitude = i32x4.splat(0x7fffffff), sign = i32x4.splat(0x80000000);
-  const factors = f32x4.splat(factor);
   const next = madd(factors, row, sum);
   const nextSign = v128.and(next, sign);
   // |next| bits − 1 below smallest's − 1, unsigned: nonzero and below smallest (a zero wraps to the top).
@@ -48,16 +47,16 @@ const SMALLEST_NORMAL: f64 = 1.1754943508222875e-38;
   const onGrid = v128.or(f32x4.sub(madd(factors, row, f32x4.add(sum, offset)), offset), nextSign);
   const rounded = v128.bitselect(onGrid, next, tiny);
   const cancelled = v128.and(tiny, i32x4.ge_u(v128.and(sum, magnitude), smallest));
-  return v128.any_true(cancelled) ? stepUnscaled(factor, row, sum, rounded, cancelled, unscaleA, unscaleB) : rounded;
+  return v128.any_true(cancelled) ? stepUnscaled(factors, row, sum, rounded, cancelled, unscaleA, unscaleB) : rounded;
 }
 
 /**
  * `rounded` with the lanes `redo` taken instead from the unscaled step (madd on the values scaled
  * back, then scaled up again: every scaling exact): where the sum cancelled to below 2^−126.
  */
-function stepUnscaled(factor: f32, row: v128, sum: v128, rounded: v128, redo: v128, unscaleA: f32, unscaleB: f32): v128 {
-  const unscale = unscaleA * unscaleB;
-  const step = f32x4.div(madd(f32x4.splat(factor * unscaleA), f32x4.mul(row, f32x4.splat(unscaleB)), f32x4.mul(sum, f32x4.splat(unscale))), f32x4.splat(unscale));
+function stepUnscaled(factors: v128, row: v128, sum: v128, rounded: v128, redo: v128, unscaleA: f32, unscaleB: f32): v128 {
+  const unscale = f32x4.splat(unscaleA * unscaleB);
+  const step = f32x4.div(madd(f32x4.mul(factors, f32x4.splat(unscaleA)), f32x4.mul(row, f32x4.splat(unscaleB)), f32x4.mul(sum, unscale)), unscale);
   return v128.bitselect(step, rounded, redo);
 }
 

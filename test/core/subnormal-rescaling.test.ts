@@ -108,7 +108,8 @@ describe('subnormal operands rescaled: the same bits as multiplying them as they
       const xNormal = matrix(60, 128, saturated(rng, 60 * 128, 0));
       const out = kernels.matrix(60, 128);
       compare('x·W', [x, w], out, () => kernels.matmul(x, w, out), 'oneFactor');
-      compare('dY·Wᵀ', [dyTiny, w], out, () => kernels.matmulTransposeB(dyTiny, w, out), 'oneFactor');
+      // Where the multiply-add fuses, dY·Wᵀ scales dY alone up and rescales its sums (assembly/rescaled-dot-matmul.ts).
+      compare('dY·Wᵀ', [dyTiny, w], out, () => kernels.matmulTransposeB(dyTiny, w, out), kernels.fusedMultiplyAdd ? 'sumsScaled' : 'oneFactor');
       const dLogits = matrix(60, 10, saturated(rng, 600, 0.1));
       const wOut = matrix(128, 10, normal(rng, 1280, 10));
       compare('dY·Wᵀ, 10 columns (through a transpose)', [dLogits, wOut], out, () => kernels.matmulTransposeB(dLogits, wOut, out), 'oneFactor');
@@ -180,6 +181,46 @@ describe('subnormal operands rescaled: the same bits as multiplying them as they
         compare(`x as its nonzeros, awkward values, ${n} columns`, [awkwardDy], out, add, n % 4 === 0 ? sumsScaled : 'oneFactor');
         if (n === 8) assert.equal(out.data[3], start[3]! + 0.5 * 2 ** 110, 'the sum that overflows scaled up');
       }
+    });
+
+    test(`${variant}: dY·Wᵀ with a subnormal dY, its sums rescaled`, () => {
+      const rng = new Rng(15);
+      const sumsScaled = kernels.fusedMultiplyAdd ? 'sumsScaled' : 'oneFactor';
+      // Sums that stay among the subnormals, tie and cancel (dY from 2^−153 to 2^−135, W from
+      // 2^−12 to 1/4, so that it may scale down too), in shapes the rescaled tiles take (m even, n
+      // from 16 and n and k multiples of 4) and one they do not (7 rows: one factor up, one down).
+      for (const [m, n, k, expected] of [
+        [60, 128, 128, sumsScaled],
+        [6, 16, 8, sumsScaled],
+        [7, 16, 8, 'oneFactor'],
+      ] as const) {
+        const dy = matrix(m, n, awkward(rng, m * n, -153, -135));
+        const w = matrix(k, n, awkward(rng, k * n, -12, -2));
+        const out = kernels.matrix(m, k);
+        compare(`${m}×${n} · (${k}×${n})ᵀ`, [dy, w], out, () => kernels.matmulTransposeB(dy, w, out), expected);
+      }
+      // Lanes 0 and 2 of row 0's sum, 2^−126·(1 + 2^−23) and −2^−126, fold to 2^−149 (the first
+      // lane too large to round against 2^−126·2^24 exactly); and, in another shape, a sum whose
+      // 2^24 times overflows (2^100·2^20), for which the product is done as it is.
+      const dys = new Float32Array(2 * 16);
+      dys[0] = 2 ** -126 * (1 + 2 ** -23);
+      dys[2] = -(2 ** -126);
+      dys[16 + 5] = 2 ** -140;
+      const ws = new Float32Array(4 * 16);
+      ws[0] = 1;
+      ws[2] = 1;
+      ws[16 + 5] = 1;
+      const dy = matrix(2, 16, dys);
+      const w = matrix(4, 16, ws);
+      const out = kernels.matrix(2, 4);
+      compare('lanes that fold to a subnormal', [dy, w], out, () => kernels.matmulTransposeB(dy, w, out), sumsScaled);
+      assert.equal(out.data[0], 2 ** -149);
+      assert.equal(out.data[4 + 1], 2 ** -140);
+      dy.data[1] = 2 ** 100;
+      ws[1] = 2 ** 20;
+      const wHuge = matrix(4, 16, ws);
+      compare('a sum that overflows scaled up', [dy, wHuge], out, () => kernels.matmulTransposeB(dy, wHuge, out), sumsScaled);
+      assert.equal(out.data[0], 2 ** 120);
     });
 
     test(`${variant}: the multiply-add is fused exactly where relaxed SIMD runs on a CPU with FMA`, (t) => {

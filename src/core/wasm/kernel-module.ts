@@ -67,6 +67,8 @@ export interface KernelExports {
     unscaleA: number,
     unscaleB: number,
   ): void;
+  /** matmulTransposeB's out = a·bᵀ (m even, n and k multiples of 4, a fused `madd`) for a given as a·2^E, unscaleA = 2^−E; 1 when a scaled sum overflowed (out incomplete), else 0. */
+  matmulTransposeBRescaled(a: number, b: number, out: number, m: number, n: number, k: number, unscaleA: number): number;
   /** Lane 0 of the build's multiply-add a·b + c (fused or not). */
   maddOnce(a: number, b: number, c: number): number;
   matmulSparse(a: number, b: number, out: number, m: number, k: number, n: number, scratch: number): void;
@@ -189,6 +191,7 @@ const EXPORT_NAMES: ReadonlyArray<keyof KernelExports> = [
   'scaleByPowerOfTwo',
   'gemmAddRescaled',
   'maddOnce',
+  'matmulTransposeBRescaled',
   'matmulSparse',
   'matmulSparseInRegisters',
   'matmulSparseScratchBytes',

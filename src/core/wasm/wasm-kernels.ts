@@ -290,7 +290,18 @@ export class WasmKernels implements Kernels {
       this.zeroSkips.vanishedGradient++;
       return;
     }
-    const rescaled = aZeros === false && this.scaleAwaySubnormals(pa, m * n, pb, k * n);
+    const aAlone = this.fusedMultiplyAdd && n >= SHORT_DOT_PRODUCT && n % 4 === 0 && k % 4 === 0 && m % 2 === 0;
+    let rescaled = aZeros === false && this.scaleAwaySubnormals(pa, m * n, pb, k * n, { aAlone });
+    if (rescaled === 'aAlone' && this.kernels.matmulTransposeBRescaled(pa, pb, po, m, n, k, 2 ** -RESCALINGS.aAlone[0]) === 0) {
+      this.scaleBack(rescaled, pa, m * n, pb, k * n);
+      this.staging.finish();
+      return;
+    }
+    if (rescaled === 'aAlone') {
+      // A sum overflowed scaled up: the product as it is.
+      this.scaleBack(rescaled, pa, m * n, pb, k * n);
+      rescaled = false;
+    }
     if (n < SHORT_DOT_PRODUCT) {
       // Dot products this short spend more on folding lanes than on multiplying: transpose b
       // (small: n·k floats) and run the register-tiled product a·bᵀ instead.
@@ -695,14 +706,15 @@ export class WasmKernels implements Kernels {
     countA: number,
     pb: number,
     countB: number,
-    { checkB = false, both = false, bAlone = false } = {},
+    { checkB = false, both = false, aAlone = false, bAlone = false } = {},
   ): Rescaling | false {
     if (!this.rescaleSubnormals || (pa < pb + countB * 4 && pb < pa + countA * 4)) return false;
     const k = this.kernels;
     let up: Rescaling | false = false;
     if (k.hasSubnormal(pa, countA) !== 0) {
       if (k.rescalable(pa, countA, 1) !== 0) {
-        if (k.rescalable(pb, countB, 0) !== 0) up = 'A';
+        if (aAlone) up = 'aAlone';
+        else if (k.rescalable(pb, countB, 0) !== 0) up = 'A';
         else if (both && k.rescalable(pb, countB, 1) !== 0) up = 'both';
       }
     } else if (checkB && k.hasSubnormal(pb, countB) !== 0 && k.rescalable(pb, countB, 1) !== 0) {
@@ -741,9 +753,10 @@ export class WasmKernels implements Kernels {
 /**
  * The rescalings `scaleAwaySubnormals` does, as the powers of two A and B are multiplied by. A or
  * B up (the other down) leaves every product as it is; both up makes every sum 2^48 times larger
- * (gemmAddRescaled), B alone 2^24 (matmulTransposeASparseRowsAdd's rescaled sums).
+ * (gemmAddRescaled), A or B alone 2^24 (matmulTransposeBRescaled, matmulTransposeASparseRowsAdd's
+ * rescaled sums).
  */
-const RESCALINGS = { A: [24, -24], B: [-24, 24], both: [24, 24], bAlone: [0, 24] } as const;
+const RESCALINGS = { A: [24, -24], B: [-24, 24], both: [24, 24], aAlone: [24, 0], bAlone: [0, 24] } as const;
 type Rescaling = keyof typeof RESCALINGS;
 
 function activationCode(kind: ActivationKind): ActivationCode {
