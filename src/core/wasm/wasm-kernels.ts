@@ -46,8 +46,8 @@ export class WasmKernels implements Kernels {
    */
   readonly subnormalRescales = { oneFactor: 0, sumsScaled: 0 };
   /**
-   * Whether this build's multiply-add rounds once (relaxed SIMD on FMA hardware): only then does
-   * an xᵀ·dY whose two factors hold subnormals scale both up (`gemmAddRescaled` says why).
+   * Whether this build's multiply-add rounds once (relaxed SIMD on FMA hardware): only then do
+   * products scale their sums up with their subnormal operands (assembly/rescaled-sums.ts says why).
    */
   readonly fusedMultiplyAdd: boolean;
   private readonly staging: ForeignStaging;
@@ -292,15 +292,14 @@ export class WasmKernels implements Kernels {
     }
     const aAlone = this.fusedMultiplyAdd && n >= SHORT_DOT_PRODUCT && n % 4 === 0 && k % 4 === 0 && m % 2 === 0;
     let rescaled = aZeros === false && this.scaleAwaySubnormals(pa, m * n, pb, k * n, { aAlone });
-    if (rescaled === 'aAlone' && this.kernels.matmulTransposeBRescaled(pa, pb, po, m, n, k, 2 ** -RESCALINGS.aAlone[0]) === 0) {
-      this.scaleBack(rescaled, pa, m * n, pb, k * n);
-      this.staging.finish();
-      return;
-    }
     if (rescaled === 'aAlone') {
-      // A sum overflowed scaled up: the product as it is.
+      const overflowed = this.kernels.matmulTransposeBRescaled(pa, pb, po, m, n, k, 2 ** -RESCALINGS.aAlone[0]) !== 0;
       this.scaleBack(rescaled, pa, m * n, pb, k * n);
-      rescaled = false;
+      if (!overflowed) {
+        this.staging.finish();
+        return;
+      }
+      rescaled = false; // a sum overflowed scaled up: the product as it is, below
     }
     if (n < SHORT_DOT_PRODUCT) {
       // Dot products this short spend more on folding lanes than on multiplying: transpose b
@@ -697,8 +696,9 @@ export class WasmKernels implements Kernels {
    * result has the same bits (assembly/subnormals.ts says when the scalings are exact; otherwise,
    * or when the factors overlap, nothing is scaled). B is looked at only with `checkB` (a gradient;
    * weights hold no subnormals). When both hold subnormals, `both` allows scaling both up, for
-   * `gemmAddRescaled`; `bAlone` scales a subnormal B up and leaves A, for the sparse xᵀ·dY's
-   * rescaled sums (both make every sum larger, which those kernels undo with the same bits).
+   * `gemmAddRescaled`; `aAlone` and `bAlone` scale a subnormal A or B up and leave the other, for
+   * dY·Wᵀ's and the sparse xᵀ·dY's rescaled sums (all three make every sum larger, which those
+   * kernels undo with the same bits).
    * Returns which rescaling was done (RESCALINGS), or false; `scaleBack` undoes it.
    */
   private scaleAwaySubnormals(
