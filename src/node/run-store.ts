@@ -9,7 +9,8 @@
  *   <runs-dir>/report/             the report (rewritten at will)
  *
  * Several processes may share one runs dir. A run is claimed before it trains: its claim file is
- * created exclusively ('wx') and its mtime is touched every few seconds while it trains; a claim
+ * linked into place from a temporary file holding its owner (link fails when a claim exists), and
+ * its mtime is touched every few seconds while it trains; a claim
  * whose heartbeat is older than CLAIM_TIMEOUT_MS (or whose owner is a dead process on this host)
  * is taken over: takers go one at a time (a `<id>.claim.takeover` file created with 'wx'); the
  * one holding it judges the claim again, renames the stale file aside (checking by its inode that
@@ -506,7 +507,9 @@ export class RunStore {
 
   /**
    * A killed write leaves a hidden `.<id>.json.<pid>.<hex>.tmp`. Only the holder of run <id>'s
-   * claim writes there, so one whose run has no live claim is left over and removed.
+   * claim writes there, so one whose run has no live claim is left over and removed. A killed
+   * claim leaves a `.<id>.claim.<pid>.<hex>.tmp`, which a live claimer keeps for milliseconds:
+   * one older than the claim timeout is left over too.
    */
   private async removeStaleTemporaryFiles(): Promise<void> {
     const folder = join(this.dir, RUNS_FOLDER);
@@ -516,6 +519,12 @@ export class RunStore {
       if (!match) continue;
       if ((await this.claimState(match[1]!)).kind === 'live') continue;
       await rm(join(folder, name), { force: true });
+    }
+    const claims = join(this.dir, CLAIMS_FOLDER);
+    for (const name of await readdir(claims).catch(() => [] as string[])) {
+      if (!/^\..+\.claim\.\d+\.[0-9a-f]+\.tmp$/.test(name)) continue;
+      const info = await stat(join(claims, name)).catch(() => null);
+      if (info !== null && Date.now() - info.mtimeMs > this.claimTimeoutMs) await rm(join(claims, name), { force: true });
     }
   }
 
@@ -649,23 +658,17 @@ export class RunStore {
     return { kind: 'busy', owner: null };
   }
 
-  /** Creates run `id`'s claim file with 'wx' and starts its heartbeat; null when a claim exists. */
+  /**
+   * Creates run `id`'s claim file and starts its heartbeat; null when a claim exists. The owner is
+   * written to a temporary file first and linked into place (writeFileIfAbsent), so a claim is
+   * never seen empty: an empty one, left by a process killed between creating and writing it,
+   * names no owner to find dead and would hold its run for the whole claim timeout.
+   */
   private async createClaim(id: string, tookOverFrom: ClaimOwner | null): Promise<ClaimAttempt | null> {
     const path = this.claimPath(id);
-    let handle: FileHandle;
-    try {
-      handle = await open(path, 'wx');
-    } catch (error) {
-      if (errorCode(error) === 'EEXIST') return null;
-      throw error;
-    }
-    try {
-      await handle.writeFile(`${JSON.stringify({ ...this.owner(), run: id, claimedAt: new Date().toISOString() })}\n`);
-    } catch (error) {
-      await handle.close().catch(() => undefined);
-      await rm(path, { force: true });
-      throw error;
-    }
+    const owner = `${JSON.stringify({ ...this.owner(), run: id, claimedAt: new Date().toISOString() })}\n`;
+    if (!(await writeFileIfAbsent(path, owner))) return null;
+    const handle = await open(path, 'r+');
     const heartbeatMs = Math.max(50, Math.min(5_000, Math.floor(this.claimTimeoutMs / 6)));
     return { kind: 'claimed', claim: new RunClaim(id, path, handle, heartbeatMs), tookOverFrom };
   }

@@ -74,6 +74,26 @@ describe('claims', () => {
     assert.ok(next.kind === 'claimed' && next.tookOverFrom === null);
   });
 
+  test('a claim is linked into place holding its owner; a temporary claim left by a killed claimer goes once old', async () => {
+    const store = await open();
+    const held = await store.claimRun('c7-bn-s1');
+    assert.ok(held.kind === 'claimed');
+    assert.equal(JSON.parse(await readFile(store.claimPath('c7-bn-s1'), 'utf8')).pid, process.pid);
+    assert.deepEqual(await readdir(join(root, 'claims')), ['c7-bn-s1.claim'], 'no temporary file stays');
+    await held.claim.release();
+    // A claimer killed between writing its temporary file and linking it leaves the file behind:
+    // the next store to open the folder removes it once older than the claim timeout, not before.
+    const old = join(root, 'claims', `.c8-bn-s1.claim.${DEAD_PID}.0a1b2c3d4e5f.tmp`);
+    const fresh = join(root, 'claims', `.c8-nobn-s1.claim.${DEAD_PID}.0a1b2c3d4e5f.tmp`);
+    await writeFile(old, '{}');
+    await writeFile(fresh, '{}');
+    const long = new Date(Date.now() - CLAIM_TIMEOUT_MS - 1_000);
+    await utimes(old, long, long);
+    await open();
+    assert.equal(existsSync(old), false, 'the old temporary claim is removed');
+    assert.equal(existsSync(fresh), true, "a fresh one may be a live claimer's: kept");
+  });
+
   test('the heartbeat keeps a claim alive past the timeout; a claim left without one goes stale', async () => {
     const store = await open({ claimTimeoutMs: 300 });
     const held = await store.claimRun('c2-bn-s1');
