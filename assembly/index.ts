@@ -9,7 +9,8 @@ export { matmulTransposeB } from './dot-matmul';
 export { transpose } from './transpose';
 export { allFinite, countNonzeros } from './skip-checks';
 export { hasSubnormal, rescalable, scaleByPowerOfTwo } from './subnormals';
-export { gemmAddRescaled, maddOnce } from './rescaled-gemm';
+export { gemmAddRescaled } from './rescaled-gemm';
+export { maddOnce } from './simd';
 export { matmulTransposeBRescaled } from './rescaled-dot-matmul';
 export {
   matmulSparse, matmulSparseInRegisters, matmulSparseScratchBytes, matmulTransposeASparseAdd, matmulTransposeASparseScratchBytes,

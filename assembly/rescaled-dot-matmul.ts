@@ -6,7 +6,7 @@
  * that tile.
  */
 import { smallestSum, step } from './rescaled-sums';
-import { sumLanes4 } from './simd';
+import { notFinite, sumLanes4 } from './simd';
 
 /**
  * out = a·bᵀ for a given as a·2^E (unscaleA = 2^−E, E from 23 to 126). Returns 1 when a sum
@@ -43,9 +43,4 @@ export function matmulTransposeBRescaled(a: usize, b: usize, out: usize, m: i32,
     }
   }
   return v128.any_true(overflowed) ? 1 : 0;
-}
-
-// @ts-ignore: decorator
-@inline function notFinite(v: v128): v128 {
-  return i32x4.ge_u(v128.and(v, i32x4.splat(0x7fffffff)), i32x4.splat(0x7f800000));
 }

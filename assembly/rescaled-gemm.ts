@@ -7,7 +7,7 @@
  * again from the factors scaled back, as gemm sums it.
  */
 import { smallestSum, step } from './rescaled-sums';
-import { ALL_LANES, lastLanes, madd } from './simd';
+import { ALL_LANES, lastLanes, madd, notFinite } from './simd';
 
 /**
  * gemm's C += scale·(A·B) (A(i,t) at a + i·aRowStride + t·aStep, B[t,j] at b + t·bRowStride + 4j,
@@ -45,8 +45,8 @@ export function gemmAddRescaled(
 }
 
 /**
- * Rows i … i+3 by 4 columns (four sums in flight, to hide each step's latency). The lanes `mask` keeps get old + scale·sum; the others old + 0, as gemm's
- * storeLanes gives them.
+ * Rows i … i+3 by 4 columns (four sums in flight, to hide each step's latency). The lanes `mask`
+ * keeps get old + scale·sum; the others old + 0, as gemm's storeLanes gives them.
  */
 // @ts-ignore: decorator
 @inline function tile4(
@@ -93,7 +93,7 @@ export function gemmAddRescaled(
   const old = v128.load(c);
   const unscale = f32x4.splat(unscaleA * unscaleB);
   v128.store(c, f32x4.add(old, v128.and(f32x4.mul(f32x4.splat(scale), f32x4.mul(sum, unscale)), mask)));
-  const overflowed = v128.and(mask, i32x4.ge_u(v128.and(sum, i32x4.splat(0x7fffffff)), i32x4.splat(0x7f800000)));
+  const overflowed = v128.and(mask, notFinite(sum));
   if (v128.any_true(overflowed)) sumAgain(a, aStep, b, bRowStride, c, old, overflowed, depth, scale, unscaleA, unscaleB);
 }
 
@@ -106,9 +106,4 @@ function sumAgain(a: usize, aStep: usize, b: usize, bRowStride: usize, c: usize,
     pa += aStep; pb += bRowStride;
   }
   v128.store(c, v128.bitselect(f32x4.add(old, f32x4.mul(f32x4.splat(scale), sum)), v128.load(c), redo));
-}
-
-/** Lane 0 of madd(a, b, c): the host asks once whether `madd` rounds once (fused) or twice. */
-export function maddOnce(a: f32, b: f32, c: f32): f32 {
-  return f32x4.extract_lane(madd(f32x4.splat(a), f32x4.splat(b), f32x4.splat(c)), 0);
 }

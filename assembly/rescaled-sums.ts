@@ -15,7 +15,7 @@
  * The steps a sum spends among the subnormals (about 6% in models 6 and 8 without BN) cost a
  * second multiply-add; none meets a subnormal operand, as the unscaled ones do about as often.
  */
-import { madd } from './simd';
+import { madd, nonzeroBelow } from './simd';
 
 /** 2^−126, the smallest normal float32. */
 const SMALLEST_NORMAL: f64 = 1.1754943508222875e-38;
@@ -40,8 +40,7 @@ const SMALLEST_NORMAL: f64 = 1.1754943508222875e-38;
   const magnitude = i32x4.splat(0x7fffffff), sign = i32x4.splat(0x80000000);
   const next = madd(factors, row, sum);
   const nextSign = v128.and(next, sign);
-  // |next| bits − 1 below smallest's − 1, unsigned: nonzero and below smallest (a zero wraps to the top).
-  const tiny = i32x4.lt_u(i32x4.sub(v128.and(next, magnitude), i32x4.splat(1)), i32x4.sub(smallest, i32x4.splat(1)));
+  const tiny = nonzeroBelow(next, smallest);
   if (!v128.any_true(tiny)) return next;
   const offset = v128.or(smallest, nextSign);
   const onGrid = v128.or(f32x4.sub(madd(factors, row, f32x4.add(sum, offset)), offset), nextSign);

@@ -1,8 +1,8 @@
 /**
  * @file The SIMD building blocks every kernel shares: the fused multiply-add that differs between
  * the two builds (relaxed SIMD's f32x4.relaxed_madd, or a multiply then an add in plain SIMD128),
- * the lane shuffles that turn four partial-sum vectors into four sums, and the lane masks of a
- * tile that overlaps the last 4 columns.
+ * the lane shuffles that turn four partial-sum vectors into four sums, the lane masks of a tile
+ * that overlaps the last 4 columns, and lane tests on a float's bits.
  */
 
 /** a·b + c, four lanes. One rounding with relaxed SIMD on FMA hardware, two without. */
@@ -34,4 +34,22 @@ export const ALL_LANES = i32x4(-1, -1, -1, -1);
 // @ts-ignore: decorator
 @inline export function lastLanes(count: i32): v128 {
   return i32x4.ge_s(i32x4(0, 1, 2, 3), i32x4.splat(4 - count));
+}
+
+/** The lanes of v that are nonzero and below `limit` in magnitude (limit: float bits, positive). */
+// @ts-ignore: decorator
+@inline export function nonzeroBelow(v: v128, limit: v128): v128 {
+  // |bits| − 1 below limit − 1, unsigned: a zero wraps around to the top.
+  return i32x4.lt_u(i32x4.sub(v128.and(v, i32x4.splat(0x7fffffff)), i32x4.splat(1)), i32x4.sub(limit, i32x4.splat(1)));
+}
+
+/** The lanes of v that are infinite or NaN. */
+// @ts-ignore: decorator
+@inline export function notFinite(v: v128): v128 {
+  return i32x4.ge_u(v128.and(v, i32x4.splat(0x7fffffff)), i32x4.splat(0x7f800000));
+}
+
+/** Lane 0 of madd(a, b, c): the host asks once whether `madd` rounds once (fused) or twice. */
+export function maddOnce(a: f32, b: f32, c: f32): f32 {
+  return f32x4.extract_lane(madd(f32x4.splat(a), f32x4.splat(b), f32x4.splat(c)), 0);
 }

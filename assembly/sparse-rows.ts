@@ -9,7 +9,7 @@
  */
 import { touchRows } from './bytes-to-floats';
 import { smallestSum, step } from './rescaled-sums';
-import { madd } from './simd';
+import { madd, notFinite } from './simd';
 import { addScaledRowsInRegisters, packGroup, packNonzeros, sumScaledRows } from './sparse-matmul';
 
 /** Packs the nonzeros of a[m,k] (NaN counts as nonzero) into rowStart, indices, values; returns how many. */
@@ -148,7 +148,7 @@ function addScaledRowsRescaled(offsets: usize, values: usize, count: u32, b: usi
 @inline function storeRescaledSum(offsets: usize, values: usize, end: usize, b: usize, out: usize, c: v128, scale: f32, unscaleB: f32): void {
   const old = v128.load(out);
   v128.store(out, f32x4.add(old, f32x4.mul(f32x4.splat(scale), f32x4.mul(c, f32x4.splat(unscaleB)))));
-  const overflowed = i32x4.ge_u(v128.and(c, i32x4.splat(0x7fffffff)), i32x4.splat(0x7f800000));
+  const overflowed = notFinite(c);
   if (!v128.any_true(overflowed)) return;
   let sum = f32x4.splat(0);
   for (let e: usize = 0; e < end; e += 4) {

@@ -8,17 +8,17 @@
  * stays normal). Scaling back by the inverse power of two restores every value exactly.
  * Checks and scalings work on the bits, so they touch no subnormal arithmetic themselves.
  */
+import { nonzeroBelow } from './simd';
 
 /** Whether one of the `count` floats at x is subnormal (nonzero, below 2^−126 in magnitude). */
 export function hasSubnormal(x: usize, count: i32): bool {
-  const magnitude = i32x4.splat(0x7fffffff), largest = i32x4.splat(0x007fffff), one = i32x4.splat(1);
+  const smallestNormal = i32x4.splat(0x00800000);
   let found = i32x4.splat(0);
   const total = <usize>count << 2, vectorBytes = <usize>(count & ~7) << 2;
   let p: usize = 0;
   for (; p < vectorBytes; p += 32) {
-    // |bits| − 1 ≤ 0x7fffff (unsigned) exactly for the subnormals: zero wraps around to the top.
-    const s0 = i32x4.le_u(i32x4.sub(v128.and(v128.load(x + p), magnitude), one), largest);
-    const s1 = i32x4.le_u(i32x4.sub(v128.and(v128.load(x + p, 16), magnitude), one), largest);
+    const s0 = nonzeroBelow(v128.load(x + p), smallestNormal);
+    const s1 = nonzeroBelow(v128.load(x + p, 16), smallestNormal);
     found = v128.or(found, v128.or(s0, s1));
   }
   if (v128.any_true(found)) return true;
