@@ -327,11 +327,7 @@ export class MLP {
   evaluate(source: ExampleSource, batchSize = DEFAULT_MAX_BATCH_SIZE): Evaluation {
     const { count, labels } = source;
     if (labels.length !== count) throw new RangeError(`an example source of ${count} examples has ${labels.length} labels`);
-    return this.evaluateBatches(labels, batchSize, (start, rows) => {
-      const x = this.inputFor(rows);
-      source.copyRows(start, rows, x, this.kernels);
-      return this.forward(x, 'infer');
-    });
+    return this.evaluateBatches(labels, batchSize, (start, rows) => this.inferRows(source, start, rows));
   }
 
   /**
@@ -352,9 +348,7 @@ export class MLP {
     const last = this.hidden[this.hidden.length - 1]!.activation;
     for (let start = 0; start < source.count; start += batchSize) {
       const rows = Math.min(batchSize, source.count - start);
-      const x = this.inputFor(rows);
-      source.copyRows(start, rows, x, this.kernels);
-      this.forward(x, 'infer');
+      this.inferRows(source, start, rows);
       if (!allPositiveZeros(last.outputFor(rows).data)) return false;
       if (!this.hidden.every(({ activation }) => allFinite(activation.outputFor(rows).data))) return false;
     }
@@ -404,6 +398,13 @@ export class MLP {
       correct += countCorrect(logits, batchLabels);
     }
     return { accuracy: count ? correct / count : NaN, loss: count ? lossSum / count : NaN, correct, count };
+  }
+
+  /** The logits of an inference forward of `rows` examples of `source` from `start`. */
+  private inferRows(source: ExampleSource, start: number, rows: number): Matrix {
+    const x = this.inputFor(rows);
+    source.copyRows(start, rows, x, this.kernels);
+    return this.forward(x, 'infer');
   }
 
   /** The last hidden layer's output buffer for `rows` rows, set to the +0s a dead layer outputs (what its forward would write), as the output layer's input. */
