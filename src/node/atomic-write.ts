@@ -13,6 +13,11 @@ export function temporaryPathFor(path: string): string {
   return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
 }
 
+/** The file name a temporary file named `name` (temporaryPathFor's) was to become, or null when `name` is not one. */
+export function temporaryTargetName(name: string): string | null {
+  return /^\.(.+)\.\d+\.[0-9a-f]+\.tmp$/.exec(name)?.[1] ?? null;
+}
+
 /**
  * Writes `data` (a string is written as UTF-8) to `path` atomically, creating the parent folder
  * if needed. Either `path` then holds exactly `data`, or the call throws and `path` is untouched.

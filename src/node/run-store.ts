@@ -10,11 +10,11 @@
  *
  * Several processes may share one runs dir. A run is claimed before it trains: its claim file is
  * linked into place from a temporary file holding its owner (link fails when a claim exists), and
- * its mtime is touched every few seconds while it trains; a claim
- * whose heartbeat is older than CLAIM_TIMEOUT_MS (or whose owner is a dead process on this host)
- * is taken over: takers go one at a time (a `<id>.claim.takeover` file created with 'wx'); the
- * one holding it judges the claim again, renames the stale file aside (checking by its inode that
- * it moved the file it judged) and creates its own with 'wx', so two takers cannot both win.
+ * its mtime is touched every few seconds while it trains; a claim whose heartbeat is older than
+ * CLAIM_TIMEOUT_MS (or whose owner is a dead process on this host) is taken over: takers go one
+ * at a time (a `<id>.claim.takeover` file created with 'wx'); the one holding it judges the claim
+ * again, renames the stale file aside (checking by its inode that it moved the file it judged)
+ * and links its own into place the same way, so two takers cannot both win.
  * A record is put in place with link(temp, final), which fails when a record exists: an
  * existing record is never replaced (a corrupt one is, by the process that claimed its run).
  * Sessions are appended to the manifest as it is on disk, under a lock file created with 'wx'.
@@ -36,7 +36,7 @@ import { configHasPins, describePins, samePins, sharedPins } from '../lab/sweep/
 import { isRunId } from '../lab/sweep/sweep-runs.js';
 import type { SweepSettings } from '../lab/sweep/sweep-spec.js';
 import type { TrainConfig } from '../train/config.js';
-import { writeFileAtomic, writeFileIfAbsent } from './atomic-write.js';
+import { temporaryTargetName, writeFileAtomic, writeFileIfAbsent } from './atomic-write.js';
 import { bnlabVersion } from './package-info.js';
 
 export const MANIFEST_NAME = 'bnlab-runs.json';
@@ -515,14 +515,14 @@ export class RunStore {
     const folder = join(this.dir, RUNS_FOLDER);
     const names = await readdir(folder).catch(() => [] as string[]);
     for (const name of names) {
-      const match = /^\.(.+)\.json\.\d+\.[0-9a-f]+\.tmp$/.exec(name);
-      if (!match) continue;
-      if ((await this.claimState(match[1]!)).kind === 'live') continue;
+      const target = temporaryTargetName(name);
+      if (!target?.endsWith('.json')) continue;
+      if ((await this.claimState(target.slice(0, -'.json'.length))).kind === 'live') continue;
       await rm(join(folder, name), { force: true });
     }
     const claims = join(this.dir, CLAIMS_FOLDER);
     for (const name of await readdir(claims).catch(() => [] as string[])) {
-      if (!/^\..+\.claim\.\d+\.[0-9a-f]+\.tmp$/.test(name)) continue;
+      if (!temporaryTargetName(name)?.endsWith('.claim')) continue;
       const info = await stat(join(claims, name)).catch(() => null);
       if (info !== null && Date.now() - info.mtimeMs > this.claimTimeoutMs) await rm(join(claims, name), { force: true });
     }
