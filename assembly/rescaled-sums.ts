@@ -15,7 +15,7 @@
  * The steps a sum spends among the subnormals (about 6% in models 6 and 8 without BN) cost a
  * second multiply-add; none meets a subnormal operand, as the unscaled ones do about as often.
  */
-import { madd, nonzeroBelow } from './simd';
+import { madd, nonzeroBelow, selectLanes } from './simd';
 
 /** 2^−126, the smallest normal float32. */
 const SMALLEST_NORMAL: f64 = 1.1754943508222875e-38;
@@ -39,14 +39,15 @@ const SMALLEST_NORMAL: f64 = 1.1754943508222875e-38;
 @inline export function step(factors: v128, row: v128, sum: v128, smallest: v128, unscaleA: f32, unscaleB: f32): v128 {
   const magnitude = i32x4.splat(0x7fffffff), sign = i32x4.splat(0x80000000);
   const next = madd(factors, row, sum);
-  const nextSign = v128.and(next, sign);
   const tiny = nonzeroBelow(next, smallest);
-  if (!v128.any_true(tiny)) return next;
+  if (i32x4.bitmask(tiny) == 0) return next; // one movmsk, where any_true takes a ptest and a setcc
+  const nextSign = v128.and(next, sign);
   const offset = v128.or(smallest, nextSign);
   const onGrid = v128.or(f32x4.sub(madd(factors, row, f32x4.add(sum, offset)), offset), nextSign);
-  const rounded = v128.bitselect(onGrid, next, tiny);
-  const cancelled = v128.and(tiny, i32x4.ge_u(v128.and(sum, magnitude), smallest));
-  return v128.any_true(cancelled) ? stepUnscaled(factors, row, sum, rounded, cancelled, unscaleA, unscaleB) : rounded;
+  const rounded = selectLanes(onGrid, next, tiny);
+  // Magnitudes' bits (and smallest's) are below 2^31: a signed compare orders them.
+  const cancelled = v128.and(tiny, i32x4.ge_s(v128.and(sum, magnitude), smallest));
+  return i32x4.bitmask(cancelled) != 0 ? stepUnscaled(factors, row, sum, rounded, cancelled, unscaleA, unscaleB) : rounded;
 }
 
 /**

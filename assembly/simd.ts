@@ -12,6 +12,13 @@
   return f32x4.add(f32x4.mul(a, b), c);
 }
 
+/** a where the lane mask m is set, else b (m's lanes all ones or all zeros): one blend with relaxed SIMD, three bitwise ops without. */
+// @ts-ignore: decorator
+@inline export function selectLanes(a: v128, b: v128, m: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return i32x4.relaxed_laneselect(a, b, m);
+  return v128.bitselect(a, b, m);
+}
+
 /** [Σ lanes of s0, Σ lanes of s1, Σ lanes of s2, Σ lanes of s3]: the end of four dot products. */
 // @ts-ignore: decorator
 @inline export function sumLanes4(s0: v128, s1: v128, s2: v128, s3: v128): v128 {
@@ -39,8 +46,10 @@ export const ALL_LANES = i32x4(-1, -1, -1, -1);
 /** The lanes of v that are nonzero and below `limit` in magnitude (limit: float bits, positive). */
 // @ts-ignore: decorator
 @inline export function nonzeroBelow(v: v128, limit: v128): v128 {
-  // |bits| − 1 below limit − 1, unsigned: a zero wraps around to the top.
-  return i32x4.lt_u(i32x4.sub(v128.and(v, i32x4.splat(0x7fffffff)), i32x4.splat(1)), i32x4.sub(limit, i32x4.splat(1)));
+  // |bits| + 2^31 − 1, wrapping: a zero goes to the top of the signed range and the nonzero
+  // magnitudes in order from its bottom, so one signed compare (one instruction; unsigned takes four) tests both.
+  const shift = i32x4.splat(0x7fffffff);
+  return i32x4.lt_s(i32x4.add(v128.and(v, shift), shift), i32x4.add(limit, shift));
 }
 
 /** The lanes of v that are infinite or NaN. */
