@@ -10,6 +10,9 @@ export { transpose } from './transpose';
 export { allFinite, countNonzeros } from './skip-checks';
 export { hasSubnormal, rescalable, scaleByPowerOfTwo } from './subnormals';
 export { gemmAddRescaled } from './rescaled-gemm';
+export {
+  columnSums, sparseColumnSums, columnMaxima, keptUpdates, gatherColumns, gatherBlock, scatterBlock, scatterColumns,
+} from './negligible-updates';
 export { maddOnce } from './simd';
 export { matmulTransposeBRescaled } from './rescaled-dot-matmul';
 export {

@@ -67,6 +67,39 @@ export interface KernelExports {
     unscaleA: number,
     unscaleB: number,
   ): void;
+  /** sums[i] = Σ_t |a[t,i]| of a[m,k] (assembly/negligible-updates.ts). */
+  columnSums(a: number, m: number, k: number, sums: number): void;
+  /** columnSums of k columns given as `entries` nonzeros (column indices, values). */
+  sparseColumnSums(indices: number, values: number, entries: number, k: number, sums: number): void;
+  /** maxima[j] = max_t |b[t,j]| of b[m,n] (a NaN kept). */
+  columnMaxima(b: number, m: number, n: number, maxima: number): void;
+  /**
+   * For c[k,n] += scale·(a[m,k]ᵀ·b[m,n]) (a, b given divided by unscaleA, unscaleB), from their
+   * column sums and maxima: the rows and columns of c holding an update that may change its bits,
+   * as u32 lists, and their counts (counts[0], counts[1]).
+   */
+  keptUpdates(
+    sums: number,
+    maxima: number,
+    c: number,
+    m: number,
+    k: number,
+    n: number,
+    scale: number,
+    unscaleA: number,
+    unscaleB: number,
+    keptRows: number,
+    keptCols: number,
+    counts: number,
+  ): void;
+  /** out[r,q] = src[r, list[q]] (src [rows, cols], out [rows, count]). */
+  gatherColumns(src: number, rows: number, cols: number, list: number, count: number, out: number): void;
+  /** out[p,q] = c[rowList[p], colList[q]] (c with `cols` columns). */
+  gatherBlock(c: number, cols: number, rowList: number, rowCount: number, colList: number, colCount: number, out: number): void;
+  /** gatherBlock undone: c[rowList[p], colList[q]] = block[p,q]. */
+  scatterBlock(block: number, c: number, cols: number, rowList: number, rowCount: number, colList: number, colCount: number): void;
+  /** gatherColumns undone: dst[r, list[q]] = block[r,q] (block [rows, count], dst [rows, cols]). */
+  scatterColumns(block: number, rows: number, count: number, dst: number, cols: number, list: number): void;
   /** matmulTransposeB's out = a·bᵀ (m even, n and k multiples of 4, a fused `madd`) for a given as a·2^E, unscaleA = 2^−E; 1 when a scaled sum overflowed (out incomplete), else 0. */
   matmulTransposeBRescaled(a: number, b: number, out: number, m: number, n: number, k: number, unscaleA: number): number;
   /** Lane 0 of the build's multiply-add a·b + c (fused or not). */
@@ -190,6 +223,14 @@ const EXPORT_NAMES: ReadonlyArray<keyof KernelExports> = [
   'rescalable',
   'scaleByPowerOfTwo',
   'gemmAddRescaled',
+  'columnSums',
+  'sparseColumnSums',
+  'columnMaxima',
+  'keptUpdates',
+  'gatherColumns',
+  'gatherBlock',
+  'scatterBlock',
+  'scatterColumns',
   'maddOnce',
   'matmulTransposeBRescaled',
   'matmulSparse',

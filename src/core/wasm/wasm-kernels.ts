@@ -46,6 +46,13 @@ export class WasmKernels implements Kernels {
    */
   readonly subnormalRescales = { oneFactor: 0, sumsScaled: 0 };
   /**
+   * Rescaled weight updates multiply only the block of weights whose update may change their bits
+   * (`addRescaledUpdate`); false multiplies them all, for tests that compare.
+   */
+  skipNegligibleUpdates = true;
+  /** How many rescaled weight updates left negligible elements out so, and how many elements (for tests and the bench). */
+  readonly negligibleUpdates = { products: 0, elements: 0 };
+  /**
    * Whether this build's multiply-add rounds once (relaxed SIMD on FMA hardware): only then do
    * products scale their sums up with their subnormal operands (assembly/rescaled-sums.ts says why).
    */
@@ -214,11 +221,14 @@ export class WasmKernels implements Kernels {
     if (bZeros !== false && this.allZerosAgainstFinite(pb, m * n, rows.values, rows.entries)) {
       this.zeroSkips.vanishedGradient++; // as in matmulTransposeAAdd
     } else {
-      const scratch = this.scratch(this.kernels.matmulTransposeASparseRowsScratchBytes(k, rows.entries));
+      const scratchBytes = this.kernels.matmulTransposeASparseRowsScratchBytes(k, rows.entries);
       const bAlone = this.fusedMultiplyAdd && n % 4 === 0;
       const rescaled = bZeros === false && this.scaleAwaySubnormals(rows.values, rows.entries, pb, m * n, { checkB: true, bAlone });
-      const unscaleB = rescaled === 'bAlone' ? 2 ** -RESCALINGS.bAlone[1] : 1;
-      this.kernels.matmulTransposeASparseRowsAdd(rows.rowStart, rows.indices, rows.values, m, k, pb, po, n, scale, scratch, unscaleB);
+      if (rescaled === 'bAlone') {
+        this.addSparseRescaledUpdate(rows, pb, po, n, scale, 2 ** -RESCALINGS.bAlone[1], scratchBytes);
+      } else {
+        this.kernels.matmulTransposeASparseRowsAdd(rows.rowStart, rows.indices, rows.values, m, k, pb, po, n, scale, this.scratch(scratchBytes), 1);
+      }
       if (rescaled) this.scaleBack(rescaled, rows.values, rows.entries, pb, m * n);
     }
     this.staging.finish();
@@ -264,8 +274,7 @@ export class WasmKernels implements Kernels {
       const rescaled = aZeros === false && bZeros === false && this.scaleAwaySubnormals(pa, m * k, pb, m * n, { checkB: true, both });
       // aᵀ read in place: element (p, i) of aᵀ is a[i, p], so a row of aᵀ steps 4 bytes and a column k·4.
       if (rescaled === 'both') {
-        const [exponentA, exponentB] = RESCALINGS.both;
-        this.kernels.gemmAddRescaled(pa, 4, k * 4, pb, n * 4, po, n * 4, k, n, m, scale, 2 ** -exponentA, 2 ** -exponentB);
+        this.addRescaledUpdate(pa, pb, po, m, k, n, scale);
       } else {
         this.kernels.gemm(pa, 4, k * 4, pb, n * 4, po, n * 4, k, n, m, 1, scale);
       }
@@ -728,6 +737,98 @@ export class WasmKernels implements Kernels {
     return up;
   }
 
+  /**
+   * out[k,n] += scale·(aᵀ·b) for a[m,k] and b[m,n] rescaled 'both' (gemmAddRescaled), multiplying
+   * only the block of rows and columns of out holding an update that may change its bits
+   * (assembly/negligible-updates.ts: in a saturated network most are far below half a float's
+   * spacing); the other elements would keep theirs. The same bits as the whole product.
+   */
+  private addRescaledUpdate(pa: number, pb: number, po: number, m: number, k: number, n: number, scale: number): void {
+    const kernels = this.kernels;
+    const [exponentA, exponentB] = RESCALINGS.both;
+    const unscaleA = 2 ** -exponentA,
+      unscaleB = 2 ** -exponentB;
+    const kept = this.skipNegligibleUpdates ? this.keptUpdates(0, pa, null, pb, po, m, k, n, scale, unscaleA, unscaleB, m * k + m * n + k * n) : null;
+    if (!kept) {
+      kernels.gemmAddRescaled(pa, 4, k * 4, pb, n * 4, po, n * 4, k, n, m, scale, unscaleA, unscaleB);
+      return;
+    }
+    const { rows, keptRows, cols, keptCols, free } = kept;
+    if (rows === 0 || cols === 0) return; // every update negligible
+    const blockA = free,
+      blockB = blockA + m * rows * 4,
+      block = blockB + m * cols * 4;
+    kernels.gatherColumns(pa, m, k, keptRows, rows, blockA);
+    kernels.gatherColumns(pb, m, n, keptCols, cols, blockB);
+    kernels.gatherBlock(po, n, keptRows, rows, keptCols, cols, block);
+    kernels.gemmAddRescaled(blockA, 4, rows * 4, blockB, cols * 4, block, cols * 4, rows, cols, m, scale, unscaleA, unscaleB);
+    kernels.scatterBlock(block, po, n, keptRows, rows, keptCols, cols);
+  }
+
+  /**
+   * The first layer's out[k,n] += scale·(xᵀ·b) for x as sparse rows and b[m,n] rescaled 'bAlone',
+   * multiplying only the columns of out holding an update that may change its bits, as
+   * addRescaledUpdate does (all k rows: the kernel finds each pixel's row itself).
+   */
+  private addSparseRescaledUpdate(rows: WasmSparseRows, pb: number, po: number, n: number, scale: number, unscaleB: number, kernelScratchBytes: number): void {
+    const kernels = this.kernels;
+    const m = rows.rows,
+      k = rows.cols;
+    const kernelScratch = () => this.scratch(kernelScratchBytes); // first in scratch: the blocks go after it
+    const kept = this.skipNegligibleUpdates ? this.keptUpdates(kernelScratchBytes, 0, rows, pb, po, m, k, n, scale, 1, unscaleB, m * n + k * n) : null;
+    if (!kept) {
+      kernels.matmulTransposeASparseRowsAdd(rows.rowStart, rows.indices, rows.values, m, k, pb, po, n, scale, kernelScratch(), unscaleB);
+      return;
+    }
+    const { cols, keptCols, free } = kept;
+    if (cols === 0) return; // every update negligible
+    const blockB = free,
+      block = blockB + m * cols * 4;
+    kernels.gatherColumns(pb, m, n, keptCols, cols, blockB);
+    kernels.gatherColumns(po, k, n, keptCols, cols, block);
+    kernels.matmulTransposeASparseRowsAdd(rows.rowStart, rows.indices, rows.values, m, k, blockB, block, cols, scale, kernelScratch(), unscaleB);
+    kernels.scatterColumns(block, k, cols, po, n, keptCols);
+  }
+
+  /**
+   * Which rows and columns of out[k,n] += scale·(aᵀ·b) hold an update that may change its bits
+   * (assembly/negligible-updates.ts), in scratch after `before` bytes (kept for the caller's
+   * kernel), with room for `extraFloats` more after them (at `free`); a as dense a[m,k] at pa or
+   * as `sparse` rows. Null when the kept block is most of out (gathering would cost more than it saves).
+   */
+  private keptUpdates(
+    before: number,
+    pa: number,
+    sparse: WasmSparseRows | null,
+    pb: number,
+    po: number,
+    m: number,
+    k: number,
+    n: number,
+    scale: number,
+    unscaleA: number,
+    unscaleB: number,
+    extraFloats: number,
+  ): { rows: number; keptRows: number; cols: number; keptCols: number; free: number } | null {
+    const kernels = this.kernels;
+    // Column sums f32[k + 4], maxima f32[n + 4], kept rows u32[k], kept columns u32[n], their counts u32[2].
+    const sums = this.scratch(before + (k + 4 + n + 4 + k + n + 2 + extraFloats) * 4) + before,
+      maxima = sums + (k + 4) * 4,
+      keptRows = maxima + (n + 4) * 4,
+      keptCols = keptRows + k * 4,
+      counts = keptCols + n * 4;
+    if (sparse) kernels.sparseColumnSums(sparse.indices, sparse.values, sparse.entries, k, sums);
+    else kernels.columnSums(pa, m, k, sums);
+    kernels.columnMaxima(pb, m, n, maxima);
+    kernels.keptUpdates(sums, maxima, po, m, k, n, scale, unscaleA, unscaleB, keptRows, keptCols, counts);
+    const rows = this.word(counts),
+      cols = this.word(counts + 4);
+    if (rows * cols > BLOCK_WORTH_GATHERING * k * n) return null;
+    this.negligibleUpdates.products++;
+    this.negligibleUpdates.elements += k * n - rows * cols;
+    return { rows, keptRows, cols, keptCols, free: counts + 8 };
+  }
+
   /** Undoes `scaleAwaySubnormals` (multiplying by a power of two that was exact one way is exact back). */
   private scaleBack(up: Rescaling, pa: number, countA: number, pb: number, countB: number): void {
     const [exponentA, exponentB] = RESCALINGS[up];
@@ -756,6 +857,9 @@ export class WasmKernels implements Kernels {
  * (gemmAddRescaled), A or B alone 2^24 (matmulTransposeBRescaled, matmulTransposeASparseRowsAdd's
  * rescaled sums).
  */
+/** A kept block larger than this share of a weight update is multiplied in place (gathering it would cost more than it saves). */
+const BLOCK_WORTH_GATHERING = 0.9;
+
 const RESCALINGS = { A: [24, -24], B: [-24, 24], both: [24, 24], aAlone: [24, 0], bAlone: [0, 24] } as const;
 type Rescaling = keyof typeof RESCALINGS;
 
