@@ -6,7 +6,7 @@
  * float32 (test/core/fast-activations.test.ts measures it); saturation is exact (sigmoid(1e4) = 1,
  * sigmoid(−1e4) = 0, tanh(±1e4) = ±1) and NaN in gives NaN out.
  */
-import { madd } from './simd';
+import { madd, selectLanes } from './simd';
 
 /** e^t is 0 in float32 below about −103.97; clamping here keeps 2^n inside the two-halves scaling. */
 const EXP_INPUT_MIN: f32 = -112;
@@ -19,9 +19,12 @@ const ROUNDING_MAGIC: f32 = 12582912;
 /** Below this |x|, tanh uses its odd polynomial: (1 − e)/(1 + e) would lose bits to cancellation. */
 const TANH_POLYNOMIAL_BELOW: f32 = 0.625;
 
-/** e^t for t ≤ 0 in four lanes (t > 0 is not handled; NaN gives NaN). Cephes expf's polynomial. */
+/**
+ * e^t for t ≤ 0 in four lanes (t > 0 is not handled; NaN gives NaN). Cephes expf's polynomial.
+ * `subnormalFree` (a constant) rounds results below 2^−126 without a subnormal multiply, the same bits.
+ */
 // @ts-ignore: decorator
-@inline function expNonPositive(t: v128): v128 {
+@inline function expNonPositive(t: v128, subnormalFree: bool): v128 {
   // pmax keeps NaN lanes (it returns its first operand unless that is below the bound).
   const clamped = f32x4.pmax(t, f32x4.splat(EXP_INPUT_MIN));
   const magic = f32x4.splat(ROUNDING_MAGIC);
@@ -41,18 +44,60 @@ const TANH_POLYNOMIAL_BELOW: f32 = 0.625;
   const bias = i32x4.splat(127);
   const scaleA = i32x4.shl(i32x4.add(half, bias), 23);
   const scaleB = i32x4.shl(i32x4.add(i32x4.sub(nBits, half), bias), 23);
-  return f32x4.mul(f32x4.mul(p, scaleA), scaleB);
+  const scaled = f32x4.mul(p, scaleA); // exact: p·2^half is normal
+  if (!subnormalFree) return f32x4.mul(scaled, scaleB);
+  // Below n = −126, p·2^n is subnormal: a multiply rounding to it takes a microcode assist on
+  // Intel cores. Those lanes round it as that multiply does, on normal floats (`toSubnormalGrid`).
+  const subnormal = f32x4.lt(n, f32x4.splat(-126)); // false for NaN
+  if (i32x4.bitmask(subnormal) == 0) return f32x4.mul(scaled, scaleB);
+  const normal = f32x4.mul(scaled, selectLanes(f32x4.splat(1), scaleB, subnormal));
+  return selectLanes(toSubnormalGrid(scaled, i32x4.add(scaleB, i32x4.splat(SUBNORMAL_SHIFT << 23)), subnormal), normal, subnormal);
 }
 
-/** 1/(1 + e^(−x)) in four lanes: 1/(1 + e) for x ≥ 0 and e/(1 + e) below, with e = e^(−|x|). */
+/** 2^SUBNORMAL_SHIFT: products below 2^−126 are formed that much larger, where they are normal. */
+const SUBNORMAL_SHIFT = 64;
+/** 2^(−126 + SUBNORMAL_SHIFT) and 2^(149 − SUBNORMAL_SHIFT), as literals (Math.pow is a call at run time). */
+const GRID_OFFSET: f32 = 2.168404344971009e-19;
+const GRID_TO_BITS: f32 = 3.8685626227668134e25;
+
+/**
+ * round(a·b·2^−SUBNORMAL_SHIFT) for lanes `lanes` whose exact product a·b (given with b already
+ * scaled up, and exact) is below 2^−126 once scaled back: a·b + C with C = 2^(−126 + shift) lies
+ * in C's binade, whose float spacing is the subnormal grid scaled up, so the one rounding of the
+ * multiply-add (the product itself is exact, fused or not) is the subnormal one, ties to even (C
+ * is an even multiple of the grid); − C is exact, and the multiple of the grid it leaves, counted
+ * as an integer, is the subnormal's bit pattern (2^23 for 2^−126 itself, where it rounds up).
+ * Other lanes give garbage (the caller selects).
+ */
 // @ts-ignore: decorator
-@inline function sigmoid4(x: v128): v128 {
-  const e = expNonPositive(f32x4.neg(f32x4.abs(x)));
+@inline function toSubnormalGrid(a: v128, b: v128, lanes: v128): v128 {
+  const offset = f32x4.splat(GRID_OFFSET);
+  const gridMultiple = f32x4.sub(madd(a, selectLanes(b, f32x4.splat(0), lanes), offset), offset);
+  return i32x4.trunc_sat_f32x4_s(f32x4.mul(gridMultiple, f32x4.splat(GRID_TO_BITS)));
+}
+
+/**
+ * 1/(1 + e^(−x)) in four lanes: 1/(1 + e) for x ≥ 0 and e/(1 + e) below, with e = e^(−|x|).
+ * `subnormalFree` (a constant) does it without a subnormal operand or result in any arithmetic,
+ * the same bits: for lanes where |x| may pass 87 (sigmoidForward looks).
+ */
+// @ts-ignore: decorator
+@inline function sigmoid4(x: v128, subnormalFree: bool): v128 {
+  const e = expNonPositive(f32x4.neg(f32x4.abs(x)), subnormalFree);
   const one = f32x4.splat(1);
   // A NaN lane fails x ≥ 0, so it takes e (NaN) as numerator.
-  const numerator = v128.bitselect(one, e, f32x4.ge(x, f32x4.splat(0)));
-  return f32x4.div(numerator, f32x4.add(one, e));
+  const positive = f32x4.ge(x, f32x4.splat(0));
+  if (!subnormalFree) return f32x4.div(selectLanes(one, e, positive), f32x4.add(one, e));
+  // A subnormal e (or 0) leaves 1 + e = 1, so the quotient is the numerator: e itself below 0.
+  // Those lanes divide 0 instead, as an Intel core divides a subnormal in a microcode assist.
+  const tiny = i32x4.lt_s(v128.and(e, i32x4.splat(0x7fffffff)), i32x4.splat(0x00800000)); // a NaN's magnitude bits are above
+  const divided = v128.andnot(e, tiny);
+  const quotient = f32x4.div(selectLanes(one, divided, positive), f32x4.add(one, divided));
+  return selectLanes(e, quotient, v128.andnot(tiny, positive));
 }
+
+/** Below this |x| in every lane, sigmoid's e^(−|x|) ≥ e^−80 is normal: no lane needs the subnormal-free path. */
+const SIGMOID_NORMAL_BELOW: f32 = 80;
 
 /** tanh(x) in four lanes: sign(x)·tanh(|x|), an odd polynomial below 0.625, (1 − e)/(1 + e) with e = e^(−2|x|) above. */
 // @ts-ignore: decorator
@@ -60,7 +105,7 @@ const TANH_POLYNOMIAL_BELOW: f32 = 0.625;
   const signBit = f32x4.splat(-0.0);
   const a = f32x4.abs(x);
   const one = f32x4.splat(1);
-  const e = expNonPositive(f32x4.mul(a, f32x4.splat(-2)));
+  const e = expNonPositive(f32x4.mul(a, f32x4.splat(-2)), false);
   const large = f32x4.div(f32x4.sub(one, e), f32x4.add(one, e));
   // Cephes tanhf: a + a·z·P(z), z = a².
   const z = f32x4.mul(a, a);
@@ -94,15 +139,20 @@ const TANH_POLYNOMIAL_BELOW: f32 = 0.625;
 /** out = sigmoid(x) over `count` floats; out may be x. */
 export function sigmoidForward(x: usize, out: usize, count: i32): void {
   const bytes = <usize>count << 2, vectorBytes = <usize>(count & ~3) << 2;
+  const limit = f32x4.splat(SIGMOID_NORMAL_BELOW);
   let j: usize = 0;
   // Two vectors per iteration: their dependency chains interleave and share the constants.
   for (; j + 32 <= vectorBytes; j += 32) {
-    const a = sigmoid4(v128.load(x + j)), b = sigmoid4(v128.load(x + j, 16));
-    v128.store(out + j, a); v128.store(out + j, b, 16);
+    const u = v128.load(x + j), v = v128.load(x + j, 16);
+    if (i32x4.bitmask(v128.or(f32x4.ge(f32x4.abs(u), limit), f32x4.ge(f32x4.abs(v), limit))) == 0) {
+      v128.store(out + j, sigmoid4(u, false)); v128.store(out + j, sigmoid4(v, false), 16);
+    } else {
+      v128.store(out + j, sigmoid4(u, true)); v128.store(out + j, sigmoid4(v, true), 16);
+    }
   }
-  for (; j < vectorBytes; j += 16) v128.store(out + j, sigmoid4(v128.load(x + j)));
+  for (; j < vectorBytes; j += 16) v128.store(out + j, sigmoid4(v128.load(x + j), true));
   const remaining = (bytes - j) >> 2;
-  if (remaining > 0) storeTail(out + j, remaining, sigmoid4(loadTail(x + j, remaining)));
+  if (remaining > 0) storeTail(out + j, remaining, sigmoid4(loadTail(x + j, remaining), true));
 }
 
 /** out = tanh(x) over `count` floats; out may be x. */

@@ -13,10 +13,12 @@
  */
 
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { JsKernels } from '../../src/core/js-kernels.js';
 import type { Kernels } from '../../src/core/kernels.js';
 import { Rng } from '../../src/core/rng.js';
+import type { WasmKernels } from '../../src/core/wasm/wasm-kernels.js';
 import { backendsUnderTest } from '../helpers/backends.js';
 
 const MAX_ULPS = 2;
@@ -113,6 +115,40 @@ for (const kernels of wasmBackends) {
         assert.ok(worstUlps <= MAX_ULPS, `${kind}(${inputs[worstAt]}) = ${actual[worstAt]}, reference ${expected[worstAt]}: ${worstUlps} ulp apart`);
       });
     }
+
+    test('every float with |x| in [64, 128) gives the bits of the plain multiply, where sigmoid rounds to subnormals without one', () => {
+      // SHA-256 of the outputs over those 2^24 floats (ascending bits, + then −), from the build
+      // before sigmoid's subnormal outputs were rounded on normal floats (2026-12-01): the same
+      // bits are the claim. The relaxed build's digest holds where its multiply-add fuses.
+      const digests: Record<string, { sigmoid: string; tanh: string }> = {
+        fused: {
+          sigmoid: 'b43050088c4433e046a5c2db92cbdca08300fa19fc89aae436d6a84e213b1218',
+          tanh: 'ad21debf20888ad0672b27f03b5ab508fe08ff894db9af80120735fde57e4fca',
+        },
+        unfused: {
+          sigmoid: '6556d732285b4fec9d7edb3ee8d747ac7e03f94e2fabbd53ad1bd8b26d55a4ef',
+          tanh: 'ad21debf20888ad0672b27f03b5ab508fe08ff894db9af80120735fde57e4fca',
+        },
+      };
+      const fused = (kernels as WasmKernels).fusedMultiplyAdd;
+      if (kernels.variant.includes('relaxed') && !fused) return; // a digest made on FMA hardware
+      const chunk = 1 << 22;
+      const x = kernels.matrix(1, chunk),
+        out = kernels.matrix(1, chunk);
+      const bits = new Uint32Array(chunk);
+      for (const kind of ['sigmoid', 'tanh'] as const) {
+        const hash = createHash('sha256');
+        for (const sign of [0, 0x80000000]) {
+          for (let start = 0; start < 1 << 23; start += chunk) {
+            for (let i = 0; i < chunk; i++) bits[i] = (sign | (133 << 23) | (start + i)) >>> 0; // exponent 133: [64, 128)
+            x.data.set(new Float32Array(bits.buffer));
+            kernels.activationForward(kind, x, out);
+            hash.update(new Uint8Array(Float32Array.from(out.data).buffer));
+          }
+        }
+        assert.equal(hash.digest('hex'), digests[fused ? 'fused' : 'unfused']![kind], kind);
+      }
+    });
 
     test('saturation is exact, zeros keep their sign in tanh, NaN gives NaN', () => {
       const x = Float32Array.from([1e4, -1e4, Infinity, -Infinity, 200, -200, 0, -0, Number.NaN, 1e-45, -1e-40]);
