@@ -17,13 +17,16 @@
  */
 import { madd, nonzeroBelow, selectLanes } from './simd';
 
-/** 2^−126, the smallest normal float32. */
-const SMALLEST_NORMAL: f64 = 1.1754943508222875e-38;
-
-/** 2^−126·2^E for operands scaled by 2^E = 1/(unscaleA·unscaleB): below it the unscaled sums are subnormal. E from 23 (so that 2^(−149+E) is normal) to 126. */
+/**
+ * 2^−126·2^E for operands scaled by 2^E = 1/(unscaleA·unscaleB): below it the unscaled sums are
+ * subnormal. E from 23 (so that 2^(−149+E) is normal) to 126. Read from the exponent bits of
+ * unscaleA·unscaleB (powers of two: exact and normal), not divided: V8 would sink a division
+ * into the kernels' loops.
+ */
 // @ts-ignore: decorator
 @inline export function smallestSum(unscaleA: f32, unscaleB: f32): v128 {
-  return f32x4.splat(<f32>(SMALLEST_NORMAL / (<f64>unscaleA * <f64>unscaleB)));
+  const biasedExponent = reinterpret<i32>(unscaleA * unscaleB) >>> 23; // 127 − E
+  return i32x4.splat((128 - biasedExponent) << 23); // 2^(1 + E − 127)
 }
 
 /**
