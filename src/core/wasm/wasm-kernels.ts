@@ -749,7 +749,7 @@ export class WasmKernels implements Kernels {
     const unscaleA = 2 ** -exponentA,
       unscaleB = 2 ** -exponentB;
     const kept = this.skipNegligibleUpdates ? this.keptUpdates(0, pa, null, pb, po, m, k, n, scale, unscaleA, unscaleB, m * k + m * n + k * n) : null;
-    if (!kept) {
+    if (!kept || !this.worthGathering(kept.rows * kept.cols, k * n)) {
       kernels.gemmAddRescaled(pa, 4, k * 4, pb, n * 4, po, n * 4, k, n, m, scale, unscaleA, unscaleB);
       return;
     }
@@ -776,7 +776,7 @@ export class WasmKernels implements Kernels {
       k = rows.cols;
     const kernelScratch = () => this.scratch(kernelScratchBytes); // first in scratch: the blocks go after it
     const kept = this.skipNegligibleUpdates ? this.keptUpdates(kernelScratchBytes, 0, rows, pb, po, m, k, n, scale, 1, unscaleB, m * n + k * n) : null;
-    if (!kept) {
+    if (!kept || !this.worthGathering(k * kept.cols, k * n)) {
       kernels.matmulTransposeASparseRowsAdd(rows.rowStart, rows.indices, rows.values, m, k, pb, po, n, scale, kernelScratch(), unscaleB);
       return;
     }
@@ -794,7 +794,7 @@ export class WasmKernels implements Kernels {
    * Which rows and columns of out[k,n] += scale·(aᵀ·b) hold an update that may change its bits
    * (assembly/negligible-updates.ts), in scratch after `before` bytes (kept for the caller's
    * kernel), with room for `extraFloats` more after them (at `free`); a as dense a[m,k] at pa or
-   * as `sparse` rows. Null when the kept block is most of out (gathering would cost more than it saves).
+   * as `sparse` rows.
    */
   private keptUpdates(
     before: number,
@@ -809,7 +809,7 @@ export class WasmKernels implements Kernels {
     unscaleA: number,
     unscaleB: number,
     extraFloats: number,
-  ): { rows: number; keptRows: number; cols: number; keptCols: number; free: number } | null {
+  ): { rows: number; keptRows: number; cols: number; keptCols: number; free: number } {
     const kernels = this.kernels;
     // Column sums f32[k + 4], maxima f32[n + 4], kept rows u32[k], kept columns u32[n], their counts u32[2].
     const sums = this.scratch(before + (k + 4 + n + 4 + k + n + 2 + extraFloats) * 4) + before,
@@ -821,12 +821,15 @@ export class WasmKernels implements Kernels {
     else kernels.columnSums(pa, m, k, sums);
     kernels.columnMaxima(pb, m, n, maxima);
     kernels.keptUpdates(sums, maxima, po, m, k, n, scale, unscaleA, unscaleB, keptRows, keptCols, counts);
-    const rows = this.word(counts),
-      cols = this.word(counts + 4);
-    if (rows * cols > BLOCK_WORTH_GATHERING * k * n) return null;
+    return { rows: this.word(counts), keptRows, cols: this.word(counts + 4), keptCols, free: counts + 8 };
+  }
+
+  /** Whether multiplying `kept` of a weight update's `total` elements pays for the gathering; if so, counts the others as left out. */
+  private worthGathering(kept: number, total: number): boolean {
+    if (kept > BLOCK_WORTH_GATHERING * total) return false;
     this.negligibleUpdates.products++;
-    this.negligibleUpdates.elements += k * n - rows * cols;
-    return { rows, keptRows, cols, keptCols, free: counts + 8 };
+    this.negligibleUpdates.elements += total - kept;
+    return true;
   }
 
   /** Undoes `scaleAwaySubnormals` (multiplying by a power of two that was exact one way is exact back). */
@@ -851,15 +854,15 @@ export class WasmKernels implements Kernels {
   }
 }
 
+/** A kept block larger than this share of a weight update is multiplied in place (gathering it would cost more than it saves). */
+const BLOCK_WORTH_GATHERING = 0.9;
+
 /**
  * The rescalings `scaleAwaySubnormals` does, as the powers of two A and B are multiplied by. A or
  * B up (the other down) leaves every product as it is; both up makes every sum 2^48 times larger
  * (gemmAddRescaled), A or B alone 2^24 (matmulTransposeBRescaled, matmulTransposeASparseRowsAdd's
  * rescaled sums).
  */
-/** A kept block larger than this share of a weight update is multiplied in place (gathering it would cost more than it saves). */
-const BLOCK_WORTH_GATHERING = 0.9;
-
 const RESCALINGS = { A: [24, -24], B: [-24, 24], both: [24, 24], aAlone: [24, 0], bAlone: [0, 24] } as const;
 type Rescaling = keyof typeof RESCALINGS;
 
