@@ -48,6 +48,7 @@ const TANH_POLYNOMIAL_BELOW: f32 = 0.625;
   if (!subnormalFree) return f32x4.mul(scaled, scaleB);
   // Below n = −126, p·2^n is subnormal: a multiply rounding to it takes a microcode assist on
   // Intel cores. Those lanes round it as that multiply does, on normal floats (`toSubnormalGrid`).
+  // (At n = −126, p·2^n is subnormal for p < 1 too: a narrow band left to the multiply.)
   const subnormal = f32x4.lt(n, f32x4.splat(-126)); // false for NaN
   if (i32x4.bitmask(subnormal) == 0) return f32x4.mul(scaled, scaleB);
   const normal = f32x4.mul(scaled, selectLanes(f32x4.splat(1), scaleB, subnormal));
