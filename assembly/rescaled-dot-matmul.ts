@@ -5,7 +5,7 @@
  * then divided by 2^E. For m even and n and k multiples of 4, where matmulTransposeB takes only
  * that tile.
  */
-import { smallestSum, step } from './rescaled-sums';
+import { cancelledSeen, smallestSum, step } from './rescaled-sums';
 import { notFinite, sumLanes4 } from './simd';
 
 /**
@@ -27,13 +27,28 @@ export function matmulTransposeBRescaled(a: usize, b: usize, out: usize, m: i32,
       for (let j: usize = 0; j < rowBytes; j += 16) {
         const x0 = v128.load(a0 + j), x1 = v128.load(a1 + j);
         let w = v128.load(b0 + j);
-        s00 = step(x0, w, s00, smallest, unscaleA, 1); s10 = step(x1, w, s10, smallest, unscaleA, 1);
+        s00 = step(x0, w, s00, smallest, unscaleA, 1, true); s10 = step(x1, w, s10, smallest, unscaleA, 1, true);
         w = v128.load(b1 + j);
-        s01 = step(x0, w, s01, smallest, unscaleA, 1); s11 = step(x1, w, s11, smallest, unscaleA, 1);
+        s01 = step(x0, w, s01, smallest, unscaleA, 1, true); s11 = step(x1, w, s11, smallest, unscaleA, 1, true);
         w = v128.load(b2 + j);
-        s02 = step(x0, w, s02, smallest, unscaleA, 1); s12 = step(x1, w, s12, smallest, unscaleA, 1);
+        s02 = step(x0, w, s02, smallest, unscaleA, 1, true); s12 = step(x1, w, s12, smallest, unscaleA, 1, true);
         w = v128.load(b3 + j);
-        s03 = step(x0, w, s03, smallest, unscaleA, 1); s13 = step(x1, w, s13, smallest, unscaleA, 1);
+        s03 = step(x0, w, s03, smallest, unscaleA, 1, true); s13 = step(x1, w, s13, smallest, unscaleA, 1, true);
+      }
+      if (cancelledSeen) {
+        cancelledSeen = false;
+        s00 = f32x4.splat(0); s01 = s00; s02 = s00; s03 = s00; s10 = s00; s11 = s00; s12 = s00; s13 = s00;
+        for (let j: usize = 0; j < rowBytes; j += 16) {
+          const x0 = v128.load(a0 + j), x1 = v128.load(a1 + j);
+          let w = v128.load(b0 + j);
+          s00 = step(x0, w, s00, smallest, unscaleA, 1); s10 = step(x1, w, s10, smallest, unscaleA, 1);
+          w = v128.load(b1 + j);
+          s01 = step(x0, w, s01, smallest, unscaleA, 1); s11 = step(x1, w, s11, smallest, unscaleA, 1);
+          w = v128.load(b2 + j);
+          s02 = step(x0, w, s02, smallest, unscaleA, 1); s12 = step(x1, w, s12, smallest, unscaleA, 1);
+          w = v128.load(b3 + j);
+          s03 = step(x0, w, s03, smallest, unscaleA, 1); s13 = step(x1, w, s13, smallest, unscaleA, 1);
+        }
       }
       // Adding two sums on the grid 2^(−149+E) is exact below 2^−126·2^E, and scales above: plain adds keep the bits.
       const r0 = sumLanes4(s00, s01, s02, s03), r1 = sumLanes4(s10, s11, s12, s13);

@@ -6,7 +6,7 @@
  * then divided by 2^E. An element whose scaled sum overflowed (never finite again) is summed
  * again from the factors scaled back, as gemm sums it.
  */
-import { smallestSum, step } from './rescaled-sums';
+import { cancelledSeen, smallestSum, step } from './rescaled-sums';
 import { ALL_LANES, lastLanes, madd, notFinite } from './simd';
 
 /**
@@ -57,11 +57,25 @@ export function gemmAddRescaled(
   let pa = a, pb = b;
   for (let t = 0; t < depth; t++) {
     const row = v128.load(pb);
-    s0 = step(v128.load32_splat(pa), row, s0, smallest, unscaleA, unscaleB);
-    s1 = step(v128.load32_splat(pa + aRowStride), row, s1, smallest, unscaleA, unscaleB);
-    s2 = step(v128.load32_splat(pa + 2 * aRowStride), row, s2, smallest, unscaleA, unscaleB);
-    s3 = step(v128.load32_splat(pa + 3 * aRowStride), row, s3, smallest, unscaleA, unscaleB);
+    s0 = step(v128.load32_splat(pa), row, s0, smallest, unscaleA, unscaleB, true);
+    s1 = step(v128.load32_splat(pa + aRowStride), row, s1, smallest, unscaleA, unscaleB, true);
+    s2 = step(v128.load32_splat(pa + 2 * aRowStride), row, s2, smallest, unscaleA, unscaleB, true);
+    s3 = step(v128.load32_splat(pa + 3 * aRowStride), row, s3, smallest, unscaleA, unscaleB, true);
     pa += aStep; pb += bRowStride;
+  }
+  if (cancelledSeen) {
+    // A sum cancelled to below 2^−126·2^E (rare): the tile again, such steps done as they are.
+    cancelledSeen = false;
+    s0 = f32x4.splat(0); s1 = s0; s2 = s0; s3 = s0;
+    pa = a; pb = b;
+    for (let t = 0; t < depth; t++) {
+      const row = v128.load(pb);
+      s0 = step(v128.load32_splat(pa), row, s0, smallest, unscaleA, unscaleB);
+      s1 = step(v128.load32_splat(pa + aRowStride), row, s1, smallest, unscaleA, unscaleB);
+      s2 = step(v128.load32_splat(pa + 2 * aRowStride), row, s2, smallest, unscaleA, unscaleB);
+      s3 = step(v128.load32_splat(pa + 3 * aRowStride), row, s3, smallest, unscaleA, unscaleB);
+      pa += aStep; pb += bRowStride;
+    }
   }
   store4(a, aStep, b, bRowStride, c, s0, depth, scale, unscaleA, unscaleB, mask);
   store4(a + aRowStride, aStep, b, bRowStride, c + cRowStride, s1, depth, scale, unscaleA, unscaleB, mask);
@@ -78,8 +92,17 @@ export function gemmAddRescaled(
   let sum = f32x4.splat(0);
   let pa = a, pb = b;
   for (let t = 0; t < depth; t++) {
-    sum = step(v128.load32_splat(pa), v128.load(pb), sum, smallest, unscaleA, unscaleB);
+    sum = step(v128.load32_splat(pa), v128.load(pb), sum, smallest, unscaleA, unscaleB, true);
     pa += aStep; pb += bRowStride;
+  }
+  if (cancelledSeen) {
+    cancelledSeen = false;
+    sum = f32x4.splat(0);
+    pa = a; pb = b;
+    for (let t = 0; t < depth; t++) {
+      sum = step(v128.load32_splat(pa), v128.load(pb), sum, smallest, unscaleA, unscaleB);
+      pa += aStep; pb += bRowStride;
+    }
   }
   store4(a, aStep, b, bRowStride, c, sum, depth, scale, unscaleA, unscaleB, mask);
 }

@@ -36,10 +36,13 @@ import { madd, nonzeroBelow, selectLanes } from './simd';
  * exact, and the exact sum + C lies in C's binade, where the float32 spacing is the grid, so the
  * one rounding is the unscaled one (ties to even: C is an even multiple of the grid); − C is
  * exact. A sum rounded to 0 keeps the sign of the exact one (next's). A lane whose previous sum
- * was not below `smallest` (the step cancelled it) is stepped on the values scaled back instead.
+ * was not below `smallest` (the step cancelled it) is stepped on the values scaled back instead;
+ * or, with `deferCancelled` (a constant), only flagged in `cancelledSeen`: the kernel then sums
+ * those sums again without deferring. That step is rare, and its code in the loop kept V8's
+ * registers short (a fifth of the time of the rescaled dY·Wᵀ).
  */
 // @ts-ignore: decorator
-@inline export function step(factors: v128, row: v128, sum: v128, smallest: v128, unscaleA: f32, unscaleB: f32): v128 {
+@inline export function step(factors: v128, row: v128, sum: v128, smallest: v128, unscaleA: f32, unscaleB: f32, deferCancelled: bool = false): v128 {
   const magnitude = i32x4.splat(0x7fffffff), sign = i32x4.splat(0x80000000);
   const next = madd(factors, row, sum);
   const tiny = nonzeroBelow(next, smallest);
@@ -50,6 +53,10 @@ import { madd, nonzeroBelow, selectLanes } from './simd';
   const rounded = selectLanes(onGrid, next, tiny);
   // Magnitudes' bits (and smallest's) are below 2^31: a signed compare orders them.
   const cancelled = v128.and(tiny, i32x4.ge_s(v128.and(sum, magnitude), smallest));
+  if (deferCancelled) {
+    if (i32x4.bitmask(cancelled) != 0) cancelledSeen = true;
+    return rounded;
+  }
   return i32x4.bitmask(cancelled) != 0 ? stepUnscaled(factors, row, sum, rounded, cancelled, unscaleA, unscaleB) : rounded;
 }
 
@@ -63,3 +70,6 @@ function stepUnscaled(factors: v128, row: v128, sum: v128, rounded: v128, redo: 
   return v128.bitselect(step, rounded, redo);
 }
 
+
+/** Set by `step` with deferCancelled when a lane cancelled: its sums are wrong from there, and the kernel resets this and sums them again without deferring. */
+export let cancelledSeen = false;

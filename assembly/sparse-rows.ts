@@ -8,7 +8,7 @@
  * pack-as-you-go kernels of sparse-matmul.ts, and gives the same bits.
  */
 import { touchRows } from './bytes-to-floats';
-import { smallestSum, step } from './rescaled-sums';
+import { cancelledSeen, smallestSum, step } from './rescaled-sums';
 import { madd, notFinite } from './simd';
 import { addScaledRowsInRegisters, packGroup, packNonzeros, sumScaledRows } from './sparse-matmul';
 
@@ -126,10 +126,22 @@ function addScaledRowsRescaled(offsets: usize, values: usize, count: u32, b: usi
     let c0 = f32x4.splat(0), c1 = c0, c2 = c0, c3 = c0;
     for (let e: usize = 0; e < end; e += 4) {
       const factors = v128.load32_splat(values + e), row = b + <usize>load<u32>(offsets + e) + j;
-      c0 = step(factors, v128.load(row), c0, smallest, 1, unscaleB);
-      c1 = step(factors, v128.load(row, 16), c1, smallest, 1, unscaleB);
-      c2 = step(factors, v128.load(row, 32), c2, smallest, 1, unscaleB);
-      c3 = step(factors, v128.load(row, 48), c3, smallest, 1, unscaleB);
+      c0 = step(factors, v128.load(row), c0, smallest, 1, unscaleB, true);
+      c1 = step(factors, v128.load(row, 16), c1, smallest, 1, unscaleB, true);
+      c2 = step(factors, v128.load(row, 32), c2, smallest, 1, unscaleB, true);
+      c3 = step(factors, v128.load(row, 48), c3, smallest, 1, unscaleB, true);
+    }
+    if (cancelledSeen) {
+      // A sum cancelled to below 2^−126·2^E (rare): these sums again, such steps done as they are.
+      cancelledSeen = false;
+      c0 = f32x4.splat(0); c1 = c0; c2 = c0; c3 = c0;
+      for (let e: usize = 0; e < end; e += 4) {
+        const factors = v128.load32_splat(values + e), row = b + <usize>load<u32>(offsets + e) + j;
+        c0 = step(factors, v128.load(row), c0, smallest, 1, unscaleB);
+        c1 = step(factors, v128.load(row, 16), c1, smallest, 1, unscaleB);
+        c2 = step(factors, v128.load(row, 32), c2, smallest, 1, unscaleB);
+        c3 = step(factors, v128.load(row, 48), c3, smallest, 1, unscaleB);
+      }
     }
     storeRescaledSum(offsets, values, end, b + j, out + j, c0, scale, unscaleB);
     storeRescaledSum(offsets, values, end, b + j + 16, out + j + 16, c1, scale, unscaleB);
@@ -138,7 +150,12 @@ function addScaledRowsRescaled(offsets: usize, values: usize, count: u32, b: usi
   }
   for (; j < bytes; j += 16) {
     let c0 = f32x4.splat(0);
-    for (let e: usize = 0; e < end; e += 4) c0 = step(v128.load32_splat(values + e), v128.load(b + <usize>load<u32>(offsets + e) + j), c0, smallest, 1, unscaleB);
+    for (let e: usize = 0; e < end; e += 4) c0 = step(v128.load32_splat(values + e), v128.load(b + <usize>load<u32>(offsets + e) + j), c0, smallest, 1, unscaleB, true);
+    if (cancelledSeen) {
+      cancelledSeen = false;
+      c0 = f32x4.splat(0);
+      for (let e: usize = 0; e < end; e += 4) c0 = step(v128.load32_splat(values + e), v128.load(b + <usize>load<u32>(offsets + e) + j), c0, smallest, 1, unscaleB);
+    }
     storeRescaledSum(offsets, values, end, b + j, out + j, c0, scale, unscaleB);
   }
 }

@@ -181,6 +181,37 @@ describe('subnormal operands rescaled: the same bits as multiplying them as they
         compare(`x as its nonzeros, awkward values, ${n} columns`, [awkwardDy], out, add, n % 4 === 0 ? sumsScaled : 'oneFactor');
         if (n === 8) assert.equal(out.data[3], start[3]! + 0.5 * 2 ** 110, 'the sum that overflows scaled up');
       }
+      // A sum cancelled from above 2^−126 to below: pixel 0 is 1 and 1 + 2^−23 in examples 0 and 1,
+      // whose dY are 2^−100 and −2^−100·(1 − 2^−23): 2^−146 left. Scaled up, 2^−100 is too coarse
+      // to take the offset exactly: the kernel finds the cancelled step after the vectors and sums
+      // them again. A subnormal dY elsewhere, so that dY is rescaled.
+      const pixelsCancelling = new Float32Array(3 * 4);
+      pixelsCancelling[0] = 1;
+      pixelsCancelling[4] = 1 + 2 ** -23;
+      pixelsCancelling[8 + 1] = 1;
+      const rowsCancelling = kernels.sparseRows(3, 4);
+      kernels.packRows(matrix(3, 4, pixelsCancelling), rowsCancelling);
+      // Columns 0 and 16 of 20: one in the kernel's blocks of 16, one in its tail.
+      const dyCancelling = matrix(
+        3,
+        20,
+        new Float32Array(3 * 20).map((_, i) => [2 ** -100, -(2 ** -100) * (1 - 2 ** -23), 0][Math.floor(i / 20)]! * (i % 20 === 0 || i % 20 === 16 ? 1 : 0)),
+      );
+      dyCancelling.data[2 * 20 + 5] = 2 ** -140;
+      const outCancelling = kernels.matrix(4, 20);
+      compare(
+        'x as its nonzeros, a sum cancelled from above 2^−126',
+        [dyCancelling],
+        outCancelling,
+        () => {
+          outCancelling.data.fill(0);
+          kernels.matmulTransposeAAddSparseRows(rowsCancelling, dyCancelling, outCancelling, 1);
+        },
+        sumsScaled,
+      );
+      // (0 where the product is rounded before the add: −2^−100·(1 − 2^−46) rounds to −2^−100.)
+      assert.equal(outCancelling.data[0], kernels.fusedMultiplyAdd ? 2 ** -146 : 0, 'pixel 0, column 0');
+      assert.equal(outCancelling.data[16], kernels.fusedMultiplyAdd ? 2 ** -146 : 0, 'pixel 0, column 16');
     });
 
     test(`${variant}: dY·Wᵀ with a subnormal dY, its sums rescaled`, () => {
@@ -199,6 +230,29 @@ describe('subnormal operands rescaled: the same bits as multiplying them as they
         const out = kernels.matrix(m, k);
         compare(`${m}×${n} · (${k}×${n})ᵀ`, [dy, w], out, () => kernels.matmulTransposeB(dy, w, out), expected);
       }
+      // A lane's sum cancelled from above 2^−126 to below: 2^−100·1, then − 2^−100·(1 − 2^−23)·(1 + 2^−23),
+      // leaves 2^−146. Scaled up, 2^−100 is too coarse to take the offset exactly: the kernel finds
+      // the cancelled step after the tile and sums the tile again. A subnormal dY elsewhere, so
+      // that dY is rescaled.
+      const cancelling = new Float32Array(2 * 16);
+      cancelling[0] = 2 ** -100;
+      cancelling[4] = -(2 ** -100) * (1 - 2 ** -23);
+      cancelling[16 + 9] = 2 ** -140;
+      const dyCancelling = matrix(2, 16, cancelling);
+      const wCancelling = matrix(
+        4,
+        16,
+        new Float32Array(4 * 16).map((_, i) => (i % 16 === 4 ? 1 + 2 ** -23 : 1)),
+      );
+      const outCancelling = kernels.matrix(2, 4);
+      compare(
+        'a sum cancelled from above 2^−126',
+        [dyCancelling, wCancelling],
+        outCancelling,
+        () => kernels.matmulTransposeB(dyCancelling, wCancelling, outCancelling),
+        sumsScaled,
+      );
+      assert.equal(outCancelling.data[0], kernels.fusedMultiplyAdd ? 2 ** -146 : 0, 'row 0, column 0 (0 where the product is rounded first)');
       // Lanes 0 and 2 of row 0's sum, 2^−126·(1 + 2^−23) and −2^−126, fold to 2^−149 (the first
       // lane too large to round against 2^−126·2^24 exactly); and, in another shape, a sum whose
       // 2^24 times overflows (2^100·2^20), for which the product is done as it is.
@@ -259,21 +313,24 @@ describe('subnormal operands rescaled: the same bits as multiplying them as they
         [8, 6, -0],
         [6, 2, 0],
       ] as const) {
-        const xs = new Float32Array(4 * 8);
+        // x has 9 columns: output rows 0-7 in tiles of four rows, row 8 alone, which sums (0, 0)'s cancellation again.
+        const xs = new Float32Array(4 * 9);
         const dys = new Float32Array(4 * n);
         xs[0] = 1;
-        xs[8] = 1 + 2 ** -22;
+        xs[9] = 1 + 2 ** -22;
+        xs[8] = 1;
+        xs[9 + 8] = 1 + 2 ** -22;
         dys[0] = 2 ** -102 * (1 + 2 ** -22 + 2 ** -23);
         dys[n] = -(2 ** -102) * (1 + 2 ** -23);
         xs[3] = 2 ** 60;
         dys[5] = 2 ** 30;
-        xs[3 * 8 + 4] = 2 ** -80;
+        xs[3 * 9 + 4] = 2 ** -80;
         dys[3 * n + zeroColumn] = -(2 ** -75);
-        xs[2 * 8 + 1] = 2 ** -135; // subnormals in both factors
+        xs[2 * 9 + 1] = 2 ** -135; // subnormals in both factors
         dys[2 * n + 1] = 2 ** -140;
-        const x = matrix(4, 8, xs);
+        const x = matrix(4, 9, xs);
         const dy = matrix(4, n, dys);
-        const target = kernels.matrix(8, n);
+        const target = kernels.matrix(9, n);
         const update = () => {
           target.data.fill(0);
           target.data[4 * n + zeroColumn] = -0;
@@ -282,6 +339,7 @@ describe('subnormal operands rescaled: the same bits as multiplying them as they
         compare(`sums set up by hand, ${n} columns`, [x, dy], target, update, both);
         // Multiplied, then added (SIMD128), the product rounds to −2^−102·(1 + 2^−22 + 2^−23) and the sum to 0.
         assert.equal(target.data[0], kernels.fusedMultiplyAdd ? -(2 ** -147) : 0, 'the cancelled sum');
+        assert.equal(target.data[8 * n], kernels.fusedMultiplyAdd ? -(2 ** -147) : 0, 'the cancelled sum in the row summed alone');
         assert.equal(target.data[3 * n + 5], 2 ** 90, 'the sum that overflows scaled up');
         // Multiplied, then added, the product rounds to −0 first, and +0 + −0 is +0.
         const zero = kernels.fusedMultiplyAdd ? expectedZero : 0;
