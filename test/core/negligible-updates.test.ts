@@ -17,12 +17,9 @@ import { Rng } from '../../src/core/rng.js';
 import { compileKernelModule } from '../../src/core/wasm/kernel-module.js';
 import { WasmKernels } from '../../src/core/wasm/wasm-kernels.js';
 import { placedMatrix, wasmBuildsHere } from '../helpers/backends.js';
+import { float32Bits } from '../helpers/float-bits.js';
 
 const SMALLEST_NORMAL = 2 ** -126;
-
-function bits(data: ArrayLike<number>): Uint32Array {
-  return new Uint32Array(Float32Array.from(data).buffer);
-}
 
 /** A saturated sigmoid's outputs [m, k]: 0, 1, in between, 10% subnormal; a third of the units (columns) saturated at 0 throughout (0 or subnormal). */
 function activations(rng: Rng, m: number, k: number): Float32Array {
@@ -68,7 +65,7 @@ describe('negligible weight updates left out: the same bits as the whole product
         kernels.skipNegligibleUpdates = skip;
         target.data.set(start);
         update();
-        return bits(target.data);
+        return float32Bits(target.data);
       };
       const plain = run(false, false);
       assert.deepStrictEqual(run(true, false), plain, `${label}: rescaled, the whole product`);

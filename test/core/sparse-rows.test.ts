@@ -16,10 +16,11 @@ import type { Matrix } from '../../src/core/matrix.js';
 import { Rng } from '../../src/core/rng.js';
 import { WasmKernels } from '../../src/core/wasm/wasm-kernels.js';
 import { backendsUnderTest } from '../helpers/backends.js';
+import { float32Bits } from '../helpers/float-bits.js';
 
 /** The bit patterns of a matrix's values (NaNs and signed zeros compare by their bits too). */
 function bits(matrix: Matrix): Uint32Array {
-  return new Uint32Array(Float32Array.from(matrix.data).buffer);
+  return float32Bits(matrix.data);
 }
 
 function placed(kernels: Kernels, rows: number, cols: number, data: ArrayLike<number>): Matrix {

@@ -24,6 +24,7 @@ import { resolveTrainConfig } from '../../src/train/config.js';
 import { buildNetwork } from '../../src/train/networks.js';
 import { train } from '../../src/train/trainer.js';
 import { placedMatrix, wasmBuildsHere } from '../helpers/backends.js';
+import { float32Bits } from '../helpers/float-bits.js';
 import { trainNumbers } from '../helpers/train-numbers.js';
 
 const SMALLEST_NORMAL = 2 ** -126;
@@ -69,7 +70,7 @@ function cpuHasFma(): boolean | null {
 }
 
 function bits(matrix: Matrix): Uint32Array {
-  return new Uint32Array(Float32Array.from(matrix.data).buffer);
+  return float32Bits(matrix.data);
 }
 
 describe('subnormal operands rescaled: the same bits as multiplying them as they are (wasm)', async () => {
@@ -366,7 +367,7 @@ describe('subnormal operands rescaled: the same bits as multiplying them as they
         backend.rescaleSubnormals = rescale;
         const net = buildNetwork(backend, config, false);
         results.push(trainNumbers(await train(net, data, config)));
-        weights.push(net.dense.map((layer) => Array.from(new Uint32Array(Float32Array.from(layer.weights.data).buffer))));
+        weights.push(net.dense.map((layer) => Array.from(float32Bits(layer.weights.data))));
         if (rescale) assert.ok(backend.subnormalRescales.oneFactor > 100, `products were rescaled: ${backend.subnormalRescales.oneFactor}`);
         if (rescale && backend.fusedMultiplyAdd) assert.ok(backend.subnormalRescales.sumsScaled > 100, `both factors: ${backend.subnormalRescales.sumsScaled}`);
       }

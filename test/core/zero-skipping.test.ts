@@ -15,6 +15,7 @@ import { Rng } from '../../src/core/rng.js';
 import { compileKernelModule } from '../../src/core/wasm/kernel-module.js';
 import { WasmKernels } from '../../src/core/wasm/wasm-kernels.js';
 import { placedMatrix, wasmBuildsHere } from '../helpers/backends.js';
+import { float32Bits } from '../helpers/float-bits.js';
 
 const ZERO_FRACTIONS = [0, 0.3, 0.5, 0.7, 0.9, 0.99, 1];
 
@@ -26,10 +27,6 @@ function values(rng: Rng, length: number, zeroFraction: number, signed: boolean)
 }
 
 /** The bit patterns of a float32 matrix's values (NaNs compare by their bits too). */
-function bits(array: ArrayLike<number>): Uint32Array {
-  return new Uint32Array(Float32Array.from(array).buffer);
-}
-
 describe('zero skipping: the same bits as multiplying the zeros (wasm)', async () => {
   for (const { variant, bytes } of wasmBuildsHere()) {
     const kernels = await WasmKernels.create(await compileKernelModule(bytes), variant);
@@ -46,12 +43,12 @@ describe('zero skipping: the same bits as multiplying the zeros (wasm)', async (
           const forward = (skip: ZeroSkipping) => {
             const out = kernels.matrix(60, n);
             kernels.matmul(x, w, out, skip);
-            return bits(out.data);
+            return float32Bits(out.data);
           };
           const update = (skip: ZeroSkipping) => {
             const out = matrix(128, n, w.data);
             kernels.matmulTransposeAAdd(x, dy, out, skip, -0.01);
-            return bits(out.data);
+            return float32Bits(out.data);
           };
           assert.deepStrictEqual(forward('measure'), forward(false), `x·W, ${zeros * 100}% zeros, measured`);
           assert.deepStrictEqual(update('measure'), update(false), `xᵀ·dY, ${zeros * 100}% zeros, measured`);
@@ -84,7 +81,7 @@ describe('zero skipping: the same bits as multiplying the zeros (wasm)', async (
       const before = kernels.zeroSkips.forward;
       kernels.matmul(x, w, dense, false);
       kernels.matmul(x, w, measured, 'measure');
-      assert.deepStrictEqual(bits(measured.data), bits(dense.data));
+      assert.deepStrictEqual(float32Bits(measured.data), float32Bits(dense.data));
       assert.equal(kernels.zeroSkips.forward, before, 'W holds ∞: multiplied in full');
       assert.ok(dense.data.some(Number.isNaN) && dense.data.filter(Number.isNaN).length > 60, 'rows with x[·,3] = 0 got 0·∞ = NaN');
     });
@@ -101,13 +98,13 @@ describe('zero skipping: the same bits as multiplying the zeros (wasm)', async (
         const gradient = (skip: ZeroSkipping) => {
           const out = matrix(60, 128, values(rng, 60 * 128, 0, true)); // stale values: the product must overwrite them
           kernels.matmulTransposeB(dy, w, out, skip);
-          return bits(out.data);
+          return float32Bits(out.data);
         };
         assert.deepStrictEqual(gradient('measure'), gradient(false), `dY·Wᵀ, W ${finite ? 'finite' : 'with −∞'}`);
         const update = (skip: ZeroSkipping) => {
           const out = matrix(128, 128, w.data);
           kernels.matmulTransposeAAdd(x, dy, out, false, -0.01, skip);
-          return bits(out.data);
+          return float32Bits(out.data);
         };
         assert.deepStrictEqual(update('measure'), update(false), 'xᵀ·dY with dY = 0');
         assert.equal(kernels.zeroSkips.vanishedGradient - before, finite ? 2 : 1, 'skipped where W (and x) are finite');
