@@ -5,7 +5,7 @@
  * then divided by 2^E. For m even and n and k multiples of 4, where matmulTransposeB takes only
  * that tile.
  */
-import { cancelledSeen, smallestSum, step } from './rescaled-sums';
+import { smallestSum, step, takeCancelled } from './rescaled-sums';
 import { notFinite, sumLanes4 } from './simd';
 
 /**
@@ -35,8 +35,7 @@ export function matmulTransposeBRescaled(a: usize, b: usize, out: usize, m: i32,
         w = v128.load(b3 + j);
         s03 = step(x0, w, s03, smallest, unscaleA, 1, true); s13 = step(x1, w, s13, smallest, unscaleA, 1, true);
       }
-      if (cancelledSeen) {
-        cancelledSeen = false;
+      if (takeCancelled()) {
         s00 = f32x4.splat(0); s01 = s00; s02 = s00; s03 = s00; s10 = s00; s11 = s00; s12 = s00; s13 = s00;
         for (let j: usize = 0; j < rowBytes; j += 16) {
           const x0 = v128.load(a0 + j), x1 = v128.load(a1 + j);

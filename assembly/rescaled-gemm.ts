@@ -6,7 +6,7 @@
  * then divided by 2^E. An element whose scaled sum overflowed (never finite again) is summed
  * again from the factors scaled back, as gemm sums it.
  */
-import { cancelledSeen, smallestSum, step } from './rescaled-sums';
+import { smallestSum, step, takeCancelled } from './rescaled-sums';
 import { ALL_LANES, lastLanes, madd, notFinite } from './simd';
 
 /**
@@ -63,9 +63,8 @@ export function gemmAddRescaled(
     s3 = step(v128.load32_splat(pa + 3 * aRowStride), row, s3, smallest, unscaleA, unscaleB, true);
     pa += aStep; pb += bRowStride;
   }
-  if (cancelledSeen) {
+  if (takeCancelled()) {
     // A sum cancelled to below 2^−126·2^E (rare): the tile again, such steps done as they are.
-    cancelledSeen = false;
     s0 = f32x4.splat(0); s1 = s0; s2 = s0; s3 = s0;
     pa = a; pb = b;
     for (let t = 0; t < depth; t++) {
@@ -89,22 +88,23 @@ export function gemmAddRescaled(
   a: usize, aStep: usize, b: usize, bRowStride: usize, c: usize, depth: i32,
   scale: f32, unscaleA: f32, unscaleB: f32, smallest: v128, mask: v128,
 ): void {
+  let sum = sumRow(a, aStep, b, bRowStride, depth, smallest, unscaleA, unscaleB, true);
+  if (takeCancelled()) sum = sumRow(a, aStep, b, bRowStride, depth, smallest, unscaleA, unscaleB, false);
+  store4(a, aStep, b, bRowStride, c, sum, depth, scale, unscaleA, unscaleB, mask);
+}
+
+/** One row's 4 sums, as tile4 steps them (`deferCancelled` a constant: see `step`). */
+// @ts-ignore: decorator
+@inline function sumRow(
+  a: usize, aStep: usize, b: usize, bRowStride: usize, depth: i32, smallest: v128, unscaleA: f32, unscaleB: f32, deferCancelled: bool,
+): v128 {
   let sum = f32x4.splat(0);
   let pa = a, pb = b;
   for (let t = 0; t < depth; t++) {
-    sum = step(v128.load32_splat(pa), v128.load(pb), sum, smallest, unscaleA, unscaleB, true);
+    sum = step(v128.load32_splat(pa), v128.load(pb), sum, smallest, unscaleA, unscaleB, deferCancelled);
     pa += aStep; pb += bRowStride;
   }
-  if (cancelledSeen) {
-    cancelledSeen = false;
-    sum = f32x4.splat(0);
-    pa = a; pb = b;
-    for (let t = 0; t < depth; t++) {
-      sum = step(v128.load32_splat(pa), v128.load(pb), sum, smallest, unscaleA, unscaleB);
-      pa += aStep; pb += bRowStride;
-    }
-  }
-  store4(a, aStep, b, bRowStride, c, sum, depth, scale, unscaleA, unscaleB, mask);
+  return sum;
 }
 
 /** c += scale·(sum scaled back) in the lanes `mask` keeps (the others + 0); a lane whose sum overflowed is summed again as gemm sums it. */

@@ -37,7 +37,7 @@ import { madd, nonzeroBelow, selectLanes } from './simd';
  * one rounding is the unscaled one (ties to even: C is an even multiple of the grid); − C is
  * exact. A sum rounded to 0 keeps the sign of the exact one (next's). A lane whose previous sum
  * was not below `smallest` (the step cancelled it) is stepped on the values scaled back instead;
- * or, with `deferCancelled` (a constant), only flagged in `cancelledSeen`: the kernel then sums
+ * or, with `deferCancelled` (a constant), only flagged (`takeCancelled`): the kernel then sums
  * those sums again without deferring. That step is rare, and its code in the loop kept V8's
  * registers short (a fifth of the time of the rescaled dY·Wᵀ).
  */
@@ -70,6 +70,13 @@ function stepUnscaled(factors: v128, row: v128, sum: v128, rounded: v128, redo: 
   return v128.bitselect(step, rounded, redo);
 }
 
+/** Set by `step` with deferCancelled when a lane cancelled: its sums are wrong from there. */
+let cancelledSeen = false;
 
-/** Set by `step` with deferCancelled when a lane cancelled: its sums are wrong from there, and the kernel resets this and sums them again without deferring. */
-export let cancelledSeen = false;
+/** Whether a deferred step cancelled since the last call (the flag cleared): if so, the kernel sums those sums again without deferring. */
+// @ts-ignore: decorator
+@inline export function takeCancelled(): bool {
+  const seen = cancelledSeen;
+  cancelledSeen = false;
+  return seen;
+}

@@ -8,7 +8,7 @@
  * pack-as-you-go kernels of sparse-matmul.ts, and gives the same bits.
  */
 import { touchRows } from './bytes-to-floats';
-import { cancelledSeen, smallestSum, step } from './rescaled-sums';
+import { smallestSum, step, takeCancelled } from './rescaled-sums';
 import { madd, notFinite } from './simd';
 import { addScaledRowsInRegisters, packGroup, packNonzeros, sumScaledRows } from './sparse-matmul';
 
@@ -131,9 +131,8 @@ function addScaledRowsRescaled(offsets: usize, values: usize, count: u32, b: usi
       c2 = step(factors, v128.load(row, 32), c2, smallest, 1, unscaleB, true);
       c3 = step(factors, v128.load(row, 48), c3, smallest, 1, unscaleB, true);
     }
-    if (cancelledSeen) {
+    if (takeCancelled()) {
       // A sum cancelled to below 2^−126·2^E (rare): these sums again, such steps done as they are.
-      cancelledSeen = false;
       c0 = f32x4.splat(0); c1 = c0; c2 = c0; c3 = c0;
       for (let e: usize = 0; e < end; e += 4) {
         const factors = v128.load32_splat(values + e), row = b + <usize>load<u32>(offsets + e) + j;
@@ -149,15 +148,18 @@ function addScaledRowsRescaled(offsets: usize, values: usize, count: u32, b: usi
     storeRescaledSum(offsets, values, end, b + j + 48, out + j + 48, c3, scale, unscaleB);
   }
   for (; j < bytes; j += 16) {
-    let c0 = f32x4.splat(0);
-    for (let e: usize = 0; e < end; e += 4) c0 = step(v128.load32_splat(values + e), v128.load(b + <usize>load<u32>(offsets + e) + j), c0, smallest, 1, unscaleB, true);
-    if (cancelledSeen) {
-      cancelledSeen = false;
-      c0 = f32x4.splat(0);
-      for (let e: usize = 0; e < end; e += 4) c0 = step(v128.load32_splat(values + e), v128.load(b + <usize>load<u32>(offsets + e) + j), c0, smallest, 1, unscaleB);
-    }
+    let c0 = sumVector(offsets, values, end, b + j, smallest, unscaleB, true);
+    if (takeCancelled()) c0 = sumVector(offsets, values, end, b + j, smallest, unscaleB, false);
     storeRescaledSum(offsets, values, end, b + j, out + j, c0, scale, unscaleB);
   }
+}
+
+/** One vector of addScaledRowsRescaled's sums (b here at the vector's column; `deferCancelled` a constant: see `step`). */
+// @ts-ignore: decorator
+@inline function sumVector(offsets: usize, values: usize, end: usize, b: usize, smallest: v128, unscaleB: f32, deferCancelled: bool): v128 {
+  let sum = f32x4.splat(0);
+  for (let e: usize = 0; e < end; e += 4) sum = step(v128.load32_splat(values + e), v128.load(b + <usize>load<u32>(offsets + e)), sum, smallest, 1, unscaleB, deferCancelled);
+  return sum;
 }
 
 /** out += scale·(c·unscaleB) (storeSum's, on the sum scaled back); lanes whose c overflowed are summed again from b·unscaleB (b here at the vector's column). */
