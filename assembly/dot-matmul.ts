@@ -2,54 +2,192 @@
  * @file out[m,k] = a[m,n]·b[k,n]ᵀ (the input gradient dY·Wᵀ) as dot products of rows, both
  * read contiguously. A 2x4 tile (2 rows of a against 4 rows of b) keeps 8 vector accumulators of
  * partial sums, loads 6 vectors per 8 multiply-adds, and folds its accumulators into one vector of
- * 4 outputs per row at the end.
+ * 4 outputs per row at the end. The masked form computes only the outputs a ReLU will pass on (and their
+ * row pair's partner), each summed in the order the plain form sums it.
  */
 import { madd, sumLanes, sumLanes4 } from './simd';
 
 export function matmulTransposeB(a: usize, b: usize, out: usize, m: i32, n: i32, k: i32): void {
   const rowBytes = <usize>n << 2; // a and b rows
   const outRowBytes = <usize>k << 2;
-  const vectorEnd = n & ~3; // lanes [vectorEnd, n) are the scalar tail
   let i = 0;
   for (; i + 2 <= m; i += 2) {
-    const a0 = a + <usize>i * rowBytes, a1 = a0 + rowBytes;
-    const o0 = out + <usize>i * outRowBytes, o1 = o0 + outRowBytes;
-    let p = 0;
-    for (; p + 4 <= k; p += 4) {
-      const b0 = b + <usize>p * rowBytes, b1 = b0 + rowBytes, b2 = b1 + rowBytes, b3 = b2 + rowBytes;
-      let s00 = f32x4.splat(0), s01 = s00, s02 = s00, s03 = s00, s10 = s00, s11 = s00, s12 = s00, s13 = s00;
-      for (let j: usize = 0, end = <usize>vectorEnd << 2; j < end; j += 16) {
-        const x0 = v128.load(a0 + j), x1 = v128.load(a1 + j);
-        let w = v128.load(b0 + j);
-        s00 = madd(x0, w, s00); s10 = madd(x1, w, s10);
-        w = v128.load(b1 + j);
-        s01 = madd(x0, w, s01); s11 = madd(x1, w, s11);
-        w = v128.load(b2 + j);
-        s02 = madd(x0, w, s02); s12 = madd(x1, w, s12);
-        w = v128.load(b3 + j);
-        s03 = madd(x0, w, s03); s13 = madd(x1, w, s13);
-      }
-      let r0 = sumLanes4(s00, s01, s02, s03), r1 = sumLanes4(s10, s11, s12, s13);
-      for (let j = vectorEnd; j < n; j++) {
-        const offset = <usize>j << 2;
-        const w = f32x4(load<f32>(b0 + offset), load<f32>(b1 + offset), load<f32>(b2 + offset), load<f32>(b3 + offset));
-        r0 = madd(v128.load32_splat(a0 + offset), w, r0);
-        r1 = madd(v128.load32_splat(a1 + offset), w, r1);
-      }
-      v128.store(o0 + (<usize>p << 2), r0);
-      v128.store(o1 + (<usize>p << 2), r1);
-    }
-    for (; p < k; p++) {
-      const bRow = b + <usize>p * rowBytes;
-      store<f32>(o0 + (<usize>p << 2), dot(a0, bRow, n));
-      store<f32>(o1 + (<usize>p << 2), dot(a1, bRow, n));
-    }
+    const a0 = a + <usize>i * rowBytes, o0 = out + <usize>i * outRowBytes;
+    rowPair(a0, a0 + rowBytes, b, o0, o0 + outRowBytes, n, k);
   }
   for (; i < m; i++) {
     const aRow = a + <usize>i * rowBytes;
     const oRow = out + <usize>i * outRowBytes;
     for (let p = 0; p < k; p++) store<f32>(oRow + (<usize>p << 2), dot(aRow, b + <usize>p * rowBytes, n));
   }
+}
+
+/**
+ * matmulTransposeB's out where mask[m,k] > 0, +0 elsewhere (NaN and −0 in mask count as not
+ * above 0): dY·Wᵀ through a ReLU whose output is mask, as that ReLU's backward would leave it.
+ * Each row pair runs the pair tile of matmulTransposeB on the columns either row needs only
+ * (about 3/4 of them where a ReLU keeps half, independently per row), then masks both rows: every
+ * output computed is summed as matmulTransposeB sums it, so kept outputs have its bits. A pair
+ * needing more than MASKED_PAIR_SHARE of its columns runs the whole tile (picking costs more).
+ * `indices`: k + 4 i32s of scratch.
+ */
+export function matmulTransposeBMasked(a: usize, b: usize, mask: usize, out: usize, m: i32, n: i32, k: i32, indices: usize): void {
+  const rowBytes = <usize>n << 2;
+  const outRowBytes = <usize>k << 2;
+  const tileColumns = k & ~3; // the pair tile's columns; the rest are dot products
+  let i = 0;
+  for (; i + 2 <= m; i += 2) {
+    const a0 = a + <usize>i * rowBytes, a1 = a0 + rowBytes;
+    const o0 = out + <usize>i * outRowBytes, o1 = o0 + outRowBytes;
+    const mask0 = mask + <usize>i * outRowBytes, mask1 = mask0 + outRowBytes;
+    const needed = neededColumns(mask0, mask1, tileColumns, indices);
+    if (<f64>needed > MASKED_PAIR_SHARE * <f64>tileColumns) {
+      rowPair(a0, a1, b, o0, o1, n, k);
+    } else {
+      memory.fill(o0, 0, <usize>tileColumns << 2);
+      memory.fill(o1, 0, <usize>tileColumns << 2);
+      for (let q = 0; q < needed; q += 4) {
+        // A last quad short of columns repeats one, whose lanes then store the same bits twice.
+        const at = indices + (<usize>q << 2);
+        const p0 = load<i32>(at), p1 = load<i32>(at, 4), p2 = load<i32>(at, 8), p3 = load<i32>(at, 12);
+        pairQuad(a0, a1, b + <usize>p0 * rowBytes, b + <usize>p1 * rowBytes, b + <usize>p2 * rowBytes, b + <usize>p3 * rowBytes, n);
+        storeLanes(o0, v128.load(PAIR_SUMS), p0, p1, p2, p3);
+        storeLanes(o1, v128.load(PAIR_SUMS, 16), p0, p1, p2, p3);
+      }
+      for (let p = tileColumns; p < k; p++) {
+        const bRow = b + <usize>p * rowBytes;
+        store<f32>(o0 + (<usize>p << 2), dot(a0, bRow, n));
+        store<f32>(o1 + (<usize>p << 2), dot(a1, bRow, n));
+      }
+    }
+    keepWherePositive(o0, mask0, k);
+    keepWherePositive(o1, mask1, k);
+  }
+  for (; i < m; i++) { // a lone last row: matmulTransposeB sums all of it with `dot`
+    const aRow = a + <usize>i * rowBytes, oRow = out + <usize>i * outRowBytes, maskRow = mask + <usize>i * outRowBytes;
+    for (let p = 0; p < k; p++) {
+      const offset = <usize>p << 2;
+      store<f32>(oRow + offset, load<f32>(maskRow + offset) > 0 ? dot(aRow, b + <usize>p * rowBytes, n) : 0);
+    }
+  }
+}
+
+/** Above this share of a row pair's tile columns needed, the whole tile is cheaper than picking them (bench/zero-skipping.ts measures). */
+const MASKED_PAIR_SHARE: f64 = 0.9;
+
+/**
+ * The columns p < count (a multiple of 4) where mask0[p] > 0 or mask1[p] > 0, into indices as
+ * i32s, followed by 3 copies of the last (so quads need no tail); returns how many.
+ */
+// @ts-ignore: decorator
+@inline function neededColumns(mask0: usize, mask1: usize, count: i32, indices: usize): i32 {
+  const zero = f32x4.splat(0);
+  let needed = 0;
+  let columns = i32x4(0, 1, 2, 3);
+  for (let p = 0; p < count; p += 4) {
+    const offset = <usize>p << 2;
+    const bits = i32x4.bitmask(v128.or(f32x4.gt(v128.load(mask0 + offset), zero), f32x4.gt(v128.load(mask1 + offset), zero)));
+    // The kept lanes' columns moved to the front, stored whole: the count moves past the kept ones only.
+    v128.store(indices + (<usize>needed << 2), i8x16.swizzle(columns, v128.load(COMPACT_LANES + (<usize>bits << 4))));
+    needed += <i32>popcnt(bits);
+    columns = i32x4.add(columns, i32x4.splat(4));
+  }
+  if (needed > 0) {
+    const last = load<i32>(indices + (<usize>(needed - 1) << 2));
+    for (let q = 0; q < 3; q++) store<i32>(indices + (<usize>(needed + q) << 2), last);
+  }
+  return needed;
+}
+
+/** For each 4-bit lane mask, the byte shuffle that moves the i32 lanes it sets to the front, in order. */
+const COMPACT_LANES = memory.data<u8>([
+  0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3,
+  0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3,
+  4, 5, 6, 7, 4, 5, 6, 7, 4, 5, 6, 7, 4, 5, 6, 7,
+  0, 1, 2, 3, 4, 5, 6, 7, 4, 5, 6, 7, 4, 5, 6, 7,
+  8, 9, 10, 11, 8, 9, 10, 11, 8, 9, 10, 11, 8, 9, 10, 11,
+  0, 1, 2, 3, 8, 9, 10, 11, 8, 9, 10, 11, 8, 9, 10, 11,
+  4, 5, 6, 7, 8, 9, 10, 11, 8, 9, 10, 11, 8, 9, 10, 11,
+  0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 8, 9, 10, 11,
+  12, 13, 14, 15, 12, 13, 14, 15, 12, 13, 14, 15, 12, 13, 14, 15,
+  0, 1, 2, 3, 12, 13, 14, 15, 12, 13, 14, 15, 12, 13, 14, 15,
+  4, 5, 6, 7, 12, 13, 14, 15, 12, 13, 14, 15, 12, 13, 14, 15,
+  0, 1, 2, 3, 4, 5, 6, 7, 12, 13, 14, 15, 12, 13, 14, 15,
+  8, 9, 10, 11, 12, 13, 14, 15, 12, 13, 14, 15, 12, 13, 14, 15,
+  0, 1, 2, 3, 8, 9, 10, 11, 12, 13, 14, 15, 12, 13, 14, 15,
+  4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 12, 13, 14, 15,
+  0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15
+]);
+
+/** oRow[p0..p3] = the lanes of r. */
+// @ts-ignore: decorator
+@inline function storeLanes(oRow: usize, r: v128, p0: i32, p1: i32, p2: i32, p3: i32): void {
+  store<f32>(oRow + (<usize>p0 << 2), f32x4.extract_lane(r, 0));
+  store<f32>(oRow + (<usize>p1 << 2), f32x4.extract_lane(r, 1));
+  store<f32>(oRow + (<usize>p2 << 2), f32x4.extract_lane(r, 2));
+  store<f32>(oRow + (<usize>p3 << 2), f32x4.extract_lane(r, 3));
+}
+
+/** Rows a0 and a1 of a against every row of b: the 2x4 tile over k's multiples of 4, dot products for the rest. */
+// @ts-ignore: decorator
+@inline function rowPair(a0: usize, a1: usize, b: usize, o0: usize, o1: usize, n: i32, k: i32): void {
+  const rowBytes = <usize>n << 2;
+  let p = 0;
+  for (; p + 4 <= k; p += 4) {
+    const b0 = b + <usize>p * rowBytes;
+    pairQuad(a0, a1, b0, b0 + rowBytes, b0 + 2 * rowBytes, b0 + 3 * rowBytes, n);
+    v128.store(o0 + (<usize>p << 2), v128.load(PAIR_SUMS));
+    v128.store(o1 + (<usize>p << 2), v128.load(PAIR_SUMS, 16));
+  }
+  for (; p < k; p++) {
+    const bRow = b + <usize>p * rowBytes;
+    store<f32>(o0 + (<usize>p << 2), dot(a0, bRow, n));
+    store<f32>(o1 + (<usize>p << 2), dot(a1, bRow, n));
+  }
+}
+
+/** The pair tile's 8 sums, [a0·b0..b3] then [a1·b0..b3]: pairQuad writes them, its caller stores them where they go. */
+const PAIR_SUMS = memory.data(32, 16);
+
+/**
+ * Rows a0 and a1 of a against rows b0..b3 of b, into PAIR_SUMS: 8 vector accumulators over the
+ * vectors of the rows (6 loads per 8 multiply-adds), folded by sumLanes4, then the tail's
+ * multiply-adds. Every output of matmulTransposeB in a tile is summed so.
+ */
+// @ts-ignore: decorator
+@inline function pairQuad(a0: usize, a1: usize, b0: usize, b1: usize, b2: usize, b3: usize, n: i32): void {
+  const vectorEnd = n & ~3; // lanes [vectorEnd, n) are the scalar tail
+  let s00 = f32x4.splat(0), s01 = s00, s02 = s00, s03 = s00, s10 = s00, s11 = s00, s12 = s00, s13 = s00;
+  for (let j: usize = 0, end = <usize>vectorEnd << 2; j < end; j += 16) {
+    const x0 = v128.load(a0 + j), x1 = v128.load(a1 + j);
+    let w = v128.load(b0 + j);
+    s00 = madd(x0, w, s00); s10 = madd(x1, w, s10);
+    w = v128.load(b1 + j);
+    s01 = madd(x0, w, s01); s11 = madd(x1, w, s11);
+    w = v128.load(b2 + j);
+    s02 = madd(x0, w, s02); s12 = madd(x1, w, s12);
+    w = v128.load(b3 + j);
+    s03 = madd(x0, w, s03); s13 = madd(x1, w, s13);
+  }
+  let r0 = sumLanes4(s00, s01, s02, s03), r1 = sumLanes4(s10, s11, s12, s13);
+  for (let j = vectorEnd; j < n; j++) {
+    const offset = <usize>j << 2;
+    const w = f32x4(load<f32>(b0 + offset), load<f32>(b1 + offset), load<f32>(b2 + offset), load<f32>(b3 + offset));
+    r0 = madd(v128.load32_splat(a0 + offset), w, r0);
+    r1 = madd(v128.load32_splat(a1 + offset), w, r1);
+  }
+  v128.store(PAIR_SUMS, r0);
+  v128.store(PAIR_SUMS, r1, 16);
+}
+
+/** row[p] = row[p] where maskRow[p] > 0, else +0, for p < count: what a ReLU's backward does. */
+// @ts-ignore: decorator
+@inline function keepWherePositive(row: usize, maskRow: usize, count: i32): void {
+  const zero = f32x4.splat(0);
+  const bytes = <usize>count << 2, vectorBytes = <usize>(count & ~3) << 2;
+  let j: usize = 0;
+  for (; j < vectorBytes; j += 16) v128.store(row + j, v128.and(v128.load(row + j), f32x4.gt(v128.load(maskRow + j), zero)));
+  for (; j < bytes; j += 4) if (!(load<f32>(maskRow + j) > 0)) store<f32>(row + j, 0);
 }
 
 /** Σ_j x[j]·y[j] over n floats, with two vector accumulators and a scalar tail. */

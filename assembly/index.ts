@@ -5,7 +5,7 @@
  * module never allocates.
  */
 export { gemm } from './dense-matmul';
-export { matmulTransposeB } from './dot-matmul';
+export { matmulTransposeB, matmulTransposeBMasked } from './dot-matmul';
 export { transpose } from './transpose';
 export { allFinite, countNonzeros } from './skip-checks';
 export { hasSubnormal, rescalable, scaleByPowerOfTwo } from './subnormals';

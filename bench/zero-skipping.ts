@@ -3,7 +3,9 @@
  * article's network ([60x128]·[128x128] forward, [128x60]·[60x128] weight gradient) with a left
  * factor of ReLU-like activations at each zero fraction, multiplied in full (`false`) and with its
  * zeros skipped (`true`), alternating round by round on each wasm build: the break-even zero
- * fractions are where `'measure'` switches (src/core/wasm/zero-skipping.ts). Then whole training
+ * fractions are where `'measure'` switches (src/core/wasm/zero-skipping.ts); and dY·Wᵀ into the
+ * layer whose ReLU output is that factor, whole and masked by it (assembly/dot-matmul.ts: where a
+ * row pair switches to the whole tile). Then whole training
  * steps of the article's ReLU networks on real MNIST batches, one network each, with
  * `skipActivationZeros` off and on in alternating rounds (the numbers are the same either way).
  *
@@ -61,7 +63,8 @@ function measure(kernels: Kernels, rounds: number, calls: number): void {
   const wUpdated = filled(kernels, WIDTH, WIDTH, rng, 0.05);
   console.log(`\n${kernels.variant}: µs per call (CPU, median of ${rounds} alternating rounds of ${calls} calls)`);
   console.log(
-    `${'zeros'.padStart(6)}${'x·W dense'.padStart(11)}${'skipping'.padStart(10)}${'ratio'.padStart(8)}${'xᵀ·dY dense'.padStart(13)}${'skipping'.padStart(10)}${'ratio'.padStart(8)}`,
+    `${'zeros'.padStart(6)}${'x·W dense'.padStart(11)}${'skipping'.padStart(10)}${'ratio'.padStart(8)}${'xᵀ·dY dense'.padStart(13)}${'skipping'.padStart(10)}${'ratio'.padStart(8)}` +
+      `${'dY·Wᵀ whole'.padStart(13)}${'masked'.padStart(8)}${'ratio'.padStart(8)}`,
   );
   for (const zeros of ZERO_FRACTIONS) {
     const x = activations(kernels, BATCH, WIDTH, zeros, rng);
@@ -70,10 +73,14 @@ function measure(kernels: Kernels, rounds: number, calls: number): void {
     const gradient = (skip: ZeroSkipping) => () => kernels.matmulTransposeAAdd(x, dy, wUpdated, skip, -1e-9);
     const [forwardDense, forwardSparse] = alternate(forward(false), forward(true), rounds, calls);
     const [gradientDense, gradientSparse] = alternate(gradient(false), gradient(true), rounds, calls);
+    // dY·Wᵀ into the layer below, whose ReLU output is x: whole, or only where x > 0.
+    const inputGradient = (masked: boolean) => () => kernels.matmulTransposeB(dy, w, out, false, masked ? x : undefined);
+    const [inputWhole, inputMasked] = alternate(inputGradient(false), inputGradient(true), rounds, calls);
     console.log(
       `${`${Math.round(zeros * 100)}%`.padStart(6)}${forwardDense.toFixed(2).padStart(11)}${forwardSparse.toFixed(2).padStart(10)}` +
         `${(forwardSparse / forwardDense).toFixed(2).padStart(8)}${gradientDense.toFixed(2).padStart(13)}${gradientSparse.toFixed(2).padStart(10)}` +
-        `${(gradientSparse / gradientDense).toFixed(2).padStart(8)}`,
+        `${(gradientSparse / gradientDense).toFixed(2).padStart(8)}${inputWhole.toFixed(2).padStart(13)}${inputMasked.toFixed(2).padStart(8)}` +
+        `${(inputMasked / inputWhole).toFixed(2).padStart(8)}`,
     );
   }
 }

@@ -204,16 +204,22 @@ export class JsKernels implements Kernels {
     return view;
   }
 
-  matmulTransposeB(a: Matrix, b: Matrix, out: Matrix): void {
+  matmulTransposeB(a: Matrix, b: Matrix, out: Matrix, _aZeros?: ZeroSkipping, outputMask?: Matrix): void {
     checkShapes('matmulTransposeB', a.cols === b.cols && out.rows === a.rows && out.cols === b.rows, a, b, out);
+    if (outputMask) checkShapes('matmulTransposeB', outputMask.rows === out.rows && outputMask.cols === out.cols, a, b, out);
     const m = a.rows,
       n = a.cols,
       k = b.rows;
     const A = a.data,
       B = b.data,
-      C = out.data;
+      C = out.data,
+      mask = outputMask?.data;
     for (let i = 0; i < m; i++) {
       for (let p = 0; p < k; p++) {
+        if (mask && !(mask[i * k + p]! > 0)) {
+          C[i * k + p] = 0;
+          continue;
+        }
         let sum = 0;
         for (let j = 0; j < n; j++) sum += A[i * n + j]! * B[p * n + j]!;
         C[i * k + p] = sum;

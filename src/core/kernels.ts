@@ -116,9 +116,11 @@ export interface Kernels {
   matmulTransposeAAdd(a: Matrix, b: Matrix, out: Matrix, aZeros?: ZeroSkipping, scale?: number, bZeros?: ZeroSkipping): void;
   /**
    * out[m,k] = a[m,n] · b[k,n]ᵀ: input gradient dY·Wᵀ. With `aZeros` 'measure', an a of zeros only
-   * (the gradient of a dead ReLU layer) gives zeros without multiplying.
+   * (the gradient of a dead ReLU layer) gives zeros without multiplying. With `outputMask` [m,k]
+   * (the output y of the ReLU below), out only where y > 0 and +0 elsewhere, which is what that
+   * ReLU's backward makes of the whole product: the kept outputs have the bits of the whole one.
    */
-  matmulTransposeB(a: Matrix, b: Matrix, out: Matrix, aZeros?: ZeroSkipping): void;
+  matmulTransposeB(a: Matrix, b: Matrix, out: Matrix, aZeros?: ZeroSkipping, outputMask?: Matrix): void;
 
   /** matmul(x, b, out, true) for x the dense form of a: the same bits, from the nonzeros already packed. */
   matmulSparseRows(a: SparseRows, b: Matrix, out: Matrix): void;

@@ -20,6 +20,11 @@ export class Dense implements Layer {
   inputZeros: ZeroSkipping = false;
   /** 'measure' where ∂L/∂y may be all zeros (the layer feeds a ReLU that may die): dY·Wᵀ and xᵀ·dY are then not multiplied out. Set by the network. */
   outputGradientZeros: ZeroSkipping = false;
+  /**
+   * x is the output of a ReLU whose backward alone reads dx: dY·Wᵀ is then summed only where x > 0
+   * (the rest would be zeroed by that backward), with the same bits. Set by the network.
+   */
+  inputFromRelu = false;
   private readonly parameterList: Parameter[];
   protected output: RowBuffer | null = null; // [m, out] x·W (+ b)
   protected inputGradient: RowBuffer | null = null; // [m, in] ∂L/∂x
@@ -73,7 +78,7 @@ export class Dense implements Layer {
    */
   backward(x: InputRows, dy: Matrix, learningRate?: number): Matrix | null {
     const dx = this.inputGradient?.rows(x.rows) ?? null;
-    if (dx) this.kernels.matmulTransposeB(dy, this.weights, dx, this.outputGradientZeros);
+    if (dx) this.kernels.matmulTransposeB(dy, this.weights, dx, this.outputGradientZeros, this.inputFromRelu && x instanceof Matrix ? x : undefined);
     if (this.biasGrad) this.kernels.addColumnSums(dy, this.biasGrad);
     if (learningRate === undefined) this.addInputProduct(x, dy, this.weightGrad, 1);
     else this.addInputProduct(x, dy, this.weights, -learningRate);

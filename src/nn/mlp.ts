@@ -167,7 +167,8 @@ export class MLP {
   /**
    * Whether the products after a ReLU skip its zeros where a count shows that pays, call by call:
    * x·W and xᵀ·dY of the next linear layer (30-54% zeros in a network that learns, up to 100% in
-   * a dead one), and dY·Wᵀ of a layer whose gradient vanished (a dead ReLU's). The numbers are the
+   * a dead one), and dY·Wᵀ of a layer whose gradient vanished (a dead ReLU's); and whether that
+   * next layer's dY·Wᵀ sums only the outputs the ReLU passes back (where it is > 0). The numbers are the
    * same bit for bit either way (tested); on by default, off only to compare.
    */
   get skipActivationZeros(): boolean {
@@ -183,7 +184,9 @@ export class MLP {
     this.hidden.forEach(({ dense, norm }, l) => {
       dense.outputGradientZeros = measure;
       // With the norm after the activation, the next layer's input is the norm's output: not sparse.
-      this.dense[l + 1]!.inputZeros = norm && post ? false : measure;
+      const below = this.dense[l + 1]!;
+      below.inputZeros = norm && post ? false : measure;
+      below.inputFromRelu = skip && relu && !(norm && post);
     });
   }
 

@@ -33,8 +33,16 @@ export interface WasmKernelsOptions {
 export class WasmKernels implements Kernels {
   readonly name = 'wasm' as const;
   readonly variant: string;
-  /** How many products skipped zeros they were asked to measure: of x by kind of product, and of an all-zero dY (what the bench and tests read). */
-  readonly zeroSkips: Record<SparseProduct | 'vanishedGradient', number> = { forward: 0, weightGradient: 0, vanishedGradient: 0 };
+  /**
+   * How many products skipped zeros they were asked to measure: of x by kind of product, of an
+   * all-zero dY, and the outputs of dY·Wᵀ a ReLU below zeros anyway (what the bench and tests read).
+   */
+  readonly zeroSkips: Record<SparseProduct | 'vanishedGradient' | 'maskedInputGradient', number> = {
+    forward: 0,
+    weightGradient: 0,
+    vanishedGradient: 0,
+    maskedInputGradient: 0,
+  };
   /**
    * Dense products whose factors hold subnormal floats multiply them rescaled, with the same bits
    * (`scaleAwaySubnormals`); false multiplies them as they are, for tests that compare.
@@ -283,15 +291,17 @@ export class WasmKernels implements Kernels {
     this.staging.finish();
   }
 
-  matmulTransposeB(a: Matrix, b: Matrix, out: Matrix, aZeros: ZeroSkipping = false): void {
+  matmulTransposeB(a: Matrix, b: Matrix, out: Matrix, aZeros: ZeroSkipping = false, outputMask?: Matrix): void {
     if (!(a.cols === b.cols && out.rows === a.rows && out.cols === b.rows)) throw shapeError('matmulTransposeB', a, b, out);
+    if (outputMask && !(outputMask.rows === out.rows && outputMask.cols === out.cols)) throw shapeError('matmulTransposeB', a, b, out);
     this.staging.begin();
     const m = a.rows,
       n = a.cols,
       k = b.rows;
     const pa = this.read(a, 'matmulTransposeB'),
       pb = this.read(b, 'matmulTransposeB'),
-      po = this.write(out, 'matmulTransposeB');
+      po = this.write(out, 'matmulTransposeB'),
+      pMask = outputMask ? this.read(outputMask, 'matmulTransposeB') : 0;
     if (aZeros !== false && this.allZerosAgainstFinite(pa, m * n, pb, k * n)) {
       // Only an all-zero dY is skipped: skipping some of its zeros would sum in another order than the dot products below.
       this.staging.finish();
@@ -305,6 +315,7 @@ export class WasmKernels implements Kernels {
       const overflowed = this.kernels.matmulTransposeBRescaled(pa, pb, po, m, n, k, 2 ** -RESCALINGS.aAlone[0]) !== 0;
       this.scaleBack(rescaled, pa, m * n, pb, k * n);
       if (!overflowed) {
+        if (outputMask) this.keepWherePositive(pMask, po, m * k);
         this.staging.finish();
         return;
       }
@@ -316,11 +327,21 @@ export class WasmKernels implements Kernels {
       const transposed = this.scratch(n * k * 4);
       this.kernels.transpose(pb, k, n, transposed);
       this.kernels.gemm(pa, n * 4, 4, transposed, k * 4, po, k * 4, m, k, n, 0, 1);
+      if (outputMask) this.keepWherePositive(pMask, po, m * k);
+    } else if (outputMask) {
+      // Only the outputs the ReLU passes on (about half), each summed in the dot products' order: the same bits.
+      this.kernels.matmulTransposeBMasked(pa, pb, pMask, po, m, n, k, this.scratch((k + 4) * 4));
+      this.zeroSkips.maskedInputGradient++;
     } else {
       this.kernels.matmulTransposeB(pa, pb, po, m, n, k);
     }
     if (rescaled) this.scaleBack(rescaled, pa, m * n, pb, k * n);
     this.staging.finish();
+  }
+
+  /** out[i] = mask[i] > 0 ? out[i] : +0 over `count` floats: a ReLU's backward, for a product multiplied out whole. */
+  private keepWherePositive(mask: number, out: number, count: number): void {
+    this.kernels.activationBackward(ACTIVATION_CODES.relu, mask, out, out, count);
   }
 
   addRowVector(x: Matrix, v: Matrix): void {
