@@ -10,6 +10,11 @@ import { allocated, RowBuffer } from './row-buffer.js';
 
 export class Activation implements Layer {
   private output: RowBuffer | null = null; // [m, n] f(x)
+  /**
+   * A ReLU whose upstream gradient arrives already +0 wherever y ≤ 0 (the linear layer above sums
+   * dY·Wᵀ only where y > 0: Dense.inputFromRelu): its backward would change no bit, so it is not run. Set by the network.
+   */
+  gradientArrivesMasked = false;
 
   constructor(
     private readonly kernels: Kernels,
@@ -38,7 +43,7 @@ export class Activation implements Layer {
 
   /** dy ⊙ f'(x), from the forward output y, into dy itself (returned). */
   backward(x: Matrix, dy: Matrix): Matrix {
-    this.kernels.activationBackward(this.kind, allocated(this.output).rows(x.rows), dy, dy);
+    if (!(this.gradientArrivesMasked && this.kind === 'relu')) this.kernels.activationBackward(this.kind, allocated(this.output).rows(x.rows), dy, dy);
     return dy;
   }
 

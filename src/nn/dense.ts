@@ -78,7 +78,7 @@ export class Dense implements Layer {
    */
   backward(x: InputRows, dy: Matrix, learningRate?: number): Matrix | null {
     const dx = this.inputGradient?.rows(x.rows) ?? null;
-    if (dx) this.kernels.matmulTransposeB(dy, this.weights, dx, this.outputGradientZeros, this.inputFromRelu && x instanceof Matrix ? x : undefined);
+    if (dx) this.multiplyGradient(x, dy, dx);
     if (this.biasGrad) this.kernels.addColumnSums(dy, this.biasGrad);
     if (learningRate === undefined) this.addInputProduct(x, dy, this.weightGrad, 1);
     else this.addInputProduct(x, dy, this.weights, -learningRate);
@@ -100,6 +100,11 @@ export class Dense implements Layer {
     } else {
       this.kernels.matmul(x, this.weights, out, this.inputZeros);
     }
+  }
+
+  /** dx = dy·Wᵀ, only where x > 0 when x is a ReLU's output (inputFromRelu; +0 elsewhere). */
+  protected multiplyGradient(x: InputRows, dy: Matrix, dx: Matrix): void {
+    this.kernels.matmulTransposeB(dy, this.weights, dx, this.outputGradientZeros, this.inputFromRelu && x instanceof Matrix ? x : undefined);
   }
 
   /** target += scale·xᵀ·dy, from the nonzeros the forward packed where it did (x: the latest forward's input, unchanged). */

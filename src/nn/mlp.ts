@@ -168,7 +168,8 @@ export class MLP {
    * Whether the products after a ReLU skip its zeros where a count shows that pays, call by call:
    * x·W and xᵀ·dY of the next linear layer (30-54% zeros in a network that learns, up to 100% in
    * a dead one), and dY·Wᵀ of a layer whose gradient vanished (a dead ReLU's); and whether that
-   * next layer's dY·Wᵀ sums only the outputs the ReLU passes back (where it is > 0). The numbers are the
+   * next layer's dY·Wᵀ sums only the outputs the ReLU passes back (where it is > 0), which leaves
+   * the ReLU's backward nothing to do. The numbers are the
    * same bit for bit either way (tested); on by default, off only to compare.
    */
   get skipActivationZeros(): boolean {
@@ -181,12 +182,13 @@ export class MLP {
       post = this.currentSpec.placement === 'post';
     // Only ReLU gives exact zeros in practice: saturated sigmoids of the article's std-10 networks stay just above 0 (measured).
     const measure = skip && relu ? 'measure' : false;
-    this.hidden.forEach(({ dense, norm }, l) => {
+    this.hidden.forEach(({ dense, norm, activation }, l) => {
       dense.outputGradientZeros = measure;
       // With the norm after the activation, the next layer's input is the norm's output: not sparse.
       const below = this.dense[l + 1]!;
       below.inputZeros = norm && post ? false : measure;
       below.inputFromRelu = skip && relu && !(norm && post);
+      activation.gradientArrivesMasked = below.inputFromRelu;
     });
   }
 

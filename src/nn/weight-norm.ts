@@ -136,7 +136,7 @@ export class WeightNormDense extends Dense {
     for (let j = 0; j < this.outputs; j++) gGrad[j] += gStep[j]!;
     this.kernels.addColumnSums(dy, this.biasGrad!);
     const dx = this.inputGradient?.rows(m) ?? null;
-    if (dx) this.kernels.matmulTransposeB(dt, this.weights, dx, this.outputGradientZeros);
+    if (dx) this.multiplyGradient(x, dt, dx);
     if (learningRate === undefined) {
       this.addInputProduct(x, dt, this.weightGrad, 1);
       this.kernels.addScaledColumns(this.weights, this.coefficient, -1, this.weightGrad);
