@@ -20,6 +20,8 @@ export interface MatmulCall {
   aIsSparse: ZeroSkipping;
   /** matmulTransposeAAdd's scale (−lr when the call is the fused SGD update). */
   scale?: number;
+  /** matmulTransposeB's output mask (the ReLU output below: dY·Wᵀ summed only where it is > 0). */
+  outputMask?: Matrix;
 }
 
 export class TimingKernels implements Kernels {
@@ -121,10 +123,10 @@ export class TimingKernels implements Kernels {
     this.add('matmulTransposeAAdd', started);
   }
 
-  matmulTransposeB(a: Matrix, b: Matrix, out: Matrix, aZeros: ZeroSkipping = false): void {
-    this.recordedMatmuls?.push({ method: 'matmulTransposeB', a, b, out, aIsSparse: false });
+  matmulTransposeB(a: Matrix, b: Matrix, out: Matrix, aZeros: ZeroSkipping = false, outputMask?: Matrix): void {
+    this.recordedMatmuls?.push({ method: 'matmulTransposeB', a, b, out, aIsSparse: false, outputMask });
     const started = performance.now();
-    this.inner.matmulTransposeB(a, b, out, aZeros);
+    this.inner.matmulTransposeB(a, b, out, aZeros, outputMask);
     this.add('matmulTransposeB', started);
   }
 
@@ -309,7 +311,7 @@ export function describeMatmul(call: MatmulCall): string {
     case 'matmulTransposeAAddSparseRows':
       return `xᵀ·dY  [${a.cols}x${a.rows}]·[${b.rows}x${b.cols}] packed`;
     case 'matmulTransposeB':
-      return `dY·Wᵀ  [${a.rows}x${a.cols}]·[${b.cols}x${b.rows}]`;
+      return `dY·Wᵀ  [${a.rows}x${a.cols}]·[${b.cols}x${b.rows}]${call.outputMask ? ' masked' : ''}`;
     default:
       return call.method satisfies never;
   }
@@ -331,7 +333,7 @@ export function replayMatmul(kernels: Kernels, call: MatmulCall): void {
       kernels.matmulTransposeAAddSparseRows(call.a as SparseRows, call.b, call.out, call.scale);
       return;
     case 'matmulTransposeB':
-      kernels.matmulTransposeB(call.a as Matrix, call.b, call.out);
+      kernels.matmulTransposeB(call.a as Matrix, call.b, call.out, false, call.outputMask);
       return;
     default:
       call.method satisfies never;
