@@ -118,7 +118,8 @@ export interface Kernels {
    * out[m,k] = a[m,n] · b[k,n]ᵀ: input gradient dY·Wᵀ. With `aZeros` 'measure', an a of zeros only
    * (the gradient of a dead ReLU layer) gives zeros without multiplying. With `outputMask` [m,k]
    * (the output y of the ReLU below), out only where y > 0 and +0 elsewhere, which is what that
-   * ReLU's backward makes of the whole product: the kept outputs have the bits of the whole one.
+   * ReLU's backward makes of the whole product: the kept outputs have the bits of the whole one
+   * (out may not alias outputMask).
    */
   matmulTransposeB(a: Matrix, b: Matrix, out: Matrix, aZeros?: ZeroSkipping, outputMask?: Matrix): void;
 
