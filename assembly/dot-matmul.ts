@@ -2,10 +2,11 @@
  * @file out[m,k] = a[m,n]·b[k,n]ᵀ (the input gradient dY·Wᵀ) as dot products of rows, both
  * read contiguously. A 2x4 tile (2 rows of a against 4 rows of b) keeps 8 vector accumulators of
  * partial sums, loads 6 vectors per 8 multiply-adds, and folds its accumulators into one vector of
- * 4 outputs per row at the end. The masked form computes only the outputs a ReLU will pass on (and their
- * row pair's partner), each summed in the order the plain form sums it.
+ * 4 outputs per row at the end. The masked form computes only the outputs a ReLU will pass on
+ * (and their row pair's partner), each summed in the order the plain form sums it.
  */
-import { madd, sumLanes, sumLanes4 } from './simd';
+import { reluBackward } from './elementwise';
+import { madd, packControl, sumLanes, sumLanes4 } from './simd';
 
 export function matmulTransposeB(a: usize, b: usize, out: usize, m: i32, n: i32, k: i32): void {
   const rowBytes = <usize>n << 2; // a and b rows
@@ -60,8 +61,8 @@ export function matmulTransposeBMasked(a: usize, b: usize, mask: usize, out: usi
         store<f32>(o1 + (<usize>p << 2), dot(a1, bRow, n));
       }
     }
-    keepWherePositive(o0, mask0, k);
-    keepWherePositive(o1, mask1, k);
+    reluBackward(mask0, o0, o0, k);
+    reluBackward(mask1, o1, o1, k);
   }
   for (; i < m; i++) { // a lone last row: matmulTransposeB sums all of it with `dot`
     const aRow = a + <usize>i * rowBytes, oRow = out + <usize>i * outRowBytes, maskRow = mask + <usize>i * outRowBytes;
@@ -88,7 +89,7 @@ const MASKED_PAIR_SHARE: f64 = 0.9;
     const offset = <usize>p << 2;
     const bits = i32x4.bitmask(v128.or(f32x4.gt(v128.load(mask0 + offset), zero), f32x4.gt(v128.load(mask1 + offset), zero)));
     // The kept lanes' columns moved to the front, stored whole: the count moves past the kept ones only.
-    v128.store(indices + (<usize>needed << 2), i8x16.swizzle(columns, v128.load(COMPACT_LANES + (<usize>bits << 4))));
+    v128.store(indices + (<usize>needed << 2), i8x16.swizzle(columns, packControl(bits)));
     needed += <i32>popcnt(bits);
     columns = i32x4.add(columns, i32x4.splat(4));
   }
@@ -98,26 +99,6 @@ const MASKED_PAIR_SHARE: f64 = 0.9;
   }
   return needed;
 }
-
-/** For each 4-bit lane mask, the byte shuffle that moves the i32 lanes it sets to the front, in order. */
-const COMPACT_LANES = memory.data<u8>([
-  0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3,
-  0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3,
-  4, 5, 6, 7, 4, 5, 6, 7, 4, 5, 6, 7, 4, 5, 6, 7,
-  0, 1, 2, 3, 4, 5, 6, 7, 4, 5, 6, 7, 4, 5, 6, 7,
-  8, 9, 10, 11, 8, 9, 10, 11, 8, 9, 10, 11, 8, 9, 10, 11,
-  0, 1, 2, 3, 8, 9, 10, 11, 8, 9, 10, 11, 8, 9, 10, 11,
-  4, 5, 6, 7, 8, 9, 10, 11, 8, 9, 10, 11, 8, 9, 10, 11,
-  0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 8, 9, 10, 11,
-  12, 13, 14, 15, 12, 13, 14, 15, 12, 13, 14, 15, 12, 13, 14, 15,
-  0, 1, 2, 3, 12, 13, 14, 15, 12, 13, 14, 15, 12, 13, 14, 15,
-  4, 5, 6, 7, 12, 13, 14, 15, 12, 13, 14, 15, 12, 13, 14, 15,
-  0, 1, 2, 3, 4, 5, 6, 7, 12, 13, 14, 15, 12, 13, 14, 15,
-  8, 9, 10, 11, 12, 13, 14, 15, 12, 13, 14, 15, 12, 13, 14, 15,
-  0, 1, 2, 3, 8, 9, 10, 11, 12, 13, 14, 15, 12, 13, 14, 15,
-  4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 12, 13, 14, 15,
-  0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15
-]);
 
 /** oRow[p0..p3] = the lanes of r. */
 // @ts-ignore: decorator
@@ -178,16 +159,6 @@ const PAIR_SUMS = memory.data(32, 16);
   }
   v128.store(PAIR_SUMS, r0);
   v128.store(PAIR_SUMS, r1, 16);
-}
-
-/** row[p] = row[p] where maskRow[p] > 0, else +0, for p < count: what a ReLU's backward does. */
-// @ts-ignore: decorator
-@inline function keepWherePositive(row: usize, maskRow: usize, count: i32): void {
-  const zero = f32x4.splat(0);
-  const bytes = <usize>count << 2, vectorBytes = <usize>(count & ~3) << 2;
-  let j: usize = 0;
-  for (; j < vectorBytes; j += 16) v128.store(row + j, v128.and(v128.load(row + j), f32x4.gt(v128.load(maskRow + j), zero)));
-  for (; j < bytes; j += 4) if (!(load<f32>(maskRow + j) > 0)) store<f32>(row + j, 0);
 }
 
 /** Σ_j x[j]·y[j] over n floats, with two vector accumulators and a scalar tail. */

@@ -74,11 +74,10 @@ export function activationForward(kind: i32, x: usize, out: usize, count: i32): 
 /** dx = dy ⊙ f'(x) through y = f(x), over `count` floats; dx may be dy. */
 export function activationBackward(kind: i32, y: usize, dy: usize, dx: usize, count: i32): void {
   const bytes = <usize>count << 2, vectorBytes = <usize>(count & ~3) << 2;
-  const zero = f32x4.splat(0), one = f32x4.splat(1);
+  const one = f32x4.splat(1);
   let j: usize = 0;
-  if (kind == RELU) { // f' = 1 where y > 0
-    for (; j < vectorBytes; j += 16) v128.store(dx + j, v128.and(v128.load(dy + j), f32x4.gt(v128.load(y + j), zero)));
-    for (; j < bytes; j += 4) store<f32>(dx + j, load<f32>(y + j) > 0 ? load<f32>(dy + j) : 0);
+  if (kind == RELU) {
+    reluBackward(y, dy, dx, count);
   } else if (kind == SIGMOID) { // f' = y(1 − y)
     for (; j < vectorBytes; j += 16) {
       const v = v128.load(y + j);
@@ -100,6 +99,16 @@ export function activationBackward(kind: i32, y: usize, dy: usize, dx: usize, co
   } else if (dx != dy) {
     memory.copy(dx, dy, bytes);
   }
+}
+
+/** dx = dy where y > 0, else +0 (f' = 1 where y > 0; NaN and −0 in y pass nothing), over `count` floats; dx may be dy. */
+// @ts-ignore: decorator
+@inline export function reluBackward(y: usize, dy: usize, dx: usize, count: i32): void {
+  const bytes = <usize>count << 2, vectorBytes = <usize>(count & ~3) << 2;
+  const zero = f32x4.splat(0);
+  let j: usize = 0;
+  for (; j < vectorBytes; j += 16) v128.store(dx + j, v128.and(v128.load(dy + j), f32x4.gt(v128.load(y + j), zero)));
+  for (; j < bytes; j += 4) store<f32>(dx + j, load<f32>(y + j) > 0 ? load<f32>(dy + j) : 0);
 }
 
 /** y[i,j] = x[i,j]·scale[j] + shift[j] over x[m,n]; y may be x. */

@@ -2,7 +2,7 @@
  * @file The SIMD building blocks every kernel shares: the fused multiply-add that differs between
  * the two builds (relaxed SIMD's f32x4.relaxed_madd, or a multiply then an add in plain SIMD128),
  * the lane shuffles that turn four partial-sum vectors into four sums, the lane masks of a tile
- * that overlaps the last 4 columns, and lane tests on a float's bits.
+ * that overlaps the last 4 columns, lane tests on a float's bits, and the lane packing of sparse rows.
  */
 
 /** a·b + c, four lanes. One rounding with relaxed SIMD on FMA hardware, two without. */
@@ -61,4 +61,30 @@ export const ALL_LANES = i32x4(-1, -1, -1, -1);
 /** Lane 0 of madd(a, b, c): the host asks once whether `madd` rounds once (fused) or twice. */
 export function maddOnce(a: f32, b: f32, c: f32): f32 {
   return f32x4.extract_lane(madd(f32x4.splat(a), f32x4.splat(b), f32x4.splat(c)), 0);
+}
+
+/** For each 4-bit mask, the i8x16.swizzle control that packs the selected 32-bit lanes first (0x80: zero). */
+const PACK_TABLE = memory.data<u8>([
+  128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128,
+  0, 1, 2, 3, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128,
+  4, 5, 6, 7, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128,
+  0, 1, 2, 3, 4, 5, 6, 7, 128, 128, 128, 128, 128, 128, 128, 128,
+  8, 9, 10, 11, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128,
+  0, 1, 2, 3, 8, 9, 10, 11, 128, 128, 128, 128, 128, 128, 128, 128,
+  4, 5, 6, 7, 8, 9, 10, 11, 128, 128, 128, 128, 128, 128, 128, 128,
+  0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 128, 128, 128, 128,
+  12, 13, 14, 15, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128,
+  0, 1, 2, 3, 12, 13, 14, 15, 128, 128, 128, 128, 128, 128, 128, 128,
+  4, 5, 6, 7, 12, 13, 14, 15, 128, 128, 128, 128, 128, 128, 128, 128,
+  0, 1, 2, 3, 4, 5, 6, 7, 12, 13, 14, 15, 128, 128, 128, 128,
+  8, 9, 10, 11, 12, 13, 14, 15, 128, 128, 128, 128, 128, 128, 128, 128,
+  0, 1, 2, 3, 8, 9, 10, 11, 12, 13, 14, 15, 128, 128, 128, 128,
+  4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 128, 128, 128, 128,
+  0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+]);
+
+/** The i8x16.swizzle control that moves the 32-bit lanes set in `bits` (a lane bitmask) to the front, in order, zeros after. */
+// @ts-ignore: decorator
+@inline export function packControl(bits: i32): v128 {
+  return v128.load(PACK_TABLE + (<usize>bits << 4));
 }

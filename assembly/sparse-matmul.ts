@@ -8,28 +8,8 @@
  * at a time and updates the output row in L1; xᵀ·dY (dY is 30 kB, in L1) transposes x, packs
  * each column's nonzeros the same way, and keeps 28 columns of each output row's sum in registers.
  */
-import { madd } from './simd';
+import { madd, packControl } from './simd';
 import { transpose } from './transpose';
-
-/** For each 4-bit mask, the i8x16.swizzle control that packs the selected 32-bit lanes first (0x80: zero). */
-const PACK_TABLE = memory.data<u8>([
-  128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128,
-  0, 1, 2, 3, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128,
-  4, 5, 6, 7, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128,
-  0, 1, 2, 3, 4, 5, 6, 7, 128, 128, 128, 128, 128, 128, 128, 128,
-  8, 9, 10, 11, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128,
-  0, 1, 2, 3, 8, 9, 10, 11, 128, 128, 128, 128, 128, 128, 128, 128,
-  4, 5, 6, 7, 8, 9, 10, 11, 128, 128, 128, 128, 128, 128, 128, 128,
-  0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 128, 128, 128, 128,
-  12, 13, 14, 15, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128,
-  0, 1, 2, 3, 12, 13, 14, 15, 128, 128, 128, 128, 128, 128, 128, 128,
-  4, 5, 6, 7, 12, 13, 14, 15, 128, 128, 128, 128, 128, 128, 128, 128,
-  0, 1, 2, 3, 4, 5, 6, 7, 12, 13, 14, 15, 128, 128, 128, 128,
-  8, 9, 10, 11, 12, 13, 14, 15, 128, 128, 128, 128, 128, 128, 128, 128,
-  0, 1, 2, 3, 8, 9, 10, 11, 12, 13, 14, 15, 128, 128, 128, 128,
-  4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 128, 128, 128, 128,
-  0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
-]);
 
 /** Bytes of scratch `matmulSparse` needs: one packed row (indices and values, 3 lanes of slack each). */
 export function matmulSparseScratchBytes(k: i32): f64 {
@@ -87,7 +67,7 @@ export function matmulTransposeASparseAdd(a: usize, b: usize, out: usize, m: i32
 // @ts-ignore: decorator
 @inline export function packGroup(v: v128, mask: v128, lanes: v128, offsets: usize, values: usize, e: usize): usize {
   const bits = i32x4.bitmask(mask);
-  const control = v128.load(PACK_TABLE + (<usize>bits << 4));
+  const control = packControl(bits);
   v128.store(values + e, i8x16.swizzle(v, control));
   v128.store(offsets + e, i8x16.swizzle(lanes, control));
   return e + (<usize>popcnt(bits) << 2);
