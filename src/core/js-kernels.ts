@@ -206,7 +206,7 @@ export class JsKernels implements Kernels {
 
   matmulTransposeB(a: Matrix, b: Matrix, out: Matrix, _aZeros?: ZeroSkipping, outputMask?: Matrix): void {
     checkShapes('matmulTransposeB', a.cols === b.cols && out.rows === a.rows && out.cols === b.rows, a, b, out);
-    if (outputMask) checkShapes('matmulTransposeB', outputMask.rows === out.rows && outputMask.cols === out.cols, a, b, out);
+    if (outputMask) checkShapes('matmulTransposeB', outputMask.rows === out.rows && outputMask.cols === out.cols, a, b, out, outputMask);
     const m = a.rows,
       n = a.cols,
       k = b.rows;

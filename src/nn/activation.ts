@@ -12,7 +12,8 @@ export class Activation implements Layer {
   private output: RowBuffer | null = null; // [m, n] f(x)
   /**
    * A ReLU whose upstream gradient arrives already +0 wherever y ≤ 0 (the linear layer above sums
-   * dY·Wᵀ only where y > 0: Dense.inputFromRelu): its backward would change no bit, so it is not run. Set by the network.
+   * dY·Wᵀ only where y > 0: Dense.inputFromRelu): its backward would change no bit, so it is not
+   * run. Set by the network.
    */
   gradientArrivesMasked = false;
 

@@ -169,8 +169,8 @@ export class MLP {
    * x·W and xᵀ·dY of the next linear layer (30-54% zeros in a network that learns, up to 100% in
    * a dead one), and dY·Wᵀ of a layer whose gradient vanished (a dead ReLU's); and whether that
    * next layer's dY·Wᵀ sums only the outputs the ReLU passes back (where it is > 0), which leaves
-   * the ReLU's backward nothing to do. The numbers are the
-   * same bit for bit either way (tested); on by default, off only to compare.
+   * the ReLU's backward nothing to do. The numbers are the same bit for bit either way (tested);
+   * on by default, off only to compare.
    */
   get skipActivationZeros(): boolean {
     return this.skippingActivationZeros;

@@ -293,7 +293,7 @@ export class WasmKernels implements Kernels {
 
   matmulTransposeB(a: Matrix, b: Matrix, out: Matrix, aZeros: ZeroSkipping = false, outputMask?: Matrix): void {
     if (!(a.cols === b.cols && out.rows === a.rows && out.cols === b.rows)) throw shapeError('matmulTransposeB', a, b, out);
-    if (outputMask && !(outputMask.rows === out.rows && outputMask.cols === out.cols)) throw shapeError('matmulTransposeB', a, b, out);
+    if (outputMask && !(outputMask.rows === out.rows && outputMask.cols === out.cols)) throw shapeError('matmulTransposeB', a, b, out, outputMask);
     this.staging.begin();
     const m = a.rows,
       n = a.cols,
