@@ -26,43 +26,48 @@ export function matmulTransposeB(a: usize, b: usize, out: usize, m: i32, n: i32,
 /**
  * matmulTransposeB's out where mask[m,k] > 0, +0 elsewhere (NaN and −0 in mask count as not
  * above 0): dY·Wᵀ through a ReLU whose output is mask, as that ReLU's backward would leave it.
- * Each row pair runs the pair tile of matmulTransposeB on the columns either row needs only
- * (about 3/4 of them where a ReLU keeps half, independently per row), then masks both rows: every
- * output computed is summed as matmulTransposeB sums it, so kept outputs have its bits. A pair
- * needing more than MASKED_PAIR_SHARE of its columns runs the whole tile (picking costs more).
- * `indices`: k + 4 i32s of scratch.
+ * Each row pair runs the pair tile of matmulTransposeB on the columns both rows need, and each
+ * row alone the columns only it needs, eight at a time: every output computed is summed as
+ * matmulTransposeB sums it (one accumulator per output over the vectors, sumLanes4, the tail),
+ * so kept outputs have its bits. A pair needing more than MASKED_PAIR_SHARE of its columns runs
+ * the whole tile and is masked after (picking costs more). `indices`: 3·(k + 8) i32s of scratch.
  */
 export function matmulTransposeBMasked(a: usize, b: usize, mask: usize, out: usize, m: i32, n: i32, k: i32, indices: usize): void {
   const rowBytes = <usize>n << 2;
   const outRowBytes = <usize>k << 2;
   const tileColumns = k & ~3; // the pair tile's columns; the rest are dot products
+  const listBytes = (<usize>k + 8) << 2;
+  const only0 = indices + listBytes, only1 = only0 + listBytes;
   let i = 0;
   for (; i + 2 <= m; i += 2) {
     const a0 = a + <usize>i * rowBytes, a1 = a0 + rowBytes;
     const o0 = out + <usize>i * outRowBytes, o1 = o0 + outRowBytes;
     const mask0 = mask + <usize>i * outRowBytes, mask1 = mask0 + outRowBytes;
-    const needed = neededColumns(mask0, mask1, tileColumns, indices);
-    if (<f64>needed > MASKED_PAIR_SHARE * <f64>tileColumns) {
+    neededColumns(mask0, mask1, tileColumns, indices, only0, only1);
+    const both = load<i32>(NEEDED), just0 = load<i32>(NEEDED, 4), just1 = load<i32>(NEEDED, 8);
+    if (<f64>(both + just0 + just1) > MASKED_PAIR_SHARE * <f64>tileColumns) {
       rowPair(a0, a1, b, o0, o1, n, k);
-    } else {
-      memory.fill(o0, 0, <usize>tileColumns << 2);
-      memory.fill(o1, 0, <usize>tileColumns << 2);
-      for (let q = 0; q < needed; q += 4) {
-        // A last quad short of columns repeats one, whose lanes then store the same bits twice.
-        const at = indices + (<usize>q << 2);
-        const p0 = load<i32>(at), p1 = load<i32>(at, 4), p2 = load<i32>(at, 8), p3 = load<i32>(at, 12);
-        pairQuad(a0, a1, b + <usize>p0 * rowBytes, b + <usize>p1 * rowBytes, b + <usize>p2 * rowBytes, b + <usize>p3 * rowBytes, n);
-        storeLanes(o0, v128.load(PAIR_SUMS), p0, p1, p2, p3);
-        storeLanes(o1, v128.load(PAIR_SUMS, 16), p0, p1, p2, p3);
-      }
-      for (let p = tileColumns; p < k; p++) {
-        const bRow = b + <usize>p * rowBytes;
-        store<f32>(o0 + (<usize>p << 2), dot(a0, bRow, n));
-        store<f32>(o1 + (<usize>p << 2), dot(a1, bRow, n));
-      }
+      reluBackward(mask0, o0, o0, k);
+      reluBackward(mask1, o1, o1, k);
+      continue;
     }
-    reluBackward(mask0, o0, o0, k);
-    reluBackward(mask1, o1, o1, k);
+    memory.fill(o0, 0, <usize>tileColumns << 2);
+    memory.fill(o1, 0, <usize>tileColumns << 2);
+    for (let q = 0; q < both; q += 4) {
+      // A last quad short of columns repeats one, whose lanes then store the same bits twice.
+      const at = indices + (<usize>q << 2);
+      const p0 = load<i32>(at), p1 = load<i32>(at, 4), p2 = load<i32>(at, 8), p3 = load<i32>(at, 12);
+      pairQuad(a0, a1, b + <usize>p0 * rowBytes, b + <usize>p1 * rowBytes, b + <usize>p2 * rowBytes, b + <usize>p3 * rowBytes, n);
+      storeLanes(o0, v128.load(PAIR_SUMS), p0, p1, p2, p3);
+      storeLanes(o1, v128.load(PAIR_SUMS, 16), p0, p1, p2, p3);
+    }
+    columnsOfRow(a0, b, o0, only0, just0, n);
+    columnsOfRow(a1, b, o1, only1, just1, n);
+    for (let p = tileColumns; p < k; p++) {
+      const offset = <usize>p << 2, bRow = b + <usize>p * rowBytes;
+      store<f32>(o0 + offset, load<f32>(mask0 + offset) > 0 ? dot(a0, bRow, n) : 0);
+      store<f32>(o1 + offset, load<f32>(mask1 + offset) > 0 ? dot(a1, bRow, n) : 0);
+    }
   }
   for (; i < m; i++) { // a lone last row: matmulTransposeB sums all of it with `dot`
     const aRow = a + <usize>i * rowBytes, oRow = out + <usize>i * outRowBytes, maskRow = mask + <usize>i * outRowBytes;
@@ -77,27 +82,91 @@ export function matmulTransposeBMasked(a: usize, b: usize, mask: usize, out: usi
 const MASKED_PAIR_SHARE: f64 = 0.9;
 
 /**
- * The columns p < count (a multiple of 4) where mask0[p] > 0 or mask1[p] > 0, into indices as
- * i32s, followed by 3 copies of the last (so quads need no tail); returns how many.
+ * The columns p < count (a multiple of 4) that both rows need (mask0[p] > 0 and mask1[p] > 0),
+ * that only row 0 needs, and only row 1, as i32s into the three lists, each followed by 7 copies
+ * of its last (so groups need no tail); the three counts into NEEDED.
  */
 // @ts-ignore: decorator
-@inline function neededColumns(mask0: usize, mask1: usize, count: i32, indices: usize): i32 {
+@inline function neededColumns(mask0: usize, mask1: usize, count: i32, both: usize, only0: usize, only1: usize): void {
   const zero = f32x4.splat(0);
-  let needed = 0;
+  let nBoth: u32 = 0, n0: u32 = 0, n1: u32 = 0;
   let columns = i32x4(0, 1, 2, 3);
   for (let p = 0; p < count; p += 4) {
     const offset = <usize>p << 2;
-    const bits = i32x4.bitmask(v128.or(f32x4.gt(v128.load(mask0 + offset), zero), f32x4.gt(v128.load(mask1 + offset), zero)));
-    // The kept lanes' columns moved to the front, stored whole: the count moves past the kept ones only.
-    v128.store(indices + (<usize>needed << 2), i8x16.swizzle(columns, packControl(bits)));
-    needed += <i32>popcnt(bits);
+    const g0 = f32x4.gt(v128.load(mask0 + offset), zero), g1 = f32x4.gt(v128.load(mask1 + offset), zero);
+    // Each list's columns moved to the front and stored whole: its count moves past the kept ones only.
+    const bitsBoth = i32x4.bitmask(v128.and(g0, g1)), bits0 = i32x4.bitmask(v128.andnot(g0, g1)), bits1 = i32x4.bitmask(v128.andnot(g1, g0));
+    v128.store(both + (<usize>nBoth << 2), i8x16.swizzle(columns, packControl(bitsBoth)));
+    v128.store(only0 + (<usize>n0 << 2), i8x16.swizzle(columns, packControl(bits0)));
+    v128.store(only1 + (<usize>n1 << 2), i8x16.swizzle(columns, packControl(bits1)));
+    nBoth += popcnt(bitsBoth);
+    n0 += popcnt(bits0);
+    n1 += popcnt(bits1);
     columns = i32x4.add(columns, i32x4.splat(4));
   }
-  if (needed > 0) {
-    const last = load<i32>(indices + (<usize>(needed - 1) << 2));
-    for (let q = 0; q < 3; q++) store<i32>(indices + (<usize>(needed + q) << 2), last);
+  repeatLast(both, nBoth);
+  repeatLast(only0, n0);
+  repeatLast(only1, n1);
+  store<u32>(NEEDED, nBoth);
+  store<u32>(NEEDED, n0, 4);
+  store<u32>(NEEDED, n1, 8);
+}
+
+/** neededColumns' three counts (u32): columns both rows need, only row 0, only row 1. */
+const NEEDED = memory.data(12, 4);
+
+/** 7 copies of the last of the `count` i32s at list after them (none when the list is empty). */
+// @ts-ignore: decorator
+@inline function repeatLast(list: usize, count: u32): void {
+  if (count == 0) return;
+  const last = load<i32>(list + ((<usize>count - 1) << 2));
+  for (let q: usize = 0; q < 7; q++) store<i32>(list + ((<usize>count + q) << 2), last);
+}
+
+/**
+ * One row's outputs at the `count` columns listed at indices (rows of b), eight at a time (eight
+ * independent sums keep the multiply-adds busy; four would wait on their latency), a last four by
+ * the pair tile; each lane summed as pairQuad sums it. A last group short of columns repeats one,
+ * whose lanes then store the same bits twice.
+ */
+function columnsOfRow(aRow: usize, b: usize, oRow: usize, indices: usize, count: i32, n: i32): void {
+  const rowBytes = <usize>n << 2;
+  const vectorEnd = n & ~3;
+  let q = 0;
+  for (; q + 4 < count; q += 8) {
+    const at = indices + (<usize>q << 2);
+    const p0 = load<i32>(at), p1 = load<i32>(at, 4), p2 = load<i32>(at, 8), p3 = load<i32>(at, 12);
+    const p4 = load<i32>(at, 16), p5 = load<i32>(at, 20), p6 = load<i32>(at, 24), p7 = load<i32>(at, 28);
+    const b0 = b + <usize>p0 * rowBytes, b1 = b + <usize>p1 * rowBytes, b2 = b + <usize>p2 * rowBytes, b3 = b + <usize>p3 * rowBytes;
+    const b4 = b + <usize>p4 * rowBytes, b5 = b + <usize>p5 * rowBytes, b6 = b + <usize>p6 * rowBytes, b7 = b + <usize>p7 * rowBytes;
+    let s0 = f32x4.splat(0), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
+    for (let j: usize = 0, end = <usize>vectorEnd << 2; j < end; j += 16) {
+      const x = v128.load(aRow + j);
+      s0 = madd(x, v128.load(b0 + j), s0);
+      s1 = madd(x, v128.load(b1 + j), s1);
+      s2 = madd(x, v128.load(b2 + j), s2);
+      s3 = madd(x, v128.load(b3 + j), s3);
+      s4 = madd(x, v128.load(b4 + j), s4);
+      s5 = madd(x, v128.load(b5 + j), s5);
+      s6 = madd(x, v128.load(b6 + j), s6);
+      s7 = madd(x, v128.load(b7 + j), s7);
+    }
+    let r = sumLanes4(s0, s1, s2, s3), t = sumLanes4(s4, s5, s6, s7);
+    for (let j = vectorEnd; j < n; j++) {
+      const offset = <usize>j << 2;
+      const x = v128.load32_splat(aRow + offset);
+      r = madd(x, f32x4(load<f32>(b0 + offset), load<f32>(b1 + offset), load<f32>(b2 + offset), load<f32>(b3 + offset)), r);
+      t = madd(x, f32x4(load<f32>(b4 + offset), load<f32>(b5 + offset), load<f32>(b6 + offset), load<f32>(b7 + offset)), t);
+    }
+    storeLanes(oRow, r, p0, p1, p2, p3);
+    storeLanes(oRow, t, p4, p5, p6, p7);
   }
-  return needed;
+  if (q < count) { // the last four alone: the pair tile with the row twice (its sums are the same either way)
+    const at = indices + (<usize>q << 2);
+    const p0 = load<i32>(at), p1 = load<i32>(at, 4), p2 = load<i32>(at, 8), p3 = load<i32>(at, 12);
+    pairQuad(aRow, aRow, b + <usize>p0 * rowBytes, b + <usize>p1 * rowBytes, b + <usize>p2 * rowBytes, b + <usize>p3 * rowBytes, n);
+    storeLanes(oRow, v128.load(PAIR_SUMS), p0, p1, p2, p3);
+  }
 }
 
 /** oRow[p0..p3] = the lanes of r. */

@@ -330,7 +330,7 @@ export class WasmKernels implements Kernels {
       if (outputMask) this.keepWherePositive(pMask, po, m * k);
     } else if (outputMask) {
       // Only the outputs the ReLU passes on (about half), each summed in the dot products' order: the same bits.
-      this.kernels.matmulTransposeBMasked(pa, pb, pMask, po, m, n, k, this.scratch((k + 4) * 4));
+      this.kernels.matmulTransposeBMasked(pa, pb, pMask, po, m, n, k, this.scratch(3 * (k + 8) * 4));
       this.zeroSkips.maskedInputGradient++;
     } else {
       this.kernels.matmulTransposeB(pa, pb, po, m, n, k);
