@@ -29,8 +29,8 @@ export function matmulTransposeB(a: usize, b: usize, out: usize, m: i32, n: i32,
  * Each row pair runs the pair tile of matmulTransposeB on the columns both rows need, and each
  * row alone the columns only it needs, eight at a time: every output computed is summed as
  * matmulTransposeB sums it (one accumulator per output over the vectors, sumLanes4, the tail),
- * so kept outputs have its bits. A pair needing more than MASKED_PAIR_SHARE of its columns runs
- * the whole tile and is masked after (picking costs more). `indices`: 3·(k + 8) i32s of scratch.
+ * so kept outputs have its bits. A pair whose columns would cost more than MASKED_PAIR_SHARE of
+ * the whole tile runs the whole tile and is masked after (picking costs more). `indices`: 3·(k + 8) i32s of scratch.
  */
 export function matmulTransposeBMasked(a: usize, b: usize, mask: usize, out: usize, m: i32, n: i32, k: i32, indices: usize): void {
   const rowBytes = <usize>n << 2;
@@ -45,7 +45,8 @@ export function matmulTransposeBMasked(a: usize, b: usize, mask: usize, out: usi
     const mask0 = mask + <usize>i * outRowBytes, mask1 = mask0 + outRowBytes;
     neededColumns(mask0, mask1, tileColumns, indices, only0, only1);
     const both = load<i32>(NEEDED), just0 = load<i32>(NEEDED, 4), just1 = load<i32>(NEEDED, 8);
-    if (<f64>(both + just0 + just1) > MASKED_PAIR_SHARE * <f64>tileColumns) {
+    // A column both rows need costs the tile what a whole column does; one row's, about 3/4 of that.
+    if (<f64>both + ONE_ROW_COST * <f64>(just0 + just1) > MASKED_PAIR_SHARE * <f64>tileColumns) {
       rowPair(a0, a1, b, o0, o1, n, k);
       reluBackward(mask0, o0, o0, k);
       reluBackward(mask1, o1, o1, k);
@@ -78,8 +79,10 @@ export function matmulTransposeBMasked(a: usize, b: usize, mask: usize, out: usi
   }
 }
 
-/** Above this share of a row pair's tile columns needed, the whole tile is cheaper than picking them (bench/zero-skipping.ts measures). */
+/** Above this share of the whole tile's cost, the whole tile is cheaper than picking the columns (bench/zero-skipping.ts measures). */
 const MASKED_PAIR_SHARE: f64 = 0.9;
+/** An output of one row alone (9 loads per 8 multiply-adds) against the pair tile's two (6 per 8): 3/4 of a tile column. */
+const ONE_ROW_COST: f64 = 0.75;
 
 /**
  * The columns p < count (a multiple of 4) that both rows need (mask0[p] > 0 and mask1[p] > 0),
