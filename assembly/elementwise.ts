@@ -101,7 +101,10 @@ export function activationBackward(kind: i32, y: usize, dy: usize, dx: usize, co
   }
 }
 
-/** dx = dy where y > 0, else +0 (f' = 1 where y > 0; NaN and −0 in y pass nothing), over `count` floats; dx may be dy. */
+/**
+ * ReLU's backward: dx = dy where y > 0, else +0 (NaN and −0 in y pass nothing), over `count`
+ * floats; dx may be dy.
+ */
 // @ts-ignore: decorator
 @inline export function reluBackward(y: usize, dy: usize, dx: usize, count: i32): void {
   const bytes = <usize>count << 2, vectorBytes = <usize>(count & ~3) << 2;

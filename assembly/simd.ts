@@ -2,7 +2,8 @@
  * @file The SIMD building blocks every kernel shares: the fused multiply-add that differs between
  * the two builds (relaxed SIMD's f32x4.relaxed_madd, or a multiply then an add in plain SIMD128),
  * the lane shuffles that turn four partial-sum vectors into four sums, the lane masks of a tile
- * that overlaps the last 4 columns, lane tests on a float's bits, and the lane packing of sparse rows.
+ * that overlaps the last 4 columns, lane tests on a float's bits, and the packing of chosen lanes
+ * (sparse rows, column lists).
  */
 
 /** a·b + c, four lanes. One rounding with relaxed SIMD on FMA hardware, two without. */
@@ -83,7 +84,7 @@ const PACK_TABLE = memory.data<u8>([
   0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
 ]);
 
-/** The i8x16.swizzle control that moves the 32-bit lanes set in `bits` (a lane bitmask) to the front, in order, zeros after. */
+/** The i8x16.swizzle control that moves the 32-bit lanes set in `bits` (a lane bitmask) to the front, zeros after. */
 // @ts-ignore: decorator
 @inline export function packControl(bits: i32): v128 {
   return v128.load(PACK_TABLE + (<usize>bits << 4));
