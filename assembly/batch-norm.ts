@@ -129,7 +129,7 @@ export function batchNormBackward(
   dx: usize, dGamma: usize, dBeta: usize,
 ): void {
   const rowBytes = <usize>n << 2;
-  const rows = f32x4.splat(<f32>m), one = f32x4.splat(1), zero = f32x4.splat(0);
+  const rows = f32x4.splat(<f32>m), zero = f32x4.splat(0);
   let j: usize = 0;
   for (; j + 64 <= rowBytes; j += 64) {
     let sd0 = zero, sd1 = zero, sd2 = zero, sd3 = zero, sh0 = zero, sh1 = zero, sh2 = zero, sh3 = zero;

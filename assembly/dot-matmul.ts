@@ -2,8 +2,8 @@
  * @file out[m,k] = a[m,n]·b[k,n]ᵀ (the input gradient dY·Wᵀ) as dot products of rows, both
  * read contiguously. A 2x4 tile (2 rows of a against 4 rows of b) keeps 8 vector accumulators of
  * partial sums, loads 6 vectors per 8 multiply-adds, and folds its accumulators into one vector of
- * 4 outputs per row at the end. The masked form computes only the outputs a ReLU will pass on
- * (and their row pair's partner), each summed in the order the plain form sums it.
+ * 4 outputs per row at the end. The masked form computes only the outputs a ReLU will pass on,
+ * each summed in the order the plain form sums it.
  */
 import { reluBackward } from './elementwise';
 import { madd, packControl, sumLanes, sumLanes4 } from './simd';
@@ -30,7 +30,8 @@ export function matmulTransposeB(a: usize, b: usize, out: usize, m: i32, n: i32,
  * row alone the columns only it needs, eight at a time: every output computed is summed as
  * matmulTransposeB sums it (one accumulator per output over the vectors, sumLanes4, the tail),
  * so kept outputs have its bits. A pair whose columns would cost more than MASKED_PAIR_SHARE of
- * the whole tile runs the whole tile and is masked after (picking costs more). `indices`: 3·(k + 8) i32s of scratch.
+ * the whole tile runs the whole tile and is masked after (picking costs more).
+ * `indices`: 3·(k + 8) i32s of scratch (the three column lists).
  */
 export function matmulTransposeBMasked(a: usize, b: usize, mask: usize, out: usize, m: i32, n: i32, k: i32, indices: usize): void {
   const rowBytes = <usize>n << 2;

@@ -3,8 +3,8 @@
  * ReLU's output y is > 0 are summed, +0 elsewhere, which is what that ReLU's backward makes of the
  * whole product (`dy ⊙ [y > 0]` keeps bits or writes +0). So the masked product must equal, bit for
  * bit, the whole product passed through the ReLU backward kernel, on every backend: at every share
- * of positive y (so that row pairs take both of the kernel's paths: the pair tile masked after, and
- * the needed outputs picked four at a time), in shapes with a lone last row, columns past the last
+ * of positive y (so that row pairs take both of the kernel's paths: the whole pair tile masked
+ * after, and the column lists: both rows' by the tile, one row's eight at a time), in shapes with a lone last row, columns past the last
  * multiple of 4, vector tails, short dot products (the transposed path), with y holding NaN, −0,
  * +0 and negatives (none passes), and ∞ and NaN in dY and W, and with subnormal factors (the
  * rescaled products). On random normal data a different summation order changes many bits.
@@ -18,7 +18,7 @@ import { WasmKernels } from '../../src/core/wasm/wasm-kernels.js';
 import { backendsUnderTest, placedMatrix } from '../helpers/backends.js';
 import { float32Bits } from '../helpers/float-bits.js';
 
-/** Shares of y above 0: none, sparse, the ReLU's usual half, around the kernel's switch to the pair tile (0.8), all. */
+/** Shares of y above 0: none, sparse, the ReLU's usual half, around the kernel's switch to the whole tile (about 0.83: where the lists cost 90% of it), all. */
 const POSITIVE_SHARES = [0, 0.1, 0.5, 0.75, 0.85, 1];
 /** [m, n, k]: the article's hidden layers, odd m, k and n past multiples of 4, short n (the transposed path), n = 16. */
 const SHAPES: Array<[number, number, number]> = [

@@ -36,7 +36,7 @@ export interface KernelExports {
     scale: number,
   ): void;
   matmulTransposeB(a: number, b: number, out: number, m: number, n: number, k: number): void;
-  /** matmulTransposeB's out where mask[m,k] > 0, +0 elsewhere (the same bits where kept); indices: k + 4 i32s of scratch. */
+  /** matmulTransposeB's out where mask[m,k] > 0, +0 elsewhere (the same bits where kept); indices: 3·(k + 8) i32s of scratch. */
   matmulTransposeBMasked(a: number, b: number, mask: number, out: number, m: number, n: number, k: number, indices: number): void;
   /** t[k,m] = a[m,k]ᵀ. */
   transpose(a: number, m: number, k: number, t: number): void;
