@@ -6,7 +6,7 @@
  * each summed in the order the plain form sums it.
  */
 import { reluBackward } from './elementwise';
-import { madd, packControl, sumLanes, sumLanes4 } from './simd';
+import { madd, packLanes, sumLanes, sumLanes4 } from './simd';
 
 export function matmulTransposeB(a: usize, b: usize, out: usize, m: i32, n: i32, k: i32): void {
   const rowBytes = <usize>n << 2; // a and b rows
@@ -100,9 +100,9 @@ const ONE_ROW_COST: f64 = 0.75;
     const g0 = f32x4.gt(v128.load(mask0 + offset), zero), g1 = f32x4.gt(v128.load(mask1 + offset), zero);
     // Each list's columns moved to the front and stored whole: its count moves past the kept ones only.
     const bitsBoth = i32x4.bitmask(v128.and(g0, g1)), bits0 = i32x4.bitmask(v128.andnot(g0, g1)), bits1 = i32x4.bitmask(v128.andnot(g1, g0));
-    v128.store(both + (<usize>nBoth << 2), i8x16.swizzle(columns, packControl(bitsBoth)));
-    v128.store(only0 + (<usize>n0 << 2), i8x16.swizzle(columns, packControl(bits0)));
-    v128.store(only1 + (<usize>n1 << 2), i8x16.swizzle(columns, packControl(bits1)));
+    v128.store(both + (<usize>nBoth << 2), packLanes(columns, bitsBoth));
+    v128.store(only0 + (<usize>n0 << 2), packLanes(columns, bits0));
+    v128.store(only1 + (<usize>n1 << 2), packLanes(columns, bits1));
     nBoth += popcnt(bitsBoth);
     n0 += popcnt(bits0);
     n1 += popcnt(bits1);

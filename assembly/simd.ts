@@ -89,3 +89,14 @@ const PACK_TABLE = memory.data<u8>([
 @inline export function packControl(bits: i32): v128 {
   return v128.load(PACK_TABLE + (<usize>bits << 4));
 }
+
+/**
+ * The lanes of v that `bits` selects moved to the front, zeros after. The table's controls are
+ * lane bytes below 16 or 128, on which the relaxed swizzle is defined (128 gives 0 everywhere)
+ * and is one x86 pshufb, without the plain swizzle's clamp of indices 16-127.
+ */
+// @ts-ignore: decorator
+@inline export function packLanes(v: v128, bits: i32): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return i8x16.relaxed_swizzle(v, packControl(bits));
+  return i8x16.swizzle(v, packControl(bits));
+}

@@ -8,7 +8,7 @@
  * at a time and updates the output row in L1; xᵀ·dY (dY is 30 kB, in L1) transposes x, packs
  * each column's nonzeros the same way, and keeps 28 columns of each output row's sum in registers.
  */
-import { madd, packControl } from './simd';
+import { madd, packLanes } from './simd';
 import { transpose } from './transpose';
 
 /** Bytes of scratch `matmulSparse` needs: one packed row (indices and values, 3 lanes of slack each). */
@@ -67,9 +67,8 @@ export function matmulTransposeASparseAdd(a: usize, b: usize, out: usize, m: i32
 // @ts-ignore: decorator
 @inline export function packGroup(v: v128, mask: v128, lanes: v128, offsets: usize, values: usize, e: usize): usize {
   const bits = i32x4.bitmask(mask);
-  const control = packControl(bits);
-  v128.store(values + e, i8x16.swizzle(v, control));
-  v128.store(offsets + e, i8x16.swizzle(lanes, control));
+  v128.store(values + e, packLanes(v, bits));
+  v128.store(offsets + e, packLanes(lanes, bits));
   return e + (<usize>popcnt(bits) << 2);
 }
 
