@@ -25,7 +25,7 @@ import { madd, sumLanes, sumLanes4 } from './simd';
   return address ? load<f32>(address + offset) : fallback;
 }
 
-/** Lane j of v in every lane. */
+/** lane0 … lane3: lane j of v in every lane (a shuffle's lanes are constants, so one helper per lane). */
 // @ts-ignore: decorator
 @inline function lane0(v: v128): v128 {
   return v128.shuffle<f32>(v, v, 0, 0, 0, 0);

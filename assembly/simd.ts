@@ -86,7 +86,7 @@ const PACK_TABLE = memory.data<u8>([
 
 /** The i8x16.swizzle control that moves the 32-bit lanes set in `bits` (a lane bitmask) to the front, zeros after. */
 // @ts-ignore: decorator
-@inline export function packControl(bits: i32): v128 {
+@inline function packControl(bits: i32): v128 {
   return v128.load(PACK_TABLE + (<usize>bits << 4));
 }
 
