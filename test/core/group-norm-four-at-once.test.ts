@@ -13,7 +13,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Kernels } from '../../src/core/kernels.js';
-import type { Matrix } from '../../src/core/matrix.js';
+import type { FloatArray, Matrix } from '../../src/core/matrix.js';
 import { Rng } from '../../src/core/rng.js';
 import { backendsUnderTest } from '../helpers/backends.js';
 import { float32Bits } from '../helpers/float-bits.js';
@@ -27,7 +27,7 @@ function values(rng: Rng, length: number, special: boolean): Float32Array {
 }
 
 /** Each row's group `source` copied over its group `target` (s units each). */
-function repeatGroup(data: Float32Array, rows: number, n: number, s: number, source: number, target: number): void {
+function repeatGroup(data: FloatArray, rows: number, n: number, s: number, source: number, target: number): void {
   for (let i = 0; i < rows; i++) data.copyWithin(i * n + target * s, i * n + source * s, i * n + (source + 1) * s);
 }
 
@@ -48,7 +48,7 @@ function check(kernels: Kernels, s: number, lane: number, centered: boolean, aff
   const filled = (rows: number, cols: number) => {
     const matrix = kernels.matrix(rows, cols);
     matrix.data.set(values(rng, rows * cols, special));
-    repeatGroup(matrix.data as Float32Array, rows, n, s, lane, last);
+    repeatGroup(matrix.data, rows, n, s, lane, last);
     return matrix;
   };
   const x = filled(ROWS, n),
