@@ -7,11 +7,25 @@
  */
 import { madd } from './simd';
 
-/** norms[j] = ‖v[:,j]‖, scale[j] = g[j]/norms[j]. */
+/** norms[j] = ‖v[:,j]‖, scale[j] = g[j]/norms[j]. Four rows per pass over norms: each column's sum still takes the rows in order. */
 export function weightNormScale(v: usize, k: i32, n: i32, g: usize, norms: usize, scale: usize): void {
   const rowBytes = <usize>n << 2, vectorBytes = <usize>(n & ~3) << 2;
   memory.fill(norms, 0, rowBytes);
-  for (let at = v, end = v + <usize>k * rowBytes; at < end; at += rowBytes) {
+  const end = v + <usize>k * rowBytes, fourRowsEnd = v + <usize>(k & ~3) * rowBytes;
+  let at = v;
+  for (; at < fourRowsEnd; at += rowBytes << 2) {
+    const at1 = at + rowBytes, at2 = at1 + rowBytes, at3 = at2 + rowBytes;
+    let j: usize = 0;
+    for (; j < vectorBytes; j += 16) {
+      const x0 = v128.load(at + j), x1 = v128.load(at1 + j), x2 = v128.load(at2 + j), x3 = v128.load(at3 + j);
+      v128.store(norms + j, madd(x3, x3, madd(x2, x2, madd(x1, x1, madd(x0, x0, v128.load(norms + j))))));
+    }
+    for (; j < rowBytes; j += 4) {
+      const x0 = load<f32>(at + j), x1 = load<f32>(at1 + j), x2 = load<f32>(at2 + j), x3 = load<f32>(at3 + j);
+      store<f32>(norms + j, load<f32>(norms + j) + x0 * x0 + x1 * x1 + x2 * x2 + x3 * x3);
+    }
+  }
+  for (; at < end; at += rowBytes) {
     let j: usize = 0;
     for (; j < vectorBytes; j += 16) {
       const x = v128.load(at + j);
@@ -89,11 +103,40 @@ export function weightNormBackward(
   }
 }
 
-/** out[i,j] += factor·coefficient[j]·v[i,j] over v[k,n] (out may be v). */
+/**
+ * out[i,j] += factor·coefficient[j]·v[i,j] over v[k,n] (out may be v). Four rows per column
+ * vector: factor·coefficient is formed once for them, and v is read once where out is v.
+ */
 export function addScaledColumns(v: usize, coefficient: usize, factor: f32, out: usize, k: i32, n: i32): void {
-  const rowBytes = <usize>n << 2, vectorBytes = <usize>(n & ~3) << 2, end = <usize>k * rowBytes;
+  const rowBytes = <usize>n << 2, vectorBytes = <usize>(n & ~3) << 2, end = <usize>k * rowBytes, fourRowsEnd = <usize>(k & ~3) * rowBytes;
   const f = f32x4.splat(factor);
-  for (let offset: usize = 0; offset < end; offset += rowBytes) {
+  let offset: usize = 0;
+  for (; offset < fourRowsEnd; offset += rowBytes << 2) {
+    let j: usize = 0;
+    for (; j < vectorBytes; j += 16) {
+      const a = f32x4.mul(f, v128.load(coefficient + j));
+      const p = v + offset + j, o = out + offset + j;
+      if (out == v) {
+        v128.store(p, madd(a, v128.load(p), v128.load(p)));
+        v128.store(p + rowBytes, madd(a, v128.load(p + rowBytes), v128.load(p + rowBytes)));
+        v128.store(p + 2 * rowBytes, madd(a, v128.load(p + 2 * rowBytes), v128.load(p + 2 * rowBytes)));
+        v128.store(p + 3 * rowBytes, madd(a, v128.load(p + 3 * rowBytes), v128.load(p + 3 * rowBytes)));
+      } else {
+        v128.store(o, madd(a, v128.load(p), v128.load(o)));
+        v128.store(o + rowBytes, madd(a, v128.load(p + rowBytes), v128.load(o + rowBytes)));
+        v128.store(o + 2 * rowBytes, madd(a, v128.load(p + 2 * rowBytes), v128.load(o + 2 * rowBytes)));
+        v128.store(o + 3 * rowBytes, madd(a, v128.load(p + 3 * rowBytes), v128.load(o + 3 * rowBytes)));
+      }
+    }
+    for (; j < rowBytes; j += 4) {
+      const a = factor * load<f32>(coefficient + j);
+      for (let r: usize = 0; r < 4; r++) {
+        const at = offset + r * rowBytes + j;
+        store<f32>(out + at, load<f32>(out + at) + a * load<f32>(v + at));
+      }
+    }
+  }
+  for (; offset < end; offset += rowBytes) {
     let j: usize = 0;
     for (; j < vectorBytes; j += 16) {
       const a = f32x4.mul(f, v128.load(coefficient + j));
