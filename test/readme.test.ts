@@ -6,12 +6,12 @@
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { BNLAB_BIN } from './cli/run-cli.js';
+import { scratchFolder } from './helpers/scratch-folder.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const readme = readFileSync(join(root, 'README.md'), 'utf8');
@@ -28,7 +28,7 @@ test('docs/library.md shows examples/library.mjs verbatim', () => {
 });
 
 test('the library example runs as written: both networks train a step, the checkpoint restores the same accuracy', () => {
-  const cwd = mkdtempSync(join(tmpdir(), 'bnlab-readme-'));
+  const cwd = scratchFolder('bnlab-readme-');
   const output = execFileSync(process.execPath, [examplePath], { cwd, encoding: 'utf8' });
   assert.match(output, /^without BN: loss \d\.\d{4}, validation accuracy 0\.\d{4}$/m);
   assert.match(output, /^with BN: loss \d\.\d{4}, validation accuracy 0\.\d{4}$/m);

@@ -6,13 +6,13 @@
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { scratchFolder } from '../helpers/scratch-folder.js';
 import { BNLAB_BIN, runCli } from './run-cli.js';
 
-const scratch = mkdtempSync(join(tmpdir(), 'bnlab-closed-output-'));
+const scratch = scratchFolder('bnlab-closed-output-');
 
 test('bnlab train --save … | head -1: the reader leaves after one line, the checkpoint is still written', async () => {
   const checkpoint = join(scratch, 'm.safetensors');

@@ -5,8 +5,7 @@
  */
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { type CompareRecord, compareRecord, toJson } from '../../src/lab/run-summary.js';
@@ -15,9 +14,10 @@ import { loadKernels } from '../../src/node/wasm-files.js';
 import { resolveTrainConfig } from '../../src/train/config.js';
 import { buildNetwork, initialWeightsFor } from '../../src/train/networks.js';
 import { train } from '../../src/train/trainer.js';
+import { scratchFolder } from '../helpers/scratch-folder.js';
 import { runCli } from './run-cli.js';
 
-const scratch = mkdtempSync(join(tmpdir(), 'bnlab-norms-'));
+const scratch = scratchFolder('bnlab-norms-');
 const strip = (runs: CompareRecord['runs']) =>
   (JSON.parse(toJson(runs)) as CompareRecord['runs']).map((run) => ({ ...run, stepsPerSecond: 0, trainingMs: 0, elapsedMs: 0 }));
 

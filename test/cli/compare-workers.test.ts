@@ -7,8 +7,8 @@
  */
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { BackendChoice } from '../../src/core/backend.js';
@@ -24,9 +24,10 @@ import { encodeCheckpoint } from '../../src/train/checkpoint.js';
 import { resolveTrainConfig, specFromConfig, type TrainConfig } from '../../src/train/config.js';
 import { buildNetwork, initialWeightsFor } from '../../src/train/networks.js';
 import { train } from '../../src/train/trainer.js';
+import { scratchFolder } from '../helpers/scratch-folder.js';
 import { runCli } from './run-cli.js';
 
-const scratch = mkdtempSync(join(tmpdir(), 'bnlab-compare-'));
+const scratch = scratchFolder('bnlab-compare-');
 const mnist = loadMnist();
 
 /** compare.json's runs as training both networks here gives them, timings left out. */

@@ -7,8 +7,7 @@
  */
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { type CompareRecord, compareRecord, toJson } from '../../src/lab/run-summary.js';
@@ -17,9 +16,10 @@ import { loadKernels } from '../../src/node/wasm-files.js';
 import { resolveTrainConfig } from '../../src/train/config.js';
 import { buildNetwork, initialWeightsFor } from '../../src/train/networks.js';
 import { train } from '../../src/train/trainer.js';
+import { scratchFolder } from '../helpers/scratch-folder.js';
 import { runCli } from './run-cli.js';
 
-const scratch = mkdtempSync(join(tmpdir(), 'bnlab-norm-options-'));
+const scratch = scratchFolder('bnlab-norm-options-');
 
 /** The tensor names and metadata of a safetensors file, read by hand. */
 function header(path: string): { names: string[]; metadata: Record<string, string> } {

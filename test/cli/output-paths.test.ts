@@ -6,13 +6,13 @@
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { scratchFolder } from '../helpers/scratch-folder.js';
 import { BNLAB_BIN, runCli } from './run-cli.js';
 
-const scratch = mkdtempSync(join(tmpdir(), 'bnlab-output-paths-'));
+const scratch = scratchFolder('bnlab-output-paths-');
 writeFileSync(join(scratch, 'a-file'), 'not a folder');
 mkdirSync(join(scratch, 'a-folder'));
 

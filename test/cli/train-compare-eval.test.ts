@@ -4,8 +4,7 @@
  */
 
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { JsKernels } from '../../src/core/js-kernels.js';
@@ -13,9 +12,10 @@ import { Rng } from '../../src/core/rng.js';
 import { drawInitialWeights, MLP } from '../../src/nn/mlp.js';
 import { makeSpec } from '../../src/nn/spec.js';
 import { encodeCheckpoint } from '../../src/train/checkpoint.js';
+import { scratchFolder } from '../helpers/scratch-folder.js';
 import { runCli } from './run-cli.js';
 
-const scratch = mkdtempSync(join(tmpdir(), 'bnlab-cli-'));
+const scratch = scratchFolder('bnlab-cli-');
 
 describe('flag errors: one line, exit code 2', () => {
   const cases: Array<[string[], RegExp]> = [

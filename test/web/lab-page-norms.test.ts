@@ -18,6 +18,7 @@ import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { CompareRecord } from '../../src/lab/run-summary.js';
 import { runCli } from '../cli/run-cli.js';
+import { scratchFolder } from '../helpers/scratch-folder.js';
 import { labFixture, openLab, playToEnd, watchErrors } from '../web-support/lab-browser.js';
 
 const SCREENSHOTS = fileURLToPath(new URL('../../../bnlab-out/screenshots/', import.meta.url));
@@ -120,7 +121,7 @@ describe('the lab page with any two norms, in Chromium', { timeout: 240_000 }, (
     assert.equal(await page.locator('#status-with-bn [data-field=loaded]').isVisible(), false, 'the other network is untouched');
 
     // A network without a norm: neither of this page's networks.
-    const checkpoint = join(mkdtempSync(join(tmpdir(), 'bnlab-page-norms-')), 'plain.safetensors');
+    const checkpoint = join(scratchFolder('bnlab-page-norms-'), 'plain.safetensors');
     const trainedByCli = await runCli(['train', '--no-bn', '--steps', '20', '--save', checkpoint, '--json']);
     assert.equal(trainedByCli.code, 0, trainedByCli.stderr);
     await page.setInputFiles('#load-network', checkpoint);

@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import type { CompareRecord } from '../../src/lab/run-summary.js';
 import { runCli } from '../cli/run-cli.js';
+import { scratchFolder } from '../helpers/scratch-folder.js';
 import { labFixture, openLab, playToEnd, watchErrors } from '../web-support/lab-browser.js';
 
 const SCREENSHOTS = fileURLToPath(new URL('../../../bnlab-out/screenshots/', import.meta.url));
@@ -141,7 +142,7 @@ describe('the lab page in Chromium', { timeout: 180_000 }, () => {
   });
 
   test("a network saved by bnlab train --save evaluates in the page to the CLI's numbers", async () => {
-    const checkpoint = join(mkdtempSync(join(tmpdir(), 'bnlab-page-load-')), 'cli.safetensors');
+    const checkpoint = join(scratchFolder('bnlab-page-load-'), 'cli.safetensors');
     const trainedByCli = await runCli(['train', '--steps', '200', '--validate-every', '100', '--seed', '3', '--save', checkpoint, '--json']);
     assert.equal(trainedByCli.code, 0, trainedByCli.stderr);
     const run = (JSON.parse(trainedByCli.stdout) as { run: { validationAccuracy: number; testAccuracy: number } }).run;
