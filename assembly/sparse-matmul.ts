@@ -185,9 +185,10 @@ export function matmulTransposeASparseAdd(a: usize, b: usize, out: usize, m: i32
   let j: usize = 0;
   for (; j + 112 <= bytes; j += 112) {
     let c0 = f32x4.splat(0), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0;
+    const columns = b + j; // one add per entry below, not two
     for (let e: usize = 0; e < end; e += 4) {
       const s = v128.load32_splat(values + e);
-      const row = b + <usize>load<u32>(offsets + e) * indexBytes + j;
+      const row = columns + <usize>load<u32>(offsets + e) * indexBytes;
       c0 = madd(s, v128.load(row), c0);
       c1 = madd(s, v128.load(row, 16), c1);
       c2 = madd(s, v128.load(row, 32), c2);
@@ -202,9 +203,10 @@ export function matmulTransposeASparseAdd(a: usize, b: usize, out: usize, m: i32
   }
   for (; j + 64 <= bytes; j += 64) {
     let c0 = f32x4.splat(0), c1 = c0, c2 = c0, c3 = c0;
+    const columns = b + j;
     for (let e: usize = 0; e < end; e += 4) {
       const s = v128.load32_splat(values + e);
-      const row = b + <usize>load<u32>(offsets + e) * indexBytes + j;
+      const row = columns + <usize>load<u32>(offsets + e) * indexBytes;
       c0 = madd(s, v128.load(row), c0);
       c1 = madd(s, v128.load(row, 16), c1);
       c2 = madd(s, v128.load(row, 32), c2);
