@@ -27,9 +27,9 @@ export function gemm(
   const scales = f32x4.splat(scale);
   let i = 0;
   // Where A's rows are 4 bytes apart (A = xᵀ: the weight gradient xᵀ·dY), a tile reads its four
-  // rows at constant offsets from one pointer, which V8 folds into the loads: three adds fewer per
-  // step of eight multiply-adds. (x·W, its rows a row of x apart, gained nothing from a constant
-  // 512 for 128 columns: its W is read from L2.)
+  // rows at constant offsets from one pointer (V8 keeps them as base registers): three adds fewer
+  // per step of eight multiply-adds. (x·W, its rows a row of x apart, gained nothing from a
+  // constant 512 for 128 columns: its W is read from L2.)
   if (aRowStride == 4) {
     for (; i + 4 <= rows; i += 4) fourRows(a + <usize>i * aRowStride, aRowStride, aStep, b, bRowStride, c + <usize>i * cRowStride, cRowStride, cols, depth, accumulate, scales, scale, true);
   } else {
