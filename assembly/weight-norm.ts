@@ -105,7 +105,7 @@ export function weightNormBackward(
 
 /**
  * out[i,j] += factor·coefficient[j]·v[i,j] over v[k,n] (out may be v). Four rows per column
- * vector: factor·coefficient is formed once for them, and v is read once where out is v.
+ * vector: factor·coefficient is formed once for them.
  */
 export function addScaledColumns(v: usize, coefficient: usize, factor: f32, out: usize, k: i32, n: i32): void {
   const rowBytes = <usize>n << 2, vectorBytes = <usize>(n & ~3) << 2, end = <usize>k * rowBytes, fourRowsEnd = <usize>(k & ~3) * rowBytes;
@@ -116,17 +116,10 @@ export function addScaledColumns(v: usize, coefficient: usize, factor: f32, out:
     for (; j < vectorBytes; j += 16) {
       const a = f32x4.mul(f, v128.load(coefficient + j));
       const p = v + offset + j, o = out + offset + j;
-      if (out == v) {
-        v128.store(p, madd(a, v128.load(p), v128.load(p)));
-        v128.store(p + rowBytes, madd(a, v128.load(p + rowBytes), v128.load(p + rowBytes)));
-        v128.store(p + 2 * rowBytes, madd(a, v128.load(p + 2 * rowBytes), v128.load(p + 2 * rowBytes)));
-        v128.store(p + 3 * rowBytes, madd(a, v128.load(p + 3 * rowBytes), v128.load(p + 3 * rowBytes)));
-      } else {
-        v128.store(o, madd(a, v128.load(p), v128.load(o)));
-        v128.store(o + rowBytes, madd(a, v128.load(p + rowBytes), v128.load(o + rowBytes)));
-        v128.store(o + 2 * rowBytes, madd(a, v128.load(p + 2 * rowBytes), v128.load(o + 2 * rowBytes)));
-        v128.store(o + 3 * rowBytes, madd(a, v128.load(p + 3 * rowBytes), v128.load(o + 3 * rowBytes)));
-      }
+      v128.store(o, madd(a, v128.load(p), v128.load(o)));
+      v128.store(o + rowBytes, madd(a, v128.load(p + rowBytes), v128.load(o + rowBytes)));
+      v128.store(o + 2 * rowBytes, madd(a, v128.load(p + 2 * rowBytes), v128.load(o + 2 * rowBytes)));
+      v128.store(o + 3 * rowBytes, madd(a, v128.load(p + 3 * rowBytes), v128.load(o + 3 * rowBytes)));
     }
     for (; j < rowBytes; j += 4) {
       const a = factor * load<f32>(coefficient + j);
