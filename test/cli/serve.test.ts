@@ -7,22 +7,20 @@
 
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
+import { scratchFolder } from '../helpers/scratch-folder.js';
 import { BNLAB_BIN, type CliResult, runCli } from './run-cli.js';
 
-const scratch = mkdtempSync(join(tmpdir(), 'bnlab-serve-'));
+const scratch = scratchFolder('bnlab-serve-');
 const page = join(scratch, 'web');
 mkdirSync(page);
 writeFileSync(join(page, 'index.html'), '<!doctype html><title>bnlab lab fixture</title>');
-
-after(() => rmSync(scratch, { recursive: true, force: true }));
 
 interface RunningServe {
   url: string;

@@ -11,8 +11,7 @@
  */
 
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -27,69 +26,65 @@ describe('the lab page with any two norms, in Chromium', { timeout: 240_000 }, (
   const lab = labFixture();
 
   test("none against Layer Norm: the page ends with bnlab compare --norms none,ln's numbers, and every view names LN", async () => {
-    const out = mkdtempSync(join(tmpdir(), 'bnlab-cli-norms-'));
-    try {
-      const cli = await runCli(['compare', '--norms', 'none,ln', '--steps', '300', '--validate-every', '100', '--json', '--out', out]);
-      assert.equal(cli.code, 0, cli.stderr);
-      const expected = JSON.parse(cli.stdout) as CompareRecord;
-      const page = await lab.browser.context.newPage();
-      const errors = watchErrors(page);
-      await openLab(page, lab.server.url, '/?norms=none,ln&steps=300&every=100');
-      assert.deepEqual(await page.evaluate(() => window.bnlabLab.settings.norms), ['none', 'ln']);
-      await playToEnd(page);
-      const record = (await page.evaluate(() => window.bnlabLab.compareRecord()))!;
-      assert.deepEqual(record.config, expected.config, 'the same settings');
-      assert.equal(record.data, expected.data);
-      assert.equal(record.runs.length, 2);
-      for (const i of [0, 1]) {
-        const [mine, theirs] = [record.runs[i]!, expected.runs[i]!];
-        assert.equal(mine.label, theirs.label);
-        assert.equal(mine.network, theirs.network);
-        assert.equal(mine.norm, theirs.norm);
-        assert.equal(mine.validationAccuracy, theirs.validationAccuracy, `${mine.label}: validation accuracy`);
-        assert.equal(mine.testAccuracy, theirs.testAccuracy, `${mine.label}: test accuracy`);
-        assert.deepEqual(
-          mine.curve.map((point) => point.validationAccuracy),
-          theirs.curve.map((point) => point.validationAccuracy),
-          `${mine.label}: validation curve`,
-        );
-        assert.deepEqual(Object.keys(mine).sort(), Object.keys(theirs).sort(), 'the same record fields as compare.json');
-      }
+    const out = scratchFolder('bnlab-cli-norms-');
+    const cli = await runCli(['compare', '--norms', 'none,ln', '--steps', '300', '--validate-every', '100', '--json', '--out', out]);
+    assert.equal(cli.code, 0, cli.stderr);
+    const expected = JSON.parse(cli.stdout) as CompareRecord;
+    const page = await lab.browser.context.newPage();
+    const errors = watchErrors(page);
+    await openLab(page, lab.server.url, '/?norms=none,ln&steps=300&every=100');
+    assert.deepEqual(await page.evaluate(() => window.bnlabLab.settings.norms), ['none', 'ln']);
+    await playToEnd(page);
+    const record = (await page.evaluate(() => window.bnlabLab.compareRecord()))!;
+    assert.deepEqual(record.config, expected.config, 'the same settings');
+    assert.equal(record.data, expected.data);
+    assert.equal(record.runs.length, 2);
+    for (const i of [0, 1]) {
+      const [mine, theirs] = [record.runs[i]!, expected.runs[i]!];
+      assert.equal(mine.label, theirs.label);
+      assert.equal(mine.network, theirs.network);
+      assert.equal(mine.norm, theirs.norm);
+      assert.equal(mine.validationAccuracy, theirs.validationAccuracy, `${mine.label}: validation accuracy`);
+      assert.equal(mine.testAccuracy, theirs.testAccuracy, `${mine.label}: test accuracy`);
       assert.deepEqual(
-        record.runs.map((run) => run.label),
-        ['Without Batch Norm', 'With Layer Norm'],
+        mine.curve.map((point) => point.validationAccuracy),
+        theirs.curve.map((point) => point.validationAccuracy),
+        `${mine.label}: validation curve`,
       );
-
-      // The names follow the norms: cards, layer views, charts, the BN figure's sentence, the inference panel.
-      assert.equal(await page.locator('#status-without-bn h2').textContent(), 'Without Batch Norm');
-      assert.equal(await page.locator('#status-with-ln h2').textContent(), 'With Layer Norm');
-      assert.equal(await page.locator('#status-with-ln [data-field=test-accuracy]').textContent(), record.runs[1]!.testAccuracy.toFixed(4));
-      assert.equal(await page.locator('#status-with-bn').count(), 0);
-      assert.equal(await page.locator('#layers canvas[aria-label*="with LN"]').count(), 6, 'percentiles and histograms of three layers');
-      assert.equal(await page.locator('#saturation canvas[aria-label^="with LN"]').count(), 1);
-      assert.match((await page.locator('#lede-pair').textContent())!, /one without Batch Norm and one with Layer Norm/);
-      const noBatchNorm = page.locator('#batch-norm [data-field=no-batch-norm]');
-      assert.equal(await noBatchNorm.isVisible(), true);
-      assert.match((await noBatchNorm.textContent())!, /Neither network has BatchNorm's batch statistics/);
-      assert.equal(await page.locator('#batch-norm canvas').count(), 0);
-      assert.equal(await page.locator('#download-with-ln').textContent(), 'Download network with LN');
-      await page.locator('#accuracy').scrollIntoViewIfNeeded();
-      const [svg] = await Promise.all([page.waitForEvent('download'), page.click('#accuracy button:text("Save accuracy SVG")')]);
-      const chart = readFileSync(await svg.path(), 'utf8');
-      assert.match(chart, /with LN/, 'the legend names the network with LN');
-      assert.match(chart, /#54a24b/i, "in LN's reserved green");
-      await page.click('#random-test-image');
-      await page.waitForFunction(() => window.bnlabLab.inference?.source === 'test');
-      assert.deepEqual(
-        await page.locator('[data-field=predictions] .prediction').evaluateAll((spans) => spans.map((span) => (span as HTMLElement).dataset.network)),
-        ['without-bn', 'with-ln'],
-      );
-      assert.match((await page.locator('[data-field=estimator-scope]').textContent())!, /Neither network has batch statistics/);
-      assert.deepEqual(errors, []);
-      await page.close();
-    } finally {
-      rmSync(out, { recursive: true, force: true });
+      assert.deepEqual(Object.keys(mine).sort(), Object.keys(theirs).sort(), 'the same record fields as compare.json');
     }
+    assert.deepEqual(
+      record.runs.map((run) => run.label),
+      ['Without Batch Norm', 'With Layer Norm'],
+    );
+
+    // The names follow the norms: cards, layer views, charts, the BN figure's sentence, the inference panel.
+    assert.equal(await page.locator('#status-without-bn h2').textContent(), 'Without Batch Norm');
+    assert.equal(await page.locator('#status-with-ln h2').textContent(), 'With Layer Norm');
+    assert.equal(await page.locator('#status-with-ln [data-field=test-accuracy]').textContent(), record.runs[1]!.testAccuracy.toFixed(4));
+    assert.equal(await page.locator('#status-with-bn').count(), 0);
+    assert.equal(await page.locator('#layers canvas[aria-label*="with LN"]').count(), 6, 'percentiles and histograms of three layers');
+    assert.equal(await page.locator('#saturation canvas[aria-label^="with LN"]').count(), 1);
+    assert.match((await page.locator('#lede-pair').textContent())!, /one without Batch Norm and one with Layer Norm/);
+    const noBatchNorm = page.locator('#batch-norm [data-field=no-batch-norm]');
+    assert.equal(await noBatchNorm.isVisible(), true);
+    assert.match((await noBatchNorm.textContent())!, /Neither network has BatchNorm's batch statistics/);
+    assert.equal(await page.locator('#batch-norm canvas').count(), 0);
+    assert.equal(await page.locator('#download-with-ln').textContent(), 'Download network with LN');
+    await page.locator('#accuracy').scrollIntoViewIfNeeded();
+    const [svg] = await Promise.all([page.waitForEvent('download'), page.click('#accuracy button:text("Save accuracy SVG")')]);
+    const chart = readFileSync(await svg.path(), 'utf8');
+    assert.match(chart, /with LN/, 'the legend names the network with LN');
+    assert.match(chart, /#54a24b/i, "in LN's reserved green");
+    await page.click('#random-test-image');
+    await page.waitForFunction(() => window.bnlabLab.inference?.source === 'test');
+    assert.deepEqual(
+      await page.locator('[data-field=predictions] .prediction').evaluateAll((spans) => spans.map((span) => (span as HTMLElement).dataset.network)),
+      ['without-bn', 'with-ln'],
+    );
+    assert.match((await page.locator('[data-field=estimator-scope]').textContent())!, /Neither network has batch statistics/);
+    assert.deepEqual(errors, []);
+    await page.close();
   });
 
   test('BN against Batch Renorm at batch 4: both in the BN figure; a checkpoint goes back to its network, one of neither norm is refused', async () => {

@@ -11,9 +11,8 @@
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -230,34 +229,30 @@ describe('the lab page in Chromium', { timeout: 180_000 }, () => {
   });
 
   test("the page ends a run with the CLI's validation and test accuracy (compare, 300 steps)", async () => {
-    const out = mkdtempSync(join(tmpdir(), 'bnlab-cli-'));
-    try {
-      const cli = await runCli(['compare', '--steps', '300', '--validate-every', '100', '--json', '--out', out]);
-      assert.equal(cli.code, 0, cli.stderr);
-      const expected = JSON.parse(cli.stdout) as CompareRecord;
-      const page = await lab.browser.context.newPage();
-      await openLab(page, lab.server.url, '/?steps=300&every=100');
-      await playToEnd(page);
-      const record = (await page.evaluate(() => window.bnlabLab.compareRecord()))!;
-      assert.deepEqual(record.config, expected.config, 'the same settings');
-      assert.equal(record.command, 'compare');
-      assert.equal(record.data, expected.data);
-      for (const i of [0, 1]) {
-        const [mine, theirs] = [record.runs[i]!, expected.runs[i]!];
-        assert.equal(mine.label, theirs.label);
-        assert.equal(mine.validationAccuracy.toFixed(4), theirs.validationAccuracy.toFixed(4), `${mine.label}: validation accuracy`);
-        assert.equal(mine.testAccuracy.toFixed(4), theirs.testAccuracy.toFixed(4), `${mine.label}: test accuracy`);
-        assert.deepEqual(
-          mine.curve.map((point) => point.validationAccuracy),
-          theirs.curve.map((point) => point.validationAccuracy),
-          `${mine.label}: validation curve`,
-        );
-        assert.deepEqual(Object.keys(mine).sort(), Object.keys(theirs).sort(), 'the same record fields as compare.json');
-      }
-      await page.close();
-    } finally {
-      rmSync(out, { recursive: true, force: true });
+    const out = scratchFolder('bnlab-cli-');
+    const cli = await runCli(['compare', '--steps', '300', '--validate-every', '100', '--json', '--out', out]);
+    assert.equal(cli.code, 0, cli.stderr);
+    const expected = JSON.parse(cli.stdout) as CompareRecord;
+    const page = await lab.browser.context.newPage();
+    await openLab(page, lab.server.url, '/?steps=300&every=100');
+    await playToEnd(page);
+    const record = (await page.evaluate(() => window.bnlabLab.compareRecord()))!;
+    assert.deepEqual(record.config, expected.config, 'the same settings');
+    assert.equal(record.command, 'compare');
+    assert.equal(record.data, expected.data);
+    for (const i of [0, 1]) {
+      const [mine, theirs] = [record.runs[i]!, expected.runs[i]!];
+      assert.equal(mine.label, theirs.label);
+      assert.equal(mine.validationAccuracy.toFixed(4), theirs.validationAccuracy.toFixed(4), `${mine.label}: validation accuracy`);
+      assert.equal(mine.testAccuracy.toFixed(4), theirs.testAccuracy.toFixed(4), `${mine.label}: test accuracy`);
+      assert.deepEqual(
+        mine.curve.map((point) => point.validationAccuracy),
+        theirs.curve.map((point) => point.validationAccuracy),
+        `${mine.label}: validation curve`,
+      );
+      assert.deepEqual(Object.keys(mine).sort(), Object.keys(theirs).sort(), 'the same record fields as compare.json');
     }
+    await page.close();
   });
 
   test('screenshots at 1280×800 and 375×812 while both networks train', async () => {
