@@ -10,6 +10,7 @@ import { type BackendChoice, createKernels, type KernelModules } from '../core/b
 import type { Kernels } from '../core/kernels.js';
 import { supportsRelaxedSimd } from '../core/wasm/feature-probe.js';
 import { KERNEL_MODULE_FILES } from '../core/wasm/kernel-module.js';
+import { nativeProducts } from './native-files.js';
 
 /** build/ at the package root: this file is dist/src/node/wasm-files.js. */
 export function kernelBuildDirectory(): URL {
@@ -46,12 +47,13 @@ export function enableRelaxedSimd(): void {
 let packagedModules: KernelModules | null = null;
 
 /**
- * The kernel backend for `choice`, from the modules in build/ (relaxed SIMD switched on first).
- * Each call returns a new backend with its own memory; the modules compile once per process.
+ * The kernel backend for `choice`, from the modules in build/ (relaxed SIMD switched on first),
+ * with the native products where they were built (native-files.ts). Each call returns a new
+ * backend with its own memory; the modules compile once per process.
  */
 export async function loadKernels(choice: BackendChoice): Promise<Kernels> {
   if (choice === 'js') return createKernels('js', null);
   enableRelaxedSimd();
   packagedModules ??= readKernelModules();
-  return createKernels(choice, packagedModules);
+  return createKernels(choice, packagedModules, { native: nativeProducts() });
 }

@@ -16,6 +16,7 @@ import type { Matrix } from '../matrix.js';
 import { checkLabel, checkLabelCount, type Labels } from '../softmax-cross-entropy.js';
 import { ForeignStaging } from './foreign-staging.js';
 import { ACTIVATION_CODES, type ActivationCode, instantiateKernelModule, type KernelExports, type WasmVariant } from './kernel-module.js';
+import { NATIVE_COLUMN_MULTIPLE, type NativeProducts } from './native-products.js';
 import { DEFAULT_INITIAL_MEMORY_BYTES, WasmArena } from './wasm-memory.js';
 import { MAX_NONZERO_FRACTION, type SparseProduct } from './zero-skipping.js';
 
@@ -28,6 +29,8 @@ const SHORT_DOT_PRODUCT = 16;
 export interface WasmKernelsOptions {
   /** Memory at the start (a network reserves what it needs; it grows beyond when needed); default 32 MiB. */
   initialMemoryBytes?: number;
+  /** Native sparse products to run in place of the wasm ones (Node: src/node/native-files.ts); used only where this build's multiply-add is fused. */
+  native?: NativeProducts | null;
 }
 
 export class WasmKernels implements Kernels {
@@ -65,6 +68,8 @@ export class WasmKernels implements Kernels {
    * products scale their sums up with their subnormal operands (assembly/rescaled-sums.ts says why).
    */
   readonly fusedMultiplyAdd: boolean;
+  /** The native sparse products in use (the same bits, wider vectors), or null: the wasm ones run. */
+  readonly native: NativeProducts | null;
   private readonly staging: ForeignStaging;
   /** Scratch for the sparse products (packed nonzeros, aᵀ) and short dY·Wᵀ (Wᵀ), reused and grown on demand. */
   private scratchOffset = 0;
@@ -86,11 +91,14 @@ export class WasmKernels implements Kernels {
     private readonly kernels: KernelExports,
     private readonly arena: WasmArena,
     readonly wasmVariant: WasmVariant,
+    native: NativeProducts | null,
   ) {
-    this.variant = `wasm ${wasmVariant}`;
     this.staging = new ForeignStaging(arena);
     // (1 + 2^−12)² = 1 + 2^−11 + 2^−24: rounded before the add (a tie, to even) it cancels to 0.
     this.fusedMultiplyAdd = kernels.maddOnce(1 + 2 ** -12, 1 + 2 ** -12, -(1 + 2 ** -11)) === 2 ** -24;
+    // Native products sum with fused multiply-adds: the same bits only as a fused build's.
+    this.native = this.fusedMultiplyAdd ? native : null;
+    this.variant = `wasm ${wasmVariant}${this.native ? ` + native ${this.native.vectors}` : ''}`;
   }
 
   /** A backend with its own memory, from a compiled kernel module of the given variant. */
@@ -98,7 +106,7 @@ export class WasmKernels implements Kernels {
     const initialBytes = options.initialMemoryBytes ?? DEFAULT_INITIAL_MEMORY_BYTES;
     const memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil(initialBytes / 65536)) });
     const kernels = await instantiateKernelModule(module, memory);
-    return new WasmKernels(kernels, new WasmArena(memory, kernels.heapBase()), variant);
+    return new WasmKernels(kernels, new WasmArena(memory, kernels.heapBase()), variant, options.native ?? null);
   }
 
   /** Bytes of wasm memory now reserved (it grows by doubling when an allocation does not fit). */
@@ -213,7 +221,10 @@ export class WasmKernels implements Kernels {
     const pb = this.read(b, 'matmulSparseRows'),
       po = this.write(out, 'matmulSparseRows');
     // Sums kept in registers where b stays in L2, as matmul's sparse path chooses.
-    this.kernels.matmulSparseRows(rows.rowStart, rows.indices, rows.values, rows.rows, pb, po, n, b.size * 4 <= SMALL_RIGHT_FACTOR_BYTES ? 1 : 0);
+    const inRegisters = b.size * 4 <= SMALL_RIGHT_FACTOR_BYTES ? 1 : 0;
+    const native = this.nativeFor(n);
+    if (native) native.matmulSparseRows(this.arena.buffer, rows.rowStart, rows.indices, rows.values, rows.rows, rows.cols, pb, po, n, inRegisters);
+    else this.kernels.matmulSparseRows(rows.rowStart, rows.indices, rows.values, rows.rows, pb, po, n, inRegisters);
     this.staging.finish();
   }
 
@@ -235,7 +246,10 @@ export class WasmKernels implements Kernels {
       if (rescaled === 'bAlone') {
         this.addSparseRescaledUpdate(rows, pb, po, n, scale, 2 ** -RESCALINGS.bAlone[1], scratchBytes);
       } else {
-        this.kernels.matmulTransposeASparseRowsAdd(rows.rowStart, rows.indices, rows.values, m, k, pb, po, n, scale, this.scratch(scratchBytes), 1);
+        const native = this.nativeFor(n),
+          scratch = this.scratch(scratchBytes);
+        if (native) native.matmulTransposeASparseRowsAdd(this.arena.buffer, rows.rowStart, rows.indices, rows.values, m, k, pb, po, n, scale, scratch);
+        else this.kernels.matmulTransposeASparseRowsAdd(rows.rowStart, rows.indices, rows.values, m, k, pb, po, n, scale, scratch, 1);
       }
       if (rescaled) this.scaleBack(rescaled, rows.values, rows.entries, pb, m * n);
     }
@@ -253,8 +267,11 @@ export class WasmKernels implements Kernels {
       po = this.write(out, 'matmul');
     if (aZeros === true || (aZeros === 'measure' && this.skippingPays(pa, m * k, pb, k * n, n, 'forward'))) {
       // Both sum in the same order; which is faster depends on whether b stays in L2 (a hidden layer's W) or not (the first layer's, 400 kB).
-      const sparse = k * n * 4 <= SMALL_RIGHT_FACTOR_BYTES ? this.kernels.matmulSparseInRegisters : this.kernels.matmulSparse;
-      sparse(pa, pb, po, m, k, n, this.scratch(this.kernels.matmulSparseScratchBytes(k)));
+      const inRegisters = k * n * 4 <= SMALL_RIGHT_FACTOR_BYTES;
+      const native = this.nativeFor(n),
+        scratch = this.scratch(this.kernels.matmulSparseScratchBytes(k));
+      if (native) native.matmulSparse(this.arena.buffer, pa, pb, po, m, k, n, inRegisters ? 1 : 0, scratch);
+      else (inRegisters ? this.kernels.matmulSparseInRegisters : this.kernels.matmulSparse)(pa, pb, po, m, k, n, scratch);
     } else {
       const rescaled = aZeros === false && this.scaleAwaySubnormals(pa, m * k, pb, k * n);
       this.kernels.gemm(pa, k * 4, 4, pb, n * 4, po, n * 4, m, n, k, 0, 1);
@@ -276,7 +293,10 @@ export class WasmKernels implements Kernels {
       // dY is all zeros (a dead ReLU layer's gradient): every term is a zero product, out stays as it is.
       this.zeroSkips.vanishedGradient++;
     } else if (aZeros === true || (aZeros === 'measure' && this.skippingPays(pa, m * k, pb, m * n, n, 'weightGradient'))) {
-      this.kernels.matmulTransposeASparseAdd(pa, pb, po, m, k, n, scale, this.scratch(this.kernels.matmulTransposeASparseScratchBytes(m, k)));
+      const native = this.nativeFor(n),
+        scratch = this.scratch(this.kernels.matmulTransposeASparseScratchBytes(m, k));
+      if (native) native.matmulTransposeASparseAdd(this.arena.buffer, pa, pb, po, m, k, n, scale, scratch);
+      else this.kernels.matmulTransposeASparseAdd(pa, pb, po, m, k, n, scale, scratch);
     } else {
       const both = this.fusedMultiplyAdd && n >= 4;
       const rescaled = aZeros === false && bZeros === false && this.scaleAwaySubnormals(pa, m * k, pb, m * n, { checkB: true, both });
@@ -637,6 +657,11 @@ export class WasmKernels implements Kernels {
   }
 
   /** `a` as this backend's own sparse rows. */
+  /** The native products, where they take an output this wide. */
+  private nativeFor(n: number): NativeProducts | null {
+    return n % NATIVE_COLUMN_MULTIPLE === 0 ? this.native : null;
+  }
+
   private own(a: SparseRows, kernel: string): WasmSparseRows {
     if (!(a instanceof WasmSparseRows && a.owner === this)) throw new RangeError(`${kernel}: the sparse rows were made by another backend`);
     return a;

@@ -1,0 +1,51 @@
+/**
+ * @file Node's side of the native products: build/bnlab-native.node (scripts/build-native.mjs),
+ * loaded once per thread when it was built and this CPU runs its vectors. BNLAB_NATIVE=off leaves
+ * it out (the wasm kernels alone: the same numbers, slower), for comparisons.
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type { NativeProducts } from '../core/wasm/native-products.js';
+
+const require = createRequire(import.meta.url);
+
+/** Why the native products are not in use, or null when they are. */
+export type NativeAbsence = string | null;
+
+interface Loaded {
+  products: NativeProducts | null;
+  absence: NativeAbsence;
+}
+
+let loaded: Loaded | null = null;
+
+/** The addon built beside the kernel modules (build/ at the package root: this file is dist/src/node/native-files.js). */
+function addonFile(name: string): URL {
+  return new URL(`../../../build/${name}`, import.meta.url);
+}
+
+function load(): Loaded {
+  if (process.env.BNLAB_NATIVE === 'off') return { products: null, absence: 'BNLAB_NATIVE=off' };
+  let status: { built: boolean; reason: string };
+  try {
+    status = JSON.parse(readFileSync(addonFile('bnlab-native.json'), 'utf8'));
+  } catch {
+    return { products: null, absence: 'not built (run npm run build)' };
+  }
+  if (!status.built) return { products: null, absence: `not built: ${status.reason}` };
+  const addon = require(addonFile('bnlab-native.node').pathname) as Partial<NativeProducts> & { vectors: string | null };
+  if (addon.vectors === null) return { products: null, absence: 'this CPU has no AVX-512F' };
+  return { products: addon as NativeProducts, absence: null };
+}
+
+/** The native products for this thread, or null (`nativeAbsence` says why). */
+export function nativeProducts(): NativeProducts | null {
+  loaded ??= load();
+  return loaded.products;
+}
+
+/** Why `nativeProducts()` is null, or null when it is not. */
+export function nativeAbsence(): NativeAbsence {
+  loaded ??= load();
+  return loaded.absence;
+}
