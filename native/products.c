@@ -96,16 +96,42 @@ AVX512 static void sum_scaled_rows(float* out, const float* b, uint32_t n, size_
   }
 }
 
-/* The nonzeros (NaN counts) of `count` floats `step` apart, as (index, value) in index order; returns how many. */
-static uint32_t pack_nonzeros(const float* a, uint32_t count, size_t step, uint32_t* rows, float* values) {
+/*
+ * The nonzeros (NaN counts) of a row of `count` floats, as (index, value) in index order, sixteen
+ * at a time without a branch per float (a branch would mispredict on every new batch): a compare
+ * gives a 16-bit mask, the compress instructions move the kept lanes to the front, and the write
+ * position advances by the mask's population count. rows and values need count + 16 slots.
+ */
+AVX512 static uint32_t pack_nonzeros(const float* a, uint32_t count, uint32_t* rows, float* values) {
+  const __m512 zero = _mm512_setzero_ps();
+  __m512i lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
   uint32_t e = 0;
-  for (uint32_t p = 0; p < count; p++) {
-    const float v = a[p * step];
-    if (v != 0) {
-      rows[e] = p;
-      values[e] = v;
-      e++;
-    }
+  for (uint32_t p = 0; p < count; p += 16) {
+    const __mmask16 inside = count - p >= 16 ? 0xFFFF : (__mmask16)((1u << (count - p)) - 1);
+    const __m512 v = _mm512_maskz_loadu_ps(inside, a + p);
+    const __mmask16 kept = _mm512_mask_cmp_ps_mask(inside, v, zero, _CMP_NEQ_UQ);
+    _mm512_storeu_ps(values + e, _mm512_maskz_compress_ps(kept, v));
+    _mm512_storeu_si512(rows + e, _mm512_maskz_compress_epi32(kept, lanes));
+    e += (uint32_t)__builtin_popcount(kept);
+    lanes = _mm512_add_epi32(lanes, _mm512_set1_epi32(16));
+  }
+  return e;
+}
+
+/* As pack_nonzeros for a column: the `count` floats `step` floats apart, gathered sixteen at a time. */
+AVX512 static uint32_t pack_column_nonzeros(const float* a, uint32_t count, uint32_t step, uint32_t* rows, float* values) {
+  const __m512 zero = _mm512_setzero_ps();
+  __m512i lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  const __m512i offsets = _mm512_mullo_epi32(lanes, _mm512_set1_epi32((int)step));
+  uint32_t e = 0;
+  for (uint32_t p = 0; p < count; p += 16) {
+    const __mmask16 inside = count - p >= 16 ? 0xFFFF : (__mmask16)((1u << (count - p)) - 1);
+    const __m512 v = _mm512_mask_i32gather_ps(zero, inside, offsets, a + (size_t)p * step, 4);
+    const __mmask16 kept = _mm512_mask_cmp_ps_mask(inside, v, zero, _CMP_NEQ_UQ);
+    _mm512_storeu_ps(values + e, _mm512_maskz_compress_ps(kept, v));
+    _mm512_storeu_si512(rows + e, _mm512_maskz_compress_epi32(kept, lanes));
+    e += (uint32_t)__builtin_popcount(kept);
+    lanes = _mm512_add_epi32(lanes, _mm512_set1_epi32(16));
   }
   return e;
 }
@@ -263,7 +289,7 @@ AVX512 static napi_value matmul_transpose_a_sparse_rows_add(napi_env env, napi_c
   return NULL;
 }
 
-/* matmulSparse(memory, a, b, out, m, k, n, fromZero, scratch): out[m,n] = a[m,k]·b[k,n], skipping a's zeros; scratch holds 2·k u32. */
+/* matmulSparse(memory, a, b, out, m, k, n, fromZero, scratch): out[m,n] = a[m,k]·b[k,n], skipping a's zeros; scratch holds 2·(k + 16) u32. */
 AVX512 static napi_value matmul_sparse(napi_env env, napi_callback_info info) {
   napi_value args[9];
   call_t call;
@@ -274,17 +300,17 @@ AVX512 static napi_value matmul_sparse(napi_env env, napi_callback_info info) {
   const float* a = region(&call, arg_u32(&call, 1), (double)m * k, 4);
   const float* b = region(&call, arg_u32(&call, 2), (double)k * n, 4);
   float* out = region(&call, arg_u32(&call, 3), (double)m * n, 4);
-  uint32_t* rows = region(&call, arg_u32(&call, 8), 2.0 * k, 4);
+  uint32_t* rows = region(&call, arg_u32(&call, 8), 2.0 * (k + 16), 4);
   if (!a || !b || !out || !rows) return NULL;
-  float* packed = (float*)(rows + k);
+  float* packed = (float*)(rows + k + 16);
   for (uint32_t i = 0; i < m; i++) {
-    const uint32_t count = pack_nonzeros(a + (size_t)i * k, k, 1, rows, packed);
+    const uint32_t count = pack_nonzeros(a + (size_t)i * k, k, rows, packed);
     sum_scaled_rows(out + (size_t)i * n, b, n, n, rows, packed, count, mode, 1);
   }
   return NULL;
 }
 
-/* matmulTransposeASparseAdd(memory, a, b, out, m, k, n, scale, scratch): out[k,n] += scale·a[m,k]ᵀ·b[m,n], skipping a's zeros; scratch holds 2·m u32. */
+/* matmulTransposeASparseAdd(memory, a, b, out, m, k, n, scale, scratch): out[k,n] += scale·a[m,k]ᵀ·b[m,n], skipping a's zeros; scratch holds 2·(m + 16) u32. */
 AVX512 static napi_value matmul_transpose_a_sparse_add(napi_env env, napi_callback_info info) {
   napi_value args[9];
   call_t call;
@@ -295,12 +321,161 @@ AVX512 static napi_value matmul_transpose_a_sparse_add(napi_env env, napi_callba
   const float* a = region(&call, arg_u32(&call, 1), (double)m * k, 4);
   const float* b = region(&call, arg_u32(&call, 2), (double)m * n, 4);
   float* out = region(&call, arg_u32(&call, 3), (double)k * n, 4);
-  uint32_t* rows = region(&call, arg_u32(&call, 8), 2.0 * m, 4);
+  uint32_t* rows = region(&call, arg_u32(&call, 8), 2.0 * (m + 16), 4);
   if (!a || !b || !out || !rows) return NULL;
-  float* packed = (float*)(rows + m);
+  float* packed = (float*)(rows + m + 16);
   for (uint32_t p = 0; p < k; p++) {
-    const uint32_t count = pack_nonzeros(a + p, m, k, rows, packed);
+    const uint32_t count = pack_column_nonzeros(a + p, m, k, rows, packed);
     if (count != 0) sum_scaled_rows(out + (size_t)p * n, b, n, n, rows, packed, count, FROM_ZERO_ADDED, scale);
+  }
+  return NULL;
+}
+
+/*
+ * gemm(memory, a, aRowStride, aStep, b, bRowStride, c, cRowStride, rows, cols, depth, accumulate, scale):
+ * C[rows,cols] = A·B, or C += scale·(A·B) when `accumulate`, as assembly/dense-matmul.ts' gemm
+ * (A(i, t) at a + i·aRowStride + t·aStep bytes, B and C row-major with the given row strides):
+ * every element summed from +0 over t in order, one fused multiply-add each, then stored. Tiles of
+ * 4 rows × 32 columns (8 vectors of sums), then 16 columns, then single rows; cols a multiple of 16.
+ */
+AVX512 static inline __attribute__((always_inline)) void gemm_tile(const float* a, size_t aRow, size_t aStep, const float* b, size_t bRow, float* c, size_t cRow, uint32_t rows,
+                             uint32_t vectors, uint32_t depth, int accumulate, float scale) {
+  /* rows ≤ 4 and vectors ≤ 2: the compiler keeps the used accumulators in registers */
+  __m512 sums[4][2];
+  for (uint32_t r = 0; r < 4; r++) sums[r][0] = sums[r][1] = _mm512_setzero_ps();
+  for (uint32_t t = 0; t < depth; t++) {
+    const float* bt = b + t * bRow;
+    const __m512 b0 = _mm512_loadu_ps(bt), b1 = vectors == 2 ? _mm512_loadu_ps(bt + 16) : b0;
+    for (uint32_t r = 0; r < rows; r++) {
+      const __m512 s = _mm512_set1_ps(a[r * aRow + t * aStep]);
+      sums[r][0] = _mm512_fmadd_ps(s, b0, sums[r][0]);
+      if (vectors == 2) sums[r][1] = _mm512_fmadd_ps(s, b1, sums[r][1]);
+    }
+  }
+  const __m512 factor = _mm512_set1_ps(scale);
+  for (uint32_t r = 0; r < rows; r++) {
+    for (uint32_t v = 0; v < vectors; v++) {
+      float* o = c + r * cRow + v * 16;
+      _mm512_storeu_ps(o, accumulate ? _mm512_add_ps(_mm512_loadu_ps(o), _mm512_mul_ps(factor, sums[r][v])) : sums[r][v]);
+    }
+  }
+}
+
+/* The tile for constant rows and vectors, so that its loops unroll and its sums stay in registers. */
+#define GEMM_TILE(ROWS, VECTORS)                                                                                       \
+  AVX512 static void gemm_tile_##ROWS##x##VECTORS(const float* a, size_t aRow, size_t aStep, const float* b, size_t bRow, float* c, \
+                                                    size_t cRow, uint32_t depth, int accumulate, float scale) {        \
+    gemm_tile(a, aRow, aStep, b, bRow, c, cRow, ROWS, VECTORS, depth, accumulate, scale);                             \
+  }
+GEMM_TILE(4, 2)
+GEMM_TILE(4, 1)
+GEMM_TILE(1, 2)
+GEMM_TILE(1, 1)
+
+AVX512 static napi_value gemm(napi_env env, napi_callback_info info) {
+  napi_value args[13];
+  call_t call;
+  if (!start_call(&call, env, info, args, 13, "gemm")) return NULL;
+  const uint32_t aAt = arg_u32(&call, 1), aRowBytes = arg_u32(&call, 2), aStepBytes = arg_u32(&call, 3);
+  const uint32_t bAt = arg_u32(&call, 4), bRowBytes = arg_u32(&call, 5), cAt = arg_u32(&call, 6), cRowBytes = arg_u32(&call, 7);
+  const uint32_t rows = arg_u32(&call, 8), cols = arg_u32(&call, 9), depth = arg_u32(&call, 10);
+  const int accumulate = arg_u32(&call, 11) != 0;
+  const float scale = arg_f32(&call, 12);
+  if (!columns_ok(&call, cols)) return NULL;
+  if (((aRowBytes | aStepBytes | bRowBytes | cRowBytes) & 3) != 0) return fail(&call, "a stride is not a whole number of floats"), NULL;
+  if (rows == 0 || cols == 0) return NULL;
+  /* The furthest element each factor reaches, in floats from its start (depth 0: A and B are not read). */
+  const double aLast = depth ? ((double)rows - 1) * (aRowBytes / 4) + ((double)depth - 1) * (aStepBytes / 4) + 1 : 0;
+  const double bLast = depth ? ((double)depth - 1) * (bRowBytes / 4) + cols : 0;
+  const float* a = region(&call, aAt, aLast, 4);
+  const float* b = region(&call, bAt, bLast, 4);
+  float* c = region(&call, cAt, ((double)rows - 1) * (cRowBytes / 4) + cols, 4);
+  if (!a || !b || !c) return NULL;
+  const size_t aRow = aRowBytes / 4, aStep = aStepBytes / 4, bRow = bRowBytes / 4, cRow = cRowBytes / 4;
+  uint32_t i = 0;
+  for (; i + 4 <= rows; i += 4) {
+    uint32_t j = 0;
+    for (; j + 32 <= cols; j += 32) gemm_tile_4x2(a + i * aRow, aRow, aStep, b + j, bRow, c + i * cRow + j, cRow, depth, accumulate, scale);
+    for (; j < cols; j += 16) gemm_tile_4x1(a + i * aRow, aRow, aStep, b + j, bRow, c + i * cRow + j, cRow, depth, accumulate, scale);
+  }
+  for (; i < rows; i++) {
+    uint32_t j = 0;
+    for (; j + 32 <= cols; j += 32) gemm_tile_1x2(a + i * aRow, aRow, aStep, b + j, bRow, c + i * cRow + j, cRow, depth, accumulate, scale);
+    for (; j < cols; j += 16) gemm_tile_1x1(a + i * aRow, aRow, aStep, b + j, bRow, c + i * cRow + j, cRow, depth, accumulate, scale);
+  }
+  return NULL;
+}
+
+/*
+ * matmulTransposeB(memory, a, b, out, m, n, k, mask, scratch): out[m,k] = a[m,n]·b[k,n]ᵀ (dY·Wᵀ),
+ * as assembly/dot-matmul.ts sums each output of its pair tile: four lane sums over the vectors
+ * of the rows (lane l over the columns j ≡ l mod 4, in order, one fused multiply-add each), folded
+ * as (l0 + l2) + (l1 + l3). Here a 512-bit vector holds four outputs' four lane sums: b is first
+ * laid out in scratch (k·n floats) so that rows p..p+3's floats 4c..4c+3 lie side by side, and
+ * each step multiplies them by a's four floats repeated. With mask (nonzero offset) the outputs
+ * where mask ≤ 0 (or NaN) are +0, as matmulTransposeBMasked leaves them. m even (the wasm kernel
+ * sums a lone last row in another order), n a multiple of 4, k of 16.
+ */
+AVX512 static napi_value matmul_transpose_b(napi_env env, napi_callback_info info) {
+  napi_value args[9];
+  call_t call;
+  if (!start_call(&call, env, info, args, 9, "matmulTransposeB")) return NULL;
+  const uint32_t m = arg_u32(&call, 4), n = arg_u32(&call, 5), k = arg_u32(&call, 6), maskAt = arg_u32(&call, 7);
+  if (m % 2 != 0 || n % 4 != 0 || k % 16 != 0) return fail(&call, "m must be even, n a multiple of 4 and k of 16"), NULL;
+  const float* a = region(&call, arg_u32(&call, 1), (double)m * n, 4);
+  const float* b = region(&call, arg_u32(&call, 2), (double)k * n, 4);
+  float* out = region(&call, arg_u32(&call, 3), (double)m * k, 4);
+  const float* mask = maskAt ? region(&call, maskAt, (double)m * k, 4) : NULL;
+  float* laid = region(&call, arg_u32(&call, 8), (double)k * n, 4);
+  if (!a || !b || !out || (maskAt && !mask) || !laid) return NULL;
+  const uint32_t chunks = n / 4;
+  /* laid[(p/4)·4n + 16c + 4(p%4) + l] = b[p, 4c + l] */
+  for (uint32_t p = 0; p < k; p++)
+    for (uint32_t c = 0; c < chunks; c++)
+      _mm_storeu_ps(laid + (size_t)(p / 4) * 4 * n + 16 * c + 4 * (p % 4), _mm_loadu_ps(b + (size_t)p * n + 4 * c));
+  for (uint32_t i = 0; i < m; i += 2) {
+    const float *a0 = a + (size_t)i * n, *a1 = a0 + n;
+    for (uint32_t p = 0; p < k; p += 16) {
+      const float* w = laid + (size_t)(p / 4) * 4 * n; /* four groups of four rows, 4n floats apart */
+      const size_t g = 4 * (size_t)n;
+      __m512 s00 = _mm512_setzero_ps(), s01 = s00, s02 = s00, s03 = s00, s10 = s00, s11 = s00, s12 = s00, s13 = s00;
+      for (uint32_t c = 0; c < chunks; c++) {
+        const __m512 x0 = _mm512_broadcast_f32x4(_mm_loadu_ps(a0 + 4 * c)), x1 = _mm512_broadcast_f32x4(_mm_loadu_ps(a1 + 4 * c));
+        const float* wc = w + 16 * c;
+        __m512 v = _mm512_loadu_ps(wc);
+        s00 = _mm512_fmadd_ps(x0, v, s00);
+        s10 = _mm512_fmadd_ps(x1, v, s10);
+        v = _mm512_loadu_ps(wc + g);
+        s01 = _mm512_fmadd_ps(x0, v, s01);
+        s11 = _mm512_fmadd_ps(x1, v, s11);
+        v = _mm512_loadu_ps(wc + 2 * g);
+        s02 = _mm512_fmadd_ps(x0, v, s02);
+        s12 = _mm512_fmadd_ps(x1, v, s12);
+        v = _mm512_loadu_ps(wc + 3 * g);
+        s03 = _mm512_fmadd_ps(x0, v, s03);
+        s13 = _mm512_fmadd_ps(x1, v, s13);
+      }
+      const __m512 sums[8] = {s00, s01, s02, s03, s10, s11, s12, s13};
+      for (uint32_t r = 0; r < 2; r++) {
+        __m512 folded[4];
+        for (uint32_t q = 0; q < 4; q++) {
+          const __m512 t = sums[4 * r + q];
+          const __m512 pairs = _mm512_add_ps(t, _mm512_permute_ps(t, _MM_SHUFFLE(1, 0, 3, 2))); /* l0 + l2, l1 + l3 */
+          folded[q] = _mm512_add_ps(pairs, _mm512_permute_ps(pairs, _MM_SHUFFLE(2, 3, 0, 1)));  /* lane 4r: output 4q + r */
+        }
+        /* lanes 0, 4, 8, 12 of each folded vector, in order: outputs p .. p + 15 */
+        const __m512i firsts = _mm512_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28, 0, 4, 8, 12, 16, 20, 24, 28);
+        const __m512 low = _mm512_permutex2var_ps(folded[0], firsts, folded[1]), high = _mm512_permutex2var_ps(folded[2], firsts, folded[3]);
+        const __m512 outputs = _mm512_shuffle_f32x4(low, high, _MM_SHUFFLE(1, 0, 1, 0));
+        float* o = out + (size_t)(i + r) * k + p;
+        if (mask) {
+          const __mmask16 kept = _mm512_cmp_ps_mask(_mm512_loadu_ps(mask + (size_t)(i + r) * k + p), _mm512_setzero_ps(), _CMP_GT_OQ);
+          _mm512_storeu_ps(o, _mm512_maskz_mov_ps(kept, outputs));
+        } else {
+          _mm512_storeu_ps(o, outputs);
+        }
+      }
+    }
   }
   return NULL;
 }
@@ -321,6 +496,8 @@ NAPI_MODULE_INIT() {
     export_function(env, exports, "matmulTransposeASparseRowsAdd", matmul_transpose_a_sparse_rows_add);
     export_function(env, exports, "matmulSparse", matmul_sparse);
     export_function(env, exports, "matmulTransposeASparseAdd", matmul_transpose_a_sparse_add);
+    export_function(env, exports, "gemm", gemm);
+    export_function(env, exports, "matmulTransposeB", matmul_transpose_b);
   } else {
     napi_get_null(env, &vectors);
   }

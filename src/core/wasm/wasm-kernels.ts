@@ -16,7 +16,7 @@ import type { Matrix } from '../matrix.js';
 import { checkLabel, checkLabelCount, type Labels } from '../softmax-cross-entropy.js';
 import { ForeignStaging } from './foreign-staging.js';
 import { ACTIVATION_CODES, type ActivationCode, instantiateKernelModule, type KernelExports, type WasmVariant } from './kernel-module.js';
-import { NATIVE_COLUMN_MULTIPLE, type NativeProducts } from './native-products.js';
+import { NATIVE_COLUMN_MULTIPLE, type NativeProducts, nativePackScratchBytes } from './native-products.js';
 import { DEFAULT_INITIAL_MEMORY_BYTES, WasmArena } from './wasm-memory.js';
 import { MAX_NONZERO_FRACTION, type SparseProduct } from './zero-skipping.js';
 
@@ -269,12 +269,12 @@ export class WasmKernels implements Kernels {
       // Both sum in the same order; which is faster depends on whether b stays in L2 (a hidden layer's W) or not (the first layer's, 400 kB).
       const inRegisters = k * n * 4 <= SMALL_RIGHT_FACTOR_BYTES;
       const native = this.nativeFor(n),
-        scratch = this.scratch(this.kernels.matmulSparseScratchBytes(k));
+        scratch = this.scratch(native ? nativePackScratchBytes(k) : this.kernels.matmulSparseScratchBytes(k));
       if (native) native.matmulSparse(this.arena.buffer, pa, pb, po, m, k, n, inRegisters ? 1 : 0, scratch);
       else (inRegisters ? this.kernels.matmulSparseInRegisters : this.kernels.matmulSparse)(pa, pb, po, m, k, n, scratch);
     } else {
       const rescaled = aZeros === false && this.scaleAwaySubnormals(pa, m * k, pb, k * n);
-      this.kernels.gemm(pa, k * 4, 4, pb, n * 4, po, n * 4, m, n, k, 0, 1);
+      this.gemm(pa, k * 4, 4, pb, n * 4, po, n * 4, m, n, k, 0, 1);
       if (rescaled) this.scaleBack(rescaled, pa, m * k, pb, k * n);
     }
     this.staging.finish();
@@ -294,7 +294,7 @@ export class WasmKernels implements Kernels {
       this.zeroSkips.vanishedGradient++;
     } else if (aZeros === true || (aZeros === 'measure' && this.skippingPays(pa, m * k, pb, m * n, n, 'weightGradient'))) {
       const native = this.nativeFor(n),
-        scratch = this.scratch(this.kernels.matmulTransposeASparseScratchBytes(m, k));
+        scratch = this.scratch(native ? nativePackScratchBytes(m) : this.kernels.matmulTransposeASparseScratchBytes(m, k));
       if (native) native.matmulTransposeASparseAdd(this.arena.buffer, pa, pb, po, m, k, n, scale, scratch);
       else this.kernels.matmulTransposeASparseAdd(pa, pb, po, m, k, n, scale, scratch);
     } else {
@@ -304,7 +304,7 @@ export class WasmKernels implements Kernels {
       if (rescaled === 'both') {
         this.addRescaledUpdate(pa, pb, po, m, k, n, scale);
       } else {
-        this.kernels.gemm(pa, 4, k * 4, pb, n * 4, po, n * 4, k, n, m, 1, scale);
+        this.gemm(pa, 4, k * 4, pb, n * 4, po, n * 4, k, n, m, 1, scale);
       }
       if (rescaled) this.scaleBack(rescaled, pa, m * k, pb, m * n);
     }
@@ -346,8 +346,12 @@ export class WasmKernels implements Kernels {
       // (small: n·k floats) and run the register-tiled product a·bᵀ instead.
       const transposed = this.scratch(n * k * 4);
       this.kernels.transpose(pb, k, n, transposed);
-      this.kernels.gemm(pa, n * 4, 4, transposed, k * 4, po, k * 4, m, k, n, 0, 1);
+      this.gemm(pa, n * 4, 4, transposed, k * 4, po, k * 4, m, k, n, 0, 1);
       if (outputMask) this.keepWherePositive(pMask, po, m * k);
+    } else if (this.native && m % 2 === 0 && n % 4 === 0 && k % NATIVE_COLUMN_MULTIPLE === 0) {
+      // Every output in 512-bit vectors (four times the wasm kernels' width), those a ReLU stops made +0 after.
+      const laidOut = this.scratch(k * n * 4);
+      this.native.matmulTransposeB(this.arena.buffer, pa, pb, po, m, n, k, pMask, laidOut);
     } else if (outputMask) {
       // Only the outputs the ReLU passes on (about half), each summed in the dot products' order: the same bits.
       this.kernels.matmulTransposeBMasked(pa, pb, pMask, po, m, n, k, this.scratch(3 * (k + 8) * 4));
@@ -657,6 +661,26 @@ export class WasmKernels implements Kernels {
   }
 
   /** `a` as this backend's own sparse rows. */
+  /** The register-tiled product (assembly/dense-matmul.ts), native where the output's width allows. */
+  private gemm(
+    a: number,
+    aRowStride: number,
+    aStep: number,
+    b: number,
+    bRowStride: number,
+    c: number,
+    cRowStride: number,
+    rows: number,
+    cols: number,
+    depth: number,
+    accumulate: 0 | 1,
+    scale: number,
+  ): void {
+    const native = this.nativeFor(cols);
+    if (native) native.gemm(this.arena.buffer, a, aRowStride, aStep, b, bRowStride, c, cRowStride, rows, cols, depth, accumulate, scale);
+    else this.kernels.gemm(a, aRowStride, aStep, b, bRowStride, c, cRowStride, rows, cols, depth, accumulate, scale);
+  }
+
   /** The native products, where they take an output this wide. */
   private nativeFor(n: number): NativeProducts | null {
     return n % NATIVE_COLUMN_MULTIPLE === 0 ? this.native : null;
