@@ -12,8 +12,8 @@ export function prepareWasm(): void {
   enableRelaxedSimd();
 }
 
-/** A fresh backend (its own memory) for one measurement. */
-export async function loadBenchKernels(choice: BackendChoice): Promise<Kernels> {
+/** A fresh backend (its own memory) for one measurement; `native: false` leaves the native products out. */
+export async function loadBenchKernels(choice: BackendChoice, options: { native?: boolean } = {}): Promise<Kernels> {
   prepareWasm();
-  return loadKernels(choice);
+  return loadKernels(choice, options);
 }

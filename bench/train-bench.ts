@@ -241,6 +241,29 @@ async function main(): Promise<void> {
     ),
   ];
 
+  // The wasm kernels without the native products (as in a browser, or BNLAB_NATIVE=off), as `bnlab train` runs.
+  if (backendVariant.includes('native')) {
+    const wasmAlone: PerVariant<Throughput | null> = { withoutBn: null, withBn: null };
+    let wasmVariant = '';
+    for (const variant of VARIANTS) {
+      const kernels = await loadBenchKernels('auto', { native: false });
+      wasmVariant = kernels.variant;
+      progress(`bnlab ${kernels.variant} (no native products), ${variant}: ${planText(plans.bnlab)}`);
+      wasmAlone[variant] = (await timeBnlabTraining(kernels, data.train, variant, plans.bnlab)).throughput;
+    }
+    rows.push(
+      systemRow(
+        'bnlab',
+        `${wasmVariant} alone`,
+        bnlabVersion(),
+        wasmAlone,
+        medianRatios(bnlabThroughput, wasmAlone),
+        null,
+        'measured alone; the WebAssembly kernels without the native products (as in the page, or with BNLAB_NATIVE=off): the same numbers',
+      ),
+    );
+  }
+
   // The plain-TypeScript reference, briefly: what `auto` falls back to without WebAssembly SIMD.
   const reference: PerVariant<Throughput | null> = { withoutBn: null, withBn: null };
   for (const variant of VARIANTS) {

@@ -20,6 +20,23 @@
 
 #define AVX512 __attribute__((target("avx512f")))
 
+/*
+ * a + b and a·b with a as the instruction's first source. Where both are NaN, x86 keeps the first
+ * source's NaN, and V8 emits f32x4.add(a, b) with a first; the compiler would otherwise take
+ * either order (the operations commute, their NaN bits do not), so they are written out.
+ */
+AVX512 static inline __m512 add_in_order(__m512 a, __m512 b) {
+  __m512 sum;
+  __asm__("vaddps %2, %1, %0" : "=v"(sum) : "v"(a), "v"(b));
+  return sum;
+}
+
+AVX512 static inline __m512 mul_in_order(__m512 a, __m512 b) {
+  __m512 product;
+  __asm__("vmulps %2, %1, %0" : "=v"(product) : "v"(a), "v"(b));
+  return product;
+}
+
 /* How an output row's sums start and end, as the wasm kernel the call stands for does. */
 enum sum_mode {
   FIRST_PRODUCT = 0, /* sumScaledRows: out = v0·b[row0], then out = fma(v, b[row], out) */
@@ -41,14 +58,14 @@ AVX512 static void sum_scaled_rows(float* out, const float* b, uint32_t n, size_
     if (mode == FIRST_PRODUCT && count > 0) {
       const __m512 v = _mm512_set1_ps(values[0]);
       const float* r = b + rows[0] * stride + j;
-      c0 = _mm512_mul_ps(v, _mm512_loadu_ps(r));
-      c1 = _mm512_mul_ps(v, _mm512_loadu_ps(r + 16));
-      c2 = _mm512_mul_ps(v, _mm512_loadu_ps(r + 32));
-      c3 = _mm512_mul_ps(v, _mm512_loadu_ps(r + 48));
-      c4 = _mm512_mul_ps(v, _mm512_loadu_ps(r + 64));
-      c5 = _mm512_mul_ps(v, _mm512_loadu_ps(r + 80));
-      c6 = _mm512_mul_ps(v, _mm512_loadu_ps(r + 96));
-      c7 = _mm512_mul_ps(v, _mm512_loadu_ps(r + 112));
+      c0 = mul_in_order(v, _mm512_loadu_ps(r));
+      c1 = mul_in_order(v, _mm512_loadu_ps(r + 16));
+      c2 = mul_in_order(v, _mm512_loadu_ps(r + 32));
+      c3 = mul_in_order(v, _mm512_loadu_ps(r + 48));
+      c4 = mul_in_order(v, _mm512_loadu_ps(r + 64));
+      c5 = mul_in_order(v, _mm512_loadu_ps(r + 80));
+      c6 = mul_in_order(v, _mm512_loadu_ps(r + 96));
+      c7 = mul_in_order(v, _mm512_loadu_ps(r + 112));
       t = 1;
     }
     for (; t < count; t++) {
@@ -65,14 +82,14 @@ AVX512 static void sum_scaled_rows(float* out, const float* b, uint32_t n, size_
     }
     float* o = out + j;
     if (mode == FROM_ZERO_ADDED) {
-      c0 = _mm512_add_ps(_mm512_loadu_ps(o), _mm512_mul_ps(factor, c0));
-      c1 = _mm512_add_ps(_mm512_loadu_ps(o + 16), _mm512_mul_ps(factor, c1));
-      c2 = _mm512_add_ps(_mm512_loadu_ps(o + 32), _mm512_mul_ps(factor, c2));
-      c3 = _mm512_add_ps(_mm512_loadu_ps(o + 48), _mm512_mul_ps(factor, c3));
-      c4 = _mm512_add_ps(_mm512_loadu_ps(o + 64), _mm512_mul_ps(factor, c4));
-      c5 = _mm512_add_ps(_mm512_loadu_ps(o + 80), _mm512_mul_ps(factor, c5));
-      c6 = _mm512_add_ps(_mm512_loadu_ps(o + 96), _mm512_mul_ps(factor, c6));
-      c7 = _mm512_add_ps(_mm512_loadu_ps(o + 112), _mm512_mul_ps(factor, c7));
+      c0 = add_in_order(_mm512_loadu_ps(o), mul_in_order(factor, c0));
+      c1 = add_in_order(_mm512_loadu_ps(o + 16), mul_in_order(factor, c1));
+      c2 = add_in_order(_mm512_loadu_ps(o + 32), mul_in_order(factor, c2));
+      c3 = add_in_order(_mm512_loadu_ps(o + 48), mul_in_order(factor, c3));
+      c4 = add_in_order(_mm512_loadu_ps(o + 64), mul_in_order(factor, c4));
+      c5 = add_in_order(_mm512_loadu_ps(o + 80), mul_in_order(factor, c5));
+      c6 = add_in_order(_mm512_loadu_ps(o + 96), mul_in_order(factor, c6));
+      c7 = add_in_order(_mm512_loadu_ps(o + 112), mul_in_order(factor, c7));
     }
     _mm512_storeu_ps(o, c0);
     _mm512_storeu_ps(o + 16, c1);
@@ -87,11 +104,11 @@ AVX512 static void sum_scaled_rows(float* out, const float* b, uint32_t n, size_
     __m512 c = _mm512_setzero_ps();
     uint32_t t = 0;
     if (mode == FIRST_PRODUCT && count > 0) {
-      c = _mm512_mul_ps(_mm512_set1_ps(values[0]), _mm512_loadu_ps(b + rows[0] * stride + j));
+      c = mul_in_order(_mm512_set1_ps(values[0]), _mm512_loadu_ps(b + rows[0] * stride + j));
       t = 1;
     }
     for (; t < count; t++) c = _mm512_fmadd_ps(_mm512_set1_ps(values[t]), _mm512_loadu_ps(b + rows[t] * stride + j), c);
-    if (mode == FROM_ZERO_ADDED) c = _mm512_add_ps(_mm512_loadu_ps(out + j), _mm512_mul_ps(factor, c));
+    if (mode == FROM_ZERO_ADDED) c = add_in_order(_mm512_loadu_ps(out + j), mul_in_order(factor, c));
     _mm512_storeu_ps(out + j, c);
   }
 }
@@ -356,7 +373,7 @@ AVX512 static inline __attribute__((always_inline)) void gemm_tile(const float* 
   for (uint32_t r = 0; r < rows; r++) {
     for (uint32_t v = 0; v < vectors; v++) {
       float* o = c + r * cRow + v * 16;
-      _mm512_storeu_ps(o, accumulate ? _mm512_add_ps(_mm512_loadu_ps(o), _mm512_mul_ps(factor, sums[r][v])) : sums[r][v]);
+      _mm512_storeu_ps(o, accumulate ? add_in_order(_mm512_loadu_ps(o), mul_in_order(factor, sums[r][v])) : sums[r][v]);
     }
   }
 }
@@ -460,8 +477,8 @@ AVX512 static napi_value matmul_transpose_b(napi_env env, napi_callback_info inf
         __m512 folded[4];
         for (uint32_t q = 0; q < 4; q++) {
           const __m512 t = sums[4 * r + q];
-          const __m512 pairs = _mm512_add_ps(t, _mm512_permute_ps(t, _MM_SHUFFLE(1, 0, 3, 2))); /* l0 + l2, l1 + l3 */
-          folded[q] = _mm512_add_ps(pairs, _mm512_permute_ps(pairs, _MM_SHUFFLE(2, 3, 0, 1)));  /* lane 4r: output 4q + r */
+          const __m512 pairs = add_in_order(t, _mm512_permute_ps(t, _MM_SHUFFLE(1, 0, 3, 2))); /* l0 + l2, l1 + l3 */
+          folded[q] = add_in_order(pairs, _mm512_permute_ps(pairs, _MM_SHUFFLE(2, 3, 0, 1)));  /* lane 4r: output 4q + r */
         }
         /* lanes 0, 4, 8, 12 of each folded vector, in order: outputs p .. p + 15 */
         const __m512i firsts = _mm512_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28, 0, 4, 8, 12, 16, 20, 24, 28);

@@ -48,12 +48,13 @@ let packagedModules: KernelModules | null = null;
 
 /**
  * The kernel backend for `choice`, from the modules in build/ (relaxed SIMD switched on first),
- * with the native products where they were built (native-files.ts). Each call returns a new
- * backend with its own memory; the modules compile once per process.
+ * with the native products where they were built (native-files.ts) unless `native` is false (the
+ * wasm kernels alone, for comparisons). Each call returns a new backend with its own memory; the
+ * modules compile once per process.
  */
-export async function loadKernels(choice: BackendChoice): Promise<Kernels> {
+export async function loadKernels(choice: BackendChoice, { native = true }: { native?: boolean } = {}): Promise<Kernels> {
   if (choice === 'js') return createKernels('js', null);
   enableRelaxedSimd();
   packagedModules ??= readKernelModules();
-  return createKernels(choice, packagedModules, { native: nativeProducts() });
+  return createKernels(choice, packagedModules, { native: native ? nativeProducts() : null });
 }
