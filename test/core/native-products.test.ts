@@ -1,20 +1,28 @@
 /**
  * @file The native products (native/products.c: AVX-512 on the wasm memory) change no bit: two
  * backends from one compiled relaxed-SIMD module, one with the native products and one without,
- * run the four sparse products on the same inputs and must give the same float32 bits, signed
- * zeros included. x·W from SparseRows and from a dense x (zeros skipped, or measured), and
- * W += scale·xᵀ·dY both ways, over shapes that split the native vectors every way (16 to 256
- * columns: one vector, 128-column blocks and their tails; sums in registers or in the output row),
- * zero fractions from dense to all zeros, and values at the arithmetic's edges: ±0 (and −0 results
- * through every path, from rows of few terms), subnormals, sums that overflow, ±∞, NaN. Where two
- * NaNs of other bits meet: W's NaN against an update's stays W's, as in the wasm kernels; a NaN x
- * times a NaN W is NaN, one of the two (which one, the wasm kernels leave to V8's tier). Then
- * model 1, with BN and without, trains to the same numbers and weights either way. A wrong call
- * throws a RangeError.
+ * run the same products on the same inputs and must give the same float32 bits, signed zeros
+ * included. The four sparse products: x·W from SparseRows and from a dense x (zeros skipped, or
+ * measured), and W += scale·xᵀ·dY both ways, over shapes that split the native vectors every way
+ * (16 to 256 columns: one vector, 128-column blocks and their tails; sums in registers or in the
+ * output row) and zero fractions from dense to all zeros. The two dense ones: the register-tiled
+ * gemm wherever the output is a multiple of 16 wide (dense x·W, the dense W += scale·xᵀ·dY with xᵀ
+ * read through strides, and dY·Wᵀ with fewer than 16 columns, W transposed), over rows that split
+ * its 4-row tiles and columns that split its 32-column ones; and dY·Wᵀ, plain and masked by a
+ * ReLU's output (+0, −0, NaN, ±∞, negatives, positives), in 512-bit vectors where m is even, n a
+ * multiple of 4 (at least 16) and k of 16, and in wasm elsewhere. Values at the arithmetic's edges:
+ * ±0 (and −0 results through every path, from rows of few terms), subnormals (the dense products
+ * may rescale them: then both backends run the same rescaled wasm kernel), sums that overflow, ±∞,
+ * NaN. Where two NaNs of other bits meet: W's NaN against an update's stays W's, as in the wasm
+ * kernels; a NaN x times a NaN W is NaN, one of the two (which one, the wasm kernels leave to V8's
+ * tier), so the sweeps' factors hold one NaN only. Then model 1 (ReLU), with BN and without, and
+ * model 4 with BN (sigmoid: dense products throughout) train to the same numbers and weights
+ * either way. A wrong call throws a RangeError.
  *
  * Not vacuous: the native products are wrapped to count their calls, and every case checks that
- * its product reached them (or, where the backend rightly keeps the wasm kernel, that both
- * backends took that path for the same reason); the sweeps check that −0, subnormals, ±∞ and NaN
+ * its product reached exactly the native products the backend routes it to, and no other (or,
+ * where the backend rightly keeps a wasm kernel, that both backends took that path for the same
+ * reason: zeros measured, factors rescaled); the sweeps check that −0, subnormals, ±∞ and NaN
  * reached the outputs. Where the native products cannot run here (not built, no AVX-512F,
  * BNLAB_NATIVE=off) the tests are skipped, saying why; built and yet not loaded fails.
  */
@@ -30,19 +38,21 @@ import type { NativeProducts } from '../../src/core/wasm/native-products.js';
 import { WasmKernels } from '../../src/core/wasm/wasm-kernels.js';
 import { loadMnist } from '../../src/node/mnist-files.js';
 import { nativeAbsence, nativeProducts } from '../../src/node/native-files.js';
-import { resolveTrainConfig } from '../../src/train/config.js';
+import { resolveTrainConfig, type TrainConfig } from '../../src/train/config.js';
 import { buildNetwork } from '../../src/train/networks.js';
 import { train } from '../../src/train/trainer.js';
 import { placedMatrix, wasmBuildsHere } from '../helpers/backends.js';
 import { float32Bits } from '../helpers/float-bits.js';
 import { trainNumbers } from '../helpers/train-numbers.js';
 
-const PRODUCTS = ['matmulSparseRows', 'matmulTransposeASparseRowsAdd', 'matmulSparse', 'matmulTransposeASparseAdd'] as const;
+const SPARSE_PRODUCTS = ['matmulSparseRows', 'matmulTransposeASparseRowsAdd', 'matmulSparse', 'matmulTransposeASparseAdd'] as const;
+const PRODUCTS = [...SPARSE_PRODUCTS, 'gemm', 'matmulTransposeB'] as const;
 type Product = (typeof PRODUCTS)[number];
+type Calls = Record<Product, number>;
 
-/** The native products with the four sparse ones counting their calls (anything else passed on as it is). */
-function counting(products: NativeProducts): { native: NativeProducts; calls: Record<Product, number> } {
-  const calls = { matmulSparseRows: 0, matmulTransposeASparseRowsAdd: 0, matmulSparse: 0, matmulTransposeASparseAdd: 0 };
+/** The native products with the six products counting their calls (anything else passed on as it is). */
+function counting(products: NativeProducts): { native: NativeProducts; calls: Calls } {
+  const calls: Calls = { matmulSparseRows: 0, matmulTransposeASparseRowsAdd: 0, matmulSparse: 0, matmulTransposeASparseAdd: 0, gemm: 0, matmulTransposeB: 0 };
   const native: NativeProducts = {
     ...products,
     matmulSparseRows: (...args) => {
@@ -61,8 +71,22 @@ function counting(products: NativeProducts): { native: NativeProducts; calls: Re
       calls.matmulTransposeASparseAdd++;
       products.matmulTransposeASparseAdd(...args);
     },
+    gemm: (...args) => {
+      calls.gemm++;
+      products.gemm(...args);
+    },
+    matmulTransposeB: (...args) => {
+      calls.matmulTransposeB++;
+      products.matmulTransposeB(...args);
+    },
   };
   return { native, calls };
+}
+
+/** That the native calls since `before` are `expected` (a product not named: none). */
+function assertCalls(calls: Calls, before: Calls, expected: Partial<Calls>, message: string): void {
+  const made = Object.fromEntries(PRODUCTS.map((product) => [product, calls[product] - before[product]]));
+  assert.deepStrictEqual(made, Object.fromEntries(PRODUCTS.map((product) => [product, expected[product] ?? 0])), message);
 }
 
 /** build/bnlab-native.json (scripts/build-native.mjs), or null when the build never ran. */
@@ -111,7 +135,7 @@ function bitsOf(x: number): number {
   return oneBits[0]!;
 }
 
-/** x86's default NaN, the one its arithmetic makes (0·∞, ∞ − ∞): the sweep's only NaN, so that NaNs meeting there give one answer. */
+/** x86's default NaN, the one its arithmetic makes (0·∞, ∞ − ∞): the sweeps' only NaN in a factor, so that NaNs meeting there give one answer. */
 const DEFAULT_NAN = 0xffc00000;
 /** JavaScript's NaN (Number.NaN as a float32): a NaN input's. */
 const JS_NAN = 0x7fc00000;
@@ -125,7 +149,7 @@ const awkward = (rng: Rng, lowest: number, highest: number) => signed(rng, (1 + 
 
 interface Flavour {
   name: string;
-  /** A nonzero of the sparse factor x. */
+  /** A nonzero of the sparse factor x (in the dense sweeps: of x, and of dY in dY·Wᵀ). */
   sparse(rng: Rng): number;
   /** An entry of the other factor (W or dY; zeros allowed). */
   dense(rng: Rng): number;
@@ -187,6 +211,23 @@ const FLAVOURS: Flavour[] = [
   },
 ];
 
+/**
+ * For the dense products: subnormals in x (or dY) against ordinary W (a saturated sigmoid's outputs
+ * against its weights), which they rescale, the factor with subnormals up and the other down (or
+ * dY·Wᵀ's dY alone up, with its sums), where the other flavours' subnormals in both factors leave
+ * them as they are or scale both up.
+ */
+const ONE_FACTOR_SUBNORMALS: Flavour = {
+  name: 'subnormals in one factor',
+  sparse: (rng) => bitsOf(rng.uniform() < 0.5 ? signed(rng, rng.uniform() < 0.3 ? 1e-40 : (1 + rng.int(7)) * 2 ** -149) : awkward(rng, -140, 0)),
+  dense: (rng) => {
+    const u = rng.uniform();
+    return bitsOf(u < 0.1 ? signed(rng, 0) : u < 0.12 ? signed(rng, 1e38) : ordinary(rng));
+  },
+  start: (rng) => bitsOf(ordinary(rng)),
+};
+const DENSE_FLAVOURS = [...FLAVOURS, ONE_FACTOR_SUBNORMALS];
+
 const ROWS = [1, 2, 7, 60, 61];
 const INNER = [1, 5, 128, 784];
 const COLUMNS = [16, 32, 128, 144, 256];
@@ -217,6 +258,16 @@ function drawPools(flavour: Flavour, rng: Rng): Pools {
   };
   return { sparse: draw(2 ** 16, flavour.sparse), dense: draw(2 ** 18, flavour.dense), start: draw(2 ** 18, flavour.start) };
 }
+const drawn = new Map<Flavour, Pools>();
+/** A flavour's pools, drawn once for every sweep (drawing takes most of a sweep's time), each from a seed of its own. */
+function poolsOf(flavour: Flavour): Pools {
+  let pools = drawn.get(flavour);
+  if (!pools) {
+    pools = drawPools(flavour, new Rng(700 + DENSE_FLAVOURS.indexOf(flavour)));
+    drawn.set(flavour, pools);
+  }
+  return pools;
+}
 /** `length` of a pool's values from a random offset. */
 function windowOf(pool: Uint32Array, length: number, rng: Rng): Uint32Array {
   const start = rng.int(pool.length - length + 1);
@@ -242,7 +293,9 @@ function pathCounters(kernels: WasmKernels): number[] {
 }
 
 /** How often −0, subnormals, ±∞ and NaN came out of the native products. */
-function tally(counts: Record<'negativeZero' | 'subnormal' | 'infinite' | 'nan', number>, bits: Uint32Array): void {
+type Seen = Record<'negativeZero' | 'subnormal' | 'infinite' | 'nan', number>;
+const nothingSeen = (): Seen => ({ negativeZero: 0, subnormal: 0, infinite: 0, nan: 0 });
+function tally(counts: Seen, bits: Uint32Array): void {
   for (let i = 0; i < bits.length; i++) {
     const b = bits[i]!,
       magnitude = b & 0x7fffffff;
@@ -269,7 +322,7 @@ function sidesFor({ withNative, wasmOnly }: Pair, m: number, k: number, n: numbe
 /**
  * The four products on both backends from the same bits (x, W, dY, and the W that xᵀ·dY is
  * added to, scaled by −0.01 and 1): the same output bits, the same path (zeros measured,
- * factors rescaled), and the native product called wherever that path leads to it.
+ * factors rescaled), and exactly the native products that path leads to.
  */
 function compareProducts(
   { withNative, wasmOnly, calls }: Pair,
@@ -277,7 +330,7 @@ function compareProducts(
   inputs: { x: Uint32Array; b: Uint32Array; dy: Uint32Array; start: Uint32Array },
   aZeros: ZeroSkipping,
   label: string,
-  seen: Record<'negativeZero' | 'subnormal' | 'infinite' | 'nan', number>,
+  seen: Seen,
 ): void {
   for (const side of [own, other]) {
     side.a.data.set(floats(inputs.x));
@@ -285,39 +338,145 @@ function compareProducts(
     side.dy.data.set(floats(inputs.dy));
     side.kernels.packRows(side.a, side.rows);
   }
-  const check = (what: string, product: Product, output: 'product' | 'update', run: (side: Side) => void, reachesNative: (moved: number[]) => boolean) => {
+  const check = (what: string, output: 'product' | 'update', run: (side: Side) => void, routed: (moved: number[]) => Partial<Calls>) => {
     const before = [pathCounters(withNative), pathCounters(wasmOnly)],
-      nativeCalls = calls[product];
+      callsBefore = { ...calls };
     run(own);
     run(other);
     const nativeBits = float32Bits(own[output].data);
     assert.deepStrictEqual(nativeBits, float32Bits(other[output].data), `${what}, ${label}: the same bits`);
     const [moved, movedWasm] = [withNative, wasmOnly].map((kernels, i) => pathCounters(kernels).map((count, j) => count - before[i]![j]!));
     assert.deepStrictEqual(moved, movedWasm, `${what}, ${label}: the same path on both backends`);
-    assert.equal(calls[product] - nativeCalls, reachesNative(moved!) ? 1 : 0, `${what}, ${label}: ${product} ran where the backend routes it`);
+    assertCalls(calls, callsBefore, routed(moved!), `${what}, ${label}: the native products the backend routes it to ran, and no other`);
     tally(seen, nativeBits);
   };
-  const always = () => true;
-  // 'measure' skips x's zeros (the sparse product, native) only where they are most of x and W or dY is finite.
-  const forwardSkipped = (moved: number[]) => moved[0] === 1;
-  const gradientSkipped = (moved: number[]) => moved[1] === 1;
+  // 'measure' skips x's zeros (the sparse product, native) only where they are most of x and W or dY is finite;
+  // elsewhere x·W and xᵀ·dY are dense: the native gemm (every width here a multiple of 16; 'measure' rescales nothing).
+  const forward = (moved: number[]): Partial<Calls> => (aZeros === true || moved[0] === 1 ? { matmulSparse: 1 } : { gemm: 1 });
+  const gradient = (moved: number[]): Partial<Calls> => (aZeros === true || moved[1] === 1 ? { matmulTransposeASparseAdd: 1 } : { gemm: 1 });
   // xᵀ·dY from SparseRows stays in wasm where it rescales a subnormal dY alone (its sums scaled: the last counter).
-  const dyAsItIs = (moved: number[]) => moved[3] === 0;
+  const fromRows = (moved: number[]): Partial<Calls> => (moved[3] === 0 ? { matmulTransposeASparseRowsAdd: 1 } : {});
 
-  check('x·W from SparseRows', 'matmulSparseRows', 'product', (s) => s.kernels.matmulSparseRows(s.rows, s.b, s.product), always);
-  check('x·W', 'matmulSparse', 'product', (s) => s.kernels.matmul(s.a, s.b, s.product, aZeros), aZeros === true ? always : forwardSkipped);
+  check(
+    'x·W from SparseRows',
+    'product',
+    (s) => s.kernels.matmulSparseRows(s.rows, s.b, s.product),
+    () => ({ matmulSparseRows: 1 }),
+  );
+  check('x·W', 'product', (s) => s.kernels.matmul(s.a, s.b, s.product, aZeros), forward);
   for (const scale of [-0.01, 1]) {
-    const fromRows = (s: Side) => {
+    const updateFromRows = (s: Side) => {
       s.update.data.set(floats(inputs.start));
       s.kernels.matmulTransposeAAddSparseRows(s.rows, s.dy, s.update, scale);
     };
-    const fromMatrix = (s: Side) => {
+    const updateFromMatrix = (s: Side) => {
       s.update.data.set(floats(inputs.start));
       s.kernels.matmulTransposeAAdd(s.a, s.dy, s.update, aZeros, scale);
     };
-    check(`W += ${scale}·xᵀ·dY from SparseRows`, 'matmulTransposeASparseRowsAdd', 'update', fromRows, dyAsItIs);
-    check(`W += ${scale}·xᵀ·dY`, 'matmulTransposeASparseAdd', 'update', fromMatrix, aZeros === true ? always : gradientSkipped);
+    check(`W += ${scale}·xᵀ·dY from SparseRows`, 'update', updateFromRows, fromRows);
+    check(`W += ${scale}·xᵀ·dY`, 'update', updateFromMatrix, gradient);
   }
+}
+
+/** Every counter that says which path a product took, by name: zeros skipped (x's, an all-zero dY, dY·Wᵀ's masked outputs), factors rescaled. */
+type Moves = Record<keyof WasmKernels['zeroSkips'] | keyof WasmKernels['subnormalRescales'], number>;
+const movesOf = (kernels: WasmKernels): Moves => ({ ...kernels.zeroSkips, ...kernels.subnormalRescales });
+function movedSince(kernels: WasmKernels, before: Moves): Moves {
+  const now = movesOf(kernels);
+  return Object.fromEntries(Object.entries(now).map(([counter, count]) => [counter, count - before[counter as keyof Moves]])) as Moves;
+}
+
+/**
+ * Where the backend routes a product, for the path it took: the native calls, and how often each
+ * backend ran the wasm masked dY·Wᵀ (native backend's, wasm backend's; the native product stands
+ * in for it where it takes the shape; given for dY·Wᵀ only, elsewhere both backends' the same).
+ */
+interface Route {
+  calls: Partial<Calls>;
+  masked?: [number, number];
+}
+
+/**
+ * One dense product on both backends (`run` multiplies, its inputs already in place, and returns
+ * the output): the same output bits, the same path on both (zeros measured, factors rescaled), and
+ * exactly the native calls `route` gives for the path the wasm backend took.
+ */
+function compareDense<S extends { kernels: WasmKernels }>(
+  { withNative, wasmOnly, calls }: Pair,
+  sides: [S, S],
+  what: string,
+  run: (side: S) => Matrix,
+  route: (moved: Moves) => Route,
+  seen: Seen,
+): void {
+  const before = [movesOf(withNative), movesOf(wasmOnly)] as const,
+    callsBefore = { ...calls };
+  const [fromNative, fromWasm] = sides.map((side) => float32Bits(run(side).data)) as [Uint32Array, Uint32Array];
+  assert.deepStrictEqual(fromNative, fromWasm, `${what}: the same bits`);
+  const moved = movedSince(withNative, before[0]),
+    movedWasm = movedSince(wasmOnly, before[1]);
+  const { calls: expected, masked = [movedWasm.maskedInputGradient, movedWasm.maskedInputGradient] } = route(movedWasm);
+  assert.deepStrictEqual(moved, { ...movedWasm, maskedInputGradient: masked[0] }, `${what}: the same path on both backends`);
+  assert.equal(movedWasm.maskedInputGradient, masked[1], `${what}: the wasm masked dY·Wᵀ ran where the backend routes it`);
+  assertCalls(calls, callsBefore, expected, `${what}: the native products the backend routes it to ran, and no other`);
+  tally(seen, fromNative);
+}
+
+/**
+ * The dense x·W [m×k]·[k×n] and W += scale·xᵀ·dY: rows that split gemm's 4-row tiles (the update's
+ * rows are k), widths that split its 32-column tiles into 16s, and widths no multiple of 16 (10,
+ * 20: the wasm gemm on both backends).
+ */
+const DENSE_ROWS = [1, 3, 4, 5, 60, 61];
+const DENSE_INNER = [1, 5, 128, 784];
+const DENSE_COLUMNS = [16, 32, 48, 128, 144, 10, 20];
+/**
+ * dY·Wᵀ for dY [m×n] and W [k×n]: m even or odd, n below 16 (W transposed, gemm over k columns),
+ * at least 16 and a multiple of 4 or not (18), k a multiple of 16 or not (10).
+ */
+const GRADIENT_ROWS = [2, 7, 60];
+const GRADIENT_COLUMNS = [4, 8, 16, 18, 20, 128];
+const GRADIENT_OUTPUTS = [16, 32, 128, 10];
+/** Below this many columns dY·Wᵀ is W transposed and gemm (wasm-kernels.ts' SHORT_DOT_PRODUCT). */
+const SHORT_DOT_PRODUCT = 16;
+/**
+ * Every dense shape meets 2 of the 7 dense flavours, one with x's or dY's zeros not looked at
+ * (false: factors holding subnormals rescaled) and one measured: case j = 2·(row index) + r of a
+ * shape meets flavour (j + the other two sizes' indices) mod 7, so that every k×n of x·W meets
+ * every flavour (its 12 cases), every n×k of dY·Wᵀ 6 of them, and every flavour every size.
+ */
+const DENSE_CASES_PER_SHAPE = 2;
+
+/** One backend's matrices for the dense x [m×k]·W [k×n] and W [k×n] += scale·xᵀ·dY [m×n]. */
+interface DenseSide {
+  kernels: WasmKernels;
+  x: Matrix;
+  w: Matrix;
+  product: Matrix;
+  dy: Matrix;
+  update: Matrix;
+}
+
+/** One backend's matrices for dY [m×n]·(W [k×n])ᵀ, plain and masked, with a mask of ones and an output to probe the path with. */
+interface GradientSide {
+  kernels: WasmKernels;
+  dy: Matrix;
+  w: Matrix;
+  out: Matrix;
+  mask: Matrix;
+  ones: Matrix;
+  probe: Matrix;
+}
+
+/** An entry of a ReLU's output as dY·Wᵀ's mask: +0, −0, NaN (both), ±∞, ±1e-45 and ordinary values of both signs. */
+function maskEntry(rng: Rng): number {
+  const u = rng.uniform();
+  if (u < 0.15) return bitsOf(0);
+  if (u < 0.25) return bitsOf(-0);
+  if (u < 0.3) return u < 0.275 ? DEFAULT_NAN : JS_NAN;
+  if (u < 0.34) return bitsOf(signed(rng, Number.POSITIVE_INFINITY));
+  if (u < 0.38) return bitsOf(signed(rng, 1e-45));
+  return bitsOf(ordinary(rng));
 }
 
 describe('native products: the bits of the relaxed-SIMD kernels they stand for', async () => {
@@ -335,8 +494,8 @@ describe('native products: the bits of the relaxed-SIMD kernels they stand for',
       if (!products) return;
       const pair = await backendPair(module, products);
       const rng = new Rng(71);
-      const pools = FLAVOURS.map((flavour) => drawPools(flavour, rng));
-      const seen = { negativeZero: 0, subnormal: 0, infinite: 0, nan: 0 };
+      const pools = FLAVOURS.map(poolsOf);
+      const seen = nothingSeen();
       for (const [mi, m] of ROWS.entries()) {
         for (const [ki, k] of INNER.entries()) {
           for (const [ni, n] of COLUMNS.entries()) {
@@ -357,7 +516,8 @@ describe('native products: the bits of the relaxed-SIMD kernels they stand for',
         }
       }
       const { calls } = pair;
-      for (const product of PRODUCTS) assert.ok(calls[product] >= 100, `${product} ran natively in most cases: ${calls[product]}`);
+      for (const product of SPARSE_PRODUCTS) assert.ok(calls[product] >= 100, `${product} ran natively in most cases: ${calls[product]}`);
+      assert.ok(calls.gemm >= 50, `gemm ran natively where 'measure' found x dense: ${calls.gemm}`);
       for (const [what, count] of Object.entries(seen)) assert.ok(count > 100, `${what} reached the outputs: ${count}`);
     });
 
@@ -366,7 +526,7 @@ describe('native products: the bits of the relaxed-SIMD kernels they stand for',
       if (!products) return;
       const pair = await backendPair(module, products);
       const rng = new Rng(72);
-      const seen = { negativeZero: 0, subnormal: 0, infinite: 0, nan: 0 };
+      const seen = nothingSeen();
       const zeroOr = (rng: Rng, share: number, value: () => number) => bitsOf(signed(rng, rng.uniform() < share ? 0 : value()));
       // A −0 output needs every term a −0 product (or a first product −0 where sums start from it), so few terms a row;
       // 2 inner columns sum in registers, 784 in the output row; 16, 128 and 144 columns: a vector, a block, both.
@@ -392,6 +552,174 @@ describe('native products: the bits of the relaxed-SIMD kernels they stand for',
       assert.ok(seen.negativeZero > 1000, `−0 reached the outputs: ${seen.negativeZero}`);
     });
 
+    test('the dense products through gemm: x·W and W += scale·xᵀ·dY over shapes and edge values', async (t) => {
+      const products = nativeOrSkip(t);
+      if (!products) return;
+      const pair = await backendPair(module, products);
+      const rng = new Rng(73);
+      const pools = DENSE_FLAVOURS.map(poolsOf);
+      const seen = nothingSeen();
+      const paths = movesOf(pair.wasmOnly);
+      let wide = 0; // products with an output a multiple of 16 wide
+      for (const [mi, m] of DENSE_ROWS.entries()) {
+        for (const [ki, k] of DENSE_INNER.entries()) {
+          for (const [ni, n] of DENSE_COLUMNS.entries()) {
+            const sides = [pair.withNative, pair.wasmOnly].map((kernels) => ({
+              kernels,
+              x: kernels.matrix(m, k),
+              w: kernels.matrix(k, n),
+              product: kernels.matrix(m, n),
+              dy: kernels.matrix(m, n),
+              update: kernels.matrix(k, n),
+            })) as [DenseSide, DenseSide];
+            // The native products take outputs a multiple of 16 wide; 10 and 20 stay in wasm on both backends.
+            const native = n % 16 === 0 ? 1 : 0;
+            for (let r = 0; r < DENSE_CASES_PER_SHAPE; r++) {
+              const j = DENSE_CASES_PER_SHAPE * mi + r;
+              const f = (j + ki + ni) % DENSE_FLAVOURS.length,
+                pool = pools[f]!;
+              const aZeros: ZeroSkipping = r === 0 ? false : 'measure';
+              const label = `${m}x${k}·${k}x${n}, ${DENSE_FLAVOURS[f]!.name}, x's zeros ${aZeros === false ? 'not looked at' : 'measured'}`;
+              // x: the flavour's nonzeros and a tenth ±0, which a dense product multiplies (0·∞ = NaN).
+              const x = windowOf(pool.sparse, m * k, rng).map((v) => (rng.uniform() < 0.1 ? bitsOf(signed(rng, 0)) : v));
+              const w = windowOf(pool.dense, k * n, rng),
+                dy = windowOf(pool.dense, m * n, rng),
+                start = windowOf(pool.start, k * n, rng);
+              for (const side of sides) {
+                side.x.data.set(floats(x));
+                side.w.data.set(floats(w));
+                side.dy.data.set(floats(dy));
+              }
+              // x·W: gemm, rescaled or not (one factor up and the other down: the same products); the sparse product where 'measure' skips x's zeros.
+              const forward = (s: DenseSide) => {
+                s.kernels.matmul(s.x, s.w, s.product, aZeros);
+                return s.product;
+              };
+              compareDense(
+                pair,
+                sides,
+                `x·W, ${label}`,
+                forward,
+                (moved) => ({ calls: moved.forward === 1 ? { matmulSparse: native } : { gemm: native } }),
+                seen,
+              );
+              for (const scale of [-0.01, 1]) {
+                const update = (s: DenseSide) => {
+                  s.update.data.set(floats(start));
+                  s.kernels.matmulTransposeAAdd(s.x, s.dy, s.update, aZeros, scale);
+                  return s.update;
+                };
+                // xᵀ·dY: gemm reading xᵀ through strides (one factor rescaled or none), but the sparse product where 'measure' skips
+                // x's zeros, and the wasm kernel that undoes both factors scaled up (both holding subnormals), on both backends.
+                const routed = (moved: Moves): Route => ({
+                  calls: moved.weightGradient === 1 ? { matmulTransposeASparseAdd: native } : moved.sumsScaled === 1 ? {} : { gemm: native },
+                });
+                compareDense(pair, sides, `W += ${scale}·xᵀ·dY, ${label}`, update, routed, seen);
+              }
+              wide += 3 * native;
+            }
+          }
+        }
+      }
+      const { calls } = pair;
+      assert.ok(calls.gemm >= 0.75 * wide, `gemm ran natively in most of the ${wide} products it takes: ${calls.gemm}`);
+      // Both rescalings were met: one factor up and the other down (then gemm, native where it takes the width), and both up (the wasm kernel).
+      const moved = movedSince(pair.wasmOnly, paths);
+      assert.ok(moved.oneFactor >= 20 && moved.sumsScaled >= 20, `one factor rescaled ${moved.oneFactor} times, both ${moved.sumsScaled}`);
+      for (const [what, count] of Object.entries(seen)) assert.ok(count > 100, `${what} reached the outputs: ${count}`);
+    });
+
+    test('dY·Wᵀ, plain and masked by a ReLU’s output, over shapes, masks and edge values', async (t) => {
+      const products = nativeOrSkip(t);
+      if (!products) return;
+      const pair = await backendPair(module, products);
+      const { wasmOnly, calls } = pair;
+      const rng = new Rng(74);
+      const pools = DENSE_FLAVOURS.map(poolsOf);
+      const seen = nothingSeen();
+      let dotShapes = 0, // products the native matmulTransposeB takes the shape of
+        shortShapes = 0; // and those of fewer than 16 columns whose gemm (over k columns) it takes
+      const rescaled = { stood: 0, overflowed: 0 }; // dY·Wᵀ with dY's subnormals scaled up alone: done so, or overflowed and done as it is
+      const paths = movesOf(wasmOnly);
+      for (const [mi, m] of GRADIENT_ROWS.entries()) {
+        for (const [ni, n] of GRADIENT_COLUMNS.entries()) {
+          for (const [ki, k] of GRADIENT_OUTPUTS.entries()) {
+            const sides = [pair.withNative, wasmOnly].map((kernels) => ({
+              kernels,
+              dy: kernels.matrix(m, n),
+              w: kernels.matrix(k, n),
+              out: kernels.matrix(m, k),
+              mask: kernels.matrix(m, k),
+              ones: placedMatrix(kernels, m, k, new Float32Array(m * k).fill(1)),
+              probe: kernels.matrix(m, k),
+            })) as [GradientSide, GradientSide];
+            const dotShape = m % 2 === 0 && n % 4 === 0 && n >= SHORT_DOT_PRODUCT && k % 16 === 0;
+            /**
+             * Whether the wasm backend's dY·Wᵀ with dY's subnormals scaled up alone (its sums with them) overflowed a sum, and so
+             * ran as it is after all (the native product, where it takes the shape): the same product masked by ones then goes
+             * on to the wasm masked kernel, which counts its runs.
+             */
+            const rescaledOverflowed = () => {
+              const before = wasmOnly.zeroSkips.maskedInputGradient;
+              wasmOnly.matmulTransposeB(sides[1].dy, sides[1].w, sides[1].probe, false, sides[1].ones);
+              const overflowed = wasmOnly.zeroSkips.maskedInputGradient === before + 1;
+              rescaled[overflowed ? 'overflowed' : 'stood']++;
+              return overflowed;
+            };
+            const routed =
+              (masked: boolean) =>
+              (moved: Moves): Route => {
+                // An all-zero dY (measured) against a finite W: zeros, nothing multiplied.
+                if (moved.vanishedGradient === 1) return { calls: {}, masked: [0, 0] };
+                // Short rows: W transposed, then gemm over k columns (rescaled, if at all, one factor up and the other down).
+                if (n < SHORT_DOT_PRODUCT) return { calls: { gemm: k % 16 === 0 ? 1 : 0 }, masked: [0, 0] };
+                if (moved.sumsScaled === 1 && !rescaledOverflowed()) return { calls: {}, masked: [0, 0] };
+                return { calls: { matmulTransposeB: dotShape ? 1 : 0 }, masked: masked ? [dotShape ? 0 : 1, 1] : [0, 0] };
+              };
+            for (let r = 0; r < DENSE_CASES_PER_SHAPE; r++) {
+              const j = DENSE_CASES_PER_SHAPE * mi + r;
+              const f = (j + ni + ki) % DENSE_FLAVOURS.length,
+                pool = pools[f]!;
+              const aZeros: ZeroSkipping = r === 0 ? false : 'measure';
+              const label = `${m}x${n}·(${k}x${n})ᵀ, ${DENSE_FLAVOURS[f]!.name}, dY's zeros ${aZeros === false ? 'not looked at' : 'measured'}`;
+              // dY: the flavour's nonzeros and a tenth ±0 (all ±0 in some measured cases: a vanished gradient, unless W is not finite).
+              const zeros = aZeros === 'measure' && (mi + ni + ki) % 6 === 0 ? 1 : 0.1;
+              const dy = windowOf(pool.sparse, m * n, rng).map((v) => (rng.uniform() < zeros ? bitsOf(signed(rng, 0)) : v)),
+                w = windowOf(pool.dense, k * n, rng),
+                mask = Uint32Array.from({ length: m * k }, () => maskEntry(rng));
+              for (const side of sides) {
+                side.dy.data.set(floats(dy));
+                side.w.data.set(floats(w));
+                side.mask.data.set(floats(mask));
+              }
+              const plain = (s: GradientSide) => {
+                s.kernels.matmulTransposeB(s.dy, s.w, s.out, aZeros);
+                return s.out;
+              };
+              const masked = (s: GradientSide) => {
+                s.kernels.matmulTransposeB(s.dy, s.w, s.out, aZeros, s.mask);
+                return s.out;
+              };
+              compareDense(pair, sides, `dY·Wᵀ, ${label}`, plain, routed(false), seen);
+              compareDense(pair, sides, `dY·Wᵀ masked, ${label}`, masked, routed(true), seen);
+              if (dotShape) dotShapes += 2;
+              if (n < SHORT_DOT_PRODUCT && k % 16 === 0) shortShapes += 2;
+            }
+          }
+        }
+      }
+      assert.ok(
+        calls.matmulTransposeB >= 0.75 * dotShapes,
+        `matmulTransposeB ran natively in most of the ${dotShapes} products it takes: ${calls.matmulTransposeB}`,
+      );
+      assert.ok(calls.gemm >= 0.75 * shortShapes, `gemm ran natively in most of the ${shortShapes} short products it takes: ${calls.gemm}`);
+      // Every path the routing knows was taken: a vanished gradient, one factor rescaled, dY's sums rescaled (and overflowed).
+      const moved = movedSince(wasmOnly, paths);
+      assert.ok(moved.vanishedGradient >= 5 && moved.oneFactor >= 5, `vanished gradients ${moved.vanishedGradient}, one factor rescaled ${moved.oneFactor}`);
+      assert.ok(rescaled.stood >= 3 && rescaled.overflowed >= 3, `dY's sums rescaled ${rescaled.stood} times, overflowed ${rescaled.overflowed}`);
+      for (const [what, count] of Object.entries(seen)) assert.ok(count > 20, `${what} reached the outputs: ${count}`);
+    });
+
     test("a NaN already in W and a NaN update of other bits: W's NaN stays, as the wasm kernels' out + scale·sum keeps it", async (t) => {
       const products = nativeOrSkip(t);
       if (!products) return;
@@ -400,7 +728,7 @@ describe('native products: the bits of the relaxed-SIMD kernels they stand for',
       // The wasm kernels' f32x4.add(out, scale·sum) keeps its first operand's NaN, in V8's baseline and optimized code alike.
       const differences = [];
       for (const n of [16, 128, 144]) {
-        for (const product of ['W += xᵀ·dY', 'W += xᵀ·dY from SparseRows'] as const) {
+        for (const product of ['W += xᵀ·dY', 'W += xᵀ·dY from SparseRows', 'W += xᵀ·dY dense'] as const) {
           const [fromNative, fromWasm] = nanCase(pair, product, 2, 1, n, { 0: bitsOf(1), 1: bitsOf(2) }, { 0: JS_NAN }, DEFAULT_NAN);
           const differing = [...fromNative.keys()].filter((i) => fromNative[i] !== fromWasm[i]);
           if (differing.length > 0) {
@@ -437,38 +765,61 @@ describe('native products: the bits of the relaxed-SIMD kernels they stand for',
           ['after a finite term', { 0: bitsOf(1), 1: JS_NAN }],
         ] as const) {
           const nanRow = Object.keys(x).length - 1;
-          for (const product of ['x·W', 'x·W from SparseRows'] as const) {
+          for (const product of ['x·W', 'x·W from SparseRows', 'x·W dense'] as const) {
             check(`${product} ${k}x${n}, ${when}`, nanCase(pair, product, 1, k, n, x, { [nanRow]: DEFAULT_NAN }, null));
           }
         }
       }
       // W += −0.01·xᵀ·dY: x [2x1] with a NaN, dY's matching row all NaN.
       for (const n of [16, 128, 144]) {
-        for (const product of ['W += xᵀ·dY', 'W += xᵀ·dY from SparseRows'] as const) {
+        for (const product of ['W += xᵀ·dY', 'W += xᵀ·dY from SparseRows', 'W += xᵀ·dY dense'] as const) {
           check(`${product}, ${n} columns`, nanCase(pair, product, 2, 1, n, { 0: JS_NAN, 1: bitsOf(1) }, { 0: DEFAULT_NAN }, null));
         }
       }
     });
 
+    /** A network of `config` trained on both backends: its numbers and weights each way (the same, asserted), and the native calls. */
+    const trainBothWays = async (products: NativeProducts, config: TrainConfig, what: string) => {
+      const data = await loadMnist();
+      const { withNative, wasmOnly, calls } = await backendPair(module, products);
+      const runs = [];
+      for (const kernels of [withNative, wasmOnly]) {
+        const net = buildNetwork(kernels, config, config.batchNorm);
+        const numbers = trainNumbers(await train(net, data, config));
+        runs.push({ numbers, parameters: net.parameters().map(({ name, value }) => ({ name, bits: Array.from(float32Bits(value.data)) })) });
+      }
+      assert.ok(runs[0]!.numbers.validation.accuracy > 0.2, `${what}: the network learned (${runs[0]!.numbers.validation.accuracy})`);
+      assert.deepStrictEqual(runs[0]!.numbers, runs[1]!.numbers, `${what}: the same numbers`);
+      assert.deepStrictEqual(runs[0]!.parameters, runs[1]!.parameters, `${what}: the same weights`);
+      return calls;
+    };
+
     test('model 1 (ReLU, std 0.05, lr 0.01), with BN and without, trains to the same numbers and weights either way', async (t) => {
       const products = nativeOrSkip(t);
       if (!products) return;
-      const data = await loadMnist();
       for (const batchNorm of [true, false]) {
         const config = resolveTrainConfig({ initStd: 0.05, learningRate: 0.01, activation: 'relu', seed: 1, steps: 300, validateEvery: 100, batchNorm });
-        const { withNative, wasmOnly, calls } = await backendPair(module, products);
-        const runs = [];
-        for (const kernels of [withNative, wasmOnly]) {
-          const net = buildNetwork(kernels, config, batchNorm);
-          const numbers = trainNumbers(await train(net, data, config));
-          runs.push({ numbers, parameters: net.parameters().map(({ name, value }) => ({ name, bits: Array.from(float32Bits(value.data)) })) });
-        }
         const bn = batchNorm ? 'with BN' : 'without BN';
+        const calls = await trainBothWays(products, config, bn);
+        // The hidden layers' x·W where 'measure' finds ReLU's outputs dense, and the output layer's dY·Wᵀ (10 columns: W transposed): gemm.
         for (const product of PRODUCTS) assert.ok(calls[product] > 0, `${bn}: ${product} ran natively (${calls[product]} calls)`);
-        assert.ok(runs[0]!.numbers.validation.accuracy > 0.2, `${bn}: the network learned (${runs[0]!.numbers.validation.accuracy})`);
-        assert.deepStrictEqual(runs[0]!.numbers, runs[1]!.numbers, `${bn}: the same numbers`);
-        assert.deepStrictEqual(runs[0]!.parameters, runs[1]!.parameters, `${bn}: the same weights`);
       }
+    });
+
+    test('model 4 (sigmoid, std 0.05, lr 2) with BN trains to the same numbers and weights either way, through the dense products', async (t) => {
+      const products = nativeOrSkip(t);
+      if (!products) return;
+      const config = resolveTrainConfig({ initStd: 0.05, learningRate: 2, activation: 'sigmoid', seed: 1, steps: 200, validateEvery: 200, batchNorm: true });
+      const calls = await trainBothWays(products, config, 'model 4');
+      // A sigmoid's outputs are dense: the hidden and output layers' x·W and xᵀ·dY run gemm (native where 128 wide), their
+      // dY·Wᵀ matmulTransposeB (the output layer's, 10 columns: W transposed, then gemm over 128); the first layer's products
+      // read the pixels' nonzeros (x·W from SparseRows in training, from the dense pixels in evaluation).
+      for (const product of PRODUCTS) {
+        if (product !== 'matmulTransposeASparseAdd') assert.ok(calls[product] > 0, `${product} ran natively (${calls[product]} calls)`);
+      }
+      assert.equal(calls.matmulTransposeASparseAdd, 0, "no sigmoid's zeros measured and skipped");
+      assert.ok(calls.gemm >= 5 * config.steps, `gemm ran natively for five products a step: ${calls.gemm} calls`);
+      assert.equal(calls.matmulTransposeB, 2 * config.steps, 'matmulTransposeB ran natively for the two hidden layers above the first, every step');
     });
 
     test('a wrong call throws a RangeError and writes nothing', (t) => {
@@ -485,6 +836,13 @@ describe('native products: the bits of the relaxed-SIMD kernels they stand for',
         Array.from({ length: 16 }, (_, j) => 2 * (j + 1)),
         'a right call computes',
       );
+      // gemm: the same a, b and out (row strides 4, 64 and 64 bytes), out += 0.5·a·b.
+      products.gemm(memory, 0, 4, 4, 64, 64, 128, 64, 1, 16, 1, 1, 0.5);
+      assert.deepStrictEqual(
+        Array.from(floats.subarray(32, 48)),
+        Array.from({ length: 16 }, (_, j) => 3 * (j + 1)),
+        'a right call of gemm computes',
+      );
       const before = float32Bits(floats);
       const wrong: Array<[string, () => void]> = [
         ['a beyond the memory', () => products.matmulSparse(memory, 2048, 64, 128, 1, 1, 16, 1, 256)],
@@ -495,6 +853,14 @@ describe('native products: the bits of the relaxed-SIMD kernels they stand for',
         ['n not a multiple of 16 (xᵀ·dY)', () => products.matmulTransposeASparseAdd(memory, 0, 64, 128, 1, 1, 24, 1, 256)],
         ['a typed array for the memory', () => products.matmulSparse(floats as unknown as ArrayBuffer, 0, 64, 128, 1, 1, 16, 1, 256)],
         ['too few arguments', () => (products.matmulSparse as (...args: unknown[]) => void)(memory, 0, 64, 128, 1, 1, 16)],
+        ['gemm: out running past the end (20 rows)', () => products.gemm(memory, 0, 4, 4, 64, 64, 128, 64, 20, 16, 1, 1, 0.5)],
+        ['gemm: b beyond the end', () => products.gemm(memory, 0, 4, 4, 1000, 64, 128, 64, 1, 16, 1, 1, 0.5)],
+        ["gemm: a's second step beyond the end", () => products.gemm(memory, 1020, 4, 4, 64, 64, 128, 64, 1, 16, 2, 1, 0.5)],
+        ['gemm: cols not a multiple of 16', () => products.gemm(memory, 0, 4, 4, 64, 64, 128, 64, 1, 10, 1, 1, 0.5)],
+        ["gemm: a's row stride not a whole number of floats", () => products.gemm(memory, 0, 6, 4, 64, 64, 128, 64, 1, 16, 1, 1, 0.5)],
+        ["gemm: out's row stride not a whole number of floats", () => products.gemm(memory, 0, 4, 4, 64, 64, 128, 66, 1, 16, 1, 1, 0.5)],
+        ['gemm: a misaligned offset', () => products.gemm(memory, 0, 4, 4, 64, 64, 130, 64, 1, 16, 1, 1, 0.5)],
+        ['gemm: too few arguments', () => (products.gemm as (...args: unknown[]) => void)(memory, 0, 4, 4, 64, 64, 128, 64, 1, 16, 1, 1)],
       ];
       for (const [what, call] of wrong) {
         assert.throws(call, RangeError, what);
@@ -508,6 +874,41 @@ describe('native products: the bits of the relaxed-SIMD kernels they stand for',
       words[130] = 0;
       assert.throws(() => products.matmulSparseRows(memory, 512, 520, 524, 1, 1, 64, 128, 100000, 1), RangeError, 'b and out far past the end');
       assert.deepStrictEqual(float32Bits(floats.subarray(0, 128)), before.subarray(0, 128), 'nothing written');
+
+      // matmulTransposeB in 2 KiB: a [2x4] at 0, b [16x4] at 64, out [2x16] at 512, mask [2x16] at 640, scratch (16·4 floats) at 1024.
+      const dots = new ArrayBuffer(2048);
+      const dotFloats = new Float32Array(dots);
+      dotFloats.set([1, 2, 3, 4, 0.5, 0, 0, -1]);
+      for (let p = 0; p < 16; p++) dotFloats.set([p, 1, 0, 0.25], 16 + 4 * p);
+      for (let i = 0; i < 2; i++) for (let p = 0; p < 16; p++) dotFloats[160 + 16 * i + p] = (i + p) % 2 === 0 ? 1 : -1;
+      const dot = (i: number, p: number) => (i === 0 ? p + 3 : 0.5 * p - 0.25);
+      products.matmulTransposeB(dots, 0, 64, 512, 2, 4, 16, 0, 1024);
+      assert.deepStrictEqual(
+        Array.from(dotFloats.subarray(128, 160)),
+        Array.from({ length: 32 }, (_, e) => dot(e >> 4, e & 15)),
+        'a right call of matmulTransposeB computes',
+      );
+      products.matmulTransposeB(dots, 0, 64, 512, 2, 4, 16, 640, 1024);
+      assert.deepStrictEqual(
+        float32Bits(dotFloats.subarray(128, 160)),
+        float32Bits(Array.from({ length: 32 }, (_, e) => (((e >> 4) + (e & 15)) % 2 === 0 ? dot(e >> 4, e & 15) : 0))),
+        'a right call of matmulTransposeB with a mask computes, +0 where the mask is not above 0',
+      );
+      const dotsBefore = float32Bits(dotFloats);
+      const wrongDots: Array<[string, () => void]> = [
+        ['matmulTransposeB: m odd', () => products.matmulTransposeB(dots, 0, 64, 512, 1, 4, 16, 0, 1024)],
+        ['matmulTransposeB: k not a multiple of 16', () => products.matmulTransposeB(dots, 0, 64, 512, 2, 4, 8, 0, 1024)],
+        ['matmulTransposeB: n not a multiple of 4', () => products.matmulTransposeB(dots, 0, 64, 512, 2, 6, 16, 0, 1024)],
+        ['matmulTransposeB: out beyond the end', () => products.matmulTransposeB(dots, 0, 64, 2000, 2, 4, 16, 0, 1024)],
+        ['matmulTransposeB: the mask beyond the end', () => products.matmulTransposeB(dots, 0, 64, 512, 2, 4, 16, 2000, 1024)],
+        ['matmulTransposeB: scratch running past the end', () => products.matmulTransposeB(dots, 0, 64, 512, 2, 4, 16, 0, 1900)],
+        ['matmulTransposeB: a misaligned offset', () => products.matmulTransposeB(dots, 2, 64, 512, 2, 4, 16, 0, 1024)],
+        ['matmulTransposeB: too few arguments', () => (products.matmulTransposeB as (...args: unknown[]) => void)(dots, 0, 64, 512, 2, 4, 16, 0)],
+      ];
+      for (const [what, call] of wrongDots) {
+        assert.throws(call, RangeError, what);
+        assert.deepStrictEqual(float32Bits(dotFloats), dotsBefore, `${what}: nothing written`);
+      }
     });
   }
 });
@@ -515,12 +916,12 @@ describe('native products: the bits of the relaxed-SIMD kernels they stand for',
 /**
  * One product on both backends, from x [m×k] (zeros but for `x`: flat index → bits) and the other
  * factor (W [k×n] for x·W, dY [m×n] for xᵀ·dY; all 1 but for the rows in `other`: row → bits of
- * each of its entries); W += −0.01·xᵀ·dY starts from 0.5 or `startNaN`. The output bits of each,
- * after checking that the native product ran.
+ * each of its entries); W += −0.01·xᵀ·dY starts from 0.5 or `startNaN`. x's zeros are skipped, or
+ * multiplied (`dense`: gemm). The output bits of each, after checking that a native product ran.
  */
 function nanCase(
   { withNative, wasmOnly, calls }: Pair,
-  product: 'x·W' | 'x·W from SparseRows' | 'W += xᵀ·dY' | 'W += xᵀ·dY from SparseRows',
+  product: 'x·W' | 'x·W from SparseRows' | 'x·W dense' | 'W += xᵀ·dY' | 'W += xᵀ·dY from SparseRows' | 'W += xᵀ·dY dense',
   m: number,
   k: number,
   n: number,
@@ -544,9 +945,9 @@ function nanCase(
     kernels.packRows(xs, rows);
     const factor = placedMatrix(kernels, forward ? k : m, n, fromBits(forward ? k : m, n, bitsOf(1), other));
     const out = placedMatrix(kernels, forward ? m : k, n, fromBits(forward ? m : k, n, startNaN ?? bitsOf(0.5)));
-    if (product === 'x·W') kernels.matmul(xs, factor, out, true);
+    if (product === 'x·W' || product === 'x·W dense') kernels.matmul(xs, factor, out, product === 'x·W');
     else if (product === 'x·W from SparseRows') kernels.matmulSparseRows(rows, factor, out);
-    else if (product === 'W += xᵀ·dY') kernels.matmulTransposeAAdd(xs, factor, out, true, -0.01);
+    else if (product === 'W += xᵀ·dY' || product === 'W += xᵀ·dY dense') kernels.matmulTransposeAAdd(xs, factor, out, product === 'W += xᵀ·dY', -0.01);
     else kernels.matmulTransposeAAddSparseRows(rows, factor, out, -0.01);
     return float32Bits(out.data);
   });
