@@ -23,7 +23,7 @@ const output = join(root, 'build', 'bnlab-native.node');
 const status = join(root, 'build', 'bnlab-native.json');
 
 /** -ffp-contract=off: the compiler must not fuse a multiply and an add the wasm kernels keep apart. */
-const FLAGS = ['-std=c11', '-O2', '-ffp-contract=off', '-fvisibility=hidden', '-Wall', '-Wextra', '-Werror', '-shared', '-fPIC'];
+const FLAGS = ['-std=c11', '-O3', '-ffp-contract=off', '-fvisibility=hidden', '-Wall', '-Wextra', '-Werror', '-shared', '-fPIC'];
 
 function record(built, reason) {
   mkdirSync(dirname(status), { recursive: true });
