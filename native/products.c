@@ -1,43 +1,17 @@
 /*
- * bnlab's native products (Node only): the sparse matrix products of the wasm kernels
- * (assembly/sparse-matmul.ts, assembly/sparse-rows.ts) in 512-bit AVX-512 vectors, on the wasm
+ * The native products: the wasm kernels' matrix products (assembly/sparse-matmul.ts,
+ * sparse-rows.ts, dense-matmul.ts, dot-matmul.ts) in 512-bit AVX-512 vectors, on the wasm
  * module's own memory, with the same bits. Every output element is the same sequence of
- * operations as in the relaxed-SIMD build on FMA hardware: its nonzero terms in the same order,
- * each added with one fused multiply-add (or, for the first term of a `sumScaledRows`, a plain
- * product), then the same store (as it is, or out + scale·sum with a separate multiply and add).
- * Wider vectors change how many elements one instruction serves, never an element's arithmetic,
- * so the build must not contract a multiply and an add on its own (-ffp-contract=off).
- *
- * Offsets and sizes are bytes and counts in the wasm memory passed as an ArrayBuffer; every region
- * is checked against its length before it is read, and every entry's row against its factor, so a
- * wrong call throws a RangeError instead of reading outside the memory.
+ * operations as in the relaxed-SIMD build on FMA hardware: its terms in the same order, each added
+ * with one fused multiply-add (or, for the first term of a `sumScaledRows`, a plain product), then
+ * the same store (as it is, or out + scale·sum with a separate multiply and add). Wider vectors
+ * change how many elements one instruction serves, never an element's arithmetic, so the build
+ * must not contract a multiply and an add on its own (-ffp-contract=off).
  */
-#include <node_api.h>
-#include <immintrin.h>
-#include <stdint.h>
-#include <stdio.h>
 #include <string.h>
 
-#define AVX512 __attribute__((target("avx512f")))
+#include "native-call.h"
 
-/*
- * a + b and a·b with a as the instruction's first source. Where both are NaN, x86 keeps the first
- * source's NaN, and V8 emits f32x4.add(a, b) with a first; the compiler would otherwise take
- * either order (the operations commute, their NaN bits do not), so they are written out.
- */
-AVX512 static inline __m512 add_in_order(__m512 a, __m512 b) {
-  __m512 sum;
-  __asm__("vaddps %2, %1, %0" : "=v"(sum) : "v"(a), "v"(b));
-  return sum;
-}
-
-AVX512 static inline __m512 mul_in_order(__m512 a, __m512 b) {
-  __m512 product;
-  __asm__("vmulps %2, %1, %0" : "=v"(product) : "v"(a), "v"(b));
-  return product;
-}
-
-/* How an output row's sums start and end, as the wasm kernel the call stands for does. */
 enum sum_mode {
   FIRST_PRODUCT = 0, /* sumScaledRows: out = v0·b[row0], then out = fma(v, b[row], out) */
   FROM_ZERO = 1,     /* addScaledRowsInRegisters, overwrite: sum from +0, out = sum */
@@ -153,67 +127,6 @@ AVX512 static uint32_t pack_column_nonzeros(const float* a, uint32_t count, uint
   return e;
 }
 
-/* ---- arguments and bounds ---- */
-
-typedef struct {
-  napi_env env;
-  napi_value* args;
-  size_t count;
-  uint8_t* memory;
-  size_t length;
-  const char* kernel;
-  int failed;
-} call_t;
-
-static void fail(call_t* call, const char* what) {
-  if (call->failed) return;
-  call->failed = 1;
-  char message[200];
-  snprintf(message, sizeof message, "%s (native): %s", call->kernel, what);
-  napi_throw_range_error(call->env, NULL, message);
-}
-
-static int start_call(call_t* call, napi_env env, napi_callback_info info, napi_value* args, size_t expected, const char* kernel) {
-  call->env = env;
-  call->args = args;
-  call->count = expected;
-  call->kernel = kernel;
-  call->failed = 0;
-  size_t given = expected;
-  napi_get_cb_info(env, info, &given, args, NULL, NULL);
-  void* data = NULL;
-  bool isBuffer = false;
-  if (given != expected) return fail(call, "wrong number of arguments"), 0;
-  if (napi_is_arraybuffer(env, args[0], &isBuffer) != napi_ok || !isBuffer) return fail(call, "the first argument must be the wasm memory's ArrayBuffer"), 0;
-  napi_get_arraybuffer_info(env, args[0], &data, &call->length);
-  call->memory = (uint8_t*)data;
-  return 1;
-}
-
-static uint32_t arg_u32(call_t* call, size_t i) {
-  double x = -1;
-  napi_get_value_double(call->env, call->args[i], &x);
-  if (!(x >= 0 && x <= 4294967295.0 && x == (double)(uint32_t)x)) fail(call, "an offset or size is not a u32");
-  return (uint32_t)x;
-}
-
-static float arg_f32(call_t* call, size_t i) {
-  double x = 0;
-  napi_get_value_double(call->env, call->args[i], &x);
-  return (float)x;
-}
-
-/* A region of `count` elements of `size` bytes at `offset`, 4-byte aligned and inside memory; NULL (and a throw) if not. */
-static void* region(call_t* call, uint32_t offset, double count, size_t size) {
-  if (call->failed) return NULL;
-  if ((offset & 3) != 0 || (double)offset + count * (double)size > (double)call->length) {
-    fail(call, "a region lies outside the wasm memory or is misaligned");
-    return NULL;
-  }
-  return call->memory + offset;
-}
-
-/* Every entry's row below `rows`. */
 static int rows_below(call_t* call, const uint32_t* indices, uint32_t entries, uint32_t rows) {
   for (uint32_t e = 0; e < entries; e++)
     if (indices[e] >= rows) return fail(call, "an entry's index is outside its factor"), 0;
@@ -497,27 +410,11 @@ AVX512 static napi_value matmul_transpose_b(napi_env env, napi_callback_info inf
   return NULL;
 }
 
-static void export_function(napi_env env, napi_value exports, const char* name, napi_callback callback) {
-  napi_value f;
-  napi_create_function(env, name, NAPI_AUTO_LENGTH, callback, NULL, &f);
-  napi_set_named_property(env, exports, name, f);
-}
-
-/* `vectors` names what this CPU runs ("avx512f"), or is null: then the products must not be called (they would fault). */
-NAPI_MODULE_INIT() {
-  napi_value vectors;
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma")) {
-    napi_create_string_utf8(env, "avx512f", NAPI_AUTO_LENGTH, &vectors);
-    export_function(env, exports, "matmulSparseRows", matmul_sparse_rows);
-    export_function(env, exports, "matmulTransposeASparseRowsAdd", matmul_transpose_a_sparse_rows_add);
-    export_function(env, exports, "matmulSparse", matmul_sparse);
-    export_function(env, exports, "matmulTransposeASparseAdd", matmul_transpose_a_sparse_add);
-    export_function(env, exports, "gemm", gemm);
-    export_function(env, exports, "matmulTransposeB", matmul_transpose_b);
-  } else {
-    napi_get_null(env, &vectors);
-  }
-  napi_set_named_property(env, exports, "vectors", vectors);
-  return exports;
+void register_products(napi_env env, napi_value exports) {
+  export_function(env, exports, "matmulSparseRows", matmul_sparse_rows);
+  export_function(env, exports, "matmulTransposeASparseRowsAdd", matmul_transpose_a_sparse_rows_add);
+  export_function(env, exports, "matmulSparse", matmul_sparse);
+  export_function(env, exports, "matmulTransposeASparseAdd", matmul_transpose_a_sparse_add);
+  export_function(env, exports, "gemm", gemm);
+  export_function(env, exports, "matmulTransposeB", matmul_transpose_b);
 }

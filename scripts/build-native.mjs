@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * @file Builds the native products (native/products.c, a Node-API addon) into
+ * @file Builds the native addon (native/*.c: the products, a Node-API addon) into
  * build/bnlab-native.node with the system's C compiler, and records the outcome in
  * build/bnlab-native.json ({ built, reason }) for the loader's and the tests' messages.
  *
@@ -13,12 +13,16 @@
  * Usage: node scripts/build-native.mjs   (CC picks the compiler; default cc)
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
-const source = join(root, 'native', 'products.c');
+const nativeDirectory = join(root, 'native');
+const sources = readdirSync(nativeDirectory)
+  .filter((name) => name.endsWith('.c'))
+  .sort()
+  .map((name) => join(nativeDirectory, name));
 const output = join(root, 'build', 'bnlab-native.node');
 const status = join(root, 'build', 'bnlab-native.json');
 
@@ -54,12 +58,12 @@ if (process.platform === 'win32' || !['x64'].includes(process.arch)) {
 } else {
   const temporary = `${output}.${process.pid}.tmp`;
   const platformFlags = process.platform === 'darwin' ? ['-undefined', 'dynamic_lookup'] : [];
-  const compiled = spawnSync(compiler, [...FLAGS, ...platformFlags, `-I${headers}`, source, '-o', temporary], { encoding: 'utf8' });
+  const compiled = spawnSync(compiler, [...FLAGS, ...platformFlags, `-I${headers}`, ...sources, '-o', temporary], { encoding: 'utf8' });
   if (compiled.status !== 0) {
     rmSync(temporary, { force: true });
-    record(false, `${compiler} failed on native/products.c`);
+    record(false, `${compiler} failed on native/`);
     process.stderr.write(compiled.stderr || String(compiled.error));
-    console.error(`native products: ${compiler} failed on native/products.c (above); fix the source, or build without it: CC=false npm run build`);
+    console.error(`native products: ${compiler} failed on native/ (above); fix the source, or build without it: CC=false npm run build`);
     process.exit(1);
   }
   renameSync(temporary, output);

@@ -1,0 +1,59 @@
+/*
+ * What every native file shares: the vector target, adds and multiplies in the wasm kernels'
+ * operand order, and the checked reading of a call's arguments (the wasm memory as an
+ * ArrayBuffer, then byte offsets and counts, each region checked against the memory's length
+ * before it is touched, so that a wrong call throws a RangeError instead of reading outside it).
+ */
+#ifndef BNLAB_NATIVE_CALL_H
+#define BNLAB_NATIVE_CALL_H
+
+#include <immintrin.h>
+#include <node_api.h>
+#include <stdint.h>
+
+#define AVX512 __attribute__((target("avx512f")))
+
+/*
+ * a + b and a·b with a as the instruction's first source. Where both are NaN, x86 keeps the first
+ * source's NaN, and V8 emits f32x4.add(a, b) with a first; the compiler would otherwise take
+ * either order (the operations commute, their NaN bits do not), so they are written out.
+ */
+AVX512 static inline __m512 add_in_order(__m512 a, __m512 b) {
+  __m512 sum;
+  __asm__("vaddps %2, %1, %0" : "=v"(sum) : "v"(a), "v"(b));
+  return sum;
+}
+
+AVX512 static inline __m512 mul_in_order(__m512 a, __m512 b) {
+  __m512 product;
+  __asm__("vmulps %2, %1, %0" : "=v"(product) : "v"(a), "v"(b));
+  return product;
+}
+
+/* One call being read: its arguments, the memory they point into, and whether it has failed (a RangeError is pending). */
+typedef struct {
+  napi_env env;
+  napi_value* args;
+  size_t count;
+  uint8_t* memory;
+  size_t length;
+  const char* kernel;
+  int failed;
+} call_t;
+
+/* Throws "<kernel> (native): <what>" as a RangeError, once per call. */
+void fail(call_t* call, const char* what);
+/* Reads the `expected` arguments into args, the first being the memory; 0 (and a throw) if they are not that. */
+int start_call(call_t* call, napi_env env, napi_callback_info info, napi_value* args, size_t expected, const char* kernel);
+uint32_t arg_u32(call_t* call, size_t i);
+float arg_f32(call_t* call, size_t i);
+/* A region of `count` elements of `size` bytes at `offset`, 4-byte aligned and inside memory; NULL (and a throw) if not. */
+void* region(call_t* call, uint32_t offset, double count, size_t size);
+void export_function(napi_env env, napi_value exports, const char* name, napi_callback callback);
+
+/* Each file's exports, added by the addon's init where the CPU runs AVX-512F. */
+void register_products(napi_env env, napi_value exports);
+void register_group_norm(napi_env env, napi_value exports);
+void register_weight_norm(napi_env env, napi_value exports);
+
+#endif

@@ -1,0 +1,7 @@
+/* Weight Norm's kernels in AVX-512 (being written: nothing is exported yet). */
+#include "native-call.h"
+
+void register_weight_norm(napi_env env, napi_value exports) {
+  (void)env;
+  (void)exports;
+}
