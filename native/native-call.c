@@ -52,6 +52,11 @@ void* region(call_t* call, uint32_t offset, double count, size_t size) {
 
 /* Every entry's row below `rows`. */
 
+int columns_ok(call_t* call, uint32_t n) {
+  if (n % 16 != 0) return fail(call, "the columns must be a multiple of 16"), 0;
+  return 1;
+}
+
 void export_function(napi_env env, napi_value exports, const char* name, napi_callback callback) {
   napi_value f;
   napi_create_function(env, name, NAPI_AUTO_LENGTH, callback, NULL, &f);

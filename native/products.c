@@ -146,11 +146,6 @@ static int sparse_rows(call_t* call, uint32_t rowStartAt, uint32_t indicesAt, ui
   return *indices && *values && rows_below(call, *indices, *entries, k);
 }
 
-static int columns_ok(call_t* call, uint32_t n) {
-  if (n % 16 != 0) return fail(call, "the columns must be a multiple of 16"), 0;
-  return 1;
-}
-
 /* ---- the products ---- */
 
 /* matmulSparseRows(memory, rowStart, indices, values, m, k, b, out, n, fromZero): out[m,n] = a·b[k,n], a as its rows' nonzeros. */

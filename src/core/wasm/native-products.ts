@@ -1,12 +1,25 @@
 /**
- * @file What the wasm backend asks of native products (Node only: native/products.c, loaded by
- * src/node/native-files.ts): its sparse products (the first layer's, whose input is 81% zeros,
- * and the hidden layers' past ReLU) and its dense register-tiled product in 512-bit vectors, run on the wasm module's own memory. Each
- * computes every output element with the same operations in the same order as the relaxed-SIMD
- * kernel it stands for on FMA hardware, so the backend uses them only where its multiply-add is
- * fused, and they change no bit (test/core/native-products.test.ts). Offsets are bytes into
- * `memory`; sizes are counts.
+ * @file What the wasm backend asks of native code (Node only: native/, loaded by
+ * src/node/native-files.ts): its matrix products (the first layer's sparse ones, whose input is
+ * 81% zeros, the hidden layers' past ReLU, the dense register-tiled one and dY·Wᵀ) and the
+ * kernels of Group Norm (Layer Norm and RMSNorm too) and Weight Norm, in 512-bit vectors, run on
+ * the wasm module's own memory. Each computes every output element with the same operations in
+ * the same order as the relaxed-SIMD kernel it stands for on FMA hardware, so the backend uses
+ * them only where its multiply-add is fused, and they change no bit
+ * (test/core/native-*.test.ts). Offsets are bytes into `memory`; sizes are counts.
  */
+
+/**
+ * Whether the native Group Norm kernels (native/group-norm.c) take n units in `groups` groups: groups
+ * of 4 in a count that is a multiple of 4 (Group Norm's default, 32 groups of 4 at 128 units), or
+ * groups a multiple of 16 wide (Layer Norm and RMSNorm, one group, at 128 or 784 units). Elsewhere
+ * the wasm kernels run: groups of 8 or 12 ran faster there, and other sizes end in scalar tails.
+ */
+export function nativeGroupNormTakes(n: number, groups: number): boolean {
+  if (!(n > 0 && n % groups === 0)) return false;
+  const size = n / groups;
+  return (size === 4 && groups % 4 === 0) || size % 16 === 0;
+}
 
 /** Output widths the native products take (a multiple of 16 floats: whole 512-bit vectors). */
 export const NATIVE_COLUMN_MULTIPLE = 16;
@@ -55,6 +68,60 @@ export interface NativeProducts {
    * (its offset; 0 for none); m even, n a multiple of 4, k of 16; scratch of k·n floats.
    */
   matmulTransposeB(memory: ArrayBuffer, a: number, b: number, out: number, m: number, n: number, k: number, mask: number, scratch: number): void;
+  /** As assembly/weight-norm.ts' weightNormScale (native/weight-norm.c); n a multiple of 16. */
+  weightNormScale(memory: ArrayBuffer, v: number, k: number, n: number, g: number, norms: number, scale: number): void;
+  /** As weightNormBackward (tMean 0 for none); n a multiple of 16. */
+  weightNormBackward(
+    memory: ArrayBuffer,
+    dy: number,
+    t: number,
+    tMean: number,
+    norms: number,
+    scale: number,
+    g: number,
+    m: number,
+    n: number,
+    dt: number,
+    dg: number,
+    coefficient: number,
+  ): void;
+  /** As addScaledColumns (out may be v); n a multiple of 16. */
+  addScaledColumns(memory: ArrayBuffer, v: number, coefficient: number, factor: number, out: number, k: number, n: number): void;
+  /** As assembly/elementwise.ts' scaleShiftColumns; n a multiple of 16. */
+  scaleShiftColumns(memory: ArrayBuffer, x: number, scale: number, shift: number, y: number, m: number, n: number): void;
+  /**
+   * As assembly/group-norm.ts' groupNormForward (`centered` 0 or 1; gamma, beta 0: none), where
+   * `nativeGroupNormTakes(n, groups)` (elsewhere it throws a RangeError).
+   */
+  groupNormForward(
+    memory: ArrayBuffer,
+    x: number,
+    m: number,
+    n: number,
+    groups: number,
+    centered: number,
+    eps: number,
+    gamma: number,
+    beta: number,
+    invStd: number,
+    xhat: number,
+    y: number,
+  ): void;
+  /** As groupNormBackward (gamma, dGamma, dBeta 0: none), where `nativeGroupNormTakes(n, groups)`. */
+  groupNormBackward(
+    memory: ArrayBuffer,
+    dy: number,
+    xhat: number,
+    invStd: number,
+    groups: number,
+    centered: number,
+    gamma: number,
+    m: number,
+    n: number,
+    dx: number,
+    dGamma: number,
+    dBeta: number,
+  ): void;
   /** As assembly/dense-matmul.ts' gemm (strides in bytes; `accumulate` 0 or 1). */
   gemm(
     memory: ArrayBuffer,

@@ -16,7 +16,7 @@ import type { Matrix } from '../matrix.js';
 import { checkLabel, checkLabelCount, type Labels } from '../softmax-cross-entropy.js';
 import { ForeignStaging } from './foreign-staging.js';
 import { ACTIVATION_CODES, type ActivationCode, instantiateKernelModule, type KernelExports, type WasmVariant } from './kernel-module.js';
-import { NATIVE_COLUMN_MULTIPLE, type NativeProducts, nativePackScratchBytes } from './native-products.js';
+import { NATIVE_COLUMN_MULTIPLE, type NativeProducts, nativeGroupNormTakes, nativePackScratchBytes } from './native-products.js';
 import { DEFAULT_INITIAL_MEMORY_BYTES, WasmArena } from './wasm-memory.js';
 import { MAX_NONZERO_FRACTION, type SparseProduct } from './zero-skipping.js';
 
@@ -511,7 +511,12 @@ export class WasmKernels implements Kernels {
     const pInvStd = this.write(invStd, kernel),
       pXhat = this.write(xhat, kernel),
       pY = this.write(y, kernel);
-    this.kernels.groupNormForward(px, m, n, groups, centered ? 1 : 0, eps, pGamma, pBeta, pInvStd, pXhat, pY);
+    // Native where it takes the groups (native/group-norm.c: groups of 4 in fours, or 16k wide), with the same bits.
+    if (this.native && nativeGroupNormTakes(n, groups)) {
+      this.native.groupNormForward(this.arena.buffer, px, m, n, groups, centered ? 1 : 0, eps, pGamma, pBeta, pInvStd, pXhat, pY);
+    } else {
+      this.kernels.groupNormForward(px, m, n, groups, centered ? 1 : 0, eps, pGamma, pBeta, pInvStd, pXhat, pY);
+    }
     this.staging.finish();
   }
 
@@ -553,7 +558,11 @@ export class WasmKernels implements Kernels {
     const pdx = this.write(dx, kernel);
     const pdGamma = dGamma ? this.write(dGamma, kernel) : 0,
       pdBeta = dBeta ? this.write(dBeta, kernel) : 0;
-    this.kernels.groupNormBackward(pdy, pXhat, pInvStd, groups, centered ? 1 : 0, pGamma, m, n, pdx, pdGamma, pdBeta);
+    if (this.native && nativeGroupNormTakes(n, groups)) {
+      this.native.groupNormBackward(this.arena.buffer, pdy, pXhat, pInvStd, groups, centered ? 1 : 0, pGamma, m, n, pdx, pdGamma, pdBeta);
+    } else {
+      this.kernels.groupNormBackward(pdy, pXhat, pInvStd, groups, centered ? 1 : 0, pGamma, m, n, pdx, pdGamma, pdBeta);
+    }
     this.staging.finish();
   }
 
@@ -566,7 +575,9 @@ export class WasmKernels implements Kernels {
       pg = this.read(g, kernel),
       pNorms = this.write(norms, kernel),
       pScale = this.write(scale, kernel);
-    this.kernels.weightNormScale(pv, v.rows, n, pg, pNorms, pScale);
+    const native = this.nativeFor(n);
+    if (native) native.weightNormScale(this.arena.buffer, pv, v.rows, n, pg, pNorms, pScale);
+    else this.kernels.weightNormScale(pv, v.rows, n, pg, pNorms, pScale);
     this.staging.finish();
   }
 
@@ -598,7 +609,9 @@ export class WasmKernels implements Kernels {
     const pdt = this.write(dt, kernel),
       pdg = this.write(dg, kernel),
       pc = this.write(coefficient, kernel);
-    this.kernels.weightNormBackward(pdy, pt, pMean, pNorms, pScale, pg, m, n, pdt, pdg, pc);
+    const native = this.nativeFor(n);
+    if (native) native.weightNormBackward(this.arena.buffer, pdy, pt, pMean, pNorms, pScale, pg, m, n, pdt, pdg, pc);
+    else this.kernels.weightNormBackward(pdy, pt, pMean, pNorms, pScale, pg, m, n, pdt, pdg, pc);
     this.staging.finish();
   }
 
@@ -610,7 +623,9 @@ export class WasmKernels implements Kernels {
     const pv = out === v ? this.write(v, kernel) : this.read(v, kernel),
       pc = this.read(coefficient, kernel),
       po = out === v ? pv : this.write(out, kernel);
-    this.kernels.addScaledColumns(pv, pc, factor, po, v.rows, n);
+    const native = this.nativeFor(n);
+    if (native) native.addScaledColumns(this.arena.buffer, pv, pc, factor, po, v.rows, n);
+    else this.kernels.addScaledColumns(pv, pc, factor, po, v.rows, n);
     this.staging.finish();
   }
 
@@ -623,7 +638,9 @@ export class WasmKernels implements Kernels {
       pScale = this.read(scale, kernel),
       pShift = this.read(shift, kernel),
       py = this.write(y, kernel);
-    this.kernels.scaleShiftColumns(px, pScale, pShift, py, x.rows, n);
+    const native = this.nativeFor(n);
+    if (native) native.scaleShiftColumns(this.arena.buffer, px, pScale, pShift, py, x.rows, n);
+    else this.kernels.scaleShiftColumns(px, pScale, pShift, py, x.rows, n);
     this.staging.finish();
   }
 
