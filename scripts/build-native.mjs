@@ -43,8 +43,8 @@ rmSync(output, { force: true }); // never leave an addon from older source behin
 const compiler = process.env.CC || 'cc';
 const headers = headerDirectory();
 const probe = spawnSync(compiler, ['--version'], { encoding: 'utf8' });
-if (process.platform === 'win32' || !['x64'].includes(process.arch)) {
-  const reason = `the native products are written for x86-64 Linux and macOS (this is ${process.platform} ${process.arch})`;
+if (process.platform !== 'linux' || process.arch !== 'x64') {
+  const reason = `the native products are written for x86-64 Linux (this is ${process.platform} ${process.arch})`;
   record(false, reason);
   console.log(`native products not built: ${reason}; the wasm kernels run alone`);
 } else if (probe.error || probe.status !== 0) {
@@ -57,8 +57,7 @@ if (process.platform === 'win32' || !['x64'].includes(process.arch)) {
   console.log(`native products not built: ${reason}; the wasm kernels run alone (same numbers, slower)`);
 } else {
   const temporary = `${output}.${process.pid}.tmp`;
-  const platformFlags = process.platform === 'darwin' ? ['-undefined', 'dynamic_lookup'] : [];
-  const compiled = spawnSync(compiler, [...FLAGS, ...platformFlags, `-I${headers}`, ...sources, '-o', temporary], { encoding: 'utf8' });
+  const compiled = spawnSync(compiler, [...FLAGS, `-I${headers}`, ...sources, '-o', temporary], { encoding: 'utf8' });
   if (compiled.status !== 0) {
     rmSync(temporary, { force: true });
     record(false, `${compiler} failed on native/`);

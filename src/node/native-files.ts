@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import type { NativeProducts } from '../core/wasm/native-products.js';
 
 const require = createRequire(import.meta.url);
@@ -33,7 +34,12 @@ function load(): Loaded {
     return { products: null, absence: 'not built (run npm run build)' };
   }
   if (!status.built) return { products: null, absence: `not built: ${status.reason}` };
-  const addon = require(addonFile('bnlab-native.node').pathname) as Partial<NativeProducts> & { vectors: string | null };
+  let addon: Partial<NativeProducts> & { vectors: string | null };
+  try {
+    addon = require(fileURLToPath(addonFile('bnlab-native.node')));
+  } catch (error) {
+    return { products: null, absence: `could not be loaded (${(error as Error).message.split('\n')[0]}); run npm run build` };
+  }
   if (addon.vectors === null) return { products: null, absence: 'this CPU has no AVX-512F' };
   return { products: addon as NativeProducts, absence: null };
 }

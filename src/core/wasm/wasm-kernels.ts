@@ -677,7 +677,6 @@ export class WasmKernels implements Kernels {
     return total / m;
   }
 
-  /** `a` as this backend's own sparse rows. */
   /** The register-tiled product (assembly/dense-matmul.ts), native where the output's width allows. */
   private gemm(
     a: number,
@@ -703,6 +702,7 @@ export class WasmKernels implements Kernels {
     return n % NATIVE_COLUMN_MULTIPLE === 0 ? this.native : null;
   }
 
+  /** `a` as this backend's own sparse rows. */
   private own(a: SparseRows, kernel: string): WasmSparseRows {
     if (!(a instanceof WasmSparseRows && a.owner === this)) throw new RangeError(`${kernel}: the sparse rows were made by another backend`);
     return a;
