@@ -29,79 +29,26 @@
  */
 
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { describe, type TestContext, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { Matrix } from '../../src/core/matrix.js';
 import { Rng } from '../../src/core/rng.js';
 import { compileKernelModule } from '../../src/core/wasm/kernel-module.js';
 import { type NativeProducts, nativeGroupNormTakes } from '../../src/core/wasm/native-products.js';
-import { WasmKernels } from '../../src/core/wasm/wasm-kernels.js';
+import type { WasmKernels } from '../../src/core/wasm/wasm-kernels.js';
 import type { NormKind } from '../../src/nn/spec.js';
 import { loadMnist } from '../../src/node/mnist-files.js';
-import { nativeAbsence, nativeProducts } from '../../src/node/native-files.js';
 import { resolveTrainConfig } from '../../src/train/config.js';
 import { buildNetwork } from '../../src/train/networks.js';
 import { train } from '../../src/train/trainer.js';
 import { wasmBuildsHere } from '../helpers/backends.js';
 import { float32Bits } from '../helpers/float-bits.js';
+import { nativeBackendPair, nativeOrSkip } from '../helpers/native-backends.js';
 import { trainNumbers } from '../helpers/train-numbers.js';
 
-interface Calls {
-  forward: number;
-  backward: number;
-}
+const KERNELS = ['groupNormForward', 'groupNormBackward'] as const;
 
-/** The native kernels with the two Group Norm kernels counting their calls (anything else passed on as it is). */
-function counting(products: NativeProducts): { native: NativeProducts; calls: Calls } {
-  const calls: Calls = { forward: 0, backward: 0 };
-  const native: NativeProducts = {
-    ...products,
-    groupNormForward: (...args) => {
-      calls.forward++;
-      products.groupNormForward(...args);
-    },
-    groupNormBackward: (...args) => {
-      calls.backward++;
-      products.groupNormBackward(...args);
-    },
-  };
-  return { native, calls };
-}
-
-/** build/bnlab-native.json (scripts/build-native.mjs), or null when the build never ran. */
-function buildStatus(): { built: boolean; reason: string } | null {
-  try {
-    return JSON.parse(readFileSync(new URL('../../../build/bnlab-native.json', import.meta.url), 'utf8'));
-  } catch {
-    return null;
-  }
-}
-
-/** The native kernels, or null with the test skipped where they cannot run here; fails where they were built and yet are not loaded. */
-function nativeOrSkip(t: TestContext): NativeProducts | null {
-  const products = nativeProducts();
-  if (products) return products;
-  const absence = nativeAbsence() ?? 'no reason given';
-  const status = buildStatus();
-  if (/BNLAB_NATIVE=off|AVX-512F/.test(absence) || status?.built === false) {
-    t.skip(`native kernels not in use: ${status?.built === false ? `not built (${status.reason})` : absence}`);
-    return null;
-  }
-  assert.fail(
-    `native kernels not in use although ${status ? 'build/bnlab-native.json says they were built' : 'the build never ran (npm run build)'}: ${absence}`,
-  );
-}
-
-/** A native backend and a wasm-only one from the same compiled module, and the native calls. */
-async function backendPair(module: WebAssembly.Module, products: NativeProducts) {
-  const { native, calls } = counting(products);
-  const withNative = await WasmKernels.create(module, 'relaxed-simd', { native });
-  const wasmOnly = await WasmKernels.create(module, 'relaxed-simd', { native: null });
-  assert.equal(withNative.fusedMultiplyAdd, true, 'relaxed SIMD on a CPU with AVX-512F (and so FMA) fuses its multiply-adds');
-  assert.notEqual(withNative.native, null, 'the backend given the native kernels uses them');
-  assert.equal(wasmOnly.native, null);
-  return { withNative, wasmOnly, calls };
-}
+/** A native backend counting Group Norm's two kernels' calls, and a wasm-only one. */
+const backendPair = (module: WebAssembly.Module, products: NativeProducts) => nativeBackendPair(module, products, KERNELS);
 
 /** Float32 bits of a number. */
 const one = new Float32Array(1);
@@ -296,7 +243,7 @@ describe('native Group Norm kernels: the wasm kernels’ bits', async () => {
   });
 
   test('forward and backward over shapes, batches, γ/β, centered or not, and the arithmetic’s edges: the same bits', async (t) => {
-    const products = nativeOrSkip(t);
+    const products = nativeOrSkip(t, KERNELS);
     if (!products) return;
     const pair = await backendPair(module, products);
     const rng = new Rng(4242);
@@ -317,7 +264,7 @@ describe('native Group Norm kernels: the wasm kernels’ bits', async () => {
           const fromNative = run(pair.withNative, inputs, m, shape, centered, affine, eps);
           const fromWasm = run(pair.wasmOnly, inputs, m, shape, centered, affine, eps);
           assert.deepStrictEqual(
-            { forward: pair.calls.forward - before.forward, backward: pair.calls.backward - before.backward },
+            { forward: pair.calls.groupNormForward - before.groupNormForward, backward: pair.calls.groupNormBackward - before.groupNormBackward },
             taken ? { forward: 1, backward: 1 } : { forward: 0, backward: 0 },
             `${label}: the native kernels ran ${taken ? 'once each' : 'not at all'}`,
           );
@@ -357,7 +304,7 @@ describe('native Group Norm kernels: the wasm kernels’ bits', async () => {
   });
 
   test('NaNs of other bits meeting: the wasm kernels’ NaN where their operand order says which, else NaN where theirs is', async (t) => {
-    const products = nativeOrSkip(t);
+    const products = nativeOrSkip(t, KERNELS);
     if (!products) return;
     const pair = await backendPair(module, products);
     const rng = new Rng(77);
@@ -439,23 +386,23 @@ describe('native Group Norm kernels: the wasm kernels’ bits', async () => {
     ['rms', 32, 'RMSNorm'],
   ] as const) {
     test(`model 1 with ${what} trains to the same numbers and weights either way, its norms native`, async (t) => {
-      const products = nativeOrSkip(t);
+      const products = nativeOrSkip(t, KERNELS);
       if (!products) return;
       const { calls, steps, layers } = await trainBothWays(products, norm, normGroups);
-      assert.ok(calls.backward === layers * steps, `every hidden layer's backward ran natively: ${calls.backward} calls`);
-      assert.ok(calls.forward >= layers * steps, `every hidden layer's forward ran natively (evaluation too): ${calls.forward} calls`);
+      assert.ok(calls.groupNormBackward === layers * steps, `every hidden layer's backward ran natively: ${calls.groupNormBackward} calls`);
+      assert.ok(calls.groupNormForward >= layers * steps, `every hidden layer's forward ran natively (evaluation too): ${calls.groupNormForward} calls`);
     });
   }
 
   test('model 1 (120 units a layer) with Group Norm in groups of 5 trains in wasm alone', async (t) => {
-    const products = nativeOrSkip(t);
+    const products = nativeOrSkip(t, KERNELS);
     if (!products) return;
     const { calls } = await trainBothWays(products, 'gn', 24, [120, 120, 120]);
-    assert.deepStrictEqual(calls, { forward: 0, backward: 0 });
+    assert.deepStrictEqual(calls, { groupNormForward: 0, groupNormBackward: 0 });
   });
 
   test('a wrong call throws a RangeError and writes nothing', (t) => {
-    const products = nativeOrSkip(t);
+    const products = nativeOrSkip(t, KERNELS);
     if (!products) return;
     // 1 KiB of "memory" (byte offsets): x [2×16] at 64, γ [16] at 192, β at 256, invStd [2] at 320, x̂ at 384, y at 512,
     // dy at 640, dx at 768, dγ at 896, dβ at 960 (to the end).

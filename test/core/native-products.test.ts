@@ -28,102 +28,30 @@
  */
 
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { describe, type TestContext, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { SparseRows, ZeroSkipping } from '../../src/core/kernels.js';
 import type { Matrix } from '../../src/core/matrix.js';
 import { Rng } from '../../src/core/rng.js';
 import { compileKernelModule } from '../../src/core/wasm/kernel-module.js';
 import type { NativeProducts } from '../../src/core/wasm/native-products.js';
-import { WasmKernels } from '../../src/core/wasm/wasm-kernels.js';
+import type { WasmKernels } from '../../src/core/wasm/wasm-kernels.js';
 import { loadMnist } from '../../src/node/mnist-files.js';
-import { nativeAbsence, nativeProducts } from '../../src/node/native-files.js';
 import { resolveTrainConfig, type TrainConfig } from '../../src/train/config.js';
 import { buildNetwork } from '../../src/train/networks.js';
 import { train } from '../../src/train/trainer.js';
 import { placedMatrix, wasmBuildsHere } from '../helpers/backends.js';
 import { float32Bits } from '../helpers/float-bits.js';
+import { assertCalls as assertProductCalls, type Calls as NativeCalls, nativeBackendPair, nativeOrSkip } from '../helpers/native-backends.js';
 import { trainNumbers } from '../helpers/train-numbers.js';
 
 const SPARSE_PRODUCTS = ['matmulSparseRows', 'matmulTransposeASparseRowsAdd', 'matmulSparse', 'matmulTransposeASparseAdd'] as const;
 const PRODUCTS = [...SPARSE_PRODUCTS, 'gemm', 'matmulTransposeB'] as const;
 type Product = (typeof PRODUCTS)[number];
-type Calls = Record<Product, number>;
+type Calls = NativeCalls<Product>;
 
-/** The native products with the six products counting their calls (anything else passed on as it is). */
-function counting(products: NativeProducts): { native: NativeProducts; calls: Calls } {
-  const calls: Calls = { matmulSparseRows: 0, matmulTransposeASparseRowsAdd: 0, matmulSparse: 0, matmulTransposeASparseAdd: 0, gemm: 0, matmulTransposeB: 0 };
-  const native: NativeProducts = {
-    ...products,
-    matmulSparseRows: (...args) => {
-      calls.matmulSparseRows++;
-      products.matmulSparseRows(...args);
-    },
-    matmulTransposeASparseRowsAdd: (...args) => {
-      calls.matmulTransposeASparseRowsAdd++;
-      products.matmulTransposeASparseRowsAdd(...args);
-    },
-    matmulSparse: (...args) => {
-      calls.matmulSparse++;
-      products.matmulSparse(...args);
-    },
-    matmulTransposeASparseAdd: (...args) => {
-      calls.matmulTransposeASparseAdd++;
-      products.matmulTransposeASparseAdd(...args);
-    },
-    gemm: (...args) => {
-      calls.gemm++;
-      products.gemm(...args);
-    },
-    matmulTransposeB: (...args) => {
-      calls.matmulTransposeB++;
-      products.matmulTransposeB(...args);
-    },
-  };
-  return { native, calls };
-}
-
-/** That the native calls since `before` are `expected` (a product not named: none). */
-function assertCalls(calls: Calls, before: Calls, expected: Partial<Calls>, message: string): void {
-  const made = Object.fromEntries(PRODUCTS.map((product) => [product, calls[product] - before[product]]));
-  assert.deepStrictEqual(made, Object.fromEntries(PRODUCTS.map((product) => [product, expected[product] ?? 0])), message);
-}
-
-/** build/bnlab-native.json (scripts/build-native.mjs), or null when the build never ran. */
-function buildStatus(): { built: boolean; reason: string } | null {
-  try {
-    return JSON.parse(readFileSync(new URL('../../../build/bnlab-native.json', import.meta.url), 'utf8'));
-  } catch {
-    return null;
-  }
-}
-
-/** The native products, or null with the test skipped where they cannot run here; fails where they were built and yet are not loaded. */
-function nativeOrSkip(t: TestContext): NativeProducts | null {
-  const products = nativeProducts();
-  if (products) return products;
-  const absence = nativeAbsence() ?? 'no reason given';
-  const status = buildStatus();
-  if (/BNLAB_NATIVE=off|AVX-512F/.test(absence) || status?.built === false) {
-    t.skip(`native products not in use: ${status?.built === false ? `not built (${status.reason})` : absence}`);
-    return null;
-  }
-  assert.fail(
-    `native products not in use although ${status ? 'build/bnlab-native.json says they were built' : 'the build never ran (npm run build)'}: ${absence}`,
-  );
-}
-
-/** A native backend and a wasm-only one from the same compiled module, and the native calls. */
-async function backendPair(module: WebAssembly.Module, products: NativeProducts) {
-  const { native, calls } = counting(products);
-  const withNative = await WasmKernels.create(module, 'relaxed-simd', { native });
-  const wasmOnly = await WasmKernels.create(module, 'relaxed-simd', { native: null });
-  assert.equal(withNative.fusedMultiplyAdd, true, 'relaxed SIMD on a CPU with AVX-512F (and so FMA) fuses its multiply-adds');
-  assert.notEqual(withNative.native, null, 'the backend given the native products uses them');
-  assert.match(withNative.variant, / \+ native avx512f$/);
-  assert.equal(wasmOnly.native, null);
-  return { withNative, wasmOnly, calls };
-}
+/** A native backend counting the six products' calls, and a wasm-only one. */
+const backendPair = (module: WebAssembly.Module, products: NativeProducts) => nativeBackendPair(module, products, PRODUCTS);
+const assertCalls = (calls: Calls, before: Calls, expected: Partial<Calls>, message: string) => assertProductCalls(PRODUCTS, calls, before, expected, message);
 
 type Pair = Awaited<ReturnType<typeof backendPair>>;
 
@@ -490,7 +418,7 @@ describe('native products: the bits of the relaxed-SIMD kernels they stand for',
     const module = await compileKernelModule(bytes);
 
     test('the four sparse products over shapes, zero fractions and edge values', async (t) => {
-      const products = nativeOrSkip(t);
+      const products = nativeOrSkip(t, PRODUCTS);
       if (!products) return;
       const pair = await backendPair(module, products);
       const rng = new Rng(71);
@@ -522,7 +450,7 @@ describe('native products: the bits of the relaxed-SIMD kernels they stand for',
     });
 
     test('signed zeros through every path: rows of 0 to 3 terms against W and dY mostly ±0', async (t) => {
-      const products = nativeOrSkip(t);
+      const products = nativeOrSkip(t, PRODUCTS);
       if (!products) return;
       const pair = await backendPair(module, products);
       const rng = new Rng(72);
@@ -553,7 +481,7 @@ describe('native products: the bits of the relaxed-SIMD kernels they stand for',
     });
 
     test('the dense products through gemm: x·W and W += scale·xᵀ·dY over shapes and edge values', async (t) => {
-      const products = nativeOrSkip(t);
+      const products = nativeOrSkip(t, PRODUCTS);
       if (!products) return;
       const pair = await backendPair(module, products);
       const rng = new Rng(73);
@@ -630,7 +558,7 @@ describe('native products: the bits of the relaxed-SIMD kernels they stand for',
     });
 
     test('dY·Wᵀ, plain and masked by a ReLU’s output, over shapes, masks and edge values', async (t) => {
-      const products = nativeOrSkip(t);
+      const products = nativeOrSkip(t, PRODUCTS);
       if (!products) return;
       const pair = await backendPair(module, products);
       const { wasmOnly, calls } = pair;
@@ -721,7 +649,7 @@ describe('native products: the bits of the relaxed-SIMD kernels they stand for',
     });
 
     test("a NaN already in W and a NaN update of other bits: W's NaN stays, as the wasm kernels' out + scale·sum keeps it", async (t) => {
-      const products = nativeOrSkip(t);
+      const products = nativeOrSkip(t, PRODUCTS);
       if (!products) return;
       const pair = await backendPair(module, products);
       // W all x86's default NaN (a diverged network's weights); the update NaN from a JavaScript NaN in dY.
@@ -743,7 +671,7 @@ describe('native products: the bits of the relaxed-SIMD kernels they stand for',
     });
 
     test('a NaN x times a NaN W or dY (of other bits): NaN where the wasm kernels give NaN, one of the two', async (t) => {
-      const products = nativeOrSkip(t);
+      const products = nativeOrSkip(t, PRODUCTS);
       if (!products) return;
       const pair = await backendPair(module, products);
       // Which of the two NaNs a multiply-add keeps is not the wasm kernels' to say: V8's baseline code
@@ -795,7 +723,7 @@ describe('native products: the bits of the relaxed-SIMD kernels they stand for',
     };
 
     test('model 1 (ReLU, std 0.05, lr 0.01), with BN and without, trains to the same numbers and weights either way', async (t) => {
-      const products = nativeOrSkip(t);
+      const products = nativeOrSkip(t, PRODUCTS);
       if (!products) return;
       for (const batchNorm of [true, false]) {
         const config = resolveTrainConfig({ initStd: 0.05, learningRate: 0.01, activation: 'relu', seed: 1, steps: 300, validateEvery: 100, batchNorm });
@@ -807,7 +735,7 @@ describe('native products: the bits of the relaxed-SIMD kernels they stand for',
     });
 
     test('model 4 (sigmoid, std 0.05, lr 2) with BN trains to the same numbers and weights either way, through the dense products', async (t) => {
-      const products = nativeOrSkip(t);
+      const products = nativeOrSkip(t, PRODUCTS);
       if (!products) return;
       const config = resolveTrainConfig({ initStd: 0.05, learningRate: 2, activation: 'sigmoid', seed: 1, steps: 200, validateEvery: 200, batchNorm: true });
       const calls = await trainBothWays(products, config, 'model 4');
@@ -823,7 +751,7 @@ describe('native products: the bits of the relaxed-SIMD kernels they stand for',
     });
 
     test('a wrong call throws a RangeError and writes nothing', (t) => {
-      const products = nativeOrSkip(t);
+      const products = nativeOrSkip(t, PRODUCTS);
       if (!products) return;
       // 1 KiB of "memory": a [1x1] at 0, b [1x16] at 64, out [1x16] at 128, scratch at 256.
       const memory = new ArrayBuffer(1024);

@@ -23,93 +23,27 @@
  */
 
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { describe, type TestContext, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { Matrix } from '../../src/core/matrix.js';
 import { Rng } from '../../src/core/rng.js';
 import { compileKernelModule } from '../../src/core/wasm/kernel-module.js';
 import type { NativeProducts } from '../../src/core/wasm/native-products.js';
-import { WasmKernels } from '../../src/core/wasm/wasm-kernels.js';
+import type { WasmKernels } from '../../src/core/wasm/wasm-kernels.js';
 import { loadMnist } from '../../src/node/mnist-files.js';
-import { nativeAbsence, nativeProducts } from '../../src/node/native-files.js';
 import { resolveTrainConfig } from '../../src/train/config.js';
 import { buildNetwork } from '../../src/train/networks.js';
 import { train } from '../../src/train/trainer.js';
 import { wasmBuildsHere } from '../helpers/backends.js';
+import { assertCalls as assertKernelCalls, type Calls as NativeCalls, nativeBackendPair, nativeOrSkip } from '../helpers/native-backends.js';
 import { trainNumbers } from '../helpers/train-numbers.js';
 
 const KERNELS = ['weightNormScale', 'weightNormBackward', 'addScaledColumns', 'scaleShiftColumns'] as const;
 type Kernel = (typeof KERNELS)[number];
-type Calls = Record<Kernel, number>;
+type Calls = NativeCalls<Kernel>;
 
-/** The native kernels with Weight Norm's four counting their calls (everything else passed on as it is). */
-function counting(products: NativeProducts): { native: NativeProducts; calls: Calls } {
-  const calls: Calls = { weightNormScale: 0, weightNormBackward: 0, addScaledColumns: 0, scaleShiftColumns: 0 };
-  const native: NativeProducts = {
-    ...products,
-    weightNormScale: (...args) => {
-      calls.weightNormScale++;
-      products.weightNormScale(...args);
-    },
-    weightNormBackward: (...args) => {
-      calls.weightNormBackward++;
-      products.weightNormBackward(...args);
-    },
-    addScaledColumns: (...args) => {
-      calls.addScaledColumns++;
-      products.addScaledColumns(...args);
-    },
-    scaleShiftColumns: (...args) => {
-      calls.scaleShiftColumns++;
-      products.scaleShiftColumns(...args);
-    },
-  };
-  return { native, calls };
-}
-
-/** That the native calls since `before` are `expected` (a kernel not named: none). */
-function assertCalls(calls: Calls, before: Calls, expected: Partial<Calls>, message: string): void {
-  const made = Object.fromEntries(KERNELS.map((kernel) => [kernel, calls[kernel] - before[kernel]]));
-  assert.deepStrictEqual(made, Object.fromEntries(KERNELS.map((kernel) => [kernel, expected[kernel] ?? 0])), message);
-}
-
-/** build/bnlab-native.json (scripts/build-native.mjs), or null when the build never ran. */
-function buildStatus(): { built: boolean; reason: string } | null {
-  try {
-    return JSON.parse(readFileSync(new URL('../../../build/bnlab-native.json', import.meta.url), 'utf8'));
-  } catch {
-    return null;
-  }
-}
-
-/** The native kernels, or null with the test skipped where they cannot run here; fails where they were built and yet are not loaded. */
-function nativeOrSkip(t: TestContext): NativeProducts | null {
-  const products = nativeProducts();
-  if (products) {
-    for (const kernel of KERNELS) assert.equal(typeof products[kernel], 'function', `the addon exports ${kernel}`);
-    return products;
-  }
-  const absence = nativeAbsence() ?? 'no reason given';
-  const status = buildStatus();
-  if (/BNLAB_NATIVE=off|AVX-512F/.test(absence) || status?.built === false) {
-    t.skip(`native kernels not in use: ${status?.built === false ? `not built (${status.reason})` : absence}`);
-    return null;
-  }
-  assert.fail(
-    `native kernels not in use although ${status ? 'build/bnlab-native.json says they were built' : 'the build never ran (npm run build)'}: ${absence}`,
-  );
-}
-
-/** A native backend and a wasm-only one from the same compiled module, and the native calls. */
-async function backendPair(module: WebAssembly.Module, products: NativeProducts) {
-  const { native, calls } = counting(products);
-  const withNative = await WasmKernels.create(module, 'relaxed-simd', { native });
-  const wasmOnly = await WasmKernels.create(module, 'relaxed-simd', { native: null });
-  assert.equal(withNative.fusedMultiplyAdd, true, 'relaxed SIMD on a CPU with AVX-512F (and so FMA) fuses its multiply-adds');
-  assert.notEqual(withNative.native, null, 'the backend given the native kernels uses them');
-  assert.equal(wasmOnly.native, null);
-  return { withNative, wasmOnly, calls };
-}
+/** A native backend counting Weight Norm's four kernels' calls, and a wasm-only one. */
+const backendPair = (module: WebAssembly.Module, products: NativeProducts) => nativeBackendPair(module, products, KERNELS);
+const assertCalls = (calls: Calls, before: Calls, expected: Partial<Calls>, message: string) => assertKernelCalls(KERNELS, calls, before, expected, message);
 
 type Pair = Awaited<ReturnType<typeof backendPair>>;
 
@@ -313,7 +247,7 @@ describe("Weight Norm's native kernels: the bits of the relaxed-SIMD kernels the
     const module = await compileKernelModule(bytes);
 
     test('the four kernels over shapes and edge values, chained as a layer chains them', async (t) => {
-      const products = nativeOrSkip(t);
+      const products = nativeOrSkip(t, KERNELS);
       if (!products) return;
       const pair = await backendPair(module, products);
       const rng = new Rng(2016);
@@ -340,7 +274,7 @@ describe("Weight Norm's native kernels: the bits of the relaxed-SIMD kernels the
     });
 
     test('the article’s shapes with ordinary weights: v 784×128 and 128×128, batches of 60', async (t) => {
-      const products = nativeOrSkip(t);
+      const products = nativeOrSkip(t, KERNELS);
       if (!products) return;
       const pair = await backendPair(module, products);
       const rng = new Rng(2017);
@@ -373,7 +307,7 @@ describe("Weight Norm's native kernels: the bits of the relaxed-SIMD kernels the
     });
 
     test('widths that are not whole 16-float vectors stay in wasm (the same kernels both ways)', async (t) => {
-      const products = nativeOrSkip(t);
+      const products = nativeOrSkip(t, KERNELS);
       if (!products) return;
       const pair = await backendPair(module, products);
       const rng = new Rng(2018);
@@ -390,7 +324,7 @@ describe("Weight Norm's native kernels: the bits of the relaxed-SIMD kernels the
 
     for (const meanOnly of [false, true]) {
       test(`the article’s network with Weight Norm${meanOnly ? ' (mean-only BN)' : ''} trains 200 steps to the same numbers and weights either way`, async (t) => {
-        const products = nativeOrSkip(t);
+        const products = nativeOrSkip(t, KERNELS);
         if (!products) return;
         const data = await loadMnist();
         const { withNative, wasmOnly, calls } = await backendPair(module, products);
@@ -436,7 +370,7 @@ describe("Weight Norm's native kernels: the bits of the relaxed-SIMD kernels the
     }
 
     test('a wrong call throws a RangeError and writes nothing', (t) => {
-      const products = nativeOrSkip(t);
+      const products = nativeOrSkip(t, KERNELS);
       if (!products) return;
       // 2 KiB of "memory": v [2x16] at 0, g [16] at 128, norms at 192, scale at 256, out [2x16] at 320, c at 448;
       // the backward's dy [2x16] at 512, t at 640, mean at 768, dt at 832, dg at 960, coefficient at 1024; y at 1088.

@@ -1,0 +1,82 @@
+/**
+ * @file What the native-code tests share (test/core/native-*.test.ts): the native code's
+ * methods wrapped to count their calls (so a test cannot pass without them running), the skip
+ * where they cannot run here (not built, no AVX-512F, BNLAB_NATIVE=off) and the failure where they
+ * were built and yet are not loaded, and a pair of backends on one compiled module, one given the
+ * native code and one not.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import type { TestContext } from 'node:test';
+import type { NativeProducts } from '../../src/core/wasm/native-products.js';
+import { WasmKernels } from '../../src/core/wasm/wasm-kernels.js';
+import { nativeAbsence, nativeProducts } from '../../src/node/native-files.js';
+
+export type NativeMethod = Exclude<keyof NativeProducts, 'vectors'>;
+export type Calls<M extends NativeMethod> = Record<M, number>;
+
+/** The native code with `methods` counting their calls (everything else passed on as it is). */
+export function countingNative<M extends NativeMethod>(products: NativeProducts, methods: readonly M[]): { native: NativeProducts; calls: Calls<M> } {
+  const calls = Object.fromEntries(methods.map((method) => [method, 0])) as Calls<M>;
+  const native: Record<string, unknown> = { ...products };
+  for (const method of methods) {
+    const inner = products[method] as (...args: unknown[]) => void;
+    native[method] = (...args: unknown[]) => {
+      calls[method]++;
+      inner(...args);
+    };
+  }
+  return { native: native as unknown as NativeProducts, calls };
+}
+
+/** That the calls of `methods` since `before` are `expected` (a method not named: none). */
+export function assertCalls<M extends NativeMethod>(
+  methods: readonly M[],
+  calls: Calls<M>,
+  before: Calls<M>,
+  expected: Partial<Calls<M>>,
+  message: string,
+): void {
+  const made = Object.fromEntries(methods.map((method) => [method, calls[method] - before[method]]));
+  assert.deepStrictEqual(made, Object.fromEntries(methods.map((method) => [method, expected[method] ?? 0])), message);
+}
+
+/** build/bnlab-native.json (scripts/build-native.mjs), or null when the build never ran. */
+function buildStatus(): { built: boolean; reason: string } | null {
+  try {
+    return JSON.parse(readFileSync(new URL('../../../build/bnlab-native.json', import.meta.url), 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The native code, checked to export `methods`, or null with the test skipped where it cannot run
+ * here; fails where it was built and yet is not loaded.
+ */
+export function nativeOrSkip(t: TestContext, methods: readonly NativeMethod[]): NativeProducts | null {
+  const products = nativeProducts();
+  if (products) {
+    for (const method of methods) assert.equal(typeof products[method], 'function', `the addon exports ${method}`);
+    return products;
+  }
+  const absence = nativeAbsence() ?? 'no reason given';
+  const status = buildStatus();
+  if (/BNLAB_NATIVE=off|AVX-512F/.test(absence) || status?.built === false) {
+    t.skip(`native code not in use: ${status?.built === false ? `not built (${status.reason})` : absence}`);
+    return null;
+  }
+  assert.fail(`native code not in use although ${status ? 'build/bnlab-native.json says it was built' : 'the build never ran (npm run build)'}: ${absence}`);
+}
+
+/** A backend given the native code (its `methods` counting calls) and a wasm-only one, from the same compiled module. */
+export async function nativeBackendPair<M extends NativeMethod>(module: WebAssembly.Module, products: NativeProducts, methods: readonly M[]) {
+  const { native, calls } = countingNative(products, methods);
+  const withNative = await WasmKernels.create(module, 'relaxed-simd', { native });
+  const wasmOnly = await WasmKernels.create(module, 'relaxed-simd', { native: null });
+  assert.equal(withNative.fusedMultiplyAdd, true, 'relaxed SIMD on a CPU with AVX-512F (and so FMA) fuses its multiply-adds');
+  assert.notEqual(withNative.native, null, 'the backend given the native code uses it');
+  assert.match(withNative.variant, / \+ native avx512f$/);
+  assert.equal(wasmOnly.native, null);
+  return { withNative, wasmOnly, calls };
+}
