@@ -41,7 +41,7 @@ import { resolveTrainConfig } from '../../src/train/config.js';
 import { buildNetwork } from '../../src/train/networks.js';
 import { train } from '../../src/train/trainer.js';
 import { wasmBuildsHere } from '../helpers/backends.js';
-import { float32Bits } from '../helpers/float-bits.js';
+import { bitsOf, DEFAULT_NAN, float32Bits } from '../helpers/float-bits.js';
 import { nativeBackendPair, nativeOrSkip } from '../helpers/native-backends.js';
 import { trainNumbers } from '../helpers/train-numbers.js';
 
@@ -50,16 +50,6 @@ const KERNELS = ['groupNormForward', 'groupNormBackward'] as const;
 /** A native backend counting Group Norm's two kernels' calls, and a wasm-only one. */
 const backendPair = (module: WebAssembly.Module, products: NativeProducts) => nativeBackendPair(module, products, KERNELS);
 
-/** Float32 bits of a number. */
-const one = new Float32Array(1);
-const oneBits = new Uint32Array(one.buffer);
-function bitsOf(x: number): number {
-  one[0] = x;
-  return oneBits[0]!;
-}
-
-/** x86's default NaN, the one its arithmetic makes (0·∞, ∞ − ∞): the inputs' only NaN. */
-const DEFAULT_NAN = 0xffc00000;
 const isNaNBits = (b: number) => (b & 0x7fffffff) > 0x7f800000;
 
 const signed = (rng: Rng, x: number) => (rng.uniform() < 0.5 ? -x : x);

@@ -40,7 +40,7 @@ import { resolveTrainConfig, type TrainConfig } from '../../src/train/config.js'
 import { buildNetwork } from '../../src/train/networks.js';
 import { train } from '../../src/train/trainer.js';
 import { placedMatrix, wasmBuildsHere } from '../helpers/backends.js';
-import { float32Bits } from '../helpers/float-bits.js';
+import { bitsOf, DEFAULT_NAN, float32Bits } from '../helpers/float-bits.js';
 import { assertCalls as assertProductCalls, type Calls as NativeCalls, nativeBackendPair, nativeOrSkip } from '../helpers/native-backends.js';
 import { trainNumbers } from '../helpers/train-numbers.js';
 
@@ -55,16 +55,6 @@ const assertCalls = (calls: Calls, before: Calls, expected: Partial<Calls>, mess
 
 type Pair = Awaited<ReturnType<typeof backendPair>>;
 
-/** Float32 bits of a number, so that values (NaN payloads too) go into memory as given. */
-const one = new Float32Array(1);
-const oneBits = new Uint32Array(one.buffer);
-function bitsOf(x: number): number {
-  one[0] = x;
-  return oneBits[0]!;
-}
-
-/** x86's default NaN, the one its arithmetic makes (0·∞, ∞ − ∞): the sweeps' only NaN in a factor, so that NaNs meeting there give one answer. */
-const DEFAULT_NAN = 0xffc00000;
 /** JavaScript's NaN (Number.NaN as a float32): a NaN input's. */
 const JS_NAN = 0x7fc00000;
 const isNaNBits = (b: number) => (b & 0x7fffffff) > 0x7f800000;

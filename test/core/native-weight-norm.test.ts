@@ -34,6 +34,7 @@ import { resolveTrainConfig } from '../../src/train/config.js';
 import { buildNetwork } from '../../src/train/networks.js';
 import { train } from '../../src/train/trainer.js';
 import { wasmBuildsHere } from '../helpers/backends.js';
+import { bitsOf, DEFAULT_NAN } from '../helpers/float-bits.js';
 import { assertCalls as assertKernelCalls, type Calls as NativeCalls, nativeBackendPair, nativeOrSkip } from '../helpers/native-backends.js';
 import { trainNumbers } from '../helpers/train-numbers.js';
 
@@ -53,16 +54,6 @@ const bitsOfMatrix = (matrix: Matrix) => new Uint32Array(matrix.data.buffer, mat
 function setBits(matrix: Matrix, bits: Uint32Array): void {
   new Uint32Array(matrix.data.buffer, matrix.data.byteOffset, matrix.size).set(bits);
 }
-
-const one = new Float32Array(1);
-const oneBits = new Uint32Array(one.buffer);
-function bitsOf(x: number): number {
-  one[0] = x;
-  return oneBits[0]!;
-}
-
-/** x86's default NaN, the one its arithmetic makes (0·∞, ∞ − ∞, √−1): the only NaN the inputs hold. */
-const DEFAULT_NAN = 0xffc00000;
 
 const signed = (rng: Rng, x: number) => (rng.uniform() < 0.5 ? -x : x);
 /** ±(1 to 2)·2^e, e from −6 to 5: ordinary values whose sums round. */
