@@ -12,6 +12,7 @@ import { describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { createKernels } from '../../src/core/backend.js';
 import { supportsRelaxedSimd, supportsWasmSimd } from '../../src/core/wasm/feature-probe.js';
+import { nativeProducts } from '../../src/node/native-files.js';
 import { enableRelaxedSimd, kernelBuildDirectory, loadKernels, readKernelModules } from '../../src/node/wasm-files.js';
 
 describe('wasm-files', () => {
@@ -46,12 +47,16 @@ describe('wasm-files', () => {
     assert.ok(supportsRelaxedSimd());
   });
 
-  test('loadKernels: js is the reference, wasm and auto the relaxed-SIMD build, each with its own memory', async () => {
+  test('loadKernels: js is the reference, wasm and auto the relaxed-SIMD build (with the native code where it was built), each with its own memory', async () => {
     assert.equal((await loadKernels('js')).variant, 'float32');
     const wasm = await loadKernels('wasm'),
-      auto = await loadKernels('auto');
-    assert.equal(wasm.variant, 'wasm relaxed-simd');
-    assert.equal(auto.variant, 'wasm relaxed-simd');
+      auto = await loadKernels('auto'),
+      alone = await loadKernels('auto', { native: false });
+    const native = nativeProducts();
+    const expected = `wasm relaxed-simd${native ? ` + native ${native.vectors}` : ''}`;
+    assert.equal(wasm.variant, expected);
+    assert.equal(auto.variant, expected);
+    assert.equal(alone.variant, 'wasm relaxed-simd');
     assert.notEqual(wasm.matrix(1, 1).data.buffer, auto.matrix(1, 1).data.buffer);
   });
 });
