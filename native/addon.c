@@ -1,6 +1,6 @@
 /*
  * bnlab's native addon (Node only): where the CPU runs AVX-512F, the products of products.c and
- * the kernels of group-norm.c and weight-norm.c;
+ * rescaled-products.c and the kernels of group-norm.c and weight-norm.c;
  * `vectors` names the instructions they use, or is null, and then nothing else is exported (the
  * functions would fault). The wasm backend uses them in place of its own kernels, for the same bits
  * (src/core/wasm/native-products.ts).
@@ -13,6 +13,7 @@ NAPI_MODULE_INIT() {
   if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma")) {
     napi_create_string_utf8(env, "avx512f", NAPI_AUTO_LENGTH, &vectors);
     register_products(env, exports);
+    register_rescaled_products(env, exports);
     register_group_norm(env, exports);
     register_weight_norm(env, exports);
   } else {

@@ -50,8 +50,6 @@ void* region(call_t* call, uint32_t offset, double count, size_t size) {
   return call->memory + offset;
 }
 
-/* Every entry's row below `rows`. */
-
 int columns_ok(call_t* call, uint32_t n) {
   if (n % 16 != 0) return fail(call, "the columns must be a multiple of 16"), 0;
   return 1;

@@ -57,5 +57,6 @@ void export_function(napi_env env, napi_value exports, const char* name, napi_ca
 void register_products(napi_env env, napi_value exports);
 void register_group_norm(napi_env env, napi_value exports);
 void register_weight_norm(napi_env env, napi_value exports);
+void register_rescaled_products(napi_env env, napi_value exports);
 
 #endif

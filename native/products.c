@@ -10,7 +10,7 @@
  */
 #include <string.h>
 
-#include "native-call.h"
+#include "products.h"
 
 enum sum_mode {
   FIRST_PRODUCT = 0, /* sumScaledRows: out = v0·b[row0], then out = fma(v, b[row], out) */
@@ -170,20 +170,24 @@ AVX512 static napi_value matmul_sparse_rows(napi_env env, napi_callback_info inf
 }
 
 /*
- * matmulTransposeASparseRowsAdd(memory, rowStart, indices, values, m, k, b, out, n, scale, scratch):
+ * matmulTransposeASparseRowsAdd(memory, rowStart, indices, values, m, k, b, out, n, scale, scratch, unscaleB):
  * out[k,n] += scale·aᵀ·b[m,n], a as its rows' nonzeros. A counting sort makes its columns (examples
  * in order within each), as the wasm kernel's does; scratch holds (k + 4 + 2·entries) u32.
+ * unscaleB 1: b as it is, n a multiple of 16; else b given as b·2^E (unscaleB = 2^−E), its sums
+ * stepped as rescaled-products.c does, n a multiple of 4.
  */
 AVX512 static napi_value matmul_transpose_a_sparse_rows_add(napi_env env, napi_callback_info info) {
-  napi_value args[11];
+  napi_value args[12];
   call_t call;
-  if (!start_call(&call, env, info, args, 11, "matmulTransposeASparseRowsAdd")) return NULL;
+  if (!start_call(&call, env, info, args, 12, "matmulTransposeASparseRowsAdd")) return NULL;
   const uint32_t m = arg_u32(&call, 4), k = arg_u32(&call, 5), n = arg_u32(&call, 8);
-  const float scale = arg_f32(&call, 9);
+  const float scale = arg_f32(&call, 9), unscaleB = arg_f32(&call, 11);
+  const int rescaled = unscaleB != 1;
   const uint32_t *rowStart, *indices;
   uint32_t entries;
   const float* values;
-  if (!columns_ok(&call, n) || !sparse_rows(&call, arg_u32(&call, 1), arg_u32(&call, 2), arg_u32(&call, 3), m, k, &rowStart, &indices, &values, &entries)) return NULL;
+  if (rescaled ? !unscales_ok(&call, 1, unscaleB) || (n % 4 != 0 && (fail(&call, "the columns must be a multiple of 4"), 1)) : !columns_ok(&call, n)) return NULL;
+  if (!sparse_rows(&call, arg_u32(&call, 1), arg_u32(&call, 2), arg_u32(&call, 3), m, k, &rowStart, &indices, &values, &entries)) return NULL;
   const float* b = region(&call, arg_u32(&call, 6), (double)m * n, 4);
   float* out = region(&call, arg_u32(&call, 7), (double)k * n, 4);
   uint32_t* next = region(&call, arg_u32(&call, 10), (double)k + 4 + 2.0 * entries, 4);
@@ -208,7 +212,11 @@ AVX512 static napi_value matmul_transpose_a_sparse_rows_add(napi_env env, napi_c
   uint32_t start = 0; /* next[p] is now the end of column p */
   for (uint32_t p = 0; p < k; p++) {
     const uint32_t end = next[p];
-    if (end != start) sum_scaled_rows(out + (size_t)p * n, b, n, n, columnRows + start, columnValues + start, end - start, FROM_ZERO_ADDED, scale);
+    if (end != start) {
+      float* o = out + (size_t)p * n;
+      if (rescaled) add_scaled_rows_rescaled(o, b, n, n, columnRows + start, columnValues + start, end - start, scale, unscaleB);
+      else sum_scaled_rows(o, b, n, n, columnRows + start, columnValues + start, end - start, FROM_ZERO_ADDED, scale);
+    }
     start = end;
   }
   return NULL;
@@ -354,10 +362,7 @@ AVX512 static napi_value matmul_transpose_b(napi_env env, napi_callback_info inf
   float* laid = region(&call, arg_u32(&call, 8), (double)k * n, 4);
   if (!a || !b || !out || (maskAt && !mask) || !laid) return NULL;
   const uint32_t chunks = n / 4;
-  /* laid[(p/4)·4n + 16c + 4(p%4) + l] = b[p, 4c + l] */
-  for (uint32_t p = 0; p < k; p++)
-    for (uint32_t c = 0; c < chunks; c++)
-      _mm_storeu_ps(laid + (size_t)(p / 4) * 4 * n + 16 * c + 4 * (p % 4), _mm_loadu_ps(b + (size_t)p * n + 4 * c));
+  lay_out_rows_in_fours(laid, b, k, n);
   for (uint32_t i = 0; i < m; i += 2) {
     const float *a0 = a + (size_t)i * n, *a1 = a0 + n;
     for (uint32_t p = 0; p < k; p += 16) {
@@ -380,18 +385,8 @@ AVX512 static napi_value matmul_transpose_b(napi_env env, napi_callback_info inf
         s03 = _mm512_fmadd_ps(x0, v, s03);
         s13 = _mm512_fmadd_ps(x1, v, s13);
       }
-      const __m512 sums[8] = {s00, s01, s02, s03, s10, s11, s12, s13};
       for (uint32_t r = 0; r < 2; r++) {
-        __m512 folded[4];
-        for (uint32_t q = 0; q < 4; q++) {
-          const __m512 t = sums[4 * r + q];
-          const __m512 pairs = add_in_order(t, _mm512_permute_ps(t, _MM_SHUFFLE(1, 0, 3, 2))); /* l0 + l2, l1 + l3 */
-          folded[q] = add_in_order(pairs, _mm512_permute_ps(pairs, _MM_SHUFFLE(2, 3, 0, 1)));  /* lane 4r: output 4q + r */
-        }
-        /* lanes 0, 4, 8, 12 of each folded vector, in order: outputs p .. p + 15 */
-        const __m512i firsts = _mm512_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28, 0, 4, 8, 12, 16, 20, 24, 28);
-        const __m512 low = _mm512_permutex2var_ps(folded[0], firsts, folded[1]), high = _mm512_permutex2var_ps(folded[2], firsts, folded[3]);
-        const __m512 outputs = _mm512_shuffle_f32x4(low, high, _MM_SHUFFLE(1, 0, 1, 0));
+        const __m512 outputs = r == 0 ? fold_lane_sums(s00, s01, s02, s03) : fold_lane_sums(s10, s11, s12, s13); /* outputs p .. p + 15 */
         float* o = out + (size_t)(i + r) * k + p;
         if (mask) {
           const __mmask16 kept = _mm512_cmp_ps_mask(_mm512_loadu_ps(mask + (size_t)(i + r) * k + p), _mm512_setzero_ps(), _CMP_GT_OQ);

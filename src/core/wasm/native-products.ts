@@ -45,7 +45,11 @@ export interface NativeProducts {
     n: number,
     fromZero: number,
   ): void;
-  /** As matmulTransposeASparseRowsAdd with b as it is; scratch of matmulTransposeASparseRowsScratchBytes. */
+  /**
+   * As matmulTransposeASparseRowsAdd; scratch of matmulTransposeASparseRowsScratchBytes. `unscaleB`
+   * 1 for b as it is (n a multiple of 16), or 2^−E for b given as b·2^E (its rescaled sums, native/
+   * rescaled-products.c; n a multiple of 4).
+   */
   matmulTransposeASparseRowsAdd(
     memory: ArrayBuffer,
     rowStart: number,
@@ -58,6 +62,7 @@ export interface NativeProducts {
     n: number,
     scale: number,
     scratch: number,
+    unscaleB: number,
   ): void;
   /** As assembly/sparse-matmul.ts' matmulSparse (`fromZero` 0) or matmulSparseInRegisters (1); scratch of nativePackScratchBytes(k). */
   matmulSparse(memory: ArrayBuffer, a: number, b: number, out: number, m: number, k: number, n: number, fromZero: number, scratch: number): void;
@@ -68,6 +73,29 @@ export interface NativeProducts {
    * (its offset; 0 for none); m even, n a multiple of 4, k of 16; scratch of k·n floats.
    */
   matmulTransposeB(memory: ArrayBuffer, a: number, b: number, out: number, m: number, n: number, k: number, mask: number, scratch: number): void;
+  /**
+   * As assembly/rescaled-dot-matmul.ts' matmulTransposeBRescaled (a given as a·2^E, unscaleA = 2^−E):
+   * 1 when a sum overflowed scaled up (out is then incomplete), else 0; m even, n a multiple of 4,
+   * k of 16; scratch of k·n floats.
+   */
+  matmulTransposeBRescaled(memory: ArrayBuffer, a: number, b: number, out: number, m: number, n: number, k: number, unscaleA: number, scratch: number): number;
+  /** As assembly/rescaled-gemm.ts' gemmAddRescaled (strides in bytes; cols ≥ 4). */
+  gemmAddRescaled(
+    memory: ArrayBuffer,
+    a: number,
+    aRowStride: number,
+    aStep: number,
+    b: number,
+    bRowStride: number,
+    c: number,
+    cRowStride: number,
+    rows: number,
+    cols: number,
+    depth: number,
+    scale: number,
+    unscaleA: number,
+    unscaleB: number,
+  ): void;
   /** As assembly/weight-norm.ts' weightNormScale (native/weight-norm.c); n a multiple of 16. */
   weightNormScale(memory: ArrayBuffer, v: number, k: number, n: number, g: number, norms: number, scale: number): void;
   /** As weightNormBackward (tMean 0 for none); n a multiple of 16. */

@@ -248,7 +248,7 @@ export class WasmKernels implements Kernels {
       } else {
         const native = this.nativeFor(n),
           scratch = this.scratch(scratchBytes);
-        if (native) native.matmulTransposeASparseRowsAdd(this.arena.buffer, rows.rowStart, rows.indices, rows.values, m, k, pb, po, n, scale, scratch);
+        if (native) native.matmulTransposeASparseRowsAdd(this.arena.buffer, rows.rowStart, rows.indices, rows.values, m, k, pb, po, n, scale, scratch, 1);
         else this.kernels.matmulTransposeASparseRowsAdd(rows.rowStart, rows.indices, rows.values, m, k, pb, po, n, scale, scratch, 1);
       }
       if (rescaled) this.scaleBack(rescaled, rows.values, rows.entries, pb, m * n);
@@ -332,7 +332,11 @@ export class WasmKernels implements Kernels {
     const aAlone = this.fusedMultiplyAdd && n >= SHORT_DOT_PRODUCT && n % 4 === 0 && k % 4 === 0 && m % 2 === 0;
     let rescaled = aZeros === false && this.scaleAwaySubnormals(pa, m * n, pb, k * n, { aAlone });
     if (rescaled === 'aAlone') {
-      const overflowed = this.kernels.matmulTransposeBRescaled(pa, pb, po, m, n, k, 2 ** -RESCALINGS.aAlone[0]) !== 0;
+      const unscaleA = 2 ** -RESCALINGS.aAlone[0];
+      const overflowed =
+        (this.native && k % NATIVE_COLUMN_MULTIPLE === 0
+          ? this.native.matmulTransposeBRescaled(this.arena.buffer, pa, pb, po, m, n, k, unscaleA, this.scratch(k * n * 4))
+          : this.kernels.matmulTransposeBRescaled(pa, pb, po, m, n, k, unscaleA)) !== 0;
       this.scaleBack(rescaled, pa, m * n, pb, k * n);
       if (!overflowed) {
         if (outputMask) this.keepWherePositive(pMask, po, m * k);
@@ -837,7 +841,7 @@ export class WasmKernels implements Kernels {
       unscaleB = 2 ** -exponentB;
     const kept = this.skipNegligibleUpdates ? this.keptUpdates(0, pa, null, pb, po, m, k, n, scale, unscaleA, unscaleB, m * k + m * n + k * n) : null;
     if (!kept || !this.worthGathering(kept.rows * kept.cols, k * n)) {
-      kernels.gemmAddRescaled(pa, 4, k * 4, pb, n * 4, po, n * 4, k, n, m, scale, unscaleA, unscaleB);
+      this.gemmAddRescaled(pa, 4, k * 4, pb, n * 4, po, n * 4, k, n, m, scale, unscaleA, unscaleB);
       return;
     }
     const { rows, keptRows, cols, keptCols, free } = kept;
@@ -848,7 +852,7 @@ export class WasmKernels implements Kernels {
     kernels.gatherColumns(pa, m, k, keptRows, rows, blockA);
     kernels.gatherColumns(pb, m, n, keptCols, cols, blockB);
     kernels.gatherBlock(po, n, keptRows, rows, keptCols, cols, block);
-    kernels.gemmAddRescaled(blockA, 4, rows * 4, blockB, cols * 4, block, cols * 4, rows, cols, m, scale, unscaleA, unscaleB);
+    this.gemmAddRescaled(blockA, 4, rows * 4, blockB, cols * 4, block, cols * 4, rows, cols, m, scale, unscaleA, unscaleB);
     kernels.scatterBlock(block, po, n, keptRows, rows, keptCols, cols);
   }
 
@@ -864,7 +868,7 @@ export class WasmKernels implements Kernels {
     const kernelScratch = () => this.scratch(kernelScratchBytes); // first in scratch: the blocks go after it
     const kept = this.skipNegligibleUpdates ? this.keptUpdates(kernelScratchBytes, 0, rows, pb, po, m, k, n, scale, 1, unscaleB, m * n + k * n) : null;
     if (!kept || !this.worthGathering(k * kept.cols, k * n)) {
-      kernels.matmulTransposeASparseRowsAdd(rows.rowStart, rows.indices, rows.values, m, k, pb, po, n, scale, kernelScratch(), unscaleB);
+      this.sparseRowsRescaledAdd(rows, pb, po, n, scale, kernelScratch(), unscaleB);
       return;
     }
     const { cols, keptCols, free } = kept;
@@ -873,8 +877,38 @@ export class WasmKernels implements Kernels {
       block = blockB + m * cols * 4;
     kernels.gatherColumns(pb, m, n, keptCols, cols, blockB);
     kernels.gatherColumns(po, k, n, keptCols, cols, block);
-    kernels.matmulTransposeASparseRowsAdd(rows.rowStart, rows.indices, rows.values, m, k, blockB, block, cols, scale, kernelScratch(), unscaleB);
+    this.sparseRowsRescaledAdd(rows, blockB, block, cols, scale, kernelScratch(), unscaleB);
     kernels.scatterColumns(block, k, cols, po, n, keptCols);
+  }
+
+  /** gemmAddRescaled (assembly/rescaled-gemm.ts), native where the backend has it: the same bits, 512-bit vectors. */
+  private gemmAddRescaled(
+    pa: number,
+    aRowStride: number,
+    aStep: number,
+    pb: number,
+    bRowStride: number,
+    pc: number,
+    cRowStride: number,
+    rows: number,
+    cols: number,
+    depth: number,
+    scale: number,
+    unscaleA: number,
+    unscaleB: number,
+  ): void {
+    if (this.native) {
+      this.native.gemmAddRescaled(this.arena.buffer, pa, aRowStride, aStep, pb, bRowStride, pc, cRowStride, rows, cols, depth, scale, unscaleA, unscaleB);
+    } else {
+      this.kernels.gemmAddRescaled(pa, aRowStride, aStep, pb, bRowStride, pc, cRowStride, rows, cols, depth, scale, unscaleA, unscaleB);
+    }
+  }
+
+  /** out[k,n] += scale·(xᵀ·b) for x as sparse rows and b given as b·2^E (unscaleB = 2^−E; n a multiple of 4), native where the backend has it. */
+  private sparseRowsRescaledAdd(rows: WasmSparseRows, pb: number, po: number, n: number, scale: number, scratch: number, unscaleB: number): void {
+    const { rowStart, indices, values, rows: m, cols: k } = rows;
+    if (this.native) this.native.matmulTransposeASparseRowsAdd(this.arena.buffer, rowStart, indices, values, m, k, pb, po, n, scale, scratch, unscaleB);
+    else this.kernels.matmulTransposeASparseRowsAdd(rowStart, indices, values, m, k, pb, po, n, scale, scratch, unscaleB);
   }
 
   /**

@@ -1,0 +1,43 @@
+/*
+ * What products.c and rescaled-products.c share: dY·Wᵀ's layout of W four rows side by side and
+ * the fold of its lane sums (dot-matmul.ts' order), and the rescaled sums of the sparse xᵀ·dY.
+ */
+#ifndef BNLAB_NATIVE_PRODUCTS_H
+#define BNLAB_NATIVE_PRODUCTS_H
+
+#include "native-call.h"
+
+/* laid[(p/4)·4n + 16c + 4(p%4) + l] = b[p, 4c + l] for b[k,n]: rows p..p+3's floats 4c..4c+3 side by side (k a multiple of 4, n of 4). */
+AVX512 static inline void lay_out_rows_in_fours(float* laid, const float* b, uint32_t k, uint32_t n) {
+  for (uint32_t p = 0; p < k; p++)
+    for (uint32_t c = 0; c < n / 4; c++) _mm_storeu_ps(laid + (size_t)(p / 4) * 4 * n + 16 * c + 4 * (p % 4), _mm_loadu_ps(b + (size_t)p * n + 4 * c));
+}
+
+/*
+ * Sixteen outputs from four vectors of lane sums over laid-out rows (vector q: outputs 4q..4q+3,
+ * four lane sums each), each folded as (l0 + l2) + (l1 + l3), sumLanes4's order.
+ */
+AVX512 static inline __m512 fold_lane_sums(__m512 s0, __m512 s1, __m512 s2, __m512 s3) {
+  const __m512 sums[4] = {s0, s1, s2, s3};
+  __m512 folded[4];
+  for (uint32_t q = 0; q < 4; q++) {
+    const __m512 pairs = add_in_order(sums[q], _mm512_permute_ps(sums[q], _MM_SHUFFLE(1, 0, 3, 2))); /* l0 + l2, l1 + l3 */
+    folded[q] = add_in_order(pairs, _mm512_permute_ps(pairs, _MM_SHUFFLE(2, 3, 0, 1)));            /* lane 4r: output 4q + r */
+  }
+  /* lanes 0, 4, 8, 12 of each folded vector, in order */
+  const __m512i firsts = _mm512_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28, 0, 4, 8, 12, 16, 20, 24, 28);
+  const __m512 low = _mm512_permutex2var_ps(folded[0], firsts, folded[1]), high = _mm512_permutex2var_ps(folded[2], firsts, folded[3]);
+  return _mm512_shuffle_f32x4(low, high, _MM_SHUFFLE(1, 0, 1, 0));
+}
+
+/*
+ * out[0, n) += scale·Σ_t values[t]·b[rows[t]·stride …] for b given as b·2^E (unscaleB = 2^−E, a
+ * power of two from 2^−23 to 2^−126), as sparse-rows.ts' addScaledRowsRescaled sums it; any n.
+ */
+void add_scaled_rows_rescaled(float* out, const float* b, uint32_t n, size_t stride, const uint32_t* rows, const float* values, uint32_t count,
+                              float scale, float unscaleB);
+
+/* Whether unscaleA·unscaleB is 2^−E with E from 23 to 126, each a power of two at most 1 (the rescaled kernels' grid); if not, fails the call. */
+int unscales_ok(call_t* call, float unscaleA, float unscaleB);
+
+#endif
