@@ -1,6 +1,7 @@
 /*
  * bnlab's native addon (Node only): where the CPU runs AVX-512F, the products of products.c and
- * rescaled-products.c and the kernels of group-norm.c and weight-norm.c;
+ * rescaled-products.c, the checks and scalings of subnormals.c and the kernels of group-norm.c and
+ * weight-norm.c;
  * `vectors` names the instructions they use, or is null, and then nothing else is exported (the
  * functions would fault). The wasm backend uses them in place of its own kernels, for the same bits
  * (src/core/wasm/native-products.ts).
@@ -14,6 +15,7 @@ NAPI_MODULE_INIT() {
     napi_create_string_utf8(env, "avx512f", NAPI_AUTO_LENGTH, &vectors);
     register_products(env, exports);
     register_rescaled_products(env, exports);
+    register_subnormals(env, exports);
     register_group_norm(env, exports);
     register_weight_norm(env, exports);
   } else {

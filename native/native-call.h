@@ -58,5 +58,6 @@ void register_products(napi_env env, napi_value exports);
 void register_group_norm(napi_env env, napi_value exports);
 void register_weight_norm(napi_env env, napi_value exports);
 void register_rescaled_products(napi_env env, napi_value exports);
+void register_subnormals(napi_env env, napi_value exports);
 
 #endif

@@ -79,6 +79,12 @@ export interface NativeProducts {
    * k of 16; scratch of k·n floats.
    */
   matmulTransposeBRescaled(memory: ArrayBuffer, a: number, b: number, out: number, m: number, n: number, k: number, unscaleA: number, scratch: number): number;
+  /** As assembly/subnormals.ts' hasSubnormal (native/subnormals.c). */
+  hasSubnormal(memory: ArrayBuffer, x: number, count: number): number;
+  /** As rescalable (`up` 1 or 0). */
+  rescalable(memory: ArrayBuffer, x: number, count: number, up: number): number;
+  /** As scaleByPowerOfTwo (|exponent| from 23 to 100). */
+  scaleByPowerOfTwo(memory: ArrayBuffer, x: number, count: number, exponent: number): void;
   /** As assembly/rescaled-gemm.ts' gemmAddRescaled (strides in bytes; cols ≥ 4). */
   gemmAddRescaled(
     memory: ArrayBuffer,

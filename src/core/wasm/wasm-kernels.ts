@@ -86,6 +86,8 @@ export class WasmKernels implements Kernels {
   private gatherRowView = new Uint32Array(0);
   /** The whole memory as u32 words, rebuilt when memory grows: for reading a SparseRows' entry count. */
   private words = new Uint32Array(0);
+  /** assembly/subnormals.ts' checks and scaling, native where the backend has native code (the same results, 512-bit vectors). */
+  private readonly subnormals: Pick<KernelExports, 'hasSubnormal' | 'rescalable' | 'scaleByPowerOfTwo'>;
 
   private constructor(
     private readonly kernels: KernelExports,
@@ -98,6 +100,14 @@ export class WasmKernels implements Kernels {
     this.fusedMultiplyAdd = kernels.maddOnce(1 + 2 ** -12, 1 + 2 ** -12, -(1 + 2 ** -11)) === 2 ** -24;
     // Native products sum with fused multiply-adds: the same bits only as a fused build's.
     this.native = this.fusedMultiplyAdd ? native : null;
+    const checks = this.native;
+    this.subnormals = checks
+      ? {
+          hasSubnormal: (x, count) => checks.hasSubnormal(arena.buffer, x, count),
+          rescalable: (x, count, up) => checks.rescalable(arena.buffer, x, count, up),
+          scaleByPowerOfTwo: (x, count, exponent) => checks.scaleByPowerOfTwo(arena.buffer, x, count, exponent),
+        }
+      : kernels;
     this.variant = `wasm ${wasmVariant}${this.native ? ` + native ${this.native.vectors}` : ''}`;
   }
 
@@ -809,7 +819,7 @@ export class WasmKernels implements Kernels {
     { checkB = false, both = false, aAlone = false, bAlone = false } = {},
   ): Rescaling | false {
     if (!this.rescaleSubnormals || (pa < pb + countB * 4 && pb < pa + countA * 4)) return false;
-    const k = this.kernels;
+    const k = this.subnormals;
     let up: Rescaling | false = false;
     if (k.hasSubnormal(pa, countA) !== 0) {
       if (k.rescalable(pa, countA, 1) !== 0) {
@@ -961,8 +971,8 @@ export class WasmKernels implements Kernels {
 
   /** A's floats times 2^exponentA and B's times 2^exponentB, in place. */
   private scaleFactors(pa: number, countA: number, exponentA: number, pb: number, countB: number, exponentB: number): void {
-    if (exponentA !== 0) this.kernels.scaleByPowerOfTwo(pa, countA, exponentA);
-    if (exponentB !== 0) this.kernels.scaleByPowerOfTwo(pb, countB, exponentB);
+    if (exponentA !== 0) this.subnormals.scaleByPowerOfTwo(pa, countA, exponentA);
+    if (exponentB !== 0) this.subnormals.scaleByPowerOfTwo(pb, countB, exponentB);
   }
 
   /** At least `bytes` of scratch; grows (a new region) only when a larger shape arrives. */
