@@ -60,7 +60,7 @@ AVX512 static __attribute__((noinline)) __m512 step_unscaled(__m512 factors, __m
  * unscaled rounding, madd(factors, row, sum + C) − C with C = ±2^−126·2^E of next's sign; or the
  * unscaled step where the sum cancelled to there.
  */
-AVX512 static __attribute__((noinline)) __m512 rounded_on_grid(__m512 factors, __m512 row, __m512 sum, __m512 next, __mmask16 tiny, const grid_t* g) {
+AVX512 static inline __attribute__((always_inline)) __m512 rounded_on_grid(__m512 factors, __m512 row, __m512 sum, __m512 next, __mmask16 tiny, const grid_t* g) {
   const __m512i sign = _mm512_set1_epi32((int)0x80000000), nextBits = _mm512_castps_si512(next);
   const __m512 offset = _mm512_castsi512_ps(_mm512_ternarylogic_epi32(nextBits, sign, g->smallest, 0xEA)); /* (next & sign) | smallest */
   const __m512 shifted = _mm512_sub_ps(_mm512_fmadd_ps(factors, row, add_in_order(sum, offset)), offset);

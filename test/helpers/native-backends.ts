@@ -15,18 +15,33 @@ import { nativeAbsence, nativeProducts } from '../../src/node/native-files.js';
 export type NativeMethod = Exclude<keyof NativeProducts, 'vectors'>;
 export type Calls<M extends NativeMethod> = Record<M, number>;
 
-/** The native code with `methods` counting their calls (everything else passed on as it is). */
-export function countingNative<M extends NativeMethod>(products: NativeProducts, methods: readonly M[]): { native: NativeProducts; calls: Calls<M> } {
+/** A method's last call: its arguments and what it returned (matmulTransposeBRescaled's overflow flag). */
+export interface LastCall {
+  args: unknown[];
+  result: unknown;
+}
+
+/**
+ * The native code with `methods` counting their calls and keeping each one's last (everything else
+ * passed on as it is); a method's return value is passed back to the backend.
+ */
+export function countingNative<M extends NativeMethod>(
+  products: NativeProducts,
+  methods: readonly M[],
+): { native: NativeProducts; calls: Calls<M>; last: Partial<Record<M, LastCall>> } {
   const calls = Object.fromEntries(methods.map((method) => [method, 0])) as Calls<M>;
+  const last: Partial<Record<M, LastCall>> = {};
   const native: Record<string, unknown> = { ...products };
   for (const method of methods) {
-    const inner = products[method] as (...args: unknown[]) => void;
+    const inner = products[method] as (...args: unknown[]) => unknown;
     native[method] = (...args: unknown[]) => {
       calls[method]++;
-      inner(...args);
+      const result = inner(...args);
+      last[method] = { args, result };
+      return result;
     };
   }
-  return { native: native as unknown as NativeProducts, calls };
+  return { native: native as unknown as NativeProducts, calls, last };
 }
 
 /** That the calls of `methods` since `before` are `expected` (a method not named: none). */
@@ -69,14 +84,14 @@ export function nativeOrSkip(t: TestContext, methods: readonly NativeMethod[]): 
   assert.fail(`native code not in use although ${status ? 'build/bnlab-native.json says it was built' : 'the build never ran (npm run build)'}: ${absence}`);
 }
 
-/** A backend given the native code (its `methods` counting calls) and a wasm-only one, from the same compiled module. */
+/** A backend given the native code (its `methods` counting calls, each one's last kept) and a wasm-only one, from the same compiled module. */
 export async function nativeBackendPair<M extends NativeMethod>(module: WebAssembly.Module, products: NativeProducts, methods: readonly M[]) {
-  const { native, calls } = countingNative(products, methods);
+  const { native, calls, last } = countingNative(products, methods);
   const withNative = await WasmKernels.create(module, 'relaxed-simd', { native });
   const wasmOnly = await WasmKernels.create(module, 'relaxed-simd', { native: null });
   assert.equal(withNative.fusedMultiplyAdd, true, 'relaxed SIMD on a CPU with AVX-512F (and so FMA) fuses its multiply-adds');
   assert.notEqual(withNative.native, null, 'the backend given the native code uses it');
   assert.match(withNative.variant, / \+ native avx512f$/);
   assert.equal(wasmOnly.native, null);
-  return { withNative, wasmOnly, calls };
+  return { withNative, wasmOnly, calls, last };
 }
