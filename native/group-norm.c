@@ -72,10 +72,6 @@ AVX512 static inline void chunks(const float* base, const size_t* at, size_t k, 
                      _mm512_loadu_ps(base + at[3] + k), t);
 }
 
-static inline __mmask16 first_lanes(size_t count) {
-  return count >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << count) - 1);
-}
-
 /* A call's shape: instances of s floats (4, in groups a multiple of 4 to a row; or a multiple of 16), `groups` to a row. */
 typedef struct {
   size_t s;

@@ -30,6 +30,11 @@ AVX512 static inline __m512 mul_in_order(__m512 a, __m512 b) {
   return product;
 }
 
+/* The first `count` lanes of a 16-float vector (all of them from 16 on). */
+static inline __mmask16 first_lanes(uint32_t count) {
+  return count >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << count) - 1);
+}
+
 /* One call being read: its arguments, the memory they point into, and whether it has failed (a RangeError is pending). */
 typedef struct {
   napi_env env;

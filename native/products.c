@@ -98,7 +98,7 @@ AVX512 static uint32_t pack_nonzeros(const float* a, uint32_t count, uint32_t* r
   __m512i lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
   uint32_t e = 0;
   for (uint32_t p = 0; p < count; p += 16) {
-    const __mmask16 inside = count - p >= 16 ? 0xFFFF : (__mmask16)((1u << (count - p)) - 1);
+    const __mmask16 inside = first_lanes(count - p);
     const __m512 v = _mm512_maskz_loadu_ps(inside, a + p);
     const __mmask16 kept = _mm512_mask_cmp_ps_mask(inside, v, zero, _CMP_NEQ_UQ);
     _mm512_storeu_ps(values + e, _mm512_maskz_compress_ps(kept, v));
@@ -116,7 +116,7 @@ AVX512 static uint32_t pack_column_nonzeros(const float* a, uint32_t count, uint
   const __m512i offsets = _mm512_mullo_epi32(lanes, _mm512_set1_epi32((int)step));
   uint32_t e = 0;
   for (uint32_t p = 0; p < count; p += 16) {
-    const __mmask16 inside = count - p >= 16 ? 0xFFFF : (__mmask16)((1u << (count - p)) - 1);
+    const __mmask16 inside = first_lanes(count - p);
     const __m512 v = _mm512_mask_i32gather_ps(zero, inside, offsets, a + (size_t)p * step, 4);
     const __mmask16 kept = _mm512_mask_cmp_ps_mask(inside, v, zero, _CMP_NEQ_UQ);
     _mm512_storeu_ps(values + e, _mm512_maskz_compress_ps(kept, v));

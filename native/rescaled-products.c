@@ -84,11 +84,6 @@ AVX512 static inline __attribute__((always_inline)) __m512 step(__m512 factors, 
   return __builtin_expect(tiny == 0, 1) ? next : rounded_on_grid(factors, row, sum, next, tiny, g);
 }
 
-/* The lanes below `count` of a vector (count from 1 to 16). */
-static inline __mmask16 first_lanes(uint32_t count) {
-  return count >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << count) - 1);
-}
-
 /* ---- gemmAddRescaled ---- */
 
 /*

@@ -15,7 +15,7 @@
 
 /* The magnitudes' bits of the floats at x + p (`inside` of them; the others 0). */
 AVX512 static inline __m512i magnitudes(const float* x, uint32_t p, uint32_t count) {
-  const __mmask16 inside = count - p >= 16 ? 0xFFFF : (__mmask16)((1u << (count - p)) - 1);
+  const __mmask16 inside = first_lanes(count - p);
   return _mm512_and_si512(_mm512_maskz_loadu_epi32(inside, x + p), _mm512_set1_epi32(0x7fffffff));
 }
 
@@ -91,7 +91,7 @@ AVX512 static napi_value scale_by_power_of_two(napi_env env, napi_callback_info 
   float* x = region(&call, arg_u32(&call, 1), count, 4);
   if (!x) return NULL;
   for (uint32_t p = 0; p < count; p += 16) {
-    const __mmask16 inside = count - p >= 16 ? 0xFFFF : (__mmask16)((1u << (count - p)) - 1);
+    const __mmask16 inside = first_lanes(count - p);
     _mm512_mask_storeu_epi32(x + p, inside, scaled(_mm512_maskz_loadu_epi32(inside, x + p), (int32_t)exponent));
   }
   return NULL;
