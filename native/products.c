@@ -305,26 +305,41 @@ GEMM_TILE(4, 1)
 GEMM_TILE(1, 2)
 GEMM_TILE(1, 1)
 
+int gemm_factors(call_t* call, gemm_factors_t* f) {
+  const uint32_t aAt = arg_u32(call, 1), aRowBytes = arg_u32(call, 2), aStepBytes = arg_u32(call, 3);
+  const uint32_t bAt = arg_u32(call, 4), bRowBytes = arg_u32(call, 5), cAt = arg_u32(call, 6), cRowBytes = arg_u32(call, 7);
+  f->rows = arg_u32(call, 8);
+  f->cols = arg_u32(call, 9);
+  f->depth = arg_u32(call, 10);
+  if (call->failed) return 0;
+  if (((aRowBytes | aStepBytes | bRowBytes | cRowBytes) & 3) != 0) return fail(call, "a stride is not a whole number of floats"), 0;
+  f->aRow = aRowBytes / 4, f->aStep = aStepBytes / 4, f->bRow = bRowBytes / 4, f->cRow = cRowBytes / 4;
+  if (f->rows == 0 || f->cols == 0) {
+    f->a = f->b = NULL;
+    f->c = NULL;
+    return 1;
+  }
+  /* The furthest element each factor reaches, in floats from its start (depth 0: A and B are not read). */
+  const double aLast = f->depth ? ((double)f->rows - 1) * f->aRow + ((double)f->depth - 1) * f->aStep + 1 : 0;
+  const double bLast = f->depth ? ((double)f->depth - 1) * f->bRow + f->cols : 0;
+  f->a = region(call, aAt, aLast, 4);
+  f->b = region(call, bAt, bLast, 4);
+  f->c = region(call, cAt, ((double)f->rows - 1) * f->cRow + f->cols, 4);
+  return f->a && f->b && f->c;
+}
+
 AVX512 static napi_value gemm(napi_env env, napi_callback_info info) {
   napi_value args[13];
   call_t call;
   if (!start_call(&call, env, info, args, 13, "gemm")) return NULL;
-  const uint32_t aAt = arg_u32(&call, 1), aRowBytes = arg_u32(&call, 2), aStepBytes = arg_u32(&call, 3);
-  const uint32_t bAt = arg_u32(&call, 4), bRowBytes = arg_u32(&call, 5), cAt = arg_u32(&call, 6), cRowBytes = arg_u32(&call, 7);
-  const uint32_t rows = arg_u32(&call, 8), cols = arg_u32(&call, 9), depth = arg_u32(&call, 10);
   const int accumulate = arg_u32(&call, 11) != 0;
   const float scale = arg_f32(&call, 12);
-  if (!columns_ok(&call, cols)) return NULL;
-  if (((aRowBytes | aStepBytes | bRowBytes | cRowBytes) & 3) != 0) return fail(&call, "a stride is not a whole number of floats"), NULL;
-  if (rows == 0 || cols == 0) return NULL;
-  /* The furthest element each factor reaches, in floats from its start (depth 0: A and B are not read). */
-  const double aLast = depth ? ((double)rows - 1) * (aRowBytes / 4) + ((double)depth - 1) * (aStepBytes / 4) + 1 : 0;
-  const double bLast = depth ? ((double)depth - 1) * (bRowBytes / 4) + cols : 0;
-  const float* a = region(&call, aAt, aLast, 4);
-  const float* b = region(&call, bAt, bLast, 4);
-  float* c = region(&call, cAt, ((double)rows - 1) * (cRowBytes / 4) + cols, 4);
-  if (!a || !b || !c) return NULL;
-  const size_t aRow = aRowBytes / 4, aStep = aStepBytes / 4, bRow = bRowBytes / 4, cRow = cRowBytes / 4;
+  gemm_factors_t f;
+  if (!gemm_factors(&call, &f) || !columns_ok(&call, f.cols) || f.rows == 0 || f.cols == 0) return NULL;
+  const float *a = f.a, *b = f.b;
+  float* c = f.c;
+  const uint32_t rows = f.rows, cols = f.cols, depth = f.depth;
+  const size_t aRow = f.aRow, aStep = f.aStep, bRow = f.bRow, cRow = f.cRow;
   uint32_t i = 0;
   for (; i + 4 <= rows; i += 4) {
     uint32_t j = 0;

@@ -30,6 +30,17 @@ AVX512 static inline __m512 fold_lane_sums(__m512 s0, __m512 s1, __m512 s2, __m5
   return _mm512_shuffle_f32x4(low, high, _MM_SHUFFLE(1, 0, 1, 0));
 }
 
+/* A gemm call's factors (arguments 1-10: a, aRowStride, aStep, b, bRowStride, c, cRowStride in bytes, rows, cols, depth), strides in floats. */
+typedef struct {
+  const float *a, *b;
+  float* c;
+  size_t aRow, aStep, bRow, cRow;
+  uint32_t rows, cols, depth;
+} gemm_factors_t;
+
+/* Reads and checks them: strides whole floats, every element reached inside the memory; 0 (and a throw) if not. With no rows or columns nothing is read. */
+int gemm_factors(call_t* call, gemm_factors_t* f);
+
 /*
  * out[0, n) += scale·Σ_t values[t]·b[rows[t]·stride …] for b given as b·2^E (unscaleB = 2^−E, a
  * power of two from 2^−23 to 2^−126), as sparse-rows.ts' addScaledRowsRescaled sums it; any n.

@@ -53,6 +53,7 @@ import { TrainingRun } from '../../src/train/trainer.js';
 import { wasmBuildsHere } from '../helpers/backends.js';
 import { DEFAULT_NAN, float32Bits } from '../helpers/float-bits.js';
 import { assertCalls as assertProductCalls, type Calls as NativeCalls, nativeBackendPair, nativeOrSkip } from '../helpers/native-backends.js';
+import { handSetSums } from '../helpers/rescaled-sums.js';
 
 /** Every native product a dense or sparse product may be routed to, so that a case can say "this one, and no other". */
 const PRODUCTS = [
@@ -562,29 +563,13 @@ describe('native rescaled products: the bits of the relaxed-SIMD kernels they st
         return matrix;
       };
 
-      // xᵀ·dY (x and dY 4 rows; element (p, j) sums x[t, p]·dY[t, j] over t), from subnormal-rescaling.test.ts: (0, 0)
-      // 2^−102·(1 + 2^−22 + 2^−23) cancelled by (1 + 2^−22)·−2^−102·(1 + 2^−23) to −2^−147, where the previous sum is too large
-      // to round against 2^−126·2^48 exactly; (3, 5) 2^60·2^30, whose 2^48 times overflows; (4, zeroColumn) one product, −2^−155,
-      // whose sum rounds to −0, added to −0. With 8 columns every tile is whole; with 6 the last tile overlaps columns 2 and 3 and
-      // adds +0 there (−0 becomes +0); x has 9 columns: rows 0-7 of W in tiles of four, row 8 alone, which sums (0, 0) again.
+      // xᵀ·dY set up by hand (test/helpers/rescaled-sums.ts: a cancelled sum, an overflowed one, a −0). With 8 columns every
+      // tile is whole; with 6 the last tile overlaps columns 2 and 3 and adds +0 there (−0 becomes +0).
       for (const [n, zeroColumn, expectedZero] of [
         [8, 6, -0],
         [6, 2, 0],
       ] as const) {
-        const xs = new Float32Array(4 * 9);
-        const dys = new Float32Array(4 * n);
-        xs[0] = 1;
-        xs[9] = 1 + 2 ** -22;
-        xs[8] = 1;
-        xs[9 + 8] = 1 + 2 ** -22;
-        dys[0] = 2 ** -102 * (1 + 2 ** -22 + 2 ** -23);
-        dys[n] = -(2 ** -102) * (1 + 2 ** -23);
-        xs[3] = 2 ** 60;
-        dys[5] = 2 ** 30;
-        xs[3 * 9 + 4] = 2 ** -80;
-        dys[3 * n + zeroColumn] = -(2 ** -75);
-        xs[2 * 9 + 1] = 2 ** -135; // subnormals in both factors
-        dys[2 * n + 1] = 2 ** -140;
+        const { xs, dys } = handSetSums(n, zeroColumn);
         // And row 7 of W all −0 against sums of −0 (2^−80·−2^−75 each): −0 kept, but +0 where the last tile overlaps.
         xs[3 * 9 + 7] = 2 ** -80;
         for (let j = 0; j < n; j++) dys[3 * n + j] = -(2 ** -75);

@@ -25,6 +25,7 @@ import { buildNetwork } from '../../src/train/networks.js';
 import { train } from '../../src/train/trainer.js';
 import { placedMatrix, wasmBuildsHere } from '../helpers/backends.js';
 import { float32Bits } from '../helpers/float-bits.js';
+import { handSetSums } from '../helpers/rescaled-sums.js';
 import { trainNumbers } from '../helpers/train-numbers.js';
 
 const SMALLEST_NORMAL = 2 ** -126;
@@ -304,31 +305,13 @@ describe('subnormal operands rescaled: the same bits as multiplying them as they
         };
         compare(`${m}×${k}ᵀ · ${m}×${n}`, [x, dy], target, update, both);
       }
-      // Sums set up by hand (x and dY 4 rows; element (p, j) sums x[t, p]·dY[t, j] over t): (0, 0)
-      // 2^−102·(1 + 2^−22 + 2^−23) cancelled by (1 + 2^−22)·−2^−102·(1 + 2^−23) to −2^−147 (where
-      // the previous sum is too large to round against 2^−126·2^48 exactly); (3, 5) 2^60·2^30, whose
-      // 2^48 times overflows; (4, zeroColumn) one product, −2^−155, whose sum rounds to −0, added
-      // to a start of −0. With 8 columns every tile is whole; with 6 the masked last tile adds +0
-      // to columns 2 and 3.
+      // Sums set up by hand (test/helpers/rescaled-sums.ts). With 8 columns every tile is whole;
+      // with 6 the masked last tile adds +0 to columns 2 and 3.
       for (const [n, zeroColumn, expectedZero] of [
         [8, 6, -0],
         [6, 2, 0],
       ] as const) {
-        // x has 9 columns: output rows 0-7 in tiles of four rows, row 8 alone, which sums (0, 0)'s cancellation again.
-        const xs = new Float32Array(4 * 9);
-        const dys = new Float32Array(4 * n);
-        xs[0] = 1;
-        xs[9] = 1 + 2 ** -22;
-        xs[8] = 1;
-        xs[9 + 8] = 1 + 2 ** -22;
-        dys[0] = 2 ** -102 * (1 + 2 ** -22 + 2 ** -23);
-        dys[n] = -(2 ** -102) * (1 + 2 ** -23);
-        xs[3] = 2 ** 60;
-        dys[5] = 2 ** 30;
-        xs[3 * 9 + 4] = 2 ** -80;
-        dys[3 * n + zeroColumn] = -(2 ** -75);
-        xs[2 * 9 + 1] = 2 ** -135; // subnormals in both factors
-        dys[2 * n + 1] = 2 ** -140;
+        const { xs, dys } = handSetSums(n, zeroColumn);
         const x = matrix(4, 9, xs);
         const dy = matrix(4, n, dys);
         const target = kernels.matrix(9, n);
