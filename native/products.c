@@ -127,6 +127,73 @@ AVX512 static uint32_t pack_column_nonzeros(const float* a, uint32_t count, uint
   return e;
 }
 
+/*
+ * The nonzeros of one row of `width` bytes as (column, f32(byte)·scale) entries, in column order
+ * (NaN counts, but for sixteen zero bytes together: see below), sixteen bytes at a time as
+ * pack_nonzeros packs floats;
+ * written only up to the entries' count (the SparseRows layout has 4 slots of slack, not 16).
+ */
+AVX512 static uint32_t pack_byte_row(const uint8_t* row, uint32_t width, float scale, uint32_t* indices, float* values) {
+  const __m512 factor = _mm512_set1_ps(scale), zero = _mm512_setzero_ps();
+  __m512i lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  uint32_t e = 0;
+  for (uint32_t p = 0; p < width; p += 16) {
+    const __mmask16 inside = first_lanes(width - p);
+    uint8_t tail[16] = {0};
+    if (width - p < 16) memcpy(tail, row + p, width - p); /* not a byte past the row */
+    const __m128i packed = width - p < 16 ? _mm_loadu_si128((const __m128i*)tail) : _mm_loadu_si128((const __m128i*)(row + p));
+    const __m512i bytes = _mm512_cvtepu8_epi32(packed);
+    if (width - p >= 16 && _mm512_test_epi32_mask(bytes, bytes) == 0) {
+      /* sixteen zero bytes: no entry, whatever the scale (as the wasm kernel skips them; its last bytes go one at a time) */
+      lanes = _mm512_add_epi32(lanes, _mm512_set1_epi32(16));
+      continue;
+    }
+    /* bytesToFloats' conversion (exact) and product (one rounding) */
+    const __m512 v = mul_in_order(_mm512_cvtepi32_ps(bytes), factor);
+    const __mmask16 kept = _mm512_mask_cmp_ps_mask(inside, v, zero, _CMP_NEQ_UQ);
+    const __mmask16 written = first_lanes((uint32_t)__builtin_popcount(kept));
+    _mm512_mask_storeu_ps(values + e, written, _mm512_maskz_compress_ps(kept, v));
+    _mm512_mask_storeu_epi32(indices + e, written, _mm512_maskz_compress_epi32(kept, lanes));
+    e += (uint32_t)__builtin_popcount(kept);
+    lanes = _mm512_add_epi32(lanes, _mm512_set1_epi32(16));
+  }
+  return e;
+}
+
+/*
+ * gatherSparseRows(memory, bytes, rows, count, width, scale, rowStart, indices, values): the rows
+ * rows[0..count) (u32 indices) of a dataset of bytes[·, width], packed as their nonzeros with
+ * each value f32(byte)·scale, as assembly/sparse-rows.ts' gatherSparseRows packs them. Every row's
+ * cache lines are asked for first, so that they are in flight together.
+ */
+AVX512 static napi_value gather_sparse_rows(napi_env env, napi_callback_info info) {
+  napi_value args[9];
+  call_t call;
+  if (!start_call(&call, env, info, args, 9, "gatherSparseRows")) return NULL;
+  const uint32_t bytesAt = arg_u32(&call, 1), count = arg_u32(&call, 3), width = arg_u32(&call, 4);
+  const float scale = arg_f32(&call, 5);
+  const uint32_t* rows = region(&call, arg_u32(&call, 2), count, 4);
+  uint32_t* rowStart = region(&call, arg_u32(&call, 6), (double)count + 1, 4);
+  uint32_t* indices = region(&call, arg_u32(&call, 7), (double)count * width, 4);
+  float* values = region(&call, arg_u32(&call, 8), (double)count * width, 4);
+  if (!rows || !rowStart || !indices || !values) return NULL;
+  for (uint32_t i = 0; i < count; i++)
+    if ((double)bytesAt + ((double)rows[i] + 1) * width > (double)call.length) return fail(&call, "a row lies outside the wasm memory"), NULL;
+  const uint8_t* bytes = call.memory + bytesAt;
+  for (uint32_t i = 0; i < count && width > 0; i++) {
+    const uint8_t* row = bytes + (size_t)rows[i] * width;
+    for (uint32_t offset = 0; offset < width; offset += 64) _mm_prefetch((const char*)row + offset, _MM_HINT_T0);
+    _mm_prefetch((const char*)row + width - 1, _MM_HINT_T0);
+  }
+  uint32_t e = 0;
+  rowStart[0] = 0;
+  for (uint32_t i = 0; i < count; i++) {
+    e += pack_byte_row(bytes + (size_t)rows[i] * width, width, scale, indices + e, values + e);
+    rowStart[i + 1] = e;
+  }
+  return NULL;
+}
+
 static int rows_below(call_t* call, const uint32_t* indices, uint32_t entries, uint32_t rows) {
   for (uint32_t e = 0; e < entries; e++)
     if (indices[e] >= rows) return fail(call, "an entry's index is outside its factor"), 0;
@@ -421,5 +488,6 @@ void register_products(napi_env env, napi_value exports) {
   export_function(env, exports, "matmulSparse", matmul_sparse);
   export_function(env, exports, "matmulTransposeASparseAdd", matmul_transpose_a_sparse_add);
   export_function(env, exports, "gemm", gemm);
+  export_function(env, exports, "gatherSparseRows", gather_sparse_rows);
   export_function(env, exports, "matmulTransposeB", matmul_transpose_b);
 }

@@ -79,6 +79,18 @@ export interface NativeProducts {
    * k of 16; scratch of k·n floats.
    */
   matmulTransposeBRescaled(memory: ArrayBuffer, a: number, b: number, out: number, m: number, n: number, k: number, unscaleA: number, scratch: number): number;
+  /** As assembly/sparse-rows.ts' gatherSparseRows (a batch drawn from bytes in this memory, packed as its nonzeros). */
+  gatherSparseRows(
+    memory: ArrayBuffer,
+    bytes: number,
+    rows: number,
+    count: number,
+    width: number,
+    scale: number,
+    rowStart: number,
+    indices: number,
+    values: number,
+  ): void;
   /** As assembly/subnormals.ts' hasSubnormal (native/subnormals.c). */
   hasSubnormal(memory: ArrayBuffer, x: number, count: number): number;
   /** As rescalable (`up` 1 or 0). */

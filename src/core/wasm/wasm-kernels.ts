@@ -206,7 +206,8 @@ export class WasmKernels implements Kernels {
     const inMemory = bytes.buffer === this.arena.buffer;
     const pBytes = inMemory ? bytes.byteOffset : this.staging.placeRows(bytes, picked, width);
     const pRows = this.gatherIndices(inMemory ? picked : Array.from({ length: m }, (_, i) => i));
-    this.kernels.gatherSparseRows(pBytes, pRows, m, width, scale, rows.rowStart, rows.indices, rows.values);
+    if (this.native) this.native.gatherSparseRows(this.arena.buffer, pBytes, pRows, m, width, scale, rows.rowStart, rows.indices, rows.values);
+    else this.kernels.gatherSparseRows(pBytes, pRows, m, width, scale, rows.rowStart, rows.indices, rows.values);
     this.staging.finish();
     rows.fill(m, this.word(rows.rowStart + 4 * m));
   }
