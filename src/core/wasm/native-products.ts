@@ -1,7 +1,8 @@
 /**
  * @file What the wasm backend asks of native code (Node only: native/, loaded by
  * src/node/native-files.ts): its matrix products (the first layer's sparse ones, whose input is
- * 81% zeros, the hidden layers' past ReLU, the dense register-tiled one and dY·Wᵀ) and the
+ * 81% zeros, the hidden layers' past ReLU, the dense register-tiled one and dY·Wᵀ; the rescaled
+ * ones of saturated networks, with their subnormal checks and scalings), the batch draw, and the
  * kernels of Group Norm (Layer Norm and RMSNorm too) and Weight Norm, in 512-bit vectors, run on
  * the wasm module's own memory. Each computes every output element with the same operations in
  * the same order as the relaxed-SIMD kernel it stands for on FMA hardware, so the backend uses
