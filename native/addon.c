@@ -1,9 +1,8 @@
 /*
  * bnlab's native addon (Node only): where the CPU runs AVX-512F, the products (and the batch
- * draw) of products.c and rescaled-products.c, the checks and scalings of subnormals.c and the kernels of group-norm.c and
- * weight-norm.c;
- * `vectors` names the instructions they use, or is null, and then nothing else is exported (the
- * functions would fault). The wasm backend uses them in place of its own kernels, for the same bits
+ * draw) of products.c and rescaled-products.c, the checks and scalings of subnormals.c and the
+ * kernels of group-norm.c and weight-norm.c; `vectors` names the instructions they use, or is
+ * null, and then nothing else is exported (the functions would fault). The wasm backend uses them in place of its own kernels, for the same bits
  * (src/core/wasm/native-products.ts).
  */
 #include "native-call.h"
