@@ -32,7 +32,6 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Matrix } from '../../src/core/matrix.js';
 import { Rng } from '../../src/core/rng.js';
-import { compileKernelModule } from '../../src/core/wasm/kernel-module.js';
 import { type NativeProducts, nativeGroupNormTakes } from '../../src/core/wasm/native-products.js';
 import type { WasmKernels } from '../../src/core/wasm/wasm-kernels.js';
 import type { NormKind } from '../../src/nn/spec.js';
@@ -40,9 +39,8 @@ import { loadMnist } from '../../src/node/mnist-files.js';
 import { resolveTrainConfig } from '../../src/train/config.js';
 import { buildNetwork } from '../../src/train/networks.js';
 import { train } from '../../src/train/trainer.js';
-import { wasmBuildsHere } from '../helpers/backends.js';
 import { bitsOf, DEFAULT_NAN, float32Bits } from '../helpers/float-bits.js';
-import { nativeBackendPair, nativeOrSkip } from '../helpers/native-backends.js';
+import { nativeBackendPair, nativeOrSkip, relaxedSimdModules } from '../helpers/native-backends.js';
 import { trainNumbers } from '../helpers/train-numbers.js';
 
 const KERNELS = ['groupNormForward', 'groupNormBackward'] as const;
@@ -220,12 +218,8 @@ function run(
 }
 
 describe('native Group Norm kernels: the wasm kernels’ bits', async () => {
-  const relaxed = wasmBuildsHere().find((build) => build.variant === 'relaxed-simd');
-  if (!relaxed) {
-    test('the relaxed-SIMD kernels are built', () => assert.fail('build/ holds no relaxed-SIMD kernel module that validates here (npm run build)'));
-    return;
-  }
-  const module = await compileKernelModule(relaxed.bytes);
+  const [module] = await relaxedSimdModules();
+  if (!module) return;
 
   test('the shapes the backend routes to the native kernels: groups of 4 in fours, or a multiple of 16 wide', () => {
     for (const { n, groups } of TAKEN) assert.ok(nativeGroupNormTakes(n, groups), `${groups} groups of ${n} units`);

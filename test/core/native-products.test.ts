@@ -36,16 +36,21 @@ import { describe, test } from 'node:test';
 import type { SparseRows, ZeroSkipping } from '../../src/core/kernels.js';
 import type { Matrix } from '../../src/core/matrix.js';
 import { Rng } from '../../src/core/rng.js';
-import { compileKernelModule } from '../../src/core/wasm/kernel-module.js';
 import type { NativeProducts } from '../../src/core/wasm/native-products.js';
 import type { WasmKernels } from '../../src/core/wasm/wasm-kernels.js';
 import { loadMnist } from '../../src/node/mnist-files.js';
 import { resolveTrainConfig, type TrainConfig } from '../../src/train/config.js';
 import { buildNetwork } from '../../src/train/networks.js';
 import { train } from '../../src/train/trainer.js';
-import { placedMatrix, wasmBuildsHere } from '../helpers/backends.js';
+import { placedMatrix } from '../helpers/backends.js';
 import { bitsOf, DEFAULT_NAN, float32Bits } from '../helpers/float-bits.js';
-import { assertCalls as assertProductCalls, type Calls as NativeCalls, nativeBackendPair, nativeOrSkip } from '../helpers/native-backends.js';
+import {
+  assertCalls as assertProductCalls,
+  type Calls as NativeCalls,
+  nativeBackendPair,
+  nativeOrSkip,
+  relaxedSimdModules,
+} from '../helpers/native-backends.js';
 import { trainNumbers } from '../helpers/train-numbers.js';
 
 const SPARSE_PRODUCTS = ['matmulSparseRows', 'matmulTransposeASparseRowsAdd', 'matmulSparse', 'matmulTransposeASparseAdd'] as const;
@@ -437,15 +442,7 @@ function maskEntry(rng: Rng): number {
 }
 
 describe('native products: the bits of the relaxed-SIMD kernels they stand for', async () => {
-  const builds = wasmBuildsHere().filter(({ variant }) => variant === 'relaxed-simd');
-
-  test('a relaxed-SIMD build is here to compare with', () => {
-    assert.equal(builds.length, 1, 'build/bnlab-kernels.relaxed-simd.wasm is missing or does not validate: run npm run build');
-  });
-
-  for (const { bytes } of builds) {
-    const module = await compileKernelModule(bytes);
-
+  for (const module of await relaxedSimdModules()) {
     test('the four sparse products over shapes, zero fractions and edge values', async (t) => {
       const products = nativeOrSkip(t, PRODUCTS);
       if (!products) return;

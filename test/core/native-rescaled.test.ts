@@ -43,16 +43,20 @@ import { describe, test } from 'node:test';
 import type { SparseRows } from '../../src/core/kernels.js';
 import type { Matrix } from '../../src/core/matrix.js';
 import { Rng } from '../../src/core/rng.js';
-import { compileKernelModule } from '../../src/core/wasm/kernel-module.js';
 import type { NativeProducts } from '../../src/core/wasm/native-products.js';
 import type { WasmKernels } from '../../src/core/wasm/wasm-kernels.js';
 import { loadMnist } from '../../src/node/mnist-files.js';
 import { resolveTrainConfig } from '../../src/train/config.js';
 import { buildNetwork } from '../../src/train/networks.js';
 import { TrainingRun } from '../../src/train/trainer.js';
-import { wasmBuildsHere } from '../helpers/backends.js';
 import { DEFAULT_NAN, float32Bits } from '../helpers/float-bits.js';
-import { assertCalls as assertProductCalls, type Calls as NativeCalls, nativeBackendPair, nativeOrSkip } from '../helpers/native-backends.js';
+import {
+  assertCalls as assertProductCalls,
+  type Calls as NativeCalls,
+  nativeBackendPair,
+  nativeOrSkip,
+  relaxedSimdModules,
+} from '../helpers/native-backends.js';
 import { handSetSums } from '../helpers/rescaled-sums.js';
 
 /** Every native product a dense or sparse product may be routed to, so that a case can say "this one, and no other". */
@@ -368,15 +372,7 @@ const DOT_SHAPES: ReadonlyArray<readonly [number, number, number]> = [
 const SCALES = [-0.01, -2];
 
 describe('native rescaled products: the bits of the relaxed-SIMD kernels they stand for', async () => {
-  const builds = wasmBuildsHere().filter(({ variant }) => variant === 'relaxed-simd');
-
-  test('a relaxed-SIMD build is here to compare with', () => {
-    assert.equal(builds.length, 1, 'build/bnlab-kernels.relaxed-simd.wasm is missing or does not validate: run npm run build');
-  });
-
-  for (const { bytes } of builds) {
-    const module = await compileKernelModule(bytes);
-
+  for (const module of await relaxedSimdModules()) {
     test('W += scale·xᵀ·dY with subnormals in both factors: gemmAddRescaled on the whole W and on the block that may change', async (t) => {
       const products = nativeOrSkip(t, RESCALED);
       if (!products) return;

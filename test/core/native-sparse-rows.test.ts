@@ -16,10 +16,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { SparseRows } from '../../src/core/kernels.js';
 import { Rng } from '../../src/core/rng.js';
-import { compileKernelModule } from '../../src/core/wasm/kernel-module.js';
 import type { WasmKernels } from '../../src/core/wasm/wasm-kernels.js';
-import { wasmBuildsHere } from '../helpers/backends.js';
-import { nativeBackendPair, nativeOrSkip } from '../helpers/native-backends.js';
+import { nativeBackendPair, nativeOrSkip, relaxedSimdModules } from '../helpers/native-backends.js';
 
 const METHODS = ['gatherSparseRows'] as const;
 
@@ -55,15 +53,7 @@ function expected(bytes: Uint8Array, picked: readonly number[], width: number, s
 }
 
 describe('native batch draw: the entries of the wasm kernel', async () => {
-  const builds = wasmBuildsHere().filter(({ variant }) => variant === 'relaxed-simd');
-
-  test('a relaxed-SIMD build is here to compare with', () => {
-    assert.equal(builds.length, 1, 'build/bnlab-kernels.relaxed-simd.wasm is missing or does not validate: run npm run build');
-  });
-
-  for (const { bytes: moduleBytes } of builds) {
-    const module = await compileKernelModule(moduleBytes);
-
+  for (const module of await relaxedSimdModules()) {
     test('gatherSparseRows over widths, zero fractions, scales and row orders, bytes in memory and outside', async (t) => {
       const products = nativeOrSkip(t, METHODS);
       if (!products) return;

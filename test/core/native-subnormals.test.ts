@@ -11,10 +11,9 @@
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { compileKernelModule, instantiateKernelModule } from '../../src/core/wasm/kernel-module.js';
-import { wasmBuildsHere } from '../helpers/backends.js';
+import { instantiateKernelModule } from '../../src/core/wasm/kernel-module.js';
 import { bitsOf } from '../helpers/float-bits.js';
-import { nativeOrSkip } from '../helpers/native-backends.js';
+import { nativeOrSkip, relaxedSimdModules } from '../helpers/native-backends.js';
 
 const METHODS = ['hasSubnormal', 'rescalable', 'scaleByPowerOfTwo'] as const;
 
@@ -46,15 +45,9 @@ const scalesUp = (bits: number) => magnitude(bits) < (127 + 104) << 23;
 const scalesDown = (bits: number) => magnitude(bits) < 0x7f800000 && (magnitude(bits) === 0 || magnitude(bits) >= (127 - 102) << 23);
 
 describe('native subnormal checks and scalings: the wasm kernels’ results', async () => {
-  const builds = wasmBuildsHere().filter(({ variant }) => variant === 'relaxed-simd');
-
-  test('a relaxed-SIMD build is here to compare with', () => {
-    assert.equal(builds.length, 1, 'build/bnlab-kernels.relaxed-simd.wasm is missing or does not validate: run npm run build');
-  });
-
-  for (const { bytes } of builds) {
+  for (const module of await relaxedSimdModules()) {
     const memory = new WebAssembly.Memory({ initial: 64 });
-    const wasm = await instantiateKernelModule(await compileKernelModule(bytes), memory);
+    const wasm = await instantiateKernelModule(module, memory);
     const at = wasm.heapBase() + 64; // 4-byte aligned, past the module's own data
     // After the floats a call is given, one it must not read or write: a subnormal, or a NaN (neither scales).
     const place = (bits: readonly number[], after = 0x00000001) => new Uint32Array(memory.buffer, at, bits.length + 1).set([...bits, after]);

@@ -26,16 +26,20 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Matrix } from '../../src/core/matrix.js';
 import { Rng } from '../../src/core/rng.js';
-import { compileKernelModule } from '../../src/core/wasm/kernel-module.js';
 import type { NativeProducts } from '../../src/core/wasm/native-products.js';
 import type { WasmKernels } from '../../src/core/wasm/wasm-kernels.js';
 import { loadMnist } from '../../src/node/mnist-files.js';
 import { resolveTrainConfig } from '../../src/train/config.js';
 import { buildNetwork } from '../../src/train/networks.js';
 import { train } from '../../src/train/trainer.js';
-import { wasmBuildsHere } from '../helpers/backends.js';
 import { bitsOf, DEFAULT_NAN } from '../helpers/float-bits.js';
-import { assertCalls as assertKernelCalls, type Calls as NativeCalls, nativeBackendPair, nativeOrSkip } from '../helpers/native-backends.js';
+import {
+  assertCalls as assertKernelCalls,
+  type Calls as NativeCalls,
+  nativeBackendPair,
+  nativeOrSkip,
+  relaxedSimdModules,
+} from '../helpers/native-backends.js';
 import { trainNumbers } from '../helpers/train-numbers.js';
 
 const KERNELS = ['weightNormScale', 'weightNormBackward', 'addScaledColumns', 'scaleShiftColumns'] as const;
@@ -228,15 +232,7 @@ const WASM_COLUMNS = [1, 3, 4, 8, 10, 12, 20, 130];
 const FACTORS = [-1, 0.01, 2, -0, 1e-40, 3e38, Number.NEGATIVE_INFINITY];
 
 describe("Weight Norm's native kernels: the bits of the relaxed-SIMD kernels they stand for", async () => {
-  const builds = wasmBuildsHere().filter(({ variant }) => variant === 'relaxed-simd');
-
-  test('a relaxed-SIMD build is here to compare with', () => {
-    assert.equal(builds.length, 1, 'build/bnlab-kernels.relaxed-simd.wasm is missing or does not validate: run npm run build');
-  });
-
-  for (const { bytes } of builds) {
-    const module = await compileKernelModule(bytes);
-
+  for (const module of await relaxedSimdModules()) {
     test('the four kernels over shapes and edge values, chained as a layer chains them', async (t) => {
       const products = nativeOrSkip(t, KERNELS);
       if (!products) return;

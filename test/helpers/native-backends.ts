@@ -7,10 +7,12 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import type { TestContext } from 'node:test';
+import { type TestContext, test } from 'node:test';
+import { compileKernelModule } from '../../src/core/wasm/kernel-module.js';
 import type { NativeProducts } from '../../src/core/wasm/native-products.js';
 import { WasmKernels } from '../../src/core/wasm/wasm-kernels.js';
 import { nativeAbsence, nativeProducts } from '../../src/node/native-files.js';
+import { wasmBuildsHere } from './backends.js';
 
 export type NativeMethod = Exclude<keyof NativeProducts, 'vectors'>;
 export type Calls<M extends NativeMethod> = Record<M, number>;
@@ -94,4 +96,16 @@ export async function nativeBackendPair<M extends NativeMethod>(module: WebAssem
   assert.match(withNative.variant, / \+ native avx512f$/);
   assert.equal(wasmOnly.native, null);
   return { withNative, wasmOnly, calls, last };
+}
+
+/**
+ * The relaxed-SIMD kernel module the native code is compared with (one, or none), and, inside the
+ * calling describe(), a test that fails where it is missing.
+ */
+export async function relaxedSimdModules(): Promise<WebAssembly.Module[]> {
+  const builds = wasmBuildsHere().filter(({ variant }) => variant === 'relaxed-simd');
+  test('a relaxed-SIMD build is here to compare with', () => {
+    assert.equal(builds.length, 1, 'build/bnlab-kernels.relaxed-simd.wasm is missing or does not validate: run npm run build');
+  });
+  return Promise.all(builds.map(({ bytes }) => compileKernelModule(bytes)));
 }
