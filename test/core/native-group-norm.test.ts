@@ -39,7 +39,7 @@ import { loadMnist } from '../../src/node/mnist-files.js';
 import { resolveTrainConfig } from '../../src/train/config.js';
 import { buildNetwork } from '../../src/train/networks.js';
 import { train } from '../../src/train/trainer.js';
-import { bitsOf, DEFAULT_NAN, float32Bits } from '../helpers/float-bits.js';
+import { bitsOf, DEFAULT_NAN, float32Bits, nothingSeen, type Seen, tally } from '../helpers/float-bits.js';
 import { nativeBackendPair, nativeOrSkip, relaxedSimdModules } from '../helpers/native-backends.js';
 import { trainNumbers } from '../helpers/train-numbers.js';
 
@@ -144,18 +144,6 @@ const VARIANTS: Array<{ centered: boolean; affine: Affine }> = [
 ];
 const EPSILONS = [1e-5, 1e-3, 0];
 
-/** How often −0, subnormals, ±∞ and NaN came out of each output. */
-type Seen = Record<'negativeZero' | 'subnormal' | 'infinite' | 'nan', number>;
-function tally(counts: Seen, bits: Uint32Array): void {
-  for (const b of bits) {
-    const magnitude = b & 0x7fffffff;
-    if (b === 0x80000000) counts.negativeZero++;
-    else if (magnitude !== 0 && magnitude < 0x00800000) counts.subnormal++;
-    else if (magnitude === 0x7f800000) counts.infinite++;
-    else if (magnitude > 0x7f800000) counts.nan++;
-  }
-}
-
 const OUTPUTS = ['1/σ', 'x̂', 'y', 'dx', 'dγ', 'dβ'] as const;
 type Output = (typeof OUTPUTS)[number];
 
@@ -231,7 +219,7 @@ describe('native Group Norm kernels: the wasm kernels’ bits', async () => {
     if (!products) return;
     const pair = await backendPair(module, products);
     const rng = new Rng(4242);
-    const seen = Object.fromEntries(OUTPUTS.map((output) => [output, { negativeZero: 0, subnormal: 0, infinite: 0, nan: 0 }])) as Record<Output, Seen>;
+    const seen = Object.fromEntries(OUTPUTS.map((output) => [output, nothingSeen()])) as Record<Output, Seen>;
     let nanGroups = 0;
     let cases = 0;
     for (const shape of [...TAKEN, ...NOT_TAKEN]) {

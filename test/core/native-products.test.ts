@@ -43,9 +43,12 @@ import { resolveTrainConfig, type TrainConfig } from '../../src/train/config.js'
 import { buildNetwork } from '../../src/train/networks.js';
 import { train } from '../../src/train/trainer.js';
 import { placedMatrix } from '../helpers/backends.js';
-import { bitsOf, DEFAULT_NAN, float32Bits } from '../helpers/float-bits.js';
+import { bitsOf, DEFAULT_NAN, float32Bits, nothingSeen, type Seen, tally } from '../helpers/float-bits.js';
 import {
   assertCalls as assertProductCalls,
+  type Moves,
+  movedSince,
+  movesOf,
   type Calls as NativeCalls,
   nativeBackendPair,
   nativeOrSkip,
@@ -237,20 +240,6 @@ function pathCounters(kernels: WasmKernels): number[] {
   ];
 }
 
-/** How often −0, subnormals, ±∞ and NaN came out of the native products. */
-type Seen = Record<'negativeZero' | 'subnormal' | 'infinite' | 'nan', number>;
-const nothingSeen = (): Seen => ({ negativeZero: 0, subnormal: 0, infinite: 0, nan: 0 });
-function tally(counts: Seen, bits: Uint32Array): void {
-  for (let i = 0; i < bits.length; i++) {
-    const b = bits[i]!,
-      magnitude = b & 0x7fffffff;
-    if (b === 0x80000000) counts.negativeZero++;
-    else if (magnitude !== 0 && magnitude < 0x00800000) counts.subnormal++;
-    else if (magnitude === 0x7f800000) counts.infinite++;
-    else if (magnitude > 0x7f800000) counts.nan++;
-  }
-}
-
 /** Both backends' matrices for an m×k x, a k×n W (x·W's output m×n) and an m×n dY (xᵀ·dY's output k×n). */
 function sidesFor({ withNative, wasmOnly }: Pair, m: number, k: number, n: number): [Side, Side] {
   return [withNative, wasmOnly].map((kernels) => ({
@@ -330,22 +319,6 @@ function compareProducts(
     check(`W += ${scale}·xᵀ·dY from SparseRows`, 'update', updateFromRows, fromRows);
     check(`W += ${scale}·xᵀ·dY`, 'update', updateFromMatrix, gradient);
   }
-}
-
-/**
- * Every counter that says which path a product took, by name: zeros skipped (x's, an all-zero dY,
- * dY·Wᵀ's masked outputs), factors rescaled, a rescaled update's negligible elements left out.
- */
-type Moves = Record<keyof WasmKernels['zeroSkips'] | keyof WasmKernels['subnormalRescales'] | 'negligibleProducts' | 'negligibleElements', number>;
-const movesOf = (kernels: WasmKernels): Moves => ({
-  ...kernels.zeroSkips,
-  ...kernels.subnormalRescales,
-  negligibleProducts: kernels.negligibleUpdates.products,
-  negligibleElements: kernels.negligibleUpdates.elements,
-});
-function movedSince(kernels: WasmKernels, before: Moves): Moves {
-  const now = movesOf(kernels);
-  return Object.fromEntries(Object.entries(now).map(([counter, count]) => [counter, count - before[counter as keyof Moves]])) as Moves;
 }
 
 /**

@@ -49,9 +49,12 @@ import { loadMnist } from '../../src/node/mnist-files.js';
 import { resolveTrainConfig } from '../../src/train/config.js';
 import { buildNetwork } from '../../src/train/networks.js';
 import { TrainingRun } from '../../src/train/trainer.js';
-import { DEFAULT_NAN, float32Bits } from '../helpers/float-bits.js';
+import { DEFAULT_NAN, float32Bits, nothingSeen, type Seen, tally } from '../helpers/float-bits.js';
 import {
   assertCalls as assertProductCalls,
+  type Moves,
+  movedSince,
+  movesOf,
   type Calls as NativeCalls,
   nativeBackendPair,
   nativeOrSkip,
@@ -86,19 +89,6 @@ const SHORT_DOT_PRODUCT = 16;
 const backendPair = (module: WebAssembly.Module, products: NativeProducts) => nativeBackendPair(module, products, PRODUCTS);
 const assertCalls = (calls: Calls, before: Calls, expected: Partial<Calls>, message: string) => assertProductCalls(PRODUCTS, calls, before, expected, message);
 type Pair = Awaited<ReturnType<typeof backendPair>>;
-
-/** Every counter that says which path a product took: zeros skipped, factors rescaled (one up and one down, or with the sums), updates left out. */
-type Moves = Record<keyof WasmKernels['zeroSkips'] | keyof WasmKernels['subnormalRescales'] | 'negligibleProducts' | 'negligibleElements', number>;
-const movesOf = (kernels: WasmKernels): Moves => ({
-  ...kernels.zeroSkips,
-  ...kernels.subnormalRescales,
-  negligibleProducts: kernels.negligibleUpdates.products,
-  negligibleElements: kernels.negligibleUpdates.elements,
-});
-function movedSince(kernels: WasmKernels, before: Moves): Moves {
-  const now = movesOf(kernels);
-  return Object.fromEntries(Object.entries(now).map(([counter, count]) => [counter, count - before[counter as keyof Moves]])) as Moves;
-}
 
 const signed = (rng: Rng, x: number) => (rng.uniform() < 0.5 ? -x : x);
 /** ±(1 to 2)·2^e, e from −6 to 5. */
@@ -202,19 +192,6 @@ function drawn(rng: Rng, length: number, value: (i: number) => number, subnormal
   for (let i = 0; i < length; i++) out[i] = value(i);
   if (subnormal !== undefined) out[rng.int(length)] = subnormal;
   return out;
-}
-
-/** How often −0, subnormals, ±∞ and NaN came out of the products. */
-type Seen = Record<'negativeZero' | 'subnormal' | 'infinite' | 'nan', number>;
-const nothingSeen = (): Seen => ({ negativeZero: 0, subnormal: 0, infinite: 0, nan: 0 });
-function tally(counts: Seen, bits: Uint32Array): void {
-  for (const b of bits) {
-    const magnitude = b & 0x7fffffff;
-    if (b === 0x80000000) counts.negativeZero++;
-    else if (magnitude !== 0 && magnitude < 0x00800000) counts.subnormal++;
-    else if (magnitude === 0x7f800000) counts.infinite++;
-    else if (magnitude > 0x7f800000) counts.nan++;
-  }
 }
 
 /** A matrix's float32 bits as they lie in memory (never read as numbers, which could change a NaN's payload). */

@@ -32,7 +32,7 @@ import { loadMnist } from '../../src/node/mnist-files.js';
 import { resolveTrainConfig } from '../../src/train/config.js';
 import { buildNetwork } from '../../src/train/networks.js';
 import { train } from '../../src/train/trainer.js';
-import { bitsOf, DEFAULT_NAN } from '../helpers/float-bits.js';
+import { bitsOf, DEFAULT_NAN, nothingSeen, type Seen, tally } from '../helpers/float-bits.js';
 import {
   assertCalls as assertKernelCalls,
   type Calls as NativeCalls,
@@ -111,18 +111,6 @@ function poolOf(f: number): Uint32Array {
 function windowOf(pool: Uint32Array, length: number, rng: Rng): Uint32Array {
   const start = rng.int(pool.length - length + 1);
   return pool.subarray(start, start + length);
-}
-
-/** How often −0, subnormals, ±∞ and NaN came out of the native kernels. */
-type Seen = Record<'negativeZero' | 'subnormal' | 'infinite' | 'nan', number>;
-function tally(counts: Seen, bits: Uint32Array): void {
-  for (const b of bits) {
-    const magnitude = b & 0x7fffffff;
-    if (b === 0x80000000) counts.negativeZero++;
-    else if (magnitude !== 0 && magnitude < 0x00800000) counts.subnormal++;
-    else if (magnitude === 0x7f800000) counts.infinite++;
-    else if (magnitude > 0x7f800000) counts.nan++;
-  }
 }
 
 /** One backend's matrices for v [k×n] and a batch [m×n] of its layer's outputs. */
@@ -238,7 +226,7 @@ describe("Weight Norm's native kernels: the bits of the relaxed-SIMD kernels the
       if (!products) return;
       const pair = await backendPair(module, products);
       const rng = new Rng(2016);
-      const seen: Seen = { negativeZero: 0, subnormal: 0, infinite: 0, nan: 0 };
+      const seen: Seen = nothingSeen();
       let cases = 0;
       for (const [ki, k] of ROWS.entries()) {
         for (const [ni, n] of COLUMNS.entries()) {

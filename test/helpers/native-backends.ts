@@ -109,3 +109,18 @@ export async function relaxedSimdModules(): Promise<WebAssembly.Module[]> {
   });
   return Promise.all(builds.map(({ bytes }) => compileKernelModule(bytes)));
 }
+
+/** Every counter that says which path a product took: zeros skipped, factors rescaled (one up and one down, or with the sums), updates left out. */
+export type Moves = Record<keyof WasmKernels['zeroSkips'] | keyof WasmKernels['subnormalRescales'] | 'negligibleProducts' | 'negligibleElements', number>;
+export const movesOf = (kernels: WasmKernels): Moves => ({
+  ...kernels.zeroSkips,
+  ...kernels.subnormalRescales,
+  negligibleProducts: kernels.negligibleUpdates.products,
+  negligibleElements: kernels.negligibleUpdates.elements,
+});
+
+/** How far each counter moved since `before`. */
+export function movedSince(kernels: WasmKernels, before: Moves): Moves {
+  const now = movesOf(kernels);
+  return Object.fromEntries(Object.entries(now).map(([counter, count]) => [counter, count - before[counter as keyof Moves]])) as Moves;
+}
