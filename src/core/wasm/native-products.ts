@@ -9,6 +9,7 @@
  * them only where its multiply-add is fused, and they change no bit
  * (test/core/native-*.test.ts). Offsets are bytes into `memory`; sizes are counts.
  */
+import type { KernelExports } from './kernel-module.js';
 
 /**
  * Whether the native Group Norm kernels (native/group-norm.c) take n units in `groups` groups: groups
@@ -30,7 +31,45 @@ export function nativePackScratchBytes(count: number): number {
   return 2 * (count + 16) * 4;
 }
 
-export interface NativeProducts {
+/**
+ * The wasm kernels native code runs with their own parameters, the memory first: the checks and
+ * scalings of assembly/subnormals.ts (native/subnormals.c; scaleByPowerOfTwo's |exponent| from 23
+ * to 100) and the search for negligible updates and the moves of their block of
+ * assembly/negligible-updates.ts (native/negligible-updates.c; a list naming a column past its row
+ * is a RangeError there).
+ */
+export const SUBNORMAL_KERNELS = ['hasSubnormal', 'rescalable', 'scaleByPowerOfTwo'] as const;
+export const NEGLIGIBLE_UPDATE_KERNELS = [
+  'columnSums',
+  'sparseColumnSums',
+  'columnMaxima',
+  'keptUpdates',
+  'gatherColumns',
+  'gatherBlock',
+  'scatterBlock',
+  'scatterColumns',
+] as const;
+export type MemoryFirstKernel = (typeof SUBNORMAL_KERNELS)[number] | (typeof NEGLIGIBLE_UPDATE_KERNELS)[number];
+
+/** A wasm kernel's signature with the memory first. */
+type OnMemory<F> = F extends (...args: infer A) => infer R ? (memory: ArrayBuffer, ...args: A) => R : never;
+type MemoryFirstKernels = { [N in MemoryFirstKernel]: OnMemory<KernelExports[N]> };
+
+/** The native versions of `names`, called as the wasm kernels are: on the memory's buffer of the moment (it is replaced when memory grows). */
+export function onMemory<N extends MemoryFirstKernel>(
+  native: NativeProducts,
+  memory: { readonly buffer: ArrayBuffer },
+  names: readonly N[],
+): Pick<KernelExports, N> {
+  const bound: Record<string, unknown> = {};
+  for (const name of names) {
+    const kernel = native[name] as (memory: ArrayBuffer, ...args: number[]) => unknown;
+    bound[name] = (...args: number[]) => kernel(memory.buffer, ...args);
+  }
+  return bound as Pick<KernelExports, N>;
+}
+
+export interface NativeProducts extends MemoryFirstKernels {
   /** The vector instructions they run on (e.g. 'avx512f'), for the backend's name. */
   readonly vectors: string;
   /** As assembly/sparse-rows.ts' matmulSparseRows; `fromZero` 1 for its in-register sums. */
@@ -92,12 +131,6 @@ export interface NativeProducts {
     indices: number,
     values: number,
   ): void;
-  /** As assembly/subnormals.ts' hasSubnormal (native/subnormals.c). */
-  hasSubnormal(memory: ArrayBuffer, x: number, count: number): number;
-  /** As rescalable (`up` 1 or 0). */
-  rescalable(memory: ArrayBuffer, x: number, count: number, up: number): number;
-  /** As scaleByPowerOfTwo (|exponent| from 23 to 100). */
-  scaleByPowerOfTwo(memory: ArrayBuffer, x: number, count: number, exponent: number): void;
   /** As assembly/rescaled-gemm.ts' gemmAddRescaled (strides in bytes; cols ≥ 4). */
   gemmAddRescaled(
     memory: ArrayBuffer,

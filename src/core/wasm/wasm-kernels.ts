@@ -16,7 +16,15 @@ import type { Matrix } from '../matrix.js';
 import { checkLabel, checkLabelCount, type Labels } from '../softmax-cross-entropy.js';
 import { ForeignStaging } from './foreign-staging.js';
 import { ACTIVATION_CODES, type ActivationCode, instantiateKernelModule, type KernelExports, type WasmVariant } from './kernel-module.js';
-import { NATIVE_COLUMN_MULTIPLE, type NativeProducts, nativeGroupNormTakes, nativePackScratchBytes } from './native-products.js';
+import {
+  NATIVE_COLUMN_MULTIPLE,
+  type NativeProducts,
+  NEGLIGIBLE_UPDATE_KERNELS,
+  nativeGroupNormTakes,
+  nativePackScratchBytes,
+  onMemory,
+  SUBNORMAL_KERNELS,
+} from './native-products.js';
 import { DEFAULT_INITIAL_MEMORY_BYTES, WasmArena } from './wasm-memory.js';
 import { MAX_NONZERO_FRACTION, type SparseProduct } from './zero-skipping.js';
 
@@ -87,7 +95,9 @@ export class WasmKernels implements Kernels {
   /** The whole memory as u32 words, rebuilt when memory grows: for reading a SparseRows' entry count. */
   private words = new Uint32Array(0);
   /** assembly/subnormals.ts' checks and scaling, native where the backend has native code (the same results, 512-bit vectors). */
-  private readonly subnormals: Pick<KernelExports, 'hasSubnormal' | 'rescalable' | 'scaleByPowerOfTwo'>;
+  private readonly subnormals: Pick<KernelExports, (typeof SUBNORMAL_KERNELS)[number]>;
+  /** assembly/negligible-updates.ts' search and moves, native where the backend has native code (the same lists and floats). */
+  private readonly negligibles: Pick<KernelExports, (typeof NEGLIGIBLE_UPDATE_KERNELS)[number]>;
 
   private constructor(
     private readonly kernels: KernelExports,
@@ -100,14 +110,8 @@ export class WasmKernels implements Kernels {
     this.fusedMultiplyAdd = kernels.maddOnce(1 + 2 ** -12, 1 + 2 ** -12, -(1 + 2 ** -11)) === 2 ** -24;
     // Native products sum with fused multiply-adds: the same bits only as a fused build's.
     this.native = this.fusedMultiplyAdd ? native : null;
-    const checks = this.native;
-    this.subnormals = checks
-      ? {
-          hasSubnormal: (x, count) => checks.hasSubnormal(arena.buffer, x, count),
-          rescalable: (x, count, up) => checks.rescalable(arena.buffer, x, count, up),
-          scaleByPowerOfTwo: (x, count, exponent) => checks.scaleByPowerOfTwo(arena.buffer, x, count, exponent),
-        }
-      : kernels;
+    this.subnormals = this.native ? onMemory(this.native, arena, SUBNORMAL_KERNELS) : kernels;
+    this.negligibles = this.native ? onMemory(this.native, arena, NEGLIGIBLE_UPDATE_KERNELS) : kernels;
     this.variant = `wasm ${wasmVariant}${this.native ? ` + native ${this.native.vectors}` : ''}`;
   }
 
@@ -846,7 +850,7 @@ export class WasmKernels implements Kernels {
    * spacing); the other elements would keep theirs. The same bits as the whole product.
    */
   private addRescaledUpdate(pa: number, pb: number, po: number, m: number, k: number, n: number, scale: number): void {
-    const kernels = this.kernels;
+    const negligibles = this.negligibles;
     const [exponentA, exponentB] = RESCALINGS.both;
     const unscaleA = 2 ** -exponentA,
       unscaleB = 2 ** -exponentB;
@@ -860,11 +864,11 @@ export class WasmKernels implements Kernels {
     const blockA = free,
       blockB = blockA + m * rows * 4,
       block = blockB + m * cols * 4;
-    kernels.gatherColumns(pa, m, k, keptRows, rows, blockA);
-    kernels.gatherColumns(pb, m, n, keptCols, cols, blockB);
-    kernels.gatherBlock(po, n, keptRows, rows, keptCols, cols, block);
+    negligibles.gatherColumns(pa, m, k, keptRows, rows, blockA);
+    negligibles.gatherColumns(pb, m, n, keptCols, cols, blockB);
+    negligibles.gatherBlock(po, n, keptRows, rows, keptCols, cols, block);
     this.gemmAddRescaled(blockA, 4, rows * 4, blockB, cols * 4, block, cols * 4, rows, cols, m, scale, unscaleA, unscaleB);
-    kernels.scatterBlock(block, po, n, keptRows, rows, keptCols, cols);
+    negligibles.scatterBlock(block, po, n, keptRows, rows, keptCols, cols);
   }
 
   /**
@@ -873,7 +877,7 @@ export class WasmKernels implements Kernels {
    * addRescaledUpdate does (all k rows: the kernel finds each pixel's row itself).
    */
   private addSparseRescaledUpdate(rows: WasmSparseRows, pb: number, po: number, n: number, scale: number, unscaleB: number, kernelScratchBytes: number): void {
-    const kernels = this.kernels;
+    const negligibles = this.negligibles;
     const m = rows.rows,
       k = rows.cols;
     const kernelScratch = () => this.scratch(kernelScratchBytes); // first in scratch: the blocks go after it
@@ -886,10 +890,10 @@ export class WasmKernels implements Kernels {
     if (cols === 0) return; // every update negligible
     const blockB = free,
       block = blockB + m * cols * 4;
-    kernels.gatherColumns(pb, m, n, keptCols, cols, blockB);
-    kernels.gatherColumns(po, k, n, keptCols, cols, block);
+    negligibles.gatherColumns(pb, m, n, keptCols, cols, blockB);
+    negligibles.gatherColumns(po, k, n, keptCols, cols, block);
     this.sparseRowsRescaledAdd(rows, blockB, block, cols, scale, kernelScratch(), unscaleB);
-    kernels.scatterColumns(block, k, cols, po, n, keptCols);
+    negligibles.scatterColumns(block, k, cols, po, n, keptCols);
   }
 
   /** gemmAddRescaled (assembly/rescaled-gemm.ts), native where the backend has it: the same bits, 512-bit vectors. */
@@ -942,17 +946,17 @@ export class WasmKernels implements Kernels {
     unscaleB: number,
     extraFloats: number,
   ): { rows: number; keptRows: number; cols: number; keptCols: number; free: number } {
-    const kernels = this.kernels;
+    const negligibles = this.negligibles;
     // Column sums f32[k + 4], maxima f32[n + 4], kept rows u32[k], kept columns u32[n], their counts u32[2].
     const sums = this.scratch(before + (k + 4 + n + 4 + k + n + 2 + extraFloats) * 4) + before,
       maxima = sums + (k + 4) * 4,
       keptRows = maxima + (n + 4) * 4,
       keptCols = keptRows + k * 4,
       counts = keptCols + n * 4;
-    if (sparse) kernels.sparseColumnSums(sparse.indices, sparse.values, sparse.entries, k, sums);
-    else kernels.columnSums(pa, m, k, sums);
-    kernels.columnMaxima(pb, m, n, maxima);
-    kernels.keptUpdates(sums, maxima, po, m, k, n, scale, unscaleA, unscaleB, keptRows, keptCols, counts);
+    if (sparse) negligibles.sparseColumnSums(sparse.indices, sparse.values, sparse.entries, k, sums);
+    else negligibles.columnSums(pa, m, k, sums);
+    negligibles.columnMaxima(pb, m, n, maxima);
+    negligibles.keptUpdates(sums, maxima, po, m, k, n, scale, unscaleA, unscaleB, keptRows, keptCols, counts);
     return { rows: this.word(counts), keptRows, cols: this.word(counts + 4), keptCols, free: counts + 8 };
   }
 

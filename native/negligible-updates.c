@@ -1,0 +1,374 @@
+/*
+ * A saturated network's weight updates that may count, found and moved in 512-bit vectors
+ * (assembly/negligible-updates.ts says why the test is safe): the column sums and maxima the test
+ * reads, the test itself, and the gathering of the kept block and its scattering back. The same
+ * floats, lists and counts as the wasm kernels: the test is the same multiplies and comparisons on
+ * each element, the sums the same adds in the same order, and the moves move bits.
+ *
+ * A kept list names columns in increasing order, so each 16 columns of a row are one mask, and a
+ * row's kept columns are gathered with a compress and scattered back with an expand instead of one
+ * float at a time. Any other list (repeats, out of order) is moved one float at a time, in the wasm
+ * kernel's order; a list that names a column past the row is a bad call (a RangeError, nothing
+ * written).
+ */
+#include <math.h>
+#include <stdlib.h>
+
+#include "native-call.h"
+
+/* The largest |scale| and depth the test holds for (negligible-updates.ts' LIMIT). */
+#define LIMIT 1048576.0f
+/* Rows this many 16-column chunks wide keep their masks on the stack (1,024 columns); wider ones allocate them. */
+#define STACK_CHUNKS 64
+
+/* A row's chunks' masks: on the stack when few, else allocated. */
+typedef struct {
+  uint16_t stack[STACK_CHUNKS];
+  uint16_t* masks;
+} chunk_masks_t;
+
+/* `chunks` zeroed masks; NULL (and a throw) if they cannot be allocated. */
+static uint16_t* chunk_masks(call_t* call, chunk_masks_t* holder, uint32_t chunks) {
+  holder->masks = chunks <= STACK_CHUNKS ? holder->stack : calloc(chunks, sizeof(uint16_t));
+  if (!holder->masks) return fail(call, "out of memory for the column masks"), NULL;
+  if (holder->masks == holder->stack) {
+    for (uint32_t c = 0; c < chunks; c++) holder->stack[c] = 0;
+  }
+  return holder->masks;
+}
+
+static void free_chunk_masks(chunk_masks_t* holder) {
+  if (holder->masks != holder->stack) free(holder->masks);
+}
+
+static uint32_t chunks_of(uint32_t cols) {
+  return (cols + 15) / 16;
+}
+
+/*
+ * Reads `list` (count column indices of a row `cols` wide): 0 with a RangeError when one lies past
+ * the row; else 1, with `masks` (chunks_of(cols), zeroed) set to its columns when they increase
+ * strictly (`*increasing` 1), or left as they were (0: the list is moved one float at a time).
+ */
+static int read_list(call_t* call, const uint32_t* list, uint32_t count, uint32_t cols, uint16_t* masks, int* increasing) {
+  *increasing = 1;
+  for (uint32_t q = 0; q < count; q++) {
+    if (list[q] >= cols) return fail(call, "a list names a column past the row"), 0;
+    if (q > 0 && list[q] <= list[q - 1]) *increasing = 0;
+  }
+  if (*increasing) {
+    for (uint32_t q = 0; q < count; q++) masks[list[q] / 16] |= (uint16_t)(1u << (list[q] % 16));
+  }
+  return 1;
+}
+
+/* Whether [a, a + aBytes) and [b, b + bBytes) share a byte (the fast moves read before they write; overlapping regions go one float at a time). */
+static int overlap(const void* a, double aBytes, const void* b, double bBytes) {
+  const uintptr_t x = (uintptr_t)a, y = (uintptr_t)b;
+  return (double)x < (double)y + bBytes && (double)y < (double)x + aBytes;
+}
+
+/* to[q] = from[columns q names], for one row: the kept lanes of each chunk compressed to the front and stored. */
+AVX512 static void gather_row(const float* from, uint32_t cols, const uint16_t* masks, float* to) {
+  uint32_t at = 0;
+  for (uint32_t c = 0, j = 0; j < cols; c++, j += 16) {
+    const __mmask16 kept = masks[c];
+    if (!kept) continue;
+    const __m512 v = _mm512_maskz_loadu_ps(first_lanes(cols - j), from + j);
+    const uint32_t taken = (uint32_t)__builtin_popcount(kept);
+    _mm512_mask_storeu_ps(to + at, first_lanes(taken), _mm512_maskz_compress_ps(kept, v));
+    at += taken;
+  }
+}
+
+/* to[columns q names] = from[q], for one row: gather_row undone with expands and masked stores. */
+AVX512 static void scatter_row(const float* from, uint32_t cols, const uint16_t* masks, float* to) {
+  uint32_t at = 0;
+  for (uint32_t c = 0, j = 0; j < cols; c++, j += 16) {
+    const __mmask16 kept = masks[c];
+    if (!kept) continue;
+    const uint32_t taken = (uint32_t)__builtin_popcount(kept);
+    const __m512 v = _mm512_maskz_loadu_ps(first_lanes(taken), from + at);
+    _mm512_mask_storeu_ps(to + j, kept, _mm512_maskz_expand_ps(kept, v));
+    at += taken;
+  }
+}
+
+/* gatherColumns(memory, src, rows, cols, list, count, out): out[r, q] = src[r, list[q]]. */
+AVX512 static napi_value gather_columns(napi_env env, napi_callback_info info) {
+  napi_value args[7];
+  call_t call;
+  if (!start_call(&call, env, info, args, 7, "gatherColumns")) return NULL;
+  const uint32_t rows = arg_u32(&call, 2), cols = arg_u32(&call, 3), count = arg_u32(&call, 5);
+  const float* src = region(&call, arg_u32(&call, 1), (double)rows * cols, 4);
+  const uint32_t* list = region(&call, arg_u32(&call, 4), count, 4);
+  float* out = region(&call, arg_u32(&call, 6), (double)rows * count, 4);
+  if (!out) return NULL;
+  chunk_masks_t holder;
+  uint16_t* masks = chunk_masks(&call, &holder, chunks_of(cols));
+  int increasing = 0;
+  if (masks && read_list(&call, list, count, cols, masks, &increasing)) {
+    const int fast = increasing && !overlap(src, (double)rows * cols * 4, out, (double)rows * count * 4);
+    for (uint32_t r = 0; r < rows; r++) {
+      const float* from = src + (size_t)r * cols;
+      float* to = out + (size_t)r * count;
+      if (fast) {
+        gather_row(from, cols, masks, to);
+      } else {
+        for (uint32_t q = 0; q < count; q++) to[q] = from[list[q]];
+      }
+    }
+  }
+  free_chunk_masks(&holder);
+  return NULL;
+}
+
+/* scatterColumns(memory, block, rows, count, dst, cols, list): dst[r, list[q]] = block[r, q]. */
+AVX512 static napi_value scatter_columns(napi_env env, napi_callback_info info) {
+  napi_value args[7];
+  call_t call;
+  if (!start_call(&call, env, info, args, 7, "scatterColumns")) return NULL;
+  const uint32_t rows = arg_u32(&call, 2), count = arg_u32(&call, 3), cols = arg_u32(&call, 5);
+  const float* block = region(&call, arg_u32(&call, 1), (double)rows * count, 4);
+  float* dst = region(&call, arg_u32(&call, 4), (double)rows * cols, 4);
+  const uint32_t* list = region(&call, arg_u32(&call, 6), count, 4);
+  if (!list) return NULL;
+  chunk_masks_t holder;
+  uint16_t* masks = chunk_masks(&call, &holder, chunks_of(cols));
+  int increasing = 0;
+  if (masks && read_list(&call, list, count, cols, masks, &increasing)) {
+    const int fast = increasing && !overlap(block, (double)rows * count * 4, dst, (double)rows * cols * 4);
+    for (uint32_t r = 0; r < rows; r++) {
+      const float* from = block + (size_t)r * count;
+      float* to = dst + (size_t)r * cols;
+      if (fast) {
+        scatter_row(from, cols, masks, to);
+      } else {
+        for (uint32_t q = 0; q < count; q++) to[list[q]] = from[q];
+      }
+    }
+  }
+  free_chunk_masks(&holder);
+  return NULL;
+}
+
+/*
+ * The rows of c (`cols` floats wide, at byte offset cOffset) that rowList names, each checked
+ * inside memory, and the span from the lowest to the end of the highest (for the overlap test);
+ * NULL with a RangeError when one lies outside.
+ */
+static float* listed_rows(call_t* call, uint32_t cOffset, uint32_t cols, const uint32_t* rowList, uint32_t rowCount, double* spanBytes) {
+  uint32_t highest = 0;
+  for (uint32_t p = 0; p < rowCount; p++) highest = rowList[p] > highest ? rowList[p] : highest;
+  *spanBytes = ((double)highest + 1) * cols * 4;
+  return region(call, cOffset, rowCount > 0 ? ((double)highest + 1) * cols : 0, 4);
+}
+
+/* gatherBlock(memory, c, cols, rowList, rowCount, colList, colCount, out): out[p, q] = c[rowList[p], colList[q]]. */
+AVX512 static napi_value gather_block(napi_env env, napi_callback_info info) {
+  napi_value args[8];
+  call_t call;
+  if (!start_call(&call, env, info, args, 8, "gatherBlock")) return NULL;
+  const uint32_t cols = arg_u32(&call, 2), rowCount = arg_u32(&call, 4), colCount = arg_u32(&call, 6);
+  const uint32_t* rowList = region(&call, arg_u32(&call, 3), rowCount, 4);
+  const uint32_t* colList = region(&call, arg_u32(&call, 5), colCount, 4);
+  float* out = region(&call, arg_u32(&call, 7), (double)rowCount * colCount, 4);
+  if (!out) return NULL;
+  double span = 0;
+  const float* c = listed_rows(&call, arg_u32(&call, 1), cols, rowList, rowCount, &span);
+  if (!c) return NULL;
+  chunk_masks_t holder;
+  uint16_t* masks = chunk_masks(&call, &holder, chunks_of(cols));
+  int increasing = 0;
+  if (masks && read_list(&call, colList, colCount, cols, masks, &increasing)) {
+    const int fast = increasing && !overlap(c, span, out, (double)rowCount * colCount * 4);
+    for (uint32_t p = 0; p < rowCount; p++) {
+      const float* from = c + (size_t)rowList[p] * cols;
+      float* to = out + (size_t)p * colCount;
+      if (fast) {
+        gather_row(from, cols, masks, to);
+      } else {
+        for (uint32_t q = 0; q < colCount; q++) to[q] = from[colList[q]];
+      }
+    }
+  }
+  free_chunk_masks(&holder);
+  return NULL;
+}
+
+/* scatterBlock(memory, block, c, cols, rowList, rowCount, colList, colCount): c[rowList[p], colList[q]] = block[p, q]. */
+AVX512 static napi_value scatter_block(napi_env env, napi_callback_info info) {
+  napi_value args[8];
+  call_t call;
+  if (!start_call(&call, env, info, args, 8, "scatterBlock")) return NULL;
+  const uint32_t cols = arg_u32(&call, 3), rowCount = arg_u32(&call, 5), colCount = arg_u32(&call, 7);
+  const uint32_t* rowList = region(&call, arg_u32(&call, 4), rowCount, 4);
+  const uint32_t* colList = region(&call, arg_u32(&call, 6), colCount, 4);
+  const float* block = region(&call, arg_u32(&call, 1), (double)rowCount * colCount, 4);
+  if (!block) return NULL;
+  double span = 0;
+  float* c = listed_rows(&call, arg_u32(&call, 2), cols, rowList, rowCount, &span);
+  if (!c) return NULL;
+  chunk_masks_t holder;
+  uint16_t* masks = chunk_masks(&call, &holder, chunks_of(cols));
+  int increasing = 0;
+  if (masks && read_list(&call, colList, colCount, cols, masks, &increasing)) {
+    const int fast = increasing && !overlap(c, span, block, (double)rowCount * colCount * 4);
+    for (uint32_t p = 0; p < rowCount; p++) {
+      const float* from = block + (size_t)p * colCount;
+      float* to = c + (size_t)rowList[p] * cols;
+      if (fast) {
+        scatter_row(from, cols, masks, to);
+      } else {
+        for (uint32_t q = 0; q < colCount; q++) to[colList[q]] = from[q];
+      }
+    }
+  }
+  free_chunk_masks(&holder);
+  return NULL;
+}
+
+/* columnSums(memory, a, m, k, sums): sums[i] = Σ_t |a[t, i]|, added in t order. */
+AVX512 static napi_value column_sums(napi_env env, napi_callback_info info) {
+  napi_value args[5];
+  call_t call;
+  if (!start_call(&call, env, info, args, 5, "columnSums")) return NULL;
+  const uint32_t m = arg_u32(&call, 2), k = arg_u32(&call, 3);
+  const float* a = region(&call, arg_u32(&call, 1), (double)m * k, 4);
+  float* sums = region(&call, arg_u32(&call, 4), k, 4);
+  if (!sums) return NULL;
+  for (uint32_t i = 0; i < k; i += 16) {
+    const __mmask16 inside = first_lanes(k - i);
+    __m512 sum = _mm512_setzero_ps();
+    for (uint32_t t = 0; t < m; t++) sum = add_in_order(sum, _mm512_abs_ps(_mm512_maskz_loadu_ps(inside, a + (size_t)t * k + i)));
+    _mm512_mask_storeu_ps(sums + i, inside, sum);
+  }
+  return NULL;
+}
+
+/* sparseColumnSums(memory, indices, values, entries, k, sums): columnSums of k columns given as their nonzeros, in entry order. */
+static napi_value sparse_column_sums(napi_env env, napi_callback_info info) {
+  napi_value args[6];
+  call_t call;
+  if (!start_call(&call, env, info, args, 6, "sparseColumnSums")) return NULL;
+  const uint32_t entries = arg_u32(&call, 3), k = arg_u32(&call, 4);
+  const uint32_t* indices = region(&call, arg_u32(&call, 1), entries, 4);
+  const float* values = region(&call, arg_u32(&call, 2), entries, 4);
+  float* sums = region(&call, arg_u32(&call, 5), k, 4);
+  if (!sums) return NULL;
+  for (uint32_t e = 0; e < entries; e++) {
+    if (indices[e] >= k) return fail(&call, "an entry's column lies past k"), NULL;
+  }
+  for (uint32_t i = 0; i < k; i++) sums[i] = 0;
+  for (uint32_t e = 0; e < entries; e++) sums[indices[e]] = sums[indices[e]] + fabsf(values[e]);
+  return NULL;
+}
+
+/* columnMaxima(memory, b, m, n, maxima): maxima[j] = max_t |b[t, j]|; a NaN stays, as the quiet NaN the wasm max gives. */
+AVX512 static napi_value column_maxima(napi_env env, napi_callback_info info) {
+  napi_value args[5];
+  call_t call;
+  if (!start_call(&call, env, info, args, 5, "columnMaxima")) return NULL;
+  const uint32_t m = arg_u32(&call, 2), n = arg_u32(&call, 3);
+  const float* b = region(&call, arg_u32(&call, 1), (double)m * n, 4);
+  float* maxima = region(&call, arg_u32(&call, 4), n, 4);
+  if (!maxima) return NULL;
+  for (uint32_t j = 0; j < n; j += 16) {
+    const __mmask16 inside = first_lanes(n - j);
+    __m512 largest = _mm512_setzero_ps();
+    __mmask16 nan = 0;
+    for (uint32_t t = 0; t < m; t++) {
+      const __m512 v = _mm512_abs_ps(_mm512_maskz_loadu_ps(inside, b + (size_t)t * n + j));
+      nan |= _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+      largest = _mm512_max_ps(largest, v);
+    }
+    _mm512_mask_storeu_ps(maxima + j, inside, _mm512_mask_blend_ps(nan, largest, _mm512_set1_ps(NAN)));
+  }
+  return NULL;
+}
+
+/*
+ * keptUpdates(memory, sums, maxima, c, m, k, n, scale, unscaleA, unscaleB, keptRows, keptCols, counts):
+ * the rows and columns of c[k, n] += scale·(aᵀ·b) whose update may count (negligible-updates.ts'
+ * keptUpdates: the same test on each element, the same lists and counts).
+ */
+AVX512 static napi_value kept_updates(napi_env env, napi_callback_info info) {
+  napi_value args[13];
+  call_t call;
+  if (!start_call(&call, env, info, args, 13, "keptUpdates")) return NULL;
+  const uint32_t m = arg_u32(&call, 4), k = arg_u32(&call, 5), n = arg_u32(&call, 6);
+  const float scale = arg_f32(&call, 7), unscaleA = arg_f32(&call, 8), unscaleB = arg_f32(&call, 9);
+  const float* sums = region(&call, arg_u32(&call, 1), k, 4);
+  const float* maxima = region(&call, arg_u32(&call, 2), n, 4);
+  const float* c = region(&call, arg_u32(&call, 3), (double)k * n, 4);
+  uint32_t* keptRows = region(&call, arg_u32(&call, 10), k, 4);
+  uint32_t* keptCols = region(&call, arg_u32(&call, 11), n, 4);
+  uint32_t* counts = region(&call, arg_u32(&call, 12), 2, 4);
+  if (!counts) return NULL;
+  if (!(fabsf(scale) <= LIMIT) || (float)m > LIMIT) {
+    for (uint32_t i = 0; i < k; i++) keptRows[i] = i;
+    for (uint32_t j = 0; j < n; j++) keptCols[j] = j;
+    counts[0] = k;
+    counts[1] = n;
+    return NULL;
+  }
+  chunk_masks_t holder;
+  chunk_masks_t testedHolder;
+  uint16_t* flags = chunk_masks(&call, &holder, chunks_of(n));
+  uint16_t* tested = flags ? chunk_masks(&call, &testedHolder, chunks_of(n)) : NULL;
+  if (!tested) return free_chunk_masks(&holder), NULL;
+  /* 2^−27/|scale|, times 2^E for the scaled factors (one rounding, as in the wasm kernel) */
+  const __m512 factor = _mm512_set1_ps((float)(1.0 / (134217728.0 * (double)fabsf(scale) * (double)unscaleA * (double)unscaleB)));
+  const __m512 smallestOld = _mm512_set1_ps(8.673617379884035e-19f), infinity = _mm512_set1_ps(INFINITY); /* 2^−60 */
+  uint32_t rowCount = 0;
+  for (uint32_t i = 0; i < k; i++) {
+    const __m512 x = _mm512_set1_ps(sums[i]);
+    const float* row = c + (size_t)i * n;
+    __mmask16 rowKept = 0;
+    for (uint32_t j = 0, chunk = 0; j < n; j += 16, chunk++) {
+      const __mmask16 inside = first_lanes(n - j);
+      const __m512 old = _mm512_abs_ps(_mm512_maskz_loadu_ps(inside, row + j));
+      const __m512 bound = _mm512_mul_ps(x, _mm512_maskz_loadu_ps(inside, maxima + j));
+      const __mmask16 negligible = _mm512_cmp_ps_mask(bound, _mm512_mul_ps(old, factor), _CMP_LT_OQ) &
+                                   _mm512_cmp_ps_mask(old, smallestOld, _CMP_GE_OQ) & _mm512_cmp_ps_mask(old, infinity, _CMP_LT_OQ);
+      const __mmask16 kept = inside & (__mmask16)~negligible;
+      flags[chunk] |= kept;
+      rowKept |= kept;
+    }
+    if (rowKept) keptRows[rowCount++] = i;
+  }
+  /* whole tiles of 4 columns: the first columns not kept join until the count is a multiple of 4 (or n) */
+  uint32_t flagged = 0;
+  for (uint32_t chunk = 0; chunk < chunks_of(n); chunk++) {
+    flagged += (uint32_t)__builtin_popcount(flags[chunk]);
+    tested[chunk] = flags[chunk];
+  }
+  for (uint32_t j = 0; (flagged & 3) != 0 && j < n; j++) {
+    if (!(flags[j / 16] & (1u << (j % 16)))) {
+      flags[j / 16] |= (uint16_t)(1u << (j % 16));
+      flagged++;
+    }
+  }
+  uint32_t colCount = 0;
+  for (uint32_t j = 0; j < n; j++) {
+    if (flags[j / 16] & (1u << (j % 16))) keptCols[colCount++] = j;
+  }
+  /* past the list, what the wasm kernel leaves there: its flags (all ones for a column the test kept, 1 for one joined to fill a tile) */
+  for (uint32_t j = colCount; j < n; j++) keptCols[j] = (tested[j / 16] & (1u << (j % 16))) ? 0xffffffffu : (flags[j / 16] & (1u << (j % 16))) ? 1 : 0;
+  counts[0] = rowCount;
+  counts[1] = colCount;
+  free_chunk_masks(&holder);
+  free_chunk_masks(&testedHolder);
+  return NULL;
+}
+
+void register_negligible_updates(napi_env env, napi_value exports) {
+  export_function(env, exports, "keptUpdates", kept_updates);
+  export_function(env, exports, "columnSums", column_sums);
+  export_function(env, exports, "sparseColumnSums", sparse_column_sums);
+  export_function(env, exports, "columnMaxima", column_maxima);
+  export_function(env, exports, "gatherColumns", gather_columns);
+  export_function(env, exports, "gatherBlock", gather_block);
+  export_function(env, exports, "scatterBlock", scatter_block);
+  export_function(env, exports, "scatterColumns", scatter_columns);
+}
