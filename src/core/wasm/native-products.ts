@@ -148,6 +148,10 @@ export interface NativeProducts extends MemoryFirstKernels {
     unscaleA: number,
     unscaleB: number,
   ): void;
+  /** As assembly/fast-math.ts' sigmoidForward (native/sigmoid.c; out may be x). */
+  sigmoidForward(memory: ArrayBuffer, x: number, out: number, count: number): void;
+  /** As assembly/elementwise.ts' activationBackward for the sigmoid: dx = dy·y·(1 − y) (dx may be dy). */
+  sigmoidBackward(memory: ArrayBuffer, y: number, dy: number, dx: number, count: number): void;
   /** As assembly/weight-norm.ts' weightNormScale (native/weight-norm.c); n a multiple of 16. */
   weightNormScale(memory: ArrayBuffer, v: number, k: number, n: number, g: number, norms: number, scale: number): void;
   /** As weightNormBackward (tMean 0 for none); n a multiple of 16. */

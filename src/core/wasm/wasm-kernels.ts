@@ -411,7 +411,8 @@ export class WasmKernels implements Kernels {
     this.staging.begin();
     const px = this.read(x, 'activationForward'),
       po = this.write(out, 'activationForward');
-    this.kernels.activationForward(code, px, po, x.size);
+    if (code === ACTIVATION_CODES.sigmoid && this.native) this.native.sigmoidForward(this.arena.buffer, px, po, x.size);
+    else this.kernels.activationForward(code, px, po, x.size);
     this.staging.finish();
   }
 
@@ -422,7 +423,8 @@ export class WasmKernels implements Kernels {
     const py = this.read(y, 'activationBackward'),
       pdy = this.read(dy, 'activationBackward'),
       pdx = this.write(dx, 'activationBackward');
-    this.kernels.activationBackward(code, py, pdy, pdx, y.size);
+    if (code === ACTIVATION_CODES.sigmoid && this.native) this.native.sigmoidBackward(this.arena.buffer, py, pdy, pdx, y.size);
+    else this.kernels.activationBackward(code, py, pdy, pdx, y.size);
     this.staging.finish();
   }
 

@@ -1,0 +1,126 @@
+/*
+ * The logistic sigmoid and its backward pass (assembly/fast-math.ts' sigmoidForward, elementwise.ts'
+ * dy·y·(1 − y)) in 512-bit vectors, with the same bits: every lane is the wasm kernel's sequence of
+ * operations (its multiply-adds fused, as the relaxed-SIMD build's are on FMA hardware), each in
+ * the wasm kernel's operand order where a NaN could tell them apart. Half of the article's runs use
+ * the sigmoid; in the saturated ones (std 10) its inputs reach past ±87, where e^(−|x|) is
+ * subnormal, and the forward pass takes fast-math.ts' path that rounds those without a subnormal
+ * operation (a microcode assist on Intel cores). The backward pass's multiplies still meet
+ * subnormal y; an assist serves a whole instruction, here sixteen lanes instead of four.
+ */
+#include "native-call.h"
+
+/* fast-math.ts' constants, the same floats. */
+#define EXP_INPUT_MIN -112.0f
+#define LOG2E 1.44269504088896341f
+#define LN2_HIGH 0.693359375f
+#define LN2_LOW -2.12194440e-4f
+#define ROUNDING_MAGIC 12582912.0f
+#define SUBNORMAL_SHIFT 64
+#define GRID_OFFSET 2.168404344971009e-19f
+#define GRID_TO_BITS 3.8685626227668134e25f
+#define SIGMOID_NORMAL_BELOW 80.0f
+
+/* a where `lanes` is set, else b (selectLanes). */
+AVX512 static inline __m512 select_lanes(__m512 a, __m512 b, __mmask16 lanes) {
+  return _mm512_mask_blend_ps(lanes, b, a);
+}
+
+AVX512 static inline __m512 bits_to_float(__m512i bits) {
+  return _mm512_castsi512_ps(bits);
+}
+
+/* fast-math.ts' toSubnormalGrid: round(a·b·2^−64) on the subnormal grid, as an integer's bits, for `lanes`. */
+AVX512 static inline __m512 to_subnormal_grid(__m512 a, __m512 b, __mmask16 lanes) {
+  const __m512 offset = _mm512_set1_ps(GRID_OFFSET);
+  const __m512 gridMultiple = _mm512_sub_ps(_mm512_fmadd_ps(a, select_lanes(b, _mm512_setzero_ps(), lanes), offset), offset);
+  return _mm512_castsi512_ps(_mm512_cvttps_epi32(mul_in_order(gridMultiple, _mm512_set1_ps(GRID_TO_BITS))));
+}
+
+/* fast-math.ts' expNonPositive: e^t for t ≤ 0; `subnormal_free` rounds results below 2^−126 on normal floats. */
+AVX512 static inline __m512 exp_non_positive(__m512 t, int subnormal_free) {
+  const __m512 minimum = _mm512_set1_ps(EXP_INPUT_MIN), magic = _mm512_set1_ps(ROUNDING_MAGIC);
+  /* pmax(t, minimum): t unless t is below the bound (a NaN stays) */
+  const __m512 clamped = select_lanes(minimum, t, _mm512_cmp_ps_mask(t, minimum, _CMP_LT_OQ));
+  const __m512 shifted = _mm512_fmadd_ps(clamped, _mm512_set1_ps(LOG2E), magic);
+  const __m512 n = _mm512_sub_ps(shifted, magic);
+  __m512 r = _mm512_fmadd_ps(n, _mm512_set1_ps(-LN2_HIGH), clamped);
+  r = _mm512_fmadd_ps(n, _mm512_set1_ps(-LN2_LOW), r);
+  __m512 p = _mm512_fmadd_ps(_mm512_set1_ps(1.9875691500e-4f), r, _mm512_set1_ps(1.3981999507e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+  p = _mm512_fmadd_ps(p, mul_in_order(r, r), add_in_order(r, _mm512_set1_ps(1)));
+  const __m512i nBits = _mm512_sub_epi32(_mm512_castps_si512(shifted), _mm512_castps_si512(magic));
+  const __m512i half = _mm512_srai_epi32(nBits, 1), bias = _mm512_set1_epi32(127);
+  const __m512 scaleA = bits_to_float(_mm512_slli_epi32(_mm512_add_epi32(half, bias), 23));
+  const __m512i scaleBBits = _mm512_slli_epi32(_mm512_add_epi32(_mm512_sub_epi32(nBits, half), bias), 23);
+  const __m512 scaleB = bits_to_float(scaleBBits);
+  const __m512 scaled = mul_in_order(p, scaleA);
+  if (!subnormal_free) return mul_in_order(scaled, scaleB);
+  const __mmask16 subnormal = _mm512_cmp_ps_mask(n, _mm512_set1_ps(-126), _CMP_LT_OQ);
+  if (!subnormal) return mul_in_order(scaled, scaleB);
+  const __m512 normal = mul_in_order(scaled, select_lanes(_mm512_set1_ps(1), scaleB, subnormal));
+  const __m512 raised = bits_to_float(_mm512_add_epi32(scaleBBits, _mm512_set1_epi32(SUBNORMAL_SHIFT << 23)));
+  return select_lanes(to_subnormal_grid(scaled, raised, subnormal), normal, subnormal);
+}
+
+/* fast-math.ts' sigmoid4: 1/(1 + e) for x ≥ 0 and e/(1 + e) below, e = e^(−|x|). */
+AVX512 static inline __m512 sigmoid16(__m512 x, int subnormal_free) {
+  const __m512 magnitude = _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(x), _mm512_set1_epi32(0x7fffffff)));
+  const __m512 e = exp_non_positive(_mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(magnitude), _mm512_set1_epi32((int)0x80000000))), subnormal_free);
+  const __m512 one = _mm512_set1_ps(1);
+  const __mmask16 positive = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_GE_OQ);
+  if (!subnormal_free) return _mm512_div_ps(select_lanes(one, e, positive), add_in_order(one, e));
+  /* a subnormal e (or 0): divide 0 instead, and take e itself below 0 */
+  const __mmask16 tiny = _mm512_cmplt_epi32_mask(_mm512_and_si512(_mm512_castps_si512(e), _mm512_set1_epi32(0x7fffffff)), _mm512_set1_epi32(0x00800000));
+  const __m512 divided = _mm512_maskz_mov_ps((__mmask16)~tiny, e);
+  const __m512 quotient = _mm512_div_ps(select_lanes(one, divided, positive), add_in_order(one, divided));
+  return select_lanes(e, quotient, tiny & (__mmask16)~positive);
+}
+
+/* sigmoidForward(memory, x, out, count): out = sigmoid(x); out may be x. */
+AVX512 static napi_value sigmoid_forward(napi_env env, napi_callback_info info) {
+  napi_value args[4];
+  call_t call;
+  if (!start_call(&call, env, info, args, 4, "sigmoidForward")) return NULL;
+  const uint32_t count = arg_u32(&call, 3);
+  const float* x = region(&call, arg_u32(&call, 1), count, 4);
+  float* out = region(&call, arg_u32(&call, 2), count, 4);
+  if (!out) return NULL;
+  const __m512 limit = _mm512_set1_ps(SIGMOID_NORMAL_BELOW);
+  for (uint32_t j = 0; j < count; j += 16) {
+    const __mmask16 inside = first_lanes(count - j);
+    const __m512 v = _mm512_maskz_loadu_ps(inside, x + j);
+    /* the two paths give the same bits; the one without subnormal operations only where a lane needs it */
+    const int large = _mm512_cmp_ps_mask(_mm512_abs_ps(v), limit, _CMP_GE_OQ) != 0;
+    _mm512_mask_storeu_ps(out + j, inside, large ? sigmoid16(v, 1) : sigmoid16(v, 0));
+  }
+  return NULL;
+}
+
+/* sigmoidBackward(memory, y, dy, dx, count): dx = dy·y·(1 − y), multiplied in that order; dx may be dy. */
+AVX512 static napi_value sigmoid_backward(napi_env env, napi_callback_info info) {
+  napi_value args[5];
+  call_t call;
+  if (!start_call(&call, env, info, args, 5, "sigmoidBackward")) return NULL;
+  const uint32_t count = arg_u32(&call, 4);
+  const float* y = region(&call, arg_u32(&call, 1), count, 4);
+  const float* dy = region(&call, arg_u32(&call, 2), count, 4);
+  float* dx = region(&call, arg_u32(&call, 3), count, 4);
+  if (!dx) return NULL;
+  const __m512 one = _mm512_set1_ps(1);
+  for (uint32_t j = 0; j < count; j += 16) {
+    const __mmask16 inside = first_lanes(count - j);
+    const __m512 v = _mm512_maskz_loadu_ps(inside, y + j);
+    const __m512 product = mul_in_order(mul_in_order(_mm512_maskz_loadu_ps(inside, dy + j), v), _mm512_sub_ps(one, v));
+    _mm512_mask_storeu_ps(dx + j, inside, product);
+  }
+  return NULL;
+}
+
+void register_sigmoid(napi_env env, napi_value exports) {
+  export_function(env, exports, "sigmoidForward", sigmoid_forward);
+  export_function(env, exports, "sigmoidBackward", sigmoid_backward);
+}
