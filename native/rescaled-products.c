@@ -260,12 +260,35 @@ AVX512 static inline __attribute__((always_inline)) void rescaled_rows_block(flo
   }
 }
 
+typedef void (*rescaled_rows_t)(float* out, const float* b, size_t stride, const uint32_t* rows, const float* values, uint32_t count, __mmask16 lanes,
+                                float scale, const grid_t* g);
+#define RESCALED_ROWS(VECTORS)                                                                                                               \
+  AVX512 static void rescaled_rows_##VECTORS(float* out, const float* b, size_t stride, const uint32_t* rows, const float* values, uint32_t count, \
+                                             __mmask16 lanes, float scale, const grid_t* g) {                                                \
+    rescaled_rows_block(out, b, stride, rows, values, count, VECTORS, lanes, scale, g);                                                     \
+  }
+RESCALED_ROWS(1)
+RESCALED_ROWS(2)
+RESCALED_ROWS(3)
+RESCALED_ROWS(4)
+RESCALED_ROWS(5)
+RESCALED_ROWS(6)
+RESCALED_ROWS(7)
+RESCALED_ROWS(8)
+static const rescaled_rows_t RESCALED_ROWS_OF[9] = {NULL,            rescaled_rows_1, rescaled_rows_2, rescaled_rows_3, rescaled_rows_4,
+                                                    rescaled_rows_5, rescaled_rows_6, rescaled_rows_7, rescaled_rows_8};
+
+/*
+ * Blocks of 8 vectors (128 columns), then one block of the vectors left (a gathered block of kept
+ * columns is often 112 or 120 wide): the vectors of a block are independent chains of steps, which
+ * the core overlaps; one vector at a time, each step would wait for the one before it.
+ */
 AVX512 void add_scaled_rows_rescaled(float* out, const float* b, uint32_t n, size_t stride, const uint32_t* rows, const float* values, uint32_t count,
                                      float scale, float unscaleB) {
   const grid_t g = grid_of(1, unscaleB);
   uint32_t j = 0;
-  for (; j + 128 <= n; j += 128) rescaled_rows_block(out + j, b + j, stride, rows, values, count, 8, 0xFFFF, scale, &g);
-  for (; j < n; j += 16) rescaled_rows_block(out + j, b + j, stride, rows, values, count, 1, first_lanes(n - j), scale, &g);
+  for (; j + 128 <= n; j += 128) rescaled_rows_8(out + j, b + j, stride, rows, values, count, 0xFFFF, scale, &g);
+  if (j < n) RESCALED_ROWS_OF[(n - j + 15) / 16](out + j, b + j, stride, rows, values, count, first_lanes(n - j - (n - j - 1) / 16 * 16), scale, &g);
 }
 
 void register_rescaled_products(napi_env env, napi_value exports) {
