@@ -288,6 +288,17 @@ AVX512 static napi_value column_maxima(napi_env env, napi_callback_info info) {
 }
 
 /*
+ * The test on sixteen elements c[i, j..] of a row: x·maxima[j] < |old|·factor, with 2^−60 ≤ |old| < ∞
+ * (x = sums[i]). Whole vectors, then the last one masked: masked in every iteration, such loops ran
+ * about half as fast here.
+ */
+AVX512 static inline __mmask16 negligible(__m512 x, __m512 row, __m512 maxima, __m512 factor) {
+  const __m512 old = _mm512_abs_ps(row);
+  return _mm512_cmp_ps_mask(_mm512_mul_ps(x, maxima), _mm512_mul_ps(old, factor), _CMP_LT_OQ) &
+         _mm512_cmp_ps_mask(old, _mm512_set1_ps(8.673617379884035e-19f), _CMP_GE_OQ) & _mm512_cmp_ps_mask(old, _mm512_set1_ps(INFINITY), _CMP_LT_OQ);
+}
+
+/*
  * keptUpdates(memory, sums, maxima, c, m, k, n, scale, unscaleA, unscaleB, keptRows, keptCols, counts):
  * the rows and columns of c[k, n] += scale·(aᵀ·b) whose update may count (negligible-updates.ts'
  * keptUpdates: the same test on each element, the same lists and counts).
@@ -319,19 +330,20 @@ AVX512 static napi_value kept_updates(napi_env env, napi_callback_info info) {
   if (!tested) return free_chunk_masks(&holder), NULL;
   /* 2^−27/|scale|, times 2^E for the scaled factors (one rounding, as in the wasm kernel) */
   const __m512 factor = _mm512_set1_ps((float)(1.0 / (134217728.0 * (double)fabsf(scale) * (double)unscaleA * (double)unscaleB)));
-  const __m512 smallestOld = _mm512_set1_ps(8.673617379884035e-19f), infinity = _mm512_set1_ps(INFINITY); /* 2^−60 */
   uint32_t rowCount = 0;
   for (uint32_t i = 0; i < k; i++) {
     const __m512 x = _mm512_set1_ps(sums[i]);
     const float* row = c + (size_t)i * n;
     __mmask16 rowKept = 0;
-    for (uint32_t j = 0, chunk = 0; j < n; j += 16, chunk++) {
+    uint32_t j = 0, chunk = 0;
+    for (; j + 16 <= n; j += 16, chunk++) {
+      const __mmask16 kept = (__mmask16)~negligible(x, _mm512_loadu_ps(row + j), _mm512_loadu_ps(maxima + j), factor);
+      flags[chunk] |= kept;
+      rowKept |= kept;
+    }
+    if (j < n) {
       const __mmask16 inside = first_lanes(n - j);
-      const __m512 old = _mm512_abs_ps(_mm512_maskz_loadu_ps(inside, row + j));
-      const __m512 bound = _mm512_mul_ps(x, _mm512_maskz_loadu_ps(inside, maxima + j));
-      const __mmask16 negligible = _mm512_cmp_ps_mask(bound, _mm512_mul_ps(old, factor), _CMP_LT_OQ) &
-                                   _mm512_cmp_ps_mask(old, smallestOld, _CMP_GE_OQ) & _mm512_cmp_ps_mask(old, infinity, _CMP_LT_OQ);
-      const __mmask16 kept = inside & (__mmask16)~negligible;
+      const __mmask16 kept = inside & (__mmask16)~negligible(x, _mm512_maskz_loadu_ps(inside, row + j), _mm512_maskz_loadu_ps(inside, maxima + j), factor);
       flags[chunk] |= kept;
       rowKept |= kept;
     }

@@ -80,6 +80,16 @@ AVX512 static inline __m512 sigmoid16(__m512 x, int subnormal_free) {
   return select_lanes(e, quotient, tiny & (__mmask16)~positive);
 }
 
+/* The two paths give the same bits; the one without subnormal operations only where a lane needs it. */
+AVX512 static inline __m512 sigmoid_either_way(__m512 v) {
+  const int large = _mm512_cmp_ps_mask(_mm512_abs_ps(v), _mm512_set1_ps(SIGMOID_NORMAL_BELOW), _CMP_GE_OQ) != 0;
+  return large ? sigmoid16(v, 1) : sigmoid16(v, 0);
+}
+
+/*
+ * Whole vectors, then the last one masked: a masked load and store in every iteration ran the
+ * loop at about half the speed here (measured on scaleByPowerOfTwo, native/subnormals.c).
+ */
 /* sigmoidForward(memory, x, out, count): out = sigmoid(x); out may be x. */
 AVX512 static napi_value sigmoid_forward(napi_env env, napi_callback_info info) {
   napi_value args[4];
@@ -89,18 +99,21 @@ AVX512 static napi_value sigmoid_forward(napi_env env, napi_callback_info info) 
   const float* x = region(&call, arg_u32(&call, 1), count, 4);
   float* out = region(&call, arg_u32(&call, 2), count, 4);
   if (!out) return NULL;
-  const __m512 limit = _mm512_set1_ps(SIGMOID_NORMAL_BELOW);
-  for (uint32_t j = 0; j < count; j += 16) {
+  uint32_t j = 0;
+  for (; j + 16 <= count; j += 16) _mm512_storeu_ps(out + j, sigmoid_either_way(_mm512_loadu_ps(x + j)));
+  if (j < count) {
     const __mmask16 inside = first_lanes(count - j);
-    const __m512 v = _mm512_maskz_loadu_ps(inside, x + j);
-    /* the two paths give the same bits; the one without subnormal operations only where a lane needs it */
-    const int large = _mm512_cmp_ps_mask(_mm512_abs_ps(v), limit, _CMP_GE_OQ) != 0;
-    _mm512_mask_storeu_ps(out + j, inside, large ? sigmoid16(v, 1) : sigmoid16(v, 0));
+    _mm512_mask_storeu_ps(out + j, inside, sigmoid_either_way(_mm512_maskz_loadu_ps(inside, x + j)));
   }
   return NULL;
 }
 
-/* sigmoidBackward(memory, y, dy, dx, count): dx = dy·y·(1 − y), multiplied in that order; dx may be dy. */
+/* dy·y·(1 − y), multiplied in that order. */
+AVX512 static inline __m512 sigmoid_gradient(__m512 y, __m512 dy) {
+  return mul_in_order(mul_in_order(dy, y), _mm512_sub_ps(_mm512_set1_ps(1), y));
+}
+
+/* sigmoidBackward(memory, y, dy, dx, count): dx = dy·y·(1 − y); dx may be dy. */
 AVX512 static napi_value sigmoid_backward(napi_env env, napi_callback_info info) {
   napi_value args[5];
   call_t call;
@@ -110,12 +123,11 @@ AVX512 static napi_value sigmoid_backward(napi_env env, napi_callback_info info)
   const float* dy = region(&call, arg_u32(&call, 2), count, 4);
   float* dx = region(&call, arg_u32(&call, 3), count, 4);
   if (!dx) return NULL;
-  const __m512 one = _mm512_set1_ps(1);
-  for (uint32_t j = 0; j < count; j += 16) {
+  uint32_t j = 0;
+  for (; j + 16 <= count; j += 16) _mm512_storeu_ps(dx + j, sigmoid_gradient(_mm512_loadu_ps(y + j), _mm512_loadu_ps(dy + j)));
+  if (j < count) {
     const __mmask16 inside = first_lanes(count - j);
-    const __m512 v = _mm512_maskz_loadu_ps(inside, y + j);
-    const __m512 product = mul_in_order(mul_in_order(_mm512_maskz_loadu_ps(inside, dy + j), v), _mm512_sub_ps(one, v));
-    _mm512_mask_storeu_ps(dx + j, inside, product);
+    _mm512_mask_storeu_ps(dx + j, inside, sigmoid_gradient(_mm512_maskz_loadu_ps(inside, y + j), _mm512_maskz_loadu_ps(inside, dy + j)));
   }
   return NULL;
 }
