@@ -5,7 +5,10 @@
  * the kernels round without subnormal operations, the edge at n = −126, ±0, subnormal inputs, ±∞,
  * NaNs with their payloads and signs, the largest floats), at every count from 1 to 40 (whole
  * 16-lane vectors and the tails after them), in place and not; backward over y from the forward's
- * outputs and subnormal, 1, ±0, ∞ and NaN against dy of every size. The wasm kernels themselves are
+ * outputs and subnormal, 1, ±0, ∞ and NaN against dy of every size, subnormal ones among them (the
+ * native backward pass computes such vectors on floats scaled by 2^64 and rounds them to the
+ * subnormal grid: its floor, shift and count each off by a power of two, or products rounding to 0
+ * from a wrong bound, fail this). The wasm kernels themselves are
  * measured against float64 Math in fast-activations.test.ts. The backend runs them in place of the
  * wasm kernels for the sigmoid (and only there: counted); a wrong call throws a RangeError and writes nothing.
  */
