@@ -94,32 +94,49 @@ AVX512 static void scatter_row(const float* from, uint32_t cols, const uint16_t*
   }
 }
 
+/*
+ * The moves of a kept block between `wide` (rows `cols` floats wide: row rowList[p], or p without a
+ * list) and `packed` (rows of `count`: row p): GATHER copies the listed columns of each wide row into
+ * its packed row, SCATTER copies them back. Increasing lists go a chunk at a time where the two
+ * regions do not overlap (`wideBytes` from wide); others one float at a time, in the wasm kernel's
+ * order.
+ */
+typedef enum { GATHER, SCATTER } direction_t;
+
+AVX512 static void move_block(call_t* call, direction_t direction, float* wide, double wideBytes, uint32_t cols, const uint32_t* rowList, uint32_t rows,
+                              const uint32_t* list, uint32_t count, float* packed) {
+  chunk_masks_t holder;
+  uint16_t* masks = chunk_masks(call, &holder, chunks_of(cols));
+  int increasing = 0;
+  if (masks && read_list(call, list, count, cols, masks, &increasing)) {
+    const int fast = increasing && !overlap(wide, wideBytes, packed, (double)rows * count * 4);
+    for (uint32_t p = 0; p < rows; p++) {
+      float* wideRow = wide + (size_t)(rowList ? rowList[p] : p) * cols;
+      float* packedRow = packed + (size_t)p * count;
+      if (direction == GATHER) {
+        if (fast) gather_row(wideRow, cols, masks, packedRow);
+        else
+          for (uint32_t q = 0; q < count; q++) packedRow[q] = wideRow[list[q]];
+      } else {
+        if (fast) scatter_row(packedRow, cols, masks, wideRow);
+        else
+          for (uint32_t q = 0; q < count; q++) wideRow[list[q]] = packedRow[q];
+      }
+    }
+  }
+  free_chunk_masks(&holder);
+}
+
 /* gatherColumns(memory, src, rows, cols, list, count, out): out[r, q] = src[r, list[q]]. */
 AVX512 static napi_value gather_columns(napi_env env, napi_callback_info info) {
   napi_value args[7];
   call_t call;
   if (!start_call(&call, env, info, args, 7, "gatherColumns")) return NULL;
   const uint32_t rows = arg_u32(&call, 2), cols = arg_u32(&call, 3), count = arg_u32(&call, 5);
-  const float* src = region(&call, arg_u32(&call, 1), (double)rows * cols, 4);
+  float* src = region(&call, arg_u32(&call, 1), (double)rows * cols, 4);
   const uint32_t* list = region(&call, arg_u32(&call, 4), count, 4);
   float* out = region(&call, arg_u32(&call, 6), (double)rows * count, 4);
-  if (!out) return NULL;
-  chunk_masks_t holder;
-  uint16_t* masks = chunk_masks(&call, &holder, chunks_of(cols));
-  int increasing = 0;
-  if (masks && read_list(&call, list, count, cols, masks, &increasing)) {
-    const int fast = increasing && !overlap(src, (double)rows * cols * 4, out, (double)rows * count * 4);
-    for (uint32_t r = 0; r < rows; r++) {
-      const float* from = src + (size_t)r * cols;
-      float* to = out + (size_t)r * count;
-      if (fast) {
-        gather_row(from, cols, masks, to);
-      } else {
-        for (uint32_t q = 0; q < count; q++) to[q] = from[list[q]];
-      }
-    }
-  }
-  free_chunk_masks(&holder);
+  if (out) move_block(&call, GATHER, src, (double)rows * cols * 4, cols, NULL, rows, list, count, out);
   return NULL;
 }
 
@@ -129,33 +146,16 @@ AVX512 static napi_value scatter_columns(napi_env env, napi_callback_info info) 
   call_t call;
   if (!start_call(&call, env, info, args, 7, "scatterColumns")) return NULL;
   const uint32_t rows = arg_u32(&call, 2), count = arg_u32(&call, 3), cols = arg_u32(&call, 5);
-  const float* block = region(&call, arg_u32(&call, 1), (double)rows * count, 4);
+  float* block = region(&call, arg_u32(&call, 1), (double)rows * count, 4);
   float* dst = region(&call, arg_u32(&call, 4), (double)rows * cols, 4);
   const uint32_t* list = region(&call, arg_u32(&call, 6), count, 4);
-  if (!list) return NULL;
-  chunk_masks_t holder;
-  uint16_t* masks = chunk_masks(&call, &holder, chunks_of(cols));
-  int increasing = 0;
-  if (masks && read_list(&call, list, count, cols, masks, &increasing)) {
-    const int fast = increasing && !overlap(block, (double)rows * count * 4, dst, (double)rows * cols * 4);
-    for (uint32_t r = 0; r < rows; r++) {
-      const float* from = block + (size_t)r * count;
-      float* to = dst + (size_t)r * cols;
-      if (fast) {
-        scatter_row(from, cols, masks, to);
-      } else {
-        for (uint32_t q = 0; q < count; q++) to[list[q]] = from[q];
-      }
-    }
-  }
-  free_chunk_masks(&holder);
+  if (list) move_block(&call, SCATTER, dst, (double)rows * cols * 4, cols, NULL, rows, list, count, block);
   return NULL;
 }
 
 /*
- * The rows of c (`cols` floats wide, at byte offset cOffset) that rowList names, each checked
- * inside memory, and the span from the lowest to the end of the highest (for the overlap test);
- * NULL with a RangeError when one lies outside.
+ * The rows of c (`cols` floats wide, at byte offset cOffset) up to the highest rowList names,
+ * checked inside memory, and their span in bytes; NULL with a RangeError when one lies outside.
  */
 static float* listed_rows(call_t* call, uint32_t cOffset, uint32_t cols, const uint32_t* rowList, uint32_t rowCount, double* spanBytes) {
   uint32_t highest = 0;
@@ -175,24 +175,8 @@ AVX512 static napi_value gather_block(napi_env env, napi_callback_info info) {
   float* out = region(&call, arg_u32(&call, 7), (double)rowCount * colCount, 4);
   if (!out) return NULL;
   double span = 0;
-  const float* c = listed_rows(&call, arg_u32(&call, 1), cols, rowList, rowCount, &span);
-  if (!c) return NULL;
-  chunk_masks_t holder;
-  uint16_t* masks = chunk_masks(&call, &holder, chunks_of(cols));
-  int increasing = 0;
-  if (masks && read_list(&call, colList, colCount, cols, masks, &increasing)) {
-    const int fast = increasing && !overlap(c, span, out, (double)rowCount * colCount * 4);
-    for (uint32_t p = 0; p < rowCount; p++) {
-      const float* from = c + (size_t)rowList[p] * cols;
-      float* to = out + (size_t)p * colCount;
-      if (fast) {
-        gather_row(from, cols, masks, to);
-      } else {
-        for (uint32_t q = 0; q < colCount; q++) to[q] = from[colList[q]];
-      }
-    }
-  }
-  free_chunk_masks(&holder);
+  float* c = listed_rows(&call, arg_u32(&call, 1), cols, rowList, rowCount, &span);
+  if (c) move_block(&call, GATHER, c, span, cols, rowList, rowCount, colList, colCount, out);
   return NULL;
 }
 
@@ -204,27 +188,11 @@ AVX512 static napi_value scatter_block(napi_env env, napi_callback_info info) {
   const uint32_t cols = arg_u32(&call, 3), rowCount = arg_u32(&call, 5), colCount = arg_u32(&call, 7);
   const uint32_t* rowList = region(&call, arg_u32(&call, 4), rowCount, 4);
   const uint32_t* colList = region(&call, arg_u32(&call, 6), colCount, 4);
-  const float* block = region(&call, arg_u32(&call, 1), (double)rowCount * colCount, 4);
+  float* block = region(&call, arg_u32(&call, 1), (double)rowCount * colCount, 4);
   if (!block) return NULL;
   double span = 0;
   float* c = listed_rows(&call, arg_u32(&call, 2), cols, rowList, rowCount, &span);
-  if (!c) return NULL;
-  chunk_masks_t holder;
-  uint16_t* masks = chunk_masks(&call, &holder, chunks_of(cols));
-  int increasing = 0;
-  if (masks && read_list(&call, colList, colCount, cols, masks, &increasing)) {
-    const int fast = increasing && !overlap(c, span, block, (double)rowCount * colCount * 4);
-    for (uint32_t p = 0; p < rowCount; p++) {
-      const float* from = block + (size_t)p * colCount;
-      float* to = c + (size_t)rowList[p] * cols;
-      if (fast) {
-        scatter_row(from, cols, masks, to);
-      } else {
-        for (uint32_t q = 0; q < colCount; q++) to[colList[q]] = from[q];
-      }
-    }
-  }
-  free_chunk_masks(&holder);
+  if (c) move_block(&call, SCATTER, c, span, cols, rowList, rowCount, colList, colCount, block);
   return NULL;
 }
 
