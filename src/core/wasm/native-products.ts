@@ -49,7 +49,14 @@ export const NEGLIGIBLE_UPDATE_KERNELS = [
   'scatterBlock',
   'scatterColumns',
 ] as const;
-export type MemoryFirstKernel = (typeof SUBNORMAL_KERNELS)[number] | (typeof NEGLIGIBLE_UPDATE_KERNELS)[number];
+/**
+ * Native kernels the backend calls directly with the wasm kernel's parameters, the memory first:
+ * assembly/dense-matmul.ts' gemm (strides in bytes; `accumulate` 0 or 1), rescaled-gemm.ts'
+ * gemmAddRescaled (native/rescaled-products.c; cols ≥ 4) and elementwise.ts' scaleShiftColumns
+ * (native/weight-norm.c; n a multiple of 16).
+ */
+type SameParameters = 'gemm' | 'gemmAddRescaled' | 'scaleShiftColumns';
+export type MemoryFirstKernel = (typeof SUBNORMAL_KERNELS)[number] | (typeof NEGLIGIBLE_UPDATE_KERNELS)[number] | SameParameters;
 
 /** A wasm kernel's signature with the memory first. */
 type OnMemory<F> = F extends (...args: infer A) => infer R ? (memory: ArrayBuffer, ...args: A) => R : never;
@@ -131,23 +138,6 @@ export interface NativeProducts extends MemoryFirstKernels {
     indices: number,
     values: number,
   ): void;
-  /** As assembly/rescaled-gemm.ts' gemmAddRescaled (strides in bytes; cols ≥ 4). */
-  gemmAddRescaled(
-    memory: ArrayBuffer,
-    a: number,
-    aRowStride: number,
-    aStep: number,
-    b: number,
-    bRowStride: number,
-    c: number,
-    cRowStride: number,
-    rows: number,
-    cols: number,
-    depth: number,
-    scale: number,
-    unscaleA: number,
-    unscaleB: number,
-  ): void;
   /** As assembly/fast-math.ts' sigmoidForward (native/sigmoid.c; out may be x). */
   sigmoidForward(memory: ArrayBuffer, x: number, out: number, count: number): void;
   /** As assembly/elementwise.ts' activationBackward for the sigmoid: dx = dy·y·(1 − y) (dx may be dy). */
@@ -171,8 +161,6 @@ export interface NativeProducts extends MemoryFirstKernels {
   ): void;
   /** As addScaledColumns (out may be v); n a multiple of 16. */
   addScaledColumns(memory: ArrayBuffer, v: number, coefficient: number, factor: number, out: number, k: number, n: number): void;
-  /** As assembly/elementwise.ts' scaleShiftColumns; n a multiple of 16. */
-  scaleShiftColumns(memory: ArrayBuffer, x: number, scale: number, shift: number, y: number, m: number, n: number): void;
   /**
    * As assembly/group-norm.ts' groupNormForward (`centered` 0 or 1; gamma, beta 0: none), where
    * `nativeGroupNormTakes(n, groups)` (elsewhere it throws a RangeError).
@@ -205,21 +193,5 @@ export interface NativeProducts extends MemoryFirstKernels {
     dx: number,
     dGamma: number,
     dBeta: number,
-  ): void;
-  /** As assembly/dense-matmul.ts' gemm (strides in bytes; `accumulate` 0 or 1). */
-  gemm(
-    memory: ArrayBuffer,
-    a: number,
-    aRowStride: number,
-    aStep: number,
-    b: number,
-    bRowStride: number,
-    c: number,
-    cRowStride: number,
-    rows: number,
-    cols: number,
-    depth: number,
-    accumulate: number,
-    scale: number,
   ): void;
 }
