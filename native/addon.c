@@ -2,7 +2,7 @@
  * bnlab's native addon (Node only): where the CPU runs AVX-512F, the products (and the batch
  * draw) of products.c and rescaled-products.c, the checks and scalings of subnormals.c, the
  * search for negligible updates of negligible-updates.c, the sigmoid of sigmoid.c and the
- * kernels of group-norm.c and weight-norm.c; `vectors` names the instructions they use, or is
+ * kernels of batch-norm.c, group-norm.c and weight-norm.c; `vectors` names the instructions they use, or is
  * null, and then nothing else is exported (the functions would fault). The wasm backend uses them in place of its own kernels, for the same bits
  * (src/core/wasm/native-products.ts).
  */
@@ -18,6 +18,7 @@ NAPI_MODULE_INIT() {
     register_subnormals(env, exports);
     register_negligible_updates(env, exports);
     register_sigmoid(env, exports);
+    register_batch_norm(env, exports);
     register_group_norm(env, exports);
     register_weight_norm(env, exports);
   } else {

@@ -66,5 +66,6 @@ void register_rescaled_products(napi_env env, napi_value exports);
 void register_subnormals(napi_env env, napi_value exports);
 void register_negligible_updates(napi_env env, napi_value exports);
 void register_sigmoid(napi_env env, napi_value exports);
+void register_batch_norm(napi_env env, napi_value exports);
 
 #endif

@@ -2,12 +2,13 @@
  * @file What the wasm backend asks of native code (Node only: native/, loaded by
  * src/node/native-files.ts): its matrix products (the first layer's sparse ones, whose input is
  * 81% zeros, the hidden layers' past ReLU, the dense register-tiled one and dY·Wᵀ; the rescaled
- * ones of saturated networks, with their subnormal checks and scalings), the batch draw, and the
- * kernels of Group Norm (Layer Norm and RMSNorm too) and Weight Norm, in 512-bit vectors, run on
- * the wasm module's own memory. Each computes every output element with the same operations in
- * the same order as the relaxed-SIMD kernel it stands for on FMA hardware, so the backend uses
- * them only where its multiply-add is fused, and they change no bit
- * (test/core/native-*.test.ts). Offsets are bytes into `memory`; sizes are counts.
+ * ones of saturated networks, with their subnormal checks and scalings and the search for
+ * negligible updates), the batch draw, the sigmoid, and the kernels of BatchNorm, Group Norm (Layer
+ * Norm and RMSNorm too) and Weight Norm, in 512-bit vectors, run on the wasm module's own memory. Each
+ * computes every output element with the same operations in the same order as the relaxed-SIMD
+ * kernel it stands for on FMA hardware (the sigmoid's gradient, where it meets subnormals, on
+ * floats scaled up and rounded to the same grid), so the backend uses them only where its
+ * multiply-add is fused, and they change no bit (test/core/native-*.test.ts). Offsets are bytes into `memory`; sizes are counts.
  */
 import type { KernelExports } from './kernel-module.js';
 
@@ -52,10 +53,11 @@ export const NEGLIGIBLE_UPDATE_KERNELS = [
 /**
  * Native kernels the backend calls directly with the wasm kernel's parameters, the memory first:
  * assembly/dense-matmul.ts' gemm (strides in bytes; `accumulate` 0 or 1), rescaled-gemm.ts'
- * gemmAddRescaled (native/rescaled-products.c; cols ≥ 4) and elementwise.ts' scaleShiftColumns
- * (native/weight-norm.c; n a multiple of 16).
+ * gemmAddRescaled (native/rescaled-products.c; cols ≥ 4), elementwise.ts' scaleShiftColumns
+ * (native/weight-norm.c; n a multiple of 16) and batch-norm.ts' batchNormForwardTrain and
+ * batchNormBackward (native/batch-norm.c; n a multiple of 16).
  */
-type SameParameters = 'gemm' | 'gemmAddRescaled' | 'scaleShiftColumns';
+type SameParameters = 'gemm' | 'gemmAddRescaled' | 'scaleShiftColumns' | 'batchNormForwardTrain' | 'batchNormBackward';
 export type MemoryFirstKernel = (typeof SUBNORMAL_KERNELS)[number] | (typeof NEGLIGIBLE_UPDATE_KERNELS)[number] | SameParameters;
 
 /** A wasm kernel's signature with the memory first. */

@@ -464,7 +464,11 @@ export class WasmKernels implements Kernels {
       pInvStd = this.write(invStd, kernel);
     const pXhat = this.write(xhat, kernel),
       pY = this.write(y, kernel);
-    this.kernels.batchNormForwardTrain(px, m, n, eps, pGamma, pBeta, pMean, pVariance, pInvStd, pXhat, pY);
+    if (this.native && n % NATIVE_COLUMN_MULTIPLE === 0) {
+      this.native.batchNormForwardTrain(this.arena.buffer, px, m, n, eps, pGamma, pBeta, pMean, pVariance, pInvStd, pXhat, pY);
+    } else {
+      this.kernels.batchNormForwardTrain(px, m, n, eps, pGamma, pBeta, pMean, pVariance, pInvStd, pXhat, pY);
+    }
     this.staging.finish();
   }
 
@@ -492,7 +496,9 @@ export class WasmKernels implements Kernels {
     const pdx = this.write(dx, kernel);
     const pdGamma = dGamma ? this.write(dGamma, kernel) : 0,
       pdBeta = dBeta ? this.write(dBeta, kernel) : 0;
-    this.kernels.batchNormBackward(pdy, pXhat, pInvStd, pGamma, m, n, pdx, pdGamma, pdBeta);
+    if (this.native && n % NATIVE_COLUMN_MULTIPLE === 0)
+      this.native.batchNormBackward(this.arena.buffer, pdy, pXhat, pInvStd, pGamma, m, n, pdx, pdGamma, pdBeta);
+    else this.kernels.batchNormBackward(pdy, pXhat, pInvStd, pGamma, m, n, pdx, pdGamma, pdBeta);
     this.staging.finish();
   }
 
