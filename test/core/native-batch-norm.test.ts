@@ -16,7 +16,7 @@ import { describe, test } from 'node:test';
 import { Matrix } from '../../src/core/matrix.js';
 import { Rng } from '../../src/core/rng.js';
 import { instantiateKernelModule } from '../../src/core/wasm/kernel-module.js';
-import { nativeBackendPair, nativeOrSkip, relaxedSimdModules } from '../helpers/native-backends.js';
+import { layOutRegions, nativeBackendPair, nativeOrSkip, relaxedSimdModules } from '../helpers/native-backends.js';
 
 const METHODS = ['batchNormForwardTrain', 'batchNormBackward'] as const;
 
@@ -50,16 +50,7 @@ describe('native BatchNorm kernels: the bits of the relaxed-SIMD kernels', async
     const memory = new WebAssembly.Memory({ initial: 256 });
     const wasm = await instantiateKernelModule(module, memory);
     const base = wasm.heapBase() + 64;
-    /** Regions one after the other from base; returns their offsets and the end. */
-    const layout = (sizes: readonly number[]) => {
-      const offsets: number[] = [];
-      let at = base;
-      for (const size of sizes) {
-        offsets.push(at);
-        at += Math.ceil((size * 4 + 64) / 64) * 64;
-      }
-      return { offsets, end: at };
-    };
+    const layout = (sizes: readonly number[]) => layOutRegions(base, sizes);
     const floats = (at: number, count: number) => new Float32Array(memory.buffer, at, count);
     /** Runs `call` natively and in wasm from the same memory; the memory after each, as floats compared NaN for NaN. */
     const bothWays = (end: number, call: (native: boolean) => void) => {

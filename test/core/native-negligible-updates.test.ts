@@ -20,7 +20,7 @@ import { describe, test } from 'node:test';
 import { Rng } from '../../src/core/rng.js';
 import { instantiateKernelModule } from '../../src/core/wasm/kernel-module.js';
 import { NEGLIGIBLE_UPDATE_KERNELS } from '../../src/core/wasm/native-products.js';
-import { nativeOrSkip, relaxedSimdModules } from '../helpers/native-backends.js';
+import { layOutRegions, nativeOrSkip, relaxedSimdModules } from '../helpers/native-backends.js';
 
 const TWO_TO_MINUS_60 = 2 ** -60;
 const LIMIT = 2 ** 20;
@@ -91,16 +91,7 @@ describe('native negligible-update search and block moves: the wasm kernels’ r
     const wasm = await instantiateKernelModule(module, memory);
     const base = wasm.heapBase() + 64;
     const bytes = () => new Uint8Array(memory.buffer);
-    /** Regions laid out one after the other from base, 64 bytes apart; `at(i)` is the i-th's offset. */
-    const layout = (sizes: readonly number[]) => {
-      const offsets: number[] = [];
-      let at = base;
-      for (const size of sizes) {
-        offsets.push(at);
-        at += Math.ceil((size * 4 + 64) / 64) * 64;
-      }
-      return { offsets, end: at };
-    };
+    const layout = (sizes: readonly number[]) => layOutRegions(base, sizes);
     /** Runs `call` once natively and once in wasm on the same starting memory (from base to end) and returns both memories' bytes. */
     const bothWays = (end: number, call: (native: boolean) => void): [Uint8Array, Uint8Array] => {
       const start = bytes().slice(base, end);

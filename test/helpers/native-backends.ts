@@ -2,8 +2,8 @@
  * @file What the native-code tests share (test/core/native-*.test.ts): the native code's
  * methods wrapped to count their calls (so a test cannot pass without them running), the skip
  * where they cannot run here (not built, no AVX-512F, BNLAB_NATIVE=off) and the failure where they
- * were built and yet are not loaded, and a pair of backends on one compiled module, one given the
- * native code and one not.
+ * were built and yet are not loaded, a pair of backends on one compiled module, one given the
+ * native code and one not, and regions laid out in a wasm memory for kernels called directly.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -123,4 +123,19 @@ export const movesOf = (kernels: WasmKernels): Moves => ({
 export function movedSince(kernels: WasmKernels, before: Moves): Moves {
   const now = movesOf(kernels);
   return Object.fromEntries(Object.entries(now).map(([counter, count]) => [counter, count - before[counter as keyof Moves]])) as Moves;
+}
+
+/**
+ * Regions of `sizes` floats laid out one after the other from `base` in a wasm memory, each
+ * followed by at least 64 bytes of gap (a write past a region lands there, not in the next one):
+ * their offsets and the end of the last.
+ */
+export function layOutRegions(base: number, sizes: readonly number[]): { offsets: number[]; end: number } {
+  const offsets: number[] = [];
+  let at = base;
+  for (const size of sizes) {
+    offsets.push(at);
+    at += Math.ceil((size * 4 + 64) / 64) * 64;
+  }
+  return { offsets, end: at };
 }
