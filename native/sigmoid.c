@@ -88,10 +88,10 @@ AVX512 static inline __m512 sigmoid_either_way(__m512 v) {
 }
 
 /*
- * Whole vectors, then the last one masked: a masked load and store in every iteration ran the
- * loop at about half the speed here (measured on scaleByPowerOfTwo, native/subnormals.c).
+ * sigmoidForward(memory, x, out, count): out = sigmoid(x); out may be x. Whole vectors, then the
+ * last one masked: a masked load and store in every iteration ran such loops at about half the
+ * speed here (measured on scaleByPowerOfTwo, native/subnormals.c).
  */
-/* sigmoidForward(memory, x, out, count): out = sigmoid(x); out may be x. */
 AVX512 static napi_value sigmoid_forward(napi_env env, napi_callback_info info) {
   napi_value args[4];
   call_t call;
@@ -177,7 +177,7 @@ AVX512 static inline __m512 gradient_without_subnormals(__m512 y, __m512 dy) {
  */
 AVX512 static inline __m512 sigmoid_gradient(__m512 y, __m512 dy) {
   const __m512 one = _mm512_set1_ps(1);
-  const __m512 sum = _mm512_add_ps(_mm512_add_ps(exponents(dy), exponents(y)), exponents(_mm512_sub_ps(one, _mm512_max_ps(y, _mm512_setzero_ps()))));
+  const __m512 sum = _mm512_add_ps(_mm512_add_ps(exponents(dy), exponents(y)), exponents(_mm512_sub_ps(one, y)));
   if (!_mm512_cmp_ps_mask(sum, _mm512_set1_ps(-124), _CMP_LT_OQ)) return plain_gradient(y, dy);
   const __mmask16 inRange = _mm512_cmple_epu32_mask(_mm512_castps_si512(y), _mm512_set1_epi32(0x3f800000)) &
                             _mm512_cmplt_epu32_mask(_mm512_and_si512(_mm512_castps_si512(dy), _mm512_set1_epi32(0x7fffffff)), _mm512_set1_epi32((127 + 60) << 23));
