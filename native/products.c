@@ -422,12 +422,45 @@ AVX512 static napi_value gemm(napi_env env, napi_callback_info info) {
 }
 
 /*
+ * Sixteen outputs (p .. p + 15 of w, laid out in fours) for each of `rows` consecutive rows of a:
+ * four vectors of lane sums a row, their chunks in order. Four rows keep 16 sums in flight, enough
+ * to hide the multiply-add's latency (two rows' 8 just fill it).
+ */
+AVX512 static inline __attribute__((always_inline)) void dot_rows(const float* a, const float* w, uint32_t n, float* out, uint32_t k, const float* mask,
+                                                                   uint32_t rows) {
+  const size_t g = 4 * (size_t)n;
+  __m512 sums[4][4];
+  for (uint32_t r = 0; r < rows; r++) sums[r][0] = sums[r][1] = sums[r][2] = sums[r][3] = _mm512_setzero_ps();
+  for (uint32_t c = 0; c < n / 4; c++) {
+    __m512 x[4];
+    for (uint32_t r = 0; r < rows; r++) x[r] = _mm512_broadcast_f32x4(_mm_loadu_ps(a + (size_t)r * n + 4 * c));
+    const float* wc = w + 16 * c;
+    for (uint32_t q = 0; q < 4; q++) {
+      const __m512 v = _mm512_loadu_ps(wc + q * g);
+      for (uint32_t r = 0; r < rows; r++) sums[r][q] = _mm512_fmadd_ps(x[r], v, sums[r][q]);
+    }
+  }
+  for (uint32_t r = 0; r < rows; r++) {
+    const __m512 outputs = fold_lane_sums(sums[r][0], sums[r][1], sums[r][2], sums[r][3]);
+    float* o = out + (size_t)r * k;
+    if (mask) {
+      const __mmask16 kept = _mm512_cmp_ps_mask(_mm512_loadu_ps(mask + (size_t)r * k), _mm512_setzero_ps(), _CMP_GT_OQ);
+      _mm512_storeu_ps(o, _mm512_maskz_mov_ps(kept, outputs));
+    } else {
+      _mm512_storeu_ps(o, outputs);
+    }
+  }
+}
+AVX512 static void dot_rows_4(const float* a, const float* w, uint32_t n, float* out, uint32_t k, const float* mask) { dot_rows(a, w, n, out, k, mask, 4); }
+AVX512 static void dot_rows_2(const float* a, const float* w, uint32_t n, float* out, uint32_t k, const float* mask) { dot_rows(a, w, n, out, k, mask, 2); }
+
+/*
  * matmulTransposeB(memory, a, b, out, m, n, k, mask, scratch): out[m,k] = a[m,n]·b[k,n]ᵀ (dY·Wᵀ),
  * as assembly/dot-matmul.ts sums each output of its pair tile: four lane sums over the vectors
  * of the rows (lane l over the columns j ≡ l mod 4, in order, one fused multiply-add each), folded
- * as (l0 + l2) + (l1 + l3). Here a 512-bit vector holds four outputs' four lane sums: b is first
- * laid out in scratch (k·n floats) so that rows p..p+3's floats 4c..4c+3 lie side by side, and
- * each step multiplies them by a's four floats repeated. With mask (nonzero offset) the outputs
+ * as (l0 + l2) + (l1 + l3). Here a 512-bit vector holds four outputs' four lane sums: sixteen rows
+ * of b at a time are laid out in scratch (16·n floats) so that rows p..p+3's floats 4c..4c+3 lie
+ * side by side, and each step multiplies them by a's four floats repeated. With mask (nonzero offset) the outputs
  * where mask ≤ 0 (or NaN) are +0, as matmulTransposeBMasked leaves them. m even (the wasm kernel
  * sums a lone last row in another order), n a multiple of 4, k of 16.
  */
@@ -441,43 +474,14 @@ AVX512 static napi_value matmul_transpose_b(napi_env env, napi_callback_info inf
   const float* b = region(&call, arg_u32(&call, 2), (double)k * n, 4);
   float* out = region(&call, arg_u32(&call, 3), (double)m * k, 4);
   const float* mask = maskAt ? region(&call, maskAt, (double)m * k, 4) : NULL;
-  float* laid = region(&call, arg_u32(&call, 8), (double)k * n, 4);
+  float* laid = region(&call, arg_u32(&call, 8), 16.0 * n, 4);
   if (!a || !b || !out || (maskAt && !mask) || !laid) return NULL;
-  const uint32_t chunks = n / 4;
-  lay_out_rows_in_fours(laid, b, k, n);
-  for (uint32_t i = 0; i < m; i += 2) {
-    const float *a0 = a + (size_t)i * n, *a1 = a0 + n;
-    for (uint32_t p = 0; p < k; p += 16) {
-      const float* w = laid + (size_t)(p / 4) * 4 * n; /* four groups of four rows, 4n floats apart */
-      const size_t g = 4 * (size_t)n;
-      __m512 s00 = _mm512_setzero_ps(), s01 = s00, s02 = s00, s03 = s00, s10 = s00, s11 = s00, s12 = s00, s13 = s00;
-      for (uint32_t c = 0; c < chunks; c++) {
-        const __m512 x0 = _mm512_broadcast_f32x4(_mm_loadu_ps(a0 + 4 * c)), x1 = _mm512_broadcast_f32x4(_mm_loadu_ps(a1 + 4 * c));
-        const float* wc = w + 16 * c;
-        __m512 v = _mm512_loadu_ps(wc);
-        s00 = _mm512_fmadd_ps(x0, v, s00);
-        s10 = _mm512_fmadd_ps(x1, v, s10);
-        v = _mm512_loadu_ps(wc + g);
-        s01 = _mm512_fmadd_ps(x0, v, s01);
-        s11 = _mm512_fmadd_ps(x1, v, s11);
-        v = _mm512_loadu_ps(wc + 2 * g);
-        s02 = _mm512_fmadd_ps(x0, v, s02);
-        s12 = _mm512_fmadd_ps(x1, v, s12);
-        v = _mm512_loadu_ps(wc + 3 * g);
-        s03 = _mm512_fmadd_ps(x0, v, s03);
-        s13 = _mm512_fmadd_ps(x1, v, s13);
-      }
-      for (uint32_t r = 0; r < 2; r++) {
-        const __m512 outputs = r == 0 ? fold_lane_sums(s00, s01, s02, s03) : fold_lane_sums(s10, s11, s12, s13); /* outputs p .. p + 15 */
-        float* o = out + (size_t)(i + r) * k + p;
-        if (mask) {
-          const __mmask16 kept = _mm512_cmp_ps_mask(_mm512_loadu_ps(mask + (size_t)(i + r) * k + p), _mm512_setzero_ps(), _CMP_GT_OQ);
-          _mm512_storeu_ps(o, _mm512_maskz_mov_ps(kept, outputs));
-        } else {
-          _mm512_storeu_ps(o, outputs);
-        }
-      }
-    }
+  /* sixteen rows of b at a time, laid out, for every row of a (b whole, 64 kB for 128×128, does not fit L1) */
+  for (uint32_t p = 0; p < k; p += 16) {
+    lay_out_sixteen_rows(laid, b + (size_t)p * n, n);
+    uint32_t i = 0;
+    for (; i + 4 <= m; i += 4) dot_rows_4(a + (size_t)i * n, laid, n, out + (size_t)i * k + p, k, mask ? mask + (size_t)i * k + p : NULL);
+    for (; i < m; i += 2) dot_rows_2(a + (size_t)i * n, laid, n, out + (size_t)i * k + p, k, mask ? mask + (size_t)i * k + p : NULL);
   }
   return NULL;
 }

@@ -7,10 +7,14 @@
 
 #include "native-call.h"
 
-/* laid[(p/4)·4n + 16c + 4(p%4) + l] = b[p, 4c + l] for b[k,n]: rows p..p+3's floats 4c..4c+3 side by side (k a multiple of 4, n of 4). */
-AVX512 static inline void lay_out_rows_in_fours(float* laid, const float* b, uint32_t k, uint32_t n) {
-  for (uint32_t p = 0; p < k; p++)
-    for (uint32_t c = 0; c < n / 4; c++) _mm_storeu_ps(laid + (size_t)(p / 4) * 4 * n + 16 * c + 4 * (p % 4), _mm_loadu_ps(b + (size_t)p * n + 4 * c));
+/*
+ * laid[(r/4)·4n + 16c + 4(r%4) + l] = b[r, 4c + l] for the sixteen rows r of b[16,n] (n a multiple
+ * of 4): rows r..r+3's floats 4c..4c+3 side by side. Sixteen rows at a time (8 kB for n = 128),
+ * each block used by every row of the other factor while it is in L1.
+ */
+AVX512 static inline void lay_out_sixteen_rows(float* laid, const float* b, uint32_t n) {
+  for (uint32_t r = 0; r < 16; r++)
+    for (uint32_t c = 0; c < n / 4; c++) _mm_storeu_ps(laid + (size_t)(r / 4) * 4 * n + 16 * c + 4 * (r % 4), _mm_loadu_ps(b + (size_t)r * n + 4 * c));
 }
 
 /*

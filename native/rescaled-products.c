@@ -179,7 +179,7 @@ AVX512 static napi_value gemm_add_rescaled(napi_env env, napi_callback_info info
  * given as a·2^E, as rescaled-dot-matmul.ts sums it: matmul_transpose_b's pair tiles (products.c),
  * each lane sum stepped, folded, then times unscaleA. Returns 1 when a sum overflowed scaled up
  * (out is then incomplete: the backend multiplies as it is instead), else 0. m even, n a multiple
- * of 4, k of 16; scratch holds k·n floats.
+ * of 4, k of 16; scratch holds 16·n floats.
  */
 AVX512 static napi_value matmul_transpose_b_rescaled(napi_env env, napi_callback_info info) {
   napi_value args[9];
@@ -192,16 +192,16 @@ AVX512 static napi_value matmul_transpose_b_rescaled(napi_env env, napi_callback
   const float* a = region(&call, arg_u32(&call, 1), (double)m * n, 4);
   const float* b = region(&call, arg_u32(&call, 2), (double)k * n, 4);
   float* out = region(&call, arg_u32(&call, 3), (double)m * k, 4);
-  float* laid = region(&call, arg_u32(&call, 8), (double)k * n, 4);
+  float* laid = region(&call, arg_u32(&call, 8), 16.0 * n, 4);
   if (!a || !b || !out || !laid) return NULL;
   const grid_t g = grid_of(unscaleA, 1);
-  lay_out_rows_in_fours(laid, b, k, n);
   const size_t group = 4 * (size_t)n; /* floats between groups of four laid-out rows */
   __mmask16 overflowed = 0;
-  for (uint32_t i = 0; i < m; i += 2) {
-    const float *a0 = a + (size_t)i * n, *a1 = a0 + n;
-    for (uint32_t p = 0; p < k; p += 16) {
-      const float* w = laid + (size_t)(p / 4) * group;
+  for (uint32_t p = 0; p < k; p += 16) {
+    lay_out_sixteen_rows(laid, b + (size_t)p * n, n); /* as matmulTransposeB: a block of b for every row of a */
+    const float* w = laid;
+    for (uint32_t i = 0; i < m; i += 2) {
+      const float *a0 = a + (size_t)i * n, *a1 = a0 + n;
       __m512 s00 = _mm512_setzero_ps(), s01 = s00, s02 = s00, s03 = s00, s10 = s00, s11 = s00, s12 = s00, s13 = s00;
       for (uint32_t c = 0; c < n / 4; c++) {
         const __m512 x0 = _mm512_broadcast_f32x4(_mm_loadu_ps(a0 + 4 * c)), x1 = _mm512_broadcast_f32x4(_mm_loadu_ps(a1 + 4 * c));

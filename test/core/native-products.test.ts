@@ -369,7 +369,7 @@ const DENSE_COLUMNS = [16, 32, 48, 128, 144, 10, 20];
  * dY·Wᵀ for dY [m×n] and W [k×n]: m even or odd, n below 16 (W transposed, gemm over k columns),
  * at least 16 and a multiple of 4 or not (18), k a multiple of 16 or not (10).
  */
-const GRADIENT_ROWS = [2, 7, 60];
+const GRADIENT_ROWS = [2, 6, 7, 60]; // 6: native dY·Wᵀ in a tile of four rows, then one of two
 const GRADIENT_COLUMNS = [4, 8, 16, 18, 20, 128];
 const GRADIENT_OUTPUTS = [16, 32, 128, 10];
 /** Below this many columns dY·Wᵀ is W transposed and gemm (wasm-kernels.ts' SHORT_DOT_PRODUCT). */

@@ -32,6 +32,11 @@ export function nativePackScratchBytes(count: number): number {
   return 2 * (count + 16) * 4;
 }
 
+/** Scratch bytes the native dY·Wᵀ kernels lay sixteen rows of W[k,n] out in (a block at a time, while it is in L1). */
+export function nativeLaidOutBytes(n: number): number {
+  return 16 * n * 4;
+}
+
 /**
  * The wasm kernels native code runs with their own parameters, the memory first: the checks and
  * scalings of assembly/subnormals.ts (native/subnormals.c; scaleByPowerOfTwo's |exponent| from 23
@@ -119,13 +124,13 @@ export interface NativeProducts extends MemoryFirstKernels {
   matmulTransposeASparseAdd(memory: ArrayBuffer, a: number, b: number, out: number, m: number, k: number, n: number, scale: number, scratch: number): void;
   /**
    * As assembly/dot-matmul.ts' matmulTransposeB (out = a·bᵀ), or matmulTransposeBMasked with a mask
-   * (its offset; 0 for none); m even, n a multiple of 4, k of 16; scratch of k·n floats.
+   * (its offset; 0 for none); m even, n a multiple of 4, k of 16; scratch of nativeLaidOutBytes(n).
    */
   matmulTransposeB(memory: ArrayBuffer, a: number, b: number, out: number, m: number, n: number, k: number, mask: number, scratch: number): void;
   /**
    * As assembly/rescaled-dot-matmul.ts' matmulTransposeBRescaled (a given as a·2^E, unscaleA = 2^−E):
    * 1 when a sum overflowed scaled up (out is then incomplete), else 0; m even, n a multiple of 4,
-   * k of 16; scratch of k·n floats.
+   * k of 16; scratch of nativeLaidOutBytes(n).
    */
   matmulTransposeBRescaled(memory: ArrayBuffer, a: number, b: number, out: number, m: number, n: number, k: number, unscaleA: number, scratch: number): number;
   /** As assembly/sparse-rows.ts' gatherSparseRows (a batch drawn from bytes in this memory, packed as its nonzeros). */

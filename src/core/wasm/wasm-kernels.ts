@@ -21,6 +21,7 @@ import {
   type NativeProducts,
   NEGLIGIBLE_UPDATE_KERNELS,
   nativeGroupNormTakes,
+  nativeLaidOutBytes,
   nativePackScratchBytes,
   onMemory,
   SUBNORMAL_KERNELS,
@@ -350,7 +351,7 @@ export class WasmKernels implements Kernels {
       const unscaleA = 2 ** -RESCALINGS.aAlone[0];
       const overflowed =
         (this.native && k % NATIVE_COLUMN_MULTIPLE === 0
-          ? this.native.matmulTransposeBRescaled(this.arena.buffer, pa, pb, po, m, n, k, unscaleA, this.scratch(k * n * 4))
+          ? this.native.matmulTransposeBRescaled(this.arena.buffer, pa, pb, po, m, n, k, unscaleA, this.scratch(nativeLaidOutBytes(n)))
           : this.kernels.matmulTransposeBRescaled(pa, pb, po, m, n, k, unscaleA)) !== 0;
       this.scaleBack(rescaled, pa, m * n, pb, k * n);
       if (!overflowed) {
@@ -369,7 +370,7 @@ export class WasmKernels implements Kernels {
       if (outputMask) this.keepWherePositive(pMask, po, m * k);
     } else if (this.native && m % 2 === 0 && n % 4 === 0 && k % NATIVE_COLUMN_MULTIPLE === 0) {
       // Every output in 512-bit vectors (four times the wasm kernels' width), those a ReLU stops made +0 after.
-      const laidOut = this.scratch(k * n * 4);
+      const laidOut = this.scratch(nativeLaidOutBytes(n));
       this.native.matmulTransposeB(this.arena.buffer, pa, pb, po, m, n, k, pMask, laidOut);
     } else if (outputMask) {
       // Only the outputs the ReLU passes on (about half), each summed in the dot products' order: the same bits.
