@@ -19,8 +19,9 @@ enum sum_mode {
 };
 
 /*
- * out[0, n) for `count` entries (row, value): the rows are b + row·stride floats; n a multiple of
- * 16. Eight vectors (128 columns) are summed in registers over all entries, then single vectors.
+ * out[0, n) for `count` entries (row, value): the rows are b + row·stride floats; any n. Eight
+ * vectors (128 columns) are summed in registers over all entries, then single vectors, the last
+ * masked.
  */
 AVX512 static void sum_scaled_rows(float* out, const float* b, uint32_t n, size_t stride, const uint32_t* rows, const float* values,
                                    uint32_t count, enum sum_mode mode, float scale) {
@@ -74,7 +75,7 @@ AVX512 static void sum_scaled_rows(float* out, const float* b, uint32_t n, size_
     _mm512_storeu_ps(o + 96, c6);
     _mm512_storeu_ps(o + 112, c7);
   }
-  for (; j < n; j += 16) {
+  for (; j + 16 <= n; j += 16) {
     __m512 c = _mm512_setzero_ps();
     uint32_t t = 0;
     if (mode == FIRST_PRODUCT && count > 0) {
@@ -84,6 +85,24 @@ AVX512 static void sum_scaled_rows(float* out, const float* b, uint32_t n, size_
     for (; t < count; t++) c = _mm512_fmadd_ps(_mm512_set1_ps(values[t]), _mm512_loadu_ps(b + rows[t] * stride + j), c);
     if (mode == FROM_ZERO_ADDED) c = add_in_order(_mm512_loadu_ps(out + j), mul_in_order(factor, c));
     _mm512_storeu_ps(out + j, c);
+  }
+  if (j < n) {
+    /* The last, partial vector. The wasm kernels sum the columns from n & ~3 on one float at a
+       time, a product rounded and then added (wasm has no scalar fused multiply-add): those lanes
+       take a multiply and an add here, the others the fused multiply-add. */
+    const __mmask16 inside = first_lanes(n - j), separate = inside & (__mmask16)~first_lanes((n & ~3u) - j);
+    __m512 c = _mm512_setzero_ps();
+    uint32_t t = 0;
+    if (mode == FIRST_PRODUCT && count > 0) {
+      c = mul_in_order(_mm512_set1_ps(values[0]), _mm512_maskz_loadu_ps(inside, b + rows[0] * stride + j));
+      t = 1;
+    }
+    for (; t < count; t++) {
+      const __m512 v = _mm512_set1_ps(values[t]), r = _mm512_maskz_loadu_ps(inside, b + rows[t] * stride + j);
+      c = _mm512_mask_blend_ps(separate, _mm512_fmadd_ps(v, r, c), add_in_order(c, mul_in_order(v, r)));
+    }
+    if (mode == FROM_ZERO_ADDED) c = add_in_order(_mm512_maskz_loadu_ps(inside, out + j), mul_in_order(factor, c));
+    _mm512_mask_storeu_ps(out + j, inside, c);
   }
 }
 
@@ -225,7 +244,7 @@ AVX512 static napi_value matmul_sparse_rows(napi_env env, napi_callback_info inf
   const uint32_t *rowStart, *indices;
   uint32_t entries;
   const float* values;
-  if (!columns_ok(&call, n) || !sparse_rows(&call, arg_u32(&call, 1), arg_u32(&call, 2), arg_u32(&call, 3), m, k, &rowStart, &indices, &values, &entries)) return NULL;
+  if (!sparse_rows(&call, arg_u32(&call, 1), arg_u32(&call, 2), arg_u32(&call, 3), m, k, &rowStart, &indices, &values, &entries)) return NULL;
   const float* b = region(&call, arg_u32(&call, 6), (double)k * n, 4);
   float* out = region(&call, arg_u32(&call, 7), (double)m * n, 4);
   if (!b || !out) return NULL;
@@ -240,7 +259,7 @@ AVX512 static napi_value matmul_sparse_rows(napi_env env, napi_callback_info inf
  * matmulTransposeASparseRowsAdd(memory, rowStart, indices, values, m, k, b, out, n, scale, scratch, unscaleB):
  * out[k,n] += scale·aᵀ·b[m,n], a as its rows' nonzeros. A counting sort makes its columns (examples
  * in order within each), as the wasm kernel's does; scratch holds (k + 4 + 2·entries) u32.
- * unscaleB 1: b as it is, n a multiple of 16; else b given as b·2^E (unscaleB = 2^−E), its sums
+ * unscaleB 1: b as it is, any n; else b given as b·2^E (unscaleB = 2^−E), its sums
  * stepped as rescaled-products.c does, n a multiple of 4.
  */
 AVX512 static napi_value matmul_transpose_a_sparse_rows_add(napi_env env, napi_callback_info info) {
@@ -253,7 +272,7 @@ AVX512 static napi_value matmul_transpose_a_sparse_rows_add(napi_env env, napi_c
   const uint32_t *rowStart, *indices;
   uint32_t entries;
   const float* values;
-  if (rescaled ? !unscales_ok(&call, 1, unscaleB) || (n % 4 != 0 && (fail(&call, "the columns must be a multiple of 4"), 1)) : !columns_ok(&call, n)) return NULL;
+  if (rescaled && (!unscales_ok(&call, 1, unscaleB) || (n % 4 != 0 && (fail(&call, "the columns must be a multiple of 4"), 1)))) return NULL;
   if (!sparse_rows(&call, arg_u32(&call, 1), arg_u32(&call, 2), arg_u32(&call, 3), m, k, &rowStart, &indices, &values, &entries)) return NULL;
   const float* b = region(&call, arg_u32(&call, 6), (double)m * n, 4);
   float* out = region(&call, arg_u32(&call, 7), (double)k * n, 4);
@@ -296,7 +315,7 @@ AVX512 static napi_value matmul_sparse(napi_env env, napi_callback_info info) {
   if (!start_call(&call, env, info, args, 9, "matmulSparse")) return NULL;
   const uint32_t m = arg_u32(&call, 4), k = arg_u32(&call, 5), n = arg_u32(&call, 6);
   const enum sum_mode mode = arg_u32(&call, 7) ? FROM_ZERO : FIRST_PRODUCT;
-  if (!columns_ok(&call, n)) return NULL;
+  if (call.failed) return NULL;
   const float* a = region(&call, arg_u32(&call, 1), (double)m * k, 4);
   const float* b = region(&call, arg_u32(&call, 2), (double)k * n, 4);
   float* out = region(&call, arg_u32(&call, 3), (double)m * n, 4);
@@ -317,7 +336,7 @@ AVX512 static napi_value matmul_transpose_a_sparse_add(napi_env env, napi_callba
   if (!start_call(&call, env, info, args, 9, "matmulTransposeASparseAdd")) return NULL;
   const uint32_t m = arg_u32(&call, 4), k = arg_u32(&call, 5), n = arg_u32(&call, 6);
   const float scale = arg_f32(&call, 7);
-  if (!columns_ok(&call, n)) return NULL;
+  if (call.failed) return NULL;
   const float* a = region(&call, arg_u32(&call, 1), (double)m * k, 4);
   const float* b = region(&call, arg_u32(&call, 2), (double)m * n, 4);
   float* out = region(&call, arg_u32(&call, 3), (double)k * n, 4);
@@ -336,16 +355,18 @@ AVX512 static napi_value matmul_transpose_a_sparse_add(napi_env env, napi_callba
  * C[rows,cols] = A·B, or C += scale·(A·B) when `accumulate`, as assembly/dense-matmul.ts' gemm
  * (A(i, t) at a + i·aRowStride + t·aStep bytes, B and C row-major with the given row strides):
  * every element summed from +0 over t in order, one fused multiply-add each, then stored. Tiles of
- * 4 rows × 32 columns (8 vectors of sums), then 16 columns, then single rows; cols a multiple of 16.
+ * 4 rows × 32 columns (8 vectors of sums), then 16 columns, then single rows; the last vector
+ * masked (cols ≥ 4: below 4 the wasm kernel sums one float at a time, unfused).
  */
 AVX512 static inline __attribute__((always_inline)) void gemm_tile(const float* a, size_t aRow, size_t aStep, const float* b, size_t bRow, float* c, size_t cRow, uint32_t rows,
-                             uint32_t vectors, uint32_t depth, int accumulate, float scale) {
-  /* rows ≤ 4 and vectors ≤ 2: the compiler keeps the used accumulators in registers */
+                             uint32_t vectors, __mmask16 lanes, uint32_t depth, int accumulate, float scale) {
+  /* rows ≤ 4 and vectors ≤ 2: the compiler keeps the used accumulators in registers; `lanes` are the last vector's */
   __m512 sums[4][2];
   for (uint32_t r = 0; r < 4; r++) sums[r][0] = sums[r][1] = _mm512_setzero_ps();
+  const __mmask16 first = vectors == 2 ? 0xFFFF : lanes;
   for (uint32_t t = 0; t < depth; t++) {
     const float* bt = b + t * bRow;
-    const __m512 b0 = _mm512_loadu_ps(bt), b1 = vectors == 2 ? _mm512_loadu_ps(bt + 16) : b0;
+    const __m512 b0 = _mm512_maskz_loadu_ps(first, bt), b1 = vectors == 2 ? _mm512_maskz_loadu_ps(lanes, bt + 16) : b0;
     for (uint32_t r = 0; r < rows; r++) {
       const __m512 s = _mm512_set1_ps(a[r * aRow + t * aStep]);
       sums[r][0] = _mm512_fmadd_ps(s, b0, sums[r][0]);
@@ -355,8 +376,9 @@ AVX512 static inline __attribute__((always_inline)) void gemm_tile(const float* 
   const __m512 factor = _mm512_set1_ps(scale);
   for (uint32_t r = 0; r < rows; r++) {
     for (uint32_t v = 0; v < vectors; v++) {
+      const __mmask16 kept = v + 1 == vectors ? lanes : 0xFFFF;
       float* o = c + r * cRow + v * 16;
-      _mm512_storeu_ps(o, accumulate ? add_in_order(_mm512_loadu_ps(o), mul_in_order(factor, sums[r][v])) : sums[r][v]);
+      _mm512_mask_storeu_ps(o, kept, accumulate ? add_in_order(_mm512_maskz_loadu_ps(kept, o), mul_in_order(factor, sums[r][v])) : sums[r][v]);
     }
   }
 }
@@ -364,8 +386,8 @@ AVX512 static inline __attribute__((always_inline)) void gemm_tile(const float* 
 /* The tile for constant rows and vectors, so that its loops unroll and its sums stay in registers. */
 #define GEMM_TILE(ROWS, VECTORS)                                                                                       \
   AVX512 static void gemm_tile_##ROWS##x##VECTORS(const float* a, size_t aRow, size_t aStep, const float* b, size_t bRow, float* c, \
-                                                    size_t cRow, uint32_t depth, int accumulate, float scale) {        \
-    gemm_tile(a, aRow, aStep, b, bRow, c, cRow, ROWS, VECTORS, depth, accumulate, scale);                             \
+                                                    size_t cRow, __mmask16 lanes, uint32_t depth, int accumulate, float scale) { \
+    gemm_tile(a, aRow, aStep, b, bRow, c, cRow, ROWS, VECTORS, lanes, depth, accumulate, scale);                      \
   }
 GEMM_TILE(4, 2)
 GEMM_TILE(4, 1)
@@ -402,7 +424,9 @@ AVX512 static napi_value gemm(napi_env env, napi_callback_info info) {
   const int accumulate = arg_u32(&call, 11) != 0;
   const float scale = arg_f32(&call, 12);
   gemm_factors_t f;
-  if (!gemm_factors(&call, &f) || !columns_ok(&call, f.cols) || f.rows == 0 || f.cols == 0) return NULL;
+  if (!gemm_factors(&call, &f)) return NULL;
+  if (f.cols < 4 && f.cols != 0) return fail(&call, "the columns must be at least 4"), NULL;
+  if (f.rows == 0 || f.cols == 0) return NULL;
   const float *a = f.a, *b = f.b;
   float* c = f.c;
   const uint32_t rows = f.rows, cols = f.cols, depth = f.depth;
@@ -410,14 +434,15 @@ AVX512 static napi_value gemm(napi_env env, napi_callback_info info) {
   uint32_t i = 0;
   for (; i + 4 <= rows; i += 4) {
     uint32_t j = 0;
-    for (; j + 32 <= cols; j += 32) gemm_tile_4x2(a + i * aRow, aRow, aStep, b + j, bRow, c + i * cRow + j, cRow, depth, accumulate, scale);
-    for (; j < cols; j += 16) gemm_tile_4x1(a + i * aRow, aRow, aStep, b + j, bRow, c + i * cRow + j, cRow, depth, accumulate, scale);
+    for (; j + 16 < cols; j += 32) gemm_tile_4x2(a + i * aRow, aRow, aStep, b + j, bRow, c + i * cRow + j, cRow, first_lanes(cols - j - 16), depth, accumulate, scale);
+    if (j < cols) gemm_tile_4x1(a + i * aRow, aRow, aStep, b + j, bRow, c + i * cRow + j, cRow, first_lanes(cols - j), depth, accumulate, scale);
   }
   for (; i < rows; i++) {
     uint32_t j = 0;
-    for (; j + 32 <= cols; j += 32) gemm_tile_1x2(a + i * aRow, aRow, aStep, b + j, bRow, c + i * cRow + j, cRow, depth, accumulate, scale);
-    for (; j < cols; j += 16) gemm_tile_1x1(a + i * aRow, aRow, aStep, b + j, bRow, c + i * cRow + j, cRow, depth, accumulate, scale);
+    for (; j + 16 < cols; j += 32) gemm_tile_1x2(a + i * aRow, aRow, aStep, b + j, bRow, c + i * cRow + j, cRow, first_lanes(cols - j - 16), depth, accumulate, scale);
+    if (j < cols) gemm_tile_1x1(a + i * aRow, aRow, aStep, b + j, bRow, c + i * cRow + j, cRow, first_lanes(cols - j), depth, accumulate, scale);
   }
+  if (accumulate) add_zero_where_overlapped(c, cRow, rows, cols);
   return NULL;
 }
 

@@ -34,6 +34,16 @@ AVX512 static inline __m512 fold_lane_sums(__m512 s0, __m512 s1, __m512 s2, __m5
   return _mm512_shuffle_f32x4(low, high, _MM_SHUFFLE(1, 0, 1, 0));
 }
 
+/*
+ * Where cols (≥ 4) is not a multiple of 4, the wasm gemm kernels' last tile overlaps the one before
+ * it and, accumulating, adds +0 to the overlapped elements (−0 becomes +0): done after them.
+ */
+static inline void add_zero_where_overlapped(float* c, size_t cRow, uint32_t rows, uint32_t cols) {
+  if (cols % 4 != 0)
+    for (uint32_t r = 0; r < rows; r++)
+      for (uint32_t j = cols - 4; j < cols - cols % 4; j++) c[r * cRow + j] = c[r * cRow + j] + 0.0f;
+}
+
 /* A gemm call's factors (arguments 1-10: a, aRowStride, aStep, b, bRowStride, c, cRowStride in bytes, rows, cols, depth), strides in floats. */
 typedef struct {
   const float *a, *b;

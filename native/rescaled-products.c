@@ -166,9 +166,7 @@ AVX512 static napi_value gemm_add_rescaled(napi_env env, napi_callback_info info
     for (; j + 16 < cols; j += 32) rescaled_tile_1x2(a + i * aRow, aRow, aStep, b + j, bRow, c + i * cRow + j, cRow, first_lanes(cols - j - 16), depth, scale, &g);
     if (j < cols) rescaled_tile_1x1(a + i * aRow, aRow, aStep, b + j, bRow, c + i * cRow + j, cRow, first_lanes(cols - j), depth, scale, &g);
   }
-  if (cols % 4 != 0)
-    for (uint32_t r = 0; r < rows; r++)
-      for (uint32_t j = cols - 4; j < cols - cols % 4; j++) c[r * cRow + j] = c[r * cRow + j] + 0.0f;
+  add_zero_where_overlapped(c, cRow, rows, cols);
   return NULL;
 }
 

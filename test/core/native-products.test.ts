@@ -4,11 +4,13 @@
  * run the same products on the same inputs and must give the same float32 bits, signed zeros
  * included. The four sparse products: x·W from SparseRows and from a dense x (zeros skipped, or
  * measured), and W += scale·xᵀ·dY both ways, over shapes that split the native vectors every way
- * (16 to 256 columns: one vector, 128-column blocks and their tails; sums in registers or in the
- * output row) and zero fractions from dense to all zeros. The two dense ones: the register-tiled
- * gemm wherever the output is a multiple of 16 wide (dense x·W, the dense W += scale·xᵀ·dY with xᵀ
- * read through strides, and dY·Wᵀ with fewer than 16 columns, W transposed), over rows that split
- * its 4-row tiles and columns that split its 32-column ones; and dY·Wᵀ, plain and masked by a
+ * (3 to 256 columns: one vector, 128-column blocks and their tails, a masked last vector whose
+ * columns past a multiple of 4 are the wasm kernels' unfused scalar ones; sums in registers or in
+ * the output row) and zero fractions from dense to all zeros. The two dense ones: the
+ * register-tiled gemm wherever the output is 4 or more wide (dense x·W, the dense W += scale·xᵀ·dY
+ * with xᵀ read through strides, and dY·Wᵀ with fewer than 16 columns, W transposed), over rows that
+ * split its 4-row tiles and columns that split its 32-column ones or end in a masked vector (10,
+ * 20: accumulating, the overlapped columns' +0 of the wasm kernel's last tile); and dY·Wᵀ, plain and masked by a
  * ReLU's output (+0, −0, NaN, ±∞, negatives, positives), in 512-bit vectors where m is even, n a
  * multiple of 4 (at least 16) and k of 16, and in wasm elsewhere. Values at the arithmetic's edges:
  * ±0 (and −0 results through every path, from rows of few terms), subnormals (the products may
@@ -166,7 +168,7 @@ const DENSE_FLAVOURS = [...FLAVOURS, ONE_FACTOR_SUBNORMALS];
 
 const ROWS = [1, 2, 7, 60, 61];
 const INNER = [1, 5, 128, 784];
-const COLUMNS = [16, 32, 128, 144, 256];
+const COLUMNS = [16, 32, 128, 144, 256, 10, 20, 3]; // 10, 20, 3: a masked last vector (10, 3: its last columns the wasm kernels' scalar ones)
 const ZERO_FRACTIONS = [0, 0.5, 0.81, 0.99, 1];
 /**
  * Every shape meets 3 (zero fraction, flavour) pairs: case j = 3·(row index) + r of a k×n meets
@@ -287,9 +289,10 @@ function compareProducts(
     tally(seen, nativeBits);
   };
   // 'measure' skips x's zeros (the sparse product, native) only where they are most of x and W or dY is finite;
-  // elsewhere x·W and xᵀ·dY are dense: the native gemm (every width here a multiple of 16; 'measure' rescales nothing).
-  const forward = (moved: number[]): Partial<Calls> => (aZeros === true || moved[0] === 1 ? { matmulSparse: 1 } : { gemm: 1 });
-  const gradient = (moved: number[]): Partial<Calls> => (aZeros === true || moved[1] === 1 ? { matmulTransposeASparseAdd: 1 } : { gemm: 1 });
+  // elsewhere x·W and xᵀ·dY are dense: the native gemm from 4 columns on ('measure' rescales nothing).
+  const dense: Partial<Calls> = n >= 4 ? { gemm: 1 } : {};
+  const forward = (moved: number[]): Partial<Calls> => (aZeros === true || moved[0] === 1 ? { matmulSparse: 1 } : dense);
+  const gradient = (moved: number[]): Partial<Calls> => (aZeros === true || moved[1] === 1 ? { matmulTransposeASparseAdd: 1 } : dense);
   // xᵀ·dY from SparseRows: native with dY as it is, and where it rescales a subnormal dY alone (its sums scaled: counter 3), then
   // given unscaleB = 2^−24 (on the columns whose update may count, or on none where every one of the k·n is negligible: counter 5).
   const fromRows = (moved: number[]): Partial<Calls> => {
@@ -360,7 +363,7 @@ function compareDense<S extends { kernels: WasmKernels }>(
 /**
  * The dense x·W [m×k]·[k×n] and W += scale·xᵀ·dY: rows that split gemm's 4-row tiles (the update's
  * rows are k), widths that split its 32-column tiles into 16s, and widths no multiple of 16 (10,
- * 20: the wasm gemm on both backends).
+ * 20: a masked last vector).
  */
 const DENSE_ROWS = [1, 3, 4, 5, 60, 61];
 const DENSE_INNER = [1, 5, 128, 784];
@@ -503,8 +506,8 @@ describe('native products: the bits of the relaxed-SIMD kernels they stand for',
               dy: kernels.matrix(m, n),
               update: kernels.matrix(k, n),
             })) as [DenseSide, DenseSide];
-            // The native products take outputs a multiple of 16 wide; 10 and 20 stay in wasm on both backends.
-            const native = n % 16 === 0 ? 1 : 0;
+            // The native gemm takes outputs 4 or more wide (10 and 20: its last vector masked).
+            const native = n >= 4 ? 1 : 0;
             for (let r = 0; r < DENSE_CASES_PER_SHAPE; r++) {
               const j = DENSE_CASES_PER_SHAPE * mi + r;
               const f = (j + ki + ni) % DENSE_FLAVOURS.length,
@@ -607,7 +610,7 @@ describe('native products: the bits of the relaxed-SIMD kernels they stand for',
                 // An all-zero dY (measured) against a finite W: zeros, nothing multiplied.
                 if (moved.vanishedGradient === 1) return { calls: {}, masked: [0, 0] };
                 // Short rows: W transposed, then gemm over k columns (rescaled, if at all, one factor up and the other down).
-                if (n < SHORT_DOT_PRODUCT) return { calls: { gemm: k % 16 === 0 ? 1 : 0 }, masked: [0, 0] };
+                if (n < SHORT_DOT_PRODUCT) return { calls: { gemm: k >= 4 ? 1 : 0 }, masked: [0, 0] };
                 const asItIs: Route = { calls: { matmulTransposeB: dotShape ? 1 : 0 }, masked: masked ? [dotShape ? 0 : 1, 1] : [0, 0] };
                 if (moved.sumsScaled === 0) return asItIs;
                 // dY's subnormals scaled up alone (m even, n ≥ 16, n and k multiples of 4): the native matmulTransposeBRescaled where
@@ -650,7 +653,7 @@ describe('native products: the bits of the relaxed-SIMD kernels they stand for',
               compareDense(pair, sides, `dY·Wᵀ, ${label}`, plain, routed(false), seen);
               compareDense(pair, sides, `dY·Wᵀ masked, ${label}`, masked, routed(true), seen);
               if (dotShape) dotShapes += 2;
-              if (n < SHORT_DOT_PRODUCT && k % 16 === 0) shortShapes += 2;
+              if (n < SHORT_DOT_PRODUCT && k >= 4) shortShapes += 2;
             }
           }
         }
@@ -808,14 +811,14 @@ describe('native products: the bits of the relaxed-SIMD kernels they stand for',
         ['out running past the end', () => products.matmulSparse(memory, 0, 64, 1000, 1, 1, 16, 1, 256)],
         ['a misaligned offset', () => products.matmulSparse(memory, 2, 64, 128, 1, 1, 16, 1, 256)],
         ['a negative offset', () => products.matmulSparse(memory, -4, 64, 128, 1, 1, 16, 1, 256)],
-        ['n not a multiple of 16', () => products.matmulSparse(memory, 0, 64, 128, 1, 1, 10, 1, 256)],
-        ['n not a multiple of 16 (xᵀ·dY)', () => products.matmulTransposeASparseAdd(memory, 0, 64, 128, 1, 1, 24, 1, 256)],
+        ['out running past the end (n 10)', () => products.matmulSparse(memory, 0, 64, 1000, 1, 1, 10, 1, 256)],
+        ['out running past the end (xᵀ·dY, n 10)', () => products.matmulTransposeASparseAdd(memory, 0, 64, 1000, 1, 1, 10, 1, 256)],
         ['a typed array for the memory', () => products.matmulSparse(floats as unknown as ArrayBuffer, 0, 64, 128, 1, 1, 16, 1, 256)],
         ['too few arguments', () => (products.matmulSparse as (...args: unknown[]) => void)(memory, 0, 64, 128, 1, 1, 16)],
         ['gemm: out running past the end (20 rows)', () => products.gemm(memory, 0, 4, 4, 64, 64, 128, 64, 20, 16, 1, 1, 0.5)],
         ['gemm: b beyond the end', () => products.gemm(memory, 0, 4, 4, 1000, 64, 128, 64, 1, 16, 1, 1, 0.5)],
         ["gemm: a's second step beyond the end", () => products.gemm(memory, 1020, 4, 4, 64, 64, 128, 64, 1, 16, 2, 1, 0.5)],
-        ['gemm: cols not a multiple of 16', () => products.gemm(memory, 0, 4, 4, 64, 64, 128, 64, 1, 10, 1, 1, 0.5)],
+        ['gemm: fewer than 4 columns', () => products.gemm(memory, 0, 4, 4, 64, 64, 128, 64, 1, 3, 1, 1, 0.5)],
         ["gemm: a's row stride not a whole number of floats", () => products.gemm(memory, 0, 6, 4, 64, 64, 128, 64, 1, 16, 1, 1, 0.5)],
         ["gemm: out's row stride not a whole number of floats", () => products.gemm(memory, 0, 4, 4, 64, 64, 128, 66, 1, 16, 1, 1, 0.5)],
         ['gemm: a misaligned offset', () => products.gemm(memory, 0, 4, 4, 64, 64, 130, 64, 1, 16, 1, 1, 0.5)],

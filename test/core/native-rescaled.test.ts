@@ -431,9 +431,10 @@ describe('native rescaled products: the bits of the relaxed-SIMD kernels they st
                 skip,
                 (moved) => {
                   if (n % 4 !== 0) {
-                    // dY up and x down (no sums scaled): the wasm kernel, the width no multiple of 16.
+                    // dY up and x down (no sums scaled): the native product on the factors as they are now (unscaleB 1; any width).
                     assert.equal(moved.oneFactor, 1, `${label}: one factor up, the other down`);
-                    return { calls: {} };
+                    assert.equal(last.matmulTransposeASparseRowsAdd?.args[UNSCALE_B_ARGUMENT], 1, `${label}: unscaleB 1`);
+                    return { calls: { matmulTransposeASparseRowsAdd: 1 } };
                   }
                   assert.equal(moved.sumsScaled, 1, `${label}: dY alone scaled up`);
                   if (moved.negligibleElements === k * n) return { calls: {} };
@@ -833,7 +834,7 @@ describe('native rescaled products: the bits of the relaxed-SIMD kernels they st
         ['matmulTransposeBRescaled: a misaligned offset', () => dots(1026, 1088, 1536, 2, 4, 16, UNSCALE, 2048)],
         ['matmulTransposeBRescaled: too few arguments', () => dots(1024, 1088, 1536, 2, 4, 16, UNSCALE)],
         ['matmulTransposeASparseRowsAdd: unscaleB 2^−24, n not a multiple of 4', () => rows(2560, 2568, 2572, 1, 1, 2576, 2592, 6, 0.5, 2608, UNSCALE)],
-        ['matmulTransposeASparseRowsAdd: unscaleB 1, n not a multiple of 16', () => rows(2560, 2568, 2572, 1, 1, 2576, 2592, 4, 0.5, 2608, 1)],
+        ['matmulTransposeASparseRowsAdd: unscaleB 1, out past the end', () => rows(2560, 2568, 2572, 1, 1, 2576, 4084, 4, 0.5, 2608, 1)],
         ['matmulTransposeASparseRowsAdd: unscaleB not a power of two', () => rows(2560, 2568, 2572, 1, 1, 2576, 2592, 4, 0.5, 2608, 3 * UNSCALE)],
         ['matmulTransposeASparseRowsAdd: unscaleB 2^−10 (E below 23)', () => rows(2560, 2568, 2572, 1, 1, 2576, 2592, 4, 0.5, 2608, 2 ** -10)],
         ['matmulTransposeASparseRowsAdd: unscaleB 2^−127 (E above 126)', () => rows(2560, 2568, 2572, 1, 1, 2576, 2592, 4, 0.5, 2608, 2 ** -127)],

@@ -24,8 +24,18 @@ export function nativeGroupNormTakes(n: number, groups: number): boolean {
   return (size === 4 && groups % 4 === 0) || size % 16 === 0;
 }
 
-/** Output widths the native products take (a multiple of 16 floats: whole 512-bit vectors). */
+/**
+ * Output widths the native norms and dY·Wᵀ take (a multiple of 16 floats: whole 512-bit
+ * vectors). gemm takes 4 or more (nativeGemmTakes); the sparse products (matmulSparseRows, matmulSparse and their xᵀ·dY) take any width:
+ * their last vector is masked, its columns past a multiple of 4 summed as the wasm kernels' scalar
+ * columns (the output layer's 10).
+ */
 export const NATIVE_COLUMN_MULTIPLE = 16;
+
+/** Whether the native gemm takes an output this wide: 4 columns or more, the last vector masked (below 4 the wasm kernel sums one float at a time, unfused). */
+export function nativeGemmTakes(cols: number): boolean {
+  return cols >= 4;
+}
 
 /** Scratch bytes the native matmulSparse (a row of `count` floats) and matmulTransposeASparseAdd (a column of `count`) pack into. */
 export function nativePackScratchBytes(count: number): number {
@@ -101,7 +111,7 @@ export interface NativeProducts extends MemoryFirstKernels {
   ): void;
   /**
    * As matmulTransposeASparseRowsAdd; scratch of matmulTransposeASparseRowsScratchBytes. `unscaleB`
-   * 1 for b as it is (n a multiple of 16), or 2^−E for b given as b·2^E (its rescaled sums, native/
+   * 1 for b as it is (any n), or 2^−E for b given as b·2^E (its rescaled sums, native/
    * rescaled-products.c; n a multiple of 4).
    */
   matmulTransposeASparseRowsAdd(

@@ -21,6 +21,7 @@ import {
   type NativeProducts,
   NEGLIGIBLE_UPDATE_KERNELS,
   nativeGroupNormTakes,
+  nativeGemmTakes,
   nativeLaidOutBytes,
   nativePackScratchBytes,
   onMemory,
@@ -238,7 +239,7 @@ export class WasmKernels implements Kernels {
       po = this.write(out, 'matmulSparseRows');
     // Sums kept in registers where b stays in L2, as matmul's sparse path chooses.
     const inRegisters = b.size * 4 <= SMALL_RIGHT_FACTOR_BYTES ? 1 : 0;
-    const native = this.nativeFor(n);
+    const native = this.native; // any width (the sparse products' last vector is masked)
     if (native) native.matmulSparseRows(this.arena.buffer, rows.rowStart, rows.indices, rows.values, rows.rows, rows.cols, pb, po, n, inRegisters);
     else this.kernels.matmulSparseRows(rows.rowStart, rows.indices, rows.values, rows.rows, pb, po, n, inRegisters);
     this.staging.finish();
@@ -262,7 +263,7 @@ export class WasmKernels implements Kernels {
       if (rescaled === 'bAlone') {
         this.addSparseRescaledUpdate(rows, pb, po, n, scale, 2 ** -RESCALINGS.bAlone[1], scratchBytes);
       } else {
-        const native = this.nativeFor(n),
+        const native = this.native,
           scratch = this.scratch(scratchBytes);
         if (native) native.matmulTransposeASparseRowsAdd(this.arena.buffer, rows.rowStart, rows.indices, rows.values, m, k, pb, po, n, scale, scratch, 1);
         else this.kernels.matmulTransposeASparseRowsAdd(rows.rowStart, rows.indices, rows.values, m, k, pb, po, n, scale, scratch, 1);
@@ -284,7 +285,7 @@ export class WasmKernels implements Kernels {
     if (aZeros === true || (aZeros === 'measure' && this.skippingPays(pa, m * k, pb, k * n, n, 'forward'))) {
       // Both sum in the same order; which is faster depends on whether b stays in L2 (a hidden layer's W) or not (the first layer's, 400 kB).
       const inRegisters = k * n * 4 <= SMALL_RIGHT_FACTOR_BYTES;
-      const native = this.nativeFor(n),
+      const native = this.native,
         scratch = this.scratch(native ? nativePackScratchBytes(k) : this.kernels.matmulSparseScratchBytes(k));
       if (native) native.matmulSparse(this.arena.buffer, pa, pb, po, m, k, n, inRegisters ? 1 : 0, scratch);
       else (inRegisters ? this.kernels.matmulSparseInRegisters : this.kernels.matmulSparse)(pa, pb, po, m, k, n, scratch);
@@ -309,7 +310,7 @@ export class WasmKernels implements Kernels {
       // dY is all zeros (a dead ReLU layer's gradient): every term is a zero product, out stays as it is.
       this.zeroSkips.vanishedGradient++;
     } else if (aZeros === true || (aZeros === 'measure' && this.skippingPays(pa, m * k, pb, m * n, n, 'weightGradient'))) {
-      const native = this.nativeFor(n),
+      const native = this.native,
         scratch = this.scratch(native ? nativePackScratchBytes(m) : this.kernels.matmulTransposeASparseScratchBytes(m, k));
       if (native) native.matmulTransposeASparseAdd(this.arena.buffer, pa, pb, po, m, k, n, scale, scratch);
       else this.kernels.matmulTransposeASparseAdd(pa, pb, po, m, k, n, scale, scratch);
@@ -705,7 +706,7 @@ export class WasmKernels implements Kernels {
     return total / m;
   }
 
-  /** The register-tiled product (assembly/dense-matmul.ts), native where the output's width allows. */
+  /** The register-tiled product (assembly/dense-matmul.ts), native from 4 columns on (below, the wasm kernel sums one float at a time, unfused). */
   private gemm(
     a: number,
     aRowStride: number,
@@ -720,7 +721,7 @@ export class WasmKernels implements Kernels {
     accumulate: 0 | 1,
     scale: number,
   ): void {
-    const native = this.nativeFor(cols);
+    const native = nativeGemmTakes(cols) ? this.native : null;
     if (native) native.gemm(this.arena.buffer, a, aRowStride, aStep, b, bRowStride, c, cRowStride, rows, cols, depth, accumulate, scale);
     else this.kernels.gemm(a, aRowStride, aStep, b, bRowStride, c, cRowStride, rows, cols, depth, accumulate, scale);
   }
