@@ -360,17 +360,16 @@ AVX512 static napi_value matmul_transpose_a_sparse_add(napi_env env, napi_callba
  */
 AVX512 static inline __attribute__((always_inline)) void gemm_tile(const float* a, size_t aRow, size_t aStep, const float* b, size_t bRow, float* c, size_t cRow, uint32_t rows,
                              uint32_t vectors, __mmask16 lanes, uint32_t depth, int accumulate, float scale) {
-  /* rows ≤ 4 and vectors ≤ 2: the compiler keeps the used accumulators in registers; `lanes` are the last vector's */
-  __m512 sums[4][2];
-  for (uint32_t r = 0; r < 4; r++) sums[r][0] = sums[r][1] = _mm512_setzero_ps();
-  const __mmask16 first = vectors == 2 ? 0xFFFF : lanes;
+  /* rows ≤ 4 and vectors ≤ 4: the compiler keeps the used accumulators in registers; `lanes` are the last vector's */
+  __m512 sums[6][4];
+  for (uint32_t r = 0; r < 6; r++) sums[r][0] = sums[r][1] = sums[r][2] = sums[r][3] = _mm512_setzero_ps();
   for (uint32_t t = 0; t < depth; t++) {
     const float* bt = b + t * bRow;
-    const __m512 b0 = _mm512_maskz_loadu_ps(first, bt), b1 = vectors == 2 ? _mm512_maskz_loadu_ps(lanes, bt + 16) : b0;
+    __m512 bv[4];
+    for (uint32_t v = 0; v < vectors; v++) bv[v] = _mm512_maskz_loadu_ps(v + 1 == vectors ? lanes : 0xFFFF, bt + 16 * v);
     for (uint32_t r = 0; r < rows; r++) {
       const __m512 s = _mm512_set1_ps(a[r * aRow + t * aStep]);
-      sums[r][0] = _mm512_fmadd_ps(s, b0, sums[r][0]);
-      if (vectors == 2) sums[r][1] = _mm512_fmadd_ps(s, b1, sums[r][1]);
+      for (uint32_t v = 0; v < vectors; v++) sums[r][v] = _mm512_fmadd_ps(s, bv[v], sums[r][v]);
     }
   }
   const __m512 factor = _mm512_set1_ps(scale);
@@ -389,6 +388,8 @@ AVX512 static inline __attribute__((always_inline)) void gemm_tile(const float* 
                                                     size_t cRow, __mmask16 lanes, uint32_t depth, int accumulate, float scale) { \
     gemm_tile(a, aRow, aStep, b, bRow, c, cRow, ROWS, VECTORS, lanes, depth, accumulate, scale);                      \
   }
+GEMM_TILE(6, 4)
+GEMM_TILE(4, 4)
 GEMM_TILE(4, 2)
 GEMM_TILE(4, 1)
 GEMM_TILE(1, 2)
@@ -432,8 +433,11 @@ AVX512 static napi_value gemm(napi_env env, napi_callback_info info) {
   const uint32_t rows = f.rows, cols = f.cols, depth = f.depth;
   const size_t aRow = f.aRow, aStep = f.aStep, bRow = f.bRow, cRow = f.cRow;
   uint32_t i = 0;
+  for (; i + 6 <= rows && cols % 64 == 0; i += 6)
+    for (uint32_t j = 0; j < cols; j += 64) gemm_tile_6x4(a + i * aRow, aRow, aStep, b + j, bRow, c + i * cRow + j, cRow, 0xFFFF, depth, accumulate, scale);
   for (; i + 4 <= rows; i += 4) {
     uint32_t j = 0;
+    for (; j + 48 < cols; j += 64) gemm_tile_4x4(a + i * aRow, aRow, aStep, b + j, bRow, c + i * cRow + j, cRow, first_lanes(cols - j - 48), depth, accumulate, scale);
     for (; j + 16 < cols; j += 32) gemm_tile_4x2(a + i * aRow, aRow, aStep, b + j, bRow, c + i * cRow + j, cRow, first_lanes(cols - j - 16), depth, accumulate, scale);
     if (j < cols) gemm_tile_4x1(a + i * aRow, aRow, aStep, b + j, bRow, c + i * cRow + j, cRow, first_lanes(cols - j), depth, accumulate, scale);
   }

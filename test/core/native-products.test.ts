@@ -365,7 +365,7 @@ function compareDense<S extends { kernels: WasmKernels }>(
  * rows are k), widths that split its 32-column tiles into 16s, and widths no multiple of 16 (10,
  * 20: a masked last vector).
  */
-const DENSE_ROWS = [1, 3, 4, 5, 60, 61];
+const DENSE_ROWS = [1, 3, 4, 5, 10, 60, 61]; // 10: a 6-row tile, then a 4-row one (at 128 columns)
 const DENSE_INNER = [1, 5, 128, 784];
 const DENSE_COLUMNS = [16, 32, 48, 128, 144, 10, 20];
 /**
