@@ -3,7 +3,8 @@
  * article's network ([60x128]·[128x128] forward, [128x60]·[60x128] weight gradient) with a left
  * factor of ReLU-like activations at each zero fraction, multiplied in full (`false`) and with its
  * zeros skipped (`true`), alternating round by round on each wasm build: the break-even zero
- * fractions are where `'measure'` switches (src/core/wasm/zero-skipping.ts); and dY·Wᵀ into the
+ * fractions are where `'measure'` switches (src/core/wasm/zero-skipping.ts; with the native products
+ * too, where they were built); and dY·Wᵀ into the
  * layer whose ReLU output is that factor, whole and masked by it (assembly/dot-matmul.ts: where a
  * row pair switches to the whole tile). Then whole training
  * steps of the article's ReLU networks on real MNIST batches, one network each, with
@@ -19,6 +20,7 @@ import { WasmKernels } from '../src/core/wasm/wasm-kernels.js';
 import { BatchFeeder } from '../src/data/batch-feeder.js';
 import { Sgd } from '../src/nn/sgd.js';
 import { loadMnist } from '../src/node/mnist-files.js';
+import { nativeProducts } from '../src/node/native-files.js';
 import { enableRelaxedSimd, readKernelModules } from '../src/node/wasm-files.js';
 import { resolveTrainConfig, type TrainConfig } from '../src/train/config.js';
 import { buildNetwork } from '../src/train/networks.js';
@@ -139,9 +141,24 @@ const builds = WASM_VARIANTS.flatMap((variant) => {
 for (const { variant, bytes } of builds) {
   measure(await WasmKernels.create(await compileKernelModule(bytes), variant), Number(option('rounds', '9')), Number(option('calls', '400')));
 }
+// The native products, where `npm ci` built them (their own break-even: NATIVE_MAX_NONZERO_FRACTION).
+const native = nativeProducts();
 const first = builds[0];
+if (first && native) {
+  measure(
+    await WasmKernels.create(await compileKernelModule(first.bytes), first.variant, { native }),
+    Number(option('rounds', '9')),
+    Number(option('calls', '400')),
+  );
+}
 if (first) {
   const module = await compileKernelModule(first.bytes);
-  console.log(`\n(${first.variant})`);
-  await measureNetworks(() => WasmKernels.create(module, first.variant), Number(option('rounds', '9')), Number(option('steps', '500')));
+  for (const withNative of native ? [null, native] : [null]) {
+    console.log(`\n(${first.variant}${withNative ? ' + native' : ''})`);
+    await measureNetworks(
+      () => WasmKernels.create(module, first.variant, { native: withNative }),
+      Number(option('rounds', '9')),
+      Number(option('steps', '500')),
+    );
+  }
 }
