@@ -315,7 +315,6 @@ AVX512 static napi_value matmul_sparse(napi_env env, napi_callback_info info) {
   if (!start_call(&call, env, info, args, 9, "matmulSparse")) return NULL;
   const uint32_t m = arg_u32(&call, 4), k = arg_u32(&call, 5), n = arg_u32(&call, 6);
   const enum sum_mode mode = arg_u32(&call, 7) ? FROM_ZERO : FIRST_PRODUCT;
-  if (call.failed) return NULL;
   const float* a = region(&call, arg_u32(&call, 1), (double)m * k, 4);
   const float* b = region(&call, arg_u32(&call, 2), (double)k * n, 4);
   float* out = region(&call, arg_u32(&call, 3), (double)m * n, 4);
@@ -336,7 +335,6 @@ AVX512 static napi_value matmul_transpose_a_sparse_add(napi_env env, napi_callba
   if (!start_call(&call, env, info, args, 9, "matmulTransposeASparseAdd")) return NULL;
   const uint32_t m = arg_u32(&call, 4), k = arg_u32(&call, 5), n = arg_u32(&call, 6);
   const float scale = arg_f32(&call, 7);
-  if (call.failed) return NULL;
   const float* a = region(&call, arg_u32(&call, 1), (double)m * k, 4);
   const float* b = region(&call, arg_u32(&call, 2), (double)m * n, 4);
   float* out = region(&call, arg_u32(&call, 3), (double)k * n, 4);
@@ -355,12 +353,13 @@ AVX512 static napi_value matmul_transpose_a_sparse_add(napi_env env, napi_callba
  * C[rows,cols] = A·B, or C += scale·(A·B) when `accumulate`, as assembly/dense-matmul.ts' gemm
  * (A(i, t) at a + i·aRowStride + t·aStep bytes, B and C row-major with the given row strides):
  * every element summed from +0 over t in order, one fused multiply-add each, then stored. Tiles of
- * 4 rows × 32 columns (8 vectors of sums), then 16 columns, then single rows; the last vector
- * masked (cols ≥ 4: below 4 the wasm kernel sums one float at a time, unfused).
+ * 6 rows × 64 columns (24 vectors of sums) where cols is a multiple of 64, then of 4 rows × 64, 32
+ * and 16 columns, then single rows; the last vector masked (cols ≥ 4: below 4 the wasm kernel
+ * sums one float at a time, unfused).
  */
 AVX512 static inline __attribute__((always_inline)) void gemm_tile(const float* a, size_t aRow, size_t aStep, const float* b, size_t bRow, float* c, size_t cRow, uint32_t rows,
                              uint32_t vectors, __mmask16 lanes, uint32_t depth, int accumulate, float scale) {
-  /* rows ≤ 4 and vectors ≤ 4: the compiler keeps the used accumulators in registers; `lanes` are the last vector's */
+  /* rows ≤ 6 and vectors ≤ 4: the compiler keeps the used accumulators in registers; `lanes` are the last vector's */
   __m512 sums[6][4];
   for (uint32_t r = 0; r < 6; r++) sums[r][0] = sums[r][1] = sums[r][2] = sums[r][3] = _mm512_setzero_ps();
   for (uint32_t t = 0; t < depth; t++) {
@@ -489,9 +488,9 @@ AVX512 static void dot_rows_2(const float* a, const float* w, uint32_t n, float*
  * of the rows (lane l over the columns j ≡ l mod 4, in order, one fused multiply-add each), folded
  * as (l0 + l2) + (l1 + l3). Here a 512-bit vector holds four outputs' four lane sums: sixteen rows
  * of b at a time are laid out in scratch (16·n floats) so that rows p..p+3's floats 4c..4c+3 lie
- * side by side, and each step multiplies them by a's four floats repeated. With mask (nonzero offset) the outputs
- * where mask ≤ 0 (or NaN) are +0, as matmulTransposeBMasked leaves them. m even (the wasm kernel
- * sums a lone last row in another order), n a multiple of 4, k of 16.
+ * side by side, and each step multiplies them by a's four floats repeated. With mask (nonzero
+ * offset) the outputs where mask ≤ 0 (or NaN) are +0, as matmulTransposeBMasked leaves them. m even
+ * (the wasm kernel sums a lone last row in another order), n a multiple of 4, k of 16.
  */
 AVX512 static napi_value matmul_transpose_b(napi_env env, napi_callback_info info) {
   napi_value args[9];

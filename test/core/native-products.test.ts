@@ -366,11 +366,11 @@ function compareDense<S extends { kernels: WasmKernels }>(
 /**
  * The dense x·W [m×k]·[k×n] and W += scale·xᵀ·dY: rows that split gemm's 4-row tiles (the update's
  * rows are k), widths that split its 32-column tiles into 16s, and widths no multiple of 16 (10,
- * 20: a masked last vector).
+ * 20, 5: a masked last vector; 10 and 5 with columns the wasm kernel's last tile overlaps).
  */
 const DENSE_ROWS = [1, 3, 4, 5, 10, 60, 61]; // 10: a 6-row tile, then a 4-row one (at 128 columns)
 const DENSE_INNER = [1, 5, 128, 784];
-const DENSE_COLUMNS = [16, 32, 48, 128, 144, 10, 20];
+const DENSE_COLUMNS = [16, 32, 48, 128, 144, 10, 20, 5];
 /**
  * dY·Wᵀ for dY [m×n] and W [k×n]: m even or odd, n below 16 (W transposed, gemm over k columns),
  * at least 16 and a multiple of 4 or not (18), k a multiple of 16 or not (10).

@@ -23,8 +23,8 @@ export const MAX_NONZERO_FRACTION: Readonly<Record<SparseProduct, number>> = {
 /**
  * The same where the native products run (a backend with native code: 512-bit vectors, whose
  * register-tiled product gains more than the sparse ones). Measured 2026-12-02 on an Intel Xeon
- * (AVX-512), two runs: x·W 0.89-1.5 at 30-40% zeros, 0.98-1.01 at 50%, 0.79-0.80 at 60%; xᵀ·dY
- * 0.97-1.12 at 30-40%, 0.87-0.99 at 50%, 0.76-0.77 at 60%.
+ * (AVX-512), two runs: x·W 0.89-1.51 at 30-40% zeros, 0.98-1.01 at 50%, 0.79-0.80 at 60%; xᵀ·dY
+ * 0.97-1.26 at 30-40%, 0.87-0.99 at 50%, 0.76-0.77 at 60%.
  */
 export const NATIVE_MAX_NONZERO_FRACTION: Readonly<Record<SparseProduct, number>> = {
   forward: 0.45,
