@@ -9,10 +9,11 @@
  * the output row) and zero fractions from dense to all zeros. The two dense ones: the
  * register-tiled gemm wherever the output is 4 or more wide (dense x·W, the dense W += scale·xᵀ·dY
  * with xᵀ read through strides, and dY·Wᵀ with fewer than 16 columns, W transposed), over rows that
- * split its 4-row tiles and columns that split its 32-column ones or end in a masked vector (10,
- * 20: accumulating, the overlapped columns' +0 of the wasm kernel's last tile); and dY·Wᵀ, plain and masked by a
- * ReLU's output (+0, −0, NaN, ±∞, negatives, positives), in 512-bit vectors where m is even, n a
- * multiple of 4 (at least 16) and k of 16, and in wasm elsewhere. Values at the arithmetic's edges:
+ * split its 6- and 4-row tiles and columns that split its 64- and 32-column ones or end in a masked
+ * vector (5, 10, 20; accumulating, the +0 the wasm kernel's last tile adds to the columns it
+ * overlaps); and dY·Wᵀ, plain and masked by a ReLU's output (+0, −0, NaN, ±∞, negatives,
+ * positives), in 512-bit vectors where m is even, n a multiple of 4 (at least 16) and k of 16, and
+ * in wasm elsewhere. Values at the arithmetic's edges:
  * ±0 (and −0 results through every path, from rows of few terms), subnormals (the products may
  * rescale them: one factor up and the other down, then the products above; or with their sums
  * scaled up, then the rescaled products of native/rescaled-products.c: xᵀ·dY with subnormals in

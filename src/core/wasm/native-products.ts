@@ -25,10 +25,10 @@ export function nativeGroupNormTakes(n: number, groups: number): boolean {
 }
 
 /**
- * Output widths the native norms and dY·Wᵀ take (a multiple of 16 floats: whole 512-bit
- * vectors). gemm takes 4 or more (nativeGemmTakes); the sparse products (matmulSparseRows, matmulSparse and their xᵀ·dY) take any width:
- * their last vector is masked, its columns past a multiple of 4 summed as the wasm kernels' scalar
- * columns (the output layer's 10).
+ * Output widths the native norms and dY·Wᵀ take (a multiple of 16 floats: whole 512-bit vectors).
+ * gemm takes 4 or more (nativeGemmTakes); the sparse products (matmulSparseRows, matmulSparse and
+ * their xᵀ·dY) take any width: their last vector is masked, its columns past a multiple of 4
+ * summed as the wasm kernels' scalar columns are.
  */
 export const NATIVE_COLUMN_MULTIPLE = 16;
 
