@@ -50,7 +50,7 @@ describe('native BatchNorm kernels: the bits of the relaxed-SIMD kernels', async
     const memory = new WebAssembly.Memory({ initial: 256 });
     const wasm = await instantiateKernelModule(module, memory);
     const base = wasm.heapBase() + 64;
-    const layout = (sizes: readonly number[]) => layOutRegions(base, sizes);
+    const layout = <const S extends readonly number[]>(sizes: S) => layOutRegions(base, sizes);
     const floats = (at: number, count: number) => new Float32Array(memory.buffer, at, count);
     /** Runs `call` natively and in wasm from the same memory; the memory after each, as floats compared NaN for NaN. */
     const bothWays = (end: number, call: (native: boolean) => void) => {
@@ -80,20 +80,7 @@ describe('native BatchNorm kernels: the bits of the relaxed-SIMD kernels', async
           for (const eps of [1e-3, 1e-5]) {
             for (const inPlace of [false, true]) {
               const { offsets, end } = layout([m * n, n, n, n, n, n, m * n, m * n, m * n, m * n, n, n]);
-              const [x, gamma, beta, mean, variance, invStd, xhat, y, dy, dx, dGamma, dBeta] = offsets as [
-                number,
-                number,
-                number,
-                number,
-                number,
-                number,
-                number,
-                number,
-                number,
-                number,
-                number,
-                number,
-              ];
+              const [x, gamma, beta, mean, variance, invStd, xhat, y, dy, dx, dGamma, dBeta] = offsets;
               const columns = Array.from({ length: n }, (_, j) => columnValues(rng, j, m));
               floats(x, m * n).set(Array.from({ length: m * n }, (_, i) => columns[i % n]![Math.floor(i / n)]!));
               floats(gamma, n).set(Array.from({ length: n }, () => 1 + 0.5 * rng.normal()));
@@ -168,7 +155,7 @@ describe('native BatchNorm kernels: the bits of the relaxed-SIMD kernels', async
       const native = nativeOrSkip(t, METHODS);
       if (!native) return;
       const { offsets, end } = layout([60 * 32, 32, 32, 32, 60 * 32]);
-      const [x, mean, variance, invStd, xhat] = offsets as [number, number, number, number, number];
+      const [x, mean, variance, invStd, xhat] = offsets;
       floats(x, 60 * 32).fill(0.25);
       const before = new Uint8Array(memory.buffer).slice(base, end);
       const outside = memory.buffer.byteLength - 8;

@@ -91,7 +91,7 @@ describe('native negligible-update search and block moves: the wasm kernels’ r
     const wasm = await instantiateKernelModule(module, memory);
     const base = wasm.heapBase() + 64;
     const bytes = () => new Uint8Array(memory.buffer);
-    const layout = (sizes: readonly number[]) => layOutRegions(base, sizes);
+    const layout = <const S extends readonly number[]>(sizes: S) => layOutRegions(base, sizes);
     /** Runs `call` once natively and once in wasm on the same starting memory (from base to end) and returns both memories' bytes. */
     const bothWays = (end: number, call: (native: boolean) => void): [Uint8Array, Uint8Array] => {
       const start = bytes().slice(base, end);
@@ -137,7 +137,7 @@ describe('native negligible-update search and block moves: the wasm kernels’ r
           const unscale = unscaleA * unscaleB;
           for (const mm of k === 3 ? [m, LIMIT + 1] : [m]) {
             const { offsets, end } = layout([k, n, k * n, k, n, 2]);
-            const [sums, maxima, c, keptRows, keptCols, counts] = offsets as [number, number, number, number, number, number];
+            const [sums, maxima, c, keptRows, keptCols, counts] = offsets;
             noise(rng, end);
             const cValues = variedFloats(rng, k * n);
             const sumValues = variedFloats(rng, k, false).map(Math.abs);
@@ -186,7 +186,7 @@ describe('native negligible-update search and block moves: the wasm kernels’ r
         [1, 40],
       ] as const) {
         const { offsets, end } = layout([m * k, k, m * k, m * k]);
-        const [a, sums, indices, values] = offsets as [number, number, number, number];
+        const [a, sums, indices, values] = offsets;
         noise(rng, end);
         new Float32Array(memory.buffer, a, m * k).set(variedFloats(rng, m * k));
         let [afterNative, afterWasm] = bothWays(end, (useNative) =>
@@ -235,7 +235,7 @@ describe('native negligible-update search and block moves: the wasm kernels’ r
           const count = list.length;
           const rowList = Array.from({ length: rows }, () => rng.int(rows));
           const { offsets, end } = layout([rows * cols, rows * Math.max(count, 1), Math.max(count, 1), rows]);
-          const [src, out, listAt, rowListAt] = offsets as [number, number, number, number];
+          const [src, out, listAt, rowListAt] = offsets;
           noise(rng, end);
           new Uint32Array(memory.buffer, listAt, count).set(list);
           new Uint32Array(memory.buffer, rowListAt, rows).set(rowList);
@@ -278,7 +278,7 @@ describe('native negligible-update search and block moves: the wasm kernels’ r
       }
       // A gather scattered back gives the rows as they were.
       const { offsets, end } = layout([3 * 784, 3 * 784, 784]);
-      const [src, out, listAt] = offsets as [number, number, number];
+      const [src, out, listAt] = offsets;
       noise(rng, end);
       const list = increasingList(rng, 784, 0.6);
       new Uint32Array(memory.buffer, listAt, list.length).set(list);
@@ -295,7 +295,7 @@ describe('native negligible-update search and block moves: the wasm kernels’ r
       const native = nativeOrSkip(t, NEGLIGIBLE_UPDATE_KERNELS);
       if (!native) return;
       const { offsets, end } = layout([4 * 16, 4 * 16, 16, 4, 16]);
-      const [src, out, listAt, rowListAt, sums] = offsets as [number, number, number, number, number];
+      const [src, out, listAt, rowListAt, sums] = offsets;
       noise(new Rng(18), end);
       new Uint32Array(memory.buffer, listAt, 3).set([1, 5, 16]); // 16 is past a row of 16
       new Uint32Array(memory.buffer, rowListAt, 2).set([0, 3]);

@@ -128,14 +128,15 @@ export function movedSince(kernels: WasmKernels, before: Moves): Moves {
 /**
  * Regions of `sizes` floats laid out one after the other from `base` in a wasm memory, each
  * followed by at least 64 bytes of gap (a write past a region lands there, not in the next one):
- * their offsets and the end of the last.
+ * their offsets (one per size, as a tuple of the same length) and the end of the last.
  */
-export function layOutRegions(base: number, sizes: readonly number[]): { offsets: number[]; end: number } {
+export function layOutRegions<const S extends readonly number[]>(base: number, sizes: S): { offsets: { -readonly [K in keyof S]: number }; end: number } {
   const offsets: number[] = [];
   let at = base;
   for (const size of sizes) {
     offsets.push(at);
     at += Math.ceil((size * 4 + 64) / 64) * 64;
   }
-  return { offsets, end: at };
+  // One offset per size: the caller destructures them by position, with no cast.
+  return { offsets: offsets as { -readonly [K in keyof S]: number }, end: at };
 }
