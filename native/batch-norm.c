@@ -3,8 +3,8 @@
  * vectors, for n a multiple of 16 (other widths end in the wasm kernels' f64 scalar columns, and
  * stay there). Each column is the wasm kernel's sequence of operations: its sums over the rows in
  * row order, the corrected two-pass statistics, the element-wise pass; sixteen columns a vector
- * instead of four, in blocks of four vectors (grouping columns changes no column's arithmetic). Outputs may alias inputs: each element is read before it is
- * written.
+ * instead of four, in blocks of four vectors (grouping columns changes no column's arithmetic).
+ * Outputs may alias inputs: each element is read before it is written.
  */
 #include <math.h>
 
