@@ -2,18 +2,20 @@
  * bnlab's native addon (Node only): where the CPU runs AVX-512F, the products (and the batch
  * draw) of products.c and rescaled-products.c, the checks and scalings of subnormals.c, the
  * search for negligible updates of negligible-updates.c, the sigmoid of sigmoid.c and the
- * kernels of batch-norm.c, group-norm.c and weight-norm.c; `vectors` names the instructions they use, or is
- * null, and then nothing else is exported (the functions would fault). The wasm backend uses them in place of its own kernels, for the same bits
+ * kernels of batch-norm.c, group-norm.c and weight-norm.c; where it runs AVX2 and FMA but not
+ * AVX-512F, products.c's products and batch draw alone, in 256-bit vectors. `vectors` names the
+ * instructions they use, or is null, and then nothing else is exported (the functions would
+ * fault). The wasm backend uses them in place of its own kernels, for the same bits
  * (src/core/wasm/native-products.ts).
  */
-#include "native-call.h"
+#include "products.h"
 
 NAPI_MODULE_INIT() {
   napi_value vectors;
   __builtin_cpu_init();
   if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma")) {
     napi_create_string_utf8(env, "avx512f", NAPI_AUTO_LENGTH, &vectors);
-    register_products(env, exports);
+    register_products(env, exports, &avx512_products);
     register_rescaled_products(env, exports);
     register_subnormals(env, exports);
     register_negligible_updates(env, exports);
@@ -21,6 +23,9 @@ NAPI_MODULE_INIT() {
     register_batch_norm(env, exports);
     register_group_norm(env, exports);
     register_weight_norm(env, exports);
+  } else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+    napi_create_string_utf8(env, "avx2", NAPI_AUTO_LENGTH, &vectors);
+    register_products(env, exports, &avx2_products);
   } else {
     napi_get_null(env, &vectors);
   }

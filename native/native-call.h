@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #define AVX512 __attribute__((target("avx512f")))
+#define AVX2 __attribute__((target("avx2,fma")))
 
 /*
  * a + b and a·b with a as the instruction's first source. Where both are NaN, x86 keeps the first
@@ -27,6 +28,19 @@ AVX512 static inline __m512 add_in_order(__m512 a, __m512 b) {
 AVX512 static inline __m512 mul_in_order(__m512 a, __m512 b) {
   __m512 product;
   __asm__("vmulps %2, %1, %0" : "=v"(product) : "v"(a), "v"(b));
+  return product;
+}
+
+/* The same in 256-bit vectors (products-avx2.c). */
+AVX2 static inline __m256 add_in_order_256(__m256 a, __m256 b) {
+  __m256 sum;
+  __asm__("vaddps %2, %1, %0" : "=x"(sum) : "x"(a), "x"(b));
+  return sum;
+}
+
+AVX2 static inline __m256 mul_in_order_256(__m256 a, __m256 b) {
+  __m256 product;
+  __asm__("vmulps %2, %1, %0" : "=x"(product) : "x"(a), "x"(b));
   return product;
 }
 
@@ -58,8 +72,7 @@ void* region(call_t* call, uint32_t offset, double count, size_t size);
 int columns_ok(call_t* call, uint32_t n);
 void export_function(napi_env env, napi_value exports, const char* name, napi_callback callback);
 
-/* Each file's exports, added by the addon's init where the CPU runs AVX-512F. */
-void register_products(napi_env env, napi_value exports);
+/* Each file's exports, added by the addon's init where the CPU runs AVX-512F (register_products: products.h). */
 void register_group_norm(napi_env env, napi_value exports);
 void register_weight_norm(napi_env env, napi_value exports);
 void register_rescaled_products(napi_env env, napi_value exports);

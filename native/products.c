@@ -1,183 +1,16 @@
 /*
  * The native products: the wasm kernels' matrix products (assembly/sparse-matmul.ts,
- * sparse-rows.ts, dense-matmul.ts, dot-matmul.ts) in 512-bit AVX-512 vectors, on the wasm
- * module's own memory, with the same bits. Every output element is the same sequence of
- * operations as in the relaxed-SIMD build on FMA hardware: its terms in the same order, each added
- * with one fused multiply-add (or, for the first term of a `sumScaledRows`, a plain product), then
- * the same store (as it is, or out + scale·sum with a separate multiply and add). Wider vectors
- * change how many elements one instruction serves, never an element's arithmetic, so the build
- * must not contract a multiply and an add on its own (-ffp-contract=off).
+ * sparse-rows.ts, dense-matmul.ts, dot-matmul.ts) and the batch draw, on the wasm module's own
+ * memory, with the same bits. Here each call's arguments are read and checked, and the scalar
+ * work done (the counting sort); the vectors are the kernels of the CPU's instruction set
+ * (products-avx512.c or products-avx2.c), chosen once when the addon loads.
  */
 #include <string.h>
 
 #include "products.h"
 
-enum sum_mode {
-  FIRST_PRODUCT = 0, /* sumScaledRows: out = v0·b[row0], then out = fma(v, b[row], out) */
-  FROM_ZERO = 1,     /* addScaledRowsInRegisters, overwrite: sum from +0, out = sum */
-  FROM_ZERO_ADDED = 2 /* addScaledRowsInRegisters: sum from +0, out = out + scale·sum */
-};
-
-/*
- * out[0, n) for `count` entries (row, value): the rows are b + row·stride floats; any n. Eight
- * vectors (128 columns) are summed in registers over all entries, then single vectors, the last
- * masked.
- */
-AVX512 static void sum_scaled_rows(float* out, const float* b, uint32_t n, size_t stride, const uint32_t* rows, const float* values,
-                                   uint32_t count, enum sum_mode mode, float scale) {
-  const __m512 factor = _mm512_set1_ps(scale);
-  uint32_t j = 0;
-  for (; j + 128 <= n; j += 128) {
-    __m512 c0 = _mm512_setzero_ps(), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0;
-    uint32_t t = 0;
-    if (mode == FIRST_PRODUCT && count > 0) {
-      const __m512 v = _mm512_set1_ps(values[0]);
-      const float* r = b + rows[0] * stride + j;
-      c0 = mul_in_order(v, _mm512_loadu_ps(r));
-      c1 = mul_in_order(v, _mm512_loadu_ps(r + 16));
-      c2 = mul_in_order(v, _mm512_loadu_ps(r + 32));
-      c3 = mul_in_order(v, _mm512_loadu_ps(r + 48));
-      c4 = mul_in_order(v, _mm512_loadu_ps(r + 64));
-      c5 = mul_in_order(v, _mm512_loadu_ps(r + 80));
-      c6 = mul_in_order(v, _mm512_loadu_ps(r + 96));
-      c7 = mul_in_order(v, _mm512_loadu_ps(r + 112));
-      t = 1;
-    }
-    for (; t < count; t++) {
-      const __m512 v = _mm512_set1_ps(values[t]);
-      const float* r = b + rows[t] * stride + j;
-      c0 = _mm512_fmadd_ps(v, _mm512_loadu_ps(r), c0);
-      c1 = _mm512_fmadd_ps(v, _mm512_loadu_ps(r + 16), c1);
-      c2 = _mm512_fmadd_ps(v, _mm512_loadu_ps(r + 32), c2);
-      c3 = _mm512_fmadd_ps(v, _mm512_loadu_ps(r + 48), c3);
-      c4 = _mm512_fmadd_ps(v, _mm512_loadu_ps(r + 64), c4);
-      c5 = _mm512_fmadd_ps(v, _mm512_loadu_ps(r + 80), c5);
-      c6 = _mm512_fmadd_ps(v, _mm512_loadu_ps(r + 96), c6);
-      c7 = _mm512_fmadd_ps(v, _mm512_loadu_ps(r + 112), c7);
-    }
-    float* o = out + j;
-    if (mode == FROM_ZERO_ADDED) {
-      c0 = add_in_order(_mm512_loadu_ps(o), mul_in_order(factor, c0));
-      c1 = add_in_order(_mm512_loadu_ps(o + 16), mul_in_order(factor, c1));
-      c2 = add_in_order(_mm512_loadu_ps(o + 32), mul_in_order(factor, c2));
-      c3 = add_in_order(_mm512_loadu_ps(o + 48), mul_in_order(factor, c3));
-      c4 = add_in_order(_mm512_loadu_ps(o + 64), mul_in_order(factor, c4));
-      c5 = add_in_order(_mm512_loadu_ps(o + 80), mul_in_order(factor, c5));
-      c6 = add_in_order(_mm512_loadu_ps(o + 96), mul_in_order(factor, c6));
-      c7 = add_in_order(_mm512_loadu_ps(o + 112), mul_in_order(factor, c7));
-    }
-    _mm512_storeu_ps(o, c0);
-    _mm512_storeu_ps(o + 16, c1);
-    _mm512_storeu_ps(o + 32, c2);
-    _mm512_storeu_ps(o + 48, c3);
-    _mm512_storeu_ps(o + 64, c4);
-    _mm512_storeu_ps(o + 80, c5);
-    _mm512_storeu_ps(o + 96, c6);
-    _mm512_storeu_ps(o + 112, c7);
-  }
-  for (; j + 16 <= n; j += 16) {
-    __m512 c = _mm512_setzero_ps();
-    uint32_t t = 0;
-    if (mode == FIRST_PRODUCT && count > 0) {
-      c = mul_in_order(_mm512_set1_ps(values[0]), _mm512_loadu_ps(b + rows[0] * stride + j));
-      t = 1;
-    }
-    for (; t < count; t++) c = _mm512_fmadd_ps(_mm512_set1_ps(values[t]), _mm512_loadu_ps(b + rows[t] * stride + j), c);
-    if (mode == FROM_ZERO_ADDED) c = add_in_order(_mm512_loadu_ps(out + j), mul_in_order(factor, c));
-    _mm512_storeu_ps(out + j, c);
-  }
-  if (j < n) {
-    /* The last, partial vector. The wasm kernels sum the columns from n & ~3 on one float at a
-       time, a product rounded and then added (wasm has no scalar fused multiply-add): those lanes
-       take a multiply and an add here, the others the fused multiply-add. */
-    const __mmask16 inside = first_lanes(n - j), separate = inside & (__mmask16)~first_lanes((n & ~3u) - j);
-    __m512 c = _mm512_setzero_ps();
-    uint32_t t = 0;
-    if (mode == FIRST_PRODUCT && count > 0) {
-      c = mul_in_order(_mm512_set1_ps(values[0]), _mm512_maskz_loadu_ps(inside, b + rows[0] * stride + j));
-      t = 1;
-    }
-    for (; t < count; t++) {
-      const __m512 v = _mm512_set1_ps(values[t]), r = _mm512_maskz_loadu_ps(inside, b + rows[t] * stride + j);
-      c = _mm512_mask_blend_ps(separate, _mm512_fmadd_ps(v, r, c), add_in_order(c, mul_in_order(v, r)));
-    }
-    if (mode == FROM_ZERO_ADDED) c = add_in_order(_mm512_maskz_loadu_ps(inside, out + j), mul_in_order(factor, c));
-    _mm512_mask_storeu_ps(out + j, inside, c);
-  }
-}
-
-/*
- * The nonzeros (NaN counts) of a row of `count` floats, as (index, value) in index order, sixteen
- * at a time without a branch per float (a branch would mispredict on every new batch): a compare
- * gives a 16-bit mask, the compress instructions move the kept lanes to the front, and the write
- * position advances by the mask's population count. rows and values need count + 16 slots.
- */
-AVX512 static uint32_t pack_nonzeros(const float* a, uint32_t count, uint32_t* rows, float* values) {
-  const __m512 zero = _mm512_setzero_ps();
-  __m512i lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-  uint32_t e = 0;
-  for (uint32_t p = 0; p < count; p += 16) {
-    const __mmask16 inside = first_lanes(count - p);
-    const __m512 v = _mm512_maskz_loadu_ps(inside, a + p);
-    const __mmask16 kept = _mm512_mask_cmp_ps_mask(inside, v, zero, _CMP_NEQ_UQ);
-    _mm512_storeu_ps(values + e, _mm512_maskz_compress_ps(kept, v));
-    _mm512_storeu_si512(rows + e, _mm512_maskz_compress_epi32(kept, lanes));
-    e += (uint32_t)__builtin_popcount(kept);
-    lanes = _mm512_add_epi32(lanes, _mm512_set1_epi32(16));
-  }
-  return e;
-}
-
-/* As pack_nonzeros for a column: the `count` floats `step` floats apart, gathered sixteen at a time. */
-AVX512 static uint32_t pack_column_nonzeros(const float* a, uint32_t count, uint32_t step, uint32_t* rows, float* values) {
-  const __m512 zero = _mm512_setzero_ps();
-  __m512i lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-  const __m512i offsets = _mm512_mullo_epi32(lanes, _mm512_set1_epi32((int)step));
-  uint32_t e = 0;
-  for (uint32_t p = 0; p < count; p += 16) {
-    const __mmask16 inside = first_lanes(count - p);
-    const __m512 v = _mm512_mask_i32gather_ps(zero, inside, offsets, a + (size_t)p * step, 4);
-    const __mmask16 kept = _mm512_mask_cmp_ps_mask(inside, v, zero, _CMP_NEQ_UQ);
-    _mm512_storeu_ps(values + e, _mm512_maskz_compress_ps(kept, v));
-    _mm512_storeu_si512(rows + e, _mm512_maskz_compress_epi32(kept, lanes));
-    e += (uint32_t)__builtin_popcount(kept);
-    lanes = _mm512_add_epi32(lanes, _mm512_set1_epi32(16));
-  }
-  return e;
-}
-
-/*
- * The nonzeros of one row of `width` bytes as (column, f32(byte)·scale) entries, in column order
- * (NaN counts, but for sixteen zero bytes together: see below), sixteen bytes at a time as
- * pack_nonzeros packs floats;
- * written only up to the entries' count (the SparseRows layout has 4 slots of slack, not 16).
- */
-AVX512 static uint32_t pack_byte_row(const uint8_t* row, uint32_t width, float scale, uint32_t* indices, float* values) {
-  const __m512 factor = _mm512_set1_ps(scale), zero = _mm512_setzero_ps();
-  __m512i lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-  uint32_t e = 0;
-  for (uint32_t p = 0; p < width; p += 16) {
-    const __mmask16 inside = first_lanes(width - p);
-    uint8_t tail[16] = {0};
-    if (width - p < 16) memcpy(tail, row + p, width - p); /* not a byte past the row */
-    const __m128i packed = width - p < 16 ? _mm_loadu_si128((const __m128i*)tail) : _mm_loadu_si128((const __m128i*)(row + p));
-    const __m512i bytes = _mm512_cvtepu8_epi32(packed);
-    if (width - p >= 16 && _mm512_test_epi32_mask(bytes, bytes) == 0) {
-      /* sixteen zero bytes: no entry, whatever the scale (as the wasm kernel skips them; its last bytes go one at a time) */
-      lanes = _mm512_add_epi32(lanes, _mm512_set1_epi32(16));
-      continue;
-    }
-    /* bytesToFloats' conversion (exact) and product (one rounding) */
-    const __m512 v = mul_in_order(_mm512_cvtepi32_ps(bytes), factor);
-    const __mmask16 kept = _mm512_mask_cmp_ps_mask(inside, v, zero, _CMP_NEQ_UQ);
-    const __mmask16 written = first_lanes((uint32_t)__builtin_popcount(kept));
-    _mm512_mask_storeu_ps(values + e, written, _mm512_maskz_compress_ps(kept, v));
-    _mm512_mask_storeu_epi32(indices + e, written, _mm512_maskz_compress_epi32(kept, lanes));
-    e += (uint32_t)__builtin_popcount(kept);
-    lanes = _mm512_add_epi32(lanes, _mm512_set1_epi32(16));
-  }
-  return e;
-}
+/* The kernels in use (register_products). */
+static const product_kernels_t* kernels;
 
 /*
  * gatherSparseRows(memory, bytes, rows, count, width, scale, rowStart, indices, values): the rows
@@ -185,7 +18,7 @@ AVX512 static uint32_t pack_byte_row(const uint8_t* row, uint32_t width, float s
  * each value f32(byte)·scale, as assembly/sparse-rows.ts' gatherSparseRows packs them. Every row's
  * cache lines are asked for first, so that they are in flight together.
  */
-AVX512 static napi_value gather_sparse_rows(napi_env env, napi_callback_info info) {
+static napi_value gather_sparse_rows(napi_env env, napi_callback_info info) {
   napi_value args[9];
   call_t call;
   if (!start_call(&call, env, info, args, 9, "gatherSparseRows")) return NULL;
@@ -207,7 +40,7 @@ AVX512 static napi_value gather_sparse_rows(napi_env env, napi_callback_info inf
   uint32_t e = 0;
   rowStart[0] = 0;
   for (uint32_t i = 0; i < count; i++) {
-    e += pack_byte_row(bytes + (size_t)rows[i] * width, width, scale, indices + e, values + e);
+    e += kernels->pack_byte_row(bytes + (size_t)rows[i] * width, width, scale, indices + e, values + e);
     rowStart[i + 1] = e;
   }
   return NULL;
@@ -235,7 +68,7 @@ static int sparse_rows(call_t* call, uint32_t rowStartAt, uint32_t indicesAt, ui
 /* ---- the products ---- */
 
 /* matmulSparseRows(memory, rowStart, indices, values, m, k, b, out, n, fromZero): out[m,n] = a·b[k,n], a as its rows' nonzeros. */
-AVX512 static napi_value matmul_sparse_rows(napi_env env, napi_callback_info info) {
+static napi_value matmul_sparse_rows(napi_env env, napi_callback_info info) {
   napi_value args[10];
   call_t call;
   if (!start_call(&call, env, info, args, 10, "matmulSparseRows")) return NULL;
@@ -250,7 +83,7 @@ AVX512 static napi_value matmul_sparse_rows(napi_env env, napi_callback_info inf
   if (!b || !out) return NULL;
   for (uint32_t i = 0; i < m; i++) {
     const uint32_t start = rowStart[i];
-    sum_scaled_rows(out + (size_t)i * n, b, n, n, indices + start, values + start, rowStart[i + 1] - start, mode, 1);
+    kernels->sum_scaled_rows(out + (size_t)i * n, b, n, n, indices + start, values + start, rowStart[i + 1] - start, mode, 1);
   }
   return NULL;
 }
@@ -262,7 +95,7 @@ AVX512 static napi_value matmul_sparse_rows(napi_env env, napi_callback_info inf
  * unscaleB 1: b as it is, any n; else b given as b·2^E (unscaleB = 2^−E), its sums
  * stepped as rescaled-products.c does, n a multiple of 4.
  */
-AVX512 static napi_value matmul_transpose_a_sparse_rows_add(napi_env env, napi_callback_info info) {
+static napi_value matmul_transpose_a_sparse_rows_add(napi_env env, napi_callback_info info) {
   napi_value args[12];
   call_t call;
   if (!start_call(&call, env, info, args, 12, "matmulTransposeASparseRowsAdd")) return NULL;
@@ -272,6 +105,7 @@ AVX512 static napi_value matmul_transpose_a_sparse_rows_add(napi_env env, napi_c
   const uint32_t *rowStart, *indices;
   uint32_t entries;
   const float* values;
+  if (rescaled && !kernels->add_scaled_rows_rescaled) return fail(&call, "rescaled sums (unscaleB not 1) need AVX-512F"), NULL;
   if (rescaled && (!unscales_ok(&call, 1, unscaleB) || (n % 4 != 0 && (fail(&call, "the columns must be a multiple of 4"), 1)))) return NULL;
   if (!sparse_rows(&call, arg_u32(&call, 1), arg_u32(&call, 2), arg_u32(&call, 3), m, k, &rowStart, &indices, &values, &entries)) return NULL;
   const float* b = region(&call, arg_u32(&call, 6), (double)m * n, 4);
@@ -300,8 +134,8 @@ AVX512 static napi_value matmul_transpose_a_sparse_rows_add(napi_env env, napi_c
     const uint32_t end = next[p];
     if (end != start) {
       float* o = out + (size_t)p * n;
-      if (rescaled) add_scaled_rows_rescaled(o, b, n, n, columnRows + start, columnValues + start, end - start, scale, unscaleB);
-      else sum_scaled_rows(o, b, n, n, columnRows + start, columnValues + start, end - start, FROM_ZERO_ADDED, scale);
+      if (rescaled) kernels->add_scaled_rows_rescaled(o, b, n, n, columnRows + start, columnValues + start, end - start, scale, unscaleB);
+      else kernels->sum_scaled_rows(o, b, n, n, columnRows + start, columnValues + start, end - start, FROM_ZERO_ADDED, scale);
     }
     start = end;
   }
@@ -309,7 +143,7 @@ AVX512 static napi_value matmul_transpose_a_sparse_rows_add(napi_env env, napi_c
 }
 
 /* matmulSparse(memory, a, b, out, m, k, n, fromZero, scratch): out[m,n] = a[m,k]·b[k,n], skipping a's zeros; scratch holds 2·(k + 16) u32. */
-AVX512 static napi_value matmul_sparse(napi_env env, napi_callback_info info) {
+static napi_value matmul_sparse(napi_env env, napi_callback_info info) {
   napi_value args[9];
   call_t call;
   if (!start_call(&call, env, info, args, 9, "matmulSparse")) return NULL;
@@ -322,14 +156,14 @@ AVX512 static napi_value matmul_sparse(napi_env env, napi_callback_info info) {
   if (!a || !b || !out || !rows) return NULL;
   float* packed = (float*)(rows + k + 16);
   for (uint32_t i = 0; i < m; i++) {
-    const uint32_t count = pack_nonzeros(a + (size_t)i * k, k, rows, packed);
-    sum_scaled_rows(out + (size_t)i * n, b, n, n, rows, packed, count, mode, 1);
+    const uint32_t count = kernels->pack_nonzeros(a + (size_t)i * k, k, rows, packed);
+    kernels->sum_scaled_rows(out + (size_t)i * n, b, n, n, rows, packed, count, mode, 1);
   }
   return NULL;
 }
 
 /* matmulTransposeASparseAdd(memory, a, b, out, m, k, n, scale, scratch): out[k,n] += scale·a[m,k]ᵀ·b[m,n], skipping a's zeros; scratch holds 2·(m + 16) u32. */
-AVX512 static napi_value matmul_transpose_a_sparse_add(napi_env env, napi_callback_info info) {
+static napi_value matmul_transpose_a_sparse_add(napi_env env, napi_callback_info info) {
   napi_value args[9];
   call_t call;
   if (!start_call(&call, env, info, args, 9, "matmulTransposeASparseAdd")) return NULL;
@@ -342,8 +176,8 @@ AVX512 static napi_value matmul_transpose_a_sparse_add(napi_env env, napi_callba
   if (!a || !b || !out || !rows) return NULL;
   float* packed = (float*)(rows + m + 16);
   for (uint32_t p = 0; p < k; p++) {
-    const uint32_t count = pack_column_nonzeros(a + p, m, k, rows, packed);
-    if (count != 0) sum_scaled_rows(out + (size_t)p * n, b, n, n, rows, packed, count, FROM_ZERO_ADDED, scale);
+    const uint32_t count = kernels->pack_column_nonzeros(a + p, m, k, rows, packed);
+    if (count != 0) kernels->sum_scaled_rows(out + (size_t)p * n, b, n, n, rows, packed, count, FROM_ZERO_ADDED, scale);
   }
   return NULL;
 }
@@ -352,48 +186,9 @@ AVX512 static napi_value matmul_transpose_a_sparse_add(napi_env env, napi_callba
  * gemm(memory, a, aRowStride, aStep, b, bRowStride, c, cRowStride, rows, cols, depth, accumulate, scale):
  * C[rows,cols] = A·B, or C += scale·(A·B) when `accumulate`, as assembly/dense-matmul.ts' gemm
  * (A(i, t) at a + i·aRowStride + t·aStep bytes, B and C row-major with the given row strides):
- * every element summed from +0 over t in order, one fused multiply-add each, then stored. Tiles of
- * 6 rows × 64 columns (24 vectors of sums) where cols is a multiple of 64, then of 4 rows × 64, 32
- * and 16 columns, then single rows; the last vector masked (cols ≥ 4: below 4 the wasm kernel
- * sums one float at a time, unfused).
+ * every element summed from +0 over t in order, one fused multiply-add each, then stored; the last
+ * vector masked (cols ≥ 4: below 4 the wasm kernel sums one float at a time, unfused).
  */
-AVX512 static inline __attribute__((always_inline)) void gemm_tile(const float* a, size_t aRow, size_t aStep, const float* b, size_t bRow, float* c, size_t cRow, uint32_t rows,
-                             uint32_t vectors, __mmask16 lanes, uint32_t depth, int accumulate, float scale) {
-  /* rows ≤ 6 and vectors ≤ 4: the compiler keeps the used accumulators in registers; `lanes` are the last vector's */
-  __m512 sums[6][4];
-  for (uint32_t r = 0; r < 6; r++) sums[r][0] = sums[r][1] = sums[r][2] = sums[r][3] = _mm512_setzero_ps();
-  for (uint32_t t = 0; t < depth; t++) {
-    const float* bt = b + t * bRow;
-    __m512 bv[4];
-    for (uint32_t v = 0; v < vectors; v++) bv[v] = _mm512_maskz_loadu_ps(v + 1 == vectors ? lanes : 0xFFFF, bt + 16 * v);
-    for (uint32_t r = 0; r < rows; r++) {
-      const __m512 s = _mm512_set1_ps(a[r * aRow + t * aStep]);
-      for (uint32_t v = 0; v < vectors; v++) sums[r][v] = _mm512_fmadd_ps(s, bv[v], sums[r][v]);
-    }
-  }
-  const __m512 factor = _mm512_set1_ps(scale);
-  for (uint32_t r = 0; r < rows; r++) {
-    for (uint32_t v = 0; v < vectors; v++) {
-      const __mmask16 kept = v + 1 == vectors ? lanes : 0xFFFF;
-      float* o = c + r * cRow + v * 16;
-      _mm512_mask_storeu_ps(o, kept, accumulate ? add_in_order(_mm512_maskz_loadu_ps(kept, o), mul_in_order(factor, sums[r][v])) : sums[r][v]);
-    }
-  }
-}
-
-/* The tile for constant rows and vectors, so that its loops unroll and its sums stay in registers. */
-#define GEMM_TILE(ROWS, VECTORS)                                                                                       \
-  AVX512 static void gemm_tile_##ROWS##x##VECTORS(const float* a, size_t aRow, size_t aStep, const float* b, size_t bRow, float* c, \
-                                                    size_t cRow, __mmask16 lanes, uint32_t depth, int accumulate, float scale) { \
-    gemm_tile(a, aRow, aStep, b, bRow, c, cRow, ROWS, VECTORS, lanes, depth, accumulate, scale);                      \
-  }
-GEMM_TILE(6, 4)
-GEMM_TILE(4, 4)
-GEMM_TILE(4, 2)
-GEMM_TILE(4, 1)
-GEMM_TILE(1, 2)
-GEMM_TILE(1, 1)
-
 int gemm_factors(call_t* call, gemm_factors_t* f) {
   const uint32_t aAt = arg_u32(call, 1), aRowBytes = arg_u32(call, 2), aStepBytes = arg_u32(call, 3);
   const uint32_t bAt = arg_u32(call, 4), bRowBytes = arg_u32(call, 5), cAt = arg_u32(call, 6), cRowBytes = arg_u32(call, 7);
@@ -417,7 +212,7 @@ int gemm_factors(call_t* call, gemm_factors_t* f) {
   return f->a && f->b && f->c;
 }
 
-AVX512 static napi_value gemm(napi_env env, napi_callback_info info) {
+static napi_value gemm(napi_env env, napi_callback_info info) {
   napi_value args[13];
   call_t call;
   if (!start_call(&call, env, info, args, 13, "gemm")) return NULL;
@@ -427,60 +222,10 @@ AVX512 static napi_value gemm(napi_env env, napi_callback_info info) {
   if (!gemm_factors(&call, &f)) return NULL;
   if (f.cols < 4 && f.cols != 0) return fail(&call, "the columns must be at least 4"), NULL;
   if (f.rows == 0 || f.cols == 0) return NULL;
-  const float *a = f.a, *b = f.b;
-  float* c = f.c;
-  const uint32_t rows = f.rows, cols = f.cols, depth = f.depth;
-  const size_t aRow = f.aRow, aStep = f.aStep, bRow = f.bRow, cRow = f.cRow;
-  uint32_t i = 0;
-  for (; i + 6 <= rows && cols % 64 == 0; i += 6)
-    for (uint32_t j = 0; j < cols; j += 64) gemm_tile_6x4(a + i * aRow, aRow, aStep, b + j, bRow, c + i * cRow + j, cRow, 0xFFFF, depth, accumulate, scale);
-  for (; i + 4 <= rows; i += 4) {
-    uint32_t j = 0;
-    for (; j + 48 < cols; j += 64) gemm_tile_4x4(a + i * aRow, aRow, aStep, b + j, bRow, c + i * cRow + j, cRow, first_lanes(cols - j - 48), depth, accumulate, scale);
-    for (; j + 16 < cols; j += 32) gemm_tile_4x2(a + i * aRow, aRow, aStep, b + j, bRow, c + i * cRow + j, cRow, first_lanes(cols - j - 16), depth, accumulate, scale);
-    if (j < cols) gemm_tile_4x1(a + i * aRow, aRow, aStep, b + j, bRow, c + i * cRow + j, cRow, first_lanes(cols - j), depth, accumulate, scale);
-  }
-  for (; i < rows; i++) {
-    uint32_t j = 0;
-    for (; j + 16 < cols; j += 32) gemm_tile_1x2(a + i * aRow, aRow, aStep, b + j, bRow, c + i * cRow + j, cRow, first_lanes(cols - j - 16), depth, accumulate, scale);
-    if (j < cols) gemm_tile_1x1(a + i * aRow, aRow, aStep, b + j, bRow, c + i * cRow + j, cRow, first_lanes(cols - j), depth, accumulate, scale);
-  }
-  if (accumulate) add_zero_where_overlapped(c, cRow, rows, cols);
+  kernels->gemm(&f, accumulate, scale);
+  if (accumulate) add_zero_where_overlapped(f.c, f.cRow, f.rows, f.cols);
   return NULL;
 }
-
-/*
- * Sixteen outputs (p .. p + 15 of w, laid out in fours) for each of `rows` consecutive rows of a:
- * four vectors of lane sums a row, their chunks in order. Four rows keep 16 sums in flight, enough
- * to hide the multiply-add's latency (two rows' 8 just fill it).
- */
-AVX512 static inline __attribute__((always_inline)) void dot_rows(const float* a, const float* w, uint32_t n, float* out, uint32_t k, const float* mask,
-                                                                   uint32_t rows) {
-  const size_t g = 4 * (size_t)n;
-  __m512 sums[4][4];
-  for (uint32_t r = 0; r < rows; r++) sums[r][0] = sums[r][1] = sums[r][2] = sums[r][3] = _mm512_setzero_ps();
-  for (uint32_t c = 0; c < n / 4; c++) {
-    __m512 x[4];
-    for (uint32_t r = 0; r < rows; r++) x[r] = _mm512_broadcast_f32x4(_mm_loadu_ps(a + (size_t)r * n + 4 * c));
-    const float* wc = w + 16 * c;
-    for (uint32_t q = 0; q < 4; q++) {
-      const __m512 v = _mm512_loadu_ps(wc + q * g);
-      for (uint32_t r = 0; r < rows; r++) sums[r][q] = _mm512_fmadd_ps(x[r], v, sums[r][q]);
-    }
-  }
-  for (uint32_t r = 0; r < rows; r++) {
-    const __m512 outputs = fold_lane_sums(sums[r][0], sums[r][1], sums[r][2], sums[r][3]);
-    float* o = out + (size_t)r * k;
-    if (mask) {
-      const __mmask16 kept = _mm512_cmp_ps_mask(_mm512_loadu_ps(mask + (size_t)r * k), _mm512_setzero_ps(), _CMP_GT_OQ);
-      _mm512_storeu_ps(o, _mm512_maskz_mov_ps(kept, outputs));
-    } else {
-      _mm512_storeu_ps(o, outputs);
-    }
-  }
-}
-AVX512 static void dot_rows_4(const float* a, const float* w, uint32_t n, float* out, uint32_t k, const float* mask) { dot_rows(a, w, n, out, k, mask, 4); }
-AVX512 static void dot_rows_2(const float* a, const float* w, uint32_t n, float* out, uint32_t k, const float* mask) { dot_rows(a, w, n, out, k, mask, 2); }
 
 /*
  * matmulTransposeB(memory, a, b, out, m, n, k, mask, scratch): out[m,k] = a[m,n]·b[k,n]ᵀ (dY·Wᵀ),
@@ -492,7 +237,7 @@ AVX512 static void dot_rows_2(const float* a, const float* w, uint32_t n, float*
  * offset) the outputs where mask ≤ 0 (or NaN) are +0, as matmulTransposeBMasked leaves them. m even
  * (the wasm kernel sums a lone last row in another order), n a multiple of 4, k of 16.
  */
-AVX512 static napi_value matmul_transpose_b(napi_env env, napi_callback_info info) {
+static napi_value matmul_transpose_b(napi_env env, napi_callback_info info) {
   napi_value args[9];
   call_t call;
   if (!start_call(&call, env, info, args, 9, "matmulTransposeB")) return NULL;
@@ -504,17 +249,12 @@ AVX512 static napi_value matmul_transpose_b(napi_env env, napi_callback_info inf
   const float* mask = maskAt ? region(&call, maskAt, (double)m * k, 4) : NULL;
   float* laid = region(&call, arg_u32(&call, 8), 16.0 * n, 4);
   if (!a || !b || !out || (maskAt && !mask) || !laid) return NULL;
-  /* sixteen rows of b at a time, laid out, for every row of a (b whole, 64 kB for 128×128, does not fit L1) */
-  for (uint32_t p = 0; p < k; p += 16) {
-    lay_out_sixteen_rows(laid, b + (size_t)p * n, n);
-    uint32_t i = 0;
-    for (; i + 4 <= m; i += 4) dot_rows_4(a + (size_t)i * n, laid, n, out + (size_t)i * k + p, k, mask ? mask + (size_t)i * k + p : NULL);
-    for (; i < m; i += 2) dot_rows_2(a + (size_t)i * n, laid, n, out + (size_t)i * k + p, k, mask ? mask + (size_t)i * k + p : NULL);
-  }
+  kernels->transpose_b(a, b, out, m, n, k, mask, laid);
   return NULL;
 }
 
-void register_products(napi_env env, napi_value exports) {
+void register_products(napi_env env, napi_value exports, const product_kernels_t* chosen) {
+  kernels = chosen;
   export_function(env, exports, "matmulSparseRows", matmul_sparse_rows);
   export_function(env, exports, "matmulTransposeASparseRowsAdd", matmul_transpose_a_sparse_rows_add);
   export_function(env, exports, "matmulSparse", matmul_sparse);

@@ -1,6 +1,8 @@
 /*
- * What products.c and rescaled-products.c share: dY·Wᵀ's layout of W four rows side by side and
- * the fold of its lane sums (dot-matmul.ts' order), and the rescaled sums of the sparse xᵀ·dY.
+ * What products.c, its vector kernels (products-avx512.c, products-avx2.c) and
+ * rescaled-products.c share: the kernels' table, the 512-bit dY·Wᵀ's layout of W four rows side by
+ * side and the fold of its lane sums (dot-matmul.ts' order), and the rescaled sums of the sparse
+ * xᵀ·dY.
  */
 #ifndef BNLAB_NATIVE_PRODUCTS_H
 #define BNLAB_NATIVE_PRODUCTS_H
@@ -61,6 +63,43 @@ int gemm_factors(call_t* call, gemm_factors_t* f);
  */
 void add_scaled_rows_rescaled(float* out, const float* b, uint32_t n, size_t stride, const uint32_t* rows, const float* values, uint32_t count,
                               float scale, float unscaleB);
+
+/* How a sparse product's sums start and are stored. */
+enum sum_mode {
+  FIRST_PRODUCT = 0, /* sumScaledRows: out = v0·b[row0], then out = fma(v, b[row], out) */
+  FROM_ZERO = 1,     /* addScaledRowsInRegisters, overwrite: sum from +0, out = sum */
+  FROM_ZERO_ADDED = 2 /* addScaledRowsInRegisters: sum from +0, out = out + scale·sum */
+};
+
+/*
+ * The vector kernels behind products.c's calls, one table per instruction set (products-avx512.c,
+ * products-avx2.c): products.c reads and checks a call's arguments, these compute, each with the
+ * same bits in either set.
+ */
+typedef struct {
+  const char* vectors; /* the instruction set, "avx512f" or "avx2", as the addon reports it */
+  /* out[0, n) from `count` entries (row, value) of rows b + row·stride, as `mode` says; any n */
+  void (*sum_scaled_rows)(float* out, const float* b, uint32_t n, size_t stride, const uint32_t* rows, const float* values, uint32_t count,
+                          enum sum_mode mode, float scale);
+  /* a row's nonzeros (NaN counts) as (index, value) in index order; rows and values need count + 16 slots */
+  uint32_t (*pack_nonzeros)(const float* a, uint32_t count, uint32_t* rows, float* values);
+  /* the same for the `count` floats of a column, `step` floats apart */
+  uint32_t (*pack_column_nonzeros)(const float* a, uint32_t count, uint32_t step, uint32_t* rows, float* values);
+  /* a row of bytes as its nonzeros f32(byte)·scale, written only up to their count */
+  uint32_t (*pack_byte_row)(const uint8_t* row, uint32_t width, float scale, uint32_t* indices, float* values);
+  /* gemm on checked factors (rows and cols nonzero, cols ≥ 4), before add_zero_where_overlapped */
+  void (*gemm)(const gemm_factors_t* f, int accumulate, float scale);
+  /* out[m,k] = a[m,n]·b[k,n]ᵀ, masked where mask is not NULL; m even, n a multiple of 4, k of 16; laid holds 16·n floats */
+  void (*transpose_b)(const float* a, const float* b, float* out, uint32_t m, uint32_t n, uint32_t k, const float* mask, float* laid);
+  /* add_scaled_rows_rescaled, or NULL where the set has no rescaled sums */
+  void (*add_scaled_rows_rescaled)(float* out, const float* b, uint32_t n, size_t stride, const uint32_t* rows, const float* values, uint32_t count,
+                                   float scale, float unscaleB);
+} product_kernels_t;
+
+extern const product_kernels_t avx512_products, avx2_products;
+
+/* products.c's exports, computed by `kernels`. */
+void register_products(napi_env env, napi_value exports, const product_kernels_t* kernels);
 
 /* Whether unscaleA·unscaleB is 2^−E with E from 23 to 126, each a power of two at most 1 (the rescaled kernels' grid); if not, fails the call. */
 int unscales_ok(call_t* call, float unscaleA, float unscaleB);

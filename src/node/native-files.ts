@@ -40,7 +40,7 @@ function load(): Loaded {
   } catch (error) {
     return { products: null, absence: `could not be loaded (${(error as Error).message.split('\n')[0]}); run npm run build` };
   }
-  if (addon.vectors === null) return { products: null, absence: 'this CPU has no AVX-512F' };
+  if (addon.vectors === null) return { products: null, absence: 'this CPU has neither AVX-512F nor AVX2 with FMA' };
   return { products: addon as NativeProducts, absence: null };
 }
 

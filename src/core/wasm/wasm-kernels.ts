@@ -18,10 +18,12 @@ import { ForeignStaging } from './foreign-staging.js';
 import { ACTIVATION_CODES, type ActivationCode, instantiateKernelModule, type KernelExports, type WasmVariant } from './kernel-module.js';
 import {
   NATIVE_COLUMN_MULTIPLE,
+  type NativeKernels,
   type NativeProducts,
   NEGLIGIBLE_UPDATE_KERNELS,
   nativeGemmTakes,
   nativeGroupNormTakes,
+  nativeKernelsOf,
   nativeLaidOutBytes,
   nativePackScratchBytes,
   onMemory,
@@ -78,8 +80,10 @@ export class WasmKernels implements Kernels {
    * products scale their sums up with their subnormal operands (assembly/rescaled-sums.ts says why).
    */
   readonly fusedMultiplyAdd: boolean;
-  /** The native sparse products in use (the same bits, wider vectors), or null: the wasm ones run. */
+  /** The native products in use (the same bits, wider vectors), or null: the wasm ones run. */
   readonly native: NativeProducts | null;
+  /** The AVX-512F build's other kernels (rescaled products, their checks and moves, sigmoid, norms), or null: the wasm ones run. */
+  readonly nativeKernels: NativeKernels | null;
   private readonly staging: ForeignStaging;
   /** Scratch for the sparse products (packed nonzeros, aᵀ) and short dY·Wᵀ (Wᵀ), reused and grown on demand. */
   private scratchOffset = 0;
@@ -112,8 +116,9 @@ export class WasmKernels implements Kernels {
     this.fusedMultiplyAdd = kernels.maddOnce(1 + 2 ** -12, 1 + 2 ** -12, -(1 + 2 ** -11)) === 2 ** -24;
     // Native products sum with fused multiply-adds: the same bits only as a fused build's.
     this.native = this.fusedMultiplyAdd ? native : null;
-    this.subnormals = this.native ? onMemory(this.native, arena, SUBNORMAL_KERNELS) : kernels;
-    this.negligibles = this.native ? onMemory(this.native, arena, NEGLIGIBLE_UPDATE_KERNELS) : kernels;
+    this.nativeKernels = nativeKernelsOf(this.native);
+    this.subnormals = this.nativeKernels ? onMemory(this.nativeKernels, arena, SUBNORMAL_KERNELS) : kernels;
+    this.negligibles = this.nativeKernels ? onMemory(this.nativeKernels, arena, NEGLIGIBLE_UPDATE_KERNELS) : kernels;
     this.variant = `wasm ${wasmVariant}${this.native ? ` + native ${this.native.vectors}` : ''}`;
   }
 
@@ -351,8 +356,8 @@ export class WasmKernels implements Kernels {
     if (rescaled === 'aAlone') {
       const unscaleA = 2 ** -RESCALINGS.aAlone[0];
       const overflowed =
-        (this.native && k % NATIVE_COLUMN_MULTIPLE === 0
-          ? this.native.matmulTransposeBRescaled(this.arena.buffer, pa, pb, po, m, n, k, unscaleA, this.scratch(nativeLaidOutBytes(n)))
+        (this.nativeKernels && k % NATIVE_COLUMN_MULTIPLE === 0
+          ? this.nativeKernels.matmulTransposeBRescaled(this.arena.buffer, pa, pb, po, m, n, k, unscaleA, this.scratch(nativeLaidOutBytes(n)))
           : this.kernels.matmulTransposeBRescaled(pa, pb, po, m, n, k, unscaleA)) !== 0;
       this.scaleBack(rescaled, pa, m * n, pb, k * n);
       if (!overflowed) {
@@ -413,7 +418,7 @@ export class WasmKernels implements Kernels {
     this.staging.begin();
     const px = this.read(x, 'activationForward'),
       po = this.write(out, 'activationForward');
-    if (code === ACTIVATION_CODES.sigmoid && this.native) this.native.sigmoidForward(this.arena.buffer, px, po, x.size);
+    if (code === ACTIVATION_CODES.sigmoid && this.nativeKernels) this.nativeKernels.sigmoidForward(this.arena.buffer, px, po, x.size);
     else this.kernels.activationForward(code, px, po, x.size);
     this.staging.finish();
   }
@@ -425,7 +430,7 @@ export class WasmKernels implements Kernels {
     const py = this.read(y, 'activationBackward'),
       pdy = this.read(dy, 'activationBackward'),
       pdx = this.write(dx, 'activationBackward');
-    if (code === ACTIVATION_CODES.sigmoid && this.native) this.native.sigmoidBackward(this.arena.buffer, py, pdy, pdx, y.size);
+    if (code === ACTIVATION_CODES.sigmoid && this.nativeKernels) this.nativeKernels.sigmoidBackward(this.arena.buffer, py, pdy, pdx, y.size);
     else this.kernels.activationBackward(code, py, pdy, pdx, y.size);
     this.staging.finish();
   }
@@ -466,8 +471,8 @@ export class WasmKernels implements Kernels {
       pInvStd = this.write(invStd, kernel);
     const pXhat = this.write(xhat, kernel),
       pY = this.write(y, kernel);
-    if (this.native && n % NATIVE_COLUMN_MULTIPLE === 0) {
-      this.native.batchNormForwardTrain(this.arena.buffer, px, m, n, eps, pGamma, pBeta, pMean, pVariance, pInvStd, pXhat, pY);
+    if (this.nativeKernels && n % NATIVE_COLUMN_MULTIPLE === 0) {
+      this.nativeKernels.batchNormForwardTrain(this.arena.buffer, px, m, n, eps, pGamma, pBeta, pMean, pVariance, pInvStd, pXhat, pY);
     } else {
       this.kernels.batchNormForwardTrain(px, m, n, eps, pGamma, pBeta, pMean, pVariance, pInvStd, pXhat, pY);
     }
@@ -498,8 +503,8 @@ export class WasmKernels implements Kernels {
     const pdx = this.write(dx, kernel);
     const pdGamma = dGamma ? this.write(dGamma, kernel) : 0,
       pdBeta = dBeta ? this.write(dBeta, kernel) : 0;
-    if (this.native && n % NATIVE_COLUMN_MULTIPLE === 0)
-      this.native.batchNormBackward(this.arena.buffer, pdy, pXhat, pInvStd, pGamma, m, n, pdx, pdGamma, pdBeta);
+    if (this.nativeKernels && n % NATIVE_COLUMN_MULTIPLE === 0)
+      this.nativeKernels.batchNormBackward(this.arena.buffer, pdy, pXhat, pInvStd, pGamma, m, n, pdx, pdGamma, pdBeta);
     else this.kernels.batchNormBackward(pdy, pXhat, pInvStd, pGamma, m, n, pdx, pdGamma, pdBeta);
     this.staging.finish();
   }
@@ -541,8 +546,8 @@ export class WasmKernels implements Kernels {
       pXhat = this.write(xhat, kernel),
       pY = this.write(y, kernel);
     // Native where it takes the groups (native/group-norm.c: groups of 4 in fours, or 16k wide), with the same bits.
-    if (this.native && nativeGroupNormTakes(n, groups)) {
-      this.native.groupNormForward(this.arena.buffer, px, m, n, groups, centered ? 1 : 0, eps, pGamma, pBeta, pInvStd, pXhat, pY);
+    if (this.nativeKernels && nativeGroupNormTakes(n, groups)) {
+      this.nativeKernels.groupNormForward(this.arena.buffer, px, m, n, groups, centered ? 1 : 0, eps, pGamma, pBeta, pInvStd, pXhat, pY);
     } else {
       this.kernels.groupNormForward(px, m, n, groups, centered ? 1 : 0, eps, pGamma, pBeta, pInvStd, pXhat, pY);
     }
@@ -587,8 +592,8 @@ export class WasmKernels implements Kernels {
     const pdx = this.write(dx, kernel);
     const pdGamma = dGamma ? this.write(dGamma, kernel) : 0,
       pdBeta = dBeta ? this.write(dBeta, kernel) : 0;
-    if (this.native && nativeGroupNormTakes(n, groups)) {
-      this.native.groupNormBackward(this.arena.buffer, pdy, pXhat, pInvStd, groups, centered ? 1 : 0, pGamma, m, n, pdx, pdGamma, pdBeta);
+    if (this.nativeKernels && nativeGroupNormTakes(n, groups)) {
+      this.nativeKernels.groupNormBackward(this.arena.buffer, pdy, pXhat, pInvStd, groups, centered ? 1 : 0, pGamma, m, n, pdx, pdGamma, pdBeta);
     } else {
       this.kernels.groupNormBackward(pdy, pXhat, pInvStd, groups, centered ? 1 : 0, pGamma, m, n, pdx, pdGamma, pdBeta);
     }
@@ -726,9 +731,9 @@ export class WasmKernels implements Kernels {
     else this.kernels.gemm(a, aRowStride, aStep, b, bRowStride, c, cRowStride, rows, cols, depth, accumulate, scale);
   }
 
-  /** The native products, where they take an output this wide. */
-  private nativeFor(n: number): NativeProducts | null {
-    return n % NATIVE_COLUMN_MULTIPLE === 0 ? this.native : null;
+  /** The AVX-512F build's norms' kernels, where they take an output this wide. */
+  private nativeFor(n: number): NativeKernels | null {
+    return n % NATIVE_COLUMN_MULTIPLE === 0 ? this.nativeKernels : null;
   }
 
   /** `a` as this backend's own sparse rows. */
@@ -923,8 +928,8 @@ export class WasmKernels implements Kernels {
     unscaleA: number,
     unscaleB: number,
   ): void {
-    if (this.native) {
-      this.native.gemmAddRescaled(this.arena.buffer, pa, aRowStride, aStep, pb, bRowStride, pc, cRowStride, rows, cols, depth, scale, unscaleA, unscaleB);
+    if (this.nativeKernels) {
+      this.nativeKernels.gemmAddRescaled(this.arena.buffer, pa, aRowStride, aStep, pb, bRowStride, pc, cRowStride, rows, cols, depth, scale, unscaleA, unscaleB);
     } else {
       this.kernels.gemmAddRescaled(pa, aRowStride, aStep, pb, bRowStride, pc, cRowStride, rows, cols, depth, scale, unscaleA, unscaleB);
     }
@@ -933,7 +938,8 @@ export class WasmKernels implements Kernels {
   /** out[k,n] += scale·(xᵀ·b) for x as sparse rows and b given as b·2^E (unscaleB = 2^−E; n a multiple of 4), native where the backend has it. */
   private sparseRowsRescaledAdd(rows: WasmSparseRows, pb: number, po: number, n: number, scale: number, scratch: number, unscaleB: number): void {
     const { rowStart, indices, values, rows: m, cols: k } = rows;
-    if (this.native) this.native.matmulTransposeASparseRowsAdd(this.arena.buffer, rowStart, indices, values, m, k, pb, po, n, scale, scratch, unscaleB);
+    if (this.nativeKernels)
+      this.nativeKernels.matmulTransposeASparseRowsAdd(this.arena.buffer, rowStart, indices, values, m, k, pb, po, n, scale, scratch, unscaleB);
     else this.kernels.matmulTransposeASparseRowsAdd(rowStart, indices, values, m, k, pb, po, n, scale, scratch, unscaleB);
   }
 

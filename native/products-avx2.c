@@ -1,0 +1,307 @@
+/*
+ * products.c's vector kernels in 256-bit AVX2 vectors with FMA, for CPUs without AVX-512F (most
+ * x86-64 machines of the last decade): the same sequence of operations per output element as
+ * products-avx512.c and the relaxed-SIMD build on FMA hardware, so the same bits. Where the
+ * 512-bit kernels use mask registers and compress instructions, these use vector masks, masked
+ * loads and stores, and a table of lane permutations; their tiles are sized for 16 registers.
+ * No rescaled sums here: the saturated networks' rescaled products stay wasm on these CPUs.
+ */
+#include <string.h>
+
+#include "products.h"
+
+
+/* The first `count` lanes of an 8-float vector, as a mask vector (all of them from 8 on). */
+AVX2 static inline __m256i first_lanes8(uint32_t count) {
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(count < 8 ? count : 8)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+/*
+ * For each 8-bit mask of kept lanes, their lane numbers in order, four bits each (lowest first):
+ * the permutation that moves them to the front, as AVX-512's compress does. Filled when the
+ * addon loads.
+ */
+static uint32_t kept_lanes_first[256];
+
+__attribute__((constructor)) static void fill_kept_lanes_first(void) {
+  for (uint32_t kept = 0; kept < 256; kept++) {
+    uint32_t order = 0, at = 0;
+    for (uint32_t lane = 0; lane < 8; lane++)
+      if (kept & (1u << lane)) order |= lane << (4 * at++);
+    kept_lanes_first[kept] = order;
+  }
+}
+
+/* The permutation (for permutevar8x32, which reads each lane's low 3 bits) that moves the kept lanes to the front. */
+AVX2 static inline __m256i compress_order(uint32_t kept) {
+  return _mm256_srlv_epi32(_mm256_set1_epi32((int)kept_lanes_first[kept]), _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28));
+}
+
+/*
+ * out[0, n) for `count` entries (row, value): the rows are b + row·stride floats; any n. Eight
+ * vectors (64 columns) are summed in registers over all entries, then single vectors, the last
+ * masked.
+ */
+AVX2 static void sum_scaled_rows(float* out, const float* b, uint32_t n, size_t stride, const uint32_t* rows, const float* values, uint32_t count,
+                                 enum sum_mode mode, float scale) {
+  const __m256 factor = _mm256_set1_ps(scale);
+  uint32_t j = 0;
+  for (; j + 64 <= n; j += 64) {
+    __m256 c[8];
+    uint32_t t = 0;
+    if (mode == FIRST_PRODUCT && count > 0) {
+      const __m256 v = _mm256_set1_ps(values[0]);
+      const float* r = b + rows[0] * stride + j;
+      for (uint32_t q = 0; q < 8; q++) c[q] = mul_in_order_256(v, _mm256_loadu_ps(r + 8 * q));
+      t = 1;
+    } else {
+      for (uint32_t q = 0; q < 8; q++) c[q] = _mm256_setzero_ps();
+    }
+    for (; t < count; t++) {
+      const __m256 v = _mm256_set1_ps(values[t]);
+      const float* r = b + rows[t] * stride + j;
+      for (uint32_t q = 0; q < 8; q++) c[q] = _mm256_fmadd_ps(v, _mm256_loadu_ps(r + 8 * q), c[q]);
+    }
+    float* o = out + j;
+    if (mode == FROM_ZERO_ADDED)
+      for (uint32_t q = 0; q < 8; q++) c[q] = add_in_order_256(_mm256_loadu_ps(o + 8 * q), mul_in_order_256(factor, c[q]));
+    for (uint32_t q = 0; q < 8; q++) _mm256_storeu_ps(o + 8 * q, c[q]);
+  }
+  for (; j + 8 <= n; j += 8) {
+    __m256 c = _mm256_setzero_ps();
+    uint32_t t = 0;
+    if (mode == FIRST_PRODUCT && count > 0) {
+      c = mul_in_order_256(_mm256_set1_ps(values[0]), _mm256_loadu_ps(b + rows[0] * stride + j));
+      t = 1;
+    }
+    for (; t < count; t++) c = _mm256_fmadd_ps(_mm256_set1_ps(values[t]), _mm256_loadu_ps(b + rows[t] * stride + j), c);
+    if (mode == FROM_ZERO_ADDED) c = add_in_order_256(_mm256_loadu_ps(out + j), mul_in_order_256(factor, c));
+    _mm256_storeu_ps(out + j, c);
+  }
+  if (j < n) {
+    /* The last, partial vector: its columns from n & ~3 on are summed unfused, as the wasm kernels' scalar columns are (products-avx512.c). */
+    const __m256i inside = first_lanes8(n - j);
+    const __m256 separate = _mm256_andnot_ps(_mm256_castsi256_ps(first_lanes8((n & ~3u) - j)), _mm256_castsi256_ps(inside));
+    __m256 c = _mm256_setzero_ps();
+    uint32_t t = 0;
+    if (mode == FIRST_PRODUCT && count > 0) {
+      c = mul_in_order_256(_mm256_set1_ps(values[0]), _mm256_maskload_ps(b + rows[0] * stride + j, inside));
+      t = 1;
+    }
+    for (; t < count; t++) {
+      const __m256 v = _mm256_set1_ps(values[t]), r = _mm256_maskload_ps(b + rows[t] * stride + j, inside);
+      c = _mm256_blendv_ps(_mm256_fmadd_ps(v, r, c), add_in_order_256(c, mul_in_order_256(v, r)), separate);
+    }
+    if (mode == FROM_ZERO_ADDED) c = add_in_order_256(_mm256_maskload_ps(out + j, inside), mul_in_order_256(factor, c));
+    _mm256_maskstore_ps(out + j, inside, c);
+  }
+}
+
+/* Packs one vector's kept lanes (a mask of `inside` lanes whose value is not ±0; NaN counts) at rows + e and values + e, all 8 lanes stored; their count. */
+AVX2 static inline uint32_t pack_vector(__m256 v, __m256i inside, __m256i lanes, uint32_t* rows, float* values) {
+  const __m256 nonzero = _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_NEQ_UQ);
+  const uint32_t kept = (uint32_t)_mm256_movemask_ps(_mm256_and_ps(nonzero, _mm256_castsi256_ps(inside)));
+  const __m256i order = compress_order(kept);
+  _mm256_storeu_ps(values, _mm256_permutevar8x32_ps(v, order));
+  _mm256_storeu_si256((__m256i*)rows, _mm256_permutevar8x32_epi32(lanes, order));
+  return (uint32_t)__builtin_popcount(kept);
+}
+
+/* The nonzeros (NaN counts) of a row of `count` floats, as (index, value) in index order, eight at a time without a branch per float. */
+AVX2 static uint32_t pack_nonzeros(const float* a, uint32_t count, uint32_t* rows, float* values) {
+  __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  uint32_t e = 0;
+  for (uint32_t p = 0; p < count; p += 8) {
+    const __m256i inside = first_lanes8(count - p);
+    e += pack_vector(_mm256_maskload_ps(a + p, inside), inside, lanes, rows + e, values + e);
+    lanes = _mm256_add_epi32(lanes, _mm256_set1_epi32(8));
+  }
+  return e;
+}
+
+/* As pack_nonzeros for a column: the `count` floats `step` floats apart, gathered eight at a time. */
+AVX2 static uint32_t pack_column_nonzeros(const float* a, uint32_t count, uint32_t step, uint32_t* rows, float* values) {
+  __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  const __m256i offsets = _mm256_mullo_epi32(lanes, _mm256_set1_epi32((int)step));
+  uint32_t e = 0;
+  for (uint32_t p = 0; p < count; p += 8) {
+    const __m256i inside = first_lanes8(count - p);
+    const __m256 v = _mm256_mask_i32gather_ps(_mm256_setzero_ps(), a + (size_t)p * step, offsets, _mm256_castsi256_ps(inside), 4);
+    e += pack_vector(v, inside, lanes, rows + e, values + e);
+    lanes = _mm256_add_epi32(lanes, _mm256_set1_epi32(8));
+  }
+  return e;
+}
+
+/*
+ * The nonzeros of one row of `width` bytes as (column, f32(byte)·scale) entries, in column order,
+ * sixteen bytes at a time as the wasm kernel takes them (sixteen zero bytes together make no entry,
+ * whatever the scale: products-avx512.c), each half of eight packed as pack_nonzeros packs floats;
+ * written only up to the entries' count (the SparseRows layout has 4 slots of slack).
+ */
+AVX2 static uint32_t pack_byte_row(const uint8_t* row, uint32_t width, float scale, uint32_t* indices, float* values) {
+  const __m256 factor = _mm256_set1_ps(scale), zero = _mm256_setzero_ps();
+  __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  uint32_t e = 0;
+  for (uint32_t p = 0; p < width; p += 16) {
+    uint8_t tail[16] = {0};
+    if (width - p < 16) memcpy(tail, row + p, width - p); /* not a byte past the row */
+    const __m128i packed = _mm_loadu_si128((const __m128i*)(width - p < 16 ? tail : row + p));
+    if (width - p >= 16 && _mm_testz_si128(packed, packed)) {
+      lanes = _mm256_add_epi32(lanes, _mm256_set1_epi32(16));
+      continue;
+    }
+    for (uint32_t half = 0; half < 2 && p + 8 * half < width; half++) {
+      const __m256i inside = first_lanes8(width - p - 8 * half);
+      const __m256i bytes = _mm256_cvtepu8_epi32(half ? _mm_srli_si128(packed, 8) : packed);
+      /* bytesToFloats' conversion (exact) and product (one rounding) */
+      const __m256 v = mul_in_order_256(_mm256_cvtepi32_ps(bytes), factor);
+      const uint32_t kept = (uint32_t)_mm256_movemask_ps(_mm256_and_ps(_mm256_cmp_ps(v, zero, _CMP_NEQ_UQ), _mm256_castsi256_ps(inside)));
+      const __m256i order = compress_order(kept), written = first_lanes8((uint32_t)__builtin_popcount(kept));
+      _mm256_maskstore_ps(values + e, written, _mm256_permutevar8x32_ps(v, order));
+      _mm256_maskstore_epi32((int*)(indices + e), written, _mm256_permutevar8x32_epi32(lanes, order));
+      e += (uint32_t)__builtin_popcount(kept);
+      lanes = _mm256_add_epi32(lanes, _mm256_set1_epi32(8));
+    }
+  }
+  return e;
+}
+
+/*
+ * A tile of gemm: `rows` (≤ 6) rows × `vectors` (≤ 2) vectors of sums in registers (12 of the 16),
+ * each element summed from +0 over t in order with one fused multiply-add; the last vector masked
+ * by `lanes` where `masked`.
+ */
+AVX2 static inline __attribute__((always_inline)) void gemm_tile(const float* a, size_t aRow, size_t aStep, const float* b, size_t bRow, float* c,
+                                                                  size_t cRow, uint32_t rows, uint32_t vectors, int masked, __m256i lanes,
+                                                                  uint32_t depth, int accumulate, float scale) {
+  __m256 sums[6][2];
+  for (uint32_t r = 0; r < 6; r++) sums[r][0] = sums[r][1] = _mm256_setzero_ps();
+  for (uint32_t t = 0; t < depth; t++) {
+    const float* bt = b + t * bRow;
+    __m256 bv[2];
+    for (uint32_t v = 0; v < vectors; v++) bv[v] = masked && v + 1 == vectors ? _mm256_maskload_ps(bt + 8 * v, lanes) : _mm256_loadu_ps(bt + 8 * v);
+    for (uint32_t r = 0; r < rows; r++) {
+      const __m256 s = _mm256_set1_ps(a[r * aRow + t * aStep]);
+      for (uint32_t v = 0; v < vectors; v++) sums[r][v] = _mm256_fmadd_ps(s, bv[v], sums[r][v]);
+    }
+  }
+  const __m256 factor = _mm256_set1_ps(scale);
+  for (uint32_t r = 0; r < rows; r++) {
+    for (uint32_t v = 0; v < vectors; v++) {
+      float* o = c + r * cRow + v * 8;
+      const int partial = masked && v + 1 == vectors;
+      __m256 result = sums[r][v];
+      if (accumulate) result = add_in_order_256(partial ? _mm256_maskload_ps(o, lanes) : _mm256_loadu_ps(o), mul_in_order_256(factor, result));
+      if (partial) _mm256_maskstore_ps(o, lanes, result);
+      else _mm256_storeu_ps(o, result);
+    }
+  }
+}
+
+/* The tile for constant rows, vectors and masking, so that its loops unroll and its sums stay in registers. */
+#define GEMM_TILE(ROWS, VECTORS, MASKED)                                                                                                      \
+  AVX2 static void gemm_tile_##ROWS##x##VECTORS##_##MASKED(const float* a, size_t aRow, size_t aStep, const float* b, size_t bRow, float* c, \
+                                                           size_t cRow, __m256i lanes, uint32_t depth, int accumulate, float scale) {       \
+    gemm_tile(a, aRow, aStep, b, bRow, c, cRow, ROWS, VECTORS, MASKED, lanes, depth, accumulate, scale);                                    \
+  }
+GEMM_TILE(6, 2, 0)
+GEMM_TILE(6, 2, 1)
+GEMM_TILE(6, 1, 1)
+GEMM_TILE(1, 2, 0)
+GEMM_TILE(1, 2, 1)
+GEMM_TILE(1, 1, 1)
+
+/*
+ * gemm in tiles of 6 rows × 16 columns, then single rows; a block of 16 columns of B (depth·64
+ * bytes) serves every row tile while it is in L1. The columns past the last multiple of 16 take
+ * a masked tile.
+ */
+AVX2 static void gemm_in_tiles(const gemm_factors_t* f, int accumulate, float scale) {
+  const float *a = f->a, *b = f->b;
+  float* c = f->c;
+  const uint32_t rows = f->rows, cols = f->cols, depth = f->depth;
+  const size_t aRow = f->aRow, aStep = f->aStep, bRow = f->bRow, cRow = f->cRow;
+  const __m256i all = _mm256_set1_epi32(-1);
+  uint32_t j = 0;
+  for (; j + 16 <= cols; j += 16) {
+    uint32_t i = 0;
+    for (; i + 6 <= rows; i += 6) gemm_tile_6x2_0(a + i * aRow, aRow, aStep, b + j, bRow, c + i * cRow + j, cRow, all, depth, accumulate, scale);
+    for (; i < rows; i++) gemm_tile_1x2_0(a + i * aRow, aRow, aStep, b + j, bRow, c + i * cRow + j, cRow, all, depth, accumulate, scale);
+  }
+  if (j < cols) {
+    const uint32_t left = cols - j;
+    uint32_t i = 0;
+    if (left > 8) {
+      const __m256i lanes = first_lanes8(left - 8);
+      for (; i + 6 <= rows; i += 6) gemm_tile_6x2_1(a + i * aRow, aRow, aStep, b + j, bRow, c + i * cRow + j, cRow, lanes, depth, accumulate, scale);
+      for (; i < rows; i++) gemm_tile_1x2_1(a + i * aRow, aRow, aStep, b + j, bRow, c + i * cRow + j, cRow, lanes, depth, accumulate, scale);
+    } else {
+      const __m256i lanes = first_lanes8(left);
+      for (; i + 6 <= rows; i += 6) gemm_tile_6x1_1(a + i * aRow, aRow, aStep, b + j, bRow, c + i * cRow + j, cRow, lanes, depth, accumulate, scale);
+      for (; i < rows; i++) gemm_tile_1x1_1(a + i * aRow, aRow, aStep, b + j, bRow, c + i * cRow + j, cRow, lanes, depth, accumulate, scale);
+    }
+  }
+}
+
+/*
+ * dY·Wᵀ's layout of sixteen rows of b[16,n] for 256-bit vectors: rows 2g and 2g + 1's floats
+ * 4c..4c+3 side by side, laid[2n·g + 8c + 4(r%2) + l] = b[r, 4c + l] for g = r/2 (16·n floats).
+ */
+AVX2 static void lay_out_row_pairs(float* laid, const float* b, uint32_t n) {
+  for (uint32_t r = 0; r < 16; r++)
+    for (uint32_t c = 0; c < n / 4; c++) _mm_storeu_ps(laid + (size_t)(r / 2) * 2 * n + 8 * c + 4 * (r % 2), _mm_loadu_ps(b + (size_t)r * n + 4 * c));
+}
+
+/*
+ * Eight outputs of two rows of a from four laid-out pairs of b's rows (vector q: outputs 2q and
+ * 2q + 1, four lane sums each, over the chunks in order), each folded as (l0 + l2) + (l1 + l3),
+ * dot-matmul.ts' sumLanes4 order; +0 where mask ≤ 0 or NaN, when there is a mask.
+ */
+AVX2 static void dot_two_rows(const float* a, const float* laid, uint32_t n, float* out, uint32_t k, const float* mask) {
+  const size_t g = 2 * (size_t)n;
+  __m256 sums[2][4];
+  for (uint32_t r = 0; r < 2; r++) sums[r][0] = sums[r][1] = sums[r][2] = sums[r][3] = _mm256_setzero_ps();
+  for (uint32_t c = 0; c < n / 4; c++) {
+    const __m256 x0 = _mm256_broadcast_ps((const __m128*)(a + 4 * c)), x1 = _mm256_broadcast_ps((const __m128*)(a + n + 4 * c));
+    const float* lc = laid + 8 * c;
+    for (uint32_t q = 0; q < 4; q++) {
+      const __m256 v = _mm256_loadu_ps(lc + q * g);
+      sums[0][q] = _mm256_fmadd_ps(x0, v, sums[0][q]);
+      sums[1][q] = _mm256_fmadd_ps(x1, v, sums[1][q]);
+    }
+  }
+  for (uint32_t r = 0; r < 2; r++) {
+    __m256 folded[4];
+    for (uint32_t q = 0; q < 4; q++) {
+      const __m256 pairs = add_in_order_256(sums[r][q], _mm256_permute_ps(sums[r][q], _MM_SHUFFLE(1, 0, 3, 2))); /* l0 + l2, l1 + l3 */
+      folded[q] = add_in_order_256(pairs, _mm256_permute_ps(pairs, _MM_SHUFFLE(2, 3, 0, 1)));                 /* lanes 0 and 4: outputs 2q, 2q + 1 */
+    }
+    /* lanes 0 and 4 of each folded vector, in order */
+    const __m256 firsts = _mm256_shuffle_ps(_mm256_unpacklo_ps(folded[0], folded[1]), _mm256_unpacklo_ps(folded[2], folded[3]), _MM_SHUFFLE(1, 0, 1, 0));
+    __m256 outputs = _mm256_permutevar8x32_ps(firsts, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+    if (mask) outputs = _mm256_and_ps(_mm256_cmp_ps(_mm256_loadu_ps(mask + (size_t)r * k), _mm256_setzero_ps(), _CMP_GT_OQ), outputs);
+    _mm256_storeu_ps(out + (size_t)r * k, outputs);
+  }
+}
+
+/* dY·Wᵀ: sixteen rows of b at a time laid out, each half of them (eight outputs) for every pair of rows of a while it is in L1. */
+AVX2 static void transpose_b_in_blocks(const float* a, const float* b, float* out, uint32_t m, uint32_t n, uint32_t k, const float* mask, float* laid) {
+  for (uint32_t p = 0; p < k; p += 16) {
+    lay_out_row_pairs(laid, b + (size_t)p * n, n);
+    for (uint32_t h = 0; h < 16; h += 8)
+      for (uint32_t i = 0; i < m; i += 2)
+        dot_two_rows(a + (size_t)i * n, laid + (size_t)h * n, n, out + (size_t)i * k + p + h, k, mask ? mask + (size_t)i * k + p + h : NULL);
+  }
+}
+
+const product_kernels_t avx2_products = {
+    .vectors = "avx2",
+    .sum_scaled_rows = sum_scaled_rows,
+    .pack_nonzeros = pack_nonzeros,
+    .pack_column_nonzeros = pack_column_nonzeros,
+    .pack_byte_row = pack_byte_row,
+    .gemm = gemm_in_tiles,
+    .transpose_b = transpose_b_in_blocks,
+    .add_scaled_rows_rescaled = NULL,
+};
