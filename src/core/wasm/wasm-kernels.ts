@@ -928,8 +928,9 @@ export class WasmKernels implements Kernels {
     unscaleA: number,
     unscaleB: number,
   ): void {
-    if (this.nativeKernels) {
-      this.nativeKernels.gemmAddRescaled(this.arena.buffer, pa, aRowStride, aStep, pb, bRowStride, pc, cRowStride, rows, cols, depth, scale, unscaleA, unscaleB);
+    const native = this.nativeKernels;
+    if (native) {
+      native.gemmAddRescaled(this.arena.buffer, pa, aRowStride, aStep, pb, bRowStride, pc, cRowStride, rows, cols, depth, scale, unscaleA, unscaleB);
     } else {
       this.kernels.gemmAddRescaled(pa, aRowStride, aStep, pb, bRowStride, pc, cRowStride, rows, cols, depth, scale, unscaleA, unscaleB);
     }
@@ -938,8 +939,8 @@ export class WasmKernels implements Kernels {
   /** out[k,n] += scale·(xᵀ·b) for x as sparse rows and b given as b·2^E (unscaleB = 2^−E; n a multiple of 4), native where the backend has it. */
   private sparseRowsRescaledAdd(rows: WasmSparseRows, pb: number, po: number, n: number, scale: number, scratch: number, unscaleB: number): void {
     const { rowStart, indices, values, rows: m, cols: k } = rows;
-    if (this.nativeKernels)
-      this.nativeKernels.matmulTransposeASparseRowsAdd(this.arena.buffer, rowStart, indices, values, m, k, pb, po, n, scale, scratch, unscaleB);
+    const native = this.nativeKernels;
+    if (native) native.matmulTransposeASparseRowsAdd(this.arena.buffer, rowStart, indices, values, m, k, pb, po, n, scale, scratch, unscaleB);
     else this.kernels.matmulTransposeASparseRowsAdd(rowStart, indices, values, m, k, pb, po, n, scale, scratch, unscaleB);
   }
 
