@@ -254,35 +254,45 @@ AVX2 static void lay_out_row_pairs(float* laid, const float* b, uint32_t n) {
 }
 
 /*
- * Eight outputs of two rows of a from four laid-out pairs of b's rows (vector q: outputs 2q and
- * 2q + 1, four lane sums each, over the chunks in order), each folded as (l0 + l2) + (l1 + l3),
- * dot-matmul.ts' sumLanes4 order; +0 where mask ≤ 0 or NaN, when there is a mask.
+ * Eight outputs from four vectors of lane sums over laid-out pairs of rows (vector q: outputs 2q
+ * and 2q + 1, four lane sums each), each folded as (l0 + l2) + (l1 + l3), dot-matmul.ts'
+ * sumLanes4 order; +0 where mask ≤ 0 or NaN, when there is a mask.
+ */
+AVX2 static inline __m256 fold_pair_sums(__m256 s0, __m256 s1, __m256 s2, __m256 s3, const float* mask) {
+  const __m256 sums[4] = {s0, s1, s2, s3};
+  __m256 folded[4];
+  for (uint32_t q = 0; q < 4; q++) {
+    const __m256 pairs = add_in_order_256(sums[q], _mm256_permute_ps(sums[q], _MM_SHUFFLE(1, 0, 3, 2))); /* l0 + l2, l1 + l3 */
+    folded[q] = add_in_order_256(pairs, _mm256_permute_ps(pairs, _MM_SHUFFLE(2, 3, 0, 1)));             /* lanes 0 and 4: outputs 2q, 2q + 1 */
+  }
+  /* lanes 0 and 4 of each folded vector, in order */
+  const __m256 firsts = _mm256_shuffle_ps(_mm256_unpacklo_ps(folded[0], folded[1]), _mm256_unpacklo_ps(folded[2], folded[3]), _MM_SHUFFLE(1, 0, 1, 0));
+  const __m256 outputs = _mm256_permutevar8x32_ps(firsts, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+  return mask ? _mm256_and_ps(_mm256_cmp_ps(_mm256_loadu_ps(mask), _mm256_setzero_ps(), _CMP_GT_OQ), outputs) : outputs;
+}
+
+/*
+ * Eight outputs (four laid-out pairs of b's rows) for two rows of a: eight vectors of lane sums
+ * over the chunks in order, in registers (named, not an array, which the compiler kept in memory).
  */
 AVX2 static void dot_two_rows(const float* a, const float* laid, uint32_t n, float* out, uint32_t k, const float* mask) {
   const size_t g = 2 * (size_t)n;
-  __m256 sums[2][4];
-  for (uint32_t r = 0; r < 2; r++) sums[r][0] = sums[r][1] = sums[r][2] = sums[r][3] = _mm256_setzero_ps();
+  __m256 s00 = _mm256_setzero_ps(), s01 = s00, s02 = s00, s03 = s00, s10 = s00, s11 = s00, s12 = s00, s13 = s00;
   for (uint32_t c = 0; c < n / 4; c++) {
     const __m256 x0 = _mm256_broadcast_ps((const __m128*)(a + 4 * c)), x1 = _mm256_broadcast_ps((const __m128*)(a + n + 4 * c));
     const float* lc = laid + 8 * c;
-    for (uint32_t q = 0; q < 4; q++) {
-      const __m256 v = _mm256_loadu_ps(lc + q * g);
-      sums[0][q] = _mm256_fmadd_ps(x0, v, sums[0][q]);
-      sums[1][q] = _mm256_fmadd_ps(x1, v, sums[1][q]);
-    }
+    const __m256 v0 = _mm256_loadu_ps(lc), v1 = _mm256_loadu_ps(lc + g), v2 = _mm256_loadu_ps(lc + 2 * g), v3 = _mm256_loadu_ps(lc + 3 * g);
+    s00 = _mm256_fmadd_ps(x0, v0, s00);
+    s10 = _mm256_fmadd_ps(x1, v0, s10);
+    s01 = _mm256_fmadd_ps(x0, v1, s01);
+    s11 = _mm256_fmadd_ps(x1, v1, s11);
+    s02 = _mm256_fmadd_ps(x0, v2, s02);
+    s12 = _mm256_fmadd_ps(x1, v2, s12);
+    s03 = _mm256_fmadd_ps(x0, v3, s03);
+    s13 = _mm256_fmadd_ps(x1, v3, s13);
   }
-  for (uint32_t r = 0; r < 2; r++) {
-    __m256 folded[4];
-    for (uint32_t q = 0; q < 4; q++) {
-      const __m256 pairs = add_in_order_256(sums[r][q], _mm256_permute_ps(sums[r][q], _MM_SHUFFLE(1, 0, 3, 2))); /* l0 + l2, l1 + l3 */
-      folded[q] = add_in_order_256(pairs, _mm256_permute_ps(pairs, _MM_SHUFFLE(2, 3, 0, 1)));                 /* lanes 0 and 4: outputs 2q, 2q + 1 */
-    }
-    /* lanes 0 and 4 of each folded vector, in order */
-    const __m256 firsts = _mm256_shuffle_ps(_mm256_unpacklo_ps(folded[0], folded[1]), _mm256_unpacklo_ps(folded[2], folded[3]), _MM_SHUFFLE(1, 0, 1, 0));
-    __m256 outputs = _mm256_permutevar8x32_ps(firsts, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
-    if (mask) outputs = _mm256_and_ps(_mm256_cmp_ps(_mm256_loadu_ps(mask + (size_t)r * k), _mm256_setzero_ps(), _CMP_GT_OQ), outputs);
-    _mm256_storeu_ps(out + (size_t)r * k, outputs);
-  }
+  _mm256_storeu_ps(out, fold_pair_sums(s00, s01, s02, s03, mask));
+  _mm256_storeu_ps(out + k, fold_pair_sums(s10, s11, s12, s13, mask ? mask + k : NULL));
 }
 
 /* dY·Wᵀ: sixteen rows of b at a time laid out, each half of them (eight outputs) for every pair of rows of a while it is in L1. */
