@@ -16,7 +16,7 @@ NAPI_MODULE_INIT() {
   if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma")) {
     napi_create_string_utf8(env, "avx512f", NAPI_AUTO_LENGTH, &vectors);
     register_products(env, exports, &avx512_products);
-    register_rescaled_products(env, exports);
+    register_rescaled_products(env, exports, &avx512_products);
     register_subnormals(env, exports);
     register_negligible_updates(env, exports);
     register_sigmoid(env, exports);
@@ -26,6 +26,7 @@ NAPI_MODULE_INIT() {
   } else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
     napi_create_string_utf8(env, "avx2", NAPI_AUTO_LENGTH, &vectors);
     register_products(env, exports, &avx2_products);
+    register_rescaled_products(env, exports, &avx2_products);
   } else {
     napi_get_null(env, &vectors);
   }

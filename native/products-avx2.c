@@ -11,11 +11,6 @@
 #include "products.h"
 
 
-/* The first `count` lanes of an 8-float vector, as a mask vector (all of them from 8 on). */
-AVX2 static inline __m256i first_lanes8(uint32_t count) {
-  return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(count < 8 ? count : 8)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
-
 /*
  * For each 8-bit mask of kept lanes, their lane numbers in order, four bits each (lowest first):
  * the permutation that moves them to the front, as AVX-512's compress does. Filled when the
@@ -245,33 +240,6 @@ AVX2 static void gemm_in_tiles(const gemm_factors_t* f, int accumulate, float sc
 }
 
 /*
- * dY·Wᵀ's layout of sixteen rows of b[16,n] for 256-bit vectors: rows 2g and 2g + 1's floats
- * 4c..4c+3 side by side, laid[2n·g + 8c + 4(r%2) + l] = b[r, 4c + l] for g = r/2 (16·n floats).
- */
-AVX2 static void lay_out_row_pairs(float* laid, const float* b, uint32_t n) {
-  for (uint32_t r = 0; r < 16; r++)
-    for (uint32_t c = 0; c < n / 4; c++) _mm_storeu_ps(laid + (size_t)(r / 2) * 2 * n + 8 * c + 4 * (r % 2), _mm_loadu_ps(b + (size_t)r * n + 4 * c));
-}
-
-/*
- * Eight outputs from four vectors of lane sums over laid-out pairs of rows (vector q: outputs 2q
- * and 2q + 1, four lane sums each), each folded as (l0 + l2) + (l1 + l3), dot-matmul.ts'
- * sumLanes4 order; +0 where mask ≤ 0 or NaN, when there is a mask.
- */
-AVX2 static inline __m256 fold_pair_sums(__m256 s0, __m256 s1, __m256 s2, __m256 s3, const float* mask) {
-  const __m256 sums[4] = {s0, s1, s2, s3};
-  __m256 folded[4];
-  for (uint32_t q = 0; q < 4; q++) {
-    const __m256 pairs = add_in_order_256(sums[q], _mm256_permute_ps(sums[q], _MM_SHUFFLE(1, 0, 3, 2))); /* l0 + l2, l1 + l3 */
-    folded[q] = add_in_order_256(pairs, _mm256_permute_ps(pairs, _MM_SHUFFLE(2, 3, 0, 1)));             /* lanes 0 and 4: outputs 2q, 2q + 1 */
-  }
-  /* lanes 0 and 4 of each folded vector, in order */
-  const __m256 firsts = _mm256_shuffle_ps(_mm256_unpacklo_ps(folded[0], folded[1]), _mm256_unpacklo_ps(folded[2], folded[3]), _MM_SHUFFLE(1, 0, 1, 0));
-  const __m256 outputs = _mm256_permutevar8x32_ps(firsts, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
-  return mask ? _mm256_and_ps(_mm256_cmp_ps(_mm256_loadu_ps(mask), _mm256_setzero_ps(), _CMP_GT_OQ), outputs) : outputs;
-}
-
-/*
  * Eight outputs (four laid-out pairs of b's rows) for two rows of a: eight vectors of lane sums
  * over the chunks in order, in registers (named, not an array, which the compiler kept in memory).
  */
@@ -313,5 +281,5 @@ const product_kernels_t avx2_products = {
     .pack_byte_row = pack_byte_row,
     .gemm = gemm_in_tiles,
     .transpose_b = transpose_b_in_blocks,
-    .add_scaled_rows_rescaled = NULL,
+    .rescaled = &avx2_rescaled,
 };

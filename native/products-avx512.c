@@ -287,5 +287,5 @@ const product_kernels_t avx512_products = {
     .pack_byte_row = pack_byte_row,
     .gemm = gemm_in_tiles,
     .transpose_b = transpose_b_in_blocks,
-    .add_scaled_rows_rescaled = add_scaled_rows_rescaled,
+    .rescaled = &avx512_rescaled,
 };

@@ -105,7 +105,6 @@ static napi_value matmul_transpose_a_sparse_rows_add(napi_env env, napi_callback
   const uint32_t *rowStart, *indices;
   uint32_t entries;
   const float* values;
-  if (rescaled && !kernels->add_scaled_rows_rescaled) return fail(&call, "rescaled sums (unscaleB not 1) need AVX-512F"), NULL;
   if (rescaled && (!unscales_ok(&call, 1, unscaleB) || (n % 4 != 0 && (fail(&call, "the columns must be a multiple of 4"), 1)))) return NULL;
   if (!sparse_rows(&call, arg_u32(&call, 1), arg_u32(&call, 2), arg_u32(&call, 3), m, k, &rowStart, &indices, &values, &entries)) return NULL;
   const float* b = region(&call, arg_u32(&call, 6), (double)m * n, 4);
@@ -134,7 +133,7 @@ static napi_value matmul_transpose_a_sparse_rows_add(napi_env env, napi_callback
     const uint32_t end = next[p];
     if (end != start) {
       float* o = out + (size_t)p * n;
-      if (rescaled) kernels->add_scaled_rows_rescaled(o, b, n, n, columnRows + start, columnValues + start, end - start, scale, unscaleB);
+      if (rescaled) kernels->rescaled->add_scaled_rows(o, b, n, n, columnRows + start, columnValues + start, end - start, scale, unscaleB);
       else kernels->sum_scaled_rows(o, b, n, n, columnRows + start, columnValues + start, end - start, FROM_ZERO_ADDED, scale);
     }
     start = end;

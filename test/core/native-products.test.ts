@@ -63,9 +63,7 @@ const SPARSE_PRODUCTS = ['matmulSparseRows', 'matmulTransposeASparseRowsAdd', 'm
 /** The six products every network runs. */
 const PLAIN_PRODUCTS = [...SPARSE_PRODUCTS, 'gemm', 'matmulTransposeB'] as const;
 /** And those that run on factors rescaled with their sums (matmulTransposeASparseRowsAdd too, with its `unscaleB` not 1). */
-const RESCALED_PRODUCTS = ['matmulTransposeBRescaled', 'gemmAddRescaled'] as const;
-const isRescaled = (product: string) => (RESCALED_PRODUCTS as readonly string[]).includes(product);
-const PRODUCTS = [...PLAIN_PRODUCTS, ...RESCALED_PRODUCTS] as const;
+const PRODUCTS = [...PLAIN_PRODUCTS, 'matmulTransposeBRescaled', 'gemmAddRescaled'] as const;
 type Product = (typeof PRODUCTS)[number];
 type Calls = NativeCalls<Product>;
 
@@ -74,14 +72,7 @@ const UNSCALE_B_ARGUMENT = 11;
 
 /** A native backend counting the eight products' calls, and a wasm-only one. */
 const backendPair = (module: WebAssembly.Module, products: NativeProducts) => nativeBackendPair(module, products, PRODUCTS);
-/**
- * That the calls since `before` are `expected` where `kernels` has the rescaled products natively
- * (the AVX-512F build); the AVX2 build runs those in wasm, so there none of theirs is expected.
- */
-const assertCalls = (kernels: WasmKernels, calls: Calls, before: Calls, expected: Partial<Calls>, message: string) => {
-  const plain = Object.fromEntries(Object.entries(expected).filter(([product]) => !isRescaled(product)));
-  assertProductCalls(PRODUCTS, calls, before, kernels.nativeKernels ? expected : plain, message);
-};
+const assertCalls = (calls: Calls, before: Calls, expected: Partial<Calls>, message: string) => assertProductCalls(PRODUCTS, calls, before, expected, message);
 
 type Pair = Awaited<ReturnType<typeof backendPair>>;
 
@@ -296,7 +287,7 @@ function compareProducts(
     const [moved, movedWasm] = [withNative, wasmOnly].map((kernels, i) => pathCounters(kernels).map((count, j) => count - before[i]![j]!));
     // Each backend skips zeros from its own measured break-even (NATIVE_MAX_NONZERO_FRACTION): the rest of the path is the same.
     assert.deepStrictEqual(moved!.slice(2), movedWasm!.slice(2), `${what}, ${label}: the same path on both backends`);
-    assertCalls(withNative, calls, callsBefore, routed(moved!), `${what}, ${label}: the native products the backend routes it to ran, and no other`);
+    assertCalls(calls, callsBefore, routed(moved!), `${what}, ${label}: the native products the backend routes it to ran, and no other`);
     tally(seen, nativeBits);
   };
   // 'measure' skips x's zeros (the sparse product, native) only where they are most of x and W or dY is finite;
@@ -305,11 +296,10 @@ function compareProducts(
   const forward = (moved: number[]): Partial<Calls> => (aZeros === true || moved[0] === 1 ? { matmulSparse: 1 } : dense);
   const gradient = (moved: number[]): Partial<Calls> => (aZeros === true || moved[1] === 1 ? { matmulTransposeASparseAdd: 1 } : dense);
   // xᵀ·dY from SparseRows: native with dY as it is, and where it rescales a subnormal dY alone (its sums scaled: counter 3), then
-  // given unscaleB = 2^−24 (on the columns whose update may count, or on none where every one of the k·n is negligible: counter 5);
-  // the AVX2 build runs the rescaled sums in wasm.
+  // given unscaleB = 2^−24 (on the columns whose update may count, or on none where every one of the k·n is negligible: counter 5).
   const fromRows = (moved: number[]): Partial<Calls> => {
     const rescaled = moved[3] === 1;
-    if (rescaled && (moved[5] === k * n || !withNative.nativeKernels)) return {};
+    if (rescaled && moved[5] === k * n) return {};
     const unscaleB = last.matmulTransposeASparseRowsAdd?.args[UNSCALE_B_ARGUMENT];
     assert.equal(unscaleB, rescaled ? 2 ** -24 : 1, `W += xᵀ·dY from SparseRows, ${label}: unscaleB ${rescaled ? '2^−24, dY rescaled' : '1, dY as it is'}`);
     return { matmulTransposeASparseRowsAdd: 1 };
@@ -370,7 +360,7 @@ function compareDense<S extends { kernels: WasmKernels }>(
   const { calls: expected, masked = [movedWasm.maskedInputGradient, movedWasm.maskedInputGradient] } = route({ ...movedWasm, ...skips });
   assert.deepStrictEqual(moved, { ...movedWasm, ...skips, maskedInputGradient: masked[0] }, `${what}: the same path on both backends`);
   assert.equal(movedWasm.maskedInputGradient, masked[1], `${what}: the wasm masked dY·Wᵀ ran where the backend routes it`);
-  assertCalls(withNative, calls, callsBefore, expected, `${what}: the native products the backend routes it to ran, and no other`);
+  assertCalls(calls, callsBefore, expected, `${what}: the native products the backend routes it to ran, and no other`);
   tally(seen, fromNative);
 }
 
@@ -434,7 +424,7 @@ function maskEntry(rng: Rng): number {
 describe('native products: the bits of the relaxed-SIMD kernels they stand for', async () => {
   for (const module of await relaxedSimdModules()) {
     test('the four sparse products over shapes, zero fractions and edge values', async (t) => {
-      const products = nativeOrSkip(t, PLAIN_PRODUCTS);
+      const products = nativeOrSkip(t, PRODUCTS);
       if (!products) return;
       const pair = await backendPair(module, products);
       const rng = new Rng(71);
@@ -470,7 +460,7 @@ describe('native products: the bits of the relaxed-SIMD kernels they stand for',
     });
 
     test('signed zeros through every path: rows of 0 to 3 terms against W and dY mostly ±0', async (t) => {
-      const products = nativeOrSkip(t, PLAIN_PRODUCTS);
+      const products = nativeOrSkip(t, PRODUCTS);
       if (!products) return;
       const pair = await backendPair(module, products);
       const rng = new Rng(72);
@@ -501,7 +491,7 @@ describe('native products: the bits of the relaxed-SIMD kernels they stand for',
     });
 
     test('the dense products through gemm: x·W and W += scale·xᵀ·dY over shapes and edge values', async (t) => {
-      const products = nativeOrSkip(t, PLAIN_PRODUCTS);
+      const products = nativeOrSkip(t, PRODUCTS);
       if (!products) return;
       const pair = await backendPair(module, products);
       const rng = new Rng(73);
@@ -577,13 +567,12 @@ describe('native products: the bits of the relaxed-SIMD kernels they stand for',
       // Both rescalings were met: one factor up and the other down (then gemm, native where it takes the width), and both up (gemmAddRescaled).
       const moved = movedSince(pair.wasmOnly, paths);
       assert.ok(moved.oneFactor >= 20 && moved.sumsScaled >= 20, `one factor rescaled ${moved.oneFactor} times, both ${moved.sumsScaled}`);
-      if (pair.withNative.nativeKernels)
-        assert.ok(calls.gemmAddRescaled >= 0.75 * moved.sumsScaled, `gemmAddRescaled ran natively for most of them: ${calls.gemmAddRescaled}`);
+      assert.ok(calls.gemmAddRescaled >= 0.75 * moved.sumsScaled, `gemmAddRescaled ran natively for most of them: ${calls.gemmAddRescaled}`);
       for (const [what, count] of Object.entries(seen)) assert.ok(count > 100, `${what} reached the outputs: ${count}`);
     });
 
     test('dY·Wᵀ, plain and masked by a ReLU’s output, over shapes, masks and edge values', async (t) => {
-      const products = nativeOrSkip(t, PLAIN_PRODUCTS);
+      const products = nativeOrSkip(t, PRODUCTS);
       if (!products) return;
       const pair = await backendPair(module, products);
       const { wasmOnly, calls, last } = pair;
@@ -633,12 +622,11 @@ describe('native products: the bits of the relaxed-SIMD kernels they stand for',
                 // product as it is, as above.
                 const overflowed = rescaledOverflowed();
                 assert.equal(dotShape, true, `${m}x${n}·(${k}x${n})ᵀ: only shapes the native products take have dY's sums rescaled here`);
-                if (pair.withNative.nativeKernels)
-                  assert.equal(
-                    last.matmulTransposeBRescaled?.result,
-                    overflowed ? 1 : 0,
-                    `${m}x${n}·(${k}x${n})ᵀ: the native product saw the overflow the wasm one did`,
-                  );
+                assert.equal(
+                  last.matmulTransposeBRescaled?.result,
+                  overflowed ? 1 : 0,
+                  `${m}x${n}·(${k}x${n})ᵀ: the native product saw the overflow the wasm one did`,
+                );
                 if (!overflowed) return { calls: { matmulTransposeBRescaled: 1 }, masked: [0, 0] };
                 return { ...asItIs, calls: { ...asItIs.calls, matmulTransposeBRescaled: 1 } };
               };
@@ -680,8 +668,8 @@ describe('native products: the bits of the relaxed-SIMD kernels they stand for',
       );
       assert.equal(
         calls.matmulTransposeBRescaled,
-        pair.withNative.nativeKernels ? rescaled.stood + rescaled.overflowed : 0,
-        'matmulTransposeBRescaled ran natively (where the build has it) for every dY·Wᵀ whose sums were rescaled',
+        rescaled.stood + rescaled.overflowed,
+        'matmulTransposeBRescaled ran natively for every dY·Wᵀ whose sums were rescaled',
       );
       assert.ok(calls.gemm >= 0.75 * shortShapes, `gemm ran natively in most of the ${shortShapes} short products it takes: ${calls.gemm}`);
       // Every path the routing knows was taken: a vanished gradient, one factor rescaled, dY's sums rescaled (and overflowed).
@@ -692,7 +680,7 @@ describe('native products: the bits of the relaxed-SIMD kernels they stand for',
     });
 
     test("a NaN already in W and a NaN update of other bits: W's NaN stays, as the wasm kernels' out + scale·sum keeps it", async (t) => {
-      const products = nativeOrSkip(t, PLAIN_PRODUCTS);
+      const products = nativeOrSkip(t, PRODUCTS);
       if (!products) return;
       const pair = await backendPair(module, products);
       // W all x86's default NaN (a diverged network's weights); the update NaN from a JavaScript NaN in dY.
@@ -714,7 +702,7 @@ describe('native products: the bits of the relaxed-SIMD kernels they stand for',
     });
 
     test('a NaN x times a NaN W or dY (of other bits): NaN where the wasm kernels give NaN, one of the two', async (t) => {
-      const products = nativeOrSkip(t, PLAIN_PRODUCTS);
+      const products = nativeOrSkip(t, PRODUCTS);
       if (!products) return;
       const pair = await backendPair(module, products);
       // Which of the two NaNs a multiply-add keeps is not the wasm kernels' to say: V8's baseline code
@@ -773,7 +761,7 @@ describe('native products: the bits of the relaxed-SIMD kernels they stand for',
     };
 
     test('model 1 (ReLU, std 0.05, lr 0.01), with BN and without, trains to the same numbers and weights either way', async (t) => {
-      const products = nativeOrSkip(t, PLAIN_PRODUCTS);
+      const products = nativeOrSkip(t, PRODUCTS);
       if (!products) return;
       for (const batchNorm of [true, false]) {
         const config = resolveTrainConfig({ initStd: 0.05, learningRate: 0.01, activation: 'relu', seed: 1, steps: 300, validateEvery: 100, batchNorm });
@@ -785,7 +773,7 @@ describe('native products: the bits of the relaxed-SIMD kernels they stand for',
     });
 
     test('model 4 (sigmoid, std 0.05, lr 2) with BN trains to the same numbers and weights either way, through the dense products', async (t) => {
-      const products = nativeOrSkip(t, PLAIN_PRODUCTS);
+      const products = nativeOrSkip(t, PRODUCTS);
       if (!products) return;
       const config = resolveTrainConfig({ initStd: 0.05, learningRate: 2, activation: 'sigmoid', seed: 1, steps: 200, validateEvery: 200, batchNorm: true });
       const calls = await trainBothWays(products, config, 'model 4');
@@ -801,7 +789,7 @@ describe('native products: the bits of the relaxed-SIMD kernels they stand for',
     });
 
     test('a wrong call throws a RangeError and writes nothing', (t) => {
-      const products = nativeOrSkip(t, PLAIN_PRODUCTS);
+      const products = nativeOrSkip(t, PRODUCTS);
       if (!products) return;
       // 1 KiB of "memory": a [1x1] at 0, b [1x16] at 64, out [1x16] at 128, scratch at 256.
       const memory = new ArrayBuffer(1024);

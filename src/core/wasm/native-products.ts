@@ -1,12 +1,12 @@
 /**
  * @file What the wasm backend asks of native code (Node only: native/, loaded by
  * src/node/native-files.ts). Every native build has the matrix products (the first layer's sparse
- * ones, whose input is 81% zeros, the hidden layers' past ReLU, the dense register-tiled one and
- * dY·Wᵀ) and the batch draw: `NativeProducts`, in 512-bit vectors (AVX-512F) or 256-bit ones (AVX2
- * with FMA). The AVX-512F build has the rest too (`NativeKernels`): the rescaled products of
- * saturated networks, with their subnormal checks and scalings and the search for negligible
- * updates, the sigmoid, and the kernels of BatchNorm, Group Norm (Layer Norm and RMSNorm too) and
- * Weight Norm. All run on the wasm module's own memory. Each computes every output element with
+ * ones, whose input is 81% zeros, the hidden layers' past ReLU, the dense register-tiled one,
+ * dY·Wᵀ, and the rescaled ones of saturated networks) and the batch draw: `NativeProducts`, in
+ * 512-bit vectors (AVX-512F) or 256-bit ones (AVX2 with FMA). The AVX-512F build has the rest too
+ * (`NativeKernels`): the rescaled products' subnormal checks and scalings and the search for
+ * negligible updates, the sigmoid, and the kernels of BatchNorm, Group Norm (Layer Norm and RMSNorm
+ * too) and Weight Norm. All run on the wasm module's own memory. Each computes every output element with
  * the same operations in the same order as the relaxed-SIMD kernel it stands for on FMA hardware
  * (the sigmoid's gradient, where it meets subnormals, on floats scaled up and rounded to the same
  * grid), so the backend uses them only where its multiply-add is fused, and they change no bit
@@ -77,7 +77,7 @@ export const NEGLIGIBLE_UPDATE_KERNELS = [
 type SameParameters = 'gemm' | 'gemmAddRescaled' | 'scaleShiftColumns' | 'batchNormForwardTrain' | 'batchNormBackward';
 export type MemoryFirstKernel = (typeof SUBNORMAL_KERNELS)[number] | (typeof NEGLIGIBLE_UPDATE_KERNELS)[number] | SameParameters;
 /** Of those, the ones every native build has. */
-type MemoryFirstProduct = 'gemm';
+type MemoryFirstProduct = 'gemm' | 'gemmAddRescaled';
 
 /** A wasm kernel's signature with the memory first. */
 type OnMemory<F> = F extends (...args: infer A) => infer R ? (memory: ArrayBuffer, ...args: A) => R : never;
@@ -97,7 +97,7 @@ export function onMemory<N extends MemoryFirstKernel>(
   return bound as Pick<KernelExports, N>;
 }
 
-/** What every native build has: the products and the batch draw. */
+/** What every native build has: the products (the rescaled ones too) and the batch draw. */
 export interface NativeProducts extends Pick<MemoryFirstKernels, MemoryFirstProduct> {
   /** The vector instructions they run on: 'avx512f' (then they are `NativeKernels`) or 'avx2'. */
   readonly vectors: string;
@@ -116,8 +116,8 @@ export interface NativeProducts extends Pick<MemoryFirstKernels, MemoryFirstProd
   ): void;
   /**
    * As matmulTransposeASparseRowsAdd; scratch of matmulTransposeASparseRowsScratchBytes. `unscaleB`
-   * 1 for b as it is (any n), or, in the AVX-512F build, 2^−E for b given as b·2^E (its rescaled
-   * sums, native/rescaled-products.c; n a multiple of 4).
+   * 1 for b as it is (any n), or 2^−E for b given as b·2^E (its rescaled sums, native/
+   * rescaled-products.c; n a multiple of 4).
    */
   matmulTransposeASparseRowsAdd(
     memory: ArrayBuffer,
@@ -142,6 +142,12 @@ export interface NativeProducts extends Pick<MemoryFirstKernels, MemoryFirstProd
    * (its offset; 0 for none); m even, n a multiple of 4, k of 16; scratch of nativeLaidOutBytes(n).
    */
   matmulTransposeB(memory: ArrayBuffer, a: number, b: number, out: number, m: number, n: number, k: number, mask: number, scratch: number): void;
+  /**
+   * As assembly/rescaled-dot-matmul.ts' matmulTransposeBRescaled (a given as a·2^E, unscaleA = 2^−E):
+   * 1 when a sum overflowed scaled up (out is then incomplete), else 0; m even, n a multiple of 4,
+   * k of 16; scratch of nativeLaidOutBytes(n).
+   */
+  matmulTransposeBRescaled(memory: ArrayBuffer, a: number, b: number, out: number, m: number, n: number, k: number, unscaleA: number, scratch: number): number;
   /** As assembly/sparse-rows.ts' gatherSparseRows (a batch drawn from bytes in this memory, packed as its nonzeros). */
   gatherSparseRows(
     memory: ArrayBuffer,
@@ -156,14 +162,8 @@ export interface NativeProducts extends Pick<MemoryFirstKernels, MemoryFirstProd
   ): void;
 }
 
-/** The AVX-512F build's whole set: the products, and the rescaled products, checks, moves, sigmoid and norms. */
+/** The AVX-512F build's whole set: the products, and the rescaled products' checks and moves, the sigmoid and the norms. */
 export interface NativeKernels extends NativeProducts, MemoryFirstKernels {
-  /**
-   * As assembly/rescaled-dot-matmul.ts' matmulTransposeBRescaled (a given as a·2^E, unscaleA = 2^−E):
-   * 1 when a sum overflowed scaled up (out is then incomplete), else 0; m even, n a multiple of 4,
-   * k of 16; scratch of nativeLaidOutBytes(n).
-   */
-  matmulTransposeBRescaled(memory: ArrayBuffer, a: number, b: number, out: number, m: number, n: number, k: number, unscaleA: number, scratch: number): number;
   /** As assembly/fast-math.ts' sigmoidForward (native/sigmoid.c; out may be x). */
   sigmoidForward(memory: ArrayBuffer, x: number, out: number, count: number): void;
   /** As assembly/elementwise.ts' activationBackward for the sigmoid: dx = dy·y·(1 − y) (dx may be dy). */

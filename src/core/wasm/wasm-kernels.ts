@@ -82,7 +82,7 @@ export class WasmKernels implements Kernels {
   readonly fusedMultiplyAdd: boolean;
   /** The native products in use (the same bits, wider vectors), or null: the wasm ones run. */
   readonly native: NativeProducts | null;
-  /** The AVX-512F build's other kernels (rescaled products, their checks and moves, sigmoid, norms), or null: the wasm ones run. */
+  /** The AVX-512F build's other kernels (the rescaled products' checks and moves, sigmoid, norms), or null: the wasm ones run. */
   readonly nativeKernels: NativeKernels | null;
   private readonly staging: ForeignStaging;
   /** Scratch for the sparse products (packed nonzeros, aᵀ) and short dY·Wᵀ (Wᵀ), reused and grown on demand. */
@@ -100,9 +100,9 @@ export class WasmKernels implements Kernels {
   private gatherRowView = new Uint32Array(0);
   /** The whole memory as u32 words, rebuilt when memory grows: for reading a SparseRows' entry count. */
   private words = new Uint32Array(0);
-  /** assembly/subnormals.ts' checks and scaling, native where the backend has native code (the same results, 512-bit vectors). */
+  /** assembly/subnormals.ts' checks and scaling, native where the backend has the AVX-512F kernels (the same results). */
   private readonly subnormals: Pick<KernelExports, (typeof SUBNORMAL_KERNELS)[number]>;
-  /** assembly/negligible-updates.ts' search and moves, native where the backend has native code (the same lists and floats). */
+  /** assembly/negligible-updates.ts' search and moves, native where the backend has the AVX-512F kernels (the same lists and floats). */
   private readonly negligibles: Pick<KernelExports, (typeof NEGLIGIBLE_UPDATE_KERNELS)[number]>;
 
   private constructor(
@@ -356,8 +356,8 @@ export class WasmKernels implements Kernels {
     if (rescaled === 'aAlone') {
       const unscaleA = 2 ** -RESCALINGS.aAlone[0];
       const overflowed =
-        (this.nativeKernels && k % NATIVE_COLUMN_MULTIPLE === 0
-          ? this.nativeKernels.matmulTransposeBRescaled(this.arena.buffer, pa, pb, po, m, n, k, unscaleA, this.scratch(nativeLaidOutBytes(n)))
+        (this.native && k % NATIVE_COLUMN_MULTIPLE === 0
+          ? this.native.matmulTransposeBRescaled(this.arena.buffer, pa, pb, po, m, n, k, unscaleA, this.scratch(nativeLaidOutBytes(n)))
           : this.kernels.matmulTransposeBRescaled(pa, pb, po, m, n, k, unscaleA)) !== 0;
       this.scaleBack(rescaled, pa, m * n, pb, k * n);
       if (!overflowed) {
@@ -375,7 +375,7 @@ export class WasmKernels implements Kernels {
       this.gemm(pa, n * 4, 4, transposed, k * 4, po, k * 4, m, k, n, 0, 1);
       if (outputMask) this.keepWherePositive(pMask, po, m * k);
     } else if (this.native && m % 2 === 0 && n % 4 === 0 && k % NATIVE_COLUMN_MULTIPLE === 0) {
-      // Every output in 512-bit vectors (four times the wasm kernels' width), those a ReLU stops made +0 after.
+      // Every output in native vectors (two or four times the wasm kernels' width), those a ReLU stops made +0 after.
       const laidOut = this.scratch(nativeLaidOutBytes(n));
       this.native.matmulTransposeB(this.arena.buffer, pa, pb, po, m, n, k, pMask, laidOut);
     } else if (outputMask) {
@@ -912,7 +912,7 @@ export class WasmKernels implements Kernels {
     negligibles.scatterColumns(block, k, cols, po, n, keptCols);
   }
 
-  /** gemmAddRescaled (assembly/rescaled-gemm.ts), native where the backend has it: the same bits, 512-bit vectors. */
+  /** gemmAddRescaled (assembly/rescaled-gemm.ts), native where the backend has it: the same bits, wider vectors. */
   private gemmAddRescaled(
     pa: number,
     aRowStride: number,
@@ -928,9 +928,8 @@ export class WasmKernels implements Kernels {
     unscaleA: number,
     unscaleB: number,
   ): void {
-    const native = this.nativeKernels;
-    if (native) {
-      native.gemmAddRescaled(this.arena.buffer, pa, aRowStride, aStep, pb, bRowStride, pc, cRowStride, rows, cols, depth, scale, unscaleA, unscaleB);
+    if (this.native) {
+      this.native.gemmAddRescaled(this.arena.buffer, pa, aRowStride, aStep, pb, bRowStride, pc, cRowStride, rows, cols, depth, scale, unscaleA, unscaleB);
     } else {
       this.kernels.gemmAddRescaled(pa, aRowStride, aStep, pb, bRowStride, pc, cRowStride, rows, cols, depth, scale, unscaleA, unscaleB);
     }
@@ -939,8 +938,7 @@ export class WasmKernels implements Kernels {
   /** out[k,n] += scale·(xᵀ·b) for x as sparse rows and b given as b·2^E (unscaleB = 2^−E; n a multiple of 4), native where the backend has it. */
   private sparseRowsRescaledAdd(rows: WasmSparseRows, pb: number, po: number, n: number, scale: number, scratch: number, unscaleB: number): void {
     const { rowStart, indices, values, rows: m, cols: k } = rows;
-    const native = this.nativeKernels;
-    if (native) native.matmulTransposeASparseRowsAdd(this.arena.buffer, rowStart, indices, values, m, k, pb, po, n, scale, scratch, unscaleB);
+    if (this.native) this.native.matmulTransposeASparseRowsAdd(this.arena.buffer, rowStart, indices, values, m, k, pb, po, n, scale, scratch, unscaleB);
     else this.kernels.matmulTransposeASparseRowsAdd(rowStart, indices, values, m, k, pb, po, n, scale, scratch, unscaleB);
   }
 
