@@ -3,7 +3,8 @@
  * draw) of products.c and rescaled-products.c, the checks and scalings of subnormals.c, the
  * search for negligible updates of negligible-updates.c, the sigmoid of sigmoid.c and the
  * kernels of batch-norm.c, group-norm.c and weight-norm.c; where it runs AVX2 and FMA but not
- * AVX-512F, products.c's products and batch draw alone, in 256-bit vectors. `vectors` names the
+ * AVX-512F, the products and the batch draw of products.c and rescaled-products.c alone, in
+ * 256-bit vectors. `vectors` names the
  * instructions they use, or is null, and then nothing else is exported (the functions would
  * fault). The wasm backend uses them in place of its own kernels, for the same bits
  * (src/core/wasm/native-products.ts).

@@ -145,7 +145,8 @@ AVX512 static uint32_t pack_column_nonzeros(const float* a, uint32_t count, uint
  * pack_nonzeros packs floats;
  * written only up to the entries' count (the SparseRows layout has 4 slots of slack, not 16).
  */
-AVX512 static uint32_t pack_byte_row(const uint8_t* row, uint32_t width, float scale, uint32_t* indices, float* values) {
+AVX512 static uint32_t pack_byte_row(const uint8_t* row, uint32_t width, float scale, uint32_t* indices, float* values, uint32_t room) {
+  (void)room; /* masked stores write the entries alone */
   const __m512 factor = _mm512_set1_ps(scale), zero = _mm512_setzero_ps();
   __m512i lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
   uint32_t e = 0;

@@ -40,7 +40,7 @@ static napi_value gather_sparse_rows(napi_env env, napi_callback_info info) {
   uint32_t e = 0;
   rowStart[0] = 0;
   for (uint32_t i = 0; i < count; i++) {
-    e += kernels->pack_byte_row(bytes + (size_t)rows[i] * width, width, scale, indices + e, values + e);
+    e += kernels->pack_byte_row(bytes + (size_t)rows[i] * width, width, scale, indices + e, values + e, count * width - e);
     rowStart[i + 1] = e;
   }
   return NULL;

@@ -110,8 +110,8 @@ typedef struct {
   uint32_t (*pack_nonzeros)(const float* a, uint32_t count, uint32_t* rows, float* values);
   /* the same for the `count` floats of a column, `step` floats apart */
   uint32_t (*pack_column_nonzeros)(const float* a, uint32_t count, uint32_t step, uint32_t* rows, float* values);
-  /* a row of bytes as its nonzeros f32(byte)·scale, written only up to their count */
-  uint32_t (*pack_byte_row)(const uint8_t* row, uint32_t width, float scale, uint32_t* indices, float* values);
+  /* a row of bytes as its nonzeros f32(byte)·scale; `room` (≥ width) entries may be written, not a slot past their count beyond that */
+  uint32_t (*pack_byte_row)(const uint8_t* row, uint32_t width, float scale, uint32_t* indices, float* values, uint32_t room);
   /* gemm on checked factors (rows and cols nonzero, cols ≥ 4), before add_zero_where_overlapped */
   void (*gemm)(const gemm_factors_t* f, int accumulate, float scale);
   /* out[m,k] = a[m,n]·b[k,n]ᵀ, masked where mask is not NULL; m even, n a multiple of 4, k of 16; laid holds 16·n floats */

@@ -1,5 +1,5 @@
 /**
- * @file The native products (native/products.c: AVX-512 on the wasm memory) change no bit: two
+ * @file The native products (native/products.c: AVX-512, or AVX2 where the CPU has no AVX-512F, on the wasm memory) change no bit: two
  * backends from one compiled relaxed-SIMD module, one with the native products and one without,
  * run the same products on the same inputs and must give the same float32 bits, signed zeros
  * included. The four sparse products: x·W from SparseRows and from a dense x (zeros skipped, or
@@ -12,7 +12,7 @@
  * split its 6- and 4-row tiles and columns that split its 64- and 32-column ones or end in a masked
  * vector (5, 10, 20; accumulating, the +0 the wasm kernel's last tile adds to the columns it
  * overlaps); and dY·Wᵀ, plain and masked by a ReLU's output (+0, −0, NaN, ±∞, negatives,
- * positives), in 512-bit vectors where m is even, n a multiple of 4 (at least 16) and k of 16, and
+ * positives), in native vectors where m is even, n a multiple of 4 (at least 16) and k of 16, and
  * in wasm elsewhere. Values at the arithmetic's edges:
  * ±0 (and −0 results through every path, from rows of few terms), subnormals (the products may
  * rescale them: one factor up and the other down, then the products above; or with their sums
@@ -30,7 +30,7 @@
  * where the backend rightly keeps a wasm kernel, that both backends took that path for the same
  * reason: zeros measured, factors rescaled, updates negligible); the sweeps check that −0,
  * subnormals, ±∞ and NaN reached the outputs. Where the native products cannot run here (not
- * built, no AVX-512F, BNLAB_NATIVE=off) the tests are skipped, saying why; built and yet not
+ * built, neither AVX-512F nor AVX2, BNLAB_NATIVE=off) the tests are skipped, saying why; built and yet not
  * loaded fails.
  */
 

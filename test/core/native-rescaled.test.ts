@@ -1,5 +1,5 @@
 /**
- * @file The native rescaled products (native/rescaled-products.c: AVX-512 on the wasm memory)
+ * @file The native rescaled products (native/rescaled-products.c: AVX-512, or AVX2 where the CPU has no AVX-512F, on the wasm memory)
  * change no bit: two backends from one compiled relaxed-SIMD module, one with the native code and
  * one without, run the products whose factors hold subnormals (a saturated sigmoid's outputs and
  * gradients: models 6 and 8 without BN) and must give the same float32 bits, read as integers,
@@ -34,8 +34,8 @@
  * −0 and subnormal outputs). Each of these, broken on purpose in the C, fails it: the +0 on the
  * overlapped columns, the unscaled rounding of tiny sums or its sign, the cancelled step, either
  * overflow redo, the overflow flag, the lane fold's order, the order of the scalings, the masks of
- * the last vector, and the checks of a call. Where the native code cannot run here (not built, no
- * AVX-512F, BNLAB_NATIVE=off) the tests are skipped, saying why; built and yet not loaded fails.
+ * the last vector, and the checks of a call. Where the native code cannot run here (not built,
+ * neither AVX-512F nor AVX2, BNLAB_NATIVE=off) the tests are skipped, saying why; built and yet not loaded fails.
  */
 
 import assert from 'node:assert/strict';

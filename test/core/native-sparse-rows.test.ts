@@ -8,7 +8,9 @@
  * values), 0 (no entry), ∞ and NaN (zero bytes NaN entries, but for sixteen zero bytes together,
  * which the wasm kernel skips whatever the scale, and so the native one); bytes in the
  * backend's memory and outside it (copied in); rows drawn in any order and twice. A call whose
- * rows lie outside the memory throws a RangeError and writes nothing. Not vacuous: the native
+ * rows lie outside the memory throws a RangeError and writes nothing; rows without a zero byte fill
+ * regions of exactly their size and write not a word past them (the AVX2 kernel stores whole
+ * vectors only where they fit). Not vacuous: the native
  * gather is counted, and the entries are checked against their definition too.
  */
 
@@ -108,6 +110,35 @@ describe('native batch draw: the entries of the wasm kernel', async () => {
         const snapshot = [...new Uint32Array(buffer, at, 64)];
         assert.throws(call, RangeError, what);
         assert.deepEqual([...new Uint32Array(buffer, at, 64)], snapshot, `${what}: nothing written`);
+      }
+    });
+
+    test('rows without a zero byte fill their regions to the last slot, and not a word past them', async (t) => {
+      const native = nativeOrSkip(t, METHODS);
+      if (!native) return;
+      const { withNative } = await nativeBackendPair(module, native, METHODS);
+      const SENTINEL = 0xdeadbeef;
+      for (const [count, width] of [[1, 16], [2, 17], [3, 24], [2, 31], [4, 40], [2, 784]] as const) {
+        // In one scratch matrix: the bytes, the row list, then rowStart, indices and values, each region exactly its size and followed by sentinels.
+        const floats = 4 * (count * width + count + 1) + 3 * 16 + Math.ceil((count * width) / 4);
+        const scratch = withNative.matrix(1, floats).data;
+        const words = new Uint32Array(scratch.buffer, scratch.byteOffset, floats);
+        words.fill(SENTINEL);
+        const base = scratch.byteOffset;
+        const bytesAt = base,
+          rowsAt = bytesAt + 4 * Math.ceil((count * width) / 4),
+          rowStartAt = rowsAt + 4 * count,
+          indicesAt = rowStartAt + 4 * (count + 1) + 64,
+          valuesAt = indicesAt + 4 * count * width + 64;
+        new Uint8Array(scratch.buffer, bytesAt, count * width).set(Array.from({ length: count * width }, (_, i) => 1 + (i % 255)));
+        new Uint32Array(scratch.buffer, rowsAt, count).set(Array.from({ length: count }, (_, i) => count - 1 - i));
+        native.gatherSparseRows(scratch.buffer as ArrayBuffer, bytesAt, rowsAt, count, width, 1, rowStartAt, indicesAt, valuesAt);
+        const label = `${count} rows of ${width} nonzero bytes`;
+        assert.equal(new Uint32Array(scratch.buffer, rowStartAt, count + 1)[count], count * width, `${label}: every byte an entry`);
+        for (const [region, at] of [['indices', indicesAt], ['values', valuesAt]] as const) {
+          const after = [...new Uint32Array(scratch.buffer, at + 4 * count * width, 16)];
+          assert.deepEqual(after, new Array(16).fill(SENTINEL), `${label}: nothing written past the ${region}`);
+        }
       }
     });
   }
