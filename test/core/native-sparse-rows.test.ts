@@ -22,6 +22,15 @@ import type { WasmKernels } from '../../src/core/wasm/wasm-kernels.js';
 import { nativeBackendPair, nativeOrSkip, relaxedSimdModules } from '../helpers/native-backends.js';
 
 const METHODS = ['gatherSparseRows'] as const;
+/** Batches (rows, width) of bytes without a zero: whole 16-byte groups, groups with tails of 1, 8 and 15 bytes, and MNIST's width. */
+const SHAPES_FILLED: ReadonlyArray<readonly [number, number]> = [
+  [1, 16],
+  [2, 17],
+  [3, 24],
+  [2, 31],
+  [4, 40],
+  [2, 784],
+];
 
 /** A drawn batch as it lies in its backend's memory: row starts, then each entry's column and value bits. */
 function contents(kernels: WasmKernels, rows: SparseRows): { rowStart: number[]; indices: number[]; values: number[] } {
@@ -118,26 +127,27 @@ describe('native batch draw: the entries of the wasm kernel', async () => {
       if (!native) return;
       const { withNative } = await nativeBackendPair(module, native, METHODS);
       const SENTINEL = 0xdeadbeef;
-      for (const [count, width] of [[1, 16], [2, 17], [3, 24], [2, 31], [4, 40], [2, 784]] as const) {
-        // In one scratch matrix: the bytes, the row list, then rowStart, indices and values, each region exactly its size and followed by sentinels.
-        const floats = 4 * (count * width + count + 1) + 3 * 16 + Math.ceil((count * width) / 4);
-        const scratch = withNative.matrix(1, floats).data;
-        const words = new Uint32Array(scratch.buffer, scratch.byteOffset, floats);
-        words.fill(SENTINEL);
-        const base = scratch.byteOffset;
-        const bytesAt = base,
-          rowsAt = bytesAt + 4 * Math.ceil((count * width) / 4),
-          rowStartAt = rowsAt + 4 * count,
-          indicesAt = rowStartAt + 4 * (count + 1) + 64,
-          valuesAt = indicesAt + 4 * count * width + 64;
+      const GAP = 16; // sentinel words after each region
+      for (const [count, width] of SHAPES_FILLED) {
+        // In one scratch matrix: the bytes, the row list, rowStart, indices and values, each region exactly its size, then sentinels.
+        const words = [Math.ceil((count * width) / 4), count, count + 1 + GAP, count * width + GAP, count * width + GAP];
+        const scratch = withNative.matrix(
+          1,
+          words.reduce((sum, w) => sum + w, 0),
+        ).data;
+        new Uint32Array(scratch.buffer, scratch.byteOffset, scratch.length).fill(SENTINEL);
+        const [bytesAt, rowsAt, rowStartAt, indicesAt, valuesAt] = words.map(
+          (_, i) => scratch.byteOffset + 4 * words.slice(0, i).reduce((sum, w) => sum + w, 0),
+        ) as [number, number, number, number, number];
         new Uint8Array(scratch.buffer, bytesAt, count * width).set(Array.from({ length: count * width }, (_, i) => 1 + (i % 255)));
         new Uint32Array(scratch.buffer, rowsAt, count).set(Array.from({ length: count }, (_, i) => count - 1 - i));
         native.gatherSparseRows(scratch.buffer as ArrayBuffer, bytesAt, rowsAt, count, width, 1, rowStartAt, indicesAt, valuesAt);
         const label = `${count} rows of ${width} nonzero bytes`;
         assert.equal(new Uint32Array(scratch.buffer, rowStartAt, count + 1)[count], count * width, `${label}: every byte an entry`);
-        for (const [region, at] of [['indices', indicesAt], ['values', valuesAt]] as const) {
-          const after = [...new Uint32Array(scratch.buffer, at + 4 * count * width, 16)];
-          assert.deepEqual(after, new Array(16).fill(SENTINEL), `${label}: nothing written past the ${region}`);
+        const regions = { indices: indicesAt, values: valuesAt };
+        for (const [region, at] of Object.entries(regions)) {
+          const after = [...new Uint32Array(scratch.buffer, at + 4 * count * width, GAP)];
+          assert.deepEqual(after, new Array(GAP).fill(SENTINEL), `${label}: nothing written past the ${region}`);
         }
       }
     });
