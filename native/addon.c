@@ -3,13 +3,14 @@
  * draw) of products.c and rescaled-products.c, the checks and scalings of subnormals.c, the
  * search for negligible updates of negligible-updates.c, the sigmoid of sigmoid.c and the
  * kernels of batch-norm.c, group-norm.c and weight-norm.c; where it runs AVX2 and FMA but not
- * AVX-512F, the products and the batch draw of products.c and rescaled-products.c alone, in
- * 256-bit vectors. `vectors` names the
+ * AVX-512F, the products and the batch draw of products.c and rescaled-products.c and the checks
+ * and scalings of subnormals.c alone, in 256-bit vectors. `vectors` names the
  * instructions they use, or is null, and then nothing else is exported (the functions would
  * fault). The wasm backend uses them in place of its own kernels, for the same bits
  * (src/core/wasm/native-products.ts).
  */
 #include "products.h"
+#include "subnormals.h"
 
 NAPI_MODULE_INIT() {
   napi_value vectors;
@@ -18,7 +19,7 @@ NAPI_MODULE_INIT() {
     napi_create_string_utf8(env, "avx512f", NAPI_AUTO_LENGTH, &vectors);
     register_products(env, exports, &avx512_products);
     register_rescaled_products(env, exports, &avx512_products);
-    register_subnormals(env, exports);
+    register_subnormals(env, exports, &avx512_subnormals);
     register_negligible_updates(env, exports);
     register_sigmoid(env, exports);
     register_batch_norm(env, exports);
@@ -28,6 +29,7 @@ NAPI_MODULE_INIT() {
     napi_create_string_utf8(env, "avx2", NAPI_AUTO_LENGTH, &vectors);
     register_products(env, exports, &avx2_products);
     register_rescaled_products(env, exports, &avx2_products);
+    register_subnormals(env, exports, &avx2_subnormals);
   } else {
     napi_get_null(env, &vectors);
   }

@@ -49,6 +49,11 @@ static inline __mmask16 first_lanes(uint32_t count) {
   return count >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << count) - 1);
 }
 
+/* The first `count` lanes of an 8-float vector, as a mask vector (all of them from 8 on). */
+AVX2 static inline __m256i first_lanes8(uint32_t count) {
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(count < 8 ? count : 8)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
 /* One call being read: its arguments, the memory they point into, and whether it has failed (a RangeError is pending). */
 typedef struct {
   napi_env env;
@@ -72,10 +77,9 @@ void* region(call_t* call, uint32_t offset, double count, size_t size);
 int columns_ok(call_t* call, uint32_t n);
 void export_function(napi_env env, napi_value exports, const char* name, napi_callback callback);
 
-/* Each file's exports, added by the addon's init where the CPU runs AVX-512F (register_products and register_rescaled_products: products.h). */
+/* Each file's exports, added by the addon's init where the CPU runs AVX-512F (register_products and register_rescaled_products: products.h; register_subnormals: subnormals.h). */
 void register_group_norm(napi_env env, napi_value exports);
 void register_weight_norm(napi_env env, napi_value exports);
-void register_subnormals(napi_env env, napi_value exports);
 void register_negligible_updates(napi_env env, napi_value exports);
 void register_sigmoid(napi_env env, napi_value exports);
 void register_batch_norm(napi_env env, napi_value exports);

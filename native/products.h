@@ -36,11 +36,6 @@ AVX512 static inline __m512 fold_lane_sums(__m512 s0, __m512 s1, __m512 s2, __m5
   return _mm512_shuffle_f32x4(low, high, _MM_SHUFFLE(1, 0, 1, 0));
 }
 
-/* The first `count` lanes of an 8-float vector, as a mask vector (all of them from 8 on). */
-AVX2 static inline __m256i first_lanes8(uint32_t count) {
-  return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(count < 8 ? count : 8)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
-
 /*
  * dY·Wᵀ's layout of sixteen rows of b[16,n] for 256-bit vectors: rows 2g and 2g + 1's floats
  * 4c..4c+3 side by side, laid[2n·g + 8c + 4(r%2) + l] = b[r, 4c + l] for g = r/2 (16·n floats).

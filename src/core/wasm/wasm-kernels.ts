@@ -82,7 +82,7 @@ export class WasmKernels implements Kernels {
   readonly fusedMultiplyAdd: boolean;
   /** The native products in use (the same bits, wider vectors), or null: the wasm ones run. */
   readonly native: NativeProducts | null;
-  /** The AVX-512F build's other kernels (the rescaled products' checks and moves, sigmoid, norms), or null: the wasm ones run. */
+  /** The AVX-512F build's other kernels (the search for negligible updates and its moves, sigmoid, norms), or null: the wasm ones run. */
   readonly nativeKernels: NativeKernels | null;
   private readonly staging: ForeignStaging;
   /** Scratch for the sparse products (packed nonzeros, aᵀ) and short dY·Wᵀ (Wᵀ), reused and grown on demand. */
@@ -100,7 +100,7 @@ export class WasmKernels implements Kernels {
   private gatherRowView = new Uint32Array(0);
   /** The whole memory as u32 words, rebuilt when memory grows: for reading a SparseRows' entry count. */
   private words = new Uint32Array(0);
-  /** assembly/subnormals.ts' checks and scaling, native where the backend has the AVX-512F kernels (the same results). */
+  /** assembly/subnormals.ts' checks and scaling, native where the backend has native code (the same results). */
   private readonly subnormals: Pick<KernelExports, (typeof SUBNORMAL_KERNELS)[number]>;
   /** assembly/negligible-updates.ts' search and moves, native where the backend has the AVX-512F kernels (the same lists and floats). */
   private readonly negligibles: Pick<KernelExports, (typeof NEGLIGIBLE_UPDATE_KERNELS)[number]>;
@@ -117,7 +117,7 @@ export class WasmKernels implements Kernels {
     // Native products sum with fused multiply-adds: the same bits only as a fused build's.
     this.native = this.fusedMultiplyAdd ? native : null;
     this.nativeKernels = nativeKernelsOf(this.native);
-    this.subnormals = this.nativeKernels ? onMemory(this.nativeKernels, arena, SUBNORMAL_KERNELS) : kernels;
+    this.subnormals = this.native ? onMemory(this.native, arena, SUBNORMAL_KERNELS) : kernels;
     this.negligibles = this.nativeKernels ? onMemory(this.nativeKernels, arena, NEGLIGIBLE_UPDATE_KERNELS) : kernels;
     this.variant = `wasm ${wasmVariant}${this.native ? ` + native ${this.native.vectors}` : ''}`;
   }
