@@ -1,24 +1,15 @@
 /*
- * BatchNorm's training forward pass and its backward pass (assembly/batch-norm.ts) in 512-bit
- * vectors, for n a multiple of 16 (other widths end in the wasm kernels' f64 scalar columns, and
- * stay there). Each column is the wasm kernel's sequence of operations: its sums over the rows in
- * row order, the corrected two-pass statistics, the element-wise pass; sixteen columns a vector
- * instead of four, in blocks of four vectors (grouping columns changes no column's arithmetic).
- * Outputs may alias inputs: each element is read before it is written.
+ * BatchNorm's training forward pass and its backward pass (assembly/batch-norm.ts), for n a
+ * multiple of 16 (other widths end in the wasm kernels' f64 scalar columns, and stay there). Each
+ * column is the wasm kernel's sequence of operations: its sums over the rows in row order, the
+ * corrected two-pass statistics, the element-wise pass. Here each call's arguments are read and
+ * checked; the kernels of the CPU's instruction set (batch-norm-avx512.c or batch-norm-avx2.c)
+ * compute. Outputs may alias inputs: each element is read before it is written.
  */
-#include <math.h>
+#include "batch-norm.h"
 
-#include "native-call.h"
-
-/* wasm's f32x4.max(a, +0): a NaN stays NaN (x86's max would give +0). */
-AVX512 static inline __m512 at_least_zero(__m512 a) {
-  const __mmask16 nan = _mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q);
-  return _mm512_mask_blend_ps(nan, _mm512_max_ps(a, _mm512_setzero_ps()), a);
-}
-
-AVX512 static inline __m512 load_or(const float* p, size_t j, float fallback) {
-  return p ? _mm512_loadu_ps(p + j) : _mm512_set1_ps(fallback);
-}
+/* The kernels in use (register_batch_norm). */
+static const batch_norm_kernels_t* kernels;
 
 /* An optional per-column region (offset 0: none): NULL for none (and after a throw), else the region. */
 static float* optional_columns(call_t* call, uint32_t offset, uint32_t n) {
@@ -26,53 +17,11 @@ static float* optional_columns(call_t* call, uint32_t offset, uint32_t n) {
 }
 
 /*
- * `V` vectors of columns from j (V = 4 or 1): their statistics, then their element-wise pass. Four
- * vectors side by side are four independent chains of adds over the rows, which the core overlaps;
- * one alone waits on each add (the wasm kernel groups its columns the same way, for the same reason).
- */
-AVX512 static inline __attribute__((always_inline)) void forward_columns(const float* x, size_t m, size_t n, size_t j, int V, __m512 rows, __m512 epsilon,
-                                                                          const float* gamma, const float* beta, float* mean, float* variance,
-                                                                          float* invStd, float* xhat, float* y) {
-  __m512 s[4], mu[4], d[4], q[4], inv[4], corrected[4], g[4], b[4];
-  for (int v = 0; v < V; v++) s[v] = d[v] = q[v] = _mm512_setzero_ps();
-  for (size_t t = 0; t < m; t++)
-    for (int v = 0; v < V; v++) s[v] = add_in_order(s[v], _mm512_loadu_ps(x + t * n + j + 16 * v));
-  for (int v = 0; v < V; v++) mu[v] = _mm512_div_ps(s[v], rows);
-  for (size_t t = 0; t < m; t++) {
-    for (int v = 0; v < V; v++) {
-      const __m512 e = _mm512_sub_ps(_mm512_loadu_ps(x + t * n + j + 16 * v), mu[v]);
-      d[v] = add_in_order(d[v], e);
-      q[v] = _mm512_fmadd_ps(e, e, q[v]);
-    }
-  }
-  for (int v = 0; v < V; v++) {
-    const size_t at = j + 16 * v;
-    const __m512 c = _mm512_div_ps(d[v], rows);
-    const __m512 sigma2 = at_least_zero(_mm512_sub_ps(_mm512_div_ps(q[v], rows), mul_in_order(c, c)));
-    inv[v] = _mm512_div_ps(_mm512_set1_ps(1), _mm512_sqrt_ps(add_in_order(sigma2, epsilon)));
-    corrected[v] = add_in_order(mu[v], c);
-    _mm512_storeu_ps(mean + at, corrected[v]);
-    _mm512_storeu_ps(variance + at, sigma2);
-    _mm512_storeu_ps(invStd + at, inv[v]);
-    g[v] = load_or(gamma, at, 1);
-    b[v] = load_or(beta, at, 0);
-  }
-  for (size_t t = 0; t < m; t++) {
-    for (int v = 0; v < V; v++) {
-      const size_t at = t * n + j + 16 * v;
-      const __m512 h = mul_in_order(_mm512_sub_ps(_mm512_loadu_ps(x + at), corrected[v]), inv[v]);
-      _mm512_storeu_ps(xhat + at, h);
-      _mm512_storeu_ps(y + at, add_in_order(mul_in_order(g[v], h), b[v]));
-    }
-  }
-}
-
-/*
  * batchNormForwardTrain(memory, x, m, n, eps, gamma, beta, mean, variance, invStd, xhat, y): mean
  * μ = Σx/m, then with d = x − μ: mean = μ + Σd/m, variance = max(Σd²/m − (Σd/m)², 0), invStd =
  * 1/√(variance + eps); xhat = (x − mean)·invStd, y = gamma·xhat + beta (gamma, beta 0: none).
  */
-AVX512 static napi_value batch_norm_forward_train(napi_env env, napi_callback_info info) {
+static napi_value batch_norm_forward_train(napi_env env, napi_callback_info info) {
   napi_value args[12];
   call_t call;
   if (!start_call(&call, env, info, args, 12, "batchNormForwardTrain")) return NULL;
@@ -89,41 +38,8 @@ AVX512 static napi_value batch_norm_forward_train(napi_env env, napi_callback_in
   float* xhat = region(&call, arg_u32(&call, 10), (double)m * n, 4);
   float* y = region(&call, arg_u32(&call, 11), (double)m * n, 4);
   if (call.failed) return NULL;
-  const __m512 rows = _mm512_set1_ps((float)m), epsilon = _mm512_set1_ps((float)eps);
-  size_t j = 0;
-  for (; j + 64 <= n; j += 64) forward_columns(x, m, n, j, 4, rows, epsilon, gamma, beta, mean, variance, invStd, xhat, y);
-  for (; j < n; j += 16) forward_columns(x, m, n, j, 1, rows, epsilon, gamma, beta, mean, variance, invStd, xhat, y);
+  kernels->forward_train(x, m, n, (float)eps, gamma, beta, mean, variance, invStd, xhat, y);
   return NULL;
-}
-
-/* `V` vectors of columns from j (4 or 1, as forward_columns): their sums, dGamma and dBeta, then dx. */
-AVX512 static inline __attribute__((always_inline)) void backward_columns(const float* dy, const float* xhat, const float* invStd, const float* gamma, size_t m,
-                                                                           size_t n, size_t j, int V, __m512 rows, float* dx, float* dGamma, float* dBeta) {
-  const __m512i sign = _mm512_set1_epi32((int)0x80000000);
-  __m512 sumDy[4], sumDyXhat[4], a[4], c[4], h[4];
-  for (int v = 0; v < V; v++) sumDy[v] = sumDyXhat[v] = _mm512_setzero_ps();
-  for (size_t t = 0; t < m; t++) {
-    for (int v = 0; v < V; v++) {
-      const __m512 g = _mm512_loadu_ps(dy + t * n + j + 16 * v);
-      sumDy[v] = add_in_order(sumDy[v], g);
-      sumDyXhat[v] = _mm512_fmadd_ps(g, _mm512_loadu_ps(xhat + t * n + j + 16 * v), sumDyXhat[v]);
-    }
-  }
-  for (int v = 0; v < V; v++) {
-    const size_t at = j + 16 * v;
-    if (dGamma) _mm512_storeu_ps(dGamma + at, add_in_order(_mm512_loadu_ps(dGamma + at), sumDyXhat[v]));
-    if (dBeta) _mm512_storeu_ps(dBeta + at, add_in_order(_mm512_loadu_ps(dBeta + at), sumDy[v]));
-    const __m512 s = _mm512_div_ps(mul_in_order(load_or(gamma, at, 1), _mm512_loadu_ps(invStd + at)), rows);
-    a[v] = mul_in_order(s, rows);
-    c[v] = _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(mul_in_order(s, sumDy[v])), sign));
-    h[v] = _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(mul_in_order(s, sumDyXhat[v])), sign));
-  }
-  for (size_t t = 0; t < m; t++) {
-    for (int v = 0; v < V; v++) {
-      const size_t at = t * n + j + 16 * v;
-      _mm512_storeu_ps(dx + at, _mm512_fmadd_ps(h[v], _mm512_loadu_ps(xhat + at), _mm512_fmadd_ps(a[v], _mm512_loadu_ps(dy + at), c[v])));
-    }
-  }
 }
 
 /*
@@ -131,7 +47,7 @@ AVX512 static inline __attribute__((always_inline)) void backward_columns(const 
  * gamma·invStd/m, dx = (s·m)·dy + (−s·Σdy) + (−s·Σdy·xhat)·xhat (two fused multiply-adds);
  * dGamma += Σdy·xhat and dBeta += Σdy where given (0: none).
  */
-AVX512 static napi_value batch_norm_backward(napi_env env, napi_callback_info info) {
+static napi_value batch_norm_backward(napi_env env, napi_callback_info info) {
   napi_value args[10];
   call_t call;
   if (!start_call(&call, env, info, args, 10, "batchNormBackward")) return NULL;
@@ -145,14 +61,12 @@ AVX512 static napi_value batch_norm_backward(napi_env env, napi_callback_info in
   float* dGamma = optional_columns(&call, arg_u32(&call, 8), n);
   float* dBeta = optional_columns(&call, arg_u32(&call, 9), n);
   if (call.failed) return NULL;
-  const __m512 rows = _mm512_set1_ps((float)m);
-  size_t j = 0;
-  for (; j + 64 <= n; j += 64) backward_columns(dy, xhat, invStd, gamma, m, n, j, 4, rows, dx, dGamma, dBeta);
-  for (; j < n; j += 16) backward_columns(dy, xhat, invStd, gamma, m, n, j, 1, rows, dx, dGamma, dBeta);
+  kernels->backward(dy, xhat, invStd, gamma, m, n, dx, dGamma, dBeta);
   return NULL;
 }
 
-void register_batch_norm(napi_env env, napi_value exports) {
+void register_batch_norm(napi_env env, napi_value exports, const batch_norm_kernels_t* chosen) {
+  kernels = chosen;
   export_function(env, exports, "batchNormForwardTrain", batch_norm_forward_train);
   export_function(env, exports, "batchNormBackward", batch_norm_backward);
 }

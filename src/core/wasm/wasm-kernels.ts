@@ -82,7 +82,7 @@ export class WasmKernels implements Kernels {
   readonly fusedMultiplyAdd: boolean;
   /** The native products in use (the same bits, wider vectors), or null: the wasm ones run. */
   readonly native: NativeProducts | null;
-  /** The AVX-512F build's other kernels (the search for negligible updates and its moves, sigmoid, norms), or null: the wasm ones run. */
+  /** The AVX-512F build's other kernels (the search for negligible updates and its moves, sigmoid, the other norms), or null: the wasm ones run. */
   readonly nativeKernels: NativeKernels | null;
   private readonly staging: ForeignStaging;
   /** Scratch for the sparse products (packed nonzeros, aᵀ) and short dY·Wᵀ (Wᵀ), reused and grown on demand. */
@@ -471,8 +471,8 @@ export class WasmKernels implements Kernels {
       pInvStd = this.write(invStd, kernel);
     const pXhat = this.write(xhat, kernel),
       pY = this.write(y, kernel);
-    if (this.nativeKernels && n % NATIVE_COLUMN_MULTIPLE === 0) {
-      this.nativeKernels.batchNormForwardTrain(this.arena.buffer, px, m, n, eps, pGamma, pBeta, pMean, pVariance, pInvStd, pXhat, pY);
+    if (this.native && n % NATIVE_COLUMN_MULTIPLE === 0) {
+      this.native.batchNormForwardTrain(this.arena.buffer, px, m, n, eps, pGamma, pBeta, pMean, pVariance, pInvStd, pXhat, pY);
     } else {
       this.kernels.batchNormForwardTrain(px, m, n, eps, pGamma, pBeta, pMean, pVariance, pInvStd, pXhat, pY);
     }
@@ -503,8 +503,8 @@ export class WasmKernels implements Kernels {
     const pdx = this.write(dx, kernel);
     const pdGamma = dGamma ? this.write(dGamma, kernel) : 0,
       pdBeta = dBeta ? this.write(dBeta, kernel) : 0;
-    if (this.nativeKernels && n % NATIVE_COLUMN_MULTIPLE === 0)
-      this.nativeKernels.batchNormBackward(this.arena.buffer, pdy, pXhat, pInvStd, pGamma, m, n, pdx, pdGamma, pdBeta);
+    if (this.native && n % NATIVE_COLUMN_MULTIPLE === 0)
+      this.native.batchNormBackward(this.arena.buffer, pdy, pXhat, pInvStd, pGamma, m, n, pdx, pdGamma, pdBeta);
     else this.kernels.batchNormBackward(pdy, pXhat, pInvStd, pGamma, m, n, pdx, pdGamma, pdBeta);
     this.staging.finish();
   }
