@@ -72,15 +72,15 @@ function buildStatus(): { built: boolean; reason: string } | null {
 
 /**
  * The native code, checked to export `methods`, or null with the test skipped where it cannot run
- * here (and where the CPU runs the AVX2 build, which has the products alone, and a method is not
- * one of them); fails where it was built and yet is not loaded, or where the AVX-512F build lacks a method.
+ * here (and where the CPU runs the AVX2 build and a method is not one of its `NativeProducts`);
+ * fails where it was built and yet is not loaded, or where the AVX-512F build lacks a method.
  */
 export function nativeOrSkip(t: TestContext, methods: readonly NativeMethod[]): NativeKernels | null {
   const products = nativeProducts();
   if (products) {
     const missing = methods.filter((method) => typeof (products as Partial<NativeKernels>)[method] !== 'function');
     if (missing.length > 0 && products.vectors !== 'avx512f') {
-      t.skip(`the native ${products.vectors} build has the products alone: ${missing.join(', ')} run${missing.length === 1 ? 's' : ''} in wasm here`);
+      t.skip(`the native ${products.vectors} build has no ${missing.join(', ')}: the wasm kernels run here`);
       return null;
     }
     assert.deepStrictEqual(missing, [], 'the addon exports every one of them');

@@ -222,7 +222,7 @@ export interface NativeKernels extends NativeProducts, MemoryFirstKernels {
   ): void;
 }
 
-/** The whole set where `native` is the AVX-512F build, else null (the AVX2 build has the products alone). */
+/** The whole set where `native` is the AVX-512F build, else null (the AVX2 build has `NativeProducts` alone). */
 export function nativeKernelsOf(native: NativeProducts | null): NativeKernels | null {
   return native?.vectors === 'avx512f' ? (native as NativeKernels) : null;
 }
