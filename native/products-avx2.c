@@ -92,14 +92,28 @@ AVX2 static void sum_scaled_rows(float* out, const float* b, uint32_t n, size_t 
   }
 }
 
-/* Packs one vector's kept lanes (a mask of `inside` lanes whose value is not ±0; NaN counts) at rows + e and values + e, all 8 lanes stored; their count. */
-AVX2 static inline uint32_t pack_vector(__m256 v, __m256i inside, __m256i lanes, uint32_t* rows, float* values) {
+/*
+ * Packs one vector's kept lanes (of the `inside` lanes, those whose value is not ±0; NaN counts)
+ * at rows and values, where `room` slots may be written: all 8 lanes stored where they fit (a
+ * masked store is slow on AMD's cores: the batch draw took 1.9× the wasm kernel's time with one
+ * per half-vector), else only the kept ones. Their count.
+ */
+AVX2 static inline uint32_t pack_vector(__m256 v, __m256i inside, __m256i lanes, uint32_t* rows, float* values, uint32_t room) {
   const __m256 nonzero = _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_NEQ_UQ);
   const uint32_t kept = (uint32_t)_mm256_movemask_ps(_mm256_and_ps(nonzero, _mm256_castsi256_ps(inside)));
+  const uint32_t count = (uint32_t)__builtin_popcount(kept);
   const __m256i order = compress_order(kept);
-  _mm256_storeu_ps(values, _mm256_permutevar8x32_ps(v, order));
-  _mm256_storeu_si256((__m256i*)rows, _mm256_permutevar8x32_epi32(lanes, order));
-  return (uint32_t)__builtin_popcount(kept);
+  const __m256 packedValues = _mm256_permutevar8x32_ps(v, order);
+  const __m256i packedRows = _mm256_permutevar8x32_epi32(lanes, order);
+  if (room >= 8) {
+    _mm256_storeu_ps(values, packedValues);
+    _mm256_storeu_si256((__m256i*)rows, packedRows);
+  } else {
+    const __m256i written = first_lanes8(count);
+    _mm256_maskstore_ps(values, written, packedValues);
+    _mm256_maskstore_epi32((int*)rows, written, packedRows);
+  }
+  return count;
 }
 
 /* The nonzeros (NaN counts) of a row of `count` floats, as (index, value) in index order, eight at a time without a branch per float. */
@@ -108,7 +122,7 @@ AVX2 static uint32_t pack_nonzeros(const float* a, uint32_t count, uint32_t* row
   uint32_t e = 0;
   for (uint32_t p = 0; p < count; p += 8) {
     const __m256i inside = first_lanes8(count - p);
-    e += pack_vector(_mm256_maskload_ps(a + p, inside), inside, lanes, rows + e, values + e);
+    e += pack_vector(_mm256_maskload_ps(a + p, inside), inside, lanes, rows + e, values + e, count + 16 - e);
     lanes = _mm256_add_epi32(lanes, _mm256_set1_epi32(8));
   }
   return e;
@@ -122,7 +136,7 @@ AVX2 static uint32_t pack_column_nonzeros(const float* a, uint32_t count, uint32
   for (uint32_t p = 0; p < count; p += 8) {
     const __m256i inside = first_lanes8(count - p);
     const __m256 v = _mm256_mask_i32gather_ps(_mm256_setzero_ps(), a + (size_t)p * step, offsets, _mm256_castsi256_ps(inside), 4);
-    e += pack_vector(v, inside, lanes, rows + e, values + e);
+    e += pack_vector(v, inside, lanes, rows + e, values + e, count + 16 - e);
     lanes = _mm256_add_epi32(lanes, _mm256_set1_epi32(8));
   }
   return e;
@@ -131,12 +145,11 @@ AVX2 static uint32_t pack_column_nonzeros(const float* a, uint32_t count, uint32
 /*
  * The nonzeros of one row of `width` bytes as (column, f32(byte)·scale) entries, in column order,
  * sixteen bytes at a time as the wasm kernel takes them (sixteen zero bytes together make no entry,
- * whatever the scale: products-avx512.c), each half of eight packed as pack_nonzeros packs floats.
- * Whole vectors are stored where `room` allows (a masked store is slow on AMD's cores: the batch
- * draw took 1.9× the wasm kernel's time with one per half), else only the entries.
+ * whatever the scale: products-avx512.c), each half of eight packed as pack_nonzeros packs floats,
+ * within the `room` slots the region has.
  */
 AVX2 static uint32_t pack_byte_row(const uint8_t* row, uint32_t width, float scale, uint32_t* indices, float* values, uint32_t room) {
-  const __m256 factor = _mm256_set1_ps(scale), zero = _mm256_setzero_ps();
+  const __m256 factor = _mm256_set1_ps(scale);
   __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
   uint32_t e = 0;
   for (uint32_t p = 0; p < width; p += 16) {
@@ -152,19 +165,7 @@ AVX2 static uint32_t pack_byte_row(const uint8_t* row, uint32_t width, float sca
       const __m256i bytes = _mm256_cvtepu8_epi32(half ? _mm_srli_si128(packed, 8) : packed);
       /* bytesToFloats' conversion (exact) and product (one rounding) */
       const __m256 v = mul_in_order_256(_mm256_cvtepi32_ps(bytes), factor);
-      const uint32_t kept = (uint32_t)_mm256_movemask_ps(_mm256_and_ps(_mm256_cmp_ps(v, zero, _CMP_NEQ_UQ), _mm256_castsi256_ps(inside)));
-      const __m256i order = compress_order(kept);
-      const __m256 packedValues = _mm256_permutevar8x32_ps(v, order);
-      const __m256i packedIndices = _mm256_permutevar8x32_epi32(lanes, order);
-      if (e + 8 <= room) {
-        _mm256_storeu_ps(values + e, packedValues);
-        _mm256_storeu_si256((__m256i*)(indices + e), packedIndices);
-      } else {
-        const __m256i written = first_lanes8((uint32_t)__builtin_popcount(kept));
-        _mm256_maskstore_ps(values + e, written, packedValues);
-        _mm256_maskstore_epi32((int*)(indices + e), written, packedIndices);
-      }
-      e += (uint32_t)__builtin_popcount(kept);
+      e += pack_vector(v, inside, lanes, indices + e, values + e, room - e);
       lanes = _mm256_add_epi32(lanes, _mm256_set1_epi32(8));
     }
   }
