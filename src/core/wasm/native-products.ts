@@ -222,7 +222,16 @@ export interface NativeKernels extends NativeProducts, MemoryFirstKernels {
   ): void;
 }
 
-/** The whole set where `native` is the AVX-512F build, else null (the AVX2 build has `NativeProducts` alone). */
-export function nativeKernelsOf(native: NativeProducts | null): NativeKernels | null {
-  return native?.vectors === 'avx512f' ? (native as NativeKernels) : null;
+/** The kernels beyond `NativeProducts`, by the file that holds them: a build has each group whole or not at all. */
+export const NATIVE_KERNEL_GROUPS = {
+  negligibleUpdates: NEGLIGIBLE_UPDATE_KERNELS,
+  sigmoid: ['sigmoidForward', 'sigmoidBackward'],
+  weightNorm: ['weightNormScale', 'weightNormBackward', 'addScaledColumns', 'scaleShiftColumns'],
+  groupNorm: ['groupNormForward', 'groupNormBackward'],
+} as const satisfies Record<string, readonly (keyof NativeKernels)[]>;
+
+/** `native` where its build has the kernels of `group`, else null (the wasm ones run). */
+export function nativeGroup(native: NativeProducts | null, group: keyof typeof NATIVE_KERNEL_GROUPS): NativeKernels | null {
+  const has = (name: string) => typeof (native as unknown as Record<string, unknown> | null)?.[name] === 'function';
+  return native && NATIVE_KERNEL_GROUPS[group].every(has) ? (native as NativeKernels) : null;
 }

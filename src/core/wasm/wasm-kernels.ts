@@ -22,8 +22,8 @@ import {
   type NativeProducts,
   NEGLIGIBLE_UPDATE_KERNELS,
   nativeGemmTakes,
+  nativeGroup,
   nativeGroupNormTakes,
-  nativeKernelsOf,
   nativeLaidOutBytes,
   nativePackScratchBytes,
   onMemory,
@@ -82,8 +82,10 @@ export class WasmKernels implements Kernels {
   readonly fusedMultiplyAdd: boolean;
   /** The native products in use (the same bits, wider vectors), or null: the wasm ones run. */
   readonly native: NativeProducts | null;
-  /** The AVX-512F build's other kernels (the search for negligible updates and its moves, sigmoid, the other norms), or null: the wasm ones run. */
-  readonly nativeKernels: NativeKernels | null;
+  /** The native sigmoid, Weight Norm and Group Norm kernels, each where the build has them (NATIVE_KERNEL_GROUPS), or null: the wasm ones run. */
+  private readonly nativeSigmoid: NativeKernels | null;
+  private readonly nativeWeightNorm: NativeKernels | null;
+  private readonly nativeGroupNorm: NativeKernels | null;
   private readonly staging: ForeignStaging;
   /** Scratch for the sparse products (packed nonzeros, aᵀ) and short dY·Wᵀ (Wᵀ), reused and grown on demand. */
   private scratchOffset = 0;
@@ -116,9 +118,12 @@ export class WasmKernels implements Kernels {
     this.fusedMultiplyAdd = kernels.maddOnce(1 + 2 ** -12, 1 + 2 ** -12, -(1 + 2 ** -11)) === 2 ** -24;
     // Native products sum with fused multiply-adds: the same bits only as a fused build's.
     this.native = this.fusedMultiplyAdd ? native : null;
-    this.nativeKernels = nativeKernelsOf(this.native);
+    this.nativeSigmoid = nativeGroup(this.native, 'sigmoid');
+    this.nativeWeightNorm = nativeGroup(this.native, 'weightNorm');
+    this.nativeGroupNorm = nativeGroup(this.native, 'groupNorm');
     this.subnormals = this.native ? onMemory(this.native, arena, SUBNORMAL_KERNELS) : kernels;
-    this.negligibles = this.nativeKernels ? onMemory(this.nativeKernels, arena, NEGLIGIBLE_UPDATE_KERNELS) : kernels;
+    const negligibles = nativeGroup(this.native, 'negligibleUpdates');
+    this.negligibles = negligibles ? onMemory(negligibles, arena, NEGLIGIBLE_UPDATE_KERNELS) : kernels;
     this.variant = `wasm ${wasmVariant}${this.native ? ` + native ${this.native.vectors}` : ''}`;
   }
 
@@ -418,7 +423,7 @@ export class WasmKernels implements Kernels {
     this.staging.begin();
     const px = this.read(x, 'activationForward'),
       po = this.write(out, 'activationForward');
-    if (code === ACTIVATION_CODES.sigmoid && this.nativeKernels) this.nativeKernels.sigmoidForward(this.arena.buffer, px, po, x.size);
+    if (code === ACTIVATION_CODES.sigmoid && this.nativeSigmoid) this.nativeSigmoid.sigmoidForward(this.arena.buffer, px, po, x.size);
     else this.kernels.activationForward(code, px, po, x.size);
     this.staging.finish();
   }
@@ -430,7 +435,7 @@ export class WasmKernels implements Kernels {
     const py = this.read(y, 'activationBackward'),
       pdy = this.read(dy, 'activationBackward'),
       pdx = this.write(dx, 'activationBackward');
-    if (code === ACTIVATION_CODES.sigmoid && this.nativeKernels) this.nativeKernels.sigmoidBackward(this.arena.buffer, py, pdy, pdx, y.size);
+    if (code === ACTIVATION_CODES.sigmoid && this.nativeSigmoid) this.nativeSigmoid.sigmoidBackward(this.arena.buffer, py, pdy, pdx, y.size);
     else this.kernels.activationBackward(code, py, pdy, pdx, y.size);
     this.staging.finish();
   }
@@ -546,8 +551,8 @@ export class WasmKernels implements Kernels {
       pXhat = this.write(xhat, kernel),
       pY = this.write(y, kernel);
     // Native where it takes the groups (native/group-norm.c: groups of 4 in fours, or 16k wide), with the same bits.
-    if (this.nativeKernels && nativeGroupNormTakes(n, groups)) {
-      this.nativeKernels.groupNormForward(this.arena.buffer, px, m, n, groups, centered ? 1 : 0, eps, pGamma, pBeta, pInvStd, pXhat, pY);
+    if (this.nativeGroupNorm && nativeGroupNormTakes(n, groups)) {
+      this.nativeGroupNorm.groupNormForward(this.arena.buffer, px, m, n, groups, centered ? 1 : 0, eps, pGamma, pBeta, pInvStd, pXhat, pY);
     } else {
       this.kernels.groupNormForward(px, m, n, groups, centered ? 1 : 0, eps, pGamma, pBeta, pInvStd, pXhat, pY);
     }
@@ -592,8 +597,8 @@ export class WasmKernels implements Kernels {
     const pdx = this.write(dx, kernel);
     const pdGamma = dGamma ? this.write(dGamma, kernel) : 0,
       pdBeta = dBeta ? this.write(dBeta, kernel) : 0;
-    if (this.nativeKernels && nativeGroupNormTakes(n, groups)) {
-      this.nativeKernels.groupNormBackward(this.arena.buffer, pdy, pXhat, pInvStd, groups, centered ? 1 : 0, pGamma, m, n, pdx, pdGamma, pdBeta);
+    if (this.nativeGroupNorm && nativeGroupNormTakes(n, groups)) {
+      this.nativeGroupNorm.groupNormBackward(this.arena.buffer, pdy, pXhat, pInvStd, groups, centered ? 1 : 0, pGamma, m, n, pdx, pdGamma, pdBeta);
     } else {
       this.kernels.groupNormBackward(pdy, pXhat, pInvStd, groups, centered ? 1 : 0, pGamma, m, n, pdx, pdGamma, pdBeta);
     }
@@ -731,9 +736,9 @@ export class WasmKernels implements Kernels {
     else this.kernels.gemm(a, aRowStride, aStep, b, bRowStride, c, cRowStride, rows, cols, depth, accumulate, scale);
   }
 
-  /** The AVX-512F build's norms' kernels, where they take an output this wide. */
+  /** The native Weight Norm kernels, where the build has them and they take an output this wide. */
   private nativeFor(n: number): NativeKernels | null {
-    return n % NATIVE_COLUMN_MULTIPLE === 0 ? this.nativeKernels : null;
+    return n % NATIVE_COLUMN_MULTIPLE === 0 ? this.nativeWeightNorm : null;
   }
 
   /** `a` as this backend's own sparse rows. */
