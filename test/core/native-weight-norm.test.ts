@@ -1,31 +1,36 @@
 /**
- * @file Weight Norm's native kernels (native/weight-norm.c: AVX-512 on the wasm memory) change no
- * bit: two backends from one compiled relaxed-SIMD module, one with the native kernels and one
- * without, run weightNormScale, weightNormBackward (with the batch mean and without), addScaledColumns
- * (into another matrix and into v itself) and scaleShiftColumns on the same inputs and must give
- * the same float32 bits, read as integers (−0 and NaN payloads included). Shapes: 1 to 784 rows
- * (fewer than four, the four-row passes and the rows after them) by 16, 32, 128 and 144 columns
- * (one vector, two, the article's 128, and 128 + 16); values at the arithmetic's edges (±0,
+ * @file Weight Norm's native kernels (native/weight-norm.c: AVX-512 or AVX2 on the wasm memory)
+ * change no bit: two backends from one compiled relaxed-SIMD module, one with the native kernels
+ * and one without, run weightNormScale, weightNormBackward (with the batch mean and without),
+ * addScaledColumns (into another matrix and into v itself) and scaleShiftColumns on the same inputs
+ * and must give the same float32 bits, read as integers (−0 and NaN payloads included). Shapes: 1
+ * to 784 rows (fewer than four, the four-row passes and the rows after them) by 16, 32, 128 and 144
+ * columns (one vector, two, the article's 128, and 128 + 16); values at the arithmetic's edges (±0,
  * subnormals, sums that overflow, ±∞, NaN: one NaN pattern, x86's default 0xffc00000, which is also
  * what its arithmetic makes, so that NaNs that meet give one answer whatever their order). The
  * kernels are chained as a layer chains them (the backward takes the forward's norms and scale),
  * and the backward runs again on norms and scales drawn from the edges (divisions by ±0, ±∞, NaN).
- * Widths the native kernels do not take (not a multiple of 16: the wasm kernels' scalar tails
- * multiply and add unfused) stay in wasm. Then the article's network with Weight Norm (784-128-128-128-10,
- * batches of 60; plain and mean-only) trains 200 steps to the same numbers and weights either way,
- * and a wrong call throws a RangeError and writes nothing.
+ * Then each kernel is called directly, natively and in wasm, on one memory whose regions are
+ * exactly full with gaps between them (16, 48 and 80 columns: 1, 3 and 5 vectors of 16 floats, 2, 6
+ * and 10 of 8, no multiple of 32 columns, so that a block of columns would leave a remainder; 1 to
+ * 9 rows and 60), and every byte of it, the gaps included, must end the same (a store before a
+ * region or past its end shows). Widths the native kernels do not take (not a multiple of 16: the
+ * wasm kernels' scalar tails multiply and add unfused) stay in wasm. Then the article's network
+ * with Weight Norm (784-128-128-128-10, batches of 60; plain and mean-only) trains 200 steps to the
+ * same numbers and weights either way, and a wrong call throws a RangeError and writes nothing.
  *
  * Not vacuous: the native kernels are wrapped to count their calls, every case checks that exactly
  * the native kernels the backend routes it to ran (or none, where it must stay in wasm), and the
  * sweep checks that −0, subnormals, ±∞ and NaN reached the outputs. Where the native kernels cannot
- * run here (not built, no AVX-512F, BNLAB_NATIVE=off) the tests are skipped, saying why; built and
- * yet not loaded fails.
+ * run here (not built, neither AVX-512F nor AVX2, BNLAB_NATIVE=off) the tests are skipped, saying
+ * why; built and yet not loaded fails.
  */
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Matrix } from '../../src/core/matrix.js';
 import { Rng } from '../../src/core/rng.js';
+import { instantiateKernelModule } from '../../src/core/wasm/kernel-module.js';
 import type { NativeProducts } from '../../src/core/wasm/native-products.js';
 import type { WasmKernels } from '../../src/core/wasm/wasm-kernels.js';
 import { loadMnist } from '../../src/node/mnist-files.js';
@@ -35,6 +40,7 @@ import { train } from '../../src/train/trainer.js';
 import { bitsOf, DEFAULT_NAN, nothingSeen, type Seen, tally } from '../helpers/float-bits.js';
 import {
   assertCalls as assertKernelCalls,
+  layOutRegions,
   type Calls as NativeCalls,
   nativeBackendPair,
   nativeOrSkip,
@@ -295,6 +301,77 @@ describe("Weight Norm's native kernels: the bits of the relaxed-SIMD kernels the
         }
       }
       assert.deepStrictEqual(pair.calls, { weightNormScale: 0, weightNormBackward: 0, addScaledColumns: 0, scaleShiftColumns: 0 });
+    });
+
+    test('each kernel called directly on one memory, its regions exactly full: every byte the same, the gaps between them included', async (t) => {
+      const native = nativeOrSkip(t, KERNELS);
+      if (!native) return;
+      const memory = new WebAssembly.Memory({ initial: 64 });
+      const wasm = await instantiateKernelModule(module, memory);
+      const words = () => new Uint32Array(memory.buffer);
+      // A gap before the first region too (the regions start 64 bytes into the compared span).
+      const start = wasm.heapBase() + 64;
+      const rng = new Rng(2019);
+      let cases = 0;
+      for (const k of [1, 2, 3, 4, 5, 6, 7, 8, 9, 60]) {
+        for (const n of [16, 48, 80]) {
+          const m = k;
+          const names = ['v', 'out', 'g', 'norms', 'scale', 'shift', 'mean', 't', 'y', 'dy', 'dt', 'dg', 'coefficient'];
+          const sizes = [k * n, k * n, n, n, n, n, n, m * n, m * n, m * n, m * n, n, n] as const;
+          const { offsets, end } = layOutRegions(start + 64, sizes);
+          const [v, out, g, norms, scale, shift, mean, tAt, y, dy, dt, dg, coefficient] = offsets;
+          /** The region a byte lies in, or the gap after which, for the message. */
+          const placeOf = (at: number) => {
+            let i = offsets.length - 1;
+            while (i >= 0 && offsets[i]! > at) i--;
+            if (i < 0) return 'the gap before v';
+            return at < offsets[i]! + 4 * sizes[i]! ? names[i] : `the gap after ${names[i]}`;
+          };
+          for (let f = 0; f < FLAVOURS.length; f++) {
+            const label = `${k}x${n}, ${FLAVOURS[f]!.name}`;
+            // Every byte of the span, regions and gaps, from the flavour's bits.
+            words().set(windowOf(poolOf(f), (end - start) / 4, rng), start / 4);
+            /** `call` natively, then in wasm from the same bytes: the span's bits after each, compared word for word; the wasm run's left in place. */
+            const bothWays = (what: string, call: (useNative: boolean) => void) => {
+              const before = words().slice(start / 4, end / 4);
+              call(true);
+              const afterNative = words().slice(start / 4, end / 4);
+              words().set(before, start / 4);
+              call(false);
+              const afterWasm = words().slice(start / 4, end / 4);
+              const first = afterNative.findIndex((bits, i) => bits !== afterWasm[i]);
+              if (first >= 0) {
+                const at = start + 4 * first;
+                assert.fail(
+                  `${what}, ${label}: byte ${at} (${placeOf(at)}) is ${afterNative[first]!.toString(16)} natively, ${afterWasm[first]!.toString(16)} in wasm`,
+                );
+              }
+            };
+            bothWays('‖v‖ and g/‖v‖', (useNative) =>
+              useNative ? native.weightNormScale(memory.buffer, v, k, n, g, norms, scale) : wasm.weightNormScale(v, k, n, g, norms, scale),
+            );
+            bothWays('y = s·t + b', (useNative) =>
+              useNative ? native.scaleShiftColumns(memory.buffer, tAt, scale, shift, y, m, n) : wasm.scaleShiftColumns(tAt, scale, shift, y, m, n),
+            );
+            for (const tMean of [mean, 0]) {
+              bothWays(`the backward ${tMean ? 'with the batch mean' : 'without the mean'}`, (useNative) =>
+                useNative
+                  ? native.weightNormBackward(memory.buffer, dy, tAt, tMean, norms, scale, g, m, n, dt, dg, coefficient)
+                  : wasm.weightNormBackward(dy, tAt, tMean, norms, scale, g, m, n, dt, dg, coefficient),
+              );
+            }
+            const factor = FACTORS[(k + n + f) % FACTORS.length]!;
+            bothWays(`out += ${factor}·c·v`, (useNative) =>
+              useNative ? native.addScaledColumns(memory.buffer, v, coefficient, factor, out, k, n) : wasm.addScaledColumns(v, coefficient, factor, out, k, n),
+            );
+            bothWays(`v += ${factor}·c·v in place`, (useNative) =>
+              useNative ? native.addScaledColumns(memory.buffer, v, coefficient, factor, v, k, n) : wasm.addScaledColumns(v, coefficient, factor, v, k, n),
+            );
+            cases++;
+          }
+        }
+      }
+      assert.equal(cases, 10 * 3 * FLAVOURS.length);
     });
 
     for (const meanOnly of [false, true]) {
