@@ -4,12 +4,13 @@
  * search for negligible updates of negligible-updates.c, the sigmoid of sigmoid.c and the
  * kernels of batch-norm.c, group-norm.c and weight-norm.c; where it runs AVX2 and FMA but not
  * AVX-512F, the products and the batch draw of products.c and rescaled-products.c, the checks
- * and scalings of subnormals.c and the kernels of batch-norm.c and weight-norm.c alone, in
+ * and scalings of subnormals.c and the kernels of batch-norm.c, group-norm.c and weight-norm.c alone, in
  * 256-bit vectors. `vectors` names the instructions they use, or is null, and then nothing else
  * is exported (the functions would fault). The wasm backend uses them in place of its own
  * kernels, for the same bits (src/core/wasm/native-products.ts).
  */
 #include "batch-norm.h"
+#include "group-norm.h"
 #include "products.h"
 #include "subnormals.h"
 #include "weight-norm.h"
@@ -25,7 +26,7 @@ NAPI_MODULE_INIT() {
     register_negligible_updates(env, exports);
     register_sigmoid(env, exports);
     register_batch_norm(env, exports, &avx512_batch_norm);
-    register_group_norm(env, exports);
+    register_group_norm(env, exports, &avx512_group_norm);
     register_weight_norm(env, exports, &avx512_weight_norm);
   } else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
     napi_create_string_utf8(env, "avx2", NAPI_AUTO_LENGTH, &vectors);
@@ -33,6 +34,7 @@ NAPI_MODULE_INIT() {
     register_rescaled_products(env, exports, &avx2_products);
     register_subnormals(env, exports, &avx2_subnormals);
     register_batch_norm(env, exports, &avx2_batch_norm);
+    register_group_norm(env, exports, &avx2_group_norm);
     register_weight_norm(env, exports, &avx2_weight_norm);
   } else {
     napi_get_null(env, &vectors);

@@ -1,18 +1,19 @@
 /**
- * @file The native Group Norm kernels (native/group-norm.c: AVX-512 on the wasm memory) change no
- * bit: two backends from one compiled relaxed-SIMD module, one with the native kernels and one
- * without, run groupNormForward and groupNormBackward on the same inputs and must give the same
- * float32 bits in every output (1/σ, x̂, y, dx, and the dγ and dβ added to), signed zeros included.
- * Shapes the native kernels take: Group Norm's default (32 groups of 4 at 128 units: four whole
- * groups to a 512-bit vector) and other counts of groups of 4 that are a multiple of 4 (4, 12, 20:
- * sixteen groups go at once, in blocks that span rows or end inside one), Layer Norm and RMSNorm
- * (one group, centered or not) at 128, 784 and 16 units, and groups a multiple of 16 wide (16, 32,
- * 48, 128: four groups' vectors transposed by quarters); over batches of 1 to 61 rows, with and
- * without γ and β, centered or not; on ordinary values, on −0, subnormals, ±∞, values whose squares
- * overflow, and NaN, on tiny values whose squares are subnormal, and on groups of one value repeated
- * (σ² = 0; eps 0 makes 1/σ infinite). Other shapes (groups of 4 in counts not a multiple of 4,
- * groups of 8, 12 or 36, and sizes not a multiple of 4) stay in wasm: the native kernels are not
- * called there, and the backend gives the same bits as without them.
+ * @file The native Group Norm kernels (native/group-norm.c: AVX-512F, or AVX2 with FMA, on the wasm
+ * memory) change no bit: two backends from one compiled relaxed-SIMD module, one with the native
+ * kernels and one without, run groupNormForward and groupNormBackward on the same inputs and must
+ * give the same float32 bits in every output (1/σ, x̂, y, dx, and the dγ and dβ added to), signed
+ * zeros included. Shapes the native kernels take: Group Norm's default (32 groups of 4 at 128
+ * units: four whole groups to a 512-bit vector, two to a 256-bit one) and other counts of groups of
+ * 4 that are a multiple of 4 (4, 12, 20: sixteen or eight groups go at once, in blocks that span
+ * rows or end inside one), Layer Norm and RMSNorm (one group, centered or not) at 128, 784 and 16
+ * units, and groups a multiple of 16 wide (16, 32, 48, 128: four groups' vectors transposed by
+ * quarters, or two side by side by halves); over batches of 1 to 61 rows, with and without γ and β,
+ * centered or not; on ordinary values, on −0, subnormals, ±∞, values whose squares overflow, and
+ * NaN, on tiny values whose squares are subnormal, and on groups of one value repeated (σ² = 0; eps
+ * 0 makes 1/σ infinite). Other shapes (groups of 4 in counts not a multiple of 4, groups of 8, 12
+ * or 36, and sizes not a multiple of 4) stay in wasm: the native kernels are not called there, and
+ * the backend gives the same bits as without them.
  *
  * NaN: the inputs' NaN is x86's default one, the NaN their arithmetic makes (∞ − ∞, 0·∞), so that
  * every NaN of the forward pass has those bits on both backends, whichever operand a fused
@@ -23,15 +24,18 @@
  * Not vacuous: the native kernels are wrapped to count their calls, each case checks that it
  * reached them exactly where the backend routes it, and the sweep checks that −0, subnormals, ±∞
  * and NaN reached every output. Then model 1 with Group Norm (default), Layer Norm and RMSNorm
- * trains to the same numbers and weights either way, and a wrong call throws a RangeError. Where
- * the native kernels cannot run here (not built, no AVX-512F, BNLAB_NATIVE=off) the tests are
- * skipped, saying why; built and yet not loaded fails.
+ * trains to the same numbers and weights either way, and a wrong call throws a RangeError. Called
+ * directly on regions filled to their last float, with sentinel words after each, where a call's
+ * last block of instances is short, they write the wasm kernels' bits and nothing past a region.
+ * Where the native kernels cannot run here (not built, neither AVX-512F nor AVX2, BNLAB_NATIVE=off)
+ * the tests are skipped, saying why; built and yet not loaded fails.
  */
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Matrix } from '../../src/core/matrix.js';
 import { Rng } from '../../src/core/rng.js';
+import { instantiateKernelModule } from '../../src/core/wasm/kernel-module.js';
 import { type NativeProducts, nativeGroupNormTakes } from '../../src/core/wasm/native-products.js';
 import type { WasmKernels } from '../../src/core/wasm/wasm-kernels.js';
 import type { NormKind } from '../../src/nn/spec.js';
@@ -40,7 +44,7 @@ import { resolveTrainConfig } from '../../src/train/config.js';
 import { buildNetwork } from '../../src/train/networks.js';
 import { train } from '../../src/train/trainer.js';
 import { bitsOf, DEFAULT_NAN, float32Bits, nothingSeen, type Seen, tally } from '../helpers/float-bits.js';
-import { nativeBackendPair, nativeOrSkip, relaxedSimdModules } from '../helpers/native-backends.js';
+import { layOutRegions, nativeBackendPair, nativeOrSkip, relaxedSimdModules } from '../helpers/native-backends.js';
 import { trainNumbers } from '../helpers/train-numbers.js';
 
 const KERNELS = ['groupNormForward', 'groupNormBackward'] as const;
@@ -323,6 +327,83 @@ describe('native Group Norm kernels: the wasm kernels’ bits', async () => {
       }
     }
     assert.ok(payloads > 1000, `NaNs of the inputs' payloads reached x̂, y and dβ: ${payloads}`);
+  });
+
+  test('regions filled to their last float, the last block of instances short: the wasm kernels’ bits, and not a word past a region', async (t) => {
+    const products = nativeOrSkip(t, KERNELS);
+    if (!products) return;
+    // Both kernels on one memory, each region followed by sentinel words (16 or more): a vector stored whole where
+    // its last lanes lie past the region (1/σ of a block of instances cut short, x̂, y or dx of a vector past the rows) lands
+    // on them. Instances m·groups: not a multiple of 8 or 16 (the last block short: 4, 12, 36, 68, 100; 1, 5, 9, 61, 6), one
+    // block or chunk of blocks exactly (64, 24), and shapes from one vector a row to 784 floats.
+    const memory = new WebAssembly.Memory({ initial: 64 });
+    const wasm = await instantiateKernelModule(module, memory);
+    const base = wasm.heapBase() + 64;
+    const SENTINEL = 0xdeadbeef;
+    const words = (at: number, count: number) => new Uint32Array(memory.buffer, at, count);
+    const rng = new Rng(99);
+    const SHAPES: Array<[Shape, number]> = [
+      [{ n: 16, groups: 4 }, 1],
+      [{ n: 16, groups: 4 }, 3],
+      [{ n: 16, groups: 4 }, 17],
+      [{ n: 48, groups: 12 }, 3],
+      [{ n: 128, groups: 32 }, 2],
+      [{ n: 80, groups: 20 }, 5],
+      [{ n: 16, groups: 1 }, 1],
+      [{ n: 16, groups: 1 }, 5],
+      [{ n: 16, groups: 1 }, 9],
+      [{ n: 128, groups: 1 }, 61],
+      [{ n: 96, groups: 2 }, 3],
+      [{ n: 128, groups: 8 }, 3],
+      [{ n: 784, groups: 1 }, 3],
+    ];
+    let cases = 0;
+    for (const [shape, m] of SHAPES) {
+      const { n, groups } = shape;
+      assert.ok(nativeGroupNormTakes(n, groups));
+      for (const { centered, affine } of VARIANTS) {
+        for (const flavour of [FLAVOURS[0]!, FLAVOURS[3]!]) {
+          const sizes = [m * n, n, n, m * groups, m * n, m * n, m * n, m * n, n, n] as const;
+          const { offsets, end } = layOutRegions(base, sizes);
+          const [x, gamma, beta, invStd, xhat, y, dy, dx, dGamma, dBeta] = offsets;
+          const inputs = drawInputs(rng, flavour, m, shape);
+          words(base, (end - base) / 4).fill(SENTINEL);
+          for (const [at, bits] of [
+            [x, inputs.x],
+            [gamma, inputs.gamma],
+            [beta, inputs.beta],
+            [dy, inputs.dy],
+            [dGamma, inputs.dGamma],
+            [dBeta, inputs.dBeta],
+          ] as const) {
+            words(at, bits.length).set(bits);
+          }
+          const [g, b] = [affine === 'none' ? 0 : gamma, affine === 'gamma and beta' ? beta : 0];
+          const [dg, db] = [g ? dGamma : 0, b ? dBeta : 0];
+          const c = centered ? 1 : 0;
+          const label = `${groups} groups of ${n / groups}, ${m} rows, ${centered ? 'centered' : 'not centered'}, ${affine}, ${flavour.name}`;
+          const start = words(base, (end - base) / 4).slice();
+          products.groupNormForward(memory.buffer, x, m, n, groups, c, 1e-5, g, b, invStd, xhat, y);
+          products.groupNormBackward(memory.buffer, dy, xhat, invStd, groups, c, g, m, n, dx, dg, db);
+          const fromNative = words(base, (end - base) / 4).slice();
+          words(base, (end - base) / 4).set(start);
+          wasm.groupNormForward(x, m, n, groups, c, 1e-5, g, b, invStd, xhat, y);
+          wasm.groupNormBackward(dy, xhat, invStd, groups, c, g, m, n, dx, dg, db);
+          const fromWasm = words(base, (end - base) / 4);
+          sizes.forEach((size, r) => {
+            const gap = fromNative.subarray((offsets[r] - base) / 4 + size, ((offsets[r + 1] ?? end) - base) / 4);
+            assert.ok(gap.length >= 16 && gap.every((bits) => bits === SENTINEL), `${label}: nothing written past region ${r}`);
+          });
+          if (!arraysEqual(fromNative, fromWasm)) {
+            const i = fromNative.findIndex((bits, j) => bits !== fromWasm[j]);
+            const differ = fromNative.filter((bits, j) => bits !== fromWasm[j]).length;
+            assert.fail(`${label}: ${differ} words differ, first at ${i}: native ${hex(fromNative[i]!)}, wasm ${hex(fromWasm[i]!)}`);
+          }
+          cases++;
+        }
+      }
+    }
+    assert.equal(cases, SHAPES.length * VARIANTS.length * 2);
   });
 
   /** Model 1 with `norm` trained on both backends: the same numbers and weights (asserted), and the native calls. */
