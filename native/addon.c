@@ -4,7 +4,7 @@
  * search for negligible updates of negligible-updates.c, the sigmoid of sigmoid.c and the
  * kernels of batch-norm.c, group-norm.c and weight-norm.c; where it runs AVX2 and FMA but not
  * AVX-512F, the products and the batch draw of products.c and rescaled-products.c, the checks
- * and scalings of subnormals.c and the kernels of batch-norm.c, group-norm.c and weight-norm.c alone, in
+ * and scalings of subnormals.c, the sigmoid of sigmoid.c and the kernels of batch-norm.c, group-norm.c and weight-norm.c alone, in
  * 256-bit vectors. `vectors` names the instructions they use, or is null, and then nothing else
  * is exported (the functions would fault). The wasm backend uses them in place of its own
  * kernels, for the same bits (src/core/wasm/native-products.ts).
@@ -12,6 +12,7 @@
 #include "batch-norm.h"
 #include "group-norm.h"
 #include "products.h"
+#include "sigmoid.h"
 #include "subnormals.h"
 #include "weight-norm.h"
 
@@ -24,7 +25,7 @@ NAPI_MODULE_INIT() {
     register_rescaled_products(env, exports, &avx512_products);
     register_subnormals(env, exports, &avx512_subnormals);
     register_negligible_updates(env, exports);
-    register_sigmoid(env, exports);
+    register_sigmoid(env, exports, &avx512_sigmoid);
     register_batch_norm(env, exports, &avx512_batch_norm);
     register_group_norm(env, exports, &avx512_group_norm);
     register_weight_norm(env, exports, &avx512_weight_norm);
@@ -33,6 +34,7 @@ NAPI_MODULE_INIT() {
     register_products(env, exports, &avx2_products);
     register_rescaled_products(env, exports, &avx2_products);
     register_subnormals(env, exports, &avx2_subnormals);
+    register_sigmoid(env, exports, &avx2_sigmoid);
     register_batch_norm(env, exports, &avx2_batch_norm);
     register_group_norm(env, exports, &avx2_group_norm);
     register_weight_norm(env, exports, &avx2_weight_norm);

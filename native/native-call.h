@@ -77,8 +77,7 @@ void* region(call_t* call, uint32_t offset, double count, size_t size);
 int columns_ok(call_t* call, uint32_t n);
 void export_function(napi_env env, napi_value exports, const char* name, napi_callback callback);
 
-/* Each file's exports, added by the addon's init where the CPU runs AVX-512F (register_products and register_rescaled_products: products.h; register_subnormals: subnormals.h; register_batch_norm: batch-norm.h; register_group_norm: group-norm.h; register_weight_norm: weight-norm.h). */
+/* Each file's exports, added by the addon's init where the CPU runs AVX-512F (register_products and register_rescaled_products: products.h; register_subnormals: subnormals.h; register_sigmoid: sigmoid.h; register_batch_norm: batch-norm.h; register_group_norm: group-norm.h; register_weight_norm: weight-norm.h). */
 void register_negligible_updates(napi_env env, napi_value exports);
-void register_sigmoid(napi_env env, napi_value exports);
 
 #endif

@@ -1,7 +1,7 @@
 /*
  * A float times a power of two on its bits (assembly/subnormals.ts' `scaled`), exact wherever the
  * result is representable, without a multiply that meets a subnormal operand or result: for
- * the scalings of subnormals-avx512.c and subnormals-avx2.c and the sigmoid's gradient (sigmoid.c).
+ * the scalings of subnormals-avx512.c and subnormals-avx2.c and the sigmoid's gradient (sigmoid-avx512.c).
  */
 #ifndef BNLAB_POWER_OF_TWO_H
 #define BNLAB_POWER_OF_TWO_H

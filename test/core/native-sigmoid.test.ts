@@ -4,7 +4,8 @@
  * every input class (a sweep of [−130, 130], the band past ±80 where e^(−|x|) goes subnormal and
  * the kernels round without subnormal operations, the edge at n = −126, ±0, subnormal inputs, ±∞,
  * NaNs with their payloads and signs, the largest floats), at every count from 1 to 40 (whole
- * 16-lane vectors and the tails after them), in place and not; backward over y from the forward's
+ * 8- and 16-lane vectors and the tails after them), in place and not, and with each region ending
+ * at the memory's end (a tail read or written past it faults); backward over y from the forward's
  * outputs and subnormal, 1, ±0, ∞ and NaN against dy of every size, subnormal ones among them (the
  * native backward pass computes such vectors on floats scaled by 2^64 and rounds them to the
  * subnormal grid: its floor, shift and count each off by a power of two, or products rounding to 0
@@ -141,6 +142,57 @@ describe('native sigmoid: the bits of the relaxed-SIMD kernels', async () => {
         native.sigmoidBackward(memory.buffer, y + n * 4, dy, dxNative, n);
         wasm.activationBackward(ACTIVATION_CODES.sigmoid, y + n * 4, dy, dxWasm, n);
         assert.deepStrictEqual([...words(dxNative, n + 1)], [...words(dxWasm, n + 1)], `${n} floats (and the word after)`);
+      }
+    });
+
+    test("regions ending at the memory's end: every count from 1 to 24, each region last in turn and in place", (t) => {
+      const native = nativeOrSkip(t, METHODS);
+      if (!native) return;
+      // The memory ends at its last float (a read or write past a region there faults), so every
+      // tail (a masked 8- or 16-lane vector) is read and written only where it lies.
+      const end = memory.buffer.byteLength;
+      const rng = new Rng(24);
+      const saturated = [-100.5, 95, -87.3, 3, -0, Number.NaN, -150, 88.7, -0.25, -104, 120, -86.6];
+      const x = Float32Array.from({ length: 24 }, (_, i) => saturated[i % saturated.length]! * (1 + rng.uniform() / 8));
+      const xAt = base,
+        yAt = xAt + 128,
+        dyAt = yAt + 128,
+        outAt = dyAt + 128;
+      new Float32Array(memory.buffer, xAt, 24).set(x);
+      wasm.activationForward(ACTIVATION_CODES.sigmoid, xAt, yAt, 24);
+      const y = new Float32Array(memory.buffer, yAt, 24).slice();
+      // dy subnormal in most lanes (the gradient's subnormal-free path), normal in some.
+      const dy = Float32Array.from({ length: 24 }, (_, i) => (i % 2 ? -1 : 1) * (i % 5 === 0 ? 0.75 : 2 ** -(127 + rng.int(22)) * (1 + rng.uniform())));
+      assert.ok(y.some((v) => v > 0 && v < 2 ** -126) && dy.some((v) => Math.abs(v) < 2 ** -126), 'subnormal y and dy among the inputs');
+      /** Runs `kernel` on inputs placed at `at` (their offsets), its output at `to` (and the word after when inside the memory): the output's bits. */
+      const run = (inputs: Float32Array[], at: number[], to: number, n: number, kernel: () => void) => {
+        for (const [i, input] of inputs.entries()) new Float32Array(memory.buffer, at[i]!, n).set(input.subarray(0, n));
+        const checked = to + n * 4 < end ? n + 1 : n;
+        if (!at.includes(to)) words(to, checked).fill(0x12345678);
+        kernel();
+        return [...words(to, checked)];
+      };
+      for (let n = 1; n <= 24; n++) {
+        const last = end - n * 4;
+        for (const [what, from, to] of [
+          ['x last', last, outAt],
+          ['out last', xAt, last],
+          ['in place, last', last, last],
+        ] as const) {
+          const got = run([x], [from], to, n, () => native.sigmoidForward(memory.buffer, from, to, n));
+          const want = run([x], [from], to, n, () => wasm.activationForward(ACTIVATION_CODES.sigmoid, from, to, n));
+          assert.deepStrictEqual(got, want, `forward, ${n} floats, ${what}`);
+        }
+        for (const [what, yFrom, dyFrom, to] of [
+          ['y last', last, dyAt, outAt],
+          ['dy last', yAt, last, outAt],
+          ['dx last', yAt, dyAt, last],
+          ['in place, dx = dy last', yAt, last, last],
+        ] as const) {
+          const got = run([y, dy], [yFrom, dyFrom], to, n, () => native.sigmoidBackward(memory.buffer, yFrom, dyFrom, to, n));
+          const want = run([y, dy], [yFrom, dyFrom], to, n, () => wasm.activationBackward(ACTIVATION_CODES.sigmoid, yFrom, dyFrom, to, n));
+          assert.deepStrictEqual(got, want, `backward, ${n} floats, ${what}`);
+        }
       }
     });
 
