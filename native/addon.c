@@ -4,12 +4,13 @@
  * search for negligible updates of negligible-updates.c, the sigmoid of sigmoid.c and the
  * kernels of batch-norm.c, group-norm.c and weight-norm.c; where it runs AVX2 and FMA but not
  * AVX-512F, the products and the batch draw of products.c and rescaled-products.c, the checks
- * and scalings of subnormals.c and BatchNorm's kernels alone, in 256-bit vectors. `vectors` names the
- * instructions they use, or is null, and then nothing else is exported (the functions would
- * fault). The wasm backend uses them in place of its own kernels, for the same bits
- * (src/core/wasm/native-products.ts).
+ * and scalings of subnormals.c, the search for negligible updates of negligible-updates.c and
+ * BatchNorm's kernels alone, in 256-bit vectors. `vectors` names the instructions they use, or is
+ * null, and then nothing else is exported (the functions would fault). The wasm backend uses them
+ * in place of its own kernels, for the same bits (src/core/wasm/native-products.ts).
  */
 #include "batch-norm.h"
+#include "negligible-updates.h"
 #include "products.h"
 #include "subnormals.h"
 
@@ -21,7 +22,7 @@ NAPI_MODULE_INIT() {
     register_products(env, exports, &avx512_products);
     register_rescaled_products(env, exports, &avx512_products);
     register_subnormals(env, exports, &avx512_subnormals);
-    register_negligible_updates(env, exports);
+    register_negligible_updates(env, exports, &avx512_negligible_updates);
     register_sigmoid(env, exports);
     register_batch_norm(env, exports, &avx512_batch_norm);
     register_group_norm(env, exports);
@@ -31,6 +32,7 @@ NAPI_MODULE_INIT() {
     register_products(env, exports, &avx2_products);
     register_rescaled_products(env, exports, &avx2_products);
     register_subnormals(env, exports, &avx2_subnormals);
+    register_negligible_updates(env, exports, &avx2_negligible_updates);
     register_batch_norm(env, exports, &avx2_batch_norm);
   } else {
     napi_get_null(env, &vectors);
