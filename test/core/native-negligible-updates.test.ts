@@ -140,7 +140,7 @@ describe('native negligible-update search and block moves: the wasm kernels’ r
         [2, 9, 130],
         [60, 128, 10],
         [60, 5, 33],
-        [60, 6, 8], // the 256-bit kernel's edges: one whole vector, a chunk and one more, a chunk and a masked pair, ...
+        [60, 6, 8], // n at the 256-bit kernel's edges: one whole vector; a 16-column chunk and one; a chunk, one and a masked 7; two chunks, one and a masked 7
         [60, 5, 24],
         [60, 4, 31],
         [60, 2, 47],
@@ -390,7 +390,7 @@ describe('native negligible-update search and block moves: the wasm kernels’ r
             }
           }
         }
-        // The test on c[k, cols] at the end (its last row's last vector masked).
+        // The test on c[k, cols] at the end (each row's last vector masked where cols is no multiple of 8).
         const k = 5;
         const { offsets, start, end } = layoutAtEnd([k, cols, k, cols, 2, k * cols]);
         const [sums, maxima, keptRows, keptCols, counts, c] = offsets;
