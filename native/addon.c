@@ -1,16 +1,16 @@
 /*
- * bnlab's native addon (Node only): where the CPU runs AVX-512F, the products (and the batch
- * draw) of products.c and rescaled-products.c, the checks and scalings of subnormals.c, the
- * search for negligible updates of negligible-updates.c, the sigmoid of sigmoid.c and the
- * kernels of batch-norm.c, group-norm.c and weight-norm.c; where it runs AVX2 and FMA but not
- * AVX-512F, the products and the batch draw of products.c and rescaled-products.c, the checks
- * and scalings of subnormals.c, the sigmoid of sigmoid.c and the kernels of batch-norm.c, group-norm.c and weight-norm.c alone, in
- * 256-bit vectors. `vectors` names the instructions they use, or is null, and then nothing else
- * is exported (the functions would fault). The wasm backend uses them in place of its own
- * kernels, for the same bits (src/core/wasm/native-products.ts).
+ * bnlab's native addon (Node only): the products (and the batch draw) of products.c and
+ * rescaled-products.c, the checks and scalings of subnormals.c, the search for negligible updates
+ * of negligible-updates.c, the sigmoid of sigmoid.c and the kernels of batch-norm.c,
+ * group-norm.c and weight-norm.c. Each file reads its calls and hands the vector work to a table
+ * of kernels chosen here once: 512-bit ones where the CPU runs AVX-512F, else 256-bit ones where
+ * it runs AVX2 with FMA (the same bits either way). `vectors` names the instructions they use, or
+ * is null, and then nothing else is exported (the functions would fault). The wasm backend uses
+ * them in place of its own kernels, for the same bits (src/core/wasm/native-products.ts).
  */
 #include "batch-norm.h"
 #include "group-norm.h"
+#include "negligible-updates.h"
 #include "products.h"
 #include "sigmoid.h"
 #include "subnormals.h"
@@ -24,7 +24,7 @@ NAPI_MODULE_INIT() {
     register_products(env, exports, &avx512_products);
     register_rescaled_products(env, exports, &avx512_products);
     register_subnormals(env, exports, &avx512_subnormals);
-    register_negligible_updates(env, exports);
+    register_negligible_updates(env, exports, &avx512_negligible_updates);
     register_sigmoid(env, exports, &avx512_sigmoid);
     register_batch_norm(env, exports, &avx512_batch_norm);
     register_group_norm(env, exports, &avx512_group_norm);
@@ -34,6 +34,7 @@ NAPI_MODULE_INIT() {
     register_products(env, exports, &avx2_products);
     register_rescaled_products(env, exports, &avx2_products);
     register_subnormals(env, exports, &avx2_subnormals);
+    register_negligible_updates(env, exports, &avx2_negligible_updates);
     register_sigmoid(env, exports, &avx2_sigmoid);
     register_batch_norm(env, exports, &avx2_batch_norm);
     register_group_norm(env, exports, &avx2_group_norm);

@@ -1,4 +1,4 @@
-/* The checked reading of a native call's arguments (native-call.h). */
+/* The checked reading of a native call's arguments, and the lane orders of the 256-bit compress and expand (native-call.h). */
 #include "native-call.h"
 
 #include <stdio.h>
@@ -53,6 +53,20 @@ void* region(call_t* call, uint32_t offset, double count, size_t size) {
 int columns_ok(call_t* call, uint32_t n) {
   if (n % 16 != 0) return fail(call, "the columns must be a multiple of 16"), 0;
   return 1;
+}
+
+uint32_t kept_lanes_first[256], kept_lanes_below[256];
+
+__attribute__((constructor)) static void fill_lane_orders(void) {
+  for (uint32_t kept = 0; kept < 256; kept++) {
+    uint32_t first = 0, below = 0, at = 0;
+    for (uint32_t lane = 0; lane < 8; lane++) {
+      below |= at << (4 * lane);
+      if (kept & (1u << lane)) first |= lane << (4 * at++);
+    }
+    kept_lanes_first[kept] = first;
+    kept_lanes_below[kept] = below;
+  }
 }
 
 void export_function(napi_env env, napi_value exports, const char* name, napi_callback callback) {

@@ -54,6 +54,24 @@ AVX2 static inline __m256i first_lanes8(uint32_t count) {
   return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(count < 8 ? count : 8)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
 
+/*
+ * AVX-512's compress and expand of eight lanes, for 256-bit vectors: for each 8-bit mask of kept
+ * lanes, the kept lanes' numbers in order, and for each lane the number of kept lanes below it,
+ * four bits a lane (lowest first). Filled when the addon loads (native-call.c); hidden, so that
+ * they are read straight rather than through the global offset table.
+ */
+__attribute__((visibility("hidden"))) extern uint32_t kept_lanes_first[256], kept_lanes_below[256];
+
+/* The permutation (for permutevar8x32, which reads each lane's low 3 bits) that moves the kept lanes to the front (products-avx2.c). */
+AVX2 static inline __m256i compress_order(uint32_t kept) {
+  return _mm256_srlv_epi32(_mm256_set1_epi32((int)kept_lanes_first[kept]), _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28));
+}
+
+/* The permutation that moves the first lanes to the kept ones, in order: compress_order undone on the kept lanes (negligible-updates-avx2.c). */
+AVX2 static inline __m256i expand_order(uint32_t kept) {
+  return _mm256_srlv_epi32(_mm256_set1_epi32((int)kept_lanes_below[kept]), _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28));
+}
+
 /* One call being read: its arguments, the memory they point into, and whether it has failed (a RangeError is pending). */
 typedef struct {
   napi_env env;
@@ -76,8 +94,5 @@ void* region(call_t* call, uint32_t offset, double count, size_t size);
 /* n whole 512-bit vectors of floats (a multiple of 16); 0 (and a throw) if not. */
 int columns_ok(call_t* call, uint32_t n);
 void export_function(napi_env env, napi_value exports, const char* name, napi_callback callback);
-
-/* Each file's exports, added by the addon's init where the CPU runs AVX-512F (register_products and register_rescaled_products: products.h; register_subnormals: subnormals.h; register_sigmoid: sigmoid.h; register_batch_norm: batch-norm.h; register_group_norm: group-norm.h; register_weight_norm: weight-norm.h). */
-void register_negligible_updates(napi_env env, napi_value exports);
 
 #endif

@@ -1,20 +1,24 @@
 /*
- * A saturated network's weight updates that may count, found and moved in 512-bit vectors
+ * A saturated network's weight updates that may count, found and moved in vectors
  * (assembly/negligible-updates.ts says why the test is safe): the column sums and maxima the test
  * reads, the test itself, and the gathering of the kept block and its scattering back. The same
  * floats, lists and counts as the wasm kernels: the test is the same multiplies and comparisons on
- * each element, the sums the same adds in the same order, and the moves move bits.
+ * each element, the sums the same adds in the same order, and the moves move bits. Here each call's
+ * arguments are read and checked, its lists read and its masks kept; the kernels of the CPU's
+ * instruction set (negligible-updates-avx512.c or negligible-updates-avx2.c) compute.
  *
  * A kept list names columns in increasing order, so each 16 columns of a row are one mask, and a
- * row's kept columns are gathered with a compress and scattered back with an expand instead of one
- * float at a time. Any other list (repeats, out of order) is moved one float at a time, in the wasm
- * kernel's order; a list that names a column past the row is a bad call (a RangeError, nothing
- * written).
+ * row's kept columns are gathered and scattered back a vector at a time instead of one float at a
+ * time. Any other list (repeats, out of order) is moved one float at a time, in the wasm kernel's
+ * order; a list that names a column past the row is a bad call (a RangeError, nothing written).
  */
 #include <math.h>
 #include <stdlib.h>
 
-#include "native-call.h"
+#include "negligible-updates.h"
+
+/* The kernels in use (register_negligible_updates). */
+static const negligible_update_kernels_t* kernels;
 
 /* The largest |scale| and depth the test holds for (negligible-updates.ts' LIMIT). */
 #define LIMIT 1048576.0f
@@ -68,32 +72,6 @@ static int overlap(const void* a, double aBytes, const void* b, double bBytes) {
   return (double)x < (double)y + bBytes && (double)y < (double)x + aBytes;
 }
 
-/* to[q] = from[columns q names], for one row: the kept lanes of each chunk compressed to the front and stored. */
-AVX512 static void gather_row(const float* from, uint32_t cols, const uint16_t* masks, float* to) {
-  uint32_t at = 0;
-  for (uint32_t c = 0, j = 0; j < cols; c++, j += 16) {
-    const __mmask16 kept = masks[c];
-    if (!kept) continue;
-    const __m512 v = _mm512_maskz_loadu_ps(first_lanes(cols - j), from + j);
-    const uint32_t taken = (uint32_t)__builtin_popcount(kept);
-    _mm512_mask_storeu_ps(to + at, first_lanes(taken), _mm512_maskz_compress_ps(kept, v));
-    at += taken;
-  }
-}
-
-/* to[columns q names] = from[q], for one row: gather_row undone with expands and masked stores. */
-AVX512 static void scatter_row(const float* from, uint32_t cols, const uint16_t* masks, float* to) {
-  uint32_t at = 0;
-  for (uint32_t c = 0, j = 0; j < cols; c++, j += 16) {
-    const __mmask16 kept = masks[c];
-    if (!kept) continue;
-    const uint32_t taken = (uint32_t)__builtin_popcount(kept);
-    const __m512 v = _mm512_maskz_loadu_ps(first_lanes(taken), from + at);
-    _mm512_mask_storeu_ps(to + j, kept, _mm512_maskz_expand_ps(kept, v));
-    at += taken;
-  }
-}
-
 /*
  * The moves of a kept block between `wide` (rows `cols` floats wide: row rowList[p], or p without a
  * list) and `packed` (rows of `count`: row p): GATHER copies the listed columns of each wide row into
@@ -103,22 +81,21 @@ AVX512 static void scatter_row(const float* from, uint32_t cols, const uint16_t*
  */
 typedef enum { GATHER, SCATTER } direction_t;
 
-AVX512 static void move_block(call_t* call, direction_t direction, float* wide, double wideBytes, uint32_t cols, const uint32_t* rowList, uint32_t rows,
-                              const uint32_t* list, uint32_t count, float* packed) {
+static void move_block(call_t* call, direction_t direction, float* wide, double wideBytes, uint32_t cols, const uint32_t* rowList, uint32_t rows,
+                       const uint32_t* list, uint32_t count, float* packed) {
   chunk_masks_t holder;
   uint16_t* masks = chunk_masks(call, &holder, chunks_of(cols));
   int increasing = 0;
   if (masks && read_list(call, list, count, cols, masks, &increasing)) {
-    const int fast = increasing && !overlap(wide, wideBytes, packed, (double)rows * count * 4);
-    for (uint32_t p = 0; p < rows; p++) {
-      float* wideRow = wide + (size_t)(rowList ? rowList[p] : p) * cols;
-      float* packedRow = packed + (size_t)p * count;
-      if (direction == GATHER) {
-        if (fast) gather_row(wideRow, cols, masks, packedRow);
-        else
+    if (increasing && !overlap(wide, wideBytes, packed, (double)rows * count * 4)) {
+      if (direction == GATHER) kernels->gather_rows(wide, cols, rowList, rows, masks, count, packed);
+      else kernels->scatter_rows(wide, cols, rowList, rows, masks, count, packed);
+    } else {
+      for (uint32_t p = 0; p < rows; p++) {
+        float* wideRow = wide + (size_t)(rowList ? rowList[p] : p) * cols;
+        float* packedRow = packed + (size_t)p * count;
+        if (direction == GATHER)
           for (uint32_t q = 0; q < count; q++) packedRow[q] = wideRow[list[q]];
-      } else {
-        if (fast) scatter_row(packedRow, cols, masks, wideRow);
         else
           for (uint32_t q = 0; q < count; q++) wideRow[list[q]] = packedRow[q];
       }
@@ -128,7 +105,7 @@ AVX512 static void move_block(call_t* call, direction_t direction, float* wide, 
 }
 
 /* gatherColumns(memory, src, rows, cols, list, count, out): out[r, q] = src[r, list[q]]. */
-AVX512 static napi_value gather_columns(napi_env env, napi_callback_info info) {
+static napi_value gather_columns(napi_env env, napi_callback_info info) {
   napi_value args[7];
   call_t call;
   if (!start_call(&call, env, info, args, 7, "gatherColumns")) return NULL;
@@ -141,7 +118,7 @@ AVX512 static napi_value gather_columns(napi_env env, napi_callback_info info) {
 }
 
 /* scatterColumns(memory, block, rows, count, dst, cols, list): dst[r, list[q]] = block[r, q]. */
-AVX512 static napi_value scatter_columns(napi_env env, napi_callback_info info) {
+static napi_value scatter_columns(napi_env env, napi_callback_info info) {
   napi_value args[7];
   call_t call;
   if (!start_call(&call, env, info, args, 7, "scatterColumns")) return NULL;
@@ -165,7 +142,7 @@ static float* listed_rows(call_t* call, uint32_t cOffset, uint32_t cols, const u
 }
 
 /* gatherBlock(memory, c, cols, rowList, rowCount, colList, colCount, out): out[p, q] = c[rowList[p], colList[q]]. */
-AVX512 static napi_value gather_block(napi_env env, napi_callback_info info) {
+static napi_value gather_block(napi_env env, napi_callback_info info) {
   napi_value args[8];
   call_t call;
   if (!start_call(&call, env, info, args, 8, "gatherBlock")) return NULL;
@@ -181,7 +158,7 @@ AVX512 static napi_value gather_block(napi_env env, napi_callback_info info) {
 }
 
 /* scatterBlock(memory, block, c, cols, rowList, rowCount, colList, colCount): c[rowList[p], colList[q]] = block[p, q]. */
-AVX512 static napi_value scatter_block(napi_env env, napi_callback_info info) {
+static napi_value scatter_block(napi_env env, napi_callback_info info) {
   napi_value args[8];
   call_t call;
   if (!start_call(&call, env, info, args, 8, "scatterBlock")) return NULL;
@@ -197,7 +174,7 @@ AVX512 static napi_value scatter_block(napi_env env, napi_callback_info info) {
 }
 
 /* columnSums(memory, a, m, k, sums): sums[i] = Σ_t |a[t, i]|, added in t order. */
-AVX512 static napi_value column_sums(napi_env env, napi_callback_info info) {
+static napi_value column_sums(napi_env env, napi_callback_info info) {
   napi_value args[5];
   call_t call;
   if (!start_call(&call, env, info, args, 5, "columnSums")) return NULL;
@@ -205,12 +182,7 @@ AVX512 static napi_value column_sums(napi_env env, napi_callback_info info) {
   const float* a = region(&call, arg_u32(&call, 1), (double)m * k, 4);
   float* sums = region(&call, arg_u32(&call, 4), k, 4);
   if (!sums) return NULL;
-  for (uint32_t i = 0; i < k; i += 16) {
-    const __mmask16 inside = first_lanes(k - i);
-    __m512 sum = _mm512_setzero_ps();
-    for (uint32_t t = 0; t < m; t++) sum = add_in_order(sum, _mm512_abs_ps(_mm512_maskz_loadu_ps(inside, a + (size_t)t * k + i)));
-    _mm512_mask_storeu_ps(sums + i, inside, sum);
-  }
+  kernels->column_sums(a, m, k, sums);
   return NULL;
 }
 
@@ -233,7 +205,7 @@ static napi_value sparse_column_sums(napi_env env, napi_callback_info info) {
 }
 
 /* columnMaxima(memory, b, m, n, maxima): maxima[j] = max_t |b[t, j]|; a NaN stays, as the quiet NaN the wasm max gives. */
-AVX512 static napi_value column_maxima(napi_env env, napi_callback_info info) {
+static napi_value column_maxima(napi_env env, napi_callback_info info) {
   napi_value args[5];
   call_t call;
   if (!start_call(&call, env, info, args, 5, "columnMaxima")) return NULL;
@@ -241,29 +213,8 @@ AVX512 static napi_value column_maxima(napi_env env, napi_callback_info info) {
   const float* b = region(&call, arg_u32(&call, 1), (double)m * n, 4);
   float* maxima = region(&call, arg_u32(&call, 4), n, 4);
   if (!maxima) return NULL;
-  for (uint32_t j = 0; j < n; j += 16) {
-    const __mmask16 inside = first_lanes(n - j);
-    __m512 largest = _mm512_setzero_ps();
-    __mmask16 nan = 0;
-    for (uint32_t t = 0; t < m; t++) {
-      const __m512 v = _mm512_abs_ps(_mm512_maskz_loadu_ps(inside, b + (size_t)t * n + j));
-      nan |= _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
-      largest = _mm512_max_ps(largest, v);
-    }
-    _mm512_mask_storeu_ps(maxima + j, inside, _mm512_mask_blend_ps(nan, largest, _mm512_set1_ps(NAN)));
-  }
+  kernels->column_maxima(b, m, n, maxima);
   return NULL;
-}
-
-/*
- * The test on sixteen elements c[i, j..] of a row: x·maxima[j] < |old|·factor, with 2^−60 ≤ |old| < ∞
- * (x = sums[i]). Whole vectors, then the last one masked: masked in every iteration, such loops ran
- * about half as fast here.
- */
-AVX512 static inline __mmask16 negligible(__m512 x, __m512 row, __m512 maxima, __m512 factor) {
-  const __m512 old = _mm512_abs_ps(row);
-  return _mm512_cmp_ps_mask(_mm512_mul_ps(x, maxima), _mm512_mul_ps(old, factor), _CMP_LT_OQ) &
-         _mm512_cmp_ps_mask(old, _mm512_set1_ps(8.673617379884035e-19f), _CMP_GE_OQ) & _mm512_cmp_ps_mask(old, _mm512_set1_ps(INFINITY), _CMP_LT_OQ);
 }
 
 /*
@@ -271,7 +222,7 @@ AVX512 static inline __mmask16 negligible(__m512 x, __m512 row, __m512 maxima, _
  * the rows and columns of c[k, n] += scale·(aᵀ·b) whose update may count (negligible-updates.ts'
  * keptUpdates: the same test on each element, the same lists and counts).
  */
-AVX512 static napi_value kept_updates(napi_env env, napi_callback_info info) {
+static napi_value kept_updates(napi_env env, napi_callback_info info) {
   napi_value args[13];
   call_t call;
   if (!start_call(&call, env, info, args, 13, "keptUpdates")) return NULL;
@@ -297,26 +248,8 @@ AVX512 static napi_value kept_updates(napi_env env, napi_callback_info info) {
   uint16_t* tested = flags ? chunk_masks(&call, &testedHolder, chunks_of(n)) : NULL;
   if (!tested) return free_chunk_masks(&holder), NULL;
   /* 2^−27/|scale|, times 2^E for the scaled factors (one rounding, as in the wasm kernel) */
-  const __m512 factor = _mm512_set1_ps((float)(1.0 / (134217728.0 * (double)fabsf(scale) * (double)unscaleA * (double)unscaleB)));
-  uint32_t rowCount = 0;
-  for (uint32_t i = 0; i < k; i++) {
-    const __m512 x = _mm512_set1_ps(sums[i]);
-    const float* row = c + (size_t)i * n;
-    __mmask16 rowKept = 0;
-    uint32_t j = 0, chunk = 0;
-    for (; j + 16 <= n; j += 16, chunk++) {
-      const __mmask16 kept = (__mmask16)~negligible(x, _mm512_loadu_ps(row + j), _mm512_loadu_ps(maxima + j), factor);
-      flags[chunk] |= kept;
-      rowKept |= kept;
-    }
-    if (j < n) {
-      const __mmask16 inside = first_lanes(n - j);
-      const __mmask16 kept = inside & (__mmask16)~negligible(x, _mm512_maskz_loadu_ps(inside, row + j), _mm512_maskz_loadu_ps(inside, maxima + j), factor);
-      flags[chunk] |= kept;
-      rowKept |= kept;
-    }
-    if (rowKept) keptRows[rowCount++] = i;
-  }
+  const float factorOfOld = (float)(1.0 / (134217728.0 * (double)fabsf(scale) * (double)unscaleA * (double)unscaleB));
+  const uint32_t rowCount = kernels->kept_rows(sums, maxima, c, k, n, factorOfOld, flags, keptRows);
   /* whole tiles of 4 columns: the first columns not kept join until the count is a multiple of 4 (or n) */
   uint32_t flagged = 0;
   for (uint32_t chunk = 0; chunk < chunks_of(n); chunk++) {
@@ -342,7 +275,8 @@ AVX512 static napi_value kept_updates(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-void register_negligible_updates(napi_env env, napi_value exports) {
+void register_negligible_updates(napi_env env, napi_value exports, const negligible_update_kernels_t* chosen) {
+  kernels = chosen;
   export_function(env, exports, "keptUpdates", kept_updates);
   export_function(env, exports, "columnSums", column_sums);
   export_function(env, exports, "sparseColumnSums", sparse_column_sums);

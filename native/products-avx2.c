@@ -10,28 +10,6 @@
 
 #include "products.h"
 
-
-/*
- * For each 8-bit mask of kept lanes, their lane numbers in order, four bits each (lowest first):
- * the permutation that moves them to the front, as AVX-512's compress does. Filled when the
- * addon loads.
- */
-static uint32_t kept_lanes_first[256];
-
-__attribute__((constructor)) static void fill_kept_lanes_first(void) {
-  for (uint32_t kept = 0; kept < 256; kept++) {
-    uint32_t order = 0, at = 0;
-    for (uint32_t lane = 0; lane < 8; lane++)
-      if (kept & (1u << lane)) order |= lane << (4 * at++);
-    kept_lanes_first[kept] = order;
-  }
-}
-
-/* The permutation (for permutevar8x32, which reads each lane's low 3 bits) that moves the kept lanes to the front. */
-AVX2 static inline __m256i compress_order(uint32_t kept) {
-  return _mm256_srlv_epi32(_mm256_set1_epi32((int)kept_lanes_first[kept]), _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28));
-}
-
 /*
  * out[0, n) for `count` entries (row, value): the rows are b + row·stride floats; any n. Eight
  * vectors (64 columns) are summed in registers over all entries, then single vectors, the last

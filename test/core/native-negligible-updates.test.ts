@@ -9,7 +9,9 @@
  * scatterColumns and scatterBlock the same memory, words before and after included, for lists in
  * increasing order (the compress and expand path: empty, one column, every column, widths 1-40,
  * 128, 784) and lists that repeat or go back (one float at a time, in the wasm kernel's order), and
- * regions that overlap. A wrong call (a list naming a column past its row, a region outside the
+ * regions that overlap. The 256-bit kernels' edges too (widths around multiples of 8, lists kept at
+ * the ends of rows), with each region in turn ending at the memory's end, where a vector read or
+ * written past it faults. A wrong call (a list naming a column past its row, a region outside the
  * memory, an entry past k) throws a RangeError and writes nothing. The backend's use of them is
  * covered where the rescaled products are (native-rescaled.test.ts: the same bits with and
  * without the native code, updates left out on gathered blocks).
@@ -92,19 +94,33 @@ describe('native negligible-update search and block moves: the wasm kernels’ r
     const base = wasm.heapBase() + 64;
     const bytes = () => new Uint8Array(memory.buffer);
     const layout = <const S extends readonly number[]>(sizes: S) => layOutRegions(base, sizes);
-    /** Runs `call` once natively and once in wasm on the same starting memory (from base to end) and returns both memories' bytes. */
-    const bothWays = (end: number, call: (native: boolean) => void): [Uint8Array, Uint8Array] => {
-      const start = bytes().slice(base, end);
+    /** Runs `call` once natively and once in wasm on the same starting memory (from `from`, base unless given, to end) and returns both memories' bytes. */
+    const bothWays = (end: number, call: (native: boolean) => void, from = base): [Uint8Array, Uint8Array] => {
+      const start = bytes().slice(from, end);
       call(true);
-      const afterNative = bytes().slice(base, end);
-      bytes().set(start, base);
+      const afterNative = bytes().slice(from, end);
+      bytes().set(start, from);
       call(false);
-      const afterWasm = bytes().slice(base, end);
+      const afterWasm = bytes().slice(from, end);
       return [afterNative, afterWasm];
     };
-    const noise = (rng: Rng, end: number) => {
-      const words = new Uint32Array(memory.buffer, base, (end - base) / 4);
+    const noise = (rng: Rng, end: number, from = base) => {
+      const words = new Uint32Array(memory.buffer, from, (end - from) / 4);
       for (let i = 0; i < words.length; i++) words[i] = Math.floor(rng.uniform() * 2 ** 32);
+    };
+    /** Fresh noise in the wide rows and the block before each move (after a gather, scattering the block back would change nothing, and a float left unwritten would go unseen). */
+    const freshRows = (rng: Rng, regions: ReadonlyArray<readonly [number, number]>) => {
+      for (const [at, floats] of regions) noise(rng, at + floats * 4, at);
+    };
+    /**
+     * Regions of `sizes` floats laid out as `layout` lays them out, but near the memory's end, the
+     * last ending exactly there (a vector read or written past it faults), and where the first starts.
+     */
+    const layoutAtEnd = (sizes: readonly number[]) => {
+      const memoryEnd = memory.buffer.byteLength;
+      const last = memoryEnd - sizes.at(-1)! * 4;
+      const start = (last - layOutRegions(0, sizes.slice(0, -1)).end) & ~63;
+      return { offsets: [...layOutRegions(start, sizes.slice(0, -1)).offsets, last], start, end: memoryEnd };
     };
 
     test('keptUpdates: the same lists, counts and words after them as the wasm kernel, and as the test written out', (t) => {
@@ -124,6 +140,10 @@ describe('native negligible-update search and block moves: the wasm kernels’ r
         [2, 9, 130],
         [60, 128, 10],
         [60, 5, 33],
+        [60, 6, 8], // n at the 256-bit kernel's edges: one whole vector; a 16-column chunk and one; a chunk, one and a masked 7; two chunks, one and a masked 7
+        [60, 5, 24],
+        [60, 4, 31],
+        [60, 2, 47],
       ] as const;
       for (const [m, k, n] of shapes) {
         for (const [scale, unscaleA, unscaleB] of [
@@ -270,6 +290,10 @@ describe('native negligible-update search and block moves: the wasm kernels’ r
             ],
           ];
           for (const [name, call] of calls) {
+            freshRows(rng, [
+              [src, rows * cols],
+              [out, rows * count],
+            ]);
             const [afterNative, afterWasm] = bothWays(end, call);
             assert.deepStrictEqual(afterNative, afterWasm, `${name}: ${rows} rows of ${cols}, ${count} columns listed (${list.slice(0, 5).join(', ')}…)`);
             cases++;
@@ -289,6 +313,104 @@ describe('native negligible-update search and block moves: the wasm kernels’ r
       native.scatterColumns(memory.buffer, out, 3, list.length, src, 784, listAt);
       assert.deepStrictEqual(bytes().slice(src, src + 3 * 784 * 4), before, 'gathered and scattered back: the same bits');
       assert.ok(cases >= 42 * 7 * 5, `${cases} cases`);
+    });
+
+    test('at the 8-column edges and the end of the memory: the same memory as the wasm kernels, nothing read or written past a region', (t) => {
+      const native = nativeOrSkip(t, NEGLIGIBLE_UPDATE_KERNELS);
+      if (!native) return;
+      const rng = new Rng(19);
+      let cases = 0;
+      const widths = [...Array.from({ length: 17 }, (_, i) => i + 1), 23, 24, 25, 31, 32, 33, 39, 40, 47, 63, 64, 65, 130];
+      for (const cols of widths) {
+        const rows = 2 + (cols % 2);
+        const lists = [[...Array(cols).keys()], increasingList(rng, cols, 0.5), increasingList(rng, cols, 0.1), [...Array(cols).keys()].slice(-3), [cols - 1]];
+        for (const list of lists) {
+          const count = list.length;
+          const rowList = [rows - 1, ...Array.from({ length: rows - 1 }, () => rng.int(rows))]; // the last row among them
+          // The wide rows at the memory's end, then the packed block.
+          for (const wideLast of [true, false]) {
+            const sizes = wideLast ? [rows * Math.max(count, 1), count, rows, rows * cols] : [rows * cols, count, rows, rows * count];
+            const { offsets, start, end } = layoutAtEnd(sizes);
+            const [src, listAt, rowListAt, out] = wideLast ? [offsets[3]!, offsets[1]!, offsets[2]!, offsets[0]!] : offsets;
+            noise(rng, end, start);
+            new Uint32Array(memory.buffer, listAt, count).set(list);
+            new Uint32Array(memory.buffer, rowListAt, rows).set(rowList);
+            const calls: Array<[string, (useNative: boolean) => void]> = [
+              [
+                'gatherColumns',
+                (n) => (n ? native.gatherColumns(memory.buffer, src, rows, cols, listAt, count, out) : wasm.gatherColumns(src, rows, cols, listAt, count, out)),
+              ],
+              [
+                'scatterColumns',
+                (n) =>
+                  n ? native.scatterColumns(memory.buffer, out, rows, count, src, cols, listAt) : wasm.scatterColumns(out, rows, count, src, cols, listAt),
+              ],
+              [
+                'gatherBlock',
+                (n) =>
+                  n
+                    ? native.gatherBlock(memory.buffer, src, cols, rowListAt, rows, listAt, count, out)
+                    : wasm.gatherBlock(src, cols, rowListAt, rows, listAt, count, out),
+              ],
+              [
+                'scatterBlock',
+                (n) =>
+                  n
+                    ? native.scatterBlock(memory.buffer, out, src, cols, rowListAt, rows, listAt, count)
+                    : wasm.scatterBlock(out, src, cols, rowListAt, rows, listAt, count),
+              ],
+            ];
+            for (const [name, call] of calls) {
+              freshRows(rng, [
+                [src, rows * cols],
+                [out, rows * count],
+              ]);
+              const [afterNative, afterWasm] = bothWays(end, call, start);
+              const where = wideLast ? 'the wide rows' : 'the block';
+              assert.deepStrictEqual(
+                afterNative,
+                afterWasm,
+                `${name}, ${where} at the end: ${rows} rows of ${cols}, ${count} columns listed (${list.slice(0, 5).join(', ')}…)`,
+              );
+              cases++;
+            }
+          }
+        }
+        // The sums and maxima of `cols` columns: the matrix at the end, then the sums.
+        for (const m of [1, 7]) {
+          for (const matrixLast of [true, false]) {
+            const { offsets, start, end } = layoutAtEnd(matrixLast ? [cols, m * cols] : [m * cols, cols]);
+            const [a, sums] = matrixLast ? [offsets[1]!, offsets[0]!] : offsets;
+            noise(rng, end, start);
+            new Float32Array(memory.buffer, a, m * cols).set(variedFloats(rng, m * cols));
+            for (const name of ['columnSums', 'columnMaxima'] as const) {
+              const [afterNative, afterWasm] = bothWays(end, (n) => (n ? native[name](memory.buffer, a, m, cols, sums) : wasm[name](a, m, cols, sums)), start);
+              assert.deepStrictEqual(afterNative, afterWasm, `${name} ${m}×${cols}, ${matrixLast ? 'the matrix' : 'the sums'} at the end`);
+              cases++;
+            }
+          }
+        }
+        // The test on c[k, cols] at the end (each row's last vector masked where cols is no multiple of 8).
+        const k = 5;
+        const { offsets, start, end } = layoutAtEnd([k, cols, k, cols, 2, k * cols]);
+        const [sums, maxima, keptRows, keptCols, counts, c] = offsets;
+        noise(rng, end, start);
+        new Float32Array(memory.buffer, sums, k).set(variedFloats(rng, k, false).map(Math.abs));
+        new Float32Array(memory.buffer, maxima, cols).set(variedFloats(rng, cols, false).map((x) => Math.abs(x) * 2 ** -40));
+        new Float32Array(memory.buffer, c, k * cols).set(variedFloats(rng, k * cols));
+        const [afterNative, afterWasm] = bothWays(
+          end,
+          (useNative) => {
+            const args = [sums, maxima, c, 60, k, cols, -0.01, 1, 1, keptRows, keptCols, counts] as const;
+            if (useNative) native.keptUpdates(memory.buffer, ...args);
+            else wasm.keptUpdates(...args);
+          },
+          start,
+        );
+        assert.deepStrictEqual(afterNative, afterWasm, `keptUpdates ${k}×${cols}, c at the end`);
+        cases++;
+      }
+      assert.ok(cases >= 30 * (5 * 2 * 4 + 2 * 2 * 2 + 1), `${cases} cases`);
     });
 
     test('a wrong call throws a RangeError and writes nothing', (t) => {
