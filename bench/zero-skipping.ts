@@ -20,7 +20,7 @@ import { WasmKernels } from '../src/core/wasm/wasm-kernels.js';
 import { BatchFeeder } from '../src/data/batch-feeder.js';
 import { Sgd } from '../src/nn/sgd.js';
 import { loadMnist } from '../src/node/mnist-files.js';
-import { nativeProducts } from '../src/node/native-files.js';
+import { nativeKernels } from '../src/node/native-files.js';
 import { enableRelaxedSimd, readKernelModules } from '../src/node/wasm-files.js';
 import { resolveTrainConfig, type TrainConfig } from '../src/train/config.js';
 import { buildNetwork } from '../src/train/networks.js';
@@ -142,7 +142,7 @@ for (const { variant, bytes } of builds) {
   measure(await WasmKernels.create(await compileKernelModule(bytes), variant), Number(option('rounds', '9')), Number(option('calls', '400')));
 }
 // The native products, where `npm ci` built them (their own break-even: NATIVE_MAX_NONZERO_FRACTION).
-const native = nativeProducts();
+const native = nativeKernels();
 const first = builds[0];
 if (first && native) {
   measure(

@@ -6,7 +6,7 @@
 export { writeFileAtomic } from './atomic-write.js';
 export { loadCheckpoint, saveCheckpoint } from './checkpoint-files.js';
 export { loadMnist } from './mnist-files.js';
-export { nativeAbsence, nativeProducts } from './native-files.js';
+export { nativeAbsence, nativeKernels } from './native-files.js';
 export { bnlabVersion } from './package-info.js';
 export { renderSvg, svgToPng, writeChart } from './render-chart.js';
 export { enableRelaxedSimd, loadKernels, readKernelModules } from './wasm-files.js';

@@ -1,20 +1,20 @@
 /**
- * @file Node's side of the native products: build/bnlab-native.node (scripts/build-native.mjs),
+ * @file Node's side of the native kernels: build/bnlab-native.node (scripts/build-native.mjs),
  * loaded once per thread when it was built and this CPU runs its vectors. BNLAB_NATIVE=off leaves
  * it out (the wasm kernels alone: the same numbers, slower), for comparisons.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import type { NativeProducts } from '../core/wasm/native-products.js';
+import type { NativeKernels } from '../core/wasm/native-products.js';
 
 const require = createRequire(import.meta.url);
 
-/** Why the native products are not in use, or null when they are. */
+/** Why the native kernels are not in use, or null when they are. */
 export type NativeAbsence = string | null;
 
 interface Loaded {
-  products: NativeProducts | null;
+  products: NativeKernels | null;
   absence: NativeAbsence;
 }
 
@@ -34,23 +34,23 @@ function load(): Loaded {
     return { products: null, absence: 'not built (run npm run build)' };
   }
   if (!status.built) return { products: null, absence: `not built: ${status.reason}` };
-  let addon: Partial<NativeProducts> & { vectors: string | null };
+  let addon: Partial<NativeKernels> & { vectors: string | null };
   try {
     addon = require(fileURLToPath(addonFile('bnlab-native.node')));
   } catch (error) {
     return { products: null, absence: `could not be loaded (${(error as Error).message.split('\n')[0]}); run npm run build` };
   }
   if (addon.vectors === null) return { products: null, absence: 'this CPU has neither AVX-512F nor AVX2 with FMA' };
-  return { products: addon as NativeProducts, absence: null };
+  return { products: addon as NativeKernels, absence: null };
 }
 
-/** The native products for this thread, or null (`nativeAbsence` says why). */
-export function nativeProducts(): NativeProducts | null {
+/** The native kernels for this thread, or null (`nativeAbsence` says why). */
+export function nativeKernels(): NativeKernels | null {
   loaded ??= load();
   return loaded.products;
 }
 
-/** Why `nativeProducts()` is null, or null when it is not. */
+/** Why `nativeKernels()` is null, or null when it is not. */
 export function nativeAbsence(): NativeAbsence {
   loaded ??= load();
   return loaded.absence;

@@ -10,7 +10,7 @@ import { type BackendChoice, createKernels, type KernelModules } from '../core/b
 import type { Kernels } from '../core/kernels.js';
 import { supportsRelaxedSimd } from '../core/wasm/feature-probe.js';
 import { KERNEL_MODULE_FILES } from '../core/wasm/kernel-module.js';
-import { nativeProducts } from './native-files.js';
+import { nativeKernels } from './native-files.js';
 
 /** build/ at the package root: this file is dist/src/node/wasm-files.js. */
 export function kernelBuildDirectory(): URL {
@@ -56,5 +56,5 @@ export async function loadKernels(choice: BackendChoice, { native = true }: { na
   if (choice === 'js') return createKernels('js', null);
   enableRelaxedSimd();
   packagedModules ??= readKernelModules();
-  return createKernels(choice, packagedModules, { native: native ? nativeProducts() : null });
+  return createKernels(choice, packagedModules, { native: native ? nativeKernels() : null });
 }

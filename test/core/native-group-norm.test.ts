@@ -36,7 +36,7 @@ import { describe, test } from 'node:test';
 import type { Matrix } from '../../src/core/matrix.js';
 import { Rng } from '../../src/core/rng.js';
 import { instantiateKernelModule } from '../../src/core/wasm/kernel-module.js';
-import { type NativeProducts, nativeGroupNormTakes } from '../../src/core/wasm/native-products.js';
+import { type NativeKernels, nativeGroupNormTakes } from '../../src/core/wasm/native-products.js';
 import type { WasmKernels } from '../../src/core/wasm/wasm-kernels.js';
 import type { NormKind } from '../../src/nn/spec.js';
 import { loadMnist } from '../../src/node/mnist-files.js';
@@ -50,7 +50,7 @@ import { trainNumbers } from '../helpers/train-numbers.js';
 const KERNELS = ['groupNormForward', 'groupNormBackward'] as const;
 
 /** A native backend counting Group Norm's two kernels' calls, and a wasm-only one. */
-const backendPair = (module: WebAssembly.Module, products: NativeProducts) => nativeBackendPair(module, products, KERNELS);
+const backendPair = (module: WebAssembly.Module, products: NativeKernels) => nativeBackendPair(module, products, KERNELS);
 
 const isNaNBits = (b: number) => (b & 0x7fffffff) > 0x7f800000;
 
@@ -407,7 +407,7 @@ describe('native Group Norm kernels: the wasm kernels’ bits', async () => {
   });
 
   /** Model 1 with `norm` trained on both backends: the same numbers and weights (asserted), and the native calls. */
-  const trainBothWays = async (products: NativeProducts, norm: NormKind, normGroups: number, hiddenSizes = [128, 128, 128]) => {
+  const trainBothWays = async (products: NativeKernels, norm: NormKind, normGroups: number, hiddenSizes = [128, 128, 128]) => {
     const data = await loadMnist();
     const { withNative, wasmOnly, calls } = await backendPair(module, products);
     const config = resolveTrainConfig({

@@ -39,7 +39,7 @@ import { describe, test } from 'node:test';
 import type { SparseRows, ZeroSkipping } from '../../src/core/kernels.js';
 import type { Matrix } from '../../src/core/matrix.js';
 import { Rng } from '../../src/core/rng.js';
-import type { NativeProducts } from '../../src/core/wasm/native-products.js';
+import type { NativeKernels } from '../../src/core/wasm/native-products.js';
 import type { WasmKernels } from '../../src/core/wasm/wasm-kernels.js';
 import { loadMnist } from '../../src/node/mnist-files.js';
 import { resolveTrainConfig, type TrainConfig } from '../../src/train/config.js';
@@ -71,7 +71,7 @@ type Calls = NativeCalls<Product>;
 const UNSCALE_B_ARGUMENT = 11;
 
 /** A native backend counting the eight products' calls, and a wasm-only one. */
-const backendPair = (module: WebAssembly.Module, products: NativeProducts) => nativeBackendPair(module, products, PRODUCTS);
+const backendPair = (module: WebAssembly.Module, products: NativeKernels) => nativeBackendPair(module, products, PRODUCTS);
 const assertCalls = (calls: Calls, before: Calls, expected: Partial<Calls>, message: string) => assertProductCalls(PRODUCTS, calls, before, expected, message);
 
 type Pair = Awaited<ReturnType<typeof backendPair>>;
@@ -742,7 +742,7 @@ describe('native products: the bits of the relaxed-SIMD kernels they stand for',
      * asserted), and the native calls; the rescaled products ran exactly where the wasm backend
      * scaled sums up (nowhere, in these networks: no subnormals).
      */
-    const trainBothWays = async (products: NativeProducts, config: TrainConfig, what: string) => {
+    const trainBothWays = async (products: NativeKernels, config: TrainConfig, what: string) => {
       const data = await loadMnist();
       const { withNative, wasmOnly, calls } = await backendPair(module, products);
       const runs = [];

@@ -43,7 +43,7 @@ import { describe, test } from 'node:test';
 import type { SparseRows } from '../../src/core/kernels.js';
 import type { Matrix } from '../../src/core/matrix.js';
 import { Rng } from '../../src/core/rng.js';
-import type { NativeProducts } from '../../src/core/wasm/native-products.js';
+import type { NativeKernels } from '../../src/core/wasm/native-products.js';
 import type { WasmKernels } from '../../src/core/wasm/wasm-kernels.js';
 import { loadMnist } from '../../src/node/mnist-files.js';
 import { resolveTrainConfig } from '../../src/train/config.js';
@@ -86,7 +86,7 @@ const UNSCALE = 2 ** -24;
 /** Below this many columns dY·Wᵀ is W transposed and gemm (wasm-kernels.ts' SHORT_DOT_PRODUCT). */
 const SHORT_DOT_PRODUCT = 16;
 
-const backendPair = (module: WebAssembly.Module, products: NativeProducts) => nativeBackendPair(module, products, PRODUCTS);
+const backendPair = (module: WebAssembly.Module, products: NativeKernels) => nativeBackendPair(module, products, PRODUCTS);
 const assertCalls = (calls: Calls, before: Calls, expected: Partial<Calls>, message: string) => assertProductCalls(PRODUCTS, calls, before, expected, message);
 type Pair = Awaited<ReturnType<typeof backendPair>>;
 
@@ -709,9 +709,9 @@ describe('native rescaled products: the bits of the relaxed-SIMD kernels they st
       ] as const) {
         // The sparse xᵀ·dY's calls with dY rescaled (unscaleB ≠ 1) counted apart.
         let rescaledRows = 0;
-        const observed: NativeProducts = {
+        const observed: NativeKernels = {
           ...products,
-          matmulTransposeASparseRowsAdd: (...args: Parameters<NativeProducts['matmulTransposeASparseRowsAdd']>) => {
+          matmulTransposeASparseRowsAdd: (...args: Parameters<NativeKernels['matmulTransposeASparseRowsAdd']>) => {
             if (args[UNSCALE_B_ARGUMENT] !== 1) rescaledRows++;
             products.matmulTransposeASparseRowsAdd(...args);
           },

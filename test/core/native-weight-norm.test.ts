@@ -31,7 +31,7 @@ import { describe, test } from 'node:test';
 import type { Matrix } from '../../src/core/matrix.js';
 import { Rng } from '../../src/core/rng.js';
 import { instantiateKernelModule } from '../../src/core/wasm/kernel-module.js';
-import type { NativeProducts } from '../../src/core/wasm/native-products.js';
+import type { NativeKernels } from '../../src/core/wasm/native-products.js';
 import type { WasmKernels } from '../../src/core/wasm/wasm-kernels.js';
 import { loadMnist } from '../../src/node/mnist-files.js';
 import { resolveTrainConfig } from '../../src/train/config.js';
@@ -53,7 +53,7 @@ type Kernel = (typeof KERNELS)[number];
 type Calls = NativeCalls<Kernel>;
 
 /** A native backend counting Weight Norm's four kernels' calls, and a wasm-only one. */
-const backendPair = (module: WebAssembly.Module, products: NativeProducts) => nativeBackendPair(module, products, KERNELS);
+const backendPair = (module: WebAssembly.Module, products: NativeKernels) => nativeBackendPair(module, products, KERNELS);
 const assertCalls = (calls: Calls, before: Calls, expected: Partial<Calls>, message: string) => assertKernelCalls(KERNELS, calls, before, expected, message);
 
 type Pair = Awaited<ReturnType<typeof backendPair>>;

@@ -1,18 +1,17 @@
 /**
  * @file What the native-code tests share (test/core/native-*.test.ts): the native code's
  * methods wrapped to count their calls (so a test cannot pass without them running), the skip
- * where they cannot run here (not built, neither AVX-512F nor AVX2, BNLAB_NATIVE=off, or a kernel
- * only the AVX-512F build has on a CPU with AVX2 alone) and the failure where they were built and
- * yet are not loaded, a pair of backends on one compiled module, one given the
+ * where they cannot run here (not built, neither AVX-512F nor AVX2, BNLAB_NATIVE=off) and the
+ * failure where they were built and yet are not loaded or lack a method, a pair of backends on one compiled module, one given the
  * native code and one not, and regions laid out in a wasm memory for kernels called directly.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { type TestContext, test } from 'node:test';
 import { compileKernelModule } from '../../src/core/wasm/kernel-module.js';
-import type { NativeKernels, NativeProducts } from '../../src/core/wasm/native-products.js';
+import type { NativeKernels } from '../../src/core/wasm/native-products.js';
 import { WasmKernels } from '../../src/core/wasm/wasm-kernels.js';
-import { nativeAbsence, nativeProducts } from '../../src/node/native-files.js';
+import { nativeAbsence, nativeKernels } from '../../src/node/native-files.js';
 import { wasmBuildsHere } from './backends.js';
 
 export type NativeMethod = Exclude<keyof NativeKernels, 'vectors'>;
@@ -26,19 +25,17 @@ export interface LastCall {
 
 /**
  * The native code with `methods` counting their calls and keeping each one's last (everything else
- * passed on as it is); a method's return value is passed back to the backend. A method the build
- * does not have (the AVX2 build's missing kernels) counts 0.
+ * passed on as it is); a method's return value is passed back to the backend.
  */
 export function countingNative<M extends NativeMethod>(
-  products: NativeProducts,
+  products: NativeKernels,
   methods: readonly M[],
-): { native: NativeProducts; calls: Calls<M>; last: Partial<Record<M, LastCall>> } {
+): { native: NativeKernels; calls: Calls<M>; last: Partial<Record<M, LastCall>> } {
   const calls = Object.fromEntries(methods.map((method) => [method, 0])) as Calls<M>;
   const last: Partial<Record<M, LastCall>> = {};
   const native: Record<string, unknown> = { ...products };
   for (const method of methods) {
-    const inner = (products as Partial<NativeKernels>)[method] as ((...args: unknown[]) => unknown) | undefined;
-    if (!inner) continue;
+    const inner = products[method] as (...args: unknown[]) => unknown;
     native[method] = (...args: unknown[]) => {
       calls[method]++;
       const result = inner(...args);
@@ -46,7 +43,7 @@ export function countingNative<M extends NativeMethod>(
       return result;
     };
   }
-  return { native: native as unknown as NativeProducts, calls, last };
+  return { native: native as unknown as NativeKernels, calls, last };
 }
 
 /** That the calls of `methods` since `before` are `expected` (a method not named: none). */
@@ -72,19 +69,14 @@ function buildStatus(): { built: boolean; reason: string } | null {
 
 /**
  * The native code, checked to export `methods`, or null with the test skipped where it cannot run
- * here (and where the CPU runs the AVX2 build and a method is not one of its `NativeProducts`);
- * fails where it was built and yet is not loaded, or where the AVX-512F build lacks a method.
+ * here; fails where it was built and yet is not loaded, or where the build lacks a method.
  */
 export function nativeOrSkip(t: TestContext, methods: readonly NativeMethod[]): NativeKernels | null {
-  const products = nativeProducts();
+  const products = nativeKernels();
   if (products) {
     const missing = methods.filter((method) => typeof (products as Partial<NativeKernels>)[method] !== 'function');
-    if (missing.length > 0 && products.vectors !== 'avx512f') {
-      t.skip(`the native ${products.vectors} build has no ${missing.join(', ')}: the wasm kernels run here`);
-      return null;
-    }
     assert.deepStrictEqual(missing, [], 'the addon exports every one of them');
-    return products as NativeKernels;
+    return products;
   }
   const absence = nativeAbsence() ?? 'no reason given';
   const status = buildStatus();
@@ -96,7 +88,7 @@ export function nativeOrSkip(t: TestContext, methods: readonly NativeMethod[]): 
 }
 
 /** A backend given the native code (its `methods` counting calls, each one's last kept) and a wasm-only one, from the same compiled module. */
-export async function nativeBackendPair<M extends NativeMethod>(module: WebAssembly.Module, products: NativeProducts, methods: readonly M[]) {
+export async function nativeBackendPair<M extends NativeMethod>(module: WebAssembly.Module, products: NativeKernels, methods: readonly M[]) {
   const { native, calls, last } = countingNative(products, methods);
   const withNative = await WasmKernels.create(module, 'relaxed-simd', { native });
   const wasmOnly = await WasmKernels.create(module, 'relaxed-simd', { native: null });

@@ -12,7 +12,7 @@ import { describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { createKernels } from '../../src/core/backend.js';
 import { supportsRelaxedSimd, supportsWasmSimd } from '../../src/core/wasm/feature-probe.js';
-import { nativeProducts } from '../../src/node/native-files.js';
+import { nativeKernels } from '../../src/node/native-files.js';
 import { enableRelaxedSimd, kernelBuildDirectory, loadKernels, readKernelModules } from '../../src/node/wasm-files.js';
 
 describe('wasm-files', () => {
@@ -52,7 +52,7 @@ describe('wasm-files', () => {
     const wasm = await loadKernels('wasm'),
       auto = await loadKernels('auto'),
       alone = await loadKernels('auto', { native: false });
-    const native = nativeProducts();
+    const native = nativeKernels();
     const expected = `wasm relaxed-simd${native ? ` + native ${native.vectors}` : ''}`;
     assert.equal(wasm.variant, expected);
     assert.equal(auto.variant, expected);

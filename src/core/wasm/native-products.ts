@@ -1,16 +1,16 @@
 /**
  * @file What the wasm backend asks of native code (Node only: native/, loaded by
- * src/node/native-files.ts). Every native build has the matrix products (the first layer's sparse
- * ones, whose input is 81% zeros, the hidden layers' past ReLU, the dense register-tiled one,
- * dY·Wᵀ, and the rescaled ones of saturated networks, with their subnormal checks and scalings),
- * the batch draw and BatchNorm's kernels: `NativeProducts`, in 512-bit vectors (AVX-512F) or
- * 256-bit ones (AVX2 with FMA). The AVX-512F build has the rest too (`NativeKernels`): the search
- * for negligible updates, the sigmoid, and the kernels of Group Norm (Layer Norm and RMSNorm too)
- * and Weight Norm. All run on the wasm module's own memory. Each computes every output element with
- * the same operations in the same order as the relaxed-SIMD kernel it stands for on FMA hardware
- * (the sigmoid's gradient, where it meets subnormals, on floats scaled up and rounded to the same
- * grid), so the backend uses them only where its multiply-add is fused, and they change no bit
- * (test/core/native-*.test.ts). Offsets are bytes into `memory`; sizes are counts.
+ * src/node/native-files.ts): the matrix products (the first layer's sparse ones, whose input is
+ * 81% zeros, the hidden layers' past ReLU, the dense register-tiled one, dY·Wᵀ, and the rescaled
+ * ones of saturated networks, with their subnormal checks and scalings), the batch draw, the
+ * search for negligible updates, the sigmoid, and the kernels of BatchNorm, Group Norm (Layer
+ * Norm and RMSNorm too) and Weight Norm, in 512-bit vectors (AVX-512F) or 256-bit ones (AVX2 with
+ * FMA): every build has them all. All run on the wasm module's own memory. Each computes every
+ * output element with the same operations in the same order as the relaxed-SIMD kernel it stands
+ * for on FMA hardware (the AVX-512F sigmoid's gradient, where it meets subnormals, on floats
+ * scaled up and rounded to the same grid), so the backend uses them only where its multiply-add
+ * is fused, and they change no bit (test/core/native-*.test.ts). Offsets are bytes into
+ * `memory`; sizes are counts.
  */
 import type { KernelExports } from './kernel-module.js';
 
@@ -76,8 +76,6 @@ export const NEGLIGIBLE_UPDATE_KERNELS = [
  */
 type SameParameters = 'gemm' | 'gemmAddRescaled' | 'scaleShiftColumns' | 'batchNormForwardTrain' | 'batchNormBackward';
 export type MemoryFirstKernel = (typeof SUBNORMAL_KERNELS)[number] | (typeof NEGLIGIBLE_UPDATE_KERNELS)[number] | SameParameters;
-/** Of those, the ones every native build has. */
-type MemoryFirstProduct = 'gemm' | 'gemmAddRescaled' | 'batchNormForwardTrain' | 'batchNormBackward' | (typeof SUBNORMAL_KERNELS)[number];
 
 /** A wasm kernel's signature with the memory first. */
 type OnMemory<F> = F extends (...args: infer A) => infer R ? (memory: ArrayBuffer, ...args: A) => R : never;
@@ -97,9 +95,9 @@ export function onMemory<N extends MemoryFirstKernel>(
   return bound as Pick<KernelExports, N>;
 }
 
-/** What every native build has: the products (the rescaled ones too, with their subnormal checks and scalings), the batch draw and BatchNorm's kernels. */
-export interface NativeProducts extends Pick<MemoryFirstKernels, MemoryFirstProduct> {
-  /** The vector instructions they run on: 'avx512f' (then they are `NativeKernels`) or 'avx2'. */
+/** The native kernels: the same set in every build. */
+export interface NativeKernels extends MemoryFirstKernels {
+  /** The vector instructions they run on: 'avx512f' or 'avx2'. */
   readonly vectors: string;
   /** As assembly/sparse-rows.ts' matmulSparseRows; `fromZero` 1 for its in-register sums. */
   matmulSparseRows(
@@ -160,10 +158,6 @@ export interface NativeProducts extends Pick<MemoryFirstKernels, MemoryFirstProd
     indices: number,
     values: number,
   ): void;
-}
-
-/** The AVX-512F build's whole set: the products, and the search for negligible updates and its moves, the sigmoid and the other norms. */
-export interface NativeKernels extends NativeProducts, MemoryFirstKernels {
   /** As assembly/fast-math.ts' sigmoidForward (native/sigmoid.c; out may be x). */
   sigmoidForward(memory: ArrayBuffer, x: number, out: number, count: number): void;
   /** As assembly/elementwise.ts' activationBackward for the sigmoid: dx = dy·y·(1 − y) (dx may be dy). */
@@ -220,18 +214,4 @@ export interface NativeKernels extends NativeProducts, MemoryFirstKernels {
     dGamma: number,
     dBeta: number,
   ): void;
-}
-
-/** The kernels beyond `NativeProducts`, by the file that holds them: a build has each group whole or not at all. */
-export const NATIVE_KERNEL_GROUPS = {
-  negligibleUpdates: NEGLIGIBLE_UPDATE_KERNELS,
-  sigmoid: ['sigmoidForward', 'sigmoidBackward'],
-  weightNorm: ['weightNormScale', 'weightNormBackward', 'addScaledColumns', 'scaleShiftColumns'],
-  groupNorm: ['groupNormForward', 'groupNormBackward'],
-} as const satisfies Record<string, readonly (keyof NativeKernels)[]>;
-
-/** `native` where its build has the kernels of `group`, else null (the wasm ones run). */
-export function nativeGroup(native: NativeProducts | null, group: keyof typeof NATIVE_KERNEL_GROUPS): NativeKernels | null {
-  const has = (name: string) => typeof (native as unknown as Record<string, unknown> | null)?.[name] === 'function';
-  return native && NATIVE_KERNEL_GROUPS[group].every(has) ? (native as NativeKernels) : null;
 }

@@ -19,10 +19,8 @@ import { ACTIVATION_CODES, type ActivationCode, instantiateKernelModule, type Ke
 import {
   NATIVE_COLUMN_MULTIPLE,
   type NativeKernels,
-  type NativeProducts,
   NEGLIGIBLE_UPDATE_KERNELS,
   nativeGemmTakes,
-  nativeGroup,
   nativeGroupNormTakes,
   nativeLaidOutBytes,
   nativePackScratchBytes,
@@ -42,7 +40,7 @@ export interface WasmKernelsOptions {
   /** Memory at the start (a network reserves what it needs; it grows beyond when needed); default 32 MiB. */
   initialMemoryBytes?: number;
   /** Native sparse products to run in place of the wasm ones (Node: src/node/native-files.ts); used only where this build's multiply-add is fused. */
-  native?: NativeProducts | null;
+  native?: NativeKernels | null;
 }
 
 export class WasmKernels implements Kernels {
@@ -81,11 +79,7 @@ export class WasmKernels implements Kernels {
    */
   readonly fusedMultiplyAdd: boolean;
   /** The native products in use (the same bits, wider vectors), or null: the wasm ones run. */
-  readonly native: NativeProducts | null;
-  /** The native sigmoid, Weight Norm and Group Norm kernels, each where the build has them (NATIVE_KERNEL_GROUPS), or null: the wasm ones run. */
-  private readonly nativeSigmoid: NativeKernels | null;
-  private readonly nativeWeightNorm: NativeKernels | null;
-  private readonly nativeGroupNorm: NativeKernels | null;
+  readonly native: NativeKernels | null;
   private readonly staging: ForeignStaging;
   /** Scratch for the sparse products (packed nonzeros, aᵀ) and short dY·Wᵀ (Wᵀ), reused and grown on demand. */
   private scratchOffset = 0;
@@ -104,26 +98,22 @@ export class WasmKernels implements Kernels {
   private words = new Uint32Array(0);
   /** assembly/subnormals.ts' checks and scaling, native where the backend has native code (the same results). */
   private readonly subnormals: Pick<KernelExports, (typeof SUBNORMAL_KERNELS)[number]>;
-  /** assembly/negligible-updates.ts' search and moves, native where the backend has the AVX-512F kernels (the same lists and floats). */
+  /** assembly/negligible-updates.ts' search and moves, native where the backend has native code (the same lists and floats). */
   private readonly negligibles: Pick<KernelExports, (typeof NEGLIGIBLE_UPDATE_KERNELS)[number]>;
 
   private constructor(
     private readonly kernels: KernelExports,
     private readonly arena: WasmArena,
     readonly wasmVariant: WasmVariant,
-    native: NativeProducts | null,
+    native: NativeKernels | null,
   ) {
     this.staging = new ForeignStaging(arena);
     // (1 + 2^−12)² = 1 + 2^−11 + 2^−24: rounded before the add (a tie, to even) it cancels to 0.
     this.fusedMultiplyAdd = kernels.maddOnce(1 + 2 ** -12, 1 + 2 ** -12, -(1 + 2 ** -11)) === 2 ** -24;
     // Native products sum with fused multiply-adds: the same bits only as a fused build's.
     this.native = this.fusedMultiplyAdd ? native : null;
-    this.nativeSigmoid = nativeGroup(this.native, 'sigmoid');
-    this.nativeWeightNorm = nativeGroup(this.native, 'weightNorm');
-    this.nativeGroupNorm = nativeGroup(this.native, 'groupNorm');
     this.subnormals = this.native ? onMemory(this.native, arena, SUBNORMAL_KERNELS) : kernels;
-    const negligibles = nativeGroup(this.native, 'negligibleUpdates');
-    this.negligibles = negligibles ? onMemory(negligibles, arena, NEGLIGIBLE_UPDATE_KERNELS) : kernels;
+    this.negligibles = this.native ? onMemory(this.native, arena, NEGLIGIBLE_UPDATE_KERNELS) : kernels;
     this.variant = `wasm ${wasmVariant}${this.native ? ` + native ${this.native.vectors}` : ''}`;
   }
 
@@ -423,7 +413,7 @@ export class WasmKernels implements Kernels {
     this.staging.begin();
     const px = this.read(x, 'activationForward'),
       po = this.write(out, 'activationForward');
-    if (code === ACTIVATION_CODES.sigmoid && this.nativeSigmoid) this.nativeSigmoid.sigmoidForward(this.arena.buffer, px, po, x.size);
+    if (code === ACTIVATION_CODES.sigmoid && this.native) this.native.sigmoidForward(this.arena.buffer, px, po, x.size);
     else this.kernels.activationForward(code, px, po, x.size);
     this.staging.finish();
   }
@@ -435,7 +425,7 @@ export class WasmKernels implements Kernels {
     const py = this.read(y, 'activationBackward'),
       pdy = this.read(dy, 'activationBackward'),
       pdx = this.write(dx, 'activationBackward');
-    if (code === ACTIVATION_CODES.sigmoid && this.nativeSigmoid) this.nativeSigmoid.sigmoidBackward(this.arena.buffer, py, pdy, pdx, y.size);
+    if (code === ACTIVATION_CODES.sigmoid && this.native) this.native.sigmoidBackward(this.arena.buffer, py, pdy, pdx, y.size);
     else this.kernels.activationBackward(code, py, pdy, pdx, y.size);
     this.staging.finish();
   }
@@ -551,8 +541,8 @@ export class WasmKernels implements Kernels {
       pXhat = this.write(xhat, kernel),
       pY = this.write(y, kernel);
     // Native where it takes the groups (native/group-norm.c: groups of 4 in fours, or 16k wide), with the same bits.
-    if (this.nativeGroupNorm && nativeGroupNormTakes(n, groups)) {
-      this.nativeGroupNorm.groupNormForward(this.arena.buffer, px, m, n, groups, centered ? 1 : 0, eps, pGamma, pBeta, pInvStd, pXhat, pY);
+    if (this.native && nativeGroupNormTakes(n, groups)) {
+      this.native.groupNormForward(this.arena.buffer, px, m, n, groups, centered ? 1 : 0, eps, pGamma, pBeta, pInvStd, pXhat, pY);
     } else {
       this.kernels.groupNormForward(px, m, n, groups, centered ? 1 : 0, eps, pGamma, pBeta, pInvStd, pXhat, pY);
     }
@@ -597,8 +587,8 @@ export class WasmKernels implements Kernels {
     const pdx = this.write(dx, kernel);
     const pdGamma = dGamma ? this.write(dGamma, kernel) : 0,
       pdBeta = dBeta ? this.write(dBeta, kernel) : 0;
-    if (this.nativeGroupNorm && nativeGroupNormTakes(n, groups)) {
-      this.nativeGroupNorm.groupNormBackward(this.arena.buffer, pdy, pXhat, pInvStd, groups, centered ? 1 : 0, pGamma, m, n, pdx, pdGamma, pdBeta);
+    if (this.native && nativeGroupNormTakes(n, groups)) {
+      this.native.groupNormBackward(this.arena.buffer, pdy, pXhat, pInvStd, groups, centered ? 1 : 0, pGamma, m, n, pdx, pdGamma, pdBeta);
     } else {
       this.kernels.groupNormBackward(pdy, pXhat, pInvStd, groups, centered ? 1 : 0, pGamma, m, n, pdx, pdGamma, pdBeta);
     }
@@ -736,9 +726,9 @@ export class WasmKernels implements Kernels {
     else this.kernels.gemm(a, aRowStride, aStep, b, bRowStride, c, cRowStride, rows, cols, depth, accumulate, scale);
   }
 
-  /** The native Weight Norm kernels, where the build has them and they take an output this wide. */
+  /** The native Weight Norm kernels, where they take an output this wide. */
   private nativeFor(n: number): NativeKernels | null {
-    return n % NATIVE_COLUMN_MULTIPLE === 0 ? this.nativeWeightNorm : null;
+    return n % NATIVE_COLUMN_MULTIPLE === 0 ? this.native : null;
   }
 
   /** `a` as this backend's own sparse rows. */
