@@ -13,11 +13,6 @@ AVX2 static inline __m256 load_or(const float* p, size_t j, float fallback) {
   return p ? _mm256_loadu_ps(p + j) : _mm256_set1_ps(fallback);
 }
 
-/* -v (its sign bit flipped, as the wasm kernel's f32x4.neg). */
-AVX2 static inline __m256 negated(__m256 v) {
-  return _mm256_xor_ps(v, _mm256_castsi256_ps(_mm256_set1_epi32((int)0x80000000)));
-}
-
 /* `V` vectors of columns from j (4 or 1): their statistics, then their element-wise pass (four independent chains of adds over the rows). */
 AVX2 static inline __attribute__((always_inline)) void forward_columns(const float* x, size_t m, size_t n, size_t j, int V, __m256 rows, __m256 epsilon,
                                                                         const float* gamma, const float* beta, float* mean, float* variance,

@@ -40,11 +40,6 @@ AVX2 static inline __m256 spread(__m256 folded, int q) {
   return _mm256_permutevar_ps(folded, _mm256_set1_epi32(q));
 }
 
-/* −v: the sign bit flipped, as f32x4.neg does (NaNs too). */
-AVX2 static inline __m256 negate(__m256 v) {
-  return _mm256_xor_ps(v, _mm256_castsi256_ps(_mm256_set1_epi32((int)0x80000000u)));
-}
-
 /* A call's shape: instances of s floats (4, in groups a multiple of 4 to a row; or a multiple of 16), `groups` to a row. */
 typedef struct {
   size_t s;
@@ -204,7 +199,7 @@ AVX2 static inline void fours_coefficients(const shape_t* shape, const float* dy
   const __m256 sumG = shape->centered ? fold4(sg0, sg1, sg2, sg3) : _mm256_setzero_ps();
   const __m256 sumGH = fold4(sgh0, sgh1, sgh2, sgh3);
   *a = load_instances(invStd + first, 2 * vectors);
-  const __m256 minusInv = negate(*a);
+  const __m256 minusInv = negated(*a);
   *c = _mm256_div_ps(mul_in_order_256(minusInv, sumG), shape->count);
   *e = _mm256_div_ps(mul_in_order_256(minusInv, sumGH), shape->count);
 }
@@ -369,7 +364,7 @@ AVX2 static inline void block_coefficients(const shape_t* shape, const block_t* 
   const __m256 sumG = shape->centered ? fold4(sg0, sg1, sg2, sg3) : zero;
   const __m256 sumGH = fold4(sgh0, sgh1, sgh2, sgh3);
   *a = load_instances(invStd + block->first, block->valid);
-  const __m256 minusInv = negate(*a);
+  const __m256 minusInv = negated(*a);
   *c = _mm256_div_ps(mul_in_order_256(minusInv, sumG), shape->count);
   *e = _mm256_div_ps(mul_in_order_256(minusInv, sumGH), shape->count);
 }

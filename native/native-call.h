@@ -44,6 +44,11 @@ AVX2 static inline __m256 mul_in_order_256(__m256 a, __m256 b) {
   return product;
 }
 
+/* -v (its sign bit flipped, as the wasm kernels' f32x4.neg): batch-norm-avx2.c, group-norm-avx2.c. */
+AVX2 static inline __m256 negated(__m256 v) {
+  return _mm256_xor_ps(v, _mm256_castsi256_ps(_mm256_set1_epi32((int)0x80000000u)));
+}
+
 /* The first `count` lanes of a 16-float vector (all of them from 16 on). */
 static inline __mmask16 first_lanes(uint32_t count) {
   return count >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << count) - 1);

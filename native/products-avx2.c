@@ -4,7 +4,7 @@
  * products-avx512.c and the relaxed-SIMD build on FMA hardware, so the same bits. Where the
  * 512-bit kernels use mask registers and compress instructions, these use vector masks, masked
  * loads and stores, and a table of lane permutations; their tiles are sized for 16 registers.
- * No rescaled sums here: the saturated networks' rescaled products stay wasm on these CPUs.
+ * The rescaled sums of the saturated networks are rescaled-avx2.c's.
  */
 #include <string.h>
 

@@ -21,7 +21,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Rng } from '../../src/core/rng.js';
 import { instantiateKernelModule } from '../../src/core/wasm/kernel-module.js';
-import { NEGLIGIBLE_UPDATE_KERNELS } from '../../src/core/wasm/native-products.js';
+import { type NativeKernels, NEGLIGIBLE_UPDATE_KERNELS } from '../../src/core/wasm/native-products.js';
 import { layOutRegions, nativeOrSkip, relaxedSimdModules } from '../helpers/native-backends.js';
 
 const TWO_TO_MINUS_60 = 2 ** -60;
@@ -82,6 +82,9 @@ function keptByDefinition(
   return { rows, cols: colKept.flatMap((kept, j) => (kept ? [j] : [])) };
 }
 
+/** A kernel call by name, made natively or in wasm. */
+type Move = [string, (useNative: boolean) => void];
+
 /** A strictly increasing list of about `fraction` of `cols` columns. */
 function increasingList(rng: Rng, cols: number, fraction: number): number[] {
   return [...Array(cols).keys()].filter(() => rng.uniform() < fraction);
@@ -91,6 +94,40 @@ describe('native negligible-update search and block moves: the wasm kernels’ r
   for (const module of await relaxedSimdModules()) {
     const memory = new WebAssembly.Memory({ initial: 256 });
     const wasm = await instantiateKernelModule(module, memory);
+    /** The four moves between src's wide rows and the packed block at out, each natively or in wasm. */
+    const moves = (
+      native: NativeKernels,
+      r: { src: number; out: number; rows: number; cols: number; listAt: number; count: number; rowListAt: number },
+    ): Move[] => [
+      [
+        'gatherColumns',
+        (n) =>
+          n
+            ? native.gatherColumns(memory.buffer, r.src, r.rows, r.cols, r.listAt, r.count, r.out)
+            : wasm.gatherColumns(r.src, r.rows, r.cols, r.listAt, r.count, r.out),
+      ],
+      [
+        'scatterColumns',
+        (n) =>
+          n
+            ? native.scatterColumns(memory.buffer, r.out, r.rows, r.count, r.src, r.cols, r.listAt)
+            : wasm.scatterColumns(r.out, r.rows, r.count, r.src, r.cols, r.listAt),
+      ],
+      [
+        'gatherBlock',
+        (n) =>
+          n
+            ? native.gatherBlock(memory.buffer, r.src, r.cols, r.rowListAt, r.rows, r.listAt, r.count, r.out)
+            : wasm.gatherBlock(r.src, r.cols, r.rowListAt, r.rows, r.listAt, r.count, r.out),
+      ],
+      [
+        'scatterBlock',
+        (n) =>
+          n
+            ? native.scatterBlock(memory.buffer, r.out, r.src, r.cols, r.rowListAt, r.rows, r.listAt, r.count)
+            : wasm.scatterBlock(r.out, r.src, r.cols, r.rowListAt, r.rows, r.listAt, r.count),
+      ],
+    ];
     const base = wasm.heapBase() + 64;
     const bytes = () => new Uint8Array(memory.buffer);
     const layout = <const S extends readonly number[]>(sizes: S) => layOutRegions(base, sizes);
@@ -259,29 +296,8 @@ describe('native negligible-update search and block moves: the wasm kernels’ r
           noise(rng, end);
           new Uint32Array(memory.buffer, listAt, count).set(list);
           new Uint32Array(memory.buffer, rowListAt, rows).set(rowList);
-          const calls: Array<[string, (useNative: boolean) => void]> = [
-            [
-              'gatherColumns',
-              (n) => (n ? native.gatherColumns(memory.buffer, src, rows, cols, listAt, count, out) : wasm.gatherColumns(src, rows, cols, listAt, count, out)),
-            ],
-            [
-              'scatterColumns',
-              (n) => (n ? native.scatterColumns(memory.buffer, out, rows, count, src, cols, listAt) : wasm.scatterColumns(out, rows, count, src, cols, listAt)),
-            ],
-            [
-              'gatherBlock',
-              (n) =>
-                n
-                  ? native.gatherBlock(memory.buffer, src, cols, rowListAt, rows, listAt, count, out)
-                  : wasm.gatherBlock(src, cols, rowListAt, rows, listAt, count, out),
-            ],
-            [
-              'scatterBlock',
-              (n) =>
-                n
-                  ? native.scatterBlock(memory.buffer, out, src, cols, rowListAt, rows, listAt, count)
-                  : wasm.scatterBlock(out, src, cols, rowListAt, rows, listAt, count),
-            ],
+          const calls: Move[] = [
+            ...moves(native, { src, out, rows, cols, listAt, count, rowListAt }),
             // out overlapping src (a row later): one float at a time on both
             [
               'gatherColumns overlapping',
@@ -335,31 +351,7 @@ describe('native negligible-update search and block moves: the wasm kernels’ r
             noise(rng, end, start);
             new Uint32Array(memory.buffer, listAt, count).set(list);
             new Uint32Array(memory.buffer, rowListAt, rows).set(rowList);
-            const calls: Array<[string, (useNative: boolean) => void]> = [
-              [
-                'gatherColumns',
-                (n) => (n ? native.gatherColumns(memory.buffer, src, rows, cols, listAt, count, out) : wasm.gatherColumns(src, rows, cols, listAt, count, out)),
-              ],
-              [
-                'scatterColumns',
-                (n) =>
-                  n ? native.scatterColumns(memory.buffer, out, rows, count, src, cols, listAt) : wasm.scatterColumns(out, rows, count, src, cols, listAt),
-              ],
-              [
-                'gatherBlock',
-                (n) =>
-                  n
-                    ? native.gatherBlock(memory.buffer, src, cols, rowListAt, rows, listAt, count, out)
-                    : wasm.gatherBlock(src, cols, rowListAt, rows, listAt, count, out),
-              ],
-              [
-                'scatterBlock',
-                (n) =>
-                  n
-                    ? native.scatterBlock(memory.buffer, out, src, cols, rowListAt, rows, listAt, count)
-                    : wasm.scatterBlock(out, src, cols, rowListAt, rows, listAt, count),
-              ],
-            ];
+            const calls = moves(native, { src, out, rows, cols, listAt, count, rowListAt });
             for (const [name, call] of calls) {
               freshRows(rng, [
                 [src, rows * cols],
