@@ -11,11 +11,6 @@
 /* The kernels in use (register_batch_norm). */
 static const batch_norm_kernels_t* kernels;
 
-/* An optional per-column region (offset 0: none): NULL for none (and after a throw), else the region. */
-static float* optional_columns(call_t* call, uint32_t offset, uint32_t n) {
-  return offset ? region(call, offset, n, 4) : NULL;
-}
-
 /*
  * batchNormForwardTrain(memory, x, m, n, eps, gamma, beta, mean, variance, invStd, xhat, y): mean
  * μ = Σx/m, then with d = x − μ: mean = μ + Σd/m, variance = max(Σd²/m − (Σd/m)², 0), invStd =
@@ -30,8 +25,8 @@ static napi_value batch_norm_forward_train(napi_env env, napi_callback_info info
   napi_get_value_double(env, args[4], &eps);
   if (!columns_ok(&call, n)) return NULL;
   const float* x = region(&call, arg_u32(&call, 1), (double)m * n, 4);
-  const float* gamma = optional_columns(&call, arg_u32(&call, 5), n);
-  const float* beta = optional_columns(&call, arg_u32(&call, 6), n);
+  const float* gamma = optional_region(&call, arg_u32(&call, 5), n, 4);
+  const float* beta = optional_region(&call, arg_u32(&call, 6), n, 4);
   float* mean = region(&call, arg_u32(&call, 7), n, 4);
   float* variance = region(&call, arg_u32(&call, 8), n, 4);
   float* invStd = region(&call, arg_u32(&call, 9), n, 4);
@@ -56,10 +51,10 @@ static napi_value batch_norm_backward(napi_env env, napi_callback_info info) {
   const float* dy = region(&call, arg_u32(&call, 1), (double)m * n, 4);
   const float* xhat = region(&call, arg_u32(&call, 2), (double)m * n, 4);
   const float* invStd = region(&call, arg_u32(&call, 3), n, 4);
-  const float* gamma = optional_columns(&call, arg_u32(&call, 4), n);
+  const float* gamma = optional_region(&call, arg_u32(&call, 4), n, 4);
   float* dx = region(&call, arg_u32(&call, 7), (double)m * n, 4);
-  float* dGamma = optional_columns(&call, arg_u32(&call, 8), n);
-  float* dBeta = optional_columns(&call, arg_u32(&call, 9), n);
+  float* dGamma = optional_region(&call, arg_u32(&call, 8), n, 4);
+  float* dBeta = optional_region(&call, arg_u32(&call, 9), n, 4);
   if (call.failed) return NULL;
   kernels->backward(dy, xhat, invStd, gamma, m, n, dx, dGamma, dBeta);
   return NULL;

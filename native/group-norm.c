@@ -35,14 +35,6 @@ static int groups_ok(call_t* call, uint32_t n, uint32_t groups) {
   return 1;
 }
 
-/* An optional region: NULL for offset 0 (none), else as region(); *ok 0 where it is bad. */
-static void* optional_region(call_t* call, uint32_t offset, double count, int* ok) {
-  if (offset == 0) return NULL;
-  void* at = region(call, offset, count, 4);
-  if (!at) *ok = 0;
-  return at;
-}
-
 /* groupNormForward(memory, x, m, n, groups, centered, eps, gamma, beta, invStd, xhat, y): as assembly/group-norm.ts' (gamma, beta 0: none). */
 static napi_value group_norm_forward(napi_env env, napi_callback_info info) {
   napi_value args[12];
@@ -52,14 +44,13 @@ static napi_value group_norm_forward(napi_env env, napi_callback_info info) {
   const float eps = arg_f32(&call, 6);
   if (!groups_ok(&call, n, groups)) return NULL;
   const double size = (double)m * n;
-  int ok = 1;
   const float* x = region(&call, arg_u32(&call, 1), size, 4);
-  const float* gamma = optional_region(&call, arg_u32(&call, 7), n, &ok);
-  const float* beta = optional_region(&call, arg_u32(&call, 8), n, &ok);
+  const float* gamma = optional_region(&call, arg_u32(&call, 7), n, 4);
+  const float* beta = optional_region(&call, arg_u32(&call, 8), n, 4);
   float* invStd = region(&call, arg_u32(&call, 9), (double)m * groups, 4);
   float* xhat = region(&call, arg_u32(&call, 10), size, 4);
   float* y = region(&call, arg_u32(&call, 11), size, 4);
-  if (!x || !ok || !invStd || !xhat || !y) return NULL;
+  if (call.failed) return NULL;
   kernels->forward(x, m, n, groups, centered, eps, gamma, beta, invStd, xhat, y);
   return NULL;
 }
@@ -72,15 +63,14 @@ static napi_value group_norm_backward(napi_env env, napi_callback_info info) {
   const uint32_t groups = arg_u32(&call, 4), centered = arg_u32(&call, 5), m = arg_u32(&call, 7), n = arg_u32(&call, 8);
   if (!groups_ok(&call, n, groups)) return NULL;
   const double size = (double)m * n;
-  int ok = 1;
   const float* dy = region(&call, arg_u32(&call, 1), size, 4);
   const float* xhat = region(&call, arg_u32(&call, 2), size, 4);
   const float* invStd = region(&call, arg_u32(&call, 3), (double)m * groups, 4);
-  const float* gamma = optional_region(&call, arg_u32(&call, 6), n, &ok);
+  const float* gamma = optional_region(&call, arg_u32(&call, 6), n, 4);
   float* dx = region(&call, arg_u32(&call, 9), size, 4);
-  float* dGamma = optional_region(&call, arg_u32(&call, 10), n, &ok);
-  float* dBeta = optional_region(&call, arg_u32(&call, 11), n, &ok);
-  if (!dy || !xhat || !invStd || !ok || !dx) return NULL;
+  float* dGamma = optional_region(&call, arg_u32(&call, 10), n, 4);
+  float* dBeta = optional_region(&call, arg_u32(&call, 11), n, 4);
+  if (call.failed) return NULL;
   kernels->backward(dy, xhat, invStd, groups, centered, gamma, m, n, dx, dGamma, dBeta);
   return NULL;
 }

@@ -50,6 +50,10 @@ void* region(call_t* call, uint32_t offset, double count, size_t size) {
   return call->memory + offset;
 }
 
+void* optional_region(call_t* call, uint32_t offset, double count, size_t size) {
+  return offset ? region(call, offset, count, size) : NULL;
+}
+
 int columns_ok(call_t* call, uint32_t n) {
   if (n % 16 != 0) return fail(call, "the columns must be a multiple of 16"), 0;
   return 1;

@@ -96,6 +96,8 @@ uint32_t arg_u32(call_t* call, size_t i);
 float arg_f32(call_t* call, size_t i);
 /* A region of `count` elements of `size` bytes at `offset`, 4-byte aligned and inside memory; NULL (and a throw) if not. */
 void* region(call_t* call, uint32_t offset, double count, size_t size);
+/* An optional region: NULL for offset 0 (none), else as region() (NULL and a throw if bad: call->failed tells the two apart). */
+void* optional_region(call_t* call, uint32_t offset, double count, size_t size);
 /* n whole 512-bit vectors of floats (a multiple of 16); 0 (and a throw) if not. */
 int columns_ok(call_t* call, uint32_t n);
 void export_function(napi_env env, napi_value exports, const char* name, napi_callback callback);

@@ -245,9 +245,9 @@ static napi_value matmul_transpose_b(napi_env env, napi_callback_info info) {
   const float* a = region(&call, arg_u32(&call, 1), (double)m * n, 4);
   const float* b = region(&call, arg_u32(&call, 2), (double)k * n, 4);
   float* out = region(&call, arg_u32(&call, 3), (double)m * k, 4);
-  const float* mask = maskAt ? region(&call, maskAt, (double)m * k, 4) : NULL;
+  const float* mask = optional_region(&call, maskAt, (double)m * k, 4);
   float* laid = region(&call, arg_u32(&call, 8), 16.0 * n, 4);
-  if (!a || !b || !out || (maskAt && !mask) || !laid) return NULL;
+  if (call.failed) return NULL;
   kernels->transpose_b(a, b, out, m, n, k, mask, laid);
   return NULL;
 }

@@ -54,14 +54,14 @@ static napi_value weight_norm_backward(napi_env env, napi_callback_info info) {
   const double size = (double)m * n;
   const float* dy = region(&call, dyAt, size, 4);
   const float* t = region(&call, tAt, size, 4);
-  const float* mean = meanAt ? region(&call, meanAt, n, 4) : NULL;
+  const float* mean = optional_region(&call, meanAt, n, 4);
   const float* norms = region(&call, normsAt, n, 4);
   const float* scale = region(&call, scaleAt, n, 4);
   const float* g = region(&call, gAt, n, 4);
   float* dt = region(&call, dtAt, size, 4);
   float* dg = region(&call, dgAt, n, 4);
   float* coefficient = region(&call, coefficientAt, n, 4);
-  if (!dy || !t || (meanAt && !mean) || !norms || !scale || !g || !dt || !dg || !coefficient) return NULL;
+  if (call.failed) return NULL;
   kernels->backward(dy, t, mean, norms, scale, g, m, n, dt, dg, coefficient);
   return NULL;
 }
