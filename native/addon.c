@@ -16,29 +16,54 @@
 #include "subnormals.h"
 #include "weight-norm.h"
 
+/* One instruction set's kernel tables, a field per native file. */
+typedef struct {
+  const char* vectors;
+  const product_kernels_t* products;
+  const subnormal_kernels_t* subnormals;
+  const negligible_update_kernels_t* negligible_updates;
+  const sigmoid_kernels_t* sigmoid;
+  const batch_norm_kernels_t* batch_norm;
+  const group_norm_kernels_t* group_norm;
+  const weight_norm_kernels_t* weight_norm;
+} kernel_set_t;
+
+static const kernel_set_t avx512_set = {
+  .vectors = "avx512f",
+  .products = &avx512_products,
+  .subnormals = &avx512_subnormals,
+  .negligible_updates = &avx512_negligible_updates,
+  .sigmoid = &avx512_sigmoid,
+  .batch_norm = &avx512_batch_norm,
+  .group_norm = &avx512_group_norm,
+  .weight_norm = &avx512_weight_norm,
+};
+static const kernel_set_t avx2_set = {
+  .vectors = "avx2",
+  .products = &avx2_products,
+  .subnormals = &avx2_subnormals,
+  .negligible_updates = &avx2_negligible_updates,
+  .sigmoid = &avx2_sigmoid,
+  .batch_norm = &avx2_batch_norm,
+  .group_norm = &avx2_group_norm,
+  .weight_norm = &avx2_weight_norm,
+};
+
 NAPI_MODULE_INIT() {
-  napi_value vectors;
   __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma")) {
-    napi_create_string_utf8(env, "avx512f", NAPI_AUTO_LENGTH, &vectors);
-    register_products(env, exports, &avx512_products);
-    register_rescaled_products(env, exports, &avx512_products);
-    register_subnormals(env, exports, &avx512_subnormals);
-    register_negligible_updates(env, exports, &avx512_negligible_updates);
-    register_sigmoid(env, exports, &avx512_sigmoid);
-    register_batch_norm(env, exports, &avx512_batch_norm);
-    register_group_norm(env, exports, &avx512_group_norm);
-    register_weight_norm(env, exports, &avx512_weight_norm);
-  } else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-    napi_create_string_utf8(env, "avx2", NAPI_AUTO_LENGTH, &vectors);
-    register_products(env, exports, &avx2_products);
-    register_rescaled_products(env, exports, &avx2_products);
-    register_subnormals(env, exports, &avx2_subnormals);
-    register_negligible_updates(env, exports, &avx2_negligible_updates);
-    register_sigmoid(env, exports, &avx2_sigmoid);
-    register_batch_norm(env, exports, &avx2_batch_norm);
-    register_group_norm(env, exports, &avx2_group_norm);
-    register_weight_norm(env, exports, &avx2_weight_norm);
+  const int fma = __builtin_cpu_supports("fma");
+  const kernel_set_t* set = fma && __builtin_cpu_supports("avx512f") ? &avx512_set : fma && __builtin_cpu_supports("avx2") ? &avx2_set : NULL;
+  napi_value vectors;
+  if (set) {
+    napi_create_string_utf8(env, set->vectors, NAPI_AUTO_LENGTH, &vectors);
+    register_products(env, exports, set->products);
+    register_rescaled_products(env, exports, set->products);
+    register_subnormals(env, exports, set->subnormals);
+    register_negligible_updates(env, exports, set->negligible_updates);
+    register_sigmoid(env, exports, set->sigmoid);
+    register_batch_norm(env, exports, set->batch_norm);
+    register_group_norm(env, exports, set->group_norm);
+    register_weight_norm(env, exports, set->weight_norm);
   } else {
     napi_get_null(env, &vectors);
   }
