@@ -4,11 +4,13 @@
  * at its input, and the steps per second of that network beside model 1's. Models 6 and 8 without
  * BN (std 10, sigmoid) saturate: sigmoid(z) for z between about −103 and −87 is subnormal. A CPU
  * that multiplies subnormal operands in microcode (Intel) trains them many times slower than model
- * 1; one that does it in hardware (AMD Zen 4) does not. WebAssembly cannot flush them to zero; the
- * wasm backend rescales such operands instead (the same bits), and this prints both ways.
+ * 1; one that does it in hardware (AMD Zen) does not. WebAssembly cannot flush them to zero; the
+ * wasm backend rescales such operands instead (the same bits) where it measured them slow
+ * (src/core/wasm/subnormal-cost.ts), and this prints that measure and both ways.
  * PyTorch's side: bench/peers/torch_subnormals.py. docs/performance.md, "On an Intel Xeon".
  */
 
+import { SLOW_SUBNORMALS } from '../src/core/wasm/subnormal-cost.js';
 import { WasmKernels } from '../src/core/wasm/wasm-kernels.js';
 import { loadMnist } from '../src/node/mnist-files.js';
 import { enableRelaxedSimd, loadKernels } from '../src/node/wasm-files.js';
@@ -30,6 +32,12 @@ enableRelaxedSimd();
 const data = await loadMnist();
 const kernels = await loadKernels('auto');
 console.log(`${steps} training steps each, seed 1, without BN, ${kernels.variant}; subnormal shares on the last training batch`);
+if (kernels instanceof WasmKernels) {
+  console.log(
+    `a product of subnormal floats runs ${kernels.subnormalSlowdown.toFixed(2)}× as long as one of normal floats here: ` +
+      `by default ${kernels.rescaleSubnormals ? 'rescaled' : 'multiplied as they are'} (rescaled above ${SLOW_SUBNORMALS}×)`,
+  );
+}
 const models: Array<[string, number, number, 'relu' | 'sigmoid']> = [
   ['model 1 (std 0.05, lr 0.01, ReLU)', 0.05, 0.01, 'relu'],
   ['model 6 (std 10, lr 0.01, sigmoid)', 10, 0.01, 'sigmoid'],

@@ -27,6 +27,7 @@ import {
   onMemory,
   SUBNORMAL_KERNELS,
 } from './native-products.js';
+import { measureSubnormalSlowdown, SLOW_SUBNORMALS, subnormalSlowdown } from './subnormal-cost.js';
 import { DEFAULT_INITIAL_MEMORY_BYTES, WasmArena } from './wasm-memory.js';
 import { MAX_NONZERO_FRACTION, NATIVE_MAX_NONZERO_FRACTION, type SparseProduct } from './zero-skipping.js';
 
@@ -58,9 +59,12 @@ export class WasmKernels implements Kernels {
   };
   /**
    * Dense products whose factors hold subnormal floats multiply them rescaled, with the same bits
-   * (`scaleAwaySubnormals`); false multiplies them as they are, for tests that compare.
+   * (`scaleAwaySubnormals`), where this CPU multiplies subnormals slowly (`subnormalSlowdown`);
+   * false multiplies them as they are. Tests set it to compare the two.
    */
-  rescaleSubnormals = true;
+  rescaleSubnormals: boolean;
+  /** How many times slower a product of subnormal floats runs here than one of normal floats (subnormal-cost.ts; once per process). */
+  readonly subnormalSlowdown: number;
   /**
    * How many products were rescaled so (for tests): one factor up and the other down (the same
    * products), or with their sums scaled up too (both up, or B alone, for the kernels that undo it).
@@ -115,6 +119,32 @@ export class WasmKernels implements Kernels {
     this.subnormals = this.native ? onMemory(this.native, arena, SUBNORMAL_KERNELS) : kernels;
     this.negligibles = this.native ? onMemory(this.native, arena, NEGLIGIBLE_UPDATE_KERNELS) : kernels;
     this.variant = `wasm ${wasmVariant}${this.native ? ` + native ${this.native.vectors}` : ''}`;
+    this.subnormalSlowdown = subnormalSlowdown(() => this.timeSubnormalProducts());
+    this.rescaleSubnormals = this.subnormalSlowdown > SLOW_SUBNORMALS;
+  }
+
+  /**
+   * measureSubnormalSlowdown on this backend's register-tiled product (native where it runs): a
+   * [4x128] left factor of normal floats, then of subnormal ones (every product and sum subnormal
+   * too), times the same [128x128] right factor. Uses scratch, which nothing holds yet.
+   */
+  private timeSubnormalProducts(): number {
+    const rows = 4,
+      depth = 128,
+      cols = 128;
+    const normal = this.scratch(4 * (2 * rows * depth + depth * cols + rows * cols)),
+      subnormal = normal + 4 * rows * depth,
+      b = subnormal + 4 * rows * depth,
+      out = b + 4 * depth * cols;
+    const floats = new Float32Array(this.arena.buffer);
+    for (let i = 0; i < rows * depth; i++) {
+      floats[normal / 4 + i] = (1 + (i % 7)) * 2 ** -10;
+      floats[subnormal / 4 + i] = (1 + (i % 7)) * 2 ** -140;
+    }
+    for (let i = 0; i < depth * cols; i++) floats[b / 4 + i] = (i % 2 ? -1 : 1) * (1 + (i % 5)) * 2 ** -3;
+    return measureSubnormalSlowdown((subnormalFactor) =>
+      this.gemm(subnormalFactor ? subnormal : normal, depth * 4, 4, b, cols * 4, out, cols * 4, rows, cols, depth, 0, 1),
+    );
   }
 
   /** A backend with its own memory, from a compiled kernel module of the given variant. */
