@@ -5,7 +5,7 @@
  * TensorFlow's, byte × float32(1/255) in float32, made where floats are needed: `copyRows` here,
  * the kernels' `bytesToFloats` for batches and evaluation. Pure array work: runs in a browser or a worker.
  */
-import type { ByteBuffer, Kernels } from '../core/kernels.js';
+import type { ByteBuffer, Kernels, SparseRows } from '../core/kernels.js';
 import type { Matrix } from '../core/matrix.js';
 import { DataError, type IdxTensor } from './idx.js';
 
@@ -150,7 +150,8 @@ export function copyRows(split: Split, start: number, rows: number, into: Float3
 
 /**
  * A split as a network's example source (nn/'s `ExampleSource`, for `MLP.evaluate`): rows are
- * converted by the network's own backend, straight into its input matrix, from `pixels`: the
+ * converted by the network's own backend, straight into its input matrix or packed as their
+ * nonzeros (as a training batch is), from `pixels`: the
  * split's own bytes (which a wasm backend copies in at each call), or the same bytes kept in that
  * backend's memory (`residentPixels`, data/resident-pixels.ts), read in place: for a split
  * evaluated again and again (validation, every few hundred steps).
@@ -164,6 +165,12 @@ export function splitExamples(split: Split, pixels: ByteBuffer = { data: split.p
       checkRowRange(split, start, rows);
       kernels.bytesToFloats(pixels.data.subarray(start * split.width, (start + rows) * split.width), PIXEL_SCALE, into);
     },
+    packRows(start: number, rows: number, into: SparseRows, kernels: Kernels): void {
+      checkRowRange(split, start, rows);
+      const picked = new Uint32Array(rows);
+      for (let i = 0; i < rows; i++) picked[i] = start + i;
+      kernels.gatherSparseRows(pixels.data, picked, PIXEL_SCALE, into);
+    },
   };
 }
 
@@ -172,6 +179,7 @@ export interface SplitExamples {
   readonly count: number;
   readonly labels: Uint8Array;
   copyRows(start: number, rows: number, into: Matrix, kernels: Kernels): void;
+  packRows(start: number, rows: number, into: SparseRows, kernels: Kernels): void;
 }
 
 function checkRowRange(split: Split, start: number, rows: number): void {

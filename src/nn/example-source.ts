@@ -1,9 +1,9 @@
 /**
  * @file Where `MLP.evaluate` pulls its examples from, without knowing how they are stored: the
- * source writes rows as floats into the network's input matrix. nn/ never imports data/; an
+ * source writes rows as floats into the network's input matrix, or as their nonzeros. nn/ never imports data/; an
  * MNIST split becomes a source through data/'s `splitExamples`, and float rows through `floatExamples`.
  */
-import type { Kernels } from '../core/kernels.js';
+import type { Kernels, SparseRows } from '../core/kernels.js';
 import type { Matrix } from '../core/matrix.js';
 import type { Labels } from './softmax-cross-entropy.js';
 
@@ -17,6 +17,12 @@ export interface ExampleSource {
    * a source of bytes converts them with `kernels.bytesToFloats`, in the backend, in one call.
    */
   copyRows(start: number, rows: number, into: Matrix, kernels: Kernels): void;
+  /**
+   * Where the source can: writes the same examples as their nonzeros into `into` (room for at least
+   * `rows`), as `kernels.gatherSparseRows` packs a training batch, for a network whose first layer
+   * skips zero inputs (`MLP.sparseInput`): it then multiplies them without finding them again.
+   */
+  packRows?(start: number, rows: number, into: SparseRows, kernels: Kernels): void;
 }
 
 /** Examples stored as float rows: `inputs` [count, width] row-major, `labels` [count]. */

@@ -405,8 +405,17 @@ export class MLP {
     return { accuracy: count ? correct / count : NaN, loss: count ? lossSum / count : NaN, correct, count };
   }
 
-  /** The logits of an inference forward of `rows` examples of `source` from `start`. */
+  /**
+   * The logits of an inference forward of `rows` examples of `source` from `start`: given as their
+   * nonzeros where the first layer skips zeros and the source can pack them (the same numbers, bit
+   * for bit, without finding the nonzeros in floats first), else as floats.
+   */
   private inferRows(source: ExampleSource, start: number, rows: number): Matrix {
+    if (this.sparseInput && source.packRows) {
+      const x = this.sparseInputFor(rows);
+      source.packRows(start, rows, x, this.kernels);
+      return this.forward(x, 'infer');
+    }
     const x = this.inputFor(rows);
     source.copyRows(start, rows, x, this.kernels);
     return this.forward(x, 'infer');

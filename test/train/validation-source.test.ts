@@ -1,9 +1,11 @@
 /**
  * @file The validation pass reads the validation split's bytes from the backend's own memory
  * (placed once, data/resident-pixels.ts) instead of copying them in at each evaluation, and takes
- * each batch's labels as a view: the accuracy, loss and count of correct answers are the same to
- * the last bit as from the split's own bytes and from labels in a plain array, on every backend,
- * for a network with BN after some training and at an evaluation batch that does not divide the split.
+ * each batch's labels as a view, and packs a batch's nonzeros (as training does) for a network
+ * whose first layer skips zeros: the accuracy, loss and count of correct answers are the same to
+ * the last bit as from the split's own bytes and from float rows with labels in a plain array, on
+ * every backend, for a network with BN after some training and at an evaluation batch that does
+ * not divide the split.
  */
 
 import assert from 'node:assert/strict';
@@ -41,8 +43,10 @@ for (const kernels of await backendsUnderTest()) {
       const { validation } = data;
       const floats = new Float32Array(validation.count * validation.width);
       copyRows(validation, 0, validation.count, floats);
+      const resident = splitExamples(validation, residentPixels(kernels, validation.pixels));
+      let packed = 0;
       const sources = {
-        resident: splitExamples(validation, residentPixels(kernels, validation.pixels)),
+        resident: { ...resident, packRows: (...args: Parameters<typeof resident.packRows>) => (packed++, resident.packRows(...args)) },
         split: splitExamples(validation),
         arrayLabels: floatExamples(floats, Array.from(validation.labels), validation.width),
       };
@@ -53,6 +57,7 @@ for (const kernels of await backendsUnderTest()) {
         assert.deepEqual(resident, arrayLabels, `batches of ${batchSize}: against float rows and labels in an array`);
         assert.ok(Object.is(resident!.loss, split!.loss));
       }
+      assert.equal(packed, 5 + 7, 'the split given as nonzeros, batch by batch; the float rows as floats');
     });
 
     test('a resident copy of the wrong length is refused', () => {
