@@ -151,10 +151,10 @@ export function copyRows(split: Split, start: number, rows: number, into: Float3
 /**
  * A split as a network's example source (nn/'s `ExampleSource`, for `MLP.evaluate`): rows are
  * converted by the network's own backend, straight into its input matrix or packed as their
- * nonzeros (as a training batch is), from `pixels`: the
- * split's own bytes (which a wasm backend copies in at each call), or the same bytes kept in that
- * backend's memory (`residentPixels`, data/resident-pixels.ts), read in place: for a split
- * evaluated again and again (validation, every few hundred steps).
+ * nonzeros (as a training batch is), from `pixels`: the split's own bytes (which a wasm backend
+ * copies in at each call), or the same bytes kept in that backend's memory (`residentPixels`,
+ * data/resident-pixels.ts), read in place: for a split evaluated again and again (validation,
+ * every few hundred steps).
  */
 export function splitExamples(split: Split, pixels: ByteBuffer = { data: split.pixels }): SplitExamples {
   if (pixels.data.length !== split.pixels.length) throw new RangeError(`a split of ${split.pixels.length} pixel bytes was given ${pixels.data.length}`);

@@ -1,7 +1,8 @@
 /**
  * @file Where `MLP.evaluate` pulls its examples from, without knowing how they are stored: the
- * source writes rows as floats into the network's input matrix, or as their nonzeros. nn/ never imports data/; an
- * MNIST split becomes a source through data/'s `splitExamples`, and float rows through `floatExamples`.
+ * source writes rows as floats into the network's input matrix, or as their nonzeros. nn/ never
+ * imports data/; an MNIST split becomes a source through data/'s `splitExamples`, and float rows
+ * through `floatExamples`.
  */
 import type { Kernels, SparseRows } from '../core/kernels.js';
 import type { Matrix } from '../core/matrix.js';

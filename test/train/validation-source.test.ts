@@ -46,7 +46,13 @@ for (const kernels of await backendsUnderTest()) {
       const resident = splitExamples(validation, residentPixels(kernels, validation.pixels));
       let packed = 0;
       const sources = {
-        resident: { ...resident, packRows: (...args: Parameters<typeof resident.packRows>) => (packed++, resident.packRows(...args)) },
+        resident: {
+          ...resident,
+          packRows: (...args: Parameters<typeof resident.packRows>) => {
+            packed++;
+            resident.packRows(...args);
+          },
+        },
         split: splitExamples(validation),
         arrayLabels: floatExamples(floats, Array.from(validation.labels), validation.width),
       };

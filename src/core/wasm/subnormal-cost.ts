@@ -2,10 +2,10 @@
  * @file Whether this CPU multiplies subnormal floats slowly, measured once per process: the one
  * fact that decides whether the wasm backend rescales subnormal factors (wasm-kernels.ts'
  * `scaleAwaySubnormals`). An Intel core takes every vector operation with a subnormal operand or
- * result in a microcode assist (about a hundred cycles); there, rescaling made the saturated
- * sigmoid networks 1.6-2.1× faster when it came. An AMD Zen core does the same arithmetic at full speed; there,
- * the rescaling's scans, scalings and rescaled kernels only cost: on a Zen 3 EPYC they made models
- * 6 and 8 without BN 2.8-3.2× slower. Either way the product has the same bits, so the choice
+ * result in a microcode assist (about a hundred cycles); there, the rescaling made the saturated
+ * sigmoid networks 1.6-2.1× faster. An AMD Zen core does that arithmetic at full speed; there, the
+ * rescaling's scans, scalings and rescaled kernels only cost: on a Zen 3 EPYC they made models 6
+ * and 8 without BN 2.8-3.2× slower. Either way the product has the same bits, so the choice
  * changes a run's speed, never its numbers. docs/performance.md, "Subnormals rescaled only where
  * they are slow".
  */
