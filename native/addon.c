@@ -4,10 +4,13 @@
  * of negligible-updates.c, the sigmoid of sigmoid.c and the kernels of batch-norm.c,
  * group-norm.c and weight-norm.c. Each file reads its calls and hands the vector work to a table
  * of kernels chosen here once: 512-bit ones where the CPU runs AVX-512F, else 256-bit ones where
- * it runs AVX2 with FMA (the same bits either way). `vectors` names the instructions they use, or
+ * it runs AVX2 with FMA (the same bits either way; BNLAB_NATIVE=avx2 asks for the latter). `vectors` names the instructions they use, or
  * is null, and then nothing else is exported (the functions would fault). The wasm backend uses
  * them in place of its own kernels, for the same bits (src/core/wasm/native-products.ts).
  */
+#include <stdlib.h>
+#include <string.h>
+
 #include "batch-norm.h"
 #include "group-norm.h"
 #include "negligible-updates.h"
@@ -52,7 +55,12 @@ static const kernel_set_t avx2_set = {
 NAPI_MODULE_INIT() {
   __builtin_cpu_init();
   const int fma = __builtin_cpu_supports("fma");
-  const kernel_set_t* set = fma && __builtin_cpu_supports("avx512f") ? &avx512_set : fma && __builtin_cpu_supports("avx2") ? &avx2_set : NULL;
+  /* BNLAB_NATIVE=avx2 takes the 256-bit set where both run: to test and time it on AVX-512 machines too. */
+  const char* asked = getenv("BNLAB_NATIVE");
+  const int avx2Only = asked && strcmp(asked, "avx2") == 0;
+  const kernel_set_t* set = fma && !avx2Only && __builtin_cpu_supports("avx512f") ? &avx512_set
+                            : fma && __builtin_cpu_supports("avx2")                 ? &avx2_set
+                                                                                    : NULL;
   napi_value vectors;
   if (set) {
     napi_create_string_utf8(env, set->vectors, NAPI_AUTO_LENGTH, &vectors);

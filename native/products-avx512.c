@@ -192,7 +192,12 @@ AVX512 static inline __attribute__((always_inline)) void gemm_tile(const float* 
     }
   }
   const __m512 factor = _mm512_set1_ps(scale);
+  /* Unrolled in full, so that the sums are read from registers: left as loops (24 sums with their
+     accumulate branch are past the compiler's own limit), they were stored to the stack at every
+     step t, and the 6x4 tile's [60x128]·[128x128] took 26.7 µs instead of 9.1 on a Zen 5. */
+#pragma GCC unroll 6
   for (uint32_t r = 0; r < rows; r++) {
+#pragma GCC unroll 4
     for (uint32_t v = 0; v < vectors; v++) {
       const __mmask16 kept = v + 1 == vectors ? lanes : 0xFFFF;
       float* o = c + r * cRow + v * 16;
@@ -255,6 +260,7 @@ AVX512 static inline __attribute__((always_inline)) void dot_rows(const float* a
       for (uint32_t r = 0; r < rows; r++) sums[r][q] = _mm512_fmadd_ps(x[r], v, sums[r][q]);
     }
   }
+#pragma GCC unroll 4 /* as gemm_tile's: the sums read from registers, not stored at every chunk */
   for (uint32_t r = 0; r < rows; r++) {
     const __m512 outputs = fold_lane_sums(sums[r][0], sums[r][1], sums[r][2], sums[r][3]);
     float* o = out + (size_t)r * k;

@@ -1,7 +1,8 @@
 /**
  * @file Node's side of the native kernels: build/bnlab-native.node (scripts/build-native.mjs),
  * loaded once per thread when it was built and this CPU runs its vectors. BNLAB_NATIVE=off leaves
- * it out (the wasm kernels alone: the same numbers, slower), for comparisons.
+ * it out (the wasm kernels alone: the same numbers, slower), for comparisons; BNLAB_NATIVE=avx2
+ * takes its 256-bit kernels on a CPU that runs AVX-512 too (native/addon.c), to test and time them.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -26,7 +27,9 @@ function addonFile(name: string): URL {
 }
 
 function load(): Loaded {
-  if (process.env.BNLAB_NATIVE === 'off') return { products: null, absence: 'BNLAB_NATIVE=off' };
+  const asked = process.env.BNLAB_NATIVE;
+  if (asked === 'off') return { products: null, absence: 'BNLAB_NATIVE=off' };
+  if (asked && asked !== 'avx2') return { products: null, absence: `BNLAB_NATIVE=${asked} is neither off nor avx2 (unset: the widest vectors this CPU runs)` };
   let status: { built: boolean; reason: string };
   try {
     status = JSON.parse(readFileSync(addonFile('bnlab-native.json'), 'utf8'));
@@ -41,6 +44,7 @@ function load(): Loaded {
     return { products: null, absence: `could not be loaded (${(error as Error).message.split('\n')[0]}); run npm run build` };
   }
   if (addon.vectors === null) return { products: null, absence: 'this CPU has neither AVX-512F nor AVX2 with FMA' };
+  if (asked === 'avx2' && addon.vectors !== 'avx2') return { products: null, absence: 'BNLAB_NATIVE=avx2, but this CPU has no AVX2 with FMA' };
   return { products: addon as NativeKernels, absence: null };
 }
 
