@@ -29,7 +29,7 @@ import {
 } from './native-products.js';
 import { measureSubnormalSlowdown, SLOW_SUBNORMALS, subnormalSlowdown } from './subnormal-cost.js';
 import { DEFAULT_INITIAL_MEMORY_BYTES, WasmArena } from './wasm-memory.js';
-import { MAX_NONZERO_FRACTION, NATIVE_MAX_NONZERO_FRACTION, type SparseProduct } from './zero-skipping.js';
+import { maxNonzeroFraction, type SparseProduct } from './zero-skipping.js';
 
 /** A right factor this small (a hidden layer's 128x128 weights: 64 kB) stays in L2: a sparse x·W keeps its sums in registers. */
 const SMALL_RIGHT_FACTOR_BYTES = 256 * 1024;
@@ -833,7 +833,7 @@ export class WasmKernels implements Kernels {
    */
   private skippingPays(pa: number, count: number, pOther: number, otherCount: number, n: number, product: SparseProduct): boolean {
     const nonzeros = this.kernels.countNonzeros(pa, count);
-    const fraction = (this.native ? NATIVE_MAX_NONZERO_FRACTION : MAX_NONZERO_FRACTION)[product];
+    const fraction = maxNonzeroFraction(this.native?.vectors ?? null, product);
     const pays = (n % 4 === 0 ? nonzeros <= count * fraction : nonzeros === 0) && this.kernels.allFinite(pOther, otherCount) !== 0;
     if (pays) this.zeroSkips[product]++;
     return pays;
