@@ -59,7 +59,8 @@ export function matmulTransposeASparseAdd(a: usize, b: usize, out: usize, m: i32
   transpose(a, m, k, transposed);
   for (let p = 0; p < k; p++) {
     const count = packNonzeros(transposed + <usize>p * columnBytes, m, <u32>bRowBytes, offsets, values);
-    if (count != 0) addScaledRowsInRegisters(offsets, values, count, b, out + <usize>p * bRowBytes, n, scale, false, 1);
+    // every row, even one with no entry: it gets + scale·(+0), as the dense gemm gives it (−0 + +0 is +0)
+    addScaledRowsInRegisters(offsets, values, count, b, out + <usize>p * bRowBytes, n, scale, false, 1);
   }
 }
 

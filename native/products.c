@@ -176,7 +176,8 @@ static napi_value matmul_transpose_a_sparse_add(napi_env env, napi_callback_info
   float* packed = (float*)(rows + m + 16);
   for (uint32_t p = 0; p < k; p++) {
     const uint32_t count = kernels->pack_column_nonzeros(a + p, m, k, rows, packed);
-    if (count != 0) kernels->sum_scaled_rows(out + (size_t)p * n, b, n, n, rows, packed, count, FROM_ZERO_ADDED, scale);
+    /* every row, even one with no entry: it gets + scale·(+0), as the dense gemm gives it (−0 + +0 is +0) */
+    kernels->sum_scaled_rows(out + (size_t)p * n, b, n, n, rows, packed, count, FROM_ZERO_ADDED, scale);
   }
   return NULL;
 }

@@ -757,7 +757,7 @@ describe('native products: the bits of the relaxed-SIMD kernels they stand for',
       assert.deepStrictEqual(withNative.subnormalRescales, wasmOnly.subnormalRescales, `${what}: the same rescalings on both backends`);
       assert.equal(wasmOnly.subnormalRescales.sumsScaled, 0, `${what}: no sums scaled up (no subnormals in both factors, nor in dY)`);
       assert.equal(calls.gemmAddRescaled + calls.matmulTransposeBRescaled, 0, `${what}: no rescaled product ran natively`);
-      return calls;
+      return { calls, zeroSkips: withNative.zeroSkips };
     };
 
     test('model 1 (ReLU, std 0.05, lr 0.01), with BN and without, trains to the same numbers and weights either way', async (t) => {
@@ -766,12 +766,20 @@ describe('native products: the bits of the relaxed-SIMD kernels they stand for',
       for (const batchNorm of [true, false]) {
         const config = resolveTrainConfig({ initStd: 0.05, learningRate: 0.01, activation: 'relu', seed: 1, steps: 300, validateEvery: 100, batchNorm });
         const bn = batchNorm ? 'with BN' : 'without BN';
-        const calls = await trainBothWays(products, config, bn);
-        // The hidden layers' x·W where 'measure' finds ReLU's outputs dense, and the output layer's dY·Wᵀ (10 columns: W transposed): gemm.
-        // The first layer reads the pixels' nonzeros in training and evaluation alike (SparseRows), so matmulSparse, which finds
-        // them in float rows, runs only where a hidden layer's outputs are sparse enough to skip, as they are not in these runs.
+        const { calls, zeroSkips } = await trainBothWays(products, config, bn);
+        // The hidden layers' x·W and xᵀ·dY where 'measure' finds ReLU's outputs dense, and the output layer's dY·Wᵀ (10 columns: W
+        // transposed): gemm. The first layer reads the pixels' nonzeros in training and evaluation alike (SparseRows), so the sparse
+        // products that find nonzeros in float rows run where a hidden layer's outputs are sparse enough for skipping to pay, at the
+        // break-even of these vectors (zero-skipping.ts): each such product native.
+        assert.equal(calls.matmulSparse, zeroSkips.forward, `${bn}: matmulSparse ran natively for every x·W that skipped zeros`);
+        assert.equal(
+          calls.matmulTransposeASparseAdd,
+          zeroSkips.weightGradient,
+          `${bn}: matmulTransposeASparseAdd ran natively for every xᵀ·dY that skipped zeros`,
+        );
         for (const product of PLAIN_PRODUCTS) {
-          if (product !== 'matmulSparse') assert.ok(calls[product] > 0, `${bn}: ${product} ran natively (${calls[product]} calls)`);
+          if (product !== 'matmulSparse' && product !== 'matmulTransposeASparseAdd')
+            assert.ok(calls[product] > 0, `${bn}: ${product} ran natively (${calls[product]} calls)`);
         }
       }
     });
@@ -780,7 +788,7 @@ describe('native products: the bits of the relaxed-SIMD kernels they stand for',
       const products = nativeOrSkip(t, PRODUCTS);
       if (!products) return;
       const config = resolveTrainConfig({ initStd: 0.05, learningRate: 2, activation: 'sigmoid', seed: 1, steps: 200, validateEvery: 200, batchNorm: true });
-      const calls = await trainBothWays(products, config, 'model 4');
+      const { calls } = await trainBothWays(products, config, 'model 4');
       // A sigmoid's outputs are dense: the hidden and output layers' x·W and xᵀ·dY run gemm (native where 128 wide), their
       // dY·Wᵀ matmulTransposeB (the output layer's, 10 columns: W transposed, then gemm over 128); the first layer's products
       // read the pixels' nonzeros (SparseRows, in training and in evaluation).
