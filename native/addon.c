@@ -4,9 +4,10 @@
  * of negligible-updates.c, the sigmoid of sigmoid.c and the kernels of batch-norm.c,
  * group-norm.c and weight-norm.c. Each file reads its calls and hands the vector work to a table
  * of kernels chosen here once: 512-bit ones where the CPU runs AVX-512F, else 256-bit ones where
- * it runs AVX2 with FMA (the same bits either way; BNLAB_NATIVE=avx2 asks for the latter). `vectors` names the instructions they use, or
- * is null, and then nothing else is exported (the functions would fault). The wasm backend uses
- * them in place of its own kernels, for the same bits (src/core/wasm/native-products.ts).
+ * it runs AVX2 with FMA (the same bits either way; BNLAB_NATIVE=avx2 asks for the latter).
+ * `vectors` names the instructions they use, or is null, and then nothing else is exported (the
+ * functions would fault). The wasm backend uses them in place of its own kernels, for the same
+ * bits (src/core/wasm/native-products.ts).
  */
 #include <stdlib.h>
 #include <string.h>

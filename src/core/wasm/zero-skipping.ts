@@ -23,12 +23,13 @@ export const MAX_NONZERO_FRACTION: Readonly<Record<SparseProduct, number>> = {
 
 /**
  * The same where the native products run, by their vectors: the register-tiled product gains
- * more from native code than the sparse ones do. 256-bit (AVX2): measured 2026-12-02 on an Intel
- * Xeon, x·W 0.89-1.51 at 30-40% zeros, 0.98-1.01 at 50%, 0.79-0.80 at 60%; xᵀ·dY 0.97-1.26 at
- * 30-40%, 0.87-0.99 at 50%, 0.76-0.77 at 60% (with the 512-bit build, whose tiles then kept their
- * sums in memory), and on an AMD EPYC Zen 5 in AVX2: x·W 1.01 at 40%, 0.84 at 50%; xᵀ·dY 1.11 at
- * 40%, 0.98 at 50%. 512-bit (AVX-512F), with its tiles' sums in registers, on the Zen 5: x·W 1.09 at
- * 60% zeros, 0.89 at 70%; xᵀ·dY 1.13 at 70%, 0.92 at 80% (`node dist/bench/zero-skipping.js`).
+ * more from native code than the sparse ones do (skipping's time over the dense product's).
+ * 256-bit (AVX2): first measured 2026-12-02 on an Intel Xeon with the 512-bit build, before its
+ * tiles kept their sums in registers (x·W 0.89-1.51 at 30-40% zeros, 0.98-1.01 at 50%, 0.79-0.80
+ * at 60%; xᵀ·dY 0.97-1.26 at 30-40%, 0.87-0.99 at 50%, 0.76-0.77 at 60%), and on an AMD EPYC Zen 5
+ * with BNLAB_NATIVE=avx2 (x·W 1.01 at 40%, 0.84 at 50%; xᵀ·dY 1.11 at 40%, 0.98 at 50%), which
+ * agree. 512-bit (AVX-512F), its tiles' sums in registers, on the Zen 5: x·W 1.09 at 60% zeros,
+ * 0.89 at 70%; xᵀ·dY 1.13 at 70%, 0.92 at 80% (`node dist/bench/zero-skipping.js`).
  */
 export const NATIVE_MAX_NONZERO_FRACTION: Readonly<Record<'avx2' | 'avx512f', Readonly<Record<SparseProduct, number>>>> = {
   avx2: { forward: 0.45, weightGradient: 0.55 },
