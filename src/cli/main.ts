@@ -3,6 +3,7 @@
  * and exit code 2 (see errors.ts).
  */
 import { Command, CommanderError } from 'commander';
+import { nativeChoiceProblem } from '../node/native-files.js';
 import { enableRelaxedSimd } from '../node/wasm-files.js';
 import { compareCommand } from './commands/compare.js';
 import { evalCommand } from './commands/eval.js';
@@ -74,6 +75,8 @@ function oneLineErrors(name: string): { outputError: (text: string, write: (text
 }
 
 try {
+  const nativeProblem = nativeChoiceProblem();
+  if (nativeProblem) throw new UsageError(nativeProblem);
   await program.parseAsync(process.argv);
 } catch (error) {
   if (error instanceof CommanderError) {

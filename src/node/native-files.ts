@@ -26,10 +26,20 @@ function addonFile(name: string): URL {
   return new URL(`../../../build/${name}`, import.meta.url);
 }
 
+/** The values BNLAB_NATIVE takes; unset (or empty), the addon runs the widest vectors this CPU has. */
+export const NATIVE_CHOICES: readonly string[] = ['off', 'avx2'];
+
+/** What is wrong with BNLAB_NATIVE's value, or null when it is unset or one of NATIVE_CHOICES (the CLI refuses to start on it). */
+export function nativeChoiceProblem(value = process.env.BNLAB_NATIVE): string | null {
+  if (value === undefined || value === '' || NATIVE_CHOICES.includes(value)) return null;
+  return `BNLAB_NATIVE=${value} is not a choice: use off (the wasm kernels alone) or avx2 (the 256-bit native kernels where AVX-512 runs too), or unset it`;
+}
+
 function load(): Loaded {
   const asked = process.env.BNLAB_NATIVE;
   if (asked === 'off') return { products: null, absence: 'BNLAB_NATIVE=off' };
-  if (asked && asked !== 'avx2') return { products: null, absence: `BNLAB_NATIVE=${asked} is neither off nor avx2 (unset: the widest vectors this CPU runs)` };
+  const problem = nativeChoiceProblem(asked);
+  if (problem) return { products: null, absence: problem };
   let status: { built: boolean; reason: string };
   try {
     status = JSON.parse(readFileSync(addonFile('bnlab-native.json'), 'utf8'));

@@ -13,10 +13,14 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `bnlab ...args`; `onStderr` sees stderr as it arrives (e.g. to send Ctrl-C at the right moment). */
-export function runCli(args: string[], options: { cwd?: string; onStderr?: (text: string, child: ReturnType<typeof spawn>) => void } = {}): Promise<CliResult> {
+/** Runs `bnlab ...args` (with `env` added to this process's environment); `onStderr` sees stderr as it arrives (e.g. to send Ctrl-C at the right moment). */
+export function runCli(
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; onStderr?: (text: string, child: ReturnType<typeof spawn>) => void } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BNLAB_BIN, ...args], { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const env = options.env ? { ...process.env, ...options.env } : undefined;
+    const child = spawn(process.execPath, [BNLAB_BIN, ...args], { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '',
       stderr = '';
     child.stdout.on('data', (chunk: Buffer) => {

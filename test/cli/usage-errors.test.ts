@@ -53,6 +53,16 @@ test('reproduce refuses more workers than cores, and seeds past 1,000, before it
   assert.ok(!existsSync(runsDir), 'no runs dir was made');
 });
 
+test('BNLAB_NATIVE other than off or avx2 is refused before any work, in one line', async () => {
+  const result = await runCli(['train', '--steps', '10'], { env: { BNLAB_NATIVE: 'avx512' } });
+  assert.equal(result.code, 2);
+  assert.equal(
+    result.stderr,
+    'bnlab: BNLAB_NATIVE=avx512 is not a choice: use off (the wasm kernels alone) or avx2 (the 256-bit native kernels where AVX-512 runs too), or unset it\n',
+  );
+  assert.equal(result.stdout, '');
+});
+
 test('the nearest command: edit distance with swaps, within two edits and a third of the word', () => {
   assert.equal(editDistance('trian', 'train'), 1, 'a swap of neighbours is one edit');
   assert.equal(editDistance('kitten', 'sitting'), 3);
