@@ -86,6 +86,35 @@ describe('zero skipping: the same bits as multiplying the zeros (wasm)', async (
       assert.ok(dense.data.some(Number.isNaN) && dense.data.filter(Number.isNaN).length > 60, 'rows with x[·,3] = 0 got 0·∞ = NaN');
     });
 
+    test(`${variant}: W += scale·xᵀ·dY on a W holding −0, with a positive scale too: the skipping paths give the dense bits`, () => {
+      // A row of W whose column of x is all zero, or an all-zero dY, gets scale·(+0) from the dense product: −0 for a
+      // negative scale (W as it is) but +0 for a positive one, which turns W's −0 into +0; the skipping paths must do the same.
+      const rng = new Rng(8);
+      const xValues = values(rng, 60 * 128, 0.9, false);
+      for (let i = 0; i < 60; i++) xValues[i * 128 + 3] = 0; // x's column 3 all zero: W's row 3 gets no term
+      const x = matrix(60, 128, xValues);
+      const wValues = values(rng, 128 * 128, 0, true);
+      for (let j = 0; j < 128; j += 3) wValues[3 * 128 + j] = -0;
+      for (let j = 0; j < 128 * 128; j += 97) wValues[j] = -0;
+      for (const dyZero of [false, true]) {
+        const dy = matrix(60, 128, dyZero ? new Float32Array(60 * 128) : values(rng, 60 * 128, 0, true));
+        for (const scale of [1, 0.01, -0.01]) {
+          const update = (aZeros: ZeroSkipping, bZeros: ZeroSkipping) => {
+            const out = matrix(128, 128, wValues);
+            kernels.matmulTransposeAAdd(x, dy, out, aZeros, scale, bZeros);
+            return float32Bits(out.data);
+          };
+          const dense = update(false, false);
+          const what = `${dyZero ? 'dY all zero' : 'dY dense'}, scale ${scale}`;
+          assert.deepStrictEqual(update(true, false), dense, `${what}: x's zeros skipped`);
+          assert.deepStrictEqual(update('measure', 'measure'), dense, `${what}: both measured`);
+          const minusZeros = dense.filter((bits) => bits === 0x80000000).length;
+          if (scale > 0) assert.equal(minusZeros, 0, `${what}: every −0 of W became +0`);
+          else assert.ok(minusZeros >= 40, `${what}: W's −0 where nothing was added stayed (${minusZeros})`);
+        }
+      }
+    });
+
     test(`${variant}: an all-zero dY (a dead layer's gradient) gives dY·Wᵀ = 0 and leaves W as it is, unless W or x holds ∞`, () => {
       const rng = new Rng(7);
       const dy = matrix(60, 128, new Float32Array(60 * 128));

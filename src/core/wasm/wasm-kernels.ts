@@ -31,6 +31,15 @@ import { measureSubnormalSlowdown, SLOW_SUBNORMALS, subnormalSlowdown } from './
 import { DEFAULT_INITIAL_MEMORY_BYTES, WasmArena } from './wasm-memory.js';
 import { maxNonzeroFraction, type SparseProduct } from './zero-skipping.js';
 
+/**
+ * Whether out + scale·(+0), what the products add where every term is zero, leaves every out as it
+ * is: scale·(+0) is −0 for a negative scale (SGD's −lr), and x + (−0) is x even for x = −0; a
+ * positive scale adds +0, which turns −0 into +0, so an all-zero dY is then multiplied like any.
+ */
+function addingZeroKeepsEverything(scale: number): boolean {
+  return scale < 0 || Object.is(scale, -0);
+}
+
 /** A right factor this small (a hidden layer's 128x128 weights: 64 kB) stays in L2: a sparse x·W keeps its sums in registers. */
 const SMALL_RIGHT_FACTOR_BYTES = 256 * 1024;
 
@@ -284,7 +293,7 @@ export class WasmKernels implements Kernels {
     this.staging.begin();
     const pb = this.read(b, 'matmulTransposeAAddSparseRows'),
       po = this.write(out, 'matmulTransposeAAddSparseRows');
-    if (bZeros !== false && this.allZerosAgainstFinite(pb, m * n, rows.values, rows.entries)) {
+    if (bZeros !== false && addingZeroKeepsEverything(scale) && this.allZerosAgainstFinite(pb, m * n, rows.values, rows.entries)) {
       this.zeroSkips.vanishedGradient++; // as in matmulTransposeAAdd
     } else {
       const scratchBytes = this.kernels.matmulTransposeASparseRowsScratchBytes(k, rows.entries);
@@ -336,7 +345,7 @@ export class WasmKernels implements Kernels {
     const pa = this.read(a, 'matmulTransposeAAdd'),
       pb = this.read(b, 'matmulTransposeAAdd'),
       po = this.write(out, 'matmulTransposeAAdd');
-    if (bZeros !== false && this.allZerosAgainstFinite(pb, m * n, pa, m * k)) {
+    if (bZeros !== false && addingZeroKeepsEverything(scale) && this.allZerosAgainstFinite(pb, m * n, pa, m * k)) {
       // dY is all zeros (a dead ReLU layer's gradient): every term is a zero product, out stays as it is.
       this.zeroSkips.vanishedGradient++;
     } else if (aZeros === true || (aZeros === 'measure' && this.skippingPays(pa, m * k, pb, m * n, n, 'weightGradient'))) {
