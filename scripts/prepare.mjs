@@ -12,7 +12,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 /** What the build reads: the sources of every step, the config and the locked tool versions. */
 const INPUTS = ['package.json', 'package-lock.json', 'tsconfig.json', 'assembly', 'native', 'src', 'web', 'bench', 'test', 'scripts'];
 /** One output of each build step. */
-const OUTPUTS = [
+export const OUTPUTS = [
   'build/bnlab-kernels.relaxed-simd.wasm',
   'build/bnlab-kernels.simd128.wasm',
   'build/bnlab-native.json',

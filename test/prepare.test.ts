@@ -11,13 +11,6 @@ import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 
 const prepareUrl = new URL('../../scripts/prepare.mjs', import.meta.url).href;
-const OUTPUTS = [
-  'build/bnlab-kernels.relaxed-simd.wasm',
-  'build/bnlab-kernels.simd128.wasm',
-  'build/bnlab-native.json',
-  'dist/src/cli/main.js',
-  'dist/web/index.html',
-];
 const INPUTS = ['package.json', 'package-lock.json', 'tsconfig.json', 'src/core/kernels.ts', 'native/products.c', 'assembly/index.ts', 'web/index.html'];
 
 function write(dir: string, path: string, text: string, seconds: number): void {
@@ -27,7 +20,7 @@ function write(dir: string, path: string, text: string, seconds: number): void {
 }
 
 test('prepare builds where an output is missing, the native code was not built, or a source is newer; else not', async () => {
-  const { staleBecause } = (await import(prepareUrl)) as { staleBecause: (dir: string) => string | null };
+  const { staleBecause, OUTPUTS } = (await import(prepareUrl)) as { staleBecause: (dir: string) => string | null; OUTPUTS: readonly string[] };
   const dir = mkdtempSync(join(tmpdir(), 'bnlab-prepare-'));
   try {
     for (const input of INPUTS) write(dir, input, 'source', 1_000);
