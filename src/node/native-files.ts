@@ -54,7 +54,6 @@ function load(): Loaded {
     return { products: null, absence: `could not be loaded (${(error as Error).message.split('\n')[0]}); run npm run build` };
   }
   if (addon.vectors === null) return { products: null, absence: 'this CPU has neither AVX-512F nor AVX2 with FMA' };
-  if (asked === 'avx2' && addon.vectors !== 'avx2') return { products: null, absence: 'BNLAB_NATIVE=avx2, but this CPU has no AVX2 with FMA' };
   return { products: addon as NativeKernels, absence: null };
 }
 

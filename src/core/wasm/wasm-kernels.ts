@@ -293,7 +293,8 @@ export class WasmKernels implements Kernels {
     this.staging.begin();
     const pb = this.read(b, 'matmulTransposeAAddSparseRows'),
       po = this.write(out, 'matmulTransposeAAddSparseRows');
-    if (bZeros !== false && addingZeroKeepsEverything(scale) && this.allZerosAgainstFinite(pb, m * n, rows.values, rows.entries)) {
+    // Unlike matmulTransposeAAdd, for any scale: the SparseRows update leaves W's rows without an entry as they are (no dense twin to match).
+    if (bZeros !== false && this.allZerosAgainstFinite(pb, m * n, rows.values, rows.entries)) {
       this.zeroSkips.vanishedGradient++; // as in matmulTransposeAAdd
     } else {
       const scratchBytes = this.kernels.matmulTransposeASparseRowsScratchBytes(k, rows.entries);
